@@ -1,0 +1,71 @@
+/**
+ * Configuration: read once from the environment (and flags), validated, frozen and passed down.
+ * No other module reads process.env. No secret has a default.
+ */
+import { z } from 'zod';
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be 12 digits');
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must look like us-east-1');
+
+const schema = z
+  .object({
+    TRENT_HOST: z.string().min(1).default('127.0.0.1'),
+    TRENT_PORT: z.coerce.number().int().min(0).max(65535).default(4599),
+    TRENT_DATA_DIR: z.string().min(1).default('./data'),
+    TRENT_ACCOUNT_ID: accountId.default('111122223333'),
+    TRENT_REGION: region.default('us-east-1'),
+    TRENT_ADMIN_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be 16-128 upper-case letters or digits').optional(),
+    TRENT_ADMIN_SECRET_ACCESS_KEY: z.string().min(16).max(128).optional(),
+    TRENT_ROOT_KEY: z.string().optional(),
+    TRENT_STORAGE: z.string().optional(),
+    TRENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TRENT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    TRENT_KEY_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  })
+  .refine((e) => (e.TRENT_ADMIN_ACCESS_KEY_ID === undefined) === (e.TRENT_ADMIN_SECRET_ACCESS_KEY === undefined), {
+    message: 'TRENT_ADMIN_ACCESS_KEY_ID and TRENT_ADMIN_SECRET_ACCESS_KEY must be set together',
+  });
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly admin?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Base64 root key for development mode; absent means the root-key file in dataDir. */
+  readonly rootKeyBase64?: string;
+  /** `sqlite:<path>` (default: trent.db in dataDir) or `postgres://…`. */
+  readonly storageUrl: string;
+  readonly logLevel: string;
+  readonly maxBodyBytes: number;
+  readonly keyCacheSize: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses an environment-like record. Throws ConfigError with every problem listed. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const config: Config = {
+    host: e.TRENT_HOST,
+    port: e.TRENT_PORT,
+    dataDir: e.TRENT_DATA_DIR,
+    accountId: e.TRENT_ACCOUNT_ID,
+    region: e.TRENT_REGION,
+    ...(e.TRENT_ADMIN_ACCESS_KEY_ID && e.TRENT_ADMIN_SECRET_ACCESS_KEY
+      ? { admin: Object.freeze({ accessKeyId: e.TRENT_ADMIN_ACCESS_KEY_ID, secretAccessKey: e.TRENT_ADMIN_SECRET_ACCESS_KEY }) }
+      : {}),
+    ...(e.TRENT_ROOT_KEY ? { rootKeyBase64: e.TRENT_ROOT_KEY } : {}),
+    storageUrl: e.TRENT_STORAGE ?? `sqlite:${e.TRENT_DATA_DIR}/trent.db`,
+    logLevel: e.TRENT_LOG_LEVEL,
+    maxBodyBytes: e.TRENT_MAX_BODY_BYTES,
+    keyCacheSize: e.TRENT_KEY_CACHE_SIZE,
+  };
+  return Object.freeze(config);
+}

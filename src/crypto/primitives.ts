@@ -1,0 +1,31 @@
+/** Small vetted primitives from node:crypto: randomness, HKDF, hashing, constant-time comparison. */
+import { createHash, createHmac, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { SecretBytes } from './secret-bytes.ts';
+
+export function randomBytesBuffer(n: number): Buffer {
+  return randomBytes(n);
+}
+
+export function randomUuid(): string {
+  return randomUUID();
+}
+
+/** HKDF-SHA256 (RFC 5869). */
+export function hkdfSha256(ikm: SecretBytes | Buffer, salt: Uint8Array, info: Uint8Array, length: number): Buffer {
+  const raw = Buffer.isBuffer(ikm) ? ikm : ikm.expose();
+  return Buffer.from(hkdfSync('sha256', raw, salt, info, length));
+}
+
+export function sha256(data: Uint8Array | string): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+export function hmacSha256(key: Uint8Array | string, data: Uint8Array | string): Buffer {
+  return createHmac('sha256', key).update(data).digest();
+}
+
+/** Compares two byte strings in time independent of where they differ. */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  return timingSafeEqual(a, b);
+}

@@ -1,0 +1,70 @@
+/**
+ * The one error hierarchy of Trent. Each error carries the AWS error code (the `__type` on the wire) and
+ * whether it is the client's fault or the server's; the HTTP edge maps that to a status in one place
+ * (src/http/error-mapper.ts). No HTTP here, and nobody branches on message text.
+ */
+export type Fault = 'client' | 'server' | 'unavailable';
+
+export class TrentError extends Error {
+  readonly code: string;
+  readonly fault: Fault;
+  constructor(code: string, message: string, fault: Fault = 'client') {
+    super(message);
+    this.code = code;
+    this.fault = fault;
+    this.name = code;
+  }
+}
+
+function clientError(code: string) {
+  return class extends TrentError {
+    constructor(message = '') {
+      super(code, message, 'client');
+    }
+  };
+}
+
+// Wire-level and authentication errors (shared by every service).
+export const SerializationException = clientError('SerializationException');
+export const ValidationException = clientError('ValidationException');
+export const UnknownOperationException = clientError('UnknownOperationException');
+export const MissingAuthenticationTokenException = clientError('MissingAuthenticationTokenException');
+export const IncompleteSignatureException = clientError('IncompleteSignatureException');
+export const InvalidSignatureException = clientError('InvalidSignatureException');
+export const UnrecognizedClientException = clientError('UnrecognizedClientException');
+export const ExpiredTokenException = clientError('ExpiredTokenException');
+export const AccessDeniedException = clientError('AccessDeniedException');
+export const RequestEntityTooLargeException = clientError('RequestEntityTooLargeException');
+
+// KMS (AWS: every client fault is HTTP 400 in practice, see shared reference §2.3).
+export const NotFoundException = clientError('NotFoundException');
+export const DisabledException = clientError('DisabledException');
+export const KMSInvalidStateException = clientError('KMSInvalidStateException');
+export const InvalidCiphertextException = clientError('InvalidCiphertextException');
+export const IncorrectKeyException = clientError('IncorrectKeyException');
+export const InvalidKeyUsageException = clientError('InvalidKeyUsageException');
+export const InvalidArnException = clientError('InvalidArnException');
+export const InvalidMarkerException = clientError('InvalidMarkerException');
+export const InvalidAliasNameException = clientError('InvalidAliasNameException');
+export const AlreadyExistsException = clientError('AlreadyExistsException');
+export const LimitExceededException = clientError('LimitExceededException');
+export const TagException = clientError('TagException');
+export const UnsupportedOperationException = clientError('UnsupportedOperationException');
+export const DryRunOperationException = clientError('DryRunOperationException');
+export const InvalidGrantTokenException = clientError('InvalidGrantTokenException');
+export const ConflictException = clientError('ConflictException');
+export const MalformedPolicyDocumentException = clientError('MalformedPolicyDocumentException');
+
+/** A fault of Trent itself: the message is generic so nothing internal leaks. */
+export class InternalError extends TrentError {
+  constructor(code = 'KMSInternalException', message = 'An internal error occurred.') {
+    super(code, message, 'server');
+  }
+}
+
+/** The service cannot answer now (sealed, database down); clients should retry. */
+export class ServiceUnavailableError extends TrentError {
+  constructor(message = 'The service is unavailable. Try again later.', code = 'ServiceUnavailableException') {
+    super(code, message, 'unavailable');
+  }
+}
