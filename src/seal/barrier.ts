@@ -1,0 +1,95 @@
+/**
+ * The barrier between Trent and its storage: every piece of key material (and every stored secret
+ * such as an access key's secret) crosses it sealed under the root key, with AAD naming what it is,
+ * so a sealed blob cannot be moved to another row and still open.
+ *
+ * Sealed format: [format 0x01][root-key version u32 BE][AES-256-GCM box]. The root-key version lets a
+ * keyring hold several root keys during rotation (a later issue); today there is one, version 1.
+ */
+import { aeadOpen, aeadSeal, AeadOpenError } from '../crypto/aead.ts';
+import { SecretBytes } from '../crypto/secret-bytes.ts';
+
+export interface Barrier {
+  /** Whether the root key is loaded. A sealed barrier refuses seal/unseal with BarrierSealedError. */
+  readonly isUnsealed: boolean;
+  seal(plaintext: Uint8Array, aad: Uint8Array): Buffer;
+  /** Returns the plaintext as SecretBytes owned by the caller; throws BarrierOpenError on any mismatch. */
+  unseal(sealed: Uint8Array, aad: Uint8Array): SecretBytes;
+  /** Zeroes the root key in memory; the barrier stays sealed until unsealed again. */
+  zeroize(): void;
+}
+
+export class BarrierSealedError extends Error {
+  constructor() {
+    super('the barrier is sealed');
+  }
+}
+
+export class BarrierOpenError extends Error {
+  constructor() {
+    super('sealed value failed authentication');
+  }
+}
+
+const FORMAT = 0x01;
+const HEADER_BYTES = 5;
+
+/** A barrier holding one root key in memory (the development mode: key from a file or the environment). */
+export class RootKeyBarrier implements Barrier {
+  #root: SecretBytes | undefined;
+  readonly #version: number;
+
+  constructor(rootKey: SecretBytes, version = 1) {
+    if (rootKey.length !== 32) throw new RangeError('the root key must be 32 bytes');
+    this.#root = rootKey;
+    this.#version = version;
+  }
+
+  get isUnsealed(): boolean {
+    return this.#root !== undefined;
+  }
+
+  #key(): SecretBytes {
+    if (!this.#root) throw new BarrierSealedError();
+    return this.#root;
+  }
+
+  seal(plaintext: Uint8Array, aad: Uint8Array): Buffer {
+    const header = Buffer.alloc(HEADER_BYTES);
+    header[0] = FORMAT;
+    header.writeUInt32BE(this.#version, 1);
+    const box = aeadSeal(this.#key(), plaintext, Buffer.concat([header, aad]));
+    return Buffer.concat([header, box]);
+  }
+
+  unseal(sealed: Uint8Array, aad: Uint8Array): SecretBytes {
+    const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    if (buf.length < HEADER_BYTES || buf[0] !== FORMAT || buf.readUInt32BE(1) !== this.#version) {
+      throw new BarrierOpenError();
+    }
+    const header = buf.subarray(0, HEADER_BYTES);
+    try {
+      return SecretBytes.adopt(aeadOpen(this.#key(), buf.subarray(HEADER_BYTES), Buffer.concat([header, aad])));
+    } catch (err) {
+      if (err instanceof AeadOpenError) throw new BarrierOpenError();
+      throw err;
+    }
+  }
+
+  zeroize(): void {
+    this.#root?.zeroize();
+    this.#root = undefined;
+  }
+}
+
+/** AAD for a purpose and its identifying fields: length-prefixed so no two field lists collide. */
+export function barrierAad(purpose: string, ...fields: (string | number)[]): Buffer {
+  const parts = [purpose, ...fields.map(String)].map((s) => Buffer.from(s, 'utf8'));
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(p.length);
+    out.push(len, p);
+  }
+  return Buffer.concat(out);
+}

@@ -1,0 +1,297 @@
+/**
+ * Embedded SQLite adapter (better-sqlite3). WAL with synchronous=FULL: a commit that returned is on
+ * disk, so a write the client was told succeeded survives a crash. secure_delete overwrites freed
+ * pages so deleted (sealed) material does not linger in the file.
+ *
+ * better-sqlite3 is synchronous and has one connection, so transactions are serialised through a
+ * promise queue: a transaction body awaits only these repos, and no other statement can interleave.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  DuplicateError,
+  type AccessKeyRecord,
+  type AliasRecord,
+  type KeyRecord,
+  type MaterialRecord,
+  type Page,
+  type Repos,
+  type Scope,
+  type Storage,
+} from '../storage.ts';
+import { SQLITE_MIGRATIONS } from './migrations.ts';
+
+type Row = Record<string, unknown>;
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+function keyFromRow(r: Row): KeyRecord {
+  return {
+    accountId: r.account_id as string,
+    region: r.region as string,
+    keyId: r.key_id as string,
+    createdAt: Number(r.created_at),
+    state: r.state as string,
+    dueAt: r.due_at === null ? null : Number(r.due_at),
+    revision: Number(r.revision),
+    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
+  };
+}
+
+function materialFromRow(r: Row): MaterialRecord {
+  return {
+    accountId: r.account_id as string,
+    region: r.region as string,
+    keyId: r.key_id as string,
+    version: Number(r.version),
+    createdAt: Number(r.created_at),
+    sealed: r.sealed as Buffer,
+    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
+  };
+}
+
+function aliasFromRow(r: Row): AliasRecord {
+  return {
+    accountId: r.account_id as string,
+    region: r.region as string,
+    aliasName: r.alias_name as string,
+    targetKeyId: r.target_key_id as string,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function accessKeyFromRow(r: Row): AccessKeyRecord {
+  return {
+    accessKeyId: r.access_key_id as string,
+    accountId: r.account_id as string,
+    principalArn: r.principal_arn as string,
+    sealedSecret: r.sealed_secret as Buffer,
+    status: r.status as 'Active' | 'Inactive',
+    createdAt: Number(r.created_at),
+    expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
+  };
+}
+
+function page<T>(rows: T[], limit: number, sortKey: (t: T) => string): Page<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, next: sortKey(items[items.length - 1]!) };
+}
+
+export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite' as const;
+  readonly #db: Database.Database;
+  #reposOrUndefined: Repos | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('secure_delete = ON');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.pragma('busy_timeout = 5000');
+  }
+
+  get #repos(): Repos {
+    if (!this.#reposOrUndefined) throw new Error('SqliteStorage used before migrate()');
+    return this.#reposOrUndefined;
+  }
+
+  async migrate(): Promise<void> {
+    const db = this.#db;
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const applied = new Set(
+      (db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)),
+    );
+    SQLITE_MIGRATIONS.forEach((sql, i) => {
+      const version = i + 1;
+      if (applied.has(version)) return;
+      db.transaction(() => {
+        db.exec(sql);
+        db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
+      }).immediate();
+    });
+    this.#reposOrUndefined ??= this.#createRepos();
+  }
+
+  #enqueue<T>(run: () => Promise<T>): Promise<T> {
+    const p = this.#queue.then(run, run);
+    this.#queue = p.catch(() => undefined);
+    return p;
+  }
+
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    return this.#enqueue(async () => {
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.#repos);
+        this.#db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    // Fast path: with no transaction under way, statements cannot interleave with one.
+    if (!this.#db.inTransaction) return fn(this.#repos);
+    return this.#enqueue(() => fn(this.#repos));
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    this.#db.close();
+  }
+
+  #createRepos(): Repos {
+    const db = this.#db;
+    const q = {
+      keyInsert: db.prepare(
+        'INSERT INTO keys (account_id, region, key_id, created_at, state, due_at, revision, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      keyGet: db.prepare('SELECT * FROM keys WHERE account_id = ? AND region = ? AND key_id = ?'),
+      keyList: db.prepare('SELECT * FROM keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?'),
+      keyUpdate: db.prepare(
+        'UPDATE keys SET state = ?, due_at = ?, revision = ?, doc = ? WHERE account_id = ? AND region = ? AND key_id = ? AND revision = ?',
+      ),
+      keyDelete: db.prepare('DELETE FROM keys WHERE account_id = ? AND region = ? AND key_id = ?'),
+      keyDue: db.prepare('SELECT * FROM keys WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?'),
+      keyCount: db.prepare('SELECT count(*) AS n FROM keys WHERE account_id = ? AND region = ?'),
+      matInsert: db.prepare(
+        'INSERT INTO key_materials (account_id, region, key_id, version, created_at, sealed, doc) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      matGet: db.prepare('SELECT * FROM key_materials WHERE account_id = ? AND region = ? AND key_id = ? AND version = ?'),
+      matList: db.prepare('SELECT * FROM key_materials WHERE account_id = ? AND region = ? AND key_id = ? ORDER BY version'),
+      matDeleteAll: db.prepare('DELETE FROM key_materials WHERE account_id = ? AND region = ? AND key_id = ?'),
+      aliasInsert: db.prepare(
+        'INSERT INTO aliases (account_id, region, alias_name, target_key_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      aliasGet: db.prepare('SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?'),
+      aliasList: db.prepare(
+        'SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
+      ),
+      aliasListForKey: db.prepare(
+        'SELECT * FROM aliases WHERE account_id = ? AND region = ? AND target_key_id = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
+      ),
+      aliasUpdate: db.prepare(
+        'UPDATE aliases SET target_key_id = ?, updated_at = ? WHERE account_id = ? AND region = ? AND alias_name = ?',
+      ),
+      aliasDelete: db.prepare('DELETE FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?'),
+      aliasDeleteForKey: db.prepare('DELETE FROM aliases WHERE account_id = ? AND region = ? AND target_key_id = ?'),
+      akInsert: db.prepare(
+        'INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, status, created_at, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      akUpsert: db.prepare(
+        `INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, status, created_at, expires_at, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (access_key_id) DO UPDATE SET account_id = excluded.account_id, principal_arn = excluded.principal_arn,
+           sealed_secret = excluded.sealed_secret, status = excluded.status, created_at = excluded.created_at,
+           expires_at = excluded.expires_at, doc = excluded.doc`,
+      ),
+      akGet: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
+      akCount: db.prepare('SELECT count(*) AS n FROM access_keys'),
+      metaGet: db.prepare('SELECT value FROM meta WHERE name = ?'),
+      metaInsert: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+    };
+    const guard = <T>(what: string, f: () => T): T => {
+      try {
+        return f();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new DuplicateError(what);
+        throw err;
+      }
+    };
+    const akArgs = (k: AccessKeyRecord) =>
+      [k.accessKeyId, k.accountId, k.principalArn, k.sealedSecret, k.status, k.createdAt, k.expiresAt, JSON.stringify(k.doc)] as const;
+
+    return {
+      keys: {
+        insert: async (k) => {
+          guard('key', () =>
+            q.keyInsert.run(k.accountId, k.region, k.keyId, k.createdAt, k.state, k.dueAt, k.revision, JSON.stringify(k.doc)),
+          );
+        },
+        get: async (s, keyId) => {
+          const r = q.keyGet.get(s.accountId, s.region, keyId) as Row | undefined;
+          return r && keyFromRow(r);
+        },
+        list: async (s, after, limit) =>
+          page((q.keyList.all(s.accountId, s.region, after ?? '', limit + 1) as Row[]).map(keyFromRow), limit, (k) => k.keyId),
+        update: async (k, expected) =>
+          q.keyUpdate.run(k.state, k.dueAt, expected + 1, JSON.stringify(k.doc), k.accountId, k.region, k.keyId, expected).changes === 1,
+        delete: async (s, keyId) => {
+          q.keyDelete.run(s.accountId, s.region, keyId);
+        },
+        listDue: async (now, limit) => (q.keyDue.all(now, limit) as Row[]).map(keyFromRow),
+        count: async (s) => Number((q.keyCount.get(s.accountId, s.region) as Row).n),
+      },
+      materials: {
+        insert: async (m) => {
+          guard('key material', () =>
+            q.matInsert.run(m.accountId, m.region, m.keyId, m.version, m.createdAt, m.sealed, JSON.stringify(m.doc)),
+          );
+        },
+        get: async (s, keyId, version) => {
+          const r = q.matGet.get(s.accountId, s.region, keyId, version) as Row | undefined;
+          return r && materialFromRow(r);
+        },
+        list: async (s, keyId) => (q.matList.all(s.accountId, s.region, keyId) as Row[]).map(materialFromRow),
+        deleteAll: async (s, keyId) => {
+          q.matDeleteAll.run(s.accountId, s.region, keyId);
+        },
+      },
+      aliases: {
+        insert: async (a) => {
+          guard('alias', () =>
+            q.aliasInsert.run(a.accountId, a.region, a.aliasName, a.targetKeyId, a.createdAt, a.updatedAt),
+          );
+        },
+        get: async (s, name) => {
+          const r = q.aliasGet.get(s.accountId, s.region, name) as Row | undefined;
+          return r && aliasFromRow(r);
+        },
+        list: async (s, keyId, after, limit) => {
+          const rows = keyId === undefined
+            ? (q.aliasList.all(s.accountId, s.region, after ?? '', limit + 1) as Row[])
+            : (q.aliasListForKey.all(s.accountId, s.region, keyId, after ?? '', limit + 1) as Row[]);
+          return page(rows.map(aliasFromRow), limit, (a) => a.aliasName);
+        },
+        update: async (s, name, keyId, at) => q.aliasUpdate.run(keyId, at, s.accountId, s.region, name).changes === 1,
+        delete: async (s, name) => q.aliasDelete.run(s.accountId, s.region, name).changes === 1,
+        deleteForKey: async (s, keyId) => {
+          q.aliasDeleteForKey.run(s.accountId, s.region, keyId);
+        },
+      },
+      accessKeys: {
+        insert: async (k) => {
+          guard('access key', () => q.akInsert.run(...akArgs(k)));
+        },
+        get: async (id) => {
+          const r = q.akGet.get(id) as Row | undefined;
+          return r && accessKeyFromRow(r);
+        },
+        upsert: async (k) => {
+          q.akUpsert.run(...akArgs(k));
+        },
+        count: async () => Number((q.akCount.get() as Row).n),
+      },
+      meta: {
+        get: async (name) => (q.metaGet.get(name) as Row | undefined)?.value as string | undefined,
+        putIfAbsent: async (name, value) => {
+          q.metaInsert.run(name, value);
+          return (q.metaGet.get(name) as Row).value as string;
+        },
+      },
+    };
+  }
+}
