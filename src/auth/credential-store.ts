@@ -1,0 +1,119 @@
+/**
+ * Access keys: Trent keeps them itself, the secret sealed by the barrier like key material.
+ * The administrator is created at first start (printed once), or given by TRENT_ADMIN_ACCESS_KEY_ID /
+ * TRENT_ADMIN_SECRET_ACCESS_KEY, in which case that pair is the administrator at every start.
+ */
+import { LRUCache } from 'lru-cache';
+import { randomBytesBuffer } from '../crypto/primitives.ts';
+import { barrierAad, type Barrier } from '../seal/barrier.ts';
+import type { AccessKeyRecord, Storage } from '../storage/storage.ts';
+import type { Clock } from '../clock.ts';
+
+export interface ResolvedCredential {
+  record: AccessKeyRecord;
+  /** The secret access key. A JavaScript string (the SigV4 library needs one): it cannot be zeroed. */
+  secretAccessKey: string;
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+export function newAccessKeyId(prefix = 'AKIA'): string {
+  const bytes = randomBytesBuffer(16);
+  let out = prefix;
+  for (const b of bytes) out += BASE32[b & 31];
+  return out;
+}
+
+export function newSecretAccessKey(): string {
+  return randomBytesBuffer(30).toString('base64').replace(/\+/g, 'A').replace(/\//g, 'B');
+}
+
+function secretAad(accessKeyId: string): Buffer {
+  return barrierAad('auth/access-key-secret', accessKeyId);
+}
+
+export type CredentialStore = ReturnType<typeof createCredentialStore>;
+
+export function createCredentialStore(deps: { storage: Storage; barrier: Barrier; clock: Clock; cacheSize?: number }) {
+  const { storage, barrier, clock } = deps;
+  // Unsealing on every request would cost an AES-GCM open per call; the secrets are cached briefly.
+  const cache = new LRUCache<string, ResolvedCredential>({ max: deps.cacheSize ?? 1000, ttl: 5_000 });
+
+  function seal(accessKeyId: string, secret: string): Buffer {
+    const raw = Buffer.from(secret, 'utf8');
+    try {
+      return barrier.seal(raw, secretAad(accessKeyId));
+    } finally {
+      raw.fill(0);
+    }
+  }
+
+  async function resolve(accessKeyId: string): Promise<ResolvedCredential | undefined> {
+    const hit = cache.get(accessKeyId);
+    if (hit) return hit;
+    const record = await storage.read((r) => r.accessKeys.get(accessKeyId));
+    if (!record) return undefined;
+    const secretBytes = barrier.unseal(record.sealedSecret, secretAad(accessKeyId));
+    const resolved = { record, secretAccessKey: secretBytes.expose().toString('utf8') };
+    secretBytes.zeroize();
+    cache.set(accessKeyId, resolved);
+    return resolved;
+  }
+
+  /** Stores a new access key for a principal. */
+  async function create(input: {
+    accountId: string;
+    principalArn: string;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    expiresAt?: number | null;
+    doc?: Record<string, unknown>;
+  }): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+    const accessKeyId = input.accessKeyId ?? newAccessKeyId();
+    const secretAccessKey = input.secretAccessKey ?? newSecretAccessKey();
+    await storage.transaction((tx) =>
+      tx.accessKeys.insert({
+        accessKeyId,
+        accountId: input.accountId,
+        principalArn: input.principalArn,
+        sealedSecret: seal(accessKeyId, secretAccessKey),
+        status: 'Active',
+        createdAt: clock.now(),
+        expiresAt: input.expiresAt ?? null,
+        doc: input.doc ?? {},
+      }),
+    );
+    return { accessKeyId, secretAccessKey };
+  }
+
+  /**
+   * Ensures an administrator exists. With a configured pair, that pair is written (replacing a stored
+   * one of the same id). Without one, a new pair is created only when no access key exists yet, and
+   * returned so the caller can print it once.
+   */
+  async function bootstrapAdmin(accountId: string, configured?: { accessKeyId: string; secretAccessKey: string }) {
+    const principalArn = `arn:aws:iam::${accountId}:user/admin`;
+    const doc = { userName: 'admin', administrator: true };
+    if (configured) {
+      await storage.transaction((tx) =>
+        tx.accessKeys.upsert({
+          accessKeyId: configured.accessKeyId,
+          accountId,
+          principalArn,
+          sealedSecret: seal(configured.accessKeyId, configured.secretAccessKey),
+          status: 'Active',
+          createdAt: clock.now(),
+          expiresAt: null,
+          doc,
+        }),
+      );
+      cache.delete(configured.accessKeyId);
+      return { created: false as const };
+    }
+    if ((await storage.read((r) => r.accessKeys.count())) > 0) return { created: false as const };
+    const pair = await create({ accountId, principalArn, doc });
+    return { created: true as const, ...pair };
+  }
+
+  return { resolve, create, bootstrapAdmin };
+}

@@ -1,0 +1,36 @@
+import type { KeyService } from '../../kms/key-service.ts';
+import { ValidationException } from '../../errors/errors.ts';
+import { InputReader } from '../input.ts';
+import type { Operation } from '../operation.ts';
+import { b64, KEY_ID_BOUNDS, readEncryptionContext, readGrantTokens } from './common.ts';
+
+export function decryptOperation(keys: KeyService): Operation {
+  return {
+    name: 'Decrypt',
+    readOnly: true,
+    async handle(input, { caller }) {
+      const r = new InputReader(input);
+      const ciphertext = r.blob('CiphertextBlob', { min: 1, max: 6144 });
+      const encryptionContext = readEncryptionContext(r);
+      readGrantTokens(r);
+      const keyId = r.string('KeyId', KEY_ID_BOUNDS);
+      r.enumValue('EncryptionAlgorithm', ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const);
+      r.boolean('DryRun');
+      r.done();
+      // AWS: CiphertextBlob is optional in the model only for DryRun with IGNORE_CIPHERTEXT.
+      if (!ciphertext) {
+        throw new ValidationException("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null");
+      }
+      const out = await keys.decrypt(caller, {
+        ciphertext,
+        ...(keyId !== undefined ? { keyId } : {}),
+        ...(encryptionContext ? { encryptionContext } : {}),
+      });
+      try {
+        return { KeyId: out.key.arn, Plaintext: b64(out.plaintext), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+      } finally {
+        out.plaintext.fill(0);
+      }
+    },
+  };
+}

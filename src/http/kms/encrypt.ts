@@ -1,0 +1,27 @@
+import type { KeyService } from '../../kms/key-service.ts';
+import { InputReader } from '../input.ts';
+import type { Operation } from '../operation.ts';
+import { b64, readEncryptionContext, readGrantTokens, readKeyId } from './common.ts';
+
+export function encryptOperation(keys: KeyService): Operation {
+  return {
+    name: 'Encrypt',
+    readOnly: true,
+    async handle(input, { caller }) {
+      const r = new InputReader(input);
+      const keyId = readKeyId(r);
+      const plaintext = r.blob('Plaintext', { required: true, min: 1, max: 4096 });
+      const encryptionContext = readEncryptionContext(r);
+      readGrantTokens(r);
+      r.enumValue('EncryptionAlgorithm', ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const);
+      r.boolean('DryRun');
+      r.done();
+      try {
+        const out = await keys.encrypt(caller, { keyId: keyId!, plaintext: plaintext!, ...(encryptionContext ? { encryptionContext } : {}) });
+        return { CiphertextBlob: b64(out.ciphertext), KeyId: out.key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+      } finally {
+        plaintext!.fill(0);
+      }
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The symmetric ciphertext blob: self-describing and versioned, so Decrypt needs no KeyId.
+ *
+ *   magic      01 02 02 00 78      (5)  the prefix real KMS blobs have; base64 starts "AQICAH"
+ *   format     01                  (1)
+ *   account    12 ASCII digits     (12)
+ *   keyIdLen   n                   (1)  n ≤ 40
+ *   keyId      ASCII               (n)
+ *   version    material version    (4)  big-endian
+ *   salt       random              (16) per-message key derivation
+ *   headerMac  HMAC-SHA256/128     (16) over the fields above, under a deployment-wide key
+ *   box        nonce ‖ ct ‖ tag         AES-256-GCM, AAD = header ‖ encryption context
+ *
+ * The header (everything before the box) is authenticated twice: by its own MAC, checked before the
+ * key is even looked up (so a tampered key id or account is InvalidCiphertext, never a lookup of some
+ * other key), and as AAD of the box. Parsing is length-bounded and never trusts an unchecked length.
+ */
+import { AEAD_OVERHEAD } from '../crypto/aead.ts';
+import { constantTimeEqual, hmacSha256 } from '../crypto/primitives.ts';
+import type { SecretBytes } from '../crypto/secret-bytes.ts';
+
+const MAGIC = Buffer.from([0x01, 0x02, 0x02, 0x00, 0x78]);
+const FORMAT_V1 = 0x01;
+export const SALT_BYTES = 16;
+const MAX_KEY_ID = 40;
+const HEADER_MAC_BYTES = 16;
+
+function headerMac(macKey: SecretBytes, fields: Buffer): Buffer {
+  return hmacSha256(macKey.expose(), fields).subarray(0, HEADER_MAC_BYTES);
+}
+
+export interface CiphertextHeader {
+  accountId: string;
+  keyId: string;
+  materialVersion: number;
+  salt: Buffer;
+}
+
+export class CiphertextFormatError extends Error {
+  constructor() {
+    super('not a Trent ciphertext');
+  }
+}
+
+export function encodeHeader(h: CiphertextHeader, macKey: SecretBytes): Buffer {
+  const keyId = Buffer.from(h.keyId, 'ascii');
+  if (!/^\d{12}$/.test(h.accountId) || keyId.length > MAX_KEY_ID || h.salt.length !== SALT_BYTES) {
+    throw new RangeError('invalid ciphertext header fields');
+  }
+  const fixed = Buffer.alloc(MAGIC.length + 1 + 12 + 1);
+  MAGIC.copy(fixed, 0);
+  fixed[MAGIC.length] = FORMAT_V1;
+  fixed.write(h.accountId, MAGIC.length + 1, 'ascii');
+  fixed[MAGIC.length + 13] = keyId.length;
+  const version = Buffer.alloc(4);
+  version.writeUInt32BE(h.materialVersion);
+  const fields = Buffer.concat([fixed, keyId, version, h.salt]);
+  return Buffer.concat([fields, headerMac(macKey, fields)]);
+}
+
+/** Splits a blob into its parsed header, the raw header bytes (the AAD prefix) and the AEAD box. */
+export function decodeCiphertext(blob: Buffer, macKey: SecretBytes): { header: CiphertextHeader; headerBytes: Buffer; box: Buffer } {
+  let at = 0;
+  const need = (n: number) => {
+    if (at + n > blob.length) throw new CiphertextFormatError();
+    const slice = blob.subarray(at, at + n);
+    at += n;
+    return slice;
+  };
+  if (!need(MAGIC.length).equals(MAGIC) || need(1)[0] !== FORMAT_V1) throw new CiphertextFormatError();
+  const accountId = need(12).toString('ascii');
+  if (!/^\d{12}$/.test(accountId)) throw new CiphertextFormatError();
+  const keyIdLen = need(1)[0]!;
+  if (keyIdLen === 0 || keyIdLen > MAX_KEY_ID) throw new CiphertextFormatError();
+  const keyId = need(keyIdLen).toString('ascii');
+  const materialVersion = need(4).readUInt32BE(0);
+  const salt = Buffer.from(need(SALT_BYTES));
+  const fields = blob.subarray(0, at);
+  if (!constantTimeEqual(need(HEADER_MAC_BYTES), headerMac(macKey, fields))) throw new CiphertextFormatError();
+  const headerBytes = blob.subarray(0, at);
+  const box = blob.subarray(at);
+  if (box.length < AEAD_OVERHEAD) throw new CiphertextFormatError();
+  return { header: { accountId, keyId, materialVersion, salt }, headerBytes, box };
+}

@@ -1,0 +1,100 @@
+/** The stored shape of a KMS key (the `doc` of a KeyRecord) and its AWS KeyMetadata view. */
+import type { KeyRecord, Scope } from '../storage/storage.ts';
+import { keyArn } from './arn.ts';
+
+export type KeyState =
+  | 'Creating' | 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'PendingReplicaDeletion' | 'Unavailable' | 'Updating';
+export type KeyUsage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT';
+export type KeySpec =
+  | 'SYMMETRIC_DEFAULT' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521'
+  | 'ECC_SECG_P256K1' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512' | 'SM2' | 'ML_DSA_44' | 'ML_DSA_65' | 'ML_DSA_87'
+  | 'ECC_NIST_EDWARDS25519';
+export type Origin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE';
+
+export const KEY_SPECS: readonly KeySpec[] = [
+  'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
+  'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2', 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87',
+  'ECC_NIST_EDWARDS25519',
+];
+export const KEY_USAGES: readonly KeyUsage[] = ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT'];
+export const ORIGINS: readonly Origin[] = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'];
+
+export interface Tag {
+  TagKey: string;
+  TagValue: string;
+}
+
+/** What Trent stores about a key besides its material. Field names are ours; AWS names appear in toKeyMetadata. */
+export interface KeyDoc {
+  description: string;
+  keyUsage: KeyUsage;
+  keySpec: KeySpec;
+  origin: Origin;
+  keyManager: 'AWS' | 'CUSTOMER';
+  state: KeyState;
+  /** Material version that encrypts now. */
+  currentVersion: number;
+  currentKeyMaterialId: string;
+  multiRegion: boolean;
+  tags: Tag[];
+  /** Epoch ms, while PendingDeletion. */
+  deletionDate?: number;
+  pendingWindowInDays?: number;
+}
+
+export interface Key {
+  scope: Scope;
+  keyId: string;
+  arn: string;
+  createdAt: number;
+  revision: number;
+  doc: KeyDoc;
+}
+
+export function keyFromRecord(r: KeyRecord): Key {
+  const scope = { accountId: r.accountId, region: r.region };
+  return { scope, keyId: r.keyId, arn: keyArn(scope, r.keyId), createdAt: r.createdAt, revision: r.revision, doc: r.doc as unknown as KeyDoc };
+}
+
+export function recordFromKey(k: Key, dueAt: number | null): KeyRecord {
+  return {
+    accountId: k.scope.accountId,
+    region: k.scope.region,
+    keyId: k.keyId,
+    createdAt: k.createdAt,
+    state: k.doc.state,
+    dueAt,
+    revision: k.revision,
+    doc: k.doc as unknown as Record<string, unknown>,
+  };
+}
+
+/** Epoch ms → the epoch-seconds number AWS JSON protocols use for timestamps. */
+export function epochSeconds(ms: number): number {
+  return ms / 1000;
+}
+
+/** AWS KeyMetadata, as DescribeKey/CreateKey return it. */
+export function toKeyMetadata(k: Key): Record<string, unknown> {
+  const d = k.doc;
+  const meta: Record<string, unknown> = {
+    AWSAccountId: k.scope.accountId,
+    KeyId: k.keyId,
+    Arn: k.arn,
+    CreationDate: epochSeconds(k.createdAt),
+    Enabled: d.state === 'Enabled',
+    Description: d.description,
+    KeyUsage: d.keyUsage,
+    KeyState: d.state,
+    Origin: d.origin,
+    KeyManager: d.keyManager,
+    CustomerMasterKeySpec: d.keySpec,
+    KeySpec: d.keySpec,
+    MultiRegion: d.multiRegion,
+  };
+  if (d.keySpec === 'SYMMETRIC_DEFAULT') meta.EncryptionAlgorithms = ['SYMMETRIC_DEFAULT'];
+  if (d.currentKeyMaterialId) meta.CurrentKeyMaterialId = d.currentKeyMaterialId;
+  if (d.deletionDate !== undefined) meta.DeletionDate = epochSeconds(d.deletionDate);
+  if (d.pendingWindowInDays !== undefined) meta.PendingDeletionWindowInDays = d.pendingWindowInDays;
+  return meta;
+}

@@ -1,0 +1,61 @@
+/**
+ * A bounded in-memory cache of unsealed key material. Material versions never change once written,
+ * so a cached entry is never stale; an entry leaves by eviction, by evict() when a key is destroyed,
+ * or by clear() when the node seals, and its bytes are zeroed as it leaves.
+ */
+import { LRUCache } from 'lru-cache';
+import type { SecretBytes } from '../crypto/secret-bytes.ts';
+
+export class MaterialCache {
+  readonly #cache: LRUCache<string, SecretBytes> | undefined;
+
+  constructor(maxEntries: number) {
+    this.#cache = maxEntries > 0
+      ? new LRUCache<string, SecretBytes>({ max: maxEntries, dispose: (value) => value.zeroize() })
+      : undefined;
+  }
+
+  static id(accountId: string, region: string, keyId: string, version: number): string {
+    return `${accountId}/${region}/${keyId}/${version}`;
+  }
+
+  /**
+   * Runs `use` on the material of `id`, loading (unsealing) it on a miss. `use` is synchronous on
+   * purpose: an eviction zeroes the bytes, so they must not be held across an await. With the cache
+   * disabled the loaded bytes are zeroed as soon as `use` returns.
+   */
+  async withMaterial<T>(id: string, load: () => Promise<SecretBytes>, use: (material: SecretBytes) => T): Promise<T> {
+    const hit = this.#cache?.get(id);
+    if (hit && !hit.isZeroized) return use(hit);
+    const loaded = await load();
+    if (!this.#cache) {
+      try {
+        return use(loaded);
+      } finally {
+        loaded.zeroize();
+      }
+    }
+    const raced = this.#cache.get(id);
+    if (raced && !raced.isZeroized) {
+      loaded.zeroize();
+      return use(raced);
+    }
+    this.#cache.set(id, loaded);
+    return use(loaded);
+  }
+
+  /** Drops (and zeroes) every cached version of one key. */
+  evictKey(accountId: string, region: string, keyId: string): void {
+    if (!this.#cache) return;
+    const prefix = `${accountId}/${region}/${keyId}/`;
+    for (const id of [...this.#cache.keys()]) if (id.startsWith(prefix)) this.#cache.delete(id);
+  }
+
+  clear(): void {
+    this.#cache?.clear();
+  }
+
+  get size(): number {
+    return this.#cache?.size ?? 0;
+  }
+}
