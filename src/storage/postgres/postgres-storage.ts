@@ -1,19 +1,530 @@
-/** PostgreSQL adapter: placeholder until the adapter lands (see issue on PostgreSQL storage). */
-import type { Repos, Storage } from '../storage.ts';
+/**
+ * PostgreSQL adapter (node-postgres Pool): the store that several Trent nodes share.
+ *
+ * Concurrency. Transactions run at READ COMMITTED on one pooled connection. The Storage invariants do
+ * not rely on serialisable transactions, only on single statements:
+ * - keys.update is `UPDATE … WHERE revision = expected`; a concurrent writer that committed first makes
+ *   PostgreSQL re-check the WHERE clause on the new row version, so exactly one writer sees 1 row changed;
+ * - inserts are `INSERT … ON CONFLICT DO NOTHING` and report DuplicateError when no row was inserted.
+ *   Unlike a failed INSERT this leaves the transaction usable, as it is on SQLite: a caller may catch the
+ *   DuplicateError and go on in the same transaction. (A statement that does fail aborts the whole
+ *   PostgreSQL transaction; the adapter then refuses to commit, see #runTransaction.)
+ * - meta.putIfAbsent inserts with ON CONFLICT DO NOTHING, then reads in a new statement (and therefore a
+ *   new snapshot), which sees the value a racing node committed.
+ * Each connection pins `default_transaction_isolation` to READ COMMITTED, so a database configured with a
+ * stricter default cannot turn a lost compare-and-set into a serialisation error.
+ *
+ * Failures. Whatever says the server cannot be reached or went away (refused, reset, terminated,
+ * connection timeout, pool ended, SQLSTATE class 08, 57P01–57P03, 53300) — and the conflicts PostgreSQL
+ * resolves by aborting a transaction (40001, 40P01) — becomes StorageUnavailableError, which the HTTP
+ * layer answers with a retryable 503. Caveat: if the connection drops while COMMIT is in flight, the
+ * transaction may or may not have committed; the caller still sees StorageUnavailableError.
+ *
+ * Schema. The URL may name a schema with `?schema=NAME` (letters, digits, underscore; at most 63
+ * characters). The adapter removes that parameter before handing the URL to node-postgres, sets
+ * `search_path` to that schema alone on every new connection (before the pool hands it out), and
+ * migrate() creates the schema if it is missing. Without it, the tables live in the connection's
+ * default search_path (usually `public`), which can also be set with libpq's
+ * `?options=-c%20search_path%3DNAME`; if both are given, `schema` wins.
+ */
+import { DatabaseError, Pool, escapeIdentifier, type PoolClient, type QueryResult } from 'pg';
+import {
+  DuplicateError,
+  StorageUnavailableError,
+  type AccessKeyRecord,
+  type AliasRecord,
+  type KeyRecord,
+  type MaterialRecord,
+  type Page,
+  type Repos,
+  type Storage,
+} from '../storage.ts';
+import { POSTGRES_MIGRATIONS } from './migrations.ts';
+
+type Row = Record<string, unknown>;
+type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
+
+export interface PostgresStorageOptions {
+  /**
+   * Told about errors of idle pooled connections (e.g. the server restarted). The pool has already
+   * dropped the connection; the next call opens a new one. Without a listener these are ignored.
+   */
+  onIdleError?: (err: Error) => void;
+}
+
+/** Key of the advisory lock that serialises migrate() across nodes ("trent" in ASCII). */
+const MIGRATION_LOCK_ID = 0x7472656e74;
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Splits `?schema=NAME` off a PostgreSQL URL. Exported for tests and for tools that need the schema. */
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Do not echo the URL: it may hold a password.
+    throw new Error('invalid PostgreSQL URL: expected postgres://[user[:password]@]host[:port]/database[?schema=NAME]');
+  }
+  if (!parsed.searchParams.has('schema')) return { connectionString: url, schema: undefined };
+  const schemas = parsed.searchParams.getAll('schema');
+  const schema = schemas[0] ?? '';
+  if (schemas.length !== 1 || !SCHEMA_NAME.test(schema)) {
+    throw new Error('invalid PostgreSQL URL: schema must be one name of letters, digits and underscores (at most 63)');
+  }
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), schema };
+}
+
+/**
+ * SQLSTATEs after which the same request may well succeed: the connection failed or the server is going
+ * away or starting (08xxx, 57P01-57P03, 53300), the connection landed on a read-only standby during a
+ * failover (25006), or PostgreSQL aborted the transaction to resolve a conflict (40001, 40P01).
+ */
+function isRetryableSqlState(code: string): boolean {
+  return (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === '53300' ||
+    code === '25006' ||
+    code === '40001' ||
+    code === '40P01'
+  );
+}
+
+/**
+ * Maps what node-postgres threw. The server reports its errors as DatabaseError with a SQLSTATE; those
+ * we cannot retry pass through unchanged. Everything else node-postgres throws at us comes from the
+ * socket or the pool (ECONNREFUSED, ECONNRESET, "Connection terminated unexpectedly", connection timeout,
+ * pool ended): the store is unavailable.
+ */
+function toStorageError(err: unknown): unknown {
+  if (err instanceof StorageUnavailableError || err instanceof DuplicateError) return err;
+  if (err instanceof DatabaseError) {
+    const code = err.code ?? '';
+    if (!isRetryableSqlState(code)) return err;
+    return new StorageUnavailableError(`PostgreSQL unavailable: ${err.message} (SQLSTATE ${code})`, { cause: err });
+  }
+  if (err instanceof Error) {
+    const code = 'code' in err && typeof err.code === 'string' ? ` (${err.code})` : '';
+    return new StorageUnavailableError(`PostgreSQL unavailable: ${err.message}${code}`, { cause: err });
+  }
+  return err;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof DatabaseError && err.code === '23505';
+}
+
+/** BIGINT arrives as a string; every value we store is an integer well inside the safe range. */
+function int(v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isSafeInteger(n)) throw new Error('PostgreSQL returned a non-integer where an integer was stored');
+  return n;
+}
+
+function intOrNull(v: unknown): number | null {
+  return v === null || v === undefined ? null : int(v);
+}
+
+function json(v: unknown): Record<string, unknown> {
+  return JSON.parse(v as string) as Record<string, unknown>;
+}
+
+const KEY_COLUMNS = 'account_id, region, key_id, created_at, state, due_at, revision, doc';
+const MATERIAL_COLUMNS = 'account_id, region, key_id, version, created_at, sealed, doc';
+const ALIAS_COLUMNS = 'account_id, region, alias_name, target_key_id, created_at, updated_at';
+const ACCESS_KEY_COLUMNS = 'access_key_id, account_id, principal_arn, sealed_secret, status, created_at, expires_at, doc';
+
+function keyFromRow(r: Row): KeyRecord {
+  return {
+    accountId: r.account_id as string,
+    region: r.region as string,
+    keyId: r.key_id as string,
+    createdAt: int(r.created_at),
+    state: r.state as string,
+    dueAt: intOrNull(r.due_at),
+    revision: int(r.revision),
+    doc: json(r.doc),
+  };
+}
+
+function materialFromRow(r: Row): MaterialRecord {
+  return {
+    accountId: r.account_id as string,
+    region: r.region as string,
+    keyId: r.key_id as string,
+    version: int(r.version),
+    createdAt: int(r.created_at),
+    sealed: r.sealed as Buffer,
+    doc: json(r.doc),
+  };
+}
+
+function aliasFromRow(r: Row): AliasRecord {
+  return {
+    accountId: r.account_id as string,
+    region: r.region as string,
+    aliasName: r.alias_name as string,
+    targetKeyId: r.target_key_id as string,
+    createdAt: int(r.created_at),
+    updatedAt: int(r.updated_at),
+  };
+}
+
+function accessKeyFromRow(r: Row): AccessKeyRecord {
+  return {
+    accessKeyId: r.access_key_id as string,
+    accountId: r.account_id as string,
+    principalArn: r.principal_arn as string,
+    sealedSecret: r.sealed_secret as Buffer,
+    status: r.status as 'Active' | 'Inactive',
+    createdAt: int(r.created_at),
+    expiresAt: intOrNull(r.expires_at),
+    doc: json(r.doc),
+  };
+}
+
+function page<T>(rows: T[], limit: number, sortKey: (t: T) => string): Page<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, next: sortKey(items[items.length - 1]!) };
+}
+
+/** One checked-out connection. Remembers whether it may go back to the pool or must be destroyed. */
+class Session {
+  #broken: Error | undefined;
+  readonly #client: PoolClient;
+  // While a client is checked out the pool does not listen for its errors; an 'error' event without a
+  // listener would crash the process (e.g. the server ends the connection between two statements).
+  readonly #onError = (err: Error): void => {
+    this.#broken ??= err;
+  };
+
+  constructor(client: PoolClient) {
+    this.#client = client;
+    client.on('error', this.#onError);
+  }
+
+  async query(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    try {
+      return await this.#client.query<Row>(sql, params as unknown[] | undefined);
+    } catch (err) {
+      const mapped = toStorageError(err);
+      if (mapped instanceof StorageUnavailableError) this.#broken ??= mapped;
+      throw mapped;
+    }
+  }
+
+  async rollback(): Promise<void> {
+    try {
+      await this.query('ROLLBACK');
+    } catch (err) {
+      // The connection is in an unknown state: never hand it out again.
+      this.#broken ??= err instanceof Error ? err : new Error('ROLLBACK failed');
+    }
+  }
+
+  release(): void {
+    this.#client.off('error', this.#onError);
+    // A truthy argument makes the pool destroy the connection instead of reusing it.
+    this.#client.release(this.#broken);
+  }
+}
 
 export class PostgresStorage implements Storage {
   readonly kind = 'postgres' as const;
-  constructor(readonly url: string) {}
-  migrate(): Promise<void> {
-    return Promise.reject(new Error('the PostgreSQL adapter is not built yet'));
+  readonly #pool: Pool;
+  readonly #schema: string | undefined;
+  readonly #autocommitRepos: Repos;
+  #ended: Promise<void> | undefined;
+
+  constructor(url: string, options: PostgresStorageOptions = {}) {
+    const { connectionString, schema } = parsePostgresUrl(url);
+    this.#schema = schema;
+    const setup = [
+      ...(schema === undefined ? [] : [`SET search_path TO ${escapeIdentifier(schema)}`]),
+      "SET default_transaction_isolation TO 'read committed'",
+    ].join('; ');
+    this.#pool = new Pool({
+      connectionString,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+      // Awaited by the pool before it hands the connection out; if it fails, so does the checkout.
+      // (pool.on('connect') would not be awaited, and a failure there could not stop the checkout.)
+      onConnect: async (client) => {
+        await client.query(setup);
+      },
+    });
+    // An idle connection's error (server restart, admin shutdown) must never crash the process: the pool
+    // has already removed the connection, and the next call gets a new one or StorageUnavailableError.
+    this.#pool.on('error', (err) => options.onIdleError?.(err));
+    this.#autocommitRepos = createRepos(async (sql, params) => {
+      try {
+        // pool.query checks a connection out for this one statement (autocommit) and destroys it on error.
+        return await this.#pool.query<Row>(sql, params as unknown[] | undefined);
+      } catch (err) {
+        throw toStorageError(err);
+      }
+    });
   }
-  transaction<T>(_fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return Promise.reject(new Error('the PostgreSQL adapter is not built yet'));
+
+  /**
+   * One transaction holding an advisory lock, so nodes starting together apply each migration once:
+   * the others wait on the lock, then (READ COMMITTED: a new snapshot per statement) find it applied.
+   */
+  async migrate(): Promise<void> {
+    await this.#runTransaction(async (s) => {
+      await s.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_ID]);
+      if (this.#schema !== undefined) {
+        // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema
+        // exists, and a deployment may pre-create the schema for a role without it.
+        const exists = await s.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.#schema]);
+        if (exists.rowCount === 0) await s.query(`CREATE SCHEMA ${escapeIdentifier(this.#schema)}`);
+      }
+      await s.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      const applied = new Set((await s.query('SELECT version FROM schema_migrations')).rows.map((r) => int(r.version)));
+      for (const [i, sql] of POSTGRES_MIGRATIONS.entries()) {
+        const version = i + 1;
+        if (applied.has(version)) continue;
+        await s.query(sql);
+        await s.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
+      }
+    });
   }
-  read<T>(_fn: (repos: Repos) => Promise<T>): Promise<T> {
-    return Promise.reject(new Error('the PostgreSQL adapter is not built yet'));
+
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    return this.#runTransaction(async (session) => {
+      let open = true;
+      // After a failed statement PostgreSQL ignores everything up to ROLLBACK, and turns COMMIT into a
+      // ROLLBACK. If fn swallowed such an error, committing would silently lose its writes: refuse.
+      let failed: { error: unknown } | undefined;
+      const repos = createRepos(async (sql, params) => {
+        if (!open) throw new Error('PostgresStorage: transaction repos used after the transaction ended');
+        try {
+          return await session.query(sql, params);
+        } catch (err) {
+          failed ??= { error: err };
+          throw err;
+        }
+      });
+      try {
+        const result = await fn(repos);
+        if (failed) throw failed.error;
+        return result;
+      } finally {
+        open = false;
+      }
+    });
   }
+
+  /** Each repo call checks a connection out of the pool for its statements (autocommit). */
+  read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    return fn(this.#autocommitRepos);
+  }
+
   close(): Promise<void> {
-    return Promise.resolve();
+    this.#ended ??= this.#pool.end();
+    return this.#ended;
   }
+
+  async #runTransaction<T>(body: (session: Session) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw toStorageError(err);
+    }
+    const session = new Session(client);
+    try {
+      await session.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      let result: T;
+      try {
+        result = await body(session);
+      } catch (err) {
+        await session.rollback();
+        throw err;
+      }
+      const done = await session.query('COMMIT');
+      // Belt and braces: PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
+      if (done.command !== 'COMMIT') throw new Error(`PostgreSQL ended the transaction with ${done.command}`);
+      return result;
+    } finally {
+      session.release();
+    }
+  }
+}
+
+function createRepos(exec: Exec): Repos {
+  /** INSERT … ON CONFLICT DO NOTHING: a conflict inserts nothing and leaves the transaction usable. */
+  const insertOnce = async (what: string, sql: string, params: readonly unknown[]): Promise<void> => {
+    let inserted: number;
+    try {
+      inserted = (await exec(sql, params)).rowCount ?? 0;
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DuplicateError(what);
+      throw err;
+    }
+    if (inserted !== 1) throw new DuplicateError(what);
+  };
+  const changed = (r: QueryResult<Row>): boolean => (r.rowCount ?? 0) === 1;
+  const accessKeyParams = (k: AccessKeyRecord) =>
+    [k.accessKeyId, k.accountId, k.principalArn, k.sealedSecret, k.status, k.createdAt, k.expiresAt, JSON.stringify(k.doc)];
+
+  return {
+    keys: {
+      insert: (k) =>
+        insertOnce(
+          'key',
+          `INSERT INTO keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+          [k.accountId, k.region, k.keyId, k.createdAt, k.state, k.dueAt, k.revision, JSON.stringify(k.doc)],
+        ),
+      get: async (s, keyId) => {
+        const r = await exec(`SELECT ${KEY_COLUMNS} FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3`, [
+          s.accountId,
+          s.region,
+          keyId,
+        ]);
+        return r.rows[0] && keyFromRow(r.rows[0]);
+      },
+      list: async (s, after, limit) => {
+        const r = await exec(
+          `SELECT ${KEY_COLUMNS} FROM keys WHERE account_id = $1 AND region = $2 AND key_id > $3
+           ORDER BY key_id LIMIT $4`,
+          [s.accountId, s.region, after ?? '', limit + 1],
+        );
+        return page(r.rows.map(keyFromRow), limit, (k) => k.keyId);
+      },
+      update: async (k, expected) =>
+        changed(
+          await exec(
+            `UPDATE keys SET state = $1, due_at = $2, revision = $3, doc = $4
+             WHERE account_id = $5 AND region = $6 AND key_id = $7 AND revision = $8`,
+            [k.state, k.dueAt, expected + 1, JSON.stringify(k.doc), k.accountId, k.region, k.keyId, expected],
+          ),
+        ),
+      delete: async (s, keyId) => {
+        await exec('DELETE FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3', [s.accountId, s.region, keyId]);
+      },
+      listDue: async (now, limit) => {
+        const r = await exec(
+          `SELECT ${KEY_COLUMNS} FROM keys WHERE due_at IS NOT NULL AND due_at <= $1
+           ORDER BY due_at, account_id, region, key_id LIMIT $2`,
+          [now, limit],
+        );
+        return r.rows.map(keyFromRow);
+      },
+      count: async (s) => {
+        const r = await exec('SELECT count(*) AS n FROM keys WHERE account_id = $1 AND region = $2', [s.accountId, s.region]);
+        return int(r.rows[0]!.n);
+      },
+    },
+    materials: {
+      insert: (m) =>
+        insertOnce(
+          'key material',
+          `INSERT INTO key_materials (${MATERIAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+          [m.accountId, m.region, m.keyId, m.version, m.createdAt, m.sealed, JSON.stringify(m.doc)],
+        ),
+      get: async (s, keyId, version) => {
+        const r = await exec(
+          `SELECT ${MATERIAL_COLUMNS} FROM key_materials WHERE account_id = $1 AND region = $2 AND key_id = $3 AND version = $4`,
+          [s.accountId, s.region, keyId, version],
+        );
+        return r.rows[0] && materialFromRow(r.rows[0]);
+      },
+      list: async (s, keyId) => {
+        const r = await exec(
+          `SELECT ${MATERIAL_COLUMNS} FROM key_materials WHERE account_id = $1 AND region = $2 AND key_id = $3 ORDER BY version`,
+          [s.accountId, s.region, keyId],
+        );
+        return r.rows.map(materialFromRow);
+      },
+      deleteAll: async (s, keyId) => {
+        await exec('DELETE FROM key_materials WHERE account_id = $1 AND region = $2 AND key_id = $3', [s.accountId, s.region, keyId]);
+      },
+    },
+    aliases: {
+      insert: (a) =>
+        insertOnce(
+          'alias',
+          `INSERT INTO aliases (${ALIAS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+          [a.accountId, a.region, a.aliasName, a.targetKeyId, a.createdAt, a.updatedAt],
+        ),
+      get: async (s, name) => {
+        const r = await exec(`SELECT ${ALIAS_COLUMNS} FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3`, [
+          s.accountId,
+          s.region,
+          name,
+        ]);
+        return r.rows[0] && aliasFromRow(r.rows[0]);
+      },
+      list: async (s, keyId, after, limit) => {
+        const r =
+          keyId === undefined
+            ? await exec(
+                `SELECT ${ALIAS_COLUMNS} FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name > $3
+                 ORDER BY alias_name LIMIT $4`,
+                [s.accountId, s.region, after ?? '', limit + 1],
+              )
+            : await exec(
+                `SELECT ${ALIAS_COLUMNS} FROM aliases
+                 WHERE account_id = $1 AND region = $2 AND target_key_id = $3 AND alias_name > $4
+                 ORDER BY alias_name LIMIT $5`,
+                [s.accountId, s.region, keyId, after ?? '', limit + 1],
+              );
+        return page(r.rows.map(aliasFromRow), limit, (a) => a.aliasName);
+      },
+      update: async (s, name, keyId, at) =>
+        changed(
+          await exec('UPDATE aliases SET target_key_id = $1, updated_at = $2 WHERE account_id = $3 AND region = $4 AND alias_name = $5', [
+            keyId,
+            at,
+            s.accountId,
+            s.region,
+            name,
+          ]),
+        ),
+      delete: async (s, name) =>
+        changed(await exec('DELETE FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3', [s.accountId, s.region, name])),
+      deleteForKey: async (s, keyId) => {
+        await exec('DELETE FROM aliases WHERE account_id = $1 AND region = $2 AND target_key_id = $3', [s.accountId, s.region, keyId]);
+      },
+    },
+    accessKeys: {
+      insert: (k) =>
+        insertOnce(
+          'access key',
+          `INSERT INTO access_keys (${ACCESS_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+          accessKeyParams(k),
+        ),
+      get: async (id) => {
+        const r = await exec(`SELECT ${ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1`, [id]);
+        return r.rows[0] && accessKeyFromRow(r.rows[0]);
+      },
+      upsert: async (k) => {
+        await exec(
+          `INSERT INTO access_keys (${ACCESS_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (access_key_id) DO UPDATE SET account_id = excluded.account_id, principal_arn = excluded.principal_arn,
+             sealed_secret = excluded.sealed_secret, status = excluded.status, created_at = excluded.created_at,
+             expires_at = excluded.expires_at, doc = excluded.doc`,
+          accessKeyParams(k),
+        );
+      },
+      count: async () => int((await exec('SELECT count(*) AS n FROM access_keys')).rows[0]!.n),
+    },
+    meta: {
+      get: async (name) => (await exec('SELECT value FROM meta WHERE name = $1', [name])).rows[0]?.value as string | undefined,
+      putIfAbsent: async (name, value) => {
+        const inserted = await exec('INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, value]);
+        if (changed(inserted)) return value;
+        // A separate statement, so a new snapshot: it sees the row of the racing writer whose commit made
+        // our INSERT do nothing (a single INSERT … RETURNING / SELECT statement would not).
+        const r = await exec('SELECT value FROM meta WHERE name = $1', [name]);
+        return r.rows[0]!.value as string;
+      },
+    },
+  };
 }
