@@ -10,7 +10,10 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/config.ts';
 import { kmsServiceDefinition } from './http/kms/index.ts';
 import { createEdge } from './http/server.ts';
+import { createAliasService } from './kms/alias-service.ts';
+import { createKeyLifecycle, type KeyLifecycle } from './kms/key-lifecycle.ts';
 import { createKeyService } from './kms/key-service.ts';
+import { createKeyUpdateService } from './kms/key-updates.ts';
 import { MaterialCache } from './kms/material-cache.ts';
 import { RootKeyBarrier, type Barrier } from './seal/barrier.ts';
 import { loadDeploymentSecret } from './seal/deployment-secret.ts';
@@ -32,6 +35,8 @@ export interface App {
   readonly storage: Storage;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Background work (key deletion and rotation when due); also run by a timer every jobIntervalMs. */
+  readonly jobs: { runOnce(): ReturnType<KeyLifecycle['runDueJobs']> };
   /** Set only when this start created the administrator: print it once. */
   readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
@@ -61,9 +66,12 @@ export async function createApp(parts: AppParts): Promise<App> {
   const admin = await credentials.bootstrapAdmin(config.accountId, config.admin);
   const ciphertextHeaderKey = await loadDeploymentSecret(storage, barrier, 'kms-ciphertext-header');
   const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey });
+  const aliases = createAliasService({ storage, clock, keys });
+  const keyUpdates = createKeyUpdateService({ storage, keys });
+  const lifecycle = createKeyLifecycle({ storage, barrier, clock, materialCache, keys });
 
   const edge = createEdge({
-    services: [kmsServiceDefinition(keys)],
+    services: [kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle })],
     credentials,
     wallClock: systemClock,
     logger,
@@ -72,11 +80,22 @@ export async function createApp(parts: AppParts): Promise<App> {
   });
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void edge.handle(req, res));
 
+  // One pass at a time per node; several nodes may run passes at once (every change is compare-and-set).
+  let running: Promise<unknown> = Promise.resolve();
+  const runOnce = () => {
+    const pass = running.then(() => lifecycle.runDueJobs());
+    running = pass.catch((err: unknown) => logger.error({ err }, 'background job pass failed'));
+    return pass;
+  };
+  const timer = config.jobIntervalMs > 0 ? setInterval(() => void runOnce().catch(() => undefined), config.jobIntervalMs) : undefined;
+  timer?.unref();
+
   return {
     server,
     storage,
     clock,
     logger,
+    jobs: { runOnce },
     ...(admin.created ? { createdAdmin: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } } : {}),
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
@@ -89,6 +108,8 @@ export async function createApp(parts: AppParts): Promise<App> {
       });
     },
     async close() {
+      if (timer) clearInterval(timer);
+      await running;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

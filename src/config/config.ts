@@ -20,6 +20,7 @@ const schema = z
     TRENT_STORAGE: z.string().optional(),
     TRENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRENT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    TRENT_JOB_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(30_000),
     TRENT_KEY_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   })
   .refine((e) => (e.TRENT_ADMIN_ACCESS_KEY_ID === undefined) === (e.TRENT_ADMIN_SECRET_ACCESS_KEY === undefined), {
@@ -40,6 +41,8 @@ export interface Config {
   readonly logLevel: string;
   readonly maxBodyBytes: number;
   readonly keyCacheSize: number;
+  /** How often the background job (deletion, rotation) runs; 0 disables the timer. */
+  readonly jobIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -66,6 +69,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.TRENT_LOG_LEVEL,
     maxBodyBytes: e.TRENT_MAX_BODY_BYTES,
     keyCacheSize: e.TRENT_KEY_CACHE_SIZE,
+    jobIntervalMs: e.TRENT_JOB_INTERVAL_MS,
   };
   return Object.freeze(config);
 }

@@ -54,6 +54,12 @@ export const DryRunOperationException = clientError('DryRunOperationException');
 export const InvalidGrantTokenException = clientError('InvalidGrantTokenException');
 export const ConflictException = clientError('ConflictException');
 export const MalformedPolicyDocumentException = clientError('MalformedPolicyDocumentException');
+/**
+ * AWS: CreateAlias/UpdateAlias under the reserved alias/aws/ prefix. Not in the KMS model; listed among
+ * AWS's common errors (NotAuthorized, 400), and the code moto returns.
+ */
+export const NotAuthorizedException = clientError('NotAuthorizedException');
+export const CustomKeyStoreNotFoundException = clientError('CustomKeyStoreNotFoundException');
 
 /** A fault of Trent itself: the message is generic so nothing internal leaks. */
 export class InternalError extends TrentError {

@@ -40,6 +40,10 @@ export interface KeyDoc {
   /** Epoch ms, while PendingDeletion. */
   deletionDate?: number;
   pendingWindowInDays?: number;
+  /** Automatic rotation (symmetric AWS_KMS keys only). */
+  rotation?: { enabled: boolean; periodDays: number; nextRotationAt?: number };
+  /** On-demand rotations performed so far (AWS caps them per key). */
+  onDemandRotations?: number;
 }
 
 export interface Key {
@@ -56,7 +60,19 @@ export function keyFromRecord(r: KeyRecord): Key {
   return { scope, keyId: r.keyId, arn: keyArn(scope, r.keyId), createdAt: r.createdAt, revision: r.revision, doc: r.doc as unknown as KeyDoc };
 }
 
-export function recordFromKey(k: Key, dueAt: number | null): KeyRecord {
+/**
+ * When the background job must next look at a key: its deletion date while pending deletion, its next
+ * rotation while enabled with rotation on; otherwise never. (AWS does not rotate a disabled key; when
+ * it is enabled again and overdue, it rotates at once.)
+ */
+export function dueAtOf(doc: KeyDoc): number | null {
+  if (doc.state === 'PendingDeletion') return doc.deletionDate ?? null;
+  if (doc.state === 'Enabled' && doc.rotation?.enabled && doc.rotation.nextRotationAt !== undefined) return doc.rotation.nextRotationAt;
+  return null;
+}
+
+export function recordFromKey(k: Key): KeyRecord {
+  const dueAt = dueAtOf(k.doc);
   return {
     accountId: k.scope.accountId,
     region: k.scope.region,

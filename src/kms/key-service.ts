@@ -11,13 +11,14 @@ import { randomBytesBuffer } from '../crypto/primitives.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import {
   AccessDeniedException,
-  DisabledException,
+  ConflictException,
+  DryRunOperationException,
   IncorrectKeyException,
   InvalidCiphertextException,
   InvalidKeyUsageException,
-  KMSInvalidStateException,
   NotFoundException,
   TagException,
+  TrentError,
   UnsupportedOperationException,
   ValidationException,
 } from '../errors/errors.ts';
@@ -28,6 +29,7 @@ import { CiphertextFormatError, decodeCiphertext, encodeHeader, SALT_BYTES } fro
 import { encodeEncryptionContext, type EncryptionContext } from './encryption-context.ts';
 import { keyFromRecord, recordFromKey, type Key, type KeyDoc, type KeySpec, type KeyUsage, type Origin, type Tag } from './key-model.ts';
 import { generateSymmetricMaterial, symmetricDecrypt, symmetricEncrypt } from './key-specs/symmetric.ts';
+import { requireEnabled } from './key-states.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { MaterialCache } from './material-cache.ts';
 import { checkNewTags, MAX_TAGS } from './tags.ts';
@@ -51,6 +53,11 @@ export interface CreateKeyInput {
 }
 
 export const MAX_SYMMETRIC_PLAINTEXT = 4096;
+
+/** AWS: DryRun — every check passed; nothing was done. */
+export function dryRunSucceeded(): TrentError {
+  return new DryRunOperationException('The request would have succeeded, but the DryRun option is set.');
+}
 
 export function materialAad(scope: Scope, keyId: string, version: number): Buffer {
   return barrierAad('kms/key-material', scope.accountId, scope.region, keyId, version);
@@ -94,11 +101,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
 
   /** AWS: key state and usage are checked before any cryptographic work, in this order. */
   function requireUsable(key: Key, operation: string, usage: KeyUsage): void {
-    const state = key.doc.state;
-    if (state === 'Disabled') throw new DisabledException(`${key.arn} is disabled.`);
-    if (state === 'PendingDeletion') throw new KMSInvalidStateException(`${key.arn} is pending deletion.`);
-    if (state === 'PendingImport') throw new KMSInvalidStateException(`${key.arn} is pending import.`);
-    if (state !== 'Enabled') throw new KMSInvalidStateException(`${key.arn} is ${state.toLowerCase()}.`);
+    requireEnabled(key);
     if (key.doc.keyUsage !== usage) {
       throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.doc.keyUsage} which is not valid for ${operation}.`);
     }
@@ -155,7 +158,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     try {
       const sealed = barrier.seal(material.expose(), materialAad(scope, keyId, 1));
       await storage.transaction(async (tx) => {
-        await tx.keys.insert(recordFromKey(key, null));
+        await tx.keys.insert(recordFromKey(key));
         await tx.materials.insert({ ...scope, keyId, version: 1, createdAt: now, sealed, doc: { keyMaterialId: materialId } });
       });
     } finally {
@@ -194,7 +197,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
 
   async function encrypt(
     caller: Caller,
-    input: { keyId: string; plaintext: Buffer; encryptionContext?: EncryptionContext },
+    input: { keyId: string; plaintext: Buffer; encryptionContext?: EncryptionContext; dryRun?: boolean },
   ): Promise<{ key: Key; ciphertext: Buffer }> {
     const key = await resolveKey(caller, input.keyId, { allowAlias: true, action: 'Encrypt' });
     requireUsable(key, 'Encrypt', 'ENCRYPT_DECRYPT');
@@ -203,6 +206,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
         "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096",
       );
     }
+    if (input.dryRun) throw dryRunSucceeded();
     return { key, ciphertext: await encryptWithKey(key, input.plaintext, input.encryptionContext) };
   }
 
@@ -211,37 +215,145 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
    * any tampering, a wrong or missing encryption context, or an unknown material version is
    * InvalidCiphertextException with an empty message (never which check failed).
    */
-  async function decrypt(
+  async function decryptBlob(
     caller: Caller,
-    input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext },
+    ciphertext: Buffer,
+    keyIdHint: string | undefined,
+    context: EncryptionContext | undefined,
+    operation: string,
+    dryRun = false,
   ): Promise<{ key: Key; plaintext: Buffer }> {
     let parsed: ReturnType<typeof decodeCiphertext>;
     try {
-      parsed = decodeCiphertext(input.ciphertext, ciphertextHeaderKey);
+      parsed = decodeCiphertext(ciphertext, ciphertextHeaderKey);
     } catch (err) {
       if (err instanceof CiphertextFormatError) throw new InvalidCiphertextException('');
       throw err;
     }
     const { header, headerBytes, box } = parsed;
     const blobKeyArn = keyArn({ accountId: header.accountId, region: caller.region }, header.keyId);
-    if (input.keyId !== undefined) {
-      const named = await resolveKey(caller, input.keyId, { allowAlias: true, action: 'Decrypt' });
+    if (keyIdHint !== undefined) {
+      const named = await resolveKey(caller, keyIdHint, { allowAlias: true, action: operation });
       if (named.arn !== blobKeyArn) {
         throw new IncorrectKeyException('The key ID in the request does not identify a CMK that can perform this operation.');
       }
     }
-    const key = await resolveKey(caller, blobKeyArn, { allowAlias: false, action: 'Decrypt' });
-    requireUsable(key, 'Decrypt', 'ENCRYPT_DECRYPT');
+    const key = await resolveKey(caller, blobKeyArn, { allowAlias: false, action: operation });
+    requireUsable(key, operation, 'ENCRYPT_DECRYPT');
     if (header.materialVersion < 1 || header.materialVersion > key.doc.currentVersion) throw new InvalidCiphertextException('');
-    const aad = Buffer.concat([headerBytes, encodeEncryptionContext(input.encryptionContext)]);
+    const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
+    let plaintext: Buffer;
     try {
-      const plaintext = await withMaterial(key, header.materialVersion, (m) => symmetricDecrypt(m, header.salt, aad, box));
-      return { key, plaintext };
+      plaintext = await withMaterial(key, header.materialVersion, (m) => symmetricDecrypt(m, header.salt, aad, box));
     } catch (err) {
       if (err instanceof AeadOpenError) throw new InvalidCiphertextException('');
       throw err;
     }
+    if (dryRun) {
+      plaintext.fill(0);
+      throw dryRunSucceeded();
+    }
+    return { key, plaintext };
   }
 
-  return { resolveKey, requireUsable, createKey, describeKey, listKeys, encrypt, decrypt, encryptWithKey };
+  async function decrypt(
+    caller: Caller,
+    input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext; dryRun?: boolean },
+  ): Promise<{ key: Key; plaintext: Buffer }> {
+    return decryptBlob(caller, input.ciphertext, input.keyId, input.encryptionContext, 'Decrypt', input.dryRun);
+  }
+
+  /** AWS: ReEncrypt — decrypts under the source key and encrypts under the destination, server-side only. */
+  async function reEncrypt(
+    caller: Caller,
+    input: {
+      ciphertext: Buffer;
+      sourceKeyId?: string;
+      sourceEncryptionContext?: EncryptionContext;
+      destinationKeyId: string;
+      destinationEncryptionContext?: EncryptionContext;
+      dryRun?: boolean;
+    },
+  ): Promise<{ sourceKey: Key; destinationKey: Key; ciphertext: Buffer }> {
+    const destinationKey = await resolveKey(caller, input.destinationKeyId, { allowAlias: true, action: 'ReEncryptTo' });
+    requireUsable(destinationKey, 'ReEncrypt', 'ENCRYPT_DECRYPT');
+    const { key: sourceKey, plaintext } = await decryptBlob(
+      caller, input.ciphertext, input.sourceKeyId, input.sourceEncryptionContext, 'ReEncryptFrom',
+    );
+    try {
+      if (input.dryRun) throw dryRunSucceeded();
+      const ciphertext = await encryptWithKey(destinationKey, plaintext, input.destinationEncryptionContext);
+      return { sourceKey, destinationKey, ciphertext };
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /**
+   * AWS: GenerateDataKey(WithoutPlaintext) — exactly one of KeySpec (AES_128/AES_256) and NumberOfBytes;
+   * the data key is returned encrypted under the KMS key with the encryption context, and in plaintext
+   * unless the caller asked for none.
+   */
+  async function generateDataKey(
+    caller: Caller,
+    input: { keyId: string; keySpec?: 'AES_128' | 'AES_256'; numberOfBytes?: number; encryptionContext?: EncryptionContext; dryRun?: boolean },
+    operation: 'GenerateDataKey' | 'GenerateDataKeyWithoutPlaintext',
+  ): Promise<{ key: Key; ciphertext: Buffer; plaintext: Buffer }> {
+    if ((input.keySpec === undefined) === (input.numberOfBytes === undefined)) {
+      throw new ValidationException('Please specify either number of bytes or key spec.');
+    }
+    const key = await resolveKey(caller, input.keyId, { allowAlias: true, action: operation });
+    requireUsable(key, operation, 'ENCRYPT_DECRYPT');
+    if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') {
+      throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.doc.keyUsage} which is not valid for ${operation}.`);
+    }
+    if (input.dryRun) throw dryRunSucceeded();
+    const length = input.numberOfBytes ?? (input.keySpec === 'AES_128' ? 16 : 32);
+    const plaintext = randomBytesBuffer(length);
+    try {
+      return { key, ciphertext: await encryptWithKey(key, plaintext, input.encryptionContext), plaintext };
+    } catch (err) {
+      plaintext.fill(0);
+      throw err;
+    }
+  }
+
+  /** AWS: GenerateRandom — 1 to 1024 bytes from the CSPRNG (a custom key store's HSM when named). */
+  function generateRandom(numberOfBytes: number | undefined): Buffer {
+    if (numberOfBytes === undefined) throw new ValidationException('NumberOfBytes is required.');
+    return randomBytesBuffer(numberOfBytes);
+  }
+
+  /**
+   * Applies `mutate` to a key and stores it with compare-and-set, retrying when another writer got
+   * there first. `mutate` may throw a TrentError to refuse; it may run more than once.
+   */
+  async function mutateKey(key: Key, mutate: (key: Key) => Key): Promise<Key> {
+    let current = key;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const next = mutate(current);
+      const stored = await storage.transaction((tx) => tx.keys.update(recordFromKey(next), current.revision));
+      if (stored) return { ...next, revision: current.revision + 1 };
+      const fresh = await storage.read((r) => r.keys.get(key.scope, key.keyId));
+      if (!fresh) throw new NotFoundException(`Key '${key.arn}' does not exist`);
+      current = keyFromRecord(fresh);
+    }
+    throw new ConflictException(`${key.arn} is being changed by another request. Retry.`);
+  }
+
+  return {
+    resolveKey,
+    requireUsable,
+    withMaterial,
+    mutateKey,
+    createKey,
+    describeKey,
+    listKeys,
+    encrypt,
+    decrypt,
+    reEncrypt,
+    generateDataKey,
+    generateRandom,
+    encryptWithKey,
+  };
 }

@@ -15,7 +15,7 @@ export function decryptOperation(keys: KeyService): Operation {
       readGrantTokens(r);
       const keyId = r.string('KeyId', KEY_ID_BOUNDS);
       r.enumValue('EncryptionAlgorithm', ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const);
-      r.boolean('DryRun');
+      const dryRun = r.boolean('DryRun');
       r.done();
       // AWS: CiphertextBlob is optional in the model only for DryRun with IGNORE_CIPHERTEXT.
       if (!ciphertext) {
@@ -23,6 +23,7 @@ export function decryptOperation(keys: KeyService): Operation {
       }
       const out = await keys.decrypt(caller, {
         ciphertext,
+        dryRun: dryRun ?? false,
         ...(keyId !== undefined ? { keyId } : {}),
         ...(encryptionContext ? { encryptionContext } : {}),
       });

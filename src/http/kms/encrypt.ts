@@ -14,10 +14,10 @@ export function encryptOperation(keys: KeyService): Operation {
       const encryptionContext = readEncryptionContext(r);
       readGrantTokens(r);
       r.enumValue('EncryptionAlgorithm', ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const);
-      r.boolean('DryRun');
+      const dryRun = r.boolean('DryRun');
       r.done();
       try {
-        const out = await keys.encrypt(caller, { keyId: keyId!, plaintext: plaintext!, ...(encryptionContext ? { encryptionContext } : {}) });
+        const out = await keys.encrypt(caller, { keyId: keyId!, plaintext: plaintext!, dryRun: dryRun ?? false, ...(encryptionContext ? { encryptionContext } : {}) });
         return { CiphertextBlob: b64(out.ciphertext), KeyId: out.key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
       } finally {
         plaintext!.fill(0);

@@ -1,0 +1,172 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  constants, createHash, generateKeyPairSync, privateEncrypt, publicDecrypt, sign as nodeSign, verify as nodeVerify,
+} from 'node:crypto';
+
+import {
+  DecryptionError, InvalidKeyMaterialError, rsaOaepDecrypt, verify,
+  type AsymmetricKeySpec, type RsaEncryptionAlgorithm, type SigningAlgorithm,
+} from './asymmetric.ts';
+import { PKCS1_DIGEST_INFO_PREFIX, rsaSign, rsaVerify } from './rsa.ts';
+import { SecretBytes } from './secret-bytes.ts';
+
+interface Suite<G> { testGroups: G[] }
+function vectors<G>(name: string): Suite<G> {
+  return JSON.parse(readFileSync(new URL(`../../test/vectors/wycheproof/${name}`, import.meta.url), 'utf8')) as Suite<G>;
+}
+
+const hex = (s: string): Buffer => Buffer.from(s, 'hex');
+const SPEC_BY_BITS: Record<number, AsymmetricKeySpec> = { 2048: 'RSA_2048', 3072: 'RSA_3072', 4096: 'RSA_4096' };
+const NODE_HASH: Record<string, 'sha256' | 'sha384' | 'sha512'> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+const SUFFIX = { sha256: '256', sha384: '384', sha512: '512' } as const;
+
+const key2048 = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+// --- Why DIGEST-mode PKCS#1 v1.5 supplies a DigestInfo: node has no raw-digest signing call. -----------------
+
+test('node:crypto has no raw-digest RSA signing: sign(null, …) hashes the input with SHA-256', () => {
+  const digest = createHash('sha256').update('message').digest();
+  const signature = nodeSign(null, digest, key2048.privateKey);
+  // It is the signature of SHA-256(digest), not of digest.
+  assert.ok(nodeVerify('sha256', digest, key2048.publicKey, signature));
+  assert.ok(!nodeVerify('sha256', Buffer.from('message'), key2048.publicKey, signature));
+});
+
+test('privateEncrypt, node\'s only route to EVP_PKEY_sign, cannot be told the signature digest', () => {
+  const digest = createHash('sha256').update('message').digest();
+  // With PSS padding OpenSSL falls back to its default digest (SHA-1) and refuses a 32-byte input …
+  assert.throws(() => privateEncrypt({ key: key2048.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING }, digest));
+  // … and node passes oaepHash as an OAEP parameter, which a signing context refuses.
+  assert.throws(() => privateEncrypt({ key: key2048.privateKey, padding: constants.RSA_PKCS1_PADDING, oaepHash: 'sha256' }, digest));
+  // So rsa.ts refuses PSS over a digest outright.
+  assert.throws(() => rsaSign(key2048.privateKey, 'PSS', 'sha256', true, digest));
+});
+
+for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
+  test(`PKCS#1 v1.5 DigestInfo prefix for ${hash} is what OpenSSL itself encodes (RFC 8017 §9.2 note 1)`, () => {
+    const message = Buffer.from(`prefix check ${hash}`);
+    const digest = createHash(hash).update(message).digest();
+    // OpenSSL's own RSA_sign output, opened with the public key, shows the DigestInfo it built.
+    const recovered = publicDecrypt({ key: key2048.publicKey, padding: constants.RSA_PKCS1_PADDING },
+      nodeSign(hash, message, { key: key2048.privateKey, padding: constants.RSA_PKCS1_PADDING }));
+    assert.deepEqual(recovered, Buffer.concat([PKCS1_DIGEST_INFO_PREFIX[hash], digest]));
+  });
+
+  test(`PKCS#1 v1.5 DIGEST signature (${hash}) is byte-identical to the RAW signature of the message`, () => {
+    const message = Buffer.from(`identical ${hash}`);
+    const digest = createHash(hash).update(message).digest();
+    const raw = rsaSign(key2048.privateKey, 'PKCS1_V1_5', hash, false, message);
+    const prehashed = rsaSign(key2048.privateKey, 'PKCS1_V1_5', hash, true, digest);
+    assert.deepEqual(prehashed, raw);
+    assert.ok(rsaVerify(key2048.publicKey, 'PKCS1_V1_5', hash, true, digest, raw));
+  });
+}
+
+// --- Wycheproof ------------------------------------------------------------------------------------------
+
+interface SigTest { tcId: number; msg: string; sig: string; result: 'valid' | 'invalid' | 'acceptable'; flags: string[] }
+interface SigGroup { keySize: number; sha: string; publicKeyDer: string; sLen?: number; mgfSha?: string; tests: SigTest[] }
+
+// RSASSA-PKCS1-v1_5 verify, through the public API, on both paths: RAW (OpenSSL verifies the message) and
+// DIGEST (the message's digest, verified by recovering and comparing the DigestInfo).
+// "acceptable" (one per file, MissingNull: a DigestInfo without the NULL parameter): we reject it on both
+// paths (OpenSSL's RAW verify and our exact DigestInfo comparison); KMS's own signatures always carry NULL.
+const PKCS1_FILES: Array<[string, number]> = [
+  ['rsa_signature_2048_sha256_test.json', 259], ['rsa_signature_2048_sha384_test.json', 258],
+  ['rsa_signature_2048_sha512_test.json', 259], ['rsa_signature_3072_sha256_test.json', 259],
+  ['rsa_signature_3072_sha384_test.json', 259], ['rsa_signature_3072_sha512_test.json', 260],
+  ['rsa_signature_4096_sha256_test.json', 258], ['rsa_signature_4096_sha384_test.json', 259],
+  ['rsa_signature_4096_sha512_test.json', 259],
+];
+for (const [file, minimum] of PKCS1_FILES) {
+  test(`Wycheproof ${file}: RSASSA-PKCS1-v1_5 verify (RAW and DIGEST) accepts valid, rejects invalid`, () => {
+    let checked = 0;
+    for (const group of vectors<SigGroup>(file).testGroups) {
+      const spec = SPEC_BY_BITS[group.keySize]!;
+      const hash = NODE_HASH[group.sha]!;
+      const alg = `RSASSA_PKCS1_V1_5_SHA_${SUFFIX[hash]}` as SigningAlgorithm;
+      const spki = hex(group.publicKeyDer);
+      for (const t of group.tests) {
+        const msg = hex(t.msg);
+        const raw = verify(spec, spki, alg, 'RAW', msg, hex(t.sig));
+        const digest = verify(spec, spki, alg, 'DIGEST', createHash(hash).update(msg).digest(), hex(t.sig));
+        const label = `tcId ${t.tcId} ${t.flags.join(',')}`;
+        if (t.result === 'valid') assert.ok(raw && digest, label);
+        else if (t.result === 'invalid') assert.ok(!raw && !digest, label);
+        else assert.ok(!raw && !digest, label); // acceptable: rejected, see above
+        checked++;
+      }
+    }
+    assert.ok(checked >= minimum, `checked ${checked} vectors`);
+  });
+}
+
+// RSASSA-PSS verify (RAW; PSS over a DIGEST is not available on node 20). Every file has sLen = hLen and
+// MGF1 with the signature hash, which is exactly AWS's RSASSA_PSS_SHA_*; the test asserts that.
+const PSS_FILES: Array<[string, number]> = [
+  ['rsa_pss_2048_sha256_mgf1_32_test.json', 108], ['rsa_pss_2048_sha384_mgf1_48_test.json', 141],
+  ['rsa_pss_3072_sha256_mgf1_32_test.json', 108], ['rsa_pss_4096_sha384_mgf1_48_test.json', 141],
+  ['rsa_pss_4096_sha512_mgf1_64_test.json', 179],
+];
+for (const [file, minimum] of PSS_FILES) {
+  test(`Wycheproof ${file}: RSASSA-PSS verify accepts valid, rejects invalid`, () => {
+    let checked = 0;
+    for (const group of vectors<SigGroup>(file).testGroups) {
+      const spec = SPEC_BY_BITS[group.keySize]!;
+      const hash = NODE_HASH[group.sha]!;
+      assert.equal(group.mgfSha, group.sha);
+      assert.equal(group.sLen, { sha256: 32, sha384: 48, sha512: 64 }[hash]);
+      const alg = `RSASSA_PSS_SHA_${SUFFIX[hash]}` as SigningAlgorithm;
+      for (const t of group.tests) {
+        assert.notEqual(t.result, 'acceptable'); // none in these files; a new one would need a decision
+        const ok = verify(spec, hex(group.publicKeyDer), alg, 'RAW', hex(t.msg), hex(t.sig));
+        assert.equal(ok, t.result === 'valid', `tcId ${t.tcId} ${t.flags.join(',')}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= minimum, `checked ${checked} vectors`);
+  });
+}
+
+// RSAES-OAEP decrypt with the vector's PKCS#8 private key (`privateKeyPkcs8`, hex DER). AWS has no OAEP
+// label, so the API has none: vectors encrypted under a non-empty label must fail like any other
+// invalid ciphertext — they are counted as rejections. There are no "acceptable" vectors.
+interface OaepTest { tcId: number; msg: string; ct: string; label: string; result: string; flags: string[] }
+interface OaepGroup { keySize: number; sha: string; mgfSha: string; privateKeyPkcs8: string; tests: OaepTest[] }
+const OAEP_FILES: Array<[string, RsaEncryptionAlgorithm, number]> = [
+  ['rsa_oaep_2048_sha1_mgf1sha1_test.json', 'RSAES_OAEP_SHA_1', 36],
+  ['rsa_oaep_2048_sha256_mgf1sha256_test.json', 'RSAES_OAEP_SHA_256', 37],
+  ['rsa_oaep_3072_sha256_mgf1sha256_test.json', 'RSAES_OAEP_SHA_256', 37],
+  ['rsa_oaep_4096_sha256_mgf1sha256_test.json', 'RSAES_OAEP_SHA_256', 37],
+];
+for (const [file, alg, minimum] of OAEP_FILES) {
+  test(`Wycheproof ${file}: RSAES-OAEP decrypt recovers valid, rejects invalid with one uniform error`, () => {
+    let checked = 0;
+    let labelled = 0;
+    for (const group of vectors<OaepGroup>(file).testGroups) {
+      assert.equal(group.mgfSha, group.sha);
+      const key = SecretBytes.copyOf(hex(group.privateKeyPkcs8));
+      for (const t of group.tests) {
+        const label = `tcId ${t.tcId} ${t.flags.join(',')}`;
+        assert.notEqual(t.result, 'acceptable');
+        if (t.result === 'valid' && t.label === '') {
+          assert.equal(rsaOaepDecrypt(key, alg, hex(t.ct)).toString('hex'), t.msg, label);
+        } else {
+          if (t.label !== '') labelled++;
+          assert.throws(() => rsaOaepDecrypt(key, alg, hex(t.ct)), (e: unknown) => e instanceof DecryptionError && e.message === 'decryption failed', label);
+        }
+        checked++;
+      }
+    }
+    assert.ok(checked >= minimum, `checked ${checked} vectors`);
+    assert.ok(labelled >= 7, `labelled ${labelled}`);
+  });
+}
+
+test('a public key of a size KMS does not offer is refused as key material', () => {
+  const small = generateKeyPairSync('rsa', { modulusLength: 1024, publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+  assert.throws(() => verify('RSA_2048', small.publicKey, 'RSASSA_PSS_SHA_256', 'RAW', Buffer.from('m'), Buffer.alloc(128)), InvalidKeyMaterialError);
+  assert.throws(() => rsaOaepDecrypt(SecretBytes.copyOf(small.privateKey), 'RSAES_OAEP_SHA_256', Buffer.alloc(128)), InvalidKeyMaterialError);
+});

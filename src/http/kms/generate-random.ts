@@ -1,0 +1,21 @@
+import { CustomKeyStoreNotFoundException } from '../../errors/errors.ts';
+import type { KeyService } from '../../kms/key-service.ts';
+import { InputReader } from '../input.ts';
+import type { Operation } from '../operation.ts';
+import { b64 } from './common.ts';
+
+export function generateRandomOperation(keys: KeyService): Operation {
+  return {
+    name: 'GenerateRandom',
+    readOnly: true,
+    async handle(input) {
+      const r = new InputReader(input);
+      const numberOfBytes = r.integer('NumberOfBytes', { min: 1, max: 1024 });
+      const customKeyStoreId = r.string('CustomKeyStoreId', { min: 1, max: 64 });
+      r.done();
+      if (customKeyStoreId !== undefined) throw new CustomKeyStoreNotFoundException('');
+      const bytes = keys.generateRandom(numberOfBytes);
+      return { Plaintext: b64(bytes) };
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { ValidationException } from '../../errors/errors.ts';
+import type { KeyService } from '../../kms/key-service.ts';
+import { InputReader } from '../input.ts';
+import type { Operation } from '../operation.ts';
+import { b64, KEY_ID_BOUNDS, readEncryptionContext, readGrantTokens, readKeyId } from './common.ts';
+
+const ALGORITHMS = ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const;
+
+export function reEncryptOperation(keys: KeyService): Operation {
+  return {
+    name: 'ReEncrypt',
+    readOnly: true,
+    async handle(input, { caller }) {
+      const r = new InputReader(input);
+      const ciphertext = r.blob('CiphertextBlob', { min: 1, max: 6144 });
+      const sourceEncryptionContext = readEncryptionContext(r, 'SourceEncryptionContext');
+      const sourceKeyId = r.string('SourceKeyId', KEY_ID_BOUNDS);
+      const destinationKeyId = readKeyId(r, 'DestinationKeyId');
+      const destinationEncryptionContext = readEncryptionContext(r, 'DestinationEncryptionContext');
+      r.enumValue('SourceEncryptionAlgorithm', ALGORITHMS);
+      r.enumValue('DestinationEncryptionAlgorithm', ALGORITHMS);
+      readGrantTokens(r);
+      const dryRun = r.boolean('DryRun');
+      r.done();
+      if (!ciphertext) {
+        throw new ValidationException("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null");
+      }
+      const out = await keys.reEncrypt(caller, {
+        ciphertext,
+        destinationKeyId: destinationKeyId!,
+        dryRun: dryRun ?? false,
+        ...(sourceKeyId !== undefined ? { sourceKeyId } : {}),
+        ...(sourceEncryptionContext ? { sourceEncryptionContext } : {}),
+        ...(destinationEncryptionContext ? { destinationEncryptionContext } : {}),
+      });
+      return {
+        CiphertextBlob: b64(out.ciphertext),
+        SourceKeyId: out.sourceKey.arn,
+        KeyId: out.destinationKey.arn,
+        SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      };
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { canRetarget, checkAliasName, keyTypeFamily } from './alias-service.ts';
+import type { KeySpec, KeyUsage } from './key-model.ts';
+
+const key = (keySpec: KeySpec, keyUsage: KeyUsage) => ({ keySpec, keyUsage });
+
+test('an alias name must start with "alias/" (AWS recorded ValidationException text)', () => {
+  for (const name of ['my-key', 'aliasx/y', 'Alias/y', 'arn:aws:kms:us-east-1:111122223333:alias/y']) {
+    assert.throws(() => checkAliasName(name), {
+      code: 'ValidationException',
+      message: 'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
+    });
+  }
+});
+
+test('names under alias/aws/ are reserved for AWS managed keys: NotAuthorizedException without a message', () => {
+  for (const name of ['alias/aws/s3', 'alias/aws/anything', 'alias/aws/']) {
+    assert.throws(() => checkAliasName(name), { code: 'NotAuthorizedException', message: '' });
+  }
+});
+
+test('alias/aws without the slash, or aws elsewhere in the name, is not reserved', () => {
+  for (const name of ['alias/aws', 'alias/awsome', 'alias/team/aws/x']) assert.doesNotThrow(() => checkAliasName(name));
+});
+
+test('an alias name may not contain a colon even though the wire pattern admits one', () => {
+  assert.throws(() => checkAliasName('alias/a:b'), { code: 'ValidationException', message: 'alias/a:b contains invalid characters for an alias' });
+});
+
+test('an alias name needs a name after the prefix', () => {
+  assert.throws(() => checkAliasName('alias/'), { code: 'InvalidAliasNameException' });
+});
+
+test('ordinary names pass', () => {
+  for (const name of ['alias/a', 'alias/My_Key-1', 'alias/team/app/key']) assert.doesNotThrow(() => checkAliasName(name));
+});
+
+test('key type families: symmetric, HMAC and the asymmetric rest', () => {
+  assert.equal(keyTypeFamily('SYMMETRIC_DEFAULT'), 'SYMMETRIC');
+  for (const s of ['HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512'] as const) assert.equal(keyTypeFamily(s), 'HMAC');
+  for (const s of ['RSA_2048', 'RSA_4096', 'ECC_NIST_P256', 'ECC_SECG_P256K1', 'SM2', 'ML_DSA_65', 'ECC_NIST_EDWARDS25519'] as const) {
+    assert.equal(keyTypeFamily(s), 'ASYMMETRIC');
+  }
+});
+
+test('UpdateAlias may re-target between keys of the same family and usage', () => {
+  assert.ok(canRetarget(key('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT'), key('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT')));
+  assert.ok(canRetarget(key('RSA_2048', 'SIGN_VERIFY'), key('ECC_NIST_P256', 'SIGN_VERIFY')));
+  assert.ok(canRetarget(key('RSA_2048', 'ENCRYPT_DECRYPT'), key('RSA_4096', 'ENCRYPT_DECRYPT')));
+  assert.ok(canRetarget(key('HMAC_256', 'GENERATE_VERIFY_MAC'), key('HMAC_512', 'GENERATE_VERIFY_MAC')));
+});
+
+test('UpdateAlias may not re-target across families, even with the same usage', () => {
+  assert.ok(!canRetarget(key('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT'), key('RSA_2048', 'ENCRYPT_DECRYPT')));
+  assert.ok(!canRetarget(key('RSA_2048', 'ENCRYPT_DECRYPT'), key('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT')));
+  assert.ok(!canRetarget(key('HMAC_256', 'GENERATE_VERIFY_MAC'), key('SYMMETRIC_DEFAULT', 'GENERATE_VERIFY_MAC')));
+});
+
+test('UpdateAlias may not re-target to another key usage within a family', () => {
+  assert.ok(!canRetarget(key('RSA_2048', 'ENCRYPT_DECRYPT'), key('RSA_2048', 'SIGN_VERIFY')));
+  assert.ok(!canRetarget(key('ECC_NIST_P256', 'SIGN_VERIFY'), key('ECC_NIST_P256', 'KEY_AGREEMENT')));
+});

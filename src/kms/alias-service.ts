@@ -1,0 +1,180 @@
+/**
+ * KMS aliases: friendly names for keys, unique per (account, region), each pointing at one key.
+ *
+ * Invariants (see also storage.ts):
+ * - Uniqueness rests on the storage's unique constraint: CreateAlias inserts and maps DuplicateError
+ *   to AlreadyExistsException; it never checks and then inserts.
+ * - Every write that points an alias at a key runs in the same transaction as a compare-and-set
+ *   "touch" of that key (updateKeyDoc), so it is serialised with the key's deletion (which removes the
+ *   key's aliases) and with other alias writes on the key: no alias is left pointing at a destroyed
+ *   key, and the per-key cap holds under concurrency.
+ * - An alias keeps its key type for life: UpdateAlias only re-targets to a key of the same type family
+ *   and key usage, so a stale read of the current target cannot let an incompatible update through.
+ */
+import type { Caller } from '../auth/caller.ts';
+import { callerScope } from '../auth/caller.ts';
+import type { Clock } from '../clock.ts';
+import {
+  AlreadyExistsException,
+  InvalidAliasNameException,
+  LimitExceededException,
+  NotAuthorizedException,
+  NotFoundException,
+  TrentError,
+  ValidationException,
+} from '../errors/errors.ts';
+import { DuplicateError, type AliasRecord, type Repos, type Scope, type Storage } from '../storage/storage.ts';
+import { aliasArn } from './arn.ts';
+import type { Key, KeyDoc, KeySpec } from './key-model.ts';
+import type { KeyService } from './key-service.ts';
+import { requireNotPendingDeletion, updateKeyDoc } from './key-updates.ts';
+import { decodeMarker, encodeMarker } from './markers.ts';
+
+export const ALIAS_PREFIX = 'alias/';
+/** AWS: "The alias/aws/ prefix is reserved for AWS managed keys" (KMS Developer Guide, alias-create). */
+export const AWS_MANAGED_ALIAS_PREFIX = 'alias/aws/';
+/** AWS KMS resource quota "Aliases per KMS key": 50. */
+export const MAX_ALIASES_PER_KEY = 50;
+
+/**
+ * The naming rules the service checks after the wire-level pattern ^[a-zA-Z0-9:/_-]+$ and length 1–256
+ * (checked at the edge), in AWS's order: prefix, reserved prefix, characters.
+ */
+export function checkAliasName(name: string): void {
+  if (!name.startsWith(ALIAS_PREFIX)) {
+    // AWS [recorded]: test_kms.snapshot.json, TestKMS::test_create_alias
+    throw new ValidationException(
+      'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
+    );
+  }
+  if (name.startsWith(AWS_MANAGED_ALIAS_PREFIX)) throw new NotAuthorizedException();
+  // The wire pattern admits ':' (it also serves alias ARNs); an alias name may not contain one.
+  // AWS text as mirrored by getmoto/moto, moto/kms/responses.py (_set_alias).
+  if (name.includes(':')) throw new ValidationException(`${name} contains invalid characters for an alias`);
+  // Not recorded: an empty name after the prefix would give an alias ARN no key reference can name.
+  if (name.length === ALIAS_PREFIX.length) throw new InvalidAliasNameException('The specified alias name is not valid.');
+}
+
+export type KeyTypeFamily = 'SYMMETRIC' | 'ASYMMETRIC' | 'HMAC';
+
+export function keyTypeFamily(spec: KeySpec): KeyTypeFamily {
+  if (spec === 'SYMMETRIC_DEFAULT') return 'SYMMETRIC';
+  if (spec.startsWith('HMAC_')) return 'HMAC';
+  return 'ASYMMETRIC';
+}
+
+/**
+ * AWS: UpdateAlias — "The current and new KMS key must be the same type (both symmetric or both
+ * asymmetric or both HMAC), and they must have the same key usage" (UpdateAlias API reference).
+ */
+export function canRetarget(current: Pick<KeyDoc, 'keySpec' | 'keyUsage'>, next: Pick<KeyDoc, 'keySpec' | 'keyUsage'>): boolean {
+  return keyTypeFamily(current.keySpec) === keyTypeFamily(next.keySpec) && current.keyUsage === next.keyUsage;
+}
+
+/** AWS: TargetKeyId of CreateAlias/UpdateAlias and KeyId of ListAliases take a key id or key ARN, never an alias. */
+const KEY_ONLY = { allowAlias: false } as const;
+const ALIASES_MARKER = 'ListAliases';
+
+export interface AliasServiceDeps {
+  storage: Storage;
+  clock: Clock;
+  keys: KeyService;
+}
+
+export type AliasService = ReturnType<typeof createAliasService>;
+
+export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
+  function aliasNotFound(scope: Scope, aliasName: string): TrentError {
+    // AWS [recorded] message shape (the alias ARN, not its name), as in resolveKey.
+    return new NotFoundException(`Alias ${aliasArn(scope, aliasName)} is not found.`);
+  }
+
+  /** Refuses to point one more alias at `key` when it already has the maximum. */
+  async function requireAliasRoom(tx: Repos, key: Key): Promise<void> {
+    const page = await tx.aliases.list(key.scope, key.keyId, undefined, MAX_ALIASES_PER_KEY);
+    if (page.items.length >= MAX_ALIASES_PER_KEY) {
+      throw new LimitExceededException(`${key.arn} already has ${MAX_ALIASES_PER_KEY} aliases, the most a KMS key can have.`);
+    }
+  }
+
+  /** AWS: CreateAlias — a new name for a key of the caller's account and region. */
+  async function createAlias(caller: Caller, aliasName: string, targetKeyId: string): Promise<void> {
+    checkAliasName(aliasName);
+    const target = await keys.resolveKey(caller, targetKeyId, { ...KEY_ONLY, action: 'CreateAlias' });
+    const scope = target.scope;
+    const now = clock.now();
+    try {
+      await updateKeyDoc(storage, scope, target.keyId, async (key, tx) => {
+        requireNotPendingDeletion(key);
+        await requireAliasRoom(tx, key);
+        await tx.aliases.insert({ ...scope, aliasName, targetKeyId: key.keyId, createdAt: now, updatedAt: now });
+        return key.doc;
+      });
+    } catch (err) {
+      // AWS: the message names the alias ARN ("An alias with the name arn:aws:kms:…:alias/x already exists"),
+      // per localstack/localstack services/kms/provider.py and getmoto/moto kms/responses.py.
+      if (err instanceof DuplicateError) throw new AlreadyExistsException(`An alias with the name ${aliasArn(scope, aliasName)} already exists`);
+      throw err;
+    }
+  }
+
+  /**
+   * AWS: UpdateAlias — points an existing alias at another key of the same type and usage. The new key
+   * must not be pending deletion; the current one may be in any state (key-state table, footnote 10).
+   */
+  async function updateAlias(caller: Caller, aliasName: string, targetKeyId: string): Promise<void> {
+    checkAliasName(aliasName);
+    const scope = callerScope(caller);
+    const existing = await storage.read((r) => r.aliases.get(scope, aliasName));
+    if (!existing) throw aliasNotFound(scope, aliasName);
+    const target = await keys.resolveKey(caller, targetKeyId, { ...KEY_ONLY, action: 'UpdateAlias' });
+    const now = clock.now();
+    await updateKeyDoc(storage, target.scope, target.keyId, async (key, tx) => {
+      const alias = await tx.aliases.get(scope, aliasName);
+      if (!alias) throw aliasNotFound(scope, aliasName);
+      requireNotPendingDeletion(key);
+      if (alias.targetKeyId !== key.keyId) {
+        const current = await tx.keys.get(scope, alias.targetKeyId);
+        const currentDoc = current?.doc as unknown as KeyDoc | undefined;
+        if (currentDoc && !canRetarget(currentDoc, key.doc)) {
+          // Not recorded against AWS: the exception and its text are ours (the rule is AWS's, see canRetarget).
+          throw new ValidationException(
+            `Alias ${aliasArn(scope, aliasName)} cannot be associated with ${key.arn}: its current key is ` +
+              `${currentDoc.keySpec}/${currentDoc.keyUsage} and the new key is ${key.doc.keySpec}/${key.doc.keyUsage}. ` +
+              'The current and new key must be the same type (symmetric, asymmetric or HMAC) and have the same key usage.',
+          );
+        }
+        await requireAliasRoom(tx, key);
+      }
+      if (!(await tx.aliases.update(scope, aliasName, key.keyId, now))) throw aliasNotFound(scope, aliasName);
+      return key.doc;
+    });
+  }
+
+  /** AWS: DeleteAlias — allowed whatever the state of the key it points at. */
+  async function deleteAlias(caller: Caller, aliasName: string): Promise<void> {
+    checkAliasName(aliasName);
+    const scope = callerScope(caller);
+    const deleted = await storage.transaction((tx) => tx.aliases.delete(scope, aliasName));
+    if (!deleted) throw aliasNotFound(scope, aliasName);
+  }
+
+  /** AWS: ListAliases — in alias name order; with a key, only the aliases pointing at it. */
+  async function listAliases(
+    caller: Caller,
+    input: { keyId?: string; limit: number; marker?: string },
+  ): Promise<{ aliases: AliasRecord[]; nextMarker?: string }> {
+    const after = decodeMarker(ALIASES_MARKER, input.marker);
+    const scope = callerScope(caller);
+    const targetKeyId = input.keyId === undefined
+      ? undefined
+      : (await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'ListAliases' })).keyId;
+    const page = await storage.read((r) => r.aliases.list(scope, targetKeyId, after, input.limit));
+    return {
+      aliases: page.items,
+      ...(page.next !== undefined ? { nextMarker: encodeMarker(ALIASES_MARKER, page.next) } : {}),
+    };
+  }
+
+  return { createAlias, updateAlias, deleteAlias, listAliases };
+}

@@ -1,0 +1,254 @@
+/**
+ * Key lifecycle: enable/disable, scheduled deletion, rotation (automatic and on demand) and the
+ * background job that carries out what is due. Every state change goes through the transition table
+ * (key-states.ts) and is stored with compare-and-set, so concurrent writers and several nodes never
+ * lose a change or act twice: of two nodes racing to rotate or delete the same key, one CAS fails.
+ */
+import type { Caller } from '../auth/caller.ts';
+import { DAY_MS, type Clock } from '../clock.ts';
+import { randomBytesBuffer } from '../crypto/primitives.ts';
+import {
+  DisabledException,
+  KMSInvalidStateException,
+  LimitExceededException,
+  UnsupportedOperationException,
+} from '../errors/errors.ts';
+import type { Barrier } from '../seal/barrier.ts';
+import type { Storage } from '../storage/storage.ts';
+import { epochSeconds, keyFromRecord, recordFromKey, type Key } from './key-model.ts';
+import { materialAad, type KeyService } from './key-service.ts';
+import { generateSymmetricMaterial } from './key-specs/symmetric.ts';
+import { transition } from './key-states.ts';
+import { decodeMarker, encodeMarker } from './markers.ts';
+import type { MaterialCache } from './material-cache.ts';
+
+export const DEFAULT_ROTATION_DAYS = 365;
+export const MAX_ON_DEMAND_ROTATIONS = 25;
+const KEY_MGMT = { allowAlias: false } as const;
+
+export interface KeyLifecycleDeps {
+  storage: Storage;
+  barrier: Barrier;
+  clock: Clock;
+  materialCache: MaterialCache;
+  keys: KeyService;
+}
+
+export type KeyLifecycle = ReturnType<typeof createKeyLifecycle>;
+
+export function createKeyLifecycle({ storage, barrier, clock, materialCache, keys }: KeyLifecycleDeps) {
+  const resolve = (caller: Caller, keyId: string, action: string) => keys.resolveKey(caller, keyId, { ...KEY_MGMT, action });
+
+  async function changeState(caller: Caller, keyId: string, event: 'EnableKey' | 'DisableKey'): Promise<Key> {
+    const key = await resolve(caller, keyId, event);
+    return keys.mutateKey(key, (k) => {
+      const state = transition(k, event);
+      // AWS: a key re-enabled past its rotation date rotates at once, so the due date stands.
+      return { ...k, doc: { ...k.doc, state } };
+    });
+  }
+
+  async function scheduleKeyDeletion(caller: Caller, keyId: string, pendingWindowInDays = 30): Promise<Key> {
+    const key = await resolve(caller, keyId, 'ScheduleKeyDeletion');
+    const deletionDate = clock.now() + pendingWindowInDays * DAY_MS;
+    return keys.mutateKey(key, (k) => {
+      // AWS: scheduling again while pending deletion is refused ("is pending deletion").
+      if (k.doc.state === 'PendingDeletion') throw new KMSInvalidStateException(`${k.arn} is pending deletion.`);
+      const state = transition(k, 'ScheduleKeyDeletion');
+      return { ...k, doc: { ...k.doc, state, deletionDate, pendingWindowInDays } };
+    });
+  }
+
+  async function cancelKeyDeletion(caller: Caller, keyId: string): Promise<Key> {
+    const key = await resolve(caller, keyId, 'CancelKeyDeletion');
+    return keys.mutateKey(key, (k) => {
+      const state = transition(k, 'CancelKeyDeletion');
+      const { deletionDate: _d, pendingWindowInDays: _p, ...rest } = k.doc;
+      return { ...k, doc: { ...rest, state } };
+    });
+  }
+
+  /** AWS: rotation is for symmetric keys whose material KMS generated; every other key is Unsupported. */
+  function requireRotatable(key: Key): void {
+    if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') {
+      throw new UnsupportedOperationException(`${key.arn} key spec ${key.doc.keySpec} is not valid for this operation.`);
+    }
+    if (key.doc.origin !== 'AWS_KMS') {
+      throw new UnsupportedOperationException(`${key.arn} origin is ${key.doc.origin} which is not valid for this operation.`);
+    }
+  }
+
+  function requireEnabledForRotationChange(key: Key): void {
+    if (key.doc.state === 'Disabled') throw new DisabledException(`${key.arn} is disabled.`);
+    if (key.doc.state !== 'Enabled') transition(key, 'EnableKey'); // throws the state's AWS error
+  }
+
+  async function enableKeyRotation(caller: Caller, keyId: string, periodDays = DEFAULT_ROTATION_DAYS): Promise<void> {
+    const key = await resolve(caller, keyId, 'EnableKeyRotation');
+    requireEnabledForRotationChange(key);
+    requireRotatable(key);
+    const nextRotationAt = clock.now() + periodDays * DAY_MS;
+    await keys.mutateKey(key, (k) => ({ ...k, doc: { ...k.doc, rotation: { enabled: true, periodDays, nextRotationAt } } }));
+  }
+
+  async function disableKeyRotation(caller: Caller, keyId: string): Promise<void> {
+    const key = await resolve(caller, keyId, 'DisableKeyRotation');
+    requireEnabledForRotationChange(key);
+    requireRotatable(key);
+    await keys.mutateKey(key, (k) => ({
+      ...k,
+      doc: { ...k.doc, rotation: { enabled: false, periodDays: k.doc.rotation?.periodDays ?? DEFAULT_ROTATION_DAYS } },
+    }));
+  }
+
+  async function getKeyRotationStatus(caller: Caller, keyId: string): Promise<Record<string, unknown>> {
+    const key = await keys.resolveKey(caller, keyId, { allowAlias: false, action: 'GetKeyRotationStatus' });
+    if (key.doc.state === 'PendingDeletion') throw new KMSInvalidStateException(`${key.arn} is pending deletion.`);
+    requireRotatable(key);
+    const r = key.doc.rotation;
+    return {
+      KeyId: key.keyId,
+      KeyRotationEnabled: r?.enabled ?? false,
+      ...(r?.enabled ? { RotationPeriodInDays: r.periodDays } : {}),
+      ...(r?.enabled && r.nextRotationAt !== undefined ? { NextRotationDate: epochSeconds(r.nextRotationAt) } : {}),
+    };
+  }
+
+  /**
+   * Appends a new material version and makes it current, in one transaction gated by compare-and-set
+   * on the key's revision. Returns the rotated key, or undefined when another writer changed the key
+   * first (the caller decides whether to retry).
+   */
+  async function rotateOnce(key: Key, type: 'AUTOMATIC' | 'ON_DEMAND'): Promise<Key | undefined> {
+    const now = clock.now();
+    const version = key.doc.currentVersion + 1;
+    const materialId = randomBytesBuffer(32).toString('hex');
+    const rotation = key.doc.rotation;
+    const next: Key = {
+      ...key,
+      doc: {
+        ...key.doc,
+        currentVersion: version,
+        currentKeyMaterialId: materialId,
+        ...(type === 'ON_DEMAND' ? { onDemandRotations: (key.doc.onDemandRotations ?? 0) + 1 } : {}),
+        // AWS: an on-demand rotation does not move the automatic schedule.
+        ...(type === 'AUTOMATIC' && rotation ? { rotation: { ...rotation, nextRotationAt: now + rotation.periodDays * DAY_MS } } : {}),
+      },
+    };
+    const material = generateSymmetricMaterial();
+    try {
+      const sealed = barrier.seal(material.expose(), materialAad(key.scope, key.keyId, version));
+      const stored = await storage.transaction(async (tx) => {
+        if (!(await tx.keys.update(recordFromKey(next), key.revision))) return false;
+        await tx.materials.insert({
+          ...key.scope, keyId: key.keyId, version, createdAt: now, sealed,
+          doc: { keyMaterialId: materialId, rotationType: type },
+        });
+        return true;
+      });
+      return stored ? { ...next, revision: key.revision + 1 } : undefined;
+    } finally {
+      material.zeroize();
+    }
+  }
+
+  async function rotateKeyOnDemand(caller: Caller, keyId: string): Promise<Key> {
+    let key = await resolve(caller, keyId, 'RotateKeyOnDemand');
+    for (let attempt = 0; attempt < 8; attempt++) {
+      if (key.doc.state === 'Disabled') throw new DisabledException(`${key.arn} is disabled.`);
+      if (key.doc.state !== 'Enabled') transition(key, 'EnableKey');
+      requireRotatable(key);
+      if ((key.doc.onDemandRotations ?? 0) >= MAX_ON_DEMAND_ROTATIONS) {
+        throw new LimitExceededException(
+          `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${key.arn}`,
+        );
+      }
+      const rotated = await rotateOnce(key, 'ON_DEMAND');
+      if (rotated) return rotated;
+      key = await resolve(caller, keyId, 'RotateKeyOnDemand');
+    }
+    throw new KMSInvalidStateException(`${key.arn} is being changed by another request. Retry.`);
+  }
+
+  async function listKeyRotations(
+    caller: Caller,
+    input: { keyId: string; includeKeyMaterial?: 'ALL_KEY_MATERIAL' | 'ROTATIONS_ONLY'; limit: number; marker?: string },
+  ): Promise<{ rotations: Record<string, unknown>[]; nextMarker?: string }> {
+    const key = await resolve(caller, input.keyId, 'ListKeyRotations');
+    if (key.doc.state === 'PendingDeletion') throw new KMSInvalidStateException(`${key.arn} is pending deletion.`);
+    requireRotatable(key);
+    const after = Number(decodeMarker('ListKeyRotations', input.marker) ?? '0');
+    const all = await storage.read((r) => r.materials.list(key.scope, key.keyId));
+    const listed = all
+      .filter((m) => m.version > after && (input.includeKeyMaterial === 'ALL_KEY_MATERIAL' || m.version > 1))
+      .map((m) => ({
+        version: m.version,
+        entry: {
+          KeyId: key.keyId,
+          KeyMaterialId: String(m.doc.keyMaterialId ?? ''),
+          KeyMaterialState: m.version === key.doc.currentVersion ? 'CURRENT' : 'NON_CURRENT',
+          ...(m.version > 1 ? { RotationDate: epochSeconds(m.createdAt), RotationType: String(m.doc.rotationType ?? 'AUTOMATIC') } : {}),
+        },
+      }));
+    const page = listed.slice(0, input.limit);
+    const more = listed.length > input.limit;
+    return {
+      rotations: page.map((p) => p.entry),
+      ...(more ? { nextMarker: encodeMarker('ListKeyRotations', String(page[page.length - 1]!.version)) } : {}),
+    };
+  }
+
+  /** Destroys a key whose deletion date has passed: material, aliases and the key row, in one transaction. */
+  async function destroyKey(key: Key): Promise<boolean> {
+    const destroyed = await storage.transaction(async (tx) => {
+      // The CAS makes a racing CancelKeyDeletion (or another node's job) win or lose cleanly.
+      if (!(await tx.keys.update(recordFromKey(key), key.revision))) return false;
+      await tx.materials.deleteAll(key.scope, key.keyId);
+      await tx.aliases.deleteForKey(key.scope, key.keyId);
+      await tx.keys.delete(key.scope, key.keyId);
+      return true;
+    });
+    if (destroyed) materialCache.evictKey(key.scope.accountId, key.scope.region, key.keyId);
+    return destroyed;
+  }
+
+  /** One pass of the background job: deletes and rotates what is due. Safe to run on several nodes at once. */
+  async function runDueJobs(): Promise<{ deleted: number; rotated: number }> {
+    const now = clock.now();
+    let deleted = 0;
+    let rotated = 0;
+    for (;;) {
+      const due = await storage.read((r) => r.keys.listDue(now, 100));
+      let acted = 0;
+      for (const record of due) {
+        const key = keyFromRecord(record);
+        if (key.doc.state === 'PendingDeletion' && (key.doc.deletionDate ?? Infinity) <= now) {
+          if (await destroyKey(key)) {
+            deleted++;
+            acted++;
+          }
+        } else if (key.doc.state === 'Enabled' && key.doc.rotation?.enabled && (key.doc.rotation.nextRotationAt ?? Infinity) <= now) {
+          if (await rotateOnce(key, 'AUTOMATIC')) {
+            rotated++;
+            acted++;
+          }
+        }
+      }
+      if (due.length < 100 || acted === 0) break;
+    }
+    return { deleted, rotated };
+  }
+
+  return {
+    enableKey: (caller: Caller, keyId: string) => changeState(caller, keyId, 'EnableKey'),
+    disableKey: (caller: Caller, keyId: string) => changeState(caller, keyId, 'DisableKey'),
+    scheduleKeyDeletion,
+    cancelKeyDeletion,
+    enableKeyRotation,
+    disableKeyRotation,
+    getKeyRotationStatus,
+    rotateKeyOnDemand,
+    listKeyRotations,
+    runDueJobs,
+  };
+}

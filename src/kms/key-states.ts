@@ -1,0 +1,83 @@
+/**
+ * The one transition table of KMS key states. Every state change goes through transition(): a change
+ * not in the table is refused with the error AWS gives for it (key-state page of the AWS KMS guide).
+ */
+import { DisabledException, KMSInvalidStateException } from '../errors/errors.ts';
+import type { Key, KeyState } from './key-model.ts';
+
+export type KeyEvent =
+  | 'EnableKey'
+  | 'DisableKey'
+  | 'ScheduleKeyDeletion'
+  | 'CancelKeyDeletion'
+  | 'ImportKeyMaterial'
+  | 'DeleteImportedKeyMaterial'
+  | 'ConnectKeyStore'
+  | 'DisconnectKeyStore';
+
+/** from → event → to. An event absent for a state is invalid in that state. */
+const TABLE: Readonly<Record<KeyState, Partial<Record<KeyEvent, KeyState>>>> = {
+  Enabled: {
+    EnableKey: 'Enabled',
+    DisableKey: 'Disabled',
+    ScheduleKeyDeletion: 'PendingDeletion',
+    DeleteImportedKeyMaterial: 'PendingImport',
+    ImportKeyMaterial: 'Enabled',
+    DisconnectKeyStore: 'Unavailable',
+  },
+  Disabled: {
+    EnableKey: 'Enabled',
+    DisableKey: 'Disabled',
+    ScheduleKeyDeletion: 'PendingDeletion',
+    DeleteImportedKeyMaterial: 'PendingImport',
+    ImportKeyMaterial: 'Disabled',
+    DisconnectKeyStore: 'Unavailable',
+  },
+  PendingDeletion: {
+    CancelKeyDeletion: 'Disabled',
+    ScheduleKeyDeletion: 'PendingDeletion',
+    DeleteImportedKeyMaterial: 'PendingDeletion',
+    DisconnectKeyStore: 'PendingDeletion',
+    ConnectKeyStore: 'PendingDeletion',
+  },
+  PendingImport: {
+    ImportKeyMaterial: 'Enabled',
+    ScheduleKeyDeletion: 'PendingDeletion',
+    DeleteImportedKeyMaterial: 'PendingImport',
+  },
+  Unavailable: {
+    ConnectKeyStore: 'Enabled',
+    ScheduleKeyDeletion: 'PendingDeletion',
+    DisconnectKeyStore: 'Unavailable',
+  },
+  Creating: {},
+  Updating: {},
+  PendingReplicaDeletion: {},
+};
+
+function describeState(state: KeyState): string {
+  switch (state) {
+    case 'PendingDeletion': return 'pending deletion';
+    case 'PendingImport': return 'pending import';
+    case 'PendingReplicaDeletion': return 'pending replica deletion';
+    default: return state.toLowerCase();
+  }
+}
+
+/** Returns the state after `event`, or throws the AWS error for an event invalid in the key's state. */
+export function transition(key: Key, event: KeyEvent): KeyState {
+  const from = key.doc.state;
+  const to = TABLE[from][event];
+  if (to !== undefined) return to;
+  // AWS: CancelKeyDeletion on a key not pending deletion
+  if (event === 'CancelKeyDeletion') throw new KMSInvalidStateException(`${key.arn} is not pending deletion.`);
+  throw new KMSInvalidStateException(`${key.arn} is ${describeState(from)}.`);
+}
+
+/** The check every cryptographic operation makes first (AWS error mapping of the key-state table). */
+export function requireEnabled(key: Key): void {
+  const state = key.doc.state;
+  if (state === 'Enabled') return;
+  if (state === 'Disabled') throw new DisabledException(`${key.arn} is disabled.`);
+  throw new KMSInvalidStateException(`${key.arn} is ${describeState(state)}.`);
+}

@@ -1,0 +1,127 @@
+/**
+ * The request context a policy is evaluated against: who calls, and the condition keys of the call.
+ *
+ * AWS: condition key names are case-insensitive (including the tag-key or encryption-context-key part
+ * after the prefix); values keep their case. Keys the caller did not supply are absent, which is not the
+ * same as empty: see conditions.ts for how each operator treats an absent key.
+ */
+
+export type PrincipalType = 'User' | 'AssumedRole' | 'Role' | 'Root' | 'Service';
+
+/**
+ * The authenticated caller. Trusted: established by SigV4 (or by Trent itself for service principals).
+ * - `arn`: the caller's ARN; for an assumed role, the session ARN
+ *   (arn:aws:sts::111122223333:assumed-role/Role/session); for a service, its principal name
+ *   (secretsmanager.amazonaws.com).
+ * - `roleArn`: for an assumed role, the full IAM role ARN (with path). When absent it is derived from the
+ *   session ARN, which carries no path, and role principals are then compared by account and role name.
+ */
+export interface CallerPrincipal {
+  readonly arn: string;
+  readonly accountId: string;
+  readonly type: PrincipalType;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly username?: string;
+  readonly userid?: string;
+  readonly roleArn?: string;
+}
+
+export type ContextValue = string | readonly string[] | boolean | number | undefined;
+
+/** A case-insensitive, read-only view of the condition keys, every value as a list of strings. */
+export class RequestKeys {
+  readonly #values = new Map<string, readonly string[]>();
+
+  constructor(...layers: ReadonlyArray<Readonly<Record<string, ContextValue>>>) {
+    // Earlier layers win: callers pass explicit keys first, derived defaults after.
+    for (const layer of layers) {
+      for (const [key, value] of Object.entries(layer)) {
+        const k = key.toLowerCase();
+        if (this.#values.has(k) || value === undefined) continue;
+        this.#values.set(k, normalise(value));
+      }
+    }
+  }
+
+  /** The values of a key, or undefined when the request does not carry it. An empty list means "present but empty". */
+  get(key: string): readonly string[] | undefined {
+    return this.#values.get(key.toLowerCase());
+  }
+
+  /** True when the key is carried with at least one value (AWS treats missing and empty alike for sets and Null). */
+  has(key: string): boolean {
+    const v = this.get(key);
+    return v !== undefined && v.length > 0;
+  }
+}
+
+function normalise(value: Exclude<ContextValue, undefined>): readonly string[] {
+  if (Array.isArray(value)) return Object.freeze(value.map(String));
+  return Object.freeze([String(value)]);
+}
+
+/** arn:aws:sts::A:assumed-role/Role/session → { partition, accountId, roleName }. */
+export function parseAssumedRoleArn(arn: string): { partition: string; accountId: string; roleName: string } | undefined {
+  const m = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(arn);
+  return m ? { partition: m[1]!, accountId: m[2]!, roleName: m[3]! } : undefined;
+}
+
+/** The role an assumed-role session belongs to, as an IAM role ARN (path unknown unless `roleArn` is given). */
+export function roleArnOf(p: CallerPrincipal): string | undefined {
+  if (p.type === 'Role') return p.arn;
+  if (p.type !== 'AssumedRole') return undefined;
+  if (p.roleArn) return p.roleArn;
+  const s = parseAssumedRoleArn(p.arn);
+  return s ? `arn:${s.partition}:iam::${s.accountId}:role/${s.roleName}` : undefined;
+}
+
+/**
+ * The global keys AWS derives from the principal: aws:PrincipalArn (the role ARN for an assumed role),
+ * aws:PrincipalAccount, aws:PrincipalType, aws:PrincipalServiceName, aws:username (IAM users only),
+ * aws:userid, aws:PrincipalTag/*, kms:CallerAccount.
+ */
+export function principalContextKeys(p: CallerPrincipal): Record<string, ContextValue> {
+  const keys: Record<string, ContextValue> = {};
+  if (p.type === 'Service') {
+    keys['aws:PrincipalServiceName'] = p.arn;
+    return keys;
+  }
+  keys['aws:PrincipalArn'] = p.type === 'AssumedRole' ? roleArnOf(p) ?? p.arn : p.arn;
+  keys['aws:PrincipalAccount'] = p.accountId;
+  keys['kms:CallerAccount'] = p.accountId;
+  keys['aws:PrincipalType'] = p.type === 'Root' ? 'Account' : p.type === 'Role' ? 'AssumedRole' : p.type;
+  if (p.type === 'User') keys['aws:username'] = p.username ?? p.arn.slice(p.arn.lastIndexOf('/') + 1);
+  if (p.userid !== undefined) keys['aws:userid'] = p.userid;
+  else if (p.type === 'Root') keys['aws:userid'] = p.accountId;
+  for (const [k, v] of Object.entries(p.tags ?? {})) keys[`aws:PrincipalTag/${k}`] = v;
+  return keys;
+}
+
+/**
+ * kms:EncryptionContext:<key> for each pair and kms:EncryptionContextKeys (multi-valued) for the keys.
+ * AWS: with no encryption context, neither key is present.
+ */
+export function encryptionContextKeys(ec: Readonly<Record<string, string>> | undefined): Record<string, ContextValue> {
+  const keys: Record<string, ContextValue> = {};
+  const names = Object.keys(ec ?? {});
+  if (names.length === 0) return keys;
+  for (const name of names) keys[`kms:EncryptionContext:${name}`] = ec![name];
+  keys['kms:EncryptionContextKeys'] = names;
+  return keys;
+}
+
+/**
+ * Helper for callers: the request-level global keys Trent knows at the edge. The clock is the caller's
+ * (policy/ reads none): without `now`, aws:CurrentTime is absent and Date conditions on it do not match.
+ */
+export function requestContextKeys(opts: { now?: Date; sourceIp?: string; secureTransport?: boolean; userAgent?: string }): Record<string, ContextValue> {
+  const keys: Record<string, ContextValue> = {};
+  if (opts.now) {
+    keys['aws:CurrentTime'] = opts.now.toISOString();
+    keys['aws:EpochTime'] = Math.floor(opts.now.getTime() / 1000);
+  }
+  if (opts.sourceIp !== undefined) keys['aws:SourceIp'] = opts.sourceIp;
+  if (opts.secureTransport !== undefined) keys['aws:SecureTransport'] = opts.secureTransport;
+  if (opts.userAgent !== undefined) keys['aws:UserAgent'] = opts.userAgent;
+  return keys;
+}
