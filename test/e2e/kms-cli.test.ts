@@ -46,3 +46,39 @@ test('AWS CLI tour: create-key, describe-key, list-keys, encrypt, decrypt (fileb
     /InvalidCiphertextException/,
   );
 });
+
+test('AWS CLI tour of the symmetric KMS: aliases, data keys, re-encrypt, rotation, states, tags, deletion', { skip }, async () => {
+  const cli = (args: string[]) => awsCli(server.url, args, { cwd: work }).then((out) => (out.trim() ? JSON.parse(out) : {}));
+  const keyA = (await cli(['kms', 'create-key'])).KeyMetadata;
+  const keyB = (await cli(['kms', 'create-key'])).KeyMetadata;
+  await cli(['kms', 'create-alias', '--alias-name', 'alias/cli-tour', '--target-key-id', keyA.KeyId]);
+  const aliases = await cli(['kms', 'list-aliases', '--key-id', keyA.KeyId]);
+  assert.deepEqual(aliases.Aliases.map((a: { AliasName: string }) => a.AliasName), ['alias/cli-tour']);
+
+  const dk = await cli(['kms', 'generate-data-key', '--key-id', 'alias/cli-tour', '--key-spec', 'AES_256']);
+  assert.equal(Buffer.from(dk.Plaintext, 'base64').length, 32);
+  writeFileSync(join(work, 'dk.bin'), Buffer.from(dk.CiphertextBlob, 'base64'));
+  const re = await cli(['kms', 're-encrypt', '--ciphertext-blob', 'fileb://dk.bin', '--destination-key-id', keyB.KeyId]);
+  assert.equal(re.SourceKeyId, keyA.Arn);
+  assert.equal(re.KeyId, keyB.Arn);
+  writeFileSync(join(work, 'dk-b.bin'), Buffer.from(re.CiphertextBlob, 'base64'));
+  const dec = await cli(['kms', 'decrypt', '--ciphertext-blob', 'fileb://dk-b.bin']);
+  assert.equal(dec.Plaintext, dk.Plaintext);
+
+  await cli(['kms', 'enable-key-rotation', '--key-id', keyB.KeyId, '--rotation-period-in-days', '180']);
+  await cli(['kms', 'rotate-key-on-demand', '--key-id', keyB.KeyId]);
+  const rotations = await cli(['kms', 'list-key-rotations', '--key-id', keyB.KeyId]);
+  assert.equal(rotations.Rotations.length, 1);
+  assert.equal((await cli(['kms', 'decrypt', '--ciphertext-blob', 'fileb://dk-b.bin'])).Plaintext, dk.Plaintext);
+
+  await cli(['kms', 'tag-resource', '--key-id', keyB.KeyId, '--tags', 'TagKey=team,TagValue=platform']);
+  assert.deepEqual((await cli(['kms', 'list-resource-tags', '--key-id', keyB.KeyId])).Tags, [{ TagKey: 'team', TagValue: 'platform' }]);
+
+  await cli(['kms', 'disable-key', '--key-id', keyB.KeyId]);
+  await assert.rejects(cli(['kms', 'decrypt', '--ciphertext-blob', 'fileb://dk-b.bin']), /DisabledException/);
+  await cli(['kms', 'enable-key', '--key-id', keyB.KeyId]);
+  const scheduled = await cli(['kms', 'schedule-key-deletion', '--key-id', keyB.KeyId, '--pending-window-in-days', '7']);
+  assert.equal(scheduled.KeyState, 'PendingDeletion');
+  await cli(['kms', 'cancel-key-deletion', '--key-id', keyB.KeyId]);
+  assert.equal((await cli(['kms', 'describe-key', '--key-id', keyB.KeyId])).KeyMetadata.KeyState, 'Disabled');
+});
