@@ -11,7 +11,6 @@ import { randomBytesBuffer } from '../crypto/primitives.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import {
   AccessDeniedException,
-  ConflictException,
   DryRunOperationException,
   IncorrectKeyException,
   InvalidCiphertextException,
@@ -30,6 +29,7 @@ import { encodeEncryptionContext, type EncryptionContext } from './encryption-co
 import { keyFromRecord, recordFromKey, type Key, type KeyDoc, type KeySpec, type KeyUsage, type Origin, type Tag } from './key-model.ts';
 import { generateSymmetricMaterial, symmetricDecrypt, symmetricEncrypt } from './key-specs/symmetric.ts';
 import { requireEnabled } from './key-states.ts';
+import { updateKeyDoc } from './key-updates.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { MaterialCache } from './material-cache.ts';
 import { checkNewTags, MAX_TAGS } from './tags.ts';
@@ -325,20 +325,11 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   }
 
   /**
-   * Applies `mutate` to a key and stores it with compare-and-set, retrying when another writer got
-   * there first. `mutate` may throw a TrentError to refuse; it may run more than once.
+   * Applies `mutate` to a key (state changes included, already checked against the transition table)
+   * and stores it with compare-and-set, retrying on a lost race; `mutate` may run more than once.
    */
-  async function mutateKey(key: Key, mutate: (key: Key) => Key): Promise<Key> {
-    let current = key;
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const next = mutate(current);
-      const stored = await storage.transaction((tx) => tx.keys.update(recordFromKey(next), current.revision));
-      if (stored) return { ...next, revision: current.revision + 1 };
-      const fresh = await storage.read((r) => r.keys.get(key.scope, key.keyId));
-      if (!fresh) throw new NotFoundException(`Key '${key.arn}' does not exist`);
-      current = keyFromRecord(fresh);
-    }
-    throw new ConflictException(`${key.arn} is being changed by another request. Retry.`);
+  function mutateKey(key: Key, mutate: (key: Key) => Key): Promise<Key> {
+    return updateKeyDoc(storage, key.scope, key.keyId, (current) => mutate(current).doc, { allowStateChange: true });
   }
 
   return {

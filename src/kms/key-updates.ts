@@ -12,7 +12,7 @@ import type { Caller } from '../auth/caller.ts';
 import { ConflictException, InvalidMarkerException, KMSInvalidStateException, NotFoundException } from '../errors/errors.ts';
 import type { KeyRecord, Repos, Scope, Storage } from '../storage/storage.ts';
 import { keyArn } from './arn.ts';
-import { keyFromRecord, type Key, type KeyDoc, type Tag } from './key-model.ts';
+import { keyFromRecord, recordFromKey, type Key, type KeyDoc, type Tag } from './key-model.ts';
 import type { KeyService } from './key-service.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { mergeTags } from './tags.ts';
@@ -32,7 +32,8 @@ class LostRace extends Error {}
  * Returning the document unchanged still bumps the revision: that serialises this transaction with
  * every other writer of the key (CreateAlias against the key's deletion, which removes its aliases).
  *
- * The key's state (and so its due date) must not change here. Throws NotFoundException if the key does
+ * The key's state must not change here unless `allowStateChange` is set (the lifecycle sets it, having
+ * checked the change against the transition table). Throws NotFoundException if the key does
  * not exist (any more), ConflictException after KEY_UPDATE_ATTEMPTS lost races, and whatever `mutate`
  * throws (after rolling back).
  */
@@ -41,6 +42,7 @@ export async function updateKeyDoc(
   scope: Scope,
   keyId: string,
   mutate: (key: Key, tx: Repos) => KeyDoc | Promise<KeyDoc>,
+  options: { allowStateChange?: boolean } = {},
 ): Promise<Key> {
   for (let attempt = 1; attempt <= KEY_UPDATE_ATTEMPTS; attempt++) {
     try {
@@ -49,8 +51,9 @@ export async function updateKeyDoc(
         if (!record) throw new NotFoundException(`Key '${keyArn(scope, keyId)}' does not exist`);
         const key = keyFromRecord({ ...record, doc: structuredClone(record.doc) });
         const doc = await mutate(key, tx);
-        if (doc.state !== record.state) throw new Error('updateKeyDoc must not change the key state');
-        const next: KeyRecord = { ...record, doc: doc as unknown as Record<string, unknown> };
+        if (doc.state !== record.state && !options.allowStateChange) throw new Error('updateKeyDoc must not change the key state');
+        // recordFromKey recomputes the denormalised state and due date from the document.
+        const next: KeyRecord = recordFromKey({ ...key, doc });
         if (!(await tx.keys.update(next, record.revision))) throw new LostRace();
         return { ...key, revision: record.revision + 1, doc };
       });
