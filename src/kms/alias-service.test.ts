@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canRetarget, checkAliasName, keyTypeFamily } from './alias-service.ts';
+import { canRetarget, checkAliasName, createAliasService, keyTypeFamily } from './alias-service.ts';
 import type { KeySpec, KeyUsage } from './key-model.ts';
 
 const key = (keySpec: KeySpec, keyUsage: KeyUsage) => ({ keySpec, keyUsage });
@@ -60,4 +60,38 @@ test('UpdateAlias may not re-target across families, even with the same usage', 
 test('UpdateAlias may not re-target to another key usage within a family', () => {
   assert.ok(!canRetarget(key('RSA_2048', 'ENCRYPT_DECRYPT'), key('RSA_2048', 'SIGN_VERIFY')));
   assert.ok(!canRetarget(key('ECC_NIST_P256', 'SIGN_VERIFY'), key('ECC_NIST_P256', 'KEY_AGREEMENT')));
+});
+
+test('the AWS-managed key alias/aws/<service> is created once on first use, with KeyManager AWS', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { SqliteStorage } = await import('../storage/sqlite/sqlite-storage.ts');
+  const { RootKeyBarrier } = await import('../seal/barrier.ts');
+  const { SecretBytes } = await import('../crypto/secret-bytes.ts');
+  const { MaterialCache } = await import('./material-cache.ts');
+  const { createKeyService } = await import('./key-service.ts');
+  const { systemClock } = await import('../clock.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'trent-managed-'));
+  const storage = new SqliteStorage(join(dir, 'db'));
+  await storage.migrate();
+  try {
+    const barrier = new RootKeyBarrier(SecretBytes.copyOf(Buffer.alloc(32, 3)));
+    const keys = createKeyService({
+      storage, barrier, clock: systemClock, materialCache: new MaterialCache(10), ciphertextHeaderKey: SecretBytes.copyOf(Buffer.alloc(32, 4)),
+    });
+    const aliases = createAliasService({ storage, clock: systemClock, keys });
+    const caller = { accountId: '111122223333', region: 'us-east-1', principalArn: 'arn:aws:iam::111122223333:user/admin', accessKeyId: 'AKIA' };
+    const made = await Promise.all([1, 2, 3, 4].map(() => aliases.awsManagedKey(caller, 'secretsmanager')));
+    assert.equal(new Set(made.map((k) => k.keyId)).size, 1);
+    assert.equal(made[0]!.doc.keyManager, 'AWS');
+    assert.equal(await storage.read((r) => r.keys.count({ accountId: '111122223333', region: 'us-east-1' })), 1);
+    const again = await aliases.awsManagedKey(caller, 'secretsmanager');
+    assert.equal(again.keyId, made[0]!.keyId);
+    const other = await aliases.awsManagedKey({ ...caller, region: 'eu-west-1' }, 'secretsmanager');
+    assert.notEqual(other.keyId, made[0]!.keyId);
+  } finally {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

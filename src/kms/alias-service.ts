@@ -25,7 +25,7 @@ import {
 } from '../errors/errors.ts';
 import { DuplicateError, type AliasRecord, type Repos, type Scope, type Storage } from '../storage/storage.ts';
 import { aliasArn } from './arn.ts';
-import type { Key, KeyDoc, KeySpec } from './key-model.ts';
+import { keyFromRecord, type Key, type KeyDoc, type KeySpec } from './key-model.ts';
 import type { KeyService } from './key-service.ts';
 import { requireNotPendingDeletion, updateKeyDoc } from './key-updates.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
@@ -95,6 +95,37 @@ export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
     if (page.items.length >= MAX_ALIASES_PER_KEY) {
       throw new LimitExceededException(`${key.arn} already has ${MAX_ALIASES_PER_KEY} aliases, the most a KMS key can have.`);
     }
+  }
+
+  /**
+   * The AWS-managed key `alias/aws/<service>` of the caller's account and region, created on first use
+   * by Trent's own services (Secrets Manager, Parameter Store), with KeyManager AWS. Of two callers racing
+   * to create it, the alias insert of one fails; that one destroys the key it made and uses the winner's.
+   */
+  async function awsManagedKey(caller: Caller, service: string): Promise<Key> {
+    const scope = callerScope(caller);
+    const aliasName = `${AWS_MANAGED_ALIAS_PREFIX}${service}`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const alias = await storage.read((r) => r.aliases.get(scope, aliasName));
+      const record = alias && (await storage.read((r) => r.keys.get(scope, alias.targetKeyId)));
+      if (record) return keyFromRecord(record);
+      const key = await keys.createKey(caller, {
+        description: `Default key that protects my ${service} data when no other key is defined`,
+        keyManager: 'AWS',
+      });
+      const now = clock.now();
+      try {
+        await storage.transaction((tx) => tx.aliases.insert({ ...scope, aliasName, targetKeyId: key.keyId, createdAt: now, updatedAt: now }));
+        return key;
+      } catch (err) {
+        if (!(err instanceof DuplicateError)) throw err;
+        await storage.transaction(async (tx) => {
+          await tx.materials.deleteAll(scope, key.keyId);
+          await tx.keys.delete(scope, key.keyId);
+        });
+      }
+    }
+    throw new NotFoundException(`Alias ${aliasArn(scope, aliasName)} is not found.`);
   }
 
   /** AWS: CreateAlias — a new name for a key of the caller's account and region. */
@@ -176,5 +207,5 @@ export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
     };
   }
 
-  return { createAlias, updateAlias, deleteAlias, listAliases };
+  return { createAlias, updateAlias, deleteAlias, listAliases, awsManagedKey };
 }

@@ -50,6 +50,8 @@ export interface CreateKeyInput {
   origin?: Origin;
   tags?: Tag[];
   multiRegion?: boolean;
+  /** AWS for the keys Trent's own services create on first use (alias/aws/<service>); CUSTOMER otherwise. */
+  keyManager?: 'AWS' | 'CUSTOMER';
 }
 
 export const MAX_SYMMETRIC_PLAINTEXT = 4096;
@@ -146,7 +148,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       keyUsage,
       keySpec,
       origin,
-      keyManager: 'CUSTOMER',
+      keyManager: input.keyManager ?? 'CUSTOMER',
       state: 'Enabled',
       currentVersion: 1,
       currentKeyMaterialId: materialId,
