@@ -4,7 +4,8 @@
  * TRENT_ADMIN_SECRET_ACCESS_KEY, in which case that pair is the administrator at every start.
  */
 import { LRUCache } from 'lru-cache';
-import { randomBytesBuffer } from '../crypto/primitives.ts';
+import { constantTimeEqual, randomBytesBuffer, sha256 } from '../crypto/primitives.ts';
+import { ExpiredTokenException, UnrecognizedClientException } from '../errors/errors.ts';
 import { barrierAad, type Barrier } from '../seal/barrier.ts';
 import type { AccessKeyRecord, Storage } from '../storage/storage.ts';
 import type { Clock } from '../clock.ts';
@@ -34,10 +35,15 @@ function secretAad(accessKeyId: string): Buffer {
 
 export type CredentialStore = ReturnType<typeof createCredentialStore>;
 
+/** How long a resolved access key is trusted without reading storage again (the ≤ 1 s coherence bound). */
+export const CREDENTIAL_CACHE_TTL_MS = 1_000;
+
 export function createCredentialStore(deps: { storage: Storage; barrier: Barrier; clock: Clock; cacheSize?: number }) {
   const { storage, barrier, clock } = deps;
   // Unsealing on every request would cost an AES-GCM open per call; the secrets are cached briefly.
-  const cache = new LRUCache<string, ResolvedCredential>({ max: deps.cacheSize ?? 1000, ttl: 5_000 });
+  // The TTL is the coherence bound across nodes sharing one database: an access key deactivated or
+  // replaced through another node is refused here within CREDENTIAL_CACHE_TTL_MS (docs/postgres.md).
+  const cache = new LRUCache<string, ResolvedCredential>({ max: deps.cacheSize ?? 1000, ttl: CREDENTIAL_CACHE_TTL_MS });
 
   function seal(accessKeyId: string, secret: string): Buffer {
     const raw = Buffer.from(secret, 'utf8');
@@ -115,5 +121,24 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     return { created: true as const, ...pair };
   }
 
-  return { resolve, create, bootstrapAdmin };
+  /**
+   * Temporary credentials (AssumeRole): the request must carry X-Amz-Security-Token whose SHA-256 matches
+   * the stored one (constant-time), and the key must not have expired in domain time (the app clock, so
+   * tests can advance it). A long-term key presented with a session token is refused like a wrong token.
+   * AWS: an expired session is ExpiredTokenException; a wrong token UnrecognizedClientException.
+   */
+  function checkSession(record: AccessKeyRecord, sessionToken: string | undefined): void {
+    const stored = typeof record.doc.sessionTokenHash === 'string' ? Buffer.from(record.doc.sessionTokenHash, 'hex') : undefined;
+    if (stored !== undefined || sessionToken !== undefined) {
+      const given = sha256(sessionToken ?? '');
+      if (stored === undefined || sessionToken === undefined || !constantTimeEqual(stored, given)) {
+        throw new UnrecognizedClientException('The security token included in the request is invalid.');
+      }
+    }
+    if (record.expiresAt !== null && record.expiresAt <= clock.now()) {
+      throw new ExpiredTokenException('The security token included in the request is expired');
+    }
+  }
+
+  return { resolve, create, bootstrapAdmin, checkSession };
 }

@@ -22,6 +22,9 @@ const schema = z
     TRENT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     TRENT_JOB_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(30_000),
     TRENT_KEY_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+    TRENT_AUDIT_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(60_000),
+    TRENT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(100 * 365).default(0),
+    TRENT_AUDIT_EXPORT_DIR: z.string().min(1).optional(),
   })
   .refine((e) => (e.TRENT_ADMIN_ACCESS_KEY_ID === undefined) === (e.TRENT_ADMIN_SECRET_ACCESS_KEY === undefined), {
     message: 'TRENT_ADMIN_ACCESS_KEY_ID and TRENT_ADMIN_SECRET_ACCESS_KEY must be set together',
@@ -43,6 +46,13 @@ export interface Config {
   readonly keyCacheSize: number;
   /** How often the background job (deletion, rotation) runs; 0 disables the timer. */
   readonly jobIntervalMs: number;
+  /** Audit log (docs/audit.md): how often the chain head is signed (0: only at shutdown), retention. */
+  readonly audit: {
+    readonly digestIntervalMs: number;
+    /** Events older than this are exported to exportDir and then pruned; 0 keeps them forever. */
+    readonly retentionDays: number;
+    readonly exportDir: string;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -70,6 +80,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxBodyBytes: e.TRENT_MAX_BODY_BYTES,
     keyCacheSize: e.TRENT_KEY_CACHE_SIZE,
     jobIntervalMs: e.TRENT_JOB_INTERVAL_MS,
+    audit: Object.freeze({
+      digestIntervalMs: e.TRENT_AUDIT_DIGEST_INTERVAL_MS,
+      retentionDays: e.TRENT_AUDIT_RETENTION_DAYS,
+      exportDir: e.TRENT_AUDIT_EXPORT_DIR ?? `${e.TRENT_DATA_DIR}/audit-export`,
+    }),
   };
   return Object.freeze(config);
 }

@@ -51,6 +51,10 @@ export const LimitExceededException = clientError('LimitExceededException');
 export const TagException = clientError('TagException');
 export const UnsupportedOperationException = clientError('UnsupportedOperationException');
 export const DryRunOperationException = clientError('DryRunOperationException');
+/** AWS: Verify of a signature that does not verify (empty message; never SignatureValid false). */
+export const KMSInvalidSignatureException = clientError('KMSInvalidSignatureException');
+/** AWS: VerifyMac of a MAC that does not verify (empty message; never MacValid false). */
+export const KMSInvalidMacException = clientError('KMSInvalidMacException');
 export const InvalidGrantTokenException = clientError('InvalidGrantTokenException');
 export const ConflictException = clientError('ConflictException');
 export const MalformedPolicyDocumentException = clientError('MalformedPolicyDocumentException');
@@ -60,6 +64,13 @@ export const MalformedPolicyDocumentException = clientError('MalformedPolicyDocu
  */
 export const NotAuthorizedException = clientError('NotAuthorizedException');
 export const CustomKeyStoreNotFoundException = clientError('CustomKeyStoreNotFoundException');
+
+// CloudTrail LookupEvents (AWS: CloudTrail API reference, LookupEvents errors).
+export const InvalidLookupAttributesException = clientError('InvalidLookupAttributesException');
+export const InvalidTimeRangeException = clientError('InvalidTimeRangeException');
+export const InvalidMaxResultsException = clientError('InvalidMaxResultsException');
+export const InvalidNextTokenException = clientError('InvalidNextTokenException');
+export const InvalidEventCategoryException = clientError('InvalidEventCategoryException');
 
 /** A fault of Trent itself: the message is generic so nothing internal leaks. */
 export class InternalError extends TrentError {

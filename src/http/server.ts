@@ -10,12 +10,12 @@ import type { CredentialStore } from '../auth/credential-store.ts';
 import { parseSigV4, verifySigV4 } from '../auth/sigv4.ts';
 import type { Clock } from '../clock.ts';
 import {
-  ExpiredTokenException,
   RequestEntityTooLargeException,
   SerializationException,
   UnknownOperationException,
   UnrecognizedClientException,
 } from '../errors/errors.ts';
+import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
 import { toWireError } from './error-mapper.ts';
 import type { ServiceDefinition } from './operation.ts';
 
@@ -29,6 +29,23 @@ export interface EdgeDeps {
   logger: Logger;
   maxBodyBytes: number;
   health: () => Record<string, unknown>;
+  audit: EdgeAudit;
+}
+
+/**
+ * The audit choke point (src/audit/audit-log.ts): every request that reaches dispatch is recorded here,
+ * once, whatever its outcome; a rejected write turns the response into a 500.
+ */
+export interface EdgeAudit {
+  /** The deployment's account and region, for events of requests without a verified caller. */
+  readonly accountId: string;
+  readonly region: string;
+  /** Time of events (the app's clock). */
+  readonly clock: Clock;
+  /** Write-ahead intent of a mutating call, durably stored before the call runs. */
+  begin(facts: { requestId: string; eventId: string; eventTime: number; event: BuiltEvent }): Promise<string>;
+  /** Durably records the event (and clears the intent). */
+  record(event: BuiltEvent, intentId?: string): Promise<void>;
 }
 
 class BodyTooLarge extends Error {}
@@ -93,9 +110,8 @@ export function createEdge(deps: EdgeDeps) {
       throw new UnrecognizedClientException('The security token included in the request is invalid.');
     }
     await verifySigV4(sigReq, cred, resolved.secretAccessKey, new Date(deps.wallClock.now()));
-    if (resolved.record.expiresAt !== null && resolved.record.expiresAt <= deps.wallClock.now()) {
-      throw new ExpiredTokenException('The security token included in the request is expired');
-    }
+    const token = req.headers['x-amz-security-token'];
+    deps.credentials.checkSession(resolved.record, typeof token === 'string' ? token : undefined);
     return {
       accountId: resolved.record.accountId,
       region: cred.region,
@@ -109,6 +125,21 @@ export function createEdge(deps: EdgeDeps) {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     let service: ServiceDefinition | undefined;
+    // What the audit event will say; filled in as the request gets further.
+    const facts: { -readonly [K in keyof RequestFacts]: RequestFacts[K] } = {
+      requestId,
+      eventId: randomUUID(),
+      eventTime: deps.audit.clock.now(),
+      eventSource: 'trent',
+      eventName: 'Unknown',
+      readOnly: true,
+      defaultAccountId: deps.audit.accountId,
+      defaultRegion: deps.audit.region,
+      ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
+      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+    };
+    let intentId: string | undefined;
+    let reply: { status: number; body: unknown };
     try {
       if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
         req.resume();
@@ -125,19 +156,48 @@ export function createEdge(deps: EdgeDeps) {
       const target = req.headers['x-amz-target'];
       const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
       service = dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined;
+      if (service) {
+        facts.eventSource = service.eventSource;
+        facts.eventName = (target as string).slice(dot + 1).slice(0, 128);
+      }
+      const unverified = unverifiedCredential(req.headers.authorization);
+      if (unverified.accessKeyId) facts.unverifiedAccessKeyId = unverified.accessKeyId;
+      if (unverified.region) facts.unverifiedRegion = unverified.region;
       if (req.method !== 'POST' || !service) throw new UnknownOperationException('');
       const caller = await authenticate(req, body, service);
+      facts.caller = caller;
       const operation = service.operations.get((target as string).slice(dot + 1));
       if (!operation) throw new UnknownOperationException('');
+      facts.readOnly = operation.readOnly;
       const input = parseJsonObject(body);
+      facts.input = input;
+      // Write-ahead: a mutating call runs only once its intent is durable (fail closed).
+      if (!operation.readOnly) {
+        intentId = await deps.audit.begin({ requestId, eventId: facts.eventId, eventTime: facts.eventTime, event: buildEvent(facts) });
+      }
       const output = await operation.handle(input, { caller, requestId });
-      send(res, 200, requestId, output ?? {});
+      if (output) facts.output = output;
+      reply = { status: 200, body: output ?? {} };
     } catch (err) {
       const wire = toWireError(err, service?.internalErrorCode ?? 'InternalFailure');
       if (wire.internal) deps.logger.error({ err, requestId }, 'request failed');
-      if (!res.headersSent) send(res, wire.status, requestId, { __type: wire.code, message: wire.message });
-      else res.destroy();
+      facts.error = { code: wire.code, message: wire.message };
+      reply = { status: wire.status, body: { __type: wire.code, message: wire.message } };
     }
+    try {
+      await deps.audit.record(buildEvent(facts), intentId);
+    } catch (err) {
+      // Fail closed: no event, no success. The intent (if any) stays for recovery.
+      deps.logger.error({ err, requestId }, 'audit write failed: failing the request');
+      const code = service?.internalErrorCode ?? 'InternalFailure';
+      // A store that cannot be reached stays a retryable 503 (docs/postgres.md); any other failure is ours.
+      const wire = toWireError(err, code);
+      reply = wire.status === 503
+        ? { status: 503, body: { __type: wire.code, message: wire.message } }
+        : { status: 500, body: { __type: code, message: 'An internal error occurred. Retry the request.' } };
+    }
+    if (!res.headersSent) send(res, reply.status, requestId, reply.body);
+    else res.destroy();
   }
 
   return { handle };

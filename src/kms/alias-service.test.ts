@@ -77,8 +77,13 @@ test('the AWS-managed key alias/aws/<service> is created once on first use, with
   await storage.migrate();
   try {
     const barrier = new RootKeyBarrier(SecretBytes.copyOf(Buffer.alloc(32, 3)));
+    const { createAuthorizer } = await import('../auth/authorizer.ts');
+    const authorizer = createAuthorizer({ storage, clock: systemClock });
+    const { createIamService } = await import('../auth/iam-service.ts');
+    await createIamService({ storage, clock: systemClock, authorizer, credentials: undefined as never }).ensureAdministrator('111122223333');
     const keys = createKeyService({
       storage, barrier, clock: systemClock, materialCache: new MaterialCache(10), ciphertextHeaderKey: SecretBytes.copyOf(Buffer.alloc(32, 4)),
+      authorizer,
     });
     const aliases = createAliasService({ storage, clock: systemClock, keys });
     const caller = { accountId: '111122223333', region: 'us-east-1', principalArn: 'arn:aws:iam::111122223333:user/admin', accessKeyId: 'AKIA' };

@@ -186,6 +186,9 @@ export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
   async function deleteAlias(caller: Caller, aliasName: string): Promise<void> {
     checkAliasName(aliasName);
     const scope = callerScope(caller);
+    // AWS: DeleteAlias needs kms:DeleteAlias on the key the alias points at (authorised by resolveKey).
+    const alias = await storage.read((r) => r.aliases.get(scope, aliasName));
+    if (alias) await keys.resolveKey(caller, alias.targetKeyId, { ...KEY_ONLY, action: 'DeleteAlias' });
     const deleted = await storage.transaction((tx) => tx.aliases.delete(scope, aliasName));
     if (!deleted) throw aliasNotFound(scope, aliasName);
   }

@@ -205,6 +205,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
       if (!(await tx.keys.update(recordFromKey(key), key.revision))) return false;
       await tx.materials.deleteAll(key.scope, key.keyId);
       await tx.aliases.deleteForKey(key.scope, key.keyId);
+      await tx.grants.deleteForKey(key.scope, key.keyId);
       await tx.keys.delete(key.scope, key.keyId);
       return true;
     });

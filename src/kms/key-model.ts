@@ -1,6 +1,7 @@
 /** The stored shape of a KMS key (the `doc` of a KeyRecord) and its AWS KeyMetadata view. */
 import type { KeyRecord, Scope } from '../storage/storage.ts';
 import { keyArn } from './arn.ts';
+import { algorithmListsOf } from './key-specs/index.ts';
 
 export type KeyState =
   | 'Creating' | 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'PendingReplicaDeletion' | 'Unavailable' | 'Updating';
@@ -44,6 +45,8 @@ export interface KeyDoc {
   rotation?: { enabled: boolean; periodDays: number; nextRotationAt?: number };
   /** On-demand rotations performed so far (AWS caps them per key). */
   onDemandRotations?: number;
+  /** The key policy named `default` (JSON text, validated when set). Absent on keys created before policies: AWS's default key policy. */
+  policy?: string;
 }
 
 export interface Key {
@@ -108,8 +111,10 @@ export function toKeyMetadata(k: Key): Record<string, unknown> {
     KeySpec: d.keySpec,
     MultiRegion: d.multiRegion,
   };
-  if (d.keySpec === 'SYMMETRIC_DEFAULT') meta.EncryptionAlgorithms = ['SYMMETRIC_DEFAULT'];
-  if (d.currentKeyMaterialId) meta.CurrentKeyMaterialId = d.currentKeyMaterialId;
+  // AWS: EncryptionAlgorithms / SigningAlgorithms / MacAlgorithms / KeyAgreementAlgorithms by spec and usage (recorded DescribeKey).
+  Object.assign(meta, algorithmListsOf(d.keySpec, d.keyUsage));
+  // AWS reports CurrentKeyMaterialId only for symmetric keys (recorded DescribeKey of HMAC keys has none).
+  if (d.keySpec === 'SYMMETRIC_DEFAULT' && d.currentKeyMaterialId) meta.CurrentKeyMaterialId = d.currentKeyMaterialId;
   if (d.deletionDate !== undefined) meta.DeletionDate = epochSeconds(d.deletionDate);
   if (d.pendingWindowInDays !== undefined) meta.PendingDeletionWindowInDays = d.pendingWindowInDays;
   return meta;

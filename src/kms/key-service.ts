@@ -3,16 +3,19 @@
  * Inputs are validated for shape at the edge; this service checks meaning (state, usage, spec) and
  * raises TrentErrors whose codes and messages mirror AWS KMS.
  */
+import type { Authorizer } from '../auth/authorizer.ts';
 import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
 import type { Clock } from '../clock.ts';
 import { AeadOpenError } from '../crypto/aead.ts';
+import type { RsaEncryptionAlgorithm } from '../crypto/asymmetric.ts';
 import { randomBytesBuffer } from '../crypto/primitives.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import {
   AccessDeniedException,
   DryRunOperationException,
   IncorrectKeyException,
+  InternalError,
   InvalidCiphertextException,
   InvalidKeyUsageException,
   NotFoundException,
@@ -27,8 +30,11 @@ import { aliasArn, keyArn, parseKeyReference } from './arn.ts';
 import { CiphertextFormatError, decodeCiphertext, encodeHeader, SALT_BYTES } from './ciphertext.ts';
 import { encodeEncryptionContext, type EncryptionContext } from './encryption-context.ts';
 import { keyFromRecord, recordFromKey, type Key, type KeyDoc, type KeySpec, type KeyUsage, type Origin, type Tag } from './key-model.ts';
-import { generateSymmetricMaterial, symmetricDecrypt, symmetricEncrypt } from './key-specs/symmetric.ts';
+import { checkCreateKeyUsage, familyOf } from './key-specs/index.ts';
+import { isRsaKeySpec, rsaDecrypt, rsaEncrypt, rsaEncryptionAlgorithm } from './key-specs/rsa.ts';
+import { symmetricDecrypt, symmetricEncrypt } from './key-specs/symmetric.ts';
 import { requireEnabled } from './key-states.ts';
+import { defaultKeyPolicyText } from '../policy/index.ts';
 import { updateKeyDoc } from './key-updates.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { MaterialCache } from './material-cache.ts';
@@ -41,6 +47,8 @@ export interface KeyServiceDeps {
   materialCache: MaterialCache;
   /** Deployment-wide key authenticating ciphertext headers (see ciphertext.ts). */
   ciphertextHeaderKey: SecretBytes;
+  /** The authorisation choke point: resolveKey calls it for every key-scoped action. */
+  authorizer: Authorizer;
 }
 
 export interface CreateKeyInput {
@@ -50,11 +58,16 @@ export interface CreateKeyInput {
   origin?: Origin;
   tags?: Tag[];
   multiRegion?: boolean;
+  /** Key policy JSON; AWS's default key policy when absent. */
+  policy?: string;
+  bypassPolicyLockoutSafetyCheck?: boolean;
   /** AWS for the keys Trent's own services create on first use (alias/aws/<service>); CUSTOMER otherwise. */
   keyManager?: 'AWS' | 'CUSTOMER';
 }
 
 export const MAX_SYMMETRIC_PLAINTEXT = 4096;
+
+export type EncryptionAlgorithm = 'SYMMETRIC_DEFAULT' | RsaEncryptionAlgorithm;
 
 /** AWS: DryRun — every check passed; nothing was done. */
 export function dryRunSucceeded(): TrentError {
@@ -71,18 +84,46 @@ function newKeyMaterialId(): string {
 
 export type KeyService = ReturnType<typeof createKeyService>;
 
-export function createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey }: KeyServiceDeps) {
-  /** Resolves a KeyId member (id, key ARN, alias name or alias ARN) to a key the caller may address. */
-  async function resolveKey(caller: Caller, ref: string, opts: { allowAlias: boolean; action: string }): Promise<Key> {
+/** The encryption context as a resolveKey option (kms:EncryptionContext:* keys, grant constraints). */
+function ecOpt(context: EncryptionContext | undefined): { encryptionContext?: EncryptionContext } {
+  return context ? { encryptionContext: context } : {};
+}
+
+export function createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer }: KeyServiceDeps) {
+  /**
+   * Resolves a KeyId member (id, key ARN, alias name or alias ARN) to a key, and authorises `kms:<action>`
+   * on it (key policy, identity policies, grants; see auth/authorizer.ts) unless `authorize` is false
+   * (RetireGrant, which the grant itself authorises). AWS: a key of the caller's account that does not
+   * exist is NotFoundException; one of another account is AccessDeniedException whether or not it exists.
+   */
+  async function resolveKey(
+    caller: Caller,
+    ref: string,
+    opts: { allowAlias: boolean; action: string; encryptionContext?: EncryptionContext; authorize?: boolean },
+  ): Promise<Key> {
     const scope = callerScope(caller);
     const parsed = parseKeyReference(ref, scope);
     if (parsed.kind === 'invalid' || (parsed.kind === 'alias' && !opts.allowAlias)) {
       throw new NotFoundException(`Invalid keyId '${ref}'`);
     }
     if (parsed.scope.region !== scope.region) throw new NotFoundException(`Invalid arn ${parsed.scope.region}`);
+    const check = async (key: Key, requestAlias?: string): Promise<Key> => {
+      if (opts.authorize === false) return key;
+      await authorizer.authorize(caller, `kms:${opts.action}`, {
+        key,
+        ...(opts.encryptionContext ? { encryptionContext: opts.encryptionContext } : {}),
+        ...(requestAlias !== undefined ? { requestAlias } : {}),
+      });
+      return key;
+    };
     if (parsed.scope.accountId !== scope.accountId) {
-      // Cross-account use needs the other account's key policy; until policies are evaluated, it is denied
-      // without saying whether the key exists.
+      // Cross-account use: allowed only when the other account's key policy names this caller or its
+      // account and the caller's identity policy allows (evaluateKeyAccess). Otherwise — and for a key that
+      // does not exist — the same AccessDeniedException, so existence is not revealed.
+      if (parsed.kind === 'keyId' && opts.authorize !== false) {
+        const other = await storage.read((r) => r.keys.get(parsed.scope, parsed.keyId));
+        if (other) return check(keyFromRecord(other));
+      }
       const arn = parsed.kind === 'keyId' ? keyArn(parsed.scope, parsed.keyId) : aliasArn(parsed.scope, parsed.aliasName);
       throw new AccessDeniedException(
         `User: ${caller.principalArn} is not authorized to perform: kms:${opts.action} on resource: ${arn} because no resource-based policy allows the kms:${opts.action} action`,
@@ -98,7 +139,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     }
     const record = await storage.read((r) => r.keys.get(parsed.scope, keyId));
     if (!record) throw new NotFoundException(`Key '${keyArn(parsed.scope, keyId)}' does not exist`);
-    return keyFromRecord(record);
+    return check(keyFromRecord(record), parsed.kind === 'alias' ? parsed.aliasName : undefined);
   }
 
   /** AWS: key state and usage are checked before any cryptographic work, in this order. */
@@ -122,16 +163,18 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     );
   }
 
+  /** The SubjectPublicKeyInfo DER of an asymmetric key (stored in clear beside its sealed private key). */
+  async function publicKeyOf(key: Key): Promise<Buffer> {
+    const m = await storage.read((r) => r.materials.get(key.scope, key.keyId, key.doc.currentVersion));
+    const spki = m?.doc.publicKey;
+    if (typeof spki !== 'string') throw new InternalError();
+    return Buffer.from(spki, 'base64');
+  }
+
   async function createKey(caller: Caller, input: CreateKeyInput): Promise<Key> {
     const keySpec = input.keySpec ?? 'SYMMETRIC_DEFAULT';
-    if (keySpec !== 'SYMMETRIC_DEFAULT' && input.keyUsage === undefined) {
-      throw new ValidationException('You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.');
-    }
-    const keyUsage = input.keyUsage ?? 'ENCRYPT_DECRYPT';
-    if (keySpec === 'SYMMETRIC_DEFAULT' && keyUsage !== 'ENCRYPT_DECRYPT') {
-      throw new ValidationException(`KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}`);
-    }
-    if (keySpec !== 'SYMMETRIC_DEFAULT') throw new UnsupportedOperationException(`KeySpec ${keySpec} is not supported.`);
+    const keyUsage = checkCreateKeyUsage(keySpec, input.keyUsage);
+    const family = familyOf(keySpec);
     const origin = input.origin ?? 'AWS_KMS';
     if (origin !== 'AWS_KMS') throw new UnsupportedOperationException(`Origin ${origin} is not supported.`);
     const tags = input.tags ?? [];
@@ -155,13 +198,22 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       multiRegion,
       tags,
     };
+    doc.policy = input.policy !== undefined
+      ? await authorizer.checkNewKeyPolicy(caller, input.policy, {
+        keyArn: keyArn(scope, keyId),
+        ...(input.bypassPolicyLockoutSafetyCheck ? { bypassLockoutCheck: true } : {}),
+      })
+      : defaultKeyPolicyText(scope.accountId);
     const key: Key = { scope, keyId, arn: keyArn(scope, keyId), createdAt: now, revision: 1, doc };
-    const material = generateSymmetricMaterial();
+    // Symmetric: the AES key; HMAC: the HMAC key; asymmetric: the PKCS#8 private key — all sealed alike.
+    // The public key (SPKI DER, not secret) rides in the material record's doc.
+    const { secret: material, publicKeySpki } = family.generate(keySpec);
     try {
       const sealed = barrier.seal(material.expose(), materialAad(scope, keyId, 1));
+      const materialDoc = { keyMaterialId: materialId, ...(publicKeySpki ? { publicKey: publicKeySpki.toString('base64') } : {}) };
       await storage.transaction(async (tx) => {
         await tx.keys.insert(recordFromKey(key));
-        await tx.materials.insert({ ...scope, keyId, version: 1, createdAt: now, sealed, doc: { keyMaterialId: materialId } });
+        await tx.materials.insert({ ...scope, keyId, version: 1, createdAt: now, sealed, doc: materialDoc });
       });
     } finally {
       material.zeroize();
@@ -197,19 +249,44 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     return Buffer.concat([headerBytes, box]);
   }
 
+  /**
+   * The encryption algorithm a request may use with a key: SYMMETRIC_DEFAULT for symmetric keys, an RSAES
+   * algorithm for RSA keys. AWS: EncryptionContext is valid only with symmetric keys.
+   */
+  function encryptionAlgorithmFor(key: Key, algorithm: string | undefined, context: EncryptionContext | undefined): EncryptionAlgorithm {
+    if (isRsaKeySpec(key.doc.keySpec)) {
+      const alg = rsaEncryptionAlgorithm(key.doc.keySpec, algorithm);
+      if (context !== undefined && Object.keys(context).length > 0) {
+        throw new ValidationException('EncryptionContext is not supported with asymmetric KMS keys.');
+      }
+      return alg;
+    }
+    if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
+      throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${key.doc.keySpec}.`);
+    }
+    return 'SYMMETRIC_DEFAULT';
+  }
+
+  /** Encrypts under a key already checked for usage, with an algorithm from encryptionAlgorithmFor. */
+  async function encryptWithAlgorithm(key: Key, alg: EncryptionAlgorithm, plaintext: Uint8Array, context: EncryptionContext | undefined): Promise<Buffer> {
+    if (alg === 'SYMMETRIC_DEFAULT') return encryptWithKey(key, plaintext, context);
+    return rsaEncrypt(await publicKeyOf(key), alg, plaintext);
+  }
+
   async function encrypt(
     caller: Caller,
-    input: { keyId: string; plaintext: Buffer; encryptionContext?: EncryptionContext; dryRun?: boolean },
-  ): Promise<{ key: Key; ciphertext: Buffer }> {
-    const key = await resolveKey(caller, input.keyId, { allowAlias: true, action: 'Encrypt' });
+    input: { keyId: string; plaintext: Buffer; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean },
+  ): Promise<{ key: Key; ciphertext: Buffer; algorithm: EncryptionAlgorithm }> {
+    const key = await resolveKey(caller, input.keyId, { allowAlias: true, action: 'Encrypt', ...ecOpt(input.encryptionContext) });
     requireUsable(key, 'Encrypt', 'ENCRYPT_DECRYPT');
+    const algorithm = encryptionAlgorithmFor(key, input.encryptionAlgorithm, input.encryptionContext);
     if (input.plaintext.length > MAX_SYMMETRIC_PLAINTEXT) {
       throw new ValidationException(
         "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096",
       );
     }
     if (input.dryRun) throw dryRunSucceeded();
-    return { key, ciphertext: await encryptWithKey(key, input.plaintext, input.encryptionContext) };
+    return { key, algorithm, ciphertext: await encryptWithAlgorithm(key, algorithm, input.plaintext, input.encryptionContext) };
   }
 
   /**
@@ -235,12 +312,12 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     const { header, headerBytes, box } = parsed;
     const blobKeyArn = keyArn({ accountId: header.accountId, region: caller.region }, header.keyId);
     if (keyIdHint !== undefined) {
-      const named = await resolveKey(caller, keyIdHint, { allowAlias: true, action: operation });
+      const named = await resolveKey(caller, keyIdHint, { allowAlias: true, action: operation, ...ecOpt(context) });
       if (named.arn !== blobKeyArn) {
         throw new IncorrectKeyException('The key ID in the request does not identify a CMK that can perform this operation.');
       }
     }
-    const key = await resolveKey(caller, blobKeyArn, { allowAlias: false, action: operation });
+    const key = await resolveKey(caller, blobKeyArn, { allowAlias: false, action: operation, ...ecOpt(context) });
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
     if (header.materialVersion < 1 || header.materialVersion > key.doc.currentVersion) throw new InvalidCiphertextException('');
     const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
@@ -258,11 +335,45 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     return { key, plaintext };
   }
 
+  /**
+   * AWS: Decrypt of RSA ciphertext — the raw RSAES-OAEP block carries no key id, so the request must name
+   * the key and the algorithm; any failure of the ciphertext is InvalidCiphertextException with no message.
+   */
+  async function decryptRsa(
+    caller: Caller, ciphertext: Buffer, keyId: string | undefined, algorithm: string, context: EncryptionContext | undefined,
+    operation: string, dryRun = false,
+  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
+    if (keyId === undefined) {
+      throw new ValidationException(`KeyId is required to decrypt with EncryptionAlgorithm ${algorithm}.`);
+    }
+    const key = await resolveKey(caller, keyId, { allowAlias: true, action: operation, ...ecOpt(context) });
+    requireUsable(key, operation, 'ENCRYPT_DECRYPT');
+    const alg = encryptionAlgorithmFor(key, algorithm, context);
+    if (alg === 'SYMMETRIC_DEFAULT') throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${key.doc.keySpec}.`);
+    const plaintext = await withMaterial(key, key.doc.currentVersion, (m) => rsaDecrypt(m, alg, ciphertext));
+    if (dryRun) {
+      plaintext.fill(0);
+      throw dryRunSucceeded();
+    }
+    return { key, plaintext, algorithm: alg };
+  }
+
+  async function decryptAny(
+    caller: Caller, ciphertext: Buffer, keyId: string | undefined, context: EncryptionContext | undefined, algorithm: string | undefined,
+    operation: string, dryRun = false,
+  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
+    if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
+      return decryptRsa(caller, ciphertext, keyId, algorithm, context, operation, dryRun);
+    }
+    const out = await decryptBlob(caller, ciphertext, keyId, context, operation, dryRun);
+    return { ...out, algorithm: 'SYMMETRIC_DEFAULT' };
+  }
+
   async function decrypt(
     caller: Caller,
-    input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext; dryRun?: boolean },
-  ): Promise<{ key: Key; plaintext: Buffer }> {
-    return decryptBlob(caller, input.ciphertext, input.keyId, input.encryptionContext, 'Decrypt', input.dryRun);
+    input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean },
+  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
+    return decryptAny(caller, input.ciphertext, input.keyId, input.encryptionContext, input.encryptionAlgorithm, 'Decrypt', input.dryRun);
   }
 
   /** AWS: ReEncrypt — decrypts under the source key and encrypts under the destination, server-side only. */
@@ -274,18 +385,23 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       sourceEncryptionContext?: EncryptionContext;
       destinationKeyId: string;
       destinationEncryptionContext?: EncryptionContext;
+      sourceEncryptionAlgorithm?: string;
+      destinationEncryptionAlgorithm?: string;
       dryRun?: boolean;
     },
-  ): Promise<{ sourceKey: Key; destinationKey: Key; ciphertext: Buffer }> {
-    const destinationKey = await resolveKey(caller, input.destinationKeyId, { allowAlias: true, action: 'ReEncryptTo' });
+  ): Promise<{ sourceKey: Key; destinationKey: Key; ciphertext: Buffer; sourceAlgorithm: EncryptionAlgorithm; destinationAlgorithm: EncryptionAlgorithm }> {
+    const destinationKey = await resolveKey(caller, input.destinationKeyId, {
+      allowAlias: true, action: 'ReEncryptTo', ...ecOpt(input.destinationEncryptionContext),
+    });
     requireUsable(destinationKey, 'ReEncrypt', 'ENCRYPT_DECRYPT');
-    const { key: sourceKey, plaintext } = await decryptBlob(
-      caller, input.ciphertext, input.sourceKeyId, input.sourceEncryptionContext, 'ReEncryptFrom',
+    const destinationAlgorithm = encryptionAlgorithmFor(destinationKey, input.destinationEncryptionAlgorithm, input.destinationEncryptionContext);
+    const { key: sourceKey, plaintext, algorithm: sourceAlgorithm } = await decryptAny(
+      caller, input.ciphertext, input.sourceKeyId, input.sourceEncryptionContext, input.sourceEncryptionAlgorithm, 'ReEncryptFrom',
     );
     try {
       if (input.dryRun) throw dryRunSucceeded();
-      const ciphertext = await encryptWithKey(destinationKey, plaintext, input.destinationEncryptionContext);
-      return { sourceKey, destinationKey, ciphertext };
+      const ciphertext = await encryptWithAlgorithm(destinationKey, destinationAlgorithm, plaintext, input.destinationEncryptionContext);
+      return { sourceKey, destinationKey, ciphertext, sourceAlgorithm, destinationAlgorithm };
     } finally {
       plaintext.fill(0);
     }
@@ -304,7 +420,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     if ((input.keySpec === undefined) === (input.numberOfBytes === undefined)) {
       throw new ValidationException('Please specify either number of bytes or key spec.');
     }
-    const key = await resolveKey(caller, input.keyId, { allowAlias: true, action: operation });
+    const key = await resolveKey(caller, input.keyId, { allowAlias: true, action: operation, ...ecOpt(input.encryptionContext) });
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
     if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') {
       throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.doc.keyUsage} which is not valid for ${operation}.`);
@@ -338,6 +454,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     resolveKey,
     requireUsable,
     withMaterial,
+    publicKeyOf,
     mutateKey,
     createKey,
     describeKey,

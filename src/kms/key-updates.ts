@@ -60,6 +60,9 @@ export async function updateKeyDoc(
     } catch (err) {
       if (!(err instanceof LostRace)) throw err;
     }
+    // Where transactions really run in parallel (PostgreSQL, several nodes) writers that retry at once
+    // keep colliding; a short random pause (full jitter, 1, 2, 4 … 64 ms) spreads them out.
+    if (attempt < KEY_UPDATE_ATTEMPTS) await new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(attempt - 1, 6)));
   }
   throw new ConflictException(`${keyArn(scope, keyId)} is being changed by another request. Retry.`);
 }

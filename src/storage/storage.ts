@@ -7,6 +7,11 @@
  * can never lose each other's update, whatever the isolation level of the adapter.
  */
 
+import type { AuditRepo } from './audit-repo.ts';
+import type { GrantRepo, PrincipalRepo } from './iam-repos.ts';
+import type { ParameterRepo } from './parameter-repo.ts';
+import type { SecretRepo, SecretVersionRepo } from './secret-repo.ts';
+
 export type Scope = { readonly accountId: string; readonly region: string };
 
 export interface KeyRecord {
@@ -122,6 +127,12 @@ export interface Repos {
   readonly aliases: AliasRepo;
   readonly accessKeys: AccessKeyRepo;
   readonly meta: MetaRepo;
+  readonly principals: PrincipalRepo;
+  readonly grants: GrantRepo;
+  readonly audit: AuditRepo;
+  readonly secrets: SecretRepo;
+  readonly secretVersions: SecretVersionRepo;
+  readonly parameters: ParameterRepo;
 }
 
 export interface Storage {

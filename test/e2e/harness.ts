@@ -1,18 +1,55 @@
 /**
  * Boots the real Trent (HTTP, SigV4, storage) on an ephemeral port for end-to-end tests, with the
  * official AWS SDK clients pointed at it. One server per test file.
+ *
+ * Backend: SQLite in the data dir by default; with TRENT_E2E_STORAGE=postgres each data dir gets a fresh
+ * schema on the test PostgreSQL server (test-database.ts), reused when a server restarts on the same
+ * data dir and dropped when the test process exits. scripts/run-tests.mjs runs test/e2e a second time so.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { after } from 'node:test';
 import { createApp, type App } from '../../src/app.ts';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { openStorage } from '../../src/storage/open-storage.ts';
+import type { Storage } from '../../src/storage/storage.ts';
+import { dropTestSchemas, freshSchemaUrl, postgresTestBaseUrl, probePostgres, redactUrl } from '../../src/storage/postgres/test-database.ts';
 
 export const ADMIN = { accessKeyId: 'AKIATRENTTESTADMIN01', secretAccessKey: 'trent-test-secret-access-key-0123456789' };
 export const ACCOUNT_ID = '111122223333';
 export const REGION = 'us-east-1';
+
+/** The storage the e2e servers of this run use: TRENT_E2E_STORAGE=postgres or (default) sqlite. */
+export const E2E_STORAGE: 'sqlite' | 'postgres' = process.env.TRENT_E2E_STORAGE === 'postgres' ? 'postgres' : 'sqlite';
+
+const schemaOfDataDir = new Map<string, string>();
+const running = new Set<TestServer>();
+if (E2E_STORAGE === 'postgres') {
+  // Root hooks run in registration order, so this may come before the test file's own `after`: stop
+  // what still runs (stop() is idempotent) before the schemas go.
+  after(async () => {
+    for (const s of [...running]) await s.stop();
+    await dropTestSchemas();
+  });
+}
+
+/** TRENT_STORAGE for a server on `dataDir`: on PostgreSQL, one schema per data dir (kept across restarts). */
+async function storageEnv(dataDir: string): Promise<Record<string, string>> {
+  if (E2E_STORAGE !== 'postgres') return {};
+  let url = schemaOfDataDir.get(dataDir);
+  if (!url) {
+    const p = await probePostgres();
+    if (p.error !== undefined) {
+      throw new Error(`TRENT_E2E_STORAGE=postgres but PostgreSQL is not reachable at ${redactUrl(postgresTestBaseUrl())} (${p.error})`);
+    }
+    url = await freshSchemaUrl(p.url);
+    schemaOfDataDir.set(dataDir, url);
+  }
+  return { TRENT_STORAGE: url };
+}
 
 export interface TestServer {
   app: App;
@@ -24,7 +61,9 @@ export interface TestServer {
   stop(remove?: boolean): Promise<void>;
 }
 
-export async function startServer(opts: { dataDir?: string; clock?: Clock; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startServer(
+  opts: { dataDir?: string; clock?: Clock; env?: Record<string, string>; /** Wraps the real storage (fault-injection decorators). */ wrapStorage?: (s: Storage) => Storage } = {},
+): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'trent-e2e-'));
   const config = loadConfig({
     TRENT_DATA_DIR: dataDir,
@@ -33,12 +72,18 @@ export async function startServer(opts: { dataDir?: string; clock?: Clock; env?:
     TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
     TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
     TRENT_LOG_LEVEL: 'silent',
+    ...(await storageEnv(dataDir)),
     ...opts.env,
   });
-  const app = await createApp({ config, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const app = await createApp({
+    config,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.wrapStorage ? { storage: opts.wrapStorage(await openStorage(config.storageUrl)) } : {}),
+  });
   const { port, url } = await app.listen(0, '127.0.0.1');
   const clients: KMSClient[] = [];
-  return {
+  let stopping: Promise<void> | undefined;
+  const server: TestServer = {
     app,
     url,
     port,
@@ -55,11 +100,17 @@ export async function startServer(opts: { dataDir?: string; clock?: Clock; env?:
       return client;
     },
     async stop(remove = false) {
-      for (const c of clients) c.destroy();
-      await app.close();
+      stopping ??= (async () => {
+        for (const c of clients) c.destroy();
+        await app.close();
+        running.delete(server);
+      })();
+      await stopping;
       if (remove) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  running.add(server);
+  return server;
 }
 
 /** Runs `fn` and returns the AWS error it threw (name = __type), failing if it did not throw. */

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
-import { ADMIN, awsError, rawCall, startServer, type TestServer } from './harness.ts';
+import { ADMIN, awsError, E2E_STORAGE, rawCall, startServer, type TestServer } from './harness.ts';
 
 let server: TestServer;
 before(async () => {
@@ -126,7 +126,7 @@ describe('the awsJson1_1 wire', () => {
   test('GET /health answers for load balancers', async () => {
     const res = await fetch(`${server.url}/health`);
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { status: 'ok', sealed: false, storage: 'sqlite' });
+    assert.deepEqual(await res.json(), { status: 'ok', sealed: false, storage: E2E_STORAGE });
   });
 
   test('the SDK sees the right request id', async () => {

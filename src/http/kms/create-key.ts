@@ -9,14 +9,14 @@ export function createKeyOperation(keys: KeyService): Operation {
     readOnly: false,
     async handle(input, { caller }) {
       const r = new InputReader(input);
-      r.string('Policy', { min: 1, max: 131072 });
+      const policy = r.string('Policy', { min: 1, max: 131072 });
       const description = r.string('Description', { min: 0, max: 8192 });
       const keyUsage = r.enumValue('KeyUsage', KEY_USAGES);
       const keySpec = r.enumValue('KeySpec', KEY_SPECS);
       const legacySpec = r.enumValue('CustomerMasterKeySpec', KEY_SPECS);
       const origin = r.enumValue('Origin', ORIGINS);
       r.string('CustomKeyStoreId', { min: 1, max: 64 });
-      r.boolean('BypassPolicyLockoutSafetyCheck');
+      const bypass = r.boolean('BypassPolicyLockoutSafetyCheck');
       const tags = r.tags('Tags');
       const multiRegion = r.boolean('MultiRegion');
       r.done();
@@ -27,6 +27,8 @@ export function createKeyOperation(keys: KeyService): Operation {
         ...(origin ? { origin } : {}),
         ...(tags ? { tags } : {}),
         ...(multiRegion !== undefined ? { multiRegion } : {}),
+        ...(policy !== undefined ? { policy } : {}),
+        ...(bypass ? { bypassPolicyLockoutSafetyCheck: true } : {}),
       });
       return { KeyMetadata: toKeyMetadata(key) };
     },

@@ -14,7 +14,7 @@ export function decryptOperation(keys: KeyService): Operation {
       const encryptionContext = readEncryptionContext(r);
       readGrantTokens(r);
       const keyId = r.string('KeyId', KEY_ID_BOUNDS);
-      r.enumValue('EncryptionAlgorithm', ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const);
+      const encryptionAlgorithm = r.enumValue('EncryptionAlgorithm', ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const);
       const dryRun = r.boolean('DryRun');
       r.done();
       // AWS: CiphertextBlob is optional in the model only for DryRun with IGNORE_CIPHERTEXT.
@@ -26,9 +26,10 @@ export function decryptOperation(keys: KeyService): Operation {
         dryRun: dryRun ?? false,
         ...(keyId !== undefined ? { keyId } : {}),
         ...(encryptionContext ? { encryptionContext } : {}),
+        ...(encryptionAlgorithm ? { encryptionAlgorithm } : {}),
       });
       try {
-        return { KeyId: out.key.arn, Plaintext: b64(out.plaintext), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+        return { KeyId: out.key.arn, Plaintext: b64(out.plaintext), EncryptionAlgorithm: out.algorithm };
       } finally {
         out.plaintext.fill(0);
       }

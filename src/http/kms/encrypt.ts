@@ -13,12 +13,13 @@ export function encryptOperation(keys: KeyService): Operation {
       const plaintext = r.blob('Plaintext', { required: true, min: 1, max: 4096 });
       const encryptionContext = readEncryptionContext(r);
       readGrantTokens(r);
-      r.enumValue('EncryptionAlgorithm', ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const);
+      const encryptionAlgorithm = r.enumValue('EncryptionAlgorithm', ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const);
       const dryRun = r.boolean('DryRun');
       r.done();
       try {
-        const out = await keys.encrypt(caller, { keyId: keyId!, plaintext: plaintext!, dryRun: dryRun ?? false, ...(encryptionContext ? { encryptionContext } : {}) });
-        return { CiphertextBlob: b64(out.ciphertext), KeyId: out.key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+        const out = await keys.encrypt(caller, { keyId: keyId!, plaintext: plaintext!, dryRun: dryRun ?? false,
+          ...(encryptionContext ? { encryptionContext } : {}), ...(encryptionAlgorithm ? { encryptionAlgorithm } : {}) });
+        return { CiphertextBlob: b64(out.ciphertext), KeyId: out.key.arn, EncryptionAlgorithm: out.algorithm };
       } finally {
         plaintext!.fill(0);
       }

@@ -1,5 +1,7 @@
 /** The KMS service at the edge: X-Amz-Target prefix TrentService, SigV4 service `kms`. */
+import type { AuditQueryService } from '../../audit/query.ts';
 import type { AliasService } from '../../kms/alias-service.ts';
+import type { AsymmetricOperations } from '../../kms/asymmetric-operations.ts';
 import type { KeyLifecycle } from '../../kms/key-lifecycle.ts';
 import type { KeyService } from '../../kms/key-service.ts';
 import type { KeyUpdateService } from '../../kms/key-updates.ts';
@@ -22,15 +24,26 @@ import { generateRandomOperation } from './generate-random.ts';
 import { keyStateOperations } from './key-state-operations.ts';
 import { reEncryptOperation } from './re-encrypt.ts';
 import { rotationOperations } from './rotation-operations.ts';
+import { getKeyLastUsageOperation } from './get-key-last-usage.ts';
+import { deriveSharedSecretOperation } from './derive-shared-secret.ts';
+import { generateDataKeyPairOperation, generateDataKeyPairWithoutPlaintextOperation } from './generate-data-key-pair.ts';
+import { generateMacOperation } from './generate-mac.ts';
+import { getPublicKeyOperation } from './get-public-key.ts';
+import { signOperation } from './sign.ts';
+import { verifyMacOperation } from './verify-mac.ts';
+import { verifyOperation } from './verify.ts';
 
 export interface KmsServices {
   keys: KeyService;
   aliases: AliasService;
   keyUpdates: KeyUpdateService;
   lifecycle: KeyLifecycle;
+  /** The audit log's query side, for GetKeyLastUsage; trackingStart is when this deployment began recording. */
+  audit?: { query: AuditQueryService; trackingStart: number };
+  asymmetric: AsymmetricOperations;
 }
 
-export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle }: KmsServices): ServiceDefinition {
+export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric, audit }: KmsServices): ServiceDefinition {
   return {
     targetPrefix: 'TrentService',
     signingName: 'kms',
@@ -46,6 +59,14 @@ export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle }: K
       generateDataKeyOperation(keys),
       generateDataKeyWithoutPlaintextOperation(keys),
       generateRandomOperation(keys),
+      generateDataKeyPairOperation(asymmetric),
+      generateDataKeyPairWithoutPlaintextOperation(asymmetric),
+      signOperation(asymmetric),
+      verifyOperation(asymmetric),
+      getPublicKeyOperation(asymmetric),
+      generateMacOperation(asymmetric),
+      verifyMacOperation(asymmetric),
+      deriveSharedSecretOperation(asymmetric),
       ...keyStateOperations(lifecycle),
       ...rotationOperations(lifecycle),
       createAliasOperation(aliases),
@@ -56,6 +77,7 @@ export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle }: K
       untagResourceOperation(keyUpdates),
       listResourceTagsOperation(keyUpdates),
       updateKeyDescriptionOperation(keyUpdates),
+      ...(audit ? [getKeyLastUsageOperation(keys, audit.query, audit.trackingStart)] : []),
     ]),
   };
 }

@@ -17,8 +17,8 @@ export function reEncryptOperation(keys: KeyService): Operation {
       const sourceKeyId = r.string('SourceKeyId', KEY_ID_BOUNDS);
       const destinationKeyId = readKeyId(r, 'DestinationKeyId');
       const destinationEncryptionContext = readEncryptionContext(r, 'DestinationEncryptionContext');
-      r.enumValue('SourceEncryptionAlgorithm', ALGORITHMS);
-      r.enumValue('DestinationEncryptionAlgorithm', ALGORITHMS);
+      const sourceEncryptionAlgorithm = r.enumValue('SourceEncryptionAlgorithm', ALGORITHMS);
+      const destinationEncryptionAlgorithm = r.enumValue('DestinationEncryptionAlgorithm', ALGORITHMS);
       readGrantTokens(r);
       const dryRun = r.boolean('DryRun');
       r.done();
@@ -32,13 +32,15 @@ export function reEncryptOperation(keys: KeyService): Operation {
         ...(sourceKeyId !== undefined ? { sourceKeyId } : {}),
         ...(sourceEncryptionContext ? { sourceEncryptionContext } : {}),
         ...(destinationEncryptionContext ? { destinationEncryptionContext } : {}),
+        ...(sourceEncryptionAlgorithm ? { sourceEncryptionAlgorithm } : {}),
+        ...(destinationEncryptionAlgorithm ? { destinationEncryptionAlgorithm } : {}),
       });
       return {
         CiphertextBlob: b64(out.ciphertext),
         SourceKeyId: out.sourceKey.arn,
         KeyId: out.destinationKey.arn,
-        SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
-        DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        SourceEncryptionAlgorithm: out.sourceAlgorithm,
+        DestinationEncryptionAlgorithm: out.destinationAlgorithm,
       };
     },
   };

@@ -6,6 +6,7 @@
 import { aeadOpen, aeadSeal } from '../../crypto/aead.ts';
 import { hkdfSha256, randomBytesBuffer } from '../../crypto/primitives.ts';
 import { SecretBytes } from '../../crypto/secret-bytes.ts';
+import type { KeySpecFamily } from './asymmetric-common.ts';
 
 const INFO = Buffer.from('trent/kms/symmetric-default/v1', 'ascii');
 
@@ -33,3 +34,10 @@ export function symmetricEncrypt(material: SecretBytes, salt: Buffer, aad: Buffe
 export function symmetricDecrypt(material: SecretBytes, salt: Buffer, aad: Buffer, box: Buffer): Buffer {
   return withMessageKey(material, salt, (key) => aeadOpen(key, box, aad));
 }
+
+/** SYMMETRIC_DEFAULT: ENCRYPT_DECRYPT only; DescribeKey lists EncryptionAlgorithms [SYMMETRIC_DEFAULT]. */
+export const symmetricFamily: KeySpecFamily = {
+  usages: () => ['ENCRYPT_DECRYPT'],
+  generate: () => ({ secret: generateSymmetricMaterial() }),
+  algorithmLists: () => ({ EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] }),
+};

@@ -42,4 +42,65 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     doc TEXT NOT NULL
   );
   `,
+  // 2: IAM — principals (users, roles) and KMS grants
+  `
+  CREATE TABLE iam_principals (
+    arn TEXT COLLATE "C" PRIMARY KEY, account_id TEXT COLLATE "C" NOT NULL, kind TEXT NOT NULL, name TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL, revision BIGINT NOT NULL, doc TEXT NOT NULL
+  );
+  CREATE INDEX iam_principals_by_account ON iam_principals (account_id, arn);
+  CREATE TABLE kms_grants (
+    grant_id TEXT COLLATE "C" PRIMARY KEY, account_id TEXT COLLATE "C" NOT NULL, region TEXT COLLATE "C" NOT NULL,
+    key_id TEXT COLLATE "C" NOT NULL, grantee_principal TEXT COLLATE "C" NOT NULL, retiring_principal TEXT COLLATE "C",
+    name TEXT COLLATE "C", created_at BIGINT NOT NULL, doc TEXT NOT NULL
+  );
+  CREATE INDEX kms_grants_by_key ON kms_grants (account_id, region, key_id);
+  CREATE INDEX kms_grants_by_retiring ON kms_grants (retiring_principal) WHERE retiring_principal IS NOT NULL;
+  `,
+  // 3: audit — hash-chained events, write-ahead intents, signed digests (src/storage/audit-repo.ts)
+  `
+  CREATE TABLE audit_events (
+    seq BIGINT PRIMARY KEY, event_id TEXT COLLATE "C" NOT NULL UNIQUE, event_time BIGINT NOT NULL,
+    event_name TEXT COLLATE "C" NOT NULL, event_source TEXT COLLATE "C" NOT NULL,
+    recipient_account TEXT COLLATE "C" NOT NULL, aws_region TEXT COLLATE "C" NOT NULL,
+    username TEXT COLLATE "C", caller_access_key TEXT COLLATE "C", read_only BOOLEAN NOT NULL, error_code TEXT,
+    resource_names TEXT NOT NULL, resource_types TEXT NOT NULL,
+    record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_events_by_time ON audit_events (event_time);
+  CREATE TABLE audit_intents (intent_id TEXT COLLATE "C" PRIMARY KEY, created_at BIGINT NOT NULL, record TEXT NOT NULL);
+  CREATE TABLE audit_digests (
+    digest_seq BIGINT PRIMARY KEY, created_at BIGINT NOT NULL, last_event_seq BIGINT NOT NULL,
+    last_hash TEXT NOT NULL, record TEXT NOT NULL, signature TEXT NOT NULL
+  );
+  `,
+  // 4: parameters — SSM Parameter Store (src/storage/parameter-repo.ts)
+  `
+  CREATE TABLE ssm_parameters (
+    account_id TEXT COLLATE "C" NOT NULL, region TEXT COLLATE "C" NOT NULL, name TEXT COLLATE "C" NOT NULL,
+    version INTEGER NOT NULL, revision BIGINT NOT NULL, due_at BIGINT, created_at BIGINT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, name)
+  );
+  CREATE INDEX ssm_parameters_due ON ssm_parameters (due_at) WHERE due_at IS NOT NULL;
+  CREATE TABLE ssm_parameter_versions (
+    account_id TEXT COLLATE "C" NOT NULL, region TEXT COLLATE "C" NOT NULL, name TEXT COLLATE "C" NOT NULL,
+    version INTEGER NOT NULL, created_at BIGINT NOT NULL, value TEXT NOT NULL, labels TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, name, version)
+  );
+  `,
+  // 5: secrets — Secrets Manager secrets and their envelope-encrypted versions (src/storage/secret-repo.ts)
+  `
+  CREATE TABLE sm_secrets (
+    account_id TEXT COLLATE "C" NOT NULL, region TEXT COLLATE "C" NOT NULL, name TEXT COLLATE "C" NOT NULL,
+    arn TEXT COLLATE "C" NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL, due_at BIGINT, revision BIGINT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, name)
+  );
+  CREATE INDEX sm_secrets_due ON sm_secrets (due_at) WHERE due_at IS NOT NULL;
+  CREATE TABLE sm_secret_versions (
+    secret_arn TEXT COLLATE "C" NOT NULL, version_id TEXT COLLATE "C" NOT NULL, created_at BIGINT NOT NULL,
+    encrypted_data_key BYTEA NOT NULL, sealed_value BYTEA NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (secret_arn, version_id)
+  );
+  `,
 ];

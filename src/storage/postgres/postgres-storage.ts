@@ -39,7 +39,11 @@ import {
   type Repos,
   type Storage,
 } from '../storage.ts';
+import { createPostgresAuditRepos } from './audit-repo.ts';
+import { createPostgresIamRepos } from './iam-repos.ts';
+import { createPostgresSecretRepos } from './secret-repo.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
+import { createPostgresParameterRepo } from './parameter-repo.ts';
 
 type Row = Record<string, unknown>;
 type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
@@ -526,5 +530,9 @@ function createRepos(exec: Exec): Repos {
         return r.rows[0]!.value as string;
       },
     },
+    ...createPostgresIamRepos(exec),
+    ...createPostgresAuditRepos(exec),
+    ...createPostgresParameterRepo(exec),
+    ...createPostgresSecretRepos(exec),
   };
 }

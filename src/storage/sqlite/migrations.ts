@@ -27,4 +27,62 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     doc TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: IAM — principals (users, roles) and KMS grants
+  `
+  CREATE TABLE iam_principals (
+    arn TEXT PRIMARY KEY, account_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+    created_at INTEGER NOT NULL, revision INTEGER NOT NULL, doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX iam_principals_by_account ON iam_principals (account_id, arn);
+  CREATE TABLE kms_grants (
+    grant_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, region TEXT NOT NULL, key_id TEXT NOT NULL,
+    grantee_principal TEXT NOT NULL, retiring_principal TEXT, name TEXT, created_at INTEGER NOT NULL, doc TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX kms_grants_by_key ON kms_grants (account_id, region, key_id);
+  CREATE INDEX kms_grants_by_retiring ON kms_grants (retiring_principal) WHERE retiring_principal IS NOT NULL;
+  `,
+  // 3: audit — hash-chained events, write-ahead intents, signed digests (src/storage/audit-repo.ts)
+  `
+  CREATE TABLE audit_events (
+    seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, event_time INTEGER NOT NULL,
+    event_name TEXT NOT NULL, event_source TEXT NOT NULL, recipient_account TEXT NOT NULL, aws_region TEXT NOT NULL,
+    username TEXT, caller_access_key TEXT, read_only INTEGER NOT NULL, error_code TEXT,
+    resource_names TEXT NOT NULL, resource_types TEXT NOT NULL,
+    record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_events_by_time ON audit_events (event_time);
+  CREATE TABLE audit_intents (intent_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE audit_digests (
+    digest_seq INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, last_event_seq INTEGER NOT NULL,
+    last_hash TEXT NOT NULL, record TEXT NOT NULL, signature TEXT NOT NULL
+  );
+  `,
+  // 4: parameters — SSM Parameter Store (src/storage/parameter-repo.ts)
+  `
+  CREATE TABLE ssm_parameters (
+    account_id TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,
+    revision INTEGER NOT NULL, due_at INTEGER, created_at INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, name)
+  ) WITHOUT ROWID;
+  CREATE INDEX ssm_parameters_due ON ssm_parameters (due_at) WHERE due_at IS NOT NULL;
+  CREATE TABLE ssm_parameter_versions (
+    account_id TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, value TEXT NOT NULL, labels TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, name, version)
+  ) WITHOUT ROWID;
+  `,
+  // 5: secrets — Secrets Manager secrets and their envelope-encrypted versions (src/storage/secret-repo.ts)
+  `
+  CREATE TABLE sm_secrets (
+    account_id TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL, due_at INTEGER, revision INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, name)
+  ) WITHOUT ROWID;
+  CREATE INDEX sm_secrets_due ON sm_secrets (due_at) WHERE due_at IS NOT NULL;
+  CREATE TABLE sm_secret_versions (
+    secret_arn TEXT NOT NULL, version_id TEXT NOT NULL, created_at INTEGER NOT NULL,
+    encrypted_data_key BLOB NOT NULL, sealed_value BLOB NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (secret_arn, version_id)
+  ) WITHOUT ROWID;
+  `,
 ];

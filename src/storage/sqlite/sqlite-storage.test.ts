@@ -2,6 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { runAuditContract } from '../contract/audit-contract.ts';
+import { runIamContract } from '../contract/iam-contract.ts';
+import { runParameterContract } from '../contract/parameter-contract.ts';
+import { runSecretContract } from '../contract/secret-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
 import { SqliteStorage } from './sqlite-storage.ts';
 
@@ -13,4 +17,37 @@ runStorageContract('sqlite', async () => {
   const store = new SqliteStorage(join(dir, `store-${n++}.db`));
   await store.migrate();
   return store;
+});
+
+runSecretContract('sqlite', async () => {
+  const store = new SqliteStorage(join(dir, `store-${n++}.db`));
+  await store.migrate();
+  return store;
+});
+
+runParameterContract('sqlite', async () => {
+  const store = new SqliteStorage(join(dir, `store-${n++}.db`));
+  await store.migrate();
+  return store;
+});
+
+runIamContract('sqlite', async () => {
+  const store = new SqliteStorage(join(dir, `store-${n++}.db`));
+  await store.migrate();
+  return store;
+});
+
+runAuditContract('sqlite', async () => {
+  const path = join(dir, `store-${n++}.db`);
+  const store = new SqliteStorage(path);
+  await store.migrate();
+  return {
+    store,
+    // A second connection to the same file: SQLite's own locking orders the two writers.
+    peer: async () => {
+      const other = new SqliteStorage(path);
+      await other.migrate();
+      return other;
+    },
+  };
 });

@@ -20,7 +20,11 @@ import {
   type Scope,
   type Storage,
 } from '../storage.ts';
+import { createSqliteAuditRepos } from './audit-repo.ts';
+import { createSqliteIamRepos } from './iam-repos.ts';
+import { createSqliteSecretRepos } from './secret-repo.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { createSqliteParameterRepo } from './parameter-repo.ts';
 
 type Row = Record<string, unknown>;
 
@@ -292,6 +296,10 @@ export class SqliteStorage implements Storage {
           return (q.metaGet.get(name) as Row).value as string;
         },
       },
+      ...createSqliteIamRepos(db),
+      ...createSqliteAuditRepos(db),
+      ...createSqliteParameterRepo(db),
+      ...createSqliteSecretRepos(db),
     };
   }
 }

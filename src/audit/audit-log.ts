@@ -1,0 +1,228 @@
+/**
+ * The audit log: the one writer of the audit store, used by the HTTP edge (the choke point) and by
+ * background jobs. Guarantees (docs/audit.md):
+ *
+ * - Fail closed. record() resolves only once the event is committed to storage; the edge answers 500
+ *   when it rejects. A mutating call first durably stores a write-ahead intent (begin()); if that fails
+ *   the call never runs, so nothing it would change becomes visible. The intent is deleted in the same
+ *   transaction that appends the call's event; an intent left by a crash is turned into an event with
+ *   errorCode "TrentAuditOutcomeUnknown" by recoverIntents().
+ * - Group commit. Concurrent begin()/record() calls are queued and written in one storage transaction
+ *   per batch (one fsync on SQLite, one round of statements on PostgreSQL).
+ * - One chain order. The batch transaction takes the chain head lock (AuditRepo.lockHead) and assigns
+ *   seq and hashes under it, so several nodes append to one chain.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import { randomUuid } from '../crypto/primitives.ts';
+import type { AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
+import type { Repos, Storage } from '../storage/storage.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { chainHash } from './chain.ts';
+import type { DigestSigner } from './digest-key.ts';
+import type { BuiltEvent } from './event.ts';
+
+/** What a write-ahead intent records: enough to write an "outcome unknown" event after a crash. */
+export interface IntentFacts {
+  readonly requestId: string;
+  readonly eventId: string;
+  readonly eventTime: number;
+  readonly event: BuiltEvent;
+}
+
+type Item =
+  | { kind: 'intent'; intentId: string; facts: IntentFacts; done: Deferred }
+  | { kind: 'event'; event: BuiltEvent; intentId?: string; done: Deferred };
+
+interface Deferred {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+const MAX_BATCH = 512;
+
+export const OUTCOME_UNKNOWN = 'TrentAuditOutcomeUnknown';
+
+export interface AuditLogDeps {
+  storage: Storage;
+  clock: Clock;
+  logger: Logger;
+  signer?: DigestSigner;
+}
+
+/** The row for an event at `seq` after `prevHash`. */
+export function eventRow(e: BuiltEvent, seq: number, prevHash: string): AuditEventRow {
+  const record = canonicalJson(e.record);
+  return {
+    seq,
+    eventId: e.eventId,
+    eventTime: e.eventTime,
+    eventName: e.eventName,
+    eventSource: e.eventSource,
+    accountId: e.accountId,
+    region: e.region,
+    username: e.username,
+    accessKeyId: e.accessKeyId,
+    readOnly: e.readOnly,
+    errorCode: e.errorCode,
+    resourceNames: e.resources.map((r) => r.ARN),
+    resourceTypes: e.resources.map((r) => r.type),
+    record,
+    prevHash,
+    hash: chainHash(prevHash, record),
+  };
+}
+
+/** Appends events at the chain head. Must run inside a storage transaction. */
+export async function appendEvents(audit: AuditRepo, events: readonly BuiltEvent[]): Promise<AuditEventRow[]> {
+  if (events.length === 0) return [];
+  const head = await audit.lockHead();
+  let seq = head?.seq ?? (await prunedAnchor(audit))?.seq ?? 0;
+  let prev = head?.hash ?? (await prunedAnchor(audit))?.hash ?? '';
+  const rows: AuditEventRow[] = [];
+  for (const e of events) {
+    const row = eventRow(e, ++seq, prev);
+    rows.push(row);
+    prev = row.hash;
+  }
+  await audit.append(rows);
+  return rows;
+}
+
+/** With every event pruned, the chain continues from the last digest (which pruning always writes). */
+async function prunedAnchor(audit: AuditRepo): Promise<{ seq: number; hash: string } | undefined> {
+  const d = await audit.lastDigest();
+  return d && { seq: d.lastEventSeq, hash: d.lastHash };
+}
+
+export class AuditLog {
+  readonly #deps: AuditLogDeps;
+  #queue: Item[] = [];
+  #flushing: Promise<void> | undefined;
+
+  constructor(deps: AuditLogDeps) {
+    this.#deps = deps;
+  }
+
+  /** Durably stores a write-ahead intent; resolves with its id (to pass to record()). */
+  async begin(facts: IntentFacts): Promise<string> {
+    const intentId = randomUuid();
+    await this.#submit((done) => ({ kind: 'intent', intentId, facts, done }));
+    return intentId;
+  }
+
+  /** Durably appends the event (and clears its intent, in the same transaction). */
+  record(event: BuiltEvent, intentId?: string): Promise<void> {
+    return this.#submit((done) => ({ kind: 'event', event, ...(intentId ? { intentId } : {}), done }));
+  }
+
+  /** Resolves when everything queued so far is written (or failed). */
+  async drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  #submit(make: (done: Deferred) => Item): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push(make({ resolve, reject }));
+      // Requests arriving while a batch commits wait for the next batch: that is the group commit.
+      this.#flushing ??= this.#flushLoop();
+    });
+  }
+
+  async #flushLoop(): Promise<void> {
+    try {
+      // Let the requests of this turn of the event loop join the first batch.
+      await new Promise<void>((r) => setImmediate(r));
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, MAX_BATCH);
+        try {
+          await this.#deps.storage.transaction((tx) => this.#write(tx, batch));
+          for (const item of batch) item.done.resolve();
+        } catch (err) {
+          this.#deps.logger.error({ err, batch: batch.length }, 'audit write failed: failing the calls of this batch');
+          for (const item of batch) item.done.reject(err);
+        }
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  async #write(tx: Repos, batch: readonly Item[]): Promise<void> {
+    const intents = batch.flatMap((i) => (i.kind === 'intent' ? [i] : []));
+    if (intents.length > 0) {
+      await tx.audit.insertIntents(
+        intents.map((i) => ({ intentId: i.intentId, createdAt: this.#deps.clock.now(), record: canonicalJson(intentRecord(i.facts)) })),
+      );
+    }
+    const events = batch.flatMap((i) => (i.kind === 'event' ? [i] : []));
+    await appendEvents(tx.audit, events.map((e) => e.event));
+    const cleared = events.flatMap((e) => (e.intentId ? [e.intentId] : []));
+    if (cleared.length > 0) await tx.audit.deleteIntents(cleared);
+  }
+
+  /**
+   * Turns intents older than `olderThanMs` into events whose outcome is unknown (the node that wrote them
+   * died between running the call and recording it). Returns how many.
+   */
+  async recoverIntents(olderThanMs: number): Promise<number> {
+    const { storage, clock } = this.#deps;
+    return storage.transaction(async (tx) => {
+      const stale = await tx.audit.listIntents(clock.now() - olderThanMs, 1000);
+      if (stale.length === 0) return 0;
+      const events = stale.map((s) => outcomeUnknownEvent(JSON.parse(s.record) as Record<string, unknown>));
+      await appendEvents(tx.audit, events);
+      await tx.audit.deleteIntents(stale.map((s) => s.intentId));
+      return stale.length;
+    });
+  }
+
+  /** Signs the chain head if it moved since the last digest. Returns the digest's event seq, if written. */
+  async writeDigest(): Promise<number | undefined> {
+    const { storage, clock, signer } = this.#deps;
+    if (!signer) return undefined;
+    return storage.transaction(async (tx) => {
+      const head = await tx.audit.lockHead();
+      const last = await tx.audit.lastDigest();
+      if (!head || (last && last.lastEventSeq >= head.seq)) return undefined;
+      await insertDigest(tx.audit, signer, head, last, clock.now());
+      return head.seq;
+    });
+  }
+}
+
+export async function insertDigest(
+  audit: AuditRepo,
+  signer: DigestSigner,
+  head: { seq: number; hash: string },
+  last: { digestSeq: number; signature: string } | undefined,
+  now: number,
+): Promise<void> {
+  const digestSeq = (last?.digestSeq ?? 0) + 1;
+  const record = canonicalJson({
+    type: 'TrentAuditDigest',
+    version: 1,
+    digestSeq,
+    createdAt: new Date(now).toISOString(),
+    lastEventSeq: head.seq,
+    lastHash: head.hash,
+    prevDigest: chainHash('', last?.signature ?? ''),
+    publicKeyFingerprint: signer.fingerprint,
+  });
+  await audit.insertDigest({ digestSeq, createdAt: now, lastEventSeq: head.seq, lastHash: head.hash, record, signature: signer.sign(record) });
+}
+
+function intentRecord(f: IntentFacts): Record<string, unknown> {
+  const e = f.event;
+  return { requestId: f.requestId, eventTime: f.eventTime, event: { ...e, resources: [...e.resources] } };
+}
+
+function outcomeUnknownEvent(intent: Record<string, unknown>): BuiltEvent {
+  const e = intent.event as BuiltEvent;
+  const message = 'Trent stopped before recording the outcome of this call; its effect may or may not have been committed.';
+  return {
+    ...e,
+    errorCode: OUTCOME_UNKNOWN,
+    record: { ...e.record, errorCode: OUTCOME_UNKNOWN, errorMessage: message, responseElements: null },
+  };
+}

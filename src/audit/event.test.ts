@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildEvent, unverifiedCredential } from './event.ts';
+
+const base = {
+  requestId: 'r', eventId: 'e', eventTime: 0, eventSource: 'kms.amazonaws.com', readOnly: true,
+  defaultAccountId: '111122223333', defaultRegion: 'us-east-1',
+};
+
+test('secret members are never logged, even under an operation that is not allow-listed', () => {
+  const secret = 'c2VjcmV0LXBsYWludGV4dA==';
+  for (const eventName of ['Encrypt', 'Decrypt', 'GenerateDataKey', 'Sign', 'ImportKeyMaterial', 'PutSecretValue', 'NotAnOperation']) {
+    const e = buildEvent({
+      ...base, eventName,
+      input: { KeyId: 'k', Plaintext: secret, Message: secret, SecretString: secret, Value: secret, KeyMaterial: secret, Policy: secret },
+      output: { Plaintext: secret, CiphertextBlob: secret, PrivateKeyPlaintext: secret, Signature: secret, Mac: secret, KeyId: 'k' },
+    });
+    assert.equal(JSON.stringify(e.record).includes(secret), false, eventName);
+  }
+});
+
+test('Encrypt logs the key id and encryption context in CloudTrail casing, and its resource ARN', () => {
+  const e = buildEvent({ ...base, eventName: 'Encrypt', input: { KeyId: 'alias/app', Plaintext: 'eA==', EncryptionContext: { a: 'b' } },
+    output: { KeyId: 'arn:aws:kms:us-east-1:111122223333:key/k1', CiphertextBlob: 'eA==' } });
+  assert.deepEqual(e.record.requestParameters, { keyId: 'alias/app', encryptionContext: { a: 'b' } });
+  assert.equal(e.record.responseElements, null);
+  assert.deepEqual(e.resources.map((r) => r.ARN), ['arn:aws:kms:us-east-1:111122223333:key/k1']);
+});
+
+test('the unverified access key id and region are read from a SigV4 Authorization header', () => {
+  assert.deepEqual(
+    unverifiedCredential('AWS4-HMAC-SHA256 Credential=AKIAFORGED0000000001/20261123/eu-west-1/kms/aws4_request, SignedHeaders=host, Signature=00'),
+    { accessKeyId: 'AKIAFORGED0000000001', region: 'eu-west-1' },
+  );
+  assert.deepEqual(unverifiedCredential(undefined), {});
+});

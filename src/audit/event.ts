@@ -1,0 +1,168 @@
+/**
+ * One CloudTrail-shaped record per request, built from what the edge learned about it. Pure: no I/O.
+ * AWS: the record layout is CloudTrail's "CloudTrail record contents" (eventVersion 1.08-era fields).
+ */
+import type { Caller } from '../auth/caller.ts';
+import { loggedMembers } from './redaction.ts';
+
+export const EVENT_VERSION = '1.09';
+
+/** What the edge knows of a request when it is done (or when it failed, as far as it got). */
+export interface RequestFacts {
+  readonly requestId: string;
+  /** Unique id of the event (CloudTrail eventID). */
+  readonly eventId: string;
+  /** Epoch ms. */
+  readonly eventTime: number;
+  /** The service's eventSource, or 'trent' when the request named no known service. */
+  readonly eventSource: string;
+  readonly eventName: string;
+  readonly readOnly: boolean;
+  /** The deployment's account and region, used when no verified caller is known. */
+  readonly defaultAccountId: string;
+  readonly defaultRegion: string;
+  readonly caller?: Caller;
+  /** From the Authorization header when authentication failed: unverified, recorded as such. */
+  readonly unverifiedAccessKeyId?: string;
+  readonly unverifiedRegion?: string;
+  readonly sourceIp?: string;
+  readonly userAgent?: string;
+  readonly input?: Record<string, unknown>;
+  readonly output?: Record<string, unknown>;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface AuditResource {
+  readonly ARN: string;
+  readonly type: string;
+  readonly accountId: string;
+}
+
+/** The record and the facts LookupEvents filters on (stored in their own columns). */
+export interface BuiltEvent {
+  readonly record: Record<string, unknown>;
+  readonly eventId: string;
+  readonly eventTime: number;
+  readonly eventName: string;
+  readonly eventSource: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly username: string | null;
+  readonly accessKeyId: string | null;
+  readonly readOnly: boolean;
+  readonly errorCode: string | null;
+  readonly resources: readonly AuditResource[];
+}
+
+/** userIdentity from the caller's principal ARN (root, IAM user, assumed role). */
+function userIdentity(f: RequestFacts): { identity: Record<string, unknown>; username: string | null } {
+  const c = f.caller;
+  if (!c) {
+    return {
+      identity: { type: 'Unknown', ...(f.unverifiedAccessKeyId ? { accessKeyId: f.unverifiedAccessKeyId } : {}) },
+      username: null,
+    };
+  }
+  const arn = c.principalArn;
+  const resource = arn.split(':').slice(5).join(':');
+  if (resource === 'root') {
+    return { identity: { type: 'Root', principalId: c.accountId, arn, accountId: c.accountId, accessKeyId: c.accessKeyId }, username: 'root' };
+  }
+  if (resource.startsWith('assumed-role/')) {
+    const [, role = '', session = ''] = resource.split('/');
+    const roleArn = `arn:aws:iam::${c.accountId}:role/${role}`;
+    return {
+      identity: {
+        type: 'AssumedRole', principalId: `${role}:${session}`, arn, accountId: c.accountId, accessKeyId: c.accessKeyId,
+        sessionContext: { sessionIssuer: { type: 'Role', principalId: role, arn: roleArn, accountId: c.accountId, userName: role } },
+      },
+      username: session,
+    };
+  }
+  const name = resource.split('/').pop() ?? resource;
+  return {
+    identity: { type: resource.startsWith('user/') ? 'IAMUser' : 'Unknown', principalId: name, arn, accountId: c.accountId, accessKeyId: c.accessKeyId, userName: name },
+    username: name,
+  };
+}
+
+const KEY_ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId'];
+
+/** KMS resources: the keys (and aliases) a request names, as ARNs. */
+function kmsResources(f: RequestFacts, accountId: string, region: string): AuditResource[] {
+  const out = new Map<string, AuditResource>();
+  const add = (ARN: string, type: string) => out.set(ARN, { ARN, type, accountId });
+  const asArn = (id: string): [string, string] => {
+    if (id.startsWith('arn:')) return [id, id.includes(':alias/') ? 'AWS::KMS::Alias' : 'AWS::KMS::Key'];
+    if (id.startsWith('alias/')) return [`arn:aws:kms:${region}:${accountId}:${id}`, 'AWS::KMS::Alias'];
+    return [`arn:aws:kms:${region}:${accountId}:key/${id}`, 'AWS::KMS::Key'];
+  };
+  const meta = f.output?.KeyMetadata as Record<string, unknown> | undefined;
+  if (typeof meta?.Arn === 'string') add(meta.Arn, 'AWS::KMS::Key');
+  for (const m of ['KeyId', 'SourceKeyId']) {
+    const v = f.output?.[m];
+    if (typeof v === 'string' && v.startsWith('arn:')) add(v, 'AWS::KMS::Key');
+  }
+  const hasResolvedKey = out.size > 0;
+  for (const m of KEY_ID_MEMBERS) {
+    const v = f.input?.[m];
+    if (typeof v !== 'string' || v.length === 0 || v.length > 2048) continue;
+    const [arn, type] = asArn(v);
+    // A key id the output already resolved to its ARN is not listed twice as an alias.
+    if (type === 'AWS::KMS::Alias' && hasResolvedKey && m === 'KeyId') continue;
+    add(arn, type);
+  }
+  const alias = f.input?.AliasName;
+  if (typeof alias === 'string' && alias.startsWith('alias/') && alias.length <= 256) add(...asArn(alias));
+  return [...out.values()];
+}
+
+export function buildEvent(f: RequestFacts): BuiltEvent {
+  const accountId = f.caller?.accountId ?? f.defaultAccountId;
+  const region = f.caller?.region ?? f.unverifiedRegion ?? f.defaultRegion;
+  const { identity, username } = userIdentity(f);
+  const { requestParameters, responseElements } = loggedMembers(f.eventSource, f.eventName, f.input, f.error ? undefined : f.output);
+  const resources = f.eventSource === 'kms.amazonaws.com' ? kmsResources(f, accountId, region) : [];
+  const record: Record<string, unknown> = {
+    eventVersion: EVENT_VERSION,
+    userIdentity: identity,
+    eventTime: new Date(f.eventTime).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventSource: f.eventSource,
+    eventName: f.eventName,
+    awsRegion: region,
+    sourceIPAddress: f.caller?.sourceIp ?? f.sourceIp ?? null,
+    userAgent: f.caller?.userAgent ?? f.userAgent ?? null,
+    ...(f.error ? { errorCode: f.error.code, errorMessage: f.error.message } : {}),
+    requestParameters,
+    responseElements,
+    requestID: f.requestId,
+    eventID: f.eventId,
+    readOnly: f.readOnly,
+    resources,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: accountId,
+    eventCategory: 'Management',
+  };
+  return {
+    record,
+    eventId: f.eventId,
+    eventTime: f.eventTime,
+    eventName: f.eventName,
+    eventSource: f.eventSource,
+    accountId,
+    region,
+    username,
+    accessKeyId: f.caller?.accessKeyId ?? f.unverifiedAccessKeyId ?? null,
+    readOnly: f.readOnly,
+    errorCode: f.error?.code ?? null,
+    resources,
+  };
+}
+
+/** The access key id in an Authorization header, unverified (for events of requests that failed auth). */
+export function unverifiedCredential(authorization: unknown): { accessKeyId?: string; region?: string } {
+  if (typeof authorization !== 'string') return {};
+  const m = /Credential=([A-Za-z0-9]{1,128})\/\d{8}\/([a-z0-9-]{1,32})\//.exec(authorization);
+  return m ? { accessKeyId: m[1]!, region: m[2]! } : {};
+}

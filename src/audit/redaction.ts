@@ -1,0 +1,109 @@
+/**
+ * Which request and response members an event records: an allow-list per operation, as CloudTrail shows
+ * them (lowerCamelCase). Anything not listed is dropped; an operation not listed at all records only its
+ * identifier members (ID_MEMBERS). A deny-list by name is applied on top, at every depth, so a mistake in
+ * the allow-list still cannot log plaintext, data keys, private keys, secret values, signature inputs or
+ * credentials.
+ */
+
+/** Identifier members every operation may log. */
+const ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId', 'AliasName', 'GrantId', 'SecretId', 'Name'];
+
+/** Never logged, whatever an allow-list says (matched against every member name, at any depth). */
+const DENY = /plaintext|ciphertext|secret(string|binary|accesskey)|password|private|^message$|signature|^mac$|token|^value$|^policy$|keymaterial|sessiontoken|credential/i;
+
+interface Fields {
+  readonly request?: readonly string[];
+  readonly response?: readonly string[];
+}
+
+const KMS_CRYPTO = ['KeyId', 'EncryptionContext', 'EncryptionAlgorithm', 'DryRun'];
+const KEY_METADATA = ['KeyMetadata.KeyId', 'KeyMetadata.Arn', 'KeyMetadata.KeyState', 'KeyMetadata.KeySpec', 'KeyMetadata.KeyUsage'];
+
+/** By eventSource, then operation name. AWS: the members CloudTrail shows for each KMS operation. */
+const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
+  'kms.amazonaws.com': {
+    CreateKey: {
+      request: ['Description', 'KeyUsage', 'KeySpec', 'CustomerMasterKeySpec', 'Origin', 'MultiRegion', 'BypassPolicyLockoutSafetyCheck', 'Tags'],
+      response: KEY_METADATA,
+    },
+    DescribeKey: { request: ['KeyId'] },
+    ListKeys: { request: ['Limit', 'Marker'] },
+    Encrypt: { request: KMS_CRYPTO },
+    Decrypt: { request: KMS_CRYPTO, response: ['KeyId', 'EncryptionAlgorithm'] },
+    ReEncrypt: {
+      request: ['SourceKeyId', 'DestinationKeyId', 'SourceEncryptionContext', 'DestinationEncryptionContext',
+        'SourceEncryptionAlgorithm', 'DestinationEncryptionAlgorithm', 'DryRun'],
+    },
+    GenerateDataKey: { request: [...KMS_CRYPTO, 'KeySpec', 'NumberOfBytes'] },
+    GenerateDataKeyWithoutPlaintext: { request: [...KMS_CRYPTO, 'KeySpec', 'NumberOfBytes'] },
+    GenerateDataKeyPair: { request: [...KMS_CRYPTO, 'KeyPairSpec'] },
+    GenerateDataKeyPairWithoutPlaintext: { request: [...KMS_CRYPTO, 'KeyPairSpec'] },
+    GenerateRandom: { request: ['NumberOfBytes', 'CustomKeyStoreId'] },
+    Sign: { request: ['KeyId', 'SigningAlgorithm', 'MessageType', 'DryRun'] },
+    Verify: { request: ['KeyId', 'SigningAlgorithm', 'MessageType', 'DryRun'] },
+    GenerateMac: { request: ['KeyId', 'MacAlgorithm', 'DryRun'] },
+    VerifyMac: { request: ['KeyId', 'MacAlgorithm', 'DryRun'] },
+    ScheduleKeyDeletion: { request: ['KeyId', 'PendingWindowInDays'], response: ['KeyId', 'DeletionDate', 'KeyState', 'PendingWindowInDays'] },
+    CancelKeyDeletion: { request: ['KeyId'] },
+    EnableKeyRotation: { request: ['KeyId', 'RotationPeriodInDays'] },
+    CreateAlias: { request: ['AliasName', 'TargetKeyId'] },
+    UpdateAlias: { request: ['AliasName', 'TargetKeyId'] },
+    DeleteAlias: { request: ['AliasName'] },
+    ListAliases: { request: ['KeyId', 'Limit', 'Marker'] },
+    TagResource: { request: ['KeyId', 'Tags'] },
+    UntagResource: { request: ['KeyId', 'TagKeys'] },
+    UpdateKeyDescription: { request: ['KeyId', 'Description'] },
+    CreateGrant: { request: ['KeyId', 'GranteePrincipal', 'RetiringPrincipal', 'Operations', 'Constraints', 'Name'], response: ['GrantId'] },
+  },
+  'cloudtrail.amazonaws.com': {
+    LookupEvents: { request: ['LookupAttributes', 'StartTime', 'EndTime', 'MaxResults', 'EventCategory'] },
+  },
+};
+
+function lowerCamel(name: string): string {
+  return name.length === 0 ? name : name[0]!.toLowerCase() + name.slice(1);
+}
+
+/** Drops denied member names at every depth. */
+function scrub(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(scrub);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (!DENY.test(k)) out[k] = scrub(v);
+  return out;
+}
+
+function pick(source: Record<string, unknown> | undefined, paths: readonly string[]): Record<string, unknown> | null {
+  if (!source) return null;
+  const out: Record<string, unknown> = {};
+  for (const path of paths) {
+    const [head, sub] = path.split('.', 2) as [string, string | undefined];
+    if (DENY.test(head) || (sub !== undefined && DENY.test(sub))) continue;
+    const v = source[head];
+    if (v === undefined) continue;
+    if (sub === undefined) {
+      out[lowerCamel(head)] = scrub(v);
+    } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const inner = (v as Record<string, unknown>)[sub];
+      if (inner === undefined) continue;
+      const target = (out[lowerCamel(head)] ??= {}) as Record<string, unknown>;
+      target[lowerCamel(sub)] = scrub(inner);
+    }
+  }
+  return Object.keys(out).length === 0 ? null : out;
+}
+
+/** requestParameters and responseElements for an event, per the allow-list. */
+export function loggedMembers(
+  eventSource: string,
+  eventName: string,
+  input: Record<string, unknown> | undefined,
+  output: Record<string, unknown> | undefined,
+): { requestParameters: Record<string, unknown> | null; responseElements: Record<string, unknown> | null } {
+  const fields = ALLOW[eventSource]?.[eventName];
+  return {
+    requestParameters: pick(input, fields?.request ?? ID_MEMBERS),
+    responseElements: pick(output, fields?.response ?? []),
+  };
+}

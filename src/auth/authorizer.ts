@@ -1,0 +1,188 @@
+/**
+ * The one authorisation choke point: `authorize(caller, action, resource?)`.
+ *
+ * Every KMS call passes here with its IAM action name (kms:Encrypt, kms:ReEncryptFrom, …): key-scoped
+ * actions from KeyService.resolveKey once the key is resolved, actions without a resource (CreateKey,
+ * ListKeys, ListAliases, GenerateRandom, ListRetirableGrants) from the edge's operation table, and the
+ * administration API (iam:*, sts:AssumeRole) from the IAM service. Secrets and parameters reuse it.
+ *
+ * Inputs: the caller (trusted, from SigV4), the principal's stored identity policies and tags, the key's
+ * policy (KeyDoc.policy; absent means AWS's default key policy), the grants on the key and the request's
+ * condition keys. The decision itself is src/policy (pure); this module only gathers its inputs.
+ */
+import type { Clock } from '../clock.ts';
+import { MalformedPolicyDocumentException, TrentError } from '../errors/errors.ts';
+import type { Key } from '../kms/key-model.ts';
+import {
+  type CallerPrincipal, type ContextValue, type Grant, type PolicyDocument, type RequestContext,
+  LOCKOUT_MESSAGE, accessDeniedError, defaultKeyPolicyText, evaluateIdentityOnly, evaluateKeyAccess, lockoutSafetyCheck, parsePolicy,
+  requestContextKeys,
+} from '../policy/index.ts';
+import type { GrantRecord, PrincipalRecord } from '../storage/iam-repos.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { Caller } from './caller.ts';
+
+/** What the IAM service keeps in a principal's `doc`. */
+export interface PrincipalDoc {
+  tags?: Record<string, string>;
+  /** Attached identity policies: name → policy JSON text (validated when put). */
+  policies?: Record<string, string>;
+  /** Role trust policy text (kept for GetRole; AssumeRole is authorised by the caller's identity policy). */
+  assumeRolePolicy?: string;
+}
+
+/** A key-scoped request: the resolved key and what the request carries that conditions may test. */
+export interface KeyResource {
+  key: Key;
+  encryptionContext?: Readonly<Record<string, string>>;
+  /** The alias name (alias/…) when the caller named the key through an alias: kms:RequestAlias. */
+  requestAlias?: string;
+}
+
+export const ADMIN_POLICY_NAME = 'AdministratorAccess';
+export const ADMIN_POLICY_TEXT = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+});
+
+const ASSUMED_ROLE = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/;
+
+export function grantFromRecord(g: GrantRecord, keyArnOf: (g: GrantRecord) => string): Grant {
+  const doc = g.doc as { operations?: string[]; constraints?: Grant['constraints'] };
+  return {
+    grantId: g.grantId,
+    keyArn: keyArnOf(g),
+    granteePrincipal: g.granteePrincipal,
+    ...(g.retiringPrincipal !== null ? { retiringPrincipal: g.retiringPrincipal } : {}),
+    operations: doc.operations ?? [],
+    ...(doc.constraints ? { constraints: doc.constraints } : {}),
+  };
+}
+
+export type Authorizer = ReturnType<typeof createAuthorizer>;
+
+export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
+  const { storage, clock } = deps;
+  // Parsing is pure and deterministic; policies are re-read from storage on every call (strong consistency).
+  const parsed = new Map<string, PolicyDocument>();
+  function parseCached(text: string, kind: 'key' | 'identity'): PolicyDocument {
+    const id = `${kind}\u0000${text}`;
+    let doc = parsed.get(id);
+    if (!doc) {
+      doc = parsePolicy(text, kind);
+      if (parsed.size > 1000) parsed.clear();
+      parsed.set(id, doc);
+    }
+    return doc;
+  }
+
+  /** The caller as the evaluator sees it, and its identity policies. */
+  async function principalOf(caller: Caller): Promise<{ principal: CallerPrincipal; identityPolicies: PolicyDocument[] }> {
+    const arn = caller.principalArn;
+    const session = ASSUMED_ROLE.exec(arn);
+    let record: PrincipalRecord | undefined;
+    let principal: CallerPrincipal;
+    if (session) {
+      const roleArn = `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
+      record = await storage.read((r) => r.principals.get(roleArn));
+      principal = { arn, accountId: caller.accountId, type: 'AssumedRole', roleArn, userid: `${caller.accessKeyId}:${session[4]}` };
+    } else if (arn.endsWith(':root')) {
+      principal = { arn, accountId: caller.accountId, type: 'Root' };
+    } else {
+      record = await storage.read((r) => r.principals.get(arn));
+      principal = { arn, accountId: caller.accountId, type: arn.includes(':role/') ? 'Role' : 'User', userid: caller.accessKeyId };
+    }
+    const doc = (record?.doc ?? {}) as PrincipalDoc;
+    if (doc.tags && Object.keys(doc.tags).length > 0) principal = { ...principal, tags: doc.tags };
+    const identityPolicies = Object.values(doc.policies ?? {}).map((t) => parseCached(t, 'identity'));
+    return { principal, identityPolicies };
+  }
+
+  function baseContext(caller: Caller): Record<string, ContextValue> {
+    return {
+      ...requestContextKeys({
+        now: new Date(clock.now()),
+        secureTransport: false,
+        ...(caller.sourceIp !== undefined ? { sourceIp: caller.sourceIp.replace(/^::ffff:/, '') } : {}),
+        ...(caller.userAgent !== undefined ? { userAgent: caller.userAgent } : {}),
+      }),
+      'aws:RequestedRegion': caller.region,
+    };
+  }
+
+  /** The key's policy text; a key stored without one has AWS's default key policy. */
+  function keyPolicyText(key: Key): string {
+    return key.doc.policy ?? defaultKeyPolicyText(key.scope.accountId);
+  }
+
+  function keyPolicyOf(key: Key): PolicyDocument {
+    return parseCached(keyPolicyText(key), 'key');
+  }
+
+  async function grantsOf(key: Key): Promise<Grant[]> {
+    const records = await storage.read((r) => r.grants.listForKey(key.scope, key.keyId));
+    return records.map((g) => grantFromRecord(g, () => key.arn));
+  }
+
+  /**
+   * Throws AccessDeniedException (AWS's message shape) unless the caller may perform `action`.
+   * `resource`: a resolved key (key policy + identity policies + grants), a resource ARN evaluated
+   * against identity policies alone (iam:*, sts:AssumeRole), or nothing ('*': CreateKey, ListKeys…).
+   */
+  async function authorize(caller: Caller, action: string, resource?: KeyResource | string): Promise<void> {
+    const { principal, identityPolicies } = await principalOf(caller);
+    const contextKeys = baseContext(caller);
+    if (resource === undefined || typeof resource === 'string') {
+      const request: RequestContext = { action, resource: resource ?? '*', principal, contextKeys };
+      const result = evaluateIdentityOnly({ request, identityPolicies });
+      if (result.decision !== 'Allow') throw accessDeniedError(request, result);
+      return;
+    }
+    const { key } = resource;
+    contextKeys['kms:KeySpec'] = key.doc.keySpec;
+    contextKeys['kms:KeyUsage'] = key.doc.keyUsage;
+    contextKeys['kms:KeyOrigin'] = key.doc.origin;
+    contextKeys['kms:MultiRegion'] = key.doc.multiRegion;
+    if (resource.requestAlias !== undefined) contextKeys['kms:RequestAlias'] = resource.requestAlias;
+    for (const t of key.doc.tags ?? []) contextKeys[`aws:ResourceTag/${t.TagKey}`] = t.TagValue;
+    const request: RequestContext = { action, resource: key.arn, principal, contextKeys };
+    const result = evaluateKeyAccess({
+      request,
+      keyPolicy: keyPolicyOf(key),
+      keyAccountId: key.scope.accountId,
+      identityPolicies,
+      grants: await grantsOf(key),
+      ...(resource.encryptionContext ? { encryptionContext: resource.encryptionContext } : {}),
+    });
+    if (result.decision !== 'Allow') throw accessDeniedError(request, result);
+  }
+
+  /** True when `authorize` would allow (for checks that fall back to other rules, e.g. RetireGrant). */
+  async function isAllowed(caller: Caller, action: string, resource?: KeyResource | string): Promise<boolean> {
+    try {
+      await authorize(caller, action, resource);
+      return true;
+    } catch (err) {
+      if (err instanceof TrentError && err.code === 'AccessDeniedException') return false;
+      throw err;
+    }
+  }
+
+  /**
+   * AWS: CreateKey/PutKeyPolicy — the policy must parse (MalformedPolicyDocumentException otherwise) and,
+   * unless the caller bypasses it, pass the lockout safety check: the caller must still be allowed
+   * kms:PutKeyPolicy by the new policy. Returns the text to store.
+   */
+  async function checkNewKeyPolicy(caller: Caller, text: string, opts: { keyArn: string; bypassLockoutCheck?: boolean }): Promise<string> {
+    const doc = parsePolicy(text, 'key');
+    if (!opts.bypassLockoutCheck) {
+      const { principal } = await principalOf(caller);
+      if (!lockoutSafetyCheck(doc, principal, { keyArn: opts.keyArn, contextKeys: baseContext(caller) })) {
+        throw new MalformedPolicyDocumentException(LOCKOUT_MESSAGE);
+      }
+    }
+    return text;
+  }
+
+  return { authorize, isAllowed, principalOf, baseContext, keyPolicyText, checkNewKeyPolicy };
+}

@@ -1,0 +1,205 @@
+/**
+ * Principals and credentials of Trent's account: users and roles (with tags and attached identity
+ * policies), access keys for users, and temporary credentials for roles (AssumeRole). Knows nothing
+ * of HTTP; every call is authorised through the one choke point with its IAM/STS action name.
+ *
+ * AWS names and shapes are mirrored where they exist (IAM CreateUser, PutUserPolicy, TagUser; STS
+ * AssumeRole). Temporary credentials: an ASIA… access key whose secret is sealed like any other, with
+ * the session token stored only as its SHA-256 and an expiry in domain time (the app clock).
+ */
+import type { Clock } from '../clock.ts';
+import { randomBytesBuffer, sha256 } from '../crypto/primitives.ts';
+import {
+  AccessDeniedException, AlreadyExistsException, ConflictException, LimitExceededException, NotFoundException, ValidationException,
+} from '../errors/errors.ts';
+import { parsePolicy } from '../policy/index.ts';
+import type { PrincipalKind, PrincipalRecord } from '../storage/iam-repos.ts';
+import { DuplicateError, type Storage } from '../storage/storage.ts';
+import { ADMIN_POLICY_NAME, ADMIN_POLICY_TEXT, type Authorizer, type PrincipalDoc } from './authorizer.ts';
+import type { Caller } from './caller.ts';
+import { newAccessKeyId, type CredentialStore } from './credential-store.ts';
+
+const NAME = /^[\w+=,.@-]{1,64}$/;
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
+export const MIN_SESSION_SECONDS = 1;
+export const DEFAULT_SESSION_SECONDS = 3600;
+export const MAX_SESSION_SECONDS = 43_200;
+const MAX_TAGS = 50;
+
+export function principalArn(accountId: string, kind: PrincipalKind, name: string): string {
+  return `arn:aws:iam::${accountId}:${kind}/${name}`;
+}
+
+/** The session token's stored form: its SHA-256, hex. The token itself is never stored. */
+export function sessionTokenHash(token: string): string {
+  return sha256(token).toString('hex');
+}
+
+export interface TemporaryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** Epoch ms (domain clock). */
+  expiration: number;
+  assumedRoleArn: string;
+}
+
+export type IamService = ReturnType<typeof createIamService>;
+
+export function createIamService(deps: { storage: Storage; clock: Clock; authorizer: Authorizer; credentials: CredentialStore }) {
+  const { storage, clock, authorizer, credentials } = deps;
+
+  function checkName(what: string, name: unknown): string {
+    if (typeof name !== 'string' || !NAME.test(name)) {
+      throw new ValidationException(`1 validation error detected: Value at '${what}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`);
+    }
+    return name;
+  }
+
+  function checkTags(tags: Record<string, string> | undefined): Record<string, string> {
+    const t = tags ?? {};
+    if (Object.keys(t).length > MAX_TAGS) throw new LimitExceededException(`Cannot exceed quota for TagsPerPrincipal: ${MAX_TAGS}`);
+    return t;
+  }
+
+  async function get(accountId: string, kind: PrincipalKind, name: string): Promise<PrincipalRecord> {
+    const rec = await storage.read((r) => r.principals.get(principalArn(accountId, kind, name)));
+    if (!rec) throw new NotFoundException(`The ${kind} with name ${name} cannot be found.`);
+    return rec;
+  }
+
+  async function create(caller: Caller, kind: PrincipalKind, name: string, doc: PrincipalDoc): Promise<PrincipalRecord> {
+    checkName(kind === 'user' ? 'userName' : 'roleName', name);
+    const arn = principalArn(caller.accountId, kind, name);
+    await authorizer.authorize(caller, kind === 'user' ? 'iam:CreateUser' : 'iam:CreateRole', arn);
+    const rec: PrincipalRecord = { arn, accountId: caller.accountId, kind, name, createdAt: clock.now(), revision: 1, doc: { ...doc } };
+    try {
+      await storage.transaction((tx) => tx.principals.insert(rec));
+    } catch (err) {
+      if (err instanceof DuplicateError) throw new AlreadyExistsException(`${kind === 'user' ? 'User' : 'Role'} with name ${name} already exists.`);
+      throw err;
+    }
+    return rec;
+  }
+
+  /** Compare-and-set update of a principal's doc, retried on a lost race. */
+  async function update(accountId: string, kind: PrincipalKind, name: string, mutate: (doc: PrincipalDoc) => PrincipalDoc): Promise<PrincipalRecord> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const rec = await get(accountId, kind, name);
+      const next = { ...rec, doc: { ...mutate(structuredClone(rec.doc) as PrincipalDoc) } };
+      if (await storage.transaction((tx) => tx.principals.update(next, rec.revision))) return { ...next, revision: rec.revision + 1 };
+    }
+    throw new ConflictException(`${kind} ${name} is being changed by another request. Retry.`);
+  }
+
+  async function createUser(caller: Caller, input: { userName: string; tags?: Record<string, string> }) {
+    return create(caller, 'user', input.userName, { tags: checkTags(input.tags), policies: {} });
+  }
+
+  async function createRole(caller: Caller, input: { roleName: string; tags?: Record<string, string>; assumeRolePolicyDocument?: string }) {
+    if (input.assumeRolePolicyDocument !== undefined) parsePolicy(input.assumeRolePolicyDocument, 'key');
+    return create(caller, 'role', input.roleName, {
+      tags: checkTags(input.tags),
+      policies: {},
+      ...(input.assumeRolePolicyDocument !== undefined ? { assumeRolePolicy: input.assumeRolePolicyDocument } : {}),
+    });
+  }
+
+  async function getPrincipal(caller: Caller, kind: PrincipalKind, name: string): Promise<PrincipalRecord> {
+    await authorizer.authorize(caller, kind === 'user' ? 'iam:GetUser' : 'iam:GetRole', principalArn(caller.accountId, kind, checkName('name', name)));
+    return get(caller.accountId, kind, name);
+  }
+
+  async function listPrincipals(caller: Caller, kind: PrincipalKind): Promise<PrincipalRecord[]> {
+    await authorizer.authorize(caller, kind === 'user' ? 'iam:ListUsers' : 'iam:ListRoles');
+    return (await storage.read((r) => r.principals.list(caller.accountId))).filter((p) => p.kind === kind);
+  }
+
+  /** IAM PutUserPolicy/PutRolePolicy: an inline identity policy, validated (MalformedPolicyDocument). */
+  async function putPolicy(caller: Caller, kind: PrincipalKind, input: { name: string; policyName: string; policyDocument: string }) {
+    checkName('name', input.name);
+    if (!POLICY_NAME.test(input.policyName)) throw new ValidationException("Value at 'policyName' failed to satisfy constraint");
+    await authorizer.authorize(caller, kind === 'user' ? 'iam:PutUserPolicy' : 'iam:PutRolePolicy', principalArn(caller.accountId, kind, input.name));
+    parsePolicy(input.policyDocument, 'identity');
+    await update(caller.accountId, kind, input.name, (doc) => ({ ...doc, policies: { ...doc.policies, [input.policyName]: input.policyDocument } }));
+  }
+
+  async function deletePolicy(caller: Caller, kind: PrincipalKind, input: { name: string; policyName: string }) {
+    checkName('name', input.name);
+    await authorizer.authorize(caller, kind === 'user' ? 'iam:DeleteUserPolicy' : 'iam:DeleteRolePolicy', principalArn(caller.accountId, kind, input.name));
+    await update(caller.accountId, kind, input.name, (doc) => {
+      if (!doc.policies?.[input.policyName]) throw new NotFoundException(`The ${kind} policy with name ${input.policyName} cannot be found.`);
+      const policies = { ...doc.policies };
+      delete policies[input.policyName];
+      return { ...doc, policies };
+    });
+  }
+
+  async function tagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tags: Record<string, string> }) {
+    checkName('name', input.name);
+    await authorizer.authorize(caller, kind === 'user' ? 'iam:TagUser' : 'iam:TagRole', principalArn(caller.accountId, kind, input.name));
+    await update(caller.accountId, kind, input.name, (doc) => ({ ...doc, tags: checkTags({ ...doc.tags, ...input.tags }) }));
+  }
+
+  /** IAM CreateAccessKey: a long-term key for a user; the secret is returned once. */
+  async function createAccessKey(caller: Caller, input: { userName: string }) {
+    checkName('userName', input.userName);
+    const arn = principalArn(caller.accountId, 'user', input.userName);
+    await authorizer.authorize(caller, 'iam:CreateAccessKey', arn);
+    await get(caller.accountId, 'user', input.userName);
+    return credentials.create({ accountId: caller.accountId, principalArn: arn, doc: { userName: input.userName } });
+  }
+
+  /**
+   * STS AssumeRole: temporary credentials for a role of this account. The caller needs sts:AssumeRole on
+   * the role ARN in an identity policy. The credentials expire after DurationSeconds of domain time.
+   */
+  async function assumeRole(caller: Caller, input: { roleArn: string; roleSessionName: string; durationSeconds?: number }): Promise<TemporaryCredentials> {
+    if (!SESSION_NAME.test(input.roleSessionName)) throw new ValidationException("Value at 'roleSessionName' failed to satisfy constraint");
+    const duration = input.durationSeconds ?? DEFAULT_SESSION_SECONDS;
+    if (!Number.isInteger(duration) || duration < MIN_SESSION_SECONDS || duration > MAX_SESSION_SECONDS) {
+      throw new ValidationException(`Value at 'durationSeconds' failed to satisfy constraint: Member must be between ${MIN_SESSION_SECONDS} and ${MAX_SESSION_SECONDS}`);
+    }
+    await authorizer.authorize(caller, 'sts:AssumeRole', input.roleArn);
+    const m = /^arn:aws:iam::(\d{12}):role\/([\w+=,.@-]+)$/.exec(input.roleArn);
+    const role = m ? await storage.read((r) => r.principals.get(input.roleArn)) : undefined;
+    if (!m || !role || role.kind !== 'role') {
+      // AWS: an unknown role is refused like one the caller may not assume (existence is not revealed).
+      throw new AccessDeniedException(`User: ${caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}`);
+    }
+    const sessionToken = randomBytesBuffer(48).toString('base64');
+    const expiration = clock.now() + duration * 1000;
+    const assumedRoleArn = `arn:aws:sts::${m[1]}:assumed-role/${m[2]}/${input.roleSessionName}`;
+    const pair = await credentials.create({
+      accountId: m[1]!,
+      principalArn: assumedRoleArn,
+      accessKeyId: newAccessKeyId('ASIA'),
+      expiresAt: expiration,
+      doc: { roleArn: input.roleArn, sessionName: input.roleSessionName, sessionTokenHash: sessionTokenHash(sessionToken) },
+    });
+    return { ...pair, sessionToken, expiration, assumedRoleArn };
+  }
+
+  /**
+   * The administrator created at first start holds full rights through an attached identity policy
+   * (Action "*", Resource "*"), so it is evaluated like anyone else. Idempotent; safe on every start.
+   */
+  async function ensureAdministrator(accountId: string): Promise<void> {
+    const arn = principalArn(accountId, 'user', 'admin');
+    const rec: PrincipalRecord = {
+      arn, accountId, kind: 'user', name: 'admin', createdAt: clock.now(), revision: 1,
+      doc: { tags: {}, policies: { [ADMIN_POLICY_NAME]: ADMIN_POLICY_TEXT }, administrator: true },
+    };
+    try {
+      await storage.transaction((tx) => tx.principals.insert(rec));
+    } catch (err) {
+      if (!(err instanceof DuplicateError)) throw err;
+    }
+  }
+
+  return {
+    createUser, createRole, getPrincipal, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, assumeRole,
+    ensureAdministrator,
+  };
+}

@@ -1,0 +1,98 @@
+/** AWS: CloudTrail LookupEvents — one lookup attribute at most, newest first, 50 events per page at most. */
+import { LOOKUP_ATTRIBUTE_KEYS, type AuditQueryService, type LookupAttributeKey, type LookupInput } from '../../audit/query.ts';
+import { callerScope } from '../../auth/caller.ts';
+import {
+  InvalidEventCategoryException,
+  InvalidLookupAttributesException,
+  InvalidMaxResultsException,
+  InvalidNextTokenException,
+  InvalidTimeRangeException,
+  SerializationException,
+} from '../../errors/errors.ts';
+import type { Operation } from '../operation.ts';
+
+function timestamp(v: unknown, name: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.round(v * 1000);
+  if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) return Date.parse(v);
+  throw new SerializationException(`Expected a timestamp for ${name}`);
+}
+
+function encodeToken(seq: number): string {
+  return Buffer.from(JSON.stringify({ v: 1, before: seq })).toString('base64');
+}
+
+function decodeToken(token: unknown): number {
+  if (typeof token !== 'string') throw new InvalidNextTokenException('Invalid NextToken');
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { v?: unknown; before?: unknown };
+    if (t.v === 1 && typeof t.before === 'number' && Number.isSafeInteger(t.before) && t.before > 0) return t.before;
+  } catch {
+    // fall through
+  }
+  throw new InvalidNextTokenException('Invalid NextToken');
+}
+
+export function lookupEventsOperation(query: AuditQueryService): Operation {
+  return {
+    name: 'LookupEvents',
+    readOnly: true,
+    async handle(input, { caller }) {
+      const known = new Set(['LookupAttributes', 'StartTime', 'EndTime', 'MaxResults', 'NextToken', 'EventCategory']);
+      for (const k of Object.keys(input)) if (!known.has(k)) throw new SerializationException(`Unknown member ${k}`);
+      const lookup: LookupInput = { maxResults: 50 };
+      const attrs = input.LookupAttributes;
+      if (attrs !== undefined && attrs !== null) {
+        if (!Array.isArray(attrs)) throw new SerializationException('Expected a list for LookupAttributes');
+        if (attrs.length > 1) throw new InvalidLookupAttributesException('You cannot specify more than one lookup attribute.');
+        const a = attrs[0] as { AttributeKey?: unknown; AttributeValue?: unknown } | undefined;
+        if (a) {
+          if (!LOOKUP_ATTRIBUTE_KEYS.includes(a.AttributeKey as LookupAttributeKey)) {
+            throw new InvalidLookupAttributesException(`Invalid attribute key: ${String(a.AttributeKey).slice(0, 64)}`);
+          }
+          if (typeof a.AttributeValue !== 'string' || a.AttributeValue.length < 1 || a.AttributeValue.length > 2000) {
+            throw new InvalidLookupAttributesException('AttributeValue must be 1 to 2000 characters.');
+          }
+          lookup.attribute = { key: a.AttributeKey as LookupAttributeKey, value: a.AttributeValue };
+        }
+      }
+      const start = timestamp(input.StartTime, 'StartTime');
+      const end = timestamp(input.EndTime, 'EndTime');
+      if (start !== undefined && end !== undefined && start > end) {
+        throw new InvalidTimeRangeException('Start time must be equal to or before the end time.');
+      }
+      if (start !== undefined) lookup.startTime = start;
+      if (end !== undefined) lookup.endTime = end;
+      if (input.MaxResults !== undefined && input.MaxResults !== null) {
+        const m = input.MaxResults;
+        if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > 50) {
+          throw new InvalidMaxResultsException('MaxResults must be between 1 and 50.');
+        }
+        lookup.maxResults = m;
+      }
+      if (input.NextToken !== undefined && input.NextToken !== null) lookup.beforeSeq = decodeToken(input.NextToken);
+      if (input.EventCategory !== undefined && input.EventCategory !== null) {
+        if (input.EventCategory !== 'insight') throw new InvalidEventCategoryException('EventCategory must be insight.');
+        return { Events: [] }; // Trent records no Insights events.
+      }
+      const { events, nextBeforeSeq } = await query.lookupEvents(callerScope(caller), lookup);
+      return {
+        Events: events.map((e) => {
+          const un = e.username;
+          return {
+            EventId: e.eventId,
+            EventName: e.eventName,
+            ReadOnly: String(e.readOnly),
+            ...(e.accessKeyId ? { AccessKeyId: e.accessKeyId } : {}),
+            EventTime: e.eventTime / 1000,
+            EventSource: e.eventSource,
+            ...(un ? { Username: un } : {}),
+            Resources: e.resourceNames.map((name, i) => ({ ResourceType: e.resourceTypes[i], ResourceName: name })),
+            CloudTrailEvent: e.record,
+          };
+        }),
+        ...(nextBeforeSeq !== undefined ? { NextToken: encodeToken(nextBeforeSeq) } : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/** GetKeyPolicy, PutKeyPolicy, ListKeyPolicies: the one policy (`default`) of a key. */
+import type { KeyPolicyService } from '../../kms/key-policy-service.ts';
+import { InputReader } from '../input.ts';
+import type { Operation } from '../operation.ts';
+import { readKeyId } from './common.ts';
+
+const POLICY_NAME = { min: 1, max: 128, pattern: /^[\w]+$/ };
+
+export function keyPolicyOperations(policies: KeyPolicyService): Operation[] {
+  return [
+    {
+      name: 'GetKeyPolicy',
+      readOnly: true,
+      async handle(input, { caller }) {
+        const r = new InputReader(input);
+        const keyId = readKeyId(r);
+        const policyName = r.string('PolicyName', POLICY_NAME);
+        r.done();
+        const out = await policies.getKeyPolicy(caller, keyId!, policyName);
+        return { Policy: out.policy, PolicyName: out.policyName };
+      },
+    },
+    {
+      name: 'PutKeyPolicy',
+      readOnly: false,
+      async handle(input, { caller }) {
+        const r = new InputReader(input);
+        const keyId = readKeyId(r);
+        const policyName = r.string('PolicyName', POLICY_NAME);
+        const policy = r.string('Policy', { required: true, min: 1, max: 131072 });
+        const bypass = r.boolean('BypassPolicyLockoutSafetyCheck');
+        r.done();
+        await policies.putKeyPolicy(caller, {
+          keyId: keyId!, policy: policy!,
+          ...(policyName !== undefined ? { policyName } : {}),
+          ...(bypass ? { bypassPolicyLockoutSafetyCheck: true } : {}),
+        });
+        return undefined;
+      },
+    },
+    {
+      name: 'ListKeyPolicies',
+      readOnly: true,
+      async handle(input, { caller }) {
+        const r = new InputReader(input);
+        const keyId = readKeyId(r);
+        r.integer('Limit', { min: 1, max: 1000 });
+        r.string('Marker', { min: 1, max: 320 });
+        r.done();
+        return { PolicyNames: await policies.listKeyPolicies(caller, keyId!), Truncated: false };
+      },
+    },
+  ];
+}

@@ -1,0 +1,74 @@
+/** Input members and response shapes shared by the Secrets Manager operations. */
+import type { InputReader } from '../input.ts';
+import { InvalidParameterException } from '../../secrets/errors.ts';
+import { AWSPENDING, type SecretDoc } from '../../secrets/secret-model.ts';
+import type { Secret, SecretValue } from '../../secrets/secret-service.ts';
+
+export function readSecretId(r: InputReader, name = 'SecretId') {
+  return r.string(name, { required: true, min: 1, max: 2048 });
+}
+
+export function readToken(r: InputReader) {
+  return r.string('ClientRequestToken', { min: 32, max: 64 });
+}
+
+/** AWS: SecretString 1–65,536 characters or SecretBinary 1–65,536 bytes — not both. */
+export function readValue(r: InputReader): SecretValue | undefined {
+  const text = r.string('SecretString', { min: 1, max: 65536 });
+  const bytes = r.blob('SecretBinary', { min: 1, max: 65536 });
+  if (text !== undefined && bytes !== undefined) {
+    throw new InvalidParameterException("You can't specify both a binary secret value and a string secret value in the same secret.");
+  }
+  if (text !== undefined) return { kind: 'string', text };
+  if (bytes !== undefined) return { kind: 'binary', bytes };
+  return undefined;
+}
+
+/** Secrets Manager tags are {Key, Value}. */
+export function readTags(r: InputReader, name = 'Tags') {
+  return r.tags(name, 'Key', 'Value')?.map((t) => ({ Key: t.TagKey, Value: t.TagValue }));
+}
+
+/** awsJson timestamps: epoch seconds. */
+export function seconds(ms: number): number {
+  return ms / 1000;
+}
+
+export function versionIdsToStages(doc: SecretDoc): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [id, v] of Object.entries(doc.versions)) if (v.stages.length > 0) out[id] = [...v.stages];
+  return out;
+}
+
+/** DescribeSecret's members (also each ListSecrets entry, with SecretVersionsToStages). */
+export function describeShape(s: Secret): Record<string, unknown> {
+  const d = s.doc;
+  const rot = d.rotation;
+  return {
+    ARN: s.arn,
+    Name: s.name,
+    ...(d.description !== undefined ? { Description: d.description } : {}),
+    ...(d.kmsKeyId !== undefined ? { KmsKeyId: d.kmsKeyId } : {}),
+    ...(rot.enabled || rot.lambdaArn ? { RotationEnabled: rot.enabled } : {}),
+    ...(rot.lambdaArn ? { RotationLambdaARN: rot.lambdaArn } : {}),
+    ...(rot.rules ? { RotationRules: rot.rules } : {}),
+    ...(d.lastRotatedAt !== undefined ? { LastRotatedDate: seconds(d.lastRotatedAt) } : {}),
+    LastChangedDate: seconds(d.lastChangedAt),
+    ...(d.lastAccessedAt !== undefined ? { LastAccessedDate: seconds(d.lastAccessedAt) } : {}),
+    ...(d.deletedAt !== undefined ? { DeletedDate: seconds(d.deletedAt) } : {}),
+    ...(rot.enabled && rot.nextRotationAt !== undefined ? { NextRotationDate: seconds(rot.nextRotationAt) } : {}),
+    ...(d.tags.length ? { Tags: d.tags } : {}),
+    CreatedDate: seconds(d.createdAt),
+    PrimaryRegion: s.scope.region,
+    // Trent extension (ignored by AWS SDKs): the last failed rotation step, until a rotation succeeds.
+    ...(rot.lastFailure ? { TrentRotationFailure: { Step: rot.lastFailure.step, Message: rot.lastFailure.message, Date: seconds(rot.lastFailure.at), ClientRequestToken: rot.lastFailure.token } } : {}),
+  };
+}
+
+export function pendingVersion(doc: SecretDoc): string | undefined {
+  return Object.keys(doc.versions).find((id) => doc.versions[id]!.stages.includes(AWSPENDING));
+}
+
+export function valueShape(v: SecretValue): Record<string, unknown> {
+  return v.kind === 'string' ? { SecretString: v.text } : { SecretBinary: v.bytes.toString('base64') };
+}

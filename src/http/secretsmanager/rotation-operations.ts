@@ -1,0 +1,130 @@
+/** RotateSecret, CancelRotateSecret, the resource-policy operations and the refused replication operations. */
+import { InvalidRequestException } from '../../secrets/errors.ts';
+import type { RotationRunner } from '../../secrets/rotation.ts';
+import type { RotationRules } from '../../secrets/schedule.ts';
+import type { SecretService } from '../../secrets/secret-service.ts';
+import { SerializationException } from '../../errors/errors.ts';
+import { InputReader } from '../input.ts';
+import type { Operation } from '../operation.ts';
+import { readSecretId, readToken } from './common.ts';
+
+function readRules(input: Record<string, unknown>): RotationRules | undefined {
+  const raw = input.RotationRules;
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new SerializationException('Expected a structure for RotationRules');
+  const r = new InputReader(raw as Record<string, unknown>);
+  const days = r.integer('AutomaticallyAfterDays', { min: 1, max: 1000 });
+  const duration = r.string('Duration', { min: 2, max: 3, pattern: /^[0-9]h$|^1[0-9]h$|^2[0-4]h$/ });
+  const expr = r.string('ScheduleExpression', { min: 1, max: 256 });
+  r.done();
+  return {
+    ...(days !== undefined ? { AutomaticallyAfterDays: days } : {}),
+    ...(duration !== undefined ? { Duration: duration } : {}),
+    ...(expr !== undefined ? { ScheduleExpression: expr } : {}),
+  };
+}
+
+export function rotateSecretOperation(rotation: RotationRunner): Operation {
+  return {
+    name: 'RotateSecret',
+    readOnly: false,
+    async handle(input, { caller }) {
+      const r = new InputReader(input);
+      const secretId = readSecretId(r);
+      const token = readToken(r);
+      const lambdaArn = r.string('RotationLambdaARN', { max: 2048 });
+      const rotateImmediately = r.boolean('RotateImmediately');
+      r.done();
+      const rules = readRules(input);
+      const out = await rotation.rotateSecret(caller, {
+        secretId: secretId!,
+        ...(token !== undefined ? { token } : {}),
+        ...(lambdaArn !== undefined ? { lambdaArn } : {}),
+        ...(rules ? { rules } : {}),
+        ...(rotateImmediately !== undefined ? { rotateImmediately } : {}),
+      });
+      return { ARN: out.secret.arn, Name: out.secret.name, ...(out.versionId ? { VersionId: out.versionId } : {}) };
+    },
+  };
+}
+
+export function cancelRotateSecretOperation(secrets: SecretService): Operation {
+  return {
+    name: 'CancelRotateSecret',
+    readOnly: false,
+    async handle(input, { caller }) {
+      const r = new InputReader(input);
+      const secretId = readSecretId(r);
+      r.done();
+      const out = await secrets.cancelRotateSecret(caller, secretId!);
+      return { ARN: out.secret.arn, Name: out.secret.name, ...(out.versionId ? { VersionId: out.versionId } : {}) };
+    },
+  };
+}
+
+export function policyOperations(secrets: SecretService): Operation[] {
+  return [
+    {
+      name: 'PutResourcePolicy',
+      readOnly: false,
+      async handle(input, { caller }) {
+        const r = new InputReader(input);
+        const secretId = readSecretId(r);
+        const policy = r.string('ResourcePolicy', { required: true, min: 1, max: 20480 });
+        r.boolean('BlockPublicPolicy');
+        r.done();
+        const s = await secrets.putResourcePolicy(caller, secretId!, policy!);
+        return { ARN: s.arn, Name: s.name };
+      },
+    },
+    {
+      name: 'GetResourcePolicy',
+      readOnly: true,
+      async handle(input, { caller }) {
+        const r = new InputReader(input);
+        const secretId = readSecretId(r);
+        r.done();
+        const s = await secrets.resolve(caller, secretId!);
+        return { ARN: s.arn, Name: s.name, ...(s.doc.policy !== undefined ? { ResourcePolicy: s.doc.policy } : {}) };
+      },
+    },
+    {
+      name: 'DeleteResourcePolicy',
+      readOnly: false,
+      async handle(input, { caller }) {
+        const r = new InputReader(input);
+        const secretId = readSecretId(r);
+        r.done();
+        const s = await secrets.deleteResourcePolicy(caller, secretId!);
+        return { ARN: s.arn, Name: s.name };
+      },
+    },
+    {
+      name: 'ValidateResourcePolicy',
+      readOnly: true,
+      async handle(input, { caller }) {
+        const r = new InputReader(input);
+        const secretId = r.string('SecretId', { min: 1, max: 2048 });
+        const policy = r.string('ResourcePolicy', { required: true, min: 1, max: 20480 });
+        r.done();
+        await secrets.validateResourcePolicy(caller, policy!, secretId);
+        return { PolicyValidationPassed: true, ValidationErrors: [] };
+      },
+    },
+  ];
+}
+
+/** Trent is a single-region service: the replication operations answer one clear, documented error. */
+export function replicationOperations(secrets: SecretService): Operation[] {
+  return ['ReplicateSecretToRegions', 'RemoveRegionsFromReplication', 'StopReplicationToReplica'].map((name) => ({
+    name,
+    readOnly: false,
+    async handle(input, { caller }) {
+      const r = new InputReader(input);
+      const secretId = readSecretId(r);
+      r.done();
+      await secrets.resolve(caller, secretId!);
+      throw new InvalidRequestException(`${name} is not supported: Trent does not replicate secrets to other regions (see docs/secrets.md).`);
+    },
+  }));
+}

@@ -1,0 +1,169 @@
+/**
+ * KMS operations on asymmetric, HMAC and key-agreement keys, and data key pairs: Sign, Verify,
+ * GetPublicKey, GenerateMac, VerifyMac, DeriveSharedSecret, GenerateDataKeyPair(WithoutPlaintext).
+ * Built on the key service (resolution, state and usage checks, sealed material); the per-family work
+ * lives in key-specs/ and the crypto layer. Knows nothing of HTTP.
+ *
+ * AWS order of checks (aws-api.md §1.6): parameters (at the edge), key resolution, key state, key usage,
+ * the algorithm / signature / MAC check, then DryRun.
+ */
+import type { Caller } from '../auth/caller.ts';
+import {
+  ecdhDeriveSharedSecret, encryptionAlgorithmsFor, generateKeyPair, isSigningAlgorithm, keyAgreementAlgorithmsFor, sign, signingAlgorithmsFor,
+  verify, type AsymmetricKeySpec, type EcdhKeySpec, type MacAlgorithm, type MessageType,
+} from '../crypto/asymmetric.ts';
+import type { SecretBytes } from '../crypto/secret-bytes.ts';
+import { InvalidKeyUsageException, KMSInvalidSignatureException, UnsupportedOperationException } from '../errors/errors.ts';
+import type { EncryptionContext } from './encryption-context.ts';
+import type { Key, KeySpec, KeyUsage } from './key-model.ts';
+import { dryRunSucceeded, type KeyService } from './key-service.ts';
+import { asAsymmetricSpec, mapCryptoErrors } from './key-specs/asymmetric-common.ts';
+import { checkMacAlgorithm, generateMac as macOf, verifyMac as checkMac } from './key-specs/hmac.ts';
+import { SM2_UNSUPPORTED } from './key-specs/index.ts';
+import { requireEnabled } from './key-states.ts';
+
+export type DataKeyPairSpec =
+  | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1'
+  | 'SM2' | 'ECC_NIST_EDWARDS25519';
+
+export interface AsymmetricDeps {
+  keys: KeyService;
+}
+
+export type AsymmetricOperations = ReturnType<typeof createAsymmetricOperations>;
+
+export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
+  async function usableKey(caller: Caller, keyId: string, operation: string, usage: KeyUsage, encryptionContext?: EncryptionContext): Promise<Key> {
+    // The encryption context feeds grant constraints and kms:EncryptionContext:* conditions.
+    const key = await keys.resolveKey(caller, keyId, { allowAlias: true, action: operation, ...(encryptionContext ? { encryptionContext } : {}) });
+    keys.requireUsable(key, operation, usage);
+    return key;
+  }
+
+  /**
+   * AWS: a SigningAlgorithm the key spec does not list is InvalidKeyUsageException, in AWS's
+   * "Algorithm X is incompatible with key spec Y." form (the crypto layer's IncompatibleAlgorithmError).
+   */
+  function checkSigningAlgorithm(spec: KeySpec, alg: string): void {
+    if (!isSigningAlgorithm(alg) || !signingAlgorithmsFor(asAsymmetricSpec(spec)).includes(alg)) {
+      throw new InvalidKeyUsageException(`Algorithm ${alg} is incompatible with key spec ${spec}.`);
+    }
+  }
+
+  async function signMessage(
+    caller: Caller,
+    input: { keyId: string; message: Buffer; messageType?: MessageType; signingAlgorithm: string; dryRun?: boolean },
+  ): Promise<{ key: Key; signature: Buffer }> {
+    const key = await usableKey(caller, input.keyId, 'Sign', 'SIGN_VERIFY');
+    checkSigningAlgorithm(key.doc.keySpec, input.signingAlgorithm);
+    const spec = asAsymmetricSpec(key.doc.keySpec);
+    const alg = input.signingAlgorithm as Parameters<typeof sign>[2];
+    const signature = await keys.withMaterial(key, key.doc.currentVersion, (m) =>
+      mapCryptoErrors(() => sign(spec, m, alg, input.messageType ?? 'RAW', input.message)));
+    if (input.dryRun) throw dryRunSucceeded();
+    return { key, signature };
+  }
+
+  /** AWS: Verify — a signature that does not verify is KMSInvalidSignatureException with an empty message. */
+  async function verifySignature(
+    caller: Caller,
+    input: { keyId: string; message: Buffer; messageType?: MessageType; signingAlgorithm: string; signature: Buffer; dryRun?: boolean },
+  ): Promise<{ key: Key }> {
+    const key = await usableKey(caller, input.keyId, 'Verify', 'SIGN_VERIFY');
+    checkSigningAlgorithm(key.doc.keySpec, input.signingAlgorithm);
+    const spec = asAsymmetricSpec(key.doc.keySpec);
+    const alg = input.signingAlgorithm as Parameters<typeof verify>[2];
+    const publicKey = await keys.publicKeyOf(key);
+    const valid = mapCryptoErrors(() => verify(spec, publicKey, alg, input.messageType ?? 'RAW', input.message, input.signature));
+    if (!valid) throw new KMSInvalidSignatureException('');
+    if (input.dryRun) throw dryRunSucceeded();
+    return { key };
+  }
+
+  /**
+   * AWS: GetPublicKey — only asymmetric keys have one. Not recorded: symmetric keys are refused with
+   * UnsupportedOperationException, HMAC keys with InvalidKeyUsageException.
+   */
+  async function getPublicKey(caller: Caller, keyId: string): Promise<{ key: Key; publicKey: Buffer; algorithms: Record<string, string[]> }> {
+    const key = await keys.resolveKey(caller, keyId, { allowAlias: true, action: 'GetPublicKey' });
+    requireEnabled(key);
+    if (key.doc.keySpec === 'SYMMETRIC_DEFAULT') {
+      throw new UnsupportedOperationException(`${key.arn} key spec is SYMMETRIC_DEFAULT which is not valid for GetPublicKey.`);
+    }
+    if (key.doc.keyUsage === 'GENERATE_VERIFY_MAC') {
+      throw new InvalidKeyUsageException(`${key.arn} key usage is GENERATE_VERIFY_MAC which is not valid for GetPublicKey.`);
+    }
+    const spec = asAsymmetricSpec(key.doc.keySpec);
+    // AWS GetPublicKey lists the algorithms of the key's usage only.
+    const algorithms: Record<string, string[]> =
+      key.doc.keyUsage === 'ENCRYPT_DECRYPT' ? { EncryptionAlgorithms: encryptionAlgorithmsFor(spec) }
+      : key.doc.keyUsage === 'KEY_AGREEMENT' ? { KeyAgreementAlgorithms: keyAgreementAlgorithmsFor(spec) }
+      : { SigningAlgorithms: signingAlgorithmsFor(spec) };
+    return { key, publicKey: await keys.publicKeyOf(key), algorithms };
+  }
+
+  async function generateMac(
+    caller: Caller, input: { keyId: string; message: Buffer; macAlgorithm: MacAlgorithm; dryRun?: boolean },
+  ): Promise<{ key: Key; mac: Buffer }> {
+    const key = await usableKey(caller, input.keyId, 'GenerateMac', 'GENERATE_VERIFY_MAC');
+    checkMacAlgorithm(key.doc.keySpec, input.macAlgorithm);
+    if (input.dryRun) throw dryRunSucceeded();
+    const mac = await keys.withMaterial(key, key.doc.currentVersion, (m) => macOf(m, input.macAlgorithm, input.message));
+    return { key, mac };
+  }
+
+  async function verifyMac(
+    caller: Caller, input: { keyId: string; message: Buffer; macAlgorithm: MacAlgorithm; mac: Buffer; dryRun?: boolean },
+  ): Promise<{ key: Key }> {
+    const key = await usableKey(caller, input.keyId, 'VerifyMac', 'GENERATE_VERIFY_MAC');
+    checkMacAlgorithm(key.doc.keySpec, input.macAlgorithm);
+    await keys.withMaterial(key, key.doc.currentVersion, (m) => checkMac(m, input.macAlgorithm, input.message, input.mac));
+    if (input.dryRun) throw dryRunSucceeded();
+    return { key };
+  }
+
+  /** AWS: DeriveSharedSecret — raw ECDH with the peer's SPKI; a bad peer key is ValidationException with no message (recorded). */
+  async function deriveSharedSecret(
+    caller: Caller, input: { keyId: string; keyAgreementAlgorithm: 'ECDH'; publicKey: Buffer; dryRun?: boolean },
+  ): Promise<{ key: Key; sharedSecret: Buffer }> {
+    const key = await usableKey(caller, input.keyId, 'DeriveSharedSecret', 'KEY_AGREEMENT');
+    const spec = key.doc.keySpec as EcdhKeySpec;
+    const secret: SecretBytes = await keys.withMaterial(key, key.doc.currentVersion, (m) =>
+      mapCryptoErrors(() => ecdhDeriveSharedSecret(spec, m, input.publicKey)));
+    if (input.dryRun) {
+      secret.zeroize();
+      throw dryRunSucceeded();
+    }
+    // The caller asked for the secret: hand over a copy and zero ours.
+    const out = Buffer.from(secret.expose());
+    secret.zeroize();
+    return { key, sharedSecret: out };
+  }
+
+  /**
+   * AWS: GenerateDataKeyPair(WithoutPlaintext) — a fresh key pair whose PKCS#8 private key is encrypted
+   * under a symmetric KMS key with the encryption context (decryptable with Decrypt).
+   */
+  async function generateDataKeyPair(
+    caller: Caller,
+    input: { keyId: string; keyPairSpec: DataKeyPairSpec; encryptionContext?: EncryptionContext; dryRun?: boolean },
+    operation: 'GenerateDataKeyPair' | 'GenerateDataKeyPairWithoutPlaintext',
+  ): Promise<{ key: Key; privateKeyCiphertext: Buffer; privateKeyPlaintext: SecretBytes; publicKey: Buffer }> {
+    const key = await usableKey(caller, input.keyId, operation, 'ENCRYPT_DECRYPT', input.encryptionContext);
+    if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') {
+      throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.doc.keyUsage} which is not valid for ${operation}.`);
+    }
+    if (input.keyPairSpec === 'SM2') throw new UnsupportedOperationException(SM2_UNSUPPORTED.replace('KeySpec', 'KeyPairSpec'));
+    if (input.dryRun) throw dryRunSucceeded();
+    const pair = mapCryptoErrors(() => generateKeyPair(input.keyPairSpec as AsymmetricKeySpec));
+    try {
+      const privateKeyCiphertext = await keys.encryptWithKey(key, pair.privateKeyPkcs8.expose(), input.encryptionContext);
+      return { key, privateKeyCiphertext, privateKeyPlaintext: pair.privateKeyPkcs8, publicKey: pair.publicKeySpki };
+    } catch (err) {
+      pair.privateKeyPkcs8.zeroize();
+      throw err;
+    }
+  }
+
+  return { sign: signMessage, verify: verifySignature, getPublicKey, generateMac, verifyMac, deriveSharedSecret, generateDataKeyPair };
+}

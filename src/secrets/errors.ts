@@ -1,0 +1,27 @@
+/** Secrets Manager's error codes (AWS model `secretsmanager`), in the one TrentError hierarchy. */
+import { TrentError } from '../errors/errors.ts';
+
+function clientError(code: string) {
+  return class extends TrentError {
+    constructor(message = '') {
+      super(code, message, 'client');
+    }
+  };
+}
+
+export const ResourceNotFoundException = clientError('ResourceNotFoundException');
+export const ResourceExistsException = clientError('ResourceExistsException');
+export const InvalidRequestException = clientError('InvalidRequestException');
+export const InvalidParameterException = clientError('InvalidParameterException');
+export const InvalidNextTokenException = clientError('InvalidNextTokenException');
+export const SecretsLimitExceededException = clientError('LimitExceededException');
+export const EncryptionFailure = clientError('EncryptionFailure');
+export const DecryptionFailure = clientError('DecryptionFailure');
+export const SecretsMalformedPolicyDocumentException = clientError('MalformedPolicyDocumentException');
+export const PreconditionNotMetException = clientError('PreconditionNotMetException');
+
+/** AWS: ResourceNotFoundException for a secret that does not exist (recorded text). */
+export const notFound = () => new ResourceNotFoundException("Secrets Manager can't find the specified secret.");
+/** AWS: reads and writes of a secret scheduled for deletion (recorded text). */
+export const markedForDeletion = () =>
+  new InvalidRequestException("You can't perform this operation on the secret because it was marked for deletion.");

@@ -1,0 +1,134 @@
+/**
+ * The secret document stored in `SecretRecord.doc`, and the pure rules of staging labels.
+ *
+ * Invariants (docs/secrets.md):
+ * - a label is attached to at most one version of a secret;
+ * - moving AWSCURRENT to another version moves AWSPREVIOUS onto the version it left (AWS: PutSecretValue,
+ *   UpdateSecretVersionStage, finishSecret);
+ * - a version with no label is deprecated; deprecated versions beyond AWS's limit (100 versions, but
+ *   never one created in the last 24 h) are pruned.
+ * Every function here mutates a cloned doc; the service writes it back with one compare-and-set.
+ */
+import { DAY_MS } from '../clock.ts';
+import type { RotationRules } from './schedule.ts';
+
+export const AWSCURRENT = 'AWSCURRENT';
+export const AWSPREVIOUS = 'AWSPREVIOUS';
+export const AWSPENDING = 'AWSPENDING';
+/** AWS: Secrets Manager keeps at most 100 versions, but keeps every version created in the last 24 hours. */
+export const MAX_VERSIONS = 100;
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface VersionMeta {
+  stages: string[];
+  createdAt: number;
+  /** Epoch ms of the UTC day the version was last read (AWS keeps the date only). */
+  lastAccessedAt?: number;
+  kind: 'string' | 'binary';
+  /** The KMS key ARN that encrypted this version's data key. */
+  kmsKeyArn: string;
+}
+
+export interface RotationState {
+  enabled: boolean;
+  lambdaArn?: string;
+  rules?: RotationRules;
+  nextRotationAt?: number;
+  /** Who configured rotation: scheduled rotations run as this principal. */
+  principalArn?: string;
+  /** The last failed step, cleared by a successful rotation (Trent extension, shown by DescribeSecret). */
+  lastFailure?: { step: string; message: string; at: number; token: string };
+}
+
+export interface SecretDoc {
+  description?: string;
+  /** KmsKeyId as the caller gave it; absent when the AWS managed key is used (AWS omits it then). */
+  kmsKeyId?: string;
+  /** The ARN of the KMS key new versions are encrypted under. */
+  kmsKeyArn: string;
+  tags: Tag[];
+  versions: Record<string, VersionMeta>;
+  createdAt: number;
+  lastChangedAt: number;
+  lastAccessedAt?: number;
+  lastRotatedAt?: number;
+  /** Set while scheduled for deletion. */
+  deletedAt?: number;
+  /** When the purge job removes the secret. */
+  purgeAt?: number;
+  rotation: RotationState;
+  policy?: string;
+}
+
+export function currentVersion(doc: SecretDoc): string | undefined {
+  return versionWithStage(doc, AWSCURRENT);
+}
+
+export function versionWithStage(doc: SecretDoc, stage: string): string | undefined {
+  return Object.keys(doc.versions).find((id) => doc.versions[id]!.stages.includes(stage));
+}
+
+/** Attaches `label` to `versionId`, taking it off whichever version had it. */
+export function attachLabel(doc: SecretDoc, versionId: string, label: string): void {
+  if (label === AWSCURRENT) {
+    makeCurrent(doc, versionId);
+    return;
+  }
+  for (const [id, v] of Object.entries(doc.versions)) {
+    if (id !== versionId) v.stages = v.stages.filter((s) => s !== label);
+  }
+  const target = doc.versions[versionId]!;
+  if (!target.stages.includes(label)) target.stages.push(label);
+}
+
+export function removeLabel(doc: SecretDoc, versionId: string, label: string): void {
+  const v = doc.versions[versionId];
+  if (v) v.stages = v.stages.filter((s) => s !== label);
+}
+
+/** AWS: AWSCURRENT moves to `versionId`; AWSPREVIOUS moves to the version AWSCURRENT left. */
+export function makeCurrent(doc: SecretDoc, versionId: string): void {
+  const old = currentVersion(doc);
+  if (old === versionId) return;
+  if (old !== undefined) {
+    removeLabel(doc, old, AWSCURRENT);
+    attachLabel(doc, old, AWSPREVIOUS);
+  }
+  const target = doc.versions[versionId]!;
+  target.stages.push(AWSCURRENT);
+}
+
+/** Deprecated versions to delete so that at most MAX_VERSIONS remain (none younger than 24 h). */
+export function versionsToPrune(doc: SecretDoc, now: number): string[] {
+  const ids = Object.keys(doc.versions);
+  let excess = ids.length - MAX_VERSIONS;
+  if (excess <= 0) return [];
+  const prunable = ids
+    .filter((id) => doc.versions[id]!.stages.length === 0 && now - doc.versions[id]!.createdAt > DAY_MS)
+    .sort((a, b) => doc.versions[a]!.createdAt - doc.versions[b]!.createdAt);
+  const out: string[] = [];
+  for (const id of prunable) {
+    if (excess-- <= 0) break;
+    out.push(id);
+  }
+  return out;
+}
+
+/** Versions, newest first (ListSecretVersionIds order). */
+export function versionsNewestFirst(doc: SecretDoc): string[] {
+  return Object.keys(doc.versions).sort((a, b) => doc.versions[b]!.createdAt - doc.versions[a]!.createdAt || (a < b ? 1 : -1));
+}
+
+/** When a background job must look at the secret: purge date or next rotation, whichever comes first. */
+export function dueAtOf(doc: SecretDoc): number | null {
+  const dates = [doc.purgeAt, doc.rotation.enabled ? doc.rotation.nextRotationAt : undefined].filter((d): d is number => d !== undefined);
+  return dates.length === 0 ? null : Math.min(...dates);
+}
+
+export function startOfUtcDay(ms: number): number {
+  return Math.floor(ms / DAY_MS) * DAY_MS;
+}

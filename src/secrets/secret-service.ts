@@ -1,0 +1,721 @@
+/**
+ * Secrets Manager semantics, knowing nothing of HTTP. Values are envelope-encrypted through the KMS
+ * service: each version gets its own data key from GenerateDataKey under the secret's KMS key, with the
+ * encryption context {SecretARN, SecretVersionId} (as AWS does), and the value is sealed with AES-256-GCM
+ * (crypto/aead.ts, AAD = ARN + version id). Storage sees only the encrypted data key and the sealed value.
+ *
+ * Concurrency: every change of a secret (labels, versions, metadata) is one compare-and-set of the
+ * secret row's revision; a lost race re-reads and re-applies. KMS calls never run inside a storage
+ * transaction (the SQLite adapter serialises transactions, and KMS reads storage).
+ */
+import type { Caller } from '../auth/caller.ts';
+import { callerScope } from '../auth/caller.ts';
+import type { Clock } from '../clock.ts';
+import { DAY_MS } from '../clock.ts';
+import { aeadOpen, aeadSeal, AeadOpenError } from '../crypto/aead.ts';
+import { constantTimeEqual, randomBytesBuffer } from '../crypto/primitives.ts';
+import { AccessDeniedException, TrentError, ValidationException } from '../errors/errors.ts';
+import type { AliasService } from '../kms/alias-service.ts';
+import type { KeyService } from '../kms/key-service.ts';
+import { decodeMarker, encodeMarker } from '../kms/markers.ts';
+import type { SecretRecord } from '../storage/secret-repo.ts';
+import { DuplicateError, type Scope, type Storage } from '../storage/storage.ts';
+import {
+  DecryptionFailure,
+  EncryptionFailure,
+  InvalidNextTokenException,
+  InvalidParameterException,
+  InvalidRequestException,
+  markedForDeletion,
+  notFound,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  SecretsLimitExceededException,
+  SecretsMalformedPolicyDocumentException,
+} from './errors.ts';
+import { nextRotation, validateRules, type RotationRules } from './schedule.ts';
+import {
+  attachLabel,
+  AWSCURRENT,
+  AWSPENDING,
+  currentVersion,
+  dueAtOf,
+  makeCurrent,
+  removeLabel,
+  startOfUtcDay,
+  versionsNewestFirst,
+  versionsToPrune,
+  versionWithStage,
+  type SecretDoc,
+  type Tag,
+} from './secret-model.ts';
+
+export interface SecretServiceDeps {
+  storage: Storage;
+  clock: Clock;
+  keys: KeyService;
+  aliases: AliasService;
+}
+
+export type SecretValue = { kind: 'string'; text: string } | { kind: 'binary'; bytes: Buffer };
+
+export interface Secret {
+  scope: Scope;
+  name: string;
+  arn: string;
+  revision: number;
+  doc: SecretDoc;
+}
+
+export interface ListFilter {
+  Key: string;
+  Values: string[];
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]+$/;
+const ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
+const SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const MAX_TAGS = 50;
+const MAX_STAGES_PER_VERSION = 20;
+
+class LostRace extends Error {}
+
+function toSecret(r: SecretRecord): Secret {
+  return { scope: { accountId: r.accountId, region: r.region }, name: r.name, arn: r.arn, revision: r.revision, doc: r.doc as unknown as SecretDoc };
+}
+
+function cloneDoc(doc: SecretDoc): SecretDoc {
+  return structuredClone(doc);
+}
+
+function valueBytes(v: SecretValue): Buffer {
+  return v.kind === 'string' ? Buffer.from(v.text, 'utf8') : v.bytes;
+}
+
+function versionAad(arn: string, versionId: string): Buffer {
+  return Buffer.from(`trent/secretsmanager/v1\0${arn}\0${versionId}`, 'utf8');
+}
+
+function randomSuffix(): string {
+  const bytes = randomBytesBuffer(6);
+  return [...bytes].map((b) => SUFFIX_CHARS[b % SUFFIX_CHARS.length]).join('');
+}
+
+export function secretArn(scope: Scope, name: string, suffix: string): string {
+  return `arn:aws:secretsmanager:${scope.region}:${scope.accountId}:secret:${name}-${suffix}`;
+}
+
+/** AWS: secret names are 1–512 characters of ASCII letters, digits and /_+=.@- (recorded ValidationException). */
+export function checkName(name: string): void {
+  if (name.length < 1 || name.length > 512 || !NAME_PATTERN.test(name)) {
+    throw new ValidationException('Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
+  }
+}
+
+export type SecretService = ReturnType<typeof createSecretService>;
+
+export function createSecretService({ storage, clock, keys, aliases }: SecretServiceDeps) {
+  /** SecretId: a name, a full ARN, or a partial ARN (without the 6-character suffix). */
+  async function find(caller: Caller, secretId: string): Promise<Secret | undefined> {
+    const scope = callerScope(caller);
+    if (secretId.startsWith('arn:')) {
+      const m = /^arn:aws:secretsmanager:([^:]+):(\d{12}):secret:(.+)$/.exec(secretId);
+      if (!m || m[1] !== scope.region || m[2] !== scope.accountId) return undefined;
+      const rest = m[3]!;
+      if (ARN_SUFFIX.test(rest)) {
+        const full = await storage.read((r) => r.secrets.get(scope, rest.slice(0, -7)));
+        if (full && full.arn === secretId) return toSecret(full);
+      }
+      const partial = await storage.read((r) => r.secrets.get(scope, rest));
+      return partial && toSecret(partial);
+    }
+    const r = await storage.read((repos) => repos.secrets.get(scope, secretId));
+    return r && toSecret(r);
+  }
+
+  async function resolve(caller: Caller, secretId: string, opts: { allowDeleted?: boolean } = {}): Promise<Secret> {
+    const s = await find(caller, secretId);
+    if (!s) throw notFound();
+    if (!opts.allowDeleted && s.doc.deletedAt !== undefined) throw markedForDeletion();
+    return s;
+  }
+
+  /**
+   * Applies `change` to a fresh copy of the secret's doc and writes it with compare-and-set, retrying on
+   * a lost race. `change` may return extra writes (version rows) to commit in the same transaction.
+   */
+  async function mutate<T>(
+    caller: Caller,
+    secretId: string,
+    change: (doc: SecretDoc, s: Secret) => { result: T; write?: boolean; extra?: Parameters<Storage['transaction']>[0] },
+    opts: { allowDeleted?: boolean } = {},
+  ): Promise<T> {
+    for (let attempt = 0; attempt < 32; attempt++) {
+      // Back off a little, with jitter, after a lost race so a burst of writers spreads out.
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
+      const s = await resolve(caller, secretId, opts);
+      const doc = cloneDoc(s.doc);
+      const { result, write = true, extra } = change(doc, s);
+      if (!write) return result;
+      const record: SecretRecord = { ...s.scope, name: s.name, arn: s.arn, createdAt: s.doc.createdAt, dueAt: dueAtOf(doc), revision: s.revision, doc: doc as unknown as Record<string, unknown> };
+      try {
+        await storage.transaction(async (tx) => {
+          if (extra) await extra(tx);
+          if (!(await tx.secrets.update(record, s.revision))) throw new LostRace();
+        });
+        return result;
+      } catch (err) {
+        if (!(err instanceof LostRace)) throw err;
+      }
+    }
+    throw new TrentError('InternalServiceError', 'The secret is being changed concurrently. Retry the request.', 'unavailable');
+  }
+
+  async function seal(caller: Caller, kmsKey: string, arn: string, versionId: string, value: SecretValue) {
+    let dk: Awaited<ReturnType<KeyService['generateDataKey']>>;
+    try {
+      dk = await keys.generateDataKey(
+        caller,
+        { keyId: kmsKey, keySpec: 'AES_256', encryptionContext: { SecretARN: arn, SecretVersionId: versionId } },
+        'GenerateDataKey',
+      );
+    } catch (err) {
+      if (err instanceof TrentError && err.code !== 'AccessDeniedException' && err.fault === 'client') {
+        throw new EncryptionFailure(`Secrets Manager can't encrypt the secret value with the KMS key ${kmsKey}: ${err.message}`);
+      }
+      throw err;
+    }
+    try {
+      return { kmsKeyArn: dk.key.arn, encryptedDataKey: dk.ciphertext, sealedValue: aeadSeal(dk.plaintext, valueBytes(value), versionAad(arn, versionId)) };
+    } finally {
+      dk.plaintext.fill(0);
+    }
+  }
+
+  async function open(caller: Caller, s: Secret, versionId: string): Promise<SecretValue> {
+    const meta = s.doc.versions[versionId];
+    const row = await storage.read((r) => r.secretVersions.get(s.arn, versionId));
+    if (!meta || !row) throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+    let dataKey: Buffer | undefined;
+    try {
+      dataKey = (await keys.decrypt(caller, { ciphertext: row.encryptedDataKey, encryptionContext: { SecretARN: s.arn, SecretVersionId: versionId } })).plaintext;
+      const plain = aeadOpen(dataKey, row.sealedValue, versionAad(s.arn, versionId));
+      if (meta.kind === 'binary') return { kind: 'binary', bytes: plain };
+      const text = plain.toString('utf8');
+      plain.fill(0);
+      return { kind: 'string', text };
+    } catch (err) {
+      if (err instanceof AeadOpenError || (err instanceof TrentError && err.code !== 'AccessDeniedException' && err.fault === 'client')) {
+        throw new DecryptionFailure("Secrets Manager can't decrypt the protected secret text using the provided KMS key.");
+      }
+      throw err;
+    } finally {
+      dataKey?.fill(0);
+    }
+  }
+
+  function sameValue(a: SecretValue, b: SecretValue): boolean {
+    if (a.kind !== b.kind) return false;
+    const x = valueBytes(a);
+    const y = valueBytes(b);
+    return x.length === y.length && constantTimeEqual(x, y);
+  }
+
+  /**
+   * Adds a version (AWS: PutSecretValue, UpdateSecret with a value, createSecret step). The token is the
+   * VersionId; the same token with the same value succeeds and changes nothing, with another value it is
+   * ResourceExistsException. Without `stages` the version becomes AWSCURRENT.
+   */
+  async function addVersion(
+    caller: Caller, secretId: string, token: string, value: SecretValue, stages: string[] | undefined,
+  ): Promise<{ secret: Secret; versionId: string; stages: string[] }> {
+    const labels = stages ?? [AWSCURRENT];
+    if (labels.length > MAX_STAGES_PER_VERSION) throw new SecretsLimitExceededException('A version can have at most 20 staging labels.');
+    const s = await resolve(caller, secretId);
+    if (s.doc.versions[token]) {
+      const existing = await open(caller, s, token);
+      if (!sameValue(existing, value)) throw new ResourceExistsException("You can't modify an existing version, you can only create new versions.");
+      return { secret: s, versionId: token, stages: s.doc.versions[token]!.stages };
+    }
+    const sealed = await seal(caller, s.doc.kmsKeyArn, s.arn, token, value);
+    const now = clock.now();
+    let outStages: string[] = [];
+    await mutate(caller, s.arn, (doc, fresh) => {
+      if (fresh.arn !== s.arn) throw notFound();
+      if (doc.versions[token]) throw new LostRace();
+      doc.versions[token] = { stages: [], createdAt: now, kind: value.kind, kmsKeyArn: sealed.kmsKeyArn };
+      for (const label of labels) attachLabel(doc, token, label);
+      doc.lastChangedAt = now;
+      const pruned = versionsToPrune(doc, now);
+      for (const id of pruned) delete doc.versions[id];
+      if (Object.keys(doc.versions).length > 100) {
+        throw new SecretsLimitExceededException('You have exceeded the maximum number of versions of this secret. Try again after the older versions are deprecated.');
+      }
+      outStages = doc.versions[token]!.stages;
+      return {
+        result: undefined,
+        extra: async (tx) => {
+          await tx.secretVersions.insert({ secretArn: s.arn, versionId: token, createdAt: now, encryptedDataKey: sealed.encryptedDataKey, sealedValue: sealed.sealedValue, doc: { kind: value.kind } });
+          if (pruned.length) await tx.secretVersions.delete(s.arn, pruned);
+        },
+      };
+    }).catch(async (err: unknown) => {
+      // Two writers with the same token: the loser re-checks as an idempotent retry.
+      if (err instanceof LostRace || err instanceof DuplicateError) {
+        const again = await resolve(caller, s.arn);
+        if (again.doc.versions[token] && sameValue(await open(caller, again, token), value)) return;
+        throw new ResourceExistsException("You can't modify an existing version, you can only create new versions.");
+      }
+      throw err;
+    });
+    return { secret: await resolve(caller, s.arn), versionId: token, stages: outStages };
+  }
+
+  function checkTags(tags: Tag[]): void {
+    if (tags.length > MAX_TAGS) throw new SecretsLimitExceededException('The request failed because it would exceed one of the Secrets Manager quotas: tags per secret (50).');
+    for (const t of tags) {
+      if (t.Key.startsWith('aws:')) throw new InvalidParameterException('Invalid tag key: the prefix aws: is reserved for AWS use.');
+    }
+  }
+
+  function mergeTags(existing: Tag[], added: Tag[]): Tag[] {
+    const out = existing.filter((t) => !added.some((a) => a.Key === t.Key));
+    return [...out, ...added];
+  }
+
+  async function kmsKeyFor(caller: Caller, kmsKeyId: string | undefined): Promise<string> {
+    if (kmsKeyId === undefined) return (await aliases.awsManagedKey(caller, 'secretsmanager')).arn;
+    return (await keys.describeKey(caller, kmsKeyId)).arn;
+  }
+
+  async function createSecret(
+    caller: Caller,
+    input: { name: string; token?: string; description?: string; kmsKeyId?: string; value?: SecretValue; tags?: Tag[] },
+  ): Promise<{ secret: Secret; versionId?: string }> {
+    checkName(input.name);
+    if (input.value && input.token === undefined) {
+      throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
+    }
+    const tags = input.tags ?? [];
+    checkTags(tags);
+    const scope = callerScope(caller);
+    const existing = await storage.read((r) => r.secrets.get(scope, input.name));
+    if (existing) {
+      const s = toSecret(existing);
+      if (s.doc.deletedAt !== undefined) {
+        throw new InvalidRequestException("You can't create this secret because a secret with this name is already scheduled for deletion.");
+      }
+      // AWS: a retried CreateSecret (same token, same value) succeeds without change.
+      if (input.value && input.token && s.doc.versions[input.token] && sameValue(await open(caller, s, input.token), input.value)) {
+        return { secret: s, versionId: input.token };
+      }
+      throw new ResourceExistsException(`The operation failed because the secret ${input.name} already exists.`);
+    }
+    const kmsKeyArn = await kmsKeyFor(caller, input.kmsKeyId);
+    const now = clock.now();
+    const arn = secretArn(scope, input.name, randomSuffix());
+    const doc: SecretDoc = {
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.kmsKeyId !== undefined ? { kmsKeyId: input.kmsKeyId } : {}),
+      kmsKeyArn,
+      tags,
+      versions: {},
+      createdAt: now,
+      lastChangedAt: now,
+      rotation: { enabled: false },
+    };
+    const versionId = input.value ? input.token! : undefined;
+    const sealed = input.value && versionId ? await seal(caller, kmsKeyArn, arn, versionId, input.value) : undefined;
+    if (versionId && sealed && input.value) {
+      doc.versions[versionId] = { stages: [AWSCURRENT], createdAt: now, kind: input.value.kind, kmsKeyArn: sealed.kmsKeyArn };
+    }
+    try {
+      await storage.transaction(async (tx) => {
+        await tx.secrets.insert({ ...scope, name: input.name, arn, createdAt: now, dueAt: null, revision: 1, doc: doc as unknown as Record<string, unknown> });
+        if (versionId && sealed) {
+          await tx.secretVersions.insert({ secretArn: arn, versionId, createdAt: now, encryptedDataKey: sealed.encryptedDataKey, sealedValue: sealed.sealedValue, doc: { kind: input.value!.kind } });
+        }
+      });
+    } catch (err) {
+      if (err instanceof DuplicateError) throw new ResourceExistsException(`The operation failed because the secret ${input.name} already exists.`);
+      throw err;
+    }
+    return { secret: { scope, name: input.name, arn, revision: 1, doc }, ...(versionId ? { versionId } : {}) };
+  }
+
+  /** AWS: GetSecretValue — AWSCURRENT unless VersionId/VersionStage say otherwise; records LastAccessedDate (by day). */
+  async function getSecretValue(
+    caller: Caller, input: { secretId: string; versionId?: string; versionStage?: string },
+  ): Promise<{ secret: Secret; versionId: string; value: SecretValue }> {
+    const s = await resolve(caller, input.secretId);
+    let versionId: string | undefined;
+    if (input.versionId !== undefined) {
+      versionId = input.versionId;
+      const meta = s.doc.versions[versionId];
+      if (!meta) throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+      if (input.versionStage !== undefined && !meta.stages.includes(input.versionStage)) {
+        throw new InvalidRequestException('You provided a VersionStage that is not associated to the provided VersionId.');
+      }
+    } else {
+      const stage = input.versionStage ?? AWSCURRENT;
+      versionId = versionWithStage(s.doc, stage);
+      if (!versionId) throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+    }
+    const value = await open(caller, s, versionId);
+    const today = startOfUtcDay(clock.now());
+    if (s.doc.lastAccessedAt !== today || s.doc.versions[versionId]!.lastAccessedAt !== today) {
+      const id = versionId;
+      await mutate(caller, s.arn, (doc) => {
+        doc.lastAccessedAt = today;
+        if (doc.versions[id]) doc.versions[id]!.lastAccessedAt = today;
+        return { result: undefined };
+      }).catch(() => undefined); // best effort: a read never fails for its bookkeeping
+    }
+    return { secret: s, versionId, value };
+  }
+
+  async function putSecretValue(caller: Caller, input: { secretId: string; token: string; value: SecretValue; stages?: string[] }) {
+    return addVersion(caller, input.secretId, input.token, input.value, input.stages);
+  }
+
+  async function updateSecret(
+    caller: Caller, input: { secretId: string; token?: string; description?: string; kmsKeyId?: string; value?: SecretValue },
+  ): Promise<{ secret: Secret; versionId?: string }> {
+    const s = await resolve(caller, input.secretId);
+    if (input.value && input.token === undefined) {
+      throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
+    }
+    if (input.description !== undefined || input.kmsKeyId !== undefined) {
+      const kmsKeyArn = input.kmsKeyId !== undefined ? await kmsKeyFor(caller, input.kmsKeyId) : undefined;
+      await mutate(caller, s.arn, (doc) => {
+        if (input.description !== undefined) doc.description = input.description;
+        if (input.kmsKeyId !== undefined && kmsKeyArn) {
+          doc.kmsKeyId = input.kmsKeyId;
+          doc.kmsKeyArn = kmsKeyArn;
+        }
+        doc.lastChangedAt = clock.now();
+        return { result: undefined };
+      });
+    }
+    if (input.value) {
+      const out = await addVersion(caller, s.arn, input.token!, input.value, undefined);
+      return { secret: out.secret, versionId: out.versionId };
+    }
+    return { secret: await resolve(caller, s.arn) };
+  }
+
+  /** AWS: UpdateSecretVersionStage — moving a label attached elsewhere needs RemoveFromVersionId. */
+  async function updateSecretVersionStage(
+    caller: Caller, input: { secretId: string; stage: string; removeFrom?: string; moveTo?: string },
+  ): Promise<Secret> {
+    await mutate(caller, input.secretId, (doc) => {
+      const { stage, removeFrom, moveTo } = input;
+      if (moveTo !== undefined && !doc.versions[moveTo]) {
+        throw new InvalidParameterException(`The version ${moveTo} doesn't exist.`);
+      }
+      if (removeFrom !== undefined) {
+        if (!doc.versions[removeFrom]?.stages.includes(stage)) {
+          throw new InvalidRequestException('You provided a VersionStage that is not associated to the provided VersionId.');
+        }
+      }
+      const holder = versionWithStage(doc, stage);
+      if (moveTo !== undefined && holder !== undefined && holder !== moveTo && holder !== removeFrom) {
+        throw new InvalidParameterException(
+          `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder}, so you must explicitly reference that version in RemoveFromVersionId.`,
+        );
+      }
+      if (stage === AWSCURRENT && moveTo === undefined && removeFrom !== undefined) {
+        throw new InvalidParameterException(`You can only move staging label ${AWSCURRENT} to a different secret version. It can\u2019t be completely removed.`);
+      }
+      if (moveTo !== undefined && holder === moveTo) return { result: undefined, write: removeFrom !== undefined && removeFrom !== moveTo };
+      if (removeFrom !== undefined && stage !== AWSCURRENT) removeLabel(doc, removeFrom, stage);
+      if (moveTo !== undefined) {
+        if (stage === AWSCURRENT) makeCurrent(doc, moveTo);
+        else attachLabel(doc, moveTo, stage);
+        if (doc.versions[moveTo]!.stages.length > MAX_STAGES_PER_VERSION) {
+          throw new SecretsLimitExceededException('A version can have at most 20 staging labels.');
+        }
+      }
+      doc.lastChangedAt = clock.now();
+      return { result: undefined };
+    });
+    return resolve(caller, input.secretId);
+  }
+
+  async function describeSecret(caller: Caller, secretId: string): Promise<Secret> {
+    return resolve(caller, secretId, { allowDeleted: true });
+  }
+
+  function matches(s: Secret, f: ListFilter): boolean {
+    const anyOf = (value: string, candidates: string[]) => candidates.some((c) => c.toLowerCase().startsWith(value.toLowerCase()));
+    const fields = (): string[] => {
+      switch (f.Key) {
+        case 'name': return [s.name];
+        case 'description': return [s.doc.description ?? ''];
+        case 'tag-key': return s.doc.tags.map((t) => t.Key);
+        case 'tag-value': return s.doc.tags.map((t) => t.Value);
+        case 'primary-region': return [s.scope.region];
+        case 'owning-service': return [];
+        default: return [s.name, s.doc.description ?? '', ...s.doc.tags.flatMap((t) => [t.Key, t.Value])];
+      }
+    };
+    const candidates = fields();
+    const positive = f.Values.filter((v) => !v.startsWith('!'));
+    const negative = f.Values.filter((v) => v.startsWith('!')).map((v) => v.slice(1));
+    if (negative.some((v) => anyOf(v, candidates))) return false;
+    return positive.length === 0 || positive.some((v) => anyOf(v, candidates));
+  }
+
+  /** AWS: ListSecrets — filters AND across keys, OR within values, `!` negates, prefix and case-insensitive. */
+  async function listSecrets(
+    caller: Caller,
+    input: { filters?: ListFilter[]; includePlannedDeletion?: boolean; maxResults?: number; nextToken?: string; sortBy?: string; sortOrder?: 'asc' | 'desc' },
+  ): Promise<{ secrets: Secret[]; nextToken?: string }> {
+    let offset = 0;
+    if (input.nextToken !== undefined) {
+      try {
+        offset = Number(decodeMarker('ListSecrets', input.nextToken));
+      } catch {
+        throw new InvalidNextTokenException('The NextToken value is not valid.');
+      }
+    }
+    const all = (await storage.read((r) => r.secrets.listAll(callerScope(caller)))).map(toSecret)
+      .filter((s) => input.includePlannedDeletion || s.doc.deletedAt === undefined)
+      .filter((s) => (input.filters ?? []).every((f) => matches(s, f)));
+    const keyOf = (s: Secret): string | number => {
+      switch (input.sortBy) {
+        case 'name': return s.name;
+        case 'last-accessed-date': return s.doc.lastAccessedAt ?? 0;
+        case 'last-changed-date': return s.doc.lastChangedAt;
+        default: return s.doc.createdAt;
+      }
+    };
+    const dir = (input.sortOrder ?? 'desc') === 'asc' ? 1 : -1;
+    all.sort((a, b) => {
+      const x = keyOf(a);
+      const y = keyOf(b);
+      return (x < y ? -1 : x > y ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0) * dir;
+    });
+    const limit = input.maxResults ?? 100;
+    const page = all.slice(offset, offset + limit);
+    return { secrets: page, ...(offset + limit < all.length ? { nextToken: encodeMarker('ListSecrets', String(offset + limit)) } : {}) };
+  }
+
+  async function listSecretVersionIds(
+    caller: Caller, input: { secretId: string; includeDeprecated?: boolean; maxResults?: number; nextToken?: string },
+  ): Promise<{ secret: Secret; versionIds: string[]; nextToken?: string }> {
+    const s = await resolve(caller, input.secretId, { allowDeleted: true });
+    let offset = 0;
+    if (input.nextToken !== undefined) {
+      try {
+        offset = Number(decodeMarker('ListSecretVersionIds', input.nextToken));
+      } catch {
+        throw new InvalidNextTokenException('The NextToken value is not valid.');
+      }
+    }
+    const ids = versionsNewestFirst(s.doc).filter((id) => input.includeDeprecated || s.doc.versions[id]!.stages.length > 0);
+    const limit = input.maxResults ?? 100;
+    return {
+      secret: s,
+      versionIds: ids.slice(offset, offset + limit),
+      ...(offset + limit < ids.length ? { nextToken: encodeMarker('ListSecretVersionIds', String(offset + limit)) } : {}),
+    };
+  }
+
+  /** AWS: DeleteSecret — a recovery window of 7–30 days (default 30), or ForceDeleteWithoutRecovery. */
+  async function deleteSecret(
+    caller: Caller, input: { secretId: string; recoveryWindowInDays?: number; force?: boolean },
+  ): Promise<{ arn: string; name: string; deletionDate: number }> {
+    if (input.force && input.recoveryWindowInDays !== undefined) {
+      throw new InvalidParameterException("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
+    }
+    const days = input.recoveryWindowInDays ?? 30;
+    if (days < 7 || days > 30) throw new InvalidParameterException('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
+    const now = clock.now();
+    const s = await find(caller, input.secretId);
+    if (input.force) {
+      // AWS: force-deleting a secret that does not exist succeeds as if it did.
+      const name = s?.name ?? input.secretId;
+      if (s) await storage.transaction((tx) => tx.secrets.delete(s.scope, s.name));
+      return { arn: s?.arn ?? (input.secretId.startsWith('arn:') ? input.secretId : secretArn(callerScope(caller), name, randomSuffix())), name, deletionDate: now };
+    }
+    if (!s) throw notFound();
+    if (s.doc.deletedAt !== undefined) throw markedForDeletion();
+    const purgeAt = now + days * DAY_MS;
+    await mutate(caller, s.arn, (doc) => {
+      doc.deletedAt = now;
+      doc.purgeAt = purgeAt;
+      return { result: undefined };
+    }, { allowDeleted: false });
+    return { arn: s.arn, name: s.name, deletionDate: purgeAt };
+  }
+
+  async function restoreSecret(caller: Caller, secretId: string): Promise<Secret> {
+    await mutate(caller, secretId, (doc) => {
+      if (doc.deletedAt === undefined) return { result: undefined, write: false };
+      delete doc.deletedAt;
+      delete doc.purgeAt;
+      return { result: undefined };
+    }, { allowDeleted: true });
+    return resolve(caller, secretId);
+  }
+
+  async function tagResource(caller: Caller, secretId: string, tags: Tag[]): Promise<void> {
+    await mutate(caller, secretId, (doc) => {
+      doc.tags = mergeTags(doc.tags, tags);
+      checkTags(doc.tags);
+      return { result: undefined };
+    });
+  }
+
+  async function untagResource(caller: Caller, secretId: string, tagKeys: string[]): Promise<void> {
+    await mutate(caller, secretId, (doc) => {
+      doc.tags = doc.tags.filter((t) => !tagKeys.includes(t.Key));
+      return { result: undefined };
+    });
+  }
+
+  /** Resource policies are stored and returned; Trent's authorizer does not yet evaluate them (docs/secrets.md). */
+  function checkPolicy(text: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new SecretsMalformedPolicyDocumentException('This resource policy contains a syntax error.');
+    }
+    if (typeof parsed !== 'object' || parsed === null || !('Statement' in parsed)) {
+      throw new SecretsMalformedPolicyDocumentException('This resource policy contains a syntax error.');
+    }
+  }
+
+  async function putResourcePolicy(caller: Caller, secretId: string, policy: string): Promise<Secret> {
+    checkPolicy(policy);
+    await mutate(caller, secretId, (doc) => {
+      doc.policy = policy;
+      return { result: undefined };
+    });
+    return resolve(caller, secretId);
+  }
+
+  async function deleteResourcePolicy(caller: Caller, secretId: string): Promise<Secret> {
+    await mutate(caller, secretId, (doc) => {
+      delete doc.policy;
+      return { result: undefined };
+    });
+    return resolve(caller, secretId);
+  }
+
+  async function validateResourcePolicy(caller: Caller, policy: string, secretId: string | undefined): Promise<void> {
+    if (secretId !== undefined) await resolve(caller, secretId);
+    checkPolicy(policy);
+  }
+
+  /** Records rotation configuration (RotateSecret) and returns the secret as it now is. */
+  async function configureRotation(
+    caller: Caller, input: { secretId: string; lambdaArn?: string; rules?: RotationRules },
+  ): Promise<Secret> {
+    if (input.rules) validateRules(input.rules);
+    await mutate(caller, input.secretId, (doc) => {
+      const lambdaArn = input.lambdaArn ?? doc.rotation.lambdaArn;
+      if (lambdaArn === undefined) throw new InvalidRequestException('No Lambda rotation function ARN is associated with this secret.');
+      const pending = versionWithStage(doc, AWSPENDING);
+      if (pending !== undefined && pending !== currentVersion(doc)) {
+        throw new InvalidRequestException("A previous rotation isn't complete. That rotation will be reattempted.");
+      }
+      const rules = input.rules ?? doc.rotation.rules;
+      doc.rotation = {
+        ...doc.rotation,
+        enabled: true,
+        lambdaArn,
+        principalArn: caller.principalArn,
+        ...(rules ? { rules } : {}),
+      };
+      const next = rules ? nextRotation(rules, clock.now()) : undefined;
+      if (next !== undefined) doc.rotation.nextRotationAt = next;
+      return { result: undefined };
+    });
+    return resolve(caller, input.secretId);
+  }
+
+  /** Records the outcome of a rotation run (success: LastRotatedDate, next date; failure: the failed step). */
+  async function recordRotation(caller: Caller, arn: string, outcome: { ok: true } | { ok: false; step: string; message: string; token: string }) {
+    const now = clock.now();
+    await mutate(caller, arn, (doc) => {
+      if (outcome.ok) {
+        doc.lastRotatedAt = now;
+        delete doc.rotation.lastFailure;
+      } else {
+        doc.rotation.lastFailure = { step: outcome.step, message: outcome.message, at: now, token: outcome.token };
+      }
+      const next = doc.rotation.rules ? nextRotation(doc.rotation.rules, now) : undefined;
+      if (next !== undefined) doc.rotation.nextRotationAt = next;
+      else delete doc.rotation.nextRotationAt;
+      return { result: undefined };
+    });
+  }
+
+  async function cancelRotateSecret(caller: Caller, secretId: string): Promise<{ secret: Secret; versionId?: string }> {
+    let pendingId: string | undefined;
+    await mutate(caller, secretId, (doc) => {
+      pendingId = versionWithStage(doc, AWSPENDING);
+      doc.rotation = { enabled: false, ...(doc.rotation.lambdaArn ? { lambdaArn: doc.rotation.lambdaArn } : {}), ...(doc.rotation.rules ? { rules: doc.rotation.rules } : {}) };
+      // AWS: CancelRotateSecret removes AWSPENDING from a version that is not AWSCURRENT.
+      if (pendingId !== undefined && pendingId !== currentVersion(doc)) removeLabel(doc, pendingId, AWSPENDING);
+      return { result: undefined };
+    });
+    return { secret: await resolve(caller, secretId), ...(pendingId ? { versionId: pendingId } : {}) };
+  }
+
+  /** The purge job: secrets whose recovery window ended are deleted with all their versions. */
+  async function purgeDue(now: number): Promise<{ purged: number; rotationDue: Secret[] }> {
+    const due = (await storage.read((r) => r.secrets.listDue(now, 100))).map(toSecret);
+    let purged = 0;
+    const rotationDue: Secret[] = [];
+    for (const s of due) {
+      if (s.doc.purgeAt !== undefined && s.doc.purgeAt <= now) {
+        await storage.transaction(async (tx) => {
+          const fresh = await tx.secrets.get(s.scope, s.name);
+          if (fresh && fresh.arn === s.arn && (fresh.doc as unknown as SecretDoc).purgeAt !== undefined && (fresh.doc as unknown as SecretDoc).purgeAt! <= now) {
+            await tx.secrets.delete(s.scope, s.name);
+            purged++;
+          }
+        });
+      } else if (s.doc.deletedAt === undefined && s.doc.rotation.enabled && (s.doc.rotation.nextRotationAt ?? Infinity) <= now) {
+        rotationDue.push(s);
+      }
+    }
+    return { purged, rotationDue };
+  }
+
+  return {
+    find,
+    resolve,
+    open,
+    createSecret,
+    getSecretValue,
+    putSecretValue,
+    addVersion,
+    updateSecret,
+    updateSecretVersionStage,
+    describeSecret,
+    listSecrets,
+    listSecretVersionIds,
+    deleteSecret,
+    restoreSecret,
+    tagResource,
+    untagResource,
+    putResourcePolicy,
+    deleteResourcePolicy,
+    validateResourcePolicy,
+    configureRotation,
+    recordRotation,
+    cancelRotateSecret,
+    purgeDue,
+  };
+}
+
+export function accessDeniedForRotator(): TrentError {
+  return new AccessDeniedException(
+    'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.',
+  );
+}

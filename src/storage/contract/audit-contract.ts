@@ -1,0 +1,128 @@
+/**
+ * The audit repository's contract, run by each adapter's test file. `open` returns a fresh, migrated,
+ * empty store and a way to open a second handle on the same database (another node).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { AuditLog, appendEvents } from '../../audit/audit-log.ts';
+import { verifyChain } from '../../audit/chain.ts';
+import { buildEvent, type BuiltEvent } from '../../audit/event.ts';
+import { systemClock } from '../../clock.ts';
+import type { Storage } from '../storage.ts';
+
+const ACCOUNT = '111122223333';
+const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/k1`;
+
+export interface AuditContractStores {
+  store: Storage;
+  peer(): Promise<Storage>;
+}
+
+let n = 0;
+function event(extra: { eventName?: string; region?: string; keyId?: string; error?: boolean; time?: number } = {}): BuiltEvent {
+  const i = n++;
+  return buildEvent({
+    requestId: `req-${i}`, eventId: `ev-${i}-${Math.random().toString(36).slice(2)}`, eventTime: extra.time ?? 1_000_000 + i,
+    eventSource: 'kms.amazonaws.com', eventName: extra.eventName ?? 'Encrypt', readOnly: true,
+    defaultAccountId: ACCOUNT, defaultRegion: extra.region ?? 'us-east-1',
+    input: { KeyId: extra.keyId ?? 'k1' },
+    ...(extra.error ? { error: { code: 'NotFoundException', message: 'x' } } : {}),
+  });
+}
+
+const quiet = pino({ level: 'silent' });
+
+export function runAuditContract(adapter: string, open: () => Promise<AuditContractStores>): void {
+  const withStores = (name: string, body: (s: AuditContractStores, extra: Storage[]) => Promise<void>) =>
+    test(`${adapter} audit contract: ${name}`, async () => {
+      const s = await open();
+      const extra: Storage[] = [];
+      try {
+        await body(s, extra);
+      } finally {
+        for (const e of extra) await e.close();
+        await s.store.close();
+      }
+    });
+
+  withStores('appended events come back in seq order, byte for byte, and form a verifiable chain', async ({ store }) => {
+    const events = [event(), event({ eventName: 'Decrypt' }), event({ keyId: 'alias/a' })];
+    const written = await store.transaction((tx) => appendEvents(tx.audit, events));
+    assert.deepEqual(written.map((r) => r.seq), [1, 2, 3]);
+    const rows = await store.read((r) => r.audit.scan(0, 10));
+    assert.deepEqual(rows, written);
+    assert.equal(verifyChain(rows, [], undefined).ok, true);
+    assert.deepEqual((await store.read((r) => r.audit.scan(2, 10))).map((r) => r.seq), [3]);
+  });
+
+  withStores('queries filter by each lookup attribute, by time and scope, newest first', async ({ store }) => {
+    await store.transaction((tx) =>
+      appendEvents(tx.audit, [
+        event({ time: 100 }), event({ eventName: 'Decrypt', time: 200 }), event({ region: 'eu-west-1', time: 300 }),
+        event({ keyId: 'k10', time: 400, error: true }), event({ time: 500 }),
+      ]),
+    );
+    const q = (extra: object) => store.read((r) => r.audit.query({ accountId: ACCOUNT, region: 'us-east-1', limit: 10, ...extra }));
+    assert.deepEqual((await q({})).map((e) => e.eventTime), [500, 400, 200, 100]);
+    assert.deepEqual((await q({ eventName: 'Decrypt' })).map((e) => e.eventTime), [200]);
+    assert.deepEqual((await q({ startTime: 200, endTime: 400 })).map((e) => e.eventTime), [400, 200]);
+    // A resource name matches whole ARNs only: k1 is not a prefix match for k10.
+    assert.deepEqual((await q({ resourceName: KEY_ARN })).map((e) => e.eventTime), [500, 200, 100]);
+    assert.deepEqual((await q({ resourceName: KEY_ARN, succeededOnly: true, eventNames: ['Decrypt'] })).map((e) => e.eventTime), [200]);
+    assert.equal((await q({ resourceType: 'AWS::KMS::Key' })).length, 4);
+    assert.equal((await q({ readOnly: false })).length, 0);
+    const all = await q({});
+    assert.deepEqual((await q({ eventId: all[1]!.eventId })).map((e) => e.eventTime), [400]);
+    assert.deepEqual((await q({ beforeSeq: all[1]!.seq, limit: 1 })).map((e) => e.eventTime), [200]);
+    assert.equal((await q({ accessKeyId: 'AKIANOBODY' })).length, 0);
+  });
+
+  withStores('intents are stored, listed by age and deleted', async ({ store }) => {
+    await store.transaction((tx) => tx.audit.insertIntents([
+      { intentId: 'a', createdAt: 10, record: '{"a":1}' }, { intentId: 'b', createdAt: 20, record: '{}' },
+    ]));
+    assert.deepEqual((await store.read((r) => r.audit.listIntents(15, 10))).map((i) => i.intentId), ['a']);
+    await store.transaction((tx) => tx.audit.deleteIntents(['a']));
+    assert.deepEqual((await store.read((r) => r.audit.listIntents(100, 10))).map((i) => i.intentId), ['b']);
+  });
+
+  withStores('digests are kept in order and pruning removes only the events through a seq', async ({ store }) => {
+    await store.transaction((tx) => appendEvents(tx.audit, [event(), event(), event()]));
+    await store.transaction((tx) => tx.audit.insertDigest({ digestSeq: 1, createdAt: 1, lastEventSeq: 2, lastHash: 'h', record: '{}', signature: 's' }));
+    assert.equal((await store.read((r) => r.audit.lastDigest()))?.lastEventSeq, 2);
+    assert.equal(await store.transaction((tx) => tx.audit.pruneThrough(2)), 2);
+    assert.deepEqual((await store.read((r) => r.audit.scan(0, 10))).map((e) => e.seq), [3]);
+    assert.equal((await store.read((r) => r.audit.listDigests())).length, 1);
+  });
+
+  withStores('group commit: 200 concurrent records from two nodes form one gapless chain', async ({ store, peer }, extra) => {
+    const other = await peer();
+    extra.push(other);
+    const logs = [new AuditLog({ storage: store, clock: systemClock, logger: quiet }), new AuditLog({ storage: other, clock: systemClock, logger: quiet })];
+    const transactions = { count: 0 };
+    const counting = (s: Storage): Storage => ({ ...s, kind: s.kind, migrate: () => s.migrate(), read: (f) => s.read(f), close: () => s.close(),
+      transaction: (f) => { transactions.count++; return s.transaction(f); } });
+    const counted = new AuditLog({ storage: counting(store), clock: systemClock, logger: quiet });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 4 === 3 ? counted : logs[i % 2]!).record(event())));
+    assert.ok(transactions.count < 50, `50 events were written in ${transactions.count} transactions`);
+    const rows = await store.read((r) => r.audit.scan(0, 1000));
+    assert.equal(rows.length, 200);
+    assert.deepEqual(rows.map((r) => r.seq), rows.map((_, i) => i + 1));
+    assert.equal(verifyChain(rows, [], undefined).ok, true);
+  });
+
+  withStores('an intent is cleared by its event, and a stale one becomes an outcome-unknown event', async ({ store }) => {
+    const log = new AuditLog({ storage: store, clock: systemClock, logger: quiet });
+    const done = event();
+    const id = await log.begin({ requestId: 'r1', eventId: done.eventId, eventTime: 1, event: done });
+    await log.record(done, id);
+    const lost = event({ eventName: 'ScheduleKeyDeletion' });
+    await log.begin({ requestId: 'r2', eventId: lost.eventId, eventTime: 2, event: lost });
+    assert.equal((await store.read((r) => r.audit.listIntents(Date.now() + 1, 10))).length, 1);
+    assert.equal(await log.recoverIntents(-1), 1);
+    const rows = await store.read((r) => r.audit.scan(0, 10));
+    assert.deepEqual(rows.map((r) => [r.eventId, r.errorCode]), [[done.eventId, null], [lost.eventId, 'TrentAuditOutcomeUnknown']]);
+    assert.equal((await store.read((r) => r.audit.listIntents(Date.now() + 1, 10))).length, 0);
+  });
+}

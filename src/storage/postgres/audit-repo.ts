@@ -1,0 +1,142 @@
+/**
+ * PostgreSQL implementation of the audit repository; schema in migrations.ts (3).
+ * Several nodes append to one chain: lockHead() takes a transaction-scoped advisory lock, so batches
+ * commit one after another and each reads the head the previous one committed (READ COMMITTED: the
+ * SELECT after the lock sees it).
+ */
+import type { QueryResult } from 'pg';
+import type { AuditDigestRow, AuditEventRow, AuditQuery, AuditRepos } from '../audit-repo.ts';
+
+type Row = Record<string, unknown>;
+type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
+
+/** Key of the advisory lock held by the chain's writer ("audit" in ASCII). */
+const AUDIT_CHAIN_LOCK_ID = 0x6175646974;
+
+const EVENT_COLUMNS =
+  'seq, event_id, event_time, event_name, event_source, recipient_account, aws_region, username, caller_access_key, read_only, ' +
+  'error_code, resource_names, resource_types, record, prev_hash, hash';
+
+function eventFromRow(r: Row): AuditEventRow {
+  return {
+    seq: Number(r.seq),
+    eventId: r.event_id as string,
+    eventTime: Number(r.event_time),
+    eventName: r.event_name as string,
+    eventSource: r.event_source as string,
+    accountId: r.recipient_account as string,
+    region: r.aws_region as string,
+    username: (r.username as string | null) ?? null,
+    accessKeyId: (r.caller_access_key as string | null) ?? null,
+    readOnly: r.read_only === true,
+    errorCode: (r.error_code as string | null) ?? null,
+    resourceNames: JSON.parse(r.resource_names as string) as string[],
+    resourceTypes: JSON.parse(r.resource_types as string) as string[],
+    record: r.record as string,
+    prevHash: r.prev_hash as string,
+    hash: r.hash as string,
+  };
+}
+
+function digestFromRow(r: Row): AuditDigestRow {
+  return {
+    digestSeq: Number(r.digest_seq),
+    createdAt: Number(r.created_at),
+    lastEventSeq: Number(r.last_event_seq),
+    lastHash: r.last_hash as string,
+    record: r.record as string,
+    signature: r.signature as string,
+  };
+}
+
+function where(q: AuditQuery): { sql: string; params: unknown[] } {
+  const p: unknown[] = [];
+  const arg = (v: unknown) => {
+    p.push(v);
+    return `$${p.length}`;
+  };
+  const c: string[] = [`recipient_account = ${arg(q.accountId)}`, `aws_region = ${arg(q.region)}`];
+  if (q.startTime !== undefined) c.push(`event_time >= ${arg(q.startTime)}`);
+  if (q.endTime !== undefined) c.push(`event_time <= ${arg(q.endTime)}`);
+  if (q.beforeSeq !== undefined) c.push(`seq < ${arg(q.beforeSeq)}`);
+  if (q.eventName !== undefined) c.push(`event_name = ${arg(q.eventName)}`);
+  if (q.eventSource !== undefined) c.push(`event_source = ${arg(q.eventSource)}`);
+  if (q.username !== undefined) c.push(`username = ${arg(q.username)}`);
+  if (q.accessKeyId !== undefined) c.push(`caller_access_key = ${arg(q.accessKeyId)}`);
+  if (q.readOnly !== undefined) c.push(`read_only = ${arg(q.readOnly)}`);
+  if (q.eventId !== undefined) c.push(`event_id = ${arg(q.eventId)}`);
+  if (q.resourceName !== undefined) c.push(`strpos(resource_names, ${arg(JSON.stringify(q.resourceName))}) > 0`);
+  if (q.resourceType !== undefined) c.push(`strpos(resource_types, ${arg(JSON.stringify(q.resourceType))}) > 0`);
+  if (q.succeededOnly) c.push('error_code IS NULL');
+  if (q.eventNames !== undefined) c.push(`event_name = ANY(${arg([...q.eventNames])}::text[])`);
+  return { sql: c.join(' AND '), params: p };
+}
+
+export function createPostgresAuditRepos(exec: Exec): AuditRepos {
+  return {
+    audit: {
+      lockHead: async () => {
+        await exec('SELECT pg_advisory_xact_lock($1::bigint)', [AUDIT_CHAIN_LOCK_ID]);
+        const r = (await exec('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1')).rows[0];
+        return r && { seq: Number(r.seq), hash: r.hash as string };
+      },
+      append: async (rows) => {
+        if (rows.length === 0) return;
+        const params: unknown[] = [];
+        const tuples = rows.map((e) => {
+          const vals = [
+            e.seq, e.eventId, e.eventTime, e.eventName, e.eventSource, e.accountId, e.region, e.username, e.accessKeyId,
+            e.readOnly, e.errorCode, JSON.stringify(e.resourceNames), JSON.stringify(e.resourceTypes), e.record, e.prevHash, e.hash,
+          ];
+          const start = params.length;
+          params.push(...vals);
+          return `(${vals.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+        });
+        await exec(`INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES ${tuples.join(', ')}`, params);
+      },
+      scan: async (afterSeq, limit) =>
+        (await exec(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit])).rows.map(
+          eventFromRow,
+        ),
+      query: async (query) => {
+        const w = where(query);
+        const r = await exec(
+          `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE ${w.sql} ORDER BY seq DESC LIMIT $${w.params.length + 1}`,
+          [...w.params, query.limit],
+        );
+        return r.rows.map(eventFromRow);
+      },
+      range: async (from, to, afterSeq, limit) =>
+        (
+          await exec(
+            `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE event_time >= $1 AND event_time <= $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+            [from, to, afterSeq, limit],
+          )
+        ).rows.map(eventFromRow),
+      pruneThrough: async (seq) => (await exec('DELETE FROM audit_events WHERE seq <= $1', [seq])).rowCount ?? 0,
+      insertIntents: async (rows) => {
+        for (const i of rows) {
+          await exec('INSERT INTO audit_intents (intent_id, created_at, record) VALUES ($1, $2, $3)', [i.intentId, i.createdAt, i.record]);
+        }
+      },
+      deleteIntents: async (ids) => {
+        if (ids.length > 0) await exec('DELETE FROM audit_intents WHERE intent_id = ANY($1::text[])', [[...ids]]);
+      },
+      listIntents: async (before, limit) =>
+        (await exec('SELECT intent_id, created_at, record FROM audit_intents WHERE created_at < $1 ORDER BY created_at LIMIT $2', [before, limit])).rows.map(
+          (r) => ({ intentId: r.intent_id as string, createdAt: Number(r.created_at), record: r.record as string }),
+        ),
+      insertDigest: async (d) => {
+        await exec(
+          'INSERT INTO audit_digests (digest_seq, created_at, last_event_seq, last_hash, record, signature) VALUES ($1, $2, $3, $4, $5, $6)',
+          [d.digestSeq, d.createdAt, d.lastEventSeq, d.lastHash, d.record, d.signature],
+        );
+      },
+      lastDigest: async () => {
+        const r = (await exec('SELECT * FROM audit_digests ORDER BY digest_seq DESC LIMIT 1')).rows[0];
+        return r && digestFromRow(r);
+      },
+      listDigests: async () => (await exec('SELECT * FROM audit_digests ORDER BY digest_seq')).rows.map(digestFromRow),
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/** PostgreSQL implementation of the IAM repositories (principals, grants); schema in migrations.ts (2). */
+import { DatabaseError, type QueryResult } from 'pg';
+import type { GrantRecord, IamRepos, PrincipalRecord } from '../iam-repos.ts';
+import { DuplicateError } from '../storage.ts';
+
+type Row = Record<string, unknown>;
+type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
+
+const PRINCIPAL_COLUMNS = 'arn, account_id, kind, name, created_at, revision, doc';
+const GRANT_COLUMNS = 'grant_id, account_id, region, key_id, grantee_principal, retiring_principal, name, created_at, doc';
+
+function principalFromRow(r: Row): PrincipalRecord {
+  return {
+    arn: r.arn as string,
+    accountId: r.account_id as string,
+    kind: r.kind as PrincipalRecord['kind'],
+    name: r.name as string,
+    createdAt: Number(r.created_at),
+    revision: Number(r.revision),
+    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
+  };
+}
+
+function grantFromRow(r: Row): GrantRecord {
+  return {
+    accountId: r.account_id as string,
+    region: r.region as string,
+    keyId: r.key_id as string,
+    grantId: r.grant_id as string,
+    granteePrincipal: r.grantee_principal as string,
+    retiringPrincipal: (r.retiring_principal as string | null) ?? null,
+    name: (r.name as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
+  };
+}
+
+/** `exec` runs one statement on the adapter's connection (autocommit or the current transaction). */
+export function createPostgresIamRepos(exec: Exec): IamRepos {
+  const insertOnce = async (what: string, sql: string, params: readonly unknown[]): Promise<void> => {
+    let inserted: number;
+    try {
+      inserted = (await exec(sql, params)).rowCount ?? 0;
+    } catch (err) {
+      if (err instanceof DatabaseError && err.code === '23505') throw new DuplicateError(what);
+      throw err;
+    }
+    if (inserted !== 1) throw new DuplicateError(what);
+  };
+  return {
+    principals: {
+      insert: (p) =>
+        insertOnce('principal', `INSERT INTO iam_principals (${PRINCIPAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`, [
+          p.arn, p.accountId, p.kind, p.name, p.createdAt, p.revision, JSON.stringify(p.doc),
+        ]),
+      get: async (arn) => {
+        const r = await exec(`SELECT ${PRINCIPAL_COLUMNS} FROM iam_principals WHERE arn = $1`, [arn]);
+        return r.rows[0] && principalFromRow(r.rows[0]);
+      },
+      list: async (accountId) =>
+        (await exec(`SELECT ${PRINCIPAL_COLUMNS} FROM iam_principals WHERE account_id = $1 ORDER BY arn`, [accountId])).rows.map(principalFromRow),
+      update: async (p, expected) =>
+        ((await exec('UPDATE iam_principals SET revision = $1, doc = $2 WHERE arn = $3 AND revision = $4', [
+          expected + 1, JSON.stringify(p.doc), p.arn, expected,
+        ])).rowCount ?? 0) === 1,
+    },
+    grants: {
+      insert: (g) =>
+        insertOnce('grant', `INSERT INTO kms_grants (${GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`, [
+          g.grantId, g.accountId, g.region, g.keyId, g.granteePrincipal, g.retiringPrincipal, g.name, g.createdAt, JSON.stringify(g.doc),
+        ]),
+      get: async (id) => {
+        const r = await exec(`SELECT ${GRANT_COLUMNS} FROM kms_grants WHERE grant_id = $1`, [id]);
+        return r.rows[0] && grantFromRow(r.rows[0]);
+      },
+      listForKey: async (s, keyId) =>
+        (await exec(`SELECT ${GRANT_COLUMNS} FROM kms_grants WHERE account_id = $1 AND region = $2 AND key_id = $3 ORDER BY grant_id`, [
+          s.accountId, s.region, keyId,
+        ])).rows.map(grantFromRow),
+      listByRetiringPrincipal: async (principal) =>
+        (await exec(`SELECT ${GRANT_COLUMNS} FROM kms_grants WHERE retiring_principal = $1 ORDER BY grant_id`, [principal])).rows.map(grantFromRow),
+      delete: async (id) => ((await exec('DELETE FROM kms_grants WHERE grant_id = $1', [id])).rowCount ?? 0) === 1,
+      deleteForKey: async (s, keyId) => {
+        await exec('DELETE FROM kms_grants WHERE account_id = $1 AND region = $2 AND key_id = $3', [s.accountId, s.region, keyId]);
+      },
+    },
+  };
+}

@@ -1,0 +1,332 @@
+/**
+ * Access control end to end, through @aws-sdk/client-kms with two principals' credentials (alice owns
+ * keys, bob tries to use them): key policies, identity policies, grants and their constraints,
+ * RevokeGrant/RetireGrant, the lockout safety check, temporary credentials and their expiry, and what a
+ * denied call reveals. Principals are made through the TrentAdmin API (SigV4 service `trent`).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  CreateAliasCommand, CreateGrantCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand,
+  KMSClient, ListAliasesCommand, ListGrantsCommand, ListKeyPoliciesCommand, ListKeysCommand, ListRetirableGrantsCommand, PutKeyPolicyCommand,
+  RetireGrantCommand, RevokeGrantCommand,
+} from '@aws-sdk/client-kms';
+import { runCli } from '../../src/cli/main.ts';
+import { ManualClock } from '../../src/clock.ts';
+import { ACCOUNT_ID, awsError, rawCall, startServer, type TestServer } from './harness.ts';
+
+const clock = new ManualClock(Date.now());
+let server: TestServer;
+let alice: KMSClient;
+let bob: KMSClient;
+let bobKeys: { accessKeyId: string; secretAccessKey: string };
+const ALICE_ARN = `arn:aws:iam::${ACCOUNT_ID}:user/alice`;
+const BOB_ARN = `arn:aws:iam::${ACCOUNT_ID}:user/bob`;
+const ROOT_ARN = `arn:aws:iam::${ACCOUNT_ID}:root`;
+const PLAINTEXT = new TextEncoder().encode('secret');
+
+async function adminCall(op: string, body: Record<string, unknown>, credentials?: { accessKeyId: string; secretAccessKey: string }) {
+  const res = await rawCall(server.url, `TrentAdmin.${op}`, JSON.stringify(body), { service: 'trent', ...(credentials ? { credentials } : {}) });
+  if (res.status !== 200) throw Object.assign(new Error(String(res.json.message)), { name: String(res.json.__type), status: res.status });
+  return res.json;
+}
+
+async function newUser(name: string, policy?: Record<string, unknown>) {
+  await adminCall('CreateUser', { UserName: name });
+  if (policy) await adminCall('PutUserPolicy', { UserName: name, PolicyName: 'p', PolicyDocument: JSON.stringify(policy) });
+  const out = (await adminCall('CreateAccessKey', { UserName: name })) as { AccessKey: { AccessKeyId: string; SecretAccessKey: string } };
+  return { accessKeyId: out.AccessKey.AccessKeyId, secretAccessKey: out.AccessKey.SecretAccessKey };
+}
+
+function allow(action: string | string[], resource: string | string[] = '*') {
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: resource }] };
+}
+
+async function aliceKey(policy?: string): Promise<string> {
+  const out = await alice.send(new CreateKeyCommand(policy ? { Policy: policy } : {}));
+  return out.KeyMetadata!.Arn!;
+}
+
+const bobEncrypts = (keyId: string, ctx?: Record<string, string>) =>
+  bob.send(new EncryptCommand({ KeyId: keyId, Plaintext: PLAINTEXT, ...(ctx ? { EncryptionContext: ctx } : {}) }));
+
+before(async () => {
+  server = await startServer({ clock });
+  alice = server.kms({ credentials: await newUser('alice', allow('kms:*')) });
+  bobKeys = await newUser('bob');
+  bob = server.kms({ credentials: bobKeys });
+});
+after(() => server.stop(true));
+
+describe('B cannot use A\'s key until a policy or grant allows it', () => {
+  test('denied by default, with AWS\'s AccessDeniedException message naming the identity-based policy', async () => {
+    const key = await aliceKey();
+    const err = await awsError(() => bobEncrypts(key));
+    assert.equal(err.name, 'AccessDeniedException');
+    assert.equal(
+      err.message,
+      `User: ${BOB_ARN} is not authorized to perform: kms:Encrypt on resource: ${key} because no identity-based policy allows the kms:Encrypt action`,
+    );
+  });
+
+  test('a key policy statement naming B allows B without any identity policy', async () => {
+    const key = await aliceKey();
+    assert.equal((await awsError(() => bobEncrypts(key))).name, 'AccessDeniedException');
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'owner', Effect: 'Allow', Principal: { AWS: ROOT_ARN }, Action: 'kms:*', Resource: '*' },
+        { Sid: 'bob', Effect: 'Allow', Principal: { AWS: BOB_ARN }, Action: ['kms:Encrypt', 'kms:Decrypt'], Resource: '*' },
+      ],
+    };
+    await alice.send(new PutKeyPolicyCommand({ KeyId: key, PolicyName: 'default', Policy: JSON.stringify(policy) }));
+    const { CiphertextBlob } = await bobEncrypts(key);
+    const { Plaintext } = await bob.send(new DecryptCommand({ CiphertextBlob }));
+    assert.deepEqual(Buffer.from(Plaintext!), Buffer.from(PLAINTEXT));
+    const got = await alice.send(new GetKeyPolicyCommand({ KeyId: key, PolicyName: 'default' }));
+    assert.deepEqual(JSON.parse(got.Policy!), policy);
+    assert.deepEqual((await alice.send(new ListKeyPoliciesCommand({ KeyId: key }))).PolicyNames, ['default']);
+  });
+
+  test('with the default key policy, an identity policy allowing the action on the key allows B, and only that action', async () => {
+    const key = await aliceKey();
+    const other = await aliceKey();
+    assert.equal((await awsError(() => bobEncrypts(key))).name, 'AccessDeniedException');
+    await adminCall('PutUserPolicy', { UserName: 'bob', PolicyName: 'enc', PolicyDocument: JSON.stringify(allow('kms:Encrypt', key)) });
+    try {
+      const { CiphertextBlob } = await bobEncrypts(key);
+      assert.equal((await awsError(() => bob.send(new DecryptCommand({ CiphertextBlob })))).name, 'AccessDeniedException');
+      assert.equal((await awsError(() => bobEncrypts(other))).name, 'AccessDeniedException');
+    } finally {
+      await adminCall('DeleteUserPolicy', { UserName: 'bob', PolicyName: 'enc' });
+    }
+    assert.equal((await awsError(() => bobEncrypts(key))).name, 'AccessDeniedException');
+  });
+
+  test('an explicit Deny in the key policy wins over B\'s identity policy allow', async () => {
+    const key = await aliceKey(JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: ROOT_ARN }, Action: 'kms:*', Resource: '*' },
+        { Effect: 'Deny', Principal: { AWS: BOB_ARN }, Action: 'kms:Encrypt', Resource: '*' },
+      ],
+    }));
+    await adminCall('PutUserPolicy', { UserName: 'bob', PolicyName: 'all', PolicyDocument: JSON.stringify(allow('kms:*')) });
+    try {
+      const err = await awsError(() => bobEncrypts(key));
+      assert.equal(err.name, 'AccessDeniedException');
+      assert.match(err.message, /with an explicit deny in a resource-based policy$/);
+    } finally {
+      await adminCall('DeleteUserPolicy', { UserName: 'bob', PolicyName: 'all' });
+    }
+  });
+
+  test('a grant to B allows the granted operations at once, and RevokeGrant takes effect on the next call', async () => {
+    const key = await aliceKey();
+    assert.equal((await awsError(() => bobEncrypts(key))).name, 'AccessDeniedException');
+    const { GrantId, GrantToken } = await alice.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: BOB_ARN, Operations: ['Encrypt'] }));
+    assert.match(GrantId!, /^[0-9a-f]{64}$/);
+    assert.ok(GrantToken);
+    const { CiphertextBlob } = await bob.send(new EncryptCommand({ KeyId: key, Plaintext: PLAINTEXT, GrantTokens: [GrantToken!] }));
+    assert.equal((await awsError(() => bob.send(new DecryptCommand({ CiphertextBlob })))).name, 'AccessDeniedException');
+    const listed = await alice.send(new ListGrantsCommand({ KeyId: key }));
+    assert.deepEqual(listed.Grants!.map((g) => [g.GrantId, g.GranteePrincipal, g.Operations]), [[GrantId, BOB_ARN, ['Encrypt']]]);
+    await alice.send(new RevokeGrantCommand({ KeyId: key, GrantId }));
+    assert.equal((await awsError(() => bobEncrypts(key))).name, 'AccessDeniedException');
+    assert.equal((await alice.send(new ListGrantsCommand({ KeyId: key }))).Grants!.length, 0);
+    assert.equal((await awsError(() => alice.send(new RevokeGrantCommand({ KeyId: key, GrantId })))).name, 'NotFoundException');
+  });
+
+  test('B cannot create grants for itself on A\'s key', async () => {
+    const key = await aliceKey();
+    const err = await awsError(() => bob.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: BOB_ARN, Operations: ['Encrypt'] })));
+    assert.equal(err.name, 'AccessDeniedException');
+  });
+});
+
+describe('grant constraints', () => {
+  test('EncryptionContextEquals: the grant works only with exactly that encryption context', async () => {
+    const key = await aliceKey();
+    await alice.send(new CreateGrantCommand({
+      KeyId: key, GranteePrincipal: BOB_ARN, Operations: ['Encrypt', 'Decrypt'],
+      Constraints: { EncryptionContextEquals: { purpose: 'test' } },
+    }));
+    const { CiphertextBlob } = await bobEncrypts(key, { purpose: 'test' });
+    await bob.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: { purpose: 'test' } }));
+    assert.equal((await awsError(() => bobEncrypts(key))).name, 'AccessDeniedException');
+    assert.equal((await awsError(() => bobEncrypts(key, { purpose: 'other' }))).name, 'AccessDeniedException');
+    assert.equal((await awsError(() => bobEncrypts(key, { purpose: 'test', more: 'x' }))).name, 'AccessDeniedException');
+  });
+
+  test('EncryptionContextSubset: extra pairs are fine, a missing or different pair is not', async () => {
+    const key = await aliceKey();
+    await alice.send(new CreateGrantCommand({
+      KeyId: key, GranteePrincipal: BOB_ARN, Operations: ['Encrypt'], Constraints: { EncryptionContextSubset: { team: 'a' } },
+    }));
+    await bobEncrypts(key, { team: 'a' });
+    await bobEncrypts(key, { team: 'a', more: 'x' });
+    assert.equal((await awsError(() => bobEncrypts(key, { team: 'b' }))).name, 'AccessDeniedException');
+    assert.equal((await awsError(() => bobEncrypts(key))).name, 'AccessDeniedException');
+  });
+
+  test('the retiring principal retires a grant by token; Name makes CreateGrant idempotent', async () => {
+    const key = await aliceKey();
+    const input = { KeyId: key, GranteePrincipal: BOB_ARN, RetiringPrincipal: BOB_ARN, Operations: ['Encrypt' as const], Name: 'job-1' };
+    const first = await alice.send(new CreateGrantCommand(input));
+    const again = await alice.send(new CreateGrantCommand(input));
+    assert.equal(again.GrantId, first.GrantId);
+    const retirable = await alice.send(new ListRetirableGrantsCommand({ RetiringPrincipal: BOB_ARN }));
+    assert.ok(retirable.Grants!.some((g) => g.GrantId === first.GrantId && g.Name === 'job-1'));
+    await bobEncrypts(key);
+    await bob.send(new RetireGrantCommand({ GrantToken: first.GrantToken }));
+    assert.equal((await awsError(() => bobEncrypts(key))).name, 'AccessDeniedException');
+    assert.equal((await awsError(() => bob.send(new RetireGrantCommand({ GrantToken: 'not-a-token' })))).name, 'InvalidGrantTokenException');
+    // A retired grant's token names no grant any more: any call presenting it is refused.
+    const err = await awsError(() => alice.send(new EncryptCommand({ KeyId: key, Plaintext: PLAINTEXT, GrantTokens: [first.GrantToken!] })));
+    assert.equal(err.name, 'InvalidGrantTokenException');
+  });
+
+  test('a principal that is neither retiring principal nor grantee with RetireGrant cannot retire the grant', async () => {
+    const key = await aliceKey();
+    const { GrantId } = await alice.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: BOB_ARN, Operations: ['Encrypt'] }));
+    assert.equal((await awsError(() => bob.send(new RetireGrantCommand({ KeyId: key, GrantId })))).name, 'AccessDeniedException');
+  });
+});
+
+describe('key policy validation and the lockout safety check', () => {
+  const onlyBob = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: BOB_ARN }, Action: 'kms:*', Resource: '*' }],
+  });
+
+  test('PutKeyPolicy that would lock the caller out is refused unless BypassPolicyLockoutSafetyCheck is set', async () => {
+    const key = await aliceKey();
+    const err = await awsError(() => alice.send(new PutKeyPolicyCommand({ KeyId: key, PolicyName: 'default', Policy: onlyBob })));
+    assert.equal(err.name, 'MalformedPolicyDocumentException');
+    assert.equal(err.message, 'The new key policy will not allow you to update the key policy in the future.');
+    await alice.send(new GetKeyPolicyCommand({ KeyId: key, PolicyName: 'default' }));
+    await alice.send(new PutKeyPolicyCommand({ KeyId: key, PolicyName: 'default', Policy: onlyBob, BypassPolicyLockoutSafetyCheck: true }));
+    assert.equal((await awsError(() => alice.send(new GetKeyPolicyCommand({ KeyId: key, PolicyName: 'default' })))).name, 'AccessDeniedException');
+    await bobEncrypts(key);
+  });
+
+  test('CreateKey applies the same check to its Policy, and refuses a malformed one', async () => {
+    assert.equal((await awsError(() => alice.send(new CreateKeyCommand({ Policy: onlyBob })))).name, 'MalformedPolicyDocumentException');
+    assert.equal((await awsError(() => alice.send(new CreateKeyCommand({ Policy: '{"Statement": [' })))).name, 'MalformedPolicyDocumentException');
+    const key = await alice.send(new CreateKeyCommand({ Policy: onlyBob, BypassPolicyLockoutSafetyCheck: true }));
+    await bobEncrypts(key.KeyMetadata!.Arn!);
+  });
+
+  test('a key created without Policy gets AWS\'s default key policy', async () => {
+    const key = await aliceKey();
+    const got = JSON.parse((await alice.send(new GetKeyPolicyCommand({ KeyId: key, PolicyName: 'default' }))).Policy!);
+    assert.deepEqual(got.Statement, [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: ROOT_ARN }, Action: 'kms:*', Resource: '*' }]);
+  });
+});
+
+describe('identity-only actions and what a denied call reveals', () => {
+  test('CreateKey and ListKeys need an identity policy', async () => {
+    assert.equal((await awsError(() => bob.send(new ListKeysCommand({})))).name, 'AccessDeniedException');
+    const err = await awsError(() => bob.send(new CreateKeyCommand({})));
+    assert.equal(err.name, 'AccessDeniedException');
+    assert.match(err.message, /kms:CreateKey on resource: \*/);
+  });
+
+  test('a key of another account is AccessDenied whether or not it exists; a missing key of one\'s own account is NotFound, as in AWS', async () => {
+    const missingOther = `arn:aws:kms:us-east-1:444455556666:key/${crypto.randomUUID()}`;
+    assert.equal((await awsError(() => bob.send(new DescribeKeyCommand({ KeyId: missingOther })))).name, 'AccessDeniedException');
+    assert.equal((await awsError(() => alice.send(new DescribeKeyCommand({ KeyId: missingOther })))).name, 'AccessDeniedException');
+    assert.equal((await awsError(() => alice.send(new DescribeKeyCommand({ KeyId: crypto.randomUUID() })))).name, 'NotFoundException');
+  });
+});
+
+describe('condition keys reach the evaluator', () => {
+  test('aws:ResourceTag and kms:RequestAlias conditions in B\'s identity policy are honoured', async () => {
+    const tagged = (await alice.send(new CreateKeyCommand({ Tags: [{ TagKey: 'team', TagValue: 'a' }] }))).KeyMetadata!.Arn!;
+    const untagged = await aliceKey();
+    await alice.send(new CreateAliasCommand({ AliasName: 'alias/bob-ok', TargetKeyId: untagged }));
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'a' } } },
+        { Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*', Condition: { StringEquals: { 'kms:RequestAlias': 'alias/bob-ok' } } },
+      ],
+    };
+    await adminCall('PutUserPolicy', { UserName: 'bob', PolicyName: 'cond', PolicyDocument: JSON.stringify(policy) });
+    try {
+      await bobEncrypts(tagged);
+      await bobEncrypts('alias/bob-ok');
+      assert.equal((await awsError(() => bobEncrypts(untagged))).name, 'AccessDeniedException');
+    } finally {
+      await adminCall('DeleteUserPolicy', { UserName: 'bob', PolicyName: 'cond' });
+    }
+  });
+
+  test('ListAliases is allowed by an identity policy alone', async () => {
+    assert.equal((await awsError(() => bob.send(new ListAliasesCommand({})))).name, 'AccessDeniedException');
+    await adminCall('PutUserPolicy', { UserName: 'bob', PolicyName: 'la', PolicyDocument: JSON.stringify(allow('kms:ListAliases')) });
+    try {
+      await bob.send(new ListAliasesCommand({}));
+    } finally {
+      await adminCall('DeleteUserPolicy', { UserName: 'bob', PolicyName: 'la' });
+    }
+  });
+});
+
+describe('temporary credentials', () => {
+  test('AssumeRole credentials work with their session token until they expire, and not after', async () => {
+    await adminCall('CreateRole', { RoleName: 'worker', Tags: [{ Key: 'team', Value: 'a' }] });
+    await adminCall('PutRolePolicy', { RoleName: 'worker', PolicyName: 'kms', PolicyDocument: JSON.stringify(allow('kms:*')) });
+    const roleArn = `arn:aws:iam::${ACCOUNT_ID}:role/worker`;
+    // bob may not assume the role until an identity policy allows sts:AssumeRole on it.
+    await assert.rejects(adminCall('AssumeRole', { RoleArn: roleArn, RoleSessionName: 'job' }, bobKeys), { name: 'AccessDeniedException' });
+    await adminCall('PutUserPolicy', { UserName: 'bob', PolicyName: 'assume', PolicyDocument: JSON.stringify(allow('sts:AssumeRole', roleArn)) });
+    const out = (await adminCall('AssumeRole', { RoleArn: roleArn, RoleSessionName: 'job', DurationSeconds: 900 }, bobKeys)) as {
+      Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: number };
+      AssumedRoleUser: { Arn: string };
+    };
+    const c = out.Credentials;
+    assert.match(c.AccessKeyId, /^ASIA/);
+    assert.equal(out.AssumedRoleUser.Arn, `arn:aws:sts::${ACCOUNT_ID}:assumed-role/worker/job`);
+    const session = server.kms({ credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken } });
+    const key = (await session.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    await session.send(new EncryptCommand({ KeyId: key, Plaintext: PLAINTEXT }));
+
+    const noToken = server.kms({ credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey } });
+    assert.equal((await awsError(() => noToken.send(new ListKeysCommand({})))).name, 'UnrecognizedClientException');
+    const wrongToken = server.kms({ credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: `${c.SessionToken}x` } });
+    assert.equal((await awsError(() => wrongToken.send(new ListKeysCommand({})))).name, 'UnrecognizedClientException');
+
+    clock.advance(899_000);
+    await session.send(new EncryptCommand({ KeyId: key, Plaintext: PLAINTEXT }));
+    clock.advance(1_000);
+    const err = await awsError(() => session.send(new EncryptCommand({ KeyId: key, Plaintext: PLAINTEXT })));
+    assert.equal(err.name, 'ExpiredTokenException');
+  });
+});
+
+describe('trent iam (CLI over the TrentAdmin API)', () => {
+  test('the administrator creates a user, attaches a policy and issues an access key from the command line', async () => {
+    const { ADMIN } = await import('./harness.ts');
+    let out = '';
+    const ctx = {
+      env: { TRENT_ENDPOINT: server.url, AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, TRENT_REGION: 'us-east-1' },
+      stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
+      stderr: process.stderr,
+    };
+    assert.equal(await runCli(['iam', 'create-user', 'carol', '--tag', 'team=b'], ctx), 0);
+    assert.equal(await runCli(['iam', 'put-user-policy', 'carol', 'list', JSON.stringify(allow('kms:ListKeys'))], ctx), 0);
+    out = '';
+    assert.equal(await runCli(['iam', 'create-access-key', 'carol'], ctx), 0);
+    const key = (JSON.parse(out) as { AccessKey: { AccessKeyId: string; SecretAccessKey: string } }).AccessKey;
+    const carol = server.kms({ credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey } });
+    await carol.send(new ListKeysCommand({}));
+    assert.equal((await awsError(() => carol.send(new CreateKeyCommand({})))).name, 'AccessDeniedException');
+    out = '';
+    assert.equal(await runCli(['iam', 'get-user', 'carol'], ctx), 0);
+    const user = (JSON.parse(out) as { User: { Arn: string; Tags: unknown; PolicyNames: string[] } }).User;
+    assert.equal(user.Arn, `arn:aws:iam::${ACCOUNT_ID}:user/carol`);
+    assert.deepEqual(user.Tags, [{ Key: 'team', Value: 'b' }]);
+    assert.deepEqual(user.PolicyNames, ['list']);
+  });
+});
