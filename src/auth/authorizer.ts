@@ -157,6 +157,24 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     if (result.decision !== 'Allow') throw accessDeniedError(request, result);
   }
 
+  /**
+   * Authorizes `action` on a resource that has its own resource-based policy (a role's trust policy),
+   * the way KMS keys are: the resource policy naming the caller allows; naming the caller's account
+   * delegates to the caller's identity policies; an explicit Deny anywhere wins.
+   */
+  async function authorizeWithResourcePolicy(caller: Caller, action: string, resource: { arn: string; accountId: string; policyText: string }): Promise<void> {
+    const { principal, identityPolicies } = await principalOf(caller);
+    const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: baseContext(caller) };
+    const result = evaluateKeyAccess({
+      request,
+      keyPolicy: parseCached(resource.policyText, 'key'),
+      keyAccountId: resource.accountId,
+      identityPolicies,
+      grants: [],
+    });
+    if (result.decision !== 'Allow') throw accessDeniedError(request, result);
+  }
+
   /** True when `authorize` would allow (for checks that fall back to other rules, e.g. RetireGrant). */
   async function isAllowed(caller: Caller, action: string, resource?: KeyResource | string): Promise<boolean> {
     try {
@@ -184,5 +202,5 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     return text;
   }
 
-  return { authorize, isAllowed, principalOf, baseContext, keyPolicyText, checkNewKeyPolicy };
+  return { authorize, authorizeWithResourcePolicy, isAllowed, principalOf, baseContext, keyPolicyText, checkNewKeyPolicy };
 }

@@ -47,6 +47,27 @@ export interface TemporaryCredentials {
 
 export type IamService = ReturnType<typeof createIamService>;
 
+/** The trust policy of a role created without one: its own account (delegation to identity policies). */
+function ownAccountTrustPolicy(accountId: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: 'sts:AssumeRole' }],
+  });
+}
+
+/**
+ * AWS trust policies name no Resource (the role is the resource); the key-policy evaluator ignores a
+ * statement without one, so each statement is given `Resource: "*"` before evaluation.
+ */
+function trustPolicyAsResourcePolicy(text: string): string {
+  const doc = JSON.parse(text) as { Statement?: unknown };
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement === undefined ? [] : [doc.Statement];
+  const withResource = statements.map((st) =>
+    typeof st === 'object' && st !== null && !('Resource' in st) && !('NotResource' in st) ? { ...st, Resource: '*' } : st,
+  );
+  return JSON.stringify({ ...doc, Statement: withResource });
+}
+
 export function createIamService(deps: { storage: Storage; clock: Clock; authorizer: Authorizer; credentials: CredentialStore }) {
   const { storage, clock, authorizer, credentials } = deps;
 
@@ -152,8 +173,10 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   /**
-   * STS AssumeRole: temporary credentials for a role of this account. The caller needs sts:AssumeRole on
-   * the role ARN in an identity policy. The credentials expire after DurationSeconds of domain time.
+   * STS AssumeRole: temporary credentials for a role of this account, expiring after DurationSeconds of
+   * domain time. The role's trust policy is evaluated as a resource-based policy: it must allow the caller
+   * (directly, or by naming the caller's account, which then needs sts:AssumeRole in an identity policy).
+   * A role created without a trust policy trusts its own account, so only identity policies decide.
    */
   async function assumeRole(caller: Caller, input: { roleArn: string; roleSessionName: string; durationSeconds?: number }): Promise<TemporaryCredentials> {
     if (!SESSION_NAME.test(input.roleSessionName)) throw new ValidationException("Value at 'roleSessionName' failed to satisfy constraint");
@@ -161,13 +184,14 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     if (!Number.isInteger(duration) || duration < MIN_SESSION_SECONDS || duration > MAX_SESSION_SECONDS) {
       throw new ValidationException(`Value at 'durationSeconds' failed to satisfy constraint: Member must be between ${MIN_SESSION_SECONDS} and ${MAX_SESSION_SECONDS}`);
     }
-    await authorizer.authorize(caller, 'sts:AssumeRole', input.roleArn);
     const m = /^arn:aws:iam::(\d{12}):role\/([\w+=,.@-]+)$/.exec(input.roleArn);
     const role = m ? await storage.read((r) => r.principals.get(input.roleArn)) : undefined;
     if (!m || !role || role.kind !== 'role') {
       // AWS: an unknown role is refused like one the caller may not assume (existence is not revealed).
       throw new AccessDeniedException(`User: ${caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}`);
     }
+    const trust = trustPolicyAsResourcePolicy((role.doc as PrincipalDoc).assumeRolePolicy ?? ownAccountTrustPolicy(m[1]!));
+    await authorizer.authorizeWithResourcePolicy(caller, 'sts:AssumeRole', { arn: input.roleArn, accountId: m[1]!, policyText: trust });
     const sessionToken = randomBytesBuffer(48).toString('base64');
     const expiration = clock.now() + duration * 1000;
     const assumedRoleArn = `arn:aws:sts::${m[1]}:assumed-role/${m[2]}/${input.roleSessionName}`;

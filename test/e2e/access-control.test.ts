@@ -303,6 +303,22 @@ describe('temporary credentials', () => {
     const err = await awsError(() => session.send(new EncryptCommand({ KeyId: key, Plaintext: PLAINTEXT })));
     assert.equal(err.name, 'ExpiredTokenException');
   });
+  test("a role's trust policy decides who may assume it: naming another principal refuses even an identity allow", async () => {
+    const roleArn = `arn:aws:iam::${ACCOUNT_ID}:role/trusts-nobody-here`;
+    const trust = (principal: string) => JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: 'sts:AssumeRole' }],
+    });
+    await adminCall('CreateRole', { RoleName: 'trusts-nobody-here', AssumeRolePolicyDocument: trust(`arn:aws:iam::${ACCOUNT_ID}:user/someone-else`) });
+    await adminCall('PutUserPolicy', { UserName: 'bob', PolicyName: 'assume-any', PolicyDocument: JSON.stringify(allow('sts:AssumeRole')) });
+    await assert.rejects(adminCall('AssumeRole', { RoleArn: roleArn, RoleSessionName: 's1' }, bobKeys), { name: 'AccessDeniedException' });
+
+    const bobArn = `arn:aws:iam::${ACCOUNT_ID}:user/bob`;
+    const directRole = `arn:aws:iam::${ACCOUNT_ID}:role/trusts-bob`;
+    await adminCall('CreateRole', { RoleName: 'trusts-bob', AssumeRolePolicyDocument: trust(bobArn) });
+    const out = (await adminCall('AssumeRole', { RoleArn: directRole, RoleSessionName: 's2' }, bobKeys)) as { Credentials: { AccessKeyId: string } };
+    assert.match(out.Credentials.AccessKeyId, /^ASIA/);
+  });
 });
 
 describe('trent iam (CLI over the TrentAdmin API)', () => {
