@@ -37,6 +37,8 @@ export interface KeyResource {
   encryptionContext?: Readonly<Record<string, string>>;
   /** The alias name (alias/…) when the caller named the key through an alias: kms:RequestAlias. */
   requestAlias?: string;
+  /** Evaluate policies only, as if the key had no grants (CreateGrant asks whether a grant is the only path). */
+  ignoreGrants?: boolean;
 }
 
 export const ADMIN_POLICY_NAME = 'AdministratorAccess';
@@ -151,7 +153,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
       keyPolicy: keyPolicyOf(key),
       keyAccountId: key.scope.accountId,
       identityPolicies,
-      grants: await grantsOf(key),
+      grants: resource.ignoreGrants ? [] : await grantsOf(key),
       ...(resource.encryptionContext ? { encryptionContext: resource.encryptionContext } : {}),
     });
     if (result.decision !== 'Allow') throw accessDeniedError(request, result);

@@ -69,6 +69,18 @@ function sameConstraints(a: GrantConstraints | undefined, b: GrantConstraints | 
   return norm(a) === norm(b);
 }
 
+/** True when `child` restricts the encryption context at least as much as `parent` does. */
+export function constraintsAtLeastAsStrict(child: GrantConstraints | undefined, parent: GrantConstraints | undefined): boolean {
+  if (!parent || (!parent.encryptionContextEquals && !parent.encryptionContextSubset)) return true;
+  const sameMap = (a: Record<string, string> | undefined, b: Record<string, string>) =>
+    a !== undefined && Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v);
+  const contains = (a: Record<string, string> | undefined, b: Record<string, string>) =>
+    a !== undefined && Object.entries(b).every(([k, v]) => a[k] === v);
+  if (parent.encryptionContextEquals) return sameMap(child?.encryptionContextEquals, parent.encryptionContextEquals);
+  const subset = parent.encryptionContextSubset!;
+  return contains(child?.encryptionContextEquals, subset) || contains(child?.encryptionContextSubset, subset);
+}
+
 export function createGrantService(deps: { storage: Storage; clock: Clock; keys: KeyService; authorizer: Authorizer }) {
   const { storage, clock, keys, authorizer } = deps;
 
@@ -87,6 +99,7 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
       if (!isGrantOperation(op)) throw new ValidationException(`1 validation error detected: Value '${op}' at 'operations' failed to satisfy enum value set`);
     }
     const operations = [...new Set(input.operations)];
+    await requireNoWidening(caller, key, operations, input.constraints);
     const existing = await storage.read((r) => r.grants.listForKey(key.scope, key.keyId));
     // AWS: CreateGrant with the Name of an existing grant and the same parameters returns that grant.
     if (input.name !== undefined) {
@@ -118,6 +131,27 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
     };
     await storage.transaction((tx) => tx.grants.insert(record));
     return { grantId, grantToken };
+  }
+
+  /**
+   * AWS: a principal allowed CreateGrant only through a grant may create grants for a subset of that
+   * grant's operations, with constraints at least as strict — grants never widen what they allow.
+   */
+  async function requireNoWidening(caller: Caller, key: Key, operations: string[], constraints: GrantConstraints | undefined): Promise<void> {
+    if (await authorizer.isAllowed(caller, 'kms:CreateGrant', { key, ignoreGrants: true })) return;
+    const { principal } = await authorizer.principalOf(caller);
+    const names = new Set([principal.arn, ...(principal.roleArn ? [principal.roleArn] : [])]);
+    const parents = (await storage.read((r) => r.grants.listForKey(key.scope, key.keyId)))
+      .filter((g) => names.has(g.granteePrincipal))
+      .map((g) => g.doc as unknown as GrantDoc)
+      .filter((d) => d.operations.includes('CreateGrant'));
+    const narrowEnough = (parent: GrantDoc) =>
+      operations.every((op) => parent.operations.includes(op)) && constraintsAtLeastAsStrict(constraints, parent.constraints);
+    if (!parents.some(narrowEnough)) {
+      throw new AccessDeniedException(
+        `User: ${caller.principalArn} is not authorized to perform: kms:CreateGrant on resource: ${key.arn} with operations or constraints beyond its own grant`,
+      );
+    }
   }
 
   /** A repeated idempotent CreateGrant gets a new token for the same grant; earlier tokens stay valid. */

@@ -158,6 +158,22 @@ describe('grant constraints', () => {
     assert.equal((await awsError(() => bobEncrypts(key, { purpose: 'test', more: 'x' }))).name, 'AccessDeniedException');
   });
 
+  test('a grantee allowed CreateGrant only by a grant cannot widen it: operations and constraints stay within its own', async () => {
+    const key = await aliceKey();
+    await alice.send(new CreateGrantCommand({
+      KeyId: key, GranteePrincipal: BOB_ARN, Operations: ['CreateGrant', 'Encrypt'], Constraints: { EncryptionContextSubset: { team: 'a' } },
+    }));
+    const carol = `arn:aws:iam::${ACCOUNT_ID}:user/carol`;
+    await bob.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: carol, Operations: ['Encrypt'], Constraints: { EncryptionContextSubset: { team: 'a' } } }));
+    await bob.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: carol, Operations: ['Encrypt'], Constraints: { EncryptionContextEquals: { team: 'a', app: 'x' } } }));
+    const widerOps = await awsError(() => bob.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: carol, Operations: ['Decrypt'], Constraints: { EncryptionContextSubset: { team: 'a' } } })));
+    assert.equal(widerOps.name, 'AccessDeniedException');
+    const noConstraint = await awsError(() => bob.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: carol, Operations: ['Encrypt'] })));
+    assert.equal(noConstraint.name, 'AccessDeniedException');
+    const otherContext = await awsError(() => bob.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: carol, Operations: ['Encrypt'], Constraints: { EncryptionContextSubset: { team: 'b' } } })));
+    assert.equal(otherContext.name, 'AccessDeniedException');
+  });
+
   test('EncryptionContextSubset: extra pairs are fine, a missing or different pair is not', async () => {
     const key = await aliceKey();
     await alice.send(new CreateGrantCommand({
