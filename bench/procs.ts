@@ -1,0 +1,286 @@
+/**
+ * Child processes of the bench (Trent, the ceiling, the load process) and what /proc says about them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { EnvelopeResult } from './envelope.ts';
+import type { LoadResult, LoadSpec } from './load.ts';
+
+export const REPO_ROOT = new URL('..', import.meta.url).pathname;
+const CLK_TCK = 100; // USER_HZ; Linux reports /proc/<pid>/stat times in these units (getconf CLK_TCK)
+
+export interface CpuSample {
+  ticks: number;
+  atNs: bigint;
+}
+
+/** utime + stime of a process (all its threads), from /proc/<pid>/stat. */
+export function cpuSample(pid: number): CpuSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name, which may itself hold spaces.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); utime is field 14, stime field 15.
+  return { ticks: Number(rest[11]) + Number(rest[12]), atNs: process.hrtime.bigint() };
+}
+
+/** CPU used between two samples, in % of one core. */
+export function cpuPct(a: CpuSample, b: CpuSample): number {
+  const seconds = Number(b.atNs - a.atNs) / 1e9;
+  return seconds > 0 ? ((b.ticks - a.ticks) / CLK_TCK / seconds) * 100 : NaN;
+}
+
+/** Busy ticks of the whole machine (all CPUs), from /proc/stat: user+nice+system+irq+softirq+steal. */
+export function machineBusy(): CpuSample {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+  return { ticks: user + nice + system + irq + softirq + steal, atNs: process.hrtime.bigint() };
+}
+
+/** Processes whose command name is `comm` (e.g. every PostgreSQL server process). */
+export function pidsByComm(comm: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+function ticksOf(pids: number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      m.set(pid, cpuSample(pid).ticks);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return m;
+}
+
+/** Resident set size in MB (VmRSS) and its peak (VmHWM), from /proc/<pid>/status. */
+export function memory(pid: number): { rssMb: number; peakRssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+}
+
+/** A port nobody listens on right now (Trent cannot report the port it picked for TRENT_PORT=0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const children = new Set<ChildProcess>();
+
+/** Kills every child still running (on exit or failure). */
+export function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) c.kill('SIGKILL');
+}
+
+export interface Server {
+  readonly name: string;
+  readonly pid: number;
+  readonly url: string;
+  readonly logPath: string;
+  /** Stops the process: `signal` first, SIGKILL after `graceMs`. Resolves with the exit code. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
+}
+
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+function stopper(child: ChildProcess) {
+  return (signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000) =>
+    new Promise<number | null>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.once('exit', (code) => {
+        clearTimeout(t);
+        resolve(code);
+      });
+      child.kill(signal);
+    });
+}
+
+function tail(path: string, lines = 20): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Starts Trent as a user runs it: `node --import tsx src/main.ts` with its configuration in the
+ * environment. Resolves once GET /health answers; rejects (with the log's tail) if it exits first or
+ * does not answer within `timeoutMs`.
+ */
+export async function startTrent(opts: {
+  name: string;
+  env: Record<string, string>;
+  logPath: string;
+  nodeFlags?: string[];
+  timeoutMs?: number;
+}): Promise<Server> {
+  const port = await freePort();
+  const log = createWriteStream(opts.logPath);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('TRENT_')) env[k] = v;
+  Object.assign(env, { TRENT_HOST: '127.0.0.1', TRENT_PORT: String(port), ...opts.env });
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  track(child);
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`${opts.name} exited during start-up:\n${tail(opts.logPath)}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${opts.name} did not answer /health within ${opts.timeoutMs ?? 30_000} ms:\n${tail(opts.logPath)}`);
+    }
+    try {
+      const res = await fetch(`${url}/health`);
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { name: opts.name, pid: child.pid!, url, logPath: opts.logPath, stop: stopper(child) };
+}
+
+/** Starts bench/ceiling-server.ts answering `bytes`-byte bodies. */
+export async function startCeiling(bytes: number, logPath: string): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ceiling-server.ts', `--bytes=${bytes}`], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  track(child);
+  child.stderr!.pipe(createWriteStream(logPath));
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`ceiling server exited (${code}):\n${tail(logPath)}`)));
+  });
+  const { port } = JSON.parse(line) as { port: number };
+  return { name: 'ceiling', pid: child.pid!, url: `http://127.0.0.1:${port}`, logPath, stop: stopper(child) };
+}
+
+export interface Measured extends LoadResult {
+  /** Server CPU during the measured window, % of one core (100 = one core busy). */
+  serverCpuPct: number;
+  /**
+   * CPU the rest of the machine used meanwhile (all CPUs' busy time minus the server's and the load
+   * process's), % of one core: other tenants of a noisy machine show up here.
+   */
+  otherCpuPct: number;
+  /** CPU of the database server's processes (PostgreSQL runs), % of one core; not part of otherCpuPct. */
+  dbCpuPct?: number;
+  serverRssMb: number;
+  serverPeakRssMb: number;
+}
+
+/**
+ * Runs one load process against `server` and samples the server's CPU at the start and end of the
+ * measured window (the load process announces both), and its RSS at the end.
+ */
+export function runLoad(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbComm?: string }): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    track(child);
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    let start: CpuSample | undefined;
+    let end: CpuSample | undefined;
+    let loadStart: CpuSample | undefined;
+    let loadEnd: CpuSample | undefined;
+    let busyStart: CpuSample | undefined;
+    let busyEnd: CpuSample | undefined;
+    let dbStart: Map<number, number> | undefined;
+    let dbEnd: Map<number, number> | undefined;
+    let mem = { rssMb: NaN, peakRssMb: NaN };
+    let result: LoadResult | undefined;
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      const msg = JSON.parse(line) as { event: string };
+      try {
+        if (msg.event === 'measure') {
+          start = cpuSample(server.pid);
+          loadStart = cpuSample(child.pid!);
+          busyStart = machineBusy();
+          if (watch?.dbComm) dbStart = ticksOf(pidsByComm(watch.dbComm));
+        } else if (msg.event === 'stop') {
+          end = cpuSample(server.pid);
+          loadEnd = cpuSample(child.pid!);
+          busyEnd = machineBusy();
+          if (dbStart) dbEnd = ticksOf([...dbStart.keys()]);
+          mem = memory(server.pid);
+        } else if (msg.event === 'result') result = msg as LoadResult;
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    child.once('close', (code) => {
+      if (code !== 0 || !result) return reject(new Error(`load process failed (${code}): ${stderr.trim()}`));
+      const serverCpuPct = start && end ? cpuPct(start, end) : NaN;
+      const loadCpuPct = loadStart && loadEnd ? cpuPct(loadStart, loadEnd) : NaN;
+      const busyPct = busyStart && busyEnd ? cpuPct(busyStart, busyEnd) : NaN;
+      let dbCpuPct: number | undefined;
+      if (dbStart && dbEnd && start && end) {
+        let ticks = 0;
+        for (const [pid, t] of dbEnd) ticks += t - (dbStart.get(pid) ?? t);
+        dbCpuPct = cpuPct({ ticks: 0, atNs: start.atNs }, { ticks, atNs: end.atNs });
+      }
+      resolve({
+        ...result,
+        serverCpuPct,
+        otherCpuPct: Math.max(0, busyPct - serverCpuPct - loadCpuPct - (dbCpuPct ?? 0)),
+        ...(dbCpuPct !== undefined ? { dbCpuPct } : {}),
+        serverRssMb: mem.rssMb,
+        serverPeakRssMb: mem.peakRssMb,
+      });
+    });
+    child.stdin!.end(JSON.stringify({ ...spec, url: server.url }));
+  });
+}
+
+/** Runs bench/envelope.ts in a child process of its own (fresh heap, nothing else running). */
+export function runEnvelope(input: { keyBase64: string; sizes: number[]; minSeconds: number }): Promise<EnvelopeResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/envelope.ts'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    track(child);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    child.once('close', (code) => {
+      if (code !== 0) return reject(new Error(`envelope process failed (${code}): ${err.trim()}`));
+      resolve(JSON.parse(out) as EnvelopeResult[]);
+    });
+    child.stdin!.end(JSON.stringify(input));
+  });
+}

@@ -1,0 +1,847 @@
+/**
+ * `npm run bench` — see bench/README.md for the method.
+ *
+ *   npm run bench                      default run (≤ 3 minutes on a 2-core machine)
+ *   npm run bench -- --quick           smoke run (≤ 30 s; concurrency 16 only)
+ *   npm run bench -- --duration=5      seconds measured per cell (default: planned to fit the budget)
+ *   npm run bench -- --only=Encrypt,Decrypt       only these workloads (throughput section)
+ *   npm run bench -- --only=keys,envelope         only these sections
+ *   npm run bench -- --only=profile               only the CPU profile (Encrypt, c = 64)
+ *   npm run bench -- --concurrency=1,16,64 --keys=100000 --warmup=1 --profile --keep
+ *
+ * Sections: throughput (SQLite, every workload × concurrency, plus the ceiling), postgres, audit,
+ * envelope, keys, and — only when asked (--profile or --only=profile) — profile: a CPU profile of
+ * Trent under Encrypt at concurrency 64, summarised by self time. --keep keeps the temp dir (logs).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem, release } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../src/config/config.ts';
+import { BLOCK, type EnvelopeResult } from './envelope.ts';
+import { opensslAesGcm, opensslSign, opensslVersion } from './openssl.ts';
+import { REPO_ROOT, killAll, runEnvelope, runLoad, startCeiling, startTrent, type Measured, type Server } from './procs.ts';
+import { summarise, summaryMarkdown, type ProfileSummary } from './profile-summary.ts';
+import { signedCall, type Credentials } from './signing.ts';
+import {
+  NotImplemented,
+  SCALING_WORKLOADS,
+  SetupFailed,
+  TARGET_PREFIX,
+  WORKLOADS,
+  ceilingBodies,
+  checkAnswer,
+  type Service,
+  type SetupContext,
+  type Target,
+  type Workload,
+} from './workloads.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Options and plan
+
+const SECTIONS = ['throughput', 'postgres', 'audit', 'envelope', 'keys', 'profile'] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface Options {
+  quick: boolean;
+  durationS?: number;
+  warmupS?: number;
+  concurrency: number[];
+  only: string[];
+  keys?: number;
+  profile: boolean;
+  keep: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { quick: false, concurrency: [1, 16, 64], only: [], profile: false, keep: false };
+  let concurrencyGiven = false;
+  for (const a of argv) {
+    const [k, v = ''] = a.replace(/^--/, '').split('=', 2) as [string, string?];
+    const num = () => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`--${k} needs a positive number`);
+      return n;
+    };
+    if (k === 'quick') o.quick = true;
+    else if (k === 'duration') o.durationS = num();
+    else if (k === 'warmup') o.warmupS = Number(v);
+    else if (k === 'concurrency') {
+      o.concurrency = v.split(',').map(Number).filter((n) => n > 0);
+      concurrencyGiven = true;
+    }
+    else if (k === 'only') o.only = v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    else if (k === 'keys') o.keys = Math.floor(num());
+    else if (k === 'profile') o.profile = true;
+    else if (k === 'keep') o.keep = true;
+    else if (k === 'help' || k === 'h') {
+      process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*?|^ \* ?/gm, '') + '\n');
+      process.exit(0);
+    } else throw new Error(`unknown option ${a} (see --help)`);
+  }
+  // A smoke run goes through every workload once, at the concurrency the latency target names.
+  if (o.quick && !concurrencyGiven) o.concurrency = [16];
+  return o;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const onlySections = opts.only.filter((s): s is Section => (SECTIONS as readonly string[]).includes(s));
+const onlyWorkloads = opts.only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+for (const w of onlyWorkloads) {
+  if (!WORKLOADS.some((x) => x.id.toLowerCase() === w)) throw new Error(`--only: no workload or section '${w}' (workloads: ${WORKLOADS.map((x) => x.id).join(', ')}; sections: ${SECTIONS.join(', ')})`);
+}
+const wants = (s: Section) =>
+  s === 'profile'
+    ? opts.profile || onlySections.includes(s)
+    : opts.only.length === 0 || onlySections.includes(s) || (s === 'throughput' && onlyWorkloads.length > 0);
+const workloadsWanted = WORKLOADS.filter((w) => onlyWorkloads.length === 0 || onlyWorkloads.includes(w.id.toLowerCase()));
+
+const BUDGET = opts.quick
+  ? { totalS: 26, throughputS: 7, keyCreateS: 3, keysTarget: 1000, measureS: 0.5, warmupS: 0.2, envelopeSizes: [1, 16].map((m) => m * 2 ** 20), minDurationS: 0.4 }
+  : { totalS: 170, throughputS: 75, keyCreateS: 70, keysTarget: 100_000, measureS: 2, warmupS: 0.5, envelopeSizes: [1, 16, 256, 1024].map((m) => m * 2 ** 20), minDurationS: 1 };
+const SPAWN_OVERHEAD_S = 0.5; // starting a load process (node + tsx) and signing, measured on the reference machine
+const MAX_DURATION_S = 5;
+
+// The fixed identity every started Trent gets; the bench never uses anyone's real credentials.
+const ADMIN: Credentials = { accessKeyId: 'AKIATRENTBENCHADMIN1', secretAccessKey: 'trent-bench-secret-access-key-0123456789' };
+const REGION = 'us-east-1';
+/** The setting that turns the audit trail off, once it exists (see auditSwitch()). */
+const AUDIT_OFF_ENV: Record<string, string> = { TRENT_AUDIT: 'off' };
+const POSTGRES_BASE = process.env.TRENT_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
+
+const started = Date.now();
+const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
+const log = (msg: string) => process.stderr.write(`[bench ${elapsed().padStart(5)}s] ${msg}\n`);
+const workDir = mkdtempSync(join(tmpdir(), 'trent-bench-'));
+const resultsDir = join(REPO_ROOT, 'bench', 'results');
+
+// ---------------------------------------------------------------------------------------------
+// Result model
+
+interface TargetCheck {
+  text: string;
+  /** null: could not be evaluated in this run (say why in detail). */
+  pass: boolean | null;
+  detail: string;
+}
+
+interface Row {
+  workload: string;
+  server: 'Trent' | 'ceiling';
+  storage: 'sqlite' | 'postgres' | '-';
+  audit: 'on' | 'off' | 'n/a';
+  concurrency: number;
+  m: Measured;
+  /** req/s ÷ the ceiling's req/s at the same concurrency, same run. */
+  ratio?: number;
+  checks: TargetCheck[];
+}
+
+interface Skip {
+  section: string;
+  what: string;
+  note: string;
+}
+
+const rows: Row[] = [];
+const skips: Skip[] = [];
+const notes: string[] = [];
+const summaryChecks: { section: string; check: TargetCheck }[] = [];
+let ceilingBytes = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Setup helpers
+
+function trentEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    TRENT_DATA_DIR: dataDir,
+    TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
+    TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
+    TRENT_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+let trentCount = 0;
+async function launchTrent(name: string, extra: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Server> {
+  const dir = join(workDir, `trent-${++trentCount}-${name.replace(/\W+/g, '_')}`);
+  mkdirSync(dir);
+  const t0 = Date.now();
+  const s = await startTrent({ name, env: trentEnv(dir, extra), logPath: join(dir, 'trent.log'), nodeFlags });
+  log(`${name} up on ${s.url} (pid ${s.pid}, ${Date.now() - t0} ms)`);
+  return s;
+}
+
+function setupContext(server: Server): SetupContext {
+  const keys = new Map<string, Promise<string>>();
+  const call = async (service: Service, operation: string, body: unknown) =>
+    checkAnswer(
+      operation,
+      await signedCall({ url: server.url, target: `${TARGET_PREFIX[service]}.${operation}`, service, region: REGION, credentials: ADMIN, body }),
+    );
+  return {
+    runId: `${process.pid}-${Date.now().toString(36)}`,
+    call,
+    key(spec, slot = 'default') {
+      const k = `${JSON.stringify(spec)}/${slot}`;
+      let p = keys.get(k);
+      if (!p) {
+        p = call('kms', 'CreateKey', { Description: `bench ${slot}`, ...spec }).then((out) => {
+          const id = (out.KeyMetadata as { KeyId?: unknown } | undefined)?.KeyId;
+          if (typeof id !== 'string') throw new SetupFailed('setup failed (CreateKey answered no KeyId)');
+          return id;
+        });
+        keys.set(k, p);
+      }
+      return p;
+    },
+  };
+}
+
+interface Prepared {
+  workload: Workload;
+  bodies: string[];
+}
+
+/** Probes the operation (an empty body: UnknownOperationException means it does not exist), then prepares. */
+async function prepare(server: Server, ctx: SetupContext, list: Workload[], section: string): Promise<Prepared[]> {
+  const out: Prepared[] = [];
+  for (const w of list) {
+    try {
+      const probe = await signedCall({ url: server.url, target: `${TARGET_PREFIX[w.service]}.${w.operation}`, service: w.service, region: REGION, credentials: ADMIN, body: {} });
+      if (probe.status !== 200) {
+        const type = String(probe.json.__type ?? '').replace(/^.*#/, '');
+        if (type === 'UnknownOperationException') throw new NotImplemented(`not implemented yet (${w.operation} → UnknownOperationException)`);
+      }
+      out.push({ workload: w, bodies: await w.prepare(ctx) });
+    } catch (err) {
+      if (err instanceof NotImplemented || err instanceof SetupFailed) {
+        skips.push({ section, what: w.id, note: err.message });
+        log(`skip ${w.id}: ${err.message}`);
+      } else throw err;
+    }
+  }
+  return out;
+}
+
+function spec(p: { service: Service; operation: string; bodies: string[] }, concurrency: number, warmupS: number, durationS: number) {
+  return {
+    target: `${TARGET_PREFIX[p.service]}.${p.operation}`,
+    service: p.service,
+    region: REGION,
+    credentials: ADMIN,
+    bodies: p.bodies,
+    concurrency,
+    warmupS,
+    durationS,
+  };
+}
+
+const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits));
+const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+
+/** A window with failed requests measured something else than the operation: it cannot pass a target. */
+function failedRequests(text: string, m: Measured): TargetCheck | undefined {
+  if (m.errors === 0) return undefined;
+  return { text, pass: false, detail: `${m.errors} of ${m.requests} requests failed (see "Noise and errors")` };
+}
+
+function check(t: Target, m: Measured, ceiling: Measured | undefined, openssl: Map<string, number>): TargetCheck {
+  const failed = failedRequests(t.kind === 'p99' ? `p99 ≤ ${t.maxMs} ms` : t.kind === 'ceilingRatio' ? `≥ ${t.min} × ceiling` : `≥ ${t.min} × openssl ${t.primitive}`, m);
+  if (failed) return failed;
+  if (t.kind === 'ceilingRatio') {
+    const text = `≥ ${t.min} × ceiling`;
+    if (!ceiling) return { text, pass: null, detail: 'no ceiling measured at this concurrency' };
+    const r = m.rps / ceiling.rps;
+    return { text, pass: r >= t.min, detail: `${r.toFixed(2)} × (${fmtInt(m.rps)} / ${fmtInt(ceiling.rps)} req/s)` };
+  }
+  if (t.kind === 'p99') {
+    const text = `p99 ≤ ${t.maxMs} ms`;
+    return { text, pass: m.p99Ms <= t.maxMs, detail: `p99 ${m.p99Ms.toFixed(2)} ms` };
+  }
+  const text = `≥ ${t.min} × openssl ${t.primitive}`;
+  const ops = openssl.get(t.primitive);
+  if (ops === undefined) return { text, pass: null, detail: `openssl speed ${t.primitive} not measured` };
+  const bound = Math.min(ops, ceiling?.rps ?? Infinity);
+  return {
+    text,
+    pass: m.rps >= t.min * bound,
+    detail: `${fmtInt(m.rps)} req/s vs ${t.min} × min(openssl ${fmtInt(ops)}/s, ceiling ${fmtInt(ceiling?.rps ?? NaN)}) = ${fmtInt(t.min * bound)}`,
+  };
+}
+
+/** Others' CPU (% of one core) above which a window counts as disturbed and is measured once more. */
+const NOISE_PCT = 25;
+let noiseRetries = opts.quick ? 1 : 4;
+
+/** runLoad, measured again once (while retries last) when other processes were busy during the window. */
+async function measure(server: Server, s: Parameters<typeof runLoad>[1], label: string, watch?: Parameters<typeof runLoad>[2]): Promise<Measured> {
+  let m = await runLoad(server, s, watch);
+  if (m.otherCpuPct > NOISE_PCT && noiseRetries > 0) {
+    noiseRetries--;
+    const again = await runLoad(server, s, watch);
+    notes.push(`${label}: other processes used ${fmt(m.otherCpuPct)}% CPU during the window; measured again (${fmt(again.otherCpuPct)}%), kept the quieter window`);
+    if (again.otherCpuPct < m.otherCpuPct) m = again;
+  } else if (m.otherCpuPct > NOISE_PCT) {
+    notes.push(`${label}: other processes used ${fmt(m.otherCpuPct)}% CPU during the window (no retries left): read it with care`);
+  }
+  return m;
+}
+
+function errorNote(label: string, m: Measured): void {
+  if (m.errors > 0) notes.push(`${label}: ${m.errors} of ${m.requests} requests failed (${JSON.stringify(m.statuses)}); first: ${m.errorSample ?? '?'}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+interface Plan {
+  warmupS: number;
+  durationS: number;
+  cells: number;
+}
+
+function planThroughput(workloads: number): Plan {
+  const cells = opts.concurrency.length * (workloads + 1);
+  const perCell = BUDGET.throughputS / Math.max(1, cells);
+  const warmupS = opts.warmupS ?? Math.min(opts.quick ? 0.3 : 1, Math.max(0.2, perCell * 0.2));
+  const durationS = opts.durationS ?? Math.min(MAX_DURATION_S, Math.max(BUDGET.minDurationS, perCell - warmupS - SPAWN_OVERHEAD_S));
+  return { warmupS, durationS, cells };
+}
+
+const opensslSpeeds = new Map<string, number>();
+let plan: Plan = { warmupS: 0, durationS: 0, cells: 0 };
+const ceilingByC = new Map<number, Measured>();
+let envelopeRows: (EnvelopeResult & { opensslBytesPerS: number; ratio: number; check: TargetCheck })[] = [];
+let envelopeKeySource = '';
+let opensslAes16k = NaN;
+let auditState: 'on' | 'n/a' = 'n/a';
+let keyScaling: {
+  n: number;
+  requested: number;
+  createRps: number;
+  createSeconds: number;
+  choice: string;
+  levels: { keys: number; rssMb: number; results: Record<string, Measured> }[];
+} | undefined;
+let profile: { summary: ProfileSummary; file: string; measured: Measured } | undefined;
+
+/** Whether src/config knows AUDIT_OFF_ENV: the parsed configs differ when it does. */
+function auditSwitch(): boolean {
+  const base = { TRENT_DATA_DIR: '/nonexistent', TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
+  try {
+    return JSON.stringify(loadConfig(base)) !== JSON.stringify(loadConfig({ ...base, ...AUDIT_OFF_ENV }));
+  } catch {
+    return false;
+  }
+}
+
+async function throughputSection(trent: Server, prepared: Prepared[]): Promise<void> {
+  const ctx = setupContext(trent);
+  const keyId = await ctx.key({});
+  const enc = await signedCall({ url: trent.url, target: 'TrentService.Encrypt', service: 'kms', region: REGION, credentials: ADMIN, body: JSON.parse(ceilingBodies(keyId)[0]!) as unknown });
+  ceilingBytes = enc.bytes;
+  const ceiling = await startCeiling(ceilingBytes, join(workDir, 'ceiling.log'));
+  log(`ceiling up on ${ceiling.url} answering ${ceilingBytes}-byte bodies (Trent's Encrypt 1 KiB answer)`);
+  plan = planThroughput(prepared.length);
+  log(`plan: ${plan.cells} cells × (warm-up ${plan.warmupS.toFixed(1)} s + ${plan.durationS.toFixed(1)} s)`);
+
+  // openssl speed for the Sign targets, only for the primitives whose Sign workload exists.
+  for (const p of prepared) {
+    for (const t of p.workload.targets) {
+      if (t.kind === 'openssl' && opts.concurrency.includes(t.concurrency) && !opensslSpeeds.has(t.primitive)) {
+        const s = await opensslSign(t.primitive, 1);
+        opensslSpeeds.set(t.primitive, s.signPerS);
+        log(`openssl speed ${t.primitive}: ${fmtInt(s.signPerS)} sign/s`);
+      }
+    }
+  }
+
+  try {
+    for (const c of opts.concurrency) {
+      // The ceiling first at each concurrency, then every workload: drift between them stays small.
+      const cm = await measure(ceiling, spec({ service: 'kms', operation: 'Encrypt', bodies: ceilingBodies(keyId) }, c, plan.warmupS, plan.durationS), `ceiling c=${c}`);
+      ceilingByC.set(c, cm);
+      errorNote(`ceiling c=${c}`, cm);
+      rows.push({ workload: 'ceiling (bare node:http)', server: 'ceiling', storage: '-', audit: 'n/a', concurrency: c, m: cm, ratio: 1, checks: [] });
+      log(`ceiling c=${c}: ${fmtInt(cm.rps)} req/s, p99 ${cm.p99Ms} ms, server CPU ${fmt(cm.serverCpuPct)}%, load CPU ${fmt(cm.loadCpuPct)}%`);
+      for (const p of prepared) {
+        const m = await measure(trent, spec({ service: p.workload.service, operation: p.workload.operation, bodies: p.bodies }, c, plan.warmupS, plan.durationS), `${p.workload.id} c=${c}`);
+        errorNote(`${p.workload.id} c=${c}`, m);
+        const checks = p.workload.targets.filter((t) => t.concurrency === c).map((t) => check(t, m, cm, opensslSpeeds));
+        for (const ch of checks) summaryChecks.push({ section: `${p.workload.id} c=${c}`, check: ch });
+        rows.push({ workload: p.workload.id, server: 'Trent', storage: 'sqlite', audit: auditState, concurrency: c, m, ratio: m.rps / cm.rps, checks });
+        log(`${p.workload.id} c=${c}: ${fmtInt(m.rps)} req/s, p50 ${m.p50Ms} p99 ${m.p99Ms} ms, server CPU ${fmt(m.serverCpuPct)}%, RSS ${fmt(m.serverRssMb)} MB`);
+      }
+    }
+  } finally {
+    await ceiling.stop();
+  }
+}
+
+async function envelopeSection(trent: Server | undefined): Promise<void> {
+  let dataKey: Buffer | undefined;
+  if (trent) {
+    const ctx = setupContext(trent);
+    try {
+      const out = await ctx.call('kms', 'GenerateDataKey', { KeyId: await ctx.key({}), KeySpec: 'AES_256' });
+      if (typeof out.Plaintext === 'string') {
+        dataKey = Buffer.from(out.Plaintext, 'base64');
+        envelopeKeySource = 'data key from Trent GenerateDataKey (AES_256)';
+      }
+    } catch (err) {
+      if (!(err instanceof NotImplemented || err instanceof SetupFailed)) throw err;
+      envelopeKeySource = `GenerateDataKey ${err.message}; a local random 32-byte key stands in (AES speed does not depend on where the key came from)`;
+    }
+  }
+  if (!dataKey) {
+    envelopeKeySource ||= 'local random 32-byte key (no Trent in this run)';
+    dataKey = randomBytes(32);
+  }
+  opensslAes16k = await opensslAesGcm(BLOCK, opts.quick ? 1 : 2);
+  log(`openssl speed -evp aes-256-gcm -bytes ${BLOCK}: ${(opensslAes16k / 1e6).toFixed(0)} MB/s`);
+  const local = await runEnvelope({ keyBase64: dataKey.toString('base64'), sizes: BUDGET.envelopeSizes, minSeconds: opts.quick ? 0.15 : 0.3 });
+  for (const r of local) {
+    const ratio = r.bytesPerS / opensslAes16k;
+    const c: TargetCheck = { text: '≥ 0.9 × openssl', pass: ratio >= 0.9, detail: `${ratio.toFixed(2)} × (${(r.bytesPerS / 1e6).toFixed(0)} / ${(opensslAes16k / 1e6).toFixed(0)} MB/s)` };
+    envelopeRows.push({ ...r, opensslBytesPerS: opensslAes16k, ratio, check: c });
+    log(`envelope ${r.mode} ${r.bytes / 2 ** 20} MiB: ${(r.bytesPerS / 1e6).toFixed(0)} MB/s (${ratio.toFixed(2)} × openssl)`);
+  }
+  const largest = Math.max(...envelopeRows.map((r) => r.bytes));
+  for (const r of envelopeRows.filter((x) => x.bytes === largest)) summaryChecks.push({ section: `envelope ${r.mode} ${largest >= 2 ** 30 ? `${largest / 2 ** 30} GiB` : `${largest / 2 ** 20} MiB`}`, check: r.check });
+}
+
+/** Encrypt and Decrypt at concurrency 16 on another Trent, compared with the SQLite/audit-on rows. */
+async function comparisonSection(section: 'postgres' | 'audit', trent: Server): Promise<void> {
+  const ctx = setupContext(trent);
+  const list = WORKLOADS.filter((w) => w.id === 'Encrypt' || w.id === 'Decrypt');
+  const prepared = await prepare(trent, ctx, list, section);
+  const c = 16;
+  const warm = plan.warmupS || (opts.quick ? 0.3 : 1);
+  const dur = plan.durationS || opts.durationS || (opts.quick ? 0.5 : 3);
+  for (const p of prepared) {
+    const m = await measure(trent, spec({ service: p.workload.service, operation: p.workload.operation, bodies: p.bodies }, c, warm, dur), `${section} ${p.workload.id} c=${c}`, section === 'postgres' ? { dbComm: 'postgres' } : undefined);
+    errorNote(`${section} ${p.workload.id} c=${c}`, m);
+    const ceiling = ceilingByC.get(c);
+    rows.push({
+      workload: p.workload.id,
+      server: 'Trent',
+      storage: section === 'postgres' ? 'postgres' : 'sqlite',
+      audit: section === 'audit' ? 'off' : auditState,
+      concurrency: c,
+      m,
+      ...(ceiling ? { ratio: m.rps / ceiling.rps } : {}),
+      checks: [],
+    });
+    log(`${section}: ${p.workload.id} c=${c}: ${fmtInt(m.rps)} req/s, p99 ${m.p99Ms} ms`);
+  }
+}
+
+async function postgresSection(): Promise<void> {
+  const schema = `trent_bench_${process.pid}`;
+  const u = new URL(POSTGRES_BASE);
+  u.searchParams.set('schema', schema);
+  let trent: Server | undefined;
+  try {
+    try {
+      trent = await launchTrent('Trent (PostgreSQL)', { TRENT_STORAGE: u.toString() });
+    } catch (err) {
+      const first = (err instanceof Error ? err.message : String(err)).split('\n').filter((l) => l.trim()).slice(-1)[0] ?? '';
+      skips.push({ section: 'postgres', what: 'Trent on PostgreSQL', note: `did not start (${first.slice(0, 300)})` });
+      log('skip postgres: Trent did not start on PostgreSQL');
+      return;
+    }
+    await comparisonSection('postgres', trent);
+  } finally {
+    await trent?.stop();
+    try {
+      const pg = await import('pg');
+      const client = new pg.default.Client({ connectionString: POSTGRES_BASE, connectionTimeoutMillis: 3000 });
+      client.on('error', () => undefined);
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${pg.default.escapeIdentifier(schema)} CASCADE`);
+      await client.end();
+    } catch {
+      // unreachable server: nothing was created
+    }
+  }
+}
+
+async function auditSection(): Promise<void> {
+  if (!auditSwitch()) {
+    skips.push({
+      section: 'audit',
+      what: 'cost of the audit trail',
+      note: `not implemented yet (src/config has no ${Object.keys(AUDIT_OFF_ENV).join(', ')} setting to turn the audit trail off; AUDIT_OFF_ENV in bench/run.ts names it)`,
+    });
+    return;
+  }
+  const trent = await launchTrent('Trent (audit off)', AUDIT_OFF_ENV);
+  try {
+    await comparisonSection('audit', trent);
+  } finally {
+    await trent.stop();
+  }
+}
+
+/** 1-2-5 series, rounded down. */
+function nice(n: number): number {
+  const p = 10 ** Math.floor(Math.log10(Math.max(1, n)));
+  return [5, 2, 1].map((m) => m * p).find((v) => v <= n) ?? p;
+}
+
+async function keysSection(): Promise<void> {
+  const trent = await launchTrent('Trent (key scaling)');
+  try {
+    const requested = opts.keys ?? BUDGET.keysTarget;
+    let target = requested;
+    let choice = opts.keys ? `--keys=${opts.keys}` : `target ${fmtInt(requested)}`;
+    const ladder = [100, 1000, 10_000, 100_000, 1_000_000];
+    const batches: { size: number; seconds: number; sample: string[] }[] = [];
+    let created = 0; // keys this section created (the server starts with none)
+    let createSeconds = 0;
+    const levels: NonNullable<typeof keyScaling>['levels'] = [];
+    const SAMPLE = 200;
+    const warm = BUDGET.warmupS;
+    const dur = opts.durationS ? Math.min(opts.durationS, BUDGET.measureS * 2) : BUDGET.measureS;
+    const nextLevels = () => [...ladder.filter((l) => l < target), target];
+    // Key creation gets what is left of the whole run's budget once the measurements at each level
+    // (two workloads each) are set aside, and at most BUDGET.keyCreateS.
+    const perLevelS = 2 * (SPAWN_OVERHEAD_S + warm + dur) + 0.5;
+    const remainingS = BUDGET.totalS - (Date.now() - started) / 1000 - (wants('profile') ? 10 : 0) - 1;
+    const createBudgetS = Math.max(BUDGET.keyCreateS / 10, Math.min(BUDGET.keyCreateS, remainingS - nextLevels().length * perLevelS));
+    log(`keys: creation budget ${createBudgetS.toFixed(0)} s`);
+    for (let i = 0; ; i++) {
+      const level = nextLevels().find((l) => l > created);
+      if (level === undefined) break;
+      // Choose N: once a rate is known, cap the next level to what fits the creation budget.
+      if (createSeconds > 0 && !opts.keys) {
+        // The latest batch's rate: the largest so far, and the most recent conditions on a shared machine.
+        const lastBatch = batches.at(-1);
+        const rate = lastBatch && lastBatch.seconds > 0 ? lastBatch.size / lastBatch.seconds : created / createSeconds;
+        const fits = created + rate * Math.max(0, createBudgetS - createSeconds);
+        if (level > fits) {
+          target = Math.max(created, nice(fits));
+          choice = `${fmtInt(requested)} requested; CreateKey ran at ${fmtInt(rate)}/s here, so ${fmtInt(target)} fit the ${createBudgetS.toFixed(0)} s left for creating keys`;
+          if (target <= created) break;
+          continue;
+        }
+      }
+      const toCreate = level - created;
+      const cm = await runLoad(trent, {
+        target: 'TrentService.CreateKey',
+        service: 'kms',
+        region: REGION,
+        credentials: ADMIN,
+        bodies: ['{}'],
+        concurrency: 8,
+        warmupS: 0,
+        requests: toCreate,
+        // …or until the creation budget is spent, should the machine slow down mid-batch.
+        durationS: Math.max(1, createBudgetS - createSeconds),
+        collect: { path: ['KeyMetadata', 'KeyId'], max: SAMPLE },
+      });
+      errorNote(`CreateKey ×${toCreate}`, cm);
+      createSeconds += cm.seconds;
+      created += cm.requests - cm.errors;
+      batches.push({ size: cm.requests - cm.errors, seconds: cm.seconds, sample: cm.collected ?? [] });
+      if (cm.requests < toCreate) {
+        target = created;
+        choice = `${fmtInt(requested)} requested; the ${createBudgetS.toFixed(0)} s left for creating keys ran out at ${fmtInt(created)} (CreateKey ${fmtInt(cm.rps)}/s in the last batch)`;
+      }
+      log(`keys: ${fmtInt(created)} created (${fmtInt(cm.rps)}/s this batch)`);
+      // A sample spread over every batch in proportion to its size.
+      const sample = batches.flatMap((b) => b.sample.slice(0, Math.max(1, Math.round((SAMPLE * b.size) / created))));
+      const results: Record<string, Measured> = {};
+      for (const w of SCALING_WORKLOADS) {
+        const m = await measure(trent, {
+          target: `TrentService.${w.operation}`,
+          service: 'kms',
+          region: REGION,
+          credentials: ADMIN,
+          bodies: sample.map((k) => w.body(k)),
+          concurrency: 16,
+          warmupS: warm,
+          durationS: dur,
+        }, `${w.id} with ${created} keys`);
+        errorNote(`${w.id} with ${created} keys`, m);
+        results[w.id] = m;
+        log(`keys=${fmtInt(created)} ${w.id} c=16: ${fmtInt(m.rps)} req/s, p50 ${m.p50Ms} p99 ${m.p99Ms} ms, RSS ${fmt(m.serverRssMb)} MB`);
+      }
+      const last = Object.values(results).at(-1);
+      levels.push({ keys: created, rssMb: last?.serverRssMb ?? NaN, results });
+      if (i > 10) break;
+    }
+    keyScaling = { n: created, requested, createRps: created / createSeconds, createSeconds, choice, levels };
+
+    const first = levels[0];
+    const lastLevel = levels.at(-1);
+    if (first && lastLevel && lastLevel !== first) {
+      for (const w of SCALING_WORKLOADS) {
+        const a = first.results[w.id];
+        const b = lastLevel.results[w.id];
+        if (!a || !b) continue;
+        const r = b.p50Ms / a.p50Ms;
+        const text = 'flat: p50 ≤ 1.5 × p50 at 100 keys';
+        summaryChecks.push({
+          section: `${w.id} ${fmtInt(first.keys)} → ${fmtInt(lastLevel.keys)} keys`,
+          check: failedRequests(text, a.errors ? a : b) ?? { text, pass: r <= 1.5, detail: `p50 ${a.p50Ms} → ${b.p50Ms} ms (${r.toFixed(2)} ×), req/s ${fmtInt(a.rps)} → ${fmtInt(b.rps)}` },
+        });
+      }
+    }
+    const at100k = levels.find((l) => l.keys >= 100_000);
+    summaryChecks.push({
+      section: 'RSS with 100,000 keys',
+      check: at100k
+        ? { text: 'RSS ≤ 200 MB', pass: at100k.rssMb <= 200, detail: `${at100k.rssMb.toFixed(0)} MB with ${fmtInt(at100k.keys)} keys` }
+        : { text: 'RSS ≤ 200 MB', pass: null, detail: `not reached: N = ${fmtInt(created)}, RSS ${fmt(lastLevel?.rssMb)} MB there` },
+    });
+  } finally {
+    await trent.stop();
+  }
+}
+
+async function profileSection(): Promise<void> {
+  const dir = join(workDir, 'cpuprofile');
+  mkdirSync(dir);
+  const trent = await launchTrent('Trent (--cpu-prof)', {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  let measured: Measured | undefined;
+  try {
+    const prepared = await prepare(trent, setupContext(trent), WORKLOADS.filter((w) => w.id === 'Encrypt'), 'profile');
+    const p = prepared[0];
+    if (!p) return;
+    measured = await runLoad(trent, spec({ service: 'kms', operation: 'Encrypt', bodies: p.bodies }, 64, 1, opts.durationS ?? 5));
+  } finally {
+    await trent.stop('SIGINT', 15_000); // the profile is written as the process exits
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file || !measured) {
+    skips.push({ section: 'profile', what: 'cpu profile', note: 'no .cpuprofile was written' });
+    return;
+  }
+  const kept = join(resultsDir, 'profile-encrypt-c64.cpuprofile.json');
+  copyFileSync(join(dir, file), kept);
+  profile = { summary: summarise(JSON.parse(readFileSync(kept, 'utf8')), 30), file: 'bench/results/profile-encrypt-c64.cpuprofile.json', measured };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function machine() {
+  const c = cpus();
+  return {
+    cpu: `${c[0]?.model ?? '?'} × ${c.length}`,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    node: process.version,
+  };
+}
+
+function passText(checks: TargetCheck[]): string {
+  if (checks.length === 0) return '';
+  return checks.map((c) => (c.pass === null ? 'n/a' : c.pass ? '**pass**' : '**FAIL**')).join(', ');
+}
+
+function markdown(meta: Record<string, unknown>): string {
+  const out: string[] = [];
+  const m = meta as { date: string; machine: ReturnType<typeof machine>; openssl: string; totalSeconds: number };
+  out.push(`# Trent benchmark — ${m.date}${opts.quick ? ' (--quick)' : ''}`);
+  out.push('');
+  if (opts.quick) {
+    out.push('> --quick is a smoke run: windows of a fraction of a second, before the JIT has settled. Do not quote these figures.');
+    out.push('');
+  }
+  out.push(
+    `${m.machine.cpu}, ${m.machine.memoryGb} GB, Linux ${m.machine.kernel}, Node ${m.machine.node}, ${m.openssl}. ` +
+      `Loopback; load from a separate process (node:http keep-alive, SigV4-signed). ` +
+      (plan.cells ? `Per cell: warm-up ${plan.warmupS.toFixed(1)} s, measured ${plan.durationS.toFixed(1)} s. ` : '') +
+      `Whole run ${m.totalSeconds.toFixed(0)} s. Audit trail: ${auditState === 'on' ? 'on' : 'not implemented in this build'}.`,
+  );
+  out.push('');
+  const main = rows.filter((r) => r.storage !== 'postgres' && r.audit !== 'off');
+  if (main.length) {
+    out.push('## Throughput and latency (SQLite)');
+    out.push('');
+    out.push(
+      'CPU is % of one core (the server is one Node process; 200% would be both cores). The ceiling is a bare node:http server ' +
+        `answering a fixed ${ceilingBytes}-byte JSON body (the size of Trent's Encrypt answer) to the same requests; "load CPU" is the ` +
+        'load process: near 100% means the client, not the server, set the pace. "Others\' CPU" is what the rest of the machine used ' +
+        `meanwhile; a window above ${NOISE_PCT}% is measured once more and the quieter one kept.`,
+    );
+    out.push('');
+    out.push('| workload | c | req/s | p50 ms | p99 ms | p99.9 ms | server CPU % | load CPU % | others\' CPU % | RSS MB | ratio to ceiling | target | pass/fail |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+    const order = [...main].sort((a, b) => a.concurrency - b.concurrency);
+    for (const r of order) {
+      out.push(
+        `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.p999Ms, 2)} | ` +
+          `${fmt(r.m.serverCpuPct)} | ${fmt(r.m.loadCpuPct)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${r.server === 'ceiling' ? '1.00' : fmt(r.ratio, 2)} | ` +
+          `${r.checks.map((c) => c.text).join('; ')} | ${passText(r.checks)} |`,
+      );
+    }
+    out.push('');
+  }
+  const others = rows.filter((r) => r.storage === 'postgres' || r.audit === 'off');
+  if (others.length || skips.some((s) => s.section === 'postgres' || s.section === 'audit')) {
+    out.push('## PostgreSQL and the audit trail (c = 16)');
+    out.push('');
+    if (others.length) {
+      out.push('"DB CPU" is every PostgreSQL server process together (SQLite runs inside Trent).');
+      out.push('');
+      out.push('| workload | storage | audit | req/s | p50 ms | p99 ms | server CPU % | DB CPU % | others\' CPU % | RSS MB | vs SQLite, audit on |');
+      out.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+      const shown = new Set<Row>();
+      for (const r of others) {
+        const base = main.find((x) => x.workload === r.workload && x.concurrency === r.concurrency && x.server === 'Trent');
+        if (base && !shown.has(base)) {
+          shown.add(base);
+          out.push(
+            `| ${base.workload} | sqlite | ${base.audit} | ${fmtInt(base.m.rps)} | ${fmt(base.m.p50Ms, 2)} | ${fmt(base.m.p99Ms, 2)} | ${fmt(base.m.serverCpuPct)} | — | ${fmt(base.m.otherCpuPct)} | ${fmt(base.m.serverRssMb)} | 1.00 × req/s |`,
+          );
+        }
+        out.push(
+          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.storage} | ${r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(r.m.dbCpuPct)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ` +
+            `${base ? `${(r.m.rps / base.m.rps).toFixed(2)} × req/s` : '—'} |`,
+        );
+      }
+      out.push('');
+    }
+    for (const s of skips.filter((x) => x.section === 'postgres' || x.section === 'audit')) out.push(`- ${s.section}: ${s.what} — ${s.note}`);
+    out.push('');
+  }
+  if (envelopeRows.length) {
+    out.push('## Envelope encryption: local AES-256-GCM with a data key, 16 KiB blocks');
+    out.push('');
+    out.push(`Key: ${envelopeKeySource}. openssl speed -evp aes-256-gcm -bytes 16384: ${(opensslAes16k / 1e6).toFixed(0)} MB/s (one core).`);
+    out.push('');
+    out.push('update: a loop of `cipher.update(16 KiB)`; stream: `stream.pipeline(source, cipher, sink)`. Objects smaller than the time slice are encrypted one after another, each with its own cipher and IV.');
+    out.push('');
+    out.push('| object size | objects | mode | MB/s | ratio to openssl | target | pass/fail |');
+    out.push('|---:|---:|---|---:|---:|---|---|');
+    for (const r of envelopeRows) {
+      out.push(`| ${r.bytes >= 2 ** 30 ? `${r.bytes / 2 ** 30} GiB` : `${r.bytes / 2 ** 20} MiB`} | ${r.objects} | ${r.mode} | ${(r.bytesPerS / 1e6).toFixed(0)} | ${r.ratio.toFixed(2)} | ≥ 0.9 | ${passText([r.check])} |`);
+    }
+    out.push('');
+  }
+  if (opensslSpeeds.size) {
+    out.push(`openssl speed (sign/s, one core): ${[...opensslSpeeds].map(([k, v]) => `${k} ${fmtInt(v)}`).join(', ')}.`);
+    out.push('');
+  }
+  if (keyScaling) {
+    const k = keyScaling;
+    out.push(`## Key count: DescribeKey and Encrypt at c = 16 from ${fmtInt(k.levels[0]?.keys ?? 0)} to ${fmtInt(k.n)} keys`);
+    out.push('');
+    out.push(
+      `N = ${fmtInt(k.n)} (${k.choice}). Keys made with CreateKey over HTTP at concurrency 8: ${fmtInt(k.createRps)}/s, ${k.createSeconds.toFixed(1)} s in all. ` +
+        'Each level sends requests round-robin over a sample of up to 200 key ids spread over all keys created so far.',
+    );
+    out.push('');
+    out.push('| keys | DescribeKey req/s | p50 ms | p99 ms | Encrypt req/s | p50 ms | p99 ms | Trent RSS MB |');
+    out.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const l of k.levels) {
+      const d = l.results.DescribeKey;
+      const e = l.results.Encrypt;
+      const warn = (x: Measured | undefined) => (x?.errors ? ' ⚠' : '');
+      out.push(`| ${fmtInt(l.keys)} | ${fmtInt(d?.rps ?? NaN)}${warn(d)} | ${fmt(d?.p50Ms, 2)} | ${fmt(d?.p99Ms, 2)} | ${fmtInt(e?.rps ?? NaN)}${warn(e)} | ${fmt(e?.p50Ms, 2)} | ${fmt(e?.p99Ms, 2)} | ${fmt(l.rssMb)} |`);
+    }
+    out.push('');
+  }
+  if (summaryChecks.length) {
+    out.push('## Targets');
+    out.push('');
+    out.push('| what | target | result | pass/fail |');
+    out.push('|---|---|---|---|');
+    for (const s of summaryChecks) out.push(`| ${s.section} | ${s.check.text} | ${s.check.detail} | ${passText([s.check])} |`);
+    out.push('');
+  }
+  const throughputSkips = skips.filter((s) => s.section !== 'postgres' && s.section !== 'audit');
+  if (throughputSkips.length) {
+    out.push('## Skipped');
+    out.push('');
+    for (const s of throughputSkips) out.push(`- ${s.what}: ${s.note}`);
+    out.push('');
+  }
+  if (notes.length) {
+    out.push('## Noise and errors during the run');
+    out.push('');
+    if (notes.some((n) => n.includes('requests failed'))) {
+      out.push('⚠ in a table marks a window in which some requests failed; its figures are not those of the operation.');
+      out.push('');
+    }
+    for (const n of notes) out.push(`- ${n}`);
+    out.push('');
+  }
+  if (profile) {
+    out.push(`## CPU profile of Trent under Encrypt, c = 64 (${fmtInt(profile.measured.rps)} req/s while profiled)`);
+    out.push('');
+    out.push(`Profile: ${profile.file} (open in Chrome DevTools → Performance, or \`node --import tsx bench/profile-summary.ts <file>\`).`);
+    out.push('');
+    out.push(summaryMarkdown(profile.summary));
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<void> {
+  const openssl = await opensslVersion();
+  log(`work dir ${workDir}; ${opts.quick ? 'quick run' : 'full run'}`);
+  if (auditSwitch()) auditState = 'on';
+
+  let trent: Server | undefined;
+  if (wants('throughput') || wants('envelope')) {
+    trent = await launchTrent('Trent (SQLite)');
+    try {
+      if (wants('throughput')) {
+        const prepared = await prepare(trent, setupContext(trent), workloadsWanted, 'throughput');
+        await throughputSection(trent, prepared);
+      }
+      if (wants('envelope')) await envelopeSection(trent);
+    } finally {
+      await trent.stop();
+    }
+  }
+  if (wants('postgres')) await postgresSection();
+  if (wants('audit')) await auditSection();
+  if (wants('keys')) await keysSection();
+  if (wants('profile')) await profileSection();
+
+  const meta = {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    machine: machine(),
+    openssl,
+    options: opts,
+    plan,
+    totalSeconds: (Date.now() - started) / 1000,
+  };
+  mkdirSync(resultsDir, { recursive: true });
+  // Only the full default run replaces latest.* (the figures the README quotes); smoke and partial runs
+  // write beside it.
+  const stem = opts.only.length ? 'partial' : opts.quick ? 'quick' : 'latest';
+  const json = { meta, ceilingBytes, rows, skips, notes, targets: summaryChecks, envelope: { keySource: envelopeKeySource, opensslBytesPerS: opensslAes16k, rows: envelopeRows }, opensslSign: Object.fromEntries(opensslSpeeds), keyScaling, profile };
+  writeFileSync(join(resultsDir, `${stem}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  const md = markdown(meta);
+  writeFileSync(join(resultsDir, `${stem}.md`), `${md}\n`);
+  process.stdout.write(`${md}\n`);
+  log(`wrote bench/results/${stem}.json and bench/results/${stem}.md in ${meta.totalSeconds.toFixed(1)} s`);
+}
+
+const cleanup = () => {
+  killAll();
+  if (!opts.keep) rmSync(workDir, { recursive: true, force: true });
+};
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+main().then(
+  () => cleanup(),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+    cleanup();
+    process.exit(1);
+  },
+);
