@@ -5,9 +5,9 @@
  * SELECT after the lock sees it).
  */
 import type { QueryResult } from 'pg';
-import type { AuditDigestRow, AuditEventRow, AuditQuery, AuditRepos } from '../audit-repo.ts';
+import type { AuditQuery, AuditRepos } from '../audit-repo.ts';
+import { auditDigestFromRow, auditEventFromRow, type Row } from '../rows.ts';
 
-type Row = Record<string, unknown>;
 type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
 
 /** Key of the advisory lock held by the chain's writer ("audit" in ASCII). */
@@ -16,38 +16,6 @@ const AUDIT_CHAIN_LOCK_ID = 0x6175646974;
 const EVENT_COLUMNS =
   'seq, event_id, event_time, event_name, event_source, recipient_account, aws_region, username, caller_access_key, read_only, ' +
   'error_code, resource_names, resource_types, record, prev_hash, hash';
-
-function eventFromRow(r: Row): AuditEventRow {
-  return {
-    seq: Number(r.seq),
-    eventId: r.event_id as string,
-    eventTime: Number(r.event_time),
-    eventName: r.event_name as string,
-    eventSource: r.event_source as string,
-    accountId: r.recipient_account as string,
-    region: r.aws_region as string,
-    username: (r.username as string | null) ?? null,
-    accessKeyId: (r.caller_access_key as string | null) ?? null,
-    readOnly: r.read_only === true,
-    errorCode: (r.error_code as string | null) ?? null,
-    resourceNames: JSON.parse(r.resource_names as string) as string[],
-    resourceTypes: JSON.parse(r.resource_types as string) as string[],
-    record: r.record as string,
-    prevHash: r.prev_hash as string,
-    hash: r.hash as string,
-  };
-}
-
-function digestFromRow(r: Row): AuditDigestRow {
-  return {
-    digestSeq: Number(r.digest_seq),
-    createdAt: Number(r.created_at),
-    lastEventSeq: Number(r.last_event_seq),
-    lastHash: r.last_hash as string,
-    record: r.record as string,
-    signature: r.signature as string,
-  };
-}
 
 function where(q: AuditQuery): { sql: string; params: unknown[] } {
   const p: unknown[] = [];
@@ -96,7 +64,7 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
       },
       scan: async (afterSeq, limit) =>
         (await exec(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit])).rows.map(
-          eventFromRow,
+          auditEventFromRow,
         ),
       query: async (query) => {
         const w = where(query);
@@ -104,7 +72,7 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
           `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE ${w.sql} ORDER BY seq DESC LIMIT $${w.params.length + 1}`,
           [...w.params, query.limit],
         );
-        return r.rows.map(eventFromRow);
+        return r.rows.map(auditEventFromRow);
       },
       range: async (from, to, afterSeq, limit) =>
         (
@@ -112,7 +80,7 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
             `SELECT ${EVENT_COLUMNS} FROM audit_events WHERE event_time >= $1 AND event_time <= $2 AND seq > $3 ORDER BY seq LIMIT $4`,
             [from, to, afterSeq, limit],
           )
-        ).rows.map(eventFromRow),
+        ).rows.map(auditEventFromRow),
       pruneThrough: async (seq) => (await exec('DELETE FROM audit_events WHERE seq <= $1', [seq])).rowCount ?? 0,
       insertIntents: async (rows) => {
         for (const i of rows) {
@@ -134,9 +102,9 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
       },
       lastDigest: async () => {
         const r = (await exec('SELECT * FROM audit_digests ORDER BY digest_seq DESC LIMIT 1')).rows[0];
-        return r && digestFromRow(r);
+        return r && auditDigestFromRow(r);
       },
-      listDigests: async () => (await exec('SELECT * FROM audit_digests ORDER BY digest_seq')).rows.map(digestFromRow),
+      listDigests: async () => (await exec('SELECT * FROM audit_digests ORDER BY digest_seq')).rows.map(auditDigestFromRow),
     },
   };
 }

@@ -1,39 +1,13 @@
 /** PostgreSQL implementation of the IAM repositories (principals, grants); schema in migrations.ts (2). */
 import { DatabaseError, type QueryResult } from 'pg';
-import type { GrantRecord, IamRepos, PrincipalRecord } from '../iam-repos.ts';
+import type { IamRepos } from '../iam-repos.ts';
 import { DuplicateError } from '../storage.ts';
+import { grantFromRow, principalFromRow, type Row } from '../rows.ts';
 
-type Row = Record<string, unknown>;
 type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
 
 const PRINCIPAL_COLUMNS = 'arn, account_id, kind, name, created_at, revision, doc';
 const GRANT_COLUMNS = 'grant_id, account_id, region, key_id, grantee_principal, retiring_principal, name, created_at, doc';
-
-function principalFromRow(r: Row): PrincipalRecord {
-  return {
-    arn: r.arn as string,
-    accountId: r.account_id as string,
-    kind: r.kind as PrincipalRecord['kind'],
-    name: r.name as string,
-    createdAt: Number(r.created_at),
-    revision: Number(r.revision),
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
-
-function grantFromRow(r: Row): GrantRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    keyId: r.key_id as string,
-    grantId: r.grant_id as string,
-    granteePrincipal: r.grantee_principal as string,
-    retiringPrincipal: (r.retiring_principal as string | null) ?? null,
-    name: (r.name as string | null) ?? null,
-    createdAt: Number(r.created_at),
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
 
 /** `exec` runs one statement on the adapter's connection (autocommit or the current transaction). */
 export function createPostgresIamRepos(exec: Exec): IamRepos {

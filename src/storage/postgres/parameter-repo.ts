@@ -1,39 +1,13 @@
 /** PostgreSQL implementation of the parameter repository; schema in migrations.ts (4: parameters). */
 import { DatabaseError, type QueryResult } from 'pg';
-import type { ParameterRecord, ParameterRepo, ParameterVersionRecord } from '../parameter-repo.ts';
+import type { ParameterRecord, ParameterRepo } from '../parameter-repo.ts';
 import { DuplicateError, type Page } from '../storage.ts';
+import { parameterFromRow, parameterVersionFromRow, type Row } from '../rows.ts';
 
-type Row = Record<string, unknown>;
 type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
 
 const P_COLUMNS = 'account_id, region, name, version, revision, due_at, created_at, doc';
 const V_COLUMNS = 'account_id, region, name, version, created_at, value, labels, doc';
-
-function parameterFromRow(r: Row): ParameterRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    name: r.name as string,
-    version: Number(r.version),
-    revision: Number(r.revision),
-    dueAt: r.due_at === null ? null : Number(r.due_at),
-    createdAt: Number(r.created_at),
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
-
-function versionFromRow(r: Row): ParameterVersionRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    name: r.name as string,
-    version: Number(r.version),
-    createdAt: Number(r.created_at),
-    value: r.value as string,
-    labels: JSON.parse(r.labels as string) as string[],
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
 
 /** `exec` runs one statement on the adapter's connection (autocommit or the current transaction). */
 export function createPostgresParameterRepo(exec: Exec): { parameters: ParameterRepo } {
@@ -93,12 +67,12 @@ export function createPostgresParameterRepo(exec: Exec): { parameters: Parameter
       const r = await exec(`SELECT ${V_COLUMNS} FROM ssm_parameter_versions WHERE account_id = $1 AND region = $2 AND name = $3 AND version = $4`, [
         s.accountId, s.region, name, version,
       ]);
-      return r.rows[0] && versionFromRow(r.rows[0]);
+      return r.rows[0] && parameterVersionFromRow(r.rows[0]);
     },
     listVersions: async (s, name) =>
       (await exec(`SELECT ${V_COLUMNS} FROM ssm_parameter_versions WHERE account_id = $1 AND region = $2 AND name = $3 ORDER BY version`, [
         s.accountId, s.region, name,
-      ])).rows.map(versionFromRow),
+      ])).rows.map(parameterVersionFromRow),
     setLabels: async (s, name, version, labels) =>
       changed(await exec('UPDATE ssm_parameter_versions SET labels = $1 WHERE account_id = $2 AND region = $3 AND name = $4 AND version = $5', [
         JSON.stringify(labels), s.accountId, s.region, name, version,

@@ -32,10 +32,6 @@ import {
   DuplicateError,
   StorageUnavailableError,
   type AccessKeyRecord,
-  type AliasRecord,
-  type KeyRecord,
-  type MaterialRecord,
-  type Page,
   type Repos,
   type Storage,
 } from '../storage.ts';
@@ -44,8 +40,8 @@ import { createPostgresIamRepos } from './iam-repos.ts';
 import { createPostgresSecretRepos } from './secret-repo.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
+import { accessKeyFromRow, aliasFromRow, int, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
 
-type Row = Record<string, unknown>;
 type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
 
 export interface PostgresStorageOptions {
@@ -122,80 +118,10 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof DatabaseError && err.code === '23505';
 }
 
-/** BIGINT arrives as a string; every value we store is an integer well inside the safe range. */
-function int(v: unknown): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isSafeInteger(n)) throw new Error('PostgreSQL returned a non-integer where an integer was stored');
-  return n;
-}
-
-function intOrNull(v: unknown): number | null {
-  return v === null || v === undefined ? null : int(v);
-}
-
-function json(v: unknown): Record<string, unknown> {
-  return JSON.parse(v as string) as Record<string, unknown>;
-}
-
 const KEY_COLUMNS = 'account_id, region, key_id, created_at, state, due_at, revision, doc';
 const MATERIAL_COLUMNS = 'account_id, region, key_id, version, created_at, sealed, doc';
 const ALIAS_COLUMNS = 'account_id, region, alias_name, target_key_id, created_at, updated_at';
 const ACCESS_KEY_COLUMNS = 'access_key_id, account_id, principal_arn, sealed_secret, status, created_at, expires_at, doc';
-
-function keyFromRow(r: Row): KeyRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    keyId: r.key_id as string,
-    createdAt: int(r.created_at),
-    state: r.state as string,
-    dueAt: intOrNull(r.due_at),
-    revision: int(r.revision),
-    doc: json(r.doc),
-  };
-}
-
-function materialFromRow(r: Row): MaterialRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    keyId: r.key_id as string,
-    version: int(r.version),
-    createdAt: int(r.created_at),
-    sealed: r.sealed as Buffer,
-    doc: json(r.doc),
-  };
-}
-
-function aliasFromRow(r: Row): AliasRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    aliasName: r.alias_name as string,
-    targetKeyId: r.target_key_id as string,
-    createdAt: int(r.created_at),
-    updatedAt: int(r.updated_at),
-  };
-}
-
-function accessKeyFromRow(r: Row): AccessKeyRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    principalArn: r.principal_arn as string,
-    sealedSecret: r.sealed_secret as Buffer,
-    status: r.status as 'Active' | 'Inactive',
-    createdAt: int(r.created_at),
-    expiresAt: intOrNull(r.expires_at),
-    doc: json(r.doc),
-  };
-}
-
-function page<T>(rows: T[], limit: number, sortKey: (t: T) => string): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  return { items, next: sortKey(items[items.length - 1]!) };
-}
 
 /** One checked-out connection. Remembers whether it may go back to the pool or must be destroyed. */
 class Session {

@@ -1,37 +1,13 @@
 /** PostgreSQL implementation of the Secrets Manager repositories; schema in migrations.ts (5: secrets). */
 import { DatabaseError, type QueryResult } from 'pg';
-import type { SecretRecord, SecretRepos, SecretVersionRecord } from '../secret-repo.ts';
+import type { SecretRepos } from '../secret-repo.ts';
 import { DuplicateError } from '../storage.ts';
+import { secretFromRow, secretVersionFromRow, type Row } from '../rows.ts';
 
-type Row = Record<string, unknown>;
 type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
 
 const SECRET_COLUMNS = 'account_id, region, name, arn, created_at, due_at, revision, doc';
 const VERSION_COLUMNS = 'secret_arn, version_id, created_at, encrypted_data_key, sealed_value, doc';
-
-function secretFromRow(r: Row): SecretRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    name: r.name as string,
-    arn: r.arn as string,
-    createdAt: Number(r.created_at),
-    dueAt: r.due_at === null ? null : Number(r.due_at),
-    revision: Number(r.revision),
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
-
-function versionFromRow(r: Row): SecretVersionRecord {
-  return {
-    secretArn: r.secret_arn as string,
-    versionId: r.version_id as string,
-    createdAt: Number(r.created_at),
-    encryptedDataKey: r.encrypted_data_key as Buffer,
-    sealedValue: r.sealed_value as Buffer,
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
 
 /** `exec` runs one statement on the adapter's connection (autocommit or the current transaction). */
 export function createPostgresSecretRepos(exec: Exec): SecretRepos {
@@ -86,7 +62,7 @@ export function createPostgresSecretRepos(exec: Exec): SecretRepos {
         ]),
       get: async (arn, id) => {
         const r = await exec(`SELECT ${VERSION_COLUMNS} FROM sm_secret_versions WHERE secret_arn = $1 AND version_id = $2`, [arn, id]);
-        return r.rows[0] && versionFromRow(r.rows[0]);
+        return r.rows[0] && secretVersionFromRow(r.rows[0]);
       },
       delete: async (arn, ids) => {
         if (ids.length === 0) return;

@@ -1,40 +1,7 @@
 /** SQLite implementation of the audit repository; schema in migrations.ts (3). */
 import type Database from 'better-sqlite3';
-import type { AuditDigestRow, AuditEventRow, AuditQuery, AuditRepos } from '../audit-repo.ts';
-
-type Row = Record<string, unknown>;
-
-function eventFromRow(r: Row): AuditEventRow {
-  return {
-    seq: Number(r.seq),
-    eventId: r.event_id as string,
-    eventTime: Number(r.event_time),
-    eventName: r.event_name as string,
-    eventSource: r.event_source as string,
-    accountId: r.recipient_account as string,
-    region: r.aws_region as string,
-    username: (r.username as string | null) ?? null,
-    accessKeyId: (r.caller_access_key as string | null) ?? null,
-    readOnly: Number(r.read_only) === 1,
-    errorCode: (r.error_code as string | null) ?? null,
-    resourceNames: JSON.parse(r.resource_names as string) as string[],
-    resourceTypes: JSON.parse(r.resource_types as string) as string[],
-    record: r.record as string,
-    prevHash: r.prev_hash as string,
-    hash: r.hash as string,
-  };
-}
-
-function digestFromRow(r: Row): AuditDigestRow {
-  return {
-    digestSeq: Number(r.digest_seq),
-    createdAt: Number(r.created_at),
-    lastEventSeq: Number(r.last_event_seq),
-    lastHash: r.last_hash as string,
-    record: r.record as string,
-    signature: r.signature as string,
-  };
-}
+import type { AuditQuery, AuditRepos } from '../audit-repo.ts';
+import { auditDigestFromRow, auditEventFromRow, type Row } from '../rows.ts';
 
 /** WHERE clause and parameters of a LookupEvents-style query. */
 function where(q: AuditQuery): { sql: string; params: unknown[] } {
@@ -100,13 +67,13 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
           );
         }
       },
-      scan: async (afterSeq, limit) => (q.scan.all(afterSeq, limit) as Row[]).map(eventFromRow),
+      scan: async (afterSeq, limit) => (q.scan.all(afterSeq, limit) as Row[]).map(auditEventFromRow),
       query: async (query) => {
         const w = where(query);
         const rows = db.prepare(`SELECT * FROM audit_events WHERE ${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, query.limit);
-        return (rows as Row[]).map(eventFromRow);
+        return (rows as Row[]).map(auditEventFromRow);
       },
-      range: async (from, to, afterSeq, limit) => (q.range.all(from, to, afterSeq, limit) as Row[]).map(eventFromRow),
+      range: async (from, to, afterSeq, limit) => (q.range.all(from, to, afterSeq, limit) as Row[]).map(auditEventFromRow),
       pruneThrough: async (seq) => q.prune.run(seq).changes,
       insertIntents: async (rows) => {
         for (const i of rows) q.intentInsert.run(i.intentId, i.createdAt, i.record);
@@ -125,9 +92,9 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
       },
       lastDigest: async () => {
         const r = q.digestLast.get() as Row | undefined;
-        return r && digestFromRow(r);
+        return r && auditDigestFromRow(r);
       },
-      listDigests: async () => (q.digestList.all() as Row[]).map(digestFromRow),
+      listDigests: async () => (q.digestList.all() as Row[]).map(auditDigestFromRow),
     },
   };
 }

@@ -1,40 +1,9 @@
 /** SQLite implementation of the IAM repositories (principals, grants); schema in migrations.ts (2). */
 import type Database from 'better-sqlite3';
-import type { GrantRecord, IamRepos, PrincipalRecord } from '../iam-repos.ts';
+import type { IamRepos } from '../iam-repos.ts';
 import { DuplicateError } from '../storage.ts';
-
-type Row = Record<string, unknown>;
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
-function principalFromRow(r: Row): PrincipalRecord {
-  return {
-    arn: r.arn as string,
-    accountId: r.account_id as string,
-    kind: r.kind as PrincipalRecord['kind'],
-    name: r.name as string,
-    createdAt: Number(r.created_at),
-    revision: Number(r.revision),
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
-
-function grantFromRow(r: Row): GrantRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    keyId: r.key_id as string,
-    grantId: r.grant_id as string,
-    granteePrincipal: r.grantee_principal as string,
-    retiringPrincipal: (r.retiring_principal as string | null) ?? null,
-    name: (r.name as string | null) ?? null,
-    createdAt: Number(r.created_at),
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
+import { grantFromRow, principalFromRow, type Row } from '../rows.ts';
+import { isUniqueViolation } from './unique-violation.ts';
 
 export function createSqliteIamRepos(db: Database.Database): IamRepos {
   const q = {

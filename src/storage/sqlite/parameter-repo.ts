@@ -1,40 +1,9 @@
 /** SQLite implementation of the parameter repository; schema in migrations.ts (4: parameters). */
 import type Database from 'better-sqlite3';
-import type { ParameterRecord, ParameterRepo, ParameterVersionRecord } from '../parameter-repo.ts';
+import type { ParameterRecord, ParameterRepo } from '../parameter-repo.ts';
 import { DuplicateError, type Page } from '../storage.ts';
-
-type Row = Record<string, unknown>;
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
-function parameterFromRow(r: Row): ParameterRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    name: r.name as string,
-    version: Number(r.version),
-    revision: Number(r.revision),
-    dueAt: r.due_at === null ? null : Number(r.due_at),
-    createdAt: Number(r.created_at),
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
-
-function versionFromRow(r: Row): ParameterVersionRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    name: r.name as string,
-    version: Number(r.version),
-    createdAt: Number(r.created_at),
-    value: r.value as string,
-    labels: JSON.parse(r.labels as string) as string[],
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
+import { parameterFromRow, parameterVersionFromRow, type Row } from '../rows.ts';
+import { isUniqueViolation } from './unique-violation.ts';
 
 export function createSqliteParameterRepo(db: Database.Database): { parameters: ParameterRepo } {
   const q = {
@@ -100,9 +69,9 @@ export function createSqliteParameterRepo(db: Database.Database): { parameters: 
       ),
     getVersion: async (s, name, version) => {
       const r = q.vGet.get(s.accountId, s.region, name, version) as Row | undefined;
-      return r && versionFromRow(r);
+      return r && parameterVersionFromRow(r);
     },
-    listVersions: async (s, name) => (q.vList.all(s.accountId, s.region, name) as Row[]).map(versionFromRow),
+    listVersions: async (s, name) => (q.vList.all(s.accountId, s.region, name) as Row[]).map(parameterVersionFromRow),
     setLabels: async (s, name, version, labels) =>
       q.vLabels.run(JSON.stringify(labels), s.accountId, s.region, name, version).changes === 1,
     deleteVersion: async (s, name, version) => {

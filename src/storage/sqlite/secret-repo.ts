@@ -1,38 +1,9 @@
 /** SQLite implementation of the Secrets Manager repositories; schema in migrations.ts (5: secrets). */
 import type Database from 'better-sqlite3';
-import type { SecretRecord, SecretRepos, SecretVersionRecord } from '../secret-repo.ts';
+import type { SecretRepos } from '../secret-repo.ts';
 import { DuplicateError } from '../storage.ts';
-
-type Row = Record<string, unknown>;
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
-function secretFromRow(r: Row): SecretRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    name: r.name as string,
-    arn: r.arn as string,
-    createdAt: Number(r.created_at),
-    dueAt: r.due_at === null ? null : Number(r.due_at),
-    revision: Number(r.revision),
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
-
-function versionFromRow(r: Row): SecretVersionRecord {
-  return {
-    secretArn: r.secret_arn as string,
-    versionId: r.version_id as string,
-    createdAt: Number(r.created_at),
-    encryptedDataKey: r.encrypted_data_key as Buffer,
-    sealedValue: r.sealed_value as Buffer,
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
+import { secretFromRow, secretVersionFromRow, type Row } from '../rows.ts';
+import { isUniqueViolation } from './unique-violation.ts';
 
 export function createSqliteSecretRepos(db: Database.Database): SecretRepos {
   const q = {
@@ -90,7 +61,7 @@ export function createSqliteSecretRepos(db: Database.Database): SecretRepos {
         ),
       get: async (arn, id) => {
         const r = q.vGet.get(arn, id) as Row | undefined;
-        return r && versionFromRow(r);
+        return r && secretVersionFromRow(r);
       },
       delete: async (arn, ids) => {
         for (const id of ids) q.vDelete.run(arn, id);

@@ -12,12 +12,7 @@ import { dirname } from 'node:path';
 import {
   DuplicateError,
   type AccessKeyRecord,
-  type AliasRecord,
-  type KeyRecord,
-  type MaterialRecord,
-  type Page,
   type Repos,
-  type Scope,
   type Storage,
 } from '../storage.ts';
 import { createSqliteAuditRepos } from './audit-repo.ts';
@@ -25,68 +20,8 @@ import { createSqliteIamRepos } from './iam-repos.ts';
 import { createSqliteSecretRepos } from './secret-repo.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { createSqliteParameterRepo } from './parameter-repo.ts';
-
-type Row = Record<string, unknown>;
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
-function keyFromRow(r: Row): KeyRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    keyId: r.key_id as string,
-    createdAt: Number(r.created_at),
-    state: r.state as string,
-    dueAt: r.due_at === null ? null : Number(r.due_at),
-    revision: Number(r.revision),
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
-
-function materialFromRow(r: Row): MaterialRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    keyId: r.key_id as string,
-    version: Number(r.version),
-    createdAt: Number(r.created_at),
-    sealed: r.sealed as Buffer,
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
-
-function aliasFromRow(r: Row): AliasRecord {
-  return {
-    accountId: r.account_id as string,
-    region: r.region as string,
-    aliasName: r.alias_name as string,
-    targetKeyId: r.target_key_id as string,
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
-}
-
-function accessKeyFromRow(r: Row): AccessKeyRecord {
-  return {
-    accessKeyId: r.access_key_id as string,
-    accountId: r.account_id as string,
-    principalArn: r.principal_arn as string,
-    sealedSecret: r.sealed_secret as Buffer,
-    status: r.status as 'Active' | 'Inactive',
-    createdAt: Number(r.created_at),
-    expiresAt: r.expires_at === null ? null : Number(r.expires_at),
-    doc: JSON.parse(r.doc as string) as Record<string, unknown>,
-  };
-}
-
-function page<T>(rows: T[], limit: number, sortKey: (t: T) => string): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  return { items, next: sortKey(items[items.length - 1]!) };
-}
+import { accessKeyFromRow, aliasFromRow, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
+import { isUniqueViolation } from './unique-violation.ts';
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite' as const;
