@@ -1,26 +1,14 @@
 /** PostgreSQL implementation of the IAM repositories (principals, grants); schema in migrations.ts (2). */
-import { DatabaseError, type QueryResult } from 'pg';
 import type { IamRepos } from '../iam-repos.ts';
-import { DuplicateError } from '../storage.ts';
-import { grantFromRow, principalFromRow, type Row } from '../rows.ts';
-
-type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
+import { grantFromRow, principalFromRow } from '../rows.ts';
+import { insertOnceWith, type Exec } from './insert-once.ts';
 
 const PRINCIPAL_COLUMNS = 'arn, account_id, kind, name, created_at, revision, doc';
 const GRANT_COLUMNS = 'grant_id, account_id, region, key_id, grantee_principal, retiring_principal, name, created_at, doc';
 
 /** `exec` runs one statement on the adapter's connection (autocommit or the current transaction). */
 export function createPostgresIamRepos(exec: Exec): IamRepos {
-  const insertOnce = async (what: string, sql: string, params: readonly unknown[]): Promise<void> => {
-    let inserted: number;
-    try {
-      inserted = (await exec(sql, params)).rowCount ?? 0;
-    } catch (err) {
-      if (err instanceof DatabaseError && err.code === '23505') throw new DuplicateError(what);
-      throw err;
-    }
-    if (inserted !== 1) throw new DuplicateError(what);
-  };
+  const insertOnce = insertOnceWith(exec);
   return {
     principals: {
       insert: (p) =>

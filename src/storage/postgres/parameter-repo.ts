@@ -1,26 +1,16 @@
 /** PostgreSQL implementation of the parameter repository; schema in migrations.ts (4: parameters). */
-import { DatabaseError, type QueryResult } from 'pg';
+import type { QueryResult } from 'pg';
 import type { ParameterRecord, ParameterRepo } from '../parameter-repo.ts';
-import { DuplicateError, type Page } from '../storage.ts';
+import type { Page } from '../storage.ts';
 import { parameterFromRow, parameterVersionFromRow, type Row } from '../rows.ts';
-
-type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
+import { insertOnceWith, type Exec } from './insert-once.ts';
 
 const P_COLUMNS = 'account_id, region, name, version, revision, due_at, created_at, doc';
 const V_COLUMNS = 'account_id, region, name, version, created_at, value, labels, doc';
 
 /** `exec` runs one statement on the adapter's connection (autocommit or the current transaction). */
 export function createPostgresParameterRepo(exec: Exec): { parameters: ParameterRepo } {
-  const insertOnce = async (what: string, sql: string, params: readonly unknown[]): Promise<void> => {
-    let inserted: number;
-    try {
-      inserted = (await exec(sql, params)).rowCount ?? 0;
-    } catch (err) {
-      if (err instanceof DatabaseError && err.code === '23505') throw new DuplicateError(what);
-      throw err;
-    }
-    if (inserted !== 1) throw new DuplicateError(what);
-  };
+  const insertOnce = insertOnceWith(exec);
   const changed = (r: QueryResult<Row>) => (r.rowCount ?? 0) === 1;
   const parameters: ParameterRepo = {
     insert: (p) =>

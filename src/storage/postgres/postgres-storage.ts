@@ -41,8 +41,7 @@ import { createPostgresSecretRepos } from './secret-repo.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, int, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
-
-type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
+import { insertOnceWith, type Exec } from './insert-once.ts';
 
 export interface PostgresStorageOptions {
   /**
@@ -112,10 +111,6 @@ function toStorageError(err: unknown): unknown {
     return new StorageUnavailableError(`PostgreSQL unavailable: ${err.message}${code}`, { cause: err });
   }
   return err;
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return err instanceof DatabaseError && err.code === '23505';
 }
 
 const KEY_COLUMNS = 'account_id, region, key_id, created_at, state, due_at, revision, doc';
@@ -288,17 +283,7 @@ export class PostgresStorage implements Storage {
 }
 
 function createRepos(exec: Exec): Repos {
-  /** INSERT … ON CONFLICT DO NOTHING: a conflict inserts nothing and leaves the transaction usable. */
-  const insertOnce = async (what: string, sql: string, params: readonly unknown[]): Promise<void> => {
-    let inserted: number;
-    try {
-      inserted = (await exec(sql, params)).rowCount ?? 0;
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new DuplicateError(what);
-      throw err;
-    }
-    if (inserted !== 1) throw new DuplicateError(what);
-  };
+  const insertOnce = insertOnceWith(exec);
   const changed = (r: QueryResult<Row>): boolean => (r.rowCount ?? 0) === 1;
   const accessKeyParams = (k: AccessKeyRecord) =>
     [k.accessKeyId, k.accountId, k.principalArn, k.sealedSecret, k.status, k.createdAt, k.expiresAt, JSON.stringify(k.doc)];

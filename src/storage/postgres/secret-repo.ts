@@ -1,27 +1,14 @@
 /** PostgreSQL implementation of the Secrets Manager repositories; schema in migrations.ts (5: secrets). */
-import { DatabaseError, type QueryResult } from 'pg';
 import type { SecretRepos } from '../secret-repo.ts';
-import { DuplicateError } from '../storage.ts';
-import { secretFromRow, secretVersionFromRow, type Row } from '../rows.ts';
-
-type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
+import { secretFromRow, secretVersionFromRow } from '../rows.ts';
+import { insertOnceWith, type Exec } from './insert-once.ts';
 
 const SECRET_COLUMNS = 'account_id, region, name, arn, created_at, due_at, revision, doc';
 const VERSION_COLUMNS = 'secret_arn, version_id, created_at, encrypted_data_key, sealed_value, doc';
 
 /** `exec` runs one statement on the adapter's connection (autocommit or the current transaction). */
 export function createPostgresSecretRepos(exec: Exec): SecretRepos {
-  /** INSERT … ON CONFLICT DO NOTHING leaves the transaction usable after a conflict, as on SQLite. */
-  const insertOnce = async (what: string, sql: string, params: readonly unknown[]): Promise<void> => {
-    let inserted: number;
-    try {
-      inserted = (await exec(sql, params)).rowCount ?? 0;
-    } catch (err) {
-      if (err instanceof DatabaseError && err.code === '23505') throw new DuplicateError(what);
-      throw err;
-    }
-    if (inserted !== 1) throw new DuplicateError(what);
-  };
+  const insertOnce = insertOnceWith(exec);
   return {
     secrets: {
       insert: (s) =>

@@ -1,9 +1,8 @@
 /** SQLite implementation of the IAM repositories (principals, grants); schema in migrations.ts (2). */
 import type Database from 'better-sqlite3';
 import type { IamRepos } from '../iam-repos.ts';
-import { DuplicateError } from '../storage.ts';
 import { grantFromRow, principalFromRow, type Row } from '../rows.ts';
-import { isUniqueViolation } from './unique-violation.ts';
+import { guardUnique } from './unique-violation.ts';
 
 export function createSqliteIamRepos(db: Database.Database): IamRepos {
   const q = {
@@ -21,14 +20,7 @@ export function createSqliteIamRepos(db: Database.Database): IamRepos {
     gDelete: db.prepare('DELETE FROM kms_grants WHERE grant_id = ?'),
     gDeleteForKey: db.prepare('DELETE FROM kms_grants WHERE account_id = ? AND region = ? AND key_id = ?'),
   };
-  const guard = (what: string, f: () => unknown): void => {
-    try {
-      f();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new DuplicateError(what);
-      throw err;
-    }
-  };
+  const guard = (what: string, write: () => unknown): void => void guardUnique(what, write);
   return {
     principals: {
       insert: async (p) =>

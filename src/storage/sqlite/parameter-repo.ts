@@ -1,9 +1,9 @@
 /** SQLite implementation of the parameter repository; schema in migrations.ts (4: parameters). */
 import type Database from 'better-sqlite3';
 import type { ParameterRecord, ParameterRepo } from '../parameter-repo.ts';
-import { DuplicateError, type Page } from '../storage.ts';
+import type { Page } from '../storage.ts';
 import { parameterFromRow, parameterVersionFromRow, type Row } from '../rows.ts';
-import { isUniqueViolation } from './unique-violation.ts';
+import { guardUnique } from './unique-violation.ts';
 
 export function createSqliteParameterRepo(db: Database.Database): { parameters: ParameterRepo } {
   const q = {
@@ -30,14 +30,7 @@ export function createSqliteParameterRepo(db: Database.Database): { parameters: 
     vLabels: db.prepare('UPDATE ssm_parameter_versions SET labels = ? WHERE account_id = ? AND region = ? AND name = ? AND version = ?'),
     vDelete: db.prepare('DELETE FROM ssm_parameter_versions WHERE account_id = ? AND region = ? AND name = ? AND version = ?'),
   };
-  const guard = (what: string, f: () => unknown): void => {
-    try {
-      f();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new DuplicateError(what);
-      throw err;
-    }
-  };
+  const guard = (what: string, write: () => unknown): void => void guardUnique(what, write);
   const parameters: ParameterRepo = {
     insert: async (p) =>
       guard('parameter', () =>

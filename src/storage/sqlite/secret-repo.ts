@@ -1,9 +1,8 @@
 /** SQLite implementation of the Secrets Manager repositories; schema in migrations.ts (5: secrets). */
 import type Database from 'better-sqlite3';
 import type { SecretRepos } from '../secret-repo.ts';
-import { DuplicateError } from '../storage.ts';
 import { secretFromRow, secretVersionFromRow, type Row } from '../rows.ts';
-import { isUniqueViolation } from './unique-violation.ts';
+import { guardUnique } from './unique-violation.ts';
 
 export function createSqliteSecretRepos(db: Database.Database): SecretRepos {
   const q = {
@@ -25,14 +24,7 @@ export function createSqliteSecretRepos(db: Database.Database): SecretRepos {
     vDelete: db.prepare('DELETE FROM sm_secret_versions WHERE secret_arn = ? AND version_id = ?'),
     vDeleteAll: db.prepare('DELETE FROM sm_secret_versions WHERE secret_arn = ?'),
   };
-  const guard = (what: string, f: () => unknown): void => {
-    try {
-      f();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new DuplicateError(what);
-      throw err;
-    }
-  };
+  const guard = (what: string, write: () => unknown): void => void guardUnique(what, write);
   return {
     secrets: {
       insert: async (s) =>

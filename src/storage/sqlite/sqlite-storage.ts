@@ -10,7 +10,6 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  DuplicateError,
   type AccessKeyRecord,
   type Repos,
   type Storage,
@@ -21,7 +20,7 @@ import { createSqliteSecretRepos } from './secret-repo.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { createSqliteParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
-import { isUniqueViolation } from './unique-violation.ts';
+import { guardUnique } from './unique-violation.ts';
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite' as const;
@@ -142,14 +141,7 @@ export class SqliteStorage implements Storage {
       metaGet: db.prepare('SELECT value FROM meta WHERE name = ?'),
       metaInsert: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
     };
-    const guard = <T>(what: string, f: () => T): T => {
-      try {
-        return f();
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new DuplicateError(what);
-        throw err;
-      }
-    };
+    const guard = guardUnique;
     const akArgs = (k: AccessKeyRecord) =>
       [k.accessKeyId, k.accountId, k.principalArn, k.sealedSecret, k.status, k.createdAt, k.expiresAt, JSON.stringify(k.doc)] as const;
 
