@@ -75,7 +75,7 @@ class Pkcs11Hsm implements Hsm {
 
   async findOrCreateAesKey(name: string): Promise<{ created: boolean }> {
     return this.#run('findOrCreateAesKey', (s) => {
-      if (this.#findKey(s, name) !== undefined) return { created: false };
+      if (this.#findKey(s, name, true) !== undefined) return { created: false };
       this.#generateKey(s, name);
       return { created: true };
     });
@@ -83,18 +83,18 @@ class Pkcs11Hsm implements Hsm {
 
   async createAesKey(name: string): Promise<void> {
     await this.#run('createAesKey', (s) => {
-      if (this.#findKey(s, name) !== undefined) throw new HsmError('INTERNAL', `The HSM already holds a key named ${name}.`);
+      if (this.#findKey(s, name, true) !== undefined) throw new HsmError('INTERNAL', `The HSM already holds a key named ${name}.`);
       this.#generateKey(s, name);
     });
   }
 
   async hasKey(name: string): Promise<boolean> {
-    return this.#run('hasKey', (s) => this.#findKey(s, name) !== undefined);
+    return this.#run('hasKey', (s) => this.#findKey(s, name, true) !== undefined);
   }
 
   async destroyKey(name: string): Promise<boolean> {
     return this.#run('destroyKey', (s) => {
-      const handle = this.#findKey(s, name);
+      const handle = this.#findKey(s, name, true);
       if (handle === undefined) return false;
       this.#lib.C_DestroyObject(s, handle);
       this.#handles.delete(name);
@@ -273,12 +273,26 @@ class Pkcs11Hsm implements Hsm {
     throw new HsmError('TOKEN_NOT_FOUND', `No PKCS#11 token labelled "${wanted}" in ${this.modulePath}.`);
   }
 
-  #findKey(session: Handle, name: string): Handle | undefined {
-    const cached = this.#handles.get(name);
-    if (cached !== undefined) return cached;
+  /**
+   * The key's object handle. A cached handle is used only after checking that it still names this
+   * key (CKA_ID): another process may have destroyed the object and the token reused its number.
+   * `fresh` skips the cache (existence checks must see other processes' changes).
+   */
+  #findKey(session: Handle, name: string, fresh = false): Handle | undefined {
+    const id = Buffer.from(name, 'utf8');
+    const cached = fresh ? undefined : this.#handles.get(name);
+    if (cached !== undefined) {
+      try {
+        const [attr] = this.#lib.C_GetAttributeValue(session, cached, [{ type: pkcs11.CKA_ID }]);
+        if (attr?.value.equals(id)) return cached;
+      } catch (err) {
+        if (isSessionLost(err)) throw err;
+      }
+    }
+    this.#handles.delete(name);
     this.#lib.C_FindObjectsInit(session, [
       { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY },
-      { type: pkcs11.CKA_ID, value: Buffer.from(name, 'utf8') },
+      { type: pkcs11.CKA_ID, value: id },
     ]);
     let found: Handle[];
     try {
