@@ -39,6 +39,9 @@ import { loadDeploymentSecret } from './seal/deployment-secret.ts';
 import { checkRootKey } from './seal/root-check.ts';
 import { loadDevRootKey } from './seal/root-key-source.ts';
 import { openStorage } from './storage/open-storage.ts';
+import { openHsm } from './hsm/index.ts';
+import { CustomKeyStoreConnections, type OpenHsm } from './kms/custom-key-store-connections.ts';
+import { createCustomKeyStoreService } from './kms/custom-key-stores.ts';
 import type { Storage } from './storage/storage.ts';
 
 export interface AppParts {
@@ -47,6 +50,8 @@ export interface AppParts {
   clock?: Clock;
   barrier?: Barrier;
   logger?: Logger;
+  /** Opens a PKCS#11 token for custom key stores; default: the real adapter (src/hsm/). */
+  openHsm?: OpenHsm;
 }
 
 export interface App {
@@ -89,10 +94,17 @@ export async function createApp(parts: AppParts): Promise<App> {
   const iam = createIamService({ storage, clock, authorizer, credentials });
   await iam.ensureAdministrator(config.accountId);
   const ciphertextHeaderKey = await loadDeploymentSecret(storage, barrier, 'kms-ciphertext-header');
-  const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer });
+  // Custom key stores: desired connection state in storage, HSM sessions opened lazily per node.
+  const customKeyStores = createCustomKeyStoreService({
+    storage, barrier, clock,
+    connections: new CustomKeyStoreConnections({ hsms: config.hsms, openHsm: parts.openHsm ?? openHsm, barrier }),
+  });
+  const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores });
   const aliases = createAliasService({ storage, clock, keys });
   const keyUpdates = createKeyUpdateService({ storage, keys });
-  const lifecycle = createKeyLifecycle({ storage, barrier, clock, materialCache, keys });
+  const lifecycle = createKeyLifecycle({
+    storage, barrier, clock, materialCache, keys, warn: (facts, message) => logger.warn(facts, message),
+  });
   const parameters = createParameterService({ storage, clock, keys, aliases });
   const secrets = createSecretService({ storage, clock, keys, aliases });
   const secretRotation = createRotationRunner({ secrets, clock, builtIns: { postgres: postgresRotator } });
@@ -108,7 +120,7 @@ export async function createApp(parts: AppParts): Promise<App> {
 
   const edge = createEdge({
     services: [
-      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart } }), {
+      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
         authorizer, policies: createKeyPolicyService({ keys, authorizer }), grants: createGrantService({ storage, clock, keys, authorizer }),
       }),
       adminServiceDefinition(iam),
@@ -190,6 +202,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         server.closeAllConnections();
       });
       materialCache.clear();
+      await customKeyStores.close();
       await auditRunning;
       await auditLog.drain();
       // Sign the head at shutdown so a clean stop leaves no unsigned tail.

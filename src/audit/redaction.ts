@@ -10,7 +10,7 @@
 const ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId', 'AliasName', 'GrantId', 'SecretId', 'Name'];
 
 /** Never logged, whatever an allow-list says (matched against every member name, at any depth). */
-const DENY = /plaintext|ciphertext|secret(string|binary|accesskey)|password|private|^message$|signature|^mac$|token|^value$|^policy$|keymaterial|sessiontoken|credential/i;
+const DENY = /plaintext|ciphertext|secret(string|binary|accesskey)|password|keystorepassword|private|^message$|signature|^mac$|token|^value$|^policy$|keymaterial|sessiontoken|credential/i;
 
 interface Fields {
   readonly request?: readonly string[];
@@ -24,7 +24,7 @@ const KEY_METADATA = ['KeyMetadata.KeyId', 'KeyMetadata.Arn', 'KeyMetadata.KeySt
 const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
   'kms.amazonaws.com': {
     CreateKey: {
-      request: ['Description', 'KeyUsage', 'KeySpec', 'CustomerMasterKeySpec', 'Origin', 'MultiRegion', 'BypassPolicyLockoutSafetyCheck', 'Tags'],
+      request: ['Description', 'KeyUsage', 'KeySpec', 'CustomerMasterKeySpec', 'Origin', 'CustomKeyStoreId', 'MultiRegion', 'BypassPolicyLockoutSafetyCheck', 'Tags'],
       response: KEY_METADATA,
     },
     DescribeKey: { request: ['KeyId'] },
@@ -55,6 +55,16 @@ const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
     UntagResource: { request: ['KeyId', 'TagKeys'] },
     UpdateKeyDescription: { request: ['KeyId', 'Description'] },
     CreateGrant: { request: ['KeyId', 'GranteePrincipal', 'RetiringPrincipal', 'Operations', 'Constraints', 'Name'], response: ['GrantId'] },
+    // Custom key stores: never KeyStorePassword (also denied by name below).
+    CreateCustomKeyStore: {
+      request: ['CustomKeyStoreName', 'CustomKeyStoreType', 'CloudHsmClusterId', 'TrustAnchorCertificate'],
+      response: ['CustomKeyStoreId'],
+    },
+    ConnectCustomKeyStore: { request: ['CustomKeyStoreId'] },
+    DisconnectCustomKeyStore: { request: ['CustomKeyStoreId'] },
+    DeleteCustomKeyStore: { request: ['CustomKeyStoreId'] },
+    DescribeCustomKeyStores: { request: ['CustomKeyStoreId', 'CustomKeyStoreName', 'Limit', 'Marker'] },
+    UpdateCustomKeyStore: { request: ['CustomKeyStoreId', 'NewCustomKeyStoreName', 'CloudHsmClusterId'] },
   },
   'cloudtrail.amazonaws.com': {
     LookupEvents: { request: ['LookupAttributes', 'StartTime', 'EndTime', 'MaxResults', 'EventCategory'] },

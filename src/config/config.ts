@@ -7,6 +7,25 @@ import { z } from 'zod';
 const accountId = z.string().regex(/^\d{12}$/, 'must be 12 digits');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must look like us-east-1');
 
+/**
+ * TRENT_HSMS: the HSMs custom key stores may use, by the name the API calls CloudHsmClusterId:
+ * {"<name>": {"module": "/usr/lib/softhsm/libsofthsm2.so", "tokenLabel": "…"}}. No PIN here: the
+ * PIN is the KeyStorePassword of CreateCustomKeyStore, kept sealed in storage.
+ */
+const hsmName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'HSM names are 1-64 letters, digits, dot, dash or underscore');
+const hsmEntry = z.object({ module: z.string().min(1), tokenLabel: z.string().min(1).max(32) }).strict();
+const hsmMap = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(hsmName, hsmEntry));
+
 const schema = z
   .object({
     TRENT_HOST: z.string().min(1).default('127.0.0.1'),
@@ -25,6 +44,7 @@ const schema = z
     TRENT_AUDIT_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(60_000),
     TRENT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(100 * 365).default(0),
     TRENT_AUDIT_EXPORT_DIR: z.string().min(1).optional(),
+    TRENT_HSMS: hsmMap.optional(),
   })
   .refine((e) => (e.TRENT_ADMIN_ACCESS_KEY_ID === undefined) === (e.TRENT_ADMIN_SECRET_ACCESS_KEY === undefined), {
     message: 'TRENT_ADMIN_ACCESS_KEY_ID and TRENT_ADMIN_SECRET_ACCESS_KEY must be set together',
@@ -53,6 +73,14 @@ export interface Config {
     readonly retentionDays: number;
     readonly exportDir: string;
   };
+  /** TRENT_HSMS: configured HSMs by the name CloudHsmClusterId gives (empty when unset). */
+  readonly hsms: Readonly<Record<string, HsmConfig>>;
+}
+
+/** A configured HSM (PKCS#11 module and token) that a custom key store can name as its cluster. */
+export interface HsmConfig {
+  readonly modulePath: string;
+  readonly tokenLabel: string;
 }
 
 export class ConfigError extends Error {}
@@ -85,6 +113,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retentionDays: e.TRENT_AUDIT_RETENTION_DAYS,
       exportDir: e.TRENT_AUDIT_EXPORT_DIR ?? `${e.TRENT_DATA_DIR}/audit-export`,
     }),
+    hsms: Object.freeze(
+      Object.fromEntries(
+        Object.entries(e.TRENT_HSMS ?? {}).map(([name, h]) => [name, Object.freeze({ modulePath: h.module, tokenLabel: h.tokenLabel })]),
+      ),
+    ),
   };
   return Object.freeze(config);
 }

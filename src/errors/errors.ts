@@ -64,6 +64,13 @@ export const MalformedPolicyDocumentException = clientError('MalformedPolicyDocu
  */
 export const NotAuthorizedException = clientError('NotAuthorizedException');
 export const CustomKeyStoreNotFoundException = clientError('CustomKeyStoreNotFoundException');
+export const CustomKeyStoreInvalidStateException = clientError('CustomKeyStoreInvalidStateException');
+export const CustomKeyStoreNameInUseException = clientError('CustomKeyStoreNameInUseException');
+export const CustomKeyStoreHasCMKsException = clientError('CustomKeyStoreHasCMKsException');
+export const CloudHsmClusterNotFoundException = clientError('CloudHsmClusterNotFoundException');
+export const CloudHsmClusterInUseException = clientError('CloudHsmClusterInUseException');
+export const CloudHsmClusterNotRelatedException = clientError('CloudHsmClusterNotRelatedException');
+export const IncorrectTrustAnchorException = clientError('IncorrectTrustAnchorException');
 
 // CloudTrail LookupEvents (AWS: CloudTrail API reference, LookupEvents errors).
 export const InvalidLookupAttributesException = clientError('InvalidLookupAttributesException');

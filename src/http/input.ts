@@ -58,6 +58,15 @@ export class InputReader {
     return v;
   }
 
+  /** A secret string (a password): like string(), but its value is never echoed in a message. */
+  secretString(name: string, b: Bounds = {}): string | undefined {
+    const v = this.#raw(name);
+    if (v === undefined) return this.#missing(name, b.required);
+    if (typeof v !== 'string') throw new SerializationException(`Expected a string for ${name}`);
+    this.#length(name, undefined, v.length, b);
+    return v;
+  }
+
   /** A base64 blob. Its bytes are never echoed in a message. */
   blob(name: string, b: Bounds = {}): Buffer | undefined {
     const v = this.#raw(name);

@@ -32,11 +32,13 @@ export interface KeyLifecycleDeps {
   clock: Clock;
   materialCache: MaterialCache;
   keys: KeyService;
+  /** Told when a deleted key's HSM object could not be destroyed (it stays in the token; see docs/hsm.md). */
+  warn?: (facts: Record<string, unknown>, message: string) => void;
 }
 
 export type KeyLifecycle = ReturnType<typeof createKeyLifecycle>;
 
-export function createKeyLifecycle({ storage, barrier, clock, materialCache, keys }: KeyLifecycleDeps) {
+export function createKeyLifecycle({ storage, barrier, clock, materialCache, keys, warn }: KeyLifecycleDeps) {
   const resolve = (caller: Caller, keyId: string, action: string) => keys.resolveKey(caller, keyId, { ...KEY_MGMT, action });
 
   async function changeState(caller: Caller, keyId: string, event: 'EnableKey' | 'DisableKey'): Promise<Key> {
@@ -209,8 +211,17 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
       await tx.keys.delete(key.scope, key.keyId);
       return true;
     });
-    if (destroyed) materialCache.evictKey(key.scope.accountId, key.scope.region, key.keyId);
-    return destroyed;
+    if (!destroyed) return false;
+    materialCache.evictKey(key.scope.accountId, key.scope.region, key.keyId);
+    // Outside custody (an HSM object) goes after the rows: a failure here never leaves a key whose
+    // material is gone while its row remains.
+    try {
+      await keys.custodyOf(key).destroy(key);
+    } catch (err) {
+      warn?.({ keyId: key.keyId, customKeyStoreId: key.doc.customKeyStoreId, reason: (err as Error).message },
+        'deleted key: its HSM object could not be destroyed and remains in the token');
+    }
+    return true;
   }
 
   /** One pass of the background job: deletes and rotates what is due. Safe to run on several nodes at once. */

@@ -45,6 +45,10 @@ export interface KeyDoc {
   rotation?: { enabled: boolean; periodDays: number; nextRotationAt?: number };
   /** On-demand rotations performed so far (AWS caps them per key). */
   onDemandRotations?: number;
+  /** Origin AWS_CLOUDHSM: the custom key store holding the key (its material never leaves that HSM). */
+  customKeyStoreId?: string;
+  /** Origin AWS_CLOUDHSM: the store's cluster id when the key was created. */
+  cloudHsmClusterId?: string;
   /** The key policy named `default` (JSON text, validated when set). Absent on keys created before policies: AWS's default key policy. */
   policy?: string;
 }
@@ -115,6 +119,8 @@ export function toKeyMetadata(k: Key): Record<string, unknown> {
   Object.assign(meta, algorithmListsOf(d.keySpec, d.keyUsage));
   // AWS reports CurrentKeyMaterialId only for symmetric keys (recorded DescribeKey of HMAC keys has none).
   if (d.keySpec === 'SYMMETRIC_DEFAULT' && d.currentKeyMaterialId) meta.CurrentKeyMaterialId = d.currentKeyMaterialId;
+  if (d.customKeyStoreId !== undefined) meta.CustomKeyStoreId = d.customKeyStoreId;
+  if (d.cloudHsmClusterId !== undefined) meta.CloudHsmClusterId = d.cloudHsmClusterId;
   if (d.deletionDate !== undefined) meta.DeletionDate = epochSeconds(d.deletionDate);
   if (d.pendingWindowInDays !== undefined) meta.PendingDeletionWindowInDays = d.pendingWindowInDays;
   return meta;

@@ -13,6 +13,7 @@ import { randomBytesBuffer } from '../crypto/primitives.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import {
   AccessDeniedException,
+  CustomKeyStoreNotFoundException,
   DryRunOperationException,
   IncorrectKeyException,
   InternalError,
@@ -39,6 +40,8 @@ import { updateKeyDoc } from './key-updates.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { MaterialCache } from './material-cache.ts';
 import { checkNewTags, MAX_TAGS } from './tags.ts';
+import type { CustomKeyStoreService } from './custom-key-stores.ts';
+import { hsmKeyCustody, type KeyCustody } from './key-custody.ts';
 
 export interface KeyServiceDeps {
   storage: Storage;
@@ -49,6 +52,8 @@ export interface KeyServiceDeps {
   ciphertextHeaderKey: SecretBytes;
   /** The authorisation choke point: resolveKey calls it for every key-scoped action. */
   authorizer: Authorizer;
+  /** Custom key stores (keys with Origin AWS_CLOUDHSM, GenerateRandom from an HSM); absent: none configured. */
+  customKeyStores?: CustomKeyStoreService;
 }
 
 export interface CreateKeyInput {
@@ -63,6 +68,8 @@ export interface CreateKeyInput {
   bypassPolicyLockoutSafetyCheck?: boolean;
   /** AWS for the keys Trent's own services create on first use (alias/aws/<service>); CUSTOMER otherwise. */
   keyManager?: 'AWS' | 'CUSTOMER';
+  /** With origin AWS_CLOUDHSM: the custom key store whose HSM generates and holds the key. */
+  customKeyStoreId?: string;
 }
 
 export const MAX_SYMMETRIC_PLAINTEXT = 4096;
@@ -89,7 +96,7 @@ function ecOpt(context: EncryptionContext | undefined): { encryptionContext?: En
   return context ? { encryptionContext: context } : {};
 }
 
-export function createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer }: KeyServiceDeps) {
+export function createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores }: KeyServiceDeps) {
   /**
    * Resolves a KeyId member (id, key ARN, alias name or alias ARN) to a key, and authorises `kms:<action>`
    * on it (key policy, identity policies, grants; see auth/authorizer.ts) unless `authorize` is false
@@ -163,6 +170,30 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     );
   }
 
+  /** Symmetric material sealed in storage, used in memory (HKDF per message, then AES-GCM). */
+  const softwareCustody: KeyCustody = {
+    encrypt: (key, version, salt, aad, plaintext) => withMaterial(key, version, (m) => symmetricEncrypt(m, salt, aad, plaintext)),
+    async decrypt(key, version, salt, aad, box) {
+      try {
+        return await withMaterial(key, version, (m) => symmetricDecrypt(m, salt, aad, box));
+      } catch (err) {
+        if (err instanceof AeadOpenError) throw new InvalidCiphertextException('');
+        throw err;
+      }
+    },
+    destroy: async () => undefined, // the sealed rows go with the key's transaction
+  };
+  const hsmCustody = customKeyStores ? hsmKeyCustody(customKeyStores) : undefined;
+
+  /** The one place that maps a key's origin to where its symmetric material lives. */
+  function custodyOf(key: Key): KeyCustody {
+    if (key.doc.origin === 'AWS_CLOUDHSM') {
+      if (!hsmCustody) throw new InternalError();
+      return hsmCustody;
+    }
+    return softwareCustody;
+  }
+
   /** The SubjectPublicKeyInfo DER of an asymmetric key (stored in clear beside its sealed private key). */
   async function publicKeyOf(key: Key): Promise<Buffer> {
     const m = await storage.read((r) => r.materials.get(key.scope, key.keyId, key.doc.currentVersion));
@@ -176,7 +207,14 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     const keyUsage = checkCreateKeyUsage(keySpec, input.keyUsage);
     const family = familyOf(keySpec);
     const origin = input.origin ?? 'AWS_KMS';
-    if (origin !== 'AWS_KMS') throw new UnsupportedOperationException(`Origin ${origin} is not supported.`);
+    if (origin !== 'AWS_KMS' && origin !== 'AWS_CLOUDHSM') throw new UnsupportedOperationException(`Origin ${origin} is not supported.`);
+    // AWS: CustomKeyStoreId goes with Origin AWS_CLOUDHSM; such keys are single-Region symmetric encryption keys.
+    if ((origin === 'AWS_CLOUDHSM') !== (input.customKeyStoreId !== undefined)) {
+      throw new ValidationException('To create a KMS key in an AWS CloudHSM key store, specify both Origin AWS_CLOUDHSM and CustomKeyStoreId.');
+    }
+    if (origin === 'AWS_CLOUDHSM' && (keySpec !== 'SYMMETRIC_DEFAULT' || input.multiRegion)) {
+      throw new UnsupportedOperationException('KMS keys in an AWS CloudHSM key store must be single-Region symmetric encryption keys (SYMMETRIC_DEFAULT).');
+    }
     const tags = input.tags ?? [];
     if (tags.length > MAX_TAGS) throw new TagException('Too many tags');
     checkNewTags(tags);
@@ -205,6 +243,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       })
       : defaultKeyPolicyText(scope.accountId);
     const key: Key = { scope, keyId, arn: keyArn(scope, keyId), createdAt: now, revision: 1, doc };
+    if (origin === 'AWS_CLOUDHSM') return createHsmKey(key, input.customKeyStoreId!);
     // Symmetric: the AES key; HMAC: the HMAC key; asymmetric: the PKCS#8 private key — all sealed alike.
     // The public key (SPKI DER, not secret) rides in the material record's doc.
     const { secret: material, publicKeySpki } = family.generate(keySpec);
@@ -219,6 +258,24 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       material.zeroize();
     }
     return key;
+  }
+
+  /**
+   * A key whose AES-256 key is generated inside the custom key store's HSM (never in Trent's memory);
+   * storage holds only its metadata. If the row cannot be written, the new HSM object is destroyed so
+   * nothing is left half-made.
+   */
+  async function createHsmKey(key: Key, storeId: string): Promise<Key> {
+    if (!customKeyStores || !hsmCustody) throw new CustomKeyStoreNotFoundException('');
+    const { clusterId, hsm } = await hsmCustody.generate(key, storeId);
+    const made: Key = { ...key, doc: { ...key.doc, customKeyStoreId: storeId, cloudHsmClusterId: clusterId } };
+    try {
+      await storage.transaction((tx) => tx.keys.insert(recordFromKey(made)));
+    } catch (err) {
+      await hsm.destroyKey(key.keyId).catch(() => undefined);
+      throw err;
+    }
+    return made;
   }
 
   async function describeKey(caller: Caller, keyIdInput: string): Promise<Key> {
@@ -245,7 +302,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       salt,
     }, ciphertextHeaderKey);
     const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
-    const box = await withMaterial(key, version, (m) => symmetricEncrypt(m, salt, aad, plaintext));
+    const box = await custodyOf(key).encrypt(key, version, salt, aad, plaintext);
     return Buffer.concat([headerBytes, box]);
   }
 
@@ -321,13 +378,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
     if (header.materialVersion < 1 || header.materialVersion > key.doc.currentVersion) throw new InvalidCiphertextException('');
     const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
-    let plaintext: Buffer;
-    try {
-      plaintext = await withMaterial(key, header.materialVersion, (m) => symmetricDecrypt(m, header.salt, aad, box));
-    } catch (err) {
-      if (err instanceof AeadOpenError) throw new InvalidCiphertextException('');
-      throw err;
-    }
+    const plaintext = await custodyOf(key).decrypt(key, header.materialVersion, header.salt, aad, box);
     if (dryRun) {
       plaintext.fill(0);
       throw dryRunSucceeded();
@@ -436,10 +487,16 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     }
   }
 
-  /** AWS: GenerateRandom — 1 to 1024 bytes from the CSPRNG (a custom key store's HSM when named). */
-  function generateRandom(numberOfBytes: number | undefined): Buffer {
+  /**
+   * AWS: GenerateRandom — 1 to 1024 bytes from the CSPRNG, or from the HSM of a custom key store when
+   * one is named (CustomKeyStoreNotFoundException / CustomKeyStoreInvalidStateException as AWS).
+   */
+  async function generateRandom(caller: Caller, numberOfBytes: number | undefined, customKeyStoreId?: string): Promise<Buffer> {
     if (numberOfBytes === undefined) throw new ValidationException('NumberOfBytes is required.');
-    return randomBytesBuffer(numberOfBytes);
+    if (customKeyStoreId === undefined) return randomBytesBuffer(numberOfBytes);
+    if (!customKeyStores) throw new CustomKeyStoreNotFoundException('');
+    const { hsm } = await customKeyStores.requireConnected(callerScope(caller), customKeyStoreId);
+    return hsm.randomBytes(numberOfBytes);
   }
 
   /**
@@ -465,5 +522,6 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     generateDataKey,
     generateRandom,
     encryptWithKey,
+    custodyOf,
   };
 }

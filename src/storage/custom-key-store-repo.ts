@@ -37,8 +37,8 @@ export interface CustomKeyStoreRepo {
   /** Stores of a scope in id order, after `after` (exclusive). */
   list(scope: Scope, after: string | undefined, limit: number): Promise<Page<CustomKeyStoreRecord>>;
   /**
-   * Compare-and-set on revision (name, password and doc may change; id, scope, cluster stay); false when
-   * the stored revision differs or the row is gone. DuplicateError when the new name is taken.
+   * Compare-and-set on revision (name, cluster, password and doc may change; id and scope stay); false
+   * when the stored revision differs or the row is gone. DuplicateError when the new name or cluster is taken.
    */
   update(r: CustomKeyStoreRecord, expectedRevision: number): Promise<boolean>;
   /** Deletes only if the revision still matches; returns whether a row was deleted. */

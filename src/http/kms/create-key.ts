@@ -15,7 +15,7 @@ export function createKeyOperation(keys: KeyService): Operation {
       const keySpec = r.enumValue('KeySpec', KEY_SPECS);
       const legacySpec = r.enumValue('CustomerMasterKeySpec', KEY_SPECS);
       const origin = r.enumValue('Origin', ORIGINS);
-      r.string('CustomKeyStoreId', { min: 1, max: 64 });
+      const customKeyStoreId = r.string('CustomKeyStoreId', { min: 1, max: 64 });
       const bypass = r.boolean('BypassPolicyLockoutSafetyCheck');
       const tags = r.tags('Tags');
       const multiRegion = r.boolean('MultiRegion');
@@ -25,6 +25,7 @@ export function createKeyOperation(keys: KeyService): Operation {
         ...(keyUsage ? { keyUsage } : {}),
         ...(keySpec ?? legacySpec ? { keySpec: (keySpec ?? legacySpec)! } : {}),
         ...(origin ? { origin } : {}),
+        ...(customKeyStoreId !== undefined ? { customKeyStoreId } : {}),
         ...(tags ? { tags } : {}),
         ...(multiRegion !== undefined ? { multiRegion } : {}),
         ...(policy !== undefined ? { policy } : {}),

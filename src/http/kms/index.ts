@@ -7,6 +7,8 @@ import type { KeyService } from '../../kms/key-service.ts';
 import type { KeyUpdateService } from '../../kms/key-updates.ts';
 import { defineOperations, type ServiceDefinition } from '../operation.ts';
 import { createKeyOperation } from './create-key.ts';
+import { customKeyStoreOperations } from './custom-key-stores.ts';
+import type { CustomKeyStoreService } from '../../kms/custom-key-stores.ts';
 import { decryptOperation } from './decrypt.ts';
 import { describeKeyOperation } from './describe-key.ts';
 import { encryptOperation } from './encrypt.ts';
@@ -41,9 +43,10 @@ export interface KmsServices {
   /** The audit log's query side, for GetKeyLastUsage; trackingStart is when this deployment began recording. */
   audit?: { query: AuditQueryService; trackingStart: number };
   asymmetric: AsymmetricOperations;
+  customKeyStores: CustomKeyStoreService;
 }
 
-export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric, audit }: KmsServices): ServiceDefinition {
+export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric, audit, customKeyStores }: KmsServices): ServiceDefinition {
   return {
     targetPrefix: 'TrentService',
     signingName: 'kms',
@@ -77,6 +80,7 @@ export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asy
       untagResourceOperation(keyUpdates),
       listResourceTagsOperation(keyUpdates),
       updateKeyDescriptionOperation(keyUpdates),
+      ...customKeyStoreOperations(customKeyStores),
       ...(audit ? [getKeyLastUsageOperation(keys, audit.query, audit.trackingStart)] : []),
     ]),
   };

@@ -74,8 +74,11 @@ export function runCustomKeyStoreContract(adapter: string, open: () => Promise<S
     assert.deepEqual(after.sealedPassword, Buffer.from('new'));
     assert.deepEqual(after.doc, { desired: 'CONNECTED' });
     await assert.rejects(s.transaction((tx) => tx.customKeyStores.update({ ...after, name: 'two' }, 2)), DuplicateError);
-    assert.equal(await s.transaction((tx) => tx.customKeyStores.delete(A, 'cks-1', 1)), false);
-    assert.equal(await s.transaction((tx) => tx.customKeyStores.delete(A, 'cks-1', 2)), true);
+    await assert.rejects(s.transaction((tx) => tx.customKeyStores.update({ ...after, clusterId: 'hsm-2' }, 2)), DuplicateError);
+    assert.equal(await s.transaction((tx) => tx.customKeyStores.update({ ...after, clusterId: 'hsm-9' }, 2)), true);
+    assert.equal((await s.read((x) => x.customKeyStores.getByCluster('hsm-9')))?.id, 'cks-1');
+    assert.equal(await s.transaction((tx) => tx.customKeyStores.delete(A, 'cks-1', 2)), false);
+    assert.equal(await s.transaction((tx) => tx.customKeyStores.delete(A, 'cks-1', 3)), true);
     assert.equal(await s.read((x) => x.customKeyStores.get(A, 'cks-1')), undefined);
     // The cluster is free again.
     await s.transaction((tx) => tx.customKeyStores.insert(store(B, 'cks-9', 'again', 'hsm-1')));

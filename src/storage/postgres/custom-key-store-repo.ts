@@ -33,15 +33,15 @@ export function createPostgresCustomKeyStoreRepo(exec: Exec): { customKeyStores:
     update: async (r, expected) => {
       try {
         const res = await exec(
-          `UPDATE kms_custom_key_stores SET name = $1, revision = $2, sealed_password = $3, doc = $4
-           WHERE account_id = $5 AND region = $6 AND id = $7 AND revision = $8`,
-          [r.name, expected + 1, r.sealedPassword, JSON.stringify(r.doc), r.accountId, r.region, r.id, expected],
+          `UPDATE kms_custom_key_stores SET name = $1, cluster_id = $2, revision = $3, sealed_password = $4, doc = $5
+           WHERE account_id = $6 AND region = $7 AND id = $8 AND revision = $9`,
+          [r.name, r.clusterId, expected + 1, r.sealedPassword, JSON.stringify(r.doc), r.accountId, r.region, r.id, expected],
         );
         return (res.rowCount ?? 0) === 1;
       } catch (err) {
         // A raised 23505 aborts a surrounding transaction; the service checks names first, so this is
         // only the losing side of a race.
-        if (err instanceof DatabaseError && err.code === '23505') throw new DuplicateError('custom key store name');
+        if (err instanceof DatabaseError && err.code === '23505') throw new DuplicateError('custom key store name or cluster');
         throw err;
       }
     },

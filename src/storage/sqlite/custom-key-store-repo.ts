@@ -15,7 +15,7 @@ export function createSqliteCustomKeyStoreRepo(db: Database.Database): { customK
     byCluster: db.prepare('SELECT * FROM kms_custom_key_stores WHERE cluster_id = ?'),
     list: db.prepare('SELECT * FROM kms_custom_key_stores WHERE account_id = ? AND region = ? AND id > ? ORDER BY id LIMIT ?'),
     update: db.prepare(
-      `UPDATE kms_custom_key_stores SET name = ?, revision = ?, sealed_password = ?, doc = ?
+      `UPDATE kms_custom_key_stores SET name = ?, cluster_id = ?, revision = ?, sealed_password = ?, doc = ?
        WHERE account_id = ? AND region = ? AND id = ? AND revision = ?`,
     ),
     delete: db.prepare('DELETE FROM kms_custom_key_stores WHERE account_id = ? AND region = ? AND id = ? AND revision = ?'),
@@ -41,8 +41,8 @@ export function createSqliteCustomKeyStoreRepo(db: Database.Database): { customK
     list: async (s, after, limit) =>
       page((q.list.all(s.accountId, s.region, after ?? '', limit + 1) as Row[]).map(customKeyStoreFromRow), limit, (r) => r.id),
     update: async (r, expected) =>
-      guardUnique('custom key store name', () =>
-        q.update.run(r.name, expected + 1, r.sealedPassword, JSON.stringify(r.doc), r.accountId, r.region, r.id, expected).changes === 1,
+      guardUnique('custom key store name or cluster', () =>
+        q.update.run(r.name, r.clusterId, expected + 1, r.sealedPassword, JSON.stringify(r.doc), r.accountId, r.region, r.id, expected).changes === 1,
       ),
     delete: async (s, id, expected) => q.delete.run(s.accountId, s.region, id, expected).changes === 1,
   };
