@@ -60,6 +60,7 @@ describe('custom key stores on SoftHSM2 (CloudHSM analogue)', { skip }, () => {
   /** The test's own view of the main token, to check key objects through PKCS#11. */
   let inspector: Hsm;
   let anchor: string;
+  let serverEnv: Record<string, string>;
   let storeId: string;
   let keyId: string;
 
@@ -68,16 +69,14 @@ describe('custom key stores on SoftHSM2 (CloudHSM analogue)', { skip }, () => {
     main = createTestToken('trent-cks-main');
     spare = createTestToken('trent-cks-spare');
     anchor = trustAnchorPem();
-    server = await startServer({
-      clock,
-      env: {
-        TRENT_HSMS: JSON.stringify({
-          'cluster-main': { module: main.modulePath, tokenLabel: main.tokenLabel },
-          'cluster-spare': { module: spare.modulePath, tokenLabel: spare.tokenLabel },
-          'cluster-main-alias': { module: main.modulePath, tokenLabel: main.tokenLabel },
-        }),
-      },
-    });
+    serverEnv = {
+      TRENT_HSMS: JSON.stringify({
+        'cluster-main': { module: main.modulePath, tokenLabel: main.tokenLabel },
+        'cluster-spare': { module: spare.modulePath, tokenLabel: spare.tokenLabel },
+        'cluster-main-alias': { module: main.modulePath, tokenLabel: main.tokenLabel },
+      }),
+    };
+    server = await startServer({ clock, env: serverEnv });
     kms = server.kms();
     inspector = await openHsm({ modulePath: main.modulePath, tokenLabel: main.tokenLabel, pin: SecretBytes.copyOf(Buffer.from(main.pin)) });
   });
@@ -126,6 +125,13 @@ describe('custom key stores on SoftHSM2 (CloudHSM analogue)', { skip }, () => {
     assert.ok(!short.message.includes('abc'), 'the password is never echoed');
     assert.equal((await awsError(() => kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: 'cks-00000000000000000' })))).name,
       'CustomKeyStoreNotFoundException');
+  });
+
+  test('the key store password is stored sealed, never in the clear', async () => {
+    const row = await server.app.storage.read((r) => r.customKeyStores.get({ accountId: ACCOUNT_ID, region: REGION }, storeId));
+    assert.ok(row);
+    assert.equal(row.sealedPassword.includes(Buffer.from(main.pin)), false);
+    assert.equal(JSON.stringify(row.doc).includes(main.pin), false);
   });
 
   test('CreateKey in a disconnected store is CustomKeyStoreInvalidStateException; after Connect the store is CONNECTED', async () => {
@@ -282,6 +288,16 @@ describe('custom key stores on SoftHSM2 (CloudHSM analogue)', { skip }, () => {
     for (const id of ids) await kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }));
   });
 
+  test('a restarted node reconnects lazily from the desired state in storage', async () => {
+    await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
+    const ct = (await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('across a restart') }))).CiphertextBlob!;
+    await server.stop();
+    server = await startServer({ clock, dataDir: server.dataDir, env: serverEnv });
+    kms = server.kms();
+    assert.equal((await describeStore(storeId)).ConnectionState, 'CONNECTED');
+    assert.equal(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: ct }))).Plaintext!).toString(), 'across a restart');
+  });
+
   test('when the key deletion completes, the HSM object is destroyed; then the empty store can be deleted', async () => {
     await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
     await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
@@ -294,5 +310,17 @@ describe('custom key stores on SoftHSM2 (CloudHSM analogue)', { skip }, () => {
     await kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
     assert.equal((await awsError(() => kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: storeId })))).name,
       'CustomKeyStoreNotFoundException');
+  });
+
+  test('the audit trail records custom key store calls without the KeyStorePassword', async () => {
+    const events = (await server.app.storage.read((r) => r.audit.scan(0, 100_000))).map((r) => r.record);
+    const all = events.join('\n');
+    for (const secret of [main.pin, spare.pin, 'wrong-pin-123']) assert.equal(all.includes(secret), false, 'a PIN reached the audit trail');
+    const created = events.map((e) => JSON.parse(e) as Record<string, unknown>).filter((e) => e.eventName === 'CreateCustomKeyStore' && e.errorCode === undefined);
+    assert.ok(created.length >= 1);
+    const params = created[0]!.requestParameters as Record<string, unknown>;
+    assert.equal(params.customKeyStoreName, 'main-store');
+    assert.equal(params.cloudHsmClusterId, 'cluster-main');
+    assert.equal('keyStorePassword' in params, false);
   });
 });
