@@ -317,5 +317,11 @@ export function createCustomKeyStoreService({ storage, barrier, clock, connectio
     return { store, hsm };
   }
 
-  return { create, connect, disconnect, describe, update, remove, hsmOf, requireConnected, close: () => connections.closeAll() };
+  /** Whether storage says the store is CONNECTED (false for a store that does not exist). */
+  async function isConnected(scope: Scope, id: string): Promise<boolean> {
+    const r = await storage.read((x) => x.customKeyStores.get(scope, id));
+    return r !== undefined && connectionStateOf(storeFromRecord(r)) === 'CONNECTED';
+  }
+
+  return { create, connect, disconnect, describe, update, remove, hsmOf, requireConnected, isConnected, close: () => connections.closeAll() };
 }

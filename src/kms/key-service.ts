@@ -114,7 +114,8 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       throw new NotFoundException(`Invalid keyId '${ref}'`);
     }
     if (parsed.scope.region !== scope.region) throw new NotFoundException(`Invalid arn ${parsed.scope.region}`);
-    const check = async (key: Key, requestAlias?: string): Promise<Key> => {
+    const check = async (stored: Key, requestAlias?: string): Promise<Key> => {
+      const key = await withEffectiveState(stored);
       if (opts.authorize === false) return key;
       await authorizer.authorize(caller, `kms:${opts.action}`, {
         key,
@@ -147,6 +148,19 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     const record = await storage.read((r) => r.keys.get(parsed.scope, keyId));
     if (!record) throw new NotFoundException(`Key '${keyArn(parsed.scope, keyId)}' does not exist`);
     return check(keyFromRecord(record), parsed.kind === 'alias' ? parsed.aliasName : undefined);
+  }
+
+  /**
+   * AWS: a key in a custom key store that is not connected is in state Unavailable (a key pending
+   * deletion stays PendingDeletion). The stored state is kept, so reconnecting restores it; only the
+   * key a request sees carries Unavailable (state changes re-read the stored key).
+   */
+  async function withEffectiveState(key: Key): Promise<Key> {
+    const storeId = key.doc.customKeyStoreId;
+    if (storeId === undefined || !customKeyStores) return key;
+    if (key.doc.state !== 'Enabled' && key.doc.state !== 'Disabled') return key;
+    if (await customKeyStores.isConnected(key.scope, storeId)) return key;
+    return { ...key, doc: { ...key.doc, state: 'Unavailable' } };
   }
 
   /** AWS: key state and usage are checked before any cryptographic work, in this order. */

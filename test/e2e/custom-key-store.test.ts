@@ -230,6 +230,10 @@ describe('custom key stores on SoftHSM2 (CloudHSM analogue)', { skip }, () => {
     assert.equal(enc.name, 'KMSInvalidStateException');
     assert.equal(enc.message, `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/${keyId} is unavailable.`);
     assert.equal(enc.status, 400);
+    // AWS: keys of a disconnected store are Unavailable.
+    const meta = (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!;
+    assert.equal(meta.KeyState, 'Unavailable');
+    assert.equal(meta.Enabled, false);
     assert.equal((await awsError(() => kms.send(new GenerateRandomCommand({ NumberOfBytes: 8, CustomKeyStoreId: storeId })))).name,
       'CustomKeyStoreInvalidStateException');
     assert.equal((await awsError(() => kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId })))).name,
@@ -295,6 +299,7 @@ describe('custom key stores on SoftHSM2 (CloudHSM analogue)', { skip }, () => {
     server = await startServer({ clock, dataDir: server.dataDir, env: serverEnv });
     kms = server.kms();
     assert.equal((await describeStore(storeId)).ConnectionState, 'CONNECTED');
+    assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!.KeyState, 'Enabled');
     assert.equal(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: ct }))).Plaintext!).toString(), 'across a restart');
   });
 
