@@ -80,6 +80,38 @@ export const UnsealFailedException = clientError('UnsealFailedException');
 /** A share sent with the nonce of an attempt that is no longer the current one. */
 export const InvalidNonceException = clientError('InvalidNonceException');
 
+/**
+ * Why an HSM (src/hsm/) could not serve a call. Custom key stores report these as AWS's
+ * ConnectionErrorCode; the seal reports them at start. The message never carries a PIN.
+ */
+export type HsmFailure =
+  | 'MODULE_UNAVAILABLE' // the PKCS#11 library cannot be loaded or initialised
+  | 'TOKEN_NOT_FOUND' // no token with that label
+  | 'INVALID_CREDENTIALS' // C_Login refused the PIN
+  | 'PIN_LOCKED'
+  | 'DEVICE_ERROR' // the token failed even after reopening sessions and logging in again
+  | 'KEY_NOT_FOUND'
+  | 'INTERNAL';
+
+/** An HSM fault. On the wire it is a server fault with a generic text; callers branch on `failure`. */
+export class HsmError extends TrentError {
+  readonly failure: HsmFailure;
+  constructor(failure: HsmFailure, message: string) {
+    super('KMSInternalException', message, 'server');
+    this.failure = failure;
+  }
+}
+
+/**
+ * AES-GCM in the HSM refused a blob (tampered, wrong AAD, wrong key, truncated). One error for every
+ * cause, as for software AEAD (src/crypto/aead.ts), so nothing says which check failed.
+ */
+export class HsmDecryptionError extends TrentError {
+  constructor() {
+    super('InvalidCiphertextException', '', 'client');
+  }
+}
+
 /** A fault of Trent itself: the message is generic so nothing internal leaks. */
 export class InternalError extends TrentError {
   constructor(code = 'KMSInternalException', message = 'An internal error occurred.') {

@@ -4,6 +4,7 @@
  * booleans as booleans; SQLite returns numbers and stores booleans as 0/1). Documents are JSON text in both.
  */
 import type { AuditDigestRow, AuditEventRow } from './audit-repo.ts';
+import type { CustomKeyStoreRecord } from './custom-key-store-repo.ts';
 import type { GrantRecord, PrincipalRecord } from './iam-repos.ts';
 import type { ParameterRecord, ParameterVersionRecord } from './parameter-repo.ts';
 import type { SecretRecord, SecretVersionRecord } from './secret-repo.ts';
@@ -191,6 +192,20 @@ export function secretVersionFromRow(r: Row): SecretVersionRecord {
     createdAt: int(r.created_at),
     encryptedDataKey: r.encrypted_data_key as Buffer,
     sealedValue: r.sealed_value as Buffer,
+    doc: json(r.doc),
+  };
+}
+
+export function customKeyStoreFromRow(r: Row): CustomKeyStoreRecord {
+  return {
+    accountId: r.account_id as string,
+    region: r.region as string,
+    id: r.id as string,
+    name: r.name as string,
+    clusterId: r.cluster_id as string,
+    createdAt: int(r.created_at),
+    revision: int(r.revision),
+    sealedPassword: r.sealed_password as Buffer,
     doc: json(r.doc),
   };
 }

@@ -8,6 +8,7 @@
  */
 
 import type { AuditRepo } from './audit-repo.ts';
+import type { CustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import type { GrantRepo, PrincipalRepo } from './iam-repos.ts';
 import type { ParameterRepo } from './parameter-repo.ts';
 import type { SecretRepo, SecretVersionRepo } from './secret-repo.ts';
@@ -135,6 +136,7 @@ export interface Repos {
   readonly secrets: SecretRepo;
   readonly secretVersions: SecretVersionRepo;
   readonly parameters: ParameterRepo;
+  readonly customKeyStores: CustomKeyStoreRepo;
 }
 
 export interface Storage {

@@ -103,4 +103,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (secret_arn, version_id)
   );
   `,
+  // 6: custom key stores — KMS custom key stores on PKCS#11 HSMs (src/storage/custom-key-store-repo.ts)
+  `
+  CREATE TABLE kms_custom_key_stores (
+    id TEXT COLLATE "C" PRIMARY KEY, account_id TEXT COLLATE "C" NOT NULL, region TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL, cluster_id TEXT COLLATE "C" NOT NULL UNIQUE, created_at BIGINT NOT NULL,
+    revision BIGINT NOT NULL, sealed_password BYTEA NOT NULL, doc TEXT NOT NULL,
+    UNIQUE (account_id, region, name)
+  );
+  CREATE INDEX kms_custom_key_stores_by_scope ON kms_custom_key_stores (account_id, region, id);
+  `,
 ];

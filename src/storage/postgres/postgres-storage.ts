@@ -39,6 +39,7 @@ import { createPostgresAuditRepos } from './audit-repo.ts';
 import { createPostgresIamRepos } from './iam-repos.ts';
 import { createPostgresSecretRepos } from './secret-repo.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
+import { createPostgresCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, int, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
 import { insertOnceWith, type Exec } from './insert-once.ts';
@@ -446,6 +447,7 @@ function createRepos(exec: Exec): Repos {
     ...createPostgresIamRepos(exec),
     ...createPostgresAuditRepos(exec),
     ...createPostgresParameterRepo(exec),
+    ...createPostgresCustomKeyStoreRepo(exec),
     ...createPostgresSecretRepos(exec),
   };
 }

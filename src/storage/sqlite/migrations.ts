@@ -85,4 +85,14 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (secret_arn, version_id)
   ) WITHOUT ROWID;
   `,
+  // 6: custom key stores — KMS custom key stores on PKCS#11 HSMs (src/storage/custom-key-store-repo.ts)
+  `
+  CREATE TABLE kms_custom_key_stores (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+    cluster_id TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revision INTEGER NOT NULL,
+    sealed_password BLOB NOT NULL, doc TEXT NOT NULL,
+    UNIQUE (account_id, region, name)
+  ) WITHOUT ROWID;
+  CREATE INDEX kms_custom_key_stores_by_scope ON kms_custom_key_stores (account_id, region, id);
+  `,
 ];

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { runAuditContract } from '../contract/audit-contract.ts';
+import { runCustomKeyStoreContract } from '../contract/custom-key-store-contract.ts';
 import { runIamContract } from '../contract/iam-contract.ts';
 import { runParameterContract } from '../contract/parameter-contract.ts';
 import { runSecretContract } from '../contract/secret-contract.ts';
@@ -26,6 +27,12 @@ runSecretContract('sqlite', async () => {
 });
 
 runParameterContract('sqlite', async () => {
+  const store = new SqliteStorage(join(dir, `store-${n++}.db`));
+  await store.migrate();
+  return store;
+});
+
+runCustomKeyStoreContract('sqlite', async () => {
   const store = new SqliteStorage(join(dir, `store-${n++}.db`));
   await store.migrate();
   return store;

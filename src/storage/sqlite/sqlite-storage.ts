@@ -18,6 +18,7 @@ import { createSqliteAuditRepos } from './audit-repo.ts';
 import { createSqliteIamRepos } from './iam-repos.ts';
 import { createSqliteSecretRepos } from './secret-repo.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { createSqliteCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createSqliteParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
 import { guardUnique } from './unique-violation.ts';
@@ -228,6 +229,7 @@ export class SqliteStorage implements Storage {
       ...createSqliteIamRepos(db),
       ...createSqliteAuditRepos(db),
       ...createSqliteParameterRepo(db),
+      ...createSqliteCustomKeyStoreRepo(db),
       ...createSqliteSecretRepos(db),
     };
   }
