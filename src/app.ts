@@ -45,7 +45,10 @@ import { createSysRoutes } from './http/operator/sys-routes.ts';
 import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './seal/operator-service.ts';
-import { createSealManager, type SealManager, type UnsealKeyWrapper } from './seal/seal-manager.ts';
+import { createSealManager, type SealManager } from './seal/seal-manager.ts';
+import { createHsmUnsealKeyWrapper } from './seal/hsm-unseal.ts';
+import { openHsm, type Hsm } from './hsm/index.ts';
+import { SecretBytes } from './crypto/secret-bytes.ts';
 import { randomUuid } from './crypto/primitives.ts';
 import { loadDeploymentSecret } from './seal/deployment-secret.ts';
 import { checkRootKey } from './seal/root-check.ts';
@@ -58,8 +61,8 @@ export interface AppParts {
   storage?: Storage;
   clock?: Clock;
   logger?: Logger;
-  /** The HSM side of auto-unseal (TRENT_SEAL=pkcs11); built from config.seal.pkcs11 when absent. */
-  hsm?: UnsealKeyWrapper;
+  /** The token of HSM auto-unseal (TRENT_SEAL=pkcs11); opened from config.seal.pkcs11 when absent. */
+  hsm?: Hsm;
 }
 
 export interface App {
@@ -112,10 +115,13 @@ export async function createApp(parts: AppParts): Promise<App> {
     );
     devRootKey = root.key;
   }
-  const hsm = parts.hsm;
-  if (config.seal.mode === 'pkcs11' && !hsm) {
-    throw new Error('TRENT_SEAL=pkcs11: no PKCS#11 unseal-key wrapper is available in this build');
-  }
+  const p11 = config.seal.pkcs11;
+  const hsm = config.seal.mode === 'pkcs11' && p11
+    ? createHsmUnsealKeyWrapper({
+      keyLabel: p11.keyLabel,
+      open: async () => parts.hsm ?? openHsm({ modulePath: p11.modulePath, tokenLabel: p11.tokenLabel, pin: SecretBytes.copyOf(Buffer.from(p11.pin, 'utf8')) }),
+    })
+    : undefined;
 
   /** Builds everything that needs the barrier. Called on every unseal (and once at init). */
   async function buildUnsealed(barrier: Barrier): Promise<Unsealed> {
@@ -332,6 +338,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       }
       await Promise.all([...retiring]);
       seal.shutdown();
+      await hsm?.close();
       await storage.close();
     },
   };

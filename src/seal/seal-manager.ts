@@ -175,6 +175,17 @@ export function createSealManager(deps: SealManagerDeps) {
     });
   }
 
+  /** The unseal key wrapped by the HSM; an unreachable token makes init (or rekey) a retryable 503. */
+  async function hsmWrap(key: SecretBytes): Promise<Buffer> {
+    if (!deps.hsm) throw new Error('pkcs11 mode without an HSM');
+    try {
+      return await deps.hsm.wrap(key);
+    } catch (err) {
+      logger.error({ err }, 'the HSM could not wrap the unseal key');
+      throw new ServiceUnavailableError('The HSM could not wrap the unseal key (see the server log). Check the token and retry.');
+    }
+  }
+
   async function autoUnseal(): Promise<void> {
     if (!deps.hsm || !row?.hsmWrappedUnsealKey) return;
     let key: SecretBytes;
@@ -211,7 +222,7 @@ export function createSealManager(deps: SealManagerDeps) {
         const next: StoredKeyring = {
           format: 1, mode, generation: 1, shares, threshold,
           keyring: keyring.seal(key, 1),
-          ...(mode === 'pkcs11' && deps.hsm ? { hsmWrappedUnsealKey: (await deps.hsm.wrap(key)).toString('base64') } : {}),
+          ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(key)).toString('base64') } : {}),
         };
         const text = JSON.stringify(next);
         if ((await storage.transaction((tx) => tx.meta.putIfAbsent(KEYRING_META, text))) !== text) {
@@ -357,7 +368,7 @@ export function createSealManager(deps: SealManagerDeps) {
         const next: StoredKeyring = {
           ...rest, generation, shares: current.shares, threshold: current.threshold,
           keyring: keyring.seal(newKey, generation),
-          ...(mode === 'pkcs11' && deps.hsm ? { hsmWrappedUnsealKey: (await deps.hsm.wrap(newKey)).toString('base64') } : {}),
+          ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(newKey)).toString('base64') } : {}),
         };
         const text = JSON.stringify(next);
         if (!(await storage.transaction((tx) => tx.meta.compareAndSet(KEYRING_META, rowText!, text)))) {
