@@ -131,24 +131,39 @@ export function createSealManager(deps: SealManagerDeps) {
     logger.info({ mode, rootKeyVersion: b.currentVersion }, 'unsealed');
   }
 
-  /** Picks up a keyring another node changed (rotation); false when there was nothing new. */
-  async function reload(): Promise<boolean> {
-    return serial(async () => {
+  /**
+   * Picks up a keyring another node changed (rotation); false when there was nothing new. Not part of
+   * the serial chain: it runs inside requests (and possibly inside onUnseal), and concurrent callers
+   * share one read.
+   */
+  let reloading: Promise<boolean> | undefined;
+  function reload(): Promise<boolean> {
+    if (reloading) return reloading;
+    const run = (async () => {
       if (!barrier || !unsealKey) return false;
-      const known = row?.generation ?? 0;
-      await readRow();
-      if (!row || row.generation <= known) return false;
+      const text = await storage.read((r) => r.meta.get(KEYRING_META));
+      if (text === undefined) return false;
+      const fresh = parseStoredKeyring(text);
+      if (fresh.generation <= (row?.generation ?? 0) || !barrier || !unsealKey) return false;
+      let keyring: Keyring;
       try {
-        barrier.replace(Keyring.open(unsealKey, row));
-        return true;
+        keyring = Keyring.open(unsealKey, fresh);
       } catch (err) {
         if (!(err instanceof KeyringOpenError)) throw err;
         // Rekeyed through another node: this node's unseal key is the old one. It keeps serving with the
-        // versions it holds; the new ones need this node to be sealed and unsealed with the new shares.
+        // versions it holds; new ones need this node to be sealed and unsealed with the new shares.
         logger.warn('the stored keyring was re-sealed under a new unseal key (rekey on another node); seal and unseal this node to pick up new root-key versions');
         return false;
       }
+      row = fresh;
+      rowText = text;
+      barrier.replace(keyring);
+      return true;
+    })();
+    reloading = run.finally(() => {
+      reloading = undefined;
     });
+    return reloading;
   }
 
   /** At process start: development and HSM modes unseal themselves; quorum mode waits for shares. */
