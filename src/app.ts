@@ -1,8 +1,13 @@
 /**
  * The composition root: the one place that knows every concrete class. Tests inject parts
- * (storage, clock, barrier) and get the same wiring the server runs with.
+ * (storage, clock, hsm) and get the same wiring the server runs with.
+ *
+ * Two layers (docs/seal.md): what runs while sealed (storage, the seal manager, the unauthenticated
+ * operator routes, the authorizer) is built once; everything that needs the barrier (credentials,
+ * deployment secrets, key material cache, services, audit log, background jobs) is built by
+ * buildUnsealed() on each unseal and dropped, zeroed, on seal.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createAuthorizer } from './auth/authorizer.ts';
@@ -34,12 +39,21 @@ import { createKeyService } from './kms/key-service.ts';
 import { createAsymmetricOperations } from './kms/asymmetric-operations.ts';
 import { createKeyUpdateService } from './kms/key-updates.ts';
 import { MaterialCache } from './kms/material-cache.ts';
-import { RootKeyBarrier, type Barrier } from './seal/barrier.ts';
+import { ServiceUnavailableError } from './errors/errors.ts';
+import { operatorServiceDefinition } from './http/operator/index.ts';
+import { createSysRoutes } from './http/operator/sys-routes.ts';
+import { toWireError } from './http/error-mapper.ts';
+import type { Barrier } from './seal/barrier.ts';
+import { createOperatorService } from './seal/operator-service.ts';
+import { createSealManager, type SealManager } from './seal/seal-manager.ts';
+import { createHsmUnsealKeyWrapper } from './seal/hsm-unseal.ts';
+import { openHsm, type Hsm } from './hsm/index.ts';
+import { SecretBytes } from './crypto/secret-bytes.ts';
+import { randomUuid } from './crypto/primitives.ts';
 import { loadDeploymentSecret } from './seal/deployment-secret.ts';
 import { checkRootKey } from './seal/root-check.ts';
 import { loadDevRootKey } from './seal/root-key-source.ts';
 import { openStorage } from './storage/open-storage.ts';
-import { openHsm } from './hsm/index.ts';
 import { CustomKeyStoreConnections, type OpenHsm } from './kms/custom-key-store-connections.ts';
 import { createCustomKeyStoreService } from './kms/custom-key-stores.ts';
 import type { Storage } from './storage/storage.ts';
@@ -48,10 +62,11 @@ export interface AppParts {
   config: Config;
   storage?: Storage;
   clock?: Clock;
-  barrier?: Barrier;
   logger?: Logger;
   /** Opens a PKCS#11 token for custom key stores; default: the real adapter (src/hsm/). */
   openHsm?: OpenHsm;
+  /** The token of HSM auto-unseal (TRENT_SEAL=pkcs11); opened from config.seal.pkcs11 when absent. */
+  hsm?: Hsm;
 }
 
 export interface App {
@@ -59,6 +74,7 @@ export interface App {
   readonly storage: Storage;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly seal: SealManager;
   /** Background work (key deletion and rotation when due); also run by a timer every jobIntervalMs. */
   readonly jobs: { runOnce(): ReturnType<KeyLifecycle['runDueJobs']> };
   /** Audit housekeeping (digest, intent recovery, retention); also run every audit.digestIntervalMs. */
@@ -69,120 +85,249 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** What exists only while the node is unsealed. */
+interface Unsealed {
+  readonly edge: ReturnType<typeof createEdge>;
+  runJobs(): ReturnType<KeyLifecycle['runDueJobs']>;
+  runAudit(): Promise<unknown>;
+  /** Requests being answered by this generation of services. */
+  inflight: number;
+  /** Zeroes every unsealed key buffer and stops the timers; new requests no longer reach it. */
+  retire(): void;
+  /** Waits for jobs and audit writes of a retired generation, and signs the audit head. */
+  finish(): Promise<void>;
+  readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
+}
+
+// A single node's intents at start-up are all from a process that died; other nodes' may be in flight.
+const STALE_INTENT_MS = 5 * 60_000;
+
 export async function createApp(parts: AppParts): Promise<App> {
   const { config } = parts;
   const logger = parts.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } });
   const clock = parts.clock ?? systemClock;
   const storage = parts.storage ?? (await openStorage(config.storageUrl));
+  const authorizer = createAuthorizer({ storage, clock });
 
-  let barrier = parts.barrier;
-  if (!barrier) {
+  let devRootKey;
+  if (config.seal.mode === 'dev') {
     const root = loadDevRootKey(config.dataDir, config.rootKeyBase64);
     logger.warn(
       { rootKeySource: root.source, path: root.path },
-      'DEVELOPMENT MODE: the root key is read from %s; use quorum or HSM unsealing in production',
+      'DEVELOPMENT MODE: the root key is read from %s; use quorum (TRENT_SEAL=shamir) or HSM (TRENT_SEAL=pkcs11) unsealing in production',
       root.source === 'environment' ? 'TRENT_ROOT_KEY' : root.path,
     );
-    barrier = new RootKeyBarrier(root.key);
+    devRootKey = root.key;
   }
-  await checkRootKey(storage, barrier);
+  const p11 = config.seal.pkcs11;
+  const hsm = config.seal.mode === 'pkcs11' && p11
+    ? createHsmUnsealKeyWrapper({
+      keyLabel: p11.keyLabel,
+      open: async () => parts.hsm ?? openHsm({ modulePath: p11.modulePath, tokenLabel: p11.tokenLabel, pin: SecretBytes.copyOf(Buffer.from(p11.pin, 'utf8')) }),
+    })
+    : undefined;
 
-  const materialCache = new MaterialCache(config.keyCacheSize);
-  const credentials = createCredentialStore({ storage, barrier, clock });
-  const admin = await credentials.bootstrapAdmin(config.accountId, config.admin);
-  const authorizer = createAuthorizer({ storage, clock });
-  const iam = createIamService({ storage, clock, authorizer, credentials });
-  await iam.ensureAdministrator(config.accountId);
-  const ciphertextHeaderKey = await loadDeploymentSecret(storage, barrier, 'kms-ciphertext-header');
-  // Custom key stores: desired connection state in storage, HSM sessions opened lazily per node.
-  const customKeyStores = createCustomKeyStoreService({
-    storage, barrier, clock,
-    connections: new CustomKeyStoreConnections({ hsms: config.hsms, openHsm: parts.openHsm ?? openHsm, barrier }),
-  });
-  const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores });
-  const aliases = createAliasService({ storage, clock, keys });
-  const keyUpdates = createKeyUpdateService({ storage, keys });
-  const lifecycle = createKeyLifecycle({
-    storage, barrier, clock, materialCache, keys, warn: (facts, message) => logger.warn(facts, message),
-  });
-  const parameters = createParameterService({ storage, clock, keys, aliases });
-  const secrets = createSecretService({ storage, clock, keys, aliases });
-  const secretRotation = createRotationRunner({ secrets, clock, builtIns: { postgres: postgresRotator } });
-  const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
-
-  // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
-  const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
-  // A single node's intents at start-up are all from a process that died; other nodes' may be in flight.
-  const STALE_INTENT_MS = 5 * 60_000;
-  await auditLog.recoverIntents(storage.kind === 'sqlite' ? -1 : STALE_INTENT_MS);
-  const trackingStart = Number(await storage.transaction((tx) => tx.meta.putIfAbsent('audit:tracking-start', String(clock.now()))));
-  const auditQuery = createAuditQueryService({ storage });
-
-  const edge = createEdge({
-    services: [
-      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
-        authorizer, policies: createKeyPolicyService({ keys, authorizer }), grants: createGrantService({ storage, clock, keys, authorizer }),
-      }),
-      adminServiceDefinition(iam),
-      cloudTrailServiceDefinition(auditQuery),
-      ssmServiceDefinition(parameters),
-      secretsManagerServiceDefinition({ secrets, rotation: secretRotation }),
-    ],
-    credentials,
-    wallClock: systemClock,
-    logger,
-    maxBodyBytes: config.maxBodyBytes,
-    audit: {
-      accountId: config.accountId,
-      region: config.region,
-      clock,
-      begin: (facts) => auditLog.begin(facts),
-      record: (event, intentId) => auditLog.record(event, intentId),
-    },
-    health: () => ({ status: barrier.isUnsealed ? 'ok' : 'sealed', sealed: !barrier.isUnsealed, storage: storage.kind }),
-  });
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void edge.handle(req, res));
-
-  // One pass at a time per node; several nodes may run passes at once (every change is compare-and-set).
-  let running: Promise<unknown> = Promise.resolve();
-  const runOnce = () => {
-    // Parameter expiry (SSM Expiration policies) runs in the same pass, after the key jobs.
-    const pass = running.then(async () => {
-      const done = await lifecycle.runDueJobs();
-      await parameters.runDue();
-      await secretJobs.runDue();
-      return done;
+  /** Builds everything that needs the barrier. Called on every unseal (and once at init). */
+  async function buildUnsealed(barrier: Barrier): Promise<Unsealed> {
+    await checkRootKey(storage, barrier);
+    const materialCache = new MaterialCache(config.keyCacheSize);
+    const credentials = createCredentialStore({ storage, barrier, clock });
+    const admin = await credentials.bootstrapAdmin(config.accountId, config.admin);
+    const iam = createIamService({ storage, clock, authorizer, credentials });
+    await iam.ensureAdministrator(config.accountId);
+    const ciphertextHeaderKey = await loadDeploymentSecret(storage, barrier, 'kms-ciphertext-header');
+    // Custom key stores: desired connection state in storage, HSM sessions opened lazily per node.
+    const customKeyStores = createCustomKeyStoreService({
+      storage, barrier, clock,
+      connections: new CustomKeyStoreConnections({ hsms: config.hsms, openHsm: parts.openHsm ?? openHsm, barrier }),
     });
-    running = pass.catch((err: unknown) => logger.error({ err }, 'background job pass failed'));
-    return pass;
-  };
-  const timer = config.jobIntervalMs > 0 ? setInterval(() => void runOnce().catch(() => undefined), config.jobIntervalMs) : undefined;
-  timer?.unref();
+    const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores });
+    const aliases = createAliasService({ storage, clock, keys });
+    const keyUpdates = createKeyUpdateService({ storage, keys });
+    const lifecycle = createKeyLifecycle({
+      storage, barrier, clock, materialCache, keys, warn: (facts, message) => logger.warn(facts, message),
+    });
+    const parameters = createParameterService({ storage, clock, keys, aliases });
+    const secrets = createSecretService({ storage, clock, keys, aliases });
+    const secretRotation = createRotationRunner({ secrets, clock, builtIns: { postgres: postgresRotator } });
+    const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
 
-  // Audit housekeeping: sign the chain head, recover intents of crashed calls, export and prune old events.
-  const auditPass = async () => {
-    await auditLog.recoverIntents(STALE_INTENT_MS);
-    await auditLog.writeDigest();
-    if (config.audit.retentionDays > 0) {
-      await pruneExpired(storage, clock.now() - config.audit.retentionDays * 86_400_000, config.audit.exportDir);
+    // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
+    const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
+    await auditLog.recoverIntents(storage.kind === 'sqlite' ? -1 : STALE_INTENT_MS);
+    const trackingStart = Number(await storage.transaction((tx) => tx.meta.putIfAbsent('audit:tracking-start', String(clock.now()))));
+    const auditQuery = createAuditQueryService({ storage });
+
+    const edge = createEdge({
+      services: [
+        withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
+          authorizer, policies: createKeyPolicyService({ keys, authorizer }), grants: createGrantService({ storage, clock, keys, authorizer }),
+        }),
+        adminServiceDefinition(iam),
+        operatorServiceDefinition(operator),
+        cloudTrailServiceDefinition(auditQuery),
+        ssmServiceDefinition(parameters),
+        secretsManagerServiceDefinition({ secrets, rotation: secretRotation }),
+      ],
+      credentials,
+      wallClock: systemClock,
+      logger,
+      maxBodyBytes: config.maxBodyBytes,
+      audit: {
+        accountId: config.accountId,
+        region: config.region,
+        clock,
+        begin: (facts) => auditLog.begin(facts),
+        record: (event, intentId) => auditLog.record(event, intentId),
+      },
+      health,
+    });
+
+    // One pass at a time per node; several nodes may run passes at once (every change is compare-and-set).
+    let running: Promise<unknown> = Promise.resolve();
+    const runJobs = () => {
+      // Parameter expiry (SSM Expiration policies) runs in the same pass, after the key jobs.
+      const pass = running.then(async () => {
+        const done = await lifecycle.runDueJobs();
+        await parameters.runDue();
+        await secretJobs.runDue();
+        return done;
+      });
+      running = pass.catch((err: unknown) => logger.error({ err }, 'background job pass failed'));
+      return pass;
+    };
+    const timer = config.jobIntervalMs > 0 ? setInterval(() => void runJobs().catch(() => undefined), config.jobIntervalMs) : undefined;
+    timer?.unref();
+
+    // Audit housekeeping: sign the chain head, recover intents of crashed calls, export and prune old events.
+    const auditPass = async () => {
+      await auditLog.recoverIntents(STALE_INTENT_MS);
+      await auditLog.writeDigest();
+      if (config.audit.retentionDays > 0) {
+        await pruneExpired(storage, clock.now() - config.audit.retentionDays * 86_400_000, config.audit.exportDir);
+      }
+    };
+    let auditRunning: Promise<unknown> = Promise.resolve();
+    const runAudit = () => {
+      auditRunning = auditRunning.then(auditPass).catch((err: unknown) => logger.error({ err }, 'audit housekeeping failed'));
+      return auditRunning;
+    };
+    const auditTimer = config.audit.digestIntervalMs > 0 ? setInterval(() => void runAudit(), config.audit.digestIntervalMs) : undefined;
+    auditTimer?.unref();
+
+    return {
+      edge,
+      runJobs,
+      runAudit,
+      inflight: 0,
+      ...(admin.created ? { createdAdmin: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } } : {}),
+      retire() {
+        if (timer) clearInterval(timer);
+        if (auditTimer) clearInterval(auditTimer);
+        materialCache.clear();
+        ciphertextHeaderKey.zeroize();
+        credentials.forget();
+      },
+      async finish() {
+        await running.catch(() => undefined);
+        await customKeyStores.close();
+        await auditRunning;
+        await auditLog.drain();
+        // Sign the head when this generation ends so a clean stop or seal leaves no unsigned tail.
+        await auditLog.writeDigest().catch((err: unknown) => logger.error({ err }, 'final audit digest failed'));
+      },
+    };
+  }
+
+  let unsealed: Unsealed | undefined;
+  const retiring = new Set<Promise<void>>();
+  let createdAdmin: { accessKeyId: string; secretAccessKey: string } | undefined;
+
+  /** Retires a generation: zeroes now, finishes once its in-flight requests (e.g. the Seal call) are answered. */
+  function retire(u: Unsealed): void {
+    u.retire();
+    const done: Promise<void> = (async () => {
+      while (u.inflight > 0) await new Promise((r) => setTimeout(r, 5));
+      await u.finish();
+    })().finally(() => retiring.delete(done));
+    retiring.add(done);
+  }
+
+  const seal = createSealManager({
+    storage,
+    mode: config.seal.mode,
+    logger,
+    ...(devRootKey ? { devRootKey } : {}),
+    ...(hsm ? { hsm } : {}),
+    hooks: {
+      async onUnseal(barrier) {
+        unsealed = await buildUnsealed(barrier);
+        createdAdmin ??= unsealed.createdAdmin;
+      },
+      async onSeal() {
+        const u = unsealed;
+        unsealed = undefined;
+        if (u) retire(u);
+      },
+      async onInit(barrier) {
+        // The first administrator is created now, while the operator who ran init is watching, and
+        // shown once in the init answer (unless configured through TRENT_ADMIN_*).
+        await checkRootKey(storage, barrier);
+        const credentials = createCredentialStore({ storage, barrier, clock });
+        const admin = await credentials.bootstrapAdmin(config.accountId, config.admin);
+        await createIamService({ storage, clock, authorizer, credentials }).ensureAdministrator(config.accountId);
+        return admin.created ? { AdministratorAccessKey: { AccessKeyId: admin.accessKeyId, SecretAccessKey: admin.secretAccessKey } } : {};
+      },
+    },
+  });
+  const operator = createOperatorService({ seal, authorizer });
+
+  function health(): Record<string, unknown> {
+    const s = seal.status();
+    return { status: !s.initialized ? 'uninitialized' : s.sealed ? 'sealed' : 'ok', sealed: s.sealed, initialized: s.initialized, seal: s.mode, storage: storage.kind };
+  }
+  const sys = createSysRoutes({ seal, logger, health });
+
+  function unavailable(): ServiceUnavailableError {
+    return seal.status().initialized
+      ? new ServiceUnavailableError('Trent is sealed. An operator must unseal it (trent operator unseal).')
+      : new ServiceUnavailableError('Trent is not initialized. An operator must run `trent operator init`, then unseal it.');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await sys.handle(req, res)) return;
+    const u = unsealed;
+    if (!u) {
+      // Same shape as the edge's 503 when storage is down: an AWS error clients retry.
+      req.resume();
+      const wire = toWireError(unavailable(), 'InternalFailure');
+      const payload = JSON.stringify({ __type: wire.code, message: wire.message });
+      res.writeHead(wire.status, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(payload), 'x-amzn-RequestId': randomUuid() });
+      res.end(payload);
+      return;
     }
-  };
-  let auditRunning: Promise<unknown> = Promise.resolve();
-  const runAuditPass = () => {
-    auditRunning = auditRunning.then(auditPass).catch((err: unknown) => logger.error({ err }, 'audit housekeeping failed'));
-    return auditRunning;
-  };
-  const auditTimer = config.audit.digestIntervalMs > 0 ? setInterval(() => void runAuditPass(), config.audit.digestIntervalMs) : undefined;
-  auditTimer?.unref();
+    u.inflight++;
+    try {
+      await u.edge.handle(req, res);
+    } finally {
+      u.inflight--;
+    }
+  }
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void handle(req, res));
+
+  await seal.start();
 
   return {
     server,
     storage,
     clock,
     logger,
-    jobs: { runOnce },
-    audit: { runOnce: runAuditPass },
-    ...(admin.created ? { createdAdmin: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } } : {}),
+    seal,
+    jobs: { runOnce: () => (unsealed ? unsealed.runJobs() : Promise.reject(unavailable())) },
+    audit: { runOnce: () => (unsealed ? unsealed.runAudit() : Promise.reject(unavailable())) },
+    get createdAdmin() {
+      return createdAdmin;
+    },
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -194,19 +339,18 @@ export async function createApp(parts: AppParts): Promise<App> {
       });
     },
     async close() {
-      if (timer) clearInterval(timer);
-      if (auditTimer) clearInterval(auditTimer);
-      await running;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      materialCache.clear();
-      await customKeyStores.close();
-      await auditRunning;
-      await auditLog.drain();
-      // Sign the head at shutdown so a clean stop leaves no unsigned tail.
-      await auditLog.writeDigest().catch((err: unknown) => logger.error({ err }, 'final audit digest failed'));
+      if (unsealed) {
+        const u = unsealed;
+        unsealed = undefined;
+        retire(u);
+      }
+      await Promise.all([...retiring]);
+      seal.shutdown();
+      await hsm?.close();
       await storage.close();
     },
   };

@@ -13,7 +13,10 @@ async function main(): Promise<void> {
         `  AWS_ACCESS_KEY_ID=${app.createdAdmin.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${app.createdAdmin.secretAccessKey}\n\n`,
     );
   }
-  app.logger.info({ url, account: config.accountId, storage: app.storage.kind }, 'Trent listening on %s', url);
+  app.logger.info({ url, account: config.accountId, storage: app.storage.kind, seal: config.seal.mode }, 'Trent listening on %s', url);
+  const seal = app.seal.status();
+  if (!seal.initialized) app.logger.warn('Trent is not initialized: run `trent operator init` (TRENT_ENDPOINT=%s)', url);
+  else if (seal.sealed) app.logger.warn('Trent is sealed: operators unseal it with `trent operator unseal <share>` (TRENT_ENDPOINT=%s)', url);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { constantTimeEqual, randomBytesBuffer, sha256 } from '../crypto/primitives.ts';
 import { ExpiredTokenException, UnrecognizedClientException } from '../errors/errors.ts';
-import { barrierAad, type Barrier } from '../seal/barrier.ts';
+import { barrierAad, unsealFresh, type Barrier } from '../seal/barrier.ts';
 import type { AccessKeyRecord, Storage } from '../storage/storage.ts';
 import type { Clock } from '../clock.ts';
 
@@ -59,7 +59,7 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     if (hit) return hit;
     const record = await storage.read((r) => r.accessKeys.get(accessKeyId));
     if (!record) return undefined;
-    const secretBytes = barrier.unseal(record.sealedSecret, secretAad(accessKeyId));
+    const secretBytes = await unsealFresh(barrier, record.sealedSecret, secretAad(accessKeyId));
     const resolved = { record, secretAccessKey: secretBytes.expose().toString('utf8') };
     secretBytes.zeroize();
     cache.set(accessKeyId, resolved);
@@ -140,5 +140,10 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     }
   }
 
-  return { resolve, create, bootstrapAdmin, checkSession };
+  /** Drops every cached secret (the node is sealing). They are JS strings: dropped, not zeroed. */
+  function forget(): void {
+    cache.clear();
+  }
+
+  return { resolve, create, bootstrapAdmin, checkSession, forget };
 }

@@ -10,7 +10,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { Command } from 'commander';
 import type { CliContext } from './main.ts';
 
-export async function adminRequest(env: CliContext['env'], operation: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function adminRequest(env: CliContext['env'], operation: string, body: Record<string, unknown>, targetPrefix = 'TrentAdmin'): Promise<Record<string, unknown>> {
   const endpoint = new URL(env.TRENT_ENDPOINT ?? 'http://127.0.0.1:8080');
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
@@ -25,7 +25,7 @@ export async function adminRequest(env: CliContext['env'], operation: string, bo
   const signed = await signer.sign({
     method: 'POST', protocol: endpoint.protocol, hostname: endpoint.hostname, path: '/',
     ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
-    headers: { host: endpoint.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `TrentAdmin.${operation}` },
+    headers: { host: endpoint.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${targetPrefix}.${operation}` },
     body: payload,
   });
   const res = await fetch(new URL('/', endpoint), { method: 'POST', headers: signed.headers as Record<string, string>, body: payload });

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerIamCommands } from './iam-commands.ts';
+import { registerOperatorCommands } from './operator-commands.ts';
 
 export interface CliContext {
   /** The environment configuration defaults come from (process.env in the real command). */
@@ -22,6 +23,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
   registerAuditCommands(program, ctx);
   registerIamCommands(program, ctx);
+  registerOperatorCommands(program, ctx);
   return program;
 }
 

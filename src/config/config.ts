@@ -36,6 +36,11 @@ const schema = z
     TRENT_ADMIN_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be 16-128 upper-case letters or digits').optional(),
     TRENT_ADMIN_SECRET_ACCESS_KEY: z.string().min(16).max(128).optional(),
     TRENT_ROOT_KEY: z.string().optional(),
+    TRENT_SEAL: z.enum(['dev', 'shamir', 'pkcs11']).default('dev'),
+    TRENT_PKCS11_MODULE: z.string().min(1).optional(),
+    TRENT_PKCS11_TOKEN_LABEL: z.string().min(1).optional(),
+    TRENT_PKCS11_PIN: z.string().min(1).optional(),
+    TRENT_PKCS11_KEY_LABEL: z.string().min(1).default('trent-unseal'),
     TRENT_STORAGE: z.string().optional(),
     TRENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRENT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
@@ -48,6 +53,12 @@ const schema = z
   })
   .refine((e) => (e.TRENT_ADMIN_ACCESS_KEY_ID === undefined) === (e.TRENT_ADMIN_SECRET_ACCESS_KEY === undefined), {
     message: 'TRENT_ADMIN_ACCESS_KEY_ID and TRENT_ADMIN_SECRET_ACCESS_KEY must be set together',
+  })
+  .refine((e) => e.TRENT_SEAL === 'dev' || e.TRENT_ROOT_KEY === undefined, {
+    message: 'TRENT_ROOT_KEY is the development-mode root key; it cannot be used with TRENT_SEAL=shamir or pkcs11',
+  })
+  .refine((e) => e.TRENT_SEAL !== 'pkcs11' || (e.TRENT_PKCS11_MODULE && e.TRENT_PKCS11_TOKEN_LABEL && e.TRENT_PKCS11_PIN), {
+    message: 'TRENT_SEAL=pkcs11 needs TRENT_PKCS11_MODULE, TRENT_PKCS11_TOKEN_LABEL and TRENT_PKCS11_PIN',
   });
 
 export interface Config {
@@ -59,6 +70,14 @@ export interface Config {
   readonly admin?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Base64 root key for development mode; absent means the root-key file in dataDir. */
   readonly rootKeyBase64?: string;
+  /**
+   * How the node gets its unseal key (docs/seal.md): `dev` (root key file or TRENT_ROOT_KEY, the default),
+   * `shamir` (operators' key shares), `pkcs11` (unwrapped by a key in an HSM; shares for recovery).
+   */
+  readonly seal: {
+    readonly mode: 'dev' | 'shamir' | 'pkcs11';
+    readonly pkcs11?: { readonly modulePath: string; readonly tokenLabel: string; readonly pin: string; readonly keyLabel: string };
+  };
   /** `sqlite:<path>` (default: trent.db in dataDir) or `postgres://…`. */
   readonly storageUrl: string;
   readonly logLevel: string;
@@ -103,6 +122,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? { admin: Object.freeze({ accessKeyId: e.TRENT_ADMIN_ACCESS_KEY_ID, secretAccessKey: e.TRENT_ADMIN_SECRET_ACCESS_KEY }) }
       : {}),
     ...(e.TRENT_ROOT_KEY ? { rootKeyBase64: e.TRENT_ROOT_KEY } : {}),
+    seal: Object.freeze({
+      mode: e.TRENT_SEAL,
+      ...(e.TRENT_SEAL === 'pkcs11'
+        ? { pkcs11: Object.freeze({ modulePath: e.TRENT_PKCS11_MODULE!, tokenLabel: e.TRENT_PKCS11_TOKEN_LABEL!, pin: e.TRENT_PKCS11_PIN!, keyLabel: e.TRENT_PKCS11_KEY_LABEL }) }
+        : {}),
+    }),
     storageUrl: e.TRENT_STORAGE ?? `sqlite:${e.TRENT_DATA_DIR}/trent.db`,
     logLevel: e.TRENT_LOG_LEVEL,
     maxBodyBytes: e.TRENT_MAX_BODY_BYTES,

@@ -5,6 +5,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
 
+/** Use of bytes already zeroed: e.g. a request still running while the node seals. */
+export class SecretZeroizedError extends Error {
+  constructor() {
+    super('secret bytes used after zeroize');
+  }
+}
+
 export class SecretBytes {
   #bytes: Buffer;
   #zeroized = false;
@@ -33,7 +40,7 @@ export class SecretBytes {
 
   /** The raw bytes. Do not keep the reference beyond the operation that needs it. */
   expose(): Buffer {
-    if (this.#zeroized) throw new Error('secret bytes used after zeroize');
+    if (this.#zeroized) throw new SecretZeroizedError();
     return this.#bytes;
   }
 

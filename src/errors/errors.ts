@@ -79,6 +79,14 @@ export const InvalidMaxResultsException = clientError('InvalidMaxResultsExceptio
 export const InvalidNextTokenException = clientError('InvalidNextTokenException');
 export const InvalidEventCategoryException = clientError('InvalidEventCategoryException');
 
+// Operator API of the seal (docs/seal.md); not AWS operations, so the codes are Trent's own.
+/** Init on an initialized deployment, unseal of an unsealed node, an operation the seal mode does not have. */
+export const InvalidSealStateException = clientError('InvalidSealStateException');
+/** The shares of an unseal or rekey attempt did not reconstruct the unseal key; the attempt was reset. */
+export const UnsealFailedException = clientError('UnsealFailedException');
+/** A share sent with the nonce of an attempt that is no longer the current one. */
+export const InvalidNonceException = clientError('InvalidNonceException');
+
 /**
  * Why an HSM (src/hsm/) could not serve a call. Custom key stores report these as AWS's
  * ConnectionErrorCode; the seal reports them at start. The message never carries a PIN.

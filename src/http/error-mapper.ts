@@ -2,6 +2,7 @@
  * The one place that turns errors into HTTP. Client faults are 400 (as real AWS returns even where the
  * model says 404/409/412), Trent's own faults 500 with a generic message, unavailability 503.
  */
+import { SecretZeroizedError } from '../crypto/secret-bytes.ts';
 import { TrentError } from '../errors/errors.ts';
 import { BarrierSealedError } from '../seal/barrier.ts';
 import { StorageUnavailableError } from '../storage/storage.ts';
@@ -24,6 +25,11 @@ export function toWireError(err: unknown, internalErrorCode: string): WireError 
   }
   if (err instanceof BarrierSealedError) {
     return { status: 503, code: 'ServiceUnavailableException', message: 'Trent is sealed. An operator must unseal it.', internal: false };
+  }
+  if (err instanceof SecretZeroizedError) {
+    // A request that was running when the node sealed lost its key mid-way: retryable, like a sealed node.
+    // Logged (internal) because outside a seal it would point at a use-after-zeroize bug.
+    return { status: 503, code: 'ServiceUnavailableException', message: 'Trent is sealed. An operator must unseal it.', internal: true };
   }
   return { status: 500, code: internalErrorCode, message: 'An internal error occurred. Retry the request.', internal: true };
 }

@@ -25,7 +25,7 @@ import {
   UnsupportedOperationException,
   ValidationException,
 } from '../errors/errors.ts';
-import { barrierAad, type Barrier } from '../seal/barrier.ts';
+import { barrierAad, unsealFresh, type Barrier } from '../seal/barrier.ts';
 import type { Scope, Storage } from '../storage/storage.ts';
 import { aliasArn, keyArn, parseKeyReference } from './arn.ts';
 import { CiphertextFormatError, decodeCiphertext, encodeHeader, SALT_BYTES } from './ciphertext.ts';
@@ -178,7 +178,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       async () => {
         const m = await storage.read((r) => r.materials.get(key.scope, key.keyId, version));
         if (!m) throw new InvalidCiphertextException('');
-        return barrier.unseal(m.sealed, materialAad(key.scope, key.keyId, version));
+        return unsealFresh(barrier, m.sealed, materialAad(key.scope, key.keyId, version));
       },
       use,
     );

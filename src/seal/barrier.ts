@@ -3,8 +3,8 @@
  * such as an access key's secret) crosses it sealed under the root key, with AAD naming what it is,
  * so a sealed blob cannot be moved to another row and still open.
  *
- * Sealed format: [format 0x01][root-key version u32 BE][AES-256-GCM box]. The root-key version lets a
- * keyring hold several root keys during rotation (a later issue); today there is one, version 1.
+ * Sealed format: [format 0x01][root-key version u32 BE][AES-256-GCM box]. The root-key version names
+ * the keyring entry that opens it (src/seal/keyring.ts), so rotation never strands an old blob.
  */
 import { aeadOpen, aeadSeal, AeadOpenError } from '../crypto/aead.ts';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
@@ -17,6 +17,11 @@ export interface Barrier {
   unseal(sealed: Uint8Array, aad: Uint8Array): SecretBytes;
   /** Zeroes the root key in memory; the barrier stays sealed until unsealed again. */
   zeroize(): void;
+  /**
+   * Reloads the keyring from storage (another node may have rotated the root key); true when it found
+   * versions it did not have. Absent on barriers without a stored keyring.
+   */
+  refresh?(): Promise<boolean>;
 }
 
 export class BarrierSealedError extends Error {
@@ -31,8 +36,24 @@ export class BarrierOpenError extends Error {
   }
 }
 
-const FORMAT = 0x01;
-const HEADER_BYTES = 5;
+/** A sealed value names a root-key version this node does not hold (yet): see unsealFresh. */
+export class BarrierUnknownVersionError extends BarrierOpenError {}
+
+export const FORMAT = 0x01;
+export const HEADER_BYTES = 5;
+
+/**
+ * unseal(), but a value sealed under a root-key version this node has not loaded yet (another node of
+ * the deployment rotated the root key) first makes the barrier reload its keyring, once.
+ */
+export async function unsealFresh(barrier: Barrier, sealed: Uint8Array, aad: Uint8Array): Promise<SecretBytes> {
+  try {
+    return barrier.unseal(sealed, aad);
+  } catch (err) {
+    if (!(err instanceof BarrierUnknownVersionError) || !barrier.refresh || !(await barrier.refresh())) throw err;
+    return barrier.unseal(sealed, aad);
+  }
+}
 
 /** A barrier holding one root key in memory (the development mode: key from a file or the environment). */
 export class RootKeyBarrier implements Barrier {

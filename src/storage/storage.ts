@@ -120,6 +120,8 @@ export interface MetaRepo {
   get(name: string): Promise<string | undefined>;
   /** Sets only if absent; returns the value now stored (the given one, or the one a racing node wrote). */
   putIfAbsent(name: string, value: string): Promise<string>;
+  /** Replaces the value only if it still equals `expected`; false when another writer changed it first. */
+  compareAndSet(name: string, expected: string, value: string): Promise<boolean>;
 }
 
 export interface Repos {

@@ -152,6 +152,15 @@ export function runStorageContract(adapter: string, open: () => Promise<Storage>
     assert.equal(await s.read((r) => r.meta.get('absent')), undefined);
   });
 
+  withStore('meta compareAndSet replaces only the expected value', async (s) => {
+    await s.transaction((tx) => tx.meta.putIfAbsent('keyring', 'g1'));
+    assert.equal(await s.transaction((tx) => tx.meta.compareAndSet('keyring', 'g0', 'g2')), false);
+    assert.equal(await s.transaction((tx) => tx.meta.compareAndSet('keyring', 'g1', 'g2')), true);
+    assert.equal(await s.transaction((tx) => tx.meta.compareAndSet('keyring', 'g1', 'g3')), false);
+    assert.equal(await s.transaction((tx) => tx.meta.compareAndSet('absent', 'x', 'y')), false);
+    assert.equal(await s.read((r) => r.meta.get('keyring')), 'g2');
+  });
+
   withStore('concurrent compare-and-set updates: exactly one wins each round', async (s) => {
     await s.transaction((tx) => tx.keys.insert(key(A, 'race')));
     const k = (await s.read((r) => r.keys.get(A, 'race')))!;

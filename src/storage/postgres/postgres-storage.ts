@@ -441,6 +441,8 @@ function createRepos(exec: Exec): Repos {
         const r = await exec('SELECT value FROM meta WHERE name = $1', [name]);
         return r.rows[0]!.value as string;
       },
+      compareAndSet: async (name, expected, value) =>
+        changed(await exec('UPDATE meta SET value = $3 WHERE name = $1 AND value = $2', [name, expected, value])),
     },
     ...createPostgresIamRepos(exec),
     ...createPostgresAuditRepos(exec),

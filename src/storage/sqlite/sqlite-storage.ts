@@ -141,6 +141,7 @@ export class SqliteStorage implements Storage {
       akCount: db.prepare('SELECT count(*) AS n FROM access_keys'),
       metaGet: db.prepare('SELECT value FROM meta WHERE name = ?'),
       metaInsert: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+      metaCas: db.prepare('UPDATE meta SET value = ? WHERE name = ? AND value = ?'),
     };
     const guard = guardUnique;
     const akArgs = (k: AccessKeyRecord) =>
@@ -223,6 +224,7 @@ export class SqliteStorage implements Storage {
           q.metaInsert.run(name, value);
           return (q.metaGet.get(name) as Row).value as string;
         },
+        compareAndSet: async (name, expected, value) => q.metaCas.run(value, name, expected).changes === 1,
       },
       ...createSqliteIamRepos(db),
       ...createSqliteAuditRepos(db),

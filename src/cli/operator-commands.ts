@@ -1,0 +1,59 @@
+/**
+ * `trent operator …`: the seal of a running server (docs/seal.md). init, status, unseal and rekey use
+ * the unauthenticated /v1/sys/* endpoints (a sealed node cannot check a signature; shares prove
+ * themselves); seal and rotate-root are SigV4-signed TrentOperator calls (AWS_ACCESS_KEY_ID…), authorized
+ * and audited. Endpoint from TRENT_ENDPOINT (default http://127.0.0.1:8080).
+ */
+import type { Command } from 'commander';
+import { adminRequest } from './iam-commands.ts';
+import type { CliContext } from './main.ts';
+
+async function sys(env: CliContext['env'], method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const endpoint = new URL(env.TRENT_ENDPOINT ?? 'http://127.0.0.1:8080');
+  const res = await fetch(new URL(path, endpoint), {
+    method,
+    ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${String(json.__type ?? res.status)}: ${String(json.message ?? '')}`);
+  return json;
+}
+
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${v}`);
+  return n;
+};
+
+export function registerOperatorCommands(program: Command, ctx: CliContext): void {
+  const op = program.command('operator').description('initialize, unseal, seal, rotate the root key, rekey (docs/seal.md)');
+  const print = (out: unknown) => void ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+
+  op.command('init').description('initialize a new deployment: prints the key shares (once; keep each with a different operator)')
+    .option('--shares <n>', 'number of key shares', positive, 5)
+    .option('--threshold <m>', 'shares needed to unseal', positive, 3)
+    .action(async (o: { shares: number; threshold: number }) => {
+      const out = await sys(ctx.env, 'POST', '/v1/sys/init', { Shares: o.shares, Threshold: o.threshold });
+      const shares = out.Shares as string[];
+      const lines = shares.map((s, i) => `Unseal key share ${i + 1}: ${s}`);
+      lines.push('', `Any ${String(out.Threshold)} of these ${shares.length} shares unseal Trent. They are shown once and never stored.`);
+      const admin = out.AdministratorAccessKey as { AccessKeyId: string; SecretAccessKey: string } | undefined;
+      if (admin) lines.push('', 'Administrator access key (shown once):', `  AWS_ACCESS_KEY_ID=${admin.AccessKeyId}`, `  AWS_SECRET_ACCESS_KEY=${admin.SecretAccessKey}`);
+      ctx.stdout.write(`${lines.join('\n')}\n`);
+    });
+  op.command('status').description('seal state, unseal progress and the nonce of the running attempt')
+    .action(async () => print(await sys(ctx.env, 'GET', '/v1/sys/seal-status')));
+  op.command('unseal <share>').description('add one key share to the unseal attempt')
+    .option('--nonce <nonce>', 'the attempt this share is for (from `trent operator status`)')
+    .action(async (share: string, o: { nonce?: string }) => print(await sys(ctx.env, 'POST', '/v1/sys/unseal', { Share: share, ...(o.nonce ? { Nonce: o.nonce } : {}) })));
+  op.command('seal').description('zeroize every key in memory and return the node to sealed (authenticated)')
+    .action(async () => print(await adminRequest(ctx.env, 'Seal', {}, 'TrentOperator')));
+  op.command('rotate-root').description('add a new root-key version; new seals use it, old blobs keep opening (authenticated)')
+    .action(async () => print(await adminRequest(ctx.env, 'RotateRootKey', {}, 'TrentOperator')));
+  const rekey = op.command('rekey').description('replace the key shares (new N/M); needs M current shares');
+  rekey.command('init').option('--shares <n>', 'number of new shares', positive, 5).option('--threshold <m>', 'new threshold', positive, 3)
+    .action(async (o: { shares: number; threshold: number }) => print(await sys(ctx.env, 'POST', '/v1/sys/rekey/init', { Shares: o.shares, Threshold: o.threshold })));
+  rekey.command('update <share>').requiredOption('--nonce <nonce>', 'the rekey attempt (from `trent operator rekey init`)')
+    .action(async (share: string, o: { nonce: string }) => print(await sys(ctx.env, 'POST', '/v1/sys/rekey/update', { Share: share, Nonce: o.nonce })));
+}

@@ -1,0 +1,56 @@
+/**
+ * The authenticated operator API: X-Amz-Target prefix `TrentOperator`, SigV4 service `trent`,
+ * awsJson1_1 (like TrentAdmin, docs/iam.md). The unauthenticated part (init, unseal, rekey, status)
+ * is src/http/operator/sys-routes.ts, since a sealed node cannot verify a signature.
+ */
+import type { OperatorService } from '../../seal/operator-service.ts';
+import type { SealStatus } from '../../seal/seal-manager.ts';
+import { InputReader } from '../input.ts';
+import { defineOperations, type ServiceDefinition } from '../operation.ts';
+
+export function sealStatusView(s: SealStatus): Record<string, unknown> {
+  return {
+    Mode: s.mode,
+    Initialized: s.initialized,
+    Sealed: s.sealed,
+    ...(s.threshold !== undefined ? { Threshold: s.threshold, Shares: s.shares } : {}),
+    Progress: s.progress,
+    Nonce: s.nonce,
+    ...(s.rootKeyVersion !== undefined ? { RootKeyVersion: s.rootKeyVersion } : {}),
+    ...(s.keyringGeneration !== undefined ? { KeyringGeneration: s.keyringGeneration } : {}),
+  };
+}
+
+export function operatorServiceDefinition(operator: OperatorService): ServiceDefinition {
+  return {
+    targetPrefix: 'TrentOperator',
+    signingName: 'trent',
+    eventSource: 'trent.amazonaws.com',
+    internalErrorCode: 'ServiceFailure',
+    operations: defineOperations([
+      {
+        name: 'Seal', readOnly: false,
+        async handle(input, { caller }) {
+          new InputReader(input).done();
+          await operator.seal(caller);
+          return { Sealed: true };
+        },
+      },
+      {
+        name: 'RotateRootKey', readOnly: false,
+        async handle(input, { caller }) {
+          new InputReader(input).done();
+          const r = await operator.rotateRoot(caller);
+          return { RootKeyVersion: r.rootKeyVersion, RootKeyVersions: r.rootKeyVersions };
+        },
+      },
+      {
+        name: 'GetSealStatus', readOnly: true,
+        async handle(input, { caller }) {
+          new InputReader(input).done();
+          return sealStatusView(await operator.status(caller));
+        },
+      },
+    ]),
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The authenticated operator actions on the seal: who may seal the node or rotate the root key.
+ * Allowed to the administrator (AdministratorAccess allows every action) and to any principal whose
+ * identity policy allows `trent:Seal` / `trent:RotateRootKey` / `trent:GetSealStatus`.
+ * Audited like every call: these run behind the edge's audit choke point.
+ */
+import type { Authorizer } from '../auth/authorizer.ts';
+import type { Caller } from '../auth/caller.ts';
+import type { SealManager, SealStatus } from './seal-manager.ts';
+
+export function createOperatorService(deps: { seal: SealManager; authorizer: Authorizer }) {
+  const { seal, authorizer } = deps;
+  return {
+    async seal(caller: Caller): Promise<void> {
+      await authorizer.authorize(caller, 'trent:Seal');
+      await seal.seal();
+    },
+    async rotateRoot(caller: Caller): Promise<{ rootKeyVersion: number; rootKeyVersions: number[] }> {
+      await authorizer.authorize(caller, 'trent:RotateRootKey');
+      return seal.rotateRoot();
+    },
+    async status(caller: Caller): Promise<SealStatus> {
+      await authorizer.authorize(caller, 'trent:GetSealStatus');
+      return seal.status();
+    },
+  };
+}
+
+export type OperatorService = ReturnType<typeof createOperatorService>;

@@ -1,0 +1,432 @@
+/**
+ * The seal state machine of one node (docs/seal.md):
+ *
+ *   uninitialized --init--> sealed --unseal (threshold shares | HSM | dev root key)--> unsealed
+ *   unsealed --seal--> sealed
+ *
+ * The unseal key (reconstructed from shares, unwrapped by the HSM, or the development root key) opens
+ * the stored keyring of root-key versions (keyring.ts); it is never stored. While unsealed the node
+ * keeps it in memory to re-seal the keyring on rotation; seal zeroes it with the keyring.
+ * Every node is unsealed on its own: the state is per process, the keyring is shared through storage.
+ *
+ * Knows nothing of HTTP. State changes run one at a time (a promise chain); `hooks` let the
+ * composition root build what needs the barrier on unseal and drop it on seal.
+ */
+import type { Logger } from 'pino';
+import { randomBytesBuffer } from '../crypto/primitives.ts';
+import { SecretBytes } from '../crypto/secret-bytes.ts';
+import { ShareCombineError, splitSecret } from '../crypto/shamir.ts';
+import { ConflictException, InvalidNonceException, InvalidSealStateException, ServiceUnavailableError, UnsealFailedException, ValidationException } from '../errors/errors.ts';
+import type { Storage } from '../storage/storage.ts';
+import { KeyringBarrier } from './keyring-barrier.ts';
+import { Keyring, KEYRING_META, KeyringOpenError, parseStoredKeyring, ROOT_KEY_BYTES, type SealMode, type StoredKeyring } from './keyring.ts';
+import { decodeShare, QuorumAttempt } from './quorum.ts';
+
+/** The HSM side of auto-unseal: a non-extractable AES key in the token wraps the unseal key. */
+export interface UnsealKeyWrapper {
+  wrap(unsealKey: SecretBytes): Promise<Buffer>;
+  unwrap(wrapped: Buffer): Promise<SecretBytes>;
+}
+
+export interface SealHooks {
+  /** Builds everything that needs the barrier; a throw leaves the node sealed. */
+  onUnseal(barrier: KeyringBarrier): Promise<void>;
+  /** Drops (and zeroes) everything built by onUnseal; called before the keyring is zeroed. */
+  onSeal(): Promise<void>;
+  /** Runs once, right after init, with a temporary barrier (e.g. to create the first administrator). */
+  onInit?(barrier: KeyringBarrier): Promise<Record<string, unknown>>;
+}
+
+export interface SealManagerDeps {
+  storage: Storage;
+  mode: SealMode;
+  logger: Logger;
+  hooks: SealHooks;
+  /** Development mode: the root key (adopted); it is version 1 and the unseal key of a stored keyring. */
+  devRootKey?: SecretBytes;
+  /** pkcs11 mode. */
+  hsm?: UnsealKeyWrapper;
+}
+
+export interface SealStatus {
+  mode: SealMode;
+  initialized: boolean;
+  sealed: boolean;
+  /** Quorum: threshold of shares needed, number issued (absent in development mode). */
+  threshold?: number;
+  shares?: number;
+  /** Shares received in the current unseal attempt, and its nonce ('' when none is running). */
+  progress: number;
+  nonce: string;
+  rootKeyVersion?: number;
+  rootKeyVersions?: number[];
+  keyringGeneration?: number;
+}
+
+export interface InitResult {
+  shares: string[];
+  threshold: number;
+  rootKeyVersion: number;
+  extra?: Record<string, unknown>;
+}
+
+export class RootKeyMismatchAtStartError extends Error {}
+
+export function createSealManager(deps: SealManagerDeps) {
+  const { storage, mode, logger, hooks } = deps;
+  let row: StoredKeyring | undefined; // the stored keyring as last read or written
+  let rowText: string | undefined;
+  let unsealKey: SecretBytes | undefined;
+  let barrier: KeyringBarrier | undefined;
+  let attempt: QuorumAttempt | undefined;
+  let rekey: { attempt: QuorumAttempt; shares: number; threshold: number } | undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+
+  /** Runs state changes one after another. */
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = chain.then(fn);
+    chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async function readRow(): Promise<void> {
+    rowText = await storage.read((r) => r.meta.get(KEYRING_META));
+    row = rowText === undefined ? undefined : parseStoredKeyring(rowText);
+  }
+
+  const initialized = () => mode === 'dev' || row !== undefined;
+
+  function status(): SealStatus {
+    return {
+      mode,
+      initialized: initialized(),
+      sealed: barrier === undefined,
+      ...(row?.threshold !== undefined ? { threshold: row.threshold, shares: row.shares! } : {}),
+      progress: attempt?.progress ?? 0,
+      nonce: attempt?.nonce ?? '',
+      ...(barrier ? { rootKeyVersion: barrier.currentVersion } : {}),
+      ...(row ? { keyringGeneration: row.generation } : {}),
+    };
+  }
+
+  /** Opens the keyring with `key` and brings the node up; `key` is adopted (kept while unsealed). */
+  async function unsealWith(key: SecretBytes): Promise<void> {
+    let keyring: Keyring;
+    try {
+      keyring = row ? Keyring.open(key, row) : Keyring.withFirst(SecretBytes.copyOf(key.expose()));
+    } catch (err) {
+      key.zeroize();
+      throw err;
+    }
+    const b = new KeyringBarrier(keyring, () => reload());
+    try {
+      await hooks.onUnseal(b);
+    } catch (err) {
+      b.zeroize();
+      key.zeroize();
+      throw err;
+    }
+    unsealKey = key;
+    barrier = b;
+    logger.info({ mode, rootKeyVersion: b.currentVersion }, 'unsealed');
+  }
+
+  /**
+   * Picks up a keyring another node changed (rotation); false when there was nothing new. Not part of
+   * the serial chain: it runs inside requests (and possibly inside onUnseal), and concurrent callers
+   * share one read.
+   */
+  let reloading: Promise<boolean> | undefined;
+  function reload(): Promise<boolean> {
+    if (reloading) return reloading;
+    const run = (async () => {
+      if (!barrier || !unsealKey) return false;
+      const text = await storage.read((r) => r.meta.get(KEYRING_META));
+      if (text === undefined) return false;
+      const fresh = parseStoredKeyring(text);
+      if (fresh.generation <= (row?.generation ?? 0) || !barrier || !unsealKey) return false;
+      let keyring: Keyring;
+      try {
+        keyring = Keyring.open(unsealKey, fresh);
+      } catch (err) {
+        if (!(err instanceof KeyringOpenError)) throw err;
+        // Rekeyed through another node: this node's unseal key is the old one. It keeps serving with the
+        // versions it holds; new ones need this node to be sealed and unsealed with the new shares.
+        logger.warn('the stored keyring was re-sealed under a new unseal key (rekey on another node); seal and unseal this node to pick up new root-key versions');
+        return false;
+      }
+      row = fresh;
+      rowText = text;
+      barrier.replace(keyring);
+      return true;
+    })();
+    reloading = run.finally(() => {
+      reloading = undefined;
+    });
+    return reloading;
+  }
+
+  /** At process start: development and HSM modes unseal themselves; quorum mode waits for shares. */
+  function start(): Promise<void> {
+    return serial(async () => {
+      await readRow();
+      if (row && row.mode !== mode) {
+        throw new RootKeyMismatchAtStartError(`this database was initialized in ${row.mode} seal mode; start the node with TRENT_SEAL=${row.mode}`);
+      }
+      if (mode === 'dev') {
+        const key = deps.devRootKey;
+        if (!key) throw new Error('development mode needs a root key');
+        try {
+          await unsealWith(key);
+        } catch (err) {
+          if (err instanceof KeyringOpenError) {
+            throw new RootKeyMismatchAtStartError('the root key does not match the one this database was sealed with; start this node with the same root key as the others (TRENT_ROOT_KEY or root.key in the data directory)');
+          }
+          throw err;
+        }
+        return;
+      }
+      if (mode === 'pkcs11' && row) await autoUnseal();
+    });
+  }
+
+  /** The unseal key wrapped by the HSM; an unreachable token makes init (or rekey) a retryable 503. */
+  async function hsmWrap(key: SecretBytes): Promise<Buffer> {
+    if (!deps.hsm) throw new Error('pkcs11 mode without an HSM');
+    try {
+      return await deps.hsm.wrap(key);
+    } catch (err) {
+      logger.error({ err }, 'the HSM could not wrap the unseal key');
+      throw new ServiceUnavailableError('The HSM could not wrap the unseal key (see the server log). Check the token and retry.');
+    }
+  }
+
+  async function autoUnseal(): Promise<void> {
+    if (!deps.hsm || !row?.hsmWrappedUnsealKey) return;
+    let key: SecretBytes;
+    try {
+      key = await deps.hsm.unwrap(Buffer.from(row.hsmWrappedUnsealKey, 'base64'));
+    } catch (err) {
+      logger.error({ err }, 'auto-unseal failed: the HSM could not unwrap the unseal key; the node stays sealed (recovery shares can unseal it)');
+      return;
+    }
+    try {
+      await unsealWith(key);
+    } catch (err) {
+      logger.error({ err }, 'auto-unseal failed: the unwrapped key did not open the keyring; the node stays sealed');
+    }
+  }
+
+  function init(input: { shares: number; threshold: number }): Promise<InitResult> {
+    return serial(async () => {
+      if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): there is nothing to initialize');
+      const { shares, threshold } = input;
+      if (!Number.isInteger(shares) || !Number.isInteger(threshold) || threshold < 2 || shares < threshold || shares > 255) {
+        throw new ValidationException('need 2 <= threshold <= shares <= 255');
+      }
+      await readRow();
+      if (row) throw new InvalidSealStateException('Trent is already initialized');
+      // A database sealed in development mode holds data under the old root key: refuse to put a second
+      // root beside it (moving a development deployment to quorum sealing is not supported).
+      if ((await storage.read((r) => r.meta.get('root-key-check'))) !== undefined) {
+        throw new InvalidSealStateException('this database was created in development mode (TRENT_SEAL=dev); initialize a new database instead');
+      }
+      const key = SecretBytes.adopt(randomBytesBuffer(ROOT_KEY_BYTES));
+      const keyring = Keyring.fresh();
+      try {
+        const next: StoredKeyring = {
+          format: 1, mode, generation: 1, shares, threshold,
+          keyring: keyring.seal(key, 1),
+          ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(key)).toString('base64') } : {}),
+        };
+        const text = JSON.stringify(next);
+        if ((await storage.transaction((tx) => tx.meta.putIfAbsent(KEYRING_META, text))) !== text) {
+          throw new InvalidSealStateException('Trent is already initialized');
+        }
+        row = next;
+        rowText = text;
+        const parts = await splitSecret(key, shares, threshold);
+        const printed = parts.map((p) => p.toString('base64'));
+        for (const p of parts) p.fill(0);
+        let extra: Record<string, unknown> | undefined;
+        if (hooks.onInit) {
+          const temp = new KeyringBarrier(keyring.clone());
+          try {
+            extra = await hooks.onInit(temp);
+          } finally {
+            temp.zeroize();
+          }
+        }
+        logger.info({ mode, shares, threshold }, 'initialized');
+        return { shares: printed, threshold, rootKeyVersion: keyring.current, ...(extra ? { extra } : {}) };
+      } finally {
+        keyring.zeroize();
+        key.zeroize();
+        // An HSM deployment unseals itself right away, as it will at every start.
+        if (row && mode === 'pkcs11') await autoUnseal();
+      }
+    });
+  }
+
+  function submitShare(shareText: string, nonce: string | undefined): Promise<SealStatus> {
+    return serial(async () => {
+      if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): it unseals itself at start');
+      await readRow();
+      if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
+      if (barrier) throw new InvalidSealStateException('Trent is already unsealed');
+      if (attempt) attempt.checkNonce(nonce);
+      else if (nonce !== undefined) throw new InvalidNonceException('no unseal attempt is running; send the first share without a nonce');
+      const share = decodeShare(shareText);
+      attempt ??= new QuorumAttempt(row.threshold!);
+      if (!attempt.add(share)) return status();
+      const current = attempt;
+      attempt = undefined;
+      try {
+        const key = await current.combine();
+        await unsealWith(key);
+      } catch (err) {
+        if (err instanceof KeyringOpenError || err instanceof ShareCombineError) {
+          logger.warn('unseal attempt failed: the shares did not reconstruct the unseal key; the attempt was reset');
+          throw new UnsealFailedException('the shares did not reconstruct the unseal key; the unseal attempt was reset, start again with the first share');
+        }
+        throw err;
+      } finally {
+        current.zeroize();
+      }
+      return status();
+    });
+  }
+
+  function seal(): Promise<void> {
+    return serial(async () => {
+      if (!barrier) throw new InvalidSealStateException('Trent is already sealed');
+      const b = barrier;
+      barrier = undefined;
+      try {
+        await hooks.onSeal();
+      } finally {
+        b.zeroize();
+        unsealKey?.zeroize();
+        unsealKey = undefined;
+        attempt?.zeroize();
+        attempt = undefined;
+        logger.warn({ mode }, 'sealed: every root key and unsealed key in memory was zeroed');
+      }
+    });
+  }
+
+  /** Adds a root-key version (re-sealing the keyring under the unseal key); new seals use it. */
+  function rotateRoot(): Promise<{ rootKeyVersion: number; rootKeyVersions: number[] }> {
+    return serial(async () => {
+      for (let tries = 0; tries < 8; tries++) {
+        if (!barrier || !unsealKey) throw new ServiceUnavailableError('Trent is sealed. An operator must unseal it.');
+        await readRow();
+        const base = row ? Keyring.open(unsealKey, row) : Keyring.withFirst(SecretBytes.copyOf(unsealKey.expose()));
+        const version = base.addVersion();
+        const generation = (row?.generation ?? 0) + 1;
+        const next: StoredKeyring = row
+          ? { ...row, generation, keyring: base.seal(unsealKey, generation) }
+          : { format: 1, mode, generation, keyring: base.seal(unsealKey, generation) };
+        const text = JSON.stringify(next);
+        const written = rowText === undefined
+          ? (await storage.transaction((tx) => tx.meta.putIfAbsent(KEYRING_META, text))) === text
+          : await storage.transaction((tx) => tx.meta.compareAndSet(KEYRING_META, rowText!, text));
+        if (!written) {
+          base.zeroize();
+          continue; // another node changed the keyring first: build on its version
+        }
+        row = next;
+        rowText = text;
+        const versions = base.versions;
+        barrier.replace(base);
+        logger.info({ rootKeyVersion: version, generation }, 'root key rotated');
+        return { rootKeyVersion: version, rootKeyVersions: versions };
+      }
+      throw new ConflictException('the keyring kept changing under concurrent rotations; retry');
+    });
+  }
+
+  /** Starts a rekey: M of the current shares will replace them with new shares under a new N/M. */
+  function rekeyStart(input: { shares: number; threshold: number }): Promise<{ nonce: string; progress: number; required: number }> {
+    return serial(async () => {
+      if (mode === 'dev') throw new InvalidSealStateException('development mode has no shares to rekey');
+      const { shares, threshold } = input;
+      if (!Number.isInteger(shares) || !Number.isInteger(threshold) || threshold < 2 || shares < threshold || shares > 255) {
+        throw new ValidationException('need 2 <= threshold <= shares <= 255');
+      }
+      await readRow();
+      if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
+      rekey?.attempt.zeroize();
+      rekey = { attempt: new QuorumAttempt(row.threshold!), shares, threshold };
+      return { nonce: rekey.attempt.nonce, progress: 0, required: row.threshold! };
+    });
+  }
+
+  /** Adds one current share to the rekey attempt; at the threshold, returns the new shares. */
+  function rekeySubmit(shareText: string, nonce: string): Promise<{ nonce: string; progress: number; required: number; complete: boolean; shares?: string[]; threshold?: number }> {
+    return serial(async () => {
+      if (!rekey) throw new InvalidNonceException('no rekey is running; start one first');
+      rekey.attempt.checkNonce(nonce);
+      const share = decodeShare(shareText);
+      const current = rekey;
+      if (!current.attempt.add(share)) return { nonce, progress: current.attempt.progress, required: current.attempt.threshold, complete: false };
+      rekey = undefined;
+      let oldKey: SecretBytes | undefined;
+      let keyring: Keyring | undefined;
+      const newKey = SecretBytes.adopt(randomBytesBuffer(ROOT_KEY_BYTES));
+      try {
+        await readRow();
+        oldKey = await current.attempt.combine();
+        keyring = Keyring.open(oldKey, row!);
+        const generation = row!.generation + 1;
+        const { hsmWrappedUnsealKey: _old, ...rest } = row!;
+        const next: StoredKeyring = {
+          ...rest, generation, shares: current.shares, threshold: current.threshold,
+          keyring: keyring.seal(newKey, generation),
+          ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(newKey)).toString('base64') } : {}),
+        };
+        const text = JSON.stringify(next);
+        if (!(await storage.transaction((tx) => tx.meta.compareAndSet(KEYRING_META, rowText!, text)))) {
+          throw new ConflictException('the keyring changed during the rekey; start the rekey again');
+        }
+        row = next;
+        rowText = text;
+        const parts = await splitSecret(newKey, current.shares, current.threshold);
+        const printed = parts.map((p) => p.toString('base64'));
+        for (const p of parts) p.fill(0);
+        if (unsealKey) {
+          unsealKey.zeroize();
+          unsealKey = SecretBytes.copyOf(newKey.expose());
+        }
+        logger.info({ shares: current.shares, threshold: current.threshold, generation }, 'rekeyed: new unseal shares issued');
+        return { nonce, progress: current.threshold, required: current.threshold, complete: true, shares: printed, threshold: current.threshold };
+      } catch (err) {
+        if (err instanceof KeyringOpenError || err instanceof ShareCombineError) {
+          throw new UnsealFailedException('the shares did not reconstruct the unseal key; the rekey was reset, start it again');
+        }
+        throw err;
+      } finally {
+        current.attempt.zeroize();
+        oldKey?.zeroize();
+        keyring?.zeroize();
+        newKey.zeroize();
+      }
+    });
+  }
+
+  /** At process exit: zeroes the keyring, the unseal key and any shares of a running attempt. */
+  function shutdown(): void {
+    barrier?.zeroize();
+    barrier = undefined;
+    unsealKey?.zeroize();
+    unsealKey = undefined;
+    attempt?.zeroize();
+    attempt = undefined;
+    rekey?.attempt.zeroize();
+    rekey = undefined;
+  }
+
+  return { start, status, init, shutdown, submitShare, seal, rotateRoot, rekeyStart, rekeySubmit, get barrier() { return barrier; } };
+}
+
+export type SealManager = ReturnType<typeof createSealManager>;
