@@ -9,6 +9,7 @@
 
 import type { AuditRepo } from './audit-repo.ts';
 import type { GrantRepo, PrincipalRepo } from './iam-repos.ts';
+import type { ImportParametersRepo } from './import-repo.ts';
 import type { ParameterRepo } from './parameter-repo.ts';
 import type { SecretRepo, SecretVersionRepo } from './secret-repo.ts';
 
@@ -133,6 +134,7 @@ export interface Repos {
   readonly secrets: SecretRepo;
   readonly secretVersions: SecretVersionRepo;
   readonly parameters: ParameterRepo;
+  readonly importParameters: ImportParametersRepo;
 }
 
 export interface Storage {

@@ -5,6 +5,7 @@ import { runSecretContract } from '../contract/secret-contract.ts';
 import { runParameterContract } from '../contract/parameter-contract.ts';
 import { runAuditContract } from '../contract/audit-contract.ts';
 import { runIamContract } from '../contract/iam-contract.ts';
+import { runImportContract } from '../contract/import-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
 import { SqliteStorage } from '../sqlite/sqlite-storage.ts';
 import { DuplicateError, StorageUnavailableError, type KeyRecord, type Storage } from '../storage.ts';
@@ -78,6 +79,7 @@ onPostgres('PostgreSQL contract suite', (base) => {
   runSecretContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runParameterContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runIamContract('postgres', async () => migrated(await freshSchemaUrl(base)));
+  runImportContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runAuditContract('postgres', async () => {
     const url = await freshSchemaUrl(base);
     return { store: await migrated(url), peer: () => migrated(url) };

@@ -38,6 +38,7 @@ import {
 import { createPostgresAuditRepos } from './audit-repo.ts';
 import { createPostgresIamRepos } from './iam-repos.ts';
 import { createPostgresSecretRepos } from './secret-repo.ts';
+import { createPostgresImportRepos } from './import-repo.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, int, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
@@ -445,5 +446,6 @@ function createRepos(exec: Exec): Repos {
     ...createPostgresAuditRepos(exec),
     ...createPostgresParameterRepo(exec),
     ...createPostgresSecretRepos(exec),
+    ...createPostgresImportRepos(exec),
   };
 }

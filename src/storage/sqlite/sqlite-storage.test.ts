@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { runAuditContract } from '../contract/audit-contract.ts';
 import { runIamContract } from '../contract/iam-contract.ts';
+import { runImportContract } from '../contract/import-contract.ts';
 import { runParameterContract } from '../contract/parameter-contract.ts';
 import { runSecretContract } from '../contract/secret-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
@@ -26,6 +27,12 @@ runSecretContract('sqlite', async () => {
 });
 
 runParameterContract('sqlite', async () => {
+  const store = new SqliteStorage(join(dir, `store-${n++}.db`));
+  await store.migrate();
+  return store;
+});
+
+runImportContract('sqlite', async () => {
   const store = new SqliteStorage(join(dir, `store-${n++}.db`));
   await store.migrate();
   return store;

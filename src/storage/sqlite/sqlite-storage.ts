@@ -17,6 +17,7 @@ import {
 import { createSqliteAuditRepos } from './audit-repo.ts';
 import { createSqliteIamRepos } from './iam-repos.ts';
 import { createSqliteSecretRepos } from './secret-repo.ts';
+import { createSqliteImportRepos } from './import-repo.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { createSqliteParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
@@ -227,6 +228,7 @@ export class SqliteStorage implements Storage {
       ...createSqliteAuditRepos(db),
       ...createSqliteParameterRepo(db),
       ...createSqliteSecretRepos(db),
+      ...createSqliteImportRepos(db),
     };
   }
 }
