@@ -29,6 +29,7 @@ import { loadDigestSigner } from './audit/digest-key.ts';
 import { createAuditQueryService } from './audit/query.ts';
 import { pruneExpired } from './audit/retention.ts';
 import { createAliasService } from './kms/alias-service.ts';
+import { createKeyImportService } from './kms/key-import.ts';
 import { createKeyLifecycle, type KeyLifecycle } from './kms/key-lifecycle.ts';
 import { createKeyService } from './kms/key-service.ts';
 import { createAsymmetricOperations } from './kms/asymmetric-operations.ts';
@@ -93,6 +94,11 @@ export async function createApp(parts: AppParts): Promise<App> {
   const aliases = createAliasService({ storage, clock, keys });
   const keyUpdates = createKeyUpdateService({ storage, keys });
   const lifecycle = createKeyLifecycle({ storage, barrier, clock, materialCache, keys });
+  const imports = createKeyImportService({
+    storage, barrier, clock, materialCache, keys,
+    importTokenKey: await loadDeploymentSecret(storage, barrier, 'kms-import-token'),
+    materialIdKey: await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id'),
+  });
   const parameters = createParameterService({ storage, clock, keys, aliases });
   const secrets = createSecretService({ storage, clock, keys, aliases });
   const secretRotation = createRotationRunner({ secrets, clock, builtIns: { postgres: postgresRotator } });
@@ -108,7 +114,7 @@ export async function createApp(parts: AppParts): Promise<App> {
 
   const edge = createEdge({
     services: [
-      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart } }), {
+      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart } }), {
         authorizer, policies: createKeyPolicyService({ keys, authorizer }), grants: createGrantService({ storage, clock, keys, authorizer }),
       }),
       adminServiceDefinition(iam),

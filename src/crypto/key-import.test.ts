@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { constants, createCipheriv, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { generateWrappingKeyPair, UnwrapError, unwrapKeyMaterial, WRAPPING_ALGORITHMS, type WrappingAlgorithm } from './key-import.ts';
 
 const pair = generateWrappingKeyPair('RSA_2048');
 const hashOf = (alg: WrappingAlgorithm) => (alg.endsWith('SHA_256') ? 'sha256' : 'sha1');
 const oaep = (alg: WrappingAlgorithm, data: Buffer) =>
-  publicEncrypt({ key: pair.publicKeySpki, format: 'der', type: 'spki', padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hashOf(alg) }, data);
+  publicEncrypt({ key: createPublicKey({ key: pair.publicKeySpki, format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hashOf(alg) }, data);
 
 /** CKM_RSA_AES_KEY_WRAP as a client builds it, with OpenSSL's own RFC 5649 implementation (the openssl CLI). */
 function rsaAesWrap(alg: WrappingAlgorithm, material: Buffer): Buffer {

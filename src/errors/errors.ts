@@ -64,6 +64,10 @@ export const MalformedPolicyDocumentException = clientError('MalformedPolicyDocu
  */
 export const NotAuthorizedException = clientError('NotAuthorizedException');
 export const CustomKeyStoreNotFoundException = clientError('CustomKeyStoreNotFoundException');
+// KMS imported key material (BYOK).
+export const ExpiredImportTokenException = clientError('ExpiredImportTokenException');
+export const InvalidImportTokenException = clientError('InvalidImportTokenException');
+export const IncorrectKeyMaterialException = clientError('IncorrectKeyMaterialException');
 
 // CloudTrail LookupEvents (AWS: CloudTrail API reference, LookupEvents errors).
 export const InvalidLookupAttributesException = clientError('InvalidLookupAttributesException');
