@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import {
   constants, createCipheriv, createHmac, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, verify as verifySignature,
 } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateKeyCommand, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand, EnableKeyCommand, EnableKeyRotationCommand,
@@ -18,6 +20,7 @@ import {
 } from '@aws-sdk/client-kms';
 import Database from 'better-sqlite3';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
+import { awsCli, cliSkipReason } from './aws-cli.ts';
 import { awsError, E2E_STORAGE, startServer, type TestServer } from './harness.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
@@ -351,4 +354,30 @@ describe('zeroization of deleted material', () => {
     assert.equal((await awsError(() => describeKey(native.KeyId!))).name, 'NotFoundException');
     assert.equal(inDatabaseFiles(nativeBlobs), false);
   });
+});
+
+test('AWS CLI and OpenSSL tour, as a user does it: create-key --origin EXTERNAL, get-parameters-for-import, openssl rand + pkeyutl, import-key-material, encrypt, decrypt', { skip: cliSkipReason() }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'trent-byok-cli-'));
+  try {
+    const cli = (args: string[]) => awsCli(server.url, args, { cwd: work }).then((out) => (out.trim() ? JSON.parse(out) : {}));
+    const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: work, stdio: 'pipe' });
+    const keyId: string = (await cli(['kms', 'create-key', '--origin', 'EXTERNAL'])).KeyMetadata.KeyId;
+    const p = await cli(['kms', 'get-parameters-for-import', '--key-id', keyId, '--wrapping-algorithm', 'RSAES_OAEP_SHA_256', '--wrapping-key-spec', 'RSA_2048']);
+    writeFileSync(join(work, 'wrapping.der'), Buffer.from(p.PublicKey, 'base64'));
+    writeFileSync(join(work, 'token.bin'), Buffer.from(p.ImportToken, 'base64'));
+    openssl(['rand', '-out', 'material.bin', '32']);
+    openssl(['pkeyutl', '-encrypt', '-in', 'material.bin', '-out', 'encrypted.bin', '-pubin', '-inkey', 'wrapping.der', '-keyform', 'DER',
+      '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', 'rsa_oaep_md:sha256', '-pkeyopt', 'rsa_mgf1_md:sha256']);
+    const imported = await cli(['kms', 'import-key-material', '--key-id', keyId, '--encrypted-key-material', 'fileb://encrypted.bin',
+      '--import-token', 'fileb://token.bin', '--expiration-model', 'KEY_MATERIAL_DOES_NOT_EXPIRE']);
+    assert.match(imported.KeyMaterialId, /^[0-9a-f]{64}$/);
+    writeFileSync(join(work, 'plain.txt'), 'hello, imported key');
+    const enc = await cli(['kms', 'encrypt', '--key-id', keyId, '--plaintext', 'fileb://plain.txt']);
+    writeFileSync(join(work, 'cipher.bin'), Buffer.from(enc.CiphertextBlob, 'base64'));
+    const dec = await cli(['kms', 'decrypt', '--ciphertext-blob', 'fileb://cipher.bin']);
+    assert.equal(Buffer.from(dec.Plaintext, 'base64').toString(), 'hello, imported key');
+    assert.match(dec.KeyId, new RegExp(`${keyId}$`));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
