@@ -21,7 +21,7 @@ import {
 import Database from 'better-sqlite3';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
 import { awsCli, cliSkipReason } from './aws-cli.ts';
-import { awsError, E2E_STORAGE, startServer, type TestServer } from './harness.ts';
+import { ACCOUNT_ID, awsError, E2E_STORAGE, rawCall, startServer, type TestServer } from './harness.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
 let server: TestServer;
@@ -380,4 +380,60 @@ test('AWS CLI and OpenSSL tour, as a user does it: create-key --origin EXTERNAL,
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+});
+
+describe('access control and audit', () => {
+  async function adminCall(op: string, body: Record<string, unknown>) {
+    const res = await rawCall(server.url, `TrentAdmin.${op}`, JSON.stringify(body), { service: 'trent' });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    return res.json;
+  }
+
+  test('each import operation needs its own action (kms:GetParametersForImport, kms:ImportKeyMaterial, kms:DeleteImportedKeyMaterial)', async () => {
+    await adminCall('CreateUser', { UserName: 'importer' });
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['kms:CreateKey', 'kms:GetParametersForImport'], Resource: '*' }] };
+    await adminCall('PutUserPolicy', { UserName: 'importer', PolicyName: 'p', PolicyDocument: JSON.stringify(policy) });
+    const ak = (await adminCall('CreateAccessKey', { UserName: 'importer' })) as { AccessKey: { AccessKeyId: string; SecretAccessKey: string } };
+    const importer = server.kms({ credentials: { accessKeyId: ak.AccessKey.AccessKeyId, secretAccessKey: ak.AccessKey.SecretAccessKey } });
+    const key = (await importer.send(new CreateKeyCommand({ Origin: 'EXTERNAL' }))).KeyMetadata!;
+    const p = await importer.send(new GetParametersForImportCommand({ KeyId: key.KeyId!, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+    const denied = await awsError(() => importer.send(new ImportKeyMaterialCommand({
+      KeyId: key.KeyId!, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrap('RSAES_OAEP_SHA_256', p.PublicKey!, randomBytes(32)),
+      ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    })));
+    const user = `arn:aws:iam::${ACCOUNT_ID}:user/importer`;
+    assert.deepEqual([denied.name, denied.message], ['AccessDeniedException',
+      `User: ${user} is not authorized to perform: kms:ImportKeyMaterial on resource: ${key.Arn} because no identity-based policy allows the kms:ImportKeyMaterial action`]);
+    assert.equal((await describeKey(key.KeyId!)).KeyState, 'PendingImport');
+    const del = await awsError(() => importer.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId! })));
+    assert.equal(del.name, 'AccessDeniedException');
+    assert.match(del.message, /kms:DeleteImportedKeyMaterial/);
+  });
+
+  test('no import token, wrapped material, key material or wrapping private key appears in any audit event', async () => {
+    const key = await externalKey();
+    const material = randomBytes(32);
+    const p = await params(key.KeyId!);
+    const wrapped = wrap('RSAES_OAEP_SHA_256', p.PublicKey!, material);
+    await kms.send(new ImportKeyMaterialCommand({
+      KeyId: key.KeyId!, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    }));
+    await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId! }));
+    // A failing import is recorded too, still without its members.
+    await awsError(() => kms.send(new ImportKeyMaterialCommand({ KeyId: key.KeyId!, ImportToken: p.ImportToken, EncryptedKeyMaterial: randomBytes(256) })));
+    const rows = await server.app.storage.read((r) => r.audit.scan(0, 100_000));
+    const events = rows.map((r) => JSON.parse(r.record) as { eventName: string; requestParameters?: Record<string, unknown> });
+    for (const name of ['GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial']) {
+      assert.ok(events.some((e) => e.eventName === name && JSON.stringify(e.requestParameters ?? {}).includes(key.KeyId!)), `an event for ${name}`);
+    }
+    const everything = JSON.stringify(rows);
+    const token = Buffer.from(p.ImportToken!);
+    for (const secret of [token.toString('base64'), token.toString('hex'), wrapped.toString('base64'), material.toString('base64'), material.toString('hex')]) {
+      assert.equal(everything.includes(secret), false, `found in the audit trail: ${secret.slice(0, 8)}…`);
+    }
+    // The wrapping private key is stored only sealed: no PKCS#8 RSA private key header anywhere in the stored rows.
+    const stored = await server.app.storage.read((r) => r.importParameters.get({ accountId: ACCOUNT_ID, region: 'us-east-1' }, key.KeyId!, token.subarray(1, 17).toString('hex')));
+    assert.ok(stored);
+    assert.equal(stored.sealed.includes(Buffer.from('020100300d06092a864886f70d0101010500', 'hex')), false);
+  });
 });
