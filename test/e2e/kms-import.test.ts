@@ -24,6 +24,7 @@ import { awsCli, cliSkipReason } from './aws-cli.ts';
 import { ACCOUNT_ID, awsError, E2E_STORAGE, rawCall, startServer, type TestServer } from './harness.ts';
 
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
+const cliSkip = cliSkipReason();
 let server: TestServer;
 let kms: KMSClient;
 before(async () => {
@@ -356,7 +357,7 @@ describe('zeroization of deleted material', () => {
   });
 });
 
-test('AWS CLI and OpenSSL tour, as a user does it: create-key --origin EXTERNAL, get-parameters-for-import, openssl rand + pkeyutl, import-key-material, encrypt, decrypt', { skip: cliSkipReason() }, async () => {
+test('AWS CLI and OpenSSL tour, as a user does it: create-key --origin EXTERNAL, get-parameters-for-import, openssl rand + pkeyutl, import-key-material, encrypt, decrypt', { skip: cliSkip }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'trent-byok-cli-'));
   try {
     const cli = (args: string[]) => awsCli(server.url, args, { cwd: work }).then((out) => (out.trim() ? JSON.parse(out) : {}));
