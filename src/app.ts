@@ -34,6 +34,7 @@ import { loadDigestSigner } from './audit/digest-key.ts';
 import { createAuditQueryService } from './audit/query.ts';
 import { pruneExpired } from './audit/retention.ts';
 import { createAliasService } from './kms/alias-service.ts';
+import { createKeyImportService } from './kms/key-import.ts';
 import { createKeyLifecycle, type KeyLifecycle } from './kms/key-lifecycle.ts';
 import { createKeyService } from './kms/key-service.ts';
 import { createAsymmetricOperations } from './kms/asymmetric-operations.ts';
@@ -147,6 +148,9 @@ export async function createApp(parts: AppParts): Promise<App> {
     const lifecycle = createKeyLifecycle({
       storage, barrier, clock, materialCache, keys, warn: (facts, message) => logger.warn(facts, message),
     });
+    const importTokenKey = await loadDeploymentSecret(storage, barrier, 'kms-import-token');
+    const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
+    const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
     const parameters = createParameterService({ storage, clock, keys, aliases });
     const secrets = createSecretService({ storage, clock, keys, aliases });
     const secretRotation = createRotationRunner({ secrets, clock, builtIns: { postgres: postgresRotator } });
@@ -160,7 +164,7 @@ export async function createApp(parts: AppParts): Promise<App> {
 
     const edge = createEdge({
       services: [
-        withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
+        withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
           authorizer, policies: createKeyPolicyService({ keys, authorizer }), grants: createGrantService({ storage, clock, keys, authorizer }),
         }),
         adminServiceDefinition(iam),
@@ -226,6 +230,8 @@ export async function createApp(parts: AppParts): Promise<App> {
         if (auditTimer) clearInterval(auditTimer);
         materialCache.clear();
         ciphertextHeaderKey.zeroize();
+        importTokenKey.zeroize();
+        materialIdKey.zeroize();
         credentials.forget();
       },
       async finish() {

@@ -47,6 +47,10 @@ const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
     ScheduleKeyDeletion: { request: ['KeyId', 'PendingWindowInDays'], response: ['KeyId', 'DeletionDate', 'KeyState', 'PendingWindowInDays'] },
     CancelKeyDeletion: { request: ['KeyId'] },
     EnableKeyRotation: { request: ['KeyId', 'RotationPeriodInDays'] },
+    // AWS CloudTrail: the import token, the public wrapping key and the wrapped material are never shown.
+    GetParametersForImport: { request: ['KeyId', 'WrappingAlgorithm', 'WrappingKeySpec'], response: ['KeyId', 'ParametersValidTo'] },
+    ImportKeyMaterial: { request: ['KeyId', 'ExpirationModel', 'ValidTo', 'ImportType'], response: ['KeyId'] },
+    DeleteImportedKeyMaterial: { request: ['KeyId'], response: ['KeyId'] },
     CreateAlias: { request: ['AliasName', 'TargetKeyId'] },
     UpdateAlias: { request: ['AliasName', 'TargetKeyId'] },
     DeleteAlias: { request: ['AliasName'] },

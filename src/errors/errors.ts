@@ -71,6 +71,10 @@ export const CloudHsmClusterNotFoundException = clientError('CloudHsmClusterNotF
 export const CloudHsmClusterInUseException = clientError('CloudHsmClusterInUseException');
 export const CloudHsmClusterNotRelatedException = clientError('CloudHsmClusterNotRelatedException');
 export const IncorrectTrustAnchorException = clientError('IncorrectTrustAnchorException');
+// KMS imported key material (BYOK).
+export const ExpiredImportTokenException = clientError('ExpiredImportTokenException');
+export const InvalidImportTokenException = clientError('InvalidImportTokenException');
+export const IncorrectKeyMaterialException = clientError('IncorrectKeyMaterialException');
 
 // CloudTrail LookupEvents (AWS: CloudTrail API reference, LookupEvents errors).
 export const InvalidLookupAttributesException = clientError('InvalidLookupAttributesException');

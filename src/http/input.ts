@@ -150,6 +150,15 @@ export class InputReader {
     });
   }
 
+  /** A timestamp (awsJson: epoch seconds as a number; an ISO 8601 string is accepted too), as epoch ms. */
+  timestamp(name: string, b: { required?: boolean } = {}): number | undefined {
+    const v = this.#raw(name);
+    if (v === undefined) return this.#missing(name, b.required);
+    if (typeof v === 'number' && Number.isFinite(v)) return Math.round(v * 1000);
+    if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) return Date.parse(v);
+    throw new SerializationException(`Expected a timestamp for ${name}`);
+  }
+
   /** Throws the collected ValidationException, if any. */
   done(): void {
     const n = this.#errors.length;

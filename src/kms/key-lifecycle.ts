@@ -16,6 +16,7 @@ import {
 import type { Barrier } from '../seal/barrier.ts';
 import type { Storage } from '../storage/storage.ts';
 import { epochSeconds, keyFromRecord, recordFromKey, type Key } from './key-model.ts';
+import { expireImportedMaterial } from './key-import.ts';
 import { materialAad, type KeyService } from './key-service.ts';
 import { generateSymmetricMaterial } from './key-specs/symmetric.ts';
 import { transition } from './key-states.ts';
@@ -208,6 +209,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
       await tx.materials.deleteAll(key.scope, key.keyId);
       await tx.aliases.deleteForKey(key.scope, key.keyId);
       await tx.grants.deleteForKey(key.scope, key.keyId);
+      await tx.importParameters.deleteForKey(key.scope, key.keyId);
       await tx.keys.delete(key.scope, key.keyId);
       return true;
     });
@@ -224,11 +226,17 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
     return true;
   }
 
-  /** One pass of the background job: deletes and rotates what is due. Safe to run on several nodes at once. */
-  async function runDueJobs(): Promise<{ deleted: number; rotated: number }> {
+  /**
+   * One pass of the background job: deletes and rotates what is due, deletes imported material past its
+   * ValidTo (AWS: the key becomes PendingImport) and drops import parameters past their 24 h. Safe to
+   * run on several nodes at once.
+   */
+  async function runDueJobs(): Promise<{ deleted: number; rotated: number; expired: number }> {
     const now = clock.now();
     let deleted = 0;
     let rotated = 0;
+    let expired = 0;
+    await storage.transaction((tx) => tx.importParameters.deleteExpired(now));
     for (;;) {
       const due = await storage.read((r) => r.keys.listDue(now, 100));
       let acted = 0;
@@ -244,11 +252,16 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
             rotated++;
             acted++;
           }
+        } else if ((key.doc.importedMaterial?.validTo ?? Infinity) <= now) {
+          if (await expireImportedMaterial(storage, materialCache, key)) {
+            expired++;
+            acted++;
+          }
         }
       }
       if (due.length < 100 || acted === 0) break;
     }
-    return { deleted, rotated };
+    return { deleted, rotated, expired };
   }
 
   return {

@@ -11,6 +11,7 @@ export type KeySpec =
   | 'ECC_SECG_P256K1' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512' | 'SM2' | 'ML_DSA_44' | 'ML_DSA_65' | 'ML_DSA_87'
   | 'ECC_NIST_EDWARDS25519';
 export type Origin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE';
+export type ExpirationModel = 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE';
 
 export const KEY_SPECS: readonly KeySpec[] = [
   'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
@@ -49,6 +50,11 @@ export interface KeyDoc {
   customKeyStoreId?: string;
   /** Origin AWS_CLOUDHSM: the store's cluster id when the key was created. */
   cloudHsmClusterId?: string;
+  /**
+   * Imported material (Origin EXTERNAL) while it is present: how it expires. Absent before the first import,
+   * after DeleteImportedKeyMaterial and after expiry (AWS then omits ExpirationModel and ValidTo).
+   */
+  importedMaterial?: { expirationModel: ExpirationModel; validTo?: number; description?: string };
   /** The key policy named `default` (JSON text, validated when set). Absent on keys created before policies: AWS's default key policy. */
   policy?: string;
 }
@@ -69,13 +75,16 @@ export function keyFromRecord(r: KeyRecord): Key {
 
 /**
  * When the background job must next look at a key: its deletion date while pending deletion, its next
- * rotation while enabled with rotation on; otherwise never. (AWS does not rotate a disabled key; when
- * it is enabled again and overdue, it rotates at once.)
+ * rotation while enabled with rotation on, and the ValidTo of imported material that expires (whatever
+ * the state: AWS deletes expired material of a disabled or pending-deletion key too); the earliest of
+ * these, or never. (AWS does not rotate a disabled key; when it is enabled again and overdue, it rotates at once.)
  */
 export function dueAtOf(doc: KeyDoc): number | null {
-  if (doc.state === 'PendingDeletion') return doc.deletionDate ?? null;
-  if (doc.state === 'Enabled' && doc.rotation?.enabled && doc.rotation.nextRotationAt !== undefined) return doc.rotation.nextRotationAt;
-  return null;
+  const dates: number[] = [];
+  if (doc.state === 'PendingDeletion' && doc.deletionDate !== undefined) dates.push(doc.deletionDate);
+  if (doc.state === 'Enabled' && doc.rotation?.enabled && doc.rotation.nextRotationAt !== undefined) dates.push(doc.rotation.nextRotationAt);
+  if (doc.importedMaterial?.validTo !== undefined) dates.push(doc.importedMaterial.validTo);
+  return dates.length === 0 ? null : Math.min(...dates);
 }
 
 export function recordFromKey(k: Key): KeyRecord {
@@ -121,6 +130,11 @@ export function toKeyMetadata(k: Key): Record<string, unknown> {
   if (d.keySpec === 'SYMMETRIC_DEFAULT' && d.currentKeyMaterialId) meta.CurrentKeyMaterialId = d.currentKeyMaterialId;
   if (d.customKeyStoreId !== undefined) meta.CustomKeyStoreId = d.customKeyStoreId;
   if (d.cloudHsmClusterId !== undefined) meta.CloudHsmClusterId = d.cloudHsmClusterId;
+  // AWS (recorded DescribeKey of EXTERNAL keys): ExpirationModel only while material is imported; ValidTo only when it expires.
+  if (d.importedMaterial) {
+    meta.ExpirationModel = d.importedMaterial.expirationModel;
+    if (d.importedMaterial.validTo !== undefined) meta.ValidTo = epochSeconds(d.importedMaterial.validTo);
+  }
   if (d.deletionDate !== undefined) meta.DeletionDate = epochSeconds(d.deletionDate);
   if (d.pendingWindowInDays !== undefined) meta.PendingDeletionWindowInDays = d.pendingWindowInDays;
   return meta;

@@ -221,7 +221,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     const keyUsage = checkCreateKeyUsage(keySpec, input.keyUsage);
     const family = familyOf(keySpec);
     const origin = input.origin ?? 'AWS_KMS';
-    if (origin !== 'AWS_KMS' && origin !== 'AWS_CLOUDHSM') throw new UnsupportedOperationException(`Origin ${origin} is not supported.`);
+    if (origin !== 'AWS_KMS' && origin !== 'AWS_CLOUDHSM' && origin !== 'EXTERNAL') throw new UnsupportedOperationException(`Origin ${origin} is not supported.`);
     // AWS: CustomKeyStoreId goes with Origin AWS_CLOUDHSM; such keys are single-Region symmetric encryption keys.
     if ((origin === 'AWS_CLOUDHSM') !== (input.customKeyStoreId !== undefined)) {
       throw new ValidationException('To create a KMS key in an AWS CloudHSM key store, specify both Origin AWS_CLOUDHSM and CustomKeyStoreId.');
@@ -229,6 +229,8 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     if (origin === 'AWS_CLOUDHSM' && (keySpec !== 'SYMMETRIC_DEFAULT' || input.multiRegion)) {
       throw new UnsupportedOperationException('KMS keys in an AWS CloudHSM key store must be single-Region symmetric encryption keys (SYMMETRIC_DEFAULT).');
     }
+    // AWS: an EXTERNAL key is created PendingImport with no material (and no CurrentKeyMaterialId) until ImportKeyMaterial.
+    const external = origin === 'EXTERNAL';
     const tags = input.tags ?? [];
     if (tags.length > MAX_TAGS) throw new TagException('Too many tags');
     checkNewTags(tags);
@@ -237,14 +239,14 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     const multiRegion = input.multiRegion ?? false;
     const keyId = multiRegion ? `mrk-${randomBytesBuffer(16).toString('hex')}` : crypto.randomUUID();
     const now = clock.now();
-    const materialId = newKeyMaterialId();
+    const materialId = external ? '' : newKeyMaterialId();
     const doc: KeyDoc = {
       description: input.description ?? '',
       keyUsage,
       keySpec,
       origin,
       keyManager: input.keyManager ?? 'CUSTOMER',
-      state: 'Enabled',
+      state: external ? 'PendingImport' : 'Enabled',
       currentVersion: 1,
       currentKeyMaterialId: materialId,
       multiRegion,
@@ -258,6 +260,10 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       : defaultKeyPolicyText(scope.accountId);
     const key: Key = { scope, keyId, arn: keyArn(scope, keyId), createdAt: now, revision: 1, doc };
     if (origin === 'AWS_CLOUDHSM') return createHsmKey(key, input.customKeyStoreId!);
+    if (external) {
+      await storage.transaction((tx) => tx.keys.insert(recordFromKey(key)));
+      return key;
+    }
     // Symmetric: the AES key; HMAC: the HMAC key; asymmetric: the PKCS#8 private key — all sealed alike.
     // The public key (SPKI DER, not secret) rides in the material record's doc.
     const { secret: material, publicKeySpki } = family.generate(keySpec);

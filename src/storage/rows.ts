@@ -6,6 +6,7 @@
 import type { AuditDigestRow, AuditEventRow } from './audit-repo.ts';
 import type { CustomKeyStoreRecord } from './custom-key-store-repo.ts';
 import type { GrantRecord, PrincipalRecord } from './iam-repos.ts';
+import type { ImportParametersRecord } from './import-repo.ts';
 import type { ParameterRecord, ParameterVersionRecord } from './parameter-repo.ts';
 import type { SecretRecord, SecretVersionRecord } from './secret-repo.ts';
 import type { AccessKeyRecord, AliasRecord, KeyRecord, MaterialRecord, Page } from './storage.ts';
@@ -59,6 +60,19 @@ export function materialFromRow(r: Row): MaterialRecord {
     keyId: r.key_id as string,
     version: int(r.version),
     createdAt: int(r.created_at),
+    sealed: r.sealed as Buffer,
+    doc: json(r.doc),
+  };
+}
+
+export function importParametersFromRow(r: Row): ImportParametersRecord {
+  return {
+    accountId: r.account_id as string,
+    region: r.region as string,
+    keyId: r.key_id as string,
+    tokenId: r.token_id as string,
+    createdAt: int(r.created_at),
+    expiresAt: int(r.expires_at),
     sealed: r.sealed as Buffer,
     doc: json(r.doc),
   };

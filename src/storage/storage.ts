@@ -10,6 +10,7 @@
 import type { AuditRepo } from './audit-repo.ts';
 import type { CustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import type { GrantRepo, PrincipalRepo } from './iam-repos.ts';
+import type { ImportParametersRepo } from './import-repo.ts';
 import type { ParameterRepo } from './parameter-repo.ts';
 import type { SecretRepo, SecretVersionRepo } from './secret-repo.ts';
 
@@ -137,6 +138,7 @@ export interface Repos {
   readonly secretVersions: SecretVersionRepo;
   readonly parameters: ParameterRepo;
   readonly customKeyStores: CustomKeyStoreRepo;
+  readonly importParameters: ImportParametersRepo;
 }
 
 export interface Storage {

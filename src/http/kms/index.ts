@@ -2,6 +2,7 @@
 import type { AuditQueryService } from '../../audit/query.ts';
 import type { AliasService } from '../../kms/alias-service.ts';
 import type { AsymmetricOperations } from '../../kms/asymmetric-operations.ts';
+import type { KeyImportService } from '../../kms/key-import.ts';
 import type { KeyLifecycle } from '../../kms/key-lifecycle.ts';
 import type { KeyService } from '../../kms/key-service.ts';
 import type { KeyUpdateService } from '../../kms/key-updates.ts';
@@ -24,6 +25,7 @@ import { updateKeyDescriptionOperation } from './update-key-description.ts';
 import { generateDataKeyOperation, generateDataKeyWithoutPlaintextOperation } from './generate-data-key.ts';
 import { generateRandomOperation } from './generate-random.ts';
 import { keyStateOperations } from './key-state-operations.ts';
+import { importOperations } from './import-operations.ts';
 import { reEncryptOperation } from './re-encrypt.ts';
 import { rotationOperations } from './rotation-operations.ts';
 import { getKeyLastUsageOperation } from './get-key-last-usage.ts';
@@ -44,9 +46,10 @@ export interface KmsServices {
   audit?: { query: AuditQueryService; trackingStart: number };
   asymmetric: AsymmetricOperations;
   customKeyStores: CustomKeyStoreService;
+  imports: KeyImportService;
 }
 
-export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric, audit, customKeyStores }: KmsServices): ServiceDefinition {
+export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric, imports, audit, customKeyStores }: KmsServices): ServiceDefinition {
   return {
     targetPrefix: 'TrentService',
     signingName: 'kms',
@@ -72,6 +75,7 @@ export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asy
       deriveSharedSecretOperation(asymmetric),
       ...keyStateOperations(lifecycle),
       ...rotationOperations(lifecycle),
+      ...importOperations(imports),
       createAliasOperation(aliases),
       updateAliasOperation(aliases),
       deleteAliasOperation(aliases),

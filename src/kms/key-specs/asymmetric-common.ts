@@ -6,7 +6,7 @@
  */
 import {
   AsymmetricCryptoError, DecryptionError, IncompatibleAlgorithmError, InvalidKeyMaterialError, InvalidMessageError,
-  InvalidPublicKeyError, PlaintextTooLargeError, UnsupportedAlgorithmError, generateKeyPair, type AsymmetricKeySpec,
+  InvalidPublicKeyError, PlaintextTooLargeError, UnsupportedAlgorithmError, generateKeyPair, publicKeyFromPrivate, type AsymmetricKeySpec,
 } from '../../crypto/asymmetric.ts';
 import type { SecretBytes } from '../../crypto/secret-bytes.ts';
 import {
@@ -26,6 +26,11 @@ export interface KeySpecFamily {
   /** AWS: the KeyUsage values CreateKey accepts for this spec. */
   usages(spec: KeySpec): readonly KeyUsage[];
   generate(spec: KeySpec): NewMaterial;
+  /**
+   * Checks imported material (ImportKeyMaterial) for this spec: the public key to store beside it (asymmetric
+   * specs), or undefined when the bytes are not valid material for the spec.
+   */
+  acceptImported(spec: KeySpec, material: SecretBytes): { publicKeySpki?: Buffer } | undefined;
   /** AWS KeyMetadata algorithm lists (EncryptionAlgorithms, SigningAlgorithms, MacAlgorithms, KeyAgreementAlgorithms) for a usage. */
   algorithmLists(spec: KeySpec, usage: KeyUsage): Record<string, string[]>;
 }
@@ -38,6 +43,16 @@ export function asAsymmetricSpec(spec: KeySpec): AsymmetricKeySpec {
 export function generateAsymmetricMaterial(spec: KeySpec): NewMaterial {
   const pair = mapCryptoErrors(() => generateKeyPair(asAsymmetricSpec(spec)));
   return { secret: pair.privateKeyPkcs8, publicKeySpki: pair.publicKeySpki };
+}
+
+/** AWS: imported asymmetric material is a PKCS#8 DER private key of the key's spec (curve, modulus size). */
+export function acceptImportedAsymmetric(spec: KeySpec, material: SecretBytes): { publicKeySpki: Buffer } | undefined {
+  try {
+    return { publicKeySpki: publicKeyFromPrivate(asAsymmetricSpec(spec), material) };
+  } catch (err) {
+    if (err instanceof AsymmetricCryptoError) return undefined;
+    throw err;
+  }
 }
 
 /** The TrentError for a typed crypto failure, or undefined when `err` is not one. */

@@ -4,12 +4,13 @@
  */
 import { keyAgreementAlgorithmsFor, signingAlgorithmsFor } from '../../crypto/asymmetric.ts';
 import type { KeySpec, KeyUsage } from '../key-model.ts';
-import { asAsymmetricSpec, generateAsymmetricMaterial, type KeySpecFamily } from './asymmetric-common.ts';
+import { acceptImportedAsymmetric, asAsymmetricSpec, generateAsymmetricMaterial, type KeySpecFamily } from './asymmetric-common.ts';
 
 export const eccFamily: KeySpecFamily = {
   usages: (spec): readonly KeyUsage[] =>
     keyAgreementAlgorithmsFor(asAsymmetricSpec(spec)).length > 0 ? ['SIGN_VERIFY', 'KEY_AGREEMENT'] : ['SIGN_VERIFY'],
   generate: generateAsymmetricMaterial,
+  acceptImported: acceptImportedAsymmetric,
   algorithmLists: (spec: KeySpec, usage: KeyUsage): Record<string, string[]> =>
     usage === 'KEY_AGREEMENT'
       ? { KeyAgreementAlgorithms: keyAgreementAlgorithmsFor(asAsymmetricSpec(spec)) }

@@ -11,9 +11,21 @@ import type { KeySpecFamily } from './asymmetric-common.ts';
 
 const asHmacSpec = (spec: KeySpec): HmacKeySpec => spec as HmacKeySpec;
 
+/** AWS (importing HMAC keys): the key length an imported HMAC key may have, per spec. */
+const IMPORTED_HMAC_KEY_BYTES: Readonly<Record<HmacKeySpec, { min: number; max: number }>> = {
+  HMAC_224: { min: 28, max: 64 },
+  HMAC_256: { min: 32, max: 64 },
+  HMAC_384: { min: 48, max: 128 },
+  HMAC_512: { min: 64, max: 128 },
+};
+
 export const hmacFamily: KeySpecFamily = {
   usages: () => ['GENERATE_VERIFY_MAC'],
   generate: (spec) => ({ secret: generateHmacKey(asHmacSpec(spec)) }),
+  acceptImported: (spec, material) => {
+    const { min, max } = IMPORTED_HMAC_KEY_BYTES[asHmacSpec(spec)];
+    return material.length >= min && material.length <= max ? {} : undefined;
+  },
   algorithmLists: (spec) => ({ MacAlgorithms: macAlgorithmsFor(asHmacSpec(spec)) }),
 };
 

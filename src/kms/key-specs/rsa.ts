@@ -9,11 +9,12 @@ import {
 import type { SecretBytes } from '../../crypto/secret-bytes.ts';
 import { InvalidKeyUsageException } from '../../errors/errors.ts';
 import type { KeySpec } from '../key-model.ts';
-import { asAsymmetricSpec, generateAsymmetricMaterial, mapCryptoErrors, type KeySpecFamily } from './asymmetric-common.ts';
+import { acceptImportedAsymmetric, asAsymmetricSpec, generateAsymmetricMaterial, mapCryptoErrors, type KeySpecFamily } from './asymmetric-common.ts';
 
 export const rsaFamily: KeySpecFamily = {
   usages: () => ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'],
   generate: generateAsymmetricMaterial,
+  acceptImported: acceptImportedAsymmetric,
   algorithmLists: (spec, usage): Record<string, string[]> =>
     usage === 'ENCRYPT_DECRYPT'
       ? { EncryptionAlgorithms: encryptionAlgorithmsFor(asAsymmetricSpec(spec)) }

@@ -39,5 +39,7 @@ export function symmetricDecrypt(material: SecretBytes, salt: Buffer, aad: Buffe
 export const symmetricFamily: KeySpecFamily = {
   usages: () => ['ENCRYPT_DECRYPT'],
   generate: () => ({ secret: generateSymmetricMaterial() }),
+  // AWS: imported symmetric material is a 256-bit key.
+  acceptImported: (_spec, material) => (material.length === SYMMETRIC_MATERIAL_BYTES ? {} : undefined),
   algorithmLists: () => ({ EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] }),
 };

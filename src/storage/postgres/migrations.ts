@@ -113,4 +113,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX kms_custom_key_stores_by_scope ON kms_custom_key_stores (account_id, region, id);
   `,
+  // 7: import parameters — sealed wrapping keys of GetParametersForImport (src/storage/import-repo.ts)
+  `
+  CREATE TABLE kms_import_parameters (
+    account_id TEXT COLLATE "C" NOT NULL, region TEXT COLLATE "C" NOT NULL, key_id TEXT COLLATE "C" NOT NULL,
+    token_id TEXT COLLATE "C" NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, sealed BYTEA NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, key_id, token_id)
+  );
+  CREATE INDEX kms_import_parameters_expiry ON kms_import_parameters (expires_at);
+  `,
 ];

@@ -6,6 +6,7 @@ import { runParameterContract } from '../contract/parameter-contract.ts';
 import { runAuditContract } from '../contract/audit-contract.ts';
 import { runCustomKeyStoreContract } from '../contract/custom-key-store-contract.ts';
 import { runIamContract } from '../contract/iam-contract.ts';
+import { runImportContract } from '../contract/import-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
 import { SqliteStorage } from '../sqlite/sqlite-storage.ts';
 import { DuplicateError, StorageUnavailableError, type KeyRecord, type Storage } from '../storage.ts';
@@ -80,6 +81,7 @@ onPostgres('PostgreSQL contract suite', (base) => {
   runParameterContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runIamContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runCustomKeyStoreContract('postgres', async () => migrated(await freshSchemaUrl(base)));
+  runImportContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runAuditContract('postgres', async () => {
     const url = await freshSchemaUrl(base);
     return { store: await migrated(url), peer: () => migrated(url) };

@@ -38,6 +38,7 @@ import {
 import { createPostgresAuditRepos } from './audit-repo.ts';
 import { createPostgresIamRepos } from './iam-repos.ts';
 import { createPostgresSecretRepos } from './secret-repo.ts';
+import { createPostgresImportRepos } from './import-repo.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { createPostgresCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
@@ -449,5 +450,6 @@ function createRepos(exec: Exec): Repos {
     ...createPostgresParameterRepo(exec),
     ...createPostgresCustomKeyStoreRepo(exec),
     ...createPostgresSecretRepos(exec),
+    ...createPostgresImportRepos(exec),
   };
 }

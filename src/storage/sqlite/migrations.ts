@@ -95,4 +95,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX kms_custom_key_stores_by_scope ON kms_custom_key_stores (account_id, region, id);
   `,
+  // 7: import parameters — sealed wrapping keys of GetParametersForImport (src/storage/import-repo.ts)
+  `
+  CREATE TABLE kms_import_parameters (
+    account_id TEXT NOT NULL, region TEXT NOT NULL, key_id TEXT NOT NULL, token_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, sealed BLOB NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, key_id, token_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX kms_import_parameters_expiry ON kms_import_parameters (expires_at);
+  `,
 ];

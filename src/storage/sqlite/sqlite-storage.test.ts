@@ -5,6 +5,7 @@ import { after } from 'node:test';
 import { runAuditContract } from '../contract/audit-contract.ts';
 import { runCustomKeyStoreContract } from '../contract/custom-key-store-contract.ts';
 import { runIamContract } from '../contract/iam-contract.ts';
+import { runImportContract } from '../contract/import-contract.ts';
 import { runParameterContract } from '../contract/parameter-contract.ts';
 import { runSecretContract } from '../contract/secret-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
@@ -33,6 +34,12 @@ runParameterContract('sqlite', async () => {
 });
 
 runCustomKeyStoreContract('sqlite', async () => {
+  const store = new SqliteStorage(join(dir, `store-${n++}.db`));
+  await store.migrate();
+  return store;
+});
+
+runImportContract('sqlite', async () => {
   const store = new SqliteStorage(join(dir, `store-${n++}.db`));
   await store.migrate();
   return store;

@@ -17,6 +17,7 @@ import {
 import { createSqliteAuditRepos } from './audit-repo.ts';
 import { createSqliteIamRepos } from './iam-repos.ts';
 import { createSqliteSecretRepos } from './secret-repo.ts';
+import { createSqliteImportRepos } from './import-repo.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { createSqliteCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createSqliteParameterRepo } from './parameter-repo.ts';
@@ -231,6 +232,7 @@ export class SqliteStorage implements Storage {
       ...createSqliteParameterRepo(db),
       ...createSqliteCustomKeyStoreRepo(db),
       ...createSqliteSecretRepos(db),
+      ...createSqliteImportRepos(db),
     };
   }
 }
