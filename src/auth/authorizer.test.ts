@@ -7,6 +7,7 @@ import { ManualClock } from '../clock.ts';
 import { TrentError } from '../errors/errors.ts';
 import type { Key } from '../kms/key-model.ts';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.ts';
+import { awsManagedKeyPolicyText } from '../policy/index.ts';
 import { ADMIN_POLICY_NAME, ADMIN_POLICY_TEXT, createAuthorizer } from './authorizer.ts';
 import type { Caller } from './caller.ts';
 
@@ -80,4 +81,23 @@ test('checkNewKeyPolicy: malformed is MalformedPolicyDocumentException; locking 
   assert.equal(await authorizer.checkNewKeyPolicy(caller('admin'), onlyBob, { keyArn: k.arn, bypassLockoutCheck: true }), onlyBob);
   assert.equal(await authorizer.isAllowed(caller('admin'), 'kms:Encrypt', { key: key(onlyBob) }), false);
   assert.equal(await authorizer.isAllowed(caller('bob'), 'kms:Encrypt', { key: key(onlyBob) }), true);
+});
+
+test('a caller acting through a service carries kms:ViaService to key decisions only', async () => {
+  const managed = key(awsManagedKeyPolicyText(ACCT, 'us-east-1', 'ssm'));
+  const viaSsm: Caller = { ...caller('bob'), viaService: 'ssm.us-east-1.amazonaws.com' };
+  assert.equal(await authorizer.isAllowed(caller('bob'), 'kms:Decrypt', { key: managed }), false, 'not directly');
+  assert.equal(await authorizer.isAllowed(viaSsm, 'kms:Decrypt', { key: managed }), true);
+  assert.equal(await authorizer.isAllowed({ ...caller('bob'), viaService: 'secretsmanager.us-east-1.amazonaws.com' }, 'kms:Decrypt', { key: managed }), false);
+});
+
+test('authorizeResource: the resource policy or an identity policy allows; the message names the resource as shown', async () => {
+  const secret = `arn:aws:secretsmanager:us-east-1:${ACCT}:secret:app/db-AbCdEf`;
+  await authorizer.authorizeResource(caller('admin'), 'secretsmanager:GetSecretValue', { arn: secret, accountId: ACCT });
+  const policyText = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCT}:user/bob` }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
+  await authorizer.authorizeResource(caller('bob'), 'secretsmanager:GetSecretValue', { arn: secret, accountId: ACCT, policyText });
+  await assert.rejects(authorizer.authorizeResource(caller('bob'), 'secretsmanager:DescribeSecret', { arn: secret, accountId: ACCT, policyText, shownAs: 'app/db' }), (err: unknown) => {
+    assert.equal((err as Error).message, `User: arn:aws:iam::${ACCT}:user/bob is not authorized to perform: secretsmanager:DescribeSecret on resource: app/db because no identity-based policy allows the secretsmanager:DescribeSecret action`);
+    return true;
+  });
 });

@@ -15,7 +15,7 @@ import { MalformedPolicyDocumentException, TrentError } from '../errors/errors.t
 import type { Key } from '../kms/key-model.ts';
 import {
   type CallerPrincipal, type ContextValue, type Grant, type PolicyDocument, type RequestContext,
-  LOCKOUT_MESSAGE, accessDeniedError, defaultKeyPolicyText, evaluateIdentityOnly, evaluateKeyAccess, lockoutSafetyCheck, parsePolicy,
+  LOCKOUT_MESSAGE, accessDeniedError, defaultKeyPolicyText, evaluateIdentityOnly, evaluateKeyAccess, evaluateResourceAccess, lockoutSafetyCheck, parsePolicy,
   requestContextKeys,
 } from '../policy/index.ts';
 import type { GrantRecord, PrincipalRecord } from '../storage/iam-repos.ts';
@@ -39,6 +39,26 @@ export interface KeyResource {
   requestAlias?: string;
   /** Evaluate policies only, as if the key had no grants (CreateGrant asks whether a grant is the only path). */
   ignoreGrants?: boolean;
+}
+
+/**
+ * A resource of a service whose resource policy is optional (a secret, a parameter), or '*' for actions
+ * with no resource (ListSecrets, DescribeParameters).
+ */
+export interface ServiceResource {
+  /** The ARN policies are evaluated against, or '*'. */
+  arn: string;
+  /** The account owning the resource (the caller's own for '*'). */
+  accountId: string;
+  /** The resource-based policy (a secret's), already validated when it was put. */
+  policyText?: string;
+  /** Condition keys of the resource and request: aws:ResourceTag/…, secretsmanager:SecretId, ssm:Overwrite, … */
+  contextKeys?: Readonly<Record<string, ContextValue>>;
+  /**
+   * The resource as the AccessDeniedException names it, when not the ARN: Secrets Manager names the
+   * SecretId as the caller gave it; null leaves "on resource" out (secretsmanager:ListSecrets).
+   */
+  shownAs?: string | null;
 }
 
 export const ADMIN_POLICY_NAME = 'AdministratorAccess';
@@ -145,6 +165,8 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     contextKeys['kms:KeyUsage'] = key.doc.keyUsage;
     contextKeys['kms:KeyOrigin'] = key.doc.origin;
     contextKeys['kms:MultiRegion'] = key.doc.multiRegion;
+    // AWS: kms:ViaService is present only when an AWS service calls KMS on the caller's behalf.
+    if (caller.viaService !== undefined) contextKeys['kms:ViaService'] = caller.viaService;
     if (resource.requestAlias !== undefined) contextKeys['kms:RequestAlias'] = resource.requestAlias;
     for (const t of key.doc.tags ?? []) contextKeys[`aws:ResourceTag/${t.TagKey}`] = t.TagValue;
     const request: RequestContext = { action, resource: key.arn, principal, contextKeys };
@@ -157,6 +179,23 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
       ...(resource.encryptionContext ? { encryptionContext: resource.encryptionContext } : {}),
     });
     if (result.decision !== 'Allow') throw accessDeniedError(request, result);
+  }
+
+  /**
+   * Authorizes `action` on a Secrets Manager or Parameter Store resource (evaluateResourceAccess: an
+   * identity policy or the resource policy allows in the same account; both must across accounts; an
+   * explicit Deny in either wins). Throws ActionDeniedException in AWS's words.
+   */
+  async function authorizeResource(caller: Caller, action: string, resource: ServiceResource): Promise<void> {
+    const { principal, identityPolicies } = await principalOf(caller);
+    const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: { ...resource.contextKeys, ...baseContext(caller) } };
+    const result = evaluateResourceAccess({
+      request,
+      ...(resource.policyText !== undefined ? { resourcePolicy: parseCached(resource.policyText, 'key') } : {}),
+      resourceAccountId: resource.accountId,
+      identityPolicies,
+    });
+    if (result.decision !== 'Allow') throw accessDeniedError(request, result, resource.shownAs);
   }
 
   /**
@@ -204,5 +243,5 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     return text;
   }
 
-  return { authorize, authorizeWithResourcePolicy, isAllowed, principalOf, baseContext, keyPolicyText, checkNewKeyPolicy };
+  return { authorize, authorizeResource, authorizeWithResourcePolicy, isAllowed, principalOf, baseContext, keyPolicyText, checkNewKeyPolicy };
 }

@@ -10,6 +10,18 @@ export interface Caller {
   readonly accessKeyId: string;
   readonly sourceIp?: string;
   readonly userAgent?: string;
+  /**
+   * Set when an AWS-integrated service (Secrets Manager, Parameter Store) calls KMS on the caller's behalf:
+   * the service's endpoint name, e.g. `secretsmanager.us-east-1.amazonaws.com`. KMS evaluates it as
+   * `kms:ViaService` (AWS: KMS condition keys, kms:ViaService), so key policies can allow use through a
+   * service only — as the AWS-managed `alias/aws/<service>` keys do.
+   */
+  readonly viaService?: string;
+}
+
+/** AWS: the kms:ViaService value of a service in a region, e.g. `ssm.eu-west-1.amazonaws.com`. */
+export function viaServiceName(service: string, region: string): string {
+  return `${service}.${region}.amazonaws.com`;
 }
 
 export function callerScope(caller: Caller): Scope {

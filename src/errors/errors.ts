@@ -34,6 +34,19 @@ export const InvalidSignatureException = clientError('InvalidSignatureException'
 export const UnrecognizedClientException = clientError('UnrecognizedClientException');
 export const ExpiredTokenException = clientError('ExpiredTokenException');
 export const AccessDeniedException = clientError('AccessDeniedException');
+
+/**
+ * An AccessDeniedException decided by the policy evaluator, carrying the IAM action it refused, so a
+ * service that called KMS on the caller's behalf can tell a KMS refusal from its own by type, never by
+ * message (AWS: Secrets Manager answers "Access to KMS is not allowed").
+ */
+export class ActionDeniedException extends AccessDeniedException {
+  readonly action: string;
+  constructor(message: string, action: string) {
+    super(message);
+    this.action = action;
+  }
+}
 export const RequestEntityTooLargeException = clientError('RequestEntityTooLargeException');
 
 // KMS (AWS: every client fault is HTTP 400 in practice, see shared reference §2.3).

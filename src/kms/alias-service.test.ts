@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canRetarget, checkAliasName, createAliasService, keyTypeFamily } from './alias-service.ts';
 import type { KeySpec, KeyUsage } from './key-model.ts';
+import { updateKeyDoc } from './key-updates.ts';
+import { awsManagedKeyPolicyText, defaultKeyPolicyText } from '../policy/index.ts';
 
 const key = (keySpec: KeySpec, keyUsage: KeyUsage) => ({ keySpec, keyUsage });
 
@@ -95,6 +97,12 @@ test('the AWS-managed key alias/aws/<service> is created once on first use, with
     assert.equal(again.keyId, made[0]!.keyId);
     const other = await aliases.awsManagedKey({ ...caller, region: 'eu-west-1' }, 'secretsmanager');
     assert.notEqual(other.keyId, made[0]!.keyId);
+    // AWS's managed key policy: use through the service only (kms:ViaService of its region).
+    assert.equal(made[0]!.doc.policy, awsManagedKeyPolicyText('111122223333', 'us-east-1', 'secretsmanager'));
+    // A managed key made before managed policies (the default key policy) gets the managed one on next use.
+    await updateKeyDoc(storage, made[0]!.scope, made[0]!.keyId, (k) => ({ ...k.doc, policy: defaultKeyPolicyText('111122223333') }));
+    const upgraded = await aliases.awsManagedKey(caller, 'secretsmanager');
+    assert.equal(upgraded.doc.policy, awsManagedKeyPolicyText('111122223333', 'us-east-1', 'secretsmanager'));
   } finally {
     await storage.close();
     rmSync(dir, { recursive: true, force: true });

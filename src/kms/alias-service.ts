@@ -24,6 +24,7 @@ import {
   ValidationException,
 } from '../errors/errors.ts';
 import { DuplicateError, type AliasRecord, type Repos, type Scope, type Storage } from '../storage/storage.ts';
+import { awsManagedKeyPolicyText, defaultKeyPolicyText } from '../policy/index.ts';
 import { aliasArn } from './arn.ts';
 import { keyFromRecord, type Key, type KeyDoc, type KeySpec } from './key-model.ts';
 import type { KeyService } from './key-service.ts';
@@ -108,10 +109,13 @@ export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
     for (let attempt = 0; attempt < 3; attempt++) {
       const alias = await storage.read((r) => r.aliases.get(scope, aliasName));
       const record = alias && (await storage.read((r) => r.keys.get(scope, alias.targetKeyId)));
-      if (record) return keyFromRecord(record);
+      if (record) return withManagedPolicy(keyFromRecord(record), service);
       const key = await keys.createKey(caller, {
         description: `Default key that protects my ${service} data when no other key is defined`,
         keyManager: 'AWS',
+        policy: awsManagedKeyPolicyText(scope.accountId, scope.region, service),
+        // AWS-managed keys are administered by the service, not by the caller: no lockout check applies.
+        bypassPolicyLockoutSafetyCheck: true,
       });
       const now = clock.now();
       try {
@@ -126,6 +130,17 @@ export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
       }
     }
     throw new NotFoundException(`Alias ${aliasArn(scope, aliasName)} is not found.`);
+  }
+
+  /**
+   * AWS-managed keys made before Trent gave them AWS's managed key policy carry the default key policy;
+   * the first use moves them to the managed one (nobody can change a managed key's policy, so the
+   * default text marks exactly those keys).
+   */
+  async function withManagedPolicy(key: Key, service: string): Promise<Key> {
+    if (key.doc.keyManager !== 'AWS' || key.doc.policy !== defaultKeyPolicyText(key.scope.accountId)) return key;
+    const policy = awsManagedKeyPolicyText(key.scope.accountId, key.scope.region, service);
+    return updateKeyDoc(storage, key.scope, key.keyId, (current) => (current.doc.policy === defaultKeyPolicyText(key.scope.accountId) ? { ...current.doc, policy } : current.doc));
   }
 
   /** AWS: CreateAlias — a new name for a key of the caller's account and region. */

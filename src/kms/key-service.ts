@@ -14,6 +14,7 @@ import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import {
   AccessDeniedException,
   CustomKeyStoreNotFoundException,
+  ActionDeniedException,
   DryRunOperationException,
   IncorrectKeyException,
   InternalError,
@@ -133,8 +134,9 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
         if (other) return check(keyFromRecord(other));
       }
       const arn = parsed.kind === 'keyId' ? keyArn(parsed.scope, parsed.keyId) : aliasArn(parsed.scope, parsed.aliasName);
-      throw new AccessDeniedException(
+      throw new ActionDeniedException(
         `User: ${caller.principalArn} is not authorized to perform: kms:${opts.action} on resource: ${arn} because no resource-based policy allows the kms:${opts.action} action`,
+        `kms:${opts.action}`,
       );
     }
     let keyId: string;

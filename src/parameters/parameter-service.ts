@@ -137,10 +137,15 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
 
   // ---- encryption -------------------------------------------------------------------------------
 
-  async function encryptionKey(caller: Caller, keyId: string, arn: string): Promise<Key> {
-    if (keyId === DEFAULT_KEY_ID) return aliases.awsManagedKey(caller, 'ssm');
+  /**
+   * The key a SecureString is written under, authorized for the caller (through Parameter Store:
+   * kms:ViaService). AWS: a standard parameter is encrypted with kms:Encrypt, an advanced one by envelope
+   * encryption with kms:GenerateDataKey; the AWS-managed alias/aws/ssm key allows both through the service.
+   */
+  async function encryptionKey(caller: Caller, keyId: string, arn: string, action: 'Encrypt' | 'GenerateDataKey'): Promise<Key> {
+    const ref = keyId === DEFAULT_KEY_ID ? (await aliases.awsManagedKey(caller, 'ssm')).arn : keyId;
     try {
-      const key = await keys.resolveKey(caller, keyId, { allowAlias: true, action: 'Encrypt', encryptionContext: { PARAMETER_ARN: arn } });
+      const key = await keys.resolveKey(caller, ref, { allowAlias: true, action, encryptionContext: { PARAMETER_ARN: arn } });
       keys.requireUsable(key, 'Encrypt', 'ENCRYPT_DECRYPT');
       if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') throw new InvalidKeyId(`${keyId} is not a symmetric encryption key.`);
       return key;
@@ -150,8 +155,8 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
     }
   }
 
-  async function encryptValue(caller: Caller, keyId: string, arn: string, value: string): Promise<string> {
-    const key = await encryptionKey(caller, keyId, arn);
+  async function encryptValue(caller: Caller, keyId: string, arn: string, value: string, tier: ParameterTier): Promise<string> {
+    const key = await encryptionKey(caller, keyId, arn, tier === 'Advanced' ? 'GenerateDataKey' : 'Encrypt');
     const plaintext = Buffer.from(value, 'utf8');
     try {
       return (await keys.encryptWithKey(key, plaintext, { PARAMETER_ARN: arn })).toString('base64');
@@ -523,7 +528,7 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
       const tier = resolveTier(input.tier, prevDoc?.tier, Buffer.byteLength(input.value, 'utf8'), policies.length > 0);
       const keyId = type === 'SecureString' ? (input.keyId ?? prevDoc?.keyId ?? DEFAULT_KEY_ID) : undefined;
       const description = input.description ?? prevDoc?.description;
-      const stored = type === 'SecureString' ? await encryptValue(caller, keyId!, arn, input.value) : input.value;
+      const stored = type === 'SecureString' ? await encryptValue(caller, keyId!, arn, input.value, tier) : input.value;
       const doc: VersionDoc = {
         type, tier, dataType, policies, lastModifiedUser: caller.principalArn,
         ...(keyId !== undefined ? { keyId } : {}),
@@ -699,6 +704,12 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
     return { TagList: pdoc(p).tags };
   }
 
+  /** The tags of a parameter, none when it does not exist (aws:ResourceTag/… for the authorizer). */
+  async function tagsOf(scope: Scope, name: string): Promise<ParameterTag[]> {
+    const p = await storage.read((r) => r.parameters.get(scope, name));
+    return p ? pdoc(p).tags : [];
+  }
+
   // ---- background job ---------------------------------------------------------------------------
 
   /** Deletes parameters whose Expiration policy is due. Returns how many were deleted. */
@@ -733,6 +744,7 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
     addTags,
     removeTags,
     listTags,
+    tagsOf,
     runDue,
   };
 }

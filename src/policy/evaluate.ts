@@ -16,7 +16,7 @@
  *
  * Pure and synchronous: every input is passed in; nothing is read from a clock, network or store.
  */
-import { AccessDeniedException } from '../errors/errors.ts';
+import { ActionDeniedException } from '../errors/errors.ts';
 import { evaluateConditions } from './conditions.ts';
 import {
   type CallerPrincipal, type ContextValue, RequestKeys, encryptionContextKeys, principalContextKeys,
@@ -46,7 +46,7 @@ export interface AccessResult {
   readonly decision: Decision;
   /** For logs and audit: which statement or grant decided, in words. Not for clients. */
   readonly reason: string;
-  readonly matchedBy?: 'key-policy' | 'identity-policy' | 'grant';
+  readonly matchedBy?: 'key-policy' | 'identity-policy' | 'grant' | 'resource-policy';
   /** For a deny: which kind of policy to name in the AccessDeniedException message. */
   readonly deniedBy?: PolicyKindLabel;
   readonly grantId?: string;
@@ -73,7 +73,7 @@ interface Scan {
   allowAccount?: StatementRef;
 }
 
-function label(kind: 'key policy' | 'identity policy', ref: StatementRef): string {
+function label(kind: 'key policy' | 'identity policy' | 'resource policy', ref: StatementRef): string {
   return `${kind} statement ${ref.sid ? `"${ref.sid}"` : `#${ref.index}`}`;
 }
 
@@ -197,6 +197,55 @@ export function evaluateIdentityOnly(input: { request: RequestContext; identityP
 }
 
 /**
+ * Decides a call on a resource whose resource-based policy is optional: a Secrets Manager secret (its
+ * resource policy) or a Parameter Store parameter (none). AWS (IAM "Policy evaluation logic",
+ * "Cross-account policy evaluation logic"; Secrets Manager "Determine who has permissions to your secrets"):
+ * 1. An explicit Deny in the resource policy or in any identity policy of the caller wins.
+ * 2. Same account: an identity policy allowing is enough, and so is a resource-policy statement naming the
+ *    caller (its ARN, its role, "*"). Unlike a KMS key policy, the resource policy is not the root of access.
+ *    A statement naming only the account delegates to IAM: it adds nothing an identity policy does not.
+ * 3. Another account: the resource policy must allow the caller or its account AND an identity policy in
+ *    the caller's account must allow. Without a resource policy there is no cross-account access.
+ * 4. Otherwise an implicit deny; `deniedBy` says which kind of policy the message names.
+ */
+export function evaluateResourceAccess(input: {
+  request: RequestContext;
+  /** The resource's own policy, when it has one. */
+  resourcePolicy?: PolicyDocument;
+  /** The account owning the resource. */
+  resourceAccountId: string;
+  identityPolicies: readonly PolicyDocument[];
+}): AccessResult {
+  const { request: req } = input;
+  const p = req.principal;
+  const keys = keysFor(req);
+  const rp = scan(input.resourcePolicy, req, keys);
+  const id = scanIdentity(input.identityPolicies, req, keys);
+
+  if (rp.deny) return { decision: 'ExplicitDeny', deniedBy: 'resource-based', reason: `explicit deny in ${label('resource policy', rp.deny)}` };
+  if (id.deny) return { decision: 'ExplicitDeny', deniedBy: 'identity-based', reason: `explicit deny in ${label('identity policy', id.deny)}` };
+
+  const identityAllows = p.type === 'Root' || (p.type !== 'Service' && id.allow !== undefined);
+  const identityWhy = p.type === 'Root' ? 'the caller is the account root' : id.allow ? label('identity policy', id.allow) : '';
+  const sameAccount = p.type !== 'Service' && p.accountId === input.resourceAccountId;
+  if (sameAccount) {
+    if (identityAllows) return { decision: 'Allow', matchedBy: 'identity-policy', reason: `allowed by ${identityWhy}` };
+    if (rp.allowDirect) return { decision: 'Allow', matchedBy: 'resource-policy', reason: `allowed by ${label('resource policy', rp.allowDirect)}` };
+    return { decision: 'ImplicitDeny', deniedBy: 'identity-based', reason: 'no identity policy allows the action, and the resource policy names no such principal' };
+  }
+  // A service principal has no identity policies: the resource policy naming it is enough.
+  if (p.type === 'Service' && rp.allowDirect) {
+    return { decision: 'Allow', matchedBy: 'resource-policy', reason: `allowed by ${label('resource policy', rp.allowDirect)}` };
+  }
+  const resourceAllow = rp.allowDirect ?? rp.allowAccount;
+  if (!resourceAllow) return { decision: 'ImplicitDeny', deniedBy: 'resource-based', reason: 'cross-account: no resource policy statement allows the caller' };
+  if (identityAllows) {
+    return { decision: 'Allow', matchedBy: 'resource-policy', reason: `cross-account: allowed by ${label('resource policy', resourceAllow)} and ${identityWhy}` };
+  }
+  return { decision: 'ImplicitDeny', deniedBy: 'identity-based', reason: 'cross-account: the resource policy allows, but no identity policy of the caller does' };
+}
+
+/**
  * AWS's AccessDeniedException message, e.g.
  * "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: kms:Encrypt on resource:
  * arn:aws:kms:us-east-1:111122223333:key/… because no identity-based policy allows the kms:Encrypt action".
@@ -204,21 +253,27 @@ export function evaluateIdentityOnly(input: { request: RequestContext; identityP
 export function accessDeniedMessage(
   principalArn: string,
   action: string,
-  resourceArn: string,
+  resourceArn: string | null,
   decision: Exclude<Decision, 'Allow'>,
   policyKind: PolicyKindLabel,
 ): string {
-  const head = `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resourceArn}`;
+  // AWS omits the resource for actions that have none in some services (secretsmanager:ListSecrets).
+  const head = `User: ${principalArn} is not authorized to perform: ${action}${resourceArn === null ? '' : ` on resource: ${resourceArn}`}`;
   if (decision === 'ExplicitDeny') {
     return `${head} with an explicit deny in ${policyKind === 'identity-based' ? 'an identity-based' : 'a resource-based'} policy`;
   }
   return `${head} because no ${policyKind} policy allows the ${action} action`;
 }
 
-/** The AccessDeniedException for a denied result (throws nothing itself; the caller throws it). */
-export function accessDeniedError(request: RequestContext, result: AccessResult): InstanceType<typeof AccessDeniedException> {
+/**
+ * The AccessDeniedException for a denied result (throws nothing itself; the caller throws it).
+ * `shownResource` is the resource as the message names it when that differs from the evaluated ARN
+ * (Secrets Manager names the SecretId as the caller gave it); null leaves the resource out.
+ */
+export function accessDeniedError(request: RequestContext, result: AccessResult, shownResource?: string | null): ActionDeniedException {
   const decision = result.decision === 'Allow' ? 'ImplicitDeny' : result.decision;
-  return new AccessDeniedException(accessDeniedMessage(request.principal.arn, request.action, request.resource, decision, result.deniedBy ?? 'identity-based'));
+  const resource = shownResource === undefined ? request.resource : shownResource;
+  return new ActionDeniedException(accessDeniedMessage(request.principal.arn, request.action, resource, decision, result.deniedBy ?? 'identity-based'), request.action);
 }
 
 export const LOCKOUT_MESSAGE = 'The new key policy will not allow you to update the key policy in the future.';

@@ -4,9 +4,10 @@ export {
   type PolicyDocument, type PolicyKind, type Statement, type PrincipalSpec,
 } from './policy-document.ts';
 export {
-  evaluateKeyAccess, evaluateIdentityOnly, accessDeniedMessage, accessDeniedError, lockoutSafetyCheck, LOCKOUT_MESSAGE,
+  evaluateKeyAccess, evaluateIdentityOnly, evaluateResourceAccess, accessDeniedMessage, accessDeniedError, lockoutSafetyCheck, LOCKOUT_MESSAGE,
   defaultKeyPolicy, defaultKeyPolicyText,
   type RequestContext, type KeyAccessInput, type AccessResult, type Decision,
 } from './evaluate.ts';
 export { type Grant, type GrantConstraints, GRANT_OPERATIONS, isGrantOperation, mayRetireGrant, constraintsSatisfied } from './grants.ts';
 export { type CallerPrincipal, type PrincipalType, type ContextValue, requestContextKeys } from './context.ts';
+export { grantsPublicAccess, awsManagedKeyPolicyText } from './resource-policy.ts';

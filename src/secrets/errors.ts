@@ -19,6 +19,7 @@ export const EncryptionFailure = clientError('EncryptionFailure');
 export const DecryptionFailure = clientError('DecryptionFailure');
 export const SecretsMalformedPolicyDocumentException = clientError('MalformedPolicyDocumentException');
 export const PreconditionNotMetException = clientError('PreconditionNotMetException');
+export const PublicPolicyException = clientError('PublicPolicyException');
 
 /** AWS: ResourceNotFoundException for a secret that does not exist (recorded text). */
 export const notFound = () => new ResourceNotFoundException("Secrets Manager can't find the specified secret.");

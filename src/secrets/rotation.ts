@@ -12,7 +12,7 @@
  *   UpdateSecretVersionStage) with its own credentials.
  * Anything else is refused with AWS's "cannot invoke the specified Lambda function" AccessDeniedException.
  */
-import type { Caller } from '../auth/caller.ts';
+import { type Caller, viaServiceName } from '../auth/caller.ts';
 import type { Clock } from '../clock.ts';
 import { randomUuid } from '../crypto/primitives.ts';
 import { InvalidRequestException } from './errors.ts';
@@ -123,6 +123,8 @@ export function createRotationRunner({ secrets, builtIns }: RotationDeps) {
         region: s.scope.region,
         principalArn: s.doc.rotation.principalArn ?? `arn:aws:iam::${s.scope.accountId}:root`,
         accessKeyId: 'trent-scheduled-rotation',
+        // The scheduled run is Secrets Manager's own, on the configuring principal's behalf (kms:ViaService).
+        viaService: viaServiceName('secretsmanager', s.scope.region),
       };
       try {
         await rotate(caller, s, randomUuid());

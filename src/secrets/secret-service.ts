@@ -31,8 +31,9 @@ import {
   ResourceExistsException,
   ResourceNotFoundException,
   SecretsLimitExceededException,
-  SecretsMalformedPolicyDocumentException,
+  PublicPolicyException,
 } from './errors.ts';
+import { grantsPublicAccess, parsePolicy, type PolicyDocument } from '../policy/index.ts';
 import { nextRotation, validateRules, type RotationRules } from './schedule.ts';
 import {
   attachLabel,
@@ -77,6 +78,8 @@ const ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
 const SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const MAX_TAGS = 50;
 const MAX_STAGES_PER_VERSION = 20;
+/** AWS: PutResourcePolicy ResourcePolicy is 1–20480 characters. */
+const MAX_RESOURCE_POLICY_LENGTH = 20480;
 
 class LostRace extends Error {}
 
@@ -115,12 +118,17 @@ export function checkName(name: string): void {
 export type SecretService = ReturnType<typeof createSecretService>;
 
 export function createSecretService({ storage, clock, keys, aliases }: SecretServiceDeps) {
-  /** SecretId: a name, a full ARN, or a partial ARN (without the 6-character suffix). */
+  /**
+   * SecretId: a name, a full ARN, or a partial ARN (without the 6-character suffix). An ARN may name a
+   * secret of another account in the caller's region (AWS: cross-account access takes the ARN); whether
+   * the caller may touch it is decided before any operation runs (http/secretsmanager/access.ts).
+   */
   async function find(caller: Caller, secretId: string): Promise<Secret | undefined> {
-    const scope = callerScope(caller);
+    const own = callerScope(caller);
     if (secretId.startsWith('arn:')) {
       const m = /^arn:aws:secretsmanager:([^:]+):(\d{12}):secret:(.+)$/.exec(secretId);
-      if (!m || m[1] !== scope.region || m[2] !== scope.accountId) return undefined;
+      if (!m || m[1] !== own.region) return undefined;
+      const scope: Scope = { accountId: m[2]!, region: own.region };
       const rest = m[3]!;
       if (ARN_SUFFIX.test(rest)) {
         const full = await storage.read((r) => r.secrets.get(scope, rest.slice(0, -7)));
@@ -129,7 +137,7 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
       const partial = await storage.read((r) => r.secrets.get(scope, rest));
       return partial && toSecret(partial);
     }
-    const r = await storage.read((repos) => repos.secrets.get(scope, secretId));
+    const r = await storage.read((repos) => repos.secrets.get(own, secretId));
     return r && toSecret(r);
   }
 
@@ -285,7 +293,9 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
 
   async function kmsKeyFor(caller: Caller, kmsKeyId: string | undefined): Promise<string> {
     if (kmsKeyId === undefined) return (await aliases.awsManagedKey(caller, 'secretsmanager')).arn;
-    return (await keys.describeKey(caller, kmsKeyId)).arn;
+    // AWS: Secrets Manager uses a customer key only through GenerateDataKey and Decrypt (DescribeKey is the
+    // console's), so naming a key needs the permission its first write will need.
+    return (await keys.resolveKey(caller, kmsKeyId, { allowAlias: true, action: 'GenerateDataKey' })).arn;
   }
 
   async function createSecret(
@@ -575,23 +585,23 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     });
   }
 
-  /** Resource policies are stored and returned; Trent's authorizer does not yet evaluate them (docs/secrets.md). */
-  function checkPolicy(text: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new SecretsMalformedPolicyDocumentException('This resource policy contains a syntax error.');
-    }
-    if (typeof parsed !== 'object' || parsed === null || !('Statement' in parsed)) {
-      throw new SecretsMalformedPolicyDocumentException('This resource policy contains a syntax error.');
-    }
+  /**
+   * AWS: PutResourcePolicy/ValidateResourcePolicy — the policy must parse as a resource-based policy
+   * (the policy evaluator's grammar: MalformedPolicyDocumentException). Policies are evaluated for
+   * every call on the secret (http/secretsmanager/access.ts).
+   */
+  function parseResourcePolicy(text: string): PolicyDocument {
+    return parsePolicy(text, 'key', { maxLength: MAX_RESOURCE_POLICY_LENGTH });
   }
 
-  async function putResourcePolicy(caller: Caller, secretId: string, policy: string): Promise<Secret> {
-    checkPolicy(policy);
-    await mutate(caller, secretId, (doc) => {
-      doc.policy = policy;
+  async function putResourcePolicy(caller: Caller, secretId: string, policy: string, blockPublicPolicy = false): Promise<Secret> {
+    const doc = parseResourcePolicy(policy);
+    // AWS: with BlockPublicPolicy, a policy allowing a wildcard principal is refused (PublicPolicyException).
+    if (blockPublicPolicy && grantsPublicAccess(doc)) {
+      throw new PublicPolicyException('The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.');
+    }
+    await mutate(caller, secretId, (d) => {
+      d.policy = policy;
       return { result: undefined };
     });
     return resolve(caller, secretId);
@@ -605,9 +615,19 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     return resolve(caller, secretId);
   }
 
-  async function validateResourcePolicy(caller: Caller, policy: string, secretId: string | undefined): Promise<void> {
+  /**
+   * AWS: ValidateResourcePolicy — grammar errors are MalformedPolicyDocumentException; a policy that
+   * parses but allows broad access (a wildcard principal) fails validation with a ValidationErrors entry.
+   */
+  async function validateResourcePolicy(
+    caller: Caller, policy: string, secretId: string | undefined,
+  ): Promise<{ passed: boolean; errors: { CheckName: string; ErrorMessage: string }[] }> {
     if (secretId !== undefined) await resolve(caller, secretId);
-    checkPolicy(policy);
+    const doc = parseResourcePolicy(policy);
+    const errors = grantsPublicAccess(doc)
+      ? [{ CheckName: 'BROAD_ACCESS', ErrorMessage: 'The resource policy grants access to a wildcard principal without a condition limiting it to specific accounts or principals.' }]
+      : [];
+    return { passed: errors.length === 0, errors };
   }
 
   /** Records rotation configuration (RotateSecret) and returns the secret as it now is. */

@@ -76,24 +76,30 @@ test('SecureString is encrypted under alias/aws/ssm with PARAMETER_ARN; WithDecr
   assert.equal(plain.Value, 's3cr3t-value');
   const cipher = (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter!;
   assert.notEqual(cipher.Value, 's3cr3t-value');
-  // The returned ciphertext is a KMS ciphertext that KMS itself decrypts with the parameter's ARN as context.
   const kms = server.kms();
-  const dec = await kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(cipher.Value!, 'base64'), EncryptionContext: { PARAMETER_ARN: arnOf(name) } }));
-  assert.equal(Buffer.from(dec.Plaintext!).toString(), 's3cr3t-value');
   const aliases = await kms.send(new ListAliasesCommand({}));
   const ssmAlias = aliases.Aliases!.find((a) => a.AliasName === 'alias/aws/ssm');
   assert.ok(ssmAlias, 'alias/aws/ssm is created on first use');
-  assert.equal(dec.KeyId!.endsWith(ssmAlias.TargetKeyId!), true);
-  const wrongContext = await awsError(() =>
-    kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(cipher.Value!, 'base64'), EncryptionContext: { PARAMETER_ARN: arnOf('/other') } })),
+  // AWS: the AWS-managed key may be used only through Parameter Store, even by the administrator.
+  const direct = await awsError(() =>
+    kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(cipher.Value!, 'base64'), EncryptionContext: { PARAMETER_ARN: arnOf(name) } })),
   );
-  assert.equal(wrongContext.name, 'InvalidCiphertextException');
+  assert.equal(direct.name, 'AccessDeniedException');
 
   // A customer key by id; an unknown key is InvalidKeyId.
   const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
   await ssm.send(new PutParameterCommand({ Name: '/secure/custom', Value: 'custom-secret', Type: 'SecureString', KeyId: keyId }));
   const custom = (await ssm.send(new GetParameterCommand({ Name: '/secure/custom', WithDecryption: true }))).Parameter!;
   assert.equal(custom.Value, 'custom-secret');
+  // The stored value is a KMS ciphertext that KMS itself decrypts with the parameter's ARN as context.
+  const customCipher = (await ssm.send(new GetParameterCommand({ Name: '/secure/custom' }))).Parameter!.Value!;
+  const dec = await kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(customCipher, 'base64'), EncryptionContext: { PARAMETER_ARN: arnOf('/secure/custom') } }));
+  assert.equal(Buffer.from(dec.Plaintext!).toString(), 'custom-secret');
+  assert.equal(dec.KeyId!.endsWith(keyId), true);
+  const wrongContext = await awsError(() =>
+    kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(customCipher, 'base64'), EncryptionContext: { PARAMETER_ARN: arnOf('/other') } })),
+  );
+  assert.equal(wrongContext.name, 'InvalidCiphertextException');
   const described = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: ['/secure/custom'] }] }));
   assert.equal(described.Parameters![0]!.KeyId, keyId);
   const bad = await awsError(() =>

@@ -1,5 +1,9 @@
 /** The Secrets Manager service at the edge: X-Amz-Target prefix secretsmanager, SigV4 service `secretsmanager`. */
+import type { Authorizer } from '../../auth/authorizer.ts';
+import type { Caller } from '../../auth/caller.ts';
 import type { RotationRunner } from '../../secrets/rotation.ts';
+import { withServiceAccessControl } from '../access-control.ts';
+import { createSecretAccess } from './access.ts';
 import type { SecretService } from '../../secrets/secret-service.ts';
 import { defineOperations, type ServiceDefinition } from '../operation.ts';
 import {
@@ -25,10 +29,14 @@ import {
 export interface SecretsManagerServices {
   secrets: SecretService;
   rotation: RotationRunner;
+  authorizer: Authorizer;
 }
 
-export function secretsManagerServiceDefinition({ secrets, rotation }: SecretsManagerServices): ServiceDefinition {
-  return {
+/** The service with every operation authorized (access.ts through the shared choke point, ../access-control.ts). */
+export function secretsManagerServiceDefinition({ secrets, rotation, authorizer }: SecretsManagerServices): ServiceDefinition {
+  const { access, authorizeSecret } = createSecretAccess(secrets, authorizer);
+  const authorizeGet = (caller: Caller, secretId: string) => authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId);
+  return withServiceAccessControl({
     targetPrefix: 'secretsmanager',
     signingName: 'secretsmanager',
     eventSource: 'secretsmanager.amazonaws.com',
@@ -36,7 +44,7 @@ export function secretsManagerServiceDefinition({ secrets, rotation }: SecretsMa
     operations: defineOperations([
       createSecretOperation(secrets),
       getSecretValueOperation(secrets),
-      batchGetSecretValueOperation(secrets),
+      batchGetSecretValueOperation(secrets, authorizeGet),
       putSecretValueOperation(secrets),
       updateSecretOperation(secrets),
       updateSecretVersionStageOperation(secrets),
@@ -53,5 +61,5 @@ export function secretsManagerServiceDefinition({ secrets, rotation }: SecretsMa
       ...policyOperations(secrets),
       ...replicationOperations(secrets),
     ]),
-  };
+  }, authorizer, access);
 }

@@ -71,9 +71,9 @@ export function policyOperations(secrets: SecretService): Operation[] {
         const r = new InputReader(input);
         const secretId = readSecretId(r);
         const policy = r.string('ResourcePolicy', { required: true, min: 1, max: 20480 });
-        r.boolean('BlockPublicPolicy');
+        const blockPublicPolicy = r.boolean('BlockPublicPolicy');
         r.done();
-        const s = await secrets.putResourcePolicy(caller, secretId!, policy!);
+        const s = await secrets.putResourcePolicy(caller, secretId!, policy!, blockPublicPolicy ?? false);
         return { ARN: s.arn, Name: s.name };
       },
     },
@@ -107,8 +107,8 @@ export function policyOperations(secrets: SecretService): Operation[] {
         const secretId = r.string('SecretId', { min: 1, max: 2048 });
         const policy = r.string('ResourcePolicy', { required: true, min: 1, max: 20480 });
         r.done();
-        await secrets.validateResourcePolicy(caller, policy!, secretId);
-        return { PolicyValidationPassed: true, ValidationErrors: [] };
+        const out = await secrets.validateResourcePolicy(caller, policy!, secretId);
+        return { PolicyValidationPassed: out.passed, ValidationErrors: out.errors };
       },
     },
   ];

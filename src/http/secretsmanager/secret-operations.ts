@@ -1,11 +1,13 @@
 /** CreateSecret, GetSecretValue, BatchGetSecretValue, PutSecretValue, UpdateSecret, DescribeSecret, DeleteSecret, RestoreSecret. */
-import { TrentError } from '../../errors/errors.ts';
+import type { Caller } from '../../auth/caller.ts';
+import { ActionDeniedException, TrentError } from '../../errors/errors.ts';
 import { InvalidParameterException, InvalidRequestException } from '../../secrets/errors.ts';
 import type { ListFilter, SecretService } from '../../secrets/secret-service.ts';
 import { InputReader } from '../input.ts';
 import type { Operation } from '../operation.ts';
 import { describeShape, readSecretId, readTags, readToken, readValue, seconds, valueShape } from './common.ts';
 import { readFilters } from './list-operations.ts';
+import { kmsNotAllowed } from './access.ts';
 
 export function createSecretOperation(secrets: SecretService): Operation {
   return {
@@ -64,8 +66,14 @@ export function getSecretValueOperation(secrets: SecretService): Operation {
   };
 }
 
-/** AWS: BatchGetSecretValue — SecretIdList (≤20) or Filters, not both; per-secret failures go to Errors. */
-export function batchGetSecretValueOperation(secrets: SecretService): Operation {
+/**
+ * AWS: BatchGetSecretValue — SecretIdList (≤20) or Filters, not both; per-secret failures go to Errors,
+ * a refusal of secretsmanager:GetSecretValue on one secret (`authorizeGet`) or of KMS included.
+ */
+export function batchGetSecretValueOperation(
+  secrets: SecretService,
+  authorizeGet: (caller: Caller, secretId: string) => Promise<void>,
+): Operation {
   return {
     name: 'BatchGetSecretValue',
     readOnly: true,
@@ -95,7 +103,10 @@ export function batchGetSecretValueOperation(secrets: SecretService): Operation 
       const errors: Record<string, unknown>[] = [];
       for (const id of targets) {
         try {
-          const out = await secrets.getSecretValue(caller, { secretId: id });
+          await authorizeGet(caller, id);
+          const out = await secrets.getSecretValue(caller, { secretId: id }).catch((err: unknown) => {
+            throw err instanceof ActionDeniedException && err.action.startsWith('kms:') ? kmsNotAllowed() : err;
+          });
           const meta = out.secret.doc.versions[out.versionId]!;
           values.push({
             ARN: out.secret.arn, Name: out.secret.name, VersionId: out.versionId, ...valueShape(out.value),

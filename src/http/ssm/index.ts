@@ -1,5 +1,8 @@
 /** SSM Parameter Store at the edge: X-Amz-Target prefix AmazonSSM, SigV4 service `ssm`. */
+import type { Authorizer } from '../../auth/authorizer.ts';
 import type { ParameterService } from '../../parameters/parameter-service.ts';
+import { withServiceAccessControl } from '../access-control.ts';
+import { createParameterAccess } from './access.ts';
 import { defineOperations, type ServiceDefinition } from '../operation.ts';
 import { deleteParameterOperation, deleteParametersOperation } from './delete-parameters.ts';
 import { describeParametersOperation } from './describe-parameters.ts';
@@ -8,8 +11,9 @@ import { getParameterHistoryOperation, labelParameterVersionOperation, unlabelPa
 import { putParameterOperation } from './put-parameter.ts';
 import { addTagsToResourceOperation, listTagsForResourceOperation, removeTagsFromResourceOperation } from './tags.ts';
 
-export function ssmServiceDefinition(parameters: ParameterService): ServiceDefinition {
-  return {
+/** The service with every operation authorized (access.ts through the shared choke point, ../access-control.ts). */
+export function ssmServiceDefinition(parameters: ParameterService, authorizer: Authorizer): ServiceDefinition {
+  return withServiceAccessControl({
     targetPrefix: 'AmazonSSM',
     signingName: 'ssm',
     eventSource: 'ssm.amazonaws.com',
@@ -29,5 +33,5 @@ export function ssmServiceDefinition(parameters: ParameterService): ServiceDefin
       removeTagsFromResourceOperation(parameters),
       listTagsForResourceOperation(parameters),
     ]),
-  };
+  }, authorizer, createParameterAccess(parameters));
 }

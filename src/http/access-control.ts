@@ -1,0 +1,79 @@
+/**
+ * The authorization choke point of the services whose resources may carry their own policy (Secrets
+ * Manager) or none (Parameter Store). Every operation of such a service is wrapped here: its rule names
+ * the IAM action(s) and resource(s) of the request, each is decided by the one Authorizer
+ * (authorizeResource: identity policies + the resource policy, the AWS way) before the operation runs,
+ * and the operation then runs as the caller *through the service* — its KMS calls carry
+ * `kms:ViaService`, so the key's policy, grants and the caller's identity policies decide them as AWS does.
+ *
+ * Fail closed: a service definition with an operation that has no rule does not start.
+ */
+import type { Authorizer, ServiceResource } from '../auth/authorizer.ts';
+import { type Caller, viaServiceName } from '../auth/caller.ts';
+import { ActionDeniedException, TrentError } from '../errors/errors.ts';
+import { defineOperations, type Operation, type OperationContext, type ServiceDefinition } from './operation.ts';
+
+/** One authorization of a request: an IAM action on a resource. */
+export interface AccessCheck {
+  readonly action: string;
+  readonly resource: ServiceResource;
+}
+
+/**
+ * Names what a request needs. Reads its members with the operation's own InputReader rules, so a
+ * malformed member is the same ValidationException/SerializationException the operation would raise;
+ * may answer the service's own not-found error where AWS answers it before AccessDenied.
+ */
+export type AccessRule = (input: Record<string, unknown>, caller: Caller) => Promise<readonly AccessCheck[]>;
+
+export interface ServiceAccess {
+  /** The AWS service name in kms:ViaService (`secretsmanager`, `ssm`). */
+  readonly viaService: string;
+  /** One rule per operation name. */
+  readonly rules: Readonly<Record<string, AccessRule>>;
+  /**
+   * What a KMS refusal inside an operation becomes (AWS: Secrets Manager says "Access to KMS is not
+   * allowed"; Parameter Store passes KMS's message on).
+   */
+  readonly kmsDenied: (err: ActionDeniedException, ctx: OperationContext) => TrentError;
+}
+
+/** An action with no resource ("Resource": "*"), evaluated against identity policies alone. */
+export function anyResource(caller: Caller, shownAs?: string | null): ServiceResource {
+  return { arn: '*', accountId: caller.accountId, ...(shownAs !== undefined ? { shownAs } : {}) };
+}
+
+/** aws:RequestTag/… and aws:TagKeys for a request carrying tags (AWS global condition keys). */
+export function requestTagKeys(tags: readonly { Key: string; Value: string }[] | undefined): Record<string, string | string[]> {
+  if (!tags || tags.length === 0) return {};
+  const keys: Record<string, string | string[]> = { 'aws:TagKeys': tags.map((t) => t.Key) };
+  for (const t of tags) keys[`aws:RequestTag/${t.Key}`] = t.Value;
+  return keys;
+}
+
+function guarded(op: Operation, rule: AccessRule, authorizer: Authorizer, access: ServiceAccess): Operation {
+  return {
+    ...op,
+    async handle(input, ctx) {
+      for (const check of await rule(input, ctx.caller)) {
+        await authorizer.authorizeResource(ctx.caller, check.action, check.resource);
+      }
+      const caller: Caller = { ...ctx.caller, viaService: viaServiceName(access.viaService, ctx.caller.region) };
+      try {
+        return await op.handle(input, { ...ctx, caller });
+      } catch (err) {
+        if (err instanceof ActionDeniedException && err.action.startsWith('kms:')) throw access.kmsDenied(err, ctx);
+        throw err;
+      }
+    },
+  };
+}
+
+export function withServiceAccessControl(service: ServiceDefinition, authorizer: Authorizer, access: ServiceAccess): ServiceDefinition {
+  const ops = [...service.operations.values()].map((op) => {
+    const rule = access.rules[op.name];
+    if (!rule) throw new Error(`${service.targetPrefix}.${op.name} has no access rule`);
+    return guarded(op, rule, authorizer, access);
+  });
+  return { ...service, operations: defineOperations(ops) };
+}
