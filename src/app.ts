@@ -20,6 +20,7 @@ import { createParameterService } from './parameters/parameter-service.ts';
 import { createEdge } from './http/server.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
 import { createSecretJobs } from './secrets/jobs.ts';
+import { mysqlRotator } from './secrets/mysql-rotator.ts';
 import { postgresRotator } from './secrets/postgres-rotator.ts';
 import { createRotationRunner } from './secrets/rotation.ts';
 import { createSecretService } from './secrets/secret-service.ts';
@@ -95,7 +96,7 @@ export async function createApp(parts: AppParts): Promise<App> {
   const lifecycle = createKeyLifecycle({ storage, barrier, clock, materialCache, keys });
   const parameters = createParameterService({ storage, clock, keys, aliases });
   const secrets = createSecretService({ storage, clock, keys, aliases });
-  const secretRotation = createRotationRunner({ secrets, clock, builtIns: { postgres: postgresRotator } });
+  const secretRotation = createRotationRunner({ secrets, clock, builtIns: { postgres: postgresRotator, mysql: mysqlRotator, mariadb: mysqlRotator } });
   const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
 
   // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.

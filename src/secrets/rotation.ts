@@ -7,6 +7,7 @@
  *
  * RotationLambdaARN names the rotator (docs/secrets.md):
  * - `trent:rotator:postgres` — built-in single-user PostgreSQL rotator (postgres-rotator.ts);
+ * - `trent:rotator:mysql` (alias `trent:rotator:mariadb`) — built-in single-user MySQL/MariaDB rotator (mysql-rotator.ts);
  * - an `http://` or `https://` URL — a webhook that receives each step's event as a JSON POST and
  *   answers 2xx on success; like a Lambda, it calls Trent's API itself (PutSecretValue with AWSPENDING,
  *   UpdateSecretVersionStage) with its own credentials.
