@@ -22,7 +22,9 @@ import {
   ListSecretVersionIdsCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
+  RemoveRegionsFromReplicationCommand,
   ReplicateSecretToRegionsCommand,
+  StopReplicationToReplicaCommand,
   RestoreSecretCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -32,7 +34,7 @@ import {
   UpdateSecretVersionStageCommand,
   ValidateResourcePolicyCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
 import { ADMIN, awsError, E2E_STORAGE, rawCall, REGION, startServer, type TestServer } from './harness.ts';
 
@@ -277,9 +279,72 @@ test('RotateSecret without a rotator, with an unknown Lambda ARN, CancelRotateSe
   assert.equal(new Date(d.NextRotationDate!).getUTCHours(), 4);
   await sm.send(new CancelRotateSecretCommand({ SecretId: 'norot' }));
   assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: 'norot' }))).RotationEnabled, false);
-  const rep = await awsError(() => sm.send(new ReplicateSecretToRegionsCommand({ SecretId: 'norot', AddReplicaRegions: [{ Region: 'eu-west-1' }] })));
-  assert.equal(rep.name, 'InvalidRequestException');
-  assert.match(rep.message, /does not replicate/);
+});
+
+test('replication (ReplicateSecretToRegions, RemoveRegionsFromReplication, StopReplicationToReplica, CreateSecret AddReplicaRegions) answers the documented InvalidRequestException and changes nothing', async () => {
+  const created = await sm.send(new CreateSecretCommand({ Name: 'single-region', SecretString: 'x' }));
+  const before = await sm.send(new DescribeSecretCommand({ SecretId: 'single-region' }));
+  const calls: [string, () => Promise<unknown>][] = [
+    ['ReplicateSecretToRegions', () => sm.send(new ReplicateSecretToRegionsCommand({ SecretId: 'single-region', AddReplicaRegions: [{ Region: 'eu-west-1' }], ForceOverwriteReplicaSecret: true }))],
+    ['RemoveRegionsFromReplication', () => sm.send(new RemoveRegionsFromReplicationCommand({ SecretId: 'single-region', RemoveReplicaRegions: ['eu-west-1'] }))],
+    ['StopReplicationToReplica', () => sm.send(new StopReplicationToReplicaCommand({ SecretId: created.ARN! }))],
+  ];
+  for (const [op, call] of calls) {
+    const err = await awsError(call);
+    assert.deepEqual([err.name, err.status], ['InvalidRequestException', 400], op);
+    assert.equal(err.message, `${op} is not supported: Trent does not replicate secrets to other Regions (multi-Region secrets are not implemented).`);
+  }
+  const withReplica = await awsError(() => sm.send(new CreateSecretCommand({ Name: 'replicated', SecretString: 'x', AddReplicaRegions: [{ Region: 'eu-west-1', KmsKeyId: 'alias/x' }] })));
+  assert.deepEqual([withReplica.name, withReplica.message], [
+    'InvalidRequestException',
+    'CreateSecret with AddReplicaRegions is not supported: Trent does not replicate secrets to other Regions (multi-Region secrets are not implemented).',
+  ]);
+  assert.equal((await awsError(() => sm.send(new DescribeSecretCommand({ SecretId: 'replicated' })))).name, 'ResourceNotFoundException', 'nothing half-created');
+  // The secret is looked up first, and required members are checked, as AWS does.
+  assert.equal((await awsError(() => sm.send(new StopReplicationToReplicaCommand({ SecretId: 'no-such-secret' })))).name, 'ResourceNotFoundException');
+  const missing = await rawCall(server.url, 'secretsmanager.ReplicateSecretToRegions', JSON.stringify({ SecretId: 'single-region' }), { service: 'secretsmanager' });
+  assert.deepEqual([missing.status, missing.json.__type], [400, 'ValidationException']);
+  const { $metadata: _a, ...afterShape } = await sm.send(new DescribeSecretCommand({ SecretId: 'single-region' }));
+  const { $metadata: _b, ...beforeShape } = before;
+  assert.deepEqual(afterShape, beforeShape);
+});
+
+test('UpdateSecret with a new KmsKeyId re-encrypts AWSCURRENT/AWSPREVIOUS/AWSPENDING under it (AWS); the old key disabled, those still read, older versions do not', async () => {
+  const kms = server.kms();
+  const oldKey = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+  const newKey = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+  await sm.send(new CreateSecretCommand({ Name: 'rekey', SecretString: 'v1', KmsKeyId: oldKey.KeyId, ClientRequestToken: TOKEN(301) }));
+  await sm.send(new PutSecretValueCommand({ SecretId: 'rekey', SecretString: 'v2', ClientRequestToken: TOKEN(302) }));
+  await sm.send(new PutSecretValueCommand({ SecretId: 'rekey', SecretString: 'v3', ClientRequestToken: TOKEN(303) }));
+  await sm.send(new PutSecretValueCommand({ SecretId: 'rekey', SecretString: 'v4', ClientRequestToken: TOKEN(304), VersionStages: ['AWSPENDING'] }));
+  // TOKEN(301) is now deprecated (no label): AWS leaves it under the old key.
+  const updated = await sm.send(new UpdateSecretCommand({ SecretId: 'rekey', KmsKeyId: newKey.Arn }));
+  assert.equal(updated.VersionId, undefined, 'a key change alone creates no version');
+  assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: 'rekey' }))).KmsKeyId, newKey.Arn);
+
+  const scope = { accountId: '111122223333', region: REGION };
+  const doc = (await server.app.storage.read((r) => r.secrets.get(scope, 'rekey')))!.doc as { versions: Record<string, { kmsKeyArn: string }> };
+  assert.deepEqual(Object.fromEntries(Object.entries(doc.versions).map(([id, v]) => [id, v.kmsKeyArn])), {
+    [TOKEN(301)]: oldKey.Arn, [TOKEN(302)]: newKey.Arn, [TOKEN(303)]: newKey.Arn, [TOKEN(304)]: newKey.Arn,
+  });
+
+  await kms.send(new DisableKeyCommand({ KeyId: oldKey.KeyId }));
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekey' }))).SecretString, 'v3');
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekey', VersionStage: 'AWSPREVIOUS' }))).SecretString, 'v2');
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekey', VersionStage: 'AWSPENDING' }))).SecretString, 'v4');
+  const oldVersion = await awsError(() => sm.send(new GetSecretValueCommand({ SecretId: 'rekey', VersionId: TOKEN(301) })));
+  assert.equal(oldVersion.name, 'DecryptionFailure');
+  // New writes go under the new key; the old key stays unneeded.
+  await sm.send(new PutSecretValueCommand({ SecretId: 'rekey', SecretString: 'v5', ClientRequestToken: TOKEN(305) }));
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekey' }))).SecretString, 'v5');
+  // Idempotent retries of a version re-sealed under the new key still compare equal.
+  await sm.send(new PutSecretValueCommand({ SecretId: 'rekey', SecretString: 'v3', ClientRequestToken: TOKEN(303) }));
+
+  // A version the caller cannot decrypt with the old key is left as it was (AWS: no kms:Decrypt → not re-encrypted).
+  const third = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+  await sm.send(new UpdateSecretCommand({ SecretId: 'rekey', KmsKeyId: third.KeyId }));
+  assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: 'rekey' }))).KmsKeyId, third.KeyId);
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekey' }))).SecretString, 'v5');
 });
 
 test('stored rows hold only the encrypted data key and the sealed value, never the secret value (either adapter)', async () => {
