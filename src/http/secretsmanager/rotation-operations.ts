@@ -1,5 +1,5 @@
 /** RotateSecret, CancelRotateSecret, the resource-policy operations and the refused replication operations. */
-import { InvalidRequestException, replicationNotSupported } from '../../secrets/errors.ts';
+import { replicationNotSupported } from '../../secrets/errors.ts';
 import type { RotationRunner } from '../../secrets/rotation.ts';
 import type { RotationRules } from '../../secrets/schedule.ts';
 import type { SecretService } from '../../secrets/secret-service.ts';
