@@ -17,6 +17,7 @@ import type { Config } from './config/config.ts';
 import { kmsServiceDefinition } from './http/kms/index.ts';
 import { ssmServiceDefinition } from './http/ssm/index.ts';
 import { createParameterService } from './parameters/parameter-service.ts';
+import { createPolicyEventSink } from './parameters/policy-events.ts';
 import { createEdge } from './http/server.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
 import { createSecretJobs } from './secrets/jobs.ts';
@@ -28,6 +29,7 @@ import { cloudTrailServiceDefinition } from './http/cloudtrail/index.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { loadDigestSigner } from './audit/digest-key.ts';
 import { createAuditQueryService } from './audit/query.ts';
+import { jobEventRecorder } from './audit/service-event.ts';
 import { pruneExpired } from './audit/retention.ts';
 import { createAliasService } from './kms/alias-service.ts';
 import { createKeyLifecycle, type KeyLifecycle } from './kms/key-lifecycle.ts';
@@ -94,7 +96,6 @@ export async function createApp(parts: AppParts): Promise<App> {
   const aliases = createAliasService({ storage, clock, keys });
   const keyUpdates = createKeyUpdateService({ storage, keys });
   const lifecycle = createKeyLifecycle({ storage, barrier, clock, materialCache, keys });
-  const parameters = createParameterService({ storage, clock, keys, aliases });
   const secrets = createSecretService({ storage, clock, keys, aliases });
   const secretRotation = createRotationRunner({ secrets, clock, builtIns: { postgres: postgresRotator, mysql: mysqlRotator, mariadb: mysqlRotator } });
   const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
@@ -106,6 +107,10 @@ export async function createApp(parts: AppParts): Promise<App> {
   await auditLog.recoverIntents(storage.kind === 'sqlite' ? -1 : STALE_INTENT_MS);
   const trackingStart = Number(await storage.transaction((tx) => tx.meta.putIfAbsent('audit:tracking-start', String(clock.now()))));
   const auditQuery = createAuditQueryService({ storage });
+
+  // Parameter policy actions are background-job events: into the audit trail and the optional webhook.
+  const parameterEvents = createPolicyEventSink({ audit: jobEventRecorder(auditLog), logger, ...(config.parameterEventsWebhook ? { webhookUrl: config.parameterEventsWebhook } : {}) });
+  const parameters = createParameterService({ storage, clock, keys, aliases, events: parameterEvents });
 
   const edge = createEdge({
     services: [

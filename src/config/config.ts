@@ -25,6 +25,11 @@ const schema = z
     TRENT_AUDIT_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(60_000),
     TRENT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(100 * 365).default(0),
     TRENT_AUDIT_EXPORT_DIR: z.string().min(1).optional(),
+    TRENT_PARAMETER_EVENTS_WEBHOOK: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL')
+      .optional(),
   })
   .refine((e) => (e.TRENT_ADMIN_ACCESS_KEY_ID === undefined) === (e.TRENT_ADMIN_SECRET_ACCESS_KEY === undefined), {
     message: 'TRENT_ADMIN_ACCESS_KEY_ID and TRENT_ADMIN_SECRET_ACCESS_KEY must be set together',
@@ -53,6 +58,11 @@ export interface Config {
     readonly retentionDays: number;
     readonly exportDir: string;
   };
+  /**
+   * Where Parameter Store policy events (Expiration, ExpirationNotification, NoChangeNotification) are
+   * POSTed as EventBridge-shaped JSON, in addition to the audit trail; absent: the audit trail only.
+   */
+  readonly parameterEventsWebhook?: string;
 }
 
 export class ConfigError extends Error {}
@@ -85,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retentionDays: e.TRENT_AUDIT_RETENTION_DAYS,
       exportDir: e.TRENT_AUDIT_EXPORT_DIR ?? `${e.TRENT_DATA_DIR}/audit-export`,
     }),
+    ...(e.TRENT_PARAMETER_EVENTS_WEBHOOK ? { parameterEventsWebhook: e.TRENT_PARAMETER_EVENTS_WEBHOOK } : {}),
   };
   return Object.freeze(config);
 }
