@@ -21,6 +21,7 @@ import { createPolicyEventSink } from './parameters/policy-events.ts';
 import { createEdge } from './http/server.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
 import { createSecretJobs } from './secrets/jobs.ts';
+import { secretReferenceReader } from './secrets/parameter-reference.ts';
 import { mysqlRotator } from './secrets/mysql-rotator.ts';
 import { postgresRotator } from './secrets/postgres-rotator.ts';
 import { createRotationRunner } from './secrets/rotation.ts';
@@ -110,7 +111,9 @@ export async function createApp(parts: AppParts): Promise<App> {
 
   // Parameter policy actions are background-job events: into the audit trail and the optional webhook.
   const parameterEvents = createPolicyEventSink({ audit: jobEventRecorder(auditLog), logger, ...(config.parameterEventsWebhook ? { webhookUrl: config.parameterEventsWebhook } : {}) });
-  const parameters = createParameterService({ storage, clock, keys, aliases, events: parameterEvents });
+  const parameters = createParameterService({
+    storage, clock, keys, aliases, events: parameterEvents, secretReferences: secretReferenceReader(secrets),
+  });
 
   const edge = createEdge({
     services: [

@@ -51,6 +51,7 @@ import { isValidLabel, MAX_LABELS_PER_VERSION } from './labels.ts';
 import { checkParameterName, normalizePath, parameterArn, parseParameterReference, type ParameterReference } from './names.ts';
 import { dueNotifications, nextDue, parsePolicies, policyTimes, type NotifiedState, type ParameterPolicy } from './policies.ts';
 import type { ParameterPolicyEvent, PolicyEventSink, PolicyEventType } from './policy-events.ts';
+import { getSecretReference, isSecretReference, type SecretReferenceReader } from './secret-reference.ts';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 export type ParameterTier = 'Standard' | 'Advanced';
@@ -117,6 +118,8 @@ export interface ParameterServiceDeps {
   aliases: Pick<AliasService, 'awsManagedKey'>;
   /** Where policy actions are announced (audit trail, webhook); absent: nowhere. */
   events?: PolicyEventSink;
+  /** Secrets Manager behind /aws/reference/secretsmanager/ (secret-reference.ts); absent: none found. */
+  secretReferences?: SecretReferenceReader;
 }
 
 /** A lost compare-and-set: the whole operation is retried from a fresh read. */
@@ -128,7 +131,7 @@ const seconds = (ms: number) => ms / 1000;
 
 export type ParameterService = ReturnType<typeof createParameterService>;
 
-export function createParameterService({ storage, clock, keys, aliases, events }: ParameterServiceDeps) {
+export function createParameterService({ storage, clock, keys, aliases, events, secretReferences }: ParameterServiceDeps) {
   async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       try {
@@ -241,6 +244,7 @@ export function createParameterService({ storage, clock, keys, aliases, events }
   }
 
   async function getParameter(caller: Caller, ref: string, withDecryption: boolean) {
+    if (isSecretReference(ref)) return getSecretReference(secretReferences, caller, ref, withDecryption);
     const scope = callerScope(caller);
     const parsed = parseParameterReference(scope, ref);
     const { v } = await selectVersion(scope, parsed, ref);
@@ -254,7 +258,9 @@ export function createParameterService({ storage, clock, keys, aliases, events }
       try {
         parameters.push(await getParameter(caller, ref, withDecryption));
       } catch (err) {
+        // AWS: a reference that cannot be answered (syntax, no WithDecryption, not found) is just invalid here.
         if (err instanceof ParameterNotFound || err instanceof ParameterVersionNotFound) invalid.push(ref);
+        else if (isSecretReference(ref) && err instanceof ValidationException) invalid.push(ref);
         else throw err;
       }
     }
