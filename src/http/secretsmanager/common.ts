@@ -15,7 +15,7 @@ export function readToken(r: InputReader) {
 
 /** AWS: SecretString 1–65,536 characters or SecretBinary 1–65,536 bytes — not both. */
 export function readValue(r: InputReader): SecretValue | undefined {
-  const text = r.string('SecretString', { min: 1, max: 65536 });
+  const text = r.string('SecretString', { min: 1, max: 65536, sensitive: true });
   const bytes = r.blob('SecretBinary', { min: 1, max: 65536 });
   if (text !== undefined && bytes !== undefined) {
     throw new InvalidParameterException("You can't specify both a binary secret value and a string secret value in the same secret.");
