@@ -138,6 +138,27 @@ test('labels: PutSecretValue moves AWSCURRENT and AWSPREVIOUS follows; custom la
   assert.equal(noPrev.name, 'ResourceNotFoundException');
 });
 
+test('labels: PutSecretValue with VersionStages [AWSCURRENT, custom] moves AWSCURRENT (AWSPREVIOUS follows); CancelRotateSecret removes AWSPENDING from a pending version', async () => {
+  await sm.send(new CreateSecretCommand({ Name: 'labels2', SecretString: 'a', ClientRequestToken: TOKEN(40) }));
+  const put = await sm.send(new PutSecretValueCommand({ SecretId: 'labels2', SecretString: 'b', ClientRequestToken: TOKEN(41), VersionStages: ['AWSCURRENT', 'green'] }));
+  assert.deepEqual(put.VersionStages, ['AWSCURRENT', 'green']);
+  assert.deepEqual(await stagesOf('labels2'), { [TOKEN(40)]: ['AWSPREVIOUS'], [TOKEN(41)]: ['AWSCURRENT', 'green'] });
+  // A label given to a new version leaves the version that had it (a label is on one version only).
+  await sm.send(new PutSecretValueCommand({ SecretId: 'labels2', SecretString: 'c', ClientRequestToken: TOKEN(42), VersionStages: ['green'] }));
+  assert.deepEqual(await stagesOf('labels2'), { [TOKEN(40)]: ['AWSPREVIOUS'], [TOKEN(41)]: ['AWSCURRENT'], [TOKEN(42)]: ['green'] });
+  // AWSCURRENT can be moved but never removed outright.
+  const removeCurrent = await awsError(() => sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'labels2', VersionStage: 'AWSCURRENT', RemoveFromVersionId: TOKEN(41) })));
+  assert.equal(removeCurrent.name, 'InvalidParameterException');
+
+  // What a rotation's createSecret leaves behind: AWSPENDING on a new version. CancelRotateSecret drops it.
+  await sm.send(new PutSecretValueCommand({ SecretId: 'labels2', SecretString: 'd', ClientRequestToken: TOKEN(43), VersionStages: ['AWSPENDING'] }));
+  const cancelled = await sm.send(new CancelRotateSecretCommand({ SecretId: 'labels2' }));
+  assert.equal(cancelled.VersionId, TOKEN(43));
+  const stages = await stagesOf('labels2');
+  assert.deepEqual([stages[TOKEN(41)], stages[TOKEN(43)]], [['AWSCURRENT'], undefined]);
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'labels2' }))).SecretString, 'b');
+});
+
 test('concurrent PutSecretValue calls: every version is kept and exactly one holds AWSCURRENT, one AWSPREVIOUS (compare-and-set)', async () => {
   await sm.send(new CreateSecretCommand({ Name: 'race', SecretString: 'v0', ClientRequestToken: TOKEN(100) }));
   const tokens = Array.from({ length: 20 }, (_, i) => TOKEN(101 + i));
@@ -380,4 +401,21 @@ test('no secret value appears in the database files (envelope encryption under K
     assert.equal(bytes.includes(Buffer.from(marker)), false, `${f} holds the secret value`);
     assert.equal(bytes.includes(Buffer.from(marker, 'utf16le')), false, `${f} holds the secret value (UTF-16)`);
   }
+});
+
+test('versions: deprecated versions beyond 100 are pruned once older than 24 h; within 24 h the 101st is LimitExceededException', async () => {
+  await sm.send(new CreateSecretCommand({ Name: 'many', SecretString: 'v0', ClientRequestToken: TOKEN(1000) }));
+  for (let i = 1; i < 100; i++) await sm.send(new PutSecretValueCommand({ SecretId: 'many', SecretString: `v${i}`, ClientRequestToken: TOKEN(1000 + i) }));
+  const count = async () => (await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'many', IncludeDeprecated: true }))).Versions!.length;
+  assert.equal(await count(), 100);
+  const full = await awsError(() => sm.send(new PutSecretValueCommand({ SecretId: 'many', SecretString: 'v100', ClientRequestToken: TOKEN(1100) })));
+  assert.equal(full.name, 'LimitExceededException');
+  assert.equal(await count(), 100, 'nothing written');
+  clock.advance(DAY_MS + 1000);
+  await sm.send(new PutSecretValueCommand({ SecretId: 'many', SecretString: 'v100', ClientRequestToken: TOKEN(1100) }));
+  const ids = (await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'many', IncludeDeprecated: true }))).Versions!.map((v) => v.VersionId);
+  assert.equal(ids.length, 100);
+  assert.equal(ids.includes(TOKEN(1000)), false, 'the oldest deprecated version was pruned');
+  assert.ok(ids.includes(TOKEN(1099)) && ids.includes(TOKEN(1100)));
+  assert.equal((await awsError(() => sm.send(new GetSecretValueCommand({ SecretId: 'many', VersionId: TOKEN(1000) })))).name, 'ResourceNotFoundException');
 });
