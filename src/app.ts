@@ -98,8 +98,6 @@ export async function createApp(parts: AppParts): Promise<App> {
   const keyUpdates = createKeyUpdateService({ storage, keys });
   const lifecycle = createKeyLifecycle({ storage, barrier, clock, materialCache, keys });
   const secrets = createSecretService({ storage, clock, keys, aliases });
-  const secretRotation = createRotationRunner({ secrets, clock, builtIns: { postgres: postgresRotator, mysql: mysqlRotator, mariadb: mysqlRotator } });
-  const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
 
   // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
   const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
@@ -111,6 +109,10 @@ export async function createApp(parts: AppParts): Promise<App> {
 
   // Parameter policy actions are background-job events: into the audit trail and the optional webhook.
   const parameterEvents = createPolicyEventSink({ audit: jobEventRecorder(auditLog), logger, ...(config.parameterEventsWebhook ? { webhookUrl: config.parameterEventsWebhook } : {}) });
+  const secretRotation = createRotationRunner({
+    secrets, clock, events: jobEventRecorder(auditLog), builtIns: { postgres: postgresRotator, mysql: mysqlRotator, mariadb: mysqlRotator },
+  });
+  const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
   const parameters = createParameterService({
     storage, clock, keys, aliases, events: parameterEvents, secretReferences: secretReferenceReader(secrets),
   });

@@ -4,8 +4,9 @@
  * API-call records and routes never write here.
  *
  * AWS: CloudTrail records such actions as `eventType: "AwsServiceEvent"`, with
- * `userIdentity: { type: "AWSService", invokedBy: <service> }`, no request/response members and the
- * event's facts in `serviceEventDetails` ("CloudTrail record contents", AWS service events).
+ * `userIdentity: { accountId, invokedBy: "AWS Internal" }`, sourceIPAddress and userAgent "AWS Internal",
+ * no request/response members and the event's facts in `serviceEventDetails` (CloudTrail user guide,
+ * "AWS service events", whose example is KMS's automatic RotateKey).
  * The record is chained, signed and queried like any other event (LookupEvents by EventName,
  * EventSource, ResourceName); `readOnly` is false.
  *
@@ -31,13 +32,13 @@ export interface ServiceEventFacts {
 export function buildServiceEvent(f: ServiceEventFacts): BuiltEvent {
   const record: Record<string, unknown> = {
     eventVersion: EVENT_VERSION,
-    userIdentity: { type: 'AWSService', invokedBy: f.eventSource },
+    userIdentity: { accountId: f.accountId, invokedBy: 'AWS Internal' },
     eventTime: new Date(f.eventTime).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     eventSource: f.eventSource,
     eventName: f.eventName,
     awsRegion: f.region,
-    sourceIPAddress: f.eventSource,
-    userAgent: f.eventSource,
+    sourceIPAddress: 'AWS Internal',
+    userAgent: 'AWS Internal',
     requestParameters: null,
     responseElements: null,
     eventID: f.eventId,

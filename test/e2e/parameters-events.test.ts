@@ -85,7 +85,8 @@ test('NoChangeNotification: one event After the period unchanged, to the webhook
   assert.equal(audited.length, 1);
   const a = audited[0]!;
   assert.deepEqual([a.eventType, a.eventSource, a.eventName, a.readOnly], ['AwsServiceEvent', 'ssm.amazonaws.com', 'ParameterStorePolicyAction', false]);
-  assert.deepEqual(a.userIdentity, { type: 'AWSService', invokedBy: 'ssm.amazonaws.com' });
+  assert.deepEqual(a.userIdentity, { accountId: ACCOUNT_ID, invokedBy: 'AWS Internal' });
+  assert.deepEqual([a.sourceIPAddress, a.userAgent, a.requestParameters, a.responseElements], ['AWS Internal', 'AWS Internal', null, null]);
   assert.deepEqual(a.serviceEventDetails, { ...detailOf(e), 'event-id': e.id });
   assert.equal(JSON.stringify(a).includes('quiet-value'), false);
 
