@@ -22,9 +22,12 @@ import type { Config } from './config/config.ts';
 import { kmsServiceDefinition } from './http/kms/index.ts';
 import { ssmServiceDefinition } from './http/ssm/index.ts';
 import { createParameterService } from './parameters/parameter-service.ts';
+import { createPolicyEventSink } from './parameters/policy-events.ts';
 import { createEdge } from './http/server.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
 import { createSecretJobs } from './secrets/jobs.ts';
+import { secretReferenceReader } from './secrets/parameter-reference.ts';
+import { mysqlRotator } from './secrets/mysql-rotator.ts';
 import { postgresRotator } from './secrets/postgres-rotator.ts';
 import { createRotationRunner } from './secrets/rotation.ts';
 import { createSecretService } from './secrets/secret-service.ts';
@@ -32,6 +35,7 @@ import { cloudTrailServiceDefinition } from './http/cloudtrail/index.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { loadDigestSigner } from './audit/digest-key.ts';
 import { createAuditQueryService } from './audit/query.ts';
+import { jobEventRecorder } from './audit/service-event.ts';
 import { pruneExpired } from './audit/retention.ts';
 import { createAliasService } from './kms/alias-service.ts';
 import { createKeyImportService } from './kms/key-import.ts';
@@ -151,16 +155,23 @@ export async function createApp(parts: AppParts): Promise<App> {
     const importTokenKey = await loadDeploymentSecret(storage, barrier, 'kms-import-token');
     const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
     const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
-    const parameters = createParameterService({ storage, clock, keys, aliases });
     const secrets = createSecretService({ storage, clock, keys, aliases });
-    const secretRotation = createRotationRunner({ secrets, clock, builtIns: { postgres: postgresRotator } });
-    const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
     const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
     await auditLog.recoverIntents(storage.kind === 'sqlite' ? -1 : STALE_INTENT_MS);
     const trackingStart = Number(await storage.transaction((tx) => tx.meta.putIfAbsent('audit:tracking-start', String(clock.now()))));
     const auditQuery = createAuditQueryService({ storage });
+
+    // Parameter policy actions are background-job events: into the audit trail and the optional webhook.
+    const parameterEvents = createPolicyEventSink({ audit: jobEventRecorder(auditLog), logger, ...(config.parameterEventsWebhook ? { webhookUrl: config.parameterEventsWebhook } : {}) });
+    const secretRotation = createRotationRunner({
+      secrets, clock, events: jobEventRecorder(auditLog), builtIns: { postgres: postgresRotator, mysql: mysqlRotator, mariadb: mysqlRotator },
+    });
+    const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
+    const parameters = createParameterService({
+      storage, clock, keys, aliases, events: parameterEvents, secretReferences: secretReferenceReader(secrets),
+    });
 
     const edge = createEdge({
       services: [

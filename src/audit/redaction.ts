@@ -10,7 +10,7 @@
 const ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId', 'AliasName', 'GrantId', 'SecretId', 'Name'];
 
 /** Never logged, whatever an allow-list says (matched against every member name, at any depth). */
-const DENY = /plaintext|ciphertext|secret(string|binary|accesskey)|password|keystorepassword|private|^message$|signature|^mac$|token|^value$|^policy$|keymaterial|sessiontoken|credential/i;
+const DENY = /plaintext|ciphertext|secret(string|binary|accesskey)|sourceresult|password|keystorepassword|private|^message$|signature|^mac$|token|^value$|^policy$|keymaterial|sessiontoken|credential/i;
 
 interface Fields {
   readonly request?: readonly string[];

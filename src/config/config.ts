@@ -50,6 +50,11 @@ const schema = z
     TRENT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(100 * 365).default(0),
     TRENT_AUDIT_EXPORT_DIR: z.string().min(1).optional(),
     TRENT_HSMS: hsmMap.optional(),
+    TRENT_PARAMETER_EVENTS_WEBHOOK: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL')
+      .optional(),
   })
   .refine((e) => (e.TRENT_ADMIN_ACCESS_KEY_ID === undefined) === (e.TRENT_ADMIN_SECRET_ACCESS_KEY === undefined), {
     message: 'TRENT_ADMIN_ACCESS_KEY_ID and TRENT_ADMIN_SECRET_ACCESS_KEY must be set together',
@@ -94,6 +99,11 @@ export interface Config {
   };
   /** TRENT_HSMS: configured HSMs by the name CloudHsmClusterId gives (empty when unset). */
   readonly hsms: Readonly<Record<string, HsmConfig>>;
+  /**
+   * Where Parameter Store policy events (Expiration, ExpirationNotification, NoChangeNotification) are
+   * POSTed as EventBridge-shaped JSON, in addition to the audit trail; absent: the audit trail only.
+   */
+  readonly parameterEventsWebhook?: string;
 }
 
 /** A configured HSM (PKCS#11 module and token) that a custom key store can name as its cluster. */
@@ -143,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         Object.entries(e.TRENT_HSMS ?? {}).map(([name, h]) => [name, Object.freeze({ modulePath: h.module, tokenLabel: h.tokenLabel })]),
       ),
     ),
+    ...(e.TRENT_PARAMETER_EVENTS_WEBHOOK ? { parameterEventsWebhook: e.TRENT_PARAMETER_EVENTS_WEBHOOK } : {}),
   };
   return Object.freeze(config);
 }

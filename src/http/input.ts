@@ -47,13 +47,17 @@ export class InputReader {
     }
   }
 
-  string(name: string, b: Bounds & { pattern?: RegExp } = {}): string | undefined {
+  /**
+   * A string member. `sensitive` members (secret values) are never echoed: as AWS does for members its
+   * model marks sensitive, the message says "Value at '…'" without the value.
+   */
+  string(name: string, b: Bounds & { pattern?: RegExp; sensitive?: boolean } = {}): string | undefined {
     const v = this.#raw(name);
     if (v === undefined) return this.#missing(name, b.required);
     if (typeof v !== 'string') throw new SerializationException(`Expected a string for ${name}`);
-    this.#length(name, v, v.length, b);
+    this.#length(name, b.sensitive ? undefined : v, v.length, b);
     if (b.pattern && !b.pattern.test(v)) {
-      this.#errors.push(`Value '${v}' at '${memberPath(name)}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${b.pattern.source}`);
+      this.#errors.push(`${b.sensitive ? 'Value' : `Value '${v}'`} at '${memberPath(name)}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${b.pattern.source}`);
     }
     return v;
   }

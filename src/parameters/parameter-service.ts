@@ -12,8 +12,10 @@
  *   context PARAMETER_ARN=<arn>; storage sees only the ciphertext. Without WithDecryption the base64
  *   ciphertext is returned, as AWS does.
  * - A label is on at most one version of a parameter; labelling another version moves it.
- * - An Expiration policy sets the parameter row's dueAt; runDue deletes due parameters (compare-and-set
- *   on the revision read, so a parameter re-written meanwhile is looked at again on the next pass).
+ * - Policies set the parameter row's dueAt to their earliest pending action (policies.ts nextDue); runDue
+ *   deletes expired parameters and sends due notifications through the event sink (policy-events.ts),
+ *   each change compare-and-set on the revision read, so a parameter re-written meanwhile is looked at
+ *   again on the next pass. Sent notifications are remembered in the row's doc (`notified`).
  *
  * Returned objects use AWS member names so the edge passes them through unchanged.
  */
@@ -47,7 +49,9 @@ import {
 } from './errors.ts';
 import { isValidLabel, MAX_LABELS_PER_VERSION } from './labels.ts';
 import { checkParameterName, normalizePath, parameterArn, parseParameterReference, type ParameterReference } from './names.ts';
-import { parsePolicies, type ParameterPolicy } from './policies.ts';
+import { dueNotifications, nextDue, parsePolicies, policyTimes, type NotifiedState, type ParameterPolicy } from './policies.ts';
+import type { ParameterPolicyEvent, PolicyEventSink, PolicyEventType } from './policy-events.ts';
+import { getSecretReference, isSecretReference, type SecretReferenceReader } from './secret-reference.ts';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 export type ParameterTier = 'Standard' | 'Advanced';
@@ -83,6 +87,8 @@ interface VersionDoc {
 
 interface ParamDoc {
   tags: ParameterTag[];
+  /** Policy notifications already sent (policies.ts). */
+  notified?: NotifiedState;
 }
 
 export interface PutParameterInput {
@@ -110,6 +116,10 @@ export interface ParameterServiceDeps {
   clock: Clock;
   keys: KeyService;
   aliases: Pick<AliasService, 'awsManagedKey'>;
+  /** Where policy actions are announced (audit trail, webhook); absent: nowhere. */
+  events?: PolicyEventSink;
+  /** Secrets Manager behind /aws/reference/secretsmanager/ (secret-reference.ts); absent: none found. */
+  secretReferences?: SecretReferenceReader;
 }
 
 /** A lost compare-and-set: the whole operation is retried from a fresh read. */
@@ -121,7 +131,7 @@ const seconds = (ms: number) => ms / 1000;
 
 export type ParameterService = ReturnType<typeof createParameterService>;
 
-export function createParameterService({ storage, clock, keys, aliases }: ParameterServiceDeps) {
+export function createParameterService({ storage, clock, keys, aliases, events, secretReferences }: ParameterServiceDeps) {
   async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       try {
@@ -239,6 +249,7 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
   }
 
   async function getParameter(caller: Caller, ref: string, withDecryption: boolean) {
+    if (isSecretReference(ref)) return getSecretReference(secretReferences, caller, ref, withDecryption);
     const scope = callerScope(caller);
     const parsed = parseParameterReference(scope, ref);
     const { v } = await selectVersion(scope, parsed, ref);
@@ -252,7 +263,9 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
       try {
         parameters.push(await getParameter(caller, ref, withDecryption));
       } catch (err) {
+        // AWS: a reference that cannot be answered (syntax, no WithDecryption, not found) is just invalid here.
         if (err instanceof ParameterNotFound || err instanceof ParameterVersionNotFound) invalid.push(ref);
+        else if (isSecretReference(ref) && err instanceof ValidationException) invalid.push(ref);
         else throw err;
       }
     }
@@ -524,7 +537,6 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
       checkAllowedPattern(allowedPattern, input.value);
       const parsedPolicies = input.policies !== undefined ? parsePolicies(input.policies) : undefined;
       const policies = parsedPolicies?.policies ?? prevDoc?.policies ?? [];
-      const expiresAt = parsedPolicies ? parsedPolicies.expiresAt : (existing?.dueAt ?? null);
       const tier = resolveTier(input.tier, prevDoc?.tier, Buffer.byteLength(input.value, 'utf8'), policies.length > 0);
       const keyId = type === 'SecureString' ? (input.keyId ?? prevDoc?.keyId ?? DEFAULT_KEY_ID) : undefined;
       const description = input.description ?? prevDoc?.description;
@@ -536,13 +548,14 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
         ...(allowedPattern !== undefined ? { allowedPattern } : {}),
       };
       const now = clock.now();
+      const times = policyTimes(policies, now);
       const version = await storage.transaction(async (tx) => {
         const current = await tx.parameters.get(scope, name);
         if (!current) {
           if (existing) throw new LostRace();
           const paramDoc: ParamDoc = { tags: input.tags ?? [] };
           try {
-            await tx.parameters.insert({ ...scope, name, version: 1, revision: 1, dueAt: expiresAt, createdAt: now, doc: paramDoc as unknown as Record<string, unknown> });
+            await tx.parameters.insert({ ...scope, name, version: 1, revision: 1, dueAt: nextDue(times, {}, 1), createdAt: now, doc: paramDoc as unknown as Record<string, unknown> });
           } catch (err) {
             if (err instanceof DuplicateError) throw new LostRace();
             throw err;
@@ -558,7 +571,8 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
         if (currentLatest && vdoc(currentLatest).type !== type) throw new LostRace();
         const next = current.version + 1;
         await dropOldest(tx, scope, name, next);
-        if (!(await tx.parameters.update({ ...current, version: next, dueAt: expiresAt }, current.revision))) throw new LostRace();
+        const dueAt = nextDue(times, pdoc(current).notified ?? {}, next);
+        if (!(await tx.parameters.update({ ...current, version: next, dueAt }, current.revision))) throw new LostRace();
         await tx.parameters.insertVersion({ ...scope, name, version: next, createdAt: now, value: stored, labels: [], doc: doc as unknown as Record<string, unknown> });
         return next;
       });
@@ -712,7 +726,30 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
 
   // ---- background job ---------------------------------------------------------------------------
 
-  /** Deletes parameters whose Expiration policy is due. Returns how many were deleted. */
+  const REASONS: Record<PolicyEventType, (at: string) => string> = {
+    Expiration: (at) => `The parameter expired at ${at} and was deleted (Expiration policy).`,
+    ExpirationNotification: (at) => `The parameter expires at ${at} (ExpirationNotification policy).`,
+    NoChangeNotification: (at) => `The parameter has not changed since ${at} (NoChangeNotification policy).`,
+  };
+
+  /** Publishes; false when the sink could not deliver (the caller leaves the action pending). */
+  async function publish(p: ParameterRecord, v: ParameterVersionRecord, policyType: PolicyEventType, dueAt: number, about: number, now: number): Promise<boolean> {
+    if (!events) return true;
+    const d = vdoc(v);
+    const scope = { accountId: p.accountId, region: p.region };
+    const e: ParameterPolicyEvent = {
+      policyType, ...scope, arn: parameterArn(scope, p.name), name: p.name, parameterType: d.type,
+      policyText: d.policies.find((x) => x.PolicyType === policyType)?.PolicyText ?? '',
+      dueAt, time: now, reason: REASONS[policyType](new Date(about).toISOString()),
+    };
+    return events.publish(e).then(() => true, () => false);
+  }
+
+  /**
+   * The policy job: deletes parameters whose Expiration is due (AWS deletes whatever the listeners'
+   * state, then announces it) and sends due ExpirationNotification / NoChangeNotification events, each
+   * remembered in the row once delivered. Returns how many parameters were deleted.
+   */
   async function runDue(): Promise<number> {
     const now = clock.now();
     let deleted = 0;
@@ -721,9 +758,31 @@ export function createParameterService({ storage, clock, keys, aliases }: Parame
       let progress = 0;
       for (const p of due) {
         const scope = { accountId: p.accountId, region: p.region };
-        if (await storage.transaction((tx) => tx.parameters.delete(scope, p.name, p.revision))) {
-          deleted++;
-          progress++;
+        const v = await storage.read((r) => r.parameters.getVersion(scope, p.name, p.version));
+        if (!v) continue;
+        const times = policyTimes(vdoc(v).policies, v.createdAt);
+        if (times.expiresAt !== undefined && times.expiresAt <= now) {
+          if (await storage.transaction((tx) => tx.parameters.delete(scope, p.name, p.revision))) {
+            deleted++;
+            progress++;
+            await publish(p, v, 'Expiration', times.expiresAt, times.expiresAt, now);
+          }
+          continue;
+        }
+        const notified: NotifiedState = { ...(pdoc(p).notified ?? {}) };
+        for (const type of dueNotifications(times, notified, p.version, now)) {
+          if (type === 'ExpirationNotification') {
+            if (await publish(p, v, type, times.expirationNotifyAt!, times.expiresAt!, now)) notified.expiration = times.expiresAt!;
+          } else if (await publish(p, v, type, times.noChangeNotifyAt!, v.createdAt, now)) {
+            notified.noChange = p.version;
+          }
+        }
+        const dueAt = nextDue(times, notified, p.version);
+        const sent = JSON.stringify(notified) !== JSON.stringify(pdoc(p).notified ?? {});
+        if (dueAt === p.dueAt && !sent) continue;
+        const doc: ParamDoc = { ...pdoc(p), notified };
+        if (await storage.transaction((tx) => tx.parameters.update({ ...p, dueAt, doc: doc as unknown as Record<string, unknown> }, p.revision))) {
+          if (dueAt !== p.dueAt) progress++;
         }
       }
       if (due.length < 100 || progress === 0) return deleted;

@@ -1,8 +1,11 @@
 /**
  * Parameter policies (Advanced tier only; AWS: "Assigning parameter policies", shared reference §4).
- * Expiration deletes the parameter at its Timestamp — the parameter row carries that due time and
- * runDue (parameter-service.ts) deletes it. ExpirationNotification and NoChangeNotification are
- * validated and recorded only: Trent has no EventBridge to notify.
+ * - Expiration deletes the parameter at its Timestamp.
+ * - ExpirationNotification fires once, `Before` days/hours ahead of that Timestamp.
+ * - NoChangeNotification fires once per version, `After` days/hours after the version was written
+ *   without a newer one.
+ * The parameter row's dueAt is the earliest of these still to happen (nextDue); runDue
+ * (parameter-service.ts) acts on it and emits the events (policy-events.ts).
  */
 import {
   IncompatiblePolicyException,
@@ -70,4 +73,62 @@ export function parsePolicies(text: string): ParsedPolicies {
     throw new IncompatiblePolicyException('An ExpirationNotification policy needs an Expiration policy.');
   }
   return { policies, expiresAt };
+}
+
+const HOUR_MS = 3_600_000;
+
+/** What the row remembers of notifications already sent (ParamDoc.notified). */
+export interface NotifiedState {
+  /** The Expiration timestamp an ExpirationNotification was sent for (a new timestamp re-arms it). */
+  expiration?: number;
+  /** The version a NoChangeNotification was sent for (a new version re-arms it). */
+  noChange?: number;
+}
+
+export interface PolicyTimes {
+  expiresAt?: number;
+  expirationNotifyAt?: number;
+  noChangeNotifyAt?: number;
+}
+
+function attributes(p: ParameterPolicy): Record<string, unknown> {
+  const o = JSON.parse(p.PolicyText) as { Attributes?: Record<string, unknown> };
+  return o.Attributes ?? {};
+}
+
+function span(n: unknown, unit: unknown): number {
+  return Number(n) * (unit === 'Hours' ? HOUR_MS : 24 * HOUR_MS);
+}
+
+/** When each policy of a version written at `writtenAt` acts (policies are already validated). */
+export function policyTimes(policies: readonly ParameterPolicy[], writtenAt: number): PolicyTimes {
+  const out: PolicyTimes = {};
+  for (const p of policies) {
+    const a = attributes(p);
+    if (p.PolicyType === 'Expiration') out.expiresAt = Date.parse(String(a.Timestamp));
+  }
+  for (const p of policies) {
+    const a = attributes(p);
+    if (p.PolicyType === 'ExpirationNotification' && out.expiresAt !== undefined) out.expirationNotifyAt = out.expiresAt - span(a.Before, a.Unit);
+    if (p.PolicyType === 'NoChangeNotification') out.noChangeNotifyAt = writtenAt + span(a.After, a.Unit);
+  }
+  return out;
+}
+
+/** The notifications due at `now` that were not sent yet. */
+export function dueNotifications(t: PolicyTimes, notified: NotifiedState, version: number, now: number): ('ExpirationNotification' | 'NoChangeNotification')[] {
+  const out: ('ExpirationNotification' | 'NoChangeNotification')[] = [];
+  if (t.expirationNotifyAt !== undefined && t.expirationNotifyAt <= now && notified.expiration !== t.expiresAt) out.push('ExpirationNotification');
+  if (t.noChangeNotifyAt !== undefined && t.noChangeNotifyAt <= now && notified.noChange !== version) out.push('NoChangeNotification');
+  return out;
+}
+
+/** The row's dueAt: the earliest action still to happen, or null. */
+export function nextDue(t: PolicyTimes, notified: NotifiedState, version: number): number | null {
+  const times = [
+    t.expiresAt,
+    notified.expiration !== t.expiresAt ? t.expirationNotifyAt : undefined,
+    notified.noChange !== version ? t.noChangeNotifyAt : undefined,
+  ].filter((x): x is number => x !== undefined);
+  return times.length === 0 ? null : Math.min(...times);
 }

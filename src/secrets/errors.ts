@@ -26,3 +26,14 @@ export const notFound = () => new ResourceNotFoundException("Secrets Manager can
 /** AWS: reads and writes of a secret scheduled for deletion (recorded text). */
 export const markedForDeletion = () =>
   new InvalidRequestException("You can't perform this operation on the secret because it was marked for deletion.");
+
+/**
+ * Trent is single-Region, so multi-Region secrets do not exist. ReplicateSecretToRegions,
+ * RemoveRegionsFromReplication, StopReplicationToReplica and CreateSecret with AddReplicaRegions answer
+ * this InvalidRequestException (the code AWS uses for an operation a secret's state does not allow) once
+ * the input is valid and the secret exists, and change nothing (docs/secrets.md, "Replication").
+ */
+export const replicationNotSupported = (operation: string) =>
+  new InvalidRequestException(
+    `${operation} is not supported: Trent does not replicate secrets to other Regions (multi-Region secrets are not implemented).`,
+  );

@@ -7,12 +7,19 @@
  *
  * RotationLambdaARN names the rotator (docs/secrets.md):
  * - `trent:rotator:postgres` — built-in single-user PostgreSQL rotator (postgres-rotator.ts);
+ * - `trent:rotator:mysql` (alias `trent:rotator:mariadb`) — built-in single-user MySQL/MariaDB rotator (mysql-rotator.ts);
  * - an `http://` or `https://` URL — a webhook that receives each step's event as a JSON POST and
  *   answers 2xx on success; like a Lambda, it calls Trent's API itself (PutSecretValue with AWSPENDING,
  *   UpdateSecretVersionStage) with its own credentials.
  * Anything else is refused with AWS's "cannot invoke the specified Lambda function" AccessDeniedException.
+ *
+ * Every run is recorded in the audit trail as AWS's rotation service events (Secrets Manager user guide,
+ * "Log entries for rotation"): RotationStarted, then RotationSucceeded or RotationFailed (with the failed
+ * step and its message, never a secret value) — through the job-event path (audit/service-event.ts),
+ * whether the run came from RotateSecret or from the schedule.
  */
 import { type Caller, viaServiceName } from '../auth/caller.ts';
+import type { JobEventRecorder } from '../audit/service-event.ts';
 import type { Clock } from '../clock.ts';
 import { randomUuid } from '../crypto/primitives.ts';
 import { InvalidRequestException } from './errors.ts';
@@ -62,11 +69,26 @@ export interface RotationDeps {
   secrets: SecretService;
   clock: Clock;
   builtIns: Record<string, BuiltInRotatorFactory>;
+  /** Where rotation events go (the audit trail); absent: nowhere. */
+  events?: JobEventRecorder;
 }
 
 export type RotationRunner = ReturnType<typeof createRotationRunner>;
 
-export function createRotationRunner({ secrets, builtIns }: RotationDeps) {
+export function createRotationRunner({ secrets, clock, builtIns, events }: RotationDeps) {
+  async function event(s: Secret, eventName: string, details: Record<string, unknown>): Promise<void> {
+    await events?.record({
+      eventId: randomUuid(),
+      eventTime: clock.now(),
+      eventSource: 'secretsmanager.amazonaws.com',
+      eventName,
+      accountId: s.scope.accountId,
+      region: s.scope.region,
+      resources: [{ ARN: s.arn, type: 'AWS::SecretsManager::Secret', accountId: s.scope.accountId }],
+      details: { secretId: s.arn, ...details },
+    });
+  }
+
   function rotatorFor(lambdaArn: string): Rotator {
     if (lambdaArn.startsWith(BUILT_IN_PREFIX)) {
       const factory = builtIns[lambdaArn.slice(BUILT_IN_PREFIX.length)];
@@ -80,16 +102,19 @@ export function createRotationRunner({ secrets, builtIns }: RotationDeps) {
   /** Runs the four steps; records the outcome. Never throws for a failed step (AWS reports those later). */
   async function rotate(caller: Caller, s: Secret, token: string): Promise<{ ok: boolean; failedStep?: RotationStep }> {
     const rotator = rotatorFor(s.doc.rotation.lambdaArn!);
+    await event(s, 'RotationStarted', { versionId: token });
     for (const step of ROTATION_STEPS) {
       try {
         await rotator.run({ Step: step, SecretId: s.arn, ClientRequestToken: token }, caller);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         await secrets.recordRotation(caller, s.arn, { ok: false, step, message, token });
+        await event(s, 'RotationFailed', { versionId: token, step, message });
         return { ok: false, failedStep: step };
       }
     }
     await secrets.recordRotation(caller, s.arn, { ok: true });
+    await event(s, 'RotationSucceeded', { versionId: token });
     return { ok: true };
   }
 

@@ -39,6 +39,7 @@ import {
   attachLabel,
   AWSCURRENT,
   AWSPENDING,
+  AWSPREVIOUS,
   currentVersion,
   dueAtOf,
   makeCurrent,
@@ -388,6 +389,34 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     return addVersion(caller, input.secretId, input.token, input.value, input.stages);
   }
 
+  /**
+   * AWS: changing a secret's KMS key re-encrypts the AWSCURRENT, AWSPENDING and AWSPREVIOUS versions
+   * under the new key ("Change the encryption key for a secret"); other versions stay under the key they
+   * were written with. A version the caller cannot decrypt with the old key (no kms:Decrypt, key disabled)
+   * is left as it is, as AWS does. Trent replaces the stored copy (AWS keeps both), so once the old key is
+   * disabled those three versions still read, and the others do not — as in AWS.
+   */
+  async function resealLabelled(caller: Caller, s: Secret, newKeyArn: string) {
+    const out: { versionId: string; sealed: Awaited<ReturnType<typeof seal>> }[] = [];
+    for (const versionId of Object.keys(s.doc.versions)) {
+      const meta = s.doc.versions[versionId]!;
+      if (!meta.stages.some((l) => l === AWSCURRENT || l === AWSPENDING || l === AWSPREVIOUS) || meta.kmsKeyArn === newKeyArn) continue;
+      let value: SecretValue;
+      try {
+        value = await open(caller, s, versionId);
+      } catch (err) {
+        if (err instanceof DecryptionFailure || err instanceof AccessDeniedException || err instanceof ResourceNotFoundException) continue;
+        throw err;
+      }
+      try {
+        out.push({ versionId, sealed: await seal(caller, newKeyArn, s.arn, versionId, value) });
+      } finally {
+        if (value.kind === 'binary') value.bytes.fill(0);
+      }
+    }
+    return out;
+  }
+
   async function updateSecret(
     caller: Caller, input: { secretId: string; token?: string; description?: string; kmsKeyId?: string; value?: SecretValue },
   ): Promise<{ secret: Secret; versionId?: string }> {
@@ -397,14 +426,28 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     }
     if (input.description !== undefined || input.kmsKeyId !== undefined) {
       const kmsKeyArn = input.kmsKeyId !== undefined ? await kmsKeyFor(caller, input.kmsKeyId) : undefined;
+      const resealed = kmsKeyArn !== undefined && kmsKeyArn !== s.doc.kmsKeyArn ? await resealLabelled(caller, s, kmsKeyArn) : [];
       await mutate(caller, s.arn, (doc) => {
         if (input.description !== undefined) doc.description = input.description;
         if (input.kmsKeyId !== undefined && kmsKeyArn) {
           doc.kmsKeyId = input.kmsKeyId;
           doc.kmsKeyArn = kmsKeyArn;
         }
+        // Versions are immutable, so a re-sealed copy stays right even if labels moved meanwhile.
+        const still = resealed.filter((r) => doc.versions[r.versionId] !== undefined);
+        for (const r of still) doc.versions[r.versionId]!.kmsKeyArn = r.sealed.kmsKeyArn;
         doc.lastChangedAt = clock.now();
-        return { result: undefined };
+        return {
+          result: undefined,
+          extra: async (tx) => {
+            for (const r of still) {
+              const row = await tx.secretVersions.get(s.arn, r.versionId);
+              if (!row) continue;
+              await tx.secretVersions.delete(s.arn, [r.versionId]);
+              await tx.secretVersions.insert({ ...row, encryptedDataKey: r.sealed.encryptedDataKey, sealedValue: r.sealed.sealedValue });
+            }
+          },
+        };
       });
     }
     if (input.value) {

@@ -13,6 +13,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { after } from 'node:test';
 import { createApp, type App } from '../../src/app.ts';
 import type { Clock } from '../../src/clock.ts';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config/config.ts';
 import { openStorage } from '../../src/storage/open-storage.ts';
 import type { Storage } from '../../src/storage/storage.ts';
@@ -62,7 +63,11 @@ export interface TestServer {
 }
 
 export async function startServer(
-  opts: { dataDir?: string; clock?: Clock; env?: Record<string, string>; /** Wraps the real storage (fault-injection decorators). */ wrapStorage?: (s: Storage) => Storage } = {},
+  opts: {
+    dataDir?: string; clock?: Clock; env?: Record<string, string>;
+    /** Wraps the real storage (fault-injection decorators). */ wrapStorage?: (s: Storage) => Storage;
+    /** Replaces the silent logger (tests that read what the server logs). */ logger?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'trent-e2e-'));
   const config = loadConfig({
@@ -78,6 +83,7 @@ export async function startServer(
   const app = await createApp({
     config,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.wrapStorage ? { storage: opts.wrapStorage(await openStorage(config.storageUrl)) } : {}),
   });
   const { port, url } = await app.listen(0, '127.0.0.1');

@@ -44,6 +44,19 @@ after(async () => {
 
 const stagesOf = async (id: string) => (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
 
+/** The rotation service events (AwsServiceEvent) of a secret in the audit trail, oldest first. */
+async function rotationEvents(arn: string): Promise<{ eventName: string; details: Record<string, unknown> }[]> {
+  await server.app.audit.runOnce();
+  const r = await rawCall(server.url, 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents', JSON.stringify({
+    LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: arn }],
+  }), { service: 'cloudtrail' });
+  return (r.json.Events as { CloudTrailEvent: string }[])
+    .map((e) => JSON.parse(e.CloudTrailEvent) as { eventType: string; eventName: string; serviceEventDetails: Record<string, unknown> })
+    .filter((e) => e.eventType === 'AwsServiceEvent')
+    .reverse()
+    .map((e) => ({ eventName: e.eventName, details: e.serviceEventDetails }));
+}
+
 /** A webhook rotator that behaves like AWS's Lambda template, calling Trent back; `failAt` answers 500. */
 async function startHook(failAt?: string): Promise<{ url: string; steps: string[]; close(): Promise<void> }> {
   const steps: string[] = [];
@@ -103,6 +116,10 @@ test('webhook rotator: all four steps in order; AWSPENDING → AWSCURRENT, AWSPR
     await server.app.jobs.runOnce();
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok' }))).SecretString, 'v++');
     assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: 'hook-ok' }))).LastRotatedDate!.getTime(), clock.now());
+    // Both runs (on demand and scheduled) are in the audit trail as AWS's rotation service events.
+    const events = await rotationEvents(created.ARN!);
+    assert.deepEqual(events.map((e) => e.eventName), ['RotationStarted', 'RotationSucceeded', 'RotationStarted', 'RotationSucceeded']);
+    assert.deepEqual(events[1]!.details, { secretId: created.ARN, versionId: out.VersionId });
   } finally {
     await hook.close();
   }
@@ -121,6 +138,12 @@ test('webhook rotator failing at testSecret leaves AWSCURRENT unchanged; the fai
     assert.equal(failure.Step, 'testSecret');
     assert.match(failure.Message, /HTTP 500/);
     assert.equal(raw.json.LastRotatedDate, undefined);
+    // The failure is in the audit trail too: RotationFailed names the step and the reason.
+    const events = await rotationEvents(created.ARN!);
+    assert.deepEqual(events.map((e) => e.eventName), ['RotationStarted', 'RotationFailed']);
+    assert.equal(events[1]!.details.step, 'testSecret');
+    assert.match(String(events[1]!.details.message), /HTTP 500 at step testSecret/);
+    assert.equal(JSON.stringify(events).includes('stay'), false, 'no secret value in the events');
     // AWS: with AWSPENDING on another version, a new rotation is refused as still in progress.
     await assert.rejects(sm.send(new RotateSecretCommand({ SecretId: 'hook-fail' })), { name: 'InvalidRequestException' });
   } finally {

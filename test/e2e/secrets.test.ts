@@ -22,7 +22,9 @@ import {
   ListSecretVersionIdsCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
+  RemoveRegionsFromReplicationCommand,
   ReplicateSecretToRegionsCommand,
+  StopReplicationToReplicaCommand,
   RestoreSecretCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -32,7 +34,7 @@ import {
   UpdateSecretVersionStageCommand,
   ValidateResourcePolicyCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
 import { ADMIN, awsError, E2E_STORAGE, rawCall, REGION, startServer, type TestServer } from './harness.ts';
 
@@ -134,6 +136,27 @@ test('labels: PutSecretValue moves AWSCURRENT and AWSPREVIOUS follows; custom la
   assert.equal(both.name, 'InvalidRequestException');
   const noPrev = await awsError(() => sm.send(new GetSecretValueCommand({ SecretId: 'idem-none', VersionStage: 'AWSPREVIOUS' })));
   assert.equal(noPrev.name, 'ResourceNotFoundException');
+});
+
+test('labels: PutSecretValue with VersionStages [AWSCURRENT, custom] moves AWSCURRENT (AWSPREVIOUS follows); CancelRotateSecret removes AWSPENDING from a pending version', async () => {
+  await sm.send(new CreateSecretCommand({ Name: 'labels2', SecretString: 'a', ClientRequestToken: TOKEN(40) }));
+  const put = await sm.send(new PutSecretValueCommand({ SecretId: 'labels2', SecretString: 'b', ClientRequestToken: TOKEN(41), VersionStages: ['AWSCURRENT', 'green'] }));
+  assert.deepEqual(put.VersionStages, ['AWSCURRENT', 'green']);
+  assert.deepEqual(await stagesOf('labels2'), { [TOKEN(40)]: ['AWSPREVIOUS'], [TOKEN(41)]: ['AWSCURRENT', 'green'] });
+  // A label given to a new version leaves the version that had it (a label is on one version only).
+  await sm.send(new PutSecretValueCommand({ SecretId: 'labels2', SecretString: 'c', ClientRequestToken: TOKEN(42), VersionStages: ['green'] }));
+  assert.deepEqual(await stagesOf('labels2'), { [TOKEN(40)]: ['AWSPREVIOUS'], [TOKEN(41)]: ['AWSCURRENT'], [TOKEN(42)]: ['green'] });
+  // AWSCURRENT can be moved but never removed outright.
+  const removeCurrent = await awsError(() => sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'labels2', VersionStage: 'AWSCURRENT', RemoveFromVersionId: TOKEN(41) })));
+  assert.equal(removeCurrent.name, 'InvalidParameterException');
+
+  // What a rotation's createSecret leaves behind: AWSPENDING on a new version. CancelRotateSecret drops it.
+  await sm.send(new PutSecretValueCommand({ SecretId: 'labels2', SecretString: 'd', ClientRequestToken: TOKEN(43), VersionStages: ['AWSPENDING'] }));
+  const cancelled = await sm.send(new CancelRotateSecretCommand({ SecretId: 'labels2' }));
+  assert.equal(cancelled.VersionId, TOKEN(43));
+  const stages = await stagesOf('labels2');
+  assert.deepEqual([stages[TOKEN(41)], stages[TOKEN(43)]], [['AWSCURRENT'], undefined]);
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'labels2' }))).SecretString, 'b');
 });
 
 test('concurrent PutSecretValue calls: every version is kept and exactly one holds AWSCURRENT, one AWSPREVIOUS (compare-and-set)', async () => {
@@ -277,9 +300,72 @@ test('RotateSecret without a rotator, with an unknown Lambda ARN, CancelRotateSe
   assert.equal(new Date(d.NextRotationDate!).getUTCHours(), 4);
   await sm.send(new CancelRotateSecretCommand({ SecretId: 'norot' }));
   assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: 'norot' }))).RotationEnabled, false);
-  const rep = await awsError(() => sm.send(new ReplicateSecretToRegionsCommand({ SecretId: 'norot', AddReplicaRegions: [{ Region: 'eu-west-1' }] })));
-  assert.equal(rep.name, 'InvalidRequestException');
-  assert.match(rep.message, /does not replicate/);
+});
+
+test('replication (ReplicateSecretToRegions, RemoveRegionsFromReplication, StopReplicationToReplica, CreateSecret AddReplicaRegions) answers the documented InvalidRequestException and changes nothing', async () => {
+  const created = await sm.send(new CreateSecretCommand({ Name: 'single-region', SecretString: 'x' }));
+  const before = await sm.send(new DescribeSecretCommand({ SecretId: 'single-region' }));
+  const calls: [string, () => Promise<unknown>][] = [
+    ['ReplicateSecretToRegions', () => sm.send(new ReplicateSecretToRegionsCommand({ SecretId: 'single-region', AddReplicaRegions: [{ Region: 'eu-west-1' }], ForceOverwriteReplicaSecret: true }))],
+    ['RemoveRegionsFromReplication', () => sm.send(new RemoveRegionsFromReplicationCommand({ SecretId: 'single-region', RemoveReplicaRegions: ['eu-west-1'] }))],
+    ['StopReplicationToReplica', () => sm.send(new StopReplicationToReplicaCommand({ SecretId: created.ARN! }))],
+  ];
+  for (const [op, call] of calls) {
+    const err = await awsError(call);
+    assert.deepEqual([err.name, err.status], ['InvalidRequestException', 400], op);
+    assert.equal(err.message, `${op} is not supported: Trent does not replicate secrets to other Regions (multi-Region secrets are not implemented).`);
+  }
+  const withReplica = await awsError(() => sm.send(new CreateSecretCommand({ Name: 'replicated', SecretString: 'x', AddReplicaRegions: [{ Region: 'eu-west-1', KmsKeyId: 'alias/x' }] })));
+  assert.deepEqual([withReplica.name, withReplica.message], [
+    'InvalidRequestException',
+    'CreateSecret with AddReplicaRegions is not supported: Trent does not replicate secrets to other Regions (multi-Region secrets are not implemented).',
+  ]);
+  assert.equal((await awsError(() => sm.send(new DescribeSecretCommand({ SecretId: 'replicated' })))).name, 'ResourceNotFoundException', 'nothing half-created');
+  // The secret is looked up first, and required members are checked, as AWS does.
+  assert.equal((await awsError(() => sm.send(new StopReplicationToReplicaCommand({ SecretId: 'no-such-secret' })))).name, 'ResourceNotFoundException');
+  const missing = await rawCall(server.url, 'secretsmanager.ReplicateSecretToRegions', JSON.stringify({ SecretId: 'single-region' }), { service: 'secretsmanager' });
+  assert.deepEqual([missing.status, missing.json.__type], [400, 'ValidationException']);
+  const { $metadata: _a, ...afterShape } = await sm.send(new DescribeSecretCommand({ SecretId: 'single-region' }));
+  const { $metadata: _b, ...beforeShape } = before;
+  assert.deepEqual(afterShape, beforeShape);
+});
+
+test('UpdateSecret with a new KmsKeyId re-encrypts AWSCURRENT/AWSPREVIOUS/AWSPENDING under it (AWS); the old key disabled, those still read, older versions do not', async () => {
+  const kms = server.kms();
+  const oldKey = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+  const newKey = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+  await sm.send(new CreateSecretCommand({ Name: 'rekey', SecretString: 'v1', KmsKeyId: oldKey.KeyId, ClientRequestToken: TOKEN(301) }));
+  await sm.send(new PutSecretValueCommand({ SecretId: 'rekey', SecretString: 'v2', ClientRequestToken: TOKEN(302) }));
+  await sm.send(new PutSecretValueCommand({ SecretId: 'rekey', SecretString: 'v3', ClientRequestToken: TOKEN(303) }));
+  await sm.send(new PutSecretValueCommand({ SecretId: 'rekey', SecretString: 'v4', ClientRequestToken: TOKEN(304), VersionStages: ['AWSPENDING'] }));
+  // TOKEN(301) is now deprecated (no label): AWS leaves it under the old key.
+  const updated = await sm.send(new UpdateSecretCommand({ SecretId: 'rekey', KmsKeyId: newKey.Arn }));
+  assert.equal(updated.VersionId, undefined, 'a key change alone creates no version');
+  assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: 'rekey' }))).KmsKeyId, newKey.Arn);
+
+  const scope = { accountId: '111122223333', region: REGION };
+  const doc = (await server.app.storage.read((r) => r.secrets.get(scope, 'rekey')))!.doc as { versions: Record<string, { kmsKeyArn: string }> };
+  assert.deepEqual(Object.fromEntries(Object.entries(doc.versions).map(([id, v]) => [id, v.kmsKeyArn])), {
+    [TOKEN(301)]: oldKey.Arn, [TOKEN(302)]: newKey.Arn, [TOKEN(303)]: newKey.Arn, [TOKEN(304)]: newKey.Arn,
+  });
+
+  await kms.send(new DisableKeyCommand({ KeyId: oldKey.KeyId }));
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekey' }))).SecretString, 'v3');
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekey', VersionStage: 'AWSPREVIOUS' }))).SecretString, 'v2');
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekey', VersionStage: 'AWSPENDING' }))).SecretString, 'v4');
+  const oldVersion = await awsError(() => sm.send(new GetSecretValueCommand({ SecretId: 'rekey', VersionId: TOKEN(301) })));
+  assert.equal(oldVersion.name, 'DecryptionFailure');
+  // New writes go under the new key; the old key stays unneeded.
+  await sm.send(new PutSecretValueCommand({ SecretId: 'rekey', SecretString: 'v5', ClientRequestToken: TOKEN(305) }));
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekey' }))).SecretString, 'v5');
+  // Idempotent retries of a version re-sealed under the new key still compare equal.
+  await sm.send(new PutSecretValueCommand({ SecretId: 'rekey', SecretString: 'v3', ClientRequestToken: TOKEN(303) }));
+
+  // A version the caller cannot decrypt with the old key is left as it was (AWS: no kms:Decrypt → not re-encrypted).
+  const third = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+  await sm.send(new UpdateSecretCommand({ SecretId: 'rekey', KmsKeyId: third.KeyId }));
+  assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: 'rekey' }))).KmsKeyId, third.KeyId);
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'rekey' }))).SecretString, 'v5');
 });
 
 test('stored rows hold only the encrypted data key and the sealed value, never the secret value (either adapter)', async () => {
@@ -315,4 +401,21 @@ test('no secret value appears in the database files (envelope encryption under K
     assert.equal(bytes.includes(Buffer.from(marker)), false, `${f} holds the secret value`);
     assert.equal(bytes.includes(Buffer.from(marker, 'utf16le')), false, `${f} holds the secret value (UTF-16)`);
   }
+});
+
+test('versions: deprecated versions beyond 100 are pruned once older than 24 h; within 24 h the 101st is LimitExceededException', async () => {
+  await sm.send(new CreateSecretCommand({ Name: 'many', SecretString: 'v0', ClientRequestToken: TOKEN(1000) }));
+  for (let i = 1; i < 100; i++) await sm.send(new PutSecretValueCommand({ SecretId: 'many', SecretString: `v${i}`, ClientRequestToken: TOKEN(1000 + i) }));
+  const count = async () => (await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'many', IncludeDeprecated: true }))).Versions!.length;
+  assert.equal(await count(), 100);
+  const full = await awsError(() => sm.send(new PutSecretValueCommand({ SecretId: 'many', SecretString: 'v100', ClientRequestToken: TOKEN(1100) })));
+  assert.equal(full.name, 'LimitExceededException');
+  assert.equal(await count(), 100, 'nothing written');
+  clock.advance(DAY_MS + 1000);
+  await sm.send(new PutSecretValueCommand({ SecretId: 'many', SecretString: 'v100', ClientRequestToken: TOKEN(1100) }));
+  const ids = (await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'many', IncludeDeprecated: true }))).Versions!.map((v) => v.VersionId);
+  assert.equal(ids.length, 100);
+  assert.equal(ids.includes(TOKEN(1000)), false, 'the oldest deprecated version was pruned');
+  assert.ok(ids.includes(TOKEN(1099)) && ids.includes(TOKEN(1100)));
+  assert.equal((await awsError(() => sm.send(new GetSecretValueCommand({ SecretId: 'many', VersionId: TOKEN(1000) })))).name, 'ResourceNotFoundException');
 });

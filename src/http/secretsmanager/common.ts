@@ -1,5 +1,6 @@
 /** Input members and response shapes shared by the Secrets Manager operations. */
 import type { InputReader } from '../input.ts';
+import { SerializationException, ValidationException } from '../../errors/errors.ts';
 import { InvalidParameterException } from '../../secrets/errors.ts';
 import { AWSPENDING, type SecretDoc } from '../../secrets/secret-model.ts';
 import type { Secret, SecretValue } from '../../secrets/secret-service.ts';
@@ -14,7 +15,7 @@ export function readToken(r: InputReader) {
 
 /** AWS: SecretString 1–65,536 characters or SecretBinary 1–65,536 bytes — not both. */
 export function readValue(r: InputReader): SecretValue | undefined {
-  const text = r.string('SecretString', { min: 1, max: 65536 });
+  const text = r.string('SecretString', { min: 1, max: 65536, sensitive: true });
   const bytes = r.blob('SecretBinary', { min: 1, max: 65536 });
   if (text !== undefined && bytes !== undefined) {
     throw new InvalidParameterException("You can't specify both a binary secret value and a string secret value in the same secret.");
@@ -71,4 +72,22 @@ export function pendingVersion(doc: SecretDoc): string | undefined {
 
 export function valueShape(v: SecretValue): Record<string, unknown> {
   return v.kind === 'string' ? { SecretString: v.text } : { SecretBinary: v.bytes.toString('base64') };
+}
+
+/** AddReplicaRegions: [{Region, KmsKeyId}] (AWS model: ReplicaRegionType, Region 1–128, KmsKeyId ≤ 2048). */
+export function readReplicaRegions(input: Record<string, unknown>, required: boolean): { Region: string; KmsKeyId?: string }[] | undefined {
+  const v = input.AddReplicaRegions;
+  if (v === undefined || v === null) {
+    if (required) throw new ValidationException("1 validation error detected: Value null at 'addReplicaRegions' failed to satisfy constraint: Member must not be null");
+    return undefined;
+  }
+  const ok = Array.isArray(v) && v.every((x: unknown) => {
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+    const o = x as Record<string, unknown>;
+    return (o.Region === undefined || typeof o.Region === 'string') && (o.KmsKeyId === undefined || typeof o.KmsKeyId === 'string');
+  });
+  if (!ok) throw new SerializationException('Expected a list of {Region, KmsKeyId} for AddReplicaRegions');
+  const list = v as { Region?: string; KmsKeyId?: string }[];
+  if (list.length < 1) throw new ValidationException("1 validation error detected: Value '[]' at 'addReplicaRegions' failed to satisfy constraint: Member must have length greater than or equal to 1");
+  return list.map((x) => ({ Region: x.Region ?? '', ...(x.KmsKeyId !== undefined ? { KmsKeyId: x.KmsKeyId } : {}) }));
 }

@@ -1,12 +1,12 @@
 /** RotateSecret, CancelRotateSecret, the resource-policy operations and the refused replication operations. */
-import { InvalidRequestException } from '../../secrets/errors.ts';
+import { replicationNotSupported } from '../../secrets/errors.ts';
 import type { RotationRunner } from '../../secrets/rotation.ts';
 import type { RotationRules } from '../../secrets/schedule.ts';
 import type { SecretService } from '../../secrets/secret-service.ts';
 import { SerializationException } from '../../errors/errors.ts';
 import { InputReader } from '../input.ts';
 import type { Operation } from '../operation.ts';
-import { readSecretId, readToken } from './common.ts';
+import { readReplicaRegions, readSecretId, readToken } from './common.ts';
 
 function readRules(input: Record<string, unknown>): RotationRules | undefined {
   const raw = input.RotationRules;
@@ -114,17 +114,29 @@ export function policyOperations(secrets: SecretService): Operation[] {
   ];
 }
 
-/** Trent is a single-region service: the replication operations answer one clear, documented error. */
+/**
+ * Trent is a single-Region service: the replication operations check their input as AWS's model does,
+ * resolve the secret (ResourceNotFoundException first, as AWS), then answer replicationNotSupported.
+ */
 export function replicationOperations(secrets: SecretService): Operation[] {
-  return ['ReplicateSecretToRegions', 'RemoveRegionsFromReplication', 'StopReplicationToReplica'].map((name) => ({
+  const members: Record<string, (r: InputReader, input: Record<string, unknown>) => void> = {
+    ReplicateSecretToRegions: (r, input) => {
+      readReplicaRegions(input, true);
+      r.boolean('ForceOverwriteReplicaSecret');
+    },
+    RemoveRegionsFromReplication: (r) => void r.stringList('RemoveReplicaRegions', { required: true, min: 1, itemMax: 128 }),
+    StopReplicationToReplica: () => undefined,
+  };
+  return Object.entries(members).map(([name, read]) => ({
     name,
     readOnly: false,
     async handle(input, { caller }) {
       const r = new InputReader(input);
       const secretId = readSecretId(r);
+      read(r, input);
       r.done();
       await secrets.resolve(caller, secretId!);
-      throw new InvalidRequestException(`${name} is not supported: Trent does not replicate secrets to other regions (see docs/secrets.md).`);
+      throw replicationNotSupported(name);
     },
   }));
 }

@@ -1,11 +1,11 @@
 /** CreateSecret, GetSecretValue, BatchGetSecretValue, PutSecretValue, UpdateSecret, DescribeSecret, DeleteSecret, RestoreSecret. */
 import type { Caller } from '../../auth/caller.ts';
 import { ActionDeniedException, TrentError } from '../../errors/errors.ts';
-import { InvalidParameterException, InvalidRequestException } from '../../secrets/errors.ts';
+import { InvalidParameterException, InvalidRequestException, replicationNotSupported } from '../../secrets/errors.ts';
 import type { ListFilter, SecretService } from '../../secrets/secret-service.ts';
 import { InputReader } from '../input.ts';
 import type { Operation } from '../operation.ts';
-import { describeShape, readSecretId, readTags, readToken, readValue, seconds, valueShape } from './common.ts';
+import { describeShape, readReplicaRegions, readSecretId, readTags, readToken, readValue, seconds, valueShape } from './common.ts';
 import { readFilters } from './list-operations.ts';
 import { kmsNotAllowed } from './access.ts';
 
@@ -23,10 +23,9 @@ export function createSecretOperation(secrets: SecretService): Operation {
       const tags = readTags(r);
       r.string('Type');
       r.boolean('ForceOverwriteReplicaSecret');
+      const replicas = readReplicaRegions(input, false);
       r.done();
-      if (input.AddReplicaRegions !== undefined && input.AddReplicaRegions !== null) {
-        throw new InvalidRequestException('Trent does not replicate secrets to other regions.');
-      }
+      if (replicas !== undefined) throw replicationNotSupported('CreateSecret with AddReplicaRegions');
       const out = await secrets.createSecret(caller, {
         name: name!,
         ...(token !== undefined ? { token } : {}),

@@ -1,0 +1,29 @@
+/**
+ * The Secrets Manager side of Parameter Store's `/aws/reference/secretsmanager/` pass-through: implements
+ * the parameters' SecretReferenceReader port over this service (wired in app.ts), so the parameter service
+ * never depends on the secret service and there is no cycle. Reads go through getSecretValue as the
+ * caller, exactly as a GetSecretValue call would (LastAccessedDate, KMS permissions on the secret's key).
+ */
+import type { SecretReferenceReader } from '../parameters/secret-reference.ts';
+import { InvalidRequestException, ResourceNotFoundException } from './errors.ts';
+import type { SecretService } from './secret-service.ts';
+
+export function secretReferenceReader(secrets: SecretService): SecretReferenceReader {
+  return {
+    async read(caller, secretId, selector) {
+      try {
+        const s = await secrets.resolve(caller, secretId);
+        // AWS: the selector is a VersionId when the secret has such a version, else a staging label.
+        const pick = selector === undefined ? {} : s.doc.versions[selector] !== undefined ? { versionId: selector } : { versionStage: selector };
+        const out = await secrets.getSecretValue(caller, { secretId: s.arn, ...pick });
+        const meta = out.secret.doc.versions[out.versionId]!;
+        return { found: true, arn: s.arn, name: s.name, versionId: out.versionId, stages: [...meta.stages], createdAt: meta.createdAt, value: out.value };
+      } catch (err) {
+        if (err instanceof ResourceNotFoundException) return { found: false, reason: 'not-found' };
+        // The one InvalidRequestException of a read: the secret is scheduled for deletion.
+        if (err instanceof InvalidRequestException) return { found: false, reason: 'marked-for-deletion' };
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The built-in MySQL/MariaDB rotator (trent:rotator:mysql) against the real MariaDB on the machine. Unlike
+ * the PostgreSQL server (trust auth), MariaDB checks passwords, so the test proves the rotation directly:
+ * the old password is refused and the new one logs in. Each test creates its own throwaway user and
+ * database as the administrator (test/e2e/mariadb.ts) and drops them afterwards.
+ */
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import mysql from 'mysql2/promise';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { ManualClock } from '../../src/clock.ts';
+import { ADMIN, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import { connectMariaDbAdmin } from './mariadb.ts';
+
+let server: TestServer;
+let sm: SecretsManagerClient;
+const clock = new ManualClock(Date.UTC(2026, 2, 1, 9));
+
+before(async () => {
+  server = await startServer({ clock });
+  sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+});
+after(async () => {
+  sm.destroy();
+  await server.stop(true);
+});
+
+const stagesOf = async (id: string) => (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
+
+interface Throwaway {
+  host: string;
+  port: number;
+  username: string;
+  dbname: string;
+  drop(): Promise<void>;
+}
+
+/** A user with a password and SELECT on its own database, and nothing else (no CREATE USER privilege). */
+async function throwawayUser(t: TestContext, suffix: string, password: string): Promise<Throwaway | undefined> {
+  const admin = await connectMariaDbAdmin();
+  if ('error' in admin) {
+    t.skip(admin.error);
+    return undefined;
+  }
+  const { conn, host, port } = admin;
+  const username = `trent_rot_${process.pid}_${suffix}`;
+  const dbname = username;
+  await conn.query('DROP USER IF EXISTS ?@?', [username, '%']);
+  await conn.query(`DROP DATABASE IF EXISTS ${conn.escapeId(dbname)}`);
+  await conn.query(`CREATE DATABASE ${conn.escapeId(dbname)}`);
+  await conn.query('CREATE USER ?@? IDENTIFIED BY ?', [username, '%', password]);
+  await conn.query(`GRANT SELECT ON ${conn.escapeId(dbname)}.* TO ?@?`, [username, '%']);
+  return {
+    host, port, username, dbname,
+    async drop() {
+      await conn.query('DROP USER IF EXISTS ?@?', [username, '%']).catch(() => undefined);
+      await conn.query(`DROP DATABASE IF EXISTS ${conn.escapeId(dbname)}`).catch(() => undefined);
+      await conn.end();
+    },
+  };
+}
+
+/** Logs in; resolves with the MariaDB error number on refusal, 0 on success. */
+async function login(u: Throwaway, password: string): Promise<number> {
+  try {
+    const c = await mysql.createConnection({ host: u.host, port: u.port, user: u.username, password, database: u.dbname, connectTimeout: 3000 });
+    await c.query('SELECT 1');
+    await c.end();
+    return 0;
+  } catch (err) {
+    return (err as { errno?: number }).errno ?? -1;
+  }
+}
+
+const ER_ACCESS_DENIED_ERROR = 1045;
+
+test('built-in MariaDB rotator: afterwards the old password is refused, the new one logs in, AWSPREVIOUS holds the old value', async (t) => {
+  const u = await throwawayUser(t, 'ok', 'initial-Passw0rd');
+  if (!u) return;
+  try {
+    const value = { engine: 'mariadb', host: u.host, port: u.port, username: u.username, password: 'initial-Passw0rd', dbname: u.dbname };
+    const created = await sm.send(new CreateSecretCommand({ Name: 'mariadb/rot', SecretString: JSON.stringify(value) }));
+    const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/rot', RotationLambdaARN: 'trent:rotator:mysql' }));
+
+    const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'mariadb/rot' }), { service: 'secretsmanager' });
+    assert.equal(raw.json.TrentRotationFailure, undefined, JSON.stringify(raw.json.TrentRotationFailure));
+    assert.deepEqual(await stagesOf('mariadb/rot'), { [created.VersionId!]: ['AWSPREVIOUS'], [out.VersionId!]: ['AWSCURRENT'] });
+
+    const current = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/rot' }))).SecretString!) as typeof value;
+    const previous = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/rot', VersionStage: 'AWSPREVIOUS' }))).SecretString!) as typeof value;
+    assert.deepEqual(previous, value);
+    assert.equal(current.password.length, 32);
+    assert.doesNotMatch(current.password, /[/@"'\\]/, 'the templates exclude characters that break SQL and connection strings');
+    assert.deepEqual({ ...current, password: '' }, { ...value, password: '' });
+
+    assert.equal(await login(u, 'initial-Passw0rd'), ER_ACCESS_DENIED_ERROR, 'the old password is refused');
+    assert.equal(await login(u, current.password), 0, 'the new password logs in');
+
+    // A second rotation starts from the new password (setSecret logs in with AWSCURRENT).
+    const again = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/rot' }));
+    const third = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/rot' }))).SecretString!) as typeof value;
+    const stages = await stagesOf('mariadb/rot');
+    assert.deepEqual([stages[out.VersionId!], stages[again.VersionId!]], [['AWSPREVIOUS'], ['AWSCURRENT']]);
+    assert.equal(await login(u, current.password), ER_ACCESS_DENIED_ERROR);
+    assert.equal(await login(u, third.password), 0);
+  } finally {
+    await u.drop();
+  }
+});
+
+test('built-in MariaDB rotator: a failing setSecret (wrong stored password) leaves AWSCURRENT and the database password unchanged', async (t) => {
+  const u = await throwawayUser(t, 'fail', 'real-Passw0rd');
+  if (!u) return;
+  try {
+    const value = { engine: 'mysql', host: u.host, port: u.port, username: u.username, password: 'not-the-real-one', dbname: u.dbname };
+    const created = await sm.send(new CreateSecretCommand({ Name: 'mariadb/fail', SecretString: JSON.stringify(value) }));
+    const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/fail', RotationLambdaARN: 'trent:rotator:mysql' }));
+
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/fail' }))).SecretString, JSON.stringify(value));
+    assert.deepEqual(await stagesOf('mariadb/fail'), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] });
+    const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'mariadb/fail' }), { service: 'secretsmanager' });
+    const failure = raw.json.TrentRotationFailure as { Step: string; Message: string };
+    assert.equal(failure.Step, 'setSecret');
+    assert.doesNotMatch(failure.Message, /not-the-real-one|real-Passw0rd/, 'no password in the recorded failure');
+    assert.equal(raw.json.LastRotatedDate, undefined);
+    assert.equal(await login(u, 'real-Passw0rd'), 0, 'the database password did not change');
+  } finally {
+    await u.drop();
+  }
+});
+
+test('built-in MariaDB rotator refuses a secret of another engine at createSecret, before touching any database', async () => {
+  await sm.send(new CreateSecretCommand({ Name: 'mariadb/engine', SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', username: 'x', password: 'y' }) }));
+  await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/engine', RotationLambdaARN: 'trent:rotator:mariadb' }));
+  const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'mariadb/engine' }), { service: 'secretsmanager' });
+  assert.deepEqual(raw.json.TrentRotationFailure && { Step: (raw.json.TrentRotationFailure as { Step: string }).Step }, { Step: 'createSecret' });
+  assert.match((raw.json.TrentRotationFailure as { Message: string }).Message, /engine postgres is not one of mysql, mariadb/);
+});
