@@ -27,6 +27,7 @@ import { createEdge } from './http/server.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
 import { createSecretJobs } from './secrets/jobs.ts';
 import { secretReferenceReader } from './secrets/parameter-reference.ts';
+import { createSecretAccess } from './http/secretsmanager/access.ts';
 import { mysqlRotator } from './secrets/mysql-rotator.ts';
 import { postgresRotator } from './secrets/postgres-rotator.ts';
 import { createRotationRunner } from './secrets/rotation.ts';
@@ -156,6 +157,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
     const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
     const secrets = createSecretService({ storage, clock, keys, aliases });
+    const secretAccess = createSecretAccess(secrets, authorizer);
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
     const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
@@ -170,7 +172,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     });
     const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
     const parameters = createParameterService({
-      storage, clock, keys, aliases, events: parameterEvents, secretReferences: secretReferenceReader(secrets),
+      storage, clock, keys, aliases, events: parameterEvents, secretReferences: secretReferenceReader(secrets, (caller, secretId) => secretAccess.authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId)),
     });
 
     const edge = createEdge({

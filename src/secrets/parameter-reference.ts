@@ -2,16 +2,24 @@
  * The Secrets Manager side of Parameter Store's `/aws/reference/secretsmanager/` pass-through: implements
  * the parameters' SecretReferenceReader port over this service (wired in app.ts), so the parameter service
  * never depends on the secret service and there is no cycle. Reads go through getSecretValue as the
- * caller, exactly as a GetSecretValue call would (LastAccessedDate, KMS permissions on the secret's key).
+ * caller, exactly as a GetSecretValue call would: the caller needs secretsmanager:GetSecretValue on the
+ * secret (authorized by the same rule as the Secrets Manager operation), and the secret's KMS key is used
+ * through Secrets Manager (kms:ViaService secretsmanager.<region>…), not through Parameter Store.
  */
+import { type Caller, viaServiceName } from '../auth/caller.ts';
 import type { SecretReferenceReader } from '../parameters/secret-reference.ts';
 import { InvalidRequestException, ResourceNotFoundException } from './errors.ts';
 import type { SecretService } from './secret-service.ts';
 
-export function secretReferenceReader(secrets: SecretService): SecretReferenceReader {
+/** Throws AccessDeniedException unless the caller may call secretsmanager:GetSecretValue on the secret. */
+export type AuthorizeGetSecretValue = (caller: Caller, secretId: string) => Promise<void>;
+
+export function secretReferenceReader(secrets: SecretService, authorizeGetSecretValue: AuthorizeGetSecretValue): SecretReferenceReader {
   return {
-    async read(caller, secretId, selector) {
+    async read(parameterCaller, secretId, selector) {
+      const caller: Caller = { ...parameterCaller, viaService: viaServiceName('secretsmanager', parameterCaller.region) };
       try {
+        await authorizeGetSecretValue(caller, secretId);
         const s = await secrets.resolve(caller, secretId);
         // AWS: the selector is a VersionId when the secret has such a version, else a staging label.
         const pick = selector === undefined ? {} : s.doc.versions[selector] !== undefined ? { versionId: selector } : { versionStage: selector };
