@@ -11,6 +11,9 @@
  *   Random IVs under one key are safe up to 2^32 messages (NIST SP 800-38D §8.3).
  * - decrypt() fails with HsmDecryptionError for every kind of bad input (tampered, wrong AAD, wrong
  *   key, truncated); every other failure is an HsmError with a `failure` reason.
+ * - PKCS#11 calls are synchronous (they block the event loop for the token's time: microseconds for
+ *   SoftHSM2). pkcs11js's threaded forms keep no reference to the input buffer while the worker runs,
+ *   and we saw heap corruption under concurrency with them; a network HSM would want a worker thread.
  * - Safe for concurrent use: calls borrow sessions from a bounded pool. A call whose session the token
  *   dropped (restart, logout, finalize) reopens a session, logs in again and retries once.
  * - Not atomic across processes: two processes calling findOrCreateAesKey for the same new name at once

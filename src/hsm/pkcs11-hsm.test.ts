@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
 import { HsmDecryptionError, HsmError } from '../errors/errors.ts';
 import type { Hsm } from './hsm.ts';
@@ -17,12 +18,14 @@ const skip = hsmSkip();
 describe('PKCS#11 HSM adapter on SoftHSM2', { skip }, () => {
   let token: TestToken;
   let second: TestToken;
+  let doomed: TestToken;
   let hsm: Hsm;
 
   before(async () => {
     // SoftHSM2 scans its token directory at C_Initialize: make every token before the first open.
     token = createTestToken();
     second = createTestToken('trent-second');
+    doomed = createTestToken('trent-doomed');
     hsm = await openPkcs11Hsm({ modulePath: token.modulePath, tokenLabel: token.tokenLabel, pin: SecretBytes.copyOf(Buffer.from(token.pin)) });
   });
   after(async () => {
@@ -168,5 +171,21 @@ describe('PKCS#11 HSM adapter on SoftHSM2', { skip }, () => {
     await h2.close();
     await assert.rejects(h2.randomBytes(4), HsmError);
     assert.equal((await hsm.randomBytes(4)).length, 4);
+  });
+
+  test('a token that is gone when the adapter reconnects fails with a typed error, not a crash or a hang', async () => {
+    const h3 = await openPkcs11Hsm({ modulePath: doomed.modulePath, tokenLabel: doomed.tokenLabel, pin: SecretBytes.copyOf(Buffer.from(doomed.pin)) });
+    try {
+      assert.equal((await h3.randomBytes(4)).length, 4);
+      const { lib } = otherHandle();
+      lib.C_Finalize(); // a "restart": every session of the process is gone
+      const r = spawnSync('softhsm2-util', ['--delete-token', '--token', doomed.tokenLabel], { encoding: 'utf8', env: { ...process.env, SOFTHSM2_CONF: doomed.confPath } });
+      assert.equal(r.status, 0, r.stderr);
+      await assert.rejects(h3.randomBytes(4), (e: unknown) => e instanceof HsmError && e.failure === 'TOKEN_NOT_FOUND');
+      // The other token of the module recovers from the same restart.
+      assert.equal((await hsm.randomBytes(4)).length, 4);
+    } finally {
+      await h3.close();
+    }
   });
 });

@@ -105,14 +105,17 @@ class Pkcs11Hsm implements Hsm {
   async encrypt(keyName: string, plaintext: Uint8Array, aad: Uint8Array): Promise<Buffer> {
     // pkcs11js passes an empty buffer as a NULL pointer, which tokens refuse (CKR_ARGUMENTS_BAD).
     if (plaintext.length === 0) throw new RangeError('HSM encrypt needs at least one byte of plaintext');
-    return this.#run('encrypt', async (s) => {
+    return this.#run('encrypt', (s) => {
       const key = this.#requireKey(s, keyName);
       const iv = this.#lib.C_GenerateRandom(s, Buffer.alloc(HSM_GCM_IV_BYTES));
       this.#lib.C_EncryptInit(s, gcm(iv, aad), key);
-      const body = await callAsync<Buffer>((cb) =>
-        this.#lib.C_Encrypt(s, Buffer.from(plaintext), Buffer.alloc(plaintext.length + HSM_GCM_TAG_BYTES), cb),
-      );
-      return Buffer.concat([iv, body]);
+      const input = Buffer.from(plaintext);
+      try {
+        const body = this.#lib.C_Encrypt(s, input, Buffer.alloc(plaintext.length + HSM_GCM_TAG_BYTES));
+        return Buffer.concat([iv, body]);
+      } finally {
+        input.fill(0);
+      }
     });
   }
 
@@ -121,12 +124,12 @@ class Pkcs11Hsm implements Hsm {
     const buf = Buffer.from(blob);
     const iv = buf.subarray(0, HSM_GCM_IV_BYTES);
     const body = buf.subarray(HSM_GCM_IV_BYTES);
-    return this.#run('decrypt', async (s) => {
+    return this.#run('decrypt', (s) => {
       const key = this.#requireKey(s, keyName);
       this.#lib.C_DecryptInit(s, gcm(iv, aad), key);
       const out = Buffer.alloc(body.length);
       try {
-        const plain = await callAsync<Buffer>((cb) => this.#lib.C_Decrypt(s, body, out, cb));
+        const plain = this.#lib.C_Decrypt(s, body, out);
         return Buffer.from(plain);
       } catch (err) {
         // Session loss is retried by #run; anything else C_Decrypt says is the one uniform failure
@@ -347,11 +350,4 @@ function gcm(iv: Buffer, aad: Uint8Array) {
     mechanism: pkcs11.CKM_AES_GCM,
     parameter: { type: pkcs11.CK_PARAMS_AES_GCM, iv, aad: Buffer.from(aad), ivBits: HSM_GCM_IV_BYTES * 8, tagBits: HSM_GCM_TAG_BYTES * 8 },
   };
-}
-
-/** Runs one of the binding's callback-style calls (executed off the event loop) as a promise. */
-function callAsync<T>(start: (cb: (error: Error | null, data: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    start((error, data) => (error ? reject(error) : resolve(data)));
-  });
 }

@@ -43,7 +43,9 @@ export function ckr(err: unknown): number | undefined {
  */
 export function initialize(lib: Pkcs11): void {
   try {
-    lib.C_Initialize();
+    // CKF_OS_LOCKING_OK: the library may be entered from several threads (another user of the module
+    // may call the binding's threaded forms); without it SoftHSM2 runs without locks.
+    lib.C_Initialize({ flags: pkcs11.CKF_OS_LOCKING_OK });
   } catch (err) {
     if (ckr(err) !== pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) throw err;
   }

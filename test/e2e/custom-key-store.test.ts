@@ -127,6 +127,15 @@ describe('custom key stores on SoftHSM2 (CloudHSM analogue)', { skip }, () => {
       'CustomKeyStoreNotFoundException');
   });
 
+  test('a store is scoped by region like keys: another region neither sees nor uses it', async () => {
+    const west = server.kms({ region: 'eu-west-1' });
+    assert.equal((await awsError(() => west.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: storeId })))).name,
+      'CustomKeyStoreNotFoundException');
+    assert.deepEqual((await west.send(new DescribeCustomKeyStoresCommand({}))).CustomKeyStores, []);
+    assert.equal((await awsError(() => west.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId })))).name,
+      'CustomKeyStoreNotFoundException');
+  });
+
   test('the key store password is stored sealed, never in the clear', async () => {
     const row = await server.app.storage.read((r) => r.customKeyStores.get({ accountId: ACCOUNT_ID, region: REGION }, storeId));
     assert.ok(row);
