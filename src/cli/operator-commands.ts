@@ -4,7 +4,9 @@
  * themselves); seal and rotate-root are SigV4-signed TrentOperator calls (AWS_ACCESS_KEY_ID…), authorized
  * and audited. Endpoint from TRENT_ENDPOINT (default http://127.0.0.1:8080).
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { decryptWithAgeIdentity } from '../crypto/age.ts';
 import { adminRequest } from './iam-commands.ts';
 import type { CliContext } from './main.ts';
 
@@ -20,6 +22,8 @@ async function sys(env: CliContext['env'], method: 'GET' | 'POST', path: string,
   return json;
 }
 
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
 const positive = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${v}`);
@@ -33,10 +37,11 @@ export function registerOperatorCommands(program: Command, ctx: CliContext): voi
   op.command('init').description('initialize a new deployment: prints the key shares (once; keep each with a different operator)')
     .option('--shares <n>', 'number of key shares', positive, 5)
     .option('--threshold <m>', 'shares needed to unseal', positive, 3)
-    .action(async (o: { shares: number; threshold: number }) => {
-      const out = await sys(ctx.env, 'POST', '/v1/sys/init', { Shares: o.shares, Threshold: o.threshold });
+    .option('--age-recipient <age1…>', 'encrypt share i to the i-th age public key (repeat once per share)', collect)
+    .action(async (o: { shares: number; threshold: number; ageRecipient?: string[] }) => {
+      const out = await sys(ctx.env, 'POST', '/v1/sys/init', { Shares: o.shares, Threshold: o.threshold, ...(o.ageRecipient ? { AgeRecipients: o.ageRecipient } : {}) });
       const shares = out.Shares as string[];
-      const lines = shares.map((s, i) => `Unseal key share ${i + 1}: ${s}`);
+      const lines = shares.map((s, i) => (o.ageRecipient ? `Unseal key share ${i + 1}, for ${o.ageRecipient[i]}:\n${s.trimEnd()}` : `Unseal key share ${i + 1}: ${s}`));
       lines.push('', `Any ${String(out.Threshold)} of these ${shares.length} shares unseal Trent. They are shown once and never stored.`);
       const admin = out.AdministratorAccessKey as { AccessKeyId: string; SecretAccessKey: string } | undefined;
       if (admin) lines.push('', 'Administrator access key (shown once):', `  AWS_ACCESS_KEY_ID=${admin.AccessKeyId}`, `  AWS_SECRET_ACCESS_KEY=${admin.SecretAccessKey}`);
@@ -46,7 +51,18 @@ export function registerOperatorCommands(program: Command, ctx: CliContext): voi
     .action(async () => print(await sys(ctx.env, 'GET', '/v1/sys/seal-status')));
   op.command('unseal <share>').description('add one key share to the unseal attempt')
     .option('--nonce <nonce>', 'the attempt this share is for (from `trent operator status`)')
-    .action(async (share: string, o: { nonce?: string }) => print(await sys(ctx.env, 'POST', '/v1/sys/unseal', { Share: share, ...(o.nonce ? { Nonce: o.nonce } : {}) })));
+    .option('--age-identity <file>', '<share> is a file holding the age-encrypted share; decrypt it with this identity file')
+    .action(async (share: string, o: { nonce?: string; ageIdentity?: string }) => {
+      let text = share;
+      if (o.ageIdentity) {
+        const identity = readFileSync(o.ageIdentity, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'));
+        if (!identity) throw new Error(`no AGE-SECRET-KEY- line in ${o.ageIdentity}`);
+        const plain = await decryptWithAgeIdentity(identity, readFileSync(share, 'utf8'));
+        text = plain.toString('utf8');
+        plain.fill(0);
+      }
+      print(await sys(ctx.env, 'POST', '/v1/sys/unseal', { Share: text, ...(o.nonce ? { Nonce: o.nonce } : {}) }));
+    });
   op.command('seal').description('zeroize every key in memory and return the node to sealed (authenticated)')
     .action(async () => print(await adminRequest(ctx.env, 'Seal', {}, 'TrentOperator')));
   op.command('rotate-root').description('add a new root-key version; new seals use it, old blobs keep opening (authenticated)')

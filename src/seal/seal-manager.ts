@@ -15,6 +15,7 @@
 import type { Logger } from 'pino';
 import { randomBytesBuffer } from '../crypto/primitives.ts';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
+import { AgeRecipientError, encryptToAgeRecipient } from '../crypto/age.ts';
 import { ShareCombineError, splitSecret } from '../crypto/shamir.ts';
 import { ConflictException, InvalidNonceException, InvalidSealStateException, ServiceUnavailableError, UnsealFailedException, ValidationException } from '../errors/errors.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -63,6 +64,13 @@ export interface SealStatus {
   keyringGeneration?: number;
 }
 
+export interface QuorumInput {
+  shares: number;
+  threshold: number;
+  /** One age public key (`age1…`) per share, in order: each share is returned encrypted to it. */
+  ageRecipients?: readonly string[];
+}
+
 export interface InitResult {
   shares: string[];
   threshold: number;
@@ -79,7 +87,7 @@ export function createSealManager(deps: SealManagerDeps) {
   let unsealKey: SecretBytes | undefined;
   let barrier: KeyringBarrier | undefined;
   let attempt: QuorumAttempt | undefined;
-  let rekey: { attempt: QuorumAttempt; shares: number; threshold: number } | undefined;
+  let rekey: { attempt: QuorumAttempt; quorum: QuorumInput } | undefined;
   let chain: Promise<unknown> = Promise.resolve();
 
   /** Runs state changes one after another. */
@@ -190,6 +198,35 @@ export function createSealManager(deps: SealManagerDeps) {
     });
   }
 
+  function checkQuorum(q: QuorumInput): void {
+    if (!Number.isInteger(q.shares) || !Number.isInteger(q.threshold) || q.threshold < 2 || q.shares < q.threshold || q.shares > 255) {
+      throw new ValidationException('need 2 <= threshold <= shares <= 255');
+    }
+    if (q.ageRecipients && q.ageRecipients.length !== q.shares) {
+      throw new ValidationException(`give one age recipient per share (${q.shares}), in share order`);
+    }
+  }
+
+  /** Splits the unseal key; each share is base64, or an armored age file for its operator's key. */
+  async function issueShares(key: SecretBytes, q: QuorumInput): Promise<string[]> {
+    const parts = await splitSecret(key, q.shares, q.threshold);
+    try {
+      if (!q.ageRecipients) return parts.map((p) => p.toString('base64'));
+      const out: string[] = [];
+      for (const [i, p] of parts.entries()) {
+        try {
+          out.push(await encryptToAgeRecipient(q.ageRecipients[i]!, Buffer.from(p.toString('base64'), 'utf8')));
+        } catch (err) {
+          if (err instanceof AgeRecipientError) throw new ValidationException(`age recipient ${i + 1}: ${err.message}`);
+          throw err;
+        }
+      }
+      return out;
+    } finally {
+      for (const p of parts) p.fill(0);
+    }
+  }
+
   /** The unseal key wrapped by the HSM; an unreachable token makes init (or rekey) a retryable 503. */
   async function hsmWrap(key: SecretBytes): Promise<Buffer> {
     if (!deps.hsm) throw new Error('pkcs11 mode without an HSM');
@@ -217,13 +254,11 @@ export function createSealManager(deps: SealManagerDeps) {
     }
   }
 
-  function init(input: { shares: number; threshold: number }): Promise<InitResult> {
+  function init(input: QuorumInput): Promise<InitResult> {
     return serial(async () => {
       if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): there is nothing to initialize');
       const { shares, threshold } = input;
-      if (!Number.isInteger(shares) || !Number.isInteger(threshold) || threshold < 2 || shares < threshold || shares > 255) {
-        throw new ValidationException('need 2 <= threshold <= shares <= 255');
-      }
+      checkQuorum(input);
       await readRow();
       if (row) throw new InvalidSealStateException('Trent is already initialized');
       // A database sealed in development mode holds data under the old root key: refuse to put a second
@@ -234,6 +269,9 @@ export function createSealManager(deps: SealManagerDeps) {
       const key = SecretBytes.adopt(randomBytesBuffer(ROOT_KEY_BYTES));
       const keyring = Keyring.fresh();
       try {
+        // Shares are made (and encrypted to their operators) before anything is stored, so a bad
+        // recipient cannot leave an initialized deployment whose shares nobody received.
+        const printed = await issueShares(key, input);
         const next: StoredKeyring = {
           format: 1, mode, generation: 1, shares, threshold,
           keyring: keyring.seal(key, 1),
@@ -245,9 +283,6 @@ export function createSealManager(deps: SealManagerDeps) {
         }
         row = next;
         rowText = text;
-        const parts = await splitSecret(key, shares, threshold);
-        const printed = parts.map((p) => p.toString('base64'));
-        for (const p of parts) p.fill(0);
         let extra: Record<string, unknown> | undefined;
         if (hooks.onInit) {
           const temp = new KeyringBarrier(keyring.clone());
@@ -347,17 +382,14 @@ export function createSealManager(deps: SealManagerDeps) {
   }
 
   /** Starts a rekey: M of the current shares will replace them with new shares under a new N/M. */
-  function rekeyStart(input: { shares: number; threshold: number }): Promise<{ nonce: string; progress: number; required: number }> {
+  function rekeyStart(input: QuorumInput): Promise<{ nonce: string; progress: number; required: number }> {
     return serial(async () => {
       if (mode === 'dev') throw new InvalidSealStateException('development mode has no shares to rekey');
-      const { shares, threshold } = input;
-      if (!Number.isInteger(shares) || !Number.isInteger(threshold) || threshold < 2 || shares < threshold || shares > 255) {
-        throw new ValidationException('need 2 <= threshold <= shares <= 255');
-      }
+      checkQuorum(input);
       await readRow();
       if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
       rekey?.attempt.zeroize();
-      rekey = { attempt: new QuorumAttempt(row.threshold!), shares, threshold };
+      rekey = { attempt: new QuorumAttempt(row.threshold!), quorum: { ...input } };
       return { nonce: rekey.attempt.nonce, progress: 0, required: row.threshold! };
     });
   }
@@ -380,8 +412,9 @@ export function createSealManager(deps: SealManagerDeps) {
         keyring = Keyring.open(oldKey, row!);
         const generation = row!.generation + 1;
         const { hsmWrappedUnsealKey: _old, ...rest } = row!;
+        const printed = await issueShares(newKey, current.quorum);
         const next: StoredKeyring = {
-          ...rest, generation, shares: current.shares, threshold: current.threshold,
+          ...rest, generation, shares: current.quorum.shares, threshold: current.quorum.threshold,
           keyring: keyring.seal(newKey, generation),
           ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(newKey)).toString('base64') } : {}),
         };
@@ -391,15 +424,12 @@ export function createSealManager(deps: SealManagerDeps) {
         }
         row = next;
         rowText = text;
-        const parts = await splitSecret(newKey, current.shares, current.threshold);
-        const printed = parts.map((p) => p.toString('base64'));
-        for (const p of parts) p.fill(0);
         if (unsealKey) {
           unsealKey.zeroize();
           unsealKey = SecretBytes.copyOf(newKey.expose());
         }
-        logger.info({ shares: current.shares, threshold: current.threshold, generation }, 'rekeyed: new unseal shares issued');
-        return { nonce, progress: current.threshold, required: current.threshold, complete: true, shares: printed, threshold: current.threshold };
+        logger.info({ shares: current.quorum.shares, threshold: current.quorum.threshold, generation }, 'rekeyed: new unseal shares issued');
+        return { nonce, progress: current.attempt.threshold, required: current.attempt.threshold, complete: true, shares: printed, threshold: current.quorum.threshold };
       } catch (err) {
         if (err instanceof KeyringOpenError || err instanceof ShareCombineError) {
           throw new UnsealFailedException('the shares did not reconstruct the unseal key; the rekey was reset, start it again');

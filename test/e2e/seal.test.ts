@@ -8,6 +8,12 @@ import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, ListKeysCommand, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
+import { runCli, type CliContext } from '../../src/cli/main.ts';
+import { decryptWithAgeIdentity } from '../../src/crypto/age.ts';
 import { ACCOUNT_ID, awsError, rawCall, REGION, startServer, type TestServer } from './harness.ts';
 
 const SHAMIR = { TRENT_SEAL: 'shamir' };
@@ -227,6 +233,37 @@ describe('quorum sealing (TRENT_SEAL=shamir)', () => {
       await unsealWith(s, [fresh[3]!, fresh[0]!, fresh[2]!]);
       assert.equal(Buffer.from((await s.kms().send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString(), 'kept');
     } finally {
+      await s.stop(true);
+    }
+  });
+
+  test('shares encrypted to operators\' age keys: only each operator can read theirs; a bad recipient stores nothing', async () => {
+    const s = await startServer({ env: SHAMIR });
+    const dir = mkdtempSync(join(tmpdir(), 'trent-age-'));
+    try {
+      const identities = await Promise.all([0, 1, 2].map(() => generateIdentity()));
+      const recipients = await Promise.all(identities.map((i) => identityToRecipient(i)));
+      const short = await sys(s.url, 'POST', '/v1/sys/init', { Shares: 3, Threshold: 2, AgeRecipients: recipients.slice(0, 2) });
+      assert.deepEqual([short.status, short.json.__type], [400, 'ValidationException']);
+      const bad = await sys(s.url, 'POST', '/v1/sys/init', { Shares: 3, Threshold: 2, AgeRecipients: [...recipients.slice(0, 2), 'age1nope'] });
+      assert.deepEqual([bad.status, bad.json.__type], [400, 'ValidationException']);
+      assert.equal((await health(s)).status, 'uninitialized');
+
+      const init = await sys(s.url, 'POST', '/v1/sys/init', { Shares: 3, Threshold: 2, AgeRecipients: recipients });
+      const files = init.json.Shares as string[];
+      for (const f of files) assert.match(f, /^-----BEGIN AGE ENCRYPTED FILE-----/);
+      await assert.rejects(decryptWithAgeIdentity(identities[1]!, files[0]!));
+      const share0 = (await decryptWithAgeIdentity(identities[0]!, files[0]!)).toString();
+      assert.equal((await unseal(s, share0)).json.Progress, 1);
+      // The second operator uses the CLI with their identity file and the encrypted share as received.
+      writeFileSync(join(dir, 'share2.age'), files[2]!);
+      writeFileSync(join(dir, 'key2.txt'), `# created: by age-keygen\n${identities[2]}\n`);
+      const out: string[] = [];
+      const ctx = { env: { TRENT_ENDPOINT: s.url }, stdout: { write: (x: string) => out.push(x) }, stderr: { write: (x: string) => out.push(x) } } as unknown as CliContext;
+      assert.equal(await runCli(['operator', 'unseal', join(dir, 'share2.age'), '--age-identity', join(dir, 'key2.txt')], ctx), 0, out.join(''));
+      assert.equal((JSON.parse(out.join('')) as Record<string, unknown>).Sealed, false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
       await s.stop(true);
     }
   });

@@ -126,7 +126,7 @@ describe('the awsJson1_1 wire', () => {
   test('GET /health answers for load balancers', async () => {
     const res = await fetch(`${server.url}/health`);
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { status: 'ok', sealed: false, storage: E2E_STORAGE });
+    assert.deepEqual(await res.json(), { status: 'ok', sealed: false, initialized: true, seal: 'dev', storage: E2E_STORAGE });
   });
 
   test('the SDK sees the right request id', async () => {

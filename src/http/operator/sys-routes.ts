@@ -5,9 +5,9 @@
  *
  *   GET  /health, /healthz            liveness plus seal state
  *   GET  /v1/sys/seal-status          SealStatus
- *   POST /v1/sys/init                 { Shares, Threshold } -> { Shares: [..], Threshold, RootKeyVersion, ... }
+ *   POST /v1/sys/init                 { Shares, Threshold, AgeRecipients? } -> { Shares: [..], Threshold, RootKeyVersion, ... }
  *   POST /v1/sys/unseal               { Share, Nonce? } -> SealStatus
- *   POST /v1/sys/rekey/init           { Shares, Threshold } -> { Nonce, Progress, Required }
+ *   POST /v1/sys/rekey/init           { Shares, Threshold, AgeRecipients? } -> { Nonce, Progress, Required }
  *   POST /v1/sys/rekey/update         { Share, Nonce } -> { Nonce, Progress, Required, Complete, Shares? }
  *
  * These calls reach no audit trail (a sealed node has none to write to); they are logged.
@@ -29,6 +29,11 @@ export interface SysRoutesDeps {
   seal: SealManager;
   logger: Logger;
   health: () => Record<string, unknown>;
+}
+
+/** AgeRecipients: optional list of age public keys, one per share. */
+function recipients(r: InputReader): string[] | undefined {
+  return r.stringList('AgeRecipients', { min: 1, max: 255, itemMax: 4096 });
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -68,8 +73,9 @@ export function createSysRoutes(deps: SysRoutesDeps) {
       const r = new InputReader(input);
       const shares = r.integer('Shares', { min: 1, max: 255 }) ?? 5;
       const threshold = r.integer('Threshold', { min: 1, max: 255 }) ?? 3;
+      const ageRecipients = recipients(r);
       r.done();
-      const out = await seal.init({ shares, threshold });
+      const out = await seal.init({ shares, threshold, ...(ageRecipients ? { ageRecipients } : {}) });
       logger.warn({ shares, threshold }, 'seal initialized through the operator API');
       return { Shares: out.shares, Threshold: out.threshold, RootKeyVersion: out.rootKeyVersion, ...(out.extra ?? {}) };
     },
@@ -84,8 +90,9 @@ export function createSysRoutes(deps: SysRoutesDeps) {
       const r = new InputReader(input);
       const shares = r.integer('Shares', { required: true, min: 1, max: 255 });
       const threshold = r.integer('Threshold', { required: true, min: 1, max: 255 });
+      const ageRecipients = recipients(r);
       r.done();
-      const out = await seal.rekeyStart({ shares: shares!, threshold: threshold! });
+      const out = await seal.rekeyStart({ shares: shares!, threshold: threshold!, ...(ageRecipients ? { ageRecipients } : {}) });
       return { Nonce: out.nonce, Progress: out.progress, Required: out.required };
     },
     'POST /v1/sys/rekey/update': async (input) => {
