@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreateKeyCommand, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand, EnableKeyCommand, EnableKeyRotationCommand,
+  CancelKeyDeletionCommand, CreateKeyCommand, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand, EnableKeyCommand, EnableKeyRotationCommand,
   EncryptCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, KMSClient,
   ScheduleKeyDeletionCommand, SignCommand, type AlgorithmSpec, type CreateKeyCommandInput, type WrappingKeySpec,
 } from '@aws-sdk/client-kms';
@@ -273,6 +273,20 @@ describe('tokens, ciphertexts, states and origins', () => {
     // AWS: DeleteImportedKeyMaterial leaves a key pending deletion in that state.
     await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId! }));
     assert.equal((await describeKey(key.KeyId!)).KeyState, 'PendingDeletion');
+    // Cancelling the deletion of a key without material returns it to PendingImport, never to a Disabled key EnableKey could enable.
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: key.KeyId! }));
+    assert.equal((await describeKey(key.KeyId!)).KeyState, 'PendingImport');
+    assert.equal((await awsError(() => kms.send(new EnableKeyCommand({ KeyId: key.KeyId! })))).message, `${key.Arn} is pending import.`);
+  });
+
+  test('cancelling the deletion of a key with imported material returns it to Disabled, and it can be enabled and used', async () => {
+    const key = await externalKey();
+    await importMaterial(key.KeyId!, randomBytes(32));
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId!, PendingWindowInDays: 7 }));
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: key.KeyId! }));
+    assert.equal((await describeKey(key.KeyId!)).KeyState, 'Disabled');
+    await kms.send(new EnableKeyCommand({ KeyId: key.KeyId! }));
+    assert.equal(await decrypt(await encrypt(key.KeyId!, 'back')), 'back');
   });
 });
 
