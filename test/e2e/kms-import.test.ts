@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import {
   CancelKeyDeletionCommand, CreateKeyCommand, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand, EnableKeyCommand, EnableKeyRotationCommand,
   EncryptCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, KMSClient,
-  ScheduleKeyDeletionCommand, SignCommand, type AlgorithmSpec, type CreateKeyCommandInput, type WrappingKeySpec,
+  RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, SignCommand, type AlgorithmSpec, type CreateKeyCommandInput, type WrappingKeySpec,
 } from '@aws-sdk/client-kms';
 import Database from 'better-sqlite3';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
@@ -258,6 +258,12 @@ describe('tokens, ciphertexts, states and origins', () => {
     await importMaterial(external.KeyId!, randomBytes(32));
     const rot = await awsError(() => kms.send(new EnableKeyRotationCommand({ KeyId: external.KeyId! })));
     assert.deepEqual([rot.name, rot.message], ['UnsupportedOperationException', `${external.Arn} origin is EXTERNAL which is not valid for this operation.`]);
+    // AWS (recorded): RotateKeyOnDemand of an EXTERNAL key is UnsupportedOperationException, or the pending-import error without material.
+    const onDemand = await awsError(() => kms.send(new RotateKeyOnDemandCommand({ KeyId: external.KeyId! })));
+    assert.deepEqual([onDemand.name, onDemand.message], ['UnsupportedOperationException', `${external.Arn} origin is EXTERNAL which is not valid for this operation.`]);
+    const empty = await externalKey();
+    const pending = await awsError(() => kms.send(new RotateKeyOnDemandCommand({ KeyId: empty.KeyId! })));
+    assert.deepEqual([pending.name, pending.message], ['KMSInvalidStateException', `${empty.Arn} is pending import.`]);
   });
 
   test('wrong state: EnableKey on a PendingImport key, and imports into a key pending deletion, with AWS\'s texts', async () => {
