@@ -65,7 +65,10 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
   async function cancelKeyDeletion(caller: Caller, keyId: string): Promise<Key> {
     const key = await resolve(caller, keyId, 'CancelKeyDeletion');
     return keys.mutateKey(key, (k) => {
-      const state = transition(k, 'CancelKeyDeletion');
+      // An EXTERNAL key whose material is not imported must not become Disabled (EnableKey would then
+      // enable a key that has no material): it returns to PendingImport.
+      const withoutMaterial = k.doc.origin === 'EXTERNAL' && k.doc.importedMaterial === undefined;
+      const state = transition(k, withoutMaterial ? 'CancelKeyDeletionWithoutMaterial' : 'CancelKeyDeletion');
       const { deletionDate: _d, pendingWindowInDays: _p, ...rest } = k.doc;
       return { ...k, doc: { ...rest, state } };
     });

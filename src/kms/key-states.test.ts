@@ -18,6 +18,11 @@ test('CancelKeyDeletion returns a pending-deletion key to Disabled, not Enabled'
   assert.equal(transition(keyIn('PendingDeletion'), 'CancelKeyDeletion'), 'Disabled');
 });
 
+test('CancelKeyDeletion of a key without imported material returns it to PendingImport; elsewhere it is refused like CancelKeyDeletion', () => {
+  assert.equal(transition(keyIn('PendingDeletion'), 'CancelKeyDeletionWithoutMaterial'), 'PendingImport');
+  assert.throws(() => transition(keyIn('PendingImport'), 'CancelKeyDeletionWithoutMaterial'), { message: /is not pending deletion\.$/ });
+});
+
 test('EnableKey and DisableKey are refused while pending deletion', () => {
   assert.throws(() => transition(keyIn('PendingDeletion'), 'EnableKey'), { code: 'KMSInvalidStateException', message: /is pending deletion\.$/ });
   assert.throws(() => transition(keyIn('PendingDeletion'), 'DisableKey'), { code: 'KMSInvalidStateException' });

@@ -10,6 +10,8 @@ export type KeyEvent =
   | 'DisableKey'
   | 'ScheduleKeyDeletion'
   | 'CancelKeyDeletion'
+  /** CancelKeyDeletion of an EXTERNAL key that has no imported material (never imported, deleted or expired). */
+  | 'CancelKeyDeletionWithoutMaterial'
   | 'ImportKeyMaterial'
   | 'DeleteImportedKeyMaterial'
   | 'ConnectKeyStore'
@@ -35,6 +37,8 @@ const TABLE: Readonly<Record<KeyState, Partial<Record<KeyEvent, KeyState>>>> = {
   },
   PendingDeletion: {
     CancelKeyDeletion: 'Disabled',
+    // A key without material has nothing to enable: it goes back to waiting for its import.
+    CancelKeyDeletionWithoutMaterial: 'PendingImport',
     ScheduleKeyDeletion: 'PendingDeletion',
     DeleteImportedKeyMaterial: 'PendingDeletion',
     DisconnectKeyStore: 'PendingDeletion',
@@ -70,7 +74,7 @@ export function transition(key: Key, event: KeyEvent): KeyState {
   const to = TABLE[from][event];
   if (to !== undefined) return to;
   // AWS: CancelKeyDeletion on a key not pending deletion
-  if (event === 'CancelKeyDeletion') throw new KMSInvalidStateException(`${key.arn} is not pending deletion.`);
+  if (event === 'CancelKeyDeletion' || event === 'CancelKeyDeletionWithoutMaterial') throw new KMSInvalidStateException(`${key.arn} is not pending deletion.`);
   throw new KMSInvalidStateException(`${key.arn} is ${describeState(from)}.`);
 }
 

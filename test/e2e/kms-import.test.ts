@@ -14,9 +14,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreateKeyCommand, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand, EnableKeyCommand, EnableKeyRotationCommand,
+  CancelKeyDeletionCommand, CreateKeyCommand, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand, EnableKeyCommand, EnableKeyRotationCommand,
   EncryptCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, KMSClient,
-  ScheduleKeyDeletionCommand, SignCommand, type AlgorithmSpec, type CreateKeyCommandInput, type WrappingKeySpec,
+  RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, SignCommand, type AlgorithmSpec, type CreateKeyCommandInput, type WrappingKeySpec,
 } from '@aws-sdk/client-kms';
 import Database from 'better-sqlite3';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
@@ -258,6 +258,12 @@ describe('tokens, ciphertexts, states and origins', () => {
     await importMaterial(external.KeyId!, randomBytes(32));
     const rot = await awsError(() => kms.send(new EnableKeyRotationCommand({ KeyId: external.KeyId! })));
     assert.deepEqual([rot.name, rot.message], ['UnsupportedOperationException', `${external.Arn} origin is EXTERNAL which is not valid for this operation.`]);
+    // AWS (recorded): RotateKeyOnDemand of an EXTERNAL key is UnsupportedOperationException, or the pending-import error without material.
+    const onDemand = await awsError(() => kms.send(new RotateKeyOnDemandCommand({ KeyId: external.KeyId! })));
+    assert.deepEqual([onDemand.name, onDemand.message], ['UnsupportedOperationException', `${external.Arn} origin is EXTERNAL which is not valid for this operation.`]);
+    const empty = await externalKey();
+    const pending = await awsError(() => kms.send(new RotateKeyOnDemandCommand({ KeyId: empty.KeyId! })));
+    assert.deepEqual([pending.name, pending.message], ['KMSInvalidStateException', `${empty.Arn} is pending import.`]);
   });
 
   test('wrong state: EnableKey on a PendingImport key, and imports into a key pending deletion, with AWS\'s texts', async () => {
@@ -273,6 +279,20 @@ describe('tokens, ciphertexts, states and origins', () => {
     // AWS: DeleteImportedKeyMaterial leaves a key pending deletion in that state.
     await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId! }));
     assert.equal((await describeKey(key.KeyId!)).KeyState, 'PendingDeletion');
+    // Cancelling the deletion of a key without material returns it to PendingImport, never to a Disabled key EnableKey could enable.
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: key.KeyId! }));
+    assert.equal((await describeKey(key.KeyId!)).KeyState, 'PendingImport');
+    assert.equal((await awsError(() => kms.send(new EnableKeyCommand({ KeyId: key.KeyId! })))).message, `${key.Arn} is pending import.`);
+  });
+
+  test('cancelling the deletion of a key with imported material returns it to Disabled, and it can be enabled and used', async () => {
+    const key = await externalKey();
+    await importMaterial(key.KeyId!, randomBytes(32));
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId!, PendingWindowInDays: 7 }));
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: key.KeyId! }));
+    assert.equal((await describeKey(key.KeyId!)).KeyState, 'Disabled');
+    await kms.send(new EnableKeyCommand({ KeyId: key.KeyId! }));
+    assert.equal(await decrypt(await encrypt(key.KeyId!, 'back')), 'back');
   });
 });
 
