@@ -143,6 +143,14 @@ test('WithDecryption needs kms:Decrypt on a customer key through Parameter Store
   assert.match(write.message, /kms:Encrypt on resource/);
 });
 
+test('aws:ResourceTag conditions see the parameter\'s tags', async () => {
+  await admin.send(new PutParameterCommand({ Name: '/tagged/blue', Value: 'b', Type: 'String', Tags: [{ Key: 'team', Value: 'blue' }] }));
+  await admin.send(new PutParameterCommand({ Name: '/tagged/red', Value: 'r', Type: 'String', Tags: [{ Key: 'team', Value: 'red' }] }));
+  const blue = ssm(await p.newUser('blue-team', allow('ssm:GetParameter', '*', { StringEquals: { 'aws:ResourceTag/team': 'blue' } })));
+  assert.equal((await get(blue, '/tagged/blue')).Parameter!.Value, 'b');
+  assert.equal((await awsError(() => get(blue, '/tagged/red'))).name, 'AccessDeniedException');
+});
+
 test('a parameter has no resource policy: another account is refused whatever its identity policies allow', async () => {
   await put('/app/shared', 'mine');
   const otherAdmin = ssm(await p.otherAccountAdmin());
