@@ -94,7 +94,7 @@ test('a path-wildcard identity policy: allowed under /app/*, denied elsewhere, i
   assert.ok((await describer.send(new DescribeParametersCommand({}))).Parameters!.length >= 3);
 });
 
-test('an explicit deny wins over an allow; ssm:Overwrite lets a policy allow creating but not overwriting', async () => {
+test('an explicit deny wins over an allow; ssm:Overwrite and ssm:Recursive let a policy refuse overwriting and recursion', async () => {
   await put('/app/locked/key', 'v1');
   const ops = ssm(await p.newUser('ops', {
     Version: '2012-10-17',
@@ -102,8 +102,11 @@ test('an explicit deny wins over an allow; ssm:Overwrite lets a policy allow cre
       { Effect: 'Allow', Action: 'ssm:*', Resource: '*' },
       { Effect: 'Deny', Action: 'ssm:GetParameter', Resource: `${PARAM}/app/locked/*` },
       { Effect: 'Deny', Action: 'ssm:PutParameter', Resource: '*', Condition: { StringEquals: { 'ssm:Overwrite': 'true' } } },
+      { Effect: 'Deny', Action: 'ssm:GetParametersByPath', Resource: '*', Condition: { Bool: { 'ssm:Recursive': 'true' } } },
     ],
   }));
+  assert.ok((await ops.send(new GetParametersByPathCommand({ Path: '/app' }))).Parameters);
+  assert.equal((await awsError(() => ops.send(new GetParametersByPathCommand({ Path: '/app', Recursive: true })))).name, 'AccessDeniedException', 'ssm:Recursive');
   const denied = await awsError(() => get(ops, '/app/locked/key'));
   assert.equal(denied.message, `User: ${userArn('ops')} is not authorized to perform: ssm:GetParameter on resource: ${PARAM}/app/locked/key with an explicit deny in an identity-based policy`);
   assert.equal((await ops.send(new PutParameterCommand({ Name: '/app/fresh', Value: 'v', Type: 'String' }))).Version, 1);
