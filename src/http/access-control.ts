@@ -13,6 +13,9 @@ import { type Caller, viaServiceName } from '../auth/caller.ts';
 import { ActionDeniedException, TrentError } from '../errors/errors.ts';
 import { defineOperations, type Operation, type OperationContext, type ServiceDefinition } from './operation.ts';
 
+/** The part of the Authorizer this choke point uses. */
+export type ResourceAuthorizer = Pick<Authorizer, 'authorizeResource'>;
+
 /** One authorization of a request: an IAM action on a resource. */
 export interface AccessCheck {
   readonly action: string;
@@ -51,7 +54,7 @@ export function requestTagKeys(tags: readonly { Key: string; Value: string }[] |
   return keys;
 }
 
-function guarded(op: Operation, rule: AccessRule, authorizer: Authorizer, access: ServiceAccess): Operation {
+function guarded(op: Operation, rule: AccessRule, authorizer: ResourceAuthorizer, access: ServiceAccess): Operation {
   return {
     ...op,
     async handle(input, ctx) {
@@ -69,7 +72,7 @@ function guarded(op: Operation, rule: AccessRule, authorizer: Authorizer, access
   };
 }
 
-export function withServiceAccessControl(service: ServiceDefinition, authorizer: Authorizer, access: ServiceAccess): ServiceDefinition {
+export function withServiceAccessControl(service: ServiceDefinition, authorizer: ResourceAuthorizer, access: ServiceAccess): ServiceDefinition {
   const ops = [...service.operations.values()].map((op) => {
     const rule = access.rules[op.name];
     if (!rule) throw new Error(`${service.targetPrefix}.${op.name} has no access rule`);

@@ -94,7 +94,7 @@ test('a path-wildcard identity policy: allowed under /app/*, denied elsewhere, i
   assert.ok((await describer.send(new DescribeParametersCommand({}))).Parameters!.length >= 3);
 });
 
-test('an explicit deny wins over an allow; ssm:Overwrite lets a policy allow creating but not overwriting', async () => {
+test('an explicit deny wins over an allow; ssm:Overwrite and ssm:Recursive let a policy refuse overwriting and recursion', async () => {
   await put('/app/locked/key', 'v1');
   const ops = ssm(await p.newUser('ops', {
     Version: '2012-10-17',
@@ -102,8 +102,11 @@ test('an explicit deny wins over an allow; ssm:Overwrite lets a policy allow cre
       { Effect: 'Allow', Action: 'ssm:*', Resource: '*' },
       { Effect: 'Deny', Action: 'ssm:GetParameter', Resource: `${PARAM}/app/locked/*` },
       { Effect: 'Deny', Action: 'ssm:PutParameter', Resource: '*', Condition: { StringEquals: { 'ssm:Overwrite': 'true' } } },
+      { Effect: 'Deny', Action: 'ssm:GetParametersByPath', Resource: '*', Condition: { Bool: { 'ssm:Recursive': 'true' } } },
     ],
   }));
+  assert.ok((await ops.send(new GetParametersByPathCommand({ Path: '/app' }))).Parameters);
+  assert.equal((await awsError(() => ops.send(new GetParametersByPathCommand({ Path: '/app', Recursive: true })))).name, 'AccessDeniedException', 'ssm:Recursive');
   const denied = await awsError(() => get(ops, '/app/locked/key'));
   assert.equal(denied.message, `User: ${userArn('ops')} is not authorized to perform: ssm:GetParameter on resource: ${PARAM}/app/locked/key with an explicit deny in an identity-based policy`);
   assert.equal((await ops.send(new PutParameterCommand({ Name: '/app/fresh', Value: 'v', Type: 'String' }))).Version, 1);
@@ -141,6 +144,14 @@ test('WithDecryption needs kms:Decrypt on a customer key through Parameter Store
   // Writing a SecureString under the customer key needs kms:Encrypt through Parameter Store.
   const write = await awsError(() => reader.send(new PutParameterCommand({ Name: '/app/secure/new', Value: 'x', Type: 'SecureString', KeyId: keyArn })));
   assert.match(write.message, /kms:Encrypt on resource/);
+});
+
+test('aws:ResourceTag conditions see the parameter\'s tags', async () => {
+  await admin.send(new PutParameterCommand({ Name: '/tagged/blue', Value: 'b', Type: 'String', Tags: [{ Key: 'team', Value: 'blue' }] }));
+  await admin.send(new PutParameterCommand({ Name: '/tagged/red', Value: 'r', Type: 'String', Tags: [{ Key: 'team', Value: 'red' }] }));
+  const blue = ssm(await p.newUser('blue-team', allow('ssm:GetParameter', '*', { StringEquals: { 'aws:ResourceTag/team': 'blue' } })));
+  assert.equal((await get(blue, '/tagged/blue')).Parameter!.Value, 'b');
+  assert.equal((await awsError(() => get(blue, '/tagged/red'))).name, 'AccessDeniedException');
 });
 
 test('a parameter has no resource policy: another account is refused whatever its identity policies allow', async () => {

@@ -99,6 +99,14 @@ export function createSecretAccess(secrets: SecretService, authorizer: Authorize
     const keys = r.stringList('TagKeys', { required: true, itemMax: 128 });
     return keys && keys.length > 0 ? { 'aws:TagKeys': keys } : {};
   });
+  rules.DeleteSecret = onSecret('DeleteSecret', (r) => {
+    const days = r.integer('RecoveryWindowInDays');
+    const force = r.boolean('ForceDeleteWithoutRecovery');
+    return {
+      ...(days !== undefined ? { 'secretsmanager:RecoveryWindowInDays': days } : {}),
+      ...(force !== undefined ? { 'secretsmanager:ForceDeleteWithoutRecovery': force } : {}),
+    };
+  });
   rules.RotateSecret = onSecret('RotateSecret', (r) => {
     const lambda = r.string('RotationLambdaARN', { max: 2048 });
     return lambda !== undefined ? { 'secretsmanager:RotationLambdaARN': lambda } : {};

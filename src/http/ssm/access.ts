@@ -85,10 +85,15 @@ export function createParameterAccess(parameters: ParameterService) {
     GetParametersByPath: async (input, caller) => {
       const r = new InputReader(input);
       const path = r.string('Path', { required: true, min: 1, max: 2048 })!;
+      const recursive = r.boolean('Recursive');
       r.done();
       normalizePath(path);
       const scope = callerScope(caller);
-      return [{ action: 'ssm:GetParametersByPath', resource: { arn: `arn:aws:ssm:${scope.region}:${scope.accountId}:parameter${path}`, accountId: scope.accountId } }];
+      return [{
+        action: 'ssm:GetParametersByPath',
+        // AWS: ssm:Recursive lets a policy allow one level only.
+        resource: { arn: `arn:aws:ssm:${scope.region}:${scope.accountId}:parameter${path}`, accountId: scope.accountId, contextKeys: { 'ssm:Recursive': String(recursive ?? false) } },
+      }];
     },
 
     /** AWS: ssm:Overwrite ("true"/"false") and the request tags are condition keys of PutParameter. */
