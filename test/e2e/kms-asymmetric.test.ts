@@ -547,6 +547,23 @@ describe('CreateKey, DescribeKey and GetPublicKey for the new specs', () => {
     assert.match(e4.message, /SM2/);
   });
 
+  test('SM2 is refused clearly wherever a request can name it: KeySpec, KeyPairSpec, SM2DSA, SM2PKE', async () => {
+    for (const KeyUsage of ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'KEY_AGREEMENT'] as const) {
+      const e = await awsError(() => kms.send(new CreateKeyCommand({ KeySpec: 'SM2', KeyUsage })));
+      assert.deepEqual([e.name, e.message], ['UnsupportedOperationException',
+        'KeySpec SM2 is not supported: SM2 keys exist only in AWS China Regions and Trent does not implement the SM2 algorithms.'], KeyUsage);
+    }
+    const e2 = await awsError(() => kms.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: key('sym').keyId, KeyPairSpec: 'SM2' })));
+    assert.deepEqual([e2.name, e2.message], ['UnsupportedOperationException',
+      'KeyPairSpec SM2 is not supported: SM2 keys exist only in AWS China Regions and Trent does not implement the SM2 algorithms.']);
+    // The SM2 algorithms on keys of other specs: the AWS incompatible-algorithm error.
+    const rsa = key('sign:RSA_2048');
+    const e3 = await awsError(() => kms.send(new SignCommand({ KeyId: rsa.keyId, Message: Buffer.from('m'), SigningAlgorithm: 'SM2DSA' })));
+    assert.deepEqual([e3.name, e3.message], ['InvalidKeyUsageException', 'Algorithm SM2DSA is incompatible with key spec RSA_2048.']);
+    const e4 = await awsError(() => kms.send(new EncryptCommand({ KeyId: key('enc:RSA_2048').keyId, Plaintext: Buffer.from('m'), EncryptionAlgorithm: 'SM2PKE' })));
+    assert.deepEqual([e4.name, e4.message], ['InvalidKeyUsageException', 'Algorithm SM2PKE is incompatible with key spec RSA_2048.']);
+  });
+
   test('GetPublicKey returns the SPKI, spec, usage and the usage\'s algorithms; symmetric and HMAC keys are refused', async () => {
     const ka = key('ka:ECC_NIST_P256');
     const out = await kms.send(new GetPublicKeyCommand({ KeyId: ka.arn }));
