@@ -44,11 +44,16 @@ before(async () => {
   server = await startServer();
   kms = server.kms();
   dir = mkdtempSync(join(tmpdir(), 'trent-asym-'));
+  // The server generates RSA keys synchronously, which on a loaded machine holds its event loop for seconds:
+  // made one at a time, they leave no other request queued behind them long enough to hit a storage timeout.
+  for (const s of RSA_SPECS) {
+    await create(`sign:${s}`, s, 'SIGN_VERIFY');
+    await create(`sign2:${s}`, s, 'SIGN_VERIFY');
+  }
+  await create('enc:RSA_2048', 'RSA_2048', 'ENCRYPT_DECRYPT');
+  await create('enc:RSA_3072', 'RSA_3072', 'ENCRYPT_DECRYPT');
   await Promise.all([
-    ...SIGN_SPECS.map((s) => create(`sign:${s}`, s, 'SIGN_VERIFY')),
-    ...RSA_SPECS.map((s) => create(`sign2:${s}`, s, 'SIGN_VERIFY')),
-    create('enc:RSA_2048', 'RSA_2048', 'ENCRYPT_DECRYPT'),
-    create('enc:RSA_3072', 'RSA_3072', 'ENCRYPT_DECRYPT'),
+    ...SIGN_SPECS.filter((s) => !RSA_SPECS.includes(s)).map((s) => create(`sign:${s}`, s, 'SIGN_VERIFY')),
     ...(['ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521'] as KeySpec[]).map((s) => create(`ka:${s}`, s, 'KEY_AGREEMENT')),
     ...(['HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512'] as KeySpec[]).map((s) => create(`mac:${s}`, s, 'GENERATE_VERIFY_MAC')),
     create('sym', 'SYMMETRIC_DEFAULT', undefined),
