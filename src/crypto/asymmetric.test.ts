@@ -11,8 +11,7 @@ import {
   ASYMMETRIC_KEY_SPECS, DecryptionError, digestLengthFor, ecdhDeriveSharedSecret, encryptionAlgorithmsFor,
   generateKeyPair, IncompatibleAlgorithmError, InvalidKeyMaterialError, InvalidMessageError, InvalidPublicKeyError,
   keyAgreementAlgorithmsFor, messageTypesFor, PlaintextTooLargeError, publicKeyFromPrivate, rsaOaepDecrypt,
-  rsaOaepEncrypt, rsaOaepMaxPlaintext, sign, signingAlgorithmsFor, SIGNING_ALGORITHMS, UnsupportedAlgorithmError,
-  verify,
+  rsaOaepEncrypt, rsaOaepMaxPlaintext, sign, signingAlgorithmsFor, SIGNING_ALGORITHMS, verify,
   type AsymmetricKeySpec, type EcdhKeySpec, type MessageType, type RsaEncryptionAlgorithm, type SigningAlgorithm,
 } from './asymmetric.ts';
 import { mlDsaDecodeSpki } from './mldsa.ts';
@@ -93,12 +92,6 @@ for (const spec of ASYMMETRIC_KEY_SPECS) {
       for (const messageType of messageTypesFor(alg)) {
         const label = `${spec} ${alg} ${messageType}`;
         const data = input(spec, alg, messageType, MESSAGE);
-        if (alg.startsWith('RSASSA_PSS') && messageType === 'DIGEST') {
-          // Node 20 cannot do RSASSA-PSS over a precomputed digest; see rsa.ts.
-          assert.throws(() => sign(spec, mine.privateKeyPkcs8, alg, messageType, data), UnsupportedAlgorithmError, label);
-          assert.throws(() => verify(spec, mine.publicKeySpki, alg, messageType, data, Buffer.alloc(256)), UnsupportedAlgorithmError, label);
-          continue;
-        }
         const signature = sign(spec, mine.privateKeyPkcs8, alg, messageType, data);
         assert.ok(verify(spec, mine.publicKeySpki, alg, messageType, data, signature), label);
         const changed = input(spec, alg, messageType, Buffer.from('Trent signs this massage.'));
@@ -117,8 +110,10 @@ for (const spec of ASYMMETRIC_KEY_SPECS) {
   });
 }
 
-test('DIGEST and RAW are one scheme: each verifies the other (RSASSA-PKCS1-v1_5, ECDSA)', () => {
+test('DIGEST and RAW are one scheme: each verifies the other (RSASSA-PSS, RSASSA-PKCS1-v1_5, ECDSA)', () => {
   const cases: Array<[AsymmetricKeySpec, SigningAlgorithm]> = [
+    ['RSA_2048', 'RSASSA_PSS_SHA_256'], ['RSA_2048', 'RSASSA_PSS_SHA_512'], ['RSA_3072', 'RSASSA_PSS_SHA_384'],
+    ['RSA_4096', 'RSASSA_PSS_SHA_256'], ['RSA_4096', 'RSASSA_PSS_SHA_512'],
     ['RSA_2048', 'RSASSA_PKCS1_V1_5_SHA_256'], ['RSA_3072', 'RSASSA_PKCS1_V1_5_SHA_384'], ['RSA_4096', 'RSASSA_PKCS1_V1_5_SHA_512'],
     ['ECC_NIST_P256', 'ECDSA_SHA_256'], ['ECC_NIST_P384', 'ECDSA_SHA_384'], ['ECC_NIST_P521', 'ECDSA_SHA_512'],
     ['ECC_SECG_P256K1', 'ECDSA_SHA_256'],
@@ -159,6 +154,10 @@ test('a message type the algorithm does not take, or a digest / μ of the wrong 
   assert.throws(() => verify('ECC_NIST_P384', p384.publicKeySpki, 'ECDSA_SHA_384', 'DIGEST', digest64.subarray(0, 32), Buffer.alloc(8)), InvalidMessageError);
   assert.throws(() => sign('ECC_NIST_EDWARDS25519', ed.privateKeyPkcs8, 'ED25519_PH_SHA_512', 'DIGEST', digest64.subarray(0, 32)), InvalidMessageError);
   assert.throws(() => sign('RSA_2048', keyOf('RSA_2048').privateKeyPkcs8, 'RSASSA_PKCS1_V1_5_SHA_256', 'DIGEST', digest64), InvalidMessageError);
+  // AWS: "Digest is invalid length for algorithm RSASSA_PSS_SHA_256." (recorded)
+  assert.throws(() => sign('RSA_2048', keyOf('RSA_2048').privateKeyPkcs8, 'RSASSA_PSS_SHA_256', 'DIGEST', digest64),
+    (e: unknown) => e instanceof InvalidMessageError && e.message === 'Digest is invalid length for algorithm RSASSA_PSS_SHA_256.');
+  assert.throws(() => verify('RSA_3072', keyOf('RSA_3072').publicKeySpki, 'RSASSA_PSS_SHA_384', 'DIGEST', digest64, Buffer.alloc(384)), InvalidMessageError);
 });
 
 test('key material that is not of the key spec is InvalidKeyMaterialError', () => {
@@ -316,6 +315,57 @@ test('OpenSSL CLI verifies our RSASSA-PSS-SHA256 (salt 32) and PKCS#1 v1.5 DIGES
     assert.ok(openssl(['pkeyutl', '-verify', '-pubin', '-inkey', p('pub.pem'), '-pkeyopt', 'digest:sha256', '-in', p('digest'), '-sigfile', p('pkcs1.sig')]));
     execFileSync('openssl', ['dgst', '-sha256', ...pss, '-sign', p('key.pem'), '-out', p('openssl.sig'), p('msg')]);
     assert.ok(verify('RSA_2048', publicKeySpki, 'RSASSA_PSS_SHA_256', 'RAW', MESSAGE, readFileSync(p('openssl.sig'))));
+  });
+});
+
+const PSS_HASHES = [['RSASSA_PSS_SHA_256', 'sha256'], ['RSASSA_PSS_SHA_384', 'sha384'], ['RSASSA_PSS_SHA_512', 'sha512']] as const;
+
+test('OpenSSL CLI verifies our RSASSA-PSS DIGEST signatures over the digest (pkeyutl) and over the message (dgst), every RSA size and hash', { skip: !hasOpenssl }, () => {
+  withTempDir((p) => {
+    writeFileSync(p('msg'), MESSAGE);
+    for (const spec of ['RSA_2048', 'RSA_3072', 'RSA_4096'] as const) {
+      const { privateKeyPkcs8, publicKeySpki } = keyOf(spec);
+      writeFileSync(p('pub.pem'), publicPem(publicKeySpki));
+      for (const [alg, hash] of PSS_HASHES) {
+        const label = `${spec} ${alg}`;
+        const digest = createHash(hash).update(MESSAGE).digest();
+        writeFileSync(p('digest'), digest);
+        writeFileSync(p('sig'), sign(spec, privateKeyPkcs8, alg, 'DIGEST', digest));
+        // rsa_pss_saltlen:digest makes OpenSSL insist on a salt exactly as long as the digest; MGF1 defaults to the digest.
+        const pkeyutl = (saltlen: string) => openssl(['pkeyutl', '-verify', '-pubin', '-inkey', p('pub.pem'), '-pkeyopt', 'rsa_padding_mode:pss',
+          '-pkeyopt', `digest:${hash}`, '-pkeyopt', `rsa_pss_saltlen:${saltlen}`, '-in', p('digest'), '-sigfile', p('sig')]);
+        assert.ok(pkeyutl('digest'), `${label}: pkeyutl over the digest`);
+        assert.ok(!pkeyutl('20'), `${label}: pkeyutl with salt length 20`);
+        assert.ok(openssl(['dgst', `-${hash}`, '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:digest', '-verify', p('pub.pem'),
+          '-signature', p('sig'), p('msg')]), `${label}: dgst over the message`);
+      }
+    }
+  });
+});
+
+test('OpenSSL CLI PSS signatures over a digest verify here (DIGEST and RAW) with AWS\'s parameters only: another salt length or MGF1 hash is rejected', { skip: !hasOpenssl }, () => {
+  withTempDir((p) => {
+    const { privateKeyPkcs8, publicKeySpki } = keyOf('RSA_2048');
+    writeFileSync(p('key.pem'), privatePem(privateKeyPkcs8), { mode: 0o600 });
+    for (const [alg, hash] of PSS_HASHES) {
+      const digest = createHash(hash).update(MESSAGE).digest();
+      writeFileSync(p('digest'), digest);
+      const opensslSign = (...pkeyopts: string[]): Buffer => {
+        execFileSync('openssl', ['pkeyutl', '-sign', '-inkey', p('key.pem'), '-pkeyopt', 'rsa_padding_mode:pss', '-pkeyopt', `digest:${hash}`,
+          ...pkeyopts.flatMap((o) => ['-pkeyopt', o]), '-in', p('digest'), '-out', p('sig')]);
+        return readFileSync(p('sig'));
+      };
+      const theirs = opensslSign('rsa_pss_saltlen:digest');
+      assert.ok(verify('RSA_2048', publicKeySpki, alg, 'DIGEST', digest, theirs), `${alg}: DIGEST`);
+      assert.ok(verify('RSA_2048', publicKeySpki, alg, 'RAW', MESSAGE, theirs), `${alg}: RAW`);
+      const otherMgf = hash === 'sha256' ? 'sha384' : 'sha256';
+      for (const variant of [['rsa_pss_saltlen:20'], ['rsa_pss_saltlen:0'], ['rsa_pss_saltlen:max'], ['rsa_pss_saltlen:digest', 'rsa_mgf1_md:sha1'],
+        ['rsa_pss_saltlen:digest', `rsa_mgf1_md:${otherMgf}`]]) {
+        const other = opensslSign(...variant);
+        assert.ok(!verify('RSA_2048', publicKeySpki, alg, 'DIGEST', digest, other), `${alg} ${variant.join(' ')}: DIGEST`);
+        assert.ok(!verify('RSA_2048', publicKeySpki, alg, 'RAW', MESSAGE, other), `${alg} ${variant.join(' ')}: RAW`);
+      }
+    }
   });
 });
 

@@ -176,11 +176,6 @@ export class InvalidMessageError extends AsymmetricCryptoError {
   readonly code = 'InvalidMessage';
 }
 
-/** Allowed by AWS but not implementable on this runtime without hand-written padding. AWS analogue: UnsupportedOperationException. */
-export class UnsupportedAlgorithmError extends AsymmetricCryptoError {
-  readonly code = 'UnsupportedAlgorithm';
-}
-
 /** Key material that does not parse, or does not match the key spec it is used under. */
 export class InvalidKeyMaterialError extends AsymmetricCryptoError {
   readonly code = 'InvalidKeyMaterial';
@@ -268,11 +263,6 @@ function checkSigningRequest(spec: AsymmetricKeySpec, alg: SigningAlgorithm, mes
   }
   if (messageType === 'EXTERNAL_MU' && message.length !== ML_DSA_MU_BYTES) {
     throw new InvalidMessageError(`External mu must be ${ML_DSA_MU_BYTES} bytes for algorithm ${alg}.`);
-  }
-  if (info.scheme === 'RSA_PSS' && messageType === 'DIGEST') {
-    // Node 20 cannot sign or verify RSASSA-PSS over a precomputed digest (see rsa.ts); hand-writing
-    // EMSA-PSS is not an option. Revisit when node ships crypto.signDigest (nodejs/node#62345).
-    throw new UnsupportedAlgorithmError(`${alg} with MessageType DIGEST is not supported.`);
   }
   return info;
 }

@@ -40,8 +40,16 @@ test('privateEncrypt, node\'s only route to EVP_PKEY_sign, cannot be told the si
   assert.throws(() => privateEncrypt({ key: key2048.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING }, digest));
   // … and node passes oaepHash as an OAEP parameter, which a signing context refuses.
   assert.throws(() => privateEncrypt({ key: key2048.privateKey, padding: constants.RSA_PKCS1_PADDING, oaepHash: 'sha256' }, digest));
-  // So rsa.ts refuses PSS over a digest outright.
-  assert.throws(() => rsaSign(key2048.privateKey, 'PSS', 'sha256', true, digest));
+});
+
+test('OpenSSL has no PSS verify over a digest that node can reach: verify_recover refuses PSS even on an id-RSASSA-PSS key', () => {
+  const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048, hashAlgorithm: 'sha256', mgf1HashAlgorithm: 'sha256' });
+  const digest = createHash('sha256').update('message').digest();
+  // Signing works on such a key (OpenSSL takes the hash from the key's parameters; our keys are rsaEncryption) …
+  const signature = privateEncrypt({ key: pss.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING }, digest);
+  assert.equal(signature.length, 256);
+  // … but its verification counterpart does not exist, which is why rsa.ts takes EMSA-PSS from node-forge.
+  assert.throws(() => publicDecrypt({ key: pss.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING }, signature), /not supported/);
 });
 
 for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
@@ -64,9 +72,68 @@ for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
   });
 }
 
+// --- RSASSA-PSS over a digest: node-forge's EMSA-PSS around OpenSSL's raw RSA -------------------------------
+
+const HASH_BYTES = { sha256: 32, sha384: 48, sha512: 64 } as const;
+const pssOptions = (saltLength: number) => ({ key: key2048.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+
+for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
+  test(`PSS ${hash}: a DIGEST signature is the RAW signature of the message for OpenSSL and back; each salt is fresh`, () => {
+    const message = Buffer.from(`pss digest ${hash}`);
+    const digest = createHash(hash).update(message).digest();
+    const prehashed = rsaSign(key2048.privateKey, 'PSS', hash, true, digest);
+    const raw = rsaSign(key2048.privateKey, 'PSS', hash, false, message);
+    assert.equal(prehashed.length, 256);
+    // OpenSSL (node verify) with AWS's parameters accepts the DIGEST signature as one over the message …
+    assert.ok(nodeVerify(hash, message, { key: key2048.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[hash] }, prehashed));
+    assert.ok(rsaVerify(key2048.publicKey, 'PSS', hash, false, message, prehashed));
+    // … and the DIGEST verify path accepts OpenSSL's own RAW signature.
+    assert.ok(rsaVerify(key2048.publicKey, 'PSS', hash, true, digest, raw));
+    assert.ok(rsaVerify(key2048.publicKey, 'PSS', hash, true, digest, prehashed));
+    // The salt is random (from the CSPRNG): two signatures of one digest differ and both verify.
+    const again = rsaSign(key2048.privateKey, 'PSS', hash, true, digest);
+    assert.notDeepEqual(again, prehashed);
+    assert.ok(rsaVerify(key2048.publicKey, 'PSS', hash, true, digest, again));
+  });
+
+  test(`PSS ${hash}: DIGEST verify is strict — another salt length, another hash, extra or missing bytes, s ≥ n are rejected`, () => {
+    const message = Buffer.from(`strict ${hash}`);
+    const digest = createHash(hash).update(message).digest();
+    const good = nodeSign(hash, message, pssOptions(HASH_BYTES[hash]));
+    assert.ok(rsaVerify(key2048.publicKey, 'PSS', hash, true, digest, good));
+    const hLen = HASH_BYTES[hash];
+    for (const saltLength of [0, 20, hLen - 1, hLen + 1, constants.RSA_PSS_SALTLEN_MAX_SIGN]) {
+      const other = nodeSign(hash, message, pssOptions(saltLength));
+      assert.ok(nodeVerify(hash, message, { key: key2048.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, other));
+      assert.ok(!rsaVerify(key2048.publicKey, 'PSS', hash, true, digest, other), `salt length ${saltLength}: DIGEST`);
+      assert.ok(!rsaVerify(key2048.publicKey, 'PSS', hash, false, message, other), `salt length ${saltLength}: RAW`);
+    }
+    // Same salt length, another signature hash over the same message.
+    const otherHash = hash === 'sha256' ? 'sha512' : 'sha256';
+    assert.ok(!rsaVerify(key2048.publicKey, 'PSS', hash, true, digest, nodeSign(otherHash, message, pssOptions(hLen))), 'other hash');
+    // A PKCS#1 v1.5 signature of the same digest is not a PSS signature.
+    assert.ok(!rsaVerify(key2048.publicKey, 'PSS', hash, true, digest, rsaSign(key2048.privateKey, 'PKCS1_V1_5', hash, true, digest)), 'PKCS#1 v1.5');
+    const malformed: Array<[string, Buffer]> = [
+      ['trailing byte', Buffer.concat([good, Buffer.from([0])])],
+      ['leading zero byte', Buffer.concat([Buffer.from([0]), good])],
+      ['truncated', good.subarray(1)],
+      ['empty', Buffer.alloc(0)],
+      ['zero', Buffer.alloc(256)],
+      ['above the modulus', Buffer.alloc(256, 0xff)],
+    ];
+    for (const [what, signature] of malformed) assert.ok(!rsaVerify(key2048.publicKey, 'PSS', hash, true, digest, signature), what);
+    const flipped = Buffer.from(digest);
+    flipped[0]! ^= 1;
+    assert.ok(!rsaVerify(key2048.publicKey, 'PSS', hash, true, flipped, good), 'changed digest');
+    // The digest length is part of the algorithm (asymmetric.ts reports it to the caller first).
+    assert.throws(() => rsaSign(key2048.privateKey, 'PSS', hash, true, Buffer.concat([digest, Buffer.from([0])])), RangeError);
+    assert.throws(() => rsaVerify(key2048.publicKey, 'PSS', hash, true, digest.subarray(1), good), RangeError);
+  });
+}
+
 // --- Wycheproof ------------------------------------------------------------------------------------------
 
-interface SigTest { tcId: number; msg: string; sig: string; result: 'valid' | 'invalid' | 'acceptable'; flags: string[] }
+interface SigTest { tcId: number; comment?: string; msg: string; sig: string; result: 'valid' | 'invalid' | 'acceptable'; flags: string[] }
 interface SigGroup { keySize: number; sha: string; publicKeyDer: string; sLen?: number; mgfSha?: string; tests: SigTest[] }
 
 // RSASSA-PKCS1-v1_5 verify, through the public API, on both paths: RAW (OpenSSL verifies the message) and
@@ -103,31 +170,36 @@ for (const [file, minimum] of PKCS1_FILES) {
   });
 }
 
-// RSASSA-PSS verify (RAW; PSS over a DIGEST is not available on node 20). Every file has sLen = hLen and
-// MGF1 with the signature hash, which is exactly AWS's RSASSA_PSS_SHA_*; the test asserts that.
+// RSASSA-PSS verify, through the public API, on both paths: RAW (OpenSSL hashes and verifies the message) and
+// DIGEST (the message's digest, node-forge's EMSA-PSS-VERIFY around OpenSSL's RSAVP1). Every file has
+// sLen = hLen and MGF1 with the signature hash, which is exactly AWS's RSASSA_PSS_SHA_*; the test asserts that.
 const PSS_FILES: Array<[string, number]> = [
   ['rsa_pss_2048_sha256_mgf1_32_test.json', 108], ['rsa_pss_2048_sha384_mgf1_48_test.json', 141],
   ['rsa_pss_3072_sha256_mgf1_32_test.json', 108], ['rsa_pss_4096_sha384_mgf1_48_test.json', 141],
   ['rsa_pss_4096_sha512_mgf1_64_test.json', 179],
 ];
 for (const [file, minimum] of PSS_FILES) {
-  test(`Wycheproof ${file}: RSASSA-PSS verify accepts valid, rejects invalid`, () => {
-    let checked = 0;
-    for (const group of vectors<SigGroup>(file).testGroups) {
-      const spec = SPEC_BY_BITS[group.keySize]!;
-      const hash = NODE_HASH[group.sha]!;
-      assert.equal(group.mgfSha, group.sha);
-      assert.equal(group.sLen, { sha256: 32, sha384: 48, sha512: 64 }[hash]);
-      const alg = `RSASSA_PSS_SHA_${SUFFIX[hash]}` as SigningAlgorithm;
-      for (const t of group.tests) {
-        assert.notEqual(t.result, 'acceptable'); // none in these files; a new one would need a decision
-        const ok = verify(spec, hex(group.publicKeyDer), alg, 'RAW', hex(t.msg), hex(t.sig));
-        assert.equal(ok, t.result === 'valid', `tcId ${t.tcId} ${t.flags.join(',')}`);
-        checked++;
+  for (const messageType of ['RAW', 'DIGEST'] as const) {
+    test(`Wycheproof ${file}: RSASSA-PSS verify (${messageType}) accepts valid, rejects invalid`, () => {
+      let checked = 0;
+      for (const group of vectors<SigGroup>(file).testGroups) {
+        const spec = SPEC_BY_BITS[group.keySize]!;
+        const hash = NODE_HASH[group.sha]!;
+        assert.equal(group.mgfSha, group.sha);
+        assert.equal(group.sLen, HASH_BYTES[hash]);
+        const alg = `RSASSA_PSS_SHA_${SUFFIX[hash]}` as SigningAlgorithm;
+        for (const t of group.tests) {
+          assert.notEqual(t.result, 'acceptable'); // none in these files; a new one would need a decision
+          const msg = hex(t.msg);
+          const input = messageType === 'RAW' ? msg : createHash(hash).update(msg).digest();
+          const ok = verify(spec, hex(group.publicKeyDer), alg, messageType, input, hex(t.sig));
+          assert.equal(ok, t.result === 'valid', `tcId ${t.tcId} ${t.comment ?? ''} ${t.flags.join(',')}`);
+          checked++;
+        }
       }
-    }
-    assert.ok(checked >= minimum, `checked ${checked} vectors`);
-  });
+      assert.ok(checked >= minimum, `checked ${checked} vectors`);
+    });
+  }
 }
 
 // RSAES-OAEP decrypt with the vector's PKCS#8 private key (`privateKeyPkcs8`, hex DER). AWS has no OAEP

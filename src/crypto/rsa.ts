@@ -1,14 +1,15 @@
 /**
- * RSA mechanisms behind the KMS RSA_2048/3072/4096 key specs, all from node:crypto (OpenSSL 3.0):
- * RSASSA-PSS and RSASSA-PKCS1-v1_5 signatures, RSAES-OAEP encryption. Callers go through
- * asymmetric.ts, which checks key spec and algorithm; this module only knows keys and mechanisms.
+ * RSA mechanisms behind the KMS RSA_2048/3072/4096 key specs: RSASSA-PSS and RSASSA-PKCS1-v1_5 signatures,
+ * RSAES-OAEP encryption. Every RSA private- and public-key operation is OpenSSL's (node:crypto, OpenSSL 3.0).
+ * Callers go through asymmetric.ts, which checks key spec and algorithm; this module only knows keys and
+ * mechanisms.
  *
  * Signing a caller-supplied digest (KMS MessageType DIGEST). Node 20 has no "sign this digest" call:
  * `crypto.sign(null, …)` on an RSA key still hashes (OpenSSL picks SHA-256 as the default digest —
  * checked in rsa.test.ts), and Sign/Verify always hash. The one route to OpenSSL's EVP_PKEY_sign (which
- * signs a digest) is `privateEncrypt`, and it cannot set a signature digest (node applies `oaepHash` as
- * an OAEP parameter and OpenSSL refuses it on a signing context). A `crypto.signDigest()` is only being
- * proposed upstream (nodejs/node#62345). So:
+ * signs a digest) is `privateEncrypt`, and it cannot set a signature digest on an rsaEncryption key (node
+ * applies `oaepHash` as an OAEP parameter and OpenSSL refuses it on a signing context). A
+ * `crypto.signDigest()` is only being proposed upstream (nodejs/node#62345). So:
  *   - PKCS#1 v1.5 + DIGEST: EVP_PKEY_sign with RSA_PKCS1_PADDING and no digest set — OpenSSL applies the
  *     EMSA-PKCS1-v1_5 block padding itself; we supply only the DigestInfo, whose fixed DER prefix per hash
  *     is the table of RFC 8017 §9.2 note 1 (the same table OpenSSL keeps in crypto/rsa/rsa_sign.c).
@@ -16,7 +17,30 @@
  *     byte-identical to the RAW signature of the same message. Verification recovers the DigestInfo with
  *     EVP_PKEY_verify_recover (`publicDecrypt`, which checks the block padding) and compares the whole
  *     encoding in constant time — the "encode and compare" verification of RFC 8017 §8.2.2.
- *   - PSS + DIGEST: not possible without hand-writing EMSA-PSS, so it is refused (see asymmetric.ts).
+ *   - PSS + DIGEST: the EMSA-PSS encoding (RFC 8017 §9.1) comes from node-forge's `pss` module, the RSA
+ *     operation from OpenSSL with RSA_NO_PADDING (RSASP1 / RSAVP1 of §8.1: CRT with blinding and OpenSSL's
+ *     own check of the CRT result on the private side; a representative ≥ n refused on the public side).
+ *     Why this split, of the routes looked at:
+ *       · node:crypto alone cannot do it. OpenSSL would PSS-encode a digest in EVP_PKEY_sign only for an
+ *         id-RSASSA-PSS key carrying hash parameters, which means re-wrapping our rsaEncryption PKCS#8 by
+ *         hand in new ASN.1 around the private key; and it has no PSS verify over a digest at all
+ *         (EVP_PKEY_verify_recover refuses PSS, and node exposes no EVP_PKEY_verify), so verification would
+ *         still need a second implementation. WebCrypto hashes the message itself.
+ *       · node-forge (digitalbazaar/forge, maintained, BSD-3-Clause, one of npm's most used crypto packages)
+ *         keeps EMSA-PSS in one small module (lib/pss.js with lib/mgf1.js) apart from its RSA arithmetic:
+ *         `verify(mHash, EM, modBits)` takes the digest directly, `encode` reads it from the md object it is
+ *         given, and the salt source is pluggable — we give it node's CSPRNG. Nothing secret passes through
+ *         it (H and MGF1 use forge's own SHA-2): mHash, salt and EM are all recoverable from the public
+ *         signature. Its verify follows RFC 8017 §9.1.2 step by step (0xbc trailer, zero top bits, exactly
+ *         emLen − hLen − sLen − 2 zero octets then 0x01, H = H').
+ *       · The other libraries offer no such seam: jsrsasign's signWithMessageHashPSS takes a digest but runs
+ *         its own bigint RSA private operation; micro-rsa-dsa-dh's PSS hashes the message itself and does
+ *         RSASP1 as a plain, non-constant-time bigint power; node-rsa signs messages only.
+ *     AWS: RSASSA_PSS_SHA_* use MGF1 with the same hash and a salt as long as the digest, both ways.
+ *     Proven against OpenSSL (rsa.test.ts, asymmetric.test.ts): DIGEST and RAW signatures verify each other,
+ *     OpenSSL's CLI verifies ours over the digest and over the message and only with salt = digest length,
+ *     ours reject OpenSSL's with any other salt length or MGF1 hash, and the Wycheproof PSS vectors pass
+ *     through the DIGEST path.
  */
 import {
   constants,
@@ -27,11 +51,13 @@ import {
   privateEncrypt,
   publicDecrypt,
   publicEncrypt,
+  randomBytes,
   sign as nodeSign,
   timingSafeEqual,
   verify as nodeVerify,
   type KeyObject,
 } from 'node:crypto';
+import forge from 'node-forge';
 
 export type RsaModulusBits = 2048 | 3072 | 4096;
 export type RsaSignatureHash = 'sha256' | 'sha384' | 'sha512';
@@ -110,20 +136,101 @@ function signingOptions(key: KeyObject, padding: RsaSignaturePadding, hash: RsaS
     : { key, padding: constants.RSA_PKCS1_PADDING };
 }
 
-function digestInfo(hash: RsaSignatureHash, digest: Uint8Array): Buffer {
+function checkDigestLength(hash: RsaSignatureHash, digest: Uint8Array): void {
   if (digest.length !== HASH_LENGTH[hash]) throw new RangeError(`a ${hash} digest is ${HASH_LENGTH[hash]} bytes`);
+}
+
+function digestInfo(hash: RsaSignatureHash, digest: Uint8Array): Buffer {
+  checkDigestLength(hash, digest);
   return Buffer.concat([PKCS1_DIGEST_INFO_PREFIX[hash], digest]);
 }
 
+// --- EMSA-PSS over a digest (see the module comment) --------------------------------------------------------
+
 /**
- * Signs `data`: the message itself when `prehashed` is false, its `hash` digest when true.
- * `prehashed` is supported for PKCS#1 v1.5 only (see the module comment).
+ * The object node-forge's `pss.create` returns (lib/pss.js); @types/node-forge types it as `any`, so the two
+ * calls we make are typed here. Strings are forge's "binary" strings, one char per byte.
  */
+interface ForgeEmsaPss {
+  /** EMSA-PSS-ENCODE (RFC 8017 §9.1.1): mHash is `source.digest().getBytes()`; returns EM, emLen octets. */
+  encode(source: { digest(): { getBytes(): string } }, modBits: number): string;
+  /** EMSA-PSS-VERIFY (RFC 8017 §9.1.2): true for "consistent"; false or a throw for "inconsistent". */
+  verify(mHash: string, em: string, modBits: number): boolean;
+}
+
+const FORGE_MD: Readonly<Record<RsaSignatureHash, () => forge.md.MessageDigest>> = Object.freeze({
+  sha256: () => forge.md.sha256.create(),
+  sha384: () => forge.md.sha384.create(),
+  sha512: () => forge.md.sha512.create(),
+});
+
+/** The salt comes from node's CSPRNG (OpenSSL RAND_bytes), not from forge's own PRNG. */
+const CSPRNG = Object.freeze({ getBytesSync: (count: number): string => randomBytes(count).toString('binary') });
+
+/**
+ * A fresh EMSA-PSS object per call: forge's md objects carry state between start() and digest().
+ * AWS: MGF1 with the signature hash, salt length = digest length.
+ */
+function emsaPss(hash: RsaSignatureHash): ForgeEmsaPss {
+  const scheme: ForgeEmsaPss = forge.pss.create({
+    md: FORGE_MD[hash](),
+    mgf: forge.mgf.mgf1.create(FORGE_MD[hash]()),
+    saltLength: HASH_LENGTH[hash],
+    prng: CSPRNG,
+  });
+  return scheme;
+}
+
+/** emLen of RFC 8017 §9.1: the octets of a modulus of modBits, less its top bit. */
+const emLength = (modBits: number): number => Math.ceil((modBits - 1) / 8);
+
+/** RSASSA-PSS-SIGN (RFC 8017 §8.1.1) of a precomputed digest: forge's EMSA-PSS-ENCODE, then OpenSSL's RSASP1. */
+function pssSignDigest(key: KeyObject, hash: RsaSignatureHash, digest: Uint8Array): Buffer {
+  checkDigestLength(hash, digest);
+  const modBits = rsaModulusBits(key);
+  const mHash = Buffer.from(digest).toString('binary');
+  const em = Buffer.from(emsaPss(hash).encode({ digest: () => ({ getBytes: () => mHash }) }, modBits), 'binary');
+  if (em.length !== emLength(modBits)) throw new Error('EMSA-PSS encoding has the wrong length');
+  // OS2IP(EM) as a k-octet big-endian integer; EM's top bit is clear, so it is below n.
+  const representative = Buffer.concat([Buffer.alloc(modulusBytes(key) - em.length), em]);
+  return privateEncrypt({ key, padding: constants.RSA_NO_PADDING }, representative);
+}
+
+/**
+ * RSASSA-PSS-VERIFY (RFC 8017 §8.1.2) of a precomputed digest: OpenSSL's RSAVP1, then forge's
+ * EMSA-PSS-VERIFY. The caller has checked that the signature is exactly k octets. H and H' (forge compares
+ * them as strings) are derived from public values only, so the comparison leaks nothing secret.
+ */
+function pssVerifyDigest(key: KeyObject, hash: RsaSignatureHash, digest: Uint8Array, signature: Uint8Array): boolean {
+  checkDigestLength(hash, digest);
+  const modBits = rsaModulusBits(key);
+  const k = modulusBytes(key);
+  let representative: Buffer;
+  try {
+    // OpenSSL refuses a signature representative ≥ n (§5.2.2 step 1: "signature representative out of range").
+    representative = publicDecrypt({ key, padding: constants.RSA_NO_PADDING }, signature);
+  } catch {
+    return false;
+  }
+  // I2OSP(m, emLen) (§8.1.2 step 2c): octets above emLen must be zero, not silently dropped.
+  const emLen = emLength(modBits);
+  if (representative.length !== k || representative.subarray(0, k - emLen).some((b) => b !== 0)) return false;
+  const em = representative.subarray(k - emLen).toString('binary');
+  try {
+    return emsaPss(hash).verify(Buffer.from(digest).toString('binary'), em, modBits) === true;
+  } catch {
+    return false; // forge throws for most "inconsistent" outcomes
+  }
+}
+
+// --- Sign / verify ------------------------------------------------------------------------------------------
+
+/** Signs `data`: the message itself when `prehashed` is false, its `hash` digest (checked for length) when true. */
 export function rsaSign(
   key: KeyObject, padding: RsaSignaturePadding, hash: RsaSignatureHash, prehashed: boolean, data: Uint8Array,
 ): Buffer {
   if (!prehashed) return nodeSign(hash, data, signingOptions(key, padding, hash));
-  if (padding !== 'PKCS1_V1_5') throw new Error('RSASSA-PSS over a precomputed digest is not available in node:crypto');
+  if (padding === 'PSS') return pssSignDigest(key, hash, data);
   return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(hash, data));
 }
 
@@ -140,7 +247,7 @@ export function rsaVerify(
       return false;
     }
   }
-  if (padding !== 'PKCS1_V1_5') throw new Error('RSASSA-PSS over a precomputed digest is not available in node:crypto');
+  if (padding === 'PSS') return pssVerifyDigest(key, hash, data, signature);
   const expected = digestInfo(hash, data);
   let recovered: Buffer;
   try {

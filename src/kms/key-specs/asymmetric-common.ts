@@ -6,11 +6,11 @@
  */
 import {
   AsymmetricCryptoError, DecryptionError, IncompatibleAlgorithmError, InvalidKeyMaterialError, InvalidMessageError,
-  InvalidPublicKeyError, PlaintextTooLargeError, UnsupportedAlgorithmError, generateKeyPair, publicKeyFromPrivate, type AsymmetricKeySpec,
+  InvalidPublicKeyError, PlaintextTooLargeError, generateKeyPair, publicKeyFromPrivate, type AsymmetricKeySpec,
 } from '../../crypto/asymmetric.ts';
 import type { SecretBytes } from '../../crypto/secret-bytes.ts';
 import {
-  InternalError, InvalidCiphertextException, InvalidKeyUsageException, UnsupportedOperationException, ValidationException,
+  InternalError, InvalidCiphertextException, InvalidKeyUsageException, ValidationException,
   type TrentError,
 } from '../../errors/errors.ts';
 import type { KeySpec, KeyUsage } from '../key-model.ts';
@@ -64,7 +64,6 @@ export function trentErrorOf(err: unknown): TrentError | undefined {
   if (err instanceof InvalidMessageError) return new ValidationException(err.message);
   // AWS: the RSA plaintext limit is ValidationException (recorded text).
   if (err instanceof PlaintextTooLargeError) return new ValidationException(err.message);
-  if (err instanceof UnsupportedAlgorithmError) return new UnsupportedOperationException(err.message);
   // AWS: DeriveSharedSecret with a bad peer public key is ValidationException with an empty message (recorded).
   if (err instanceof InvalidPublicKeyError) return new ValidationException('');
   // AWS: Decrypt failures are uniform and say nothing about which check failed.

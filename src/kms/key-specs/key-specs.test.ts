@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DecryptionError, IncompatibleAlgorithmError, InvalidKeyMaterialError, InvalidMessageError, InvalidPublicKeyError, PlaintextTooLargeError,
-  UnsupportedAlgorithmError,
 } from '../../crypto/asymmetric.ts';
 import { TrentError } from '../../errors/errors.ts';
 import type { KeySpec, KeyUsage } from '../key-model.ts';
@@ -52,7 +51,6 @@ test('crypto errors map to AWS error codes by class', () => {
     [new IncompatibleAlgorithmError('HMAC_SHA_512', 'HMAC_256'), 'InvalidKeyUsageException'],
     [new InvalidMessageError('Digest is invalid length for algorithm ECDSA_SHA_384.'), 'ValidationException'],
     [new PlaintextTooLargeError('RSAES_OAEP_SHA_1', 'RSA_2048', 214), 'ValidationException'],
-    [new UnsupportedAlgorithmError('x'), 'UnsupportedOperationException'],
     [new InvalidPublicKeyError(), 'ValidationException'],
     [new DecryptionError(), 'InvalidCiphertextException'],
     [new InvalidKeyMaterialError('private key'), 'KMSInternalException'],
