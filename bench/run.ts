@@ -15,7 +15,7 @@
  * Trent under Encrypt at concurrency 64, summarised by self time. --keep keeps the temp dir (logs).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem, release } from 'node:os';
+import { availableParallelism, cpus, tmpdir, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config/config.ts';
@@ -41,7 +41,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Options and plan
 
-const SECTIONS = ['throughput', 'postgres', 'audit', 'envelope', 'keys', 'profile'] as const;
+const SECTIONS = ['throughput', 'workers', 'postgres', 'audit', 'envelope', 'keys', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -138,6 +138,8 @@ interface Row {
   storage: 'sqlite' | 'postgres' | '-';
   audit: 'on' | 'off' | 'n/a';
   concurrency: number;
+  /** TRENT_WORKERS of the Trent measured (1 unless the workers section). */
+  workers?: number;
   m: Measured;
   /** req/s ÷ the ceiling's req/s at the same concurrency, same run. */
   ratio?: number;
@@ -428,15 +430,17 @@ async function envelopeSection(trent: Server | undefined): Promise<void> {
   for (const r of envelopeRows.filter((x) => x.bytes === largest)) summaryChecks.push({ section: `envelope ${r.mode} ${largest >= 2 ** 30 ? `${largest / 2 ** 30} GiB` : `${largest / 2 ** 20} MiB`}`, check: r.check });
 }
 
-/** Encrypt and Decrypt at concurrency 16 on another Trent, compared with the SQLite/audit-on rows. */
-async function comparisonSection(section: 'postgres' | 'audit', trent: Server): Promise<void> {
+/**
+ * Encrypt and Decrypt on another Trent (at concurrency 16; the workers section also at 64), compared
+ * with the SQLite/audit-on rows of one process.
+ */
+async function comparisonSection(section: 'postgres' | 'audit' | 'workers', trent: Server, workers = 1): Promise<void> {
   const ctx = setupContext(trent);
   const list = WORKLOADS.filter((w) => w.id === 'Encrypt' || w.id === 'Decrypt');
   const prepared = await prepare(trent, ctx, list, section);
-  const c = 16;
   const warm = plan.warmupS || (opts.quick ? 0.3 : 1);
   const dur = plan.durationS || opts.durationS || (opts.quick ? 0.5 : 3);
-  for (const p of prepared) {
+  for (const c of section === 'workers' ? [16, 64] : [16]) for (const p of prepared) {
     const m = await measure(trent, spec({ service: p.workload.service, operation: p.workload.operation, bodies: p.bodies }, c, warm, dur), `${section} ${p.workload.id} c=${c}`, section === 'postgres' ? { dbComm: 'postgres' } : undefined);
     errorNote(`${section} ${p.workload.id} c=${c}`, m);
     const ceiling = ceilingByC.get(c);
@@ -446,10 +450,17 @@ async function comparisonSection(section: 'postgres' | 'audit', trent: Server): 
       storage: section === 'postgres' ? 'postgres' : 'sqlite',
       audit: section === 'audit' ? 'off' : auditState,
       concurrency: c,
+      workers,
       m,
       ...(ceiling ? { ratio: m.rps / ceiling.rps } : {}),
       checks: [],
     });
+    if (section === 'workers') {
+      // The same targets as one process, checked again with every worker.
+      const checks = p.workload.targets.filter((t) => t.concurrency === c).map((t) => check(t, m, ceiling, opensslSpeeds));
+      rows[rows.length - 1]!.checks = checks;
+      for (const ch of checks) summaryChecks.push({ section: `${p.workload.id} c=${c}, TRENT_WORKERS=${workers}`, check: ch });
+    }
     log(`${section}: ${p.workload.id} c=${c}: ${fmtInt(m.rps)} req/s, p99 ${m.p99Ms} ms`);
   }
 }
@@ -481,6 +492,17 @@ async function postgresSection(): Promise<void> {
     } catch {
       // unreachable server: nothing was created
     }
+  }
+}
+
+/** Trent with one worker per core (TRENT_WORKERS, node:cluster) on SQLite: Encrypt and Decrypt at c = 16 and 64. */
+async function workersSection(): Promise<void> {
+  const workers = Math.max(2, availableParallelism());
+  const trent = await launchTrent(`Trent (TRENT_WORKERS=${workers})`, { TRENT_WORKERS: String(workers) });
+  try {
+    await comparisonSection('workers', trent, workers);
+  } finally {
+    await trent.stop();
   }
 }
 
@@ -682,7 +704,7 @@ function markdown(meta: Record<string, unknown>): string {
       `Whole run ${m.totalSeconds.toFixed(0)} s. Audit trail: ${auditState === 'on' ? 'on (every call recorded)' : 'not implemented in this build'}.`,
   );
   out.push('');
-  const main = rows.filter((r) => r.storage !== 'postgres' && r.audit !== 'off');
+  const main = rows.filter((r) => r.storage !== 'postgres' && r.audit !== 'off' && (r.workers ?? 1) === 1);
   if (main.length) {
     out.push('## Throughput and latency (SQLite)');
     out.push('');
@@ -705,27 +727,30 @@ function markdown(meta: Record<string, unknown>): string {
     }
     out.push('');
   }
-  const others = rows.filter((r) => r.storage === 'postgres' || r.audit === 'off');
+  const others = rows.filter((r) => r.storage === 'postgres' || r.audit === 'off' || (r.workers ?? 1) > 1);
   if (others.length || skips.some((s) => s.section === 'postgres' || s.section === 'audit')) {
-    out.push('## PostgreSQL and the audit trail (c = 16)');
+    out.push('## Workers, PostgreSQL and the audit trail');
     out.push('');
     if (others.length) {
-      out.push('"DB CPU" is every PostgreSQL server process together (SQLite runs inside Trent).');
+      out.push(
+        '"workers" is TRENT_WORKERS (node:cluster; server CPU and RSS are the primary and its workers together, so 200% is both cores). ' +
+          '"DB CPU" is every PostgreSQL server process together (SQLite runs inside Trent). Each row is compared with one Trent process on SQLite, audit on, at the same concurrency.',
+      );
       out.push('');
-      out.push('| workload | storage | audit | req/s | p50 ms | p99 ms | server CPU % | DB CPU % | others\' CPU % | RSS MB | vs SQLite, audit on |');
-      out.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+      out.push('| workload | c | workers | storage | audit | req/s | p50 ms | p99 ms | server CPU % | DB CPU % | others\' CPU % | RSS MB | ratio to ceiling | vs 1 process, SQLite | target | pass/fail |');
+      out.push('|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
       const shown = new Set<Row>();
       for (const r of others) {
         const base = main.find((x) => x.workload === r.workload && x.concurrency === r.concurrency && x.server === 'Trent');
         if (base && !shown.has(base)) {
           shown.add(base);
           out.push(
-            `| ${base.workload} | sqlite | ${base.audit} | ${fmtInt(base.m.rps)} | ${fmt(base.m.p50Ms, 2)} | ${fmt(base.m.p99Ms, 2)} | ${fmt(base.m.serverCpuPct)} | — | ${fmt(base.m.otherCpuPct)} | ${fmt(base.m.serverRssMb)} | 1.00 × req/s |`,
+            `| ${base.workload} | ${base.concurrency} | 1 | sqlite | ${base.audit} | ${fmtInt(base.m.rps)} | ${fmt(base.m.p50Ms, 2)} | ${fmt(base.m.p99Ms, 2)} | ${fmt(base.m.serverCpuPct)} | — | ${fmt(base.m.otherCpuPct)} | ${fmt(base.m.serverRssMb)} | ${fmt(base.ratio, 2)} | 1.00 × req/s | | |`,
           );
         }
         out.push(
-          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.storage} | ${r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(r.m.dbCpuPct)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ` +
-            `${base ? `${(r.m.rps / base.m.rps).toFixed(2)} × req/s` : '—'} |`,
+          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${r.workers ?? 1} | ${r.storage} | ${r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(r.m.dbCpuPct)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${fmt(r.ratio, 2)} | ` +
+            `${base ? `${(r.m.rps / base.m.rps).toFixed(2)} × req/s` : '—'} | ${r.checks.map((c) => c.text).join('; ')} | ${passText(r.checks)} |`,
         );
       }
       out.push('');
@@ -827,6 +852,7 @@ async function main(): Promise<void> {
       await trent.stop();
     }
   }
+  if (wants('workers')) await workersSection();
   if (wants('postgres')) await postgresSection();
   if (wants('audit')) await auditSection();
   if (wants('keys')) await keysSection();

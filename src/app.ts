@@ -100,9 +100,10 @@ export async function createApp(parts: AppParts): Promise<App> {
 
   // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
   const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
-  // A single node's intents at start-up are all from a process that died; other nodes' may be in flight.
+  // A single node's intents at start-up are all from a process that died; other nodes' (PostgreSQL) or
+  // other workers' (TRENT_WORKERS > 1) may be in flight.
   const STALE_INTENT_MS = 5 * 60_000;
-  await auditLog.recoverIntents(storage.kind === 'sqlite' ? -1 : STALE_INTENT_MS);
+  await auditLog.recoverIntents(storage.kind === 'sqlite' && config.workers === 1 ? -1 : STALE_INTENT_MS);
   const trackingStart = Number(await storage.transaction((tx) => tx.meta.putIfAbsent('audit:tracking-start', String(clock.now()))));
   const auditQuery = createAuditQueryService({ storage });
 

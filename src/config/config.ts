@@ -21,6 +21,7 @@ const schema = z
     TRENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRENT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     TRENT_JOB_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(30_000),
+    TRENT_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
     TRENT_KEY_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
     TRENT_AUDIT_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(60_000),
     TRENT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(100 * 365).default(0),
@@ -44,6 +45,8 @@ export interface Config {
   readonly logLevel: string;
   readonly maxBodyBytes: number;
   readonly keyCacheSize: number;
+  /** Server processes sharing the port (node:cluster); 1 runs everything in this process (src/cluster.ts). */
+  readonly workers: number;
   /** How often the background job (deletion, rotation) runs; 0 disables the timer. */
   readonly jobIntervalMs: number;
   /** Audit log (docs/audit.md): how often the chain head is signed (0: only at shutdown), retention. */
@@ -79,6 +82,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.TRENT_LOG_LEVEL,
     maxBodyBytes: e.TRENT_MAX_BODY_BYTES,
     keyCacheSize: e.TRENT_KEY_CACHE_SIZE,
+    workers: e.TRENT_WORKERS,
     jobIntervalMs: e.TRENT_JOB_INTERVAL_MS,
     audit: Object.freeze({
       digestIntervalMs: e.TRENT_AUDIT_DIGEST_INTERVAL_MS,
