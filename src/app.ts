@@ -39,6 +39,7 @@ import { loadDeploymentSecret } from './seal/deployment-secret.ts';
 import { checkRootKey } from './seal/root-check.ts';
 import { loadDevRootKey } from './seal/root-key-source.ts';
 import { openStorage } from './storage/open-storage.ts';
+import { ReadCachingStorage } from './storage/read-cache.ts';
 import type { Storage } from './storage/storage.ts';
 
 export interface AppParts {
@@ -68,7 +69,10 @@ export async function createApp(parts: AppParts): Promise<App> {
   const { config } = parts;
   const logger = parts.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } });
   const clock = parts.clock ?? systemClock;
-  const storage = parts.storage ?? (await openStorage(config.storageUrl));
+  const store = parts.storage ?? (await openStorage(config.storageUrl));
+  // Every service reads through the short-lived cache of key records, grants and principals (coherence
+  // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
+  const storage = config.readCacheMs > 0 ? new ReadCachingStorage(store, config.readCacheMs) : store;
 
   let barrier = parts.barrier;
   if (!barrier) {
