@@ -104,6 +104,9 @@ export async function createApp(parts: AppParts): Promise<App> {
 
   // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
   const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
+  if (config.audit.unsafeNoDurabilityWait) {
+    logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails the call');
+  }
   // A single node's intents at start-up are all from a process that died; other nodes' (PostgreSQL) or
   // other workers' (TRENT_WORKERS > 1) may be in flight.
   const STALE_INTENT_MS = 5 * 60_000;
@@ -130,7 +133,13 @@ export async function createApp(parts: AppParts): Promise<App> {
       region: config.region,
       clock,
       begin: (facts) => auditLog.begin(facts),
-      record: (event, intentId) => auditLog.record(event, intentId),
+      record: config.audit.unsafeNoDurabilityWait
+        ? (event, intentId) => {
+          // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
+          auditLog.record(event, intentId).catch(() => undefined);
+          return Promise.resolve();
+        }
+        : (event, intentId) => auditLog.record(event, intentId),
     },
     health: () => ({ status: barrier.isUnsealed ? 'ok' : 'sealed', sealed: !barrier.isUnsealed, storage: storage.kind }),
   });

@@ -27,6 +27,8 @@ const schema = z
     TRENT_KEY_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
     TRENT_AUDIT_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(60_000),
     TRENT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(100 * 365).default(0),
+    // Benchmark-only, unsafe, off by default: see Config.audit.unsafeNoDurabilityWait.
+    TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: z.enum(['0', '1', 'false', 'true']).default('0'),
     TRENT_AUDIT_EXPORT_DIR: z.string().min(1).optional(),
   })
   .refine((e) => (e.TRENT_ADMIN_ACCESS_KEY_ID === undefined) === (e.TRENT_ADMIN_SECRET_ACCESS_KEY === undefined), {
@@ -62,6 +64,13 @@ export interface Config {
     /** Events older than this are exported to exportDir and then pruned; 0 keeps them forever. */
     readonly retentionDays: number;
     readonly exportDir: string;
+    /**
+     * BENCHMARK ONLY, UNSAFE (TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT=1; off by default): answer a call as soon
+     * as its event is queued instead of once it is durable, so the cost of the durability wait can be
+     * measured. Events are still written by the same group commit, but a crash loses the last ones and a
+     * failed write no longer fails the call. Never set it in a deployment.
+     */
+    readonly unsafeNoDurabilityWait: boolean;
   };
 }
 
@@ -96,6 +105,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       digestIntervalMs: e.TRENT_AUDIT_DIGEST_INTERVAL_MS,
       retentionDays: e.TRENT_AUDIT_RETENTION_DAYS,
       exportDir: e.TRENT_AUDIT_EXPORT_DIR ?? `${e.TRENT_DATA_DIR}/audit-export`,
+      unsafeNoDurabilityWait: e.TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT === '1' || e.TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT === 'true',
     }),
   };
   return Object.freeze(config);
