@@ -439,11 +439,14 @@ async function envelopeSection(trent: Server | undefined): Promise<void> {
  */
 async function comparisonSection(section: 'postgres' | 'audit' | 'workers', trent: Server, workers = 1): Promise<void> {
   const ctx = setupContext(trent);
-  const list = WORKLOADS.filter((w) => w.id === 'Encrypt' || w.id === 'Decrypt');
+  // With workers, Sign too: its targets are where a second core could matter most (RSA is CPU-bound).
+  const ids = section === 'workers' ? ['Encrypt', 'Decrypt', 'Sign-ECC_NIST_P256', 'Sign-RSA_2048'] : ['Encrypt', 'Decrypt'];
+  const list = WORKLOADS.filter((w) => ids.includes(w.id));
   const prepared = await prepare(trent, ctx, list, section);
   const warm = plan.warmupS || (opts.quick ? 0.3 : 1);
   const dur = plan.durationS || opts.durationS || (opts.quick ? 0.5 : 3);
   for (const c of section === 'workers' ? [16, 64] : [16]) for (const p of prepared) {
+    if (c !== 64 && p.workload.id.startsWith('Sign')) continue; // Sign's targets are at c = 64
     const m = await measure(trent, spec({ service: p.workload.service, operation: p.workload.operation, bodies: p.bodies }, c, warm, dur), `${section} ${p.workload.id} c=${c}`, section === 'postgres' ? { dbComm: 'postgres' } : undefined);
     errorNote(`${section} ${p.workload.id} c=${c}`, m);
     const ceiling = ceilingByC.get(c);
@@ -498,7 +501,7 @@ async function postgresSection(): Promise<void> {
   }
 }
 
-/** Trent with one worker per core (TRENT_WORKERS, node:cluster) on SQLite: Encrypt and Decrypt at c = 16 and 64. */
+/** Trent with one worker per core (TRENT_WORKERS, node:cluster) on SQLite: Encrypt, Decrypt and Sign at c = 16 and 64. */
 async function workersSection(): Promise<void> {
   const workers = Math.max(2, availableParallelism());
   const trent = await launchTrent(`Trent (TRENT_WORKERS=${workers})`, { TRENT_WORKERS: String(workers) });
