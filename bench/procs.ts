@@ -16,13 +16,42 @@ export interface CpuSample {
   atNs: bigint;
 }
 
-/** utime + stime of a process (all its threads), from /proc/<pid>/stat. */
-export function cpuSample(pid: number): CpuSample {
+/** A process and its live descendants (Trent with TRENT_WORKERS > 1 is a primary and its workers). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const children = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
+      if (children) out.push(...children.split(/\s+/).map(Number));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function ownTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name, which may itself hold spaces.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); utime is field 14, stime field 15.
-  return { ticks: Number(rest[11]) + Number(rest[12]), atNs: process.hrtime.bigint() };
+  return Number(rest[11]) + Number(rest[12]);
+}
+
+/**
+ * utime + stime of a process (all its threads) and of its live descendants, from /proc/<pid>/stat.
+ * The children of the load process and of the ceiling are none; Trent's workers are counted with it.
+ */
+export function cpuSample(pid: number): CpuSample {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      ticks += ownTicks(p);
+    } catch {
+      if (p === pid) throw new Error(`process ${pid} is gone`);
+    }
+  }
+  return { ticks, atNs: process.hrtime.bigint() };
 }
 
 /** CPU used between two samples, in % of one core. */
@@ -65,11 +94,24 @@ function ticksOf(pids: number[]): Map<number, number> {
   return m;
 }
 
-/** Resident set size in MB (VmRSS) and its peak (VmHWM), from /proc/<pid>/status. */
+/**
+ * Resident set size in MB (VmRSS) and its peak (VmHWM), from /proc/<pid>/status, summed over the process
+ * and its descendants (so Trent's workers count; pages they share are counted once per process).
+ */
 export function memory(pid: number): { rssMb: number; peakRssMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+  let rssMb = 0;
+  let peakRssMb = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+      rssMb += kb('VmRSS') / 1024;
+      peakRssMb += kb('VmHWM') / 1024;
+    } catch {
+      if (p === pid) throw new Error(`process ${pid} is gone`);
+    }
+  }
+  return { rssMb, peakRssMb };
 }
 
 /** A port nobody listens on right now (Trent cannot report the port it picked for TRENT_PORT=0). */

@@ -62,6 +62,7 @@ import { loadDevRootKey } from './seal/root-key-source.ts';
 import { openStorage } from './storage/open-storage.ts';
 import { CustomKeyStoreConnections, type OpenHsm } from './kms/custom-key-store-connections.ts';
 import { createCustomKeyStoreService } from './kms/custom-key-stores.ts';
+import { ReadCachingStorage } from './storage/read-cache.ts';
 import type { Storage } from './storage/storage.ts';
 
 export interface AppParts {
@@ -112,8 +113,14 @@ export async function createApp(parts: AppParts): Promise<App> {
   const { config } = parts;
   const logger = parts.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } });
   const clock = parts.clock ?? systemClock;
-  const storage = parts.storage ?? (await openStorage(config.storageUrl));
+  const store = parts.storage ?? (await openStorage(config.storageUrl));
+  // Every service reads through the short-lived cache of key records, grants and principals (coherence
+  // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
+  const storage = config.readCacheMs > 0 ? new ReadCachingStorage(store, config.readCacheMs) : store;
   const authorizer = createAuthorizer({ storage, clock });
+  if (config.audit.unsafeNoDurabilityWait) {
+    logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails the call');
+  }
 
   let devRootKey;
   if (config.seal.mode === 'dev') {
@@ -161,7 +168,9 @@ export async function createApp(parts: AppParts): Promise<App> {
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
     const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
-    await auditLog.recoverIntents(storage.kind === 'sqlite' ? -1 : STALE_INTENT_MS);
+    // A single node's intents at start-up are all from a process that died; other nodes' (PostgreSQL) or
+    // other workers' (TRENT_WORKERS > 1) may be in flight.
+    await auditLog.recoverIntents(storage.kind === 'sqlite' && config.workers === 1 ? -1 : STALE_INTENT_MS);
     const trackingStart = Number(await storage.transaction((tx) => tx.meta.putIfAbsent('audit:tracking-start', String(clock.now()))));
     const auditQuery = createAuditQueryService({ storage });
 
@@ -195,7 +204,13 @@ export async function createApp(parts: AppParts): Promise<App> {
         region: config.region,
         clock,
         begin: (facts) => auditLog.begin(facts),
-        record: (event, intentId) => auditLog.record(event, intentId),
+        record: config.audit.unsafeNoDurabilityWait
+          ? (event, intentId) => {
+            // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
+            auditLog.record(event, intentId).catch(() => undefined);
+            return Promise.resolve();
+          }
+          : (event, intentId) => auditLog.record(event, intentId),
       },
       health,
     });

@@ -1,11 +1,15 @@
 /** Process entry: load config, createApp(), listen, handle signals — nothing else. */
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config/config.ts';
+import { isClusterWorker, runPrimary, workerListening, workerReady } from './cluster.ts';
+import { ConfigError, loadConfig, type Config } from './config/config.ts';
 
-async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+async function serve(config: Config): Promise<void> {
+  const worker = isClusterWorker();
   const app = await createApp({ config });
+  // A worker listens only once every worker is built (src/cluster.ts).
+  if (worker) await workerReady();
   const { url } = await app.listen();
+  if (worker) workerListening(url);
   if (app.createdAdmin) {
     // Printed once, on the first start only: the secret is stored sealed and never shown again.
     process.stdout.write(
@@ -13,7 +17,7 @@ async function main(): Promise<void> {
         `  AWS_ACCESS_KEY_ID=${app.createdAdmin.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${app.createdAdmin.secretAccessKey}\n\n`,
     );
   }
-  app.logger.info({ url, account: config.accountId, storage: app.storage.kind, seal: config.seal.mode }, 'Trent listening on %s', url);
+  app.logger.info({ url, account: config.accountId, storage: app.storage.kind, seal: config.seal.mode, pid: process.pid }, 'Trent listening on %s', url);
   const seal = app.seal.status();
   if (!seal.initialized) app.logger.warn('Trent is not initialized: run `trent operator init` (TRENT_ENDPOINT=%s)', url);
   else if (seal.sealed) app.logger.warn('Trent is sealed: operators unseal it with `trent operator unseal <share>` (TRENT_ENDPOINT=%s)', url);
@@ -24,8 +28,19 @@ async function main(): Promise<void> {
     app.logger.info({ signal }, 'shutting down');
     app.close().then(() => process.exit(0), () => process.exit(1));
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  // A worker is stopped by its primary (SIGTERM), which a Ctrl-C reaches too: it ignores the SIGINT of
+  // its process group so the primary knows every exit during a stop was asked for.
+  process.on('SIGINT', () => (worker ? undefined : shutdown('SIGINT')));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  if (config.workers > 1 && !isClusterWorker()) {
+    await runPrimary(config, (line) => process.stderr.write(line));
+    return;
+  }
+  await serve(config);
 }
 
 main().catch((err: unknown) => {

@@ -366,3 +366,38 @@ test('a changed x-amz-target, or a signed header removed in transit, is refused'
   const { 'content-type': _, ...rest } = req.headers;
   await assert.rejects(kmsVerify({ ...req, headers: rest }), MISMATCH);
 });
+
+test('requests smithy signs with odd paths, repeated query keys and untidy header values all verify, and a one-bit change does not', async () => {
+  // Our canonical request is written to match smithy's (the SDK's signer): hold them side by side on the
+  // shapes the official suite touches only once each.
+  const paths = ['/', '/a/b/', '/a/./b/../c', '//double//slash', '/%20space/x%2Fy', "/sub-delims!'()*", '/ümlaut'];
+  const queries = ['', '?a=1', '?b=2&a=1&a=0', '?flag&x=%2B%20', '?Z=1&a=1&_=2', "?k=!'()*"];
+  const values = ['plain', '  lead and trail  ', 'inner   \t  runs', 'multi\r\nline'];
+  let i = 0;
+  for (const path of paths) {
+    for (const query of queries) {
+      const value = values[i++ % values.length]!;
+      const url = `${encodeURI(decodeURI(path)).replace(/%25/g, '%')}${query}`;
+      const q: Record<string, string | string[]> = {};
+      for (const pair of query.slice(1).split('&').filter(Boolean)) {
+        const [k, v = ''] = pair.split('=') as [string, string?];
+        const key = decodeURIComponent(k);
+        const prior = q[key];
+        q[key] = prior === undefined ? decodeURIComponent(v) : [...(Array.isArray(prior) ? prior : [prior]), decodeURIComponent(v)];
+      }
+      const signer = new SignatureV4({
+        credentials: { accessKeyId: AKID, secretAccessKey: SECRET }, region: 'eu-west-1', service: 'kms', sha256: Hash.bind(null, 'sha256'),
+      });
+      const headers = { host: 'kms.eu-west-1.amazonaws.com', 'x-amz-target': 'TrentService.Encrypt', 'x-custom': value };
+      const signed = await signer.sign(
+        { method: 'POST', protocol: 'https:', hostname: headers.host, path: url.split('?')[0]!, query: q, headers, body: ENCRYPT },
+        { signingDate: SIGNED_AT },
+      );
+      const req: SigV4Request = {
+        method: 'POST', url, headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])), body: Buffer.from(ENCRYPT),
+      };
+      await verify(req, 'kms', SECRET, SIGNED_AT).catch((err: unknown) => assert.fail(`${url} with ${JSON.stringify(value)}: ${String(err)}`));
+      await assert.rejects(verify({ ...req, body: Buffer.from(ENCRYPT.replace('app', 'apq')) }, 'kms', SECRET, SIGNED_AT), MISMATCH);
+    }
+  }
+});

@@ -45,9 +45,14 @@ const schema = z
     TRENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRENT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     TRENT_JOB_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(30_000),
+    // Below the documented multi-node coherence bound of 1 s (docs/postgres.md).
+    TRENT_READ_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
+    TRENT_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
     TRENT_KEY_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
     TRENT_AUDIT_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(60_000),
     TRENT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(100 * 365).default(0),
+    // Benchmark-only, unsafe, off by default: see Config.audit.unsafeNoDurabilityWait.
+    TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: z.enum(['0', '1', 'false', 'true']).default('0'),
     TRENT_AUDIT_EXPORT_DIR: z.string().min(1).optional(),
     TRENT_HSMS: hsmMap.optional(),
     TRENT_PARAMETER_EVENTS_WEBHOOK: z
@@ -64,6 +69,11 @@ const schema = z
   })
   .refine((e) => e.TRENT_SEAL !== 'pkcs11' || (e.TRENT_PKCS11_MODULE && e.TRENT_PKCS11_TOKEN_LABEL && e.TRENT_PKCS11_PIN), {
     message: 'TRENT_SEAL=pkcs11 needs TRENT_PKCS11_MODULE, TRENT_PKCS11_TOKEN_LABEL and TRENT_PKCS11_PIN',
+  })
+  // Each worker process is a node with its own seal state: with quorum unsealing an operator's share would
+  // reach one worker at random. Workers need a mode in which every process unseals itself (dev, pkcs11).
+  .refine((e) => e.TRENT_WORKERS === 1 || e.TRENT_SEAL !== 'shamir', {
+    message: 'TRENT_WORKERS > 1 needs TRENT_SEAL=dev or pkcs11: with shamir every worker would have to be unsealed on its own',
   });
 
 export interface Config {
@@ -88,6 +98,13 @@ export interface Config {
   readonly logLevel: string;
   readonly maxBodyBytes: number;
   readonly keyCacheSize: number;
+  /**
+   * How long key records, grants and principals read for a request may be reused (src/storage/read-cache.ts);
+   * a change made on another node is enforced here within this time. 0 reads them on every request.
+   */
+  readonly readCacheMs: number;
+  /** Server processes sharing the port (node:cluster); 1 runs everything in this process (src/cluster.ts). */
+  readonly workers: number;
   /** How often the background job (deletion, rotation) runs; 0 disables the timer. */
   readonly jobIntervalMs: number;
   /** Audit log (docs/audit.md): how often the chain head is signed (0: only at shutdown), retention. */
@@ -96,6 +113,13 @@ export interface Config {
     /** Events older than this are exported to exportDir and then pruned; 0 keeps them forever. */
     readonly retentionDays: number;
     readonly exportDir: string;
+    /**
+     * BENCHMARK ONLY, UNSAFE (TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT=1; off by default): answer a call as soon
+     * as its event is queued instead of once it is durable, so the cost of the durability wait can be
+     * measured. Events are still written by the same group commit, but a crash loses the last ones and a
+     * failed write no longer fails the call. Never set it in a deployment.
+     */
+    readonly unsafeNoDurabilityWait: boolean;
   };
   /** TRENT_HSMS: configured HSMs by the name CloudHsmClusterId gives (empty when unset). */
   readonly hsms: Readonly<Record<string, HsmConfig>>;
@@ -142,11 +166,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.TRENT_LOG_LEVEL,
     maxBodyBytes: e.TRENT_MAX_BODY_BYTES,
     keyCacheSize: e.TRENT_KEY_CACHE_SIZE,
+    workers: e.TRENT_WORKERS,
+    readCacheMs: e.TRENT_READ_CACHE_MS,
     jobIntervalMs: e.TRENT_JOB_INTERVAL_MS,
     audit: Object.freeze({
       digestIntervalMs: e.TRENT_AUDIT_DIGEST_INTERVAL_MS,
       retentionDays: e.TRENT_AUDIT_RETENTION_DAYS,
       exportDir: e.TRENT_AUDIT_EXPORT_DIR ?? `${e.TRENT_DATA_DIR}/audit-export`,
+      unsafeNoDurabilityWait: e.TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT === '1' || e.TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT === 'true',
     }),
     hsms: Object.freeze(
       Object.fromEntries(

@@ -7,17 +7,18 @@
  * is re-exported here.
  *
  * Key material: private keys travel as PKCS#8 DER inside SecretBytes, public keys as SubjectPublicKeyInfo
- * DER (what AWS GetPublicKey returns). Each call parses the key it is given and checks it matches the
- * key spec (type, modulus size or curve); material that does not is an InvalidKeyMaterialError. Parsing
- * copies the key into OpenSSL / noble structures that cannot be zeroed from JavaScript; the buffers this
- * module allocates itself for raw secrets are zeroed after use.
+ * DER (what AWS GetPublicKey returns). A key is parsed and checked against the key spec (type, modulus
+ * size or curve) on first use; material that does not match is an InvalidKeyMaterialError. The parsed
+ * private key is kept beside its SecretBytes until they are zeroed, parsed public keys in a bounded map
+ * (see privateKeyOf). Parsing copies the key into OpenSSL / noble structures that cannot be zeroed from
+ * JavaScript; the buffers this module allocates itself for raw secrets are zeroed after use.
  *
  * Errors: every failure the caller is expected to map is a subclass of AsymmetricCryptoError with a stable
  * `code` (this module cannot import errors/). A signature that does not verify is `false`, not an error.
- * Stateless and synchronous; safe to call concurrently.
+ * Synchronous; the parse caches hold only pure results, so it is safe to call concurrently.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { SecretBytes } from './secret-bytes.ts';
+import { Derivation, SecretBytes } from './secret-bytes.ts';
 import {
   rsaGenerateKeyPair, rsaOaepDecrypt as rsaOaepDecryptRaw, rsaOaepEncrypt as rsaOaepEncryptRaw,
   rsaOaepMaxPlaintextBytes, rsaModulusBits, rsaPrivateKey, rsaPublicKey, rsaSign, rsaVerify,
@@ -277,8 +278,8 @@ interface KeyPairDer {
 
 interface FamilyOps<I extends SpecInfo> {
   generate(info: I): KeyPairDer;
-  publicKeyFromPrivate(info: I, pkcs8: Buffer): Buffer;
-  sign(info: I, pkcs8: Buffer, alg: SigningInfo, messageType: MessageType, message: Uint8Array): Buffer;
+  publicKeyFromPrivate(info: I, pkcs8: SecretBytes): Buffer;
+  sign(info: I, pkcs8: SecretBytes, alg: SigningInfo, messageType: MessageType, message: Uint8Array): Buffer;
   verify(info: I, spki: Buffer, alg: SigningInfo, messageType: MessageType, message: Uint8Array, signature: Uint8Array): boolean;
 }
 type InfoOf<F extends Family> = Extract<SpecInfo, { family: F }>;
@@ -293,40 +294,71 @@ const rsaPadding = (alg: SigningInfo): 'PSS' | 'PKCS1_V1_5' => (alg.scheme === '
 // RSA and ECDSA entries of SIGNING all carry a hash.
 const hashOf = (alg: SigningInfo): Hash => alg.hash!;
 
+/**
+ * Parsed keys. A private key is parsed and checked against its spec once per unsealed material and kept
+ * beside it (SecretBytes.derive): it goes when the material is zeroed (cache eviction, key deletion,
+ * sealing). A public key is not secret; parsed ones are kept in a small bounded map keyed by spec and
+ * SPKI bytes. Why: parsing (and, for EC public keys, the re-encoding check) cost more than the
+ * signature or verification itself.
+ */
+const privateKeyDerivations = new Map<SpecInfo, Derivation<KeyObject>>();
+function privateKeyOf(info: SpecInfo, pkcs8: SecretBytes, parse: (der: Buffer) => KeyObject | undefined): KeyObject {
+  let derivation = privateKeyDerivations.get(info);
+  if (!derivation) {
+    derivation = new Derivation('private key', (der) => required(parse(der), 'private key'));
+    privateKeyDerivations.set(info, derivation);
+  }
+  return pkcs8.derive(derivation);
+}
+
+const MAX_PARSED_PUBLIC_KEYS = 1000;
+const parsedPublicKeys = new Map<string, KeyObject>();
+function publicKeyOf(info: SpecInfo, spki: Buffer, parse: (der: Buffer) => KeyObject | undefined): KeyObject {
+  const id = `${SPEC_NAMES.get(info) ?? ''}:${spki.toString('base64')}`;
+  const known = parsedPublicKeys.get(id);
+  if (known) return known;
+  const key = required(parse(spki), 'public key');
+  // Public keys only, so no zeroing is owed: dropping the whole map when full keeps it bounded simply.
+  if (parsedPublicKeys.size >= MAX_PARSED_PUBLIC_KEYS) parsedPublicKeys.clear();
+  parsedPublicKeys.set(id, key);
+  return key;
+}
+const SPEC_NAMES = new Map<SpecInfo, string>(Object.entries(SPECS).map(([name, info]) => [info, name]));
+
 const FAMILIES: { readonly [F in Family]: FamilyOps<InfoOf<F>> } = Object.freeze({
   rsa: {
     generate: (info) => rsaGenerateKeyPair(info.bits),
-    publicKeyFromPrivate: (info, pkcs8) => spkiOf(required(rsaPrivateKey(pkcs8, [info.bits]), 'private key')),
+    publicKeyFromPrivate: (info, pkcs8) => spkiOf(privateKeyOf(info, pkcs8, (der) => rsaPrivateKey(der, [info.bits]))),
     sign: (info, pkcs8, alg, messageType, message) =>
-      rsaSign(required(rsaPrivateKey(pkcs8, [info.bits]), 'private key'), rsaPadding(alg), hashOf(alg), messageType === 'DIGEST', message),
+      rsaSign(privateKeyOf(info, pkcs8, (der) => rsaPrivateKey(der, [info.bits])), rsaPadding(alg), hashOf(alg), messageType === 'DIGEST', message),
     verify: (info, spki, alg, messageType, message, signature) =>
-      rsaVerify(required(rsaPublicKey(spki, [info.bits]), 'public key'), rsaPadding(alg), hashOf(alg), messageType === 'DIGEST', message, signature),
+      rsaVerify(publicKeyOf(info, spki, (der) => rsaPublicKey(der, [info.bits])), rsaPadding(alg), hashOf(alg), messageType === 'DIGEST', message, signature),
   },
   ec: {
     generate: (info) => ecGenerateKeyPair(info.curve),
-    publicKeyFromPrivate: (info, pkcs8) => spkiOf(required(ecPrivateKey(pkcs8, info.curve), 'private key')),
+    publicKeyFromPrivate: (info, pkcs8) => spkiOf(privateKeyOf(info, pkcs8, (der) => ecPrivateKey(der, info.curve))),
     sign: (info, pkcs8, alg, messageType, message) =>
-      ecdsaSign(required(ecPrivateKey(pkcs8, info.curve), 'private key'), info.curve, hashOf(alg), messageType === 'DIGEST', message),
+      ecdsaSign(privateKeyOf(info, pkcs8, (der) => ecPrivateKey(der, info.curve)), info.curve, hashOf(alg), messageType === 'DIGEST', message),
     verify: (info, spki, alg, messageType, message, signature) =>
-      ecdsaVerify(required(ecPublicKey(spki, info.curve), 'public key'), info.curve, hashOf(alg), messageType === 'DIGEST', message, signature),
+      ecdsaVerify(publicKeyOf(info, spki, (der) => ecPublicKey(der, info.curve)), info.curve, hashOf(alg), messageType === 'DIGEST', message, signature),
   },
   ed25519: {
     generate: () => ed25519GenerateKeyPair(),
-    publicKeyFromPrivate: (_info, pkcs8) => spkiOf(required(ed25519PrivateKey(pkcs8), 'private key')),
-    sign: (_info, pkcs8, alg, _messageType, message) => {
-      const key = required(ed25519PrivateKey(pkcs8), 'private key');
+    publicKeyFromPrivate: (info, pkcs8) => spkiOf(privateKeyOf(info, pkcs8, ed25519PrivateKey)),
+    sign: (info, pkcs8, alg, _messageType, message) => {
+      const key = privateKeyOf(info, pkcs8, ed25519PrivateKey);
       return alg.scheme === 'ED25519_PH' ? ed25519phSignDigest(key, message) : ed25519Sign(key, message);
     },
-    verify: (_info, spki, alg, _messageType, message, signature) => {
-      const key = required(ed25519PublicKey(spki), 'public key');
+    verify: (info, spki, alg, _messageType, message, signature) => {
+      const key = publicKeyOf(info, spki, ed25519PublicKey);
       return alg.scheme === 'ED25519_PH' ? ed25519phVerifyDigest(key, message, signature) : ed25519Verify(key, message, signature);
     },
   },
   mldsa: {
     generate: (info) => mlDsaGenerateKeyPair(info.set),
-    publicKeyFromPrivate: (info, pkcs8) => withSeed(info, pkcs8, (seed) => mlDsaPublicKeySpki(info.set, seed)),
+    publicKeyFromPrivate: (info, pkcs8) => withSeed(info, pkcs8.expose(), (seed) => mlDsaPublicKeySpki(info.set, seed)),
     sign: (info, pkcs8, _alg, messageType, message) =>
-      withSeed(info, pkcs8, (seed) => mlDsaSign(info.set, seed, messageType as 'RAW' | 'EXTERNAL_MU', message)),
+      withSeed(info, pkcs8.expose(), (seed) => mlDsaSign(info.set, seed, messageType as 'RAW' | 'EXTERNAL_MU', message)),
     verify: (info, spki, _alg, messageType, message, signature) => {
       const publicKey = required(mlDsaDecodeSpki(info.set, spki), 'public key');
       return mlDsaVerify(info.set, publicKey, messageType as 'RAW' | 'EXTERNAL_MU', message, signature);
@@ -361,7 +393,7 @@ export function generateKeyPair(spec: AsymmetricKeySpec): { privateKeyPkcs8: Sec
 /** The SubjectPublicKeyInfo DER of a private key (AWS GetPublicKey). */
 export function publicKeyFromPrivate(spec: AsymmetricKeySpec, privateKeyPkcs8: SecretBytes): Buffer {
   const info = specInfo(spec);
-  return opsFor(info).publicKeyFromPrivate(info, privateKeyPkcs8.expose());
+  return opsFor(info).publicKeyFromPrivate(info, privateKeyPkcs8);
 }
 
 /**
@@ -374,7 +406,7 @@ export function sign(
 ): Buffer {
   const algInfo = checkSigningRequest(spec, alg, messageType, message);
   const info = SPECS[spec];
-  return opsFor(info).sign(info, privateKeyPkcs8.expose(), algInfo, messageType, message);
+  return opsFor(info).sign(info, privateKeyPkcs8, algInfo, messageType, message);
 }
 
 /** AWS Verify: true when `signature` is a valid signature as `sign` would make it. Request errors throw. */
@@ -393,6 +425,7 @@ function oaepHash(alg: RsaEncryptionAlgorithm): RsaOaepHash {
 }
 
 const ALL_RSA_BITS: readonly RsaModulusBits[] = [2048, 3072, 4096];
+const RSA_PRIVATE_KEY_ANY_SIZE = new Derivation('RSA private key', (der) => required(rsaPrivateKey(der, ALL_RSA_BITS), 'private key'));
 
 /** AWS: the largest plaintext Encrypt takes — RSA_2048 214/190, RSA_3072 342/318, RSA_4096 470/446 bytes. */
 export function rsaOaepMaxPlaintext(spec: AsymmetricKeySpec, alg: RsaEncryptionAlgorithm): number {
@@ -417,7 +450,7 @@ export function rsaOaepEncrypt(publicKeySpki: Buffer, alg: RsaEncryptionAlgorith
  */
 export function rsaOaepDecrypt(privateKeyPkcs8: SecretBytes, alg: RsaEncryptionAlgorithm, ciphertext: Uint8Array): Buffer {
   const hash = oaepHash(alg);
-  const key = required(rsaPrivateKey(privateKeyPkcs8.expose(), ALL_RSA_BITS), 'private key');
+  const key = privateKeyPkcs8.derive(RSA_PRIVATE_KEY_ANY_SIZE);
   const plaintext = rsaOaepDecryptRaw(key, hash, ciphertext);
   if (plaintext === undefined) throw new DecryptionError();
   return plaintext;
@@ -432,7 +465,7 @@ export function rsaOaepDecrypt(privateKeyPkcs8: SecretBytes, alg: RsaEncryptionA
 export function ecdhDeriveSharedSecret(spec: EcdhKeySpec, privateKeyPkcs8: SecretBytes, peerPublicKeySpki: Buffer): SecretBytes {
   const info = specInfo(spec);
   if (info.family !== 'ec' || !info.keyAgreement) throw new IncompatibleAlgorithmError('ECDH', spec);
-  const privateKey = required(ecPrivateKey(privateKeyPkcs8.expose(), info.curve), 'private key');
+  const privateKey = privateKeyOf(info, privateKeyPkcs8, (der) => ecPrivateKey(der, info.curve));
   const peer = ecPublicKey(peerPublicKeySpki, info.curve);
   if (peer === undefined) throw new InvalidPublicKeyError();
   const secret = ecdhSharedSecret(privateKey, peer);

@@ -12,9 +12,19 @@ export class SecretZeroizedError extends Error {
   }
 }
 
+/**
+ * A value computed from secret bytes (a parsed private KeyObject) that is kept beside them so it is
+ * not recomputed on every use. One Derivation object names one kind of value; `compute` must be pure.
+ */
+export class Derivation<T extends object> {
+  constructor(readonly name: string, readonly compute: (bytes: Buffer) => T) {}
+}
+
 export class SecretBytes {
   #bytes: Buffer;
   #zeroized = false;
+  // Values derived from #bytes, dropped with them: a cache entry of material carries its parsed key.
+  #derived: Map<Derivation<object>, object> | undefined;
 
   private constructor(bytes: Buffer) {
     this.#bytes = bytes;
@@ -50,9 +60,26 @@ export class SecretBytes {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
+  /**
+   * The value `derivation` computes from these bytes, computed on first use and kept until zeroize().
+   * Why: parsing a PKCS#8 private key costs more than the signature made with it. What is kept (a
+   * KeyObject) lives in OpenSSL memory that JavaScript cannot zero; zeroize() drops the reference and
+   * OpenSSL clears the key's numbers when the garbage collector frees it (docs/seal.md).
+   */
+  derive<T extends object>(derivation: Derivation<T>): T {
+    const bytes = this.expose();
+    const known = this.#derived?.get(derivation);
+    // Only derive() stores under a Derivation<T>, and always a T.
+    if (known !== undefined) return known as T;
+    const value = derivation.compute(bytes);
+    (this.#derived ??= new Map()).set(derivation, value);
+    return value;
+  }
+
   zeroize(): void {
     this.#bytes.fill(0);
     this.#zeroized = true;
+    this.#derived = undefined;
   }
 
   toString(): string {

@@ -3,6 +3,7 @@
  * Inputs are validated for shape at the edge; this service checks meaning (state, usage, spec) and
  * raises TrentErrors whose codes and messages mirror AWS KMS.
  */
+import { LRUCache } from 'lru-cache';
 import type { Authorizer } from '../auth/authorizer.ts';
 import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
@@ -74,6 +75,9 @@ export interface CreateKeyInput {
 }
 
 export const MAX_SYMMETRIC_PLAINTEXT = 4096;
+
+/** Public keys kept in memory (about 100-600 bytes each). */
+const PUBLIC_KEY_CACHE_ENTRIES = 10_000;
 
 export type EncryptionAlgorithm = 'SYMMETRIC_DEFAULT' | RsaEncryptionAlgorithm;
 
@@ -210,12 +214,21 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     return softwareCustody;
   }
 
+  // Public keys of material versions already read. A version never changes once written and key ids are
+  // never reused, so an entry cannot go stale; it saves a storage read per Verify / RSA Encrypt.
+  const publicKeys = new LRUCache<string, Buffer>({ max: PUBLIC_KEY_CACHE_ENTRIES });
+
   /** The SubjectPublicKeyInfo DER of an asymmetric key (stored in clear beside its sealed private key). */
   async function publicKeyOf(key: Key): Promise<Buffer> {
+    const id = MaterialCache.id(key.scope.accountId, key.scope.region, key.keyId, key.doc.currentVersion);
+    const known = publicKeys.get(id);
+    if (known) return known;
     const m = await storage.read((r) => r.materials.get(key.scope, key.keyId, key.doc.currentVersion));
     const spki = m?.doc.publicKey;
     if (typeof spki !== 'string') throw new InternalError();
-    return Buffer.from(spki, 'base64');
+    const der = Buffer.from(spki, 'base64');
+    publicKeys.set(id, der);
+    return der;
   }
 
   async function createKey(caller: Caller, input: CreateKeyInput): Promise<Key> {

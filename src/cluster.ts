@@ -1,0 +1,121 @@
+/**
+ * TRENT_WORKERS > 1: several server processes on one port (node:cluster). The primary process holds
+ * the listening socket and hands each new connection to a worker in turn; every worker is a whole
+ * Trent node (createApp) on the same store, exactly as several nodes on PostgreSQL are (docs/postgres.md),
+ * so what holds between nodes holds between workers: key state, policies and grants are read per request,
+ * the access-key cache lives 1 s, jobs change state by compare-and-set, the audit chain is appended under
+ * the store's write lock (SQLite: BEGIN IMMEDIATE excludes every other process's writer).
+ *
+ * Start-up is staged so that first-start bootstrap (migrations, root-key check value, administrator key)
+ * runs in one process: worker 1 builds its app alone, then the others build theirs, and only when all are
+ * ready are they told to listen — so the port answers with every worker in place.
+ *
+ * A worker that dies is replaced. SIGINT/SIGTERM to the primary stop every worker cleanly (each drains
+ * its audit queue and signs its head) before the primary exits.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from './config/config.ts';
+
+/** Messages between primary and workers. */
+type Ready = { trent: 'ready' };
+type Listening = { trent: 'listening'; url: string };
+type ToPrimary = Ready | Listening;
+type ToWorker = { trent: 'listen' };
+
+function isMessage<T extends { trent: string }>(m: unknown, kind: T['trent']): m is T {
+  return typeof m === 'object' && m !== null && (m as { trent?: unknown }).trent === kind;
+}
+
+export function isClusterWorker(): boolean {
+  return cluster.isWorker;
+}
+
+/** Runs the primary: forks config.workers workers and supervises them. Resolves with the URL once all listen. */
+export function runPrimary(config: Config, log: (line: string) => void): Promise<string> {
+  let stopping = false;
+  let started = false;
+  const waitingReady = new Set<Worker>();
+  const waitingListen = new Set<Worker>();
+
+  return new Promise((resolve, reject) => {
+    const fork = (): Worker => {
+      const worker = cluster.fork();
+      if (!started) waitingReady.add(worker);
+      worker.on('message', (m: unknown) => {
+        if (isMessage<Ready>(m, 'ready')) {
+          if (started) return send(worker, { trent: 'listen' });
+          waitingReady.delete(worker);
+          if (cluster.workers && Object.keys(cluster.workers).length === 1) {
+            // Worker 1 has bootstrapped the store: the rest may start now.
+            for (let i = 1; i < config.workers; i++) fork();
+          }
+          if (waitingReady.size === 0) {
+            for (const w of Object.values(cluster.workers ?? {})) {
+              if (w) {
+                waitingListen.add(w);
+                send(w, { trent: 'listen' });
+              }
+            }
+          }
+        } else if (isMessage<Listening>(m, 'listening') && !started) {
+          waitingListen.delete(worker);
+          if (waitingListen.size === 0) {
+            started = true;
+            resolve(m.url);
+          }
+        }
+      });
+      return worker;
+    };
+
+    cluster.on('exit', (worker, code, signal) => {
+      waitingReady.delete(worker);
+      waitingListen.delete(worker);
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+        return;
+      }
+      if (!started) {
+        reject(new Error(`a worker exited during start-up (${signal ?? `code ${code}`})`));
+        return;
+      }
+      log(`trent: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another\n`);
+      fork();
+    });
+
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      const workers = Object.values(cluster.workers ?? {});
+      if (workers.length === 0) process.exit(0);
+      for (const w of workers) w?.process.kill('SIGTERM');
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+
+    fork();
+  });
+}
+
+function send(worker: Worker, message: ToWorker): void {
+  worker.send(message);
+}
+
+/** In a worker: tells the primary the app is built, and waits for the word to listen. */
+export function workerReady(): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (m: unknown) => {
+      if (isMessage<ToWorker>(m, 'listen')) {
+        process.off('message', onMessage);
+        resolve();
+      }
+    };
+    process.on('message', onMessage);
+    process.send?.({ trent: 'ready' } satisfies ToPrimary);
+  });
+}
+
+/** In a worker: reports its URL to the primary. */
+export function workerListening(url: string): void {
+  process.send?.({ trent: 'listening', url } satisfies ToPrimary);
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { runIamContract } from './contract/iam-contract.ts';
+import { runStorageContract } from './contract/storage-contract.ts';
+import { ReadCachingStorage } from './read-cache.ts';
+import { SqliteStorage } from './sqlite/sqlite-storage.ts';
+import type { KeyRecord, Storage } from './storage.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'trent-read-cache-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+async function sqlite(path = join(dir, `store-${n++}.db`)): Promise<SqliteStorage> {
+  const store = new SqliteStorage(path);
+  await store.migrate();
+  return store;
+}
+
+// The decorator must be a faithful Storage: every write it sees is read back at once.
+runStorageContract('sqlite behind the read cache', async () => new ReadCachingStorage(await sqlite(), 60_000));
+runIamContract('sqlite behind the read cache', async () => new ReadCachingStorage(await sqlite(), 60_000));
+
+const A = { accountId: '111122223333', region: 'us-east-1' };
+const key = (revision: number, state: string): KeyRecord => ({
+  ...A, keyId: 'k1', createdAt: 1, state, dueAt: null, revision, doc: { state },
+});
+
+describe('the read cache', () => {
+  async function pair(ttlMs: number): Promise<{ cached: Storage; peer: Storage }> {
+    const path = join(dir, `pair-${n++}.db`);
+    const base = await sqlite(path);
+    return { cached: new ReadCachingStorage(base, ttlMs), peer: await sqlite(path) };
+  }
+
+  test('serves a key read again from memory until its TTL runs out, so another node\'s change waits at most that long', async () => {
+    const { cached, peer } = await pair(60_000);
+    await cached.transaction((tx) => tx.keys.insert(key(1, 'Enabled')));
+    assert.equal((await cached.read((r) => r.keys.get(A, 'k1')))?.state, 'Enabled');
+    await peer.transaction((tx) => tx.keys.update(key(2, 'Disabled'), 1));
+    assert.equal((await cached.read((r) => r.keys.get(A, 'k1')))?.state, 'Enabled');
+    // Inside a transaction (compare-and-set) the store is always read.
+    assert.equal((await cached.transaction((tx) => tx.keys.get(A, 'k1')))?.state, 'Disabled');
+
+    const fresh = await pair(0);
+    await fresh.cached.transaction((tx) => tx.keys.insert(key(1, 'Enabled')));
+    await fresh.cached.read((r) => r.keys.get(A, 'k1'));
+    await fresh.peer.transaction((tx) => tx.keys.update(key(2, 'Disabled'), 1));
+    assert.equal((await fresh.cached.read((r) => r.keys.get(A, 'k1')))?.state, 'Disabled');
+  });
+
+  test('a write through the cache is seen by the next read at once (key, grants, principal)', async () => {
+    const { cached } = await pair(60_000);
+    await cached.transaction((tx) => tx.keys.insert(key(1, 'Enabled')));
+    await cached.read((r) => r.keys.get(A, 'k1'));
+    await cached.transaction((tx) => tx.keys.update(key(2, 'Disabled'), 1));
+    assert.equal((await cached.read((r) => r.keys.get(A, 'k1')))?.state, 'Disabled');
+
+    assert.deepEqual(await cached.read((r) => r.grants.listForKey(A, 'k1')), []);
+    const grant = {
+      ...A, keyId: 'k1', grantId: 'g1', granteePrincipal: 'arn:aws:iam::111122223333:user/b', retiringPrincipal: null, name: null, createdAt: 1, doc: {},
+    };
+    await cached.transaction((tx) => tx.grants.insert(grant));
+    assert.equal((await cached.read((r) => r.grants.listForKey(A, 'k1'))).length, 1);
+    await cached.transaction((tx) => tx.grants.delete('g1'));
+    assert.deepEqual(await cached.read((r) => r.grants.listForKey(A, 'k1')), []);
+
+    const arn = 'arn:aws:iam::111122223333:user/b';
+    const principal = { arn, accountId: A.accountId, kind: 'user' as const, name: 'b', createdAt: 1, revision: 1, doc: { policies: {} } };
+    await cached.transaction((tx) => tx.principals.insert(principal));
+    await cached.read((r) => r.principals.get(arn));
+    await cached.transaction((tx) => tx.principals.update({ ...principal, doc: { policies: { p: '{}' } } }, 1));
+    assert.deepEqual((await cached.read((r) => r.principals.get(arn)))?.doc, { policies: { p: '{}' } });
+  });
+
+  test('does not remember a key that is not Enabled, so enabling it on another node counts at once', async () => {
+    const { cached, peer } = await pair(60_000);
+    await cached.transaction((tx) => tx.keys.insert(key(1, 'Disabled')));
+    await cached.read((r) => r.keys.get(A, 'k1'));
+    await peer.transaction((tx) => tx.keys.update(key(2, 'Enabled'), 1));
+    assert.equal((await cached.read((r) => r.keys.get(A, 'k1')))?.state, 'Enabled');
+  });
+
+  test('does not remember a key that was absent, and hands out frozen records', async () => {
+    const { cached, peer } = await pair(60_000);
+    assert.equal(await cached.read((r) => r.keys.get(A, 'k1')), undefined);
+    await peer.transaction((tx) => tx.keys.insert(key(1, 'Enabled')));
+    const got = await cached.read((r) => r.keys.get(A, 'k1'));
+    assert.equal(got?.state, 'Enabled');
+    assert.ok(Object.isFrozen(got) && Object.isFrozen(got.doc));
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * A decorator around a real adapter that keeps, for a short time, the three point reads every key-scoped
+ * call makes before its crypto: the key record (state, policy), the grants on the key, and the caller's
+ * principal (identity policies). Why: they were a third of the storage time of an Encrypt on SQLite and
+ * a round trip each on PostgreSQL.
+ *
+ * Coherence (docs/postgres.md): an entry is served for at most `ttlMs` of real time after it was read,
+ * so a change made on another node (or another worker) is seen within ttlMs — the config caps it below
+ * the documented 1 s bound. A change made through this storage is seen at once: every write to those
+ * repos inside a transaction drops the entries it may affect when the transaction ends, and bumps a
+ * generation so a read that began before the write cannot store what it read afterwards.
+ *
+ * Only reads made through read() are cached; reads inside a transaction always reach the store (they
+ * feed compare-and-set). Absent rows and keys that are not Enabled are not cached, so a key created or
+ * enabled on another node is usable here at once; what waits up to the TTL is a key being disabled or
+ * scheduled for deletion, a policy change, a grant created or revoked, an identity policy changed. Entries are deep-frozen: callers share them. Time is the monotonic clock, never the app's clock
+ * (a test's manual clock must not stretch the bound).
+ */
+import { performance } from 'node:perf_hooks';
+import type { GrantRecord, PrincipalRecord } from './iam-repos.ts';
+import type { KeyRecord, Repos, Scope, Storage } from './storage.ts';
+
+/** Entries per kind; past it the kind is emptied (entries live for less than a second anyway). */
+const MAX_ENTRIES = 10_000;
+
+interface Entry<T> {
+  value: T;
+  at: number;
+}
+
+class ShortLived<T> {
+  readonly #entries = new Map<string, Entry<T>>();
+
+  constructor(readonly ttlMs: number) {}
+
+  get(id: string, now: number): T | undefined {
+    const e = this.#entries.get(id);
+    if (!e) return undefined;
+    if (now - e.at < this.ttlMs) return e.value;
+    this.#entries.delete(id);
+    return undefined;
+  }
+
+  set(id: string, value: T, at: number): void {
+    if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
+    this.#entries.set(id, { value, at });
+  }
+
+  delete(id: string): void {
+    this.#entries.delete(id);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+const keyId = (s: Scope, id: string) => `${s.accountId}/${s.region}/${id}`;
+
+export class ReadCachingStorage implements Storage {
+  readonly #inner: Storage;
+  readonly #keys: ShortLived<KeyRecord>;
+  readonly #grants: ShortLived<GrantRecord[]>;
+  readonly #principals: ShortLived<PrincipalRecord>;
+  // Bumped by every invalidation: a read stores its result only if no write ended while it ran.
+  #generation = 0;
+
+  constructor(inner: Storage, ttlMs: number) {
+    this.#inner = inner;
+    this.#keys = new ShortLived(ttlMs);
+    this.#grants = new ShortLived(ttlMs);
+    this.#principals = new ShortLived(ttlMs);
+  }
+
+  get kind() {
+    return this.#inner.kind;
+  }
+
+  migrate(): Promise<void> {
+    return this.#inner.migrate();
+  }
+
+  async transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    const dropped: (() => void)[] = [];
+    try {
+      return await this.#inner.transaction((tx) => fn(this.#watchWrites(tx, dropped)));
+    } finally {
+      // Committed or not, drop what the writes touched (a rolled-back write only costs a re-read).
+      if (dropped.length > 0) {
+        this.#generation++;
+        for (const drop of dropped) drop();
+      }
+    }
+  }
+
+  read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    return this.#inner.read((r) => fn(this.#cachedReads(r)));
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  /** Repos whose key, grant and principal writes register what they invalidate. */
+  #watchWrites(tx: Repos, dropped: (() => void)[]): Repos {
+    const keys = this.#keys;
+    const grants = this.#grants;
+    const principals = this.#principals;
+    // Invalidate before the write too: a cached read served meanwhile is at most as old as the TTL allows.
+    const dropping = (drop: () => void) => {
+      drop();
+      dropped.push(drop);
+      this.#generation++;
+    };
+    return {
+      ...tx,
+      keys: {
+        ...tx.keys,
+        get: (s, id) => tx.keys.get(s, id),
+        list: (s, after, limit) => tx.keys.list(s, after, limit),
+        listDue: (now, limit) => tx.keys.listDue(now, limit),
+        count: (s) => tx.keys.count(s),
+        insert: (k) => (dropping(() => keys.delete(keyId(k, k.keyId))), tx.keys.insert(k)),
+        update: (k, expected) => (dropping(() => keys.delete(keyId(k, k.keyId))), tx.keys.update(k, expected)),
+        delete: (s, id) => (dropping(() => keys.delete(keyId(s, id))), tx.keys.delete(s, id)),
+      },
+      grants: {
+        get: (id) => tx.grants.get(id),
+        listForKey: (s, id) => tx.grants.listForKey(s, id),
+        listByRetiringPrincipal: (p) => tx.grants.listByRetiringPrincipal(p),
+        insert: (g) => (dropping(() => grants.delete(keyId(g, g.keyId))), tx.grants.insert(g)),
+        // A grant id does not say which key: drop every key's grants.
+        delete: (id) => (dropping(() => grants.clear()), tx.grants.delete(id)),
+        deleteForKey: (s, id) => (dropping(() => grants.delete(keyId(s, id))), tx.grants.deleteForKey(s, id)),
+      },
+      principals: {
+        get: (arn) => tx.principals.get(arn),
+        list: (accountId) => tx.principals.list(accountId),
+        insert: (p) => (dropping(() => principals.delete(p.arn)), tx.principals.insert(p)),
+        update: (p, expected) => (dropping(() => principals.delete(p.arn)), tx.principals.update(p, expected)),
+      },
+    };
+  }
+
+  /** Repos whose point reads of keys, grants and principals are served from the cache when fresh. */
+  #cachedReads(r: Repos): Repos {
+    const cached = async <T extends object>(
+      cache: ShortLived<T>, id: string, load: () => Promise<T | undefined>, keep: (value: T) => boolean = () => true,
+    ): Promise<T | undefined> => {
+      const hit = cache.get(id, performance.now());
+      if (hit) return hit;
+      const generation = this.#generation;
+      const started = performance.now();
+      const value = await load();
+      // Stamped with the time the read began: the entry is never older than the TTL says.
+      if (value !== undefined && keep(value) && generation === this.#generation) cache.set(id, deepFreeze(value), started);
+      return value;
+    };
+    return {
+      ...r,
+      // Only usable keys are kept: a key enabled on another node is usable here at once, while a disable
+      // (the change that must be enforced) reaches this node within the TTL.
+      keys: { ...r.keys, get: (s, id) => cached(this.#keys, keyId(s, id), () => r.keys.get(s, id), (k) => k.state === 'Enabled') },
+      grants: { ...r.grants, listForKey: async (s, id) => (await cached(this.#grants, keyId(s, id), () => r.grants.listForKey(s, id))) ?? [] },
+      principals: { ...r.principals, get: (arn) => cached(this.#principals, arn, () => r.principals.get(arn)) },
+    };
+  }
+}
