@@ -2,17 +2,21 @@
  * Server-side check of AWS Signature Version 4, header form (AWS4-HMAC-SHA256), as the AWS JSON
  * services (KMS, Secrets Manager, SSM) do it. Query-string (presigned) signing is not accepted.
  *
- * The canonical request is rebuilt from exactly the headers the client signed, the way
- * `@smithy/signature-v4` (the signer of the AWS SDK for JavaScript) builds it, and the signature is
- * compared in constant time. Until the benchmark showed it, the request was re-signed with smithy itself
- * (about 85 µs a call, a quarter of a core at 3,000 req/s); the test file now holds our canonical form
- * to smithy's on every case of the official suite and on requests the SDK signs. Derived signing keys
- * are cached per access key, day, region and service, so a repeat caller costs one HMAC and two SHA-256.
+ * The canonical request is rebuilt from exactly the headers the client signed by `@smithy/signature-v4`
+ * (the signer of the AWS SDK for JavaScript) itself: its getCanonicalHeaders and its canonical-request
+ * writer (path normalisation and encoding, query canonicalisation), so none of SigV4's canonicalisation
+ * rules is written here. What is ours is the last, fixed step: the string to sign, one HMAC under a
+ * derived signing key cached per access key, day, region and service, and a constant-time compare.
+ * Re-signing with smithy's async sign() cost about 85 µs a call (a quarter of a core at 3,000 req/s),
+ * which the benchmark profile showed; the test file holds this path to smithy's sign() on every case of
+ * the official suite and on requests the SDK signs.
  *
  * Error texts mirror what the AWS JSON services send (shared reference §2.4). No message ever holds
  * the secret or the signature we computed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { getCanonicalHeaders, SignatureV4Base } from '@smithy/signature-v4';
+import { Hash } from '@smithy/hash-node';
 
 import { constantTimeEqual, hmacSha256, sha256 } from '../crypto/primitives.ts';
 import {
@@ -199,22 +203,20 @@ export async function verifySigV4(
   const target = splitTarget(req.url);
   if (target === undefined) throw new InvalidSignatureException(MISMATCH);
 
-  // The canonical request, built as @smithy/signature-v4 (the AWS SDK's signer) builds it when it signs
-  // exactly these headers (sigv4.test.ts holds the two side by side on every case of the official suite):
-  //  - authorization and date are dropped (smithy regenerates them). A client that signed `date` therefore
-  //    cannot be verified; the SignedHeaders comparison turns that into a mismatch rather than a wrong answer.
-  //  - x-amz-date is what the client sent: parseAmzDate only accepts the canonical form smithy would write.
-  //  - header values: CR/LF become spaces, runs of spaces/tabs one space, one leading/trailing space trimmed.
-  //  - the payload hash is a signed x-amz-content-sha256 (already held to the real body above), else SHA-256.
-  const names: string[] = [];
-  for (const name of Object.keys(headers)) if (name !== 'authorization' && name !== 'date') names.push(name);
-  names.sort();
-  if (names.join(';') !== cred.signedHeaders.join(';')) throw new InvalidSignatureException(MISMATCH);
-  let canonicalHeaders = '';
-  for (const name of names) canonicalHeaders += `${name}:${canonicalHeaderValue(headers[name]!)}\n`;
+  // smithy's sign() drops `authorization` and `date` before signing (it writes them itself), so a client
+  // that signed `date` could not be verified by re-signing either; the SignedHeaders comparison turns that
+  // into a mismatch rather than a wrong answer. x-amz-date is what the client sent: parseAmzDate only
+  // accepts the canonical form. The payload hash is a signed x-amz-content-sha256 (already held to the
+  // real body above), else the body's SHA-256.
+  delete headers.date;
+  delete headers.authorization;
+  const request: CanonicalizableRequest = {
+    method: req.method, protocol: 'https:', hostname: headers.host ?? '', path: target.path, query: target.query, headers, body: req.body,
+  };
+  const canonicalHeaders = getCanonicalHeaders(request, undefined, new Set(cred.signedHeaders));
+  if (Object.keys(canonicalHeaders).sort().join(';') !== cred.signedHeaders.join(';')) throw new InvalidSignatureException(MISMATCH);
   const payloadHash = claimedHash ?? sha256(req.body).toString('hex');
-  const canonicalRequest =
-    `${req.method}\n${canonicalPath(target.path)}\n${canonicalQuery(target.query)}\n${canonicalHeaders}\n${names.join(';')}\n${payloadHash}`;
+  const canonicalRequest = canonicalRequestWriter.write(request, canonicalHeaders, payloadHash);
   const scope = `${cred.date}/${cred.region}/${cred.service}/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${cred.amzDate}\n${scope}\n${sha256(canonicalRequest).toString('hex')}`;
   const ours = hmacSha256(signingKey(cred, secretAccessKey), stringToSign);
@@ -227,51 +229,40 @@ export async function verifySigV4(
  * changed secret never meets an old key. The secrets are already in memory (credential-store.ts).
  */
 const MAX_SIGNING_KEYS = 1000;
-const signingKeys = new Map<string, { secret: string; key: Buffer }>();
+const signingKeys = new Map<string, { secretDigest: Buffer; key: Buffer }>();
 function signingKey(cred: SigV4Credential, secretAccessKey: string): Buffer {
   const id = `${cred.accessKeyId}/${cred.date}/${cred.region}/${cred.service}`;
   const known = signingKeys.get(id);
-  if (known && known.secret === secretAccessKey) return known.key;
+  const secretDigest = sha256(secretAccessKey);
+  if (known && constantTimeEqual(known.secretDigest, secretDigest)) return known.key;
   let key = hmacSha256(`AWS4${secretAccessKey}`, cred.date);
   for (const part of [cred.region, cred.service, 'aws4_request']) key = hmacSha256(key, part);
   if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
-  signingKeys.set(id, { secret: secretAccessKey, key });
+  signingKeys.set(id, { secretDigest, key });
   return key;
 }
 
-function canonicalHeaderValue(value: string): string {
-  return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
-}
+/** The request shape smithy's canonicalisation takes (an @smithy/types HttpRequest). */
+type CanonicalizableRequest = Parameters<typeof getCanonicalHeaders>[0];
 
-/** RFC 3986 unreserved characters stay; everything else is %XX (encodeURIComponent leaves !'()* alone). */
-function escapeUri(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** The path with empty, '.' and '..' segments resolved, then URI-encoded once more (every AWS service but S3). */
-function canonicalPath(path: string): string {
-  const segments: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
+/**
+ * smithy's canonical-request writer (SignatureV4Base.createCanonicalRequest: method, normalised and
+ * re-encoded path as for every AWS service but S3, canonical query, headers, payload hash), made callable.
+ * The constructor's credentials and region are never used: no request is signed with this object.
+ */
+class CanonicalRequestWriter extends SignatureV4Base {
+  constructor() {
+    super({
+      service: 'unused', region: 'unused', credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' },
+      sha256: Hash.bind(null, 'sha256'), uriEscapePath: true, applyChecksum: false,
+    });
   }
-  const normalized = `${path.startsWith('/') ? '/' : ''}${segments.join('/')}${segments.length > 0 && path.endsWith('/') ? '/' : ''}`;
-  return escapeUri(normalized).replace(/%2F/g, '/');
-}
 
-/** key=value pairs, URI-encoded, sorted by key then (for repeated keys) by pair; X-Amz-Signature left out. */
-function canonicalQuery(query: Record<string, string | string[]>): string {
-  const byKey = new Map<string, string>();
-  for (const key of Object.keys(query)) {
-    if (key.toLowerCase() === 'x-amz-signature') continue;
-    const encodedKey = escapeUri(key);
-    const value = query[key]!;
-    const pairs = (Array.isArray(value) ? value : [value]).map((v) => `${encodedKey}=${escapeUri(v)}`).sort();
-    if (pairs.length > 0) byKey.set(encodedKey, pairs.join('&'));
+  write(request: CanonicalizableRequest, canonicalHeaders: Record<string, string>, payloadHash: string): string {
+    return this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
   }
-  return [...byKey.keys()].sort().map((k) => byKey.get(k)!).join('&');
 }
+const canonicalRequestWriter = new CanonicalRequestWriter();
 
 /** A header as one string; node gives an array only for set-cookie, which SigV4 would join with commas. */
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -295,8 +286,8 @@ function formatAmzDate(date: Date): string {
 }
 
 /**
- * Splits a raw origin-form target into the path (still encoded: canonicalPath encodes it once more, as
- * SigV4 wants for every service but S3) and the decoded query that canonicalQuery re-encodes and sorts. A key without
+ * Splits a raw origin-form target into the path (still encoded: smithy encodes it once more, as
+ * SigV4 wants for every service but S3) and the decoded query that smithy re-encodes and sorts. A key without
  * '=' has the empty value; '+' stays a literal plus (SDKs send %20 for a space). Undefined if the query
  * holds a malformed %-escape, which no signer could have produced.
  */
