@@ -182,3 +182,28 @@ test('a denied call is recorded in the audit trail with its AccessDeniedExceptio
   assert.equal(events[0]!.eventName, 'GetParameter');
   assert.equal(events[0]!.errorCode, 'AccessDeniedException');
 });
+
+test('the Secrets Manager pass-through needs secretsmanager:GetSecretValue on the secret, not only ssm:GetParameter', async () => {
+  const { SecretsManagerClient, CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+  const sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, maxAttempts: 1, credentials: ADMIN });
+  try {
+    const created = await sm.send(new CreateSecretCommand({ Name: 'passthrough/db', SecretString: 'pass-through-value' }));
+    const ref = '/aws/reference/secretsmanager/passthrough/db';
+    const ssmOnly = ssm(await p.newUser('ssm-only', allow('ssm:GetParameter', '*')));
+    const err = await awsError(() => get(ssmOnly, ref, true));
+    assert.equal(err.name, 'AccessDeniedException');
+    assert.match(err.message, /secretsmanager:GetSecretValue/);
+    const both = ssm(await p.newUser('ssm-and-secret', {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: '*' },
+        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: created.ARN },
+      ],
+    }));
+    // The secret's AWS-managed key is used through Secrets Manager, which the managed key policy allows.
+    const got = await get(both, ref, true);
+    assert.equal(got.Parameter?.Value, 'pass-through-value');
+  } finally {
+    sm.destroy();
+  }
+});

@@ -14,10 +14,11 @@
  */
 import type { ServiceResource } from '../../auth/authorizer.ts';
 import { type Caller, callerScope } from '../../auth/caller.ts';
-import { ActionDeniedException } from '../../errors/errors.ts';
+import { ActionDeniedException, ValidationException } from '../../errors/errors.ts';
 import type { ContextValue } from '../../policy/index.ts';
 import { ParameterNotFound } from '../../parameters/errors.ts';
 import { checkParameterName, normalizePath, parameterArn, parseParameterReference } from '../../parameters/names.ts';
+import { isSecretReference, parseSecretReference, SECRET_REFERENCE_PREFIX } from '../../parameters/secret-reference.ts';
 import type { ParameterService } from '../../parameters/parameter-service.ts';
 import { type AccessCheck, type AccessRule, anyResource, requestTagKeys, type ServiceAccess } from '../access-control.ts';
 import { InputReader } from '../input.ts';
@@ -37,6 +38,12 @@ export function createParameterAccess(parameters: ParameterService) {
       if (parts.length >= 6 && parts[2] === 'ssm' && /^\d{12}$/.test(parts[4]!) && parts[4] !== scope.accountId) {
         return { arn: parts.slice(0, 6).join(':'), accountId: parts[4]! };
       }
+    }
+    // `/aws/reference/secretsmanager/<secret-id>[:selector]`: the secret id may hold ':' and '/', so it
+    // has its own syntax (and error text); the secret itself is authorized by the pass-through.
+    if (isSecretReference(ref)) {
+      const { secretId } = parseSecretReference(ref);
+      return { arn: parameterArn(scope, `${SECRET_REFERENCE_PREFIX}${secretId}`), accountId: scope.accountId };
     }
     const { name } = parseParameterReference(scope, ref);
     const keys: Record<string, ContextValue> = {};
@@ -64,7 +71,8 @@ export function createParameterAccess(parameters: ParameterService) {
         try {
           checks.push({ action: `ssm:${operation}`, resource: await resourceOf(caller, ref) });
         } catch (err) {
-          if (!(err instanceof ParameterNotFound)) throw err;
+          // A malformed pass-through reference is one of GetParameters' InvalidParameters, as AWS lists it.
+          if (!(err instanceof ParameterNotFound) && !(err instanceof ValidationException && isSecretReference(ref))) throw err;
         }
       }
       return checks;
