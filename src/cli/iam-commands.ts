@@ -1,7 +1,7 @@
 /**
  * `trent iam …`: principals and credentials through the TrentAdmin API of a running server (JSON over
  * HTTP, X-Amz-Target TrentAdmin.<Operation>, SigV4 service `trent`; see docs/iam.md). Connection from the
- * environment: TRENT_ENDPOINT (default http://127.0.0.1:8080), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * environment: TRENT_ENDPOINT (default: the server's default address, http://127.0.0.1:4599), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_SESSION_TOKEN (optional), TRENT_REGION (default us-east-1). Prints the JSON answer.
  */
 import { readFileSync } from 'node:fs';
@@ -10,8 +10,13 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { Command } from 'commander';
 import type { CliContext } from './main.ts';
 
+/** The server the CLI talks to: TRENT_ENDPOINT, else where `npm start` listens by default. */
+export function trentEndpoint(env: CliContext['env']): URL {
+  return new URL(env.TRENT_ENDPOINT ?? 'http://127.0.0.1:4599');
+}
+
 export async function adminRequest(env: CliContext['env'], operation: string, body: Record<string, unknown>, targetPrefix = 'TrentAdmin'): Promise<Record<string, unknown>> {
-  const endpoint = new URL(env.TRENT_ENDPOINT ?? 'http://127.0.0.1:8080');
+  const endpoint = trentEndpoint(env);
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) throw new Error('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. the administrator printed at first start)');

@@ -2,16 +2,16 @@
  * `trent operator …`: the seal of a running server (docs/seal.md). init, status, unseal and rekey use
  * the unauthenticated /v1/sys/* endpoints (a sealed node cannot check a signature; shares prove
  * themselves); seal and rotate-root are SigV4-signed TrentOperator calls (AWS_ACCESS_KEY_ID…), authorized
- * and audited. Endpoint from TRENT_ENDPOINT (default http://127.0.0.1:8080).
+ * and audited. Endpoint from TRENT_ENDPOINT (default http://127.0.0.1:4599).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decryptWithAgeIdentity } from '../crypto/age.ts';
-import { adminRequest } from './iam-commands.ts';
+import { adminRequest, trentEndpoint } from './iam-commands.ts';
 import type { CliContext } from './main.ts';
 
 async function sys(env: CliContext['env'], method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const endpoint = new URL(env.TRENT_ENDPOINT ?? 'http://127.0.0.1:8080');
+  const endpoint = trentEndpoint(env);
   const res = await fetch(new URL(path, endpoint), {
     method,
     ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
