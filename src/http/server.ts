@@ -74,7 +74,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function parseJsonObject(body: Buffer): Record<string, unknown> {
+/** An awsJson1_1 request body as an object: empty is {}, anything but a JSON object is SerializationException. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
   let parsed: unknown;
   try {

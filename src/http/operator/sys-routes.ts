@@ -15,10 +15,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { RequestEntityTooLargeException, SerializationException, UnknownOperationException } from '../../errors/errors.ts';
+import { RequestEntityTooLargeException, UnknownOperationException } from '../../errors/errors.ts';
 import type { SealManager } from '../../seal/seal-manager.ts';
 import { toWireError } from '../error-mapper.ts';
 import { InputReader } from '../input.ts';
+import { parseJsonObject } from '../server.ts';
 import { sealStatusView } from './index.ts';
 
 const MAX_BODY = 64 * 1024;
@@ -44,16 +45,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
     if (size > MAX_BODY) throw new RequestEntityTooLargeException(`Request body exceeds ${MAX_BODY} bytes`);
     chunks.push(chunk);
   }
-  const body = Buffer.concat(chunks);
-  if (body.length === 0) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new SerializationException('Start of structure or map found where not expected.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SerializationException('Start of structure or map found where not expected.');
-  return parsed as Record<string, unknown>;
+  return parseJsonObject(Buffer.concat(chunks));
 }
 
 export function createSysRoutes(deps: SysRoutesDeps) {
