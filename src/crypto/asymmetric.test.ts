@@ -18,9 +18,9 @@ import { mlDsaDecodeSpki } from './mldsa.ts';
 import { SecretBytes } from './secret-bytes.ts';
 
 // Two key pairs per spec, generated once for the whole file (RSA-4096 generation is the slow part).
-type KeyPair = ReturnType<typeof generateKeyPair>;
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 const KEYS = new Map<AsymmetricKeySpec, [KeyPair, KeyPair]>(
-  ASYMMETRIC_KEY_SPECS.map((spec) => [spec, [generateKeyPair(spec), generateKeyPair(spec)]]),
+  await Promise.all(ASYMMETRIC_KEY_SPECS.map(async (spec): Promise<[AsymmetricKeySpec, [KeyPair, KeyPair]]> => [spec, [await generateKeyPair(spec), await generateKeyPair(spec)]])),
 );
 const keyOf = (spec: AsymmetricKeySpec, n: 0 | 1 = 0): KeyPair => KEYS.get(spec)![n];
 

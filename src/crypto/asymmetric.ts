@@ -277,7 +277,8 @@ interface KeyPairDer {
 }
 
 interface FamilyOps<I extends SpecInfo> {
-  generate(info: I): KeyPairDer;
+  /** RSA generates off the event loop (a promise); the fast curves answer at once. */
+  generate(info: I): KeyPairDer | Promise<KeyPairDer>;
   publicKeyFromPrivate(info: I, pkcs8: SecretBytes): Buffer;
   sign(info: I, pkcs8: SecretBytes, alg: SigningInfo, messageType: MessageType, message: Uint8Array): Buffer;
   verify(info: I, spki: Buffer, alg: SigningInfo, messageType: MessageType, message: Uint8Array, signature: Uint8Array): boolean;
@@ -384,9 +385,9 @@ function withSeed<T>(info: InfoOf<'mldsa'>, pkcs8: Buffer, use: (seed: Buffer) =
 // Operations
 
 /** Generates a key pair; private key as PKCS#8 DER (SecretBytes), public as SubjectPublicKeyInfo DER. */
-export function generateKeyPair(spec: AsymmetricKeySpec): { privateKeyPkcs8: SecretBytes; publicKeySpki: Buffer } {
+export async function generateKeyPair(spec: AsymmetricKeySpec): Promise<{ privateKeyPkcs8: SecretBytes; publicKeySpki: Buffer }> {
   const info = specInfo(spec);
-  const { privateKeyPkcs8, publicKeySpki } = opsFor(info).generate(info);
+  const { privateKeyPkcs8, publicKeySpki } = await opsFor(info).generate(info);
   return { privateKeyPkcs8: SecretBytes.adopt(privateKeyPkcs8), publicKeySpki };
 }
 

@@ -42,8 +42,8 @@ test('Ed25519ph over a digest is byte-identical to @noble/curves ed25519ph over 
   }
 });
 
-test('Ed25519ph is domain-separated from pure Ed25519 (RFC 8032 dom2)', () => {
-  const { privateKeyPkcs8, publicKeySpki } = generateKeyPair('ECC_NIST_EDWARDS25519');
+test('Ed25519ph is domain-separated from pure Ed25519 (RFC 8032 dom2)', async () => {
+  const { privateKeyPkcs8, publicKeySpki } = await generateKeyPair('ECC_NIST_EDWARDS25519');
   const digest = sha512(Buffer.from('m'));
   const ph = sign('ECC_NIST_EDWARDS25519', privateKeyPkcs8, 'ED25519_PH_SHA_512', 'DIGEST', digest);
   const pure = sign('ECC_NIST_EDWARDS25519', privateKeyPkcs8, 'ED25519_SHA_512', 'RAW', digest);

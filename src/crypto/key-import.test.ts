@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { generateWrappingKeyPair, UnwrapError, unwrapKeyMaterial, WRAPPING_ALGORITHMS, type WrappingAlgorithm } from './key-import.ts';
 
-const pair = generateWrappingKeyPair('RSA_2048');
+const pair = await generateWrappingKeyPair('RSA_2048');
 const hashOf = (alg: WrappingAlgorithm) => (alg.endsWith('SHA_256') ? 'sha256' : 'sha1');
 const oaep = (alg: WrappingAlgorithm, data: Buffer) =>
   publicEncrypt({ key: createPublicKey({ key: pair.publicKeySpki, format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hashOf(alg) }, data);

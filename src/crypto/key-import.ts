@@ -46,8 +46,8 @@ export function isRsaAesKeyWrap(alg: WrappingAlgorithm): boolean {
 }
 
 /** A fresh RSA wrapping key pair: private key PKCS#8 DER (SecretBytes), public key SubjectPublicKeyInfo DER. */
-export function generateWrappingKeyPair(spec: WrappingKeySpec): { privateKeyPkcs8: SecretBytes; publicKeySpki: Buffer } {
-  const pair = rsaGenerateKeyPair(BITS[spec]);
+export async function generateWrappingKeyPair(spec: WrappingKeySpec): Promise<{ privateKeyPkcs8: SecretBytes; publicKeySpki: Buffer }> {
+  const pair = await rsaGenerateKeyPair(BITS[spec]);
   return { privateKeyPkcs8: SecretBytes.adopt(pair.privateKeyPkcs8), publicKeySpki: pair.publicKeySpki };
 }
 

@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  constants, createHash, generateKeyPairSync, privateEncrypt, publicDecrypt, sign as nodeSign, verify as nodeVerify,
+  constants, createHash, createPublicKey, generateKeyPairSync, privateEncrypt, publicDecrypt, sign as nodeSign, verify as nodeVerify,
 } from 'node:crypto';
 
 import {
   DecryptionError, InvalidKeyMaterialError, rsaOaepDecrypt, verify,
   type AsymmetricKeySpec, type RsaEncryptionAlgorithm, type SigningAlgorithm,
 } from './asymmetric.ts';
-import { PKCS1_DIGEST_INFO_PREFIX, rsaSign, rsaVerify } from './rsa.ts';
+import { PKCS1_DIGEST_INFO_PREFIX, rsaGenerateKeyPair, rsaSign, rsaVerify } from './rsa.ts';
 import { SecretBytes } from './secret-bytes.ts';
 
 interface Suite<G> { testGroups: G[] }
@@ -241,4 +241,18 @@ test('a public key of a size KMS does not offer is refused as key material', () 
   const small = generateKeyPairSync('rsa', { modulusLength: 1024, publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
   assert.throws(() => verify('RSA_2048', small.publicKey, 'RSASSA_PSS_SHA_256', 'RAW', Buffer.from('m'), Buffer.alloc(128)), InvalidKeyMaterialError);
   assert.throws(() => rsaOaepDecrypt(SecretBytes.copyOf(small.privateKey), 'RSAES_OAEP_SHA_256', Buffer.alloc(128)), InvalidKeyMaterialError);
+});
+
+test('RSA key generation leaves the event loop free: other callbacks run while a 4096-bit key is made', async () => {
+  let turns = 0;
+  let spinning = true;
+  const spin = () => {
+    turns++;
+    if (spinning) setImmediate(spin);
+  };
+  setImmediate(spin);
+  const pair = await rsaGenerateKeyPair(4096);
+  spinning = false;
+  assert.ok(turns > 0, 'no other callback ran during generation: it blocked the event loop');
+  assert.equal(createPublicKey({ key: pair.publicKeySpki, format: 'der', type: 'spki' }).asymmetricKeyDetails?.modulusLength, 4096);
 });

@@ -46,7 +46,7 @@ import {
   constants,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
+  generateKeyPair,
   privateDecrypt,
   privateEncrypt,
   publicDecrypt,
@@ -84,14 +84,19 @@ export const PKCS1_DIGEST_INFO_PREFIX: Readonly<Record<RsaSignatureHash, Buffer>
   sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
 });
 
-export function rsaGenerateKeyPair(bits: RsaModulusBits): { privateKeyPkcs8: Buffer; publicKeySpki: Buffer } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-    modulusLength: bits,
-    publicExponent: RSA_PUBLIC_EXPONENT,
-    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
-    publicKeyEncoding: { type: 'spki', format: 'der' },
+/**
+ * RSA key generation runs on libuv's thread pool: a 4096-bit key takes hundreds of milliseconds, which
+ * on the event loop would stall every other request (and, on PostgreSQL, their pool checkouts).
+ */
+export function rsaGenerateKeyPair(bits: RsaModulusBits): Promise<{ privateKeyPkcs8: Buffer; publicKeySpki: Buffer }> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair('rsa', {
+      modulusLength: bits,
+      publicExponent: RSA_PUBLIC_EXPONENT,
+      privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+      publicKeyEncoding: { type: 'spki', format: 'der' },
+    }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ privateKeyPkcs8: privateKey, publicKeySpki: publicKey })));
   });
-  return { privateKeyPkcs8: privateKey, publicKeySpki: publicKey };
 }
 
 function hasModulus(key: KeyObject, bits: readonly number[]): boolean {

@@ -17,7 +17,7 @@ import { InvalidKeyUsageException, KMSInvalidSignatureException, UnsupportedOper
 import type { EncryptionContext } from './encryption-context.ts';
 import type { Key, KeySpec, KeyUsage } from './key-model.ts';
 import { dryRunSucceeded, type KeyService } from './key-service.ts';
-import { asAsymmetricSpec, mapCryptoErrors } from './key-specs/asymmetric-common.ts';
+import { asAsymmetricSpec, mapCryptoErrors, mapCryptoErrorsAsync } from './key-specs/asymmetric-common.ts';
 import { checkMacAlgorithm, generateMac as macOf, verifyMac as checkMac } from './key-specs/hmac.ts';
 import { SM2_UNSUPPORTED } from './key-specs/index.ts';
 import { requireEnabled } from './key-states.ts';
@@ -155,7 +155,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
     }
     if (input.keyPairSpec === 'SM2') throw new UnsupportedOperationException(SM2_UNSUPPORTED.replace('KeySpec', 'KeyPairSpec'));
     if (input.dryRun) throw dryRunSucceeded();
-    const pair = mapCryptoErrors(() => generateKeyPair(input.keyPairSpec as AsymmetricKeySpec));
+    const pair = await mapCryptoErrorsAsync(() => generateKeyPair(input.keyPairSpec as AsymmetricKeySpec));
     try {
       const privateKeyCiphertext = await keys.encryptWithKey(key, pair.privateKeyPkcs8.expose(), input.encryptionContext);
       return { key, privateKeyCiphertext, privateKeyPlaintext: pair.privateKeyPkcs8, publicKey: pair.publicKeySpki };

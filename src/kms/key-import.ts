@@ -123,7 +123,7 @@ export function createKeyImportService({ storage, barrier, clock, materialCache,
     const now = clock.now();
     const expiresAt = now + IMPORT_PARAMETERS_VALID_MS;
     const { token, tokenId } = newImportToken(importTokenKey, key.scope, key.keyId, expiresAt);
-    const pair = generateWrappingKeyPair(input.wrappingKeySpec);
+    const pair = await generateWrappingKeyPair(input.wrappingKeySpec);
     try {
       const sealed = barrier.seal(pair.privateKeyPkcs8.expose(), wrappingKeyAad(key.scope, key.keyId, tokenId));
       await storage.transaction((tx) => tx.importParameters.insert({

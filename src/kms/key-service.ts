@@ -281,7 +281,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     }
     // Symmetric: the AES key; HMAC: the HMAC key; asymmetric: the PKCS#8 private key — all sealed alike.
     // The public key (SPKI DER, not secret) rides in the material record's doc.
-    const { secret: material, publicKeySpki } = family.generate(keySpec);
+    const { secret: material, publicKeySpki } = await family.generate(keySpec);
     try {
       const sealed = barrier.seal(material.expose(), materialAad(scope, keyId, 1));
       const materialDoc = { keyMaterialId: materialId, ...(publicKeySpki ? { publicKey: publicKeySpki.toString('base64') } : {}) };

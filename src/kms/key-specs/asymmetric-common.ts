@@ -25,7 +25,8 @@ export interface NewMaterial {
 export interface KeySpecFamily {
   /** AWS: the KeyUsage values CreateKey accepts for this spec. */
   usages(spec: KeySpec): readonly KeyUsage[];
-  generate(spec: KeySpec): NewMaterial;
+  /** Asymmetric families generate off the event loop where generation is slow (RSA). */
+  generate(spec: KeySpec): NewMaterial | Promise<NewMaterial>;
   /**
    * Checks imported material (ImportKeyMaterial) for this spec: the public key to store beside it (asymmetric
    * specs), or undefined when the bytes are not valid material for the spec.
@@ -40,8 +41,8 @@ export function asAsymmetricSpec(spec: KeySpec): AsymmetricKeySpec {
   return spec as AsymmetricKeySpec;
 }
 
-export function generateAsymmetricMaterial(spec: KeySpec): NewMaterial {
-  const pair = mapCryptoErrors(() => generateKeyPair(asAsymmetricSpec(spec)));
+export async function generateAsymmetricMaterial(spec: KeySpec): Promise<NewMaterial> {
+  const pair = await mapCryptoErrorsAsync(() => generateKeyPair(asAsymmetricSpec(spec)));
   return { secret: pair.privateKeyPkcs8, publicKeySpki: pair.publicKeySpki };
 }
 
@@ -77,6 +78,15 @@ export function trentErrorOf(err: unknown): TrentError | undefined {
 export function mapCryptoErrors<T>(fn: () => T): T {
   try {
     return fn();
+  } catch (err) {
+    throw trentErrorOf(err) ?? err;
+  }
+}
+
+/** mapCryptoErrors for crypto that completes later (key generation off the event loop). */
+export async function mapCryptoErrorsAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
   } catch (err) {
     throw trentErrorOf(err) ?? err;
   }
