@@ -2,7 +2,7 @@
  * `npm run bench` — see bench/README.md for the method.
  *
  *   npm run bench                      default run (≤ 3 minutes on a 2-core machine)
- *   npm run bench -- --quick           smoke run (≤ 30 s; concurrency 16 only)
+ *   npm run bench -- --quick           smoke run (about 35 s; concurrency 16 only)
  *   npm run bench -- --duration=5      seconds measured per cell (default: planned to fit the budget)
  *   npm run bench -- --only=Encrypt,Decrypt       only these workloads (throughput section)
  *   npm run bench -- --only=keys,envelope         only these sections
