@@ -17,7 +17,6 @@ export const InvalidNextTokenException = clientError('InvalidNextTokenException'
 export const SecretsLimitExceededException = clientError('LimitExceededException');
 export const EncryptionFailure = clientError('EncryptionFailure');
 export const DecryptionFailure = clientError('DecryptionFailure');
-export const SecretsMalformedPolicyDocumentException = clientError('MalformedPolicyDocumentException');
 export const PreconditionNotMetException = clientError('PreconditionNotMetException');
 export const PublicPolicyException = clientError('PublicPolicyException');
 

@@ -6,7 +6,7 @@
  * schema on the test PostgreSQL server (test-database.ts), reused when a server restarts on the same
  * data dir and dropped when the test process exits. scripts/run-tests.mjs runs test/e2e a second time so.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -162,4 +162,15 @@ export async function rawCall(
   const res = await fetch(url, { method: 'POST', headers, body });
   const text = await res.text();
   return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** Every file below `dir` (e.g. a server's data dir), for tests that search the bytes on disk. */
+export function filesUnder(dir: string): string[] {
+  const files: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) files.push(...filesUnder(path));
+    else files.push(path);
+  }
+  return files;
 }

@@ -7,8 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import {
@@ -22,7 +21,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParameterHistoryCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { FaultInjectingStorage } from '../../src/storage/fault-injection.ts';
-import { ADMIN, awsError, E2E_STORAGE, REGION, startServer, type TestServer } from './harness.ts';
+import { ADMIN, awsError, E2E_STORAGE, filesUnder, REGION, startServer, type TestServer } from './harness.ts';
 
 const logLines: string[] = [];
 let server: TestServer;
@@ -126,15 +125,7 @@ test('no secret value or SecureString value is in the stored rows (either adapte
 });
 
 test('no secret value or SecureString value is in the data dir files (database, WAL)', { skip: E2E_STORAGE !== 'sqlite' && 'PostgreSQL keeps its files elsewhere; its rows are searched above' }, () => {
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const n of readdirSync(dir)) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else files.push(p);
-    }
-  };
-  walk(server.dataDir);
+  const files = filesUnder(server.dataDir);
   assert.ok(files.some((f) => f.endsWith('.db')), files.join(', '));
   for (const f of files) {
     const bytes = readFileSync(f);

@@ -5,8 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import {
   BatchGetSecretValueCommand,
   CancelRotateSecretCommand,
@@ -36,7 +35,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { CreateKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
-import { ADMIN, awsError, E2E_STORAGE, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import { ADMIN, awsError, E2E_STORAGE, filesUnder, rawCall, REGION, startServer, type TestServer } from './harness.ts';
 
 let server: TestServer;
 let sm: SecretsManagerClient;
@@ -386,15 +385,7 @@ test('no secret value appears in the database files (envelope encryption under K
   await sm.send(new CreateSecretCommand({ Name: 'leak-check', SecretString: marker }));
   await sm.send(new PutSecretValueCommand({ SecretId: 'leak-check', SecretBinary: Buffer.from(`${marker}-binary`) }));
   await sm.send(new GetSecretValueCommand({ SecretId: 'leak-check' }));
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const n of readdirSync(dir)) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else files.push(p);
-    }
-  };
-  walk(server.dataDir);
+  const files = filesUnder(server.dataDir);
   assert.ok(files.some((f) => f.endsWith('.db') || f.includes('sqlite')), `expected database files in ${files.join(', ')}`);
   for (const f of files) {
     const bytes = readFileSync(f);
