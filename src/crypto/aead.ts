@@ -4,7 +4,8 @@
  * Callers that encrypt many messages under one key derive a per-message key first (see hkdf), which
  * keeps random-nonce collisions out of reach.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomNonce } from './primitives.ts';
 import type { SecretBytes } from './secret-bytes.ts';
 
 export const AEAD_KEY_BYTES = 32;
@@ -26,7 +27,7 @@ function checkKey(key: SecretBytes | Buffer): Buffer {
 }
 
 export function aeadSeal(key: SecretBytes | Buffer, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  const nonce = randomBytes(AEAD_NONCE_BYTES);
+  const nonce = randomNonce(AEAD_NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', checkKey(key), nonce, { authTagLength: AEAD_TAG_BYTES });
   cipher.setAAD(aad);
   const body = cipher.update(plaintext);

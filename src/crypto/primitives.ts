@@ -1,9 +1,29 @@
 /** Small vetted primitives from node:crypto: randomness, HKDF, hashing, constant-time comparison. */
-import { createHash, createHmac, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, randomFillSync, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { SecretBytes } from './secret-bytes.ts';
 
 export function randomBytesBuffer(n: number): Buffer {
   return randomBytes(n);
+}
+
+/**
+ * Public random values (nonces, salts) drawn from the CSPRNG in blocks: one randomBytes call costs about
+ * 5 µs however short, and Encrypt needs two. The same idea as node's randomUUID cache. Each byte is handed
+ * out once; never use this for key material, which should not sit in a shared buffer.
+ */
+const NONCE_POOL_BYTES = 4096;
+const noncePool = Buffer.alloc(NONCE_POOL_BYTES);
+let noncePoolOffset = NONCE_POOL_BYTES;
+
+export function randomNonce(n: number): Buffer {
+  if (n > NONCE_POOL_BYTES) return randomBytes(n);
+  if (noncePoolOffset + n > NONCE_POOL_BYTES) {
+    randomFillSync(noncePool);
+    noncePoolOffset = 0;
+  }
+  const out = Buffer.from(noncePool.subarray(noncePoolOffset, noncePoolOffset + n));
+  noncePoolOffset += n;
+  return out;
 }
 
 export function randomUuid(): string {

@@ -10,7 +10,7 @@ import { callerScope } from '../auth/caller.ts';
 import type { Clock } from '../clock.ts';
 import { AeadOpenError } from '../crypto/aead.ts';
 import type { RsaEncryptionAlgorithm } from '../crypto/asymmetric.ts';
-import { randomBytesBuffer } from '../crypto/primitives.ts';
+import { randomBytesBuffer, randomNonce } from '../crypto/primitives.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import {
   AccessDeniedException,
@@ -329,7 +329,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   /** Encrypts under the key's current material; the blob names key and version so Decrypt needs no KeyId. */
   async function encryptWithKey(key: Key, plaintext: Uint8Array, context: EncryptionContext | undefined): Promise<Buffer> {
     const version = key.doc.currentVersion;
-    const salt = randomBytesBuffer(SALT_BYTES);
+    const salt = randomNonce(SALT_BYTES);
     const headerBytes = encodeHeader({
       accountId: key.scope.accountId,
       keyId: key.keyId,

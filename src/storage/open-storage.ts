@@ -10,7 +10,7 @@ export async function openStorage(url: string): Promise<Storage> {
     return store;
   }
   if (url.startsWith('sqlite:')) {
-    const store = new SqliteStorage(url.slice('sqlite:'.length));
+    const store = new SqliteStorage(url.slice('sqlite:'.length), { checkpointInThread: true });
     await store.migrate();
     return store;
   }

@@ -1,7 +1,8 @@
 /**
- * Embedded SQLite adapter (better-sqlite3). WAL with synchronous=FULL: a commit that returned is on
- * disk, so a write the client was told succeeded survives a crash. secure_delete overwrites freed
- * pages so deleted (sealed) material does not linger in the file.
+ * Embedded SQLite adapter (better-sqlite3). WAL, and a transaction resolves only once its commit is on
+ * disk (the WAL fsync of synchronous=FULL, run off the event loop by WalSync), so a write the client was
+ * told succeeded survives a crash. secure_delete overwrites freed pages so deleted (sealed) material does
+ * not linger in the file.
  *
  * better-sqlite3 is synchronous and has one connection, so transactions are serialised through a
  * promise queue: a transaction body awaits only these repos, and no other statement can interleave.
@@ -23,18 +24,38 @@ import { createSqliteCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createSqliteParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
 import { guardUnique } from './unique-violation.ts';
+import { Checkpointer } from './checkpointer.ts';
+import { WalSync } from './wal-sync.ts';
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
   #reposOrUndefined: Repos | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Absent for an in-memory database, which has nothing to sync or checkpoint. */
+  readonly #walSync: WalSync | undefined;
+  readonly #checkpointer: Checkpointer | undefined;
 
-  constructor(path: string) {
+  /**
+   * `checkpointInThread`: run WAL checkpoints in a worker thread (checkpointer.ts) instead of SQLite's
+   * automatic ones inside COMMIT. The server turns it on (open-storage.ts); short-lived stores (tools,
+   * tests) keep SQLite's default and no thread.
+   */
+  constructor(path: string, opts: { checkpointInThread?: boolean } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
+    if (path === ':memory:') {
+      this.#db.pragma('synchronous = FULL');
+    } else {
+      // NORMAL = FULL without the fsync after each commit, which WalSync does off the event loop.
+      this.#db.pragma('synchronous = NORMAL');
+      this.#walSync = new WalSync(path);
+      if (opts.checkpointInThread) {
+        this.#db.pragma('wal_autocheckpoint = 0');
+        this.#checkpointer = new Checkpointer(path, (message) => process.emitWarning(`SQLite WAL checkpoint failed: ${message}`));
+      }
+    }
     this.#db.pragma('secure_delete = ON');
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
@@ -60,6 +81,7 @@ export class SqliteStorage implements Storage {
       }).immediate();
     });
     this.#reposOrUndefined ??= this.#createRepos();
+    await this.#walSync?.sync();
   }
 
   #enqueue<T>(run: () => Promise<T>): Promise<T> {
@@ -68,18 +90,21 @@ export class SqliteStorage implements Storage {
     return p;
   }
 
-  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return this.#enqueue(async () => {
+  async transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    const result = await this.#enqueue(async () => {
       this.#db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(this.#repos);
+        const value = await fn(this.#repos);
         this.#db.exec('COMMIT');
-        return result;
+        return value;
       } catch (err) {
         if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
         throw err;
       }
     });
+    // The next transaction may run while this one's fsync is under way; this one resolves after it.
+    await this.#walSync?.sync();
+    return result;
   }
 
   read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
@@ -90,6 +115,9 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     await this.#queue;
+    await this.#walSync?.idle();
+    // The thread's connection closes first, so this one is the last and removes the WAL as it closes.
+    await this.#checkpointer?.stop();
     this.#db.close();
   }
 
