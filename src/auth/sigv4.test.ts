@@ -193,6 +193,7 @@ test('a KMS request signed as the SDK signs it verifies and parses to its claime
     signedHeaders: ['content-length', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-target'],
     signature: '',
     amzDate: '20260102T030405Z',
+    signedAt: Date.UTC(2026, 0, 2, 3, 4, 5),
   });
 });
 
@@ -280,7 +281,7 @@ test('X-Amz-Date must be present (a Date header alone is not enough) and well-fo
     code: 'IncompleteSignatureException',
     message: `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=${req.headers.authorization}`,
   });
-  for (const bad of ['2026-01-02T03:04:05Z', '20260230T030405Z', '20260102T030405']) {
+  for (const bad of ['2026-01-02T03:04:05Z', '20260230T030405Z', '20260102T030405', '20260102T240000Z', '20260102T036005Z', '00500102T030405Z']) {
     await assert.rejects(kmsVerify({ ...req, headers: { ...req.headers, 'x-amz-date': bad } }), {
       code: 'IncompleteSignatureException',
       message: `Date must be in ISO-8601 'basic format'. Got '${bad}'. See http://en.wikipedia.org/wiki/ISO_8601`,

@@ -44,6 +44,7 @@ export interface SigV4Credential {
   signedHeaders: string[];
   signature: string; // 64 lower-case hex
   amzDate: string; // X-Amz-Date header value (YYYYMMDDTHHMMSSZ)
+  signedAt: number; // amzDate as epoch ms
   sessionToken?: string; // X-Amz-Security-Token header, if present
 }
 
@@ -115,7 +116,8 @@ export function parseSigV4(req: SigV4Request, expectedService: string): SigV4Cre
       `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=${authorization}`,
     );
   }
-  if (parseAmzDate(amzDate) === undefined) {
+  const signedAt = parseAmzDate(amzDate);
+  if (signedAt === undefined) {
     throw new IncompleteSignatureException(
       `Date must be in ISO-8601 'basic format'. Got '${amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`,
     );
@@ -155,6 +157,7 @@ export function parseSigV4(req: SigV4Request, expectedService: string): SigV4Cre
     signedHeaders,
     signature,
     amzDate,
+    signedAt,
     ...(sessionToken !== undefined ? { sessionToken } : {}),
   };
 }
@@ -170,16 +173,14 @@ export async function verifySigV4(
   secretAccessKey: string,
   now: Date,
 ): Promise<void> {
-  const signingDate = parseAmzDate(cred.amzDate);
-  if (signingDate === undefined) throw new InvalidSignatureException(MISMATCH);
   const earliest = new Date(now.getTime() - MAX_SKEW_MS);
   const latest = new Date(now.getTime() + MAX_SKEW_MS);
-  if (signingDate < earliest) {
+  if (cred.signedAt < earliest.getTime()) {
     throw new InvalidSignatureException(
       `Signature expired: ${cred.amzDate} is now earlier than ${formatAmzDate(earliest)} (${formatAmzDate(now)} - 15 min.)`,
     );
   }
-  if (signingDate > latest) {
+  if (cred.signedAt > latest.getTime()) {
     throw new InvalidSignatureException(
       `Signature not yet current: ${cred.amzDate} is still later than ${formatAmzDate(latest)} (${formatAmzDate(now)} + 15 min.)`,
     );
@@ -271,14 +272,17 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-/** YYYYMMDDTHHMMSSZ to a Date; undefined unless it is a real instant written in exactly that form. */
-function parseAmzDate(value: string): Date | undefined {
+/** YYYYMMDDTHHMMSSZ to epoch ms; undefined unless it is a real instant written in exactly that form. */
+function parseAmzDate(value: string): number | undefined {
   const m = AMZ_DATE.exec(value);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  // Rejects 20150230T000000Z and the like, which Date.UTC would roll over.
-  return formatAmzDate(date) === value ? date : undefined;
+  // Rejects 20150230T000000Z, T245900Z and the like, which Date.UTC would roll over, and years below 100,
+  // which it would read as 19xx.
+  const exact = date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d &&
+    date.getUTCHours() === h && date.getUTCMinutes() === mi && date.getUTCSeconds() === s;
+  return exact ? date.getTime() : undefined;
 }
 
 function formatAmzDate(date: Date): string {

@@ -71,7 +71,24 @@ function tokensToRegExp(tokens: Token[], ignoreCase: boolean, arnComponents = fa
       src += t.kind === 'star' ? (within ? '[^:]*' : '[\\s\\S]*') : within ? '[^:]' : '[\\s\\S]';
     }
   }
-  return new RegExp(`^${src}$`, ignoreCase ? 'i' : '');
+  return compiledRegExp(`^${src}$`, ignoreCase ? 'i' : '');
+}
+
+/**
+ * Compiled patterns by source and flags: a policy's patterns are matched on every request (the profile
+ * showed their compilation), and after variable substitution the same few sources recur. Bounded.
+ */
+const MAX_COMPILED = 1000;
+const compiled = new Map<string, RegExp>();
+function compiledRegExp(source: string, flags: string): RegExp {
+  const id = `${flags}/${source}`;
+  let re = compiled.get(id);
+  if (!re) {
+    re = new RegExp(source, flags);
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    compiled.set(id, re);
+  }
+  return re;
 }
 
 /** Plain `*`/`?` glob, no variables. */
