@@ -1,8 +1,10 @@
 /**
- * The load process: started by bench/run.ts as a separate child for each measurement, so the client's
- * CPU never shares an event loop with the server or the orchestrator.
+ * The load process: a child of bench/run.ts of its own, so the client's CPU never shares an event loop
+ * with the server or the orchestrator. One process serves every measurement of a run, one after
+ * another: starting node with tsx for each cost about half a second, a third of a --quick run.
  *
- * Reads a LoadSpec (JSON) on stdin. Signs each distinct request body once with SigV4 (the signature
+ * Reads LoadSpecs on stdin, one JSON object per line, and runs each when the previous one is done;
+ * exits when stdin ends. For each, it signs each distinct request body once with SigV4 (the signature
  * stays valid for Trent's 15-minute window, far longer than a run), then keeps `concurrency` keep-alive
  * connections (one node:http Agent, maxSockets = concurrency) each sending back-to-back requests.
  * Warm-up first, then either a fixed duration or a fixed number of requests. Latency is taken with
@@ -16,6 +18,7 @@
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { createHistogram } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { signJsonRequest, type Credentials, type SignedRequest } from './signing.ts';
 
 export interface LoadSpec {
@@ -59,11 +62,6 @@ function emit(obj: unknown): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`);
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function pick(json: unknown, path: string[]): string | undefined {
   let v: unknown = json;
@@ -75,7 +73,12 @@ function pick(json: unknown, path: string[]): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const spec = JSON.parse(await readStdin()) as LoadSpec;
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() !== '') await run(JSON.parse(line) as LoadSpec);
+  }
+}
+
+async function run(spec: LoadSpec): Promise<void> {
   const u = new URL(spec.url);
 
   const signStart = performance.now();

@@ -246,16 +246,40 @@ export interface Measured extends LoadResult {
   serverPeakRssMb: number;
 }
 
+/** The one load process of the run (bench/load.ts), started on first use; measurements take turns. */
+let loadProcess: { child: ChildProcess; lines: ReturnType<typeof createInterface>; stderr: () => string } | undefined;
+let loadTurn: Promise<unknown> = Promise.resolve();
+
+function theLoadProcess(): NonNullable<typeof loadProcess> {
+  if (loadProcess && loadProcess.child.exitCode === null && loadProcess.child.signalCode === null) return loadProcess;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  track(child);
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  loadProcess = { child, lines: createInterface({ input: child.stdout! }), stderr: () => stderr };
+  return loadProcess;
+}
+
+/** Ends the load process (its stdin), once no measurement is left. */
+export async function stopLoadProcess(): Promise<void> {
+  await loadTurn.catch(() => undefined);
+  loadProcess?.child.stdin!.end();
+  loadProcess = undefined;
+}
+
 /**
- * Runs one load process against `server` and samples the server's CPU at the start and end of the
- * measured window (the load process announces both), and its RSS at the end.
+ * Runs one measurement on the load process against `server` and samples the server's CPU at the start
+ * and end of the measured window (the load process announces both), and its RSS at the end.
  */
 export function runLoad(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbComm?: string }): Promise<Measured> {
+  const turn = loadTurn.catch(() => undefined).then(() => measureOnce(server, spec, watch));
+  loadTurn = turn;
+  return turn;
+}
+
+function measureOnce(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbComm?: string }): Promise<Measured> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    track(child);
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const { child, lines, stderr } = theLoadProcess();
     let start: CpuSample | undefined;
     let end: CpuSample | undefined;
     let loadStart: CpuSample | undefined;
@@ -265,11 +289,17 @@ export function runLoad(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { d
     let dbStart: Map<number, number> | undefined;
     let dbEnd: Map<number, number> | undefined;
     let mem = { rssMb: NaN, peakRssMb: NaN };
-    let result: LoadResult | undefined;
-    const rl = createInterface({ input: child.stdout! });
-    rl.on('line', (line) => {
-      const msg = JSON.parse(line) as { event: string };
+    const done = () => {
+      lines.off('line', onLine);
+      child.off('close', onClose);
+    };
+    const onClose = (code: number | null) => {
+      done();
+      reject(new Error(`load process failed (${code}): ${stderr().trim()}`));
+    };
+    const onLine = (line: string) => {
       try {
+        const msg = JSON.parse(line) as { event: string };
         if (msg.event === 'measure') {
           start = cpuSample(server.pid);
           loadStart = cpuSample(child.pid!);
@@ -281,13 +311,16 @@ export function runLoad(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { d
           busyEnd = machineBusy();
           if (dbStart) dbEnd = ticksOf([...dbStart.keys()]);
           mem = memory(server.pid);
-        } else if (msg.event === 'result') result = msg as LoadResult;
+        } else if (msg.event === 'result') {
+          done();
+          resolve(measured(msg as LoadResult));
+        }
       } catch (err) {
+        done();
         reject(err instanceof Error ? err : new Error(String(err)));
       }
-    });
-    child.once('close', (code) => {
-      if (code !== 0 || !result) return reject(new Error(`load process failed (${code}): ${stderr.trim()}`));
+    };
+    const measured = (result: LoadResult): Measured => {
       const serverCpuPct = start && end ? cpuPct(start, end) : NaN;
       const loadCpuPct = loadStart && loadEnd ? cpuPct(loadStart, loadEnd) : NaN;
       const busyPct = busyStart && busyEnd ? cpuPct(busyStart, busyEnd) : NaN;
@@ -297,16 +330,18 @@ export function runLoad(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { d
         for (const [pid, t] of dbEnd) ticks += t - (dbStart.get(pid) ?? t);
         dbCpuPct = cpuPct({ ticks: 0, atNs: start.atNs }, { ticks, atNs: end.atNs });
       }
-      resolve({
+      return {
         ...result,
         serverCpuPct,
         otherCpuPct: Math.max(0, busyPct - serverCpuPct - loadCpuPct - (dbCpuPct ?? 0)),
         ...(dbCpuPct !== undefined ? { dbCpuPct } : {}),
         serverRssMb: mem.rssMb,
         serverPeakRssMb: mem.peakRssMb,
-      });
-    });
-    child.stdin!.end(JSON.stringify({ ...spec, url: server.url }));
+      };
+    };
+    lines.on('line', onLine);
+    child.once('close', onClose);
+    child.stdin!.write(`${JSON.stringify({ ...spec, url: server.url })}\n`);
   });
 }
 
