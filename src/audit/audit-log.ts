@@ -8,7 +8,9 @@
  *   transaction that appends the call's event; an intent left by a crash is turned into an event with
  *   errorCode "TrentAuditOutcomeUnknown" by recoverIntents().
  * - Group commit. Concurrent begin()/record() calls are queued and written in one storage transaction
- *   per batch (one fsync on SQLite, one round of statements on PostgreSQL).
+ *   per batch (one fsync on SQLite, one round of statements on PostgreSQL). The next batch is taken
+ *   while earlier ones wait to be durable (up to MAX_BATCHES_IN_FLIGHT): with one batch at a time the
+ *   event loop sat idle through every fsync (10-15% of the time under load in the profile).
  * - One chain order. The batch transaction takes the chain head lock (AuditRepo.lockHead) and assigns
  *   seq and hashes under it, so several nodes append to one chain.
  */
@@ -40,6 +42,9 @@ interface Deferred {
 }
 
 const MAX_BATCH = 512;
+/** Batches awaiting durability at once: enough to keep the event loop busy during an fsync, few enough
+ * not to queue many transactions on a PostgreSQL pool. */
+const MAX_BATCHES_IN_FLIGHT = 4;
 
 export const OUTCOME_UNKNOWN = 'TrentAuditOutcomeUnknown';
 
@@ -99,6 +104,8 @@ export class AuditLog {
   readonly #deps: AuditLogDeps;
   #queue: Item[] = [];
   #flushing: Promise<void> | undefined;
+  /** Batches committed or committing whose durability is not yet known. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(deps: AuditLogDeps) {
     this.#deps = deps;
@@ -118,7 +125,10 @@ export class AuditLog {
 
   /** Resolves when everything queued so far is written (or failed). */
   async drain(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
+    while (this.#flushing || this.#inFlight.size > 0) {
+      await this.#flushing;
+      await Promise.all(this.#inFlight);
+    }
   }
 
   #submit(make: (done: Deferred) => Item): Promise<void> {
@@ -135,13 +145,23 @@ export class AuditLog {
       await new Promise<void>((r) => setImmediate(r));
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, MAX_BATCH);
-        try {
-          await this.#deps.storage.transaction((tx) => this.#write(tx, batch));
-          for (const item of batch) item.done.resolve();
-        } catch (err) {
-          this.#deps.logger.error({ err, batch: batch.length }, 'audit write failed: failing the calls of this batch');
-          for (const item of batch) item.done.reject(err);
-        }
+        // Not awaited: the next batch may commit while this one waits for its fsync (SQLite) or round
+        // trip (PostgreSQL). Commits still happen one at a time and in order (storage serialises them;
+        // the chain head lock orders them across nodes), and each batch resolves when it is durable.
+        const written = this.#deps.storage.transaction((tx) => this.#write(tx, batch)).then(
+          () => {
+            for (const item of batch) item.done.resolve();
+          },
+          (err: unknown) => {
+            this.#deps.logger.error({ err, batch: batch.length }, 'audit write failed: failing the calls of this batch');
+            for (const item of batch) item.done.reject(err);
+          },
+        );
+        this.#inFlight.add(written);
+        void written.finally(() => this.#inFlight.delete(written));
+        if (this.#inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.#inFlight);
+        // The requests that arrive meanwhile form the next batch.
+        await new Promise<void>((r) => setImmediate(r));
       }
     } finally {
       this.#flushing = undefined;
