@@ -115,7 +115,7 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     await this.#queue;
-    await this.#walSync?.idle();
+    await this.#walSync?.close();
     // The thread's connection closes first, so this one is the last and removes the WAL as it closes.
     await this.#checkpointer?.stop();
     this.#db.close();

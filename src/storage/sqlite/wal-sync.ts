@@ -8,21 +8,38 @@
  * transaction that resolved is on disk exactly as under FULL. Meanwhile the event loop keeps serving, and
  * the next transaction may commit; its own fsync follows (concurrent requests share one: group sync).
  *
- * The WAL file is opened anew for each fsync, so a WAL that another process deleted and recreated is the
- * one synced. fsync flushes the file whoever wrote it, so every commit before the call is covered.
+ * The WAL file is opened once, on the first sync, and kept: SQLite removes the WAL only when the last
+ * connection to the database closes, and this store's own connection stays open until close(). The
+ * call is fdatasync, as SQLite's own WAL sync on Linux: it writes the data and whatever metadata (the
+ * size) is needed to read it back, not timestamps. It flushes the file whoever wrote it, so every
+ * commit before the call is covered, this process's or another's.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 export class WalSync {
   readonly #walPath: string;
   readonly #fsync: (path: string) => Promise<void>;
   #running: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
+  #wal: FileHandle | undefined;
 
-  /** `fsync` is for tests that count the calls; it defaults to opening, fsyncing and closing the file. */
-  constructor(databasePath: string, fsync: (path: string) => Promise<void> = fsyncFile) {
+  /** `fsync` is for tests that count the calls; by default the kept WAL handle is fdatasync'd. */
+  constructor(databasePath: string, fsync?: (path: string) => Promise<void>) {
     this.#walPath = `${databasePath}-wal`;
-    this.#fsync = fsync;
+    this.#fsync = fsync ?? (() => this.#datasyncWal());
+  }
+
+  async #datasyncWal(): Promise<void> {
+    // One sync runs at a time (sync() queues the next), so the handle is opened once.
+    this.#wal ??= await open(this.#walPath, 'r+');
+    await this.#wal.datasync();
+  }
+
+  /** Waits for pending syncs and closes the WAL handle. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.#wal?.close();
+    this.#wal = undefined;
   }
 
   /** Resolves once every commit made before this call is on disk. */
