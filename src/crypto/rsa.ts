@@ -57,7 +57,8 @@ import {
   verify as nodeVerify,
   type KeyObject,
 } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forgeModule from 'node-forge';
 
 export type RsaModulusBits = 2048 | 3072 | 4096;
 export type RsaSignatureHash = 'sha256' | 'sha384' | 'sha512';
@@ -163,10 +164,17 @@ interface ForgeEmsaPss {
   verify(mHash: string, em: string, modBits: number): boolean;
 }
 
-const FORGE_MD: Readonly<Record<RsaSignatureHash, () => forge.md.MessageDigest>> = Object.freeze({
-  sha256: () => forge.md.sha256.create(),
-  sha384: () => forge.md.sha384.create(),
-  sha512: () => forge.md.sha512.create(),
+/** node-forge, loaded on the first PSS-over-a-digest call: nothing else needs it, and it is ~2 MB of heap. */
+let forgeLoaded: typeof forgeModule | undefined;
+function forge(): typeof forgeModule {
+  forgeLoaded ??= createRequire(import.meta.url)('node-forge') as typeof forgeModule;
+  return forgeLoaded;
+}
+
+const FORGE_MD: Readonly<Record<RsaSignatureHash, () => forgeModule.md.MessageDigest>> = Object.freeze({
+  sha256: () => forge().md.sha256.create(),
+  sha384: () => forge().md.sha384.create(),
+  sha512: () => forge().md.sha512.create(),
 });
 
 /** The salt comes from node's CSPRNG (OpenSSL RAND_bytes), not from forge's own PRNG. */
@@ -177,9 +185,9 @@ const CSPRNG = Object.freeze({ getBytesSync: (count: number): string => randomBy
  * AWS: MGF1 with the signature hash, salt length = digest length.
  */
 function emsaPss(hash: RsaSignatureHash): ForgeEmsaPss {
-  const scheme: ForgeEmsaPss = forge.pss.create({
+  const scheme: ForgeEmsaPss = forge().pss.create({
     md: FORGE_MD[hash](),
-    mgf: forge.mgf.mgf1.create(FORGE_MD[hash]()),
+    mgf: forge().mgf.mgf1.create(FORGE_MD[hash]()),
     saltLength: HASH_LENGTH[hash],
     prng: CSPRNG,
   });

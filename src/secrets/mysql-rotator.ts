@@ -14,13 +14,15 @@
  * passwords contain no quote or backslash (TEMPLATE_EXCLUDED_CHARACTERS), so sql_mode NO_BACKSLASH_ESCAPES
  * cannot change their meaning.
  */
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { databaseRotator, type DbCredentials } from './database-rotator.ts';
 
 const ER_SPECIFIC_ACCESS_DENIED_ERROR = 1227;
 
 async function withConnection<T>(s: DbCredentials, body: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  const conn = await mysql.createConnection({
+  // Loaded on first rotation: most deployments never rotate a MySQL secret, and the driver is ~3 MB of heap.
+  const { default: driver } = await import('mysql2/promise');
+  const conn = await driver.createConnection({
     host: s.host,
     port: Number(s.port ?? 3306),
     user: s.username,

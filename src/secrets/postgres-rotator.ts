@@ -4,11 +4,13 @@
  * setSecret runs ALTER USER … WITH PASSWORD with an escaped literal: passwords reach the server only there
  * and in the login handshake.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { databaseRotator, type DbCredentials } from './database-rotator.ts';
 
 async function withClient<T>(s: DbCredentials, body: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({
+  // Loaded on first rotation (the SQLite-backed server never needs the driver otherwise).
+  const { default: driver } = await import('pg');
+  const client = new driver.Client({
     host: s.host,
     port: Number(s.port ?? 5432),
     user: s.username,
