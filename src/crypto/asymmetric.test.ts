@@ -11,7 +11,7 @@ import {
   ASYMMETRIC_KEY_SPECS, DecryptionError, digestLengthFor, ecdhDeriveSharedSecret, encryptionAlgorithmsFor,
   generateKeyPair, IncompatibleAlgorithmError, InvalidKeyMaterialError, InvalidMessageError, InvalidPublicKeyError,
   keyAgreementAlgorithmsFor, messageTypesFor, PlaintextTooLargeError, publicKeyFromPrivate, rsaOaepDecrypt,
-  rsaOaepEncrypt, rsaOaepMaxPlaintext, sign, signingAlgorithmsFor, SIGNING_ALGORITHMS, verify,
+  rsaOaepEncrypt, rsaOaepMaxPlaintext, sign, signingAlgorithmsFor, SIGNING_ALGORITHMS, signOffLoop, verify,
   type AsymmetricKeySpec, type EcdhKeySpec, type MessageType, type RsaEncryptionAlgorithm, type SigningAlgorithm,
 } from './asymmetric.ts';
 import { mlDsaDecodeSpki } from './mldsa.ts';
@@ -395,4 +395,28 @@ test('generateKeyPair output parses as standard PKCS#8 and SPKI (node) for every
   // RSA keys use e = 65537 (AWS).
   const rsa = createPublicKey({ key: keyOf('RSA_2048').publicKeySpki, format: 'der', type: 'spki' });
   assert.equal(rsa.asymmetricKeyDetails?.publicExponent, 65537n);
+});
+
+test('signOffLoop: RSA RAW signatures from the thread pool verify, PKCS#1 v1.5 ones equal the inline ones, and other specs and message types sign inline', async () => {
+  for (const spec of ['RSA_2048', 'RSA_3072', 'ECC_NIST_P256', 'ECC_NIST_EDWARDS25519', 'ML_DSA_44'] as const) {
+    const { privateKeyPkcs8, publicKeySpki } = keyOf(spec);
+    for (const alg of signingAlgorithmsFor(spec)) {
+      for (const messageType of messageTypesFor(alg)) {
+        const data = input(spec, alg, messageType, MESSAGE);
+        const signature = await signOffLoop(spec, privateKeyPkcs8, alg, messageType, data);
+        assert.ok(verify(spec, publicKeySpki, alg, messageType, data, signature), `${spec} ${alg} ${messageType}`);
+        // PKCS#1 v1.5 is deterministic: the same bytes as the inline path.
+        if (alg.startsWith('RSASSA_PKCS1')) assert.deepEqual(signature, sign(spec, privateKeyPkcs8, alg, messageType, data));
+      }
+    }
+  }
+});
+
+test('signOffLoop: the material may be zeroed as soon as it returns; request errors throw before anything starts', async () => {
+  const { privateKeyPkcs8, publicKeySpki } = keyOf('RSA_4096');
+  const copy = SecretBytes.adopt(Buffer.from(privateKeyPkcs8.expose()));
+  const pending = signOffLoop('RSA_4096', copy, 'RSASSA_PSS_SHA_512', 'RAW', MESSAGE);
+  copy.zeroize();
+  assert.ok(verify('RSA_4096', publicKeySpki, 'RSASSA_PSS_SHA_512', 'RAW', MESSAGE, await pending));
+  assert.throws(() => signOffLoop('RSA_2048', keyOf('RSA_2048').privateKeyPkcs8, 'ECDSA_SHA_256', 'RAW', MESSAGE), IncompatibleAlgorithmError);
 });

@@ -21,7 +21,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { Derivation, SecretBytes } from './secret-bytes.ts';
 import {
   rsaGenerateKeyPair, rsaOaepDecrypt as rsaOaepDecryptRaw, rsaOaepEncrypt as rsaOaepEncryptRaw,
-  rsaOaepMaxPlaintextBytes, rsaModulusBits, rsaPrivateKey, rsaPublicKey, rsaSign, rsaVerify,
+  rsaOaepMaxPlaintextBytes, rsaModulusBits, rsaPrivateKey, rsaPublicKey, rsaSign, rsaSignMessageOffLoop, rsaVerify,
   type RsaModulusBits, type RsaOaepHash,
 } from './rsa.ts';
 import { ecdhSharedSecret, ecdsaSign, ecdsaVerify, ecGenerateKeyPair, ecPrivateKey, ecPublicKey, type EcCurve } from './ecc.ts';
@@ -408,6 +408,24 @@ export function sign(
   const algInfo = checkSigningRequest(spec, alg, messageType, message);
   const info = SPECS[spec];
   return opsFor(info).sign(info, privateKeyPkcs8, algInfo, messageType, message);
+}
+
+/**
+ * sign(), with an RSA signature of a RAW message computed on libuv's thread pool (rsaSignMessageOffLoop);
+ * everything else is signed inline. Request errors throw at once, before anything is started. The private
+ * key is parsed (or taken from beside the material) before this returns, so the caller may zero or drop
+ * the material while the job runs: the job holds OpenSSL's own copy of the key.
+ */
+export function signOffLoop(
+  spec: AsymmetricKeySpec, privateKeyPkcs8: SecretBytes, alg: SigningAlgorithm, messageType: MessageType, message: Uint8Array,
+): Promise<Buffer> {
+  const algInfo = checkSigningRequest(spec, alg, messageType, message);
+  const info = SPECS[spec];
+  if (info.family === 'rsa' && messageType === 'RAW') {
+    const key = privateKeyOf(info, privateKeyPkcs8, (der) => rsaPrivateKey(der, [info.bits]));
+    return rsaSignMessageOffLoop(key, rsaPadding(algInfo), hashOf(algInfo), message);
+  }
+  return Promise.resolve(opsFor(info).sign(info, privateKeyPkcs8, algInfo, messageType, message));
 }
 
 /** AWS Verify: true when `signature` is a valid signature as `sign` would make it. Request errors throw. */

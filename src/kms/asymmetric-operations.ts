@@ -9,7 +9,7 @@
  */
 import type { Caller } from '../auth/caller.ts';
 import {
-  ecdhDeriveSharedSecret, encryptionAlgorithmsFor, generateKeyPair, isSigningAlgorithm, keyAgreementAlgorithmsFor, sign, signingAlgorithmsFor,
+  ecdhDeriveSharedSecret, encryptionAlgorithmsFor, generateKeyPair, isSigningAlgorithm, keyAgreementAlgorithmsFor, signingAlgorithmsFor, signOffLoop,
   verify, type AsymmetricKeySpec, type EcdhKeySpec, type MacAlgorithm, type MessageType,
 } from '../crypto/asymmetric.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
@@ -57,9 +57,10 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
     const key = await usableKey(caller, input.keyId, 'Sign', 'SIGN_VERIFY');
     checkSigningAlgorithm(key.doc.keySpec, input.signingAlgorithm);
     const spec = asAsymmetricSpec(key.doc.keySpec);
-    const alg = input.signingAlgorithm as Parameters<typeof sign>[2];
-    const signature = await keys.withMaterial(key, key.doc.currentVersion, (m) =>
-      mapCryptoErrors(() => sign(spec, m, alg, input.messageType ?? 'RAW', input.message)));
+    const alg = input.signingAlgorithm as Parameters<typeof signOffLoop>[2];
+    // The material is used only while the job starts (signOffLoop parses the key first), as withMaterial requires.
+    const signature = await mapCryptoErrorsAsync(() => keys.withMaterial(key, key.doc.currentVersion, (m) =>
+      signOffLoop(spec, m, alg, input.messageType ?? 'RAW', input.message)));
     if (input.dryRun) throw dryRunSucceeded();
     return { key, signature };
   }
