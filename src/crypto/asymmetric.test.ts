@@ -420,3 +420,13 @@ test('signOffLoop: the material may be zeroed as soon as it returns; request err
   assert.ok(verify('RSA_4096', publicKeySpki, 'RSASSA_PSS_SHA_512', 'RAW', MESSAGE, await pending));
   assert.throws(() => signOffLoop('RSA_2048', keyOf('RSA_2048').privateKeyPkcs8, 'ECDSA_SHA_256', 'RAW', MESSAGE), IncompatibleAlgorithmError);
 });
+
+test('signOffLoop: many RSA signatures at once all complete and verify', async () => {
+  const { privateKeyPkcs8, publicKeySpki } = keyOf('RSA_2048');
+  const messages = Array.from({ length: 24 }, (_, i) => Buffer.from(`message ${i}`));
+  const signatures = await Promise.all(messages.map((m, i) =>
+    signOffLoop('RSA_2048', privateKeyPkcs8, i % 2 ? 'RSASSA_PSS_SHA_256' : 'RSASSA_PKCS1_V1_5_SHA_384', 'RAW', m)));
+  signatures.forEach((sig, i) => {
+    assert.ok(verify('RSA_2048', publicKeySpki, i % 2 ? 'RSASSA_PSS_SHA_256' : 'RSASSA_PKCS1_V1_5_SHA_384', 'RAW', messages[i]!, sig), `message ${i}`);
+  });
+});

@@ -252,6 +252,11 @@ export function rsaSign(
  * about 0.25 ms of CPU for RSA_2048 and 4 ms for RSA_4096; run inline it stopped the event loop for
  * every other request, and it was the largest item of the RSA Sign profile. node:crypto has no async
  * form of privateEncrypt, so the DIGEST paths stay inline.
+ *
+ * The jobs share libuv's four threads with the WAL fsyncs every request waits for, so a burst of slow
+ * (RSA_4096) signatures delays those. Capping the jobs in flight (2 or 3 at once) was measured and cost
+ * a third of RSA_2048 throughput at c = 64 (2,300 -> 1,500-1,800 req/s): a freed slot waits for the
+ * busy event loop to hand it on. Not capped, then.
  */
 export function rsaSignMessageOffLoop(key: KeyObject, padding: RsaSignaturePadding, hash: RsaSignatureHash, message: Uint8Array): Promise<Buffer> {
   return new Promise((resolve, reject) => {
