@@ -312,6 +312,10 @@ function privateKeyOf(info: SpecInfo, pkcs8: SecretBytes, parse: (der: Buffer) =
   return pkcs8.derive(derivation);
 }
 
+function rsaPrivateKeyOf(info: InfoOf<'rsa'>, pkcs8: SecretBytes): KeyObject {
+  return privateKeyOf(info, pkcs8, (der) => rsaPrivateKey(der, [info.bits]));
+}
+
 const MAX_PARSED_PUBLIC_KEYS = 1000;
 const parsedPublicKeys = new Map<string, KeyObject>();
 function publicKeyOf(info: SpecInfo, spki: Buffer, parse: (der: Buffer) => KeyObject | undefined): KeyObject {
@@ -329,9 +333,9 @@ const SPEC_NAMES = new Map<SpecInfo, string>(Object.entries(SPECS).map(([name, i
 const FAMILIES: { readonly [F in Family]: FamilyOps<InfoOf<F>> } = Object.freeze({
   rsa: {
     generate: (info) => rsaGenerateKeyPair(info.bits),
-    publicKeyFromPrivate: (info, pkcs8) => spkiOf(privateKeyOf(info, pkcs8, (der) => rsaPrivateKey(der, [info.bits]))),
+    publicKeyFromPrivate: (info, pkcs8) => spkiOf(rsaPrivateKeyOf(info, pkcs8)),
     sign: (info, pkcs8, alg, messageType, message) =>
-      rsaSign(privateKeyOf(info, pkcs8, (der) => rsaPrivateKey(der, [info.bits])), rsaPadding(alg), hashOf(alg), messageType === 'DIGEST', message),
+      rsaSign(rsaPrivateKeyOf(info, pkcs8), rsaPadding(alg), hashOf(alg), messageType === 'DIGEST', message),
     verify: (info, spki, alg, messageType, message, signature) =>
       rsaVerify(publicKeyOf(info, spki, (der) => rsaPublicKey(der, [info.bits])), rsaPadding(alg), hashOf(alg), messageType === 'DIGEST', message, signature),
   },
@@ -422,7 +426,7 @@ export function signOffLoop(
   const algInfo = checkSigningRequest(spec, alg, messageType, message);
   const info = SPECS[spec];
   if (info.family === 'rsa' && messageType === 'RAW') {
-    const key = privateKeyOf(info, privateKeyPkcs8, (der) => rsaPrivateKey(der, [info.bits]));
+    const key = rsaPrivateKeyOf(info, privateKeyPkcs8);
     return rsaSignMessageOffLoop(key, rsaPadding(algInfo), hashOf(algInfo), message);
   }
   return Promise.resolve(opsFor(info).sign(info, privateKeyPkcs8, algInfo, messageType, message));

@@ -3,7 +3,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fsyncFile, WalSync } from './wal-sync.ts';
+import { open } from 'node:fs/promises';
+import { WalSync } from './wal-sync.ts';
+
+/** A real fsync of the file, for the tests that wrap it. */
+async function fsyncFile(path: string): Promise<void> {
+  const file = await open(path, 'r+');
+  try {
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-walsync-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -72,12 +72,3 @@ export class WalSync {
     return run;
   }
 }
-
-export async function fsyncFile(path: string): Promise<void> {
-  const file = await open(path, 'r+');
-  try {
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-}
