@@ -18,7 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
-import { randomUuid } from '../crypto/primitives.ts';
+import { timeOrderedUuid } from '../crypto/primitives.ts';
 import type { AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
 import type { Repos, Storage } from '../storage/storage.ts';
 import { canonicalJson } from './canonical-json.ts';
@@ -114,7 +114,7 @@ export class AuditLog {
 
   /** Durably stores a write-ahead intent; resolves with its id (to pass to record()). */
   async begin(facts: IntentFacts): Promise<string> {
-    const intentId = randomUuid();
+    const intentId = timeOrderedUuid();
     await this.#submit((done) => ({ kind: 'intent', intentId, facts, done }));
     return intentId;
   }

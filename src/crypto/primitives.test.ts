@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { randomNonce } from './primitives.ts';
+import { randomNonce, timeOrderedUuid } from './primitives.ts';
 
 describe('randomNonce', () => {
   it('hands out fresh bytes of the asked length across pool refills, never the same value twice', () => {
@@ -25,5 +25,29 @@ describe('randomNonce', () => {
     const big = randomNonce(5000);
     assert.equal(big.length, 5000);
     assert.notDeepEqual(big.subarray(0, 32), Buffer.alloc(32));
+  });
+});
+
+describe('timeOrderedUuid', () => {
+  const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  it('is a version 7, variant 10 UUID whose first 48 bits are the Unix milliseconds given', () => {
+    const at = Date.UTC(2026, 11, 3, 12, 0, 0, 123);
+    const id = timeOrderedUuid(at);
+    assert.match(id, V7);
+    assert.equal(parseInt(id.replace(/-/g, '').slice(0, 12), 16), at);
+  });
+
+  it('sorts by creation time, and ids of one millisecond differ', () => {
+    const earlier = Array.from({ length: 100 }, () => timeOrderedUuid(1_000));
+    const later = Array.from({ length: 100 }, () => timeOrderedUuid(1_001));
+    assert.equal(new Set([...earlier, ...later]).size, 200);
+    assert.ok(earlier.every((a) => later.every((b) => a < b)));
+  });
+
+  it('defaults to the current time', () => {
+    const before = Date.now();
+    const ms = parseInt(timeOrderedUuid().replace(/-/g, '').slice(0, 12), 16);
+    assert.ok(ms >= before && ms <= Date.now());
   });
 });

@@ -30,6 +30,24 @@ export function randomUuid(): string {
   return randomUUID();
 }
 
+/**
+ * A time-ordered UUID, version 7 (RFC 9562 §5.7): 48 bits of Unix milliseconds, then 74 random bits.
+ * For ids that key an index written at a high rate (audit events, write-ahead intents): consecutive ids
+ * land on the index's right edge instead of on a random page each, as version 4 ids do — with v4 the
+ * audit COMMIT of 20 events wrote about 20 scattered index pages and cost ten times as much (755 vs 70 µs,
+ * measured with better-sqlite3 on the audit schema). Reveals its creation time, to the millisecond: use
+ * it only where the time is no secret (an audit event carries its time anyway).
+ */
+export function timeOrderedUuid(nowMs: number = Date.now()): string {
+  const b = Buffer.allocUnsafe(16);
+  b.writeUIntBE(nowMs, 0, 6);
+  randomNonce(10).copy(b, 6);
+  b[6] = 0x70 | (b[6]! & 0x0f); // version 7
+  b[8] = 0x80 | (b[8]! & 0x3f); // variant 10
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 /** HKDF-SHA256 (RFC 5869). */
 export function hkdfSha256(ikm: SecretBytes | Buffer, salt: Uint8Array, info: Uint8Array, length: number): Buffer {
   const raw = Buffer.isBuffer(ikm) ? ikm : ikm.expose();

@@ -16,6 +16,7 @@ import {
   UnrecognizedClientException,
 } from '../errors/errors.ts';
 import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
+import { timeOrderedUuid } from '../crypto/primitives.ts';
 import { toWireError } from './error-mapper.ts';
 import type { ServiceDefinition } from './operation.ts';
 
@@ -129,7 +130,8 @@ export function createEdge(deps: EdgeDeps) {
     // What the audit event will say; filled in as the request gets further.
     const facts: { -readonly [K in keyof RequestFacts]: RequestFacts[K] } = {
       requestId,
-      eventId: randomUUID(),
+      // Time-ordered: the audit store's index on event ids then grows at one end (primitives.ts).
+      eventId: timeOrderedUuid(),
       eventTime: deps.audit.clock.now(),
       eventSource: 'trent',
       eventName: 'Unknown',

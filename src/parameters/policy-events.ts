@@ -13,7 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type { JobEventRecorder } from '../audit/service-event.ts';
-import { randomUuid, sha256 } from '../crypto/primitives.ts';
+import { randomUuid, sha256, timeOrderedUuid } from '../crypto/primitives.ts';
 
 export type PolicyEventType = 'Expiration' | 'ExpirationNotification' | 'NoChangeNotification';
 
@@ -105,7 +105,7 @@ export function createPolicyEventSink({ audit, webhookUrl, logger, timeoutMs = 1
       }
       // The audit trail's eventID is unique per stored event; the EventBridge id rides in the details.
       await audit.record({
-        eventId: randomUuid(),
+        eventId: timeOrderedUuid(),
         eventTime: e.time,
         eventSource: 'ssm.amazonaws.com',
         eventName: 'ParameterStorePolicyAction',

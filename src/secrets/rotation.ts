@@ -21,7 +21,7 @@
 import { type Caller, viaServiceName } from '../auth/caller.ts';
 import type { JobEventRecorder } from '../audit/service-event.ts';
 import type { Clock } from '../clock.ts';
-import { randomUuid } from '../crypto/primitives.ts';
+import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
 import { InvalidRequestException } from './errors.ts';
 import { accessDeniedForRotator, type Secret, type SecretService } from './secret-service.ts';
 import type { RotationRules } from './schedule.ts';
@@ -78,7 +78,7 @@ export type RotationRunner = ReturnType<typeof createRotationRunner>;
 export function createRotationRunner({ secrets, clock, builtIns, events }: RotationDeps) {
   async function event(s: Secret, eventName: string, details: Record<string, unknown>): Promise<void> {
     await events?.record({
-      eventId: randomUuid(),
+      eventId: timeOrderedUuid(),
       eventTime: clock.now(),
       eventSource: 'secretsmanager.amazonaws.com',
       eventName,

@@ -72,6 +72,7 @@ export class ReadCachingStorage implements Storage {
   readonly #principals: ShortLived<PrincipalRecord>;
   // Bumped by every invalidation: a read stores its result only if no write ended while it ran.
   #generation = 0;
+  readonly #views = new WeakMap<Repos, Repos>();
 
   constructor(inner: Storage, ttlMs: number) {
     this.#inner = inner;
@@ -150,8 +151,18 @@ export class ReadCachingStorage implements Storage {
     };
   }
 
-  /** Repos whose point reads of keys, grants and principals are served from the cache when fresh. */
+  /** The caching view of the adapter's repos, made once per repos object (an adapter hands out the same one). */
   #cachedReads(r: Repos): Repos {
+    let view = this.#views.get(r);
+    if (!view) {
+      view = this.#cachingView(r);
+      this.#views.set(r, view);
+    }
+    return view;
+  }
+
+  /** Repos whose point reads of keys, grants and principals are served from the cache when fresh. */
+  #cachingView(r: Repos): Repos {
     const cached = async <T extends object>(
       cache: ShortLived<T>, id: string, load: () => Promise<T | undefined>, keep: (value: T) => boolean = () => true,
     ): Promise<T | undefined> => {
