@@ -6,6 +6,7 @@ import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { EnvelopeResult } from './envelope.ts';
+import type { FloorResult } from './floor.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
 
 export const REPO_ROOT = new URL('..', import.meta.url).pathname;
@@ -345,19 +346,29 @@ function measureOnce(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbCo
   });
 }
 
-/** Runs bench/envelope.ts in a child process of its own (fresh heap, nothing else running). */
-export function runEnvelope(input: { keyBase64: string; sizes: number[]; minSeconds: number }): Promise<EnvelopeResult[]> {
+/** Runs a bench script in a child process of its own (fresh heap, nothing else running); parses the JSON it prints. */
+function runJsonChild<T>(script: string, args: string[], stdin = ''): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/envelope.ts'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     track(child);
     let out = '';
     let err = '';
     child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
     child.once('close', (code) => {
-      if (code !== 0) return reject(new Error(`envelope process failed (${code}): ${err.trim()}`));
-      resolve(JSON.parse(out) as EnvelopeResult[]);
+      if (code !== 0) return reject(new Error(`${script} failed (${code}): ${err.trim()}`));
+      resolve(JSON.parse(out) as T);
     });
-    child.stdin!.end(JSON.stringify(input));
+    child.stdin!.end(stdin);
   });
+}
+
+/** bench/envelope.ts: local AES-256-GCM of each size. */
+export function runEnvelope(input: { keyBase64: string; sizes: number[]; minSeconds: number }): Promise<EnvelopeResult[]> {
+  return runJsonChild('bench/envelope.ts', [], JSON.stringify(input));
+}
+
+/** bench/floor.ts: CPU per request of the work an Encrypt cannot skip. */
+export function runFloor(seconds: number): Promise<FloorResult> {
+  return runJsonChild('bench/floor.ts', [String(seconds)]);
 }

@@ -10,7 +10,8 @@
  *   npm run bench -- --only=profile --profile=Sign-RSA_2048      …under another workload
  *   npm run bench -- --concurrency=1,16,64 --keys=100000 --warmup=1 --profile --keep
  *
- * Sections: throughput (SQLite, every workload × concurrency, plus the ceiling), postgres, audit,
+ * Sections: throughput (SQLite, every workload × concurrency, plus the ceiling), floor (what the
+ * Encrypt target leaves for Trent beyond HTTP and node:crypto), workers, postgres, audit,
  * envelope, keys, and — only when asked (--profile or --only=profile) — profile: a CPU profile of
  * Trent under Encrypt at concurrency 64, summarised by self time. --keep keeps the temp dir (logs).
  */
@@ -21,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config/config.ts';
 import { BLOCK, type EnvelopeResult } from './envelope.ts';
 import { opensslAesGcm, opensslSign, opensslVersion } from './openssl.ts';
-import { REPO_ROOT, killAll, runEnvelope, runLoad, startCeiling, startTrent, stopLoadProcess, type Measured, type Server } from './procs.ts';
+import { REPO_ROOT, killAll, runEnvelope, runFloor, runLoad, startCeiling, startTrent, stopLoadProcess, type Measured, type Server } from './procs.ts';
 import { summarise, summaryMarkdown, type ProfileSummary } from './profile-summary.ts';
 import { signedCall, type Credentials } from './signing.ts';
 import {
@@ -41,7 +42,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Options and plan
 
-const SECTIONS = ['throughput', 'workers', 'postgres', 'audit', 'envelope', 'keys', 'profile'] as const;
+const SECTIONS = ['throughput', 'floor', 'workers', 'postgres', 'audit', 'envelope', 'keys', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -336,6 +337,20 @@ let keyScaling: {
   choice: string;
   levels: { keys: number; rssMb: number; results: Record<string, Measured> }[];
 } | undefined;
+/** The floor section: CPU per request of each part, and the best ratios they allow (floorSection). */
+let floor: {
+  floorUs: number;
+  concurrency?: number;
+  ceilingRps?: number;
+  httpUs?: number;
+  loadUs?: number;
+  trentUs?: number;
+  cores: number;
+  oneProcessRatio?: number;
+  allCoresRatio?: number;
+  /** CPU per request left for all of Trent but HTTP and the floor, for 0.6 × the ceiling on every core. */
+  budgetAt06Us?: number;
+} | undefined;
 let profile: { workload: string; summary: ProfileSummary; file: string; measured: Measured } | undefined;
 
 const CONFIG_BASE = { TRENT_DATA_DIR: '/nonexistent', TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
@@ -431,6 +446,43 @@ async function envelopeSection(trent: Server | undefined): Promise<void> {
   }
   const largest = Math.max(...envelopeRows.map((r) => r.bytes));
   for (const r of envelopeRows.filter((x) => x.bytes === largest)) summaryChecks.push({ section: `envelope ${r.mode} ${largest >= 2 ** 30 ? `${largest / 2 ** 30} GiB` : `${largest / 2 ** 20} MiB`}`, check: r.check });
+}
+
+/**
+ * What the Encrypt target leaves for Trent: the ceiling's HTTP cost and the load process's cost per
+ * request (from the ceiling row at the highest concurrency measured), plus bench/floor.ts's node:crypto
+ * and JSON work no Encrypt can skip. A Trent doing nothing else could answer at most one request per
+ * (HTTP + floor) of CPU on one core; on every core it shares the machine with the load process.
+ */
+async function floorSection(): Promise<void> {
+  const measured = await runFloor(opts.quick ? 0.5 : 2);
+  const cores = availableParallelism();
+  const floorUs = measured.cpuUsPerRequest;
+  log(`floor: ${floorUs.toFixed(1)} µs CPU per Encrypt`);
+  const c = Math.max(...[...ceilingByC.keys()]);
+  const ceiling = ceilingByC.get(c);
+  if (!ceiling) {
+    floor = { floorUs, cores };
+    return;
+  }
+  const perRequestUs = (cpuPct: number, rps: number) => (cpuPct / 100 / rps) * 1e6;
+  const httpUs = perRequestUs(ceiling.serverCpuPct, ceiling.rps);
+  const loadUs = perRequestUs(ceiling.loadCpuPct, ceiling.rps);
+  const encrypt = rows.find((r) => r.workload === 'Encrypt' && r.concurrency === c && (r.workers ?? 1) === 1);
+  // The load process is one thread: no server can be driven faster than it sends.
+  const loadBound = 1e6 / loadUs;
+  floor = {
+    floorUs,
+    concurrency: c,
+    ceilingRps: ceiling.rps,
+    httpUs,
+    loadUs,
+    ...(encrypt ? { trentUs: perRequestUs(encrypt.m.serverCpuPct, encrypt.m.rps) } : {}),
+    cores,
+    oneProcessRatio: Math.min(1e6 / (httpUs + floorUs), loadBound) / ceiling.rps,
+    allCoresRatio: Math.min((cores * 1e6) / (httpUs + floorUs + loadUs), loadBound) / ceiling.rps,
+    budgetAt06Us: (cores * 1e6) / (0.6 * ceiling.rps) - loadUs - httpUs - floorUs,
+  };
 }
 
 /**
@@ -696,6 +748,36 @@ function passText(checks: TargetCheck[]): string {
   return checks.map((c) => (c.pass === null ? 'n/a' : c.pass ? '**pass**' : '**FAIL**')).join(', ');
 }
 
+function floorMarkdown(f: NonNullable<typeof floor>): string[] {
+  const us = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(0));
+  const out = [`## The floor: what the Encrypt target leaves for Trent${f.concurrency ? ` (c = ${f.concurrency})` : ''}`, ''];
+  out.push(
+    'CPU µs per request. The floor is bench/floor.ts: the node:crypto and JSON work of an Encrypt that no KMS with SigV4, ' +
+      'per-message keys and a hash-chained audit record can skip (two SHA-256 and an HMAC for the signature, JSON in and out, ' +
+      'HKDF and AES-256-GCM, the event\'s JSON and chain hash), timed alone. HTTP is the ceiling server\'s CPU per request, the ' +
+      'load process\'s is that of the client driving it, both from the ceiling row above.',
+  );
+  out.push('');
+  out.push('| per request | CPU µs |');
+  out.push('|---|---:|');
+  out.push(`| HTTP: the bare node:http ceiling server | ${us(f.httpUs)} |`);
+  out.push(`| the load process (client) | ${us(f.loadUs)} |`);
+  out.push(`| the floor: node:crypto + JSON of one Encrypt | ${us(f.floorUs)} |`);
+  out.push(`| Trent's Encrypt as measured (one process, all its threads) | ${us(f.trentUs)} |`);
+  out.push('');
+  if (f.oneProcessRatio !== undefined && f.allCoresRatio !== undefined && f.budgetAt06Us !== undefined) {
+    const left = f.trentUs === undefined || f.httpUs === undefined ? undefined : f.trentUs - f.httpUs - f.floorUs;
+    out.push(
+      `A server doing nothing but HTTP and the floor would reach at most **${f.oneProcessRatio.toFixed(2)} × the ceiling** in one process, ` +
+        `and **${f.allCoresRatio.toFixed(2)} ×** on all ${f.cores} cores (shared with the load process). ` +
+        `For 0.6 × on all cores, everything else Trent does per request (storage, policy, audit row, promises, GC) would have to fit in ` +
+        `**${us(Math.max(0, f.budgetAt06Us))} µs** of CPU${left === undefined ? '' : `; it takes ${us(left)} µs`}.`,
+    );
+    out.push('');
+  }
+  return out;
+}
+
 function markdown(meta: Record<string, unknown>): string {
   const out: string[] = [];
   const m = meta as { date: string; machine: ReturnType<typeof machine>; openssl: string; totalSeconds: number };
@@ -766,6 +848,7 @@ function markdown(meta: Record<string, unknown>): string {
     for (const s of skips.filter((x) => x.section === 'postgres' || x.section === 'audit')) out.push(`- ${s.section}: ${s.what} — ${s.note}`);
     out.push('');
   }
+  if (floor) out.push(...floorMarkdown(floor));
   if (envelopeRows.length) {
     out.push('## Envelope encryption: local AES-256-GCM with a data key, 16 KiB blocks');
     out.push('');
@@ -861,6 +944,7 @@ async function main(): Promise<void> {
       await trent.stop();
     }
   }
+  if (wants('floor')) await floorSection();
   if (wants('workers')) await workersSection();
   if (wants('postgres')) await postgresSection();
   if (wants('audit')) await auditSection();
@@ -880,7 +964,7 @@ async function main(): Promise<void> {
   // Only the full default run replaces latest.* (the figures the README quotes); smoke and partial runs
   // write beside it.
   const stem = opts.only.length ? 'partial' : opts.quick ? 'quick' : 'latest';
-  const json = { meta, ceilingBytes, rows, skips, notes, targets: summaryChecks, envelope: { keySource: envelopeKeySource, opensslBytesPerS: opensslAes16k, rows: envelopeRows }, opensslSign: Object.fromEntries(opensslSpeeds), keyScaling, profile };
+  const json = { meta, ceilingBytes, rows, skips, notes, targets: summaryChecks, envelope: { keySource: envelopeKeySource, opensslBytesPerS: opensslAes16k, rows: envelopeRows }, opensslSign: Object.fromEntries(opensslSpeeds), floor, keyScaling, profile };
   writeFileSync(join(resultsDir, `${stem}.json`), `${JSON.stringify(json, null, 2)}\n`);
   const md = markdown(meta);
   writeFileSync(join(resultsDir, `${stem}.md`), `${md}\n`);
