@@ -86,14 +86,16 @@ export type Authorizer = ReturnType<typeof createAuthorizer>;
 export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
   const { storage, clock } = deps;
   // Parsing is pure and deterministic; policies are re-read from storage on every call (strong consistency).
-  const parsed = new Map<string, PolicyDocument>();
+  // Keyed by the text itself, one map per kind: the texts come from cached records, so V8 hashes each
+  // string once, where a `${kind}${text}` key was a new string to build and hash on every call.
+  const parsed = { key: new Map<string, PolicyDocument>(), identity: new Map<string, PolicyDocument>() };
   function parseCached(text: string, kind: 'key' | 'identity'): PolicyDocument {
-    const id = `${kind}\u0000${text}`;
-    let doc = parsed.get(id);
+    const cache = parsed[kind];
+    let doc = cache.get(text);
     if (!doc) {
       doc = parsePolicy(text, kind);
-      if (parsed.size > 1000) parsed.clear();
-      parsed.set(id, doc);
+      if (cache.size > 1000) cache.clear();
+      cache.set(text, doc);
     }
     return doc;
   }
