@@ -10,12 +10,14 @@
  * - reordered: a row whose link points at an event that appears later in seq order;
  * - digest:    a digest whose signature fails, or whose head hash disagrees with the chain.
  */
-import { sha256 } from '../crypto/primitives.ts';
+import { sha256Hex } from '../crypto/primitives.ts';
 import type { AuditDigestRow, AuditEventRow } from '../storage/audit-repo.ts';
 import { verifyDigestSignature } from './digest-key.ts';
 
 export function chainHash(prevHash: string, record: string): string {
-  return sha256(Buffer.concat([Buffer.from(prevHash, 'utf8'), Buffer.from('\n', 'utf8'), Buffer.from(record, 'utf8')])).toString('hex');
+  // Hashes the UTF-8 of the parts joined by a newline; with the newline between them no surrogate pair
+  // can form across a boundary, so these are the bytes of each part's UTF-8, concatenated.
+  return sha256Hex(`${prevHash}\n${record}`);
 }
 
 export type BreakKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'digest';

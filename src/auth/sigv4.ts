@@ -18,7 +18,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { getCanonicalHeaders, SignatureV4Base } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
 
-import { constantTimeEqual, hmacSha256, sha256 } from '../crypto/primitives.ts';
+import { constantTimeEqual, hmacSha256, sha256, sha256Hex } from '../crypto/primitives.ts';
 import {
   IncompleteSignatureException,
   InvalidSignatureException,
@@ -197,7 +197,7 @@ export async function verifySigV4(
   // for signing, where the header is ours). Here it is the client's claim: hold it to the real body, or a
   // replayed header would authenticate any body.
   const claimedHash = headers['x-amz-content-sha256'];
-  if (claimedHash !== undefined && claimedHash !== sha256(req.body).toString('hex')) {
+  if (claimedHash !== undefined && claimedHash !== sha256Hex(req.body)) {
     throw new InvalidSignatureException(MISMATCH);
   }
 
@@ -216,10 +216,10 @@ export async function verifySigV4(
   };
   const canonicalHeaders = getCanonicalHeaders(request, undefined, new Set(cred.signedHeaders));
   if (Object.keys(canonicalHeaders).sort().join(';') !== cred.signedHeaders.join(';')) throw new InvalidSignatureException(MISMATCH);
-  const payloadHash = claimedHash ?? sha256(req.body).toString('hex');
+  const payloadHash = claimedHash ?? sha256Hex(req.body);
   const canonicalRequest = canonicalRequestWriter.write(request, canonicalHeaders, payloadHash);
   const scope = `${cred.date}/${cred.region}/${cred.service}/aws4_request`;
-  const stringToSign = `${ALGORITHM}\n${cred.amzDate}\n${scope}\n${sha256(canonicalRequest).toString('hex')}`;
+  const stringToSign = `${ALGORITHM}\n${cred.amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
   const ours = hmacSha256(signingKey(cred, secretAccessKey), stringToSign);
   if (!constantTimeEqual(ours, Buffer.from(cred.signature, 'hex'))) throw new InvalidSignatureException(MISMATCH);
 }
