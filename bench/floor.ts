@@ -17,7 +17,7 @@
  *
  * CPU time of this process (user + system) divided by requests, as the server and load CPU are.
  */
-import { createCipheriv, createHash, createHmac, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createHmac, hash, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
 export interface FloorResult {
@@ -34,11 +34,11 @@ function requestBody(): Buffer {
 
 function oneEncrypt(body: Buffer, signingKey: Buffer, claimed: Buffer, material: Buffer, prevHash: string): string {
   // SigV4
-  const payloadHash = createHash('sha256').update(body).digest('hex');
+  const payloadHash = hash('sha256', body, 'hex');
   const canonicalRequest =
     'POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:127.0.0.1:8080\nx-amz-date:20261203T120000Z\n' +
     `x-amz-target:TrentService.Encrypt\n\ncontent-type;host;x-amz-date;x-amz-target\n${payloadHash}`;
-  const stringToSign = `AWS4-HMAC-SHA256\n20261203T120000Z\n20261203/us-east-1/kms/aws4_request\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
+  const stringToSign = `AWS4-HMAC-SHA256\n20261203T120000Z\n20261203/us-east-1/kms/aws4_request\n${hash('sha256', canonicalRequest, 'hex')}`;
   const signature = createHmac('sha256', signingKey).update(stringToSign).digest();
   if (timingSafeEqual(signature, claimed)) throw new Error('unreachable: the claimed signature is random');
   // Input
@@ -65,8 +65,8 @@ function oneEncrypt(body: Buffer, signingKey: Buffer, claimed: Buffer, material:
     resources: [{ ARN: KEY_ARN, type: 'AWS::KMS::Key', accountId: '111122223333' }],
     eventType: 'AwsApiCall', managementEvent: true, recipientAccountId: '111122223333', eventCategory: 'Management',
   });
-  const hash = createHash('sha256').update(prevHash).update(record).digest('hex');
-  return answer.length > 0 ? hash : prevHash;
+  const chained = hash('sha256', `${prevHash}\n${record}`, 'hex');
+  return answer.length > 0 ? chained : prevHash;
 }
 
 /** Runs the floor's work for `seconds` after a warm-up, in this process. */
