@@ -2,7 +2,7 @@
  * `npm run bench` — see bench/README.md for the method.
  *
  *   npm run bench                      default run (≤ 3 minutes on a 2-core machine)
- *   npm run bench -- --quick           smoke run (about 25 s; concurrency 16 only)
+ *   npm run bench -- --quick           smoke run (about 28 s; concurrency 16 only)
  *   npm run bench -- --duration=5      seconds measured per cell (default: planned to fit the budget)
  *   npm run bench -- --only=Encrypt,Decrypt       only these workloads (throughput section)
  *   npm run bench -- --only=keys,envelope         only these sections
@@ -247,7 +247,7 @@ async function prepare(server: Server, ctx: SetupContext, list: Workload[], sect
 async function warmUpServer(server: Server, prepared: Prepared[]): Promise<void> {
   const first = prepared[0];
   if (!first) return;
-  const seconds = opts.quick ? 0.3 : 2;
+  const seconds = opts.quick ? 0.2 : 2;
   await runLoad(server, spec({ service: first.workload.service, operation: first.workload.operation, bodies: first.bodies }, 16, seconds, 0.1));
   log(`${first.workload.id}: ${seconds} s of unmeasured load before the first cell`);
 }
@@ -470,7 +470,7 @@ async function envelopeSection(trent: Server | undefined): Promise<void> {
  * (HTTP + floor) of CPU on one core; on every core it shares the machine with the load process.
  */
 async function floorSection(): Promise<void> {
-  const measured = await runFloor(opts.quick ? 0.5 : 2);
+  const measured = await runFloor(opts.quick ? 0.3 : 2);
   const cores = availableParallelism();
   const floorUs = measured.cpuUsPerRequest;
   log(`floor: ${floorUs.toFixed(1)} µs CPU per Encrypt`);
