@@ -265,6 +265,9 @@ function spec(p: { service: Service; operation: string; bodies: string[] }, conc
   };
 }
 
+/** CPU microseconds per request of the server (or of the load process) over a measured window. */
+const cpuUsPerRequest = (m: Measured, of: 'server' | 'load' = 'server') =>
+  ((of === 'server' ? m.serverCpuPct : m.loadCpuPct) / 100 / m.rps) * 1e6;
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits));
 const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
 
@@ -480,9 +483,8 @@ async function floorSection(): Promise<void> {
     floor = { floorUs, cores };
     return;
   }
-  const perRequestUs = (cpuPct: number, rps: number) => (cpuPct / 100 / rps) * 1e6;
-  const httpUs = perRequestUs(ceiling.serverCpuPct, ceiling.rps);
-  const loadUs = perRequestUs(ceiling.loadCpuPct, ceiling.rps);
+  const httpUs = cpuUsPerRequest(ceiling);
+  const loadUs = cpuUsPerRequest(ceiling, 'load');
   const encrypt = rows.find((r) => r.workload === 'Encrypt' && r.concurrency === c && (r.workers ?? 1) === 1);
   // The load process is one thread: no server can be driven faster than it sends.
   const loadBound = 1e6 / loadUs;
@@ -492,7 +494,7 @@ async function floorSection(): Promise<void> {
     ceilingRps: ceiling.rps,
     httpUs,
     loadUs,
-    ...(encrypt ? { trentUs: perRequestUs(encrypt.m.serverCpuPct, encrypt.m.rps) } : {}),
+    ...(encrypt ? { trentUs: cpuUsPerRequest(encrypt.m) } : {}),
     cores,
     oneProcessRatio: Math.min(1e6 / (httpUs + floorUs), loadBound) / ceiling.rps,
     allCoresRatio: Math.min((cores * 1e6) / (httpUs + floorUs + loadUs), loadBound) / ceiling.rps,
@@ -818,16 +820,17 @@ function markdown(meta: Record<string, unknown>): string {
       'CPU is % of one core (the server is one Node process; 200% would be both cores). The ceiling is a bare node:http server ' +
         `answering a fixed ${ceilingBytes}-byte JSON body (the size of Trent's Encrypt answer) to the same requests; "load CPU" is the ` +
         'load process: near 100% means the client, not the server, set the pace. "Others\' CPU" is what the rest of the machine used ' +
-        `meanwhile; a window above ${NOISE_PCT}% is measured once more and the quieter one kept.`,
+        `meanwhile; a window above ${NOISE_PCT}% is measured once more and the quieter one kept. "CPU µs/req" is the server's CPU ` +
+        'time per request (all its threads): its own cost, whoever set the pace.',
     );
     out.push('');
-    out.push('| workload | c | req/s | p50 ms | p99 ms | p99.9 ms | server CPU % | load CPU % | others\' CPU % | RSS MB | ratio to ceiling | target | pass/fail |');
-    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+    out.push('| workload | c | req/s | p50 ms | p99 ms | p99.9 ms | server CPU % | CPU µs/req | load CPU % | others\' CPU % | RSS MB | ratio to ceiling | target | pass/fail |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
     const order = [...main].sort((a, b) => a.concurrency - b.concurrency);
     for (const r of order) {
       out.push(
         `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.p999Ms, 2)} | ` +
-          `${fmt(r.m.serverCpuPct)} | ${fmt(r.m.loadCpuPct)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${r.server === 'ceiling' ? '1.00' : fmt(r.ratio, 2)} | ` +
+          `${fmt(r.m.serverCpuPct)} | ${fmt(cpuUsPerRequest(r.m))} | ${fmt(r.m.loadCpuPct)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${r.server === 'ceiling' ? '1.00' : fmt(r.ratio, 2)} | ` +
           `${r.checks.map((c) => c.text).join('; ')} | ${passText(r.checks)} |`,
       );
     }
