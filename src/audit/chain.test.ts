@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { ecGenerateKeyPair, ecPrivateKey, ecdsaSign } from '../crypto/ecc.ts';
 import { sha256 } from '../crypto/primitives.ts';
 import type { AuditDigestRow, AuditEventRow } from '../storage/audit-repo.ts';
@@ -156,4 +157,16 @@ test('after pruning, the first remaining event is anchored by the digest at the 
   assert.equal(verifyChain(rows.slice(4), digests, s.publicKeySpki).ok, true);
   // Without a digest at the boundary, missing early events are a deletion.
   assert.equal(verifyChain(rows.slice(3), digests, s.publicKeySpki).firstBreak?.kind, 'deleted');
+});
+
+test('chainHash is SHA-256 of the previous hash, a newline and the record, in UTF-8 (the format chains already stored were hashed in)', () => {
+  const prev = 'a'.repeat(64);
+  for (const record of ['{"eventName":"Encrypt"}', '{"userAgent":"naïve 東京 🔑"}', '', '{"x":"\\ud800"}']) {
+    const expected = createHash('sha256')
+      .update(Buffer.concat([Buffer.from(prev, 'utf8'), Buffer.from('\n', 'utf8'), Buffer.from(record, 'utf8')]))
+      .digest('hex');
+    assert.equal(chainHash(prev, record), expected, record);
+  }
+  // The first event of a chain links to the empty string.
+  assert.equal(chainHash('', '{}'), createHash('sha256').update('\n{}').digest('hex'));
 });
