@@ -3,6 +3,7 @@
  * The administrator is created at first start (printed once), or given by TRENT_ADMIN_ACCESS_KEY_ID /
  * TRENT_ADMIN_SECRET_ACCESS_KEY, in which case that pair is the administrator at every start.
  */
+import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { constantTimeEqual, randomBytesBuffer, sha256 } from '../crypto/primitives.ts';
 import { ExpiredTokenException, UnrecognizedClientException } from '../errors/errors.ts';
@@ -44,6 +45,8 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
   // The TTL is the coherence bound across nodes sharing one database: an access key deactivated or
   // replaced through another node is refused here within CREDENTIAL_CACHE_TTL_MS (docs/postgres.md).
   const cache = new LRUCache<string, ResolvedCredential>({ max: deps.cacheSize ?? 1000, ttl: CREDENTIAL_CACHE_TTL_MS });
+  // Bumped by every local status change: a resolve that overlapped one does not cache what it read.
+  let writes = 0;
 
   function seal(accessKeyId: string, secret: string): Buffer {
     const raw = Buffer.from(secret, 'utf8');
@@ -57,13 +60,39 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
   async function resolve(accessKeyId: string): Promise<ResolvedCredential | undefined> {
     const hit = cache.get(accessKeyId);
     if (hit) return hit;
+    // The entry's life is counted from when the read began, not from when it was stored: the read and
+    // the unseal take time, and a change committed meanwhile elsewhere must still be seen within the TTL.
+    const started = performance.now();
+    const generation = writes;
     const record = await storage.read((r) => r.accessKeys.get(accessKeyId));
     if (!record) return undefined;
     const secretBytes = await unsealFresh(barrier, record.sealedSecret, secretAad(accessKeyId));
     const resolved = { record, secretAccessKey: secretBytes.expose().toString('utf8') };
     secretBytes.zeroize();
-    cache.set(accessKeyId, resolved);
+    const ttl = Math.floor(CREDENTIAL_CACHE_TTL_MS - (performance.now() - started));
+    // A write through this node while the read ran (setStatus) must not be undone by storing what was read.
+    if (ttl > 0 && generation === writes) cache.set(accessKeyId, resolved, { ttl });
     return resolved;
+  }
+
+  /**
+   * IAM UpdateAccessKey: marks a key Active or Inactive. This node drops its cached copy at once; other
+   * nodes see the change within CREDENTIAL_CACHE_TTL_MS. Returns false when no such key exists.
+   */
+  async function setStatus(accessKeyId: string, principalArn: string, status: AccessKeyRecord['status']): Promise<boolean> {
+    writes++;
+    cache.delete(accessKeyId);
+    try {
+      return await storage.transaction(async (tx) => {
+        const record = await tx.accessKeys.get(accessKeyId);
+        if (!record || record.principalArn !== principalArn) return false;
+        if (record.status !== status) await tx.accessKeys.upsert({ ...record, status });
+        return true;
+      });
+    } finally {
+      writes++;
+      cache.delete(accessKeyId);
+    }
   }
 
   /** Stores a new access key for a principal. */
@@ -145,5 +174,5 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     cache.clear();
   }
 
-  return { resolve, create, bootstrapAdmin, checkSession, forget };
+  return { resolve, create, setStatus, bootstrapAdmin, checkSession, forget };
 }

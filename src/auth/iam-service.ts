@@ -173,6 +173,21 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   /**
+   * IAM UpdateAccessKey: makes a user's access key Active or Inactive. An inactive key is refused by
+   * every node within the credential cache TTL (docs/postgres.md, coherence bound).
+   */
+  async function updateAccessKey(caller: Caller, input: { userName: string; accessKeyId: string; status: 'Active' | 'Inactive' }) {
+    checkName('userName', input.userName);
+    const arn = principalArn(caller.accountId, 'user', input.userName);
+    await authorizer.authorize(caller, 'iam:UpdateAccessKey', arn);
+    await get(caller.accountId, 'user', input.userName);
+    // AWS IAM: NoSuchEntity, "The Access Key with id … cannot be found." (also for another user's key).
+    if (!(await credentials.setStatus(input.accessKeyId, arn, input.status))) {
+      throw new NotFoundException(`The Access Key with id ${input.accessKeyId} cannot be found.`);
+    }
+  }
+
+  /**
    * STS AssumeRole: temporary credentials for a role of this account, expiring after DurationSeconds of
    * domain time. The role's trust policy is evaluated as a resource-based policy: it must allow the caller
    * (directly, or by naming the caller's account, which then needs sts:AssumeRole in an identity policy).
@@ -223,7 +238,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   return {
-    createUser, createRole, getPrincipal, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, assumeRole,
+    createUser, createRole, getPrincipal, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
     ensureAdministrator,
   };
 }

@@ -110,6 +110,15 @@ export function adminServiceDefinition(iam: IamService): ServiceDefinition {
         const pair = await iam.createAccessKey(caller, { userName: userName! });
         return { AccessKey: { UserName: userName, AccessKeyId: pair.accessKeyId, SecretAccessKey: pair.secretAccessKey, Status: 'Active' } };
       }),
+      op('UpdateAccessKey', false, async (input, { caller }) => {
+        const r = new InputReader(input);
+        const userName = r.string('UserName', NAME);
+        const accessKeyId = r.string('AccessKeyId', { required: true, min: 16, max: 128 });
+        const status = r.enumValue('Status', ['Active', 'Inactive'] as const, { required: true });
+        r.done();
+        await iam.updateAccessKey(caller, { userName: userName!, accessKeyId: accessKeyId!, status: status! });
+        return undefined;
+      }),
       op('AssumeRole', false, async (input, { caller }) => {
         const r = new InputReader(input);
         const roleArn = r.string('RoleArn', { required: true, min: 20, max: 2048 });
