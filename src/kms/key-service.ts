@@ -111,7 +111,11 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   async function resolveKey(
     caller: Caller,
     ref: string,
-    opts: { allowAlias: boolean; action: string; encryptionContext?: EncryptionContext; authorize?: boolean },
+    opts: {
+      allowAlias: boolean; action: string; encryptionContext?: EncryptionContext; authorize?: boolean;
+      /** AWS "Cross-account use: No" (CreateAlias, UpdateAlias): another account's key is refused whatever its policy says. */
+      sameAccount?: boolean;
+    },
   ): Promise<Key> {
     const scope = callerScope(caller);
     const parsed = parseKeyReference(ref, scope);
@@ -133,7 +137,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       // Cross-account use: allowed only when the other account's key policy names this caller or its
       // account and the caller's identity policy allows (evaluateKeyAccess). Otherwise — and for a key that
       // does not exist — the same AccessDeniedException, so existence is not revealed.
-      if (parsed.kind === 'keyId' && opts.authorize !== false) {
+      if (parsed.kind === 'keyId' && opts.authorize !== false && !opts.sameAccount) {
         const other = await storage.read((r) => r.keys.get(parsed.scope, parsed.keyId));
         if (other) return check(keyFromRecord(other));
       }
