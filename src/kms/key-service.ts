@@ -142,6 +142,9 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
         if (other) return check(keyFromRecord(other));
       }
       const arn = parsed.kind === 'keyId' ? keyArn(parsed.scope, parsed.keyId) : aliasArn(parsed.scope, parsed.aliasName);
+      // Evaluated as another account's resource with no policy that allows, so the caller's own explicit
+      // Deny is reported as it is for a key that exists (the words must not tell the two apart).
+      if (opts.authorize !== false) await authorizer.authorizeResource(caller, `kms:${opts.action}`, { arn, accountId: parsed.scope.accountId });
       throw new ActionDeniedException(
         `User: ${caller.principalArn} is not authorized to perform: kms:${opts.action} on resource: ${arn} because no resource-based policy allows the kms:${opts.action} action`,
         `kms:${opts.action}`,

@@ -14,7 +14,11 @@
  *              rows by name show that a name never reaches across.
  *   outsider — a user of that other account with no policy: its refusals must not differ between a
  *              resource that exists and one that does not either (whichever policy is missing, the
- *              answer names the resource-based one, as for a resource that is not there).
+ *              answer names the resource-based one, as for a resource that is not there);
+ *   forbidden — a user of that other account whose identity policy denies everything: the explicit deny
+ *              is what it is told, for a resource that exists and for one that does not alike (AWS
+ *              evaluates the caller's own policies whatever the resource; IAM User Guide, "Policy
+ *              evaluation logic": an explicit deny in any policy overrides any allow).
  * and for each reference form (key id, key ARN, alias name, alias ARN; secret name, partial ARN, full ARN;
  * parameter name, ARN), on a resource that exists and on one that does not.
  */
@@ -29,15 +33,18 @@ import { GetParameterCommand, LabelParameterVersionCommand, PutParameterCommand,
 import { ACCOUNT_ID, ADMIN, REGION, startServer, type TestServer } from './harness.ts';
 import { type Credentials, OTHER_ACCOUNT, principals } from './principals.ts';
 
-type Caller = 'admin' | 'nobody' | 'stranger' | 'outsider';
-const ACCOUNT_OF: Record<Caller, string> = { admin: ACCOUNT_ID, nobody: ACCOUNT_ID, stranger: OTHER_ACCOUNT, outsider: OTHER_ACCOUNT };
+type Caller = 'admin' | 'nobody' | 'stranger' | 'outsider' | 'forbidden';
+const ACCOUNT_OF: Record<Caller, string> = { admin: ACCOUNT_ID, nobody: ACCOUNT_ID, stranger: OTHER_ACCOUNT, outsider: OTHER_ACCOUNT, forbidden: OTHER_ACCOUNT };
 const ARN_OF: Record<Caller, string> = {
   admin: `arn:aws:iam::${ACCOUNT_ID}:user/admin`,
   nobody: `arn:aws:iam::${ACCOUNT_ID}:user/nobody`,
   stranger: `arn:aws:iam::${OTHER_ACCOUNT}:user/admin`,
   outsider: `arn:aws:iam::${OTHER_ACCOUNT}:user/outsider`,
+  forbidden: `arn:aws:iam::${OTHER_ACCOUNT}:user/forbidden`,
 };
-const OTHER_ACCOUNT_CALLERS = ['stranger', 'outsider'] as const;
+const OTHER_ACCOUNT_CALLERS = ['stranger', 'outsider', 'forbidden'] as const;
+/** The forbidden user's only identity policy. */
+const DENY_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] };
 
 // The owner's resources (account ACCOUNT_ID). Ids of what does not exist are fixed so that messages are.
 const MISSING_KEY = '0f0e0d0c-0b0a-4909-8807-060504030201';
@@ -62,10 +69,15 @@ interface World { keyId: string; sharedKeyId: string; secretFullArn: string }
 /** What a row expects: success, or exactly this error code and message (and HTTP 400). */
 type Outcome = { ok: true } | { code: string; message: string };
 
-/** AWS's AccessDeniedException text (IAM User Guide, "Access denied error messages"). */
+/**
+ * AWS's AccessDeniedException text (IAM User Guide, "Access denied error messages"). For the forbidden
+ * caller, "with an explicit deny in an identity-based policy" whatever the resource.
+ */
 const denied = (caller: Caller, action: string, resource: string, policy: 'identity' | 'resource'): Outcome => ({
   code: 'AccessDeniedException',
-  message: `User: ${ARN_OF[caller]} is not authorized to perform: ${action} on resource: ${resource} because no ${policy}-based policy allows the ${action} action`,
+  message: caller === 'forbidden'
+    ? `User: ${ARN_OF[caller]} is not authorized to perform: ${action} on resource: ${resource} with an explicit deny in an identity-based policy`
+    : `User: ${ARN_OF[caller]} is not authorized to perform: ${action} on resource: ${resource} because no ${policy}-based policy allows the ${action} action`,
 });
 
 interface Row {
@@ -315,7 +327,9 @@ before(async () => {
   server = await startServer();
   const p = principals(server);
   const stranger = await p.otherAccountAdmin();
-  const creds: Record<Caller, Credentials> = { admin: ADMIN, nobody: await p.newUser('nobody'), stranger, outsider: await p.newUser('outsider', undefined, stranger) };
+  const creds: Record<Caller, Credentials> = { admin: ADMIN, nobody: await p.newUser('nobody'), stranger, outsider: await p.newUser('outsider', undefined, stranger),
+    forbidden: await p.newUser('forbidden', DENY_ALL, stranger),
+  };
   for (const c of Object.keys(creds) as Caller[]) {
     const common = { endpoint: server.url, region: REGION, maxAttempts: 1, credentials: creds[c] };
     kms[c] = new KMSClient(common);
