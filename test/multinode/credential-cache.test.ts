@@ -1,0 +1,91 @@
+/**
+ * The credential cache honours the coherence bound (docs/postgres.md) even when the read that fills it is
+ * slow: two nodes on one store (two servers in this process on one data dir — one SQLite file, or one
+ * PostgreSQL schema with TRENT_E2E_STORAGE=postgres). Node A's read of an access key is held up after
+ * the row was read; meanwhile node B deactivates the key through its API. Every request that reaches node A
+ * later than the bound after B's acknowledgement must be refused: the entry's life counts from the start
+ * of the read, not from when it was stored.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
+import { CREDENTIAL_CACHE_TTL_MS } from '../../src/auth/credential-store.ts';
+import type { Repos, Storage } from '../../src/storage/storage.ts';
+import { REGION, awsError, rawCall, startServer, type TestServer } from '../e2e/harness.ts';
+import { principals } from '../e2e/principals.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Holds up node A's reads of chosen access keys after the row has been read (a slow store or a long GC pause). */
+class SlowAccessKeyReads implements Storage {
+  readonly held = new Map<string, Promise<void>>();
+  constructor(private readonly inner: Storage) {}
+  get kind() {
+    return this.inner.kind;
+  }
+  migrate() {
+    return this.inner.migrate();
+  }
+  transaction<T>(fn: (tx: Repos) => Promise<T>) {
+    return this.inner.transaction(fn);
+  }
+  close() {
+    return this.inner.close();
+  }
+  read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    return this.inner.read((r) => fn({
+      ...r,
+      accessKeys: {
+        insert: (k) => r.accessKeys.insert(k),
+        upsert: (k) => r.accessKeys.upsert(k),
+        count: () => r.accessKeys.count(),
+        get: async (id) => {
+          const record = await r.accessKeys.get(id);
+          await this.held.get(id);
+          return record;
+        },
+      },
+    }));
+  }
+}
+
+let a: TestServer;
+let b: TestServer;
+let slow: SlowAccessKeyReads;
+const clients: KMSClient[] = [];
+
+before(async () => {
+  a = await startServer({ wrapStorage: (s) => (slow = new SlowAccessKeyReads(s)) });
+  b = await startServer({ dataDir: a.dataDir });
+});
+after(async () => {
+  for (const c of clients) c.destroy();
+  await b.stop();
+  await a.stop(true);
+});
+
+test(`an access key deactivated through node B while node A's read of it is held up is refused by A for every request that arrives later than ${CREDENTIAL_CACHE_TTL_MS} ms after B acknowledged`, async () => {
+  const creds = await principals(b).newUser('slow-read', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:ListKeys', Resource: '*' }] });
+  const viaA = new KMSClient({ endpoint: a.url, region: REGION, credentials: creds, maxAttempts: 1 });
+  clients.push(viaA);
+
+  // A's first request reads the key (still Active) and is then held while B deactivates it.
+  let release!: () => void;
+  slow.held.set(creds.accessKeyId, new Promise<void>((r) => (release = r)));
+  const first = viaA.send(new ListKeysCommand({ Limit: 1 }));
+  await sleep(100); // the row is read by now; the request waits in the held read
+  const res = await rawCall(b.url, 'TrentAdmin.UpdateAccessKey', JSON.stringify({ UserName: 'slow-read', AccessKeyId: creds.accessKeyId, Status: 'Inactive' }), { service: 'trent' });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  const acked = Date.now();
+  // Held for most of the bound: a cache that counted from the end of the read would keep the stale
+  // Active entry for a whole TTL after this point.
+  await sleep(CREDENTIAL_CACHE_TTL_MS * 0.7);
+  slow.held.delete(creds.accessKeyId);
+  release();
+  await first; // read before the change: this one may pass, as it would have at the moment it was read
+
+  // Nothing is required sooner than the bound; once it has passed, A refuses.
+  await sleep(Math.max(0, acked + CREDENTIAL_CACHE_TTL_MS + 1 - Date.now()));
+  const e = await awsError(() => viaA.send(new ListKeysCommand({ Limit: 1 })));
+  assert.equal(e.name, 'UnrecognizedClientException', `node A still accepts the key ${Date.now() - acked} ms after node B deactivated it`);
+});
