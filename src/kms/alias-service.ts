@@ -74,11 +74,6 @@ export function canRetarget(current: Pick<KeyDoc, 'keySpec' | 'keyUsage'>, next:
 
 /** AWS: TargetKeyId of CreateAlias/UpdateAlias and KeyId of ListAliases take a key id or key ARN, never an alias. */
 const KEY_ONLY = { allowAlias: false } as const;
-/**
- * AWS: CreateAlias/UpdateAlias — "The KMS key must be in the same AWS account and Region as the alias";
- * another account's key is refused as one that does not exist there is (AccessDenied, same words).
- */
-const TARGET_KEY = { allowAlias: false, sameAccount: true } as const;
 const ALIASES_MARKER = 'ListAliases';
 
 export interface AliasServiceDeps {
@@ -151,7 +146,7 @@ export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
   /** AWS: CreateAlias — a new name for a key of the caller's account and region. */
   async function createAlias(caller: Caller, aliasName: string, targetKeyId: string): Promise<void> {
     checkAliasName(aliasName);
-    const target = await keys.resolveKey(caller, targetKeyId, { ...TARGET_KEY, action: 'CreateAlias' });
+    const target = await keys.resolveKey(caller, targetKeyId, { ...KEY_ONLY, action: 'CreateAlias' });
     const scope = target.scope;
     const now = clock.now();
     try {
@@ -178,7 +173,7 @@ export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
     const scope = callerScope(caller);
     const existing = await storage.read((r) => r.aliases.get(scope, aliasName));
     if (!existing) throw aliasNotFound(scope, aliasName);
-    const target = await keys.resolveKey(caller, targetKeyId, { ...TARGET_KEY, action: 'UpdateAlias' });
+    const target = await keys.resolveKey(caller, targetKeyId, { ...KEY_ONLY, action: 'UpdateAlias' });
     const now = clock.now();
     await updateKeyDoc(storage, target.scope, target.keyId, async (key, tx) => {
       const alias = await tx.aliases.get(scope, aliasName);

@@ -96,6 +96,18 @@ function newKeyMaterialId(): string {
 
 export type KeyService = ReturnType<typeof createKeyService>;
 
+/**
+ * AWS: the KMS operations whose documentation says "Cross-account use: Yes" (the KMS API reference, as
+ * carried by @aws-sdk/client-kms's command docs), by the action resolveKey is given. Every other action on
+ * another account's key is refused whatever that key's policy allows (CreateAlias: "The KMS key must be
+ * in the same AWS account and Region as the alias"), in the words used for a key that does not exist.
+ */
+const CROSS_ACCOUNT_ACTIONS: ReadonlySet<string> = new Set([
+  'CreateGrant', 'Decrypt', 'DeriveSharedSecret', 'DescribeKey', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext', 'GenerateDataKeyWithoutPlaintext', 'GenerateMac', 'GetKeyRotationStatus', 'GetPublicKey',
+  'ListGrants', 'ReEncryptFrom', 'ReEncryptTo', 'RetireGrant', 'RevokeGrant', 'Sign', 'Verify', 'VerifyMac',
+]);
+
 /** The encryption context as a resolveKey option (kms:EncryptionContext:* keys, grant constraints). */
 function ecOpt(context: EncryptionContext | undefined): { encryptionContext?: EncryptionContext } {
   return context ? { encryptionContext: context } : {};
@@ -111,11 +123,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   async function resolveKey(
     caller: Caller,
     ref: string,
-    opts: {
-      allowAlias: boolean; action: string; encryptionContext?: EncryptionContext; authorize?: boolean;
-      /** AWS "Cross-account use: No" (CreateAlias, UpdateAlias): another account's key is refused whatever its policy says. */
-      sameAccount?: boolean;
-    },
+    opts: { allowAlias: boolean; action: string; encryptionContext?: EncryptionContext; authorize?: boolean },
   ): Promise<Key> {
     const scope = callerScope(caller);
     const parsed = parseKeyReference(ref, scope);
@@ -137,7 +145,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       // Cross-account use: allowed only when the other account's key policy names this caller or its
       // account and the caller's identity policy allows (evaluateKeyAccess). Otherwise — and for a key that
       // does not exist — the same AccessDeniedException, so existence is not revealed.
-      if (parsed.kind === 'keyId' && opts.authorize !== false && !opts.sameAccount) {
+      if (parsed.kind === 'keyId' && opts.authorize !== false && CROSS_ACCOUNT_ACTIONS.has(opts.action)) {
         const other = await storage.read((r) => r.keys.get(parsed.scope, parsed.keyId));
         if (other) return check(keyFromRecord(other));
       }

@@ -25,8 +25,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  CreateAliasCommand, CreateGrantCommand, CreateKeyCommand, DeleteAliasCommand, DescribeKeyCommand, EncryptCommand, KMSClient,
-  UpdateAliasCommand,
+  CreateAliasCommand, CreateGrantCommand, CreateKeyCommand, DeleteAliasCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand,
+  KMSClient, TagResourceCommand, UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, LabelParameterVersionCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -105,13 +105,19 @@ const KMS_FORMS = {
 } as const;
 type KmsForm = keyof typeof KMS_FORMS;
 
-/** KMS: DescribeKey (a read), Encrypt (a crypto call), CreateGrant (a write; takes a key id or key ARN only). */
+/**
+ * KMS: DescribeKey (a read), Encrypt (a crypto call), CreateGrant (a write; a key id or key ARN only) —
+ * all three "Cross-account use: Yes" — and GetKeyPolicy (a read) and TagResource (a write), "Cross-account
+ * use: No" (the KMS API reference of each operation, as carried by @aws-sdk/client-kms's command docs).
+ */
 function kmsRows(): Row[] {
   const rows: Row[] = [];
   const ops: [string, KmsForm[]][] = [
     ['DescribeKey', ['key id', 'key ARN', 'alias name', 'alias ARN']],
     ['Encrypt', ['key id', 'key ARN', 'alias name', 'alias ARN']],
     ['CreateGrant', ['key id', 'key ARN']],
+    ['GetKeyPolicy', ['key id', 'key ARN']],
+    ['TagResource', ['key id', 'key ARN']],
   ];
   for (const [operation, forms] of ops) {
     const action = `kms:${operation}`;
@@ -210,9 +216,16 @@ function aliasRows(): Row[] {
   rows.push({ service: 'kms', operation: 'DescribeKey', caller: 'stranger', form: 'key ARN (shared)', exists: true, ref: shared, expect: () => ({ ok: true }) });
   rows.push({ service: 'kms', operation: 'DescribeKey', caller: 'outsider', form: 'key ARN (shared)', exists: true, ref: shared,
     expect: (_w, r) => denied('outsider', 'kms:DescribeKey', r, 'identity') });
-  // But an alias never points across accounts, whatever the key policy allows (AWS, CreateAlias/UpdateAlias:
-  // "The KMS key must be in the same AWS account and Region as the alias"; "Cross-account use: No"): the
-  // stranger is refused in the very words it gets for another account's key that does not exist.
+  rows.push({ service: 'kms', operation: 'CreateGrant', caller: 'stranger', form: 'key ARN (shared)', exists: true, ref: shared, expect: () => ({ ok: true }) });
+  // But what AWS documents as "Cross-account use: No" is refused whatever the key policy allows — an alias
+  // never points across accounts (CreateAlias/UpdateAlias: "The KMS key must be in the same AWS account and
+  // Region as the alias"), another account reads no key policy and sets no tag. AWS's words for this case
+  // are not recorded: the stranger gets those it gets for another account's key that does not exist, so
+  // the answer tells nothing of the key or its policy.
+  for (const operation of ['GetKeyPolicy', 'TagResource']) {
+    rows.push({ service: 'kms', operation, caller: 'stranger', form: 'key ARN (shared)', exists: true, ref: shared,
+      expect: (_w, r) => denied('stranger', `kms:${operation}`, r, 'resource') });
+  }
   rows.push({ service: 'kms', operation: 'CreateAlias', caller: 'stranger', form: 'key ARN (shared)', exists: true, ref: shared,
     expect: (_w, r) => denied('stranger', 'kms:CreateAlias', r, 'resource') });
   rows.push({ service: 'kms', operation: 'UpdateAlias', caller: 'stranger', form: 'key ARN (shared), its own alias', exists: true, ref: shared, aliasName: STRANGER_ALIAS,
@@ -381,6 +394,8 @@ async function send(row: Row, ref: string): Promise<unknown> {
       return out;
     }
     case 'DeleteAlias': return kms[c].send(new DeleteAliasCommand({ AliasName: ref }));
+    case 'GetKeyPolicy': return kms[c].send(new GetKeyPolicyCommand({ KeyId: ref, PolicyName: 'default' }));
+    case 'TagResource': return kms[c].send(new TagResourceCommand({ KeyId: ref, Tags: [{ TagKey: 'denials', TagValue: 'x' }] }));
     case 'GetSecretValue': return sm[c].send(new GetSecretValueCommand({ SecretId: ref }));
     case 'PutSecretValue': return sm[c].send(new PutSecretValueCommand({ SecretId: ref, SecretString: 'w' }));
     case 'GetParameter': return ssm[c].send(new GetParameterCommand({ Name: ref }));
@@ -390,7 +405,7 @@ async function send(row: Row, ref: string): Promise<unknown> {
 }
 
 const RESOURCE_TYPE: Record<string, string> = {
-  DescribeKey: 'keys', Encrypt: 'keys', CreateGrant: 'keys', CreateAlias: 'aliases', UpdateAlias: 'aliases', DeleteAlias: 'aliases',
+  DescribeKey: 'keys', Encrypt: 'keys', CreateGrant: 'keys', GetKeyPolicy: 'keys', TagResource: 'keys', CreateAlias: 'aliases', UpdateAlias: 'aliases', DeleteAlias: 'aliases',
   GetSecretValue: 'secrets', PutSecretValue: 'secrets', GetParameter: 'parameters', LabelParameterVersion: 'parameters',
 };
 
