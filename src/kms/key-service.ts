@@ -142,9 +142,10 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       return key;
     };
     if (parsed.scope.accountId !== scope.accountId) {
-      // Cross-account use: allowed only when the other account's key policy names this caller or its
-      // account and the caller's identity policy allows (evaluateKeyAccess). Otherwise — and for a key that
-      // does not exist — the same AccessDeniedException, so existence is not revealed.
+      // Cross-account use: only for CROSS_ACCOUNT_ACTIONS, and only when the other account's key policy
+      // names this caller or its account and the caller's identity policy allows (evaluateKeyAccess).
+      // Otherwise — and for a key that does not exist — the same AccessDeniedException, so existence is
+      // not revealed.
       if (parsed.kind === 'keyId' && opts.authorize !== false && CROSS_ACCOUNT_ACTIONS.has(opts.action)) {
         const other = await storage.read((r) => r.keys.get(parsed.scope, parsed.keyId));
         if (other) return check(keyFromRecord(other));
