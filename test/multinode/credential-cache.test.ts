@@ -4,7 +4,8 @@
  * PostgreSQL schema with TRENT_E2E_STORAGE=postgres). Node A's read of an access key is held up after
  * the row was read; meanwhile node B deactivates the key through its API. Every request that reaches node A
  * later than the bound after B's acknowledgement must be refused: the entry's life counts from the start
- * of the read, not from when it was stored.
+ * of the read, not from when it was stored. And UpdateAccessKey itself: seen at once by the node that made
+ * the change, confined to the named user's keys, authorized as iam:UpdateAccessKey.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -88,4 +89,35 @@ test(`an access key deactivated through node B while node A's read of it is held
   await sleep(Math.max(0, acked + CREDENTIAL_CACHE_TTL_MS + 1 - Date.now()));
   const e = await awsError(() => viaA.send(new ListKeysCommand({ Limit: 1 })));
   assert.equal(e.name, 'UnrecognizedClientException', `node A still accepts the key ${Date.now() - acked} ms after node B deactivated it`);
+});
+
+test('UpdateAccessKey: the node that made the change refuses at once and accepts again at once; only a key of the named user, and only with iam:UpdateAccessKey', async () => {
+  const p = principals(a);
+  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:ListKeys', Resource: '*' }] };
+  const carol = await p.newUser('carol', policy);
+  const dave = await p.newUser('dave', policy);
+  const viaA = new KMSClient({ endpoint: a.url, region: REGION, credentials: carol, maxAttempts: 1 });
+  clients.push(viaA);
+  const update = (body: Record<string, unknown>, credentials?: { accessKeyId: string; secretAccessKey: string }) =>
+    rawCall(a.url, 'TrentAdmin.UpdateAccessKey', JSON.stringify(body), { service: 'trent', ...(credentials ? { credentials } : {}) });
+
+  await viaA.send(new ListKeysCommand({ Limit: 1 })); // cached on A
+  assert.equal((await update({ UserName: 'carol', AccessKeyId: carol.accessKeyId, Status: 'Inactive' })).status, 200);
+  assert.equal((await awsError(() => viaA.send(new ListKeysCommand({ Limit: 1 })))).name, 'UnrecognizedClientException');
+  assert.equal((await update({ UserName: 'carol', AccessKeyId: carol.accessKeyId, Status: 'Active' })).status, 200);
+  await viaA.send(new ListKeysCommand({ Limit: 1 }));
+
+  // Another user's key is not found under this user (IAM: NoSuchEntity), and nothing changes.
+  const wrongUser = await update({ UserName: 'carol', AccessKeyId: dave.accessKeyId, Status: 'Inactive' });
+  assert.deepEqual([wrongUser.status, wrongUser.json.message], [400, `The Access Key with id ${dave.accessKeyId} cannot be found.`]);
+  // Dave has no iam:UpdateAccessKey, not even for his own key.
+  const refused = await update({ UserName: 'dave', AccessKeyId: dave.accessKeyId, Status: 'Inactive' }, dave);
+  assert.equal(refused.json.__type, 'AccessDeniedException');
+  assert.match(String(refused.json.message), /iam:UpdateAccessKey on resource: arn:aws:iam::\d{12}:user\/dave because no identity-based policy allows/);
+  const viaDave = new KMSClient({ endpoint: a.url, region: REGION, credentials: dave, maxAttempts: 1 });
+  clients.push(viaDave);
+  await viaDave.send(new ListKeysCommand({ Limit: 1 }));
+  // Bad input is AWS's ValidationException, never a 500.
+  const bad = await update({ UserName: 'carol', AccessKeyId: carol.accessKeyId, Status: 'Paused' });
+  assert.deepEqual([bad.status, bad.json.__type], [400, 'ValidationException']);
 });
