@@ -69,6 +69,8 @@ export function registerIamCommands(program: Command, ctx: CliContext): void {
   iam.command('list-users').action(() => run('ListUsers', {}));
   iam.command('list-roles').action(() => run('ListRoles', {}));
   iam.command('create-access-key <user>').action((user: string) => run('CreateAccessKey', { UserName: user }));
+  iam.command('update-access-key <user> <access-key-id> <status>').description('<status>: Active or Inactive')
+    .action((user: string, id: string, status: string) => run('UpdateAccessKey', { UserName: user, AccessKeyId: id, Status: status }));
   iam.command('put-user-policy <user> <policy-name> <policy>').description('<policy>: JSON text or a file')
     .action((user: string, name: string, p: string) => run('PutUserPolicy', { UserName: user, PolicyName: name, PolicyDocument: policyText(p) }));
   iam.command('put-role-policy <role> <policy-name> <policy>').description('<policy>: JSON text or a file')

@@ -12,7 +12,8 @@ import { after, before, test } from 'node:test';
 import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { CREDENTIAL_CACHE_TTL_MS } from '../../src/auth/credential-store.ts';
 import type { Repos, Storage } from '../../src/storage/storage.ts';
-import { REGION, awsError, rawCall, startServer, type TestServer } from '../e2e/harness.ts';
+import { runCli } from '../../src/cli/main.ts';
+import { ADMIN, REGION, awsError, rawCall, startServer, type TestServer } from '../e2e/harness.ts';
 import { principals } from '../e2e/principals.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,4 +121,18 @@ test('UpdateAccessKey: the node that made the change refuses at once and accepts
   // Bad input is AWS's ValidationException, never a 500.
   const bad = await update({ UserName: 'carol', AccessKeyId: carol.accessKeyId, Status: 'Paused' });
   assert.deepEqual([bad.status, bad.json.__type], [400, 'ValidationException']);
+});
+
+test('trent iam update-access-key deactivates a key from the command line', async () => {
+  const erin = await principals(a).newUser('erin', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:ListKeys', Resource: '*' }] });
+  const viaA = new KMSClient({ endpoint: a.url, region: REGION, credentials: erin, maxAttempts: 1 });
+  clients.push(viaA);
+  await viaA.send(new ListKeysCommand({ Limit: 1 }));
+  const ctx = {
+    env: { TRENT_ENDPOINT: a.url, AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, TRENT_REGION: REGION },
+    stdout: { write: () => true } as unknown as NodeJS.WritableStream,
+    stderr: process.stderr,
+  };
+  assert.equal(await runCli(['iam', 'update-access-key', 'erin', erin.accessKeyId, 'Inactive'], ctx), 0);
+  assert.equal((await awsError(() => viaA.send(new ListKeysCommand({ Limit: 1 })))).name, 'UnrecognizedClientException');
 });
