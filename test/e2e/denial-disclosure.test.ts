@@ -28,8 +28,10 @@ import {
   CreateAliasCommand, CreateGrantCommand, CreateKeyCommand, DeleteAliasCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand,
   KMSClient, TagResourceCommand, UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
-import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, LabelParameterVersionCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  BatchGetSecretValueCommand, CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, GetParametersCommand, LabelParameterVersionCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ACCOUNT_ID, ADMIN, REGION, startServer, type TestServer } from './harness.ts';
 import { type Credentials, OTHER_ACCOUNT, principals } from './principals.ts';
 
@@ -283,6 +285,22 @@ function secretRows(): Row[] {
       }
     }
   }
+  // BatchGetSecretValue (a batch read): the caller needs secretsmanager:BatchGetSecretValue, then
+  // GetSecretValue on each secret (AWS API reference, BatchGetSecretValue, "Required permissions"); a secret
+  // it cannot read is an entry of Errors {SecretId, ErrorCode, Message}. Each entry must say exactly what
+  // GetSecretValue says of that secret alone, so a batch tells no more than single reads. The callers with
+  // the batch permission: the administrator (own account) and the stranger (the owner's secrets by ARN).
+  for (const form of ['name', 'partial ARN', 'full ARN'] as const) {
+    for (const exists of [true, false]) {
+      const ref = exists ? SECRET_FORMS[form].present : SECRET_FORMS[form].missing;
+      rows.push({ service: 'secretsmanager', operation: 'BatchGetSecretValue', caller: 'admin', form, exists, ref, expect: () => (exists ? { ok: true } : notFound) });
+      if (form === 'name') continue;
+      rows.push({
+        service: 'secretsmanager', operation: 'BatchGetSecretValue', caller: 'stranger', form, exists, ref,
+        expect: (_w, r) => denied('stranger', 'secretsmanager:GetSecretValue', r, 'resource'),
+      });
+    }
+  }
   return rows;
 }
 
@@ -318,6 +336,24 @@ function parameterRows(): Row[] {
         } else if (exists) {
           // A name is the stranger's own account's, where it does not exist.
           rows.push({ service: 'ssm', operation, caller: 'stranger', form, exists, ref, expect: (_w, r) => ({ code: 'ParameterNotFound', message: `Parameter ${r} not found.` }) });
+        }
+      }
+    }
+  }
+  // GetParameters (a batch read): ssm:GetParameters on every name (AWS Service Authorization Reference);
+  // a name that does not exist is listed in InvalidParameters of a successful call (AWS API reference,
+  // GetParameters) — for a caller allowed to read it. Without permission, or for another account's ARN,
+  // the whole call is refused exactly as GetParameter is, existing or not.
+  for (const form of ['name', 'ARN'] as const) {
+    for (const exists of [true, false]) {
+      const name = exists ? PARAMETER : MISSING_PARAMETER;
+      const ref = () => (form === 'ARN' ? parameterArn(name) : name);
+      rows.push({ service: 'ssm', operation: 'GetParameters', caller: 'admin', form, exists, ref,
+        expect: (_w, r) => (exists ? { ok: true } : { code: 'InvalidParameters', message: r }) });
+      rows.push({ service: 'ssm', operation: 'GetParameters', caller: 'nobody', form, exists, ref, expect: () => denied('nobody', 'ssm:GetParameters', parameterArn(name), 'identity') });
+      if (form === 'ARN') {
+        for (const caller of OTHER_ACCOUNT_CALLERS) {
+          rows.push({ service: 'ssm', operation: 'GetParameters', caller, form, exists, ref, expect: (_w, r) => denied(caller, 'ssm:GetParameters', r, 'resource') });
         }
       }
     }
@@ -398,7 +434,22 @@ async function send(row: Row, ref: string): Promise<unknown> {
     case 'TagResource': return kms[c].send(new TagResourceCommand({ KeyId: ref, Tags: [{ TagKey: 'denials', TagValue: 'x' }] }));
     case 'GetSecretValue': return sm[c].send(new GetSecretValueCommand({ SecretId: ref }));
     case 'PutSecretValue': return sm[c].send(new PutSecretValueCommand({ SecretId: ref, SecretString: 'w' }));
+    case 'BatchGetSecretValue': {
+      const out = await sm[c].send(new BatchGetSecretValueCommand({ SecretIdList: [ref] }));
+      // A per-secret refusal is an Errors entry of a successful (200) call: answered like a single read's.
+      const error = out.Errors?.[0];
+      if (error) throw Object.assign(new Error(error.Message), { name: error.ErrorCode, $metadata: out.$metadata });
+      assert.equal(out.SecretValues?.length, 1);
+      return out;
+    }
     case 'GetParameter': return ssm[c].send(new GetParameterCommand({ Name: ref }));
+    case 'GetParameters': {
+      const out = await ssm[c].send(new GetParametersCommand({ Names: [ref] }));
+      // A name that is not there is listed, in a 200 answer, not refused.
+      if (out.InvalidParameters?.length) throw Object.assign(new Error(out.InvalidParameters.join(',')), { name: 'InvalidParameters', $metadata: out.$metadata });
+      assert.equal(out.Parameters?.length, 1);
+      return out;
+    }
     case 'LabelParameterVersion': return ssm[c].send(new LabelParameterVersionCommand({ Name: ref, Labels: ['denials'] }));
     default: throw new Error(`no sender for ${row.operation}`);
   }
@@ -406,7 +457,7 @@ async function send(row: Row, ref: string): Promise<unknown> {
 
 const RESOURCE_TYPE: Record<string, string> = {
   DescribeKey: 'keys', Encrypt: 'keys', CreateGrant: 'keys', GetKeyPolicy: 'keys', TagResource: 'keys', CreateAlias: 'aliases', UpdateAlias: 'aliases', DeleteAlias: 'aliases',
-  GetSecretValue: 'secrets', PutSecretValue: 'secrets', GetParameter: 'parameters', LabelParameterVersion: 'parameters',
+  GetSecretValue: 'secrets', PutSecretValue: 'secrets', BatchGetSecretValue: 'secrets', GetParameter: 'parameters', GetParameters: 'parameters', LabelParameterVersion: 'parameters',
 };
 
 for (const type of ['keys', 'aliases', 'secrets', 'parameters']) {
@@ -427,7 +478,8 @@ for (const type of ['keys', 'aliases', 'secrets', 'parameters']) {
         if ('ok' in expected) return assert.deepEqual(got, expected);
         const { status, ...answer } = got as { code: string; message: string; status?: number };
         assert.deepEqual(answer, expected);
-        assert.equal(status, 400);
+        // A batch's per-item answer comes in a 200 answer; every other refusal is a client fault, 400.
+        assert.equal(status, expected.code === 'InvalidParameters' || row.operation === 'BatchGetSecretValue' ? 200 : 400);
       });
     }
   });
