@@ -1,10 +1,11 @@
 /**
- * The credential cache honours the coherence bound (docs/postgres.md) even when the read that fills it is
- * slow: two nodes on one store (two servers in this process on one data dir — one SQLite file, or one
+ * The credential cache and the read cache honour the coherence bound (docs/postgres.md) even when the read
+ * that fills them is slow: two nodes on one store (two servers in this process on one data dir — one SQLite file, or one
  * PostgreSQL schema with TRENT_E2E_STORAGE=postgres). Node A's read of an access key is held up after
  * the row was read; meanwhile node B deactivates the key through its API. Every request that reaches node A
  * later than the bound after B's acknowledgement must be refused: the entry's life counts from the start
- * of the read, not from when it was stored. And UpdateAccessKey itself: seen at once by the node that made
+ * of the read, not from when it was stored. The same for an identity policy (the principal's row in the
+ * read cache). And UpdateAccessKey itself: seen at once by the node that made
  * the change, confined to the named user's keys, authorized as iam:UpdateAccessKey.
  */
 import assert from 'node:assert/strict';
@@ -13,12 +14,15 @@ import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { CREDENTIAL_CACHE_TTL_MS } from '../../src/auth/credential-store.ts';
 import type { Repos, Storage } from '../../src/storage/storage.ts';
 import { runCli } from '../../src/cli/main.ts';
-import { ADMIN, REGION, awsError, rawCall, startServer, type TestServer } from '../e2e/harness.ts';
+import { ACCOUNT_ID, ADMIN, REGION, awsError, rawCall, startServer, type TestServer } from '../e2e/harness.ts';
 import { principals } from '../e2e/principals.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Holds up node A's reads of chosen access keys after the row has been read (a slow store or a long GC pause). */
+/**
+ * Holds up node A's reads of chosen access keys (by id) and principals (by ARN) after the row has been
+ * read — a slow store or a long GC pause. It sits below the read cache, as the store does.
+ */
 class SlowAccessKeyReads implements Storage {
   readonly held = new Map<string, Promise<void>>();
   constructor(private readonly inner: Storage) {}
@@ -37,6 +41,16 @@ class SlowAccessKeyReads implements Storage {
   read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
     return this.inner.read((r) => fn({
       ...r,
+      principals: {
+        list: (accountId) => r.principals.list(accountId),
+        insert: (p) => r.principals.insert(p),
+        update: (p, expected) => r.principals.update(p, expected),
+        get: async (arn) => {
+          const record = await r.principals.get(arn);
+          await this.held.get(arn);
+          return record;
+        },
+      },
       accessKeys: {
         insert: (k) => r.accessKeys.insert(k),
         upsert: (k) => r.accessKeys.upsert(k),
@@ -135,4 +149,29 @@ test('trent iam update-access-key deactivates a key from the command line', asyn
   };
   assert.equal(await runCli(['iam', 'update-access-key', 'erin', erin.accessKeyId, 'Inactive'], ctx), 0);
   assert.equal((await awsError(() => viaA.send(new ListKeysCommand({ Limit: 1 })))).name, 'UnrecognizedClientException');
+});
+
+test(`an identity policy changed through node B while node A's read of the principal is held up is enforced by A for every request that arrives later than ${CREDENTIAL_CACHE_TTL_MS} ms after B acknowledged (the read cache counts from the start of its read too)`, async () => {
+  const policy = (action: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] });
+  const frank = await principals(b).newUser('frank', policy('kms:ListKeys'));
+  const viaA = new KMSClient({ endpoint: a.url, region: REGION, credentials: frank, maxAttempts: 1 });
+  clients.push(viaA);
+  await viaA.send(new ListKeysCommand({ Limit: 1 })); // the access key is cached on A; the principal's entry expires below
+  const arn = `arn:aws:iam::${ACCOUNT_ID}:user/frank`;
+  await sleep(CREDENTIAL_CACHE_TTL_MS); // every entry of A about frank's principal has expired (TRENT_READ_CACHE_MS ≤ 1 s)
+
+  let release!: () => void;
+  slow.held.set(arn, new Promise<void>((r) => (release = r)));
+  const first = viaA.send(new ListKeysCommand({ Limit: 1 }));
+  await sleep(100);
+  await principals(b).putUserPolicy('frank', policy('kms:DescribeKey'));
+  const acked = Date.now();
+  await sleep(CREDENTIAL_CACHE_TTL_MS * 0.7);
+  slow.held.delete(arn);
+  release();
+  await first; // authorized with what was read before the change
+
+  await sleep(Math.max(0, acked + CREDENTIAL_CACHE_TTL_MS + 1 - Date.now()));
+  const e = await awsError(() => viaA.send(new ListKeysCommand({ Limit: 1 })));
+  assert.equal(e.name, 'AccessDeniedException', `node A still allows under the old identity policy ${Date.now() - acked} ms after node B changed it`);
 });
