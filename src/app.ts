@@ -45,6 +45,7 @@ import { createKeyService } from './kms/key-service.ts';
 import { createAsymmetricOperations } from './kms/asymmetric-operations.ts';
 import { createKeyUpdateService } from './kms/key-updates.ts';
 import { MaterialCache } from './kms/material-cache.ts';
+import { PaginationMarkers } from './kms/markers.ts';
 import { ServiceUnavailableError } from './errors/errors.ts';
 import { operatorServiceDefinition } from './http/operator/index.ts';
 import { createSysRoutes } from './http/operator/sys-routes.ts';
@@ -149,21 +150,24 @@ export async function createApp(parts: AppParts): Promise<App> {
     const iam = createIamService({ storage, clock, authorizer, credentials });
     await iam.ensureAdministrator(config.accountId);
     const ciphertextHeaderKey = await loadDeploymentSecret(storage, barrier, 'kms-ciphertext-header');
+    // Every list operation's Marker/NextToken is MACed under this shared key (src/kms/markers.ts).
+    const markers = new PaginationMarkers(await loadDeploymentSecret(storage, barrier, 'pagination-markers'));
     // Custom key stores: desired connection state in storage, HSM sessions opened lazily per node.
     const customKeyStores = createCustomKeyStoreService({
       storage, barrier, clock,
       connections: new CustomKeyStoreConnections({ hsms: config.hsms, openHsm: parts.openHsm ?? openHsm, barrier }),
+      markers,
     });
-    const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores });
-    const aliases = createAliasService({ storage, clock, keys });
-    const keyUpdates = createKeyUpdateService({ storage, keys });
+    const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores, markers });
+    const aliases = createAliasService({ storage, clock, keys, markers });
+    const keyUpdates = createKeyUpdateService({ storage, keys, markers });
     const lifecycle = createKeyLifecycle({
-      storage, barrier, clock, materialCache, keys, warn: (facts, message) => logger.warn(facts, message),
+      storage, barrier, clock, materialCache, keys, markers, warn: (facts, message) => logger.warn(facts, message),
     });
     const importTokenKey = await loadDeploymentSecret(storage, barrier, 'kms-import-token');
     const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
     const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
-    const secrets = createSecretService({ storage, clock, keys, aliases });
+    const secrets = createSecretService({ storage, clock, keys, aliases, markers });
     const secretAccess = createSecretAccess(secrets, authorizer);
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
@@ -181,17 +185,17 @@ export async function createApp(parts: AppParts): Promise<App> {
     });
     const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
     const parameters = createParameterService({
-      storage, clock, keys, aliases, events: parameterEvents, secretReferences: secretReferenceReader(secrets, (caller, secretId) => secretAccess.authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId)),
+      storage, clock, keys, aliases, markers, events: parameterEvents, secretReferences: secretReferenceReader(secrets, (caller, secretId) => secretAccess.authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId)),
     });
 
     const edge = createEdge({
       services: [
         withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
-          authorizer, policies: createKeyPolicyService({ keys, authorizer }), grants: createGrantService({ storage, clock, keys, authorizer }),
+          authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
         }),
         adminServiceDefinition(iam),
         operatorServiceDefinition(operator),
-        cloudTrailServiceDefinition(auditQuery),
+        cloudTrailServiceDefinition(auditQuery, markers),
         ssmServiceDefinition(parameters, authorizer),
         secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer }),
       ],
@@ -258,6 +262,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         if (auditTimer) clearInterval(auditTimer);
         materialCache.clear();
         ciphertextHeaderKey.zeroize();
+        markers.zeroize();
         importTokenKey.zeroize();
         materialIdKey.zeroize();
         credentials.forget();
