@@ -51,7 +51,7 @@ import { operatorServiceDefinition } from './http/operator/index.ts';
 import { createSysRoutes } from './http/operator/sys-routes.ts';
 import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
-import { createOperatorService } from './seal/operator-service.ts';
+import { createOperatorService } from './http/operator/operator-service.ts';
 import { createSealManager, type SealManager } from './seal/seal-manager.ts';
 import { createHsmUnsealKeyWrapper } from './seal/hsm-unseal.ts';
 import { openHsm, type Hsm } from './hsm/index.ts';

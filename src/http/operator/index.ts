@@ -3,7 +3,7 @@
  * awsJson1_1 (like TrentAdmin, docs/iam.md). The unauthenticated part (init, unseal, rekey, status)
  * is src/http/operator/sys-routes.ts, since a sealed node cannot verify a signature.
  */
-import type { OperatorService } from '../../seal/operator-service.ts';
+import type { OperatorService } from './operator-service.ts';
 import type { SealStatus } from '../../seal/seal-manager.ts';
 import { InputReader } from '../input.ts';
 import { defineOperations, type ServiceDefinition } from '../operation.ts';

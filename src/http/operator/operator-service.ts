@@ -4,9 +4,9 @@
  * identity policy allows `trent:Seal` / `trent:RotateRootKey` / `trent:GetSealStatus`.
  * Audited like every call: these run behind the edge's audit choke point.
  */
-import type { Authorizer } from '../auth/authorizer.ts';
-import type { Caller } from '../auth/caller.ts';
-import type { SealManager, SealStatus } from './seal-manager.ts';
+import type { Authorizer } from '../../auth/authorizer.ts';
+import type { Caller } from '../../auth/caller.ts';
+import type { SealManager, SealStatus } from '../../seal/seal-manager.ts';
 
 export function createOperatorService(deps: { seal: SealManager; authorizer: Authorizer }) {
   const { seal, authorizer } = deps;

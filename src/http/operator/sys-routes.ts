@@ -12,9 +12,9 @@
  *
  * These calls reach no audit trail (a sealed node has none to write to); they are logged.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { randomUuid } from '../../crypto/primitives.ts';
 import { RequestEntityTooLargeException, UnknownOperationException } from '../../errors/errors.ts';
 import type { SealManager } from '../../seal/seal-manager.ts';
 import { toWireError } from '../error-mapper.ts';
@@ -104,7 +104,7 @@ export function createSysRoutes(deps: SysRoutesDeps) {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path !== '/health' && path !== '/healthz' && !path.startsWith('/v1/sys/')) return false;
-    const requestId = randomUUID();
+    const requestId = randomUuid();
     try {
       const route = routes[`${req.method ?? 'GET'} ${path}`];
       if (!route) throw new UnknownOperationException('');
