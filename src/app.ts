@@ -23,7 +23,7 @@ import { kmsServiceDefinition } from './http/kms/index.ts';
 import { ssmServiceDefinition } from './http/ssm/index.ts';
 import { createParameterService } from './parameters/parameter-service.ts';
 import { createPolicyEventSink } from './parameters/policy-events.ts';
-import { createEdge } from './http/server.ts';
+import { createEdge, type EdgeAudit } from './http/server.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
 import { createSecretJobs } from './secrets/jobs.ts';
 import { secretReferenceReader } from './secrets/parameter-reference.ts';
@@ -48,7 +48,7 @@ import { MaterialCache } from './kms/material-cache.ts';
 import { PaginationMarkers } from './kms/markers.ts';
 import { ServiceUnavailableError } from './errors/errors.ts';
 import { operatorServiceDefinition } from './http/operator/index.ts';
-import { createSysRoutes } from './http/operator/sys-routes.ts';
+import { createSysRoutes, type SysUnsealedContext } from './http/operator/sys-routes.ts';
 import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './http/operator/operator-service.ts';
@@ -96,6 +96,8 @@ export interface App {
 /** What exists only while the node is unsealed. */
 interface Unsealed {
   readonly edge: ReturnType<typeof createEdge>;
+  /** What the /v1/sys/* routes need of the unsealed node: signature checks and the audit trail. */
+  readonly sys: SysUnsealedContext;
   runJobs(): ReturnType<KeyLifecycle['runDueJobs']>;
   runAudit(): Promise<unknown>;
   /** Requests being answered by this generation of services. */
@@ -188,6 +190,19 @@ export async function createApp(parts: AppParts): Promise<App> {
       storage, clock, keys, aliases, markers, events: parameterEvents, secretReferences: secretReferenceReader(secrets, (caller, secretId) => secretAccess.authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId)),
     });
 
+    const edgeAudit: EdgeAudit = {
+      accountId: config.accountId,
+      region: config.region,
+      clock,
+      begin: (facts) => auditLog.begin(facts),
+      record: config.audit.unsafeNoDurabilityWait
+        ? (event, intentId) => {
+          // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
+          auditLog.record(event, intentId).catch(() => undefined);
+          return Promise.resolve();
+        }
+        : (event, intentId) => auditLog.record(event, intentId),
+    };
     const edge = createEdge({
       services: [
         withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
@@ -203,19 +218,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       wallClock: systemClock,
       logger,
       maxBodyBytes: config.maxBodyBytes,
-      audit: {
-        accountId: config.accountId,
-        region: config.region,
-        clock,
-        begin: (facts) => auditLog.begin(facts),
-        record: config.audit.unsafeNoDurabilityWait
-          ? (event, intentId) => {
-            // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
-            auditLog.record(event, intentId).catch(() => undefined);
-            return Promise.resolve();
-          }
-          : (event, intentId) => auditLog.record(event, intentId),
-      },
+      audit: edgeAudit,
       health,
     });
 
@@ -253,6 +256,7 @@ export async function createApp(parts: AppParts): Promise<App> {
 
     return {
       edge,
+      sys: { credentials, audit: edgeAudit },
       runJobs,
       runAudit,
       inflight: 0,
@@ -302,6 +306,9 @@ export async function createApp(parts: AppParts): Promise<App> {
       async onUnseal(barrier) {
         unsealed = await buildUnsealed(barrier);
         createdAdmin ??= unsealed.createdAdmin;
+        // Operator calls answered while sealed go into the trail first (sys-audit.ts); if the trail cannot
+        // take them now they wait for the next operator call.
+        await sys.flushPending(unsealed.sys).catch((err: unknown) => logger.error({ err }, 'could not write the audit events of operator calls made while sealed; retried on the next one'));
       },
       async onSeal() {
         const u = unsealed;
@@ -325,7 +332,10 @@ export async function createApp(parts: AppParts): Promise<App> {
     const s = seal.status();
     return { status: !s.initialized ? 'uninitialized' : s.sealed ? 'sealed' : 'ok', sealed: s.sealed, initialized: s.initialized, seal: s.mode, storage: storage.kind };
   }
-  const sys = createSysRoutes({ seal, logger, health });
+  const sys = createSysRoutes({
+    seal, operator, logger, clock, health, accountId: config.accountId, region: config.region,
+    unsealed: () => unsealed?.sys,
+  });
 
   function unavailable(): ServiceUnavailableError {
     return seal.status().initialized
