@@ -9,6 +9,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import * as kmsSdk from '@aws-sdk/client-kms';
+import * as secretsSdk from '@aws-sdk/client-secrets-manager';
+import * as ssmSdk from '@aws-sdk/client-ssm';
 import { ACCOUNT_ID, rawCall, startServer, type TestServer } from './harness.ts';
 
 const ROOT = `arn:aws:iam::${ACCOUNT_ID}:root`;
@@ -108,6 +111,19 @@ describe('pagination markers are authenticated in every list operation', () => {
     assert.equal(typeof marker, 'string', `${op.name} with one item a page has a next page`);
     return marker as string;
   }
+
+  test('the list is complete: every operation the AWS SDKs paginate that Trent serves is in it', async () => {
+    const covered = new Set(ops.map((o) => `${o.family.prefix}.${o.name}`));
+    for (const [family, sdk] of [[KMS, kmsSdk], [SM, secretsSdk], [SSM, ssmSdk]] as const) {
+      const paginated = Object.keys(sdk).filter((k) => k.startsWith('paginate')).map((k) => k.slice('paginate'.length));
+      assert.ok(paginated.length > 0);
+      for (const name of paginated) {
+        if (covered.has(`${family.prefix}.${name}`)) continue;
+        const r = await call(s, family, name, {});
+        assert.equal(r.json.__type, 'UnknownOperationException', `Trent serves ${family.prefix}.${name}, which pages, but this test does not cover it`);
+      }
+    }
+  });
 
   test('a genuine marker pages through exactly what one unpaged call lists, in every list operation that can have two pages', async () => {
     for (const op of ops.filter((o) => o.pages !== false)) {
