@@ -183,6 +183,8 @@ describe('operator endpoints: every call is audited', () => {
         ['SysSealStatus', null], ['SysInit', null], ['SysInit', 'InvalidSealStateException'],
         ['SysUnseal', 'InvalidShareException'], ['SysUnseal', null], ['SysUnseal', null],
       ]);
+      assert.deepEqual([sealedCalls[1]!.requestParameters, sealedCalls[1]!.responseElements], [{ shares: 3, threshold: 2 }, { threshold: 2, rootKeyVersion: 1 }]);
+      assert.deepEqual(sealedCalls[5]!.responseElements, { sealed: false, progress: 0, nonce: '' });
       for (const e of sealedCalls) {
         assert.equal(e.sourceIPAddress, '127.0.0.1');
         assert.doesNotMatch(JSON.stringify(e), new RegExp(shares.map((x) => x.replace(/[+/=]/g, '\\$&')).join('|')), 'no share in the trail');
