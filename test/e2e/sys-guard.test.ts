@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { runCli, type CliContext } from '../../src/cli/main.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { FaultInjectingStorage } from '../../src/storage/fault-injection.ts';
 import { SYS_ATTEMPTS_PER_WINDOW, SYS_ATTEMPT_WINDOW_MS } from '../../src/http/operator/sys-routes.ts';
@@ -122,6 +123,36 @@ describe('operator endpoints: rekey and attempt resets need proof', () => {
       assert.deepEqual([reset.status, reset.json.Progress, reset.json.Nonce], [200, 0, '']);
       for (const share of shares.slice(1, 4)) assert.equal((await sys(s, 'POST', '/v1/sys/unseal', { Share: share })).status, 200);
       assert.equal((await status(s)).Sealed, false);
+    } finally {
+      await s.stop(true);
+    }
+  });
+});
+
+describe('trent operator: rekey init proves itself with --share or a signature; unseal --reset', () => {
+  test('the command signs rekey init with the environment\'s credentials, or sends --share; without either it is refused', async () => {
+    let s = await startServer({ env: SHAMIR });
+    try {
+      const shares = await initAndUnseal(s);
+      const out: string[] = [];
+      const ctx = (env: Record<string, string>) => ({ env: { TRENT_ENDPOINT: s.url, ...env }, stdout: { write: (x: string) => out.push(x) }, stderr: { write: (x: string) => out.push(x) } }) as unknown as CliContext;
+      const admin = { AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
+      assert.notEqual(await runCli(['operator', 'rekey', 'init', '--shares', '2', '--threshold', '2'], ctx({})), 0);
+      assert.equal((await status(s)).Rekey, undefined);
+      assert.equal(await runCli(['operator', 'rekey', 'init', '--shares', '2', '--threshold', '2'], ctx(admin)), 0, out.join(''));
+      const signed = (await status(s)).Rekey as Record<string, unknown>;
+      assert.deepEqual([signed.Progress, signed.Shares], [0, 2]);
+      assert.equal(await runCli(['operator', 'rekey', 'init', '--shares', '3', '--threshold', '2', '--share', shares[0]!], ctx({})), 0, out.join(''));
+      const byShare = (await status(s)).Rekey as Record<string, unknown>;
+      assert.deepEqual([byShare.Progress, byShare.Shares], [1, 3]);
+      assert.notEqual(byShare.Nonce, signed.Nonce);
+
+      await s.stop();
+      s = await startServer({ dataDir: s.dataDir, env: SHAMIR });
+      assert.equal(await runCli(['operator', 'unseal', shares[0]!], ctx({})), 0, out.join(''));
+      assert.equal((await status(s)).Progress, 1);
+      assert.equal(await runCli(['operator', 'unseal', '--reset', shares[1]!], ctx({})), 0, out.join(''));
+      assert.deepEqual([(await status(s)).Progress, (await status(s)).Nonce], [0, '']);
     } finally {
       await s.stop(true);
     }
