@@ -23,7 +23,7 @@ import { kmsServiceDefinition } from './http/kms/index.ts';
 import { ssmServiceDefinition } from './http/ssm/index.ts';
 import { createParameterService } from './parameters/parameter-service.ts';
 import { createPolicyEventSink } from './parameters/policy-events.ts';
-import { createEdge } from './http/server.ts';
+import { createEdge, type EdgeAudit } from './http/server.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
 import { createSecretJobs } from './secrets/jobs.ts';
 import { secretReferenceReader } from './secrets/parameter-reference.ts';
@@ -45,12 +45,13 @@ import { createKeyService } from './kms/key-service.ts';
 import { createAsymmetricOperations } from './kms/asymmetric-operations.ts';
 import { createKeyUpdateService } from './kms/key-updates.ts';
 import { MaterialCache } from './kms/material-cache.ts';
+import { PaginationMarkers } from './kms/markers.ts';
 import { ServiceUnavailableError } from './errors/errors.ts';
 import { operatorServiceDefinition } from './http/operator/index.ts';
-import { createSysRoutes } from './http/operator/sys-routes.ts';
+import { createSysRoutes, type SysUnsealedContext } from './http/operator/sys-routes.ts';
 import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
-import { createOperatorService } from './seal/operator-service.ts';
+import { createOperatorService } from './http/operator/operator-service.ts';
 import { createSealManager, type SealManager } from './seal/seal-manager.ts';
 import { createHsmUnsealKeyWrapper } from './seal/hsm-unseal.ts';
 import { openHsm, type Hsm } from './hsm/index.ts';
@@ -95,6 +96,8 @@ export interface App {
 /** What exists only while the node is unsealed. */
 interface Unsealed {
   readonly edge: ReturnType<typeof createEdge>;
+  /** What the /v1/sys/* routes need of the unsealed node: signature checks and the audit trail. */
+  readonly sys: SysUnsealedContext;
   runJobs(): ReturnType<KeyLifecycle['runDueJobs']>;
   runAudit(): Promise<unknown>;
   /** Requests being answered by this generation of services. */
@@ -149,21 +152,24 @@ export async function createApp(parts: AppParts): Promise<App> {
     const iam = createIamService({ storage, clock, authorizer, credentials });
     await iam.ensureAdministrator(config.accountId);
     const ciphertextHeaderKey = await loadDeploymentSecret(storage, barrier, 'kms-ciphertext-header');
+    // Every list operation's Marker/NextToken is MACed under this shared key (src/kms/markers.ts).
+    const markers = new PaginationMarkers(await loadDeploymentSecret(storage, barrier, 'pagination-markers'));
     // Custom key stores: desired connection state in storage, HSM sessions opened lazily per node.
     const customKeyStores = createCustomKeyStoreService({
       storage, barrier, clock,
       connections: new CustomKeyStoreConnections({ hsms: config.hsms, openHsm: parts.openHsm ?? openHsm, barrier }),
+      markers,
     });
-    const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores });
-    const aliases = createAliasService({ storage, clock, keys });
-    const keyUpdates = createKeyUpdateService({ storage, keys });
+    const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores, markers });
+    const aliases = createAliasService({ storage, clock, keys, markers });
+    const keyUpdates = createKeyUpdateService({ storage, keys, markers });
     const lifecycle = createKeyLifecycle({
-      storage, barrier, clock, materialCache, keys, warn: (facts, message) => logger.warn(facts, message),
+      storage, barrier, clock, materialCache, keys, markers, warn: (facts, message) => logger.warn(facts, message),
     });
     const importTokenKey = await loadDeploymentSecret(storage, barrier, 'kms-import-token');
     const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
     const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
-    const secrets = createSecretService({ storage, clock, keys, aliases });
+    const secrets = createSecretService({ storage, clock, keys, aliases, markers });
     const secretAccess = createSecretAccess(secrets, authorizer);
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
@@ -181,17 +187,30 @@ export async function createApp(parts: AppParts): Promise<App> {
     });
     const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
     const parameters = createParameterService({
-      storage, clock, keys, aliases, events: parameterEvents, secretReferences: secretReferenceReader(secrets, (caller, secretId) => secretAccess.authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId)),
+      storage, clock, keys, aliases, markers, events: parameterEvents, secretReferences: secretReferenceReader(secrets, (caller, secretId) => secretAccess.authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId)),
     });
 
+    const edgeAudit: EdgeAudit = {
+      accountId: config.accountId,
+      region: config.region,
+      clock,
+      begin: (facts) => auditLog.begin(facts),
+      record: config.audit.unsafeNoDurabilityWait
+        ? (event, intentId) => {
+          // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
+          auditLog.record(event, intentId).catch(() => undefined);
+          return Promise.resolve();
+        }
+        : (event, intentId) => auditLog.record(event, intentId),
+    };
     const edge = createEdge({
       services: [
         withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
-          authorizer, policies: createKeyPolicyService({ keys, authorizer }), grants: createGrantService({ storage, clock, keys, authorizer }),
+          authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
         }),
         adminServiceDefinition(iam),
         operatorServiceDefinition(operator),
-        cloudTrailServiceDefinition(auditQuery),
+        cloudTrailServiceDefinition(auditQuery, markers),
         ssmServiceDefinition(parameters, authorizer),
         secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer }),
       ],
@@ -199,19 +218,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       wallClock: systemClock,
       logger,
       maxBodyBytes: config.maxBodyBytes,
-      audit: {
-        accountId: config.accountId,
-        region: config.region,
-        clock,
-        begin: (facts) => auditLog.begin(facts),
-        record: config.audit.unsafeNoDurabilityWait
-          ? (event, intentId) => {
-            // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
-            auditLog.record(event, intentId).catch(() => undefined);
-            return Promise.resolve();
-          }
-          : (event, intentId) => auditLog.record(event, intentId),
-      },
+      audit: edgeAudit,
       health,
     });
 
@@ -249,6 +256,7 @@ export async function createApp(parts: AppParts): Promise<App> {
 
     return {
       edge,
+      sys: { credentials, audit: edgeAudit },
       runJobs,
       runAudit,
       inflight: 0,
@@ -258,6 +266,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         if (auditTimer) clearInterval(auditTimer);
         materialCache.clear();
         ciphertextHeaderKey.zeroize();
+        markers.zeroize();
         importTokenKey.zeroize();
         materialIdKey.zeroize();
         credentials.forget();
@@ -297,6 +306,9 @@ export async function createApp(parts: AppParts): Promise<App> {
       async onUnseal(barrier) {
         unsealed = await buildUnsealed(barrier);
         createdAdmin ??= unsealed.createdAdmin;
+        // Operator calls answered while sealed go into the trail first (sys-audit.ts); if the trail cannot
+        // take them now they wait for the next operator call.
+        await sys.flushPending(unsealed.sys).catch((err: unknown) => logger.error({ err }, 'could not write the audit events of operator calls made while sealed; retried on the next one'));
       },
       async onSeal() {
         const u = unsealed;
@@ -320,7 +332,10 @@ export async function createApp(parts: AppParts): Promise<App> {
     const s = seal.status();
     return { status: !s.initialized ? 'uninitialized' : s.sealed ? 'sealed' : 'ok', sealed: s.sealed, initialized: s.initialized, seal: s.mode, storage: storage.kind };
   }
-  const sys = createSysRoutes({ seal, logger, health });
+  const sys = createSysRoutes({
+    seal, operator, logger, clock, health, accountId: config.accountId, region: config.region,
+    unsealed: () => unsealed?.sys,
+  });
 
   function unavailable(): ServiceUnavailableError {
     return seal.status().initialized

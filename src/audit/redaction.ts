@@ -22,6 +22,14 @@ const KEY_METADATA = ['KeyMetadata.KeyId', 'KeyMetadata.Arn', 'KeyMetadata.KeySt
 
 /** By eventSource, then operation name. AWS: the members CloudTrail shows for each KMS operation. */
 const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
+  // The seal endpoints (/v1/sys/*, src/http/operator/sys-routes.ts): the quorum asked for and the
+  // attempt's progress; never a share (init and rekey answer with the new shares: not listed).
+  'trent.amazonaws.com': {
+    SysInit: { request: ['Shares', 'Threshold'], response: ['Threshold', 'RootKeyVersion'] },
+    SysUnseal: { request: ['Nonce', 'Reset'], response: ['Sealed', 'Progress', 'Nonce'] },
+    SysRekeyInit: { request: ['Shares', 'Threshold'], response: ['Nonce', 'Progress', 'Required'] },
+    SysRekeyUpdate: { request: ['Nonce'], response: ['Nonce', 'Progress', 'Required', 'Complete', 'Threshold'] },
+  },
   'kms.amazonaws.com': {
     CreateKey: {
       request: ['Description', 'KeyUsage', 'KeySpec', 'CustomerMasterKeySpec', 'Origin', 'CustomKeyStoreId', 'MultiRegion', 'BypassPolicyLockoutSafetyCheck', 'Tags'],

@@ -12,7 +12,7 @@
  */
 import type { Clock } from '../clock.ts';
 import { MalformedPolicyDocumentException, TrentError } from '../errors/errors.ts';
-import type { Key } from '../kms/key-model.ts';
+import type { AuthorizedKey as Key } from './key-resource.ts';
 import {
   type CallerPrincipal, type ContextValue, type Grant, type PolicyDocument, type RequestContext,
   LOCKOUT_MESSAGE, accessDeniedError, defaultKeyPolicyText, evaluateIdentityOnly, evaluateKeyAccess, evaluateResourceAccess, lockoutSafetyCheck, parsePolicy,

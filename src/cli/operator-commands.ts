@@ -1,20 +1,46 @@
 /**
  * `trent operator …`: the seal of a running server (docs/seal.md). init, status, unseal and rekey use
- * the unauthenticated /v1/sys/* endpoints (a sealed node cannot check a signature; shares prove
- * themselves); seal and rotate-root are SigV4-signed TrentOperator calls (AWS_ACCESS_KEY_ID…), authorized
- * and audited. Endpoint from TRENT_ENDPOINT (default http://127.0.0.1:4599).
+ * the /v1/sys/* endpoints, which work while sealed (shares prove themselves); `rekey init` proves itself
+ * with `--share` or, without it, is SigV4-signed with AWS_ACCESS_KEY_ID… (a principal allowed
+ * trent:Rekey, on an unsealed node). seal and rotate-root are signed TrentOperator calls. Every call is
+ * audited. Endpoint from TRENT_ENDPOINT (default http://127.0.0.1:4599).
  */
 import { readFileSync } from 'node:fs';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
 import type { Command } from 'commander';
 import { decryptWithAgeIdentity } from '../crypto/age.ts';
 import { adminRequest, trentEndpoint } from './iam-commands.ts';
 import type { CliContext } from './main.ts';
 
-async function sys(env: CliContext['env'], method: 'GET' | 'POST', path: string, body?: Record<string, unknown>): Promise<Record<string, unknown>> {
+/** Headers of a POST to `path` signed with the environment's credentials (SigV4, service `trent`). */
+async function signedHeaders(env: CliContext['env'], endpoint: URL, path: string, payload: string): Promise<Record<string, string>> {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) throw new Error('give --share <a current key share>, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of a principal allowed trent:Rekey');
+  const signer = new SignatureV4({
+    credentials: { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) },
+    region: env.TRENT_REGION ?? 'us-east-1',
+    service: 'trent',
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const signed = await signer.sign({
+    method: 'POST', protocol: endpoint.protocol, hostname: endpoint.hostname, path,
+    ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
+    headers: { host: endpoint.host, 'content-type': 'application/json' },
+    body: payload,
+  });
+  return signed.headers as Record<string, string>;
+}
+
+async function sys(env: CliContext['env'], method: 'GET' | 'POST', path: string, body?: Record<string, unknown>, sign = false): Promise<Record<string, unknown>> {
   const endpoint = trentEndpoint(env);
+  const payload = body ? JSON.stringify(body) : undefined;
   const res = await fetch(new URL(path, endpoint), {
     method,
-    ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    ...(payload !== undefined
+      ? { headers: sign ? await signedHeaders(env, endpoint, path, payload) : { 'content-type': 'application/json' }, body: payload }
+      : {}),
   });
   const text = await res.text();
   const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
@@ -52,7 +78,8 @@ export function registerOperatorCommands(program: Command, ctx: CliContext): voi
   op.command('unseal <share>').description('add one key share to the unseal attempt')
     .option('--nonce <nonce>', 'the attempt this share is for (from `trent operator status`)')
     .option('--age-identity <file>', '<share> is a file holding the age-encrypted share; decrypt it with this identity file')
-    .action(async (share: string, o: { nonce?: string; ageIdentity?: string }) => {
+    .option('--reset', 'abandon the running attempt instead (<share> proves you hold a current share; it is not added)')
+    .action(async (share: string, o: { nonce?: string; ageIdentity?: string; reset?: boolean }) => {
       let text = share;
       if (o.ageIdentity) {
         const identity = readFileSync(o.ageIdentity, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'));
@@ -61,7 +88,7 @@ export function registerOperatorCommands(program: Command, ctx: CliContext): voi
         text = plain.toString('utf8');
         plain.fill(0);
       }
-      print(await sys(ctx.env, 'POST', '/v1/sys/unseal', { Share: text, ...(o.nonce ? { Nonce: o.nonce } : {}) }));
+      print(await sys(ctx.env, 'POST', '/v1/sys/unseal', o.reset ? { Share: text, Reset: true } : { Share: text, ...(o.nonce ? { Nonce: o.nonce } : {}) }));
     });
   op.command('seal').description('zeroize every key in memory and return the node to sealed (authenticated)')
     .action(async () => print(await adminRequest(ctx.env, 'Seal', {}, 'TrentOperator')));
@@ -69,7 +96,9 @@ export function registerOperatorCommands(program: Command, ctx: CliContext): voi
     .action(async () => print(await adminRequest(ctx.env, 'RotateRootKey', {}, 'TrentOperator')));
   const rekey = op.command('rekey').description('replace the key shares (new N/M); needs M current shares');
   rekey.command('init').option('--shares <n>', 'number of new shares', positive, 5).option('--threshold <m>', 'new threshold', positive, 3)
-    .action(async (o: { shares: number; threshold: number }) => print(await sys(ctx.env, 'POST', '/v1/sys/rekey/init', { Shares: o.shares, Threshold: o.threshold })));
+    .option('--share <share>', 'a current key share: proves the request and counts as the first share (else the request is signed with AWS_ACCESS_KEY_ID…)')
+    .action(async (o: { shares: number; threshold: number; share?: string }) => print(await sys(ctx.env, 'POST', '/v1/sys/rekey/init',
+      { Shares: o.shares, Threshold: o.threshold, ...(o.share ? { Share: o.share } : {}) }, o.share === undefined)));
   rekey.command('update <share>').requiredOption('--nonce <nonce>', 'the rekey attempt (from `trent operator rekey init`)')
     .action(async (share: string, o: { nonce: string }) => print(await sys(ctx.env, 'POST', '/v1/sys/rekey/update', { Share: share, Nonce: o.nonce })));
 }

@@ -103,6 +103,10 @@ export const InvalidSealStateException = clientError('InvalidSealStateException'
 export const UnsealFailedException = clientError('UnsealFailedException');
 /** A share sent with the nonce of an attempt that is no longer the current one. */
 export const InvalidNonceException = clientError('InvalidNonceException');
+/** Too many unseal or rekey attempts from one source address (AWS's code for a rate limit). */
+export const ThrottlingException = clientError('ThrottlingException');
+/** The share is not one of the deployment's current shares (an old share, or not a share at all). */
+export const InvalidShareException = clientError('InvalidShareException');
 
 /**
  * Why an HSM (src/hsm/) could not serve a call. Custom key stores report these as AWS's

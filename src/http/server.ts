@@ -2,7 +2,6 @@
  * The HTTP edge: body limit, request ids, SigV4 authentication, X-Amz-Target dispatch and the one
  * error mapper. Every request passes through handle(); operations never see HTTP.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Caller } from '../auth/caller.ts';
@@ -16,7 +15,7 @@ import {
   UnrecognizedClientException,
 } from '../errors/errors.ts';
 import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
-import { timeOrderedUuid } from '../crypto/primitives.ts';
+import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
 import { toWireError } from './error-mapper.ts';
 import type { ServiceDefinition } from './operation.ts';
 
@@ -125,7 +124,7 @@ export function createEdge(deps: EdgeDeps) {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
+    const requestId = randomUuid();
     let service: ServiceDefinition | undefined;
     // What the audit event will say; filled in as the request gets further.
     const facts: { -readonly [K in keyof RequestFacts]: RequestFacts[K] } = {

@@ -73,21 +73,23 @@ test('the AWS-managed key alias/aws/<service> is created once on first use, with
   const { SecretBytes } = await import('../crypto/secret-bytes.ts');
   const { MaterialCache } = await import('./material-cache.ts');
   const { createKeyService } = await import('./key-service.ts');
+  const { PaginationMarkers } = await import('./markers.ts');
   const { systemClock } = await import('../clock.ts');
   const dir = mkdtempSync(join(tmpdir(), 'trent-managed-'));
   const storage = new SqliteStorage(join(dir, 'db'));
   await storage.migrate();
   try {
     const barrier = new RootKeyBarrier(SecretBytes.copyOf(Buffer.alloc(32, 3)));
+    const markers = new PaginationMarkers(SecretBytes.copyOf(Buffer.alloc(32, 5)));
     const { createAuthorizer } = await import('../auth/authorizer.ts');
     const authorizer = createAuthorizer({ storage, clock: systemClock });
     const { createIamService } = await import('../auth/iam-service.ts');
     await createIamService({ storage, clock: systemClock, authorizer, credentials: undefined as never }).ensureAdministrator('111122223333');
     const keys = createKeyService({
       storage, barrier, clock: systemClock, materialCache: new MaterialCache(10), ciphertextHeaderKey: SecretBytes.copyOf(Buffer.alloc(32, 4)),
-      authorizer,
+      authorizer, markers,
     });
-    const aliases = createAliasService({ storage, clock: systemClock, keys });
+    const aliases = createAliasService({ storage, clock: systemClock, keys, markers });
     const caller = { accountId: '111122223333', region: 'us-east-1', principalArn: 'arn:aws:iam::111122223333:user/admin', accessKeyId: 'AKIA' };
     const made = await Promise.all([1, 2, 3, 4].map(() => aliases.awsManagedKey(caller, 'secretsmanager')));
     assert.equal(new Set(made.map((k) => k.keyId)).size, 1);

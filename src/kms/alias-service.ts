@@ -29,7 +29,7 @@ import { aliasArn } from './arn.ts';
 import { keyFromRecord, type Key, type KeyDoc, type KeySpec } from './key-model.ts';
 import type { KeyService } from './key-service.ts';
 import { requireNotPendingDeletion, updateKeyDoc } from './key-updates.ts';
-import { decodeMarker, encodeMarker } from './markers.ts';
+import type { PaginationMarkers } from './markers.ts';
 
 export const ALIAS_PREFIX = 'alias/';
 /** AWS: "The alias/aws/ prefix is reserved for AWS managed keys" (KMS Developer Guide, alias-create). */
@@ -80,11 +80,12 @@ export interface AliasServiceDeps {
   storage: Storage;
   clock: Clock;
   keys: KeyService;
+  markers: PaginationMarkers;
 }
 
 export type AliasService = ReturnType<typeof createAliasService>;
 
-export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
+export function createAliasService({ storage, clock, keys, markers }: AliasServiceDeps) {
   function aliasNotFound(scope: Scope, aliasName: string): TrentError {
     // AWS [recorded] message shape (the alias ARN, not its name), as in resolveKey.
     return new NotFoundException(`Alias ${aliasArn(scope, aliasName)} is not found.`);
@@ -213,7 +214,7 @@ export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
     caller: Caller,
     input: { keyId?: string; limit: number; marker?: string },
   ): Promise<{ aliases: AliasRecord[]; nextMarker?: string }> {
-    const after = decodeMarker(ALIASES_MARKER, input.marker);
+    const after = markers.decode(ALIASES_MARKER, input.marker);
     const scope = callerScope(caller);
     const targetKeyId = input.keyId === undefined
       ? undefined
@@ -221,7 +222,7 @@ export function createAliasService({ storage, clock, keys }: AliasServiceDeps) {
     const page = await storage.read((r) => r.aliases.list(scope, targetKeyId, after, input.limit));
     return {
       aliases: page.items,
-      ...(page.next !== undefined ? { nextMarker: encodeMarker(ALIASES_MARKER, page.next) } : {}),
+      ...(page.next !== undefined ? { nextMarker: markers.encode(ALIASES_MARKER, page.next) } : {}),
     };
   }
 

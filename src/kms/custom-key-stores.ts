@@ -30,7 +30,7 @@ import { DuplicateError, type Scope, type Storage } from '../storage/storage.ts'
 import { CustomKeyStoreConnections, passwordAad } from './custom-key-store-connections.ts';
 import { connectionStateOf, recordFromStore, storeFromRecord, type CustomKeyStore, type CustomKeyStoreDoc } from './custom-key-store-model.ts';
 import { keyFromRecord } from './key-model.ts';
-import { decodeMarker, encodeMarker } from './markers.ts';
+import type { PaginationMarkers } from './markers.ts';
 
 /** AWS quota: custom key stores per account and Region. */
 export const MAX_CUSTOM_KEY_STORES = 10;
@@ -41,6 +41,7 @@ export interface CustomKeyStoreDeps {
   barrier: Barrier;
   clock: Clock;
   connections: CustomKeyStoreConnections;
+  markers: PaginationMarkers;
 }
 
 export interface CreateCustomKeyStoreInput {
@@ -73,7 +74,7 @@ function newStoreId(): string {
   return `cks-${randomBytesBuffer(9).toString('hex').slice(0, 17)}`;
 }
 
-export function createCustomKeyStoreService({ storage, barrier, clock, connections }: CustomKeyStoreDeps) {
+export function createCustomKeyStoreService({ storage, barrier, clock, connections, markers }: CustomKeyStoreDeps) {
   const notFound = () => new CustomKeyStoreNotFoundException('');
 
   async function load(scope: Scope, id: string): Promise<CustomKeyStore> {
@@ -211,11 +212,11 @@ export function createCustomKeyStoreService({ storage, barrier, clock, connectio
       if (!r || (input.name !== undefined && r.name !== input.name)) throw notFound();
       return { stores: [storeFromRecord(r)] };
     }
-    const after = decodeMarker('DescribeCustomKeyStores', input.marker);
+    const after = markers.decode('DescribeCustomKeyStores', input.marker);
     const page = await storage.read((x) => x.customKeyStores.list(scope, after, input.limit ?? 1000));
     return {
       stores: page.items.map(storeFromRecord),
-      ...(page.next !== undefined ? { nextMarker: encodeMarker('DescribeCustomKeyStores', page.next) } : {}),
+      ...(page.next !== undefined ? { nextMarker: markers.encode('DescribeCustomKeyStores', page.next) } : {}),
     };
   }
 

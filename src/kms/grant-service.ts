@@ -21,7 +21,7 @@ import type { Storage } from '../storage/storage.ts';
 import { keyArn } from './arn.ts';
 import type { Key } from './key-model.ts';
 import type { KeyService } from './key-service.ts';
-import { decodeMarker, encodeMarker } from './markers.ts';
+import type { PaginationMarkers } from './markers.ts';
 
 /** AWS quotas: grants per KMS key, and grants for one grantee principal per key. */
 export const MAX_GRANTS_PER_KEY = 50_000;
@@ -81,8 +81,8 @@ export function constraintsAtLeastAsStrict(child: GrantConstraints | undefined, 
   return contains(child?.encryptionContextEquals, subset) || contains(child?.encryptionContextSubset, subset);
 }
 
-export function createGrantService(deps: { storage: Storage; clock: Clock; keys: KeyService; authorizer: Authorizer }) {
-  const { storage, clock, keys, authorizer } = deps;
+export function createGrantService(deps: { storage: Storage; clock: Clock; keys: KeyService; authorizer: Authorizer; markers: PaginationMarkers }) {
+  const { storage, clock, keys, authorizer, markers } = deps;
 
   function checkPrincipal(member: string, value: string): void {
     if (!PRINCIPAL.test(value)) {
@@ -171,13 +171,13 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
     input: { keyId: string; limit: number; marker?: string; grantId?: string; granteePrincipal?: string },
   ): Promise<{ key: Key; grants: GrantRecord[]; nextMarker?: string }> {
     const key = await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'ListGrants' });
-    const after = decodeMarker('ListGrants', input.marker);
+    const after = markers.decode('ListGrants', input.marker);
     const all = (await storage.read((r) => r.grants.listForKey(key.scope, key.keyId)))
       .filter((g) => (after === undefined || g.grantId > after) &&
         (input.grantId === undefined || g.grantId === input.grantId) &&
         (input.granteePrincipal === undefined || g.granteePrincipal === input.granteePrincipal));
     const grants = all.slice(0, input.limit);
-    return { key, grants, ...(all.length > input.limit ? { nextMarker: encodeMarker('ListGrants', grants[grants.length - 1]!.grantId) } : {}) };
+    return { key, grants, ...(all.length > input.limit ? { nextMarker: markers.encode('ListGrants', grants[grants.length - 1]!.grantId) } : {}) };
   }
 
   /** AWS: ListRetirableGrants — identity-policy only (authorised at the edge as kms:ListRetirableGrants). */
@@ -185,11 +185,11 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
     caller: Caller,
     input: { retiringPrincipal: string; limit: number; marker?: string },
   ): Promise<{ grants: GrantRecord[]; nextMarker?: string }> {
-    const after = decodeMarker('ListRetirableGrants', input.marker);
+    const after = markers.decode('ListRetirableGrants', input.marker);
     const all = (await storage.read((r) => r.grants.listByRetiringPrincipal(input.retiringPrincipal)))
       .filter((g) => g.region === caller.region && (after === undefined || g.grantId > after));
     const grants = all.slice(0, input.limit);
-    return { grants, ...(all.length > input.limit ? { nextMarker: encodeMarker('ListRetirableGrants', grants[grants.length - 1]!.grantId) } : {}) };
+    return { grants, ...(all.length > input.limit ? { nextMarker: markers.encode('ListRetirableGrants', grants[grants.length - 1]!.grantId) } : {}) };
   }
 
   async function grantByToken(token: string): Promise<GrantRecord> {

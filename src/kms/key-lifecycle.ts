@@ -20,7 +20,7 @@ import { expireImportedMaterial } from './key-import.ts';
 import { materialAad, type KeyService } from './key-service.ts';
 import { generateSymmetricMaterial } from './key-specs/symmetric.ts';
 import { transition } from './key-states.ts';
-import { decodeMarker, encodeMarker } from './markers.ts';
+import type { PaginationMarkers } from './markers.ts';
 import type { MaterialCache } from './material-cache.ts';
 
 export const DEFAULT_ROTATION_DAYS = 365;
@@ -35,11 +35,13 @@ export interface KeyLifecycleDeps {
   keys: KeyService;
   /** Told when a deleted key's HSM object could not be destroyed (it stays in the token; see docs/hsm.md). */
   warn?: (facts: Record<string, unknown>, message: string) => void;
+  /** Authenticates pagination markers (markers.ts). */
+  markers: PaginationMarkers;
 }
 
 export type KeyLifecycle = ReturnType<typeof createKeyLifecycle>;
 
-export function createKeyLifecycle({ storage, barrier, clock, materialCache, keys, warn }: KeyLifecycleDeps) {
+export function createKeyLifecycle({ storage, barrier, clock, materialCache, keys, warn, markers }: KeyLifecycleDeps) {
   const resolve = (caller: Caller, keyId: string, action: string) => keys.resolveKey(caller, keyId, { ...KEY_MGMT, action });
 
   async function changeState(caller: Caller, keyId: string, event: 'EnableKey' | 'DisableKey'): Promise<Key> {
@@ -183,7 +185,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
     const key = await resolve(caller, input.keyId, 'ListKeyRotations');
     if (key.doc.state === 'PendingDeletion') throw new KMSInvalidStateException(`${key.arn} is pending deletion.`);
     requireRotatable(key);
-    const after = Number(decodeMarker('ListKeyRotations', input.marker) ?? '0');
+    const after = Number(markers.decode('ListKeyRotations', input.marker) ?? '0');
     const all = await storage.read((r) => r.materials.list(key.scope, key.keyId));
     const listed = all
       .filter((m) => m.version > after && (input.includeKeyMaterial === 'ALL_KEY_MATERIAL' || m.version > 1))
@@ -200,7 +202,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
     const more = listed.length > input.limit;
     return {
       rotations: page.map((p) => p.entry),
-      ...(more ? { nextMarker: encodeMarker('ListKeyRotations', String(page[page.length - 1]!.version)) } : {}),
+      ...(more ? { nextMarker: markers.encode('ListKeyRotations', String(page[page.length - 1]!.version)) } : {}),
     };
   }
 

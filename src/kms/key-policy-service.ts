@@ -6,6 +6,7 @@ import type { Authorizer } from '../auth/authorizer.ts';
 import type { Caller } from '../auth/caller.ts';
 import { NotFoundException } from '../errors/errors.ts';
 import type { KeyService } from './key-service.ts';
+import type { PaginationMarkers } from './markers.ts';
 
 export const DEFAULT_POLICY_NAME = 'default';
 const KEY_ONLY = { allowAlias: false } as const;
@@ -17,8 +18,8 @@ function requireDefaultName(policyName: string | undefined): void {
 
 export type KeyPolicyService = ReturnType<typeof createKeyPolicyService>;
 
-export function createKeyPolicyService(deps: { keys: KeyService; authorizer: Authorizer }) {
-  const { keys, authorizer } = deps;
+export function createKeyPolicyService(deps: { keys: KeyService; authorizer: Authorizer; markers: PaginationMarkers }) {
+  const { keys, authorizer, markers } = deps;
 
   async function getKeyPolicy(caller: Caller, keyId: string, policyName?: string): Promise<{ policy: string; policyName: string }> {
     const key = await keys.resolveKey(caller, keyId, { ...KEY_ONLY, action: 'GetKeyPolicy' });
@@ -37,9 +38,14 @@ export function createKeyPolicyService(deps: { keys: KeyService; authorizer: Aut
     await keys.mutateKey(key, (k) => ({ ...k, doc: { ...k.doc, policy } }));
   }
 
-  async function listKeyPolicies(caller: Caller, keyId: string): Promise<string[]> {
-    await keys.resolveKey(caller, keyId, { ...KEY_ONLY, action: 'ListKeyPolicies' });
-    return [DEFAULT_POLICY_NAME];
+  /** AWS: ListKeyPolicies — one name per key, so a page never ends early; the Marker is still checked. */
+  async function listKeyPolicies(caller: Caller, input: { keyId: string; limit?: number; marker?: string }): Promise<{ names: string[]; nextMarker?: string }> {
+    await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'ListKeyPolicies' });
+    const after = markers.decode('ListKeyPolicies', input.marker);
+    const all = [DEFAULT_POLICY_NAME].filter((n) => after === undefined || n > after);
+    const limit = input.limit ?? 100;
+    const names = all.slice(0, limit);
+    return { names, ...(all.length > limit ? { nextMarker: markers.encode('ListKeyPolicies', names[names.length - 1]!) } : {}) };
   }
 
   return { getKeyPolicy, putKeyPolicy, listKeyPolicies };

@@ -39,7 +39,7 @@ import { symmetricDecrypt, symmetricEncrypt } from './key-specs/symmetric.ts';
 import { requireEnabled } from './key-states.ts';
 import { defaultKeyPolicyText } from '../policy/index.ts';
 import { updateKeyDoc } from './key-updates.ts';
-import { decodeMarker, encodeMarker } from './markers.ts';
+import type { PaginationMarkers } from './markers.ts';
 import { MaterialCache } from './material-cache.ts';
 import { checkNewTags, MAX_TAGS } from './tags.ts';
 import type { CustomKeyStoreService } from './custom-key-stores.ts';
@@ -56,6 +56,8 @@ export interface KeyServiceDeps {
   authorizer: Authorizer;
   /** Custom key stores (keys with Origin AWS_CLOUDHSM, GenerateRandom from an HSM); absent: none configured. */
   customKeyStores?: CustomKeyStoreService;
+  /** Authenticates pagination markers (markers.ts). */
+  markers: PaginationMarkers;
 }
 
 export interface CreateKeyInput {
@@ -113,7 +115,7 @@ function ecOpt(context: EncryptionContext | undefined): { encryptionContext?: En
   return context ? { encryptionContext: context } : {};
 }
 
-export function createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores }: KeyServiceDeps) {
+export function createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores, markers }: KeyServiceDeps) {
   /**
    * Resolves a KeyId member (id, key ARN, alias name or alias ARN) to a key, and authorises `kms:<action>`
    * on it (key policy, identity policies, grants; see auth/authorizer.ts) unless `authorize` is false
@@ -334,11 +336,11 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   }
 
   async function listKeys(caller: Caller, limit: number, marker: string | undefined): Promise<{ keys: Key[]; nextMarker?: string }> {
-    const after = decodeMarker('ListKeys', marker);
+    const after = markers.decode('ListKeys', marker);
     const page = await storage.read((r) => r.keys.list(callerScope(caller), after, limit));
     return {
       keys: page.items.map(keyFromRecord),
-      ...(page.next !== undefined ? { nextMarker: encodeMarker('ListKeys', page.next) } : {}),
+      ...(page.next !== undefined ? { nextMarker: markers.encode('ListKeys', page.next) } : {}),
     };
   }
 

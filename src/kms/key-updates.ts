@@ -14,7 +14,7 @@ import type { KeyRecord, Repos, Scope, Storage } from '../storage/storage.ts';
 import { keyArn } from './arn.ts';
 import { keyFromRecord, recordFromKey, type Key, type KeyDoc, type Tag } from './key-model.ts';
 import type { KeyService } from './key-service.ts';
-import { decodeMarker, encodeMarker } from './markers.ts';
+import type { PaginationMarkers } from './markers.ts';
 import { mergeTags } from './tags.ts';
 
 /** How many times a change is tried when other writers keep committing first. */
@@ -82,11 +82,13 @@ const TAGS_MARKER = 'ListResourceTags';
 export interface KeyUpdateDeps {
   storage: Storage;
   keys: KeyService;
+  /** Authenticates pagination markers (markers.ts). */
+  markers: PaginationMarkers;
 }
 
 export type KeyUpdateService = ReturnType<typeof createKeyUpdateService>;
 
-export function createKeyUpdateService({ storage, keys }: KeyUpdateDeps) {
+export function createKeyUpdateService({ storage, keys, markers }: KeyUpdateDeps) {
   const resolve = (caller: Caller, keyId: string, action: string) => keys.resolveKey(caller, keyId, { ...KEY_MANAGEMENT, action });
 
   /** AWS: TagResource — adds tags, replacing the value of a key already present; 50 tags at most in all. */
@@ -121,7 +123,7 @@ export function createKeyUpdateService({ storage, keys }: KeyUpdateDeps) {
   ): Promise<{ tags: Tag[]; nextMarker?: string }> {
     const key = await resolve(caller, keyId, 'ListResourceTags');
     let start = 0;
-    const after = decodeMarker(TAGS_MARKER, marker);
+    const after = markers.decode(TAGS_MARKER, marker);
     if (after !== undefined) {
       const m = /^(\d{1,4}):(.+)$/.exec(after);
       if (!m || m[2] !== key.keyId) throw new InvalidMarkerException('Invalid marker');
@@ -131,7 +133,7 @@ export function createKeyUpdateService({ storage, keys }: KeyUpdateDeps) {
     const end = start + tags.length;
     return {
       tags,
-      ...(end < key.doc.tags.length ? { nextMarker: encodeMarker(TAGS_MARKER, `${end}:${key.keyId}`) } : {}),
+      ...(end < key.doc.tags.length ? { nextMarker: markers.encode(TAGS_MARKER, `${end}:${key.keyId}`) } : {}),
     };
   }
 

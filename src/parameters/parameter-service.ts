@@ -26,7 +26,7 @@ import { NotFoundException, ValidationException } from '../errors/errors.ts';
 import type { AliasService } from '../kms/alias-service.ts';
 import type { Key } from '../kms/key-model.ts';
 import type { KeyService } from '../kms/key-service.ts';
-import { decodeMarker, encodeMarker } from '../kms/markers.ts';
+import type { PaginationMarkers } from '../kms/markers.ts';
 import type { ParameterRecord, ParameterVersionRecord } from '../storage/parameter-repo.ts';
 import { DuplicateError, type Repos, type Scope, type Storage } from '../storage/storage.ts';
 import {
@@ -120,6 +120,8 @@ export interface ParameterServiceDeps {
   events?: PolicyEventSink;
   /** Secrets Manager behind /aws/reference/secretsmanager/ (secret-reference.ts); absent: none found. */
   secretReferences?: SecretReferenceReader;
+  /** Authenticates pagination markers (markers.ts). */
+  markers: PaginationMarkers;
 }
 
 /** A lost compare-and-set: the whole operation is retried from a fresh read. */
@@ -131,7 +133,7 @@ const seconds = (ms: number) => ms / 1000;
 
 export type ParameterService = ReturnType<typeof createParameterService>;
 
-export function createParameterService({ storage, clock, keys, aliases, events, secretReferences }: ParameterServiceDeps) {
+export function createParameterService({ storage, clock, keys, aliases, events, secretReferences, markers }: ParameterServiceDeps) {
   async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       try {
@@ -349,7 +351,7 @@ export function createParameterService({ storage, clock, keys, aliases, events, 
 
   function decodeToken(kind: string, token: string | undefined): string | undefined {
     try {
-      return decodeMarker(kind, token);
+      return markers.decode(kind, token);
     } catch {
       throw new InvalidNextToken('The specified token is not valid.');
     }
@@ -374,7 +376,7 @@ export function createParameterService({ storage, clock, keys, aliases, events, 
         const t = await keep(p);
         if (t !== undefined) items.push(t);
         const more = page.next !== undefined || p !== page.items[page.items.length - 1];
-        if ((items.length >= max || scanned >= SCAN_BUDGET) && more) return { items, next: encodeMarker(kind, p.name) };
+        if ((items.length >= max || scanned >= SCAN_BUDGET) && more) return { items, next: markers.encode(kind, p.name) };
       }
       if (page.next === undefined) return { items };
     }
@@ -454,7 +456,7 @@ export function createParameterService({ storage, clock, keys, aliases, events, 
         DataType: d.dataType,
       });
     }
-    const next = all.length > max ? encodeMarker('GetParameterHistory', String(slice[slice.length - 1]!.version)) : undefined;
+    const next = all.length > max ? markers.encode('GetParameterHistory', String(slice[slice.length - 1]!.version)) : undefined;
     return { Parameters: items, ...(next ? { NextToken: next } : {}) };
   }
 

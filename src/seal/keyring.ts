@@ -32,6 +32,12 @@ export interface StoredKeyring {
   readonly keyring: string;
   /** The unseal key wrapped by the HSM's non-extractable key (pkcs11 mode), base64. */
   readonly hsmWrappedUnsealKey?: string;
+  /**
+   * SHA-256 of each issued share (quorum.ts shareDigest), so a share is known to be one of the current
+   * ones before it may touch an unseal or rekey attempt. Absent on keyrings initialized before shares
+   * were verified (a rekey adds it).
+   */
+  readonly shareDigests?: readonly string[];
 }
 
 export class KeyringOpenError extends Error {

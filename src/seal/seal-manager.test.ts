@@ -105,26 +105,48 @@ test('two nodes rotating the root key at once: compare-and-set keeps every versi
   assert.deepEqual(b.m.status().rootKeyVersion, 5);
 });
 
-test('rekey: the new shares unseal, the old ones fail; a forged share resets the rekey', async () => {
+test('rekey: starting needs a current share or credentials; a forged share is refused and changes nothing; the new shares unseal, the old ones are refused', async () => {
   const storage = await store();
   const { m } = manager(storage);
   const { shares } = await m.init({ shares: 3, threshold: 2 });
-  const r0 = await m.rekeyStart({ shares: 2, threshold: 2 });
   const forged = Buffer.from(shares[1]!, 'base64');
   forged[0]! ^= 1;
-  await m.rekeySubmit(shares[0]!, r0.nonce);
-  await assert.rejects(m.rekeySubmit(forged.toString('base64'), r0.nonce), { name: 'UnsealFailedException' });
-  await assert.rejects(m.rekeySubmit(shares[0]!, r0.nonce), { name: 'InvalidNonceException' });
-  const r1 = await m.rekeyStart({ shares: 2, threshold: 2 });
+  await assert.rejects(m.rekeyStart({ shares: 2, threshold: 2 }, { authorized: false }), { name: 'AccessDeniedException' });
+  await assert.rejects(m.rekeyStart({ shares: 2, threshold: 2 }, { authorized: false, share: forged.toString('base64') }), { name: 'InvalidShareException' });
+  assert.equal(m.status().rekey, undefined);
+  const r0 = await m.rekeyStart({ shares: 2, threshold: 2 }, { authorized: false, share: shares[0]! });
+  assert.equal(r0.progress, 1);
+  // Neither a forged share nor a rekey/init without proof can reset or replace the running rekey.
+  await assert.rejects(m.rekeySubmit(forged.toString('base64'), r0.nonce), { name: 'InvalidShareException' });
+  await assert.rejects(m.rekeyStart({ shares: 5, threshold: 3 }, { authorized: false }), { name: 'AccessDeniedException' });
+  assert.deepEqual([m.status().rekey?.nonce, m.status().rekey?.progress, m.status().rekey?.shares], [r0.nonce, 1, 2]);
+  // Credentials (checked by the caller) may replace it.
+  const r1 = await m.rekeyStart({ shares: 2, threshold: 2 }, { authorized: true });
+  assert.notEqual(r1.nonce, r0.nonce);
   await m.rekeySubmit(shares[2]!, r1.nonce);
   const done = await m.rekeySubmit(shares[1]!, r1.nonce);
   assert.equal(done.complete, true);
   const restarted = manager(storage);
   await restarted.m.start();
-  await restarted.m.submitShare(shares[0]!, undefined);
-  await assert.rejects(restarted.m.submitShare(shares[1]!, undefined), { name: 'UnsealFailedException' });
+  await assert.rejects(restarted.m.submitShare(shares[0]!, undefined), { name: 'InvalidShareException' });
+  assert.equal(restarted.m.status().progress, 0);
   await unsealAll(restarted.m, done.shares!);
   assert.equal(restarted.m.status().sealed, false);
+});
+
+test('unseal: a share that is not a current one is refused before it touches the attempt; only a current share resets it', async () => {
+  const { m } = manager(await store());
+  const { shares } = await m.init({ shares: 3, threshold: 2 });
+  const one = await m.submitShare(shares[0]!, undefined);
+  const junk = randomBytesBuffer(33).toString('base64');
+  await assert.rejects(m.submitShare(junk, undefined), { name: 'InvalidShareException' });
+  await assert.rejects(m.submitShare(junk, one.nonce), { name: 'InvalidShareException' });
+  await assert.rejects(m.resetUnseal(junk), { name: 'InvalidShareException' });
+  assert.deepEqual([m.status().progress, m.status().nonce, m.status().sealed], [1, one.nonce, true]);
+  assert.equal((await m.resetUnseal(shares[2]!)).progress, 0);
+  assert.equal(m.status().nonce, '');
+  await unsealAll(m, [shares[1]!, shares[2]!]);
+  assert.equal(m.status().sealed, false);
 });
 
 test('development mode unseals itself; another root key on the same database is refused at start', async () => {

@@ -17,11 +17,11 @@ import { randomBytesBuffer } from '../crypto/primitives.ts';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
 import { AgeRecipientError, encryptToAgeRecipient } from '../crypto/age.ts';
 import { ShareCombineError, splitSecret } from '../crypto/shamir.ts';
-import { ConflictException, InvalidNonceException, InvalidSealStateException, ServiceUnavailableError, UnsealFailedException, ValidationException } from '../errors/errors.ts';
+import { AccessDeniedException, ConflictException, InvalidNonceException, InvalidSealStateException, InvalidShareException, ServiceUnavailableError, UnsealFailedException, ValidationException } from '../errors/errors.ts';
 import type { Storage } from '../storage/storage.ts';
 import { KeyringBarrier } from './keyring-barrier.ts';
 import { Keyring, KEYRING_META, KeyringOpenError, parseStoredKeyring, ROOT_KEY_BYTES, type SealMode, type StoredKeyring } from './keyring.ts';
-import { decodeShare, QuorumAttempt } from './quorum.ts';
+import { decodeShare, isIssuedShare, QuorumAttempt, shareDigest } from './quorum.ts';
 
 /** The HSM side of auto-unseal: a non-extractable AES key in the token wraps the unseal key. */
 export interface UnsealKeyWrapper {
@@ -62,6 +62,10 @@ export interface SealStatus {
   rootKeyVersion?: number;
   rootKeyVersions?: number[];
   keyringGeneration?: number;
+  /** False on keyrings initialized before issued shares were recorded: shares are then not checked one by one. */
+  sharesVerified?: boolean;
+  /** The running rekey: its nonce, progress and the quorum it will issue. */
+  rekey?: { nonce: string; progress: number; required: number; shares: number; threshold: number; ageRecipients: number };
 }
 
 export interface QuorumInput {
@@ -114,7 +118,30 @@ export function createSealManager(deps: SealManagerDeps) {
       nonce: attempt?.nonce ?? '',
       ...(barrier ? { rootKeyVersion: barrier.currentVersion } : {}),
       ...(row ? { keyringGeneration: row.generation } : {}),
+      ...(row && mode !== 'dev' ? { sharesVerified: row.shareDigests !== undefined } : {}),
+      ...(rekey ? {
+        rekey: {
+          nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: rekey.attempt.threshold,
+          shares: rekey.quorum.shares, threshold: rekey.quorum.threshold, ageRecipients: rekey.quorum.ageRecipients?.length ?? 0,
+        },
+      } : {}),
     };
+  }
+
+  /**
+   * Decodes a share and checks it is one of the current ones (keyring's shareDigests) before it may touch
+   * an attempt; a share that is not is zeroed and refused, and nothing changes. Keyrings from before
+   * shares were recorded cannot check (`legacy`: true).
+   */
+  function issuedShare(text: string): { share: Buffer; legacy: boolean } {
+    const share = decodeShare(text);
+    const digests = row?.shareDigests;
+    if (digests === undefined) return { share, legacy: true };
+    if (!isIssuedShare(digests, share)) {
+      share.fill(0);
+      throw new InvalidShareException('the share is not one of the current key shares of this deployment (an old share from before a rekey, or not a share); nothing was changed');
+    }
+    return { share, legacy: false };
   }
 
   /** Opens the keyring with `key` and brings the node up; `key` is adopted (kept while unsealed). */
@@ -208,10 +235,11 @@ export function createSealManager(deps: SealManagerDeps) {
   }
 
   /** Splits the unseal key; each share is base64, or an armored age file for its operator's key. */
-  async function issueShares(key: SecretBytes, q: QuorumInput): Promise<string[]> {
+  async function issueShares(key: SecretBytes, q: QuorumInput): Promise<{ printed: string[]; digests: string[] }> {
     const parts = await splitSecret(key, q.shares, q.threshold);
     try {
-      if (!q.ageRecipients) return parts.map((p) => p.toString('base64'));
+      const digests = parts.map((p) => shareDigest(p));
+      if (!q.ageRecipients) return { printed: parts.map((p) => p.toString('base64')), digests };
       const out: string[] = [];
       for (const [i, p] of parts.entries()) {
         try {
@@ -221,7 +249,7 @@ export function createSealManager(deps: SealManagerDeps) {
           throw err;
         }
       }
-      return out;
+      return { printed: out, digests };
     } finally {
       for (const p of parts) p.fill(0);
     }
@@ -271,9 +299,9 @@ export function createSealManager(deps: SealManagerDeps) {
       try {
         // Shares are made (and encrypted to their operators) before anything is stored, so a bad
         // recipient cannot leave an initialized deployment whose shares nobody received.
-        const printed = await issueShares(key, input);
+        const { printed, digests } = await issueShares(key, input);
         const next: StoredKeyring = {
-          format: 1, mode, generation: 1, shares, threshold,
+          format: 1, mode, generation: 1, shares, threshold, shareDigests: digests,
           keyring: keyring.seal(key, 1),
           ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(key)).toString('base64') } : {}),
         };
@@ -309,9 +337,14 @@ export function createSealManager(deps: SealManagerDeps) {
       await readRow();
       if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
       if (barrier) throw new InvalidSealStateException('Trent is already unsealed');
-      if (attempt) attempt.checkNonce(nonce);
-      else if (nonce !== undefined) throw new InvalidNonceException('no unseal attempt is running; send the first share without a nonce');
-      const share = decodeShare(shareText);
+      const { share } = issuedShare(shareText);
+      try {
+        if (attempt) attempt.checkNonce(nonce);
+        else if (nonce !== undefined) throw new InvalidNonceException('no unseal attempt is running; send the first share without a nonce');
+      } catch (err) {
+        share.fill(0);
+        throw err;
+      }
       attempt ??= new QuorumAttempt(row.threshold!);
       if (!attempt.add(share)) return status();
       const current = attempt;
@@ -328,6 +361,26 @@ export function createSealManager(deps: SealManagerDeps) {
       } finally {
         current.zeroize();
       }
+      return status();
+    });
+  }
+
+  /**
+   * Abandons the running unseal attempt. Only a holder of a current share may (the share is checked, not
+   * added); a keyring that cannot check shares (legacy) cannot be reset this way: its attempt ends at the
+   * threshold or with the process.
+   */
+  function resetUnseal(shareText: string): Promise<SealStatus> {
+    return serial(async () => {
+      if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): it has no unseal attempts');
+      await readRow();
+      if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
+      const { share, legacy } = issuedShare(shareText);
+      share.fill(0);
+      if (legacy) throw new InvalidSealStateException('this deployment\'s shares were issued before shares were recorded, so a share cannot prove itself; rekey to issue verifiable shares');
+      attempt?.zeroize();
+      attempt = undefined;
+      logger.warn('unseal attempt reset by a holder of a current share');
       return status();
     });
   }
@@ -381,16 +434,34 @@ export function createSealManager(deps: SealManagerDeps) {
     });
   }
 
-  /** Starts a rekey: M of the current shares will replace them with new shares under a new N/M. */
-  function rekeyStart(input: QuorumInput): Promise<{ nonce: string; progress: number; required: number }> {
+  /**
+   * Starts a rekey: M of the current shares will replace them with new shares under a new N/M. Starting
+   * (or replacing a running) rekey needs proof: `authorized` (the caller's SigV4 credentials allowed
+   * trent:Rekey, checked by the caller of this function) or one current share, which then counts as the
+   * first share of the new attempt. Without either nothing changes (AccessDeniedException).
+   */
+  function rekeyStart(input: QuorumInput, proof: { authorized: boolean; share?: string }): Promise<{ nonce: string; progress: number; required: number }> {
     return serial(async () => {
       if (mode === 'dev') throw new InvalidSealStateException('development mode has no shares to rekey');
       checkQuorum(input);
       await readRow();
       if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
+      let share: Buffer | undefined;
+      if (proof.share !== undefined) {
+        const issued = issuedShare(proof.share);
+        share = issued.share;
+        if (issued.legacy && !proof.authorized) {
+          share.fill(0);
+          throw new AccessDeniedException('this deployment\'s shares were issued before shares were recorded and cannot prove themselves: start the rekey with the administrator\'s credentials (signed request)');
+        }
+      } else if (!proof.authorized) {
+        throw new AccessDeniedException('starting a rekey needs a current key share (Share) or a request signed by a principal allowed trent:Rekey');
+      }
       rekey?.attempt.zeroize();
       rekey = { attempt: new QuorumAttempt(row.threshold!), quorum: { ...input } };
-      return { nonce: rekey.attempt.nonce, progress: 0, required: row.threshold! };
+      if (share) rekey.attempt.add(share);
+      logger.warn({ shares: input.shares, threshold: input.threshold, by: proof.authorized ? 'credentials' : 'share' }, 'rekey started');
+      return { nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: row.threshold! };
     });
   }
 
@@ -399,7 +470,8 @@ export function createSealManager(deps: SealManagerDeps) {
     return serial(async () => {
       if (!rekey) throw new InvalidNonceException('no rekey is running; start one first');
       rekey.attempt.checkNonce(nonce);
-      const share = decodeShare(shareText);
+      await readRow();
+      const { share } = issuedShare(shareText);
       const current = rekey;
       if (!current.attempt.add(share)) return { nonce, progress: current.attempt.progress, required: current.attempt.threshold, complete: false };
       rekey = undefined;
@@ -412,9 +484,9 @@ export function createSealManager(deps: SealManagerDeps) {
         keyring = Keyring.open(oldKey, row!);
         const generation = row!.generation + 1;
         const { hsmWrappedUnsealKey: _old, ...rest } = row!;
-        const printed = await issueShares(newKey, current.quorum);
+        const { printed, digests } = await issueShares(newKey, current.quorum);
         const next: StoredKeyring = {
-          ...rest, generation, shares: current.quorum.shares, threshold: current.quorum.threshold,
+          ...rest, generation, shares: current.quorum.shares, threshold: current.quorum.threshold, shareDigests: digests,
           keyring: keyring.seal(newKey, generation),
           ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(newKey)).toString('base64') } : {}),
         };
@@ -456,7 +528,7 @@ export function createSealManager(deps: SealManagerDeps) {
     rekey = undefined;
   }
 
-  return { start, status, init, shutdown, submitShare, seal, rotateRoot, rekeyStart, rekeySubmit, get barrier() { return barrier; } };
+  return { start, status, init, shutdown, submitShare, resetUnseal, seal, rotateRoot, rekeyStart, rekeySubmit, get barrier() { return barrier; } };
 }
 
 export type SealManager = ReturnType<typeof createSealManager>;

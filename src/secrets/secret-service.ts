@@ -17,7 +17,7 @@ import { constantTimeEqual, randomBytesBuffer } from '../crypto/primitives.ts';
 import { AccessDeniedException, TrentError, ValidationException } from '../errors/errors.ts';
 import type { AliasService } from '../kms/alias-service.ts';
 import type { KeyService } from '../kms/key-service.ts';
-import { decodeMarker, encodeMarker } from '../kms/markers.ts';
+import type { PaginationMarkers } from '../kms/markers.ts';
 import type { SecretRecord } from '../storage/secret-repo.ts';
 import { DuplicateError, type Scope, type Storage } from '../storage/storage.ts';
 import {
@@ -57,6 +57,8 @@ export interface SecretServiceDeps {
   clock: Clock;
   keys: KeyService;
   aliases: AliasService;
+  /** Authenticates pagination markers (markers.ts). */
+  markers: PaginationMarkers;
 }
 
 export type SecretValue = { kind: 'string'; text: string } | { kind: 'binary'; bytes: Buffer };
@@ -118,7 +120,7 @@ export function checkName(name: string): void {
 
 export type SecretService = ReturnType<typeof createSecretService>;
 
-export function createSecretService({ storage, clock, keys, aliases }: SecretServiceDeps) {
+export function createSecretService({ storage, clock, keys, aliases, markers }: SecretServiceDeps) {
   /**
    * SecretId: a name, a full ARN, or a partial ARN (without the 6-character suffix). An ARN may name a
    * secret of another account in the caller's region (AWS: cross-account access takes the ARN); whether
@@ -527,7 +529,7 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     let offset = 0;
     if (input.nextToken !== undefined) {
       try {
-        offset = Number(decodeMarker('ListSecrets', input.nextToken));
+        offset = Number(markers.decode('ListSecrets', input.nextToken));
       } catch {
         throw new InvalidNextTokenException('The NextToken value is not valid.');
       }
@@ -551,7 +553,7 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     });
     const limit = input.maxResults ?? 100;
     const page = all.slice(offset, offset + limit);
-    return { secrets: page, ...(offset + limit < all.length ? { nextToken: encodeMarker('ListSecrets', String(offset + limit)) } : {}) };
+    return { secrets: page, ...(offset + limit < all.length ? { nextToken: markers.encode('ListSecrets', String(offset + limit)) } : {}) };
   }
 
   async function listSecretVersionIds(
@@ -561,7 +563,7 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     let offset = 0;
     if (input.nextToken !== undefined) {
       try {
-        offset = Number(decodeMarker('ListSecretVersionIds', input.nextToken));
+        offset = Number(markers.decode('ListSecretVersionIds', input.nextToken));
       } catch {
         throw new InvalidNextTokenException('The NextToken value is not valid.');
       }
@@ -571,7 +573,7 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     return {
       secret: s,
       versionIds: ids.slice(offset, offset + limit),
-      ...(offset + limit < ids.length ? { nextToken: encodeMarker('ListSecretVersionIds', String(offset + limit)) } : {}),
+      ...(offset + limit < ids.length ? { nextToken: markers.encode('ListSecretVersionIds', String(offset + limit)) } : {}),
     };
   }
 

@@ -3,15 +3,16 @@
  * `aws cloudtrail lookup-events --endpoint-url …` reads Trent's audit log. Only LookupEvents.
  */
 import type { AuditQueryService } from '../../audit/query.ts';
+import type { PaginationMarkers } from '../../kms/markers.ts';
 import { defineOperations, type ServiceDefinition } from '../operation.ts';
 import { lookupEventsOperation } from './lookup-events.ts';
 
-export function cloudTrailServiceDefinition(query: AuditQueryService): ServiceDefinition {
+export function cloudTrailServiceDefinition(query: AuditQueryService, markers: PaginationMarkers): ServiceDefinition {
   return {
     targetPrefix: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
     signingName: 'cloudtrail',
     eventSource: 'cloudtrail.amazonaws.com',
     internalErrorCode: 'InternalFailure',
-    operations: defineOperations([lookupEventsOperation(query)]),
+    operations: defineOperations([lookupEventsOperation(query, markers)]),
   };
 }

@@ -9,6 +9,7 @@ import {
   InvalidTimeRangeException,
   SerializationException,
 } from '../../errors/errors.ts';
+import type { PaginationMarkers } from '../../kms/markers.ts';
 import type { Operation } from '../operation.ts';
 
 function timestamp(v: unknown, name: string): number | undefined {
@@ -18,22 +19,23 @@ function timestamp(v: unknown, name: string): number | undefined {
   throw new SerializationException(`Expected a timestamp for ${name}`);
 }
 
-function encodeToken(seq: number): string {
-  return Buffer.from(JSON.stringify({ v: 1, before: seq })).toString('base64');
-}
+const TOKEN_KIND = 'LookupEvents';
 
-function decodeToken(token: unknown): number {
-  if (typeof token !== 'string') throw new InvalidNextTokenException('Invalid NextToken');
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { v?: unknown; before?: unknown };
-    if (t.v === 1 && typeof t.before === 'number' && Number.isSafeInteger(t.before) && t.before > 0) return t.before;
-  } catch {
-    // fall through
+/** The sequence number to continue below, from a NextToken this deployment issued (markers.ts). */
+function decodeToken(markers: PaginationMarkers, token: unknown): number {
+  if (typeof token === 'string') {
+    let before: number | undefined;
+    try {
+      before = Number(markers.decode(TOKEN_KIND, token));
+    } catch {
+      // fall through to the uniform refusal
+    }
+    if (before !== undefined && Number.isSafeInteger(before) && before > 0) return before;
   }
   throw new InvalidNextTokenException('Invalid NextToken');
 }
 
-export function lookupEventsOperation(query: AuditQueryService): Operation {
+export function lookupEventsOperation(query: AuditQueryService, markers: PaginationMarkers): Operation {
   return {
     name: 'LookupEvents',
     readOnly: true,
@@ -70,7 +72,7 @@ export function lookupEventsOperation(query: AuditQueryService): Operation {
         }
         lookup.maxResults = m;
       }
-      if (input.NextToken !== undefined && input.NextToken !== null) lookup.beforeSeq = decodeToken(input.NextToken);
+      if (input.NextToken !== undefined && input.NextToken !== null) lookup.beforeSeq = decodeToken(markers, input.NextToken);
       if (input.EventCategory !== undefined && input.EventCategory !== null) {
         if (input.EventCategory !== 'insight') throw new InvalidEventCategoryException('EventCategory must be insight.');
         return { Events: [] }; // Trent records no Insights events.
@@ -91,7 +93,7 @@ export function lookupEventsOperation(query: AuditQueryService): Operation {
             CloudTrailEvent: e.record,
           };
         }),
-        ...(nextBeforeSeq !== undefined ? { NextToken: encodeToken(nextBeforeSeq) } : {}),
+        ...(nextBeforeSeq !== undefined ? { NextToken: markers.encode(TOKEN_KIND, String(nextBeforeSeq)) } : {}),
       };
     },
   };

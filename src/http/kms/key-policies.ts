@@ -44,10 +44,15 @@ export function keyPolicyOperations(policies: KeyPolicyService): Operation[] {
       async handle(input, { caller }) {
         const r = new InputReader(input);
         const keyId = readKeyId(r);
-        r.integer('Limit', { min: 1, max: 1000 });
-        r.string('Marker', { min: 1, max: 320 });
+        const limit = r.integer('Limit', { min: 1, max: 1000 });
+        const marker = r.string('Marker', { min: 1, max: 320 });
         r.done();
-        return { PolicyNames: await policies.listKeyPolicies(caller, keyId!), Truncated: false };
+        const page = await policies.listKeyPolicies(caller, { keyId: keyId!, ...(limit !== undefined ? { limit } : {}), ...(marker !== undefined ? { marker } : {}) });
+        return {
+          PolicyNames: page.names,
+          Truncated: page.nextMarker !== undefined,
+          ...(page.nextMarker !== undefined ? { NextMarker: page.nextMarker } : {}),
+        };
       },
     },
   ];

@@ -1,9 +1,9 @@
 /**
  * The authenticated operator API: X-Amz-Target prefix `TrentOperator`, SigV4 service `trent`,
- * awsJson1_1 (like TrentAdmin, docs/iam.md). The unauthenticated part (init, unseal, rekey, status)
- * is src/http/operator/sys-routes.ts, since a sealed node cannot verify a signature.
+ * awsJson1_1 (like TrentAdmin, docs/iam.md). The part that must work while sealed (init, unseal, rekey,
+ * status; shares prove themselves, a signature is checked when it can be) is src/http/operator/sys-routes.ts.
  */
-import type { OperatorService } from '../../seal/operator-service.ts';
+import type { OperatorService } from './operator-service.ts';
 import type { SealStatus } from '../../seal/seal-manager.ts';
 import { InputReader } from '../input.ts';
 import { defineOperations, type ServiceDefinition } from '../operation.ts';
@@ -18,6 +18,13 @@ export function sealStatusView(s: SealStatus): Record<string, unknown> {
     Nonce: s.nonce,
     ...(s.rootKeyVersion !== undefined ? { RootKeyVersion: s.rootKeyVersion } : {}),
     ...(s.keyringGeneration !== undefined ? { KeyringGeneration: s.keyringGeneration } : {}),
+    ...(s.sharesVerified !== undefined ? { SharesVerified: s.sharesVerified } : {}),
+    ...(s.rekey ? {
+      Rekey: {
+        Nonce: s.rekey.nonce, Progress: s.rekey.progress, Required: s.rekey.required,
+        Shares: s.rekey.shares, Threshold: s.rekey.threshold, AgeRecipients: s.rekey.ageRecipients,
+      },
+    } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { runSecretContract } from '../contract/secret-contract.ts';
 import { runParameterContract } from '../contract/parameter-contract.ts';
-import { runAuditContract } from '../contract/audit-contract.ts';
+import { runAuditContract } from '../../audit/storage-contract.ts';
 import { runCustomKeyStoreContract } from '../contract/custom-key-store-contract.ts';
 import { runIamContract } from '../contract/iam-contract.ts';
 import { runImportContract } from '../contract/import-contract.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { runAuditContract } from '../contract/audit-contract.ts';
+import { runAuditContract } from '../../audit/storage-contract.ts';
 import { runCustomKeyStoreContract } from '../contract/custom-key-store-contract.ts';
 import { runIamContract } from '../contract/iam-contract.ts';
 import { runImportContract } from '../contract/import-contract.ts';

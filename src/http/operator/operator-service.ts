@@ -1,12 +1,13 @@
 /**
  * The authenticated operator actions on the seal: who may seal the node or rotate the root key.
  * Allowed to the administrator (AdministratorAccess allows every action) and to any principal whose
- * identity policy allows `trent:Seal` / `trent:RotateRootKey` / `trent:GetSealStatus`.
+ * identity policy allows `trent:Seal` / `trent:RotateRootKey` / `trent:GetSealStatus`, and `trent:Rekey`
+ * for a signed /v1/sys/rekey/init (sys-routes.ts).
  * Audited like every call: these run behind the edge's audit choke point.
  */
-import type { Authorizer } from '../auth/authorizer.ts';
-import type { Caller } from '../auth/caller.ts';
-import type { SealManager, SealStatus } from './seal-manager.ts';
+import type { Authorizer } from '../../auth/authorizer.ts';
+import type { Caller } from '../../auth/caller.ts';
+import type { SealManager, SealStatus } from '../../seal/seal-manager.ts';
 
 export function createOperatorService(deps: { seal: SealManager; authorizer: Authorizer }) {
   const { seal, authorizer } = deps;
@@ -18,6 +19,10 @@ export function createOperatorService(deps: { seal: SealManager; authorizer: Aut
     async rotateRoot(caller: Caller): Promise<{ rootKeyVersion: number; rootKeyVersions: number[] }> {
       await authorizer.authorize(caller, 'trent:RotateRootKey');
       return seal.rotateRoot();
+    },
+    /** A signed /v1/sys/rekey/init: the caller may start or replace a rekey (trent:Rekey). */
+    async authorizeRekey(caller: Caller): Promise<void> {
+      await authorizer.authorize(caller, 'trent:Rekey');
     },
     async status(caller: Caller): Promise<SealStatus> {
       await authorizer.authorize(caller, 'trent:GetSealStatus');

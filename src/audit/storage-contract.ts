@@ -1,15 +1,16 @@
 /**
- * The audit repository's contract, run by each adapter's test file. `open` returns a fresh, migrated,
+ * The audit repository's contract, run by each adapter's test file (kept in audit/: it drives the real
+ * AuditLog, and storage/ may not import audit/, docs/layers.md). `open` returns a fresh, migrated,
  * empty store and a way to open a second handle on the same database (another node).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { AuditLog, appendEvents } from '../../audit/audit-log.ts';
-import { verifyChain } from '../../audit/chain.ts';
-import { buildEvent, type BuiltEvent } from '../../audit/event.ts';
-import { systemClock } from '../../clock.ts';
-import type { Storage } from '../storage.ts';
+import { AuditLog, appendEvents } from './audit-log.ts';
+import { verifyChain } from './chain.ts';
+import { buildEvent, type BuiltEvent } from './event.ts';
+import { systemClock } from '../clock.ts';
+import type { Storage } from '../storage/storage.ts';
 
 const ACCOUNT = '111122223333';
 const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/k1`;
