@@ -24,6 +24,32 @@ export interface DbCredentials {
   username: string;
   password: string;
   dbname?: string;
+  /** `true`: TLS with the server's certificate verified (verify-full); `false`: no TLS. */
+  ssl?: boolean;
+  /** libpq's names (disable, require, verify-ca, verify-full) or MySQL's (DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY). */
+  sslmode?: string;
+}
+
+/**
+ * How a built-in rotator connects, from the secret's `ssl` / `sslmode` (absent: no TLS, as before).
+ * - require: encrypted, the certificate is not checked (libpq's `require`);
+ * - verify-ca: the certificate must chain to a trusted CA (Node's roots plus NODE_EXTRA_CA_CERTS);
+ * - verify-full: that, and the certificate names `host`.
+ * libpq's `allow` / `prefer` (fall back to plain text) are refused: a rotator never sends a password in
+ * clear because TLS happened to fail.
+ */
+export type TlsMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
+
+const SSLMODES: Record<string, TlsMode> = {
+  disable: 'disable', disabled: 'disable',
+  require: 'require', required: 'require',
+  'verify-ca': 'verify-ca', verify_ca: 'verify-ca',
+  'verify-full': 'verify-full', verify_identity: 'verify-full',
+};
+
+export function tlsModeOf(c: DbCredentials): TlsMode {
+  if (c.sslmode !== undefined) return SSLMODES[c.sslmode.toLowerCase()]!;
+  return c.ssl === true ? 'verify-full' : 'disable';
 }
 
 /** One database engine. Every call opens its own connection and closes it. */
@@ -51,6 +77,10 @@ function parse(text: string, engines: readonly string[]): DbCredentials {
     throw new Error('the secret JSON needs host, username and password');
   }
   if (o.port !== undefined && !Number.isInteger(Number(o.port))) throw new Error('the secret JSON has a port that is not a number');
+  if (o.ssl !== undefined && typeof o.ssl !== 'boolean') throw new Error('the secret JSON has an ssl that is not true or false');
+  if (o.sslmode !== undefined && (typeof o.sslmode !== 'string' || !Object.hasOwn(SSLMODES, o.sslmode.toLowerCase()))) {
+    throw new Error('the secret JSON has an sslmode that is not disable, require, verify-ca or verify-full');
+  }
   if (o.engine !== undefined && !engines.includes(String(o.engine))) {
     throw new Error(`engine ${String(o.engine)} is not one of ${engines.join(', ')}`);
   }

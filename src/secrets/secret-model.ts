@@ -10,6 +10,7 @@
  * Every function here mutates a cloned doc; the service writes it back with one compare-and-set.
  */
 import { DAY_MS } from '../clock.ts';
+import type { RotationClaim } from './rotation-claim.ts';
 import type { RotationRules } from './schedule.ts';
 
 export const AWSCURRENT = 'AWSCURRENT';
@@ -42,6 +43,8 @@ export interface RotationState {
   principalArn?: string;
   /** The last failed step, cleared by a successful rotation (Trent extension, shown by DescribeSecret). */
   lastFailure?: { step: string; message: string; at: number; token: string };
+  /** The run in progress and who runs it (rotation-claim.ts); absent when no rotation runs. */
+  claim?: RotationClaim;
 }
 
 export interface SecretDoc {
@@ -123,9 +126,14 @@ export function versionsNewestFirst(doc: SecretDoc): string[] {
   return Object.keys(doc.versions).sort((a, b) => doc.versions[b]!.createdAt - doc.versions[a]!.createdAt || (a < b ? 1 : -1));
 }
 
-/** When a background job must look at the secret: purge date or next rotation, whichever comes first. */
+/**
+ * When a background job must look at the secret: purge date or next rotation, whichever comes first;
+ * while a rotation runs, the end of its claim's lease instead of the next rotation (a dead owner's run is
+ * taken over then).
+ */
 export function dueAtOf(doc: SecretDoc): number | null {
-  const dates = [doc.purgeAt, doc.rotation.enabled ? doc.rotation.nextRotationAt : undefined].filter((d): d is number => d !== undefined);
+  const rotationAt = doc.rotation.claim ? doc.rotation.claim.leaseUntil : doc.rotation.enabled ? doc.rotation.nextRotationAt : undefined;
+  const dates = [doc.purgeAt, rotationAt].filter((d): d is number => d !== undefined);
   return dates.length === 0 ? null : Math.min(...dates);
 }
 

@@ -35,6 +35,7 @@ import {
 } from './errors.ts';
 import { grantsPublicAccess, parsePolicy, type PolicyDocument } from '../policy/index.ts';
 import { nextRotation, validateRules, type RotationRules } from './schedule.ts';
+import { claimScheduled, holdsClaim, liveClaim, renewClaim, type ScheduledClaim } from './rotation-claim.ts';
 import {
   attachLabel,
   AWSCURRENT,
@@ -673,16 +674,23 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     return { passed: errors.length === 0, errors };
   }
 
-  /** Records rotation configuration (RotateSecret) and returns the secret as it now is. */
+  /**
+   * Records rotation configuration (RotateSecret). With `claim` (RotateImmediately) the run is claimed in
+   * the same compare-and-set: refused while another run holds the secret, as AWS refuses a RotateSecret
+   * while a rotation is in progress; a retry with the running token changes nothing (`started` false).
+   */
   async function configureRotation(
-    caller: Caller, input: { secretId: string; lambdaArn?: string; rules?: RotationRules },
-  ): Promise<Secret> {
+    caller: Caller, input: { secretId: string; lambdaArn?: string; rules?: RotationRules; claim?: { owner: string; token: string; leaseMs: number } },
+  ): Promise<{ secret: Secret; started: boolean }> {
     if (input.rules) validateRules(input.rules);
-    await mutate(caller, input.secretId, (doc) => {
+    const started = await mutate(caller, input.secretId, (doc) => {
+      const now = clock.now();
       const lambdaArn = input.lambdaArn ?? doc.rotation.lambdaArn;
       if (lambdaArn === undefined) throw new InvalidRequestException('No Lambda rotation function ARN is associated with this secret.');
+      const running = liveClaim(doc, now);
+      if (running && input.claim && running.token === input.claim.token) return { result: false, write: false };
       const pending = versionWithStage(doc, AWSPENDING);
-      if (pending !== undefined && pending !== currentVersion(doc)) {
+      if (running || (pending !== undefined && pending !== currentVersion(doc))) {
         throw new InvalidRequestException("A previous rotation isn't complete. That rotation will be reattempted.");
       }
       const rules = input.rules ?? doc.rotation.rules;
@@ -693,28 +701,53 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
         principalArn: caller.principalArn,
         ...(rules ? { rules } : {}),
       };
-      const next = rules ? nextRotation(rules, clock.now()) : undefined;
+      const next = rules ? nextRotation(rules, now) : undefined;
       if (next !== undefined) doc.rotation.nextRotationAt = next;
-      return { result: undefined };
+      if (input.claim) doc.rotation.claim = { token: input.claim.token, owner: input.claim.owner, leaseUntil: now + input.claim.leaseMs, startedAt: now };
+      else delete doc.rotation.claim;
+      return { result: input.claim !== undefined };
     });
-    return resolve(caller, input.secretId);
+    return { secret: await resolve(caller, input.secretId), started };
   }
 
-  /** Records the outcome of a rotation run (success: LastRotatedDate, next date; failure: the failed step). */
-  async function recordRotation(caller: Caller, arn: string, outcome: { ok: true } | { ok: false; step: string; message: string; token: string }) {
+  /** The job pass's claim of a due (or abandoned) rotation; see rotation-claim.ts. */
+  async function claimScheduledRotation(caller: Caller, arn: string, req: { owner: string; leaseMs: number; newToken: string }): Promise<ScheduledClaim> {
+    return mutate(caller, arn, (doc) => {
+      const out = claimScheduled(doc, { ...req, now: clock.now() });
+      return { result: out, write: out.kind !== 'none' };
+    }, { allowDeleted: true });
+  }
+
+  /** Extends the lease of a run `owner` holds; false when the run is no longer its own (taken over, cancelled). */
+  async function renewRotationClaim(caller: Caller, arn: string, owner: string, token: string, leaseMs: number): Promise<boolean> {
+    return mutate(caller, arn, (doc) => {
+      const held = renewClaim(doc, owner, token, { owner, leaseMs, now: clock.now() });
+      return { result: held, write: held };
+    }, { allowDeleted: true });
+  }
+
+  /**
+   * Records the outcome of a run and releases its claim (success: LastRotatedDate, next date; failure: the
+   * failed step). Only the claim's holder records; false when the run was taken over or cancelled meanwhile.
+   */
+  async function recordRotation(
+    caller: Caller, arn: string, run: { owner: string; token: string }, outcome: { ok: true } | { ok: false; step: string; message: string },
+  ): Promise<boolean> {
     const now = clock.now();
-    await mutate(caller, arn, (doc) => {
+    return mutate(caller, arn, (doc) => {
+      if (!holdsClaim(doc, run.owner, run.token)) return { result: false, write: false };
+      delete doc.rotation.claim;
       if (outcome.ok) {
         doc.lastRotatedAt = now;
         delete doc.rotation.lastFailure;
       } else {
-        doc.rotation.lastFailure = { step: outcome.step, message: outcome.message, at: now, token: outcome.token };
+        doc.rotation.lastFailure = { step: outcome.step, message: outcome.message, at: now, token: run.token };
       }
       const next = doc.rotation.rules ? nextRotation(doc.rotation.rules, now) : undefined;
       if (next !== undefined) doc.rotation.nextRotationAt = next;
       else delete doc.rotation.nextRotationAt;
-      return { result: undefined };
-    });
+      return { result: true };
+    }, { allowDeleted: true });
   }
 
   async function cancelRotateSecret(caller: Caller, secretId: string): Promise<{ secret: Secret; versionId?: string }> {
@@ -743,7 +776,7 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
             purged++;
           }
         });
-      } else if (s.doc.deletedAt === undefined && s.doc.rotation.enabled && (s.doc.rotation.nextRotationAt ?? Infinity) <= now) {
+      } else if (s.doc.deletedAt === undefined && s.doc.rotation.enabled && (s.doc.rotation.claim?.leaseUntil ?? s.doc.rotation.nextRotationAt ?? Infinity) <= now) {
         rotationDue.push(s);
       }
     }
@@ -771,6 +804,8 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     deleteResourcePolicy,
     validateResourcePolicy,
     configureRotation,
+    claimScheduledRotation,
+    renewRotationClaim,
     recordRotation,
     cancelRotateSecret,
     purgeDue,
