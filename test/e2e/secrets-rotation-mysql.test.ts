@@ -17,6 +17,7 @@ import {
 import { ManualClock } from '../../src/clock.ts';
 import { ADMIN, rawCall, REGION, startServer, type TestServer } from './harness.ts';
 import { connectMariaDbAdmin } from './mariadb.ts';
+import { waitForRotation } from './rotation-wait.ts';
 
 let server: TestServer;
 let sm: SecretsManagerClient;
@@ -87,6 +88,7 @@ test('built-in MariaDB rotator: afterwards the old password is refused, the new 
     const value = { engine: 'mariadb', host: u.host, port: u.port, username: u.username, password: 'initial-Passw0rd', dbname: u.dbname };
     const created = await sm.send(new CreateSecretCommand({ Name: 'mariadb/rot', SecretString: JSON.stringify(value) }));
     const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/rot', RotationLambdaARN: 'trent:rotator:mysql' }));
+    assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'succeeded');
 
     const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'mariadb/rot' }), { service: 'secretsmanager' });
     assert.equal(raw.json.TrentRotationFailure, undefined, JSON.stringify(raw.json.TrentRotationFailure));
@@ -104,6 +106,7 @@ test('built-in MariaDB rotator: afterwards the old password is refused, the new 
 
     // A second rotation starts from the new password (setSecret logs in with AWSCURRENT).
     const again = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/rot' }));
+    assert.equal(await waitForRotation(server.url, created.ARN!, again.VersionId!), 'succeeded');
     const third = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/rot' }))).SecretString!) as typeof value;
     const stages = await stagesOf('mariadb/rot');
     assert.deepEqual([stages[out.VersionId!], stages[again.VersionId!]], [['AWSPREVIOUS'], ['AWSCURRENT']]);
@@ -121,6 +124,7 @@ test('built-in MariaDB rotator: a failing setSecret (wrong stored password) leav
     const value = { engine: 'mysql', host: u.host, port: u.port, username: u.username, password: 'not-the-real-one', dbname: u.dbname };
     const created = await sm.send(new CreateSecretCommand({ Name: 'mariadb/fail', SecretString: JSON.stringify(value) }));
     const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/fail', RotationLambdaARN: 'trent:rotator:mysql' }));
+    assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed');
 
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/fail' }))).SecretString, JSON.stringify(value));
     assert.deepEqual(await stagesOf('mariadb/fail'), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] });
@@ -136,8 +140,9 @@ test('built-in MariaDB rotator: a failing setSecret (wrong stored password) leav
 });
 
 test('built-in MariaDB rotator refuses a secret of another engine at createSecret, before touching any database', async () => {
-  await sm.send(new CreateSecretCommand({ Name: 'mariadb/engine', SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', username: 'x', password: 'y' }) }));
-  await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/engine', RotationLambdaARN: 'trent:rotator:mariadb' }));
+  const created = await sm.send(new CreateSecretCommand({ Name: 'mariadb/engine', SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', username: 'x', password: 'y' }) }));
+  const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/engine', RotationLambdaARN: 'trent:rotator:mariadb' }));
+  assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed');
   const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'mariadb/engine' }), { service: 'secretsmanager' });
   assert.deepEqual(raw.json.TrentRotationFailure && { Step: (raw.json.TrentRotationFailure as { Step: string }).Step }, { Step: 'createSecret' });
   assert.match((raw.json.TrentRotationFailure as { Message: string }).Message, /engine postgres is not one of mysql, mariadb/);
