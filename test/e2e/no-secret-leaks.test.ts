@@ -22,6 +22,7 @@ import {
 import { GetParameterCommand, GetParameterHistoryCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { FaultInjectingStorage } from '../../src/storage/fault-injection.ts';
 import { ADMIN, awsError, E2E_STORAGE, filesUnder, REGION, startServer, type TestServer } from './harness.ts';
+import { waitForRotation } from './rotation-wait.ts';
 
 const logLines: string[] = [];
 let server: TestServer;
@@ -63,7 +64,8 @@ test('secret values and SecureStrings go through every path, including failures 
     'ValidationException', "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536",
   ]);
   // A built-in rotation that fails on this value (not database JSON) records its failure.
-  await sm.send(new RotateSecretCommand({ SecretId: 'leak/sm', RotationLambdaARN: 'trent:rotator:mysql' }));
+  const rotation = await sm.send(new RotateSecretCommand({ SecretId: 'leak/sm', RotationLambdaARN: 'trent:rotator:mysql' }));
+  assert.equal(await waitForRotation(server.url, rotation.ARN!, rotation.VersionId!), 'failed');
   // Through Parameter Store's pass-through.
   await ssm.send(new GetParameterCommand({ Name: '/aws/reference/secretsmanager/leak/sm', WithDecryption: true }));
 
