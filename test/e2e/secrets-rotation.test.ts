@@ -114,6 +114,9 @@ test('RotateSecret answers at once with the VersionId while the four signed step
     // AWS: a second RotateSecret while one is in progress is refused.
     const again = await awsError(() => sm.send(new RotateSecretCommand({ SecretId: 'hook-ok' })));
     assert.equal(again.name, 'InvalidRequestException');
+    // A retry of the same call (same ClientRequestToken) answers the same VersionId and starts nothing.
+    const retry = await sm.send(new RotateSecretCommand({ SecretId: 'hook-ok', ClientRequestToken: out.VersionId, RotationLambdaARN: APP_ROTATOR, RotationRules: { AutomaticallyAfterDays: 10 } }));
+    assert.equal(retry.VersionId, out.VersionId);
   } finally {
     rotator.release();
   }

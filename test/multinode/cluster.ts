@@ -58,7 +58,9 @@ export function kmsClient(url: string): KMSClient {
  * Starts one node and waits until it listens. Rejects with the node's output if it exits first (use
  * spawnExpectingExit for a node that must refuse to start).
  */
-export async function startNode(index: number, storageUrl: string, rootKey: string, env: Record<string, string> = {}): Promise<TrentNode> {
+export async function startNode(
+  index: number, storageUrl: string, rootKey: string, env: Record<string, string> = {}, { startTimeoutMs = 20_000 }: { startTimeoutMs?: number } = {},
+): Promise<TrentNode> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'trent-node-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -95,7 +97,10 @@ export async function startNode(index: number, storageUrl: string, rootKey: stri
   );
   const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node ${index} did not start in 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started node behind
+      reject(new Error(`node ${index} did not start in ${startTimeoutMs / 1000} s:\n${out}`));
+    }, startTimeoutMs);
     const onData = () => {
       if (out.includes('Trent listening')) {
         clearTimeout(timer);
