@@ -2,7 +2,7 @@
  * The four steps of AWS's single-user database rotation templates (SecretsManagerRDS<Engine>RotationSingleUser),
  * shared by the built-in rotators; each engine supplies only a driver (log in, change the password, ping).
  * The secret's value is JSON with engine, host, port, username, password, dbname, as the templates expect.
- * - createSecret: unless the token's version already holds AWSPENDING, copy AWSCURRENT with a fresh
+ * - createSecret: unless the token's version already has a value, copy AWSCURRENT with a fresh
  *   password (GetRandomPassword defaults minus `/@"'\`, the templates' EXCLUDE_CHARACTERS, which break
  *   connection strings and SQL literals) under AWSPENDING with VersionId = token.
  * - setSecret: log in with the current password (or with the pending one, when an earlier attempt already
@@ -99,8 +99,11 @@ export function databaseRotator(driver: DatabaseDriver): BuiltInRotatorFactory {
         const { SecretId: arn, ClientRequestToken: token } = event;
         switch (event.Step) {
           case 'createSecret': {
+            // AWS templates: done when the token's version already has a value (the run is resumed);
+            // the empty version the run started with (AWSPENDING, no value) is filled here.
             const s = await secrets.resolve(caller, arn);
-            if (s.doc.versions[token]?.stages.includes(AWSPENDING)) return;
+            const mine = s.doc.versions[token];
+            if (mine && !mine.empty && mine.stages.includes(AWSPENDING)) return;
             const current = await valueAt(caller, arn, AWSCURRENT);
             const password = randomPassword({ excludeCharacters: TEMPLATE_EXCLUDED_CHARACTERS });
             await secrets.addVersion(caller, arn, token, { kind: 'string', text: JSON.stringify({ ...current, password }) }, [AWSPENDING]);

@@ -12,7 +12,7 @@
  * Every function mutates a cloned doc; the caller writes it back with one compare-and-set.
  */
 import { nextRotation, rotationWindowEnd } from './schedule.ts';
-import { AWSPENDING, currentVersion, versionWithStage, type SecretDoc } from './secret-model.ts';
+import { AWSPENDING, currentVersion, startPendingVersion, versionWithStage, type SecretDoc } from './secret-model.ts';
 
 export interface RotationClaim {
   /** The run's ClientRequestToken (the new version's VersionId). */
@@ -44,7 +44,8 @@ export function liveClaim(doc: SecretDoc, now: number): RotationClaim | undefine
 /**
  * The job pass's claim: an expired claim is taken over (same token); otherwise a due rotation is started,
  * reattempting a run that left AWSPENDING on a version other than AWSCURRENT with that version's id (AWS:
- * "A previous rotation isn't complete. That rotation will be reattempted."), else with `newToken`.
+ * "A previous rotation isn't complete. That rotation will be reattempted."), else with `newToken`, whose
+ * empty version is created under AWSPENDING in the same write (startPendingVersion).
  */
 export function claimScheduled(doc: SecretDoc, req: ClaimRequest & { newToken: string }): ScheduledClaim {
   const { owner, leaseMs, now } = req;
@@ -67,6 +68,7 @@ export function claimScheduled(doc: SecretDoc, req: ClaimRequest & { newToken: s
   }
   const pending = versionWithStage(doc, AWSPENDING);
   const token = pending !== undefined && pending !== currentVersion(doc) ? pending : req.newToken;
+  startPendingVersion(doc, token, now);
   doc.rotation.claim = { token, owner, leaseUntil: now + leaseMs, startedAt: now };
   return { kind: 'claimed', token, resumed: false };
 }

@@ -32,6 +32,12 @@ export interface VersionMeta {
   kind: 'string' | 'binary';
   /** The KMS key ARN that encrypted this version's data key. */
   kmsKeyArn: string;
+  /**
+   * A version with no value yet: AWS creates the rotation's new version, labelled AWSPENDING, when a
+   * rotation starts, and the rotation function's createSecret fills it (PutSecretValue with its token).
+   * Reading it is ResourceNotFoundException, as in AWS; no version row is stored until it is filled.
+   */
+  empty?: true;
 }
 
 export interface RotationState {
@@ -103,6 +109,17 @@ export function makeCurrent(doc: SecretDoc, versionId: string): void {
   }
   const target = doc.versions[versionId]!;
   target.stages.push(AWSCURRENT);
+}
+
+/**
+ * AWS: a rotation run starts by creating its version (VersionId = the run's token) with no value, under
+ * AWSPENDING; the rotation function's createSecret fills it (AWS's rotation templates check that the
+ * token's version holds AWSPENDING before any step). A version that already exists is left as it is.
+ */
+export function startPendingVersion(doc: SecretDoc, token: string, now: number): void {
+  if (doc.versions[token]) return;
+  doc.versions[token] = { stages: [], createdAt: now, kind: 'string', kmsKeyArn: doc.kmsKeyArn, empty: true };
+  attachLabel(doc, token, AWSPENDING);
 }
 
 /** Deprecated versions to delete so that at most MAX_VERSIONS remain (none younger than 24 h). */

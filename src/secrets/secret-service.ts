@@ -45,6 +45,7 @@ import {
   dueAtOf,
   makeCurrent,
   removeLabel,
+  startPendingVersion,
   startOfUtcDay,
   versionsNewestFirst,
   versionsToPrune,
@@ -204,6 +205,7 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
 
   async function open(caller: Caller, s: Secret, versionId: string): Promise<SecretValue> {
     const meta = s.doc.versions[versionId];
+    if (meta?.empty) throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
     const row = await storage.read((r) => r.secretVersions.get(s.arn, versionId));
     if (!meta || !row) throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
     let dataKey: Buffer | undefined;
@@ -242,7 +244,7 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     const labels = stages ?? [AWSCURRENT];
     if (labels.length > MAX_STAGES_PER_VERSION) throw new SecretsLimitExceededException('A version can have at most 20 staging labels.');
     const s = await resolve(caller, secretId);
-    if (s.doc.versions[token]) {
+    if (s.doc.versions[token] && !s.doc.versions[token]!.empty) {
       const existing = await open(caller, s, token);
       if (!sameValue(existing, value)) throw new ResourceExistsException("You can't modify an existing version, you can only create new versions.");
       return { secret: s, versionId: token, stages: s.doc.versions[token]!.stages };
@@ -252,8 +254,10 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     let outStages: string[] = [];
     await mutate(caller, s.arn, (doc, fresh) => {
       if (fresh.arn !== s.arn) throw notFound();
-      if (doc.versions[token]) throw new LostRace();
-      doc.versions[token] = { stages: [], createdAt: now, kind: value.kind, kmsKeyArn: sealed.kmsKeyArn };
+      const placeholder = doc.versions[token];
+      if (placeholder && !placeholder.empty) throw new LostRace();
+      // Filling a rotation's empty version keeps the labels it has (AWSPENDING) and its creation time.
+      doc.versions[token] = { stages: placeholder?.stages ?? [], createdAt: placeholder?.createdAt ?? now, kind: value.kind, kmsKeyArn: sealed.kmsKeyArn };
       for (const label of labels) attachLabel(doc, token, label);
       doc.lastChangedAt = now;
       const pruned = versionsToPrune(doc, now);
@@ -371,7 +375,11 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
     } else {
       const stage = input.versionStage ?? AWSCURRENT;
       versionId = versionWithStage(s.doc, stage);
-      if (!versionId) throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+      // AWS: the empty version a rotation starts with has no value to read (the rotation templates'
+      // createSecret relies on this ResourceNotFoundException).
+      if (!versionId || s.doc.versions[versionId]!.empty) {
+        throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+      }
     }
     const value = await open(caller, s, versionId);
     const today = startOfUtcDay(clock.now());
@@ -703,8 +711,12 @@ export function createSecretService({ storage, clock, keys, aliases }: SecretSer
       };
       const next = rules ? nextRotation(rules, now) : undefined;
       if (next !== undefined) doc.rotation.nextRotationAt = next;
-      if (input.claim) doc.rotation.claim = { token: input.claim.token, owner: input.claim.owner, leaseUntil: now + input.claim.leaseMs, startedAt: now };
-      else delete doc.rotation.claim;
+      if (input.claim) {
+        startPendingVersion(doc, input.claim.token, now);
+        doc.rotation.claim = { token: input.claim.token, owner: input.claim.owner, leaseUntil: now + input.claim.leaseMs, startedAt: now };
+      } else {
+        delete doc.rotation.claim;
+      }
       return { result: input.claim !== undefined };
     });
     return { secret: await resolve(caller, input.secretId), started };

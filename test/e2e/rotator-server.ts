@@ -3,7 +3,8 @@
  * the signature of every request exactly as docs/secrets.md tells a rotator's author to (timestamp within
  * the replay window, HMAC-SHA256 over `timestamp.body`, constant-time compare) and answers 401 to any
  * request that fails the check. A verified step behaves like AWS's Lambda rotation template, calling
- * Trent back through the AWS SDK: createSecret puts `<current>+` under AWSPENDING, finishSecret moves
+ * Trent back through the AWS SDK: createSecret checks, as the template does, that the token's version
+ * exists under AWSPENDING and fills it with `<current>+` (PutSecretValue), finishSecret moves
  * AWSCURRENT to the token's version and drops AWSPENDING.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -107,8 +108,16 @@ export async function startTestRotator(secret: string): Promise<TestRotator> {
     const urls = rotator.trentUrls;
     const sm = client(urls[Math.floor(Math.random() * urls.length)]!);
     if (event.Step === 'createSecret') {
+      // AWS's template: the run's version must exist with AWSPENDING (Secrets Manager made it, empty);
+      // if it already has a value (a resumed run) there is nothing to do, else fill it.
       const d = await sm.send(new DescribeSecretCommand({ SecretId: event.SecretId }));
-      if (d.VersionIdsToStages?.[event.ClientRequestToken]?.includes('AWSPENDING')) return; // a resumed run
+      if (!d.VersionIdsToStages?.[event.ClientRequestToken]?.includes('AWSPENDING')) throw new Error('the token has no AWSPENDING version');
+      try {
+        await sm.send(new GetSecretValueCommand({ SecretId: event.SecretId, VersionId: event.ClientRequestToken, VersionStage: 'AWSPENDING' }));
+        return;
+      } catch (err) {
+        if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+      }
       const cur = await sm.send(new GetSecretValueCommand({ SecretId: event.SecretId }));
       await sm.send(new PutSecretValueCommand({
         SecretId: event.SecretId, ClientRequestToken: event.ClientRequestToken, SecretString: `${cur.SecretString}+`, VersionStages: ['AWSPENDING'],

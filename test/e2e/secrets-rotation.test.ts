@@ -96,21 +96,24 @@ test('RotateSecret naming a URL, an unlisted function, a function of another Reg
   assert.equal(rotator.requests.length, before, 'a refused rotator was called');
 });
 
-test('RotateSecret answers at once with the VersionId while the four signed steps run in the background; DescribeSecret shows AWSPENDING meanwhile; the outcome and the next scheduled run follow', async () => {
+test('RotateSecret answers at once with the VersionId, its version created empty under AWSPENDING, while the four signed steps run in the background; the outcome and the next scheduled run follow', async () => {
   const created = await sm.send(new CreateSecretCommand({ Name: 'hook-ok', SecretString: 'v' }));
-  rotator.hold('setSecret');
+  rotator.hold('createSecret');
   let out;
   try {
     out = await sm.send(new RotateSecretCommand({ SecretId: 'hook-ok', RotationLambdaARN: APP_ROTATOR, RotationRules: { AutomaticallyAfterDays: 10 } }));
     assert.match(out.VersionId!, /^[0-9a-f-]{36}$/);
-    // The call has been answered while setSecret is still held open by the rotator.
-    await rotator.arrived('setSecret');
+    // The call has been answered while createSecret is still held open by the rotator.
+    await rotator.arrived('createSecret');
     const during = await sm.send(new DescribeSecretCommand({ SecretId: 'hook-ok' }));
     assert.equal(during.RotationEnabled, true);
     assert.equal(during.RotationLambdaARN, APP_ROTATOR);
     assert.deepEqual(during.VersionIdsToStages, { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] });
     assert.equal(during.LastRotatedDate, undefined);
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok' }))).SecretString, 'v');
+    // AWS: the run's version exists from the start, under AWSPENDING, with no value until createSecret fills it.
+    const pending = await awsError(() => sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok', VersionStage: 'AWSPENDING' })));
+    assert.equal(pending.name, 'ResourceNotFoundException');
     // AWS: a second RotateSecret while one is in progress is refused.
     const again = await awsError(() => sm.send(new RotateSecretCommand({ SecretId: 'hook-ok' })));
     assert.equal(again.name, 'InvalidRequestException');
@@ -177,7 +180,10 @@ test('the rotator refuses requests signed with another shared secret (401), and 
     const failure = (await describeRaw(created.ARN!)).TrentRotationFailure as { Step: string; Message: string };
     assert.equal(failure.Step, 'createSecret', name);
     assert.match(failure.Message, expected, name);
-    assert.deepEqual(await stagesOf(created.ARN!), { [created.VersionId!]: ['AWSCURRENT'] }, name);
+    // AWS: an unsuccessful rotation leaves AWSPENDING on the empty version the run started with.
+    assert.deepEqual(await stagesOf(created.ARN!), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] }, name);
+    const empty = await awsError(() => sm.send(new GetSecretValueCommand({ SecretId: created.ARN!, VersionStage: 'AWSPENDING' })));
+    assert.deepEqual([empty.name, empty.message], ['ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSPENDING"], name);
     const seen = rotator.requests.filter((r) => r.secretId === created.ARN);
     if (name === 'wrong-secret') assert.deepEqual(seen.map((r) => r.refused), ['signature does not match']);
     else assert.deepEqual(seen, [], 'nothing reached the rotator over an untrusted connection');
