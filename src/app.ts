@@ -7,6 +7,7 @@
  * deployment secrets, key material cache, services, audit log, background jobs) is built by
  * buildUnsealed() on each unseal and dropped, zeroed, on seal.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
@@ -121,6 +122,10 @@ export async function createApp(parts: AppParts): Promise<App> {
   // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
   const storage = config.readCacheMs > 0 ? new ReadCachingStorage(store, config.readCacheMs) : store;
   const authorizer = createAuthorizer({ storage, clock });
+  // TRENT_ROTATORS: CA files are read once at start, so a missing one stops start-up rather than a rotation.
+  const rotatorWebhooks = Object.fromEntries(
+    Object.entries(config.rotators).map(([name, r]) => [name, { url: r.url, secret: r.secret, ...(r.caFile ? { ca: readFileSync(r.caFile, 'utf8') } : {}) }]),
+  );
   if (config.audit.unsafeNoDurabilityWait) {
     logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails the call');
   }
@@ -183,7 +188,10 @@ export async function createApp(parts: AppParts): Promise<App> {
     // Parameter policy actions are background-job events: into the audit trail and the optional webhook.
     const parameterEvents = createPolicyEventSink({ audit: jobEventRecorder(auditLog), logger, ...(config.parameterEventsWebhook ? { webhookUrl: config.parameterEventsWebhook } : {}) });
     const secretRotation = createRotationRunner({
-      secrets, clock, events: jobEventRecorder(auditLog), builtIns: { postgres: postgresRotator, mysql: mysqlRotator, mariadb: mysqlRotator },
+      secrets, clock, wallClock: systemClock, events: jobEventRecorder(auditLog),
+      builtIns: { postgres: postgresRotator, mysql: mysqlRotator, mariadb: mysqlRotator },
+      webhooks: rotatorWebhooks,
+      onError: (err, secretArn) => logger.warn({ err, secretArn }, 'secret rotation interrupted; it is taken over once its claim lapses'),
     });
     const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
     const parameters = createParameterService({
@@ -273,6 +281,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       },
       async finish() {
         await running.catch(() => undefined);
+        await secretRotation.drain();
         await customKeyStores.close();
         await auditRunning;
         await auditLog.drain();

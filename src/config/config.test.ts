@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 
 test('TRENT_HSMS maps cluster ids to a PKCS#11 module and token label, frozen', () => {
@@ -55,4 +56,27 @@ test('TRENT_WORKERS takes 1 to 64 processes; the benchmark-only audit switch tak
 test('TRENT_WORKERS > 1 is refused with quorum unsealing, where each worker would need its own shares', () => {
   assert.throws(() => loadConfig({ TRENT_WORKERS: '2', TRENT_SEAL: 'shamir' }), (err: unknown) => err instanceof ConfigError && /TRENT_WORKERS/.test(err.message));
   assert.equal(loadConfig({ TRENT_WORKERS: '2', TRENT_SEAL: 'dev' }).workers, 2);
+});
+
+test('TRENT_ROTATORS maps function names to an HTTPS URL and a shared secret that never prints; anything else stops start-up without echoing the secret', () => {
+  const secret = 'rotator-shared-secret-0123456789-abcdef';
+  const c = loadConfig({ TRENT_ROTATORS: JSON.stringify({ 'pg-app': { url: 'https://rotator.internal:8443/rotate', secret, caFile: '/etc/trent/ca.pem' } }) });
+  assert.equal(c.rotators['pg-app']!.url, 'https://rotator.internal:8443/rotate');
+  assert.equal(c.rotators['pg-app']!.caFile, '/etc/trent/ca.pem');
+  assert.equal(c.rotators['pg-app']!.secret.expose().toString('utf8'), secret);
+  assert.ok(Object.isFrozen(c.rotators) && Object.isFrozen(c.rotators['pg-app']));
+  const printed = `${JSON.stringify(c)} ${inspect(c, { depth: 10 })}`;
+  assert.ok(!printed.includes(secret), 'the shared secret is printed with the config');
+  assert.deepEqual(loadConfig({}).rotators, {});
+  for (const bad of [
+    'not json',
+    JSON.stringify({ a: { url: `http://rotator.internal/${secret}`, secret } }), // plain HTTP
+    JSON.stringify({ a: { url: 'https://rotator.internal/', secret: 'short' } }),
+    JSON.stringify({ a: { url: 'https://rotator.internal/' } }),
+    JSON.stringify({ 'bad name': { url: 'https://rotator.internal/', secret } }),
+    JSON.stringify({ a: { url: 'https://rotator.internal/', secret, extra: 1 } }),
+    `{"a": {"url": "https://rotator.internal/", "secret": "${secret}"`,
+  ]) {
+    assert.throws(() => loadConfig({ TRENT_ROTATORS: bad }), (err: unknown) => err instanceof ConfigError && /TRENT_ROTATORS/.test(err.message) && !err.message.includes(secret), bad);
+  }
 });

@@ -3,6 +3,7 @@
  * No other module reads process.env. No secret has a default.
  */
 import { z } from 'zod';
+import { SecretBytes } from '../crypto/secret-bytes.ts';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be 12 digits');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must look like us-east-1');
@@ -25,6 +26,33 @@ const hsmMap = z
     }
   })
   .pipe(z.record(hsmName, hsmEntry));
+
+/**
+ * TRENT_ROTATORS: the webhook rotators a secret may name (docs/secrets.md, "Rotation"), by the function
+ * name of its RotationLambdaARN: {"<name>": {"url": "https://…", "secret": "<shared secret>", "caFile":
+ * "/path/ca.pem"}}. Only HTTPS; `secret` (at least 32 characters) signs every request to the rotator;
+ * `caFile` (optional) is a PEM bundle trusted for that rotator in addition to the system roots.
+ */
+const rotatorName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'rotator names are 1-64 letters, digits, dash or underscore (a Lambda function name)');
+const rotatorEntry = z
+  .object({
+    url: z.string().url().refine((u) => /^https:\/\//i.test(u), 'must be an https:// URL'),
+    secret: z.string().min(32, 'must be at least 32 characters').max(1024),
+    caFile: z.string().min(1).optional(),
+  })
+  .strict();
+const rotatorMap = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // Never echo the text: it holds the shared secrets.
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(rotatorName, rotatorEntry));
 
 const schema = z
   .object({
@@ -55,6 +83,7 @@ const schema = z
     TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: z.enum(['0', '1', 'false', 'true']).default('0'),
     TRENT_AUDIT_EXPORT_DIR: z.string().min(1).optional(),
     TRENT_HSMS: hsmMap.optional(),
+    TRENT_ROTATORS: rotatorMap.optional(),
     TRENT_PARAMETER_EVENTS_WEBHOOK: z
       .string()
       .url()
@@ -128,6 +157,15 @@ export interface Config {
    * POSTed as EventBridge-shaped JSON, in addition to the audit trail; absent: the audit trail only.
    */
   readonly parameterEventsWebhook?: string;
+  /** TRENT_ROTATORS: the webhook rotators secrets may name, by function name (empty when unset). */
+  readonly rotators: Readonly<Record<string, RotatorConfig>>;
+}
+
+/** A configured webhook rotator. The secret is SecretBytes so that it never prints or serialises. */
+export interface RotatorConfig {
+  readonly url: string;
+  readonly secret: SecretBytes;
+  readonly caFile?: string;
 }
 
 /** A configured HSM (PKCS#11 module and token) that a custom key store can name as its cluster. */
@@ -181,6 +219,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ),
     ),
     ...(e.TRENT_PARAMETER_EVENTS_WEBHOOK ? { parameterEventsWebhook: e.TRENT_PARAMETER_EVENTS_WEBHOOK } : {}),
+    rotators: Object.freeze(
+      Object.fromEntries(
+        Object.entries(e.TRENT_ROTATORS ?? {}).map(([name, r]) => [
+          name,
+          Object.freeze({ url: r.url, secret: SecretBytes.copyOf(Buffer.from(r.secret, 'utf8')), ...(r.caFile ? { caFile: r.caFile } : {}) }),
+        ]),
+      ),
+    ),
   };
   return Object.freeze(config);
 }

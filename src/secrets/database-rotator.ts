@@ -2,7 +2,7 @@
  * The four steps of AWS's single-user database rotation templates (SecretsManagerRDS<Engine>RotationSingleUser),
  * shared by the built-in rotators; each engine supplies only a driver (log in, change the password, ping).
  * The secret's value is JSON with engine, host, port, username, password, dbname, as the templates expect.
- * - createSecret: unless the token's version already holds AWSPENDING, copy AWSCURRENT with a fresh
+ * - createSecret: unless the token's version already has a value, copy AWSCURRENT with a fresh
  *   password (GetRandomPassword defaults minus `/@"'\`, the templates' EXCLUDE_CHARACTERS, which break
  *   connection strings and SQL literals) under AWSPENDING with VersionId = token.
  * - setSecret: log in with the current password (or with the pending one, when an earlier attempt already
@@ -24,6 +24,32 @@ export interface DbCredentials {
   username: string;
   password: string;
   dbname?: string;
+  /** `true`: TLS with the server's certificate verified (verify-full); `false`: no TLS. */
+  ssl?: boolean;
+  /** libpq's names (disable, require, verify-ca, verify-full) or MySQL's (DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY). */
+  sslmode?: string;
+}
+
+/**
+ * How a built-in rotator connects, from the secret's `ssl` / `sslmode` (absent: no TLS, as before).
+ * - require: encrypted, the certificate is not checked (libpq's `require`);
+ * - verify-ca: the certificate must chain to a trusted CA (Node's roots plus NODE_EXTRA_CA_CERTS);
+ * - verify-full: that, and the certificate names `host`.
+ * libpq's `allow` / `prefer` (fall back to plain text) are refused: a rotator never sends a password in
+ * clear because TLS happened to fail.
+ */
+export type TlsMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
+
+const SSLMODES: Record<string, TlsMode> = {
+  disable: 'disable', disabled: 'disable',
+  require: 'require', required: 'require',
+  'verify-ca': 'verify-ca', verify_ca: 'verify-ca',
+  'verify-full': 'verify-full', verify_identity: 'verify-full',
+};
+
+export function tlsModeOf(c: DbCredentials): TlsMode {
+  if (c.sslmode !== undefined) return SSLMODES[c.sslmode.toLowerCase()]!;
+  return c.ssl === true ? 'verify-full' : 'disable';
 }
 
 /** One database engine. Every call opens its own connection and closes it. */
@@ -51,6 +77,10 @@ function parse(text: string, engines: readonly string[]): DbCredentials {
     throw new Error('the secret JSON needs host, username and password');
   }
   if (o.port !== undefined && !Number.isInteger(Number(o.port))) throw new Error('the secret JSON has a port that is not a number');
+  if (o.ssl !== undefined && typeof o.ssl !== 'boolean') throw new Error('the secret JSON has an ssl that is not true or false');
+  if (o.sslmode !== undefined && (typeof o.sslmode !== 'string' || !Object.hasOwn(SSLMODES, o.sslmode.toLowerCase()))) {
+    throw new Error('the secret JSON has an sslmode that is not disable, require, verify-ca or verify-full');
+  }
   if (o.engine !== undefined && !engines.includes(String(o.engine))) {
     throw new Error(`engine ${String(o.engine)} is not one of ${engines.join(', ')}`);
   }
@@ -69,8 +99,11 @@ export function databaseRotator(driver: DatabaseDriver): BuiltInRotatorFactory {
         const { SecretId: arn, ClientRequestToken: token } = event;
         switch (event.Step) {
           case 'createSecret': {
+            // AWS templates: done when the token's version already has a value (the run is resumed);
+            // the empty version the run started with (AWSPENDING, no value) is filled here.
             const s = await secrets.resolve(caller, arn);
-            if (s.doc.versions[token]?.stages.includes(AWSPENDING)) return;
+            const mine = s.doc.versions[token];
+            if (mine && !mine.empty && mine.stages.includes(AWSPENDING)) return;
             const current = await valueAt(caller, arn, AWSCURRENT);
             const password = randomPassword({ excludeCharacters: TEMPLATE_EXCLUDED_CHARACTERS });
             await secrets.addVersion(caller, arn, token, { kind: 'string', text: JSON.stringify({ ...current, password }) }, [AWSPENDING]);

@@ -1,7 +1,8 @@
 /**
  * The Secrets Manager background job: purges secrets whose recovery window has ended and runs scheduled
- * rotations that are due. Called from app.ts's job pass; every change is compare-and-set, so several
- * nodes may run it at once.
+ * rotations that are due (or abandoned by a dead node). Called from app.ts's job pass; every change is
+ * compare-and-set and every rotation run is claimed once (rotation-claim.ts), so several nodes and
+ * workers may run it at once.
  */
 import type { Clock } from '../clock.ts';
 import type { RotationRunner } from './rotation.ts';

@@ -12,10 +12,21 @@
  *   template runs and what any account may do for itself (MySQL 8: `SET PASSWORD = ?`).
  * The password travels as a client-escaped string literal (mysql2's `?` substitution); generated
  * passwords contain no quote or backslash (TEMPLATE_EXCLUDED_CHARACTERS), so sql_mode NO_BACKSLASH_ESCAPES
- * cannot change their meaning.
+ * cannot change their meaning. With `"ssl": true` or `sslmode` in the secret, it connects over TLS
+ * (database-rotator.ts TlsMode).
  */
 import type mysql from 'mysql2/promise';
-import { databaseRotator, type DbCredentials } from './database-rotator.ts';
+import { databaseRotator, tlsModeOf, type DbCredentials } from './database-rotator.ts';
+
+/** mysql2's `ssl` option for the secret's TLS mode (verifyIdentity: the certificate must name the host). */
+function mysqlSsl(s: DbCredentials): mysql.SslOptions | undefined {
+  switch (tlsModeOf(s)) {
+    case 'disable': return undefined;
+    case 'require': return { rejectUnauthorized: false };
+    case 'verify-ca': return { rejectUnauthorized: true, verifyIdentity: false };
+    case 'verify-full': return { rejectUnauthorized: true, verifyIdentity: true };
+  }
+}
 
 const ER_SPECIFIC_ACCESS_DENIED_ERROR = 1227;
 
@@ -29,6 +40,7 @@ async function withConnection<T>(s: DbCredentials, body: (c: mysql.Connection) =
     password: s.password,
     ...(s.dbname ? { database: s.dbname } : {}),
     connectTimeout: 10_000,
+    ...(mysqlSsl(s) ? { ssl: mysqlSsl(s)! } : {}),
   });
   conn.on('error', () => undefined);
   try {

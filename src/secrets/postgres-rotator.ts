@@ -2,10 +2,21 @@
  * Built-in single-user PostgreSQL rotator (RotationLambdaARN `trent:rotator:postgres`), after AWS's
  * SecretsManagerRDSPostgreSQLRotationSingleUser template; the steps are in database-rotator.ts.
  * setSecret runs ALTER USER … WITH PASSWORD with an escaped literal: passwords reach the server only there
- * and in the login handshake.
+ * and in the login handshake. With `"ssl": true` or `sslmode` in the secret, it connects over TLS
+ * (database-rotator.ts TlsMode).
  */
 import type pg from 'pg';
-import { databaseRotator, type DbCredentials } from './database-rotator.ts';
+import { databaseRotator, tlsModeOf, type DbCredentials } from './database-rotator.ts';
+
+/** pg's `ssl` option (passed to tls.connect) for the secret's TLS mode. */
+function pgSsl(s: DbCredentials): pg.ClientConfig['ssl'] {
+  switch (tlsModeOf(s)) {
+    case 'disable': return false;
+    case 'require': return { rejectUnauthorized: false };
+    case 'verify-ca': return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full': return { rejectUnauthorized: true };
+  }
+}
 
 async function withClient<T>(s: DbCredentials, body: (c: pg.Client) => Promise<T>): Promise<T> {
   // Loaded on first rotation (the SQLite-backed server never needs the driver otherwise).
@@ -17,6 +28,7 @@ async function withClient<T>(s: DbCredentials, body: (c: pg.Client) => Promise<T
     password: s.password,
     database: s.dbname ?? 'postgres',
     connectionTimeoutMillis: 10_000,
+    ssl: pgSsl(s),
   });
   client.on('error', () => undefined);
   await client.connect();

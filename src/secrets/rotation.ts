@@ -5,13 +5,19 @@
  * A failed step stops the run: AWSCURRENT is untouched, AWSPENDING stays on the new version (as in AWS,
  * so the next attempt resumes with it), and the failure is recorded on the secret (DescribeSecret shows it).
  *
+ * As in AWS, RotateSecret answers at once with the new VersionId and the steps run in the background.
+ * Every run is claimed exactly once across nodes and workers (rotation-claim.ts: compare-and-set on the
+ * secret's rotation state, with a lease its runner renews; an abandoned run is taken over by a job pass
+ * once the lease has passed).
+ *
  * RotationLambdaARN names the rotator (docs/secrets.md):
  * - `trent:rotator:postgres` — built-in single-user PostgreSQL rotator (postgres-rotator.ts);
  * - `trent:rotator:mysql` (alias `trent:rotator:mariadb`) — built-in single-user MySQL/MariaDB rotator (mysql-rotator.ts);
- * - an `http://` or `https://` URL — a webhook that receives each step's event as a JSON POST and
- *   answers 2xx on success; like a Lambda, it calls Trent's API itself (PutSecretValue with AWSPENDING,
- *   UpdateSecretVersionStage) with its own credentials.
- * Anything else is refused with AWS's "cannot invoke the specified Lambda function" AccessDeniedException.
+ * - `arn:aws:lambda:<region>:<account>:function:<name>` in the secret's Region and account, where
+ *   `<name>` is a webhook rotator the operator listed in TRENT_ROTATORS (webhook-rotator.ts).
+ * Anything else — a URL, an unlisted name — is refused with AWS's answer for a Lambda function it cannot
+ * invoke: AccessDeniedException "Secrets Manager cannot invoke the specified Lambda function…" (recorded,
+ * shared/reference/aws-recorded test_rotate_secret_invalid_lambda_arn).
  *
  * Every run is recorded in the audit trail as AWS's rotation service events (Secrets Manager user guide,
  * "Log entries for rotation"): RotationStarted, then RotationSucceeded or RotationFailed (with the failed
@@ -22,9 +28,10 @@ import { type Caller, viaServiceName } from '../auth/caller.ts';
 import type { JobEventRecorder } from '../audit/service-event.ts';
 import type { Clock } from '../clock.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
-import { InvalidRequestException } from './errors.ts';
+import type { Scope } from '../storage/storage.ts';
 import { accessDeniedForRotator, type Secret, type SecretService } from './secret-service.ts';
 import type { RotationRules } from './schedule.ts';
+import { parseLambdaArn, webhookRotator, type WebhookRotatorConfig } from './webhook-rotator.ts';
 
 export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
 export const ROTATION_STEPS: readonly RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
@@ -44,38 +51,33 @@ export type BuiltInRotatorFactory = (secrets: SecretService) => Rotator;
 
 export const BUILT_IN_PREFIX = 'trent:rotator:';
 
-/** POSTs the event to a URL; 2xx is success. No secret value is sent: the hook reads and writes through the API. */
-export function webhookRotator(url: string, timeoutMs = 30_000): Rotator {
-  return {
-    async run(event) {
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(event),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (err) {
-        throw new Error(`the rotation webhook could not be reached: ${(err as Error).message}`);
-      }
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status < 200 || res.status > 299) throw new Error(`the rotation webhook answered HTTP ${res.status} at step ${event.Step}`);
-    },
-  };
-}
+/** How long a claim outlives a runner that stopped renewing it (a dead node's run waits this long). */
+export const ROTATION_LEASE_MS = 30_000;
 
 export interface RotationDeps {
   secrets: SecretService;
   clock: Clock;
+  /** The real time, for request signatures a rotator checks against its own clock. */
+  wallClock: Clock;
   builtIns: Record<string, BuiltInRotatorFactory>;
+  /** TRENT_ROTATORS: the webhook rotators a RotationLambdaARN may name, by function name. */
+  webhooks: Readonly<Record<string, WebhookRotatorConfig>>;
   /** Where rotation events go (the audit trail); absent: nowhere. */
   events?: JobEventRecorder;
+  /** A background run that failed for a reason other than a step (storage down, …); its claim lapses and is retried. */
+  onError?: (err: unknown, secretArn: string) => void;
+  leaseMs?: number;
 }
 
 export type RotationRunner = ReturnType<typeof createRotationRunner>;
 
-export function createRotationRunner({ secrets, clock, builtIns, events }: RotationDeps) {
+class ClaimLost extends Error {}
+
+export function createRotationRunner({ secrets, clock, wallClock, builtIns, webhooks, events, onError, leaseMs = ROTATION_LEASE_MS }: RotationDeps) {
+  /** This runner's identity in claims: one per process generation. */
+  const owner = randomUuid();
+  const inflight = new Set<Promise<void>>();
+
   async function event(s: Secret, eventName: string, details: Record<string, unknown>): Promise<void> {
     await events?.record({
       eventId: timeOrderedUuid(),
@@ -89,77 +91,134 @@ export function createRotationRunner({ secrets, clock, builtIns, events }: Rotat
     });
   }
 
-  function rotatorFor(lambdaArn: string): Rotator {
+  /** The rotator a RotationLambdaARN names for a secret in `scope`; AccessDeniedException when there is none. */
+  function rotatorFor(lambdaArn: string, scope: Scope): Rotator {
     if (lambdaArn.startsWith(BUILT_IN_PREFIX)) {
       const factory = builtIns[lambdaArn.slice(BUILT_IN_PREFIX.length)];
       if (factory) return factory(secrets);
-    } else if (/^https?:\/\//.test(lambdaArn)) {
-      return webhookRotator(lambdaArn);
+    } else {
+      const fn = parseLambdaArn(lambdaArn);
+      // AWS: the rotation function is in the secret's Region; Trent has no function policies, so a
+      // function of another account is one it cannot invoke.
+      const hook = fn && fn.region === scope.region && fn.accountId === scope.accountId && Object.hasOwn(webhooks, fn.name) ? webhooks[fn.name] : undefined;
+      if (hook) return webhookRotator(hook, wallClock);
     }
     throw accessDeniedForRotator();
   }
 
-  /** Runs the four steps; records the outcome. Never throws for a failed step (AWS reports those later). */
-  async function rotate(caller: Caller, s: Secret, token: string): Promise<{ ok: boolean; failedStep?: RotationStep }> {
-    const rotator = rotatorFor(s.doc.rotation.lambdaArn!);
-    await event(s, 'RotationStarted', { versionId: token });
-    for (const step of ROTATION_STEPS) {
-      try {
-        await rotator.run({ Step: step, SecretId: s.arn, ClientRequestToken: token }, caller);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        await secrets.recordRotation(caller, s.arn, { ok: false, step, message, token });
-        await event(s, 'RotationFailed', { versionId: token, step, message });
-        return { ok: false, failedStep: step };
+  /**
+   * Runs the four steps of the claimed run `token`, renewing the lease meanwhile; records the outcome.
+   * Never throws for a failed step (AWS reports those in DescribeSecret and the audit trail). Stops,
+   * recording nothing, when the claim is lost (cancelled, or taken over after a lapsed lease).
+   */
+  async function run(caller: Caller, s: Secret, token: string): Promise<{ ok: boolean; failedStep?: RotationStep }> {
+    let lost = false;
+    let renewing: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      renewing = secrets.renewRotationClaim(caller, s.arn, owner, token, leaseMs).then((held) => {
+        if (!held) lost = true;
+      }, () => undefined); // a failed renewal is retried at the next tick; the lease covers the gap
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+    timer.unref();
+    const outcome = async (result: { ok: true } | { ok: false; step: RotationStep; message: string }) => {
+      clearInterval(timer);
+      await renewing;
+      if (!(await secrets.recordRotation(caller, s.arn, { owner, token }, result))) throw new ClaimLost();
+    };
+    try {
+      await event(s, 'RotationStarted', { versionId: token });
+      for (const step of ROTATION_STEPS) {
+        if (lost) throw new ClaimLost();
+        try {
+          const rotator = rotatorFor(s.doc.rotation.lambdaArn!, s.scope);
+          await rotator.run({ Step: step, SecretId: s.arn, ClientRequestToken: token }, caller);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          await outcome({ ok: false, step, message });
+          await event(s, 'RotationFailed', { versionId: token, step, message });
+          return { ok: false, failedStep: step };
+        }
       }
+      await outcome({ ok: true });
+      await event(s, 'RotationSucceeded', { versionId: token });
+      return { ok: true };
+    } finally {
+      clearInterval(timer);
     }
-    await secrets.recordRotation(caller, s.arn, { ok: true });
-    await event(s, 'RotationSucceeded', { versionId: token });
-    return { ok: true };
+  }
+
+  /** Runs in the background; `drain` waits for every such run (a clean stop or seal). */
+  function inBackground(caller: Caller, s: Secret, token: string): void {
+    const p: Promise<void> = run(caller, s, token)
+      .then(() => undefined, (err: unknown) => {
+        if (!(err instanceof ClaimLost)) onError?.(err, s.arn);
+      })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
   }
 
   /**
-   * AWS: RotateSecret — records the configuration, then (RotateImmediately, the default) rotates now.
-   * Trent runs the steps before answering, so the caller sees the labels already moved; a failed step does
-   * not fail the call (as with AWS's asynchronous Lambda), it shows in DescribeSecret.
+   * AWS: RotateSecret — records the configuration and (RotateImmediately, the default) claims a run and
+   * answers at once with its VersionId; the steps run in the background (AWS invokes the function
+   * asynchronously), so a failed step does not fail the call: it shows in DescribeSecret and the audit trail.
    */
   async function rotateSecret(
     caller: Caller,
     input: { secretId: string; token?: string; lambdaArn?: string; rules?: RotationRules; rotateImmediately?: boolean },
   ): Promise<{ secret: Secret; versionId?: string }> {
-    if (input.lambdaArn !== undefined) rotatorFor(input.lambdaArn);
-    const s = await secrets.configureRotation(caller, {
+    // The rotator is checked before anything changes: one named now, or the one configured before.
+    const target = await secrets.resolve(caller, input.secretId);
+    const lambdaArn = input.lambdaArn ?? target.doc.rotation.lambdaArn;
+    if (lambdaArn !== undefined) rotatorFor(lambdaArn, target.scope);
+    const immediate = input.rotateImmediately !== false;
+    const token = input.token ?? randomUuid();
+    const { secret, started } = await secrets.configureRotation(caller, {
       secretId: input.secretId,
       ...(input.lambdaArn !== undefined ? { lambdaArn: input.lambdaArn } : {}),
       ...(input.rules ? { rules: input.rules } : {}),
+      ...(immediate ? { claim: { owner, token, leaseMs } } : {}),
     });
-    if (input.rotateImmediately === false) return { secret: s };
-    const token = input.token ?? randomUuid();
-    await rotate(caller, s, token);
-    return { secret: await secrets.resolve(caller, s.arn), versionId: token };
+    if (!immediate) return { secret };
+    if (started) inBackground(caller, secret, token);
+    return { secret, versionId: token };
   }
 
-  /** Scheduled rotations that are due, run as the principal that configured them. */
+  function scheduledCaller(s: Secret): Caller {
+    return {
+      accountId: s.scope.accountId,
+      region: s.scope.region,
+      principalArn: s.doc.rotation.principalArn ?? `arn:aws:iam::${s.scope.accountId}:root`,
+      accessKeyId: 'trent-scheduled-rotation',
+      // The scheduled run is Secrets Manager's own, on the configuring principal's behalf (kms:ViaService).
+      viaService: viaServiceName('secretsmanager', s.scope.region),
+    };
+  }
+
+  /**
+   * The job pass: for each secret listed as due, claim its due (or abandoned) run and run it to the end.
+   * Of all the nodes and workers looking at one secret at once, one claim wins; the others skip it.
+   */
   async function rotateDue(due: Secret[]): Promise<number> {
     let n = 0;
     for (const s of due) {
-      const caller: Caller = {
-        accountId: s.scope.accountId,
-        region: s.scope.region,
-        principalArn: s.doc.rotation.principalArn ?? `arn:aws:iam::${s.scope.accountId}:root`,
-        accessKeyId: 'trent-scheduled-rotation',
-        // The scheduled run is Secrets Manager's own, on the configuring principal's behalf (kms:ViaService).
-        viaService: viaServiceName('secretsmanager', s.scope.region),
-      };
+      const caller = scheduledCaller(s);
       try {
-        await rotate(caller, s, randomUuid());
+        const claim = await secrets.claimScheduledRotation(caller, s.arn, { owner, leaseMs, newToken: randomUuid() });
+        if (claim.kind !== 'claimed') continue;
+        await run(caller, await secrets.resolve(caller, s.arn, { allowDeleted: true }), claim.token);
         n++;
       } catch (err) {
-        if (!(err instanceof InvalidRequestException)) throw err;
+        if (err instanceof ClaimLost) continue;
+        onError?.(err, s.arn);
       }
     }
     return n;
   }
 
-  return { rotateSecret, rotateDue };
+  /** Waits for the background runs started here. */
+  async function drain(): Promise<void> {
+    while (inflight.size > 0) await Promise.all([...inflight]);
+  }
+
+  return { rotateSecret, rotateDue, drain };
 }

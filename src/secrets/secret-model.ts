@@ -10,6 +10,7 @@
  * Every function here mutates a cloned doc; the service writes it back with one compare-and-set.
  */
 import { DAY_MS } from '../clock.ts';
+import type { RotationClaim } from './rotation-claim.ts';
 import type { RotationRules } from './schedule.ts';
 
 export const AWSCURRENT = 'AWSCURRENT';
@@ -31,6 +32,12 @@ export interface VersionMeta {
   kind: 'string' | 'binary';
   /** The KMS key ARN that encrypted this version's data key. */
   kmsKeyArn: string;
+  /**
+   * A version with no value yet: AWS creates the rotation's new version, labelled AWSPENDING, when a
+   * rotation starts, and the rotation function's createSecret fills it (PutSecretValue with its token).
+   * Reading it is ResourceNotFoundException, as in AWS; no version row is stored until it is filled.
+   */
+  empty?: true;
 }
 
 export interface RotationState {
@@ -42,6 +49,8 @@ export interface RotationState {
   principalArn?: string;
   /** The last failed step, cleared by a successful rotation (Trent extension, shown by DescribeSecret). */
   lastFailure?: { step: string; message: string; at: number; token: string };
+  /** The run in progress and who runs it (rotation-claim.ts); absent when no rotation runs. */
+  claim?: RotationClaim;
 }
 
 export interface SecretDoc {
@@ -102,6 +111,17 @@ export function makeCurrent(doc: SecretDoc, versionId: string): void {
   target.stages.push(AWSCURRENT);
 }
 
+/**
+ * AWS: a rotation run starts by creating its version (VersionId = the run's token) with no value, under
+ * AWSPENDING; the rotation function's createSecret fills it (AWS's rotation templates check that the
+ * token's version holds AWSPENDING before any step). A version that already exists is left as it is.
+ */
+export function startPendingVersion(doc: SecretDoc, token: string, now: number): void {
+  if (doc.versions[token]) return;
+  doc.versions[token] = { stages: [], createdAt: now, kind: 'string', kmsKeyArn: doc.kmsKeyArn, empty: true };
+  attachLabel(doc, token, AWSPENDING);
+}
+
 /** Deprecated versions to delete so that at most MAX_VERSIONS remain (none younger than 24 h). */
 export function versionsToPrune(doc: SecretDoc, now: number): string[] {
   const ids = Object.keys(doc.versions);
@@ -123,9 +143,14 @@ export function versionsNewestFirst(doc: SecretDoc): string[] {
   return Object.keys(doc.versions).sort((a, b) => doc.versions[b]!.createdAt - doc.versions[a]!.createdAt || (a < b ? 1 : -1));
 }
 
-/** When a background job must look at the secret: purge date or next rotation, whichever comes first. */
+/**
+ * When a background job must look at the secret: purge date or next rotation, whichever comes first;
+ * while a rotation runs, the end of its claim's lease instead of the next rotation (a dead owner's run is
+ * taken over then).
+ */
 export function dueAtOf(doc: SecretDoc): number | null {
-  const dates = [doc.purgeAt, doc.rotation.enabled ? doc.rotation.nextRotationAt : undefined].filter((d): d is number => d !== undefined);
+  const rotationAt = doc.rotation.claim ? doc.rotation.claim.leaseUntil : doc.rotation.enabled ? doc.rotation.nextRotationAt : undefined;
+  const dates = [doc.purgeAt, rotationAt].filter((d): d is number => d !== undefined);
   return dates.length === 0 ? null : Math.min(...dates);
 }
 

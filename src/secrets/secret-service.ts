@@ -35,6 +35,7 @@ import {
 } from './errors.ts';
 import { grantsPublicAccess, parsePolicy, type PolicyDocument } from '../policy/index.ts';
 import { nextRotation, validateRules, type RotationRules } from './schedule.ts';
+import { claimScheduled, holdsClaim, liveClaim, renewClaim, type ScheduledClaim } from './rotation-claim.ts';
 import {
   attachLabel,
   AWSCURRENT,
@@ -44,6 +45,7 @@ import {
   dueAtOf,
   makeCurrent,
   removeLabel,
+  startPendingVersion,
   startOfUtcDay,
   versionsNewestFirst,
   versionsToPrune,
@@ -205,6 +207,7 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
 
   async function open(caller: Caller, s: Secret, versionId: string): Promise<SecretValue> {
     const meta = s.doc.versions[versionId];
+    if (meta?.empty) throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
     const row = await storage.read((r) => r.secretVersions.get(s.arn, versionId));
     if (!meta || !row) throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
     let dataKey: Buffer | undefined;
@@ -243,7 +246,7 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     const labels = stages ?? [AWSCURRENT];
     if (labels.length > MAX_STAGES_PER_VERSION) throw new SecretsLimitExceededException('A version can have at most 20 staging labels.');
     const s = await resolve(caller, secretId);
-    if (s.doc.versions[token]) {
+    if (s.doc.versions[token] && !s.doc.versions[token]!.empty) {
       const existing = await open(caller, s, token);
       if (!sameValue(existing, value)) throw new ResourceExistsException("You can't modify an existing version, you can only create new versions.");
       return { secret: s, versionId: token, stages: s.doc.versions[token]!.stages };
@@ -253,8 +256,10 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     let outStages: string[] = [];
     await mutate(caller, s.arn, (doc, fresh) => {
       if (fresh.arn !== s.arn) throw notFound();
-      if (doc.versions[token]) throw new LostRace();
-      doc.versions[token] = { stages: [], createdAt: now, kind: value.kind, kmsKeyArn: sealed.kmsKeyArn };
+      const placeholder = doc.versions[token];
+      if (placeholder && !placeholder.empty) throw new LostRace();
+      // Filling a rotation's empty version keeps the labels it has (AWSPENDING) and its creation time.
+      doc.versions[token] = { stages: placeholder?.stages ?? [], createdAt: placeholder?.createdAt ?? now, kind: value.kind, kmsKeyArn: sealed.kmsKeyArn };
       for (const label of labels) attachLabel(doc, token, label);
       doc.lastChangedAt = now;
       const pruned = versionsToPrune(doc, now);
@@ -372,7 +377,11 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     } else {
       const stage = input.versionStage ?? AWSCURRENT;
       versionId = versionWithStage(s.doc, stage);
-      if (!versionId) throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+      // AWS: the empty version a rotation starts with has no value to read (the rotation templates'
+      // createSecret relies on this ResourceNotFoundException).
+      if (!versionId || s.doc.versions[versionId]!.empty) {
+        throw new ResourceNotFoundException(`Secrets Manager can't find the specified secret value for staging label: ${stage}`);
+      }
     }
     const value = await open(caller, s, versionId);
     const today = startOfUtcDay(clock.now());
@@ -675,16 +684,23 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     return { passed: errors.length === 0, errors };
   }
 
-  /** Records rotation configuration (RotateSecret) and returns the secret as it now is. */
+  /**
+   * Records rotation configuration (RotateSecret). With `claim` (RotateImmediately) the run is claimed in
+   * the same compare-and-set: refused while another run holds the secret, as AWS refuses a RotateSecret
+   * while a rotation is in progress; a retry with the running token changes nothing (`started` false).
+   */
   async function configureRotation(
-    caller: Caller, input: { secretId: string; lambdaArn?: string; rules?: RotationRules },
-  ): Promise<Secret> {
+    caller: Caller, input: { secretId: string; lambdaArn?: string; rules?: RotationRules; claim?: { owner: string; token: string; leaseMs: number } },
+  ): Promise<{ secret: Secret; started: boolean }> {
     if (input.rules) validateRules(input.rules);
-    await mutate(caller, input.secretId, (doc) => {
+    const started = await mutate(caller, input.secretId, (doc) => {
+      const now = clock.now();
       const lambdaArn = input.lambdaArn ?? doc.rotation.lambdaArn;
       if (lambdaArn === undefined) throw new InvalidRequestException('No Lambda rotation function ARN is associated with this secret.');
+      const running = liveClaim(doc, now);
+      if (running && input.claim && running.token === input.claim.token) return { result: false, write: false };
       const pending = versionWithStage(doc, AWSPENDING);
-      if (pending !== undefined && pending !== currentVersion(doc)) {
+      if (running || (pending !== undefined && pending !== currentVersion(doc))) {
         throw new InvalidRequestException("A previous rotation isn't complete. That rotation will be reattempted.");
       }
       const rules = input.rules ?? doc.rotation.rules;
@@ -695,28 +711,57 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
         principalArn: caller.principalArn,
         ...(rules ? { rules } : {}),
       };
-      const next = rules ? nextRotation(rules, clock.now()) : undefined;
+      const next = rules ? nextRotation(rules, now) : undefined;
       if (next !== undefined) doc.rotation.nextRotationAt = next;
-      return { result: undefined };
+      if (input.claim) {
+        startPendingVersion(doc, input.claim.token, now);
+        doc.rotation.claim = { token: input.claim.token, owner: input.claim.owner, leaseUntil: now + input.claim.leaseMs, startedAt: now };
+      } else {
+        delete doc.rotation.claim;
+      }
+      return { result: input.claim !== undefined };
     });
-    return resolve(caller, input.secretId);
+    return { secret: await resolve(caller, input.secretId), started };
   }
 
-  /** Records the outcome of a rotation run (success: LastRotatedDate, next date; failure: the failed step). */
-  async function recordRotation(caller: Caller, arn: string, outcome: { ok: true } | { ok: false; step: string; message: string; token: string }) {
+  /** The job pass's claim of a due (or abandoned) rotation; see rotation-claim.ts. */
+  async function claimScheduledRotation(caller: Caller, arn: string, req: { owner: string; leaseMs: number; newToken: string }): Promise<ScheduledClaim> {
+    return mutate(caller, arn, (doc) => {
+      const out = claimScheduled(doc, { ...req, now: clock.now() });
+      return { result: out, write: out.kind !== 'none' };
+    }, { allowDeleted: true });
+  }
+
+  /** Extends the lease of a run `owner` holds; false when the run is no longer its own (taken over, cancelled). */
+  async function renewRotationClaim(caller: Caller, arn: string, owner: string, token: string, leaseMs: number): Promise<boolean> {
+    return mutate(caller, arn, (doc) => {
+      const held = renewClaim(doc, owner, token, { owner, leaseMs, now: clock.now() });
+      return { result: held, write: held };
+    }, { allowDeleted: true });
+  }
+
+  /**
+   * Records the outcome of a run and releases its claim (success: LastRotatedDate, next date; failure: the
+   * failed step). Only the claim's holder records; false when the run was taken over or cancelled meanwhile.
+   */
+  async function recordRotation(
+    caller: Caller, arn: string, run: { owner: string; token: string }, outcome: { ok: true } | { ok: false; step: string; message: string },
+  ): Promise<boolean> {
     const now = clock.now();
-    await mutate(caller, arn, (doc) => {
+    return mutate(caller, arn, (doc) => {
+      if (!holdsClaim(doc, run.owner, run.token)) return { result: false, write: false };
+      delete doc.rotation.claim;
       if (outcome.ok) {
         doc.lastRotatedAt = now;
         delete doc.rotation.lastFailure;
       } else {
-        doc.rotation.lastFailure = { step: outcome.step, message: outcome.message, at: now, token: outcome.token };
+        doc.rotation.lastFailure = { step: outcome.step, message: outcome.message, at: now, token: run.token };
       }
       const next = doc.rotation.rules ? nextRotation(doc.rotation.rules, now) : undefined;
       if (next !== undefined) doc.rotation.nextRotationAt = next;
       else delete doc.rotation.nextRotationAt;
-      return { result: undefined };
-    });
+      return { result: true };
+    }, { allowDeleted: true });
   }
 
   async function cancelRotateSecret(caller: Caller, secretId: string): Promise<{ secret: Secret; versionId?: string }> {
@@ -745,7 +790,7 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
             purged++;
           }
         });
-      } else if (s.doc.deletedAt === undefined && s.doc.rotation.enabled && (s.doc.rotation.nextRotationAt ?? Infinity) <= now) {
+      } else if (s.doc.deletedAt === undefined && s.doc.rotation.enabled && (s.doc.rotation.claim?.leaseUntil ?? s.doc.rotation.nextRotationAt ?? Infinity) <= now) {
         rotationDue.push(s);
       }
     }
@@ -773,6 +818,8 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     deleteResourcePolicy,
     validateResourcePolicy,
     configureRotation,
+    claimScheduledRotation,
+    renewRotationClaim,
     recordRotation,
     cancelRotateSecret,
     purgeDue,

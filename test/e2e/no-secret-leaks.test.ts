@@ -22,8 +22,10 @@ import {
 import { GetParameterCommand, GetParameterHistoryCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { FaultInjectingStorage } from '../../src/storage/fault-injection.ts';
 import { ADMIN, awsError, E2E_STORAGE, filesUnder, REGION, startServer, type TestServer } from './harness.ts';
+import { waitForRotation } from './rotation-wait.ts';
 
 const logLines: string[] = [];
+const ROTATOR_SECRET = 'LEAK-rotator-shared-secret-2c7e91a4-0123456789';
 let server: TestServer;
 let faults: FaultInjectingStorage;
 let sm: SecretsManagerClient;
@@ -31,7 +33,12 @@ let ssm: SSMClient;
 
 before(async () => {
   const sink = new Writable({ write(chunk: Buffer, _enc, done) { logLines.push(chunk.toString('utf8')); done(); } });
-  server = await startServer({ logger: pino({ level: 'trace' }, sink), wrapStorage: (s) => (faults = new FaultInjectingStorage(s)) });
+  server = await startServer({
+    logger: pino({ level: 'trace' }, sink),
+    wrapStorage: (s) => (faults = new FaultInjectingStorage(s)),
+    // A webhook rotator's shared secret is searched for like a secret value (it signs; it is never sent).
+    env: { TRENT_ROTATORS: JSON.stringify({ leak: { url: 'https://127.0.0.1:1/rotate', secret: ROTATOR_SECRET } }) },
+  });
   sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
   ssm = new SSMClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
 });
@@ -63,7 +70,12 @@ test('secret values and SecureStrings go through every path, including failures 
     'ValidationException', "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536",
   ]);
   // A built-in rotation that fails on this value (not database JSON) records its failure.
-  await sm.send(new RotateSecretCommand({ SecretId: 'leak/sm', RotationLambdaARN: 'trent:rotator:mysql' }));
+  const rotation = await sm.send(new RotateSecretCommand({ SecretId: 'leak/sm', RotationLambdaARN: 'trent:rotator:mysql' }));
+  assert.equal(await waitForRotation(server.url, rotation.ARN!, rotation.VersionId!), 'failed');
+  // A webhook rotation that cannot reach its rotator: the signed request is built, the failure recorded.
+  await sm.send(new CreateSecretCommand({ Name: 'leak/hook', SecretString: SECRETS[0] }));
+  const hooked = await sm.send(new RotateSecretCommand({ SecretId: 'leak/hook', RotationLambdaARN: `arn:aws:lambda:${REGION}:111122223333:function:leak` }));
+  assert.equal(await waitForRotation(server.url, hooked.ARN!, hooked.VersionId!), 'failed');
   // Through Parameter Store's pass-through.
   await ssm.send(new GetParameterCommand({ Name: '/aws/reference/secretsmanager/leak/sm', WithDecryption: true }));
 
@@ -93,7 +105,7 @@ test('secret values and SecureStrings go through every path, including failures 
 test('no secret value or SecureString value is in any log line', () => {
   assert.ok(logLines.length > 0);
   const log = Buffer.from(logLines.join(''));
-  for (const v of [...SECRETS, ...SECURE]) {
+  for (const v of [...SECRETS, ...SECURE, ROTATOR_SECRET]) {
     for (const needle of encodings(v)) assert.equal(log.includes(needle), false, `the log holds ${v} (${needle.toString()})`);
   }
 });
@@ -102,7 +114,7 @@ test('no secret value or SecureString value is in any audit event', async () => 
   const rows = await server.app.storage.read((r) => r.audit.scan(0, 1_000_000));
   assert.ok(rows.some((r) => r.eventName === 'PutSecretValue') && rows.some((r) => r.eventName === 'PutParameter'));
   const all = Buffer.from(rows.map((r) => r.record).join('\n'));
-  for (const v of [...SECRETS, ...SECURE]) {
+  for (const v of [...SECRETS, ...SECURE, ROTATOR_SECRET]) {
     for (const needle of encodings(v)) assert.equal(all.includes(needle), false, `an audit event holds ${v}`);
   }
 });
@@ -110,8 +122,10 @@ test('no secret value or SecureString value is in any audit event', async () => 
 test('no secret value or SecureString value is in the stored rows (either adapter)', async () => {
   const scope = { accountId: '111122223333', region: REGION };
   const secret = await server.app.storage.read((r) => r.secrets.get(scope, 'leak/sm'));
-  const doc = secret!.doc as { versions: Record<string, unknown> };
-  const versions = await Promise.all(Object.keys(doc.versions).map((id) => server.app.storage.read((r) => r.secretVersions.get(secret!.arn, id))));
+  const doc = secret!.doc as { versions: Record<string, { empty?: true }> };
+  // The failed rotation's version was created empty (AWSPENDING, no value): it has no row.
+  const stored = Object.keys(doc.versions).filter((id) => !doc.versions[id]!.empty);
+  const versions = await Promise.all(stored.map((id) => server.app.storage.read((r) => r.secretVersions.get(secret!.arn, id))));
   const params = await server.app.storage.read((r) => r.parameters.listVersions(scope, '/leak/p'));
   const blob = Buffer.concat([
     Buffer.from(JSON.stringify(secret)),
@@ -119,7 +133,7 @@ test('no secret value or SecureString value is in the stored rows (either adapte
     ...params.map((p) => Buffer.from(JSON.stringify(p))),
   ]);
   assert.equal(params.length, 2);
-  for (const v of [...SECRETS, ...SECURE]) {
+  for (const v of [...SECRETS, ...SECURE, ROTATOR_SECRET]) {
     for (const needle of encodings(v)) assert.equal(blob.includes(needle), false, `a stored row holds ${v}`);
   }
 });
@@ -129,7 +143,7 @@ test('no secret value or SecureString value is in the data dir files (database, 
   assert.ok(files.some((f) => f.endsWith('.db')), files.join(', '));
   for (const f of files) {
     const bytes = readFileSync(f);
-    for (const v of [...SECRETS, ...SECURE]) {
+    for (const v of [...SECRETS, ...SECURE, ROTATOR_SECRET]) {
       for (const needle of encodings(v)) assert.equal(bytes.includes(needle), false, `${f} holds ${v}`);
     }
   }

@@ -4,7 +4,7 @@
  * the old password is refused and the new one logs in. Each test creates its own throwaway user and
  * database as the administrator (test/e2e/mariadb.ts) and drops them afterwards.
  */
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import {
@@ -16,7 +16,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ManualClock } from '../../src/clock.ts';
 import { ADMIN, rawCall, REGION, startServer, type TestServer } from './harness.ts';
-import { connectMariaDbAdmin } from './mariadb.ts';
+import { connectMariaDbAdmin, startThrowawayMariaDb, throwawayMariaDbUnavailable, type ThrowawayMariaDb } from './mariadb.ts';
+import { selfSignedCertificate } from './test-tls.ts';
+import { waitForRotation } from './rotation-wait.ts';
 
 let server: TestServer;
 let sm: SecretsManagerClient;
@@ -87,6 +89,7 @@ test('built-in MariaDB rotator: afterwards the old password is refused, the new 
     const value = { engine: 'mariadb', host: u.host, port: u.port, username: u.username, password: 'initial-Passw0rd', dbname: u.dbname };
     const created = await sm.send(new CreateSecretCommand({ Name: 'mariadb/rot', SecretString: JSON.stringify(value) }));
     const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/rot', RotationLambdaARN: 'trent:rotator:mysql' }));
+    assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'succeeded');
 
     const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'mariadb/rot' }), { service: 'secretsmanager' });
     assert.equal(raw.json.TrentRotationFailure, undefined, JSON.stringify(raw.json.TrentRotationFailure));
@@ -104,6 +107,7 @@ test('built-in MariaDB rotator: afterwards the old password is refused, the new 
 
     // A second rotation starts from the new password (setSecret logs in with AWSCURRENT).
     const again = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/rot' }));
+    assert.equal(await waitForRotation(server.url, created.ARN!, again.VersionId!), 'succeeded');
     const third = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/rot' }))).SecretString!) as typeof value;
     const stages = await stagesOf('mariadb/rot');
     assert.deepEqual([stages[out.VersionId!], stages[again.VersionId!]], [['AWSPREVIOUS'], ['AWSCURRENT']]);
@@ -121,6 +125,7 @@ test('built-in MariaDB rotator: a failing setSecret (wrong stored password) leav
     const value = { engine: 'mysql', host: u.host, port: u.port, username: u.username, password: 'not-the-real-one', dbname: u.dbname };
     const created = await sm.send(new CreateSecretCommand({ Name: 'mariadb/fail', SecretString: JSON.stringify(value) }));
     const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/fail', RotationLambdaARN: 'trent:rotator:mysql' }));
+    assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed');
 
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/fail' }))).SecretString, JSON.stringify(value));
     assert.deepEqual(await stagesOf('mariadb/fail'), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] });
@@ -136,9 +141,63 @@ test('built-in MariaDB rotator: a failing setSecret (wrong stored password) leav
 });
 
 test('built-in MariaDB rotator refuses a secret of another engine at createSecret, before touching any database', async () => {
-  await sm.send(new CreateSecretCommand({ Name: 'mariadb/engine', SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', username: 'x', password: 'y' }) }));
-  await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/engine', RotationLambdaARN: 'trent:rotator:mariadb' }));
+  const created = await sm.send(new CreateSecretCommand({ Name: 'mariadb/engine', SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', username: 'x', password: 'y' }) }));
+  const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/engine', RotationLambdaARN: 'trent:rotator:mariadb' }));
+  assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed');
   const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'mariadb/engine' }), { service: 'secretsmanager' });
   assert.deepEqual(raw.json.TrentRotationFailure && { Step: (raw.json.TrentRotationFailure as { Step: string }).Step }, { Step: 'createSecret' });
   assert.match((raw.json.TrentRotationFailure as { Message: string }).Message, /engine postgres is not one of mysql, mariadb/);
+});
+
+const noThrowaway = throwawayMariaDbUnavailable();
+if (noThrowaway !== undefined && !process.env.CI) console.warn(`SKIPPED MariaDB rotation over TLS: ${noThrowaway}`);
+
+describe('built-in MariaDB rotator over TLS, on a throwaway server with a certificate made here', { skip: noThrowaway !== undefined && !process.env.CI ? noThrowaway : false }, () => {
+  let db: ThrowawayMariaDb;
+  let admin: mysql.Connection;
+  before(async () => {
+    db = await startThrowawayMariaDb({ tls: selfSignedCertificate(['localhost', '127.0.0.1']) });
+    admin = await mysql.createConnection({ socketPath: db.socketPath, user: 'root' });
+    admin.on('error', () => undefined);
+    // REQUIRE SSL: this account cannot log in over plain text at all.
+    await admin.query("CREATE USER 'rot_tls'@'%' IDENTIFIED BY 'tls-Passw0rd-1' REQUIRE SSL");
+  });
+  after(async () => {
+    await admin?.end().catch(() => undefined);
+    await db?.stop();
+  });
+
+  async function tlsLogin(password: string, tls: boolean): Promise<number> {
+    try {
+      const c = await mysql.createConnection({ host: '127.0.0.1', port: db.port, user: 'rot_tls', password, connectTimeout: 5000, ...(tls ? { ssl: { rejectUnauthorized: false } } : {}) });
+      await c.query('SELECT 1');
+      await c.end();
+      return 0;
+    } catch (err) {
+      return (err as { errno?: number }).errno ?? -1;
+    }
+  }
+
+  test('a secret with sslmode REQUIRED rotates an account that may log in only over TLS; without TLS, or with "ssl": true against an untrusted certificate, setSecret fails and nothing changes', async () => {
+    assert.equal(await tlsLogin('tls-Passw0rd-1', false), ER_ACCESS_DENIED_ERROR, 'plain-text logins are refused');
+    assert.equal(await tlsLogin('tls-Passw0rd-1', true), 0);
+    const base = { engine: 'mariadb', host: '127.0.0.1', port: db.port, username: 'rot_tls', password: 'tls-Passw0rd-1' };
+    for (const [name, extra] of [['mariadb/no-tls', {}], ['mariadb/verify', { ssl: true }]] as const) {
+      const created = await sm.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ ...base, ...extra }) }));
+      const out = await sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: 'trent:rotator:mariadb' }));
+      assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed', name);
+      const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: name }), { service: 'secretsmanager' });
+      assert.equal((raw.json.TrentRotationFailure as { Step: string }).Step, 'setSecret', name);
+      assert.equal(await tlsLogin('tls-Passw0rd-1', true), 0, `${name}: the password did not change`);
+    }
+    const value = { ...base, sslmode: 'REQUIRED' };
+    const created = await sm.send(new CreateSecretCommand({ Name: 'mariadb/tls', SecretString: JSON.stringify(value) }));
+    const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/tls', RotationLambdaARN: 'trent:rotator:mariadb' }));
+    assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'succeeded');
+    const current = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/tls' }))).SecretString!) as typeof value;
+    const previous = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/tls', VersionStage: 'AWSPREVIOUS' }))).SecretString!) as typeof value;
+    assert.deepEqual(previous, value);
+    assert.equal(await tlsLogin('tls-Passw0rd-1', true), ER_ACCESS_DENIED_ERROR, 'the old password is refused');
+    assert.equal(await tlsLogin(current.password, true), 0, 'the new password is accepted');
+  });
 });

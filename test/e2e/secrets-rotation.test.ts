@@ -1,145 +1,166 @@
 /**
- * Secrets Manager rotation end to end: the built-in PostgreSQL rotator against the real server on
- * 127.0.0.1:5432, HTTP webhook rotators (success, and failure at testSecret), and scheduled rotation run
- * by the job pass.
- *
- * What the PostgreSQL test proves: the test server uses `trust` authentication over TCP (pg_hba), so a
- * login succeeds with any password and testSecret's login check cannot fail there. The test therefore
- * checks the role's SCRAM-SHA-256 verifier in pg_authid: it changes, and it is the verifier of exactly the
- * password now stored under AWSCURRENT (recomputed from its salt and iteration count) — i.e. ALTER USER
- * ran with the new password. It does not prove that a password-checking server would accept it, beyond
- * that equivalence.
+ * Secrets Manager rotation end to end, through the real server and the AWS SDK:
+ * - rotators are chosen by the operator: a RotationLambdaARN naming a URL, an unlisted function, another
+ *   Region or account is refused with AWS's AccessDeniedException, and nothing is called;
+ * - a listed webhook rotator (an HTTPS server made here, its certificate trusted through the rotator's
+ *   caFile) receives signed requests and checks every signature; a rotator configured with the wrong
+ *   shared secret, or without trust in the rotator's certificate, fails the run at its first step;
+ * - RotateSecret answers at once with the VersionId while the steps run in the background (held open
+ *   here), DescribeSecret shows the run as AWS does, a failed step leaves AWSCURRENT as it was and is in
+ *   the audit trail;
+ * - schedules run from the job pass: cron() with `#`, and a Duration window that closed is not started.
+ * The built-in database rotators are in secrets-rotation-postgres.test.ts and secrets-rotation-mysql.test.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import pg from 'pg';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
-  PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
-  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
-import { probePostgres } from '../../src/storage/postgres/test-database.ts';
-import { ADMIN, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import { ACCOUNT_ID, ADMIN, awsError, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import { startTestRotator, type TestRotator } from './rotator-server.ts';
+import { rotationEvents, waitForRotation } from './rotation-wait.ts';
 
 let server: TestServer;
 let sm: SecretsManagerClient;
+let rotator: TestRotator;
 const clock = new ManualClock(Date.UTC(2026, 2, 1, 9));
+const SHARED_SECRET = 'rotator-shared-secret-for-the-e2e-test-0123456789';
+const fn = (name: string, region = REGION, account = ACCOUNT_ID) => `arn:aws:lambda:${region}:${account}:function:${name}`;
+const APP_ROTATOR = fn('app-rotator');
+const HOUR_MS = 3_600_000;
 
 before(async () => {
-  server = await startServer({ clock });
+  rotator = await startTestRotator(SHARED_SECRET);
+  const dir = mkdtempSync(join(tmpdir(), 'trent-rotator-ca-'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, rotator.caPem);
+  server = await startServer({
+    clock,
+    env: {
+      TRENT_JOB_INTERVAL_MS: '0',
+      TRENT_ROTATORS: JSON.stringify({
+        'app-rotator': { url: rotator.url, secret: SHARED_SECRET, caFile },
+        // Same endpoint, another shared secret: every request it sends fails the rotator's check.
+        'wrong-secret': { url: rotator.url, secret: 'not-the-secret-the-rotator-knows-0123456789', caFile },
+        // Same endpoint, its self-signed certificate not trusted: the TLS handshake fails.
+        'untrusted': { url: rotator.url, secret: SHARED_SECRET },
+      }),
+    },
+  });
+  rotator.trentUrls = [server.url];
   sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
 });
 after(async () => {
   sm.destroy();
   await server.stop(true);
+  await rotator.close();
 });
 
 const stagesOf = async (id: string) => (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
+const describeRaw = async (id: string) => (await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: id }), { service: 'secretsmanager' })).json;
 
-/** The rotation service events (AwsServiceEvent) of a secret in the audit trail, oldest first. */
-async function rotationEvents(arn: string): Promise<{ eventName: string; details: Record<string, unknown> }[]> {
-  await server.app.audit.runOnce();
-  const r = await rawCall(server.url, 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents', JSON.stringify({
-    LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: arn }],
-  }), { service: 'cloudtrail' });
-  return (r.json.Events as { CloudTrailEvent: string }[])
-    .map((e) => JSON.parse(e.CloudTrailEvent) as { eventType: string; eventName: string; serviceEventDetails: Record<string, unknown> })
-    .filter((e) => e.eventType === 'AwsServiceEvent')
-    .reverse()
-    .map((e) => ({ eventName: e.eventName, details: e.serviceEventDetails }));
-}
-
-/** A webhook rotator that behaves like AWS's Lambda template, calling Trent back; `failAt` answers 500. */
-async function startHook(failAt?: string): Promise<{ url: string; steps: string[]; close(): Promise<void> }> {
-  const steps: string[] = [];
-  const hook: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      void (async () => {
-        const event = JSON.parse(body) as { Step: string; SecretId: string; ClientRequestToken: string };
-        steps.push(event.Step);
-        try {
-          if (event.Step === failAt) throw new Error('test says no');
-          if (event.Step === 'createSecret') {
-            const cur = await sm.send(new GetSecretValueCommand({ SecretId: event.SecretId }));
-            await sm.send(new PutSecretValueCommand({
-              SecretId: event.SecretId, ClientRequestToken: event.ClientRequestToken, SecretString: `${cur.SecretString}+`, VersionStages: ['AWSPENDING'],
-            }));
-          } else if (event.Step === 'finishSecret') {
-            const d = await sm.send(new DescribeSecretCommand({ SecretId: event.SecretId }));
-            const current = Object.entries(d.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
-            await sm.send(new UpdateSecretVersionStageCommand({
-              SecretId: event.SecretId, VersionStage: 'AWSCURRENT', MoveToVersionId: event.ClientRequestToken, ...(current ? { RemoveFromVersionId: current } : {}),
-            }));
-            await sm.send(new UpdateSecretVersionStageCommand({ SecretId: event.SecretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: event.ClientRequestToken }));
-          }
-          res.writeHead(200).end('{}');
-        } catch {
-          res.writeHead(500).end('{"error":"failed"}');
-        }
-      })();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/rotate`,
-    steps,
-    close: () => new Promise<void>((r) => hook.close(() => r())),
-  };
-}
-
-test('webhook rotator: all four steps in order; AWSPENDING → AWSCURRENT, AWSPREVIOUS follows; LastRotatedDate and NextRotationDate set', async () => {
-  const hook = await startHook();
-  try {
-    const created = await sm.send(new CreateSecretCommand({ Name: 'hook-ok', SecretString: 'v' }));
-    const out = await sm.send(new RotateSecretCommand({ SecretId: 'hook-ok', RotationLambdaARN: hook.url, RotationRules: { AutomaticallyAfterDays: 10 } }));
-    assert.deepEqual(hook.steps, ['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
-    assert.deepEqual(await stagesOf('hook-ok'), { [created.VersionId!]: ['AWSPREVIOUS'], [out.VersionId!]: ['AWSCURRENT'] });
-    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok' }))).SecretString, 'v+');
-    const d = await sm.send(new DescribeSecretCommand({ SecretId: 'hook-ok' }));
-    assert.equal(d.RotationEnabled, true);
-    assert.equal(d.RotationLambdaARN, hook.url);
-    assert.equal(d.LastRotatedDate!.getTime(), clock.now());
-    assert.equal(d.NextRotationDate!.getTime(), clock.now() + 10 * DAY_MS);
-
-    // Scheduled rotation: the job pass rotates the secret once it is due.
-    clock.advance(10 * DAY_MS + 1);
-    await server.app.jobs.runOnce();
-    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok' }))).SecretString, 'v++');
-    assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: 'hook-ok' }))).LastRotatedDate!.getTime(), clock.now());
-    // Both runs (on demand and scheduled) are in the audit trail as AWS's rotation service events.
-    const events = await rotationEvents(created.ARN!);
-    assert.deepEqual(events.map((e) => e.eventName), ['RotationStarted', 'RotationSucceeded', 'RotationStarted', 'RotationSucceeded']);
-    assert.deepEqual(events[1]!.details, { secretId: created.ARN, versionId: out.VersionId });
-  } finally {
-    await hook.close();
+test('RotateSecret naming a URL, an unlisted function, a function of another Region or account, or a malformed ARN is refused with AccessDeniedException; nothing changes and nothing is called', async () => {
+  await sm.send(new CreateSecretCommand({ Name: 'refused', SecretString: 'v' }));
+  const before = rotator.requests.length;
+  for (const arn of [
+    rotator.url, // the listed rotator's own URL, named directly
+    'http://169.254.169.254/latest/meta-data/',
+    fn('not-listed'),
+    fn('app-rotator', 'eu-west-1'),
+    fn('app-rotator', REGION, '444455556666'),
+    `${APP_ROTATOR}:live`,
+    'arn:aws:lambda:us-east-1:111122223333:app-rotator',
+    'trent:rotator:oracle',
+    'app-rotator',
+  ]) {
+    const e = await awsError(() => sm.send(new RotateSecretCommand({ SecretId: 'refused', RotationLambdaARN: arn })));
+    // AWS (recorded: test_rotate_secret_invalid_lambda_arn): HTTP 400 AccessDeniedException, this message.
+    assert.deepEqual(e, {
+      name: 'AccessDeniedException',
+      message: 'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.',
+      status: 400,
+    }, arn);
   }
+  const d = await sm.send(new DescribeSecretCommand({ SecretId: 'refused' }));
+  assert.equal(d.RotationEnabled, undefined);
+  assert.equal(d.RotationLambdaARN, undefined);
+  assert.equal(Object.keys(d.VersionIdsToStages ?? {}).length, 1);
+  assert.equal(rotator.requests.length, before, 'a refused rotator was called');
 });
 
-test('webhook rotator failing at testSecret leaves AWSCURRENT unchanged; the failure shows in DescribeSecret', async () => {
-  const hook = await startHook('testSecret');
+test('RotateSecret answers at once with the VersionId, its version created empty under AWSPENDING, while the four signed steps run in the background; the outcome and the next scheduled run follow', async () => {
+  const created = await sm.send(new CreateSecretCommand({ Name: 'hook-ok', SecretString: 'v' }));
+  rotator.hold('createSecret');
+  let out;
   try {
-    const created = await sm.send(new CreateSecretCommand({ Name: 'hook-fail', SecretString: 'stay' }));
-    const out = await sm.send(new RotateSecretCommand({ SecretId: 'hook-fail', RotationLambdaARN: hook.url }));
-    assert.deepEqual(hook.steps, ['createSecret', 'setSecret', 'testSecret']);
+    out = await sm.send(new RotateSecretCommand({ SecretId: 'hook-ok', RotationLambdaARN: APP_ROTATOR, RotationRules: { AutomaticallyAfterDays: 10 } }));
+    assert.match(out.VersionId!, /^[0-9a-f-]{36}$/);
+    // The call has been answered while createSecret is still held open by the rotator.
+    await rotator.arrived('createSecret');
+    const during = await sm.send(new DescribeSecretCommand({ SecretId: 'hook-ok' }));
+    assert.equal(during.RotationEnabled, true);
+    assert.equal(during.RotationLambdaARN, APP_ROTATOR);
+    assert.deepEqual(during.VersionIdsToStages, { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] });
+    assert.equal(during.LastRotatedDate, undefined);
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok' }))).SecretString, 'v');
+    // AWS: the run's version exists from the start, under AWSPENDING, with no value until createSecret fills it.
+    const pending = await awsError(() => sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok', VersionStage: 'AWSPENDING' })));
+    assert.equal(pending.name, 'ResourceNotFoundException');
+    // AWS: a second RotateSecret while one is in progress is refused.
+    const again = await awsError(() => sm.send(new RotateSecretCommand({ SecretId: 'hook-ok' })));
+    assert.equal(again.name, 'InvalidRequestException');
+    // A retry of the same call (same ClientRequestToken) answers the same VersionId and starts nothing.
+    const retry = await sm.send(new RotateSecretCommand({ SecretId: 'hook-ok', ClientRequestToken: out.VersionId, RotationLambdaARN: APP_ROTATOR, RotationRules: { AutomaticallyAfterDays: 10 } }));
+    assert.equal(retry.VersionId, out.VersionId);
+  } finally {
+    rotator.release();
+  }
+  assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'succeeded');
+  const mine = rotator.requests.filter((r) => r.secretId === created.ARN);
+  assert.deepEqual(mine.map((r) => [r.step, r.token, r.refused]), ['createSecret', 'setSecret', 'testSecret', 'finishSecret'].map((s) => [s, out.VersionId, undefined]));
+  assert.deepEqual(await stagesOf('hook-ok'), { [created.VersionId!]: ['AWSPREVIOUS'], [out.VersionId!]: ['AWSCURRENT'] });
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok' }))).SecretString, 'v+');
+  const d = await sm.send(new DescribeSecretCommand({ SecretId: 'hook-ok' }));
+  assert.equal(d.LastRotatedDate!.getTime(), clock.now());
+  assert.equal(d.NextRotationDate!.getTime(), clock.now() + 10 * DAY_MS);
+
+  // Scheduled rotation: the job pass rotates the secret once it is due, with signed requests too.
+  clock.advance(10 * DAY_MS + 1);
+  await server.app.jobs.runOnce();
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok' }))).SecretString, 'v++');
+  assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: 'hook-ok' }))).LastRotatedDate!.getTime(), clock.now());
+  // A second pass finds nothing due: one rotation per due time.
+  await server.app.jobs.runOnce();
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok' }))).SecretString, 'v++');
+  assert.deepEqual(rotator.requests.filter((r) => r.secretId === created.ARN && r.refused !== undefined), []);
+  const events = await rotationEvents(server.url, created.ARN!);
+  assert.deepEqual(events.map((e) => e.eventName), ['RotationStarted', 'RotationSucceeded', 'RotationStarted', 'RotationSucceeded']);
+  assert.deepEqual(events[1]!.details, { secretId: created.ARN, versionId: out.VersionId });
+});
+
+test('a step that fails leaves AWSCURRENT as it was; the failure shows in DescribeSecret and as RotationFailed in the audit trail', async () => {
+  const created = await sm.send(new CreateSecretCommand({ Name: 'hook-fail', SecretString: 'stay' }));
+  rotator.failAt = 'testSecret';
+  try {
+    const out = await sm.send(new RotateSecretCommand({ SecretId: 'hook-fail', RotationLambdaARN: APP_ROTATOR }));
+    assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed');
+    assert.deepEqual(rotator.requests.filter((r) => r.secretId === created.ARN).map((r) => r.step), ['createSecret', 'setSecret', 'testSecret']);
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-fail' }))).SecretString, 'stay');
     assert.deepEqual(await stagesOf('hook-fail'), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] });
-    const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'hook-fail' }), { service: 'secretsmanager' });
-    const failure = raw.json.TrentRotationFailure as { Step: string; Message: string };
+    const raw = await describeRaw('hook-fail');
+    const failure = raw.TrentRotationFailure as { Step: string; Message: string };
     assert.equal(failure.Step, 'testSecret');
     assert.match(failure.Message, /HTTP 500/);
-    assert.equal(raw.json.LastRotatedDate, undefined);
-    // The failure is in the audit trail too: RotationFailed names the step and the reason.
-    const events = await rotationEvents(created.ARN!);
+    assert.equal(raw.LastRotatedDate, undefined);
+    const events = await rotationEvents(server.url, created.ARN!);
     assert.deepEqual(events.map((e) => e.eventName), ['RotationStarted', 'RotationFailed']);
     assert.equal(events[1]!.details.step, 'testSecret');
     assert.match(String(events[1]!.details.message), /HTTP 500 at step testSecret/);
@@ -147,57 +168,52 @@ test('webhook rotator failing at testSecret leaves AWSCURRENT unchanged; the fai
     // AWS: with AWSPENDING on another version, a new rotation is refused as still in progress.
     await assert.rejects(sm.send(new RotateSecretCommand({ SecretId: 'hook-fail' })), { name: 'InvalidRequestException' });
   } finally {
-    await hook.close();
+    rotator.failAt = undefined;
   }
 });
 
-/** The SCRAM-SHA-256 StoredKey of `password` under a verifier's salt and iterations (RFC 5802/7677). */
-function scramMatches(verifier: string, password: string): boolean {
-  const m = /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/.exec(verifier);
-  if (!m) return false;
-  const salted = pbkdf2Sync(password, Buffer.from(m[2]!, 'base64'), Number(m[1]), 32, 'sha256');
-  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-  return createHash('sha256').update(clientKey).digest('base64') === m[3];
-}
-
-test('built-in PostgreSQL rotator (trent:rotator:postgres): ALTER USER runs with the new password; labels move', async (t) => {
-  const probe = await probePostgres();
-  if (probe.error !== undefined) {
-    t.skip(`PostgreSQL not reachable: ${probe.error}`);
-    return;
+test('the rotator refuses requests signed with another shared secret (401), and Trent refuses a rotator whose certificate it does not trust: either run fails at createSecret with AWSCURRENT unchanged', async () => {
+  for (const [name, expected] of [['wrong-secret', /HTTP 401 at step createSecret/], ['untrusted', /could not be reached: .*certificate/]] as const) {
+    const created = await sm.send(new CreateSecretCommand({ Name: `hook-${name}`, SecretString: 'keep' }));
+    const out = await sm.send(new RotateSecretCommand({ SecretId: created.ARN!, RotationLambdaARN: fn(name) }));
+    assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed', name);
+    const failure = (await describeRaw(created.ARN!)).TrentRotationFailure as { Step: string; Message: string };
+    assert.equal(failure.Step, 'createSecret', name);
+    assert.match(failure.Message, expected, name);
+    // AWS: an unsuccessful rotation leaves AWSPENDING on the empty version the run started with.
+    assert.deepEqual(await stagesOf(created.ARN!), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] }, name);
+    const empty = await awsError(() => sm.send(new GetSecretValueCommand({ SecretId: created.ARN!, VersionStage: 'AWSPENDING' })));
+    assert.deepEqual([empty.name, empty.message], ['ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSPENDING"], name);
+    const seen = rotator.requests.filter((r) => r.secretId === created.ARN);
+    if (name === 'wrong-secret') assert.deepEqual(seen.map((r) => r.refused), ['signature does not match']);
+    else assert.deepEqual(seen, [], 'nothing reached the rotator over an untrusted connection');
   }
-  const role = `trent_rot_${process.pid}`;
-  const admin = new pg.Client({ connectionString: probe.url });
-  await admin.connect();
-  const verifier = async () => (await admin.query('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [role])).rows[0]?.rolpassword as string;
-  try {
-    await admin.query(`DROP ROLE IF EXISTS ${role}`);
-    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'initial-Passw0rd'`);
-    const before = await verifier();
-    assert.ok(scramMatches(before, 'initial-Passw0rd'));
-    const dbname = new URL(probe.url).pathname.slice(1) || 'postgres';
-    const value = { engine: 'postgres', host: '127.0.0.1', port: 5432, username: role, password: 'initial-Passw0rd', dbname };
-    const created = await sm.send(new CreateSecretCommand({ Name: 'pg/rot', SecretString: JSON.stringify(value) }));
-    const out = await sm.send(new RotateSecretCommand({ SecretId: 'pg/rot', RotationLambdaARN: 'trent:rotator:postgres' }));
+});
 
-    const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'pg/rot' }), { service: 'secretsmanager' });
-    assert.equal(raw.json.TrentRotationFailure, undefined, JSON.stringify(raw.json.TrentRotationFailure));
-    assert.deepEqual(await stagesOf('pg/rot'), { [created.VersionId!]: ['AWSPREVIOUS'], [out.VersionId!]: ['AWSCURRENT'] });
-    const now = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'pg/rot' }))).SecretString!) as typeof value;
-    assert.notEqual(now.password, 'initial-Passw0rd');
-    assert.equal(now.password.length, 32);
-    assert.deepEqual({ ...now, password: '' }, { ...value, password: '' });
-    const after = await verifier();
-    assert.notEqual(after, before);
-    assert.ok(scramMatches(after, now.password), 'the role verifier is that of the AWSCURRENT password');
-    assert.ok(!scramMatches(after, 'initial-Passw0rd'));
-    // The new credentials log in (under trust auth this shows the role and database are right, not the password).
-    const c = new pg.Client({ host: '127.0.0.1', port: 5432, user: role, password: now.password, database: dbname });
-    await c.connect();
-    assert.equal((await c.query('SELECT current_user AS u')).rows[0].u, role);
-    await c.end();
-  } finally {
-    await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
-    await admin.end();
-  }
+test('scheduled rotation: cron() with n#k runs at its due time; a Duration window that closed before any pass ran is not started, the next one is', async () => {
+  const created = await sm.send(new CreateSecretCommand({ Name: 'hook-window', SecretString: 'w' }));
+  // 08:00 UTC on the first Monday of each month, within a 2-hour window.
+  await sm.send(new RotateSecretCommand({
+    SecretId: 'hook-window', RotationLambdaARN: APP_ROTATOR, RotateImmediately: false,
+    RotationRules: { ScheduleExpression: 'cron(0 8 ? * 2#1 *)', Duration: '2h' },
+  }));
+  const firstDue = (await sm.send(new DescribeSecretCommand({ SecretId: 'hook-window' }))).NextRotationDate!;
+  const isFirstMonday8 = (d: Date) => d.getUTCDay() === 1 && d.getUTCDate() <= 7 && d.getUTCHours() === 8 && d.getUTCMinutes() === 0;
+  assert.ok(isFirstMonday8(firstDue) && firstDue.getTime() > clock.now(), firstDue.toISOString());
+
+  // Every pass missed the window: at due + 3 h nothing starts, and the next first Monday is scheduled.
+  clock.set(firstDue.getTime() + 3 * HOUR_MS);
+  await server.app.jobs.runOnce();
+  assert.deepEqual(rotator.requests.filter((r) => r.secretId === created.ARN), []);
+  const secondDue = (await sm.send(new DescribeSecretCommand({ SecretId: 'hook-window' }))).NextRotationDate!;
+  assert.ok(isFirstMonday8(secondDue) && secondDue.getTime() > firstDue.getTime() + 20 * DAY_MS, secondDue.toISOString());
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-window' }))).SecretString, 'w');
+
+  // Within the next window (due + 1 h) the rotation runs.
+  clock.set(secondDue.getTime() + HOUR_MS);
+  await server.app.jobs.runOnce();
+  assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-window' }))).SecretString, 'w+');
+  const d = await sm.send(new DescribeSecretCommand({ SecretId: 'hook-window' }));
+  assert.equal(d.LastRotatedDate!.getTime(), clock.now());
+  assert.ok(isFirstMonday8(d.NextRotationDate!) && d.NextRotationDate!.getTime() > clock.now());
 });

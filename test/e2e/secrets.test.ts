@@ -292,7 +292,7 @@ test('RotateSecret without a rotator, with an unknown Lambda ARN, CancelRotateSe
   assert.deepEqual([none.name, none.message], ['InvalidRequestException', 'No Lambda rotation function ARN is associated with this secret.']);
   const lambda = await awsError(() => sm.send(new RotateSecretCommand({ SecretId: 'norot', RotationLambdaARN: 'arn:aws:lambda:us-east-1:111122223333:function:f' })));
   assert.equal(lambda.name, 'AccessDeniedException');
-  await sm.send(new RotateSecretCommand({ SecretId: 'norot', RotationLambdaARN: 'http://127.0.0.1:1/hook', RotateImmediately: false, RotationRules: { ScheduleExpression: 'cron(0 4 ? * MON *)' } }));
+  await sm.send(new RotateSecretCommand({ SecretId: 'norot', RotationLambdaARN: 'trent:rotator:postgres', RotateImmediately: false, RotationRules: { ScheduleExpression: 'cron(0 4 ? * MON *)' } }));
   const d = await sm.send(new DescribeSecretCommand({ SecretId: 'norot' }));
   assert.equal(d.RotationEnabled, true);
   assert.equal(new Date(d.NextRotationDate!).getUTCDay(), 1);

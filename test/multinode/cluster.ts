@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +58,9 @@ export function kmsClient(url: string): KMSClient {
  * Starts one node and waits until it listens. Rejects with the node's output if it exits first (use
  * spawnExpectingExit for a node that must refuse to start).
  */
-export async function startNode(index: number, storageUrl: string, rootKey: string, env: Record<string, string> = {}): Promise<TrentNode> {
+export async function startNode(
+  index: number, storageUrl: string, rootKey: string, env: Record<string, string> = {}, { startTimeoutMs = 20_000 }: { startTimeoutMs?: number } = {},
+): Promise<TrentNode> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'trent-node-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -95,7 +97,10 @@ export async function startNode(index: number, storageUrl: string, rootKey: stri
   );
   const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node ${index} did not start in 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started node behind
+      reject(new Error(`node ${index} did not start in ${startTimeoutMs / 1000} s:\n${out}`));
+    }, startTimeoutMs);
     const onData = () => {
       if (out.includes('Trent listening')) {
         clearTimeout(timer);
@@ -312,6 +317,8 @@ export interface PrivatePostgres {
   stop(): void;
   start(): void;
   isUp(): boolean;
+  /** The server's log so far. */
+  log(): string;
   /** Stops the server (if up) and removes its files. */
   destroy(): void;
 }
@@ -328,6 +335,11 @@ export function privatePostgresUnavailable(): string | undefined {
   return undefined;
 }
 
+function writeOwnedByPostgres(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600 });
+  execFileSync('chown', ['postgres:postgres', path]);
+}
+
 function postgresBin(): string | undefined {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
@@ -335,7 +347,14 @@ function postgresBin(): string | undefined {
   return versions[0] && join(base, versions[0], 'bin');
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export interface PrivatePostgresOptions {
+  /** pg_hba.conf lines replacing initdb's (which trust every connection). */
+  hba?: string[];
+  /** Turns TLS on with this certificate and key. */
+  tls?: { certPem: string; keyPem: string };
+}
+
+export async function startPrivatePostgres(opts: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
   const bin = postgresBin()!;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'trent-pg-'));
@@ -343,11 +362,18 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const data = join(dir, 'data');
   const asPostgres = (cmd: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe', timeout: 60_000 });
   asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
+  let options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
+  if (opts.hba) writeOwnedByPostgres(join(data, 'pg_hba.conf'), `${opts.hba.join('\n')}\n`);
+  if (opts.tls) {
+    writeOwnedByPostgres(join(data, 'server.crt'), opts.tls.certPem);
+    writeOwnedByPostgres(join(data, 'server.key'), opts.tls.keyPem); // PostgreSQL refuses a key others can read
+    options += ' -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key';
+  }
   const pg: PrivatePostgres = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     start: () => void asPostgres('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']),
     stop: () => void asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    log: () => readFileSync(join(dir, 'log'), 'utf8'),
     isUp: () => {
       try {
         asPostgres('pg_ctl', ['-D', data, 'status']);
