@@ -509,7 +509,7 @@ function esdkMarkdown(e: EsdkResult): string[] {
   out.push('');
   out.push(
     'The real CLI (`node bin/trent.js`) against a Trent of its own on loopback, one key, committing suite with ECDSA P-384 ' +
-      '(AES-256-GCM per 64 KiB frame, SHA-384 over the whole message for the signature), under `/usr/bin/time`. ' +
+      '(AES-256-GCM per 1 MiB frame, the default, SHA-384 over the whole message for the signature), under `/usr/bin/time`. ' +
       'Wall time includes the start-up and the KMS call, measured alone as `trent encrypt` of an empty file: ' +
       `${e.fixed.wallS.toFixed(2)} s, ${e.fixed.peakRssMb.toFixed(0)} MB. ` +
       "`openssl enc` refuses AEAD ciphers, so the file-to-file comparison is AES-256-CTR; the GCM primitive is `openssl speed -evp aes-256-gcm -bytes 16384` " +

@@ -6,8 +6,12 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { describeFailure } from './esdk-errors.ts';
 import type { CliContext } from './main.ts';
 
-/** The ESDK's default frame is 4 KiB; 64 KiB frames mean a sixteenth as many frames (IV, tag and header each). */
-const DEFAULT_FRAME_LENGTH = 64 * 1024;
+/**
+ * The ESDK's default frame is 4 KiB. Measured with 256 MiB (CPU seconds, peak RSS): 4 KiB frames
+ * 9.3 s / 145 MB, 64 KiB 5.3 s / 173–190 MB, 1 MiB 4.5 s / 152–156 MB. Fewer, larger buffers leave
+ * less garbage for the GC to find late; a frame is still held whole, so 1 MiB is the unit of memory.
+ */
+const DEFAULT_FRAME_LENGTH = 2 ** 20;
 /** The ESDK caps a frame at 2^32 - 1 bytes; frames are held in memory whole, so Trent caps them lower. */
 const MAX_FRAME_LENGTH = 16 * 2 ** 20;
 

@@ -193,7 +193,8 @@ describe('failures: one line on stderr, non-zero exit, no plaintext on disk', ()
   };
 
   before(async () => {
-    const enc = await trent(['encrypt', '-k', keyA, '-k', keyB, '-c', 'purpose=backup'], { input: plain });
+    // 64 KiB frames: sixteen of them, so a message cut or stopped half-way has released plaintext already.
+    const enc = await trent(['encrypt', '-k', keyA, '-k', keyB, '-c', 'purpose=backup', '--frame-length', '65536'], { input: plain });
     assert.equal(enc.code, 0, enc.stderr);
     message = enc.stdout;
     writeFileSync(join(dir, 'msg.enc'), message);
