@@ -7,12 +7,13 @@
  *   npm run bench -- --only=Encrypt,Decrypt       only these workloads (throughput section)
  *   npm run bench -- --only=keys,envelope         only these sections
  *   npm run bench -- --only=profile               only the CPU profile (Encrypt, c = 64)
+ *   npm run bench -- --only=esdk                  only trent encrypt / decrypt of 1 GiB beside openssl
  *   npm run bench -- --only=profile --profile=Sign-RSA_2048      …under another workload
  *   npm run bench -- --concurrency=1,16,64 --keys=100000 --warmup=1 --profile --keep
  *
  * Sections: throughput (SQLite, every workload × concurrency, plus the ceiling), floor (what the
  * Encrypt target leaves for Trent beyond HTTP and node:crypto), workers, postgres, audit,
- * envelope, keys, and — only when asked (--profile or --only=profile) — profile: a CPU profile of
+ * envelope, keys, esdk (trent encrypt / decrypt of 1 GiB), and — only when asked (--profile or --only=profile) — profile: a CPU profile of
  * Trent under Encrypt at concurrency 64, summarised by self time. --keep keeps the temp dir (logs).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config/config.ts';
 import { BLOCK, type EnvelopeResult } from './envelope.ts';
+import { esdkAvailable, runEsdkBench, TIME, type EsdkResult } from './esdk.ts';
 import { opensslAesGcm, opensslSign, opensslVersion } from './openssl.ts';
 import { REPO_ROOT, killAll, runEnvelope, runFloor, runLoad, startCeiling, startTrent, stopLoadProcess, type Measured, type Server } from './procs.ts';
 import { summarise, summaryMarkdown, type ProfileSummary } from './profile-summary.ts';
@@ -42,7 +44,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Options and plan
 
-const SECTIONS = ['throughput', 'floor', 'workers', 'postgres', 'audit', 'envelope', 'keys', 'profile'] as const;
+const SECTIONS = ['throughput', 'floor', 'workers', 'postgres', 'audit', 'envelope', 'keys', 'esdk', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -105,8 +107,8 @@ const wants = (s: Section) =>
 const workloadsWanted = WORKLOADS.filter((w) => onlyWorkloads.length === 0 || onlyWorkloads.includes(w.id.toLowerCase()));
 
 const BUDGET = opts.quick
-  ? { totalS: 26, throughputS: 7, keyCreateS: 3, keysTarget: 1000, measureS: 0.5, warmupS: 0.2, envelopeSizes: [1, 16].map((m) => m * 2 ** 20), minDurationS: 0.4 }
-  : { totalS: 170, throughputS: 75, keyCreateS: 70, keysTarget: 100_000, measureS: 2, warmupS: 0.5, envelopeSizes: [1, 16, 256, 1024].map((m) => m * 2 ** 20), minDurationS: 1 };
+  ? { totalS: 26, throughputS: 7, keyCreateS: 3, keysTarget: 1000, measureS: 0.5, warmupS: 0.2, envelopeSizes: [1, 16].map((m) => m * 2 ** 20), minDurationS: 0.4, esdkBytes: 64 * 2 ** 20 }
+  : { totalS: 170, throughputS: 75, keyCreateS: 70, keysTarget: 100_000, measureS: 2, warmupS: 0.5, envelopeSizes: [1, 16, 256, 1024].map((m) => m * 2 ** 20), minDurationS: 1, esdkBytes: 2 ** 30 };
 const SPAWN_OVERHEAD_S = 0.1; // per cell: signing the bodies and opening connections (the load process stays up between cells)
 const MAX_DURATION_S = 5;
 
@@ -464,6 +466,65 @@ async function envelopeSection(trent: Server | undefined): Promise<void> {
   }
   const largest = Math.max(...envelopeRows.map((r) => r.bytes));
   for (const r of envelopeRows.filter((x) => x.bytes === largest)) summaryChecks.push({ section: `envelope ${r.mode} ${largest >= 2 ** 30 ? `${largest / 2 ** 30} GiB` : `${largest / 2 ** 20} MiB`}`, check: r.check });
+}
+
+let esdk: EsdkResult | undefined;
+let opensslAesForEsdk = NaN;
+
+/**
+ * `trent encrypt` / `trent decrypt` of 1 GiB (bench/esdk.ts) against a Trent of its own, beside openssl in
+ * the same run: `openssl speed -evp aes-256-gcm` (the primitive, one core) and `openssl enc -aes-256-ctr`
+ * of the same file (the file tool). Target: the CLI's peak RSS under 200 MB.
+ */
+async function esdkSection(): Promise<void> {
+  if (!esdkAvailable()) {
+    skips.push({ section: 'esdk', what: 'trent encrypt / decrypt', note: `${TIME} not installed: cannot measure the CLI's peak RSS` });
+    return;
+  }
+  const trent = await launchTrent('Trent (SQLite) for trent encrypt');
+  try {
+    const keyId = await setupContext(trent).key({}, 'esdk');
+    esdk = await runEsdkBench({ url: trent.url, credentials: ADMIN, region: REGION, keyId, dir: workDir, bytes: BUDGET.esdkBytes, log });
+  } finally {
+    await trent.stop();
+  }
+  opensslAesForEsdk = await opensslAesGcm(BLOCK, opts.quick ? 1 : 2);
+  const size = BUDGET.esdkBytes >= 2 ** 30 ? `${BUDGET.esdkBytes / 2 ** 30} GiB` : `${BUDGET.esdkBytes / 2 ** 20} MiB`;
+  for (const r of esdk.rows.filter((x) => x.what.startsWith('trent'))) {
+    summaryChecks.push({
+      section: `${r.what} ${size}`,
+      check: { text: 'peak RSS < 200 MB', pass: r.peakRssMb < 200, detail: `${r.peakRssMb.toFixed(0)} MB` },
+    });
+  }
+  summaryChecks.push({
+    section: `trent decrypt ${size}`,
+    check: { text: 'output = input', pass: esdk.roundTripOk, detail: esdk.roundTripOk ? 'SHA-256 equal' : 'SHA-256 differs' },
+  });
+}
+
+function esdkMarkdown(e: EsdkResult): string[] {
+  const out: string[] = [];
+  const mb = (r: { bytes: number }, s: number) => (r.bytes / s / 1e6).toFixed(0);
+  out.push(`## trent encrypt / decrypt: AWS Encryption SDK messages of ${e.rows[0]!.bytes >= 2 ** 30 ? `${e.rows[0]!.bytes / 2 ** 30} GiB` : `${e.rows[0]!.bytes / 2 ** 20} MiB`}, file to file`);
+  out.push('');
+  out.push(
+    'The real CLI (`node bin/trent.js`) against a Trent of its own on loopback, one key, committing suite with ECDSA P-384 ' +
+      '(AES-256-GCM per 1 MiB frame, the default, SHA-384 over the whole message for the signature), under `/usr/bin/time`. ' +
+      'Wall time includes the start-up and the KMS call, measured alone as `trent encrypt` of an empty file: ' +
+      `${e.fixed.wallS.toFixed(2)} s, ${e.fixed.peakRssMb.toFixed(0)} MB. ` +
+      "`openssl enc` refuses AEAD ciphers, so the file-to-file comparison is AES-256-CTR; the GCM primitive is `openssl speed -evp aes-256-gcm -bytes 16384` " +
+      `in the same run: ${(opensslAesForEsdk / 1e6).toFixed(0)} MB/s of one core's CPU time.`,
+  );
+  out.push('');
+  out.push('| command | MB/s (wall) | wall s | CPU s | MB/s per CPU s | ratio to openssl speed aes-256-gcm (per CPU s) | peak RSS MB |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of e.rows) {
+    out.push(`| ${r.what} | ${mb(r, r.wallS)} | ${r.wallS.toFixed(2)} | ${r.cpuS.toFixed(2)} | ${mb(r, r.cpuS)} | ${(r.bytes / r.cpuS / opensslAesForEsdk).toFixed(2)} | ${r.peakRssMb.toFixed(0)} |`);
+  }
+  out.push('');
+  out.push(`Decrypted output equal to the input: ${e.roundTripOk ? 'yes (SHA-256)' : '**no**'}.`);
+  out.push('');
+  return out;
 }
 
 /**
@@ -887,6 +948,7 @@ function markdown(meta: Record<string, unknown>): string {
     out.push(`openssl speed (sign/s, one core): ${[...opensslSpeeds].map(([k, v]) => `${k} ${fmtInt(v)}`).join(', ')}.`);
     out.push('');
   }
+  if (esdk) out.push(...esdkMarkdown(esdk));
   if (keyScaling) {
     const k = keyScaling;
     out.push(`## Key count: DescribeKey and Encrypt at c = 16 from ${fmtInt(k.levels[0]?.keys ?? 0)} to ${fmtInt(k.n)} keys`);
@@ -969,6 +1031,7 @@ async function main(): Promise<void> {
   if (wants('postgres')) await postgresSection();
   if (wants('audit')) await auditSection();
   if (wants('keys')) await keysSection();
+  if (wants('esdk')) await esdkSection();
   if (wants('profile')) await profileSection();
   await stopLoadProcess();
 
@@ -984,7 +1047,7 @@ async function main(): Promise<void> {
   // Only the full default run replaces latest.* (the figures the README quotes); smoke and partial runs
   // write beside it.
   const stem = opts.only.length ? 'partial' : opts.quick ? 'quick' : 'latest';
-  const json = { meta, ceilingBytes, rows, skips, notes, targets: summaryChecks, envelope: { keySource: envelopeKeySource, opensslBytesPerS: opensslAes16k, rows: envelopeRows }, opensslSign: Object.fromEntries(opensslSpeeds), floor, keyScaling, profile };
+  const json = { meta, ceilingBytes, rows, skips, notes, targets: summaryChecks, envelope: { keySource: envelopeKeySource, opensslBytesPerS: opensslAes16k, rows: envelopeRows }, opensslSign: Object.fromEntries(opensslSpeeds), floor, keyScaling, esdk: esdk ? { ...esdk, opensslAesGcmBytesPerS: opensslAesForEsdk } : undefined, profile };
   writeFileSync(join(resultsDir, `${stem}.json`), `${JSON.stringify(json, null, 2)}\n`);
   const md = markdown(meta);
   writeFileSync(join(resultsDir, `${stem}.md`), `${md}\n`);

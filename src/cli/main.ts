@@ -6,6 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './audit-commands.ts';
+import { registerEsdkCommands } from './esdk-commands.ts';
 import { registerIamCommands } from './iam-commands.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
 
@@ -22,6 +23,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
   registerAuditCommands(program, ctx);
+  registerEsdkCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerOperatorCommands(program, ctx);
   return program;
