@@ -6,7 +6,7 @@
  * a tampered or truncated message has already produced plaintext when the error comes.
  */
 import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytesBuffer } from '../crypto/primitives.ts';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicOutput {
@@ -47,7 +47,7 @@ function untrack(path: string): void {
 
 /** `mode`: of the new file before the umask; 0600 (the default) for plaintext. */
 export function openAtomicOutput(target: string, mode = 0o600): AtomicOutput {
-  const tempPath = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.trent-tmp`);
+  const tempPath = join(dirname(target), `.${basename(target)}.${randomBytesBuffer(6).toString('hex')}.trent-tmp`);
   track(tempPath);
   // Exclusive creation: a name that exists already is someone else's file, never reused.
   const stream = createWriteStream(tempPath, { flags: 'wx', mode });
