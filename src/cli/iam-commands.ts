@@ -15,12 +15,16 @@ export function trentEndpoint(env: CliContext['env']): URL {
   return new URL(env.TRENT_ENDPOINT ?? 'http://127.0.0.1:4599');
 }
 
-export async function adminRequest(env: CliContext['env'], operation: string, body: Record<string, unknown>, targetPrefix = 'TrentAdmin'): Promise<Record<string, unknown>> {
-  const endpoint = trentEndpoint(env);
+/**
+ * Headers of a POST of `payload` to `path`, SigV4-signed (service `trent`) with the environment's
+ * credentials; `missing` is the error when they are not set.
+ */
+export async function signedTrentHeaders(
+  env: CliContext['env'], endpoint: URL, path: string, payload: string, headers: Record<string, string>, missing: string,
+): Promise<Record<string, string>> {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) throw new Error('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. the administrator printed at first start)');
-  const payload = JSON.stringify(body);
+  if (!accessKeyId || !secretAccessKey) throw new Error(missing);
   const signer = new SignatureV4({
     credentials: { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) },
     region: env.TRENT_REGION ?? 'us-east-1',
@@ -28,12 +32,21 @@ export async function adminRequest(env: CliContext['env'], operation: string, bo
     sha256: Hash.bind(null, 'sha256'),
   });
   const signed = await signer.sign({
-    method: 'POST', protocol: endpoint.protocol, hostname: endpoint.hostname, path: '/',
+    method: 'POST', protocol: endpoint.protocol, hostname: endpoint.hostname, path,
     ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
-    headers: { host: endpoint.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${targetPrefix}.${operation}` },
+    headers: { host: endpoint.host, ...headers },
     body: payload,
   });
-  const res = await fetch(new URL('/', endpoint), { method: 'POST', headers: signed.headers as Record<string, string>, body: payload });
+  return signed.headers as Record<string, string>;
+}
+
+export async function adminRequest(env: CliContext['env'], operation: string, body: Record<string, unknown>, targetPrefix = 'TrentAdmin'): Promise<Record<string, unknown>> {
+  const endpoint = trentEndpoint(env);
+  const payload = JSON.stringify(body);
+  const headers = await signedTrentHeaders(env, endpoint, '/', payload,
+    { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${targetPrefix}.${operation}` },
+    'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. the administrator printed at first start)');
+  const res = await fetch(new URL('/', endpoint), { method: 'POST', headers, body: payload });
   const text = await res.text();
   const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
   if (!res.ok) throw new Error(`${String(json.__type ?? res.status)}: ${String(json.message ?? '')}`);

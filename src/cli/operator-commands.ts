@@ -6,31 +6,15 @@
  * audited. Endpoint from TRENT_ENDPOINT (default http://127.0.0.1:4599).
  */
 import { readFileSync } from 'node:fs';
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { Command } from 'commander';
 import { decryptWithAgeIdentity } from '../crypto/age.ts';
-import { adminRequest, trentEndpoint } from './iam-commands.ts';
+import { adminRequest, signedTrentHeaders, trentEndpoint } from './iam-commands.ts';
 import type { CliContext } from './main.ts';
 
 /** Headers of a POST to `path` signed with the environment's credentials (SigV4, service `trent`). */
-async function signedHeaders(env: CliContext['env'], endpoint: URL, path: string, payload: string): Promise<Record<string, string>> {
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) throw new Error('give --share <a current key share>, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of a principal allowed trent:Rekey');
-  const signer = new SignatureV4({
-    credentials: { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) },
-    region: env.TRENT_REGION ?? 'us-east-1',
-    service: 'trent',
-    sha256: Hash.bind(null, 'sha256'),
-  });
-  const signed = await signer.sign({
-    method: 'POST', protocol: endpoint.protocol, hostname: endpoint.hostname, path,
-    ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
-    headers: { host: endpoint.host, 'content-type': 'application/json' },
-    body: payload,
-  });
-  return signed.headers as Record<string, string>;
+function signedHeaders(env: CliContext['env'], endpoint: URL, path: string, payload: string): Promise<Record<string, string>> {
+  return signedTrentHeaders(env, endpoint, path, payload, { 'content-type': 'application/json' },
+    'give --share <a current key share>, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of a principal allowed trent:Rekey');
 }
 
 async function sys(env: CliContext['env'], method: 'GET' | 'POST', path: string, body?: Record<string, unknown>, sign = false): Promise<Record<string, unknown>> {

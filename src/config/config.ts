@@ -15,17 +15,24 @@ const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must look like us-e
  */
 const hsmName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'HSM names are 1-64 letters, digits, dot, dash or underscore');
 const hsmEntry = z.object({ module: z.string().min(1), tokenLabel: z.string().min(1).max(32) }).strict();
-const hsmMap = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(hsmName, hsmEntry));
+/**
+ * A variable holding JSON, checked by `schema`. The error never echoes the text: TRENT_ROTATORS holds
+ * shared secrets.
+ */
+function jsonVariable<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+const hsmMap = jsonVariable(z.record(hsmName, hsmEntry));
 
 /**
  * TRENT_ROTATORS: the webhook rotators a secret may name (docs/secrets.md, "Rotation"), by the function
@@ -41,18 +48,7 @@ const rotatorEntry = z
     caFile: z.string().min(1).optional(),
   })
   .strict();
-const rotatorMap = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      // Never echo the text: it holds the shared secrets.
-      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(rotatorName, rotatorEntry));
+const rotatorMap = jsonVariable(z.record(rotatorName, rotatorEntry));
 
 const schema = z
   .object({

@@ -6,16 +6,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Caller } from '../auth/caller.ts';
 import type { CredentialStore } from '../auth/credential-store.ts';
-import { parseSigV4, verifySigV4 } from '../auth/sigv4.ts';
 import type { Clock } from '../clock.ts';
 import {
   RequestEntityTooLargeException,
   SerializationException,
   UnknownOperationException,
-  UnrecognizedClientException,
 } from '../errors/errors.ts';
 import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
+import { authenticateSigV4 } from './authenticate.ts';
 import { toWireError } from './error-mapper.ts';
 import type { ServiceDefinition } from './operation.ts';
 
@@ -103,25 +102,10 @@ export function createEdge(deps: EdgeDeps) {
     res.end(payload);
   }
 
-  async function authenticate(req: IncomingMessage, body: Buffer, service: ServiceDefinition): Promise<Caller> {
-    const sigReq = { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body };
-    const cred = parseSigV4(sigReq, service.signingName);
-    const resolved = await deps.credentials.resolve(cred.accessKeyId);
-    if (!resolved || resolved.record.status !== 'Active') {
-      throw new UnrecognizedClientException('The security token included in the request is invalid.');
-    }
-    await verifySigV4(sigReq, cred, resolved.secretAccessKey, new Date(deps.wallClock.now()));
-    const token = req.headers['x-amz-security-token'];
-    deps.credentials.checkSession(resolved.record, typeof token === 'string' ? token : undefined);
-    return {
-      accountId: resolved.record.accountId,
-      region: cred.region,
-      principalArn: resolved.record.principalArn,
-      accessKeyId: cred.accessKeyId,
-      ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
-      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-    };
+  function authenticate(req: IncomingMessage, body: Buffer, service: ServiceDefinition): Promise<Caller> {
+    return authenticateSigV4(req, body, service.signingName, deps.credentials, new Date(deps.wallClock.now()));
   }
+
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUuid();

@@ -21,11 +21,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Caller } from '../../auth/caller.ts';
 import type { CredentialStore } from '../../auth/credential-store.ts';
-import { parseSigV4, verifySigV4 } from '../../auth/sigv4.ts';
+import { authenticateSigV4 } from '../authenticate.ts';
 import { unverifiedCredential, type RequestFacts } from '../../audit/event.ts';
 import { systemClock, type Clock } from '../../clock.ts';
 import { randomUuid, timeOrderedUuid } from '../../crypto/primitives.ts';
-import { RequestEntityTooLargeException, UnknownOperationException, UnrecognizedClientException, ValidationException } from '../../errors/errors.ts';
+import { RequestEntityTooLargeException, UnknownOperationException, ValidationException } from '../../errors/errors.ts';
 import type { SealManager } from '../../seal/seal-manager.ts';
 import { toWireError } from '../error-mapper.ts';
 import { InputReader } from '../input.ts';
@@ -97,23 +97,10 @@ export function createSysRoutes(deps: SysRoutesDeps) {
   }
 
   /** The SigV4 caller (service `trent`), as the edge checks it; only possible while unsealed. */
-  async function authenticate(ctx: SysUnsealedContext, req: IncomingMessage, body: Buffer): Promise<Caller> {
-    const sigReq = { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body };
-    const cred = parseSigV4(sigReq, 'trent');
-    const resolved = await ctx.credentials.resolve(cred.accessKeyId);
-    if (!resolved || resolved.record.status !== 'Active') throw new UnrecognizedClientException('The security token included in the request is invalid.');
-    await verifySigV4(sigReq, cred, resolved.secretAccessKey, new Date(systemClock.now()));
-    const token = req.headers['x-amz-security-token'];
-    ctx.credentials.checkSession(resolved.record, typeof token === 'string' ? token : undefined);
-    return {
-      accountId: resolved.record.accountId,
-      region: cred.region,
-      principalArn: resolved.record.principalArn,
-      accessKeyId: cred.accessKeyId,
-      ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
-      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-    };
+  function authenticate(ctx: SysUnsealedContext, req: IncomingMessage, body: Buffer): Promise<Caller> {
+    return authenticateSigV4(req, body, 'trent', ctx.credentials, new Date(systemClock.now()));
   }
+
 
   const routes: Record<string, Route> = {
     'GET /v1/sys/seal-status': {
