@@ -15,6 +15,9 @@ import { createCredentialStore } from './auth/credential-store.ts';
 import { createIamService } from './auth/iam-service.ts';
 import { adminServiceDefinition } from './http/admin/index.ts';
 import { withAccessControl } from './http/kms/access-control.ts';
+import { withDeclaredAccessControl } from './http/access-control.ts';
+import { ADMIN_ACCESS_RULES } from './auth/admin-access-rules.ts';
+import { CLOUDTRAIL_ACCESS_RULES } from './audit/access-rules.ts';
 import { createGrantService } from './kms/grant-service.ts';
 import { createKeyPolicyService } from './kms/key-policy-service.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -189,9 +192,9 @@ export async function createApp(parts: AppParts): Promise<App> {
         withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
           authorizer, policies: createKeyPolicyService({ keys, authorizer }), grants: createGrantService({ storage, clock, keys, authorizer }),
         }),
-        adminServiceDefinition(iam),
+        withDeclaredAccessControl(adminServiceDefinition(iam), authorizer, ADMIN_ACCESS_RULES),
         operatorServiceDefinition(operator),
-        cloudTrailServiceDefinition(auditQuery),
+        withDeclaredAccessControl(cloudTrailServiceDefinition(auditQuery), authorizer, CLOUDTRAIL_ACCESS_RULES),
         ssmServiceDefinition(parameters, authorizer),
         secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer }),
       ],
