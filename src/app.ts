@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createAuthorizer } from './auth/authorizer.ts';
+import type { Caller } from './auth/caller.ts';
 import { createCredentialStore } from './auth/credential-store.ts';
 import { createIamService } from './auth/iam-service.ts';
 import { adminServiceDefinition } from './http/admin/index.ts';
@@ -167,7 +168,15 @@ export async function createApp(parts: AppParts): Promise<App> {
     const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
     const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
     const secrets = createSecretService({ storage, clock, keys, aliases });
-    const secretAccess = createSecretAccess(secrets, authorizer);
+    // secretsmanager:KmsKeyArn: the key a KmsKeyId names, looked up without authorizing (KMS decides its use).
+    const keyArnOf = async (caller: Caller, keyId: string): Promise<string | undefined> => {
+      try {
+        return (await keys.resolveKey(caller, keyId, { allowAlias: true, action: 'DescribeKey', authorize: false })).arn;
+      } catch {
+        return undefined;
+      }
+    };
+    const secretAccess = createSecretAccess(secrets, authorizer, keyArnOf);
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
     const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
@@ -196,7 +205,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         operatorServiceDefinition(operator),
         withDeclaredAccessControl(cloudTrailServiceDefinition(auditQuery), authorizer, CLOUDTRAIL_ACCESS_RULES),
         ssmServiceDefinition(parameters, authorizer),
-        secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer }),
+        secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer, keyArnOf }),
       ],
       credentials,
       wallClock: systemClock,

@@ -167,5 +167,4 @@ export const NOT_SUPPLIED: Readonly<Record<string, string>> = {
   'kms:RetiringServicePrincipal': 'Trent retiring principals are IAM principals (ARNs); a service principal cannot be one.',
   'kms:TrailingDaysWithoutKeyUsage': 'Key usage tracking (AWS: DisableKey/ScheduleKeyDeletion guard) is not kept per key; GetKeyLastUsage reads the audit trail instead.',
   'kms:ViaService@CreateKey': 'Trent\'s services never call CreateKey for a caller (the alias/aws/* keys are made by the service itself); no CreateKey request carries it.',
-  'kms:ViaService@custom key stores': 'Custom key store actions are never called through another service.',
 };
