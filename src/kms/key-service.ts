@@ -419,13 +419,16 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     }
     const { header, headerBytes, box } = parsed;
     const blobKeyArn = keyArn({ accountId: header.accountId, region: caller.region }, header.keyId);
+    let key: Key;
     if (keyIdHint !== undefined) {
-      const named = await resolveKey(caller, keyIdHint, { allowAlias: true, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
-      if (named.arn !== blobKeyArn) {
+      // Authorized once, as named (an alias name is then kms:RequestAlias); it must be the blob's key.
+      key = await resolveKey(caller, keyIdHint, { allowAlias: true, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
+      if (key.arn !== blobKeyArn) {
         throw new IncorrectKeyException('The key ID in the request does not identify a CMK that can perform this operation.');
       }
+    } else {
+      key = await resolveKey(caller, blobKeyArn, { allowAlias: false, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
     }
-    const key = await resolveKey(caller, blobKeyArn, { allowAlias: false, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
     if (header.materialVersion < 1 || header.materialVersion > key.doc.currentVersion) throw new InvalidCiphertextException('');
     const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
