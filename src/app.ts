@@ -80,6 +80,13 @@ export interface AppParts {
   hsm?: Hsm;
 }
 
+/** A service the edge routes (X-Amz-Target prefix, SigV4 service name) and its operations, each behind an access rule. */
+export interface Route {
+  readonly targetPrefix: string;
+  readonly signingName: string;
+  readonly operations: readonly string[];
+}
+
 export interface App {
   readonly server: Server;
   readonly storage: Storage;
@@ -92,6 +99,8 @@ export interface App {
   readonly audit: { runOnce(): Promise<unknown> };
   /** Set only when this start created the administrator: print it once. */
   readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
+  /** What the edge routes while unsealed (none while sealed). */
+  routes(): readonly Route[];
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -99,6 +108,7 @@ export interface App {
 /** What exists only while the node is unsealed. */
 interface Unsealed {
   readonly edge: ReturnType<typeof createEdge>;
+  readonly routes: readonly Route[];
   runJobs(): ReturnType<KeyLifecycle['runDueJobs']>;
   runAudit(): Promise<unknown>;
   /** Requests being answered by this generation of services. */
@@ -196,8 +206,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       storage, clock, keys, aliases, events: parameterEvents, secretReferences: secretReferenceReader(secrets, (caller, secretId) => secretAccess.authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId)),
     });
 
-    const edge = createEdge({
-      services: [
+    const services = [
         withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
           authorizer, policies: createKeyPolicyService({ keys, authorizer }), grants: createGrantService({ storage, clock, keys, authorizer }),
         }),
@@ -206,7 +215,9 @@ export async function createApp(parts: AppParts): Promise<App> {
         withDeclaredAccessControl(cloudTrailServiceDefinition(auditQuery), authorizer, CLOUDTRAIL_ACCESS_RULES),
         ssmServiceDefinition(parameters, authorizer),
         secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer, keyArnOf }),
-      ],
+    ];
+    const edge = createEdge({
+      services,
       credentials,
       wallClock: systemClock,
       logger,
@@ -261,6 +272,7 @@ export async function createApp(parts: AppParts): Promise<App> {
 
     return {
       edge,
+      routes: services.map((s) => ({ targetPrefix: s.targetPrefix, signingName: s.signingName, operations: [...s.operations.keys()] })),
       runJobs,
       runAudit,
       inflight: 0,
@@ -374,6 +386,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     get createdAdmin() {
       return createdAdmin;
     },
+    routes: () => unsealed?.routes ?? [],
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
