@@ -16,6 +16,7 @@ import { ADMIN_ACCESS_RULES } from '../auth/admin-access-rules.ts';
 import { CLOUDTRAIL_ACCESS_RULES } from '../audit/access-rules.ts';
 import { GLOBAL_KEYS, KEY_RESOURCE_KEYS, KMS_ACCESS_RULES, NOT_SUPPLIED } from '../kms/access-rules.ts';
 import { PARAMETER_RESOURCE_KEYS, PARAMETER_STORE_ACTION_KEYS } from '../parameters/access-keys.ts';
+import { withConditionKeyTable } from './condition-key-table.ts';
 import { SECRET_RESOURCE_KEYS, SECRETS_MANAGER_ACTION_KEYS, SECRETS_MANAGER_NOT_SUPPLIED } from '../secrets/access-keys.ts';
 
 interface Fixture { _source: string; resourceTypes?: Record<string, string[]>; actions: Record<string, { resourceTypes?: string[]; conditionKeys: string[] }> }
@@ -116,4 +117,9 @@ describe('the evaluator tests use only condition keys the server supplies', () =
       assert.deepEqual(unsupplied, [], `${file} tests keys no request carries`);
     });
   }
+});
+
+test('docs/iam.md lists the condition keys per action exactly as the tables declare them (npm run docs:condition-keys)', () => {
+  const doc = readFileSync('docs/iam.md', 'utf8');
+  assert.equal(withConditionKeyTable(doc), doc);
 });
