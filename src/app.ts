@@ -18,6 +18,7 @@ import { adminServiceDefinition } from './http/admin/index.ts';
 import { withAccessControl } from './http/kms/access-control.ts';
 import { withDeclaredAccessControl } from './http/access-control.ts';
 import { ADMIN_ACCESS_RULES } from './auth/admin-access-rules.ts';
+import { OPERATOR_ACCESS_RULES } from './auth/operator-access-rules.ts';
 import { CLOUDTRAIL_ACCESS_RULES } from './audit/access-rules.ts';
 import { createGrantService } from './kms/grant-service.ts';
 import { createKeyPolicyService } from './kms/key-policy-service.ts';
@@ -211,7 +212,7 @@ export async function createApp(parts: AppParts): Promise<App> {
           authorizer, policies: createKeyPolicyService({ keys, authorizer }), grants: createGrantService({ storage, clock, keys, authorizer }),
         }),
         withDeclaredAccessControl(adminServiceDefinition(iam), authorizer, ADMIN_ACCESS_RULES),
-        operatorServiceDefinition(operator),
+        withDeclaredAccessControl(operatorServiceDefinition(operator), authorizer, OPERATOR_ACCESS_RULES),
         withDeclaredAccessControl(cloudTrailServiceDefinition(auditQuery), authorizer, CLOUDTRAIL_ACCESS_RULES),
         ssmServiceDefinition(parameters, authorizer),
         secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer, keyArnOf }),
