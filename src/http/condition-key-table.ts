@@ -30,7 +30,7 @@ export function renderConditionKeyTable(): string {
     lines.push(`| SSM ${action.slice(action.indexOf(':') + 1)} | \`${action}\` | ${r.resource === '*' ? '`*`' : r.resource} | ${code(r.conditionKeys) || '—'} |`);
   }
   for (const [op, r] of Object.entries(CLOUDTRAIL_ACCESS_RULES)) lines.push(`| CloudTrail ${op} | ${code(r.actions)} | \`*\` | — |`);
-  for (const [op, r] of Object.entries(ADMIN_ACCESS_RULES)) lines.push(`| TrentAdmin ${op} | ${code(r.actions)} | ${r.resource} | — |`);
+  for (const [op, r] of Object.entries(ADMIN_ACCESS_RULES)) lines.push(`| TrentAdmin ${op} | ${code(r.actions)} | ${r.resource} | ${code(r.conditionKeys) || '—'} |`);
   for (const [op, r] of Object.entries(OPERATOR_ACCESS_RULES)) lines.push(`| TrentOperator ${op} | ${code(r.actions)} | \`*\` | — |`);
   lines.push('', 'Documented by AWS for these actions but not supplied, and why:', '');
   for (const [key, why] of Object.entries({ ...NOT_SUPPLIED, ...SECRETS_MANAGER_NOT_SUPPLIED })) lines.push(`- \`${key}\`: ${why}`);

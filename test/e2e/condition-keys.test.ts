@@ -33,6 +33,7 @@ import {
   AddTagsToResourceCommand, DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand,
   RemoveTagsFromResourceCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
+import { ADMIN_ACCESS_RULES } from '../../src/auth/admin-access-rules.ts';
 import { GLOBAL_KEYS, KEY_RESOURCE_KEYS, KMS_ACCESS_RULES } from '../../src/kms/access-rules.ts';
 import { PARAMETER_RESOURCE_KEYS, PARAMETER_STORE_ACTION_KEYS } from '../../src/parameters/access-keys.ts';
 import { SECRET_RESOURCE_KEYS, SECRETS_MANAGER_ACTION_KEYS } from '../../src/secrets/access-keys.ts';
@@ -46,7 +47,7 @@ interface Carried { value?: Value; cond?: Cond; actions?: readonly string[] }
 
 interface Scenario {
   /** The table entry it proves: a KMS operation, or a Secrets Manager / Parameter Store action. */
-  readonly service: 'kms' | 'secretsmanager' | 'ssm';
+  readonly service: 'kms' | 'secretsmanager' | 'ssm' | 'trent';
   readonly op: string;
   /** The IAM actions the call is decided as (the keys apply to these unless a key names its own). */
   readonly actions: readonly string[];
@@ -286,7 +287,39 @@ function scenarios(): Scenario[] {
       () => ssm.send(new RemoveTagsFromResourceCommand({ ResourceType: 'Parameter', ResourceId: '/ck/p', TagKeys: ['env'] }))),
     ssmOp('ssm:GetParametersByPath', { 'ssm:Recursive': 'true' }, () => ssm.send(new GetParametersByPathCommand({ Path: '/ck', Recursive: true }))),
     ssmOp('ssm:GetParameter', { 'aws:ResourceTag/team': 'blue' }, () => ssm.send(new GetParameterCommand({ Name: '/ck/tagged' }))),
+
+    // TrentAdmin (IAM/STS): the named principal's tags, the request's tags, AssumeRole's session name.
+    adminOp('CreateUser', { 'aws:RequestTag/env': 'ck', 'aws:TagKeys': ['env'] },
+      () => admin('CreateUser', { UserName: `ck-made-${made++}`, Tags: [{ Key: 'env', Value: 'ck' }] })),
+    adminOp('CreateRole', { 'aws:RequestTag/env': 'ck', 'aws:TagKeys': ['env'] },
+      () => admin('CreateRole', { RoleName: `ck-made-${made++}`, Tags: [{ Key: 'env', Value: 'ck' }] })),
+    ...(['User', 'Role'] as const).flatMap((K) => {
+      const name = { [`${K}Name`]: `ck-${K.toLowerCase()}` };
+      const tagged = { 'aws:ResourceTag/team': 'blue', 'iam:ResourceTag/team': 'blue' };
+      const policy = { ...name, PolicyName: 'ck', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'none:None', Resource: '*' }] }) };
+      return [
+        adminOp(`Get${K}`, tagged, () => admin(`Get${K}`, name)),
+        adminOp(`Put${K}Policy`, tagged, () => admin(`Put${K}Policy`, policy)),
+        adminOp(`Delete${K}Policy`, tagged, () => admin(`Delete${K}Policy`, { ...name, PolicyName: 'ck' }),
+          { cleanup: () => ignore(admin(`Put${K}Policy`, policy, ADMIN)) }),
+        adminOp(`Tag${K}`, { ...tagged, 'aws:RequestTag/env': 'ck', 'aws:TagKeys': ['env'] }, () => admin(`Tag${K}`, { ...name, Tags: [{ Key: 'env', Value: 'ck' }] })),
+      ];
+    }),
+    adminOp('CreateAccessKey', { 'aws:ResourceTag/team': 'blue', 'iam:ResourceTag/team': 'blue' }, () => admin('CreateAccessKey', { UserName: 'ck-user' })),
+    adminOp('AssumeRole', { 'sts:RoleSessionName': 'ck-session', 'aws:ResourceTag/team': 'blue', 'iam:ResourceTag/team': 'blue' },
+      () => admin('AssumeRole', { RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/ck-role`, RoleSessionName: 'ck-session' })),
   ];
+}
+
+let made = 0;
+/** A TrentAdmin call (no SDK speaks it: SigV4-signed awsJson1_1, service `trent`), as the subject unless `as` is given. */
+async function admin(op: string, body: Record<string, unknown>, as: Credentials = subjectCreds): Promise<Record<string, unknown>> {
+  const res = await rawCall(server.url, `TrentAdmin.${op}`, JSON.stringify(body), { service: 'trent', credentials: as });
+  if (res.status !== 200) throw Object.assign(new Error(String(res.json.message)), { name: String(res.json.__type) });
+  return res.json;
+}
+function adminOp(op: string, carries: Scenario['carries'], call: () => Promise<unknown>, more: Partial<Scenario> = {}): Scenario {
+  return { service: 'trent', op, actions: ADMIN_ACCESS_RULES[op as keyof typeof ADMIN_ACCESS_RULES].actions, carries, call, ...more };
 }
 
 type LazyCarries = Readonly<Record<string, Value | Carried | (() => string)>>;
@@ -330,6 +363,13 @@ describe('every key of the tables has an end-to-end scenario', () => {
       }
     }
     for (const key of [...SECRET_RESOURCE_KEYS, ...PARAMETER_RESOURCE_KEYS]) if (!ALL.some((s) => s.service !== 'kms' && carriesKey(s, key))) missing.push(key);
+    assert.deepEqual(missing, []);
+  });
+  test('TrentAdmin: each operation’s keys', () => {
+    const missing: string[] = [];
+    for (const [op, rule] of Object.entries(ADMIN_ACCESS_RULES)) {
+      for (const key of rule.conditionKeys) if (!ALL.some((s) => s.service === 'trent' && s.op === op && carriesKey(s, key))) missing.push(`${op} ${key}`);
+    }
     assert.deepEqual(missing, []);
   });
 });
@@ -411,6 +451,14 @@ before(async () => {
     SecretId: 'ck/rotating', RotationLambdaARN: WEBHOOK, RotateImmediately: false, RotationRules: { AutomaticallyAfterDays: 30 },
   }))).ARN!;
   await ssmAdmin.send(new PutParameterCommand({ Name: '/ck/p', Value: 'v', Type: 'String' }));
+  await admin('CreateUser', { UserName: 'ck-user', Tags: [{ Key: 'team', Value: 'blue' }] }, ADMIN);
+  await admin('CreateRole', { RoleName: 'ck-role', Tags: [{ Key: 'team', Value: 'blue' }] }, ADMIN);
+  for (const K of ['User', 'Role']) {
+    await admin(`Put${K}Policy`, {
+      [`${K}Name`]: `ck-${K.toLowerCase()}`, PolicyName: 'ck',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'none:None', Resource: '*' }] }),
+    }, ADMIN);
+  }
   await ssmAdmin.send(new PutParameterCommand({ Name: '/ck/tagged', Value: 'v', Type: 'String', Tags: [{ Key: 'team', Value: 'blue' }] }));
 });
 
