@@ -9,6 +9,11 @@
  * Inputs: the caller (trusted, from SigV4), the principal's stored identity policies and tags, the key's
  * policy (KeyDoc.policy; absent means AWS's default key policy), the grants on the key and the request's
  * condition keys. The decision itself is src/policy (pure); this module only gathers its inputs.
+ *
+ * Condition keys: the global ones from the caller (baseContext), the key's (kms:KeySpec, aws:ResourceTag/…,
+ * kms:ResourceAliases when a policy tests it) and the request's own, which each operation's declared
+ * rule names (src/kms/access-rules.ts, src/secrets/access-keys.ts, src/parameters/access-keys.ts,
+ * src/auth/admin-access-rules.ts) and its service passes in (`contextKeys`, `requestKeys`).
  */
 import type { Clock } from '../clock.ts';
 import { MalformedPolicyDocumentException, TrentError } from '../errors/errors.ts';
