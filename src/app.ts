@@ -12,10 +12,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createAuthorizer } from './auth/authorizer.ts';
+import type { Caller } from './auth/caller.ts';
 import { createCredentialStore } from './auth/credential-store.ts';
 import { createIamService } from './auth/iam-service.ts';
 import { adminServiceDefinition } from './http/admin/index.ts';
 import { withAccessControl } from './http/kms/access-control.ts';
+import { withDeclaredAccessControl } from './http/access-control.ts';
+import { ADMIN_ACCESS_RULES } from './auth/admin-access-rules.ts';
+import { OPERATOR_ACCESS_RULES } from './auth/operator-access-rules.ts';
+import { CLOUDTRAIL_ACCESS_RULES } from './audit/access-rules.ts';
 import { createGrantService } from './kms/grant-service.ts';
 import { createKeyPolicyService } from './kms/key-policy-service.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -78,6 +83,13 @@ export interface AppParts {
   hsm?: Hsm;
 }
 
+/** A service the edge routes (X-Amz-Target prefix, SigV4 service name) and its operations, each behind an access rule. */
+export interface Route {
+  readonly targetPrefix: string;
+  readonly signingName: string;
+  readonly operations: readonly string[];
+}
+
 export interface App {
   readonly server: Server;
   readonly storage: Storage;
@@ -90,6 +102,8 @@ export interface App {
   readonly audit: { runOnce(): Promise<unknown> };
   /** Set only when this start created the administrator: print it once. */
   readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
+  /** What the edge routes while unsealed (none while sealed). */
+  routes(): readonly Route[];
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -99,6 +113,7 @@ interface Unsealed {
   readonly edge: ReturnType<typeof createEdge>;
   /** What the /v1/sys/* routes need of the unsealed node: signature checks and the audit trail. */
   readonly sys: SysUnsealedContext;
+  readonly routes: readonly Route[];
   runJobs(): ReturnType<KeyLifecycle['runDueJobs']>;
   runAudit(): Promise<unknown>;
   /** Requests being answered by this generation of services. */
@@ -175,7 +190,15 @@ export async function createApp(parts: AppParts): Promise<App> {
     const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
     const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
     const secrets = createSecretService({ storage, clock, keys, aliases, markers });
-    const secretAccess = createSecretAccess(secrets, authorizer);
+    // secretsmanager:KmsKeyArn: the key a KmsKeyId names, looked up without authorizing (KMS decides its use).
+    const keyArnOf = async (caller: Caller, keyId: string): Promise<string | undefined> => {
+      try {
+        return (await keys.resolveKey(caller, keyId, { allowAlias: true, action: 'DescribeKey', authorize: false })).arn;
+      } catch {
+        return undefined;
+      }
+    };
+    const secretAccess = createSecretAccess(secrets, authorizer, keyArnOf);
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
     const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
@@ -211,17 +234,18 @@ export async function createApp(parts: AppParts): Promise<App> {
         }
         : (event, intentId) => auditLog.record(event, intentId),
     };
+    const services = [
+      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
+        authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
+      }),
+      withDeclaredAccessControl(adminServiceDefinition(iam), authorizer, ADMIN_ACCESS_RULES),
+      withDeclaredAccessControl(operatorServiceDefinition(operator), authorizer, OPERATOR_ACCESS_RULES),
+      withDeclaredAccessControl(cloudTrailServiceDefinition(auditQuery, markers), authorizer, CLOUDTRAIL_ACCESS_RULES),
+      ssmServiceDefinition(parameters, authorizer),
+      secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer, keyArnOf }),
+    ];
     const edge = createEdge({
-      services: [
-        withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
-          authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
-        }),
-        adminServiceDefinition(iam),
-        operatorServiceDefinition(operator),
-        cloudTrailServiceDefinition(auditQuery, markers),
-        ssmServiceDefinition(parameters, authorizer),
-        secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer }),
-      ],
+      services,
       credentials,
       wallClock: systemClock,
       logger,
@@ -265,6 +289,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     return {
       edge,
       sys: { credentials, audit: edgeAudit },
+      routes: services.map((s) => ({ targetPrefix: s.targetPrefix, signingName: s.signingName, operations: [...s.operations.keys()] })),
       runJobs,
       runAudit,
       inflight: 0,
@@ -386,6 +411,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     get createdAdmin() {
       return createdAdmin;
     },
+    routes: () => unsealed?.routes ?? [],
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -9,6 +9,11 @@
  * Inputs: the caller (trusted, from SigV4), the principal's stored identity policies and tags, the key's
  * policy (KeyDoc.policy; absent means AWS's default key policy), the grants on the key and the request's
  * condition keys. The decision itself is src/policy (pure); this module only gathers its inputs.
+ *
+ * Condition keys: the global ones from the caller (baseContext), the key's (kms:KeySpec, aws:ResourceTag/…,
+ * kms:ResourceAliases when a policy tests it) and the request's own, which each operation's declared
+ * rule names (src/kms/access-rules.ts, src/secrets/access-keys.ts, src/parameters/access-keys.ts,
+ * src/auth/admin-access-rules.ts) and its service passes in (`contextKeys`, `requestKeys`).
  */
 import type { Clock } from '../clock.ts';
 import { MalformedPolicyDocumentException, TrentError } from '../errors/errors.ts';
@@ -39,6 +44,11 @@ export interface KeyResource {
   requestAlias?: string;
   /** Evaluate policies only, as if the key had no grants (CreateGrant asks whether a grant is the only path). */
   ignoreGrants?: boolean;
+  /**
+   * The condition keys the request itself carries (kms:EncryptionAlgorithm, kms:GrantOperations,
+   * aws:RequestTag/…), as the operation's access rule declares them (src/kms/access-rules.ts).
+   */
+  contextKeys?: Readonly<Record<string, ContextValue>>;
 }
 
 /**
@@ -126,7 +136,8 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     return {
       ...requestContextKeys({
         now: new Date(clock.now()),
-        secureTransport: false,
+        // Set at the edge: true only when the request came over TLS that Trent itself terminated.
+        secureTransport: caller.secureTransport === true,
         ...(caller.sourceIp !== undefined ? { sourceIp: caller.sourceIp.replace(/^::ffff:/, '') } : {}),
         ...(caller.userAgent !== undefined ? { userAgent: caller.userAgent } : {}),
       }),
@@ -143,6 +154,24 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     return parseCached(keyPolicyText(key), 'key');
   }
 
+  /**
+   * AWS: kms:ResourceAliases — the aliases of the key (multi-valued). Read only when a policy that takes
+   * part tests the key: an alias read on every Encrypt would cost a storage round trip for nothing.
+   */
+  const mentionsAliases = new WeakMap<PolicyDocument, boolean>();
+  function testsResourceAliases(doc: PolicyDocument): boolean {
+    let m = mentionsAliases.get(doc);
+    if (m === undefined) {
+      m = JSON.stringify(doc).toLowerCase().includes('kms:resourcealiases');
+      mentionsAliases.set(doc, m);
+    }
+    return m;
+  }
+  async function resourceAliasesOf(key: Key): Promise<string[]> {
+    const page = await storage.read((r) => r.aliases.list(key.scope, key.keyId, undefined, 100));
+    return page.items.map((a) => a.aliasName);
+  }
+
   async function grantsOf(key: Key): Promise<Grant[]> {
     const records = await storage.read((r) => r.grants.listForKey(key.scope, key.keyId));
     return records.map((g) => grantFromRecord(g, () => key.arn));
@@ -153,9 +182,9 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
    * `resource`: a resolved key (key policy + identity policies + grants), a resource ARN evaluated
    * against identity policies alone (iam:*, sts:AssumeRole), or nothing ('*': CreateKey, ListKeys…).
    */
-  async function authorize(caller: Caller, action: string, resource?: KeyResource | string): Promise<void> {
+  async function authorize(caller: Caller, action: string, resource?: KeyResource | string, requestKeys?: Readonly<Record<string, ContextValue>>): Promise<void> {
     const { principal, identityPolicies } = await principalOf(caller);
-    const contextKeys = baseContext(caller);
+    const contextKeys = { ...requestKeys, ...baseContext(caller) };
     if (resource === undefined || typeof resource === 'string') {
       const request: RequestContext = { action, resource: resource ?? '*', principal, contextKeys };
       const result = evaluateIdentityOnly({ request, identityPolicies });
@@ -163,6 +192,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
       return;
     }
     const { key } = resource;
+    Object.assign(contextKeys, resource.contextKeys);
     contextKeys['kms:KeySpec'] = key.doc.keySpec;
     contextKeys['kms:KeyUsage'] = key.doc.keyUsage;
     contextKeys['kms:KeyOrigin'] = key.doc.origin;
@@ -170,11 +200,16 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     // AWS: kms:ViaService is present only when an AWS service calls KMS on the caller's behalf.
     if (caller.viaService !== undefined) contextKeys['kms:ViaService'] = caller.viaService;
     if (resource.requestAlias !== undefined) contextKeys['kms:RequestAlias'] = resource.requestAlias;
+    if (key.doc.multiRegion) contextKeys['kms:MultiRegionKeyType'] = 'PRIMARY';
     for (const t of key.doc.tags ?? []) contextKeys[`aws:ResourceTag/${t.TagKey}`] = t.TagValue;
+    const keyPolicy = keyPolicyOf(key);
+    if (testsResourceAliases(keyPolicy) || identityPolicies.some(testsResourceAliases)) {
+      contextKeys['kms:ResourceAliases'] = await resourceAliasesOf(key);
+    }
     const request: RequestContext = { action, resource: key.arn, principal, contextKeys };
     const result = evaluateKeyAccess({
       request,
-      keyPolicy: keyPolicyOf(key),
+      keyPolicy,
       keyAccountId: key.scope.accountId,
       identityPolicies,
       grants: resource.ignoreGrants ? [] : await grantsOf(key),
@@ -205,9 +240,11 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
    * the way KMS keys are: the resource policy naming the caller allows; naming the caller's account
    * delegates to the caller's identity policies; an explicit Deny anywhere wins.
    */
-  async function authorizeWithResourcePolicy(caller: Caller, action: string, resource: { arn: string; accountId: string; policyText: string }): Promise<void> {
+  async function authorizeWithResourcePolicy(
+    caller: Caller, action: string, resource: { arn: string; accountId: string; policyText: string; contextKeys?: Readonly<Record<string, ContextValue>> },
+  ): Promise<void> {
     const { principal, identityPolicies } = await principalOf(caller);
-    const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: baseContext(caller) };
+    const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: { ...resource.contextKeys, ...baseContext(caller) } };
     const result = evaluateKeyAccess({
       request,
       keyPolicy: parseCached(resource.policyText, 'key'),

@@ -12,7 +12,7 @@ import { randomBytesBuffer, sha256 } from '../crypto/primitives.ts';
 import {
   AccessDeniedException, AlreadyExistsException, ConflictException, LimitExceededException, NotFoundException, ValidationException,
 } from '../errors/errors.ts';
-import { parsePolicy } from '../policy/index.ts';
+import { type ContextValue, parsePolicy } from '../policy/index.ts';
 import type { PrincipalKind, PrincipalRecord } from '../storage/iam-repos.ts';
 import { DuplicateError, type Storage } from '../storage/storage.ts';
 import { ADMIN_POLICY_NAME, ADMIN_POLICY_TEXT, type Authorizer, type PrincipalDoc } from './authorizer.ts';
@@ -84,6 +84,31 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     return t;
   }
 
+  /** AWS global keys of a request carrying tags: aws:RequestTag/<key> for each, aws:TagKeys. */
+  function requestTags(tags: Record<string, string> | undefined): Record<string, ContextValue> {
+    const names = Object.keys(tags ?? {});
+    if (names.length === 0) return {};
+    const keys: Record<string, ContextValue> = { 'aws:TagKeys': names };
+    for (const n of names) keys[`aws:RequestTag/${n}`] = tags![n];
+    return keys;
+  }
+
+  /** aws:ResourceTag/<key> (and iam:ResourceTag/<key>) of the principal an action names; none when it does not exist. */
+  async function resourceTags(arn: string): Promise<Record<string, ContextValue>> {
+    const rec = await storage.read((r) => r.principals.get(arn));
+    const keys: Record<string, ContextValue> = {};
+    for (const [n, v] of Object.entries((rec?.doc as PrincipalDoc | undefined)?.tags ?? {})) {
+      keys[`aws:ResourceTag/${n}`] = v;
+      keys[`iam:ResourceTag/${n}`] = v;
+    }
+    return keys;
+  }
+
+  /** Authorizes an action on a principal of the caller's account, with its resource tags and the request's keys. */
+  async function authorizeOn(caller: Caller, action: string, arn: string, requestKeys: Record<string, ContextValue> = {}): Promise<void> {
+    await authorizer.authorize(caller, action, arn, { ...requestKeys, ...(await resourceTags(arn)) });
+  }
+
   async function get(accountId: string, kind: PrincipalKind, name: string): Promise<PrincipalRecord> {
     const rec = await storage.read((r) => r.principals.get(principalArn(accountId, kind, name)));
     if (!rec) throw new NotFoundException(`The ${kind} with name ${name} cannot be found.`);
@@ -93,7 +118,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   async function create(caller: Caller, kind: PrincipalKind, name: string, doc: PrincipalDoc): Promise<PrincipalRecord> {
     checkName(kind === 'user' ? 'userName' : 'roleName', name);
     const arn = principalArn(caller.accountId, kind, name);
-    await authorizer.authorize(caller, kind === 'user' ? 'iam:CreateUser' : 'iam:CreateRole', arn);
+    await authorizer.authorize(caller, kind === 'user' ? 'iam:CreateUser' : 'iam:CreateRole', arn, requestTags(doc.tags));
     const rec: PrincipalRecord = { arn, accountId: caller.accountId, kind, name, createdAt: clock.now(), revision: 1, doc: { ...doc } };
     try {
       await storage.transaction((tx) => tx.principals.insert(rec));
@@ -128,7 +153,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   async function getPrincipal(caller: Caller, kind: PrincipalKind, name: string): Promise<PrincipalRecord> {
-    await authorizer.authorize(caller, kind === 'user' ? 'iam:GetUser' : 'iam:GetRole', principalArn(caller.accountId, kind, checkName('name', name)));
+    await authorizeOn(caller, kind === 'user' ? 'iam:GetUser' : 'iam:GetRole', principalArn(caller.accountId, kind, checkName('name', name)));
     return get(caller.accountId, kind, name);
   }
 
@@ -141,14 +166,14 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   async function putPolicy(caller: Caller, kind: PrincipalKind, input: { name: string; policyName: string; policyDocument: string }) {
     checkName('name', input.name);
     if (!POLICY_NAME.test(input.policyName)) throw new ValidationException("Value at 'policyName' failed to satisfy constraint");
-    await authorizer.authorize(caller, kind === 'user' ? 'iam:PutUserPolicy' : 'iam:PutRolePolicy', principalArn(caller.accountId, kind, input.name));
+    await authorizeOn(caller, kind === 'user' ? 'iam:PutUserPolicy' : 'iam:PutRolePolicy', principalArn(caller.accountId, kind, input.name));
     parsePolicy(input.policyDocument, 'identity');
     await update(caller.accountId, kind, input.name, (doc) => ({ ...doc, policies: { ...doc.policies, [input.policyName]: input.policyDocument } }));
   }
 
   async function deletePolicy(caller: Caller, kind: PrincipalKind, input: { name: string; policyName: string }) {
     checkName('name', input.name);
-    await authorizer.authorize(caller, kind === 'user' ? 'iam:DeleteUserPolicy' : 'iam:DeleteRolePolicy', principalArn(caller.accountId, kind, input.name));
+    await authorizeOn(caller, kind === 'user' ? 'iam:DeleteUserPolicy' : 'iam:DeleteRolePolicy', principalArn(caller.accountId, kind, input.name));
     await update(caller.accountId, kind, input.name, (doc) => {
       if (!doc.policies?.[input.policyName]) throw new NotFoundException(`The ${kind} policy with name ${input.policyName} cannot be found.`);
       const policies = { ...doc.policies };
@@ -159,7 +184,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
 
   async function tagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tags: Record<string, string> }) {
     checkName('name', input.name);
-    await authorizer.authorize(caller, kind === 'user' ? 'iam:TagUser' : 'iam:TagRole', principalArn(caller.accountId, kind, input.name));
+    await authorizeOn(caller, kind === 'user' ? 'iam:TagUser' : 'iam:TagRole', principalArn(caller.accountId, kind, input.name), requestTags(input.tags));
     await update(caller.accountId, kind, input.name, (doc) => ({ ...doc, tags: checkTags({ ...doc.tags, ...input.tags }) }));
   }
 
@@ -167,7 +192,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   async function createAccessKey(caller: Caller, input: { userName: string }) {
     checkName('userName', input.userName);
     const arn = principalArn(caller.accountId, 'user', input.userName);
-    await authorizer.authorize(caller, 'iam:CreateAccessKey', arn);
+    await authorizeOn(caller, 'iam:CreateAccessKey', arn);
     await get(caller.accountId, 'user', input.userName);
     return credentials.create({ accountId: caller.accountId, principalArn: arn, doc: { userName: input.userName } });
   }
@@ -206,7 +231,11 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
       throw new AccessDeniedException(`User: ${caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}`);
     }
     const trust = trustPolicyAsResourcePolicy((role.doc as PrincipalDoc).assumeRolePolicy ?? ownAccountTrustPolicy(m[1]!));
-    await authorizer.authorizeWithResourcePolicy(caller, 'sts:AssumeRole', { arn: input.roleArn, accountId: m[1]!, policyText: trust });
+    // AWS: sts:RoleSessionName, and the role's tags as aws:ResourceTag/….
+    await authorizer.authorizeWithResourcePolicy(caller, 'sts:AssumeRole', {
+      arn: input.roleArn, accountId: m[1]!, policyText: trust,
+      contextKeys: { 'sts:RoleSessionName': input.roleSessionName, ...(await resourceTags(input.roleArn)) },
+    });
     const sessionToken = randomBytesBuffer(48).toString('base64');
     const expiration = clock.now() + duration * 1000;
     const assumedRoleArn = `arn:aws:sts::${m[1]}:assumed-role/${m[2]}/${input.roleSessionName}`;

@@ -6,9 +6,12 @@
  * and the operation then runs as the caller *through the service* — its KMS calls carry
  * `kms:ViaService`, so the key's policy, grants and the caller's identity policies decide them as AWS does.
  *
- * Fail closed: a service definition with an operation that has no rule does not start.
+ * Fail closed: a service definition with an operation that has no rule does not start. The same holds for
+ * the services whose rules are declared beside their owner (`withDeclaredAccessControl`: KMS in
+ * src/kms/access-rules.ts, CloudTrail in src/audit/access-rules.ts, TrentAdmin in src/auth/admin-access-rules.ts).
  */
 import type { Authorizer, ServiceResource } from '../auth/authorizer.ts';
+import type { ContextValue } from '../policy/index.ts';
 import { type Caller, viaServiceName } from '../auth/caller.ts';
 import { ActionDeniedException, TrentError } from '../errors/errors.ts';
 import { defineOperations, type Operation, type OperationContext, type ServiceDefinition } from './operation.ts';
@@ -72,11 +75,47 @@ function guarded(op: Operation, rule: AccessRule, authorizer: ResourceAuthorizer
   };
 }
 
+/** Fail closed: throws (the server does not start) when a routed operation has no access rule. */
+export function requireRuleForEveryOperation(service: ServiceDefinition, rules: Readonly<Record<string, unknown>>): void {
+  for (const name of service.operations.keys()) {
+    if (!Object.hasOwn(rules, name)) throw new Error(`${service.targetPrefix}.${name} has no access rule`);
+  }
+}
+
 export function withServiceAccessControl(service: ServiceDefinition, authorizer: ResourceAuthorizer, access: ServiceAccess): ServiceDefinition {
-  const ops = [...service.operations.values()].map((op) => {
-    const rule = access.rules[op.name];
-    if (!rule) throw new Error(`${service.targetPrefix}.${op.name} has no access rule`);
-    return guarded(op, rule, authorizer, access);
+  requireRuleForEveryOperation(service, access.rules);
+  const ops = [...service.operations.values()].map((op) => guarded(op, access.rules[op.name]!, authorizer, access));
+  return { ...service, operations: defineOperations(ops) };
+}
+
+/**
+ * A declared rule: the IAM action(s) of an operation, where it is decided, and the condition keys its
+ * requests carry. `resource: '*'` is decided here, against identity policies alone, before the operation
+ * runs; any other resource is decided by the owning service once it has resolved the resource (a KMS
+ * key from an alias or a ciphertext blob, an IAM principal), with the same Authorizer.
+ */
+export interface DeclaredAccessRule {
+  readonly actions: readonly string[];
+  readonly resource: string;
+  readonly conditionKeys: readonly string[];
+  readonly requestKeys?: (input: Readonly<Record<string, unknown>>) => Record<string, ContextValue>;
+}
+
+export function withDeclaredAccessControl(
+  service: ServiceDefinition, authorizer: Pick<Authorizer, 'authorize'>, rules: Readonly<Record<string, DeclaredAccessRule>>,
+): ServiceDefinition {
+  requireRuleForEveryOperation(service, rules);
+  const ops = [...service.operations.values()].map((op): Operation => {
+    const rule = rules[op.name]!;
+    if (rule.resource !== '*') return op;
+    return {
+      ...op,
+      async handle(input, ctx) {
+        const requestKeys = rule.requestKeys?.(input);
+        for (const action of rule.actions) await authorizer.authorize(ctx.caller, action, undefined, requestKeys);
+        return op.handle(input, ctx);
+      },
+    };
   });
   return { ...service, operations: defineOperations(ops) };
 }

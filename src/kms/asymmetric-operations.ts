@@ -13,6 +13,7 @@ import {
   verify, type AsymmetricKeySpec, type EcdhKeySpec, type MacAlgorithm, type MessageType,
 } from '../crypto/asymmetric.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
+import type { ContextValue } from '../policy/index.ts';
 import { InvalidKeyUsageException, KMSInvalidSignatureException, UnsupportedOperationException } from '../errors/errors.ts';
 import type { EncryptionContext } from './encryption-context.ts';
 import type { Key, KeySpec, KeyUsage } from './key-model.ts';
@@ -33,9 +34,12 @@ export interface AsymmetricDeps {
 export type AsymmetricOperations = ReturnType<typeof createAsymmetricOperations>;
 
 export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
-  async function usableKey(caller: Caller, keyId: string, operation: string, usage: KeyUsage, encryptionContext?: EncryptionContext): Promise<Key> {
-    // The encryption context feeds grant constraints and kms:EncryptionContext:* conditions.
-    const key = await keys.resolveKey(caller, keyId, { allowAlias: true, action: operation, ...(encryptionContext ? { encryptionContext } : {}) });
+  async function usableKey(
+    caller: Caller, keyId: string, operation: string, usage: KeyUsage, contextKeys: Record<string, ContextValue>, encryptionContext?: EncryptionContext,
+  ): Promise<Key> {
+    // The encryption context feeds grant constraints and kms:EncryptionContext:* conditions; contextKeys
+    // are the request's own condition keys (src/kms/access-rules.ts).
+    const key = await keys.resolveKey(caller, keyId, { allowAlias: true, action: operation, contextKeys, ...(encryptionContext ? { encryptionContext } : {}) });
     keys.requireUsable(key, operation, usage);
     return key;
   }
@@ -54,7 +58,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
     caller: Caller,
     input: { keyId: string; message: Buffer; messageType?: MessageType; signingAlgorithm: string; dryRun?: boolean },
   ): Promise<{ key: Key; signature: Buffer }> {
-    const key = await usableKey(caller, input.keyId, 'Sign', 'SIGN_VERIFY');
+    const key = await usableKey(caller, input.keyId, 'Sign', 'SIGN_VERIFY', { 'kms:SigningAlgorithm': input.signingAlgorithm, 'kms:MessageType': input.messageType ?? 'RAW' });
     checkSigningAlgorithm(key.doc.keySpec, input.signingAlgorithm);
     const spec = asAsymmetricSpec(key.doc.keySpec);
     const alg = input.signingAlgorithm as Parameters<typeof signOffLoop>[2];
@@ -70,7 +74,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
     caller: Caller,
     input: { keyId: string; message: Buffer; messageType?: MessageType; signingAlgorithm: string; signature: Buffer; dryRun?: boolean },
   ): Promise<{ key: Key }> {
-    const key = await usableKey(caller, input.keyId, 'Verify', 'SIGN_VERIFY');
+    const key = await usableKey(caller, input.keyId, 'Verify', 'SIGN_VERIFY', { 'kms:SigningAlgorithm': input.signingAlgorithm, 'kms:MessageType': input.messageType ?? 'RAW' });
     checkSigningAlgorithm(key.doc.keySpec, input.signingAlgorithm);
     const spec = asAsymmetricSpec(key.doc.keySpec);
     const alg = input.signingAlgorithm as Parameters<typeof verify>[2];
@@ -106,7 +110,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
   async function generateMac(
     caller: Caller, input: { keyId: string; message: Buffer; macAlgorithm: MacAlgorithm; dryRun?: boolean },
   ): Promise<{ key: Key; mac: Buffer }> {
-    const key = await usableKey(caller, input.keyId, 'GenerateMac', 'GENERATE_VERIFY_MAC');
+    const key = await usableKey(caller, input.keyId, 'GenerateMac', 'GENERATE_VERIFY_MAC', { 'kms:MacAlgorithm': input.macAlgorithm });
     checkMacAlgorithm(key.doc.keySpec, input.macAlgorithm);
     if (input.dryRun) throw dryRunSucceeded();
     const mac = await keys.withMaterial(key, key.doc.currentVersion, (m) => macOf(m, input.macAlgorithm, input.message));
@@ -116,7 +120,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
   async function verifyMac(
     caller: Caller, input: { keyId: string; message: Buffer; macAlgorithm: MacAlgorithm; mac: Buffer; dryRun?: boolean },
   ): Promise<{ key: Key }> {
-    const key = await usableKey(caller, input.keyId, 'VerifyMac', 'GENERATE_VERIFY_MAC');
+    const key = await usableKey(caller, input.keyId, 'VerifyMac', 'GENERATE_VERIFY_MAC', { 'kms:MacAlgorithm': input.macAlgorithm });
     checkMacAlgorithm(key.doc.keySpec, input.macAlgorithm);
     await keys.withMaterial(key, key.doc.currentVersion, (m) => checkMac(m, input.macAlgorithm, input.message, input.mac));
     if (input.dryRun) throw dryRunSucceeded();
@@ -127,7 +131,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
   async function deriveSharedSecret(
     caller: Caller, input: { keyId: string; keyAgreementAlgorithm: 'ECDH'; publicKey: Buffer; dryRun?: boolean },
   ): Promise<{ key: Key; sharedSecret: Buffer }> {
-    const key = await usableKey(caller, input.keyId, 'DeriveSharedSecret', 'KEY_AGREEMENT');
+    const key = await usableKey(caller, input.keyId, 'DeriveSharedSecret', 'KEY_AGREEMENT', { 'kms:KeyAgreementAlgorithm': input.keyAgreementAlgorithm });
     const spec = key.doc.keySpec as EcdhKeySpec;
     const secret: SecretBytes = await keys.withMaterial(key, key.doc.currentVersion, (m) =>
       mapCryptoErrors(() => ecdhDeriveSharedSecret(spec, m, input.publicKey)));
@@ -150,7 +154,11 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
     input: { keyId: string; keyPairSpec: DataKeyPairSpec; encryptionContext?: EncryptionContext; dryRun?: boolean },
     operation: 'GenerateDataKeyPair' | 'GenerateDataKeyPairWithoutPlaintext',
   ): Promise<{ key: Key; privateKeyCiphertext: Buffer; privateKeyPlaintext: SecretBytes; publicKey: Buffer }> {
-    const key = await usableKey(caller, input.keyId, operation, 'ENCRYPT_DECRYPT', input.encryptionContext);
+    const key = await usableKey(
+      caller, input.keyId, operation, 'ENCRYPT_DECRYPT',
+      // AWS: the private key is encrypted with SYMMETRIC_DEFAULT under the KMS key.
+      { 'kms:DataKeyPairSpec': input.keyPairSpec, 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' }, input.encryptionContext,
+    );
     if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') {
       throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.doc.keyUsage} which is not valid for ${operation}.`);
     }

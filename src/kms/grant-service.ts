@@ -15,7 +15,7 @@ import { constantTimeEqual, randomBytesBuffer, sha256 } from '../crypto/primitiv
 import {
   AccessDeniedException, InvalidGrantTokenException, LimitExceededException, NotFoundException, ValidationException,
 } from '../errors/errors.ts';
-import { type GrantConstraints, isGrantOperation, mayRetireGrant } from '../policy/index.ts';
+import { type ContextValue, type GrantConstraints, isGrantOperation, mayRetireGrant } from '../policy/index.ts';
 import type { GrantRecord } from '../storage/iam-repos.ts';
 import type { Storage } from '../storage/storage.ts';
 import { keyArn } from './arn.ts';
@@ -81,6 +81,38 @@ export function constraintsAtLeastAsStrict(child: GrantConstraints | undefined, 
   return contains(child?.encryptionContextEquals, subset) || contains(child?.encryptionContextSubset, subset);
 }
 
+/**
+ * AWS: the condition keys of a grant: kms:GrantConstraintType (EncryptionContextEquals /
+ * EncryptionContextSubset) and, for its constraint's encryption context, kms:EncryptionContext:<key> and
+ * kms:EncryptionContextKeys.
+ */
+function grantConstraintKeys(constraints: GrantConstraints | undefined): Record<string, ContextValue> {
+  const keys: Record<string, ContextValue> = {};
+  const types: string[] = [];
+  let ec: Record<string, string> | undefined;
+  if (constraints?.encryptionContextEquals) {
+    types.push('EncryptionContextEquals');
+    ec = { ...constraints.encryptionContextEquals };
+  }
+  if (constraints?.encryptionContextSubset) {
+    types.push('EncryptionContextSubset');
+    ec = { ...ec, ...constraints.encryptionContextSubset };
+  }
+  if (types.length > 0) keys['kms:GrantConstraintType'] = types.length === 1 ? types[0] : types;
+  const names = Object.keys(ec ?? {});
+  for (const n of names) keys[`kms:EncryptionContext:${n}`] = ec![n];
+  if (names.length > 0) keys['kms:EncryptionContextKeys'] = names;
+  return keys;
+}
+
+/**
+ * AWS: kms:GrantIsForAWSResource is true only when an AWS service integrated with KMS makes the grant
+ * for the caller's resource; the services Trent integrates (Secrets Manager, Parameter Store) make none.
+ */
+function grantIsForAwsResource(caller: Caller): Record<string, ContextValue> {
+  return { 'kms:GrantIsForAWSResource': caller.viaService !== undefined };
+}
+
 export function createGrantService(deps: { storage: Storage; clock: Clock; keys: KeyService; authorizer: Authorizer; markers: PaginationMarkers }) {
   const { storage, clock, keys, authorizer, markers } = deps;
 
@@ -91,7 +123,14 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
   }
 
   async function createGrant(caller: Caller, input: CreateGrantInput): Promise<{ grantId: string; grantToken: string }> {
-    const key = await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'CreateGrant' });
+    const requestKeys: Record<string, ContextValue> = {
+      'kms:GrantOperations': [...new Set(input.operations)],
+      'kms:GranteePrincipal': input.granteePrincipal,
+      ...(input.retiringPrincipal !== undefined ? { 'kms:RetiringPrincipal': input.retiringPrincipal } : {}),
+      ...grantIsForAwsResource(caller),
+      ...grantConstraintKeys(input.constraints),
+    };
+    const key = await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'CreateGrant', contextKeys: requestKeys });
     checkPrincipal('granteePrincipal', input.granteePrincipal);
     if (input.retiringPrincipal !== undefined) checkPrincipal('retiringPrincipal', input.retiringPrincipal);
     if (input.operations.length === 0) throw new ValidationException('Operations must not be empty.');
@@ -99,7 +138,7 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
       if (!isGrantOperation(op)) throw new ValidationException(`1 validation error detected: Value '${op}' at 'operations' failed to satisfy enum value set`);
     }
     const operations = [...new Set(input.operations)];
-    await requireNoWidening(caller, key, operations, input.constraints);
+    await requireNoWidening(caller, key, operations, input.constraints, requestKeys);
     const existing = await storage.read((r) => r.grants.listForKey(key.scope, key.keyId));
     // AWS: CreateGrant with the Name of an existing grant and the same parameters returns that grant.
     if (input.name !== undefined) {
@@ -137,8 +176,10 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
    * AWS: a principal allowed CreateGrant only through a grant may create grants for a subset of that
    * grant's operations, with constraints at least as strict — grants never widen what they allow.
    */
-  async function requireNoWidening(caller: Caller, key: Key, operations: string[], constraints: GrantConstraints | undefined): Promise<void> {
-    if (await authorizer.isAllowed(caller, 'kms:CreateGrant', { key, ignoreGrants: true })) return;
+  async function requireNoWidening(
+    caller: Caller, key: Key, operations: string[], constraints: GrantConstraints | undefined, contextKeys: Record<string, ContextValue>,
+  ): Promise<void> {
+    if (await authorizer.isAllowed(caller, 'kms:CreateGrant', { key, ignoreGrants: true, contextKeys })) return;
     const { principal } = await authorizer.principalOf(caller);
     const names = new Set([principal.arn, ...(principal.roleArn ? [principal.roleArn] : [])]);
     const parents = (await storage.read((r) => r.grants.listForKey(key.scope, key.keyId)))
@@ -170,7 +211,7 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
     caller: Caller,
     input: { keyId: string; limit: number; marker?: string; grantId?: string; granteePrincipal?: string },
   ): Promise<{ key: Key; grants: GrantRecord[]; nextMarker?: string }> {
-    const key = await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'ListGrants' });
+    const key = await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'ListGrants', contextKeys: grantIsForAwsResource(caller) });
     const after = markers.decode('ListGrants', input.marker);
     const all = (await storage.read((r) => r.grants.listForKey(key.scope, key.keyId)))
       .filter((g) => (after === undefined || g.grantId > after) &&
@@ -236,7 +277,7 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
         ...(grant.retiringPrincipal !== null ? { retiringPrincipal: grant.retiringPrincipal } : {}) },
       principal, key.scope.accountId,
     );
-    if (!byGrant && !(await authorizer.isAllowed(caller, 'kms:RetireGrant', { key }))) {
+    if (!byGrant && !(await authorizer.isAllowed(caller, 'kms:RetireGrant', { key, contextKeys: grantConstraintKeys(doc.constraints) }))) {
       throw new AccessDeniedException(
         `User: ${caller.principalArn} is not authorized to perform: kms:RetireGrant on resource: ${key.arn} because no resource-based policy allows the kms:RetireGrant action`,
       );
@@ -246,7 +287,7 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
 
   /** AWS: RevokeGrant — authorised by kms:RevokeGrant on the key; takes effect on the next call. */
   async function revokeGrant(caller: Caller, input: { keyId: string; grantId: string }): Promise<void> {
-    const key = await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'RevokeGrant' });
+    const key = await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'RevokeGrant', contextKeys: grantIsForAwsResource(caller) });
     const g = GRANT_ID.test(input.grantId) ? await storage.read((r) => r.grants.get(input.grantId)) : undefined;
     if (!g || g.keyId !== key.keyId || g.accountId !== key.scope.accountId) throw new NotFoundException(`Grant ID ${input.grantId} not found`);
     await storage.transaction((tx) => tx.grants.delete(g.grantId));

@@ -17,6 +17,7 @@
  * Trent keeps one imported material per key: importing NEW key material for on-demand rotation
  * (ImportType NEW_KEY_MATERIAL into a key that has material) is not supported.
  */
+import type { ContextValue } from '../policy/index.ts';
 import type { Caller } from '../auth/caller.ts';
 import { DAY_MS, type Clock } from '../clock.ts';
 import { generateWrappingKeyPair, UnwrapError, unwrapKeyMaterial, type WrappingAlgorithm, type WrappingKeySpec } from '../crypto/key-import.ts';
@@ -105,7 +106,8 @@ export async function expireImportedMaterial(storage: Storage, materialCache: Ma
 }
 
 export function createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey }: KeyImportDeps) {
-  const resolve = (caller: Caller, keyId: string, action: string) => keys.resolveKey(caller, keyId, { allowAlias: false, action });
+  const resolve = (caller: Caller, keyId: string, action: string, contextKeys?: Record<string, ContextValue>) =>
+    keys.resolveKey(caller, keyId, { allowAlias: false, action, ...(contextKeys ? { contextKeys } : {}) });
 
   function materialIdOf(key: Key, identity: Buffer): string {
     const prefix = barrierAad('kms/imported-material-id', key.scope.accountId, key.scope.region, key.keyId);
@@ -117,7 +119,9 @@ export function createKeyImportService({ storage, barrier, clock, materialCache,
     caller: Caller,
     input: { keyId: string; wrappingAlgorithm: WrappingAlgorithm; wrappingKeySpec: WrappingKeySpec },
   ): Promise<{ key: Key; importToken: Buffer; publicKey: Buffer; parametersValidTo: number }> {
-    const key = await resolve(caller, input.keyId, 'GetParametersForImport');
+    const key = await resolve(caller, input.keyId, 'GetParametersForImport', {
+      'kms:WrappingAlgorithm': input.wrappingAlgorithm, 'kms:WrappingKeySpec': input.wrappingKeySpec,
+    });
     requireExternal(key);
     transition(key, 'ImportKeyMaterial'); // AWS: refused in the states where an import would be (pending deletion)
     const now = clock.now();
@@ -219,7 +223,11 @@ export function createKeyImportService({ storage, barrier, clock, materialCache,
   }
 
   async function importKeyMaterial(caller: Caller, input: ImportKeyMaterialInput): Promise<{ key: Key; keyMaterialId: string }> {
-    const key = await resolve(caller, input.keyId, 'ImportKeyMaterial');
+    // AWS: kms:ExpirationModel is the model the import gets; kms:ValidTo its expiry in epoch seconds.
+    const key = await resolve(caller, input.keyId, 'ImportKeyMaterial', {
+      'kms:ExpirationModel': input.expirationModel ?? 'KEY_MATERIAL_EXPIRES',
+      ...(input.validTo !== undefined ? { 'kms:ValidTo': Math.floor(input.validTo / 1000) } : {}),
+    });
     requireExternal(key);
     transition(key, 'ImportKeyMaterial'); // the state's AWS error before any cryptographic work
     checkSymmetricOnlyMembers(key, input);

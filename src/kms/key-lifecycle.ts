@@ -4,6 +4,7 @@
  * (key-states.ts) and is stored with compare-and-set, so concurrent writers and several nodes never
  * lose a change or act twice: of two nodes racing to rotate or delete the same key, one CAS fails.
  */
+import type { ContextValue } from '../policy/index.ts';
 import type { Caller } from '../auth/caller.ts';
 import { DAY_MS, type Clock } from '../clock.ts';
 import { randomBytesBuffer } from '../crypto/primitives.ts';
@@ -42,7 +43,8 @@ export interface KeyLifecycleDeps {
 export type KeyLifecycle = ReturnType<typeof createKeyLifecycle>;
 
 export function createKeyLifecycle({ storage, barrier, clock, materialCache, keys, warn, markers }: KeyLifecycleDeps) {
-  const resolve = (caller: Caller, keyId: string, action: string) => keys.resolveKey(caller, keyId, { ...KEY_MGMT, action });
+  const resolve = (caller: Caller, keyId: string, action: string, contextKeys?: Record<string, ContextValue>) =>
+    keys.resolveKey(caller, keyId, { ...KEY_MGMT, action, ...(contextKeys ? { contextKeys } : {}) });
 
   async function changeState(caller: Caller, keyId: string, event: 'EnableKey' | 'DisableKey'): Promise<Key> {
     const key = await resolve(caller, keyId, event);
@@ -54,7 +56,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
   }
 
   async function scheduleKeyDeletion(caller: Caller, keyId: string, pendingWindowInDays = 30): Promise<Key> {
-    const key = await resolve(caller, keyId, 'ScheduleKeyDeletion');
+    const key = await resolve(caller, keyId, 'ScheduleKeyDeletion', { 'kms:ScheduleKeyDeletionPendingWindowInDays': pendingWindowInDays });
     const deletionDate = clock.now() + pendingWindowInDays * DAY_MS;
     return keys.mutateKey(key, (k) => {
       // AWS: scheduling again while pending deletion is refused ("is pending deletion").
@@ -92,7 +94,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
   }
 
   async function enableKeyRotation(caller: Caller, keyId: string, periodDays = DEFAULT_ROTATION_DAYS): Promise<void> {
-    const key = await resolve(caller, keyId, 'EnableKeyRotation');
+    const key = await resolve(caller, keyId, 'EnableKeyRotation', { 'kms:RotationPeriodInDays': periodDays });
     requireEnabledForRotationChange(key);
     requireRotatable(key);
     const nextRotationAt = clock.now() + periodDays * DAY_MS;

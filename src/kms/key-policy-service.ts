@@ -29,7 +29,9 @@ export function createKeyPolicyService(deps: { keys: KeyService; authorizer: Aut
 
   /** Validates (MalformedPolicyDocumentException) and, unless bypassed, runs the lockout safety check. */
   async function putKeyPolicy(caller: Caller, input: { keyId: string; policy: string; policyName?: string; bypassPolicyLockoutSafetyCheck?: boolean }): Promise<void> {
-    const key = await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'PutKeyPolicy' });
+    const key = await keys.resolveKey(caller, input.keyId, {
+      ...KEY_ONLY, action: 'PutKeyPolicy', contextKeys: { 'kms:BypassPolicyLockoutSafetyCheck': input.bypassPolicyLockoutSafetyCheck === true },
+    });
     requireDefaultName(input.policyName);
     const policy = await authorizer.checkNewKeyPolicy(caller, input.policy, {
       keyArn: key.arn,

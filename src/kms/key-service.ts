@@ -37,7 +37,7 @@ import { checkCreateKeyUsage, familyOf } from './key-specs/index.ts';
 import { isRsaKeySpec, rsaDecrypt, rsaEncrypt, rsaEncryptionAlgorithm } from './key-specs/rsa.ts';
 import { symmetricDecrypt, symmetricEncrypt } from './key-specs/symmetric.ts';
 import { requireEnabled } from './key-states.ts';
-import { defaultKeyPolicyText } from '../policy/index.ts';
+import { type ContextValue, defaultKeyPolicyText } from '../policy/index.ts';
 import { updateKeyDoc } from './key-updates.ts';
 import type { PaginationMarkers } from './markers.ts';
 import { MaterialCache } from './material-cache.ts';
@@ -110,6 +110,17 @@ const CROSS_ACCOUNT_ACTIONS: ReadonlySet<string> = new Set([
   'ListGrants', 'ReEncryptFrom', 'ReEncryptTo', 'RetireGrant', 'RevokeGrant', 'Sign', 'Verify', 'VerifyMac',
 ]);
 
+/**
+ * The condition keys a request carries (src/kms/access-rules.ts declares which, per action), or a
+ * function of the resolved key for those that depend on it (kms:ReEncryptOnSameKey).
+ */
+export type RequestKeys = Readonly<Record<string, ContextValue>> | ((key: Key) => Readonly<Record<string, ContextValue>>);
+
+/** AWS: kms:EncryptionAlgorithm is the request's algorithm, SYMMETRIC_DEFAULT when it names none. */
+export function algorithmKey(algorithm: string | undefined): Record<string, ContextValue> {
+  return { 'kms:EncryptionAlgorithm': algorithm ?? 'SYMMETRIC_DEFAULT' };
+}
+
 /** The encryption context as a resolveKey option (kms:EncryptionContext:* keys, grant constraints). */
 function ecOpt(context: EncryptionContext | undefined): { encryptionContext?: EncryptionContext } {
   return context ? { encryptionContext: context } : {};
@@ -125,7 +136,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   async function resolveKey(
     caller: Caller,
     ref: string,
-    opts: { allowAlias: boolean; action: string; encryptionContext?: EncryptionContext; authorize?: boolean },
+    opts: { allowAlias: boolean; action: string; encryptionContext?: EncryptionContext; authorize?: boolean; contextKeys?: RequestKeys },
   ): Promise<Key> {
     const scope = callerScope(caller);
     const parsed = parseKeyReference(ref, scope);
@@ -136,10 +147,12 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     const check = async (stored: Key, requestAlias?: string): Promise<Key> => {
       const key = await withEffectiveState(stored);
       if (opts.authorize === false) return key;
+      const contextKeys = typeof opts.contextKeys === 'function' ? opts.contextKeys(key) : opts.contextKeys;
       await authorizer.authorize(caller, `kms:${opts.action}`, {
         key,
         ...(opts.encryptionContext ? { encryptionContext: opts.encryptionContext } : {}),
         ...(requestAlias !== undefined ? { requestAlias } : {}),
+        ...(contextKeys ? { contextKeys } : {}),
       });
       return key;
     };
@@ -387,7 +400,9 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     caller: Caller,
     input: { keyId: string; plaintext: Buffer; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean },
   ): Promise<{ key: Key; ciphertext: Buffer; algorithm: EncryptionAlgorithm }> {
-    const key = await resolveKey(caller, input.keyId, { allowAlias: true, action: 'Encrypt', ...ecOpt(input.encryptionContext) });
+    const key = await resolveKey(caller, input.keyId, {
+      allowAlias: true, action: 'Encrypt', ...ecOpt(input.encryptionContext), contextKeys: algorithmKey(input.encryptionAlgorithm),
+    });
     requireUsable(key, 'Encrypt', 'ENCRYPT_DECRYPT');
     const algorithm = encryptionAlgorithmFor(key, input.encryptionAlgorithm, input.encryptionContext);
     if (input.plaintext.length > MAX_SYMMETRIC_PLAINTEXT) {
@@ -411,6 +426,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     context: EncryptionContext | undefined,
     operation: string,
     dryRun = false,
+    contextKeys?: RequestKeys,
   ): Promise<{ key: Key; plaintext: Buffer }> {
     let parsed: ReturnType<typeof decodeCiphertext>;
     try {
@@ -421,13 +437,16 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     }
     const { header, headerBytes, box } = parsed;
     const blobKeyArn = keyArn({ accountId: header.accountId, region: caller.region }, header.keyId);
+    let key: Key;
     if (keyIdHint !== undefined) {
-      const named = await resolveKey(caller, keyIdHint, { allowAlias: true, action: operation, ...ecOpt(context) });
-      if (named.arn !== blobKeyArn) {
+      // Authorized once, as named (an alias name is then kms:RequestAlias); it must be the blob's key.
+      key = await resolveKey(caller, keyIdHint, { allowAlias: true, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
+      if (key.arn !== blobKeyArn) {
         throw new IncorrectKeyException('The key ID in the request does not identify a CMK that can perform this operation.');
       }
+    } else {
+      key = await resolveKey(caller, blobKeyArn, { allowAlias: false, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
     }
-    const key = await resolveKey(caller, blobKeyArn, { allowAlias: false, action: operation, ...ecOpt(context) });
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
     if (header.materialVersion < 1 || header.materialVersion > key.doc.currentVersion) throw new InvalidCiphertextException('');
     const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
@@ -445,12 +464,12 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
    */
   async function decryptRsa(
     caller: Caller, ciphertext: Buffer, keyId: string | undefined, algorithm: string, context: EncryptionContext | undefined,
-    operation: string, dryRun = false,
+    operation: string, dryRun = false, contextKeys?: RequestKeys,
   ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
     if (keyId === undefined) {
       throw new ValidationException(`KeyId is required to decrypt with EncryptionAlgorithm ${algorithm}.`);
     }
-    const key = await resolveKey(caller, keyId, { allowAlias: true, action: operation, ...ecOpt(context) });
+    const key = await resolveKey(caller, keyId, { allowAlias: true, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
     const alg = encryptionAlgorithmFor(key, algorithm, context);
     if (alg === 'SYMMETRIC_DEFAULT') throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${key.doc.keySpec}.`);
@@ -464,12 +483,12 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
 
   async function decryptAny(
     caller: Caller, ciphertext: Buffer, keyId: string | undefined, context: EncryptionContext | undefined, algorithm: string | undefined,
-    operation: string, dryRun = false,
+    operation: string, dryRun = false, contextKeys: RequestKeys = algorithmKey(algorithm),
   ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
     if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
-      return decryptRsa(caller, ciphertext, keyId, algorithm, context, operation, dryRun);
+      return decryptRsa(caller, ciphertext, keyId, algorithm, context, operation, dryRun, contextKeys);
     }
-    const out = await decryptBlob(caller, ciphertext, keyId, context, operation, dryRun);
+    const out = await decryptBlob(caller, ciphertext, keyId, context, operation, dryRun, contextKeys);
     return { ...out, algorithm: 'SYMMETRIC_DEFAULT' };
   }
 
@@ -478,6 +497,22 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean },
   ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
     return decryptAny(caller, input.ciphertext, input.keyId, input.encryptionContext, input.encryptionAlgorithm, 'Decrypt', input.dryRun);
+  }
+
+  /**
+   * The ARN of the key a ReEncrypt source names (the blob's header, or SourceKeyId for RSA), looked up
+   * without authorizing — only to tell whether it is the destination key; undefined when unknown.
+   */
+  async function sourceKeyArnOf(caller: Caller, ciphertext: Buffer, sourceKeyId: string | undefined, algorithm: string | undefined): Promise<string | undefined> {
+    try {
+      if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
+        return sourceKeyId === undefined ? undefined : (await resolveKey(caller, sourceKeyId, { allowAlias: true, action: 'ReEncryptFrom', authorize: false })).arn;
+      }
+      const { header } = decodeCiphertext(ciphertext, ciphertextHeaderKey);
+      return keyArn({ accountId: header.accountId, region: caller.region }, header.keyId);
+    } catch {
+      return undefined; // the source resolution below answers with the right error
+    }
   }
 
   /** AWS: ReEncrypt — decrypts under the source key and encrypts under the destination, server-side only. */
@@ -494,13 +529,18 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       dryRun?: boolean;
     },
   ): Promise<{ sourceKey: Key; destinationKey: Key; ciphertext: Buffer; sourceAlgorithm: EncryptionAlgorithm; destinationAlgorithm: EncryptionAlgorithm }> {
+    // AWS: kms:ReEncryptOnSameKey — whether source and destination are the same key; each side's
+    // kms:EncryptionAlgorithm is its own algorithm member.
+    const sourceArn = await sourceKeyArnOf(caller, input.ciphertext, input.sourceKeyId, input.sourceEncryptionAlgorithm);
     const destinationKey = await resolveKey(caller, input.destinationKeyId, {
       allowAlias: true, action: 'ReEncryptTo', ...ecOpt(input.destinationEncryptionContext),
+      contextKeys: (key) => ({ ...algorithmKey(input.destinationEncryptionAlgorithm), 'kms:ReEncryptOnSameKey': key.arn === sourceArn }),
     });
     requireUsable(destinationKey, 'ReEncrypt', 'ENCRYPT_DECRYPT');
     const destinationAlgorithm = encryptionAlgorithmFor(destinationKey, input.destinationEncryptionAlgorithm, input.destinationEncryptionContext);
     const { key: sourceKey, plaintext, algorithm: sourceAlgorithm } = await decryptAny(
-      caller, input.ciphertext, input.sourceKeyId, input.sourceEncryptionContext, input.sourceEncryptionAlgorithm, 'ReEncryptFrom',
+      caller, input.ciphertext, input.sourceKeyId, input.sourceEncryptionContext, input.sourceEncryptionAlgorithm, 'ReEncryptFrom', false,
+      (key) => ({ ...algorithmKey(input.sourceEncryptionAlgorithm), 'kms:ReEncryptOnSameKey': key.arn === destinationKey.arn }),
     );
     try {
       if (input.dryRun) throw dryRunSucceeded();
@@ -524,7 +564,10 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     if ((input.keySpec === undefined) === (input.numberOfBytes === undefined)) {
       throw new ValidationException('Please specify either number of bytes or key spec.');
     }
-    const key = await resolveKey(caller, input.keyId, { allowAlias: true, action: operation, ...ecOpt(input.encryptionContext) });
+    // AWS: the data key is encrypted with SYMMETRIC_DEFAULT, which kms:EncryptionAlgorithm then is.
+    const key = await resolveKey(caller, input.keyId, {
+      allowAlias: true, action: operation, ...ecOpt(input.encryptionContext), contextKeys: algorithmKey(undefined),
+    });
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
     if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') {
       throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.doc.keyUsage} which is not valid for ${operation}.`);

@@ -1,31 +1,18 @@
 /**
- * Access control at the KMS edge: adds the key-policy and grant operations to the KMS service, and
- * authorises the actions that have no key (CreateKey, ListKeys, ListAliases, GenerateRandom,
- * ListRetirableGrants) against identity policies before the operation runs. Key-scoped actions are
- * authorised in KeyService.resolveKey; both go through the one Authorizer.
+ * Access control at the KMS edge: adds the key-policy and grant operations to the KMS service and puts
+ * every operation behind the one choke point (withDeclaredAccessControl) with its rule from
+ * src/kms/access-rules.ts: actions without a key (CreateKey, ListKeys, …) are decided there, before the
+ * operation runs; key-scoped actions by KeyService.resolveKey once the key is known. A routed operation
+ * without a rule stops the server from starting.
  */
 import type { Authorizer } from '../../auth/authorizer.ts';
+import { KMS_ACCESS_RULES } from '../../kms/access-rules.ts';
 import type { GrantService } from '../../kms/grant-service.ts';
 import type { KeyPolicyService } from '../../kms/key-policy-service.ts';
+import { withDeclaredAccessControl } from '../access-control.ts';
 import { defineOperations, type Operation, type ServiceDefinition } from '../operation.ts';
 import { grantOperations } from './grants.ts';
 import { keyPolicyOperations } from './key-policies.ts';
-
-/** AWS: these KMS actions have no resource; only identity policies can allow them ("Resource": "*"). */
-export const IDENTITY_ONLY_ACTIONS: ReadonlySet<string> = new Set([
-  'CreateKey', 'ListKeys', 'ListAliases', 'GenerateRandom', 'ListRetirableGrants', 'CreateCustomKeyStore',
-  'DescribeCustomKeyStores', 'ConnectCustomKeyStore', 'DisconnectCustomKeyStore', 'DeleteCustomKeyStore', 'UpdateCustomKeyStore',
-]);
-
-function identityGuarded(op: Operation, authorizer: Authorizer, prefix: string): Operation {
-  return {
-    ...op,
-    async handle(input, ctx) {
-      await authorizer.authorize(ctx.caller, `${prefix}:${op.name}`);
-      return op.handle(input, ctx);
-    },
-  };
-}
 
 /**
  * AWS: every member of GrantTokens must be a valid grant token (InvalidGrantTokenException). Trent is
@@ -47,9 +34,6 @@ export function withAccessControl(
   deps: { authorizer: Authorizer; policies: KeyPolicyService; grants: GrantService },
 ): ServiceDefinition {
   const ops = [...kms.operations.values(), ...keyPolicyOperations(deps.policies), ...grantOperations(deps.grants)];
-  return {
-    ...kms,
-    operations: defineOperations(ops.map((op) =>
-      withGrantTokenCheck(IDENTITY_ONLY_ACTIONS.has(op.name) ? identityGuarded(op, deps.authorizer, 'kms') : op, deps.grants))),
-  };
+  const withTokens = { ...kms, operations: defineOperations(ops.map((op) => withGrantTokenCheck(op, deps.grants))) };
+  return withDeclaredAccessControl(withTokens, deps.authorizer, KMS_ACCESS_RULES);
 }

@@ -19,7 +19,8 @@ export function getKeyLastUsageOperation(keys: KeyService, audit: AuditQueryServ
       const keyId = readKeyId(r)!;
       r.done();
       if (keyId.startsWith('alias/') || keyId.includes(':alias/')) throw new NotFoundException(`Alias names are not supported: ${keyId}`);
-      const key = await keys.describeKey(caller, keyId);
+      // AWS: its own action, kms:GetKeyLastUsage (src/kms/access-rules.ts).
+      const key = await keys.resolveKey(caller, keyId, { allowAlias: false, action: 'GetKeyLastUsage' });
       const last = await audit.keyLastUsage(callerScope(caller), key.arn);
       return {
         KeyId: key.keyId,

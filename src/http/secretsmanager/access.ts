@@ -38,7 +38,9 @@ const SECRET_OPERATIONS = [
   'GetResourcePolicy', 'DeleteResourcePolicy', 'ReplicateSecretToRegions', 'RemoveRegionsFromReplication', 'StopReplicationToReplica',
 ] as const;
 
-export function createSecretAccess(secrets: SecretService, authorizer: Authorizer) {
+export function createSecretAccess(
+  secrets: SecretService, authorizer: Authorizer, keyArnOf: (caller: Caller, keyId: string) => Promise<string | undefined>,
+) {
   /** The secret a SecretId names, as the authorizer sees it (see the module comment for a missing one). */
   async function resourceOf(caller: Caller, secretId: string): Promise<ServiceResource> {
     const s = await secrets.find(caller, secretId);
@@ -52,7 +54,10 @@ export function createSecretAccess(secrets: SecretService, authorizer: Authorize
         shownAs: secretId,
       };
     }
-    const keys: Record<string, ContextValue> = { 'secretsmanager:SecretId': s.arn };
+    // AWS: SecretPrimaryRegion is the region the secret was made in (Trent keeps no replicas, so its own);
+    // resource/AllowRotationLambdaArn the rotation function the secret is configured with.
+    const keys: Record<string, ContextValue> = { 'secretsmanager:SecretId': s.arn, 'secretsmanager:SecretPrimaryRegion': s.scope.region };
+    if (s.doc.rotation.lambdaArn !== undefined) keys['secretsmanager:resource/AllowRotationLambdaArn'] = s.doc.rotation.lambdaArn;
     for (const t of s.doc.tags) {
       keys[`aws:ResourceTag/${t.Key}`] = t.Value;
       keys[`secretsmanager:ResourceTag/${t.Key}`] = t.Value;
@@ -66,16 +71,27 @@ export function createSecretAccess(secrets: SecretService, authorizer: Authorize
     };
   }
 
+  /**
+   * secretsmanager:KmsKeyId as given and secretsmanager:KmsKeyArn, the ARN of the key it names (looked up,
+   * not authorized: KMS decides the key's use when the operation encrypts). Absent when no key is named;
+   * KmsKeyArn absent too when the name resolves to no key (the operation then fails on it).
+   */
+  async function kmsKeys(caller: Caller, kmsKeyId: string | undefined): Promise<Record<string, ContextValue>> {
+    if (kmsKeyId === undefined) return {};
+    const arn = await keyArnOf(caller, kmsKeyId);
+    return { 'secretsmanager:KmsKeyId': kmsKeyId, ...(arn !== undefined ? { 'secretsmanager:KmsKeyArn': arn } : {}) };
+  }
+
   /** Throws AccessDeniedException unless the caller may perform `action` on the secret `secretId`. */
   async function authorizeSecret(caller: Caller, action: string, secretId: string): Promise<void> {
     await authorizer.authorizeResource(caller, action, await resourceOf(caller, secretId));
   }
 
-  function onSecret(operation: string, extraKeys?: (r: InputReader) => Record<string, ContextValue>): AccessRule {
+  function onSecret(operation: string, extraKeys?: (r: InputReader, input: Readonly<Record<string, unknown>>) => Record<string, ContextValue>): AccessRule {
     return async (input, caller) => {
       const r = new InputReader(input);
       const secretId = readSecretId(r);
-      const extra = extraKeys?.(r);
+      const extra = extraKeys?.(r, input);
       r.done();
       const resource = await resourceOf(caller, secretId!);
       return [{ action: `secretsmanager:${operation}`, resource: extra ? { ...resource, contextKeys: { ...resource.contextKeys, ...extra } } : resource }];
@@ -107,10 +123,32 @@ export function createSecretAccess(secrets: SecretService, authorizer: Authorize
       ...(force !== undefined ? { 'secretsmanager:ForceDeleteWithoutRecovery': force } : {}),
     };
   });
-  rules.RotateSecret = onSecret('RotateSecret', (r) => {
+  rules.RotateSecret = onSecret('RotateSecret', (r, input) => {
     const lambda = r.string('RotationLambdaARN', { max: 2048 });
-    return lambda !== undefined ? { 'secretsmanager:RotationLambdaARN': lambda } : {};
+    const immediately = r.boolean('RotateImmediately');
+    return {
+      ...(lambda !== undefined ? { 'secretsmanager:RotationLambdaARN': lambda } : {}),
+      // AWS: RotateImmediately defaults to true; ModifyRotationRules is whether the request sets RotationRules.
+      'secretsmanager:RotateImmediately': immediately ?? true,
+      'secretsmanager:ModifyRotationRules': input.RotationRules !== undefined && input.RotationRules !== null,
+    };
   });
+  rules.UpdateSecretVersionStage = onSecret('UpdateSecretVersionStage', (r) => {
+    const stage = r.string('VersionStage', { required: true, min: 1, max: 256 });
+    return stage !== undefined ? { 'secretsmanager:VersionStage': stage } : {};
+  });
+  rules.UpdateSecret = async (input, caller) => {
+    const r = new InputReader(input);
+    const secretId = readSecretId(r);
+    const description = r.string('Description', { max: 2048 });
+    const kmsKeyId = r.string('KmsKeyId', { max: 2048 });
+    r.done();
+    const resource = await resourceOf(caller, secretId!);
+    return [{
+      action: 'secretsmanager:UpdateSecret',
+      resource: { ...resource, contextKeys: { ...resource.contextKeys, ...(description !== undefined ? { 'secretsmanager:Description': description } : {}), ...(await kmsKeys(caller, kmsKeyId)) } },
+    }];
+  };
 
   /**
    * AWS: CreateSecret is authorized on the ARN the secret will have (its 6-character suffix is random, so
@@ -133,8 +171,10 @@ export function createSecretAccess(secrets: SecretService, authorizer: Authorize
         contextKeys: {
           'secretsmanager:Name': name,
           ...(description !== undefined ? { 'secretsmanager:Description': description } : {}),
-          ...(kmsKeyId !== undefined ? { 'secretsmanager:KmsKeyId': kmsKeyId } : {}),
+          ...(await kmsKeys(caller, kmsKeyId)),
           ...requestTagKeys(tags),
+          // AWS lists the resource tags for CreateSecret too: those the new secret will carry.
+          ...Object.fromEntries((tags ?? []).flatMap((t) => [[`aws:ResourceTag/${t.Key}`, t.Value], [`secretsmanager:ResourceTag/${t.Key}`, t.Value]])),
         },
         shownAs: name,
       },

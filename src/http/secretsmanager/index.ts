@@ -30,11 +30,13 @@ export interface SecretsManagerServices {
   secrets: SecretService;
   rotation: RotationRunner;
   authorizer: Authorizer;
+  /** The ARN of the KMS key a KmsKeyId names, unauthorized (secretsmanager:KmsKeyArn); undefined when none. */
+  keyArnOf: (caller: Caller, keyId: string) => Promise<string | undefined>;
 }
 
 /** The service with every operation authorized (access.ts through the shared choke point, ../access-control.ts). */
-export function secretsManagerServiceDefinition({ secrets, rotation, authorizer }: SecretsManagerServices): ServiceDefinition {
-  const { access, authorizeSecret } = createSecretAccess(secrets, authorizer);
+export function secretsManagerServiceDefinition({ secrets, rotation, authorizer, keyArnOf }: SecretsManagerServices): ServiceDefinition {
+  const { access, authorizeSecret } = createSecretAccess(secrets, authorizer, keyArnOf);
   const authorizeGet = (caller: Caller, secretId: string) => authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId);
   return withServiceAccessControl({
     targetPrefix: 'secretsmanager',

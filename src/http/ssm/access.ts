@@ -109,6 +109,7 @@ export function createParameterAccess(parameters: ParameterService) {
       const r = new InputReader(input);
       const rawName = readName(r);
       const overwrite = r.boolean('Overwrite');
+      const policies = r.string('Policies', { min: 1, max: 4096 });
       const tags = readTags(r);
       r.done();
       const name = rawName!.trim();
@@ -117,12 +118,24 @@ export function createParameterAccess(parameters: ParameterService) {
       const resource = await resourceOf(caller, name);
       return [{
         action: 'ssm:PutParameter',
-        resource: { ...resource, contextKeys: { ...resource.contextKeys, 'ssm:Overwrite': String(overwrite ?? false), ...requestTagKeys(tags) } },
+        // AWS: ssm:Policies ("true"/"false") is whether the request attaches parameter policies.
+        resource: {
+          ...resource,
+          contextKeys: { ...resource.contextKeys, 'ssm:Overwrite': String(overwrite ?? false), 'ssm:Policies': String(policies !== undefined), ...requestTagKeys(tags) },
+        },
       }];
     },
 
-    AddTagsToResource: onTagged('AddTagsToResource'),
-    RemoveTagsFromResource: onTagged('RemoveTagsFromResource'),
+    // AWS: the tags of the request (aws:RequestTag/…, aws:TagKeys) and the keys removed (aws:TagKeys).
+    AddTagsToResource: onTagged('AddTagsToResource', (input) => {
+      const tags = Array.isArray(input.Tags) ? (input.Tags as unknown[]).filter((t): t is { Key: string; Value: string } =>
+        typeof t === 'object' && t !== null && typeof (t as { Key?: unknown }).Key === 'string' && typeof (t as { Value?: unknown }).Value === 'string') : [];
+      return requestTagKeys(tags);
+    }),
+    RemoveTagsFromResource: onTagged('RemoveTagsFromResource', (input) => {
+      const keys = Array.isArray(input.TagKeys) ? (input.TagKeys as unknown[]).filter((k): k is string => typeof k === 'string') : [];
+      return keys.length > 0 ? { 'aws:TagKeys': keys } : {};
+    }),
     ListTagsForResource: onTagged('ListTagsForResource'),
   };
 
@@ -130,14 +143,16 @@ export function createParameterAccess(parameters: ParameterService) {
    * Tag operations name the parameter by ResourceId. Trent tags parameters only: for any other
    * ResourceType the operation refuses the request (InvalidResourceType) before it touches anything.
    */
-  function onTagged(operation: string): AccessRule {
+  function onTagged(operation: string, requestKeys?: (input: Readonly<Record<string, unknown>>) => Record<string, ContextValue>): AccessRule {
     return async (input, caller) => {
       const r = new InputReader(input);
       if (r.string('ResourceType') !== 'Parameter') return [];
       const id = r.string('ResourceId', { required: true, min: 1, max: 2048 });
       r.done();
       try {
-        return [{ action: `ssm:${operation}`, resource: await resourceOf(caller, id!) }];
+        const resource = await resourceOf(caller, id!);
+        const extra = requestKeys?.(input);
+        return [{ action: `ssm:${operation}`, resource: extra ? { ...resource, contextKeys: { ...resource.contextKeys, ...extra } } : resource }];
       } catch (err) {
         // The operation answers InvalidResourceId for a ResourceId naming no parameter.
         if (err instanceof ParameterNotFound) return [];
