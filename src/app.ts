@@ -119,7 +119,7 @@ export async function createApp(parts: AppParts): Promise<App> {
   const storage = config.readCacheMs > 0 ? new ReadCachingStorage(store, config.readCacheMs) : store;
   const authorizer = createAuthorizer({ storage, clock });
   if (config.audit.unsafeNoDurabilityWait) {
-    logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails the call');
+    logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: read-only calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails a read-only call (mutating calls still commit with their event)');
   }
 
   let devRootKey;
@@ -211,6 +211,8 @@ export async function createApp(parts: AppParts): Promise<App> {
             return Promise.resolve();
           }
           : (event, intentId) => auditLog.record(event, intentId),
+        // Mutating calls: change and event in one transaction, whatever the benchmark switch says.
+        atomically: (intentId, run) => auditLog.atomically(intentId, run),
       },
       health,
     });

@@ -4,9 +4,10 @@
  *
  * - Fail closed. record() resolves only once the event is committed to storage; the edge answers 500
  *   when it rejects. A mutating call first durably stores a write-ahead intent (begin()); if that fails
- *   the call never runs, so nothing it would change becomes visible. The intent is deleted in the same
- *   transaction that appends the call's event; an intent left by a crash is turned into an event with
- *   errorCode "TrentAuditOutcomeUnknown" by recoverIntents().
+ *   the call never runs. Then atomically() runs the call as one storage unit of work
+ *   (storage/unit-of-work.ts) whose last writes are the call's event and the intent's deletion: the
+ *   call's changes and its event commit together or not at all. An intent left by a crash is turned
+ *   into an event with errorCode "TrentAuditOutcomeUnknown" by recoverIntents().
  * - Group commit. Concurrent begin()/record() calls are queued and written in one storage transaction
  *   per batch (one fsync on SQLite, one round of statements on PostgreSQL). The next batch is taken
  *   while earlier ones wait to be durable (SQLite, up to 4): with one batch at a time the event loop sat
@@ -21,6 +22,7 @@ import type { Clock } from '../clock.ts';
 import { timeOrderedUuid } from '../crypto/primitives.ts';
 import type { AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
 import type { Repos, Storage } from '../storage/storage.ts';
+import { currentUnitOfWork, outsideUnitOfWork, type UnitOfWork } from '../storage/unit-of-work.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { chainHash } from './chain.ts';
 import type { DigestSigner } from './digest-key.ts';
@@ -107,6 +109,8 @@ export class AuditLog {
   #flushing: Promise<void> | undefined;
   /** Batches committed or committing whose durability is not yet known. */
   readonly #inFlight = new Set<Promise<void>>();
+  /** Events recorded from inside a call run by atomically(): they commit (or not) with the call. */
+  readonly #joined = new WeakMap<UnitOfWork, BuiltEvent[]>();
 
   constructor(deps: AuditLogDeps) {
     this.#deps = deps;
@@ -119,9 +123,41 @@ export class AuditLog {
     return intentId;
   }
 
-  /** Durably appends the event (and clears its intent, in the same transaction). */
+  /**
+   * Durably appends the event (and clears its intent, in the same transaction). Called from inside a
+   * call that atomically() runs (a job event of that call), the event joins the call's transaction
+   * instead and this resolves at once: it becomes visible exactly when the call's changes do.
+   */
   record(event: BuiltEvent, intentId?: string): Promise<void> {
+    const unit = currentUnitOfWork();
+    const joined = unit && this.#joined.get(unit);
+    if (joined && !intentId) {
+      joined.push(event);
+      return Promise.resolve();
+    }
     return this.#submit((done) => ({ kind: 'event', event, ...(intentId ? { intentId } : {}), done }));
+  }
+
+  /**
+   * Runs a mutating call and records its event in one storage transaction (a unit of work): every
+   * storage write of `run` joins it, and its last writes append the event `run` returns and delete the
+   * call's intent. Resolves once that transaction is durable; rejects, with none of it visible, if the
+   * call's writes, the event or the commit fail (`run` is expected to return an event for its own
+   * errors rather than throw). Mutating calls thus do not share the group commit; on SQLite they are
+   * serialised from their first write to their commit.
+   */
+  async atomically(intentId: string, run: () => Promise<BuiltEvent>): Promise<void> {
+    await this.#deps.storage.unitOfWork(
+      async (unit) => {
+        const joined: BuiltEvent[] = [];
+        this.#joined.set(unit, joined);
+        return { event: await run(), joined };
+      },
+      async (tx, { event, joined }) => {
+        await appendEvents(tx.audit, [...joined, event]);
+        await tx.audit.deleteIntents([intentId]);
+      },
+    );
   }
 
   /** Resolves when everything queued so far is written (or failed). */
@@ -136,7 +172,9 @@ export class AuditLog {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push(make({ resolve, reject }));
       // Requests arriving while a batch commits wait for the next batch: that is the group commit.
-      this.#flushing ??= this.#flushLoop();
+      // Never inside a call's unit of work: a batch holds other calls' events, which must not depend
+      // on (or wait for) that call's commit.
+      this.#flushing ??= outsideUnitOfWork(() => this.#flushLoop());
     });
   }
 

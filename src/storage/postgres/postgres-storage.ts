@@ -20,6 +20,12 @@
  * layer answers with a retryable 503. Caveat: if the connection drops while COMMIT is in flight, the
  * transaction may or may not have committed; the caller still sees StorageUnavailableError.
  *
+ * Units of work (unit-of-work.ts). A unit checks a connection out at its first write and keeps it to
+ * its commit: its transaction() calls are SAVEPOINTs on it (a failed statement inside one rolls back to
+ * the savepoint, so the unit stays usable, as a caught DuplicateError does today), its read() calls run
+ * on it (its own writes), and finish() runs last before COMMIT. Reads outside the unit use the pool and
+ * see committed state only. A unit holds one connection and never waits for a second one while it does.
+ *
  * Schema. The URL may name a schema with `?schema=NAME` (letters, digits, underscore; at most 63
  * characters). The adapter removes that parameter before handing the URL to node-postgres, sets
  * `search_path` to that schema alone on every new connection (before the pool hands it out), and
@@ -44,6 +50,16 @@ import { createPostgresCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, int, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
 import { insertOnceWith, type Exec } from './insert-once.ts';
+import { outsideUnitOfWork, runInUnit, runInUnitTransaction, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
+
+/** A unit of work's connection, opened at its first write. */
+interface UnitState {
+  begun?: Promise<{ session: Session; repos: Repos }>;
+  savepoints: number;
+  readonly mutex: UnitMutex;
+  /** A statement failed outside any savepoint: PostgreSQL aborted the transaction, so it cannot commit. */
+  aborted?: { error: unknown };
+}
 
 export interface PostgresStorageOptions {
   /**
@@ -223,6 +239,8 @@ export class PostgresStorage implements Storage {
   }
 
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    const joined = unitOwnedBy(this);
+    if (joined) return this.#unitTransaction(joined.unit, joined.inTransaction, fn);
     return this.#runTransaction(async (session) => {
       let open = true;
       // After a failed statement PostgreSQL ignores everything up to ROLLBACK, and turns COMMIT into a
@@ -249,7 +267,156 @@ export class PostgresStorage implements Storage {
 
   /** Each repo call checks a connection out of the pool for its statements (autocommit). */
   read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    const joined = unitOwnedBy(this);
+    const begun = joined && (joined.unit.state as UnitState).begun;
+    // Inside a unit that has written: on its connection, so it sees its own writes.
+    if (begun) return begun.then((b) => fn(b.repos));
     return fn(this.#autocommitRepos);
+  }
+
+  async unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
+    const unit = new UnitOfWork(this);
+    const state: UnitState = { savepoints: 0, mutex: new UnitMutex() };
+    unit.state = state;
+    let result: T;
+    try {
+      result = await runInUnit(unit, () => body(unit));
+    } catch (err) {
+      await state.mutex.run(() => this.#endUnit(unit, state, false));
+      throw err;
+    }
+    if (!state.begun) {
+      // Nothing was written: the finish alone, in a transaction of its own.
+      try {
+        await outsideUnitOfWork(() => this.transaction((tx) => finish(tx, result)));
+      } catch (err) {
+        unit.end(false);
+        throw err;
+      }
+      unit.end(true);
+      return result;
+    }
+    await state.mutex.run(async () => {
+      try {
+        const { repos } = await state.begun!;
+        if (state.aborted) throw state.aborted.error;
+        await runInUnitTransaction(unit, () => finish(repos, result));
+        const aborted = state.aborted as { error: unknown } | undefined;
+        if (aborted) throw aborted.error;
+      } catch (err) {
+        await this.#endUnit(unit, state, false);
+        throw err;
+      }
+      await this.#endUnit(unit, state, true);
+    });
+    return result;
+  }
+
+  /** A transaction() inside a unit: a savepoint on the unit's connection (opened at its first write). */
+  async #unitTransaction<T>(unit: UnitOfWork, nested: boolean, fn: (tx: Repos) => Promise<T>): Promise<T> {
+    const state = unit.state as UnitState;
+    const run = async (): Promise<T> => {
+      const { session } = await this.#beginUnit(state);
+      if (state.aborted) throw state.aborted.error;
+      const name = `trent_unit_${++state.savepoints}`;
+      await this.#unitQuery(state, session, `SAVEPOINT ${name}`);
+      let failed: { error: unknown } | undefined;
+      let open = true;
+      const repos = createRepos(async (sql, params) => {
+        if (!open) throw new Error('PostgresStorage: transaction repos used after the transaction ended');
+        try {
+          return await session.query(sql, params);
+        } catch (err) {
+          failed ??= { error: err };
+          throw err;
+        }
+      });
+      try {
+        const value = await runInUnitTransaction(unit, () => fn(repos));
+        // A failed statement that fn swallowed: the savepoint's writes are lost, so fn failed.
+        if (failed) throw failed.error;
+        await this.#unitQuery(state, session, `RELEASE SAVEPOINT ${name}`);
+        return value;
+      } catch (err) {
+        if (!state.aborted) {
+          await this.#unitQuery(state, session, `ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+          await this.#unitQuery(state, session, `RELEASE SAVEPOINT ${name}`).catch(() => undefined);
+        }
+        throw err;
+      } finally {
+        open = false;
+      }
+    };
+    // Transaction bodies of one unit run one at a time; a nested one runs inside its parent.
+    return nested ? run() : state.mutex.run(run);
+  }
+
+  /** A statement of the unit's own; if it fails, the unit's transaction is aborted. */
+  async #unitQuery(state: UnitState, session: Session, sql: string): Promise<void> {
+    try {
+      await session.query(sql);
+    } catch (err) {
+      state.aborted ??= { error: err };
+      throw err;
+    }
+  }
+
+  #beginUnit(state: UnitState): Promise<{ session: Session; repos: Repos }> {
+    state.begun ??= (async () => {
+      let client: PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (err) {
+        throw toStorageError(err);
+      }
+      const session = new Session(client);
+      try {
+        await session.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      } catch (err) {
+        session.release();
+        throw err;
+      }
+      // Reads of the unit (read() inside it): a failure there aborts the whole transaction.
+      const repos = createRepos(async (sql, params) => {
+        try {
+          return await session.query(sql, params);
+        } catch (err) {
+          state.aborted ??= { error: err };
+          throw err;
+        }
+      });
+      return { session, repos };
+    })();
+    return state.begun;
+  }
+
+  /** Commits or rolls back a unit that began, and returns its connection. */
+  async #endUnit(unit: UnitOfWork, state: UnitState, commit: boolean): Promise<void> {
+    let begun: { session: Session } | undefined;
+    try {
+      begun = await state.begun;
+    } catch {
+      begun = undefined;
+    }
+    if (!begun) {
+      unit.end(false);
+      return;
+    }
+    const { session } = begun;
+    try {
+      if (!commit) {
+        await session.rollback();
+      } else {
+        const done = await session.query('COMMIT');
+        if (done.command !== 'COMMIT') throw new Error(`PostgreSQL ended the transaction with ${done.command}`);
+      }
+    } catch (err) {
+      unit.end(false);
+      throw err;
+    } finally {
+      session.release();
+    }
+    unit.end(commit);
   }
 
   close(): Promise<void> {
