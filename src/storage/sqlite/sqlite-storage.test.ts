@@ -9,6 +9,7 @@ import { runImportContract } from '../contract/import-contract.ts';
 import { runParameterContract } from '../contract/parameter-contract.ts';
 import { runSecretContract } from '../contract/secret-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
+import { runUnitOfWorkContract } from '../contract/unit-of-work-contract.ts';
 import { SqliteStorage } from './sqlite-storage.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-sqlite-'));
@@ -16,6 +17,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 runStorageContract('sqlite', async () => {
+  const store = new SqliteStorage(join(dir, `store-${n++}.db`));
+  await store.migrate();
+  return store;
+});
+
+runUnitOfWorkContract('sqlite', async () => {
   const store = new SqliteStorage(join(dir, `store-${n++}.db`));
   await store.migrate();
   return store;
