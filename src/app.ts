@@ -107,7 +107,11 @@ interface Unsealed {
 }
 
 // A single node's intents at start-up are all from a process that died; other nodes' may be in flight.
+// Intents naming no writer (written before writers were named), or of a call stuck this long, are stale.
 const STALE_INTENT_MS = 5 * 60_000;
+// How often intents of a node or worker that died are looked for: they become "outcome unknown" events
+// within this bound after the death (Storage.writerAlive sees it at once). A pass that finds none reads one small table.
+const INTENT_RECOVERY_MS = 10_000;
 
 export async function createApp(parts: AppParts): Promise<App> {
   const { config } = parts;
@@ -248,6 +252,10 @@ export async function createApp(parts: AppParts): Promise<App> {
     };
     const auditTimer = config.audit.digestIntervalMs > 0 ? setInterval(() => void runAudit(), config.audit.digestIntervalMs) : undefined;
     auditTimer?.unref();
+    const recoveryTimer = setInterval(() => {
+      void auditLog.recoverIntents(STALE_INTENT_MS).catch((err: unknown) => logger.error({ err }, 'audit intent recovery failed'));
+    }, INTENT_RECOVERY_MS);
+    recoveryTimer.unref();
 
     return {
       edge,
@@ -258,6 +266,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       retire() {
         if (timer) clearInterval(timer);
         if (auditTimer) clearInterval(auditTimer);
+        clearInterval(recoveryTimer);
         materialCache.clear();
         ciphertextHeaderKey.zeroize();
         importTokenKey.zeroize();

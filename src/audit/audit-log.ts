@@ -37,7 +37,7 @@ export interface IntentFacts {
 }
 
 type Item =
-  | { kind: 'intent'; intentId: string; facts: IntentFacts; done: Deferred }
+  | { kind: 'intent'; intentId: string; facts: IntentFacts; writer: string; done: Deferred }
   | { kind: 'event'; event: BuiltEvent; intentId?: string; done: Deferred };
 
 interface Deferred {
@@ -118,8 +118,10 @@ export class AuditLog {
 
   /** Durably stores a write-ahead intent; resolves with its id (to pass to record()). */
   async begin(facts: IntentFacts): Promise<string> {
+    // The intent names this process, so recovery can tell once it is gone (Storage.writerAlive).
+    const writer = await this.#deps.storage.writerId();
     const intentId = timeOrderedUuid();
-    await this.#submit((done) => ({ kind: 'intent', intentId, facts, done }));
+    await this.#submit((done) => ({ kind: 'intent', intentId, facts, writer, done }));
     return intentId;
   }
 
@@ -211,7 +213,7 @@ export class AuditLog {
     const intents = batch.flatMap((i) => (i.kind === 'intent' ? [i] : []));
     if (intents.length > 0) {
       await tx.audit.insertIntents(
-        intents.map((i) => ({ intentId: i.intentId, createdAt: this.#deps.clock.now(), record: canonicalJson(intentRecord(i.facts)) })),
+        intents.map((i) => ({ intentId: i.intentId, createdAt: this.#deps.clock.now(), record: canonicalJson(intentRecord(i.facts, i.writer)) })),
       );
     }
     const events = batch.flatMap((i) => (i.kind === 'event' ? [i] : []));
@@ -221,13 +223,27 @@ export class AuditLog {
   }
 
   /**
-   * Turns intents older than `olderThanMs` into events whose outcome is unknown (the node that wrote them
-   * died between running the call and recording it). Returns how many.
+   * Turns into events whose outcome is unknown the intents whose call can no longer complete: those of
+   * a writer that is gone (Storage.writerAlive: a crashed node or worker, seen at once), and any older
+   * than `olderThanMs` (intents of an earlier version, which name no writer, or a call stuck that long).
+   * Returns how many.
    */
   async recoverIntents(olderThanMs: number): Promise<number> {
     const { storage, clock } = this.#deps;
+    const cutoff = clock.now() - olderThanMs;
+    // Decided outside the transaction (liveness asks the store or the OS); most passes find nothing to do.
+    const pending = await storage.read((r) => r.audit.listIntents(Number.MAX_SAFE_INTEGER, 1000));
+    if (pending.length === 0) return 0;
+    const gone = new Set<string>();
+    for (const writer of new Set(pending.flatMap((i) => writerOf(i.record) ?? []))) {
+      if (!(await storage.writerAlive(writer))) gone.add(writer);
+    }
+    const recoverable = (i: { createdAt: number; record: string }) => i.createdAt < cutoff || gone.has(writerOf(i.record) ?? '');
+    if (!pending.some(recoverable)) return 0;
     return storage.transaction(async (tx) => {
-      const stale = await tx.audit.listIntents(clock.now() - olderThanMs, 1000);
+      // Under the chain lock, so nodes recovering at once do not record one intent twice.
+      await tx.audit.lockHead();
+      const stale = (await tx.audit.listIntents(Number.MAX_SAFE_INTEGER, 1000)).filter(recoverable);
       if (stale.length === 0) return 0;
       const events = stale.map((s) => outcomeUnknownEvent(JSON.parse(s.record) as Record<string, unknown>));
       await appendEvents(tx.audit, events);
@@ -271,9 +287,18 @@ export async function insertDigest(
   await audit.insertDigest({ digestSeq, createdAt: now, lastEventSeq: head.seq, lastHash: head.hash, record, signature: signer.sign(record) });
 }
 
-function intentRecord(f: IntentFacts): Record<string, unknown> {
+function intentRecord(f: IntentFacts, writer: string): Record<string, unknown> {
   const e = f.event;
-  return { requestId: f.requestId, eventTime: f.eventTime, event: { ...e, resources: [...e.resources] } };
+  return { requestId: f.requestId, eventTime: f.eventTime, writer, event: { ...e, resources: [...e.resources] } };
+}
+
+function writerOf(record: string): string | undefined {
+  try {
+    const w = (JSON.parse(record) as { writer?: unknown }).writer;
+    return typeof w === 'string' ? w : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function outcomeUnknownEvent(intent: Record<string, unknown>): BuiltEvent {

@@ -38,6 +38,8 @@ function losingRaces(inner: Storage, losses: number): Storage & { lost: () => nu
     transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))),
     read: (fn) => inner.read(fn),
     unitOfWork: (body, finish) => inner.unitOfWork(body, (tx, result) => finish(wrap(tx), result)),
+    writerId: () => inner.writerId(),
+    writerAlive: (id) => inner.writerAlive(id),
     close: () => inner.close(),
     lost: () => lost,
   };

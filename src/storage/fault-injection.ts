@@ -61,6 +61,14 @@ export class FaultInjectingStorage implements Storage {
     return this.#inner.unitOfWork(body, (tx, result) => finish(this.#wrap(tx), result));
   }
 
+  writerId(): Promise<string> {
+    return this.#inner.writerId();
+  }
+
+  writerAlive(writerId: string): Promise<boolean> {
+    return this.#inner.writerAlive(writerId);
+  }
+
   close(): Promise<void> {
     return this.#inner.close();
   }

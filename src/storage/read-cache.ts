@@ -124,6 +124,14 @@ export class ReadCachingStorage implements Storage {
     for (const drop of dropped) drop();
   }
 
+  writerId(): Promise<string> {
+    return this.#inner.writerId();
+  }
+
+  writerAlive(writerId: string): Promise<boolean> {
+    return this.#inner.writerAlive(writerId);
+  }
+
   close(): Promise<void> {
     return this.#inner.close();
   }

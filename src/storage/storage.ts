@@ -168,6 +168,16 @@ export interface Storage {
    * Resolves after the commit is durable, as transaction() does.
    */
   unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T>;
+  /**
+   * This process's name among the writers of the store, held until close(): write-ahead intents carry
+   * it, so that intent recovery can tell a dead writer's intents from a live writer's calls in flight.
+   */
+  writerId(): Promise<string>;
+  /**
+   * False once the process that held `writerId` has gone (crashed or stopped): its intents can no longer
+   * complete. True for this process's own id, and whenever the adapter cannot tell.
+   */
+  writerAlive(writerId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

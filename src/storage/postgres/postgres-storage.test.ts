@@ -86,7 +86,17 @@ onPostgres('PostgreSQL contract suite', (base) => {
   runImportContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runAuditContract('postgres', async () => {
     const url = await freshSchemaUrl(base);
-    return { store: await migrated(url), peer: () => migrated(url) };
+    return {
+      store: await migrated(url),
+      peer: () => migrated(url),
+      // A node that stopped: its session, and with it its writer lock, is gone.
+      goneWriter: async () => {
+        const other = await migrated(url);
+        const id = await other.writerId();
+        await other.close();
+        return id;
+      },
+    };
   });
 
   test('postgres: two nodes racing compare-and-set updates: exactly one wins each round', async () => {

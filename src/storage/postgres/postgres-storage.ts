@@ -26,6 +26,12 @@
  * on it (its own writes), and finish() runs last before COMMIT. Reads outside the unit use the pool and
  * see committed state only. A unit holds one connection and never waits for a second one while it does.
  *
+ * Writers. writerId() takes a session advisory lock on a random key, on a connection of its own kept
+ * open until close(); the server releases it the moment that session ends, kill -9 of the node
+ * included. writerAlive() tries the lock: if it can be had, its holder is gone. Should the lock
+ * connection drop while the node lives, the next writerId() takes a new key; meanwhile its intents may
+ * be recovered early (recorded as outcome unknown while their calls still finish).
+ *
  * Schema. The URL may name a schema with `?schema=NAME` (letters, digits, underscore; at most 63
  * characters). The adapter removes that parameter before handing the URL to node-postgres, sets
  * `search_path` to that schema alone on every new connection (before the pool hands it out), and
@@ -33,7 +39,7 @@
  * default search_path (usually `public`), which can also be set with libpq's
  * `?options=-c%20search_path%3DNAME`; if both are given, `schema` wins.
  */
-import { DatabaseError, Pool, escapeIdentifier, type PoolClient, type QueryResult } from 'pg';
+import { Client, DatabaseError, Pool, escapeIdentifier, type PoolClient, type QueryResult } from 'pg';
 import {
   DuplicateError,
   StorageUnavailableError,
@@ -183,14 +189,20 @@ export class PostgresStorage implements Storage {
   readonly #schema: string | undefined;
   readonly #autocommitRepos: Repos;
   #ended: Promise<void> | undefined;
+  readonly #connectionString: string;
+  readonly #setup: string;
+  /** The held writer lock (see the header); cleared when its connection goes. */
+  #writer: Promise<{ id: string; client: Client }> | undefined;
 
   constructor(url: string, options: PostgresStorageOptions = {}) {
     const { connectionString, schema } = parsePostgresUrl(url);
     this.#schema = schema;
+    this.#connectionString = connectionString;
     const setup = [
       ...(schema === undefined ? [] : [`SET search_path TO ${escapeIdentifier(schema)}`]),
       "SET default_transaction_isolation TO 'read committed'",
     ].join('; ');
+    this.#setup = setup;
     this.#pool = new Pool({
       connectionString,
       connectionTimeoutMillis: 10_000,
@@ -419,7 +431,68 @@ export class PostgresStorage implements Storage {
     unit.end(commit);
   }
 
-  close(): Promise<void> {
+  async writerId(): Promise<string> {
+    this.#writer ??= this.#holdWriterLock();
+    const writer = this.#writer;
+    try {
+      return (await writer).id;
+    } catch (err) {
+      if (this.#writer === writer) this.#writer = undefined;
+      throw err;
+    }
+  }
+
+  async writerAlive(writerId: string): Promise<boolean> {
+    const own = this.#writer && (await this.#writer.catch(() => undefined));
+    if (own?.id === writerId) return true;
+    if (!/^-?\d{1,19}$/.test(writerId)) return true;
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw toStorageError(err);
+    }
+    const session = new Session(client);
+    try {
+      const got = await session.query('SELECT pg_try_advisory_lock($1::bigint) AS got', [writerId]);
+      if (got.rows[0]?.got !== true) return true;
+      await session.query('SELECT pg_advisory_unlock($1::bigint)', [writerId]);
+      return false;
+    } finally {
+      session.release();
+    }
+  }
+
+  /** A connection outside the pool (it never takes a request's slot) holding a lock on a fresh key. */
+  async #holdWriterLock(): Promise<{ id: string; client: Client }> {
+    const client = new Client({ connectionString: this.#connectionString, connectionTimeoutMillis: 10_000, keepAlive: true });
+    const lost = () => {
+      void this.#writer?.then((w) => {
+        if (w.client === client) this.#writer = undefined;
+      }, () => undefined);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.connect();
+      await client.query(this.#setup);
+      for (;;) {
+        // Not a secret, only unique among the nodes: a key already held (vanishingly rare) draws another.
+        const id = String((BigInt(Math.floor(Math.random() * 2 ** 31)) << 32n) | BigInt(Math.floor(Math.random() * 2 ** 32)));
+        const got = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS got', [id]);
+        if (got.rows[0]?.got === true) return { id, client };
+      }
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw toStorageError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    const writer = this.#writer;
+    this.#writer = undefined;
+    const w = await writer?.catch(() => undefined);
+    await w?.client.end().catch(() => undefined);
     this.#ended ??= this.#pool.end();
     return this.#ended;
   }

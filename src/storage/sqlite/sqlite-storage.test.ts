@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,5 +71,7 @@ runAuditContract('sqlite', async () => {
       await other.migrate();
       return other;
     },
+    // A process that has exited (its pid is free; SQLite's writers are the processes of this host).
+    goneWriter: async () => `${spawnSync(process.execPath, ['-e', '']).pid}:1`,
   };
 });

@@ -15,6 +15,7 @@
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { dirname } from 'node:path';
 import {
   type AccessKeyRecord,
@@ -264,6 +265,31 @@ export class SqliteStorage implements Storage {
     }
     state.release();
     unit.end(commit);
+  }
+
+  /**
+   * `<pid>:<start time>`: the store is a local file, so its writers are processes of this host, and the
+   * OS says whether one still runs. The start time tells this process from an earlier one that had the
+   * same pid (a container's server is pid 1 at every start).
+   */
+  readonly #writerId = `${process.pid}:${Math.round(performance.timeOrigin * 1000)}`;
+
+  async writerId(): Promise<string> {
+    return this.#writerId;
+  }
+
+  async writerAlive(writerId: string): Promise<boolean> {
+    if (writerId === this.#writerId) return true;
+    const pid = Number(writerId.split(':')[0]);
+    if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+    if (pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      // ESRCH: no such process. EPERM: it runs, under another user.
+      return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+    }
   }
 
   async close(): Promise<void> {
