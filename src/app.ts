@@ -217,6 +217,7 @@ export async function createApp(parts: AppParts): Promise<App> {
           : (event, intentId) => auditLog.record(event, intentId),
         // Mutating calls: change and event in one transaction, whatever the benchmark switch says.
         atomically: (intentId, run) => auditLog.atomically(intentId, run),
+        settle: (event, intentId) => auditLog.settle(event, intentId),
       },
       health,
     });

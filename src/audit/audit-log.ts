@@ -162,6 +162,24 @@ export class AuditLog {
     );
   }
 
+  /**
+   * Records a call whose unit of work failed without a certain outcome (the store went away around the
+   * commit). Under the chain lock — which the unit held from its event to the end of its transaction —
+   * the call's intent still being there proves the unit did not commit: `event` (the failure) is
+   * appended and the intent deleted. If the intent is gone the unit committed, with its own event, and
+   * nothing is added. Returns whether `event` was recorded.
+   */
+  async settle(event: BuiltEvent, intentId: string): Promise<boolean> {
+    return outsideUnitOfWork(() =>
+      this.#deps.storage.transaction(async (tx) => {
+        await tx.audit.lockHead();
+        if ((await tx.audit.deleteIntents([intentId])) === 0) return false;
+        await appendEvents(tx.audit, [event]);
+        return true;
+      }),
+    );
+  }
+
   /** Resolves when everything queued so far is written (or failed). */
   async drain(): Promise<void> {
     while (this.#flushing || this.#inFlight.size > 0) {

@@ -11,6 +11,13 @@ export interface Operation {
   readonly name: string;
   /** Whether the call only reads (CloudTrail's readOnly). */
   readonly readOnly: boolean;
+  /**
+   * Set (to the reason) when a mutating call must not run as one unit of work with its audit event
+   * (docs/audit.md): it waits on something outside Trent that may call Trent back, and would hold its
+   * transaction (on SQLite: every writer) open meanwhile. Such a call keeps the write-ahead protocol:
+   * intent, its changes committed as it goes, then its event (a failed event leaves the intent).
+   */
+  readonly notAtomic?: string;
   handle(input: Record<string, unknown>, ctx: OperationContext): Promise<Record<string, unknown> | undefined>;
 }
 

@@ -52,6 +52,11 @@ export interface EdgeAudit {
    * intent's deletion commit in one transaction; rejects, with none of them visible, if any fails.
    */
   atomically(intentId: string, run: () => Promise<BuiltEvent>): Promise<void>;
+  /**
+   * Records a call whose atomically() failed with an uncertain outcome, unless its unit committed after
+   * all (then its own event is there). Resolves whether it recorded `event`.
+   */
+  settle(event: BuiltEvent, intentId: string): Promise<boolean>;
 }
 
 class BodyTooLarge extends Error {}
@@ -187,14 +192,16 @@ export function createEdge(deps: EdgeDeps) {
       facts.readOnly = operation.readOnly;
       const input = parseJsonObject(body);
       facts.input = input;
-      if (operation.readOnly) {
+      // Write-ahead: a mutating call runs only once its intent is durable (fail closed).
+      if (!operation.readOnly) {
+        intentId = await deps.audit.begin({ requestId, eventId: facts.eventId, eventTime: facts.eventTime, event: buildEvent(facts) });
+      }
+      if (operation.readOnly || operation.notAtomic !== undefined) {
         const output = await operation.handle(input, { caller, requestId });
         if (output) facts.output = output;
         reply = { status: 200, body: output ?? {} };
       } else {
-        // Write-ahead: a mutating call runs only once its intent is durable (fail closed).
-        const intent = await deps.audit.begin({ requestId, eventId: facts.eventId, eventTime: facts.eventTime, event: buildEvent(facts) });
-        intentId = intent;
+        const intent = intentId!;
         try {
           // The call's changes and its event commit in one transaction, or neither does (docs/audit.md).
           await deps.audit.atomically(intent, async () => {
@@ -209,13 +216,19 @@ export function createEdge(deps: EdgeDeps) {
           });
           recorded = true;
         } catch (err) {
-          // Rolled back: nothing the call changed is visible, and it did not succeed.
+          // Not committed (or, on a 503, not known to be): the call did not succeed.
           delete facts.output;
           reply = auditFailure(err, requestId, service?.internalErrorCode ?? 'InternalFailure');
           facts.error = { code: (reply.body as { __type: string }).__type, message: (reply.body as { message: string }).message };
-          // A store that went away may have committed or not: the intent stays, and recovery records the
-          // call as outcome unknown. Otherwise the rollback is certain and the call is recorded as failed.
-          if (reply.status === 503) recorded = true;
+          if (reply.status === 503) {
+            // The store went away: the commit may have happened. Settle by the intent (AuditLog.settle);
+            // if the store is still away, the intent stays and recovery records the call as outcome unknown.
+            recorded = true;
+            await deps.audit.settle(buildEvent(facts), intent).catch((e: unknown) => {
+              deps.logger.error({ err: e, requestId }, 'audit: could not settle a call of uncertain outcome; its intent stays for recovery');
+            });
+          }
+          // Otherwise the rollback is certain and the call is recorded as failed (below).
         }
       }
     } catch (err) {

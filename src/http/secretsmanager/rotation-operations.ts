@@ -28,6 +28,8 @@ export function rotateSecretOperation(rotation: RotationRunner): Operation {
   return {
     name: 'RotateSecret',
     readOnly: false,
+    // Until rotation runs as a background job, RotateSecret runs the rotator's steps itself.
+    notAtomic: 'its rotation steps call the rotator (a webhook that calls Trent back, or a database) and wait for it',
     async handle(input, { caller }) {
       const r = new InputReader(input);
       const secretId = readSecretId(r);
