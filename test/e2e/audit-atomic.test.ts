@@ -98,6 +98,18 @@ describe('a fault between the change and its event rolls the change back', () =>
     await noIntentLeft();
   });
 
+  test('KMS keys: a rolled-back EnableKey leaves the key disabled, in the store and in every cache', async () => {
+    const id = ((await ok('kms', 'CreateKey', { Description: 'disabled' })).json.KeyMetadata as { KeyId: string }).KeyId;
+    await ok('kms', 'DisableKey', { KeyId: id });
+    await faulted('kms', 'EnableKey', { KeyId: id });
+    // Served from the read cache if anything of the rolled-back enable had stayed in it.
+    const refused = await call('kms', 'Encrypt', { KeyId: id, Plaintext: Buffer.from('no').toString('base64') });
+    assert.equal(refused.json.__type, 'DisabledException');
+    assert.equal(((await ok('kms', 'DescribeKey', { KeyId: id })).json.KeyMetadata as { KeyState: string }).KeyState, 'Disabled');
+    assert.equal((await server.app.storage.read((r) => r.keys.get(SCOPE, id)))!.state, 'Disabled');
+    await noIntentLeft();
+  });
+
   test('grants: CreateGrant and RevokeGrant', async () => {
     await faulted('kms', 'CreateGrant', { KeyId: keyId, GranteePrincipal: ADMIN_ARN, Operations: ['Encrypt'] });
     assert.deepEqual((await ok('kms', 'ListGrants', { KeyId: keyId })).json.Grants, []);
