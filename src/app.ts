@@ -126,7 +126,11 @@ interface Unsealed {
 }
 
 // A single node's intents at start-up are all from a process that died; other nodes' may be in flight.
+// Intents naming no writer (written before writers were named), or of a call stuck this long, are stale.
 const STALE_INTENT_MS = 5 * 60_000;
+// How often intents of a node or worker that died are looked for: they become "outcome unknown" events
+// within this bound after the death (Storage.writerAlive sees it at once). A pass that finds none reads one small table.
+const INTENT_RECOVERY_MS = 10_000;
 
 export async function createApp(parts: AppParts): Promise<App> {
   const { config } = parts;
@@ -142,7 +146,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     Object.entries(config.rotators).map(([name, r]) => [name, { url: r.url, secret: r.secret, ...(r.caFile ? { ca: readFileSync(r.caFile, 'utf8') } : {}) }]),
   );
   if (config.audit.unsafeNoDurabilityWait) {
-    logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails the call');
+    logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: read-only calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails a read-only call (mutating calls still commit with their event)');
   }
 
   let devRootKey;
@@ -233,6 +237,9 @@ export async function createApp(parts: AppParts): Promise<App> {
           return Promise.resolve();
         }
         : (event, intentId) => auditLog.record(event, intentId),
+      // Mutating calls: change and event in one transaction, whatever the benchmark switch says.
+      atomically: (intentId, run) => auditLog.atomically(intentId, run),
+      settle: (event, intentId) => auditLog.settle(event, intentId),
     };
     const services = [
       withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
@@ -285,6 +292,10 @@ export async function createApp(parts: AppParts): Promise<App> {
     };
     const auditTimer = config.audit.digestIntervalMs > 0 ? setInterval(() => void runAudit(), config.audit.digestIntervalMs) : undefined;
     auditTimer?.unref();
+    const recoveryTimer = setInterval(() => {
+      void auditLog.recoverIntents(STALE_INTENT_MS).catch((err: unknown) => logger.error({ err }, 'audit intent recovery failed'));
+    }, INTENT_RECOVERY_MS);
+    recoveryTimer.unref();
 
     return {
       edge,
@@ -297,6 +308,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       retire() {
         if (timer) clearInterval(timer);
         if (auditTimer) clearInterval(auditTimer);
+        clearInterval(recoveryTimer);
         materialCache.clear();
         ciphertextHeaderKey.zeroize();
         markers.zeroize();

@@ -4,9 +4,10 @@
  *
  * - Fail closed. record() resolves only once the event is committed to storage; the edge answers 500
  *   when it rejects. A mutating call first durably stores a write-ahead intent (begin()); if that fails
- *   the call never runs, so nothing it would change becomes visible. The intent is deleted in the same
- *   transaction that appends the call's event; an intent left by a crash is turned into an event with
- *   errorCode "TrentAuditOutcomeUnknown" by recoverIntents().
+ *   the call never runs. Then atomically() runs the call as one storage unit of work
+ *   (storage/unit-of-work.ts) whose last writes are the call's event and the intent's deletion: the
+ *   call's changes and its event commit together or not at all. An intent left by a crash is turned
+ *   into an event with errorCode "TrentAuditOutcomeUnknown" by recoverIntents().
  * - Group commit. Concurrent begin()/record() calls are queued and written in one storage transaction
  *   per batch (one fsync on SQLite, one round of statements on PostgreSQL). The next batch is taken
  *   while earlier ones wait to be durable (SQLite, up to 4): with one batch at a time the event loop sat
@@ -21,6 +22,7 @@ import type { Clock } from '../clock.ts';
 import { timeOrderedUuid } from '../crypto/primitives.ts';
 import type { AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
 import type { Repos, Storage } from '../storage/storage.ts';
+import { currentUnitOfWork, outsideUnitOfWork, type UnitOfWork } from '../storage/unit-of-work.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { chainHash } from './chain.ts';
 import type { DigestSigner } from './digest-key.ts';
@@ -35,7 +37,7 @@ export interface IntentFacts {
 }
 
 type Item =
-  | { kind: 'intent'; intentId: string; facts: IntentFacts; done: Deferred }
+  | { kind: 'intent'; intentId: string; facts: IntentFacts; writer: string; done: Deferred }
   | { kind: 'event'; event: BuiltEvent; intentId?: string; done: Deferred };
 
 interface Deferred {
@@ -107,6 +109,8 @@ export class AuditLog {
   #flushing: Promise<void> | undefined;
   /** Batches committed or committing whose durability is not yet known. */
   readonly #inFlight = new Set<Promise<void>>();
+  /** Events recorded from inside a call run by atomically(): they commit (or not) with the call. */
+  readonly #joined = new WeakMap<UnitOfWork, BuiltEvent[]>();
 
   constructor(deps: AuditLogDeps) {
     this.#deps = deps;
@@ -114,14 +118,66 @@ export class AuditLog {
 
   /** Durably stores a write-ahead intent; resolves with its id (to pass to record()). */
   async begin(facts: IntentFacts): Promise<string> {
+    // The intent names this process, so recovery can tell once it is gone (Storage.writerAlive).
+    const writer = await this.#deps.storage.writerId();
     const intentId = timeOrderedUuid();
-    await this.#submit((done) => ({ kind: 'intent', intentId, facts, done }));
+    await this.#submit((done) => ({ kind: 'intent', intentId, facts, writer, done }));
     return intentId;
   }
 
-  /** Durably appends the event (and clears its intent, in the same transaction). */
+  /**
+   * Durably appends the event (and clears its intent, in the same transaction). Called from inside a
+   * call that atomically() runs (a job event of that call), the event joins the call's transaction
+   * instead and this resolves at once: it becomes visible exactly when the call's changes do.
+   */
   record(event: BuiltEvent, intentId?: string): Promise<void> {
+    const unit = currentUnitOfWork();
+    const joined = unit && this.#joined.get(unit);
+    if (joined && !intentId) {
+      joined.push(event);
+      return Promise.resolve();
+    }
     return this.#submit((done) => ({ kind: 'event', event, ...(intentId ? { intentId } : {}), done }));
+  }
+
+  /**
+   * Runs a mutating call and records its event in one storage transaction (a unit of work): every
+   * storage write of `run` joins it, and its last writes append the event `run` returns and delete the
+   * call's intent. Resolves once that transaction is durable; rejects, with none of it visible, if the
+   * call's writes, the event or the commit fail (`run` is expected to return an event for its own
+   * errors rather than throw). Mutating calls thus do not share the group commit; on SQLite they are
+   * serialised from their first write to their commit.
+   */
+  async atomically(intentId: string, run: () => Promise<BuiltEvent>): Promise<void> {
+    await this.#deps.storage.unitOfWork(
+      async (unit) => {
+        const joined: BuiltEvent[] = [];
+        this.#joined.set(unit, joined);
+        return { event: await run(), joined };
+      },
+      async (tx, { event, joined }) => {
+        await appendEvents(tx.audit, [...joined, event]);
+        await tx.audit.deleteIntents([intentId]);
+      },
+    );
+  }
+
+  /**
+   * Records a call whose unit of work failed without a certain outcome (the store went away around the
+   * commit). Under the chain lock — which the unit held from its event to the end of its transaction —
+   * the call's intent still being there proves the unit did not commit: `event` (the failure) is
+   * appended and the intent deleted. If the intent is gone the unit committed, with its own event, and
+   * nothing is added. Returns whether `event` was recorded.
+   */
+  async settle(event: BuiltEvent, intentId: string): Promise<boolean> {
+    return outsideUnitOfWork(() =>
+      this.#deps.storage.transaction(async (tx) => {
+        await tx.audit.lockHead();
+        if ((await tx.audit.deleteIntents([intentId])) === 0) return false;
+        await appendEvents(tx.audit, [event]);
+        return true;
+      }),
+    );
   }
 
   /** Resolves when everything queued so far is written (or failed). */
@@ -136,7 +192,9 @@ export class AuditLog {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push(make({ resolve, reject }));
       // Requests arriving while a batch commits wait for the next batch: that is the group commit.
-      this.#flushing ??= this.#flushLoop();
+      // Never inside a call's unit of work: a batch holds other calls' events, which must not depend
+      // on (or wait for) that call's commit.
+      this.#flushing ??= outsideUnitOfWork(() => this.#flushLoop());
     });
   }
 
@@ -173,7 +231,7 @@ export class AuditLog {
     const intents = batch.flatMap((i) => (i.kind === 'intent' ? [i] : []));
     if (intents.length > 0) {
       await tx.audit.insertIntents(
-        intents.map((i) => ({ intentId: i.intentId, createdAt: this.#deps.clock.now(), record: canonicalJson(intentRecord(i.facts)) })),
+        intents.map((i) => ({ intentId: i.intentId, createdAt: this.#deps.clock.now(), record: canonicalJson(intentRecord(i.facts, i.writer)) })),
       );
     }
     const events = batch.flatMap((i) => (i.kind === 'event' ? [i] : []));
@@ -183,13 +241,27 @@ export class AuditLog {
   }
 
   /**
-   * Turns intents older than `olderThanMs` into events whose outcome is unknown (the node that wrote them
-   * died between running the call and recording it). Returns how many.
+   * Turns into events whose outcome is unknown the intents whose call can no longer complete: those of
+   * a writer that is gone (Storage.writerAlive: a crashed node or worker, seen at once), and any older
+   * than `olderThanMs` (intents of an earlier version, which name no writer, or a call stuck that long).
+   * Returns how many.
    */
   async recoverIntents(olderThanMs: number): Promise<number> {
     const { storage, clock } = this.#deps;
+    const cutoff = clock.now() - olderThanMs;
+    // Decided outside the transaction (liveness asks the store or the OS); most passes find nothing to do.
+    const pending = await storage.read((r) => r.audit.listIntents(Number.MAX_SAFE_INTEGER, 1000));
+    if (pending.length === 0) return 0;
+    const gone = new Set<string>();
+    for (const writer of new Set(pending.flatMap((i) => writerOf(i.record) ?? []))) {
+      if (!(await storage.writerAlive(writer))) gone.add(writer);
+    }
+    const recoverable = (i: { createdAt: number; record: string }) => i.createdAt < cutoff || gone.has(writerOf(i.record) ?? '');
+    if (!pending.some(recoverable)) return 0;
     return storage.transaction(async (tx) => {
-      const stale = await tx.audit.listIntents(clock.now() - olderThanMs, 1000);
+      // Under the chain lock, so nodes recovering at once do not record one intent twice.
+      await tx.audit.lockHead();
+      const stale = (await tx.audit.listIntents(Number.MAX_SAFE_INTEGER, 1000)).filter(recoverable);
       if (stale.length === 0) return 0;
       const events = stale.map((s) => outcomeUnknownEvent(JSON.parse(s.record) as Record<string, unknown>));
       await appendEvents(tx.audit, events);
@@ -233,9 +305,18 @@ export async function insertDigest(
   await audit.insertDigest({ digestSeq, createdAt: now, lastEventSeq: head.seq, lastHash: head.hash, record, signature: signer.sign(record) });
 }
 
-function intentRecord(f: IntentFacts): Record<string, unknown> {
+function intentRecord(f: IntentFacts, writer: string): Record<string, unknown> {
   const e = f.event;
-  return { requestId: f.requestId, eventTime: f.eventTime, event: { ...e, resources: [...e.resources] } };
+  return { requestId: f.requestId, eventTime: f.eventTime, writer, event: { ...e, resources: [...e.resources] } };
+}
+
+function writerOf(record: string): string | undefined {
+  try {
+    const w = (JSON.parse(record) as { writer?: unknown }).writer;
+    return typeof w === 'string' ? w : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function outcomeUnknownEvent(intent: Record<string, unknown>): BuiltEvent {

@@ -18,6 +18,8 @@ const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/k1`;
 export interface AuditContractStores {
   store: Storage;
   peer(): Promise<Storage>;
+  /** The writer id of a writer of this store that has gone (a closed node, an exited process). */
+  goneWriter(): Promise<string>;
 }
 
 let n = 0;
@@ -103,6 +105,7 @@ export function runAuditContract(adapter: string, open: () => Promise<AuditContr
     const logs = [new AuditLog({ storage: store, clock: systemClock, logger: quiet }), new AuditLog({ storage: other, clock: systemClock, logger: quiet })];
     const transactions = { count: 0 };
     const counting = (s: Storage): Storage => ({ ...s, kind: s.kind, migrate: () => s.migrate(), read: (f) => s.read(f), close: () => s.close(),
+      unitOfWork: (b, f) => s.unitOfWork(b, f), writerId: () => s.writerId(), writerAlive: (id) => s.writerAlive(id),
       transaction: (f) => { transactions.count++; return s.transaction(f); } });
     const counted = new AuditLog({ storage: counting(store), clock: systemClock, logger: quiet });
     await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 4 === 3 ? counted : logs[i % 2]!).record(event())));
@@ -125,5 +128,27 @@ export function runAuditContract(adapter: string, open: () => Promise<AuditContr
     const rows = await store.read((r) => r.audit.scan(0, 10));
     assert.deepEqual(rows.map((r) => [r.eventId, r.errorCode]), [[done.eventId, null], [lost.eventId, 'TrentAuditOutcomeUnknown']]);
     assert.equal((await store.read((r) => r.audit.listIntents(Date.now() + 1, 10))).length, 0);
+  });
+
+  withStores('an intent of a writer that has gone is recovered at once; a live writer\'s stays until stale', async ({ store, goneWriter }) => {
+    const log = new AuditLog({ storage: store, clock: systemClock, logger: quiet });
+    assert.equal(await store.writerAlive(await store.writerId()), true);
+    const gone = await goneWriter();
+    assert.equal(await store.writerAlive(gone), false);
+    // An AuditLog of the gone writer: the same store, under the gone writer's name.
+    const asGone: Storage = { ...store, kind: store.kind, migrate: () => store.migrate(), read: (f) => store.read(f), close: () => store.close(),
+      transaction: (f) => store.transaction(f), unitOfWork: (b, f) => store.unitOfWork(b, f), writerId: async () => gone,
+      writerAlive: (id) => store.writerAlive(id) };
+    const orphan = event({ eventName: 'CreateAlias' });
+    await new AuditLog({ storage: asGone, clock: systemClock, logger: quiet }).begin({ requestId: 'orphan', eventId: orphan.eventId, eventTime: 1, event: orphan });
+    const live = event({ eventName: 'CreateKey' });
+    await log.begin({ requestId: 'live', eventId: live.eventId, eventTime: 2, event: live });
+    assert.equal(await log.recoverIntents(5 * 60_000), 1);
+    const rows = await store.read((r) => r.audit.scan(0, 10));
+    assert.deepEqual(rows.map((r) => [r.eventId, r.errorCode]), [[orphan.eventId, 'TrentAuditOutcomeUnknown']]);
+    const left = await store.read((r) => r.audit.listIntents(Number.MAX_SAFE_INTEGER, 10));
+    assert.equal(left.length, 1);
+    assert.equal((JSON.parse(left[0]!.record) as { requestId: string }).requestId, 'live');
+    assert.equal(await log.recoverIntents(5 * 60_000), 0);
   });
 }

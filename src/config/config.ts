@@ -139,10 +139,11 @@ export interface Config {
     readonly retentionDays: number;
     readonly exportDir: string;
     /**
-     * BENCHMARK ONLY, UNSAFE (TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT=1; off by default): answer a call as soon
+     * BENCHMARK ONLY, UNSAFE (TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT=1; off by default): answer a read-only call as soon
      * as its event is queued instead of once it is durable, so the cost of the durability wait can be
      * measured. Events are still written by the same group commit, but a crash loses the last ones and a
-     * failed write no longer fails the call. Never set it in a deployment.
+     * failed write no longer fails the call. Mutating calls are unaffected: their change and event commit
+     * in one transaction (docs/audit.md). Never set it in a deployment.
      */
     readonly unsafeNoDurabilityWait: boolean;
   };

@@ -45,6 +45,16 @@ export interface EdgeAudit {
   begin(facts: { requestId: string; eventId: string; eventTime: number; event: BuiltEvent }): Promise<string>;
   /** Durably records the event (and clears the intent). */
   record(event: BuiltEvent, intentId?: string): Promise<void>;
+  /**
+   * Runs a mutating call (`run` returns its event) so that its storage changes, its event and the
+   * intent's deletion commit in one transaction; rejects, with none of them visible, if any fails.
+   */
+  atomically(intentId: string, run: () => Promise<BuiltEvent>): Promise<void>;
+  /**
+   * Records a call whose atomically() failed with an uncertain outcome, unless its unit committed after
+   * all (then its own event is there). Resolves whether it recorded `event`.
+   */
+  settle(event: BuiltEvent, intentId: string): Promise<boolean>;
 }
 
 class BodyTooLarge extends Error {}
@@ -125,7 +135,15 @@ export function createEdge(deps: EdgeDeps) {
       ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
     };
     let intentId: string | undefined;
-    let reply: { status: number; body: unknown };
+    let reply: { status: number; body: unknown } = { status: 500, body: {} };
+    // Set once the call's event is committed, or deliberately left to intent recovery.
+    let recorded = false;
+    const failed = (err: unknown) => {
+      const wire = toWireError(err, service?.internalErrorCode ?? 'InternalFailure');
+      if (wire.internal) deps.logger.error({ err, requestId }, 'request failed');
+      facts.error = { code: wire.code, message: wire.message };
+      reply = { status: wire.status, body: { __type: wire.code, message: wire.message } };
+    };
     try {
       if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
         req.resume();
@@ -161,29 +179,64 @@ export function createEdge(deps: EdgeDeps) {
       if (!operation.readOnly) {
         intentId = await deps.audit.begin({ requestId, eventId: facts.eventId, eventTime: facts.eventTime, event: buildEvent(facts) });
       }
-      const output = await operation.handle(input, { caller, requestId });
-      if (output) facts.output = output;
-      reply = { status: 200, body: output ?? {} };
+      if (operation.readOnly) {
+        const output = await operation.handle(input, { caller, requestId });
+        if (output) facts.output = output;
+        reply = { status: 200, body: output ?? {} };
+      } else {
+        const intent = intentId!;
+        try {
+          // The call's changes and its event commit in one transaction, or neither does (docs/audit.md).
+          await deps.audit.atomically(intent, async () => {
+            try {
+              const output = await operation.handle(input, { caller, requestId });
+              if (output) facts.output = output;
+              reply = { status: 200, body: output ?? {} };
+            } catch (err) {
+              failed(err);
+            }
+            return buildEvent(facts);
+          });
+          recorded = true;
+        } catch (err) {
+          // Not committed (or, on a 503, not known to be): the call did not succeed.
+          delete facts.output;
+          reply = auditFailure(err, requestId, service?.internalErrorCode ?? 'InternalFailure');
+          facts.error = { code: (reply.body as { __type: string }).__type, message: (reply.body as { message: string }).message };
+          if (reply.status === 503) {
+            // The store went away: the commit may have happened. Settle by the intent (AuditLog.settle);
+            // if the store is still away, the intent stays and recovery records the call as outcome unknown.
+            recorded = true;
+            await deps.audit.settle(buildEvent(facts), intent).catch((e: unknown) => {
+              deps.logger.error({ err: e, requestId }, 'audit: could not settle a call of uncertain outcome; its intent stays for recovery');
+            });
+          }
+          // Otherwise the rollback is certain and the call is recorded as failed (below).
+        }
+      }
     } catch (err) {
-      const wire = toWireError(err, service?.internalErrorCode ?? 'InternalFailure');
-      if (wire.internal) deps.logger.error({ err, requestId }, 'request failed');
-      facts.error = { code: wire.code, message: wire.message };
-      reply = { status: wire.status, body: { __type: wire.code, message: wire.message } };
+      failed(err);
     }
-    try {
-      await deps.audit.record(buildEvent(facts), intentId);
-    } catch (err) {
-      // Fail closed: no event, no success. The intent (if any) stays for recovery.
-      deps.logger.error({ err, requestId }, 'audit write failed: failing the request');
-      const code = service?.internalErrorCode ?? 'InternalFailure';
-      // A store that cannot be reached stays a retryable 503 (docs/postgres.md); any other failure is ours.
-      const wire = toWireError(err, code);
-      reply = wire.status === 503
-        ? { status: 503, body: { __type: wire.code, message: wire.message } }
-        : { status: 500, body: { __type: code, message: 'An internal error occurred. Retry the request.' } };
+    if (!recorded) {
+      try {
+        await deps.audit.record(buildEvent(facts), intentId);
+      } catch (err) {
+        // Fail closed: no event, no success. The intent (if any) stays for recovery.
+        reply = auditFailure(err, requestId, service?.internalErrorCode ?? 'InternalFailure');
+      }
     }
     if (!res.headersSent) send(res, reply.status, requestId, reply.body);
     else res.destroy();
+  }
+
+  /** The answer when a call's event cannot be written: the service's internal error, or 503. */
+  function auditFailure(err: unknown, requestId: string, code: string): { status: number; body: { __type: string; message: string } } {
+    deps.logger.error({ err, requestId }, 'audit write failed: failing the request');
+    // A store that cannot be reached stays a retryable 503 (docs/postgres.md); any other failure is ours.
+    const wire = toWireError(err, code);
+    return wire.status === 503
+      ? { status: 503, body: { __type: wire.code, message: wire.message } }
+      : { status: 500, body: { __type: code, message: 'An internal error occurred. Retry the request.' } };
   }
 
   return { handle };

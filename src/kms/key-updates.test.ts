@@ -37,6 +37,9 @@ function losingRaces(inner: Storage, losses: number): Storage & { lost: () => nu
     migrate: () => inner.migrate(),
     transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))),
     read: (fn) => inner.read(fn),
+    unitOfWork: (body, finish) => inner.unitOfWork(body, (tx, result) => finish(wrap(tx), result)),
+    writerId: () => inner.writerId(),
+    writerAlive: (id) => inner.writerAlive(id),
     close: () => inner.close(),
     lost: () => lost,
   };

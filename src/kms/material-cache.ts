@@ -2,9 +2,13 @@
  * A bounded in-memory cache of unsealed key material. Material versions never change once written,
  * so a cached entry is never stale; an entry leaves by eviction, by evict() when a key is destroyed,
  * or by clear() when the node seals, and its bytes are zeroed as it leaves.
+ * Inside a mutating call's unit of work (storage/unit-of-work.ts) a loaded version is used and zeroed,
+ * never kept: it may have been read from the call's uncommitted writes, and a rolled-back version
+ * number can be written again later with other material.
  */
 import { LRUCache } from 'lru-cache';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
+import { currentUnitOfWork } from '../storage/unit-of-work.ts';
 
 export class MaterialCache {
   readonly #cache: LRUCache<string, SecretBytes> | undefined;
@@ -28,7 +32,7 @@ export class MaterialCache {
     const hit = this.#cache?.get(id);
     if (hit && !hit.isZeroized) return use(hit);
     const loaded = await load();
-    if (!this.#cache) {
+    if (!this.#cache || currentUnitOfWork()) {
       try {
         return use(loaded);
       } finally {

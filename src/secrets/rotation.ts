@@ -29,6 +29,7 @@ import type { JobEventRecorder } from '../audit/service-event.ts';
 import type { Clock } from '../clock.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
 import type { Scope } from '../storage/storage.ts';
+import { afterCommit } from '../storage/unit-of-work.ts';
 import { accessDeniedForRotator, type Secret, type SecretService } from './secret-service.ts';
 import type { RotationRules } from './schedule.ts';
 import { parseLambdaArn, webhookRotator, type WebhookRotatorConfig } from './webhook-rotator.ts';
@@ -149,12 +150,15 @@ export function createRotationRunner({ secrets, clock, wallClock, builtIns, webh
 
   /** Runs in the background; `drain` waits for every such run (a clean stop or seal). */
   function inBackground(caller: Caller, s: Secret, token: string): void {
-    const p: Promise<void> = run(caller, s, token)
-      .then(() => undefined, (err: unknown) => {
-        if (!(err instanceof ClaimLost)) onError?.(err, s.arn);
-      })
-      .finally(() => inflight.delete(p));
-    inflight.add(p);
+    // The run needs the claim RotateSecret records, which commits with the call's audit event.
+    afterCommit(() => {
+      const p: Promise<void> = run(caller, s, token)
+        .then(() => undefined, (err: unknown) => {
+          if (!(err instanceof ClaimLost)) onError?.(err, s.arn);
+        })
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+    });
   }
 
   /**

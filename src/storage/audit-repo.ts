@@ -95,7 +95,8 @@ export interface AuditRepo {
   /** Deletes events with seq ≤ throughSeq; returns how many. */
   pruneThrough(throughSeq: number): Promise<number>;
   insertIntents(rows: readonly AuditIntentRow[]): Promise<void>;
-  deleteIntents(ids: readonly string[]): Promise<void>;
+  /** Deletes the intents of these ids; returns how many existed. */
+  deleteIntents(ids: readonly string[]): Promise<number>;
   /** Intents created before `before`, oldest first. */
   listIntents(before: number, limit: number): Promise<AuditIntentRow[]>;
   insertDigest(row: AuditDigestRow): Promise<void>;

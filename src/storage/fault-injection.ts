@@ -1,9 +1,11 @@
 /**
  * An error-injecting decorator around a real adapter, for fault tests (Vault: sdk/physical/error.go):
- * the real store does the work; chosen repos fail their writes while a fault is switched on.
- * Not a mock: everything else passes through to the wrapped store unchanged.
+ * the real store does the work; chosen repos fail their writes, or chosen repo methods fail, while a
+ * fault is switched on. Not a mock: everything else passes through to the wrapped store unchanged, units
+ * of work included (so a fault hits a call's change and its audit event in their one transaction).
  */
 import type { Repos, Storage } from './storage.ts';
+import type { UnitOfWork } from './unit-of-work.ts';
 
 export class InjectedFault extends Error {
   constructor(what: string) {
@@ -18,9 +20,25 @@ export class FaultInjectingStorage implements Storage {
   readonly #inner: Storage;
   /** Names of the repos (keys of Repos) whose writes fail. */
   readonly unwritable = new Set<keyof Repos>();
+  /**
+   * `repo.method` names (e.g. `audit.append`: the event of a call, written after its change) that throw
+   * InjectedFault, reads included.
+   */
+  readonly failing = new Set<string>();
+  readonly #failNext = new Map<string, number>();
 
   constructor(inner: Storage) {
     this.#inner = inner;
+  }
+
+  /** The next `times` calls of `name` (`repo.method`) throw InjectedFault; later ones pass through. */
+  failNext(name: string, times = 1): void {
+    this.#failNext.set(name, (this.#failNext.get(name) ?? 0) + times);
+  }
+
+  /** Calls of failNext() not yet used up. */
+  pendingFaults(name: string): number {
+    return this.#failNext.get(name) ?? 0;
   }
 
   get kind() {
@@ -39,22 +57,44 @@ export class FaultInjectingStorage implements Storage {
     return this.#inner.read((r) => fn(this.#wrap(r)));
   }
 
+  unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
+    return this.#inner.unitOfWork(body, (tx, result) => finish(this.#wrap(tx), result));
+  }
+
+  writerId(): Promise<string> {
+    return this.#inner.writerId();
+  }
+
+  writerAlive(writerId: string): Promise<boolean> {
+    return this.#inner.writerAlive(writerId);
+  }
+
   close(): Promise<void> {
     return this.#inner.close();
   }
 
   #wrap(repos: Repos): Repos {
-    if (this.unwritable.size === 0) return repos;
+    if (this.unwritable.size === 0 && this.failing.size === 0 && this.#failNext.size === 0) return repos;
     return new Proxy(repos, {
       get: (target, prop, receiver) => {
         const repo = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof prop !== 'string' || !this.unwritable.has(prop as keyof Repos)) return repo;
+        if (typeof prop !== 'string') return repo;
         return new Proxy(repo as object, {
           get: (r, method, rr) => {
             const f = Reflect.get(r, method, rr) as unknown;
-            if (typeof f !== 'function' || typeof method !== 'string' || READS.has(method)) return f;
-            return async () => {
-              throw new InjectedFault(`${prop}.${method}`);
+            if (typeof f !== 'function' || typeof method !== 'string') return f;
+            const name = `${prop}.${method}`;
+            const faulted = this.failing.has(name) || this.#failNext.has(name) || (this.unwritable.has(prop as keyof Repos) && !READS.has(method));
+            if (!faulted) return f;
+            return async (...args: unknown[]) => {
+              const once = this.#failNext.get(name);
+              if (once !== undefined) {
+                if (once <= 1) this.#failNext.delete(name);
+                else this.#failNext.set(name, once - 1);
+              } else if (!this.failing.has(name) && !(this.unwritable.has(prop as keyof Repos) && !READS.has(method))) {
+                return (f as (...a: unknown[]) => unknown)(...args);
+              }
+              throw new InjectedFault(name);
             };
           },
         });

@@ -11,7 +11,9 @@
  * generation so a read that began before the write cannot store what it read afterwards.
  *
  * Only reads made through read() are cached; reads inside a transaction always reach the store (they
- * feed compare-and-set). Absent rows and keys that are not Enabled are not cached, so a key created or
+ * feed compare-and-set). Inside a unit of work (unit-of-work.ts) nothing is cached: its reads may see
+ * its own uncommitted writes, which must not outlive a rollback; and what its writes touched is dropped
+ * again when the unit ends, so a read that ran meanwhile cannot keep the state from before the commit. Absent rows and keys that are not Enabled are not cached, so a key created or
  * enabled on another node is usable here at once; what waits up to the TTL is a key being disabled or
  * scheduled for deletion, a policy change, a grant created or revoked, an identity policy changed. Entries are deep-frozen: callers share them. Time is the monotonic clock, never the app's clock
  * (a test's manual clock must not stretch the bound).
@@ -19,6 +21,7 @@
 import { performance } from 'node:perf_hooks';
 import type { GrantRecord, PrincipalRecord } from './iam-repos.ts';
 import type { KeyRecord, Repos, Scope, Storage } from './storage.ts';
+import { currentUnitOfWork, type UnitOfWork } from './unit-of-work.ts';
 
 /** Entries per kind; past it the kind is emptied (entries live for less than a second anyway). */
 const MAX_ENTRIES = 10_000;
@@ -91,19 +94,42 @@ export class ReadCachingStorage implements Storage {
 
   async transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
     const dropped: (() => void)[] = [];
+    const unit = currentUnitOfWork();
     try {
       return await this.#inner.transaction((tx) => fn(this.#watchWrites(tx, dropped)));
     } finally {
       // Committed or not, drop what the writes touched (a rolled-back write only costs a re-read).
       if (dropped.length > 0) {
-        this.#generation++;
-        for (const drop of dropped) drop();
+        this.#dropAll(dropped);
+        // In a unit the writes are seen by others only at its end: drop again then.
+        unit?.onEnd(() => this.#dropAll(dropped));
       }
     }
   }
 
   read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    if (currentUnitOfWork()) return this.#inner.read(fn);
     return this.#inner.read((r) => fn(this.#cachedReads(r)));
+  }
+
+  unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
+    const dropped: (() => void)[] = [];
+    return this.#inner.unitOfWork(body, (tx, result) => finish(this.#watchWrites(tx, dropped), result)).finally(() => {
+      if (dropped.length > 0) this.#dropAll(dropped);
+    });
+  }
+
+  #dropAll(dropped: readonly (() => void)[]): void {
+    this.#generation++;
+    for (const drop of dropped) drop();
+  }
+
+  writerId(): Promise<string> {
+    return this.#inner.writerId();
+  }
+
+  writerAlive(writerId: string): Promise<boolean> {
+    return this.#inner.writerAlive(writerId);
   }
 
   close(): Promise<void> {

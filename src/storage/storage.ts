@@ -13,6 +13,7 @@ import type { GrantRepo, PrincipalRepo } from './iam-repos.ts';
 import type { ImportParametersRepo } from './import-repo.ts';
 import type { ParameterRepo } from './parameter-repo.ts';
 import type { SecretRepo, SecretVersionRepo } from './secret-repo.ts';
+import type { UnitOfWork } from './unit-of-work.ts';
 
 export type Scope = { readonly accountId: string; readonly region: string };
 
@@ -151,8 +152,32 @@ export interface Storage {
    * serialise transactions.
    */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
-  /** Runs `fn` outside any write transaction; each call of a repo method is atomic on its own. */
+  /**
+   * Runs `fn` outside any write transaction; each call of a repo method is atomic on its own. It sees
+   * committed state only, except inside a unit of work that has written: there it reads through the
+   * unit's transaction (its own writes).
+   */
   read<T>(fn: (repos: Repos) => Promise<T>): Promise<T>;
+  /**
+   * Runs `body` as one unit of work (unit-of-work.ts), then `finish` in the same transaction, then
+   * commits: every transaction() and read() of this store made from body's async context joins it, a
+   * transaction() becoming a savepoint (a failing one undoes only its own writes). If body or finish
+   * throws, or the commit fails, nothing body wrote becomes visible and the error is rethrown.
+   * The transaction starts at body's first write, so a body that only reads holds no lock; it is held
+   * from there to the commit (adapters may serialise units: SQLite does). `finish` must only use `tx`.
+   * Resolves after the commit is durable, as transaction() does.
+   */
+  unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T>;
+  /**
+   * This process's name among the writers of the store, held until close(): write-ahead intents carry
+   * it, so that intent recovery can tell a dead writer's intents from a live writer's calls in flight.
+   */
+  writerId(): Promise<string>;
+  /**
+   * False once the process that held `writerId` has gone (crashed or stopped): its intents can no longer
+   * complete. True for this process's own id, and whenever the adapter cannot tell.
+   */
+  writerAlive(writerId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { CREDENTIAL_CACHE_TTL_MS } from '../../src/auth/credential-store.ts';
 import type { Repos, Storage } from '../../src/storage/storage.ts';
+import type { UnitOfWork } from '../../src/storage/unit-of-work.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { ACCOUNT_ID, ADMIN, REGION, awsError, rawCall, startServer, type TestServer } from '../e2e/harness.ts';
 import { principals } from '../e2e/principals.ts';
@@ -37,6 +38,15 @@ class SlowAccessKeyReads implements Storage {
   }
   close() {
     return this.inner.close();
+  }
+  unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
+    return this.inner.unitOfWork(body, finish);
+  }
+  writerId() {
+    return this.inner.writerId();
+  }
+  writerAlive(writerId: string) {
+    return this.inner.writerAlive(writerId);
   }
   read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
     return this.inner.read((r) => fn({

@@ -87,9 +87,8 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
           await exec('INSERT INTO audit_intents (intent_id, created_at, record) VALUES ($1, $2, $3)', [i.intentId, i.createdAt, i.record]);
         }
       },
-      deleteIntents: async (ids) => {
-        if (ids.length > 0) await exec('DELETE FROM audit_intents WHERE intent_id = ANY($1::text[])', [[...ids]]);
-      },
+      deleteIntents: async (ids) =>
+        ids.length > 0 ? ((await exec('DELETE FROM audit_intents WHERE intent_id = ANY($1::text[])', [[...ids]])).rowCount ?? 0) : 0,
       listIntents: async (before, limit) =>
         (await exec('SELECT intent_id, created_at, record FROM audit_intents WHERE created_at < $1 ORDER BY created_at LIMIT $2', [before, limit])).rows.map(
           (r) => ({ intentId: r.intent_id as string, createdAt: Number(r.created_at), record: r.record as string }),

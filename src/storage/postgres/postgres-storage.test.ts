@@ -8,6 +8,7 @@ import { runCustomKeyStoreContract } from '../contract/custom-key-store-contract
 import { runIamContract } from '../contract/iam-contract.ts';
 import { runImportContract } from '../contract/import-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
+import { runUnitOfWorkContract } from '../contract/unit-of-work-contract.ts';
 import { SqliteStorage } from '../sqlite/sqlite-storage.ts';
 import { DuplicateError, StorageUnavailableError, type KeyRecord, type Storage } from '../storage.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
@@ -77,6 +78,7 @@ onPostgres('PostgreSQL contract suite', (base) => {
   after(dropTestSchemas);
 
   runStorageContract('postgres', async () => migrated(await freshSchemaUrl(base)));
+  runUnitOfWorkContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runSecretContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runParameterContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runIamContract('postgres', async () => migrated(await freshSchemaUrl(base)));
@@ -84,7 +86,17 @@ onPostgres('PostgreSQL contract suite', (base) => {
   runImportContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runAuditContract('postgres', async () => {
     const url = await freshSchemaUrl(base);
-    return { store: await migrated(url), peer: () => migrated(url) };
+    return {
+      store: await migrated(url),
+      peer: () => migrated(url),
+      // A node that stopped: its session, and with it its writer lock, is gone.
+      goneWriter: async () => {
+        const other = await migrated(url);
+        const id = await other.writerId();
+        await other.close();
+        return id;
+      },
+    };
   });
 
   test('postgres: two nodes racing compare-and-set updates: exactly one wins each round', async () => {

@@ -20,6 +20,18 @@
  * layer answers with a retryable 503. Caveat: if the connection drops while COMMIT is in flight, the
  * transaction may or may not have committed; the caller still sees StorageUnavailableError.
  *
+ * Units of work (unit-of-work.ts). A unit checks a connection out at its first write and keeps it to
+ * its commit: its transaction() calls are SAVEPOINTs on it (a failed statement inside one rolls back to
+ * the savepoint, so the unit stays usable, as a caught DuplicateError does today), its read() calls run
+ * on it (its own writes), and finish() runs last before COMMIT. Reads outside the unit use the pool and
+ * see committed state only. A unit holds one connection and never waits for a second one while it does.
+ *
+ * Writers. writerId() takes a session advisory lock on a random key, on a connection of its own kept
+ * open until close(); the server releases it the moment that session ends, kill -9 of the node
+ * included. writerAlive() tries the lock: if it can be had, its holder is gone. Should the lock
+ * connection drop while the node lives, the next writerId() takes a new key; meanwhile its intents may
+ * be recovered early (recorded as outcome unknown while their calls still finish).
+ *
  * Schema. The URL may name a schema with `?schema=NAME` (letters, digits, underscore; at most 63
  * characters). The adapter removes that parameter before handing the URL to node-postgres, sets
  * `search_path` to that schema alone on every new connection (before the pool hands it out), and
@@ -27,7 +39,7 @@
  * default search_path (usually `public`), which can also be set with libpq's
  * `?options=-c%20search_path%3DNAME`; if both are given, `schema` wins.
  */
-import { DatabaseError, Pool, escapeIdentifier, type PoolClient, type QueryResult } from 'pg';
+import { Client, DatabaseError, Pool, escapeIdentifier, type PoolClient, type QueryResult } from 'pg';
 import {
   DuplicateError,
   StorageUnavailableError,
@@ -44,6 +56,16 @@ import { createPostgresCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, int, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
 import { insertOnceWith, type Exec } from './insert-once.ts';
+import { outsideUnitOfWork, runInUnit, runInUnitTransaction, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
+
+/** A unit of work's connection, opened at its first write. */
+interface UnitState {
+  begun?: Promise<{ session: Session; repos: Repos }>;
+  savepoints: number;
+  readonly mutex: UnitMutex;
+  /** A statement failed outside any savepoint: PostgreSQL aborted the transaction, so it cannot commit. */
+  aborted?: { error: unknown };
+}
 
 export interface PostgresStorageOptions {
   /**
@@ -167,14 +189,20 @@ export class PostgresStorage implements Storage {
   readonly #schema: string | undefined;
   readonly #autocommitRepos: Repos;
   #ended: Promise<void> | undefined;
+  readonly #connectionString: string;
+  readonly #setup: string;
+  /** The held writer lock (see the header); cleared when its connection goes. */
+  #writer: Promise<{ id: string; client: Client }> | undefined;
 
   constructor(url: string, options: PostgresStorageOptions = {}) {
     const { connectionString, schema } = parsePostgresUrl(url);
     this.#schema = schema;
+    this.#connectionString = connectionString;
     const setup = [
       ...(schema === undefined ? [] : [`SET search_path TO ${escapeIdentifier(schema)}`]),
       "SET default_transaction_isolation TO 'read committed'",
     ].join('; ');
+    this.#setup = setup;
     this.#pool = new Pool({
       connectionString,
       connectionTimeoutMillis: 10_000,
@@ -223,6 +251,8 @@ export class PostgresStorage implements Storage {
   }
 
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    const joined = unitOwnedBy(this);
+    if (joined) return this.#unitTransaction(joined.unit, joined.inTransaction, fn);
     return this.#runTransaction(async (session) => {
       let open = true;
       // After a failed statement PostgreSQL ignores everything up to ROLLBACK, and turns COMMIT into a
@@ -249,10 +279,220 @@ export class PostgresStorage implements Storage {
 
   /** Each repo call checks a connection out of the pool for its statements (autocommit). */
   read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    const joined = unitOwnedBy(this);
+    const begun = joined && (joined.unit.state as UnitState).begun;
+    // Inside a unit that has written: on its connection, so it sees its own writes.
+    if (begun) return begun.then((b) => fn(b.repos));
     return fn(this.#autocommitRepos);
   }
 
-  close(): Promise<void> {
+  async unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
+    const unit = new UnitOfWork(this);
+    const state: UnitState = { savepoints: 0, mutex: new UnitMutex() };
+    unit.state = state;
+    let result: T;
+    try {
+      result = await runInUnit(unit, () => body(unit));
+    } catch (err) {
+      await state.mutex.run(() => this.#endUnit(unit, state, false));
+      throw err;
+    }
+    if (!state.begun) {
+      // Nothing was written: the finish alone, in a transaction of its own.
+      try {
+        await outsideUnitOfWork(() => this.transaction((tx) => finish(tx, result)));
+      } catch (err) {
+        unit.end(false);
+        throw err;
+      }
+      unit.end(true);
+      return result;
+    }
+    await state.mutex.run(async () => {
+      try {
+        const { repos } = await state.begun!;
+        if (state.aborted) throw state.aborted.error;
+        await runInUnitTransaction(unit, () => finish(repos, result));
+        const aborted = state.aborted as { error: unknown } | undefined;
+        if (aborted) throw aborted.error;
+      } catch (err) {
+        await this.#endUnit(unit, state, false);
+        throw err;
+      }
+      await this.#endUnit(unit, state, true);
+    });
+    return result;
+  }
+
+  /** A transaction() inside a unit: a savepoint on the unit's connection (opened at its first write). */
+  async #unitTransaction<T>(unit: UnitOfWork, nested: boolean, fn: (tx: Repos) => Promise<T>): Promise<T> {
+    const state = unit.state as UnitState;
+    const run = async (): Promise<T> => {
+      const { session } = await this.#beginUnit(state);
+      if (state.aborted) throw state.aborted.error;
+      const name = `trent_unit_${++state.savepoints}`;
+      await this.#unitQuery(state, session, `SAVEPOINT ${name}`);
+      let failed: { error: unknown } | undefined;
+      let open = true;
+      const repos = createRepos(async (sql, params) => {
+        if (!open) throw new Error('PostgresStorage: transaction repos used after the transaction ended');
+        try {
+          return await session.query(sql, params);
+        } catch (err) {
+          failed ??= { error: err };
+          throw err;
+        }
+      });
+      try {
+        const value = await runInUnitTransaction(unit, () => fn(repos));
+        // A failed statement that fn swallowed: the savepoint's writes are lost, so fn failed.
+        if (failed) throw failed.error;
+        await this.#unitQuery(state, session, `RELEASE SAVEPOINT ${name}`);
+        return value;
+      } catch (err) {
+        if (!state.aborted) {
+          await this.#unitQuery(state, session, `ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+          await this.#unitQuery(state, session, `RELEASE SAVEPOINT ${name}`).catch(() => undefined);
+        }
+        throw err;
+      } finally {
+        open = false;
+      }
+    };
+    // Transaction bodies of one unit run one at a time; a nested one runs inside its parent.
+    return nested ? run() : state.mutex.run(run);
+  }
+
+  /** A statement of the unit's own; if it fails, the unit's transaction is aborted. */
+  async #unitQuery(state: UnitState, session: Session, sql: string): Promise<void> {
+    try {
+      await session.query(sql);
+    } catch (err) {
+      state.aborted ??= { error: err };
+      throw err;
+    }
+  }
+
+  #beginUnit(state: UnitState): Promise<{ session: Session; repos: Repos }> {
+    state.begun ??= (async () => {
+      let client: PoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (err) {
+        throw toStorageError(err);
+      }
+      const session = new Session(client);
+      try {
+        await session.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      } catch (err) {
+        session.release();
+        throw err;
+      }
+      // Reads of the unit (read() inside it): a failure there aborts the whole transaction.
+      const repos = createRepos(async (sql, params) => {
+        try {
+          return await session.query(sql, params);
+        } catch (err) {
+          state.aborted ??= { error: err };
+          throw err;
+        }
+      });
+      return { session, repos };
+    })();
+    return state.begun;
+  }
+
+  /** Commits or rolls back a unit that began, and returns its connection. */
+  async #endUnit(unit: UnitOfWork, state: UnitState, commit: boolean): Promise<void> {
+    let begun: { session: Session } | undefined;
+    try {
+      begun = await state.begun;
+    } catch {
+      begun = undefined;
+    }
+    if (!begun) {
+      unit.end(false);
+      return;
+    }
+    const { session } = begun;
+    try {
+      if (!commit) {
+        await session.rollback();
+      } else {
+        const done = await session.query('COMMIT');
+        if (done.command !== 'COMMIT') throw new Error(`PostgreSQL ended the transaction with ${done.command}`);
+      }
+    } catch (err) {
+      unit.end(false);
+      throw err;
+    } finally {
+      session.release();
+    }
+    unit.end(commit);
+  }
+
+  async writerId(): Promise<string> {
+    this.#writer ??= this.#holdWriterLock();
+    const writer = this.#writer;
+    try {
+      return (await writer).id;
+    } catch (err) {
+      if (this.#writer === writer) this.#writer = undefined;
+      throw err;
+    }
+  }
+
+  async writerAlive(writerId: string): Promise<boolean> {
+    const own = this.#writer && (await this.#writer.catch(() => undefined));
+    if (own?.id === writerId) return true;
+    if (!/^-?\d{1,19}$/.test(writerId)) return true;
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw toStorageError(err);
+    }
+    const session = new Session(client);
+    try {
+      const got = await session.query('SELECT pg_try_advisory_lock($1::bigint) AS got', [writerId]);
+      if (got.rows[0]?.got !== true) return true;
+      await session.query('SELECT pg_advisory_unlock($1::bigint)', [writerId]);
+      return false;
+    } finally {
+      session.release();
+    }
+  }
+
+  /** A connection outside the pool (it never takes a request's slot) holding a lock on a fresh key. */
+  async #holdWriterLock(): Promise<{ id: string; client: Client }> {
+    const client = new Client({ connectionString: this.#connectionString, connectionTimeoutMillis: 10_000, keepAlive: true });
+    const lost = () => {
+      void this.#writer?.then((w) => {
+        if (w.client === client) this.#writer = undefined;
+      }, () => undefined);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.connect();
+      await client.query(this.#setup);
+      for (;;) {
+        // Not a secret, only unique among the nodes: a key already held (vanishingly rare) draws another.
+        const id = String((BigInt(Math.floor(Math.random() * 2 ** 31)) << 32n) | BigInt(Math.floor(Math.random() * 2 ** 32)));
+        const got = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS got', [id]);
+        if (got.rows[0]?.got === true) return { id, client };
+      }
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw toStorageError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    const writer = this.#writer;
+    this.#writer = undefined;
+    const w = await writer?.catch(() => undefined);
+    await w?.client.end().catch(() => undefined);
     this.#ended ??= this.#pool.end();
     return this.#ended;
   }

@@ -79,7 +79,9 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
         for (const i of rows) q.intentInsert.run(i.intentId, i.createdAt, i.record);
       },
       deleteIntents: async (ids) => {
-        for (const id of ids) q.intentDelete.run(id);
+        let n = 0;
+        for (const id of ids) n += q.intentDelete.run(id).changes;
+        return n;
       },
       listIntents: async (before, limit) =>
         (q.intentList.all(before, limit) as Row[]).map((r) => ({

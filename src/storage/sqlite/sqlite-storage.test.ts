@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { runImportContract } from '../contract/import-contract.ts';
 import { runParameterContract } from '../contract/parameter-contract.ts';
 import { runSecretContract } from '../contract/secret-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
+import { runUnitOfWorkContract } from '../contract/unit-of-work-contract.ts';
 import { SqliteStorage } from './sqlite-storage.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-sqlite-'));
@@ -16,6 +18,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 runStorageContract('sqlite', async () => {
+  const store = new SqliteStorage(join(dir, `store-${n++}.db`));
+  await store.migrate();
+  return store;
+});
+
+runUnitOfWorkContract('sqlite', async () => {
   const store = new SqliteStorage(join(dir, `store-${n++}.db`));
   await store.migrate();
   return store;
@@ -63,5 +71,7 @@ runAuditContract('sqlite', async () => {
       await other.migrate();
       return other;
     },
+    // A process that has exited (its pid is free; SQLite's writers are the processes of this host).
+    goneWriter: async () => `${spawnSync(process.execPath, ['-e', '']).pid}:1`,
   };
 });

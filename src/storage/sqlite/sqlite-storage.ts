@@ -6,9 +6,16 @@
  *
  * better-sqlite3 is synchronous and has one connection, so transactions are serialised through a
  * promise queue: a transaction body awaits only these repos, and no other statement can interleave.
+ *
+ * Units of work (unit-of-work.ts) hold that queue from their first write to their commit, so they may
+ * span other awaits (crypto, the audit event). Meanwhile read() outside the unit must neither see its
+ * uncommitted writes nor wait for it (read-only calls are the hot path): while the serving connection is
+ * in a transaction, each read statement goes to a second, read-only connection of the same file, which
+ * sees the last commit (WAL). An in-memory database has no second connection; its reads wait instead.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { dirname } from 'node:path';
 import {
   type AccessKeyRecord,
@@ -26,11 +33,28 @@ import { accessKeyFromRow, aliasFromRow, keyFromRow, materialFromRow, page, type
 import { guardUnique } from './unique-violation.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
+import { outsideUnitOfWork, runInUnit, runInUnitTransaction, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
+
+/** A unit of work's hold on the connection. */
+interface UnitState {
+  /** Resolves once the unit's BEGIN IMMEDIATE ran (at its first write); absent until then. */
+  begun?: Promise<void>;
+  /** Gives the transaction queue back. */
+  release: () => void;
+  savepoints: number;
+  readonly mutex: UnitMutex;
+  /** SQLite rolled the whole transaction back on its own (e.g. disk full): the unit cannot commit. */
+  broken?: { error: unknown };
+}
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
   #reposOrUndefined: Repos | undefined;
+  readonly #path: string;
+  /** Reads outside a transaction: the serving connection, or the reader while that one is in a transaction. */
+  #readReposOrUndefined: Repos | undefined;
+  #reader: Database.Database | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   /** Absent for an in-memory database, which has nothing to sync or checkpoint. */
   readonly #walSync: WalSync | undefined;
@@ -42,6 +66,7 @@ export class SqliteStorage implements Storage {
    * tests) keep SQLite's default and no thread.
    */
   constructor(path: string, opts: { checkpointInThread?: boolean } = {}) {
+    this.#path = path;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
@@ -80,7 +105,19 @@ export class SqliteStorage implements Storage {
         db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
       }).immediate();
     });
-    this.#reposOrUndefined ??= this.#createRepos();
+    this.#reposOrUndefined ??= this.#createRepos(db);
+    if (!this.#readReposOrUndefined) {
+      if (this.#path === ':memory:') {
+        this.#readReposOrUndefined = this.#reposOrUndefined;
+      } else {
+        // Opened after the migrations, so its statements prepare against the current schema.
+        const reader = new Database(this.#path);
+        reader.pragma('query_only = ON');
+        reader.pragma('busy_timeout = 5000');
+        this.#reader = reader;
+        this.#readReposOrUndefined = routedRepos(this.#reposOrUndefined, this.#createRepos(reader), () => db.inTransaction);
+      }
+    }
     await this.#walSync?.sync();
   }
 
@@ -91,6 +128,8 @@ export class SqliteStorage implements Storage {
   }
 
   async transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    const joined = unitOwnedBy(this);
+    if (joined) return this.#unitTransaction(joined.unit, joined.inTransaction, fn);
     const result = await this.#enqueue(async () => {
       this.#db.exec('BEGIN IMMEDIATE');
       try {
@@ -108,9 +147,149 @@ export class SqliteStorage implements Storage {
   }
 
   read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
-    // Fast path: with no transaction under way, statements cannot interleave with one.
-    if (!this.#db.inTransaction) return fn(this.#repos);
+    const joined = unitOwnedBy(this);
+    const begun = joined && (joined.unit.state as UnitState).begun;
+    // Inside a unit that has written: its own connection, so it sees its own writes.
+    if (begun) return begun.then(() => fn(this.#repos));
+    // The reader connection serves statements that come while a transaction is open on this one.
+    if (this.#reader || !this.#db.inTransaction) return fn(this.#readRepos);
     return this.#enqueue(() => fn(this.#repos));
+  }
+
+  async unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
+    const unit = new UnitOfWork(this);
+    const state: UnitState = { release: () => undefined, savepoints: 0, mutex: new UnitMutex() };
+    unit.state = state;
+    let result: T;
+    try {
+      result = await runInUnit(unit, () => body(unit));
+    } catch (err) {
+      await state.mutex.run(() => this.#endUnit(unit, state, false));
+      throw err;
+    }
+    if (!state.begun) {
+      // Nothing was written: the finish alone, in a transaction of its own.
+      try {
+        await outsideUnitOfWork(() => this.transaction((tx) => finish(tx, result)));
+      } catch (err) {
+        unit.end(false);
+        throw err;
+      }
+      unit.end(true);
+      return result;
+    }
+    await state.mutex.run(async () => {
+      try {
+        await state.begun;
+        if (state.broken) throw state.broken.error;
+        await runInUnitTransaction(unit, () => finish(this.#repos, result));
+      } catch (err) {
+        await this.#endUnit(unit, state, false);
+        throw err;
+      }
+      await this.#endUnit(unit, state, true);
+    });
+    await this.#walSync?.sync();
+    return result;
+  }
+
+  /** A transaction() inside a unit: a savepoint of the unit's transaction, begun at its first write. */
+  async #unitTransaction<T>(unit: UnitOfWork, nested: boolean, fn: (tx: Repos) => Promise<T>): Promise<T> {
+    const state = unit.state as UnitState;
+    const run = async (): Promise<T> => {
+      await this.#beginUnit(state);
+      if (state.broken) throw state.broken.error;
+      const name = `trent_unit_${++state.savepoints}`;
+      this.#db.exec(`SAVEPOINT ${name}`);
+      try {
+        const value = await runInUnitTransaction(unit, () => fn(this.#repos));
+        this.#db.exec(`RELEASE ${name}`);
+        return value;
+      } catch (err) {
+        if (this.#db.inTransaction) {
+          this.#db.exec(`ROLLBACK TO ${name}`);
+          this.#db.exec(`RELEASE ${name}`);
+        } else {
+          state.broken ??= { error: err };
+        }
+        throw err;
+      }
+    };
+    // Transaction bodies of one unit run one at a time; a nested one runs inside its parent.
+    return nested ? run() : state.mutex.run(run);
+  }
+
+  /** Takes the transaction queue for the unit and opens its transaction (once). */
+  #beginUnit(state: UnitState): Promise<void> {
+    state.begun ??= new Promise<void>((resolve, reject) => {
+      const held = new Promise<void>((r) => (state.release = r));
+      void outsideUnitOfWork(() =>
+        this.#enqueue(async () => {
+          try {
+            this.#db.exec('BEGIN IMMEDIATE');
+          } catch (err) {
+            reject(err);
+            return;
+          }
+          resolve();
+          await held;
+        }),
+      );
+    });
+    return state.begun;
+  }
+
+  /** Commits or rolls back a unit that began, and gives the queue back. */
+  async #endUnit(unit: UnitOfWork, state: UnitState, commit: boolean): Promise<void> {
+    if (!state.begun) {
+      unit.end(false);
+      return;
+    }
+    try {
+      await state.begun;
+    } catch {
+      unit.end(false);
+      return;
+    }
+    try {
+      if (commit) {
+        this.#db.exec('COMMIT');
+      } else if (this.#db.inTransaction) {
+        this.#db.exec('ROLLBACK');
+      }
+    } catch (err) {
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      state.release();
+      unit.end(false);
+      throw err;
+    }
+    state.release();
+    unit.end(commit);
+  }
+
+  /**
+   * `<pid>:<start time>`: the store is a local file, so its writers are processes of this host, and the
+   * OS says whether one still runs. The start time tells this process from an earlier one that had the
+   * same pid (a container's server is pid 1 at every start).
+   */
+  readonly #writerId = `${process.pid}:${Math.round(performance.timeOrigin * 1000)}`;
+
+  async writerId(): Promise<string> {
+    return this.#writerId;
+  }
+
+  async writerAlive(writerId: string): Promise<boolean> {
+    if (writerId === this.#writerId) return true;
+    const pid = Number(writerId.split(':')[0]);
+    if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+    if (pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      // ESRCH: no such process. EPERM: it runs, under another user.
+      return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+    }
   }
 
   async close(): Promise<void> {
@@ -118,11 +297,16 @@ export class SqliteStorage implements Storage {
     await this.#walSync?.close();
     // The thread's connection closes first, so this one is the last and removes the WAL as it closes.
     await this.#checkpointer?.stop();
+    this.#reader?.close();
     this.#db.close();
   }
 
-  #createRepos(): Repos {
-    const db = this.#db;
+  get #readRepos(): Repos {
+    if (!this.#readReposOrUndefined) throw new Error('SqliteStorage used before migrate()');
+    return this.#readReposOrUndefined;
+  }
+
+  #createRepos(db: Database.Database): Repos {
     const q = {
       keyInsert: db.prepare(
         'INSERT INTO keys (account_id, region, key_id, created_at, state, due_at, revision, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -263,4 +447,23 @@ export class SqliteStorage implements Storage {
       ...createSqliteImportRepos(db),
     };
   }
+}
+
+/**
+ * Repos whose every call goes to `reader` while `useReader()` says so, else to `main`: chosen per
+ * statement, so a read function spanning several awaits never sees a transaction begun meanwhile.
+ */
+function routedRepos(main: Repos, reader: Repos, useReader: () => boolean): Repos {
+  const routed: Record<string, Record<string, unknown>> = {};
+  for (const [name, repo] of Object.entries(main) as [string, Record<string, unknown>][]) {
+    const other = (reader as unknown as Record<string, Record<string, unknown>>)[name]!;
+    const view: Record<string, unknown> = {};
+    for (const [method, f] of Object.entries(repo)) {
+      if (typeof f !== 'function') continue;
+      const g = other[method] as (...args: unknown[]) => unknown;
+      view[method] = (...args: unknown[]) => (useReader() ? g(...args) : (f as (...a: unknown[]) => unknown)(...args));
+    }
+    routed[name] = view;
+  }
+  return routed as unknown as Repos;
 }
