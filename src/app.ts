@@ -7,6 +7,7 @@
  * deployment secrets, key material cache, services, audit log, background jobs) is built by
  * buildUnsealed() on each unseal and dropped, zeroed, on seal.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
@@ -34,7 +35,10 @@ import { createRotationRunner } from './secrets/rotation.ts';
 import { createSecretService } from './secrets/secret-service.ts';
 import { cloudTrailServiceDefinition } from './http/cloudtrail/index.ts';
 import { AuditLog } from './audit/audit-log.ts';
+import { createDigestDelivery } from './audit/digest-delivery.ts';
 import { loadDigestSigner } from './audit/digest-key.ts';
+import { spkiToPem } from './audit/digest.ts';
+import { createDigestWebhook } from './audit/digest-webhook.ts';
 import { createAuditQueryService } from './audit/query.ts';
 import { jobEventRecorder } from './audit/service-event.ts';
 import { pruneExpired } from './audit/retention.ts';
@@ -84,10 +88,12 @@ export interface App {
   readonly seal: SealManager;
   /** Background work (key deletion and rotation when due); also run by a timer every jobIntervalMs. */
   readonly jobs: { runOnce(): ReturnType<KeyLifecycle['runDueJobs']> };
-  /** Audit housekeeping (digest, intent recovery, retention); also run every audit.digestIntervalMs. */
+  /** Audit housekeeping (digest catch-up and delivery, intent recovery, retention); also run every AUDIT_HOUSEKEEPING_MS. */
   readonly audit: { runOnce(): Promise<unknown> };
   /** Set only when this start created the administrator: print it once. */
   readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
+  /** Set only when this start created the audit digest key: print it once (auditors pin it). */
+  readonly createdDigestKey?: { publicKeyPem: string; fingerprint: string };
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -104,7 +110,16 @@ interface Unsealed {
   /** Waits for jobs and audit writes of a retired generation, and signs the audit head. */
   finish(): Promise<void>;
   readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
+  readonly createdDigestKey?: { publicKeyPem: string; fingerprint: string };
 }
+
+/**
+ * How often a node runs audit housekeeping: intent recovery, signing and delivering what no activity-driven
+ * digest covered (another node's events after it died), catching up on other nodes' digests.
+ */
+const AUDIT_HOUSEKEEPING_MS = 10_000;
+/** Retention (export and prune) runs at most this often in housekeeping (always on runOnce). */
+const RETENTION_EVERY_MS = 3600_000;
 
 // A single node's intents at start-up are all from a process that died; other nodes' may be in flight.
 const STALE_INTENT_MS = 5 * 60_000;
@@ -118,6 +133,14 @@ export async function createApp(parts: AppParts): Promise<App> {
   // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
   const storage = config.readCacheMs > 0 ? new ReadCachingStorage(store, config.readCacheMs) : store;
   const authorizer = createAuthorizer({ storage, clock });
+  // Digests leave the store as they are made (docs/audit.md): a directory, and optionally a signed webhook.
+  const digestWebhook = config.audit.digestWebhook
+    ? createDigestWebhook({
+      url: config.audit.digestWebhook.url, secret: config.audit.digestWebhook.secret, logger,
+      ...(config.audit.digestWebhook.caFile ? { ca: readFileSync(config.audit.digestWebhook.caFile, 'utf8') } : {}),
+    })
+    : undefined;
+  const digestDelivery = createDigestDelivery({ dir: config.audit.digestDir, logger, ...(digestWebhook ? { webhook: digestWebhook } : {}) });
   if (config.audit.unsafeNoDurabilityWait) {
     logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails the call');
   }
@@ -166,8 +189,17 @@ export async function createApp(parts: AppParts): Promise<App> {
     const secrets = createSecretService({ storage, clock, keys, aliases });
     const secretAccess = createSecretAccess(secrets, authorizer);
 
-    // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
-    const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
+    // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests made at
+    // least every digestIntervalMs of activity or digestMaxEvents events, delivered out of the store.
+    const signer = await loadDigestSigner(storage, barrier);
+    const createdDigestKey = signer.created ? { publicKeyPem: spkiToPem(signer.publicKeySpki), fingerprint: signer.fingerprint } : undefined;
+    if (createdDigestKey) {
+      logger.info({ fingerprint: createdDigestKey.fingerprint }, 'created the audit digest signing key; auditors pin it (trent audit public-key):\n%s', createdDigestKey.publicKeyPem);
+    }
+    const auditLog = new AuditLog({
+      storage, clock, logger, signer,
+      digests: { intervalMs: config.audit.digestIntervalMs, maxEvents: config.audit.digestMaxEvents, delivery: digestDelivery },
+    });
     // A single node's intents at start-up are all from a process that died; other nodes' (PostgreSQL) or
     // other workers' (TRENT_WORKERS > 1) may be in flight.
     await auditLog.recoverIntents(storage.kind === 'sqlite' && config.workers === 1 ? -1 : STALE_INTENT_MS);
@@ -231,21 +263,26 @@ export async function createApp(parts: AppParts): Promise<App> {
     const timer = config.jobIntervalMs > 0 ? setInterval(() => void runJobs().catch(() => undefined), config.jobIntervalMs) : undefined;
     timer?.unref();
 
-    // Audit housekeeping: sign the chain head, recover intents of crashed calls, export and prune old events.
-    const auditPass = async () => {
+    // Audit housekeeping: recover intents of crashed calls, sign what is unsigned and deliver other nodes'
+    // digests, export and prune old events.
+    let retentionRanAt = -Infinity;
+    const auditPass = async (retention: boolean) => {
       await auditLog.recoverIntents(STALE_INTENT_MS);
-      await auditLog.writeDigest();
-      if (config.audit.retentionDays > 0) {
+      await auditLog.digestNow();
+      if (config.audit.retentionDays > 0 && (retention || clock.now() - retentionRanAt >= RETENTION_EVERY_MS)) {
+        retentionRanAt = clock.now();
         await pruneExpired(storage, clock.now() - config.audit.retentionDays * 86_400_000, config.audit.exportDir);
       }
     };
     let auditRunning: Promise<unknown> = Promise.resolve();
-    const runAudit = () => {
-      auditRunning = auditRunning.then(auditPass).catch((err: unknown) => logger.error({ err }, 'audit housekeeping failed'));
+    const runAudit = (retention = true) => {
+      auditRunning = auditRunning.then(() => auditPass(retention)).catch((err: unknown) => logger.error({ err }, 'audit housekeeping failed'));
       return auditRunning;
     };
-    const auditTimer = config.audit.digestIntervalMs > 0 ? setInterval(() => void runAudit(), config.audit.digestIntervalMs) : undefined;
-    auditTimer?.unref();
+    // Events recovered at start-up and any tail a crash left are signed now, not a pass later.
+    void auditLog.digestNow();
+    const auditTimer = setInterval(() => void runAudit(false), AUDIT_HOUSEKEEPING_MS);
+    auditTimer.unref();
 
     return {
       edge,
@@ -253,9 +290,11 @@ export async function createApp(parts: AppParts): Promise<App> {
       runAudit,
       inflight: 0,
       ...(admin.created ? { createdAdmin: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } } : {}),
+      ...(createdDigestKey ? { createdDigestKey } : {}),
       retire() {
         if (timer) clearInterval(timer);
-        if (auditTimer) clearInterval(auditTimer);
+        clearInterval(auditTimer);
+        auditLog.stopDigests();
         materialCache.clear();
         ciphertextHeaderKey.zeroize();
         importTokenKey.zeroize();
@@ -268,7 +307,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         await auditRunning;
         await auditLog.drain();
         // Sign the head when this generation ends so a clean stop or seal leaves no unsigned tail.
-        await auditLog.writeDigest().catch((err: unknown) => logger.error({ err }, 'final audit digest failed'));
+        await auditLog.digestNow();
       },
     };
   }
@@ -276,6 +315,7 @@ export async function createApp(parts: AppParts): Promise<App> {
   let unsealed: Unsealed | undefined;
   const retiring = new Set<Promise<void>>();
   let createdAdmin: { accessKeyId: string; secretAccessKey: string } | undefined;
+  let createdDigestKey: { publicKeyPem: string; fingerprint: string } | undefined;
 
   /** Retires a generation: zeroes now, finishes once its in-flight requests (e.g. the Seal call) are answered. */
   function retire(u: Unsealed): void {
@@ -297,6 +337,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       async onUnseal(barrier) {
         unsealed = await buildUnsealed(barrier);
         createdAdmin ??= unsealed.createdAdmin;
+        createdDigestKey ??= unsealed.createdDigestKey;
       },
       async onSeal() {
         const u = unsealed;
@@ -362,6 +403,9 @@ export async function createApp(parts: AppParts): Promise<App> {
     get createdAdmin() {
       return createdAdmin;
     },
+    get createdDigestKey() {
+      return createdDigestKey;
+    },
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -383,6 +427,8 @@ export async function createApp(parts: AppParts): Promise<App> {
         retire(u);
       }
       await Promise.all([...retiring]);
+      // The final digest was queued by finish(); give the webhook a moment to hand it over.
+      await digestWebhook?.close(5000);
       seal.shutdown();
       await hsm?.close();
       await storage.close();

@@ -19,27 +19,36 @@ interface StoredKey {
 
 export interface DigestSigner {
   readonly publicKeySpki: Buffer;
-  /** Hex SHA-256 of the SPKI: names the key in digests. */
+  /** Hex SHA-256 of the SPKI: names the key in digests; the fingerprint an auditor pins. */
   readonly fingerprint: string;
-  sign(statement: string): string;
+  sign(statement: string): string | Promise<string>;
 }
 
-export async function loadDigestSigner(storage: Storage, barrier: Barrier): Promise<DigestSigner> {
+/** Hex SHA-256 of a DER SPKI. */
+export function keyFingerprint(spki: Buffer): string {
+  return sha256(spki).toString('hex');
+}
+
+/** Loads the deployment's digest key, creating it on first use (`created`: print it then, once). */
+export async function loadDigestSigner(storage: Storage, barrier: Barrier): Promise<DigestSigner & { created: boolean }> {
   const fresh = ecGenerateKeyPair('P-256');
   const candidate: StoredKey = {
     sealedPrivateKeyPkcs8: barrier.seal(fresh.privateKeyPkcs8, AAD).toString('base64'),
     publicKeySpki: fresh.publicKeySpki.toString('base64'),
   };
   fresh.privateKeyPkcs8.fill(0);
-  const stored = JSON.parse(await storage.transaction((tx) => tx.meta.putIfAbsent(DIGEST_KEY_META, JSON.stringify(candidate)))) as StoredKey;
+  const written = JSON.stringify(candidate);
+  const current = await storage.transaction((tx) => tx.meta.putIfAbsent(DIGEST_KEY_META, written));
+  const stored = JSON.parse(current) as StoredKey;
   const pkcs8 = barrier.unseal(Buffer.from(stored.sealedPrivateKeyPkcs8, 'base64'), AAD);
   const key = ecPrivateKey(pkcs8.expose(), 'P-256');
   pkcs8.zeroize();
   if (!key) throw new Error('the audit digest signing key is not a P-256 key');
   const publicKeySpki = Buffer.from(stored.publicKeySpki, 'base64');
   return {
+    created: current === written,
     publicKeySpki,
-    fingerprint: sha256(publicKeySpki).toString('hex'),
+    fingerprint: keyFingerprint(publicKeySpki),
     sign: (statement) => ecdsaSign(key, 'P-256', 'sha256', false, Buffer.from(statement, 'utf8')).toString('base64'),
   };
 }

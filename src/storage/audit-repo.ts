@@ -102,6 +102,8 @@ export interface AuditRepo {
   lastDigest(): Promise<AuditDigestRow | undefined>;
   /** All digests ascending. */
   listDigests(): Promise<AuditDigestRow[]>;
+  /** Digests with digestSeq > afterDigestSeq, ascending (delivery catches up on other nodes' digests). */
+  digestsAfter(afterDigestSeq: number, limit: number): Promise<AuditDigestRow[]>;
 }
 
 export interface AuditRepos {

@@ -105,6 +105,8 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
         return r && auditDigestFromRow(r);
       },
       listDigests: async () => (await exec('SELECT * FROM audit_digests ORDER BY digest_seq')).rows.map(auditDigestFromRow),
+      digestsAfter: async (after, limit) =>
+        (await exec('SELECT * FROM audit_digests WHERE digest_seq > $1 ORDER BY digest_seq LIMIT $2', [after, limit])).rows.map(auditDigestFromRow),
     },
   };
 }

@@ -50,6 +50,7 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
     ),
     digestLast: db.prepare('SELECT * FROM audit_digests ORDER BY digest_seq DESC LIMIT 1'),
     digestList: db.prepare('SELECT * FROM audit_digests ORDER BY digest_seq'),
+    digestsAfter: db.prepare('SELECT * FROM audit_digests WHERE digest_seq > ? ORDER BY digest_seq LIMIT ?'),
   };
   return {
     audit: {
@@ -95,6 +96,7 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
         return r && auditDigestFromRow(r);
       },
       listDigests: async () => (q.digestList.all() as Row[]).map(auditDigestFromRow),
+      digestsAfter: async (after, limit) => (q.digestsAfter.all(after, limit) as Row[]).map(auditDigestFromRow),
     },
   };
 }
