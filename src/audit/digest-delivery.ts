@@ -12,43 +12,19 @@
  * - Delivery failures are logged and retried on the next pass; they never fail a call (the digest is in
  *   the store; verify with --digests reports what was not delivered as an unsigned tail).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AuditDigestRow } from '../storage/audit-repo.ts';
 import { DIGEST_FILE_PATTERN, digestFileContent, digestFileName, digestRowFromFile } from './digest.ts';
 import type { DigestWebhook } from './digest-webhook.ts';
+import { writeFileDurably } from './durable-file.ts';
 
 export interface DigestDelivery {
   /** Delivers digests just written (ascending). Never throws: failures are logged and retried later. */
   deliver(digests: readonly AuditDigestRow[]): Promise<void>;
   /** The highest digestSeq delivered without a gap before it (0: none yet). */
   readonly deliveredThrough: number;
-}
-
-/** Writes `content` to `file` so that the name only ever holds the complete content. */
-export function writeFileDurably(file: string, content: string | Buffer, dir: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  syncDir(dir);
-}
-
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export function createDigestDelivery(opts: { dir?: string; webhook?: DigestWebhook; logger: Logger }): DigestDelivery {
@@ -72,15 +48,9 @@ export function createDigestDelivery(opts: { dir?: string; webhook?: DigestWebho
         if (dir) {
           const file = join(dir, digestFileName(d.digestSeq));
           try {
-            if (!existsSync(file)) writeFileDurably(file, digestFileContent(d), dir);
+            if (!existsSync(file)) writeFileDurably(file, digestFileContent(d));
           } catch (err) {
             logger.error({ err, digestSeq: d.digestSeq, dir }, 'audit digest delivery to the directory failed; retried on the next pass');
-            // Leave no temporary behind; the next pass writes the file again.
-            try {
-              unlinkSync(`${file}.${process.pid}.tmp`);
-            } catch {
-              /* not there */
-            }
             return;
           }
         }

@@ -12,7 +12,7 @@ import { verifyChain, type VerifyResult } from '../audit/chain.ts';
 import { spkiFromText, spkiToPem } from '../audit/digest.ts';
 import { readDeliveredDigests } from '../audit/digest-delivery.ts';
 import { keyFingerprint, readDigestPublicKey } from '../audit/digest-key.ts';
-import { exportLine, exportRange } from '../audit/retention.ts';
+import { exportLine, exportRange, pruneExpired } from '../audit/retention.ts';
 import { loadConfig } from '../config/config.ts';
 import { openStorage } from '../storage/open-storage.ts';
 import type { AuditEventRow } from '../storage/audit-repo.ts';
@@ -170,6 +170,16 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
     .action(async (opts: StoreOptions & { from: string; to?: string; out: string }) => {
       const n = await withStore(opts, ctx.env, (s) => exportRange(s, parseTime(opts.from), opts.to ? parseTime(opts.to) : Date.now(), opts.out));
       ctx.stdout.write(`exported ${n} events to ${opts.out}\n`);
+    });
+
+  storeOptions(audit.command('prune'))
+    .description('export events older than a time to JSON Lines, verify the export, then delete them from the store (what TRENT_AUDIT_RETENTION_DAYS does in the server)')
+    .requiredOption('--before <time>', 'prune events older than this (ISO 8601 or epoch seconds)')
+    .option('--export-dir <dir>', 'where the exports go (default TRENT_AUDIT_EXPORT_DIR or <data dir>/audit-export)')
+    .action(async (opts: StoreOptions & { before: string; exportDir?: string }) => {
+      const dir = opts.exportDir ?? loadConfig({ ...ctx.env, ...(opts.dataDir ? { TRENT_DATA_DIR: opts.dataDir } : {}) }).audit.exportDir;
+      const done = await withStore(opts, ctx.env, (s) => pruneExpired(s, parseTime(opts.before), dir));
+      ctx.stdout.write(done ? `pruned ${done.pruned} events; exported to ${done.files.join(', ')}\n` : 'nothing to prune (no expired event is covered by a signed digest)\n');
     });
 
   storeOptions(audit.command('tail'))
