@@ -26,10 +26,10 @@ const hsmMap = z
   })
   .pipe(z.record(hsmName, hsmEntry));
 
-/** A duration: milliseconds, or a number with ms, s or m (e.g. 1s, 500ms). */
+/** A duration: milliseconds, or a number with ms, s, m or h (e.g. 1s, 500ms). */
 const duration = (fallback: string) => z.string().default(fallback).transform((text, ctx) => {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(text.trim());
-  const ms = m ? Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm']) : NaN;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
+  const ms = m ? Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h']) : NaN;
   if (!Number.isFinite(ms)) {
     ctx.addIssue({ code: 'custom', message: 'must be a duration such as 1s, 500ms or 2m' });
     return z.NEVER;
