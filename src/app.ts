@@ -191,10 +191,14 @@ export async function createApp(parts: AppParts): Promise<App> {
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests made at
     // least every digestIntervalMs of activity or digestMaxEvents events, delivered out of the store.
-    const signer = await loadDigestSigner(storage, barrier);
+    // Under HSM custody the digest key is generated in the unseal token and signs there.
+    const signer = await loadDigestSigner(storage, barrier, hsm && p11 ? { token: () => hsm.token(), keyLabel: `${p11.keyLabel}-audit-digest` } : undefined);
+    if (signer.unavailable) {
+      logger.error({ reason: signer.unavailable }, 'the HSM holding the audit digest key is unreachable: calls are served, but no digest is signed until it is back (trent audit verify will report the unsigned tail)');
+    }
     const createdDigestKey = signer.created ? { publicKeyPem: spkiToPem(signer.publicKeySpki), fingerprint: signer.fingerprint } : undefined;
     if (createdDigestKey) {
-      logger.info({ fingerprint: createdDigestKey.fingerprint }, 'created the audit digest signing key; auditors pin it (trent audit public-key):\n%s', createdDigestKey.publicKeyPem);
+      logger.info({ fingerprint: createdDigestKey.fingerprint, custody: signer.custody }, 'created the audit digest signing key; auditors pin it (trent audit public-key):\n%s', createdDigestKey.publicKeyPem);
     }
     const auditLog = new AuditLog({
       storage, clock, logger, signer,
