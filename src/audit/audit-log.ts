@@ -160,7 +160,7 @@ export class AuditLog {
         const written = this.#deps.storage.transaction((tx) => this.#write(tx, batch)).then(
           () => {
             for (const item of batch) item.done.resolve();
-            this.#noteSigned(batch.reduce((n, i) => n + (i.kind === 'event' ? 1 : 0), 0));
+            this.#countUnsigned(batch.reduce((n, i) => n + (i.kind === 'event' ? 1 : 0), 0));
           },
           (err: unknown) => {
             this.#deps.logger.error({ err, batch: batch.length }, 'audit write failed: failing the calls of this batch');
@@ -213,7 +213,7 @@ export class AuditLog {
   #digesting: Promise<unknown> = Promise.resolve();
 
   /** Counts events just committed towards the next digest and schedules it (see AuditLogDeps.digests). */
-  #noteSigned(events: number): void {
+  #countUnsigned(events: number): void {
     const d = this.#deps.digests;
     if (!d || !this.#deps.signer || events === 0) return;
     this.#unsigned += events;

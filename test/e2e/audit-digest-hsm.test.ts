@@ -16,7 +16,7 @@ import { freshSchemaUrl, probePostgres } from '../../src/storage/postgres/test-d
 import { E2E_STORAGE, startServer } from './harness.ts';
 import { runTrent } from './trent-cli.ts';
 
-test('under TRENT_SEAL=pkcs11 the digest key lives in the token and signs there; verify with the pinned key passes across a restart', { skip: hsmSkip() }, async () => {
+test('under TRENT_SEAL=pkcs11 the digest key lives in the token and signs there; verify with the pinned key passes across a restart; without the token nothing is signed and verify names the tail', { skip: hsmSkip() }, async () => {
   const token = createTestToken('trent-digest');
   const work = mkdtempSync(join(tmpdir(), 'trent-digest-hsm-'));
   const digestDir = join(work, 'digests');
@@ -31,6 +31,7 @@ test('under TRENT_SEAL=pkcs11 the digest key lives in the token and signs there;
   try {
     const init = await fetch(new URL('/v1/sys/init', s.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Shares: 3, Threshold: 2 }) });
     assert.equal(init.status, 200);
+    const recovery = ((await init.json()) as { Shares: string[] }).Shares;
     const created = s.app.createdDigestKey;
     assert.ok(created, 'initialization created the digest key and reports it for printing');
     const pinned = join(work, 'pinned.pem');
@@ -58,9 +59,26 @@ test('under TRENT_SEAL=pkcs11 the digest key lives in the token and signs there;
     await s.kms().send(new ListKeysCommand({}));
     await s.stop();
 
-    const r = await runTrent(['audit', 'verify', '--storage', url, '--public-key', pinned, '--digests', digestDir]);
+    const verify = (...extra: string[]) => runTrent(['audit', 'verify', '--storage', url, '--public-key', pinned, '--digests', digestDir, ...extra]);
+    const r = await verify();
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /audit chain OK/);
+
+    // Without its token a node unsealed by the recovery shares serves, but signs nothing: verify sees the tail.
+    s = await startServer({ dataDir: s.dataDir, env: { ...env, TRENT_PKCS11_TOKEN_LABEL: 'no-such-token' } });
+    for (const share of recovery.slice(0, 2)) {
+      await fetch(new URL('/v1/sys/unseal', s.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Share: share }) });
+    }
+    await s.kms().send(new ListKeysCommand({}));
+    await s.stop();
+    const unsigned = await verify('--max-unsigned-age', '10ms');
+    assert.equal(unsigned.code, 1, unsigned.stdout);
+    assert.match(unsigned.stdout, /BROKEN \(unsigned\)/);
+    // With the token back, the next start signs the tail.
+    s = await startServer({ dataDir: s.dataDir, env });
+    await s.stop();
+    const signed = await verify('--max-unsigned-age', '10ms');
+    assert.equal(signed.code, 0, signed.stdout + signed.stderr);
   } finally {
     await s.stop();
     rmSync(work, { recursive: true, force: true });
