@@ -211,6 +211,7 @@ export class AuditLog {
   #unsigned = 0;
   #digestTimer: NodeJS.Timeout | undefined;
   #digesting: Promise<unknown> = Promise.resolve();
+  #digestQueued = false;
 
   /** Counts events just committed towards the next digest and schedules it (see AuditLogDeps.digests). */
   #countUnsigned(events: number): void {
@@ -233,7 +234,13 @@ export class AuditLog {
   /** Writes (one at a time per node) the digests the chain head needs and delivers them; logs failures. */
   digestNow(): Promise<unknown> {
     this.#unsigned = 0;
-    this.#digesting = this.#digesting.then(() => this.writeDigest()).catch((err: unknown) => {
+    // One digest run waiting behind the current one is enough: it signs everything up to the head it sees.
+    if (this.#digestQueued) return this.#digesting;
+    this.#digestQueued = true;
+    this.#digesting = this.#digesting.then(() => {
+      this.#digestQueued = false;
+      return this.writeDigest();
+    }).catch((err: unknown) => {
       this.#deps.logger.error({ err }, 'audit digest failed; retried with the next events or housekeeping pass');
     });
     return this.#digesting;
