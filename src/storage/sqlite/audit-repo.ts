@@ -40,6 +40,7 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     scan: db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?'),
+    chainAfter: db.prepare('SELECT seq, prev_hash, hash FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?'),
     range: db.prepare('SELECT * FROM audit_events WHERE event_time >= ? AND event_time <= ? AND seq > ? ORDER BY seq LIMIT ?'),
     prune: db.prepare('DELETE FROM audit_events WHERE seq <= ?'),
     intentInsert: db.prepare('INSERT INTO audit_intents (intent_id, created_at, record) VALUES (?, ?, ?)'),
@@ -69,6 +70,8 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
         }
       },
       scan: async (afterSeq, limit) => (q.scan.all(afterSeq, limit) as Row[]).map(auditEventFromRow),
+      chainAfter: async (afterSeq, limit) =>
+        (q.chainAfter.all(afterSeq, limit) as Row[]).map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash as string, hash: r.hash as string })),
       query: async (query) => {
         const w = where(query);
         const rows = db.prepare(`SELECT * FROM audit_events WHERE ${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, query.limit);
