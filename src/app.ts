@@ -40,7 +40,10 @@ import { createRotationRunner } from './secrets/rotation.ts';
 import { createSecretService } from './secrets/secret-service.ts';
 import { cloudTrailServiceDefinition } from './http/cloudtrail/index.ts';
 import { AuditLog } from './audit/audit-log.ts';
+import { createDigestDelivery } from './audit/digest-delivery.ts';
 import { loadDigestSigner } from './audit/digest-key.ts';
+import { spkiToPem } from './audit/digest.ts';
+import { createDigestWebhook } from './audit/digest-webhook.ts';
 import { createAuditQueryService } from './audit/query.ts';
 import { jobEventRecorder } from './audit/service-event.ts';
 import { pruneExpired } from './audit/retention.ts';
@@ -98,12 +101,14 @@ export interface App {
   readonly seal: SealManager;
   /** Background work (key deletion and rotation when due); also run by a timer every jobIntervalMs. */
   readonly jobs: { runOnce(): ReturnType<KeyLifecycle['runDueJobs']> };
-  /** Audit housekeeping (digest, intent recovery, retention); also run every audit.digestIntervalMs. */
+  /** Audit housekeeping (digest catch-up and delivery, intent recovery, retention); also run every AUDIT_HOUSEKEEPING_MS. */
   readonly audit: { runOnce(): Promise<unknown> };
   /** Set only when this start created the administrator: print it once. */
   readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
   /** What the edge routes while unsealed (none while sealed). */
   routes(): readonly Route[];
+  /** Set only when this start created the audit digest key: print it once (auditors pin it). */
+  readonly createdDigestKey?: { publicKeyPem: string; fingerprint: string };
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -123,14 +128,22 @@ interface Unsealed {
   /** Waits for jobs and audit writes of a retired generation, and signs the audit head. */
   finish(): Promise<void>;
   readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
+  readonly createdDigestKey?: { publicKeyPem: string; fingerprint: string };
 }
+
+/**
+ * How often a node runs audit housekeeping: intent recovery (intents of a node or worker that died become
+ * "outcome unknown" events within this bound after the death; Storage.writerAlive sees it at once), signing
+ * and delivering what no activity-driven digest covered (another node's events after it died), catching up
+ * on other nodes' digests.
+ */
+const AUDIT_HOUSEKEEPING_MS = 10_000;
+/** Retention (export and prune) runs at most this often in housekeeping (always on runOnce). */
+const RETENTION_EVERY_MS = 3600_000;
 
 // A single node's intents at start-up are all from a process that died; other nodes' may be in flight.
 // Intents naming no writer (written before writers were named), or of a call stuck this long, are stale.
 const STALE_INTENT_MS = 5 * 60_000;
-// How often intents of a node or worker that died are looked for: they become "outcome unknown" events
-// within this bound after the death (Storage.writerAlive sees it at once). A pass that finds none reads one small table.
-const INTENT_RECOVERY_MS = 10_000;
 
 export async function createApp(parts: AppParts): Promise<App> {
   const { config } = parts;
@@ -145,6 +158,14 @@ export async function createApp(parts: AppParts): Promise<App> {
   const rotatorWebhooks = Object.fromEntries(
     Object.entries(config.rotators).map(([name, r]) => [name, { url: r.url, secret: r.secret, ...(r.caFile ? { ca: readFileSync(r.caFile, 'utf8') } : {}) }]),
   );
+  // Digests leave the store as they are made (docs/audit.md): a directory, and optionally a signed webhook.
+  const digestWebhook = config.audit.digestWebhook
+    ? createDigestWebhook({
+      url: config.audit.digestWebhook.url, secret: config.audit.digestWebhook.secret, logger,
+      ...(config.audit.digestWebhook.caFile ? { ca: readFileSync(config.audit.digestWebhook.caFile, 'utf8') } : {}),
+    })
+    : undefined;
+  const digestDelivery = createDigestDelivery({ dir: config.audit.digestDir, logger, ...(digestWebhook ? { webhook: digestWebhook } : {}) });
   if (config.audit.unsafeNoDurabilityWait) {
     logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: read-only calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails a read-only call (mutating calls still commit with their event)');
   }
@@ -204,8 +225,21 @@ export async function createApp(parts: AppParts): Promise<App> {
     };
     const secretAccess = createSecretAccess(secrets, authorizer, keyArnOf);
 
-    // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests.
-    const auditLog = new AuditLog({ storage, clock, logger, signer: await loadDigestSigner(storage, barrier) });
+    // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests made at
+    // least every digestIntervalMs of activity or digestMaxEvents events, delivered out of the store.
+    // Under HSM custody the digest key is generated in the unseal token and signs there.
+    const signer = await loadDigestSigner(storage, barrier, hsm && p11 ? { token: () => hsm.token(), keyLabel: `${p11.keyLabel}-audit-digest` } : undefined);
+    if (signer.unavailable) {
+      logger.error({ reason: signer.unavailable }, 'the HSM holding the audit digest key is unreachable: calls are served, but no digest is signed until it is back (trent audit verify will report the unsigned tail)');
+    }
+    const createdDigestKey = signer.created ? { publicKeyPem: spkiToPem(signer.publicKeySpki), fingerprint: signer.fingerprint } : undefined;
+    if (createdDigestKey) {
+      logger.info({ fingerprint: createdDigestKey.fingerprint, custody: signer.custody }, 'created the audit digest signing key; auditors pin it (trent audit public-key):\n%s', createdDigestKey.publicKeyPem);
+    }
+    const auditLog = new AuditLog({
+      storage, clock, logger, signer,
+      digests: { intervalMs: config.audit.digestIntervalMs, maxEvents: config.audit.digestMaxEvents, delivery: digestDelivery },
+    });
     // A single node's intents at start-up are all from a process that died; other nodes' (PostgreSQL) or
     // other workers' (TRENT_WORKERS > 1) may be in flight.
     await auditLog.recoverIntents(storage.kind === 'sqlite' && config.workers === 1 ? -1 : STALE_INTENT_MS);
@@ -277,25 +311,26 @@ export async function createApp(parts: AppParts): Promise<App> {
     const timer = config.jobIntervalMs > 0 ? setInterval(() => void runJobs().catch(() => undefined), config.jobIntervalMs) : undefined;
     timer?.unref();
 
-    // Audit housekeeping: sign the chain head, recover intents of crashed calls, export and prune old events.
-    const auditPass = async () => {
+    // Audit housekeeping: recover intents of crashed calls, sign what is unsigned and deliver other nodes'
+    // digests, export and prune old events.
+    let retentionRanAt = -Infinity;
+    const auditPass = async (retention: boolean) => {
       await auditLog.recoverIntents(STALE_INTENT_MS);
-      await auditLog.writeDigest();
-      if (config.audit.retentionDays > 0) {
+      await auditLog.digestNow();
+      if (config.audit.retentionDays > 0 && (retention || clock.now() - retentionRanAt >= RETENTION_EVERY_MS)) {
+        retentionRanAt = clock.now();
         await pruneExpired(storage, clock.now() - config.audit.retentionDays * 86_400_000, config.audit.exportDir);
       }
     };
     let auditRunning: Promise<unknown> = Promise.resolve();
-    const runAudit = () => {
-      auditRunning = auditRunning.then(auditPass).catch((err: unknown) => logger.error({ err }, 'audit housekeeping failed'));
+    const runAudit = (retention = true) => {
+      auditRunning = auditRunning.then(() => auditPass(retention)).catch((err: unknown) => logger.error({ err }, 'audit housekeeping failed'));
       return auditRunning;
     };
-    const auditTimer = config.audit.digestIntervalMs > 0 ? setInterval(() => void runAudit(), config.audit.digestIntervalMs) : undefined;
-    auditTimer?.unref();
-    const recoveryTimer = setInterval(() => {
-      void auditLog.recoverIntents(STALE_INTENT_MS).catch((err: unknown) => logger.error({ err }, 'audit intent recovery failed'));
-    }, INTENT_RECOVERY_MS);
-    recoveryTimer.unref();
+    // Events recovered at start-up and any tail a crash left are signed now, not a pass later.
+    void auditLog.digestNow();
+    const auditTimer = setInterval(() => void runAudit(false), AUDIT_HOUSEKEEPING_MS);
+    auditTimer.unref();
 
     return {
       edge,
@@ -305,10 +340,11 @@ export async function createApp(parts: AppParts): Promise<App> {
       runAudit,
       inflight: 0,
       ...(admin.created ? { createdAdmin: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } } : {}),
+      ...(createdDigestKey ? { createdDigestKey } : {}),
       retire() {
         if (timer) clearInterval(timer);
-        if (auditTimer) clearInterval(auditTimer);
-        clearInterval(recoveryTimer);
+        clearInterval(auditTimer);
+        auditLog.stopDigests();
         materialCache.clear();
         ciphertextHeaderKey.zeroize();
         markers.zeroize();
@@ -323,7 +359,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         await auditRunning;
         await auditLog.drain();
         // Sign the head when this generation ends so a clean stop or seal leaves no unsigned tail.
-        await auditLog.writeDigest().catch((err: unknown) => logger.error({ err }, 'final audit digest failed'));
+        await auditLog.digestNow();
       },
     };
   }
@@ -331,6 +367,7 @@ export async function createApp(parts: AppParts): Promise<App> {
   let unsealed: Unsealed | undefined;
   const retiring = new Set<Promise<void>>();
   let createdAdmin: { accessKeyId: string; secretAccessKey: string } | undefined;
+  let createdDigestKey: { publicKeyPem: string; fingerprint: string } | undefined;
 
   /** Retires a generation: zeroes now, finishes once its in-flight requests (e.g. the Seal call) are answered. */
   function retire(u: Unsealed): void {
@@ -355,6 +392,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         // Operator calls answered while sealed go into the trail first (sys-audit.ts); if the trail cannot
         // take them now they wait for the next operator call.
         await sys.flushPending(unsealed.sys).catch((err: unknown) => logger.error({ err }, 'could not write the audit events of operator calls made while sealed; retried on the next one'));
+        createdDigestKey ??= unsealed.createdDigestKey;
       },
       async onSeal() {
         const u = unsealed;
@@ -424,6 +462,9 @@ export async function createApp(parts: AppParts): Promise<App> {
       return createdAdmin;
     },
     routes: () => unsealed?.routes ?? [],
+    get createdDigestKey() {
+      return createdDigestKey;
+    },
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -445,6 +486,8 @@ export async function createApp(parts: AppParts): Promise<App> {
         retire(u);
       }
       await Promise.all([...retiring]);
+      // The final digest was queued by finish(); give the webhook a moment to hand it over.
+      await digestWebhook?.close(5000);
       seal.shutdown();
       await hsm?.close();
       await storage.close();

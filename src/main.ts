@@ -17,6 +17,14 @@ async function serve(config: Config): Promise<void> {
         `  AWS_ACCESS_KEY_ID=${app.createdAdmin.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${app.createdAdmin.secretAccessKey}\n\n`,
     );
   }
+  if (app.createdDigestKey) {
+    // Printed once, when the key is created: the trust anchor an auditor pins, kept outside the store.
+    process.stdout.write(
+      `\nTrent created its audit digest signing key. Give this public key to your auditors; they pin it with\n` +
+        `trent audit verify --public-key FILE (or --fingerprint ${app.createdDigestKey.fingerprint}).\n` +
+        `${app.createdDigestKey.publicKeyPem}  fingerprint (SHA-256 of the SPKI): ${app.createdDigestKey.fingerprint}\n\n`,
+    );
+  }
   app.logger.info({ url, account: config.accountId, storage: app.storage.kind, seal: config.seal.mode, pid: process.pid }, 'Trent listening on %s', url);
   const seal = app.seal.status();
   if (!seal.initialized) app.logger.warn('Trent is not initialized: run `trent operator init` (TRENT_ENDPOINT=%s)', url);

@@ -20,11 +20,13 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { timeOrderedUuid } from '../crypto/primitives.ts';
-import type { AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
+import type { AuditDigestRow, AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
 import type { Repos, Storage } from '../storage/storage.ts';
 import { currentUnitOfWork, outsideUnitOfWork, type UnitOfWork } from '../storage/unit-of-work.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { chainHash } from './chain.ts';
+import { chainHash } from './chain-hash.ts';
+import { digestStatement, MAX_EVENTS_PER_DIGEST } from './digest.ts';
+import type { DigestDelivery } from './digest-delivery.ts';
 import type { DigestSigner } from './digest-key.ts';
 import type { BuiltEvent } from './event.ts';
 
@@ -56,6 +58,12 @@ export interface AuditLogDeps {
   clock: Clock;
   logger: Logger;
   signer?: DigestSigner;
+  /**
+   * The bound on the unsigned tail (docs/audit.md): a digest is written once `maxEvents` events are
+   * unsigned, or `intervalMs` after the first unsigned event, whichever comes first. Absent: digests only
+   * when writeDigest() is called.
+   */
+  digests?: { intervalMs: number; maxEvents: number; delivery?: DigestDelivery };
 }
 
 /** The row for an event at `seq` after `prevHash`. */
@@ -149,7 +157,7 @@ export class AuditLog {
    * serialised from their first write to their commit.
    */
   async atomically(intentId: string, run: () => Promise<BuiltEvent>): Promise<void> {
-    await this.#deps.storage.unitOfWork(
+    const appended = await this.#deps.storage.unitOfWork(
       async (unit) => {
         const joined: BuiltEvent[] = [];
         this.#joined.set(unit, joined);
@@ -159,7 +167,9 @@ export class AuditLog {
         await appendEvents(tx.audit, [...joined, event]);
         await tx.audit.deleteIntents([intentId]);
       },
-    );
+    ).then(({ joined }) => joined.length + 1);
+    // These events bypass the group commit: they count towards the digest bound all the same.
+    this.#countUnsigned(appended);
   }
 
   /**
@@ -170,7 +180,7 @@ export class AuditLog {
    * nothing is added. Returns whether `event` was recorded.
    */
   async settle(event: BuiltEvent, intentId: string): Promise<boolean> {
-    return outsideUnitOfWork(() =>
+    const recorded = await outsideUnitOfWork(() =>
       this.#deps.storage.transaction(async (tx) => {
         await tx.audit.lockHead();
         if ((await tx.audit.deleteIntents([intentId])) === 0) return false;
@@ -178,6 +188,8 @@ export class AuditLog {
         return true;
       }),
     );
+    if (recorded) this.#countUnsigned(1);
+    return recorded;
   }
 
   /** Resolves when everything queued so far is written (or failed). */
@@ -210,6 +222,7 @@ export class AuditLog {
         const written = this.#deps.storage.transaction((tx) => this.#write(tx, batch)).then(
           () => {
             for (const item of batch) item.done.resolve();
+            this.#countUnsigned(batch.reduce((n, i) => n + (i.kind === 'event' ? 1 : 0), 0));
           },
           (err: unknown) => {
             this.#deps.logger.error({ err, batch: batch.length }, 'audit write failed: failing the calls of this batch');
@@ -258,7 +271,7 @@ export class AuditLog {
     }
     const recoverable = (i: { createdAt: number; record: string }) => i.createdAt < cutoff || gone.has(writerOf(i.record) ?? '');
     if (!pending.some(recoverable)) return 0;
-    return storage.transaction(async (tx) => {
+    const recovered = await storage.transaction(async (tx) => {
       // Under the chain lock, so nodes recovering at once do not record one intent twice.
       await tx.audit.lockHead();
       const stale = (await tx.audit.listIntents(Number.MAX_SAFE_INTEGER, 1000)).filter(recoverable);
@@ -268,41 +281,122 @@ export class AuditLog {
       await tx.audit.deleteIntents(stale.map((s) => s.intentId));
       return stale.length;
     });
+    this.#countUnsigned(recovered);
+    return recovered;
   }
 
-  /** Signs the chain head if it moved since the last digest. Returns the digest's event seq, if written. */
+  // ---- Digests: the bound on the unsigned tail, and delivery out of the store ----
+  #unsigned = 0;
+  #digestTimer: NodeJS.Timeout | undefined;
+  #digesting: Promise<unknown> = Promise.resolve();
+  #digestQueued = false;
+
+  /** Counts events just committed towards the next digest and schedules it (see AuditLogDeps.digests). */
+  #countUnsigned(events: number): void {
+    const d = this.#deps.digests;
+    if (!d || !this.#deps.signer || events === 0) return;
+    this.#unsigned += events;
+    if (this.#unsigned >= d.maxEvents) {
+      if (this.#digestTimer) clearTimeout(this.#digestTimer);
+      this.#digestTimer = undefined;
+      void this.digestNow();
+    } else if (!this.#digestTimer) {
+      this.#digestTimer = setTimeout(() => {
+        this.#digestTimer = undefined;
+        void this.digestNow();
+      }, d.intervalMs);
+      this.#digestTimer.unref();
+    }
+  }
+
+  /** Writes (one at a time per node) the digests the chain head needs and delivers them; logs failures. */
+  digestNow(): Promise<unknown> {
+    this.#unsigned = 0;
+    // One digest run waiting behind the current one is enough: it signs everything up to the head it sees.
+    if (this.#digestQueued) return this.#digesting;
+    this.#digestQueued = true;
+    this.#digesting = this.#digesting.then(() => {
+      this.#digestQueued = false;
+      return this.writeDigest();
+    }).catch((err: unknown) => {
+      this.#deps.logger.error({ err }, 'audit digest failed; retried with the next events or housekeeping pass');
+    });
+    return this.#digesting;
+  }
+
+  /** Stops the digest timer (the final digest is written by the caller: writeDigest after drain). */
+  stopDigests(): void {
+    if (this.#digestTimer) clearTimeout(this.#digestTimer);
+    this.#digestTimer = undefined;
+  }
+
+  /**
+   * Signs every event after the last digest (several digests of at most maxEvents events each when the
+   * stretch is longer), then delivers them and any other node's digests not yet delivered. Returns the
+   * seq of the last event signed, if any was. Refuses to sign events that do not extend the signed chain
+   * (a gap or a broken link below the head): signing them would vouch for a tampered store.
+   */
   async writeDigest(): Promise<number | undefined> {
     const { storage, clock, signer } = this.#deps;
     if (!signer) return undefined;
-    return storage.transaction(async (tx) => {
-      const head = await tx.audit.lockHead();
-      const last = await tx.audit.lastDigest();
-      if (!head || (last && last.lastEventSeq >= head.seq)) return undefined;
-      await insertDigest(tx.audit, signer, head, last, clock.now());
-      return head.seq;
-    });
+    const perDigest = Math.min(this.#deps.digests?.maxEvents ?? MAX_EVENTS_PER_DIGEST, MAX_EVENTS_PER_DIGEST);
+    let signedThrough: number | undefined;
+    for (;;) {
+      const written = await storage.transaction(async (tx) => {
+        const head = await tx.audit.lockHead();
+        const last = await tx.audit.lastDigest();
+        const from = last?.lastEventSeq ?? 0;
+        if (!head || head.seq <= from) return undefined;
+        const rows = await tx.audit.chainAfter(from, perDigest);
+        let prev = last?.lastHash ?? '';
+        rows.forEach((r, i) => {
+          // Links only: a row edited in place keeps a hash that no longer matches its record, which verify names.
+          if (r.seq !== from + 1 + i || r.prevHash !== prev) {
+            throw new Error(`audit chain does not extend the last digest at event seq ${r.seq}: not signing it (run trent audit verify)`);
+          }
+          prev = r.hash;
+        });
+        if (rows.length === 0) return undefined;
+        return insertDigest(tx.audit, signer, { firstEventSeq: from + 1, hashes: rows.map((r) => r.hash) }, last, clock.now());
+      });
+      if (!written) break;
+      signedThrough = written.lastEventSeq;
+      await this.#deps.digests?.delivery?.deliver([written]);
+    }
+    await this.deliverPending();
+    return signedThrough;
+  }
+
+  /** Delivers the store's digests this node has not delivered yet (other nodes' included). */
+  async deliverPending(): Promise<void> {
+    const delivery = this.#deps.digests?.delivery;
+    if (!delivery) return;
+    for (;;) {
+      const from = delivery.deliveredThrough;
+      const pending = await this.#deps.storage.read((r) => r.audit.digestsAfter(from, 100));
+      if (pending.length === 0) return;
+      await delivery.deliver(pending);
+      if (delivery.deliveredThrough === from) return; // failed; logged, retried next pass
+    }
   }
 }
 
+/** Signs and stores the digest of events firstEventSeq… (their hashes, in order) after `last`. */
 export async function insertDigest(
   audit: AuditRepo,
   signer: DigestSigner,
-  head: { seq: number; hash: string },
+  covered: { firstEventSeq: number; hashes: readonly string[] },
   last: { digestSeq: number; signature: string } | undefined,
   now: number,
-): Promise<void> {
+): Promise<AuditDigestRow> {
   const digestSeq = (last?.digestSeq ?? 0) + 1;
-  const record = canonicalJson({
-    type: 'TrentAuditDigest',
-    version: 1,
-    digestSeq,
-    createdAt: new Date(now).toISOString(),
-    lastEventSeq: head.seq,
-    lastHash: head.hash,
-    prevDigest: chainHash('', last?.signature ?? ''),
-    publicKeyFingerprint: signer.fingerprint,
-  });
-  await audit.insertDigest({ digestSeq, createdAt: now, lastEventSeq: head.seq, lastHash: head.hash, record, signature: signer.sign(record) });
+  const record = digestStatement({ digestSeq, now, firstEventSeq: covered.firstEventSeq, hashes: covered.hashes, prevSignature: last?.signature, fingerprint: signer.fingerprint });
+  const row: AuditDigestRow = {
+    digestSeq, createdAt: now, lastEventSeq: covered.firstEventSeq + covered.hashes.length - 1, lastHash: covered.hashes[covered.hashes.length - 1]!,
+    record, signature: await signer.sign(record),
+  };
+  await audit.insertDigest(row);
+  return row;
 }
 
 function intentRecord(f: IntentFacts, writer: string): Record<string, unknown> {

@@ -37,9 +37,10 @@ function chain(n: number): AuditEventRow[] {
 async function digestsFor(rows: AuditEventRow[], at: number[], s: DigestSigner): Promise<AuditDigestRow[]> {
   const out: AuditDigestRow[] = [];
   const repo = { insertDigest: async (d: AuditDigestRow) => void out.push(d) };
+  let from = 0;
   for (const seq of at) {
-    const row = rows[seq - 1]!;
-    await insertDigest(repo as never, s, { seq, hash: row.hash }, out[out.length - 1], 1);
+    await insertDigest(repo as never, s, { firstEventSeq: from + 1, hashes: rows.slice(from, seq).map((r) => r.hash) }, out[out.length - 1], 1);
+    from = seq;
   }
   return out;
 }
@@ -125,20 +126,71 @@ test('two swapped events are named as reordered at the first of them', () => {
   assert.equal(r.firstBreak?.eventId, 'event-8');
 });
 
-test('a rewritten chain (every hash recomputed) is caught by the signed digest', async () => {
-  const s = signer();
-  const rows = chain(10);
-  const digests = await digestsFor(rows, [10], s);
-  let prev = '';
-  const rewritten = rows.map((r) => {
+/** The chain with event `from` (1-based) and every later one rewritten, hashes recomputed. */
+function rewriteFrom(rows: AuditEventRow[], from: number): AuditEventRow[] {
+  let prev = rows[from - 2]?.hash ?? '';
+  return rows.map((r) => {
+    if (r.seq < from) return r;
     const record = r.record.replace('"Encrypt"', '"Decrypt"');
     const row = { ...r, record, prevHash: prev, hash: chainHash(prev, record) };
     prev = row.hash;
     return row;
   });
-  const r = verifyChain(rewritten, digests, s.publicKeySpki);
-  assert.equal(r.firstBreak?.kind, 'digest');
-  assert.equal(r.firstBreak?.seq, 10);
+}
+
+test('a rewritten chain (every hash recomputed) is named at the first event that differs from the signed digests', async () => {
+  const s = signer();
+  const rows = chain(10);
+  const digests = await digestsFor(rows, [4, 10], s);
+  const r = verifyChain(rewriteFrom(rows, 7), digests, s.publicKeySpki);
+  assert.equal(r.firstBreak?.kind, 'edited');
+  assert.equal(r.firstBreak?.seq, 7);
+  assert.match(r.firstBreak!.message, /event seq 7 \(eventID event-7\) differs from what signed digest 2 recorded/);
+});
+
+const policy = (now: number, maxEvents = 1000, maxAgeMs = 2000) => ({ tail: { maxEvents, maxAgeMs, now } });
+
+test('with an anchor policy, a chain no digest signs is refused, and an empty one is not', () => {
+  const rows = chain(3);
+  const r = verifyChain(rows, [], signer().publicKeySpki, policy(rows[2]!.eventTime));
+  assert.equal(r.firstBreak?.kind, 'unsigned');
+  assert.equal(r.firstBreak?.seq, 1);
+  assert.equal(verifyChain([], [], signer().publicKeySpki, policy(0)).ok, true);
+});
+
+test('with an anchor policy, an unsigned tail beyond the bound (events or age) is refused; within it, it is reported', async () => {
+  const s = signer();
+  const rows = chain(10);
+  const digests = await digestsFor(rows, [6], s);
+  const now = rows[9]!.eventTime;
+  const within = verifyChain(rows, digests, s.publicKeySpki, policy(now));
+  assert.equal(within.ok, true, within.firstBreak?.message);
+  assert.equal(within.unsignedTail, 4);
+  const tooMany = verifyChain(rows, digests, s.publicKeySpki, policy(now, 3));
+  assert.deepEqual([tooMany.firstBreak?.kind, tooMany.firstBreak?.seq], ['unsigned', 7]);
+  const tooOld = verifyChain(rows, digests, s.publicKeySpki, policy(rows[6]!.eventTime + 2001));
+  assert.deepEqual([tooOld.firstBreak?.kind, tooOld.firstBreak?.seq], ['unsigned', 7]);
+});
+
+test('a digest missing between two others is named as a gap, and so is a missing first digest', async () => {
+  const s = signer();
+  const rows = chain(9);
+  const digests = await digestsFor(rows, [3, 6, 9], s);
+  const gap = verifyChain(rows, [digests[0]!, digests[2]!], s.publicKeySpki);
+  assert.equal(gap.firstBreak?.kind, 'digest');
+  assert.match(gap.firstBreak!.message, /digest 3 .*digest 2 is missing/);
+  const noFirst = verifyChain(rows, digests.slice(1), s.publicKeySpki);
+  assert.match(noFirst.firstBreak!.message, /digest 2 .*digest 1 is missing/);
+});
+
+test('a digest that covers the same events again, or skips some, is refused', async () => {
+  const s = signer();
+  const rows = chain(6);
+  const [d1] = await digestsFor(rows, [3], s);
+  // A second digest that starts at event 5: event 4 would be signed by nothing.
+  const repo = { insertDigest: async () => undefined };
+  const skipping = await insertDigest(repo as never, s, { firstEventSeq: 5, hashes: [rows[4]!.hash, rows[5]!.hash] }, d1, 1);
+  assert.match(verifyChain(rows, [d1!, skipping], s.publicKeySpki).firstBreak!.message, /coverage has a gap/);
 });
 
 test('a digest signed by another key, or edited, fails verification', async () => {
@@ -155,8 +207,10 @@ test('after pruning, the first remaining event is anchored by the digest at the 
   const rows = chain(10);
   const digests = await digestsFor(rows, [4, 10], s);
   assert.equal(verifyChain(rows.slice(4), digests, s.publicKeySpki).ok, true);
-  // Without a digest at the boundary, missing early events are a deletion.
-  assert.equal(verifyChain(rows.slice(3), digests, s.publicKeySpki).firstBreak?.kind, 'deleted');
+  // Every covered event's hash is signed, so any covered boundary anchors; past the signed events it does not.
+  assert.equal(verifyChain(rows.slice(2), digests, s.publicKeySpki).ok, true);
+  const early = await digestsFor(rows, [4], s);
+  assert.equal(verifyChain(rows.slice(6), early, s.publicKeySpki).firstBreak?.kind, 'deleted');
 });
 
 test('chainHash is SHA-256 of the previous hash, a newline and the record, in UTF-8 (the format chains already stored were hashed in)', () => {

@@ -1,26 +1,28 @@
 /**
- * The hash chain and its verification. hash(n) = SHA-256(hash(n-1) ‖ record(n)) in hex, hash(0) = ''
- * (or, after pruning, the hash a signed digest recorded for the last pruned event). Digests sign
- * (lastEventSeq, lastHash, previous digest's signature hash) with the deployment's ECDSA P-256 key.
+ * The hash chain and its verification. hash(n) = SHA-256(hash(n-1) ‖ "\n" ‖ record(n)) in hex,
+ * hash(0) = '' (or, after pruning, the hash a signed digest recorded for the last pruned event).
+ * Digests (src/audit/digest.ts) sign the hash of every event they cover and link to the previous digest.
  *
  * verifyChain names the FIRST break, classified as:
- * - edited:    a row whose stored hash does not match its own content;
- * - deleted:   a gap in seq, or a row whose predecessor link matches no event we have seen or will see;
+ * - edited:    a row whose stored hash does not match its own content, or whose hash differs from the
+ *              one a signed digest recorded for it (rewritten with recomputed hashes);
+ * - deleted:   a gap in seq, a row whose predecessor link matches no event we have seen or will see,
+ *              or events a signed digest covers that are gone (the newest cut off);
  * - inserted:  a row that is self-consistent but that the next row's link skips over;
  * - reordered: a row whose link points at an event that appears later in seq order;
- * - digest:    a digest whose signature fails, or whose head hash disagrees with the chain.
+ * - digest:    a digest whose signature fails under the pinned key, that is malformed, that does not
+ *              follow the previous digest (one missing between them), or whose coverage has a gap;
+ * - unsigned:  (with an AnchorPolicy) a chain no digest signs, or an unsigned tail beyond the bound.
  */
-import { sha256Hex } from '../crypto/primitives.ts';
 import type { AuditDigestRow, AuditEventRow } from '../storage/audit-repo.ts';
+import { sha256 } from '../crypto/primitives.ts';
+import { chainHash } from './chain-hash.ts';
+import { parseDigestStatement } from './digest.ts';
 import { verifyDigestSignature } from './digest-key.ts';
 
-export function chainHash(prevHash: string, record: string): string {
-  // Hashes the UTF-8 of the parts joined by a newline; with the newline between them no surrogate pair
-  // can form across a boundary, so these are the bytes of each part's UTF-8, concatenated.
-  return sha256Hex(`${prevHash}\n${record}`);
-}
+export { chainHash } from './chain-hash.ts';
 
-export type BreakKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'digest';
+export type BreakKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'digest' | 'unsigned';
 
 export interface ChainBreak {
   readonly kind: BreakKind;
@@ -40,29 +42,78 @@ export interface VerifyResult {
 }
 
 /**
- * Verifies a whole chain given in seq order (`rows` as stored, possibly tampered) and its digests.
- * `publicKeySpki` is the digest signing key (pin it: a forged key would sign a forged chain).
+ * What an auditor requires beyond an intact chain (trent audit verify always applies it): at least one
+ * digest when there are events, and an unsigned tail no longer than the deployment's digest bound.
  */
-export function verifyChain(rows: readonly AuditEventRow[], digests: readonly AuditDigestRow[], publicKeySpki: Buffer | undefined): VerifyResult {
+export interface AnchorPolicy {
+  readonly tail: { readonly maxEvents: number; readonly maxAgeMs: number; readonly now: number };
+}
+
+interface Expected {
+  readonly hash: string;
+  readonly digestSeq: number;
+}
+
+/**
+ * Checks the digests, in digestSeq order, under `publicKeySpki`. Returns the break, or the hash each
+ * covered event must have (version 2 digests: every event; version 1: the head only).
+ */
+function checkDigests(digests: readonly AuditDigestRow[], publicKeySpki: Buffer | undefined): ChainBreak | Map<number, Expected> {
+  const expected = new Map<number, Expected>();
+  const fingerprint = publicKeySpki ? sha256(publicKeySpki).toString('hex') : undefined;
+  let prev: { digestSeq: number; lastEventSeq: number; signature: string } | undefined;
+  for (const d of digests) {
+    const s = parseDigestStatement(d.record);
+    const at = (message: string): ChainBreak => ({ kind: 'digest', seq: d.lastEventSeq, message: `digest ${d.digestSeq} (over event seq ${d.lastEventSeq}) ${message}` });
+    if (!s || s.digestSeq !== d.digestSeq || s.lastEventSeq !== d.lastEventSeq || s.lastHash !== d.lastHash) {
+      return at('is malformed or its fields differ from its signed statement');
+    }
+    if (publicKeySpki === undefined || !verifyDigestSignature(publicKeySpki, d.record, d.signature) || s.publicKeyFingerprint !== fingerprint) {
+      return at(`is not signed by the ${publicKeySpki ? 'pinned' : 'expected'} key (${fingerprint ?? 'none given'}); it names key ${s.publicKeyFingerprint}`);
+    }
+    const wantSeq = (prev?.digestSeq ?? 0) + 1;
+    if (d.digestSeq !== wantSeq) {
+      return at(`follows ${prev ? `digest ${prev.digestSeq}` : 'nothing'}: digest${d.digestSeq - wantSeq > 1 ? `s ${wantSeq}–${d.digestSeq - 1} are` : ` ${wantSeq} is`} missing`);
+    }
+    if (s.prevDigest !== chainHash('', prev?.signature ?? '')) {
+      return at(`does not link to digest ${prev?.digestSeq ?? '(none)'}: a digest before it was replaced`);
+    }
+    const covered = prev?.lastEventSeq ?? 0;
+    if (s.version >= 2 && s.firstEventSeq !== covered + 1) {
+      return at(`starts at event seq ${s.firstEventSeq!}, but the digests before it cover only up to ${covered}: its coverage has a gap`);
+    }
+    if (s.lastEventSeq <= covered) return at(`covers nothing beyond event seq ${covered}`);
+    if (s.eventHashes) s.eventHashes.forEach((hash, i) => expected.set(s.firstEventSeq! + i, { hash, digestSeq: d.digestSeq }));
+    else expected.set(s.lastEventSeq, { hash: s.lastHash, digestSeq: d.digestSeq });
+    prev = { digestSeq: d.digestSeq, lastEventSeq: s.lastEventSeq, signature: d.signature };
+  }
+  return expected;
+}
+
+/** The seq a digest signed `hash` at (built lazily: only a broken chain needs it). */
+const seqByHash = new WeakMap<Map<number, Expected>, Map<string, number>>();
+function signedSeqOf(expected: Map<number, Expected>, hash: string): number | undefined {
+  let index = seqByHash.get(expected);
+  if (!index) {
+    index = new Map([...expected].map(([seq, e]) => [e.hash, seq]));
+    seqByHash.set(expected, index);
+  }
+  return index.get(hash);
+}
+
+/**
+ * Verifies a whole chain given in seq order (`rows` as stored, possibly tampered) against digests in
+ * digestSeq order (the store's, or the delivered copies). `publicKeySpki` is the digest signing key (pin
+ * it: a forged key would sign a forged chain). With `anchor`, an unanchored chain or a long unsigned tail
+ * is a break too.
+ */
+export function verifyChain(rows: readonly AuditEventRow[], digests: readonly AuditDigestRow[], publicKeySpki: Buffer | undefined, anchor?: AnchorPolicy): VerifyResult {
   const result = (firstBreak?: ChainBreak, unsignedTail = 0): VerifyResult => ({
     ok: firstBreak === undefined, events: rows.length, digests: digests.length, ...(firstBreak ? { firstBreak } : {}), unsignedTail,
   });
-  // Digests first: each must verify, and they form their own chain of signatures.
-  let prevDigestSig = '';
-  for (const d of digests) {
-    let stmt: { lastEventSeq?: unknown; lastHash?: unknown; prevDigest?: unknown };
-    try {
-      stmt = JSON.parse(d.record) as typeof stmt;
-    } catch {
-      stmt = {};
-    }
-    const sigOk = publicKeySpki !== undefined && verifyDigestSignature(publicKeySpki, d.record, d.signature);
-    if (!sigOk || stmt.lastEventSeq !== d.lastEventSeq || stmt.lastHash !== d.lastHash || stmt.prevDigest !== chainHash('', prevDigestSig)) {
-      return result({ kind: 'digest', seq: d.lastEventSeq, message: `digest ${d.digestSeq} (over event seq ${d.lastEventSeq}) is not validly signed` });
-    }
-    prevDigestSig = d.signature;
-  }
-  const digestAt = new Map(digests.map((d) => [d.lastEventSeq, d]));
+  const checked = checkDigests(digests, publicKeySpki);
+  if (!(checked instanceof Map)) return result(checked);
+  const expected = checked;
 
   // Where the chain starts: seq 1 with '' as predecessor, or after pruning a digest vouches for it.
   const hashes = new Set(rows.map((r) => r.hash));
@@ -71,8 +122,8 @@ export function verifyChain(rows: readonly AuditEventRow[], digests: readonly Au
   let expectedSeq = 1;
   if (rows.length > 0 && rows[0]!.seq !== 1) {
     const first = rows[0]!;
-    const anchor = digestAt.get(first.seq - 1);
-    if (!anchor || anchor.lastHash !== first.prevHash) {
+    const anchorHash = expected.get(first.seq - 1);
+    if (!anchorHash || anchorHash.hash !== first.prevHash) {
       return result({ kind: 'deleted', seq: first.seq, eventId: first.eventId, message: `events before seq ${first.seq} are missing and no digest vouches for the pruned head` });
     }
     prevHash = first.prevHash;
@@ -111,9 +162,20 @@ export function verifyChain(rows: readonly AuditEventRow[], digests: readonly Au
     if (r.seq !== expectedSeq) {
       return result({ kind: 'deleted', seq: expectedSeq, message: `event seq ${expectedSeq} was deleted before ${name}` });
     }
-    const d = digestAt.get(r.seq);
-    if (d && d.lastHash !== r.hash) {
-      return result({ kind: 'digest', seq: r.seq, eventId: r.eventId, message: `${name} disagrees with signed digest ${d.digestSeq}: the chain up to it was rewritten` });
+    const signed = expected.get(r.seq);
+    if (signed && signed.hash !== r.hash) {
+      // Before calling it a rewrite: a row the next one skips over was inserted; a row the digests signed
+      // at a later seq means events before it were deleted and the rest renumbered.
+      const next = rows[i + 1];
+      if (next && next.prevHash === prevHash) {
+        return result({ kind: 'inserted', seq: r.seq, eventId: r.eventId, message: `${name} was inserted: the chain skips over it` });
+      }
+      const signedAt = signedSeqOf(expected, r.hash);
+      if (signedAt !== undefined && signedAt > r.seq) {
+        return result({ kind: 'deleted', seq: r.seq, message: `event seq ${r.seq}${signedAt - r.seq > 1 ? `–${signedAt - 1}` : ''} was deleted and later events renumbered (${name} was signed as seq ${signedAt})` });
+      }
+      return result({ kind: 'edited', seq: r.seq, eventId: r.eventId,
+        message: `${name} differs from what signed digest ${signed.digestSeq} recorded for it: the chain from here was rewritten (hashes recomputed)` });
     }
     seenHashes.add(r.hash);
     prevHash = r.hash;
@@ -124,5 +186,19 @@ export function verifyChain(rows: readonly AuditEventRow[], digests: readonly Au
   if (lastDigest && lastDigest.lastEventSeq > lastSeq) {
     return result({ kind: 'deleted', seq: lastSeq + 1, message: `events seq ${lastSeq + 1}–${lastDigest.lastEventSeq} were deleted: signed digest ${lastDigest.digestSeq} covers them` });
   }
-  return result(undefined, lastDigest ? lastSeq - lastDigest.lastEventSeq : rows.length);
+  const signedThrough = lastDigest?.lastEventSeq ?? 0;
+  const tail = rows.filter((r) => r.seq > signedThrough);
+  if (anchor && tail.length > 0) {
+    const first = tail[0]!;
+    const span = `events seq ${first.seq}–${lastSeq} (${tail.length})`;
+    if (digests.length === 0) {
+      return result({ kind: 'unsigned', seq: first.seq, eventId: first.eventId, message: `no signed digest covers the chain: ${span} are anchored by nothing and could have been rewritten or cut undetectably` }, tail.length);
+    }
+    const { maxEvents, maxAgeMs, now } = anchor.tail;
+    if (tail.length > maxEvents || first.eventTime < now - maxAgeMs) {
+      return result({ kind: 'unsigned', seq: first.seq, eventId: first.eventId,
+        message: `${span} are not covered by a signed digest, beyond the bound of ${maxEvents} events or ${maxAgeMs} ms (the oldest is from ${new Date(first.eventTime).toISOString()}): the digests after digest ${lastDigest!.digestSeq} were deleted, or these events were appended without Trent` }, tail.length);
+    }
+  }
+  return result(undefined, tail.length);
 }

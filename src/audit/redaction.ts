@@ -9,8 +9,12 @@
 /** Identifier members every operation may log. */
 const ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId', 'AliasName', 'GrantId', 'SecretId', 'Name'];
 
-/** Never logged, whatever an allow-list says (matched against every member name, at any depth). */
-const DENY = /plaintext|ciphertext|secret(string|binary|accesskey)|sourceresult|password|keystorepassword|private|^message$|signature|^mac$|token|^value$|^policy$|keymaterial|sessiontoken|credential/i;
+/**
+ * Never logged, whatever an allow-list says (matched against every member name, at any depth). Policies
+ * are not here: CloudTrail records key policies (PutKeyPolicy's `policy`) and resource policies, and an
+ * auditor needs to see who was granted what.
+ */
+const DENY = /plaintext|ciphertext|secret(string|binary|accesskey)|sourceresult|password|keystorepassword|private|^message$|signature|^mac$|token|^value$|keymaterial|sessiontoken|credential|share/i;
 
 interface Fields {
   readonly request?: readonly string[];
@@ -32,7 +36,7 @@ const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
   },
   'kms.amazonaws.com': {
     CreateKey: {
-      request: ['Description', 'KeyUsage', 'KeySpec', 'CustomerMasterKeySpec', 'Origin', 'CustomKeyStoreId', 'MultiRegion', 'BypassPolicyLockoutSafetyCheck', 'Tags'],
+      request: ['Description', 'KeyUsage', 'KeySpec', 'CustomerMasterKeySpec', 'Origin', 'CustomKeyStoreId', 'MultiRegion', 'BypassPolicyLockoutSafetyCheck', 'Tags', 'Policy'],
       response: KEY_METADATA,
     },
     DescribeKey: { request: ['KeyId'] },
@@ -59,6 +63,10 @@ const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
     GetParametersForImport: { request: ['KeyId', 'WrappingAlgorithm', 'WrappingKeySpec'], response: ['KeyId', 'ParametersValidTo'] },
     ImportKeyMaterial: { request: ['KeyId', 'ExpirationModel', 'ValidTo', 'ImportType'], response: ['KeyId'] },
     DeleteImportedKeyMaterial: { request: ['KeyId'], response: ['KeyId'] },
+    // AWS CloudTrail: PutKeyPolicy records the policy document; GetKeyPolicy records no response.
+    PutKeyPolicy: { request: ['KeyId', 'PolicyName', 'Policy', 'BypassPolicyLockoutSafetyCheck'] },
+    GetKeyPolicy: { request: ['KeyId', 'PolicyName'] },
+    ListKeyPolicies: { request: ['KeyId', 'Limit', 'Marker'] },
     CreateAlias: { request: ['AliasName', 'TargetKeyId'] },
     UpdateAlias: { request: ['AliasName', 'TargetKeyId'] },
     DeleteAlias: { request: ['AliasName'] },
@@ -77,6 +85,46 @@ const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
     DeleteCustomKeyStore: { request: ['CustomKeyStoreId'] },
     DescribeCustomKeyStores: { request: ['CustomKeyStoreId', 'CustomKeyStoreName', 'Limit', 'Marker'] },
     UpdateCustomKeyStore: { request: ['CustomKeyStoreId', 'NewCustomKeyStoreName', 'CloudHsmClusterId'] },
+  },
+  // Secrets Manager: identifiers, settings and resource policies; never SecretString/SecretBinary (denied
+  // by name as well) nor ClientRequestToken (denied: "token").
+  'secretsmanager.amazonaws.com': {
+    CreateSecret: { request: ['Name', 'Description', 'KmsKeyId', 'Tags', 'AddReplicaRegions', 'ForceOverwriteReplicaSecret'], response: ['ARN', 'Name', 'VersionId'] },
+    UpdateSecret: { request: ['SecretId', 'Description', 'KmsKeyId'], response: ['ARN', 'Name', 'VersionId'] },
+    PutSecretValue: { request: ['SecretId', 'VersionStages'], response: ['ARN', 'Name', 'VersionId', 'VersionStages'] },
+    GetSecretValue: { request: ['SecretId', 'VersionId', 'VersionStage'] },
+    BatchGetSecretValue: { request: ['SecretIdList', 'Filters', 'MaxResults'] },
+    DescribeSecret: { request: ['SecretId'] },
+    DeleteSecret: { request: ['SecretId', 'RecoveryWindowInDays', 'ForceDeleteWithoutRecovery'], response: ['ARN', 'Name', 'DeletionDate'] },
+    RestoreSecret: { request: ['SecretId'] },
+    RotateSecret: { request: ['SecretId', 'RotationLambdaARN', 'RotationRules', 'RotateImmediately'], response: ['ARN', 'Name', 'VersionId'] },
+    CancelRotateSecret: { request: ['SecretId'] },
+    UpdateSecretVersionStage: { request: ['SecretId', 'VersionStage', 'MoveToVersionId', 'RemoveFromVersionId'] },
+    ListSecretVersionIds: { request: ['SecretId', 'MaxResults', 'IncludeDeprecated'] },
+    ListSecrets: { request: ['MaxResults', 'Filters', 'SortOrder', 'IncludePlannedDeletion'] },
+    TagResource: { request: ['SecretId', 'Tags'] },
+    UntagResource: { request: ['SecretId', 'TagKeys'] },
+    PutResourcePolicy: { request: ['SecretId', 'ResourcePolicy', 'BlockPublicPolicy'], response: ['ARN', 'Name'] },
+    ValidateResourcePolicy: { request: ['SecretId', 'ResourcePolicy'] },
+    GetResourcePolicy: { request: ['SecretId'] },
+    DeleteResourcePolicy: { request: ['SecretId'] },
+    GetRandomPassword: { request: ['PasswordLength', 'ExcludeCharacters', 'ExcludeNumbers', 'ExcludePunctuation', 'ExcludeUppercase', 'ExcludeLowercase', 'IncludeSpace', 'RequireEachIncludedType'] },
+  },
+  // Parameter Store: parameter names (one, several, or a path) and settings; never Value (denied by name).
+  'ssm.amazonaws.com': {
+    PutParameter: { request: ['Name', 'Description', 'Type', 'KeyId', 'Overwrite', 'AllowedPattern', 'Tags', 'Tier', 'Policies', 'DataType'], response: ['Version', 'Tier'] },
+    GetParameter: { request: ['Name', 'WithDecryption'] },
+    GetParameters: { request: ['Names', 'WithDecryption'] },
+    GetParametersByPath: { request: ['Path', 'Recursive', 'WithDecryption', 'ParameterFilters', 'MaxResults'] },
+    GetParameterHistory: { request: ['Name', 'WithDecryption', 'MaxResults'] },
+    DeleteParameter: { request: ['Name'] },
+    DeleteParameters: { request: ['Names'], response: ['DeletedParameters', 'InvalidParameters'] },
+    DescribeParameters: { request: ['Filters', 'ParameterFilters', 'MaxResults'] },
+    LabelParameterVersion: { request: ['Name', 'ParameterVersion', 'Labels'] },
+    UnlabelParameterVersion: { request: ['Name', 'ParameterVersion', 'Labels'] },
+    AddTagsToResource: { request: ['ResourceType', 'ResourceId', 'Tags'] },
+    RemoveTagsFromResource: { request: ['ResourceType', 'ResourceId', 'TagKeys'] },
+    ListTagsForResource: { request: ['ResourceType', 'ResourceId'] },
   },
   'cloudtrail.amazonaws.com': {
     LookupEvents: { request: ['LookupAttributes', 'StartTime', 'EndTime', 'MaxResults', 'EventCategory'] },

@@ -96,7 +96,12 @@ export function runAuditContract(adapter: string, open: () => Promise<AuditContr
     assert.equal((await store.read((r) => r.audit.lastDigest()))?.lastEventSeq, 2);
     assert.equal(await store.transaction((tx) => tx.audit.pruneThrough(2)), 2);
     assert.deepEqual((await store.read((r) => r.audit.scan(0, 10))).map((e) => e.seq), [3]);
+    const [third] = await store.read((r) => r.audit.scan(2, 1));
+    assert.deepEqual(await store.read((r) => r.audit.chainAfter(2, 10)), [{ seq: 3, prevHash: third!.prevHash, hash: third!.hash }]);
     assert.equal((await store.read((r) => r.audit.listDigests())).length, 1);
+    await store.transaction((tx) => tx.audit.insertDigest({ digestSeq: 2, createdAt: 2, lastEventSeq: 3, lastHash: 'h3', record: '{}', signature: 's' }));
+    assert.deepEqual((await store.read((r) => r.audit.digestsAfter(1, 10))).map((d) => d.digestSeq), [2]);
+    assert.deepEqual((await store.read((r) => r.audit.digestsAfter(0, 1))).map((d) => d.digestSeq), [1]);
   });
 
   withStores('group commit: 200 concurrent records from two nodes form one gapless chain', async ({ store, peer }, extra) => {

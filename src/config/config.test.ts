@@ -80,3 +80,25 @@ test('TRENT_ROTATORS maps function names to an HTTPS URL and a shared secret tha
     assert.throws(() => loadConfig({ TRENT_ROTATORS: bad }), (err: unknown) => err instanceof ConfigError && /TRENT_ROTATORS/.test(err.message) && !err.message.includes(secret), bad);
   }
 });
+test('the audit digest bound defaults to 1 s or 1,000 events; durations take ms, s, m, h; digests are delivered under the data dir unless told', () => {
+  const a = loadConfig({ TRENT_DATA_DIR: '/var/trent' }).audit;
+  assert.deepEqual([a.digestIntervalMs, a.digestMaxEvents, a.digestDir, a.digestWebhook], [1000, 1000, '/var/trent/audit-digests', undefined]);
+  assert.equal(loadConfig({ TRENT_AUDIT_DIGEST_INTERVAL: '250ms' }).audit.digestIntervalMs, 250);
+  assert.equal(loadConfig({ TRENT_AUDIT_DIGEST_INTERVAL: '2s' }).audit.digestIntervalMs, 2000);
+  assert.equal(loadConfig({ TRENT_AUDIT_DIGEST_INTERVAL: '1h' }).audit.digestIntervalMs, 3600_000);
+  assert.equal(loadConfig({ TRENT_AUDIT_DIGEST_DIR: '/mnt/worm/trent' }).audit.digestDir, '/mnt/worm/trent');
+  // No way to turn the bound off or past what a digest holds.
+  for (const bad of [{ TRENT_AUDIT_DIGEST_INTERVAL: '0' }, { TRENT_AUDIT_DIGEST_INTERVAL: '2h' }, { TRENT_AUDIT_DIGEST_INTERVAL: 'soon' },
+    { TRENT_AUDIT_DIGEST_MAX_EVENTS: '0' }, { TRENT_AUDIT_DIGEST_MAX_EVENTS: '1001' }]) {
+    assert.throws(() => loadConfig(bad), ConfigError, JSON.stringify(bad));
+  }
+});
+
+test('the digest webhook must be https and comes with its HMAC secret', () => {
+  const secret = 'x'.repeat(32);
+  const w = loadConfig({ TRENT_AUDIT_DIGEST_WEBHOOK: 'https://audit.example/digests', TRENT_AUDIT_DIGEST_WEBHOOK_SECRET: secret }).audit.digestWebhook;
+  assert.deepEqual(w, { url: 'https://audit.example/digests', secret });
+  assert.throws(() => loadConfig({ TRENT_AUDIT_DIGEST_WEBHOOK: 'http://audit.example/digests', TRENT_AUDIT_DIGEST_WEBHOOK_SECRET: secret }), /https/);
+  assert.throws(() => loadConfig({ TRENT_AUDIT_DIGEST_WEBHOOK: 'https://audit.example/digests' }), /set together/);
+  assert.throws(() => loadConfig({ TRENT_AUDIT_DIGEST_WEBHOOK: 'https://audit.example/digests', TRENT_AUDIT_DIGEST_WEBHOOK_SECRET: 'short' }), /32/);
+});

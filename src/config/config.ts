@@ -50,6 +50,17 @@ const rotatorEntry = z
   .strict();
 const rotatorMap = jsonVariable(z.record(rotatorName, rotatorEntry));
 
+/** A duration: milliseconds, or a number with ms, s, m or h (e.g. 1s, 500ms). */
+const duration = (fallback: string) => z.string().default(fallback).transform((text, ctx) => {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
+  const ms = m ? Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h']) : NaN;
+  if (!Number.isFinite(ms)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 1s, 500ms or 2m' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const schema = z
   .object({
     TRENT_HOST: z.string().min(1).default('127.0.0.1'),
@@ -73,7 +84,14 @@ const schema = z
     TRENT_READ_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
     TRENT_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
     TRENT_KEY_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
-    TRENT_AUDIT_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(60_000),
+    // The bound on the audit chain's unsigned tail (docs/audit.md): a digest at least this often while
+    // events arrive, or after this many events, whichever comes first.
+    TRENT_AUDIT_DIGEST_INTERVAL: duration('1s').pipe(z.number().int().min(10, 'must be at least 10ms').max(3600_000, 'must be at most 1h')),
+    TRENT_AUDIT_DIGEST_MAX_EVENTS: z.coerce.number().int().min(1).max(1000).default(1000),
+    TRENT_AUDIT_DIGEST_DIR: z.string().min(1).optional(),
+    TRENT_AUDIT_DIGEST_WEBHOOK: z.string().url().refine((u) => /^https:\/\//i.test(u), 'must be an https:// URL').optional(),
+    TRENT_AUDIT_DIGEST_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    TRENT_AUDIT_DIGEST_WEBHOOK_CA: z.string().min(1).optional(),
     TRENT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(100 * 365).default(0),
     // Benchmark-only, unsafe, off by default: see Config.audit.unsafeNoDurabilityWait.
     TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: z.enum(['0', '1', 'false', 'true']).default('0'),
@@ -91,6 +109,9 @@ const schema = z
   })
   .refine((e) => e.TRENT_SEAL === 'dev' || e.TRENT_ROOT_KEY === undefined, {
     message: 'TRENT_ROOT_KEY is the development-mode root key; it cannot be used with TRENT_SEAL=shamir or pkcs11',
+  })
+  .refine((e) => (e.TRENT_AUDIT_DIGEST_WEBHOOK === undefined) === (e.TRENT_AUDIT_DIGEST_WEBHOOK_SECRET === undefined), {
+    message: 'TRENT_AUDIT_DIGEST_WEBHOOK and TRENT_AUDIT_DIGEST_WEBHOOK_SECRET must be set together (deliveries are signed)',
   })
   .refine((e) => e.TRENT_SEAL !== 'pkcs11' || (e.TRENT_PKCS11_MODULE && e.TRENT_PKCS11_TOKEN_LABEL && e.TRENT_PKCS11_PIN), {
     message: 'TRENT_SEAL=pkcs11 needs TRENT_PKCS11_MODULE, TRENT_PKCS11_TOKEN_LABEL and TRENT_PKCS11_PIN',
@@ -132,9 +153,16 @@ export interface Config {
   readonly workers: number;
   /** How often the background job (deletion, rotation) runs; 0 disables the timer. */
   readonly jobIntervalMs: number;
-  /** Audit log (docs/audit.md): how often the chain head is signed (0: only at shutdown), retention. */
+  /** Audit log (docs/audit.md): the digests that bound the unsigned tail and where they are delivered, retention. */
   readonly audit: {
+    /** A digest at least this long after the first unsigned event (TRENT_AUDIT_DIGEST_INTERVAL, default 1 s)… */
     readonly digestIntervalMs: number;
+    /** …or once this many events are unsigned (TRENT_AUDIT_DIGEST_MAX_EVENTS, default 1,000). */
+    readonly digestMaxEvents: number;
+    /** Where each digest is also written as a file (default <data dir>/audit-digests); keep it off the store's host. */
+    readonly digestDir: string;
+    /** Optional HTTPS endpoint each digest is POSTed to, signed with HMAC-SHA256 (src/audit/digest-webhook.ts). */
+    readonly digestWebhook?: { readonly url: string; readonly secret: string; readonly caFile?: string };
     /** Events older than this are exported to exportDir and then pruned; 0 keeps them forever. */
     readonly retentionDays: number;
     readonly exportDir: string;
@@ -205,7 +233,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     readCacheMs: e.TRENT_READ_CACHE_MS,
     jobIntervalMs: e.TRENT_JOB_INTERVAL_MS,
     audit: Object.freeze({
-      digestIntervalMs: e.TRENT_AUDIT_DIGEST_INTERVAL_MS,
+      digestIntervalMs: e.TRENT_AUDIT_DIGEST_INTERVAL,
+      digestMaxEvents: e.TRENT_AUDIT_DIGEST_MAX_EVENTS,
+      digestDir: e.TRENT_AUDIT_DIGEST_DIR ?? `${e.TRENT_DATA_DIR}/audit-digests`,
+      ...(e.TRENT_AUDIT_DIGEST_WEBHOOK && e.TRENT_AUDIT_DIGEST_WEBHOOK_SECRET
+        ? { digestWebhook: Object.freeze({ url: e.TRENT_AUDIT_DIGEST_WEBHOOK, secret: e.TRENT_AUDIT_DIGEST_WEBHOOK_SECRET, ...(e.TRENT_AUDIT_DIGEST_WEBHOOK_CA ? { caFile: e.TRENT_AUDIT_DIGEST_WEBHOOK_CA } : {}) }) }
+        : {}),
       retentionDays: e.TRENT_AUDIT_RETENTION_DAYS,
       exportDir: e.TRENT_AUDIT_EXPORT_DIR ?? `${e.TRENT_DATA_DIR}/audit-export`,
       unsafeNoDurabilityWait: e.TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT === '1' || e.TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT === 'true',

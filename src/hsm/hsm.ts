@@ -62,9 +62,18 @@ export interface Hsm {
   encrypt(keyName: string, plaintext: Uint8Array, aad: Uint8Array): Promise<Buffer>;
   /** The returned buffer holds plaintext: zero it when done. */
   decrypt(keyName: string, blob: Uint8Array, aad: Uint8Array): Promise<Buffer>;
+  /**
+   * An ECDSA P-256 signing key pair generated in the token unless one with this name exists (the private
+   * key: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE true, CKA_EXTRACTABLE false, CKA_SIGN only). Returns the
+   * public key as DER SPKI; says whether it was created now.
+   */
+  findOrCreateEcSigningKey(name: string): Promise<{ created: boolean; publicKeySpki: Buffer }>;
+  /** ECDSA P-256 over SHA-256(message) (the hash computed here, the signature in the token), DER-encoded. */
+  signEcdsaP256Sha256(keyName: string, message: Uint8Array): Promise<Buffer>;
   /** `n` bytes from the token's RNG (C_GenerateRandom), 1 ≤ n ≤ 1024. */
   randomBytes(n: number): Promise<Buffer>;
-  keyAttributes(keyName: string): Promise<HsmKeyAttributes>;
+  /** Of the AES key `keyName`, or with `signing`, of the private key of findOrCreateEcSigningKey (valueLength 0). */
+  keyAttributes(keyName: string, kind?: 'aes' | 'signing'): Promise<HsmKeyAttributes>;
   /** Closes the sessions, zeroes the PIN and releases the module; further calls fail. Idempotent. */
   close(): Promise<void>;
 }

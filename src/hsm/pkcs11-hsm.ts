@@ -1,6 +1,7 @@
 /**
  * The Hsm port over PKCS#11 (pkcs11js). See hsm.ts for the contract and docs/hsm.md for the design.
  */
+import { sha256 } from '../crypto/primitives.ts';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
 import { HsmDecryptionError, HsmError, TrentError } from '../errors/errors.ts';
 import { HSM_GCM_IV_BYTES, HSM_GCM_OVERHEAD, HSM_GCM_TAG_BYTES, type Hsm, type HsmKeyAttributes, type HsmOptions } from './hsm.ts';
@@ -142,14 +143,62 @@ class Pkcs11Hsm implements Hsm {
     });
   }
 
+  async findOrCreateEcSigningKey(name: string): Promise<{ created: boolean; publicKeySpki: Buffer }> {
+    return this.#run('findOrCreateEcSigningKey', (s) => {
+      let pub = this.#findObject(s, name, pkcs11.CKO_PUBLIC_KEY);
+      const created = pub === undefined;
+      if (pub === undefined) {
+        const id = Buffer.from(name, 'utf8');
+        pub = this.#lib.C_GenerateKeyPair(s, { mechanism: pkcs11.CKM_EC_KEY_PAIR_GEN }, [
+          { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PUBLIC_KEY },
+          { type: pkcs11.CKA_KEY_TYPE, value: pkcs11.CKK_EC },
+          { type: pkcs11.CKA_EC_PARAMS, value: P256_OID_DER },
+          { type: pkcs11.CKA_TOKEN, value: true },
+          { type: pkcs11.CKA_VERIFY, value: true },
+          { type: pkcs11.CKA_LABEL, value: name },
+          { type: pkcs11.CKA_ID, value: id },
+        ], [
+          { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY },
+          { type: pkcs11.CKA_KEY_TYPE, value: pkcs11.CKK_EC },
+          { type: pkcs11.CKA_TOKEN, value: true },
+          { type: pkcs11.CKA_PRIVATE, value: true },
+          { type: pkcs11.CKA_SENSITIVE, value: true },
+          { type: pkcs11.CKA_EXTRACTABLE, value: false },
+          { type: pkcs11.CKA_SIGN, value: true },
+          { type: pkcs11.CKA_LABEL, value: name },
+          { type: pkcs11.CKA_ID, value: id },
+        ]).publicKey;
+      }
+      const [point] = this.#lib.C_GetAttributeValue(s, pub, [{ type: pkcs11.CKA_EC_POINT }]);
+      // CKA_EC_POINT is the DER OCTET STRING around the uncompressed point (04 ‖ x ‖ y).
+      const raw = point?.value;
+      if (!raw || raw.length !== 67 || raw[0] !== 0x04 || raw[1] !== 65 || raw[2] !== 0x04) {
+        throw new HsmError('INTERNAL', `The HSM key ${name} is not an uncompressed P-256 point.`);
+      }
+      return { created, publicKeySpki: Buffer.concat([P256_SPKI_PREFIX, raw.subarray(2)]) };
+    });
+  }
+
+  async signEcdsaP256Sha256(keyName: string, message: Uint8Array): Promise<Buffer> {
+    const digest = sha256(message);
+    return this.#run('signEcdsaP256Sha256', (s) => {
+      const key = this.#findObject(s, keyName, pkcs11.CKO_PRIVATE_KEY);
+      if (key === undefined) throw new HsmError('KEY_NOT_FOUND', `The HSM holds no signing key named ${keyName}.`);
+      this.#lib.C_SignInit(s, { mechanism: pkcs11.CKM_ECDSA }, key);
+      // CKM_ECDSA signs the hash given and returns r ‖ s, 32 bytes each for P-256.
+      return ecdsaRawToDer(Buffer.from(this.#lib.C_Sign(s, digest, Buffer.alloc(64))));
+    });
+  }
+
   async randomBytes(n: number): Promise<Buffer> {
     if (!Number.isInteger(n) || n < 1 || n > MAX_RANDOM_BYTES) throw new RangeError(`randomBytes needs 1..${MAX_RANDOM_BYTES} bytes`);
     return this.#run('randomBytes', (s) => Buffer.from(this.#lib.C_GenerateRandom(s, Buffer.alloc(n))));
   }
 
-  async keyAttributes(keyName: string): Promise<HsmKeyAttributes> {
+  async keyAttributes(keyName: string, kind: 'aes' | 'signing' = 'aes'): Promise<HsmKeyAttributes> {
     return this.#run('keyAttributes', (s) => {
-      const key = this.#requireKey(s, keyName);
+      const key = kind === 'aes' ? this.#requireKey(s, keyName) : this.#findObject(s, keyName, pkcs11.CKO_PRIVATE_KEY);
+      if (key === undefined) throw new HsmError('KEY_NOT_FOUND', `The HSM holds no signing key named ${keyName}.`);
       const attrs = this.#lib.C_GetAttributeValue(s, key, [
         { type: pkcs11.CKA_TOKEN },
         { type: pkcs11.CKA_PRIVATE },
@@ -158,7 +207,7 @@ class Pkcs11Hsm implements Hsm {
         { type: pkcs11.CKA_ALWAYS_SENSITIVE },
         { type: pkcs11.CKA_NEVER_EXTRACTABLE },
         { type: pkcs11.CKA_LOCAL },
-        { type: pkcs11.CKA_VALUE_LEN },
+        ...(kind === 'aes' ? [{ type: pkcs11.CKA_VALUE_LEN }] : []),
       ]);
       const flag = (type: number): boolean => {
         const v = attrs.find((a) => a.type === type)?.value;
@@ -309,6 +358,22 @@ class Pkcs11Hsm implements Hsm {
     return handle;
   }
 
+  /** The one object of `cls` whose CKA_ID is `name` (uncached: signing keys are looked up per use). */
+  #findObject(session: Handle, name: string, cls: number): Handle | undefined {
+    this.#lib.C_FindObjectsInit(session, [
+      { type: pkcs11.CKA_CLASS, value: cls },
+      { type: pkcs11.CKA_ID, value: Buffer.from(name, 'utf8') },
+    ]);
+    let found: Handle[];
+    try {
+      found = this.#lib.C_FindObjects(session, 2);
+    } finally {
+      this.#lib.C_FindObjectsFinal(session);
+    }
+    if (found.length > 1) throw new HsmError('INTERNAL', `The HSM holds more than one key object named ${name}.`);
+    return found[0];
+  }
+
   #requireKey(session: Handle, name: string): Handle {
     const handle = this.#findKey(session, name);
     if (handle === undefined) throw new HsmError('KEY_NOT_FOUND', `The HSM holds no key named ${name}.`);
@@ -343,6 +408,25 @@ class Pkcs11Hsm implements Hsm {
     }
     return new HsmError('INTERNAL', `HSM ${op} failed on token "${this.tokenLabel}": ${describe(err)}`);
   }
+}
+
+/** DER of the OID prime256v1 (1.2.840.10045.3.1.7): CKA_EC_PARAMS of a P-256 key. */
+const P256_OID_DER = Buffer.from('06082a8648ce3d030107', 'hex');
+/** SPKI of a P-256 key up to the 65-byte point: SEQUENCE { AlgorithmIdentifier { id-ecPublicKey, prime256v1 }, BIT STRING }. */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
+
+/** r ‖ s (PKCS#11) to the DER SEQUENCE { INTEGER r, INTEGER s } that verifiers take. */
+function ecdsaRawToDer(raw: Buffer): Buffer {
+  const half = raw.length / 2;
+  const int = (b: Buffer) => {
+    let i = 0;
+    while (i < b.length - 1 && b[i] === 0) i++;
+    const v = b.subarray(i);
+    const body = v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v;
+    return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+  };
+  const seq = Buffer.concat([int(raw.subarray(0, half)), int(raw.subarray(half))]);
+  return Buffer.concat([Buffer.from([0x30, seq.length]), seq]);
 }
 
 function gcm(iv: Buffer, aad: Uint8Array) {

@@ -12,6 +12,8 @@ import type { UnsealKeyWrapper } from './seal-manager.ts';
 const AAD = barrierAad('seal/hsm-wrapped-unseal-key', 1);
 
 export interface HsmUnsealKeyWrapper extends UnsealKeyWrapper {
+  /** The token, opened on first use (the audit digest key lives there too: src/audit/digest-key.ts). */
+  token(): Promise<Hsm>;
   /** Closes the token session if one was opened. */
   close(): Promise<void>;
 }
@@ -27,6 +29,7 @@ export function createHsmUnsealKeyWrapper(deps: { open: () => Promise<Hsm>; keyL
     return hsm;
   };
   return {
+    token,
     async wrap(unsealKey) {
       const h = await token();
       await h.findOrCreateAesKey(deps.keyLabel);

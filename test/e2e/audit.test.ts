@@ -290,7 +290,7 @@ describe('tampering is named by trent audit verify', { skip: E2E_STORAGE !== 'sq
   let pristine: string;
   let rows: AuditEventRow[];
   before(async () => {
-    const server = await startServer({ env: { TRENT_AUDIT_DIGEST_INTERVAL_MS: '0' } });
+    const server = await startServer();
     for (let i = 0; i < 6; i++) await call(server, 'CreateKey', { Description: `k${i}` });
     rows = await allEvents(server);
     await server.stop();

@@ -26,7 +26,7 @@ describe('TRENT_WORKERS=2 on one SQLite file', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'trent-workers-'));
     storage = `sqlite:${join(dir, 'trent.db')}`;
-    node = await startNode(1, storage, newRootKey(), { TRENT_WORKERS: String(WORKERS), TRENT_AUDIT_DIGEST_INTERVAL_MS: '300' });
+    node = await startNode(1, storage, newRootKey(), { TRENT_WORKERS: String(WORKERS), TRENT_AUDIT_DIGEST_INTERVAL: '300ms' });
     // Workers listen only once all are built, so every one has logged within moments of the first.
     const deadline = Date.now() + 10_000;
     while (listeningPids(node.output()).size < WORKERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -62,6 +62,10 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
         });
         await exec(`INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES ${tuples.join(', ')}`, params);
       },
+      chainAfter: async (afterSeq, limit) =>
+        (await exec('SELECT seq, prev_hash, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])).rows.map(
+          (r) => ({ seq: Number(r.seq), prevHash: r.prev_hash as string, hash: r.hash as string }),
+        ),
       scan: async (afterSeq, limit) =>
         (await exec(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit])).rows.map(
           auditEventFromRow,
@@ -104,6 +108,8 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
         return r && auditDigestFromRow(r);
       },
       listDigests: async () => (await exec('SELECT * FROM audit_digests ORDER BY digest_seq')).rows.map(auditDigestFromRow),
+      digestsAfter: async (after, limit) =>
+        (await exec('SELECT * FROM audit_digests WHERE digest_seq > $1 ORDER BY digest_seq LIMIT $2', [after, limit])).rows.map(auditDigestFromRow),
     },
   };
 }

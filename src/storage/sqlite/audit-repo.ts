@@ -40,6 +40,7 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     scan: db.prepare('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?'),
+    chainAfter: db.prepare('SELECT seq, prev_hash, hash FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?'),
     range: db.prepare('SELECT * FROM audit_events WHERE event_time >= ? AND event_time <= ? AND seq > ? ORDER BY seq LIMIT ?'),
     prune: db.prepare('DELETE FROM audit_events WHERE seq <= ?'),
     intentInsert: db.prepare('INSERT INTO audit_intents (intent_id, created_at, record) VALUES (?, ?, ?)'),
@@ -50,6 +51,7 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
     ),
     digestLast: db.prepare('SELECT * FROM audit_digests ORDER BY digest_seq DESC LIMIT 1'),
     digestList: db.prepare('SELECT * FROM audit_digests ORDER BY digest_seq'),
+    digestsAfter: db.prepare('SELECT * FROM audit_digests WHERE digest_seq > ? ORDER BY digest_seq LIMIT ?'),
   };
   return {
     audit: {
@@ -68,6 +70,8 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
         }
       },
       scan: async (afterSeq, limit) => (q.scan.all(afterSeq, limit) as Row[]).map(auditEventFromRow),
+      chainAfter: async (afterSeq, limit) =>
+        (q.chainAfter.all(afterSeq, limit) as Row[]).map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash as string, hash: r.hash as string })),
       query: async (query) => {
         const w = where(query);
         const rows = db.prepare(`SELECT * FROM audit_events WHERE ${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, query.limit);
@@ -97,6 +101,7 @@ export function createSqliteAuditRepos(db: Database.Database): AuditRepos {
         return r && auditDigestFromRow(r);
       },
       listDigests: async () => (q.digestList.all() as Row[]).map(auditDigestFromRow),
+      digestsAfter: async (after, limit) => (q.digestsAfter.all(after, limit) as Row[]).map(auditDigestFromRow),
     },
   };
 }

@@ -1,0 +1,44 @@
+/**
+ * Files that are complete under their final name or absent: written to a temporary name, fsynced,
+ * renamed, and the directory fsynced (so the rename itself survives a crash). Used for delivered digests
+ * and audit exports.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Writes `content` to `file` through `tmp` (default `<file>.<pid>.tmp`). A temporary left by a crashed
+ * writer is replaced, never appended to or taken as done.
+ */
+export function writeFileDurably(file: string, content: string | Buffer, tmp = `${file}.${process.pid}.tmp`): void {
+  rmSync(tmp, { force: true });
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+  syncDir(dirname(file));
+}
+
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when `file` exists and holds exactly `content` (read back from disk). */
+export function fileHolds(file: string, content: Buffer): boolean {
+  if (!existsSync(file) || statSync(file).size !== content.length) return false;
+  return readFileSync(file).equals(content);
+}
