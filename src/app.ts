@@ -7,8 +7,7 @@
  * deployment secrets, key material cache, services, audit log, background jobs) is built by
  * buildUnsealed() on each unseal and dropped, zeroed, on seal.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { createAuthorizer } from './auth/authorizer.ts';
 import { createCredentialStore } from './auth/credential-store.ts';
@@ -24,6 +23,8 @@ import { ssmServiceDefinition } from './http/ssm/index.ts';
 import { createParameterService } from './parameters/parameter-service.ts';
 import { createPolicyEventSink } from './parameters/policy-events.ts';
 import { createEdge } from './http/server.ts';
+import { createListener } from './http/listener.ts';
+import { secureTransportCheck } from './http/secure-transport.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
 import { createSecretJobs } from './secrets/jobs.ts';
 import { secretReferenceReader } from './secrets/parameter-reference.ts';
@@ -89,6 +90,8 @@ export interface App {
   /** Set only when this start created the administrator: print it once. */
   readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /** Re-reads the TLS certificate and key (SIGHUP); false when TLS is off or the new pair was refused. */
+  reloadTls(reason: string): boolean;
   close(): Promise<void>;
 }
 
@@ -113,6 +116,8 @@ export async function createApp(parts: AppParts): Promise<App> {
   const { config } = parts;
   const logger = parts.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } });
   const clock = parts.clock ?? systemClock;
+  // First, so a missing or mismatched certificate stops start-up before anything is opened.
+  const listener = createListener({ tls: config.tls, logger, handler: (req, res) => void handle(req, res) });
   const store = parts.storage ?? (await openStorage(config.storageUrl));
   // Every service reads through the short-lived cache of key records, grants and principals (coherence
   // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
@@ -196,6 +201,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer }),
       ],
       credentials,
+      secureTransport: secureTransportCheck(config.trustedProxies),
       wallClock: systemClock,
       logger,
       maxBodyBytes: config.maxBodyBytes,
@@ -347,7 +353,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       u.inflight--;
     }
   }
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void handle(req, res));
+  const server = listener.server;
 
   await seal.start();
 
@@ -363,20 +369,11 @@ export async function createApp(parts: AppParts): Promise<App> {
       return createdAdmin;
     },
     listen(port = config.port, host = config.host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          const addr = server.address() as AddressInfo;
-          const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-          resolve({ port: addr.port, url: `http://${shownHost}:${addr.port}` });
-        });
-      });
+      return listener.listen(port, host);
     },
+    reloadTls: (reason) => listener.reloadTls(reason),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listener.close();
       if (unsealed) {
         const u = unsealed;
         unsealed = undefined;

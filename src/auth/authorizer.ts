@@ -126,7 +126,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     return {
       ...requestContextKeys({
         now: new Date(clock.now()),
-        secureTransport: false,
+        secureTransport: caller.secureTransport === true,
         ...(caller.sourceIp !== undefined ? { sourceIp: caller.sourceIp.replace(/^::ffff:/, '') } : {}),
         ...(caller.userAgent !== undefined ? { userAgent: caller.userAgent } : {}),
       }),

@@ -10,6 +10,8 @@ export interface Caller {
   readonly accessKeyId: string;
   readonly sourceIp?: string;
   readonly userAgent?: string;
+  /** The request arrived over TLS (directly or via a trusted proxy): aws:SecureTransport. Absent: false. */
+  readonly secureTransport?: boolean;
   /**
    * Set when an AWS-integrated service (Secrets Manager, Parameter Store) calls KMS on the caller's behalf:
    * the service's endpoint name, e.g. `secretsmanager.us-east-1.amazonaws.com`. KMS evaluates it as

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerIamCommands } from './iam-commands.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
+import { registerTlsCommands } from './tls-commands.ts';
 
 export interface CliContext {
   /** The environment configuration defaults come from (process.env in the real command). */
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerAuditCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerOperatorCommands(program, ctx);
+  registerTlsCommands(program, ctx);
   return program;
 }
 

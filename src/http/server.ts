@@ -25,6 +25,8 @@ const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 export interface EdgeDeps {
   services: readonly ServiceDefinition[];
   credentials: CredentialStore;
+  /** aws:SecureTransport of a request: over TLS, directly or via a trusted proxy (secure-transport.ts). */
+  secureTransport: (req: IncomingMessage) => boolean;
   /** Wall-clock time for signature freshness: SigV4 always uses real time, never a test clock. */
   wallClock: Clock;
   logger: Logger;
@@ -119,6 +121,7 @@ export function createEdge(deps: EdgeDeps) {
       region: cred.region,
       principalArn: resolved.record.principalArn,
       accessKeyId: cred.accessKeyId,
+      secureTransport: deps.secureTransport(req),
       ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
       ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
     };
