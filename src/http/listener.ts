@@ -134,10 +134,11 @@ export function createListener(opts: {
       try {
         const { options, summary } = loadContextOptions(tls);
         (server as unknown as { setSecureContext(o: SecureContextOptions): void }).setSecureContext(options);
-        logger.info({ reason, certificate: summary }, 'TLS: certificate reloaded (%s)', reason);
+        // The pid tells the workers of a cluster apart: each reloads on its own.
+        logger.info({ reason, pid: process.pid, certificate: summary }, 'TLS: certificate reloaded (%s)', reason);
         return true;
       } catch (err) {
-        logger.error({ reason, err: (err as Error).message }, 'TLS: reload failed, still serving the previous certificate: %s', (err as Error).message);
+        logger.error({ reason, pid: process.pid, err: (err as Error).message }, 'TLS: reload failed, still serving the previous certificate: %s', (err as Error).message);
         return false;
       }
     },

@@ -1,0 +1,189 @@
+/**
+ * Certificate rotation (docs/tls.md): the real process (src/main.ts, two cluster workers) under Encrypt
+ * load at c = 16 for 10 s has its certificate replaced on disk (picked up by the file watch) and then
+ * again with SIGHUP. No request may fail, no new connection may be refused, and new connections present
+ * the new certificate. A broken pair is refused and the old one kept.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { ACCOUNT_ID, ADMIN, startServer } from './harness.ts';
+import { capturingLogger, devPki, handshake, httpsKms, trentCli } from './tls-support.ts';
+
+const fingerprint = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Waits until `pred` holds, polling; fails with `what` after `ms`. */
+async function until(what: string | (() => string), ms: number, pred: () => boolean | Promise<boolean>): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await sleep(100);
+  }
+}
+
+let child: ChildProcess | undefined;
+after(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+});
+
+test('rotation under Encrypt load at c = 16 for 10 s, by file replacement then SIGHUP, with 2 workers: zero failures, new connections get the new certificate', async () => {
+  const pki = await devPki();
+  const dataDir = mkdtempSync(join(tmpdir(), 'trent-e2e-'));
+  const port = await freePort();
+  const lines: Record<string, unknown>[] = [];
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME,
+      TRENT_DATA_DIR: dataDir, TRENT_PORT: String(port), TRENT_ACCOUNT_ID: ACCOUNT_ID, TRENT_WORKERS: '2',
+      TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
+      TRENT_LOG_LEVEL: 'info', ...pki.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let buffered = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    for (const l of parts) if (l.startsWith('{')) lines.push(JSON.parse(l) as Record<string, unknown>);
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const listening = () => lines.filter((l) => /Trent listening/.test(String(l.msg))).length;
+  await until(`two workers listening (stderr: ${stderr})`, 60_000, () => listening() >= 2);
+  const url = `https://127.0.0.1:${port}`;
+  const ca = readFileSync(pki.ca);
+
+  const kms = httpsKms(url, pki.ca);
+  const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+  const first = fingerprint(pki.cert);
+
+  // Load: 16 callers on keep-alive connections for at least 10 s, and until both rotations are seen.
+  let ok = 0;
+  const failures: string[] = [];
+  const startedAt = Date.now();
+  let stop = false;
+  const load = Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (!stop) {
+        try {
+          await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('rotate me') }));
+          ok++;
+        } catch (err) {
+          failures.push(`${(err as Error).name}: ${(err as Error).message}`);
+        }
+      }
+    }),
+  );
+  // Probes: a new connection every 100 ms, recording which certificate it was shown.
+  const probes: { at: number; fp?: string; error?: string }[] = [];
+  const probing = (async () => {
+    while (!stop) {
+      const h = await handshake(port, { ca });
+      probes.push(h.ok ? { at: Date.now(), fp: h.fingerprint256 } : { at: Date.now(), error: `${h.code} ${h.message}` });
+      await sleep(100);
+    }
+  })();
+  const lastProbesShow = (fp: string) => () => {
+    const recent = probes.slice(-4);
+    return recent.length === 4 && recent.every((p) => p.fp === fp);
+  };
+
+  await sleep(2000);
+  // 1. File replacement: `trent tls init` again renews the server pair in place (same CA).
+  await trentCli(['tls', 'init', '--dir', pki.dir]);
+  const second = fingerprint(pki.cert);
+  assert.notEqual(second, first);
+  const renewedAt = Date.now();
+  const diagnose = (label: string) => () =>
+    `${label}; probes since: ${JSON.stringify(probes.filter((p) => p.at >= renewedAt - 500).map((p) => ({ t: p.at - renewedAt, fp: p.fp?.slice(0, 8), e: p.error })))}; ` +
+    `reloads: ${JSON.stringify(lines.filter((l) => /TLS: /.test(String(l.msg))).map((l) => [l.time, l.reason, l.pid, l.msg]))}`;
+  await until(diagnose('new connections to present the renewed certificate (file watch)'), 15_000, lastProbesShow(second));
+
+  // 2. SIGHUP: a pair issued elsewhere is moved into place and the primary signalled at once.
+  const staging = mkdtempSync(join(tmpdir(), 'trent-tls-next-'));
+  copyFileSync(join(pki.dir, 'ca.pem'), join(staging, 'ca.pem'));
+  copyFileSync(join(pki.dir, 'ca-key.pem'), join(staging, 'ca-key.pem'));
+  await trentCli(['tls', 'init', '--dir', staging]);
+  const third = fingerprint(join(staging, 'server.pem'));
+  renameSync(join(staging, 'server-key.pem'), pki.key);
+  renameSync(join(staging, 'server.pem'), pki.cert);
+  const sighupAt = Date.now();
+  child.kill('SIGHUP');
+  await until(diagnose('new connections to present the third certificate'), 15_000, lastProbesShow(third));
+  await until(diagnose('both workers to log a SIGHUP reload'), 15_000, () => new Set(lines.filter((l) => l.reason === 'SIGHUP' && /certificate reloaded/.test(String(l.msg))).map((l) => l.pid)).size === 2);
+
+  await sleep(Math.max(0, startedAt + 10_000 - Date.now()));
+  stop = true;
+  await load;
+  await probing;
+  kms.destroy();
+
+  assert.deepEqual(failures, [], 'no request fails during the rotations');
+  assert.ok(ok > 100, `requests served: ${ok}`);
+  assert.deepEqual(probes.filter((p) => p.error), [], 'no new connection is refused during the rotations');
+  // Certificates are only ever the current or the previous one, in order.
+  const order = [first, second, third];
+  let seen = 0;
+  for (const p of probes) {
+    const i = order.indexOf(p.fp!);
+    assert.ok(i >= seen, `a connection at ${p.at} was shown an older certificate than an earlier one`);
+    seen = i;
+  }
+  assert.ok(probes.some((p) => p.fp === first && p.at < renewedAt));
+  assert.ok(probes.some((p) => p.fp === third && p.at > sighupAt));
+  assert.ok(!lines.some((l) => /reload failed/.test(String(l.msg))), 'no reload saw a broken pair (key written before certificate)');
+
+  child.kill('SIGTERM');
+  await new Promise((r) => child!.once('exit', r));
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a reload with a broken pair (a key that is not the certificate\'s, or an unreadable file) keeps serving the old pair and logs why', async () => {
+  const pki = await devPki();
+  const log = capturingLogger();
+  const server = await startServer({ env: pki.env, logger: log.logger });
+  try {
+    const ca = readFileSync(pki.ca);
+    const before = fingerprint(pki.cert);
+    const other = await devPki();
+    const goodKey = readFileSync(pki.key);
+    copyFileSync(other.key, pki.key);
+    assert.equal(server.app.reloadTls('SIGHUP'), false);
+    const failed = log.lines.filter((l) => /reload failed/.test(String(l.msg)));
+    assert.equal(failed.length, 1);
+    assert.match(String(failed[0]!.err), /not a usable pair/);
+    const h = await handshake(server.port, { ca });
+    assert.ok(h.ok && h.fingerprint256 === before, JSON.stringify(h));
+    // A missing file is refused the same way.
+    rmSync(pki.cert);
+    assert.equal(server.app.reloadTls('SIGHUP'), false);
+    assert.match(String(log.lines.filter((l) => /reload failed/.test(String(l.msg)))[1]!.err), /cannot read/);
+    const h2 = await handshake(server.port, { ca });
+    assert.ok(h2.ok && h2.fingerprint256 === before);
+    // Once the pair is whole again, the reload takes it.
+    copyFileSync(other.cert, pki.cert);
+    copyFileSync(other.key, pki.key);
+    assert.equal(server.app.reloadTls('SIGHUP'), true);
+    const h3 = await handshake(server.port, { ca: readFileSync(other.ca) });
+    assert.ok(h3.ok && h3.fingerprint256 === fingerprint(other.cert));
+    void goodKey;
+  } finally {
+    await server.stop(true);
+  }
+});
