@@ -6,9 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { DecryptCommand, EncryptCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import { ADMIN, startServer, type TestServer } from './harness.ts';
 import { auditCount, capturingLogger, devPki, handshake, httpsKms, trentCli, type Pki } from './tls-support.ts';
 
@@ -100,5 +104,44 @@ describe('the HTTPS listener', () => {
     const other = await devPki();
     const err2 = await trentCli(['iam', 'list-users'], { ...env, TRENT_CA_BUNDLE: other.ca }).then(() => undefined, (e: { stderr: string }) => e.stderr);
     assert.match(err2 ?? 'it succeeded', /certificate|unable to verify/i);
+  });
+});
+
+describe('start-up', () => {
+  const base = (dataDir: string) => ({
+    TRENT_DATA_DIR: dataDir, TRENT_PORT: '0', TRENT_LOG_LEVEL: 'debug',
+    TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
+  });
+
+  test('plain HTTP warns at start on a non-loopback address, and not on loopback', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'trent-e2e-'));
+    for (const [host, warns] of [['127.0.0.1', false], ['0.0.0.0', true]] as const) {
+      const log = capturingLogger();
+      const app = await createApp({ config: loadConfig(base(dataDir)), logger: log.logger });
+      try {
+        const { url } = await app.listen(0, host);
+        assert.match(url, /^http:/);
+        const warned = log.lines.some((l) => l.level === 40 && /plain HTTP on a non-loopback address/.test(String(l.msg)));
+        assert.equal(warned, warns, host);
+      } finally {
+        await app.close();
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a key that is not the certificate\'s, or a missing file, stops start-up with the file named', async () => {
+    const pki = await devPki();
+    const other = await devPki();
+    const dataDir = mkdtempSync(join(tmpdir(), 'trent-e2e-'));
+    await assert.rejects(
+      createApp({ config: loadConfig({ ...base(dataDir), TRENT_TLS_CERT: pki.cert, TRENT_TLS_KEY: other.key }), logger: capturingLogger().logger }),
+      /not a usable pair/,
+    );
+    await assert.rejects(
+      createApp({ config: loadConfig({ ...base(dataDir), TRENT_TLS_CERT: join(pki.dir, 'nope.pem'), TRENT_TLS_KEY: pki.key }), logger: capturingLogger().logger }),
+      /TRENT_TLS_CERT: cannot read .*nope\.pem/,
+    );
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });
