@@ -66,7 +66,9 @@ export function cliRequest(
     req.on('error', (err: NodeJS.ErrnoException) => {
       const hint = url.protocol === 'https:' && /certificate|self.signed|UNABLE_TO_VERIFY/i.test(`${err.code} ${err.message}`)
         ? ' (set TRENT_CA_BUNDLE to the CA of the server certificate, e.g. the ca.pem of `trent tls init`)'
-        : '';
+        : url.protocol === 'http:' && (err.code === 'ECONNRESET' || /socket hang up/.test(err.message))
+          ? ' (if the server serves HTTPS, set TRENT_ENDPOINT=https://…)'
+          : '';
       reject(new Error(`cannot reach ${url.origin}: ${err.message}${hint}`));
     });
     req.end(init.body);

@@ -104,6 +104,9 @@ describe('the HTTPS listener', () => {
     const other = await devPki();
     const err2 = await trentCli(['iam', 'list-users'], { ...env, TRENT_CA_BUNDLE: other.ca }).then(() => undefined, (e: { stderr: string }) => e.stderr);
     assert.match(err2 ?? 'it succeeded', /certificate|unable to verify/i);
+    // An http:// endpoint on the HTTPS port gets no answer, and the CLI says what to change.
+    const err3 = await trentCli(['iam', 'list-users'], { ...env, TRENT_ENDPOINT: server.url.replace('https:', 'http:') }).then(() => undefined, (e: { stderr: string }) => e.stderr);
+    assert.match(err3 ?? 'it succeeded', /set TRENT_ENDPOINT=https/);
   });
 });
 
