@@ -14,7 +14,7 @@
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
@@ -81,10 +81,11 @@ export function createListener(opts: {
 }): Listener {
   const { tls, logger, handler } = opts;
   let server: Server;
+  let httpsServer: HttpsServer | undefined;
   if (tls) {
     const { options, summary } = loadContextOptions(tls);
     logger.info({ certificate: summary, mutualTls: tls.clientCaFile !== undefined }, 'TLS: serving HTTPS with the certificate of %s', tls.certFile);
-    server = createHttpsServer(
+    server = httpsServer = createHttpsServer(
       {
         ...options,
         keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -130,10 +131,10 @@ export function createListener(opts: {
       });
     },
     reloadTls(reason) {
-      if (!tls) return false;
+      if (!tls || !httpsServer) return false;
       try {
         const { options, summary } = loadContextOptions(tls);
-        (server as unknown as { setSecureContext(o: SecureContextOptions): void }).setSecureContext(options);
+        httpsServer.setSecureContext(options);
         // The pid tells the workers of a cluster apart: each reloads on its own.
         logger.info({ reason, pid: process.pid, certificate: summary }, 'TLS: certificate reloaded (%s)', reason);
         return true;
