@@ -15,10 +15,12 @@ import pg from 'pg';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { openStorage } from '../../src/storage/open-storage.ts';
 import { privatePostgresUnavailable, startPrivatePostgres, type PrivatePostgres } from '../multinode/cluster.ts';
-import { startServer } from './harness.ts';
+import { E2E_STORAGE, startServer } from './harness.ts';
 import { devPki, httpsKms, type Pki } from './tls-support.ts';
 
 function skipReason(): string | false {
+  // Its storage is the private cluster whatever TRENT_E2E_STORAGE says: the SQLite pass runs it.
+  if (E2E_STORAGE === 'postgres') return 'uses its own PostgreSQL cluster: covered by the SQLite pass';
   const why = privatePostgresUnavailable();
   if (!why) return false;
   if (process.env.CI) throw new Error(`PostgreSQL over TLS must be tested in CI: ${why}`);
