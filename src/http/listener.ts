@@ -25,8 +25,12 @@ import { summarizeCertificatePem } from '../crypto/x509.ts';
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** How often the certificate files are polled; stat polling also sees a file replaced by rename. */
 const WATCH_INTERVAL_MS = 1000;
-/** Renewals write the key and the certificate one after the other: reload once both have landed. */
-const RELOAD_DEBOUNCE_MS = 300;
+/**
+ * Renewals write the key and the certificate one after the other, and each file is polled on its own:
+ * wait a polling interval past the last change so both have landed (a reload in between would find a
+ * mismatched pair, keep the old one and log it, which is safe but noisy).
+ */
+const RELOAD_DEBOUNCE_MS = WATCH_INTERVAL_MS + 500;
 
 export interface Listener {
   readonly server: Server;
