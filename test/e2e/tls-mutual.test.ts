@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeyCommand, EncryptCommand, ListKeysCommand } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, awsError, rawCall, startServer, type TestServer } from './harness.ts';
-import { auditCount, capturingLogger, clientCert, devPki, handshake, httpsHealth, httpsKms, type Pki } from './tls-support.ts';
+import { ACCOUNT_ID, ADMIN, awsError, rawCall, startServer, type TestServer } from './harness.ts';
+import { auditCount, capturingLogger, clientCert, devPki, handshake, httpsHealth, httpsKms, trentCli, type Pki } from './tls-support.ts';
 
 describe('mutual TLS', () => {
   let pki: Pki;
@@ -69,7 +69,7 @@ describe('mutual TLS', () => {
     const wrongSecret = httpsKms(server.url, pki.ca, alice);
     const bad = new (wrongSecret.constructor as typeof import('@aws-sdk/client-kms').KMSClient)({
       endpoint: server.url, region: 'us-east-1', maxAttempts: 1,
-      credentials: { accessKeyId: 'AKIATRENTTESTADMIN01', secretAccessKey: 'not-the-secret-access-key-0000000000' },
+      credentials: { accessKeyId: ADMIN.accessKeyId, secretAccessKey: 'not-the-secret-access-key-0000000000' },
       requestHandler: { httpsAgent: tlsOpts },
     });
     wrongSecret.destroy();
@@ -79,6 +79,15 @@ describe('mutual TLS', () => {
     } finally {
       bad.destroy();
     }
+  });
+
+  test('the trent CLI presents TRENT_CLIENT_CERT/TRENT_CLIENT_KEY, and without them is refused', async () => {
+    const ops = await clientCert(pki, 'ops');
+    const env = { TRENT_ENDPOINT: server.url, TRENT_CA_BUNDLE: pki.ca, AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
+    const out = JSON.parse(await trentCli(['iam', 'list-users'], { ...env, TRENT_CLIENT_CERT: ops.cert, TRENT_CLIENT_KEY: ops.key })) as { Users: unknown[] };
+    assert.ok(Array.isArray(out.Users));
+    const err = await trentCli(['iam', 'list-users'], env).then(() => undefined, (e: { stderr: string }) => e.stderr);
+    assert.match(err ?? 'it succeeded', /cannot reach/);
   });
 });
 
