@@ -72,7 +72,8 @@ describe('the HTTPS listener', () => {
     for (const v of ['TLSv1', 'TLSv1.1'] as const) {
       const h = await handshake(server.port, { ca, minVersion: v, maxVersion: v, ciphers: 'DEFAULT@SECLEVEL=0' });
       assert.equal(h.ok, false, v);
-      assert.match((h as { code: string }).code, /PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL/, `${v}: ${JSON.stringify(h)}`);
+      // The server's protocol_version alert (a client that could not offer the version would fail differently).
+      assert.match((h as { code: string }).code, /ALERT_PROTOCOL_VERSION/, `${v}: ${JSON.stringify(h)}`);
     }
     assert.equal(await auditCount(server), events);
   });
