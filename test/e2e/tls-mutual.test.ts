@@ -3,10 +3,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeyCommand, EncryptCommand, ListKeysCommand } from '@aws-sdk/client-kms';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import { ACCOUNT_ID, ADMIN, awsError, rawCall, startServer, type TestServer } from './harness.ts';
 import { auditCount, capturingLogger, clientCert, devPki, handshake, httpsHealth, httpsKms, trentCli, type Pki } from './tls-support.ts';
 
@@ -142,7 +144,30 @@ describe('aws:SecureTransport', () => {
         assert.equal(res.json.__type, 'AccessDeniedException', `X-Forwarded-Proto: ${proto}`);
       }
     } finally {
-      await server.stop(true);
+      await server.stop();
+    }
+  });
+
+  test('on a dual-stack listener (TRENT_HOST=::) an IPv4 proxy, seen as ::ffff:a.b.c.d, matches its IPv4 entry', async (t) => {
+    const config = loadConfig({
+      TRENT_DATA_DIR: dataDir, TRENT_ACCOUNT_ID: ACCOUNT_ID, TRENT_LOG_LEVEL: 'silent', TRENT_TRUSTED_PROXIES: '127.0.0.1',
+      TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
+    });
+    const app = await createApp({ config });
+    try {
+      let port: number;
+      try {
+        ({ port } = await app.listen(0, '::'));
+      } catch (err) {
+        t.skip(`no IPv6 here: ${(err as Error).message}`);
+        return;
+      }
+      const url = `http://127.0.0.1:${port}`;
+      assert.equal((await rawCall(url, 'TrentService.Encrypt', encryptBody(), { headers: { 'x-forwarded-proto': 'https' } })).status, 200);
+      assert.equal((await rawCall(url, 'TrentService.Encrypt', encryptBody())).json.__type, 'AccessDeniedException');
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
