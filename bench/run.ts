@@ -952,6 +952,7 @@ async function runTlsSection(): Promise<void> {
     // launchTrent writes its log into the data dir it makes; a TRENT_DATA_DIR in env shares another's.
     launch: (name, env, caPem) => launchTrent(name, env, [], caPem),
     encryptBodies: async (server) => encrypt.prepare(setupContext(server)),
+    load: (server, s) => runLoad(server, s),
     measure: (server, s, label) => measure(server, s, label),
     spec: (bodies, c, warmupS, durationS) => spec({ service: encrypt.service, operation: encrypt.operation, bodies }, c, warmupS, durationS),
     warmupS: opts.quick ? 0.3 : 1,

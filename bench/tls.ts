@@ -29,6 +29,8 @@ export interface TlsDeps {
   launch(name: string, env: Record<string, string>, caPem?: string): Promise<Server>;
   /** The Encrypt 1 KiB request bodies, prepared through the given (plain HTTP) server. */
   encryptBodies(server: Server): Promise<string[]>;
+  /** One window, unmeasured (warm-up: no noise retry spent on it). */
+  load(server: Server, spec: Parameters<typeof runLoad>[1]): Promise<Measured>;
   /** One measured window (with the bench's noise retry). */
   measure(server: Server, spec: Parameters<typeof runLoad>[1], label: string): Promise<Measured>;
   /** The spec of an Encrypt cell. */
@@ -59,7 +61,7 @@ export async function tlsSection(d: TlsDeps): Promise<TlsRow[]> {
       caPem,
     );
     // Unmeasured load first on each: a process just started is still compiling its hot path.
-    for (const s of [http, https]) await d.measure(s, { ...d.spec(bodies, 16, d.warmupS * 2, 0.1), caPem }, `tls warm-up ${s.name}`);
+    for (const s of [http, https]) await d.load(s, { ...d.spec(bodies, 16, d.warmupS * 2, 0.1), caPem });
     const cells: { connections: TlsRow['connections']; c: number }[] = [
       ...[1, 16, 64].map((c) => ({ connections: 'keep-alive' as const, c })),
       ...[1, 16].map((c) => ({ connections: 'new per request' as const, c })),
