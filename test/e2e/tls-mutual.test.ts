@@ -149,8 +149,10 @@ describe('aws:SecureTransport', () => {
   });
 
   test('on a dual-stack listener (TRENT_HOST=::) an IPv4 proxy, seen as ::ffff:a.b.c.d, matches its IPv4 entry', async (t) => {
+    // Its own store, whatever TRENT_E2E_STORAGE says: the listener, not the storage, is under test.
+    const ownDir = mkdtempSync(join(tmpdir(), 'trent-e2e-'));
     const config = loadConfig({
-      TRENT_DATA_DIR: dataDir, TRENT_ACCOUNT_ID: ACCOUNT_ID, TRENT_LOG_LEVEL: 'silent', TRENT_TRUSTED_PROXIES: '127.0.0.1',
+      TRENT_DATA_DIR: ownDir, TRENT_ACCOUNT_ID: ACCOUNT_ID, TRENT_LOG_LEVEL: 'silent', TRENT_TRUSTED_PROXIES: '127.0.0.1',
       TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
     });
     const app = await createApp({ config });
@@ -163,10 +165,13 @@ describe('aws:SecureTransport', () => {
         return;
       }
       const url = `http://127.0.0.1:${port}`;
-      assert.equal((await rawCall(url, 'TrentService.Encrypt', encryptBody(), { headers: { 'x-forwarded-proto': 'https' } })).status, 200);
-      assert.equal((await rawCall(url, 'TrentService.Encrypt', encryptBody())).json.__type, 'AccessDeniedException');
+      const created = await rawCall(url, 'TrentService.CreateKey', JSON.stringify({ Policy: policy, BypassPolicyLockoutSafetyCheck: true }));
+      const body = JSON.stringify({ KeyId: (created.json.KeyMetadata as { KeyId: string }).KeyId, Plaintext: Buffer.from('p').toString('base64') });
+      assert.equal((await rawCall(url, 'TrentService.Encrypt', body, { headers: { 'x-forwarded-proto': 'https' } })).status, 200);
+      assert.equal((await rawCall(url, 'TrentService.Encrypt', body)).json.__type, 'AccessDeniedException');
     } finally {
       await app.close();
+      rmSync(ownDir, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
