@@ -6,7 +6,8 @@
  * Reads LoadSpecs on stdin, one JSON object per line, and runs each when the previous one is done;
  * exits when stdin ends. For each, it signs each distinct request body once with SigV4 (the signature
  * stays valid for Trent's 15-minute window, far longer than a run), then keeps `concurrency` keep-alive
- * connections (one node:http Agent, maxSockets = concurrency) each sending back-to-back requests.
+ * connections (one node:http Agent, maxSockets = concurrency) each sending back-to-back requests; over
+ * HTTPS the same with node:https, or with keepAlive false a new connection (full handshake) per request.
  * Warm-up first, then either a fixed duration or a fixed number of requests. Latency is taken with
  * process.hrtime.bigint() from just before the request is written to the end of the response and
  * recorded in a node:perf_hooks histogram (nanoseconds, 3 significant figures).
@@ -17,6 +18,7 @@
  *   {"event":"result", ...}        LoadResult
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createHistogram } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { signJsonRequest, type Credentials, type SignedRequest } from './signing.ts';
@@ -35,6 +37,10 @@ export interface LoadSpec {
   durationS?: number;
   /** …or until this many requests have completed (no warm-up then), or durationS passed if both are given. */
   requests?: number;
+  /** For an https:// url: the PEM CA the server certificate chains to (TLS 1.2+ checks stay on). */
+  caPem?: string;
+  /** false: a new connection (for HTTPS, a full TLS handshake) for every request. Default true. */
+  keepAlive?: boolean;
   /** Keep a uniform sample (reservoir) of up to `max` values of this top-level response field path. */
   collect?: { path: string[]; max: number };
 }
@@ -90,7 +96,12 @@ async function run(spec: LoadSpec): Promise<void> {
   }
   const signMs = performance.now() - signStart;
 
-  const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency });
+  const keepAlive = spec.keepAlive !== false;
+  const tls = u.protocol === 'https:';
+  const agentOptions = { keepAlive, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency };
+  // No TLS session resumption: with keepAlive false every request pays a full handshake, the cost measured.
+  const agent = tls ? new HttpsAgent({ ...agentOptions, ...(spec.caPem ? { ca: spec.caPem } : {}), maxCachedSessions: 0 }) : new Agent(agentOptions);
+  const send1 = tls ? httpsRequest : request;
   const hist = createHistogram({ lowest: 1, highest: 120e9, figures: 3 });
   const collect = spec.collect;
   const collected: string[] = [];
@@ -171,7 +182,7 @@ async function run(spec: LoadSpec): Promise<void> {
     const r = signed[next++ % signed.length]!;
     inFlight++;
     const t0 = process.hrtime.bigint();
-    const req = request(
+    const req = send1(
       { agent, host: u.hostname, port: Number(u.port), method: 'POST', path: '/', headers: r.headers },
       (res: IncomingMessage) => {
         const status = res.statusCode ?? 0;

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { request as httpsRequest } from 'node:https';
 import { createInterface } from 'node:readline';
 import type { EnvelopeResult } from './envelope.ts';
 import type { FloorResult } from './floor.ts';
@@ -180,6 +181,8 @@ export async function startTrent(opts: {
   logPath: string;
   nodeFlags?: string[];
   timeoutMs?: number;
+  /** Trent serves HTTPS (TRENT_TLS_* in env): its URL is https:// and /health is checked against this CA. */
+  caPem?: string;
 }): Promise<Server> {
   const port = await freePort();
   const log = createWriteStream(opts.logPath);
@@ -194,7 +197,7 @@ export async function startTrent(opts: {
   track(child);
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.caPem ? 'https' : 'http'}://127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let exited = false;
   child.once('exit', () => (exited = true));
@@ -205,15 +208,30 @@ export async function startTrent(opts: {
       throw new Error(`${opts.name} did not answer /health within ${opts.timeoutMs ?? 30_000} ms:\n${tail(opts.logPath)}`);
     }
     try {
-      const res = await fetch(`${url}/health`);
-      await res.arrayBuffer();
-      if (res.ok) break;
+      if (opts.caPem) {
+        if ((await httpsStatus(`${url}/health`, opts.caPem)) === 200) break;
+      } else {
+        const res = await fetch(`${url}/health`);
+        await res.arrayBuffer();
+        if (res.ok) break;
+      }
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   return { name: opts.name, pid: child.pid!, url, logPath: opts.logPath, stop: stopper(child) };
+}
+
+function httpsStatus(url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Starts bench/ceiling-server.ts answering `bytes`-byte bodies. */

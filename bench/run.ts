@@ -13,7 +13,7 @@
  *
  * Sections: throughput (SQLite, every workload × concurrency, plus the ceiling), floor (what the
  * Encrypt target leaves for Trent beyond HTTP and node:crypto), workers, postgres, audit,
- * envelope, keys, esdk (trent encrypt / decrypt of 1 GiB), and — only when asked (--profile or --only=profile) — profile: a CPU profile of
+ * envelope, keys, esdk (trent encrypt / decrypt of 1 GiB), tls (HTTPS vs HTTP, bench/tls.ts), and — only when asked (--profile or --only=profile) — profile: a CPU profile of
  * Trent under Encrypt at concurrency 64, summarised by self time. --keep keeps the temp dir (logs).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ import { esdkAvailable, runEsdkBench, TIME, type EsdkResult } from './esdk.ts';
 import { opensslAesGcm, opensslSign, opensslVersion } from './openssl.ts';
 import { REPO_ROOT, killAll, runEnvelope, runFloor, runLoad, startCeiling, startTrent, stopLoadProcess, type Measured, type Server } from './procs.ts';
 import { summarise, summaryMarkdown, type ProfileSummary } from './profile-summary.ts';
+import { tlsMarkdown, tlsSection, type TlsRow } from './tls.ts';
 import { signedCall, type Credentials } from './signing.ts';
 import {
   NotImplemented,
@@ -44,7 +45,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Options and plan
 
-const SECTIONS = ['throughput', 'floor', 'workers', 'postgres', 'audit', 'envelope', 'keys', 'esdk', 'profile'] as const;
+const SECTIONS = ['throughput', 'floor', 'workers', 'postgres', 'audit', 'envelope', 'keys', 'esdk', 'tls', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -178,11 +179,11 @@ function trentEnv(dataDir: string, extra: Record<string, string> = {}): Record<s
 }
 
 let trentCount = 0;
-async function launchTrent(name: string, extra: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Server> {
+async function launchTrent(name: string, extra: Record<string, string> = {}, nodeFlags: string[] = [], caPem?: string): Promise<Server> {
   const dir = join(workDir, `trent-${++trentCount}-${name.replace(/\W+/g, '_')}`);
   mkdirSync(dir);
   const t0 = Date.now();
-  const s = await startTrent({ name, env: trentEnv(dir, extra), logPath: join(dir, 'trent.log'), nodeFlags });
+  const s = await startTrent({ name, env: trentEnv(dir, extra), logPath: join(dir, 'trent.log'), nodeFlags, ...(caPem ? { caPem } : {}) });
   log(`${name} up on ${s.url} (pid ${s.pid}, ${Date.now() - t0} ms)`);
   return s;
 }
@@ -993,6 +994,7 @@ function markdown(meta: Record<string, unknown>): string {
     for (const n of notes) out.push(`- ${n}`);
     out.push('');
   }
+  out.push(...tlsMarkdown(tlsRows));
   if (profile) {
     out.push(`## CPU profile of Trent under ${profile.workload}, c = 64 (${fmtInt(profile.measured.rps)} req/s while profiled)`);
     out.push('');
@@ -1002,6 +1004,24 @@ function markdown(meta: Record<string, unknown>): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+let tlsRows: TlsRow[] = [];
+async function runTlsSection(): Promise<void> {
+  const encrypt = WORKLOADS.find((w) => w.id === 'Encrypt')!;
+  tlsRows = await tlsSection({
+    workDir,
+    // launchTrent writes its log into the data dir it makes; a TRENT_DATA_DIR in env shares another's.
+    launch: (name, env, caPem) => launchTrent(name, env, [], caPem),
+    encryptBodies: async (server) => encrypt.prepare(setupContext(server)),
+    load: (server, s) => runLoad(server, s),
+    measure: (server, s, label) => measure(server, s, label),
+    spec: (bodies, c, warmupS, durationS) => spec({ service: encrypt.service, operation: encrypt.operation, bodies }, c, warmupS, durationS),
+    warmupS: opts.quick ? 0.3 : 1,
+    durationS: opts.durationS ?? (opts.quick ? 0.5 : 3),
+    log,
+    errorNote,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1032,6 +1052,7 @@ async function main(): Promise<void> {
   if (wants('audit')) await auditSection();
   if (wants('keys')) await keysSection();
   if (wants('esdk')) await esdkSection();
+  if (wants('tls')) await runTlsSection();
   if (wants('profile')) await profileSection();
   await stopLoadProcess();
 
@@ -1047,7 +1068,7 @@ async function main(): Promise<void> {
   // Only the full default run replaces latest.* (the figures the README quotes); smoke and partial runs
   // write beside it.
   const stem = opts.only.length ? 'partial' : opts.quick ? 'quick' : 'latest';
-  const json = { meta, ceilingBytes, rows, skips, notes, targets: summaryChecks, envelope: { keySource: envelopeKeySource, opensslBytesPerS: opensslAes16k, rows: envelopeRows }, opensslSign: Object.fromEntries(opensslSpeeds), floor, keyScaling, esdk: esdk ? { ...esdk, opensslAesGcmBytesPerS: opensslAesForEsdk } : undefined, profile };
+  const json = { meta, ceilingBytes, rows, skips, notes, targets: summaryChecks, envelope: { keySource: envelopeKeySource, opensslBytesPerS: opensslAes16k, rows: envelopeRows }, opensslSign: Object.fromEntries(opensslSpeeds), floor, keyScaling, esdk: esdk ? { ...esdk, opensslAesGcmBytesPerS: opensslAesForEsdk } : undefined, tls: tlsRows, profile };
   writeFileSync(join(resultsDir, `${stem}.json`), `${JSON.stringify(json, null, 2)}\n`);
   const md = markdown(meta);
   writeFileSync(join(resultsDir, `${stem}.md`), `${md}\n`);

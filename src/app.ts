@@ -8,8 +8,7 @@
  * buildUnsealed() on each unseal and dropped, zeroed, on seal.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { createAuthorizer } from './auth/authorizer.ts';
 import type { Caller } from './auth/caller.ts';
@@ -30,6 +29,8 @@ import { ssmServiceDefinition } from './http/ssm/index.ts';
 import { createParameterService } from './parameters/parameter-service.ts';
 import { createPolicyEventSink } from './parameters/policy-events.ts';
 import { createEdge, type EdgeAudit } from './http/server.ts';
+import { createListener } from './http/listener.ts';
+import { secureTransportCheck } from './http/secure-transport.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
 import { createSecretJobs } from './secrets/jobs.ts';
 import { secretReferenceReader } from './secrets/parameter-reference.ts';
@@ -110,6 +111,8 @@ export interface App {
   /** Set only when this start created the audit digest key: print it once (auditors pin it). */
   readonly createdDigestKey?: { publicKeyPem: string; fingerprint: string };
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /** Re-reads the TLS certificate and key (SIGHUP); false when TLS is off or the new pair was refused. */
+  reloadTls(reason: string): boolean;
   close(): Promise<void>;
 }
 
@@ -149,11 +152,15 @@ export async function createApp(parts: AppParts): Promise<App> {
   const { config } = parts;
   const logger = parts.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } });
   const clock = parts.clock ?? systemClock;
+  // First, so a missing or mismatched certificate stops start-up before anything is opened.
+  const listener = createListener({ tls: config.tls, logger, handler: (req, res) => void handle(req, res) });
   const store = parts.storage ?? (await openStorage(config.storageUrl));
   // Every service reads through the short-lived cache of key records, grants and principals (coherence
   // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
   const storage = config.readCacheMs > 0 ? new ReadCachingStorage(store, config.readCacheMs) : store;
   const authorizer = createAuthorizer({ storage, clock });
+  // aws:SecureTransport of each request: our own TLS, or a trusted proxy's word (docs/tls.md).
+  const secureTransport = secureTransportCheck(config.trustedProxies);
   // TRENT_ROTATORS: CA files are read once at start, so a missing one stops start-up rather than a rotation.
   const rotatorWebhooks = Object.fromEntries(
     Object.entries(config.rotators).map(([name, r]) => [name, { url: r.url, secret: r.secret, ...(r.caFile ? { ca: readFileSync(r.caFile, 'utf8') } : {}) }]),
@@ -288,6 +295,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     const edge = createEdge({
       services,
       credentials,
+      secureTransport,
       wallClock: systemClock,
       logger,
       maxBodyBytes: config.maxBodyBytes,
@@ -418,7 +426,7 @@ export async function createApp(parts: AppParts): Promise<App> {
   }
   const sys = createSysRoutes({
     seal, operator, logger, clock, health, accountId: config.accountId, region: config.region,
-    unsealed: () => unsealed?.sys,
+    unsealed: () => unsealed?.sys, secureTransport,
   });
 
   function unavailable(): ServiceUnavailableError {
@@ -446,7 +454,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       u.inflight--;
     }
   }
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void handle(req, res));
+  const server = listener.server;
 
   await seal.start();
 
@@ -466,20 +474,11 @@ export async function createApp(parts: AppParts): Promise<App> {
       return createdDigestKey;
     },
     listen(port = config.port, host = config.host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          const addr = server.address() as AddressInfo;
-          const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-          resolve({ port: addr.port, url: `http://${shownHost}:${addr.port}` });
-        });
-      });
+      return listener.listen(port, host);
     },
+    reloadTls: (reason) => listener.reloadTls(reason),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listener.close();
       if (unsealed) {
         const u = unsealed;
         unsealed = undefined;

@@ -10,8 +10,9 @@
  * runs in one process: worker 1 builds its app alone, then the others build theirs, and only when all are
  * ready are they told to listen — so the port answers with every worker in place.
  *
- * A worker that dies is replaced. SIGINT/SIGTERM to the primary stop every worker cleanly (each drains
- * its audit queue and signs its head) before the primary exits.
+ * A worker that dies is replaced. SIGHUP to the primary is passed to every worker (TLS reload).
+ * SIGINT/SIGTERM to the primary stop every worker cleanly (each drains its audit queue and signs its
+ * head) before the primary exits.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config/config.ts';
@@ -92,6 +93,10 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // Each worker holds its own TLS context: pass the reload on to every one of them.
+    process.on('SIGHUP', () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    });
 
     fork();
   });

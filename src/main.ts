@@ -40,6 +40,11 @@ async function serve(config: Config): Promise<void> {
   // its process group so the primary knows every exit during a stop was asked for.
   process.on('SIGINT', () => (worker ? undefined : shutdown('SIGINT')));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Certificate rotation (docs/tls.md): new handshakes get the new pair, open connections keep theirs.
+  process.on('SIGHUP', () => {
+    if (!config.tls) app.logger.info('SIGHUP: TLS is off, nothing to reload');
+    else app.reloadTls('SIGHUP');
+  });
 }
 
 async function main(): Promise<void> {

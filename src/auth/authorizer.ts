@@ -136,7 +136,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     return {
       ...requestContextKeys({
         now: new Date(clock.now()),
-        // Set at the edge: true only when the request came over TLS that Trent itself terminated.
+        // Set at the edge (http/secure-transport.ts): TLS Trent terminated, or a trusted proxy's X-Forwarded-Proto.
         secureTransport: caller.secureTransport === true,
         ...(caller.sourceIp !== undefined ? { sourceIp: caller.sourceIp.replace(/^::ffff:/, '') } : {}),
         ...(caller.userAgent !== undefined ? { userAgent: caller.userAgent } : {}),

@@ -10,7 +10,7 @@ export interface Caller {
   readonly accessKeyId: string;
   readonly sourceIp?: string;
   readonly userAgent?: string;
-  /** True when the request reached Trent over TLS it terminated itself (aws:SecureTransport). */
+  /** The request arrived over TLS (directly or via a trusted proxy): aws:SecureTransport. Absent: false. */
   readonly secureTransport?: boolean;
   /**
    * Set when an AWS-integrated service (Secrets Manager, Parameter Store) calls KMS on the caller's behalf:

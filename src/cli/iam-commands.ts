@@ -2,12 +2,14 @@
  * `trent iam …`: principals and credentials through the TrentAdmin API of a running server (JSON over
  * HTTP, X-Amz-Target TrentAdmin.<Operation>, SigV4 service `trent`; see docs/iam.md). Connection from the
  * environment: TRENT_ENDPOINT (default: the server's default address, http://127.0.0.1:4599), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
- * AWS_SESSION_TOKEN (optional), TRENT_REGION (default us-east-1). Prints the JSON answer.
+ * AWS_SESSION_TOKEN (optional), TRENT_REGION (default us-east-1); over HTTPS, TRENT_CA_BUNDLE (http-client.ts).
+ * Prints the JSON answer.
  */
 import { readFileSync } from 'node:fs';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Command } from 'commander';
+import { cliRequest } from './http-client.ts';
 import type { CliContext } from './main.ts';
 
 /** The server the CLI talks to: TRENT_ENDPOINT, else where `npm start` listens by default. */
@@ -46,10 +48,9 @@ export async function adminRequest(env: CliContext['env'], operation: string, bo
   const headers = await signedTrentHeaders(env, endpoint, '/', payload,
     { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${targetPrefix}.${operation}` },
     'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. the administrator printed at first start)');
-  const res = await fetch(new URL('/', endpoint), { method: 'POST', headers, body: payload });
-  const text = await res.text();
-  const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${String(json.__type ?? res.status)}: ${String(json.message ?? '')}`);
+  const res = await cliRequest(env, new URL('/', endpoint), { method: 'POST', headers, body: payload });
+  const json = (res.text ? JSON.parse(res.text) : {}) as Record<string, unknown>;
+  if (res.status < 200 || res.status > 299) throw new Error(`${String(json.__type ?? res.status)}: ${String(json.message ?? '')}`);
   return json;
 }
 

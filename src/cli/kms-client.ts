@@ -2,12 +2,11 @@
  * The AWS SDK KMS client the CLI's own KMS work goes through (`trent encrypt` / `trent decrypt`), pointed
  * at Trent with the same connection settings as the other commands: TRENT_ENDPOINT (trentEndpoint()),
  * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, TRENT_REGION (default us-east-1).
- * A CA bundle for an HTTPS endpoint is taken from TRENT_CA_BUNDLE, else AWS_CA_BUNDLE (the variable the
- * AWS CLI reads; the JavaScript SDK does not read it by itself).
+ * An HTTPS endpoint is reached as every CLI command reaches it (http-client.ts: TRENT_CA_BUNDLE else
+ * AWS_CA_BUNDLE, which the JavaScript SDK does not read by itself; a client certificate for mutual TLS).
  */
-import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
 import { KMS, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { cliHttpsAgent } from './http-client.ts';
 import { trentEndpoint } from './iam-commands.ts';
 import type { CliContext } from './main.ts';
 
@@ -29,10 +28,10 @@ export function cliRegion(env: CliContext['env']): string {
  * of each key ARN), all sharing one connection setup. destroy() closes their sockets.
  */
 export function kmsClients(env: CliContext['env']): { forRegion(region?: string): KMS; destroy(): void } {
-  const endpoint = trentEndpoint(env).href;
+  const url = trentEndpoint(env);
+  const endpoint = url.href;
   const creds = credentials(env);
-  const caFile = env.TRENT_CA_BUNDLE ?? env.AWS_CA_BUNDLE;
-  const httpsAgent = caFile ? new Agent({ keepAlive: true, ca: readFileSync(caFile) }) : undefined;
+  const httpsAgent = url.protocol === 'https:' ? cliHttpsAgent(env) : undefined;
   const clients = new Map<string, KMS>();
   return {
     forRegion(region) {

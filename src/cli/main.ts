@@ -9,6 +9,7 @@ import { registerAuditCommands } from './audit-commands.ts';
 import { registerEsdkCommands } from './esdk-commands.ts';
 import { registerIamCommands } from './iam-commands.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
+import { registerTlsCommands } from './tls-commands.ts';
 
 export interface CliContext {
   /** The environment configuration defaults come from (process.env in the real command). */
@@ -26,6 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerEsdkCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerOperatorCommands(program, ctx);
+  registerTlsCommands(program, ctx);
   return program;
 }
 

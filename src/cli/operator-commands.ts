@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decryptWithAgeIdentity } from '../crypto/age.ts';
+import { cliRequest } from './http-client.ts';
 import { adminRequest, signedTrentHeaders, trentEndpoint } from './iam-commands.ts';
 import type { CliContext } from './main.ts';
 
@@ -20,15 +21,14 @@ function signedHeaders(env: CliContext['env'], endpoint: URL, path: string, payl
 async function sys(env: CliContext['env'], method: 'GET' | 'POST', path: string, body?: Record<string, unknown>, sign = false): Promise<Record<string, unknown>> {
   const endpoint = trentEndpoint(env);
   const payload = body ? JSON.stringify(body) : undefined;
-  const res = await fetch(new URL(path, endpoint), {
+  const res = await cliRequest(env, new URL(path, endpoint), {
     method,
     ...(payload !== undefined
       ? { headers: sign ? await signedHeaders(env, endpoint, path, payload) : { 'content-type': 'application/json' }, body: payload }
       : {}),
   });
-  const text = await res.text();
-  const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${String(json.__type ?? res.status)}: ${String(json.message ?? '')}`);
+  const json = (res.text ? JSON.parse(res.text) : {}) as Record<string, unknown>;
+  if (res.status < 200 || res.status > 299) throw new Error(`${String(json.__type ?? res.status)}: ${String(json.message ?? '')}`);
   return json;
 }
 

@@ -102,3 +102,25 @@ test('the digest webhook must be https and comes with its HMAC secret', () => {
   assert.throws(() => loadConfig({ TRENT_AUDIT_DIGEST_WEBHOOK: 'https://audit.example/digests' }), /set together/);
   assert.throws(() => loadConfig({ TRENT_AUDIT_DIGEST_WEBHOOK: 'https://audit.example/digests', TRENT_AUDIT_DIGEST_WEBHOOK_SECRET: 'short' }), /32/);
 });
+
+test('TRENT_TLS_CERT and TRENT_TLS_KEY go together; TRENT_TLS_CLIENT_CA needs them; absent means plain HTTP', () => {
+  assert.equal(loadConfig({}).tls, undefined);
+  assert.deepEqual(loadConfig({ TRENT_TLS_CERT: '/c.pem', TRENT_TLS_KEY: '/k.pem' }).tls, { certFile: '/c.pem', keyFile: '/k.pem' });
+  assert.deepEqual(loadConfig({ TRENT_TLS_CERT: '/c.pem', TRENT_TLS_KEY: '/k.pem', TRENT_TLS_CLIENT_CA: '/ca.pem' }).tls, { certFile: '/c.pem', keyFile: '/k.pem', clientCaFile: '/ca.pem' });
+  assert.throws(() => loadConfig({ TRENT_TLS_CERT: '/c.pem' }), /must be set together/);
+  assert.throws(() => loadConfig({ TRENT_TLS_KEY: '/k.pem' }), /must be set together/);
+  assert.throws(() => loadConfig({ TRENT_TLS_CLIENT_CA: '/ca.pem' }), /needs TRENT_TLS_CERT/);
+});
+
+test('TRENT_TRUSTED_PROXIES takes addresses and CIDRs of both families; anything else stops start-up', () => {
+  assert.deepEqual(loadConfig({}).trustedProxies, []);
+  assert.deepEqual(loadConfig({ TRENT_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.10 ,fd00::/8,::1' }).trustedProxies, [
+    { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+    { address: '192.168.1.10', prefix: 32, family: 'ipv4' },
+    { address: 'fd00::', prefix: 8, family: 'ipv6' },
+    { address: '::1', prefix: 128, family: 'ipv6' },
+  ]);
+  for (const bad of ['proxy.internal', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129', '10.0.0.0/']) {
+    assert.throws(() => loadConfig({ TRENT_TRUSTED_PROXIES: bad }), ConfigError, bad);
+  }
+});

@@ -2,6 +2,7 @@
  * Configuration: read once from the environment (and flags), validated, frozen and passed down.
  * No other module reads process.env. No secret has a default.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
 
@@ -61,6 +62,28 @@ const duration = (fallback: string) => z.string().default(fallback).transform((t
   return ms;
 });
 
+/**
+ * TRENT_TRUSTED_PROXIES: comma-separated addresses or CIDRs (IPv4 or IPv6) whose X-Forwarded-Proto is
+ * believed. Parsed here so a typo stops start-up instead of silently trusting nobody.
+ */
+const trustedProxies = z
+  .string()
+  .transform((text, ctx) => {
+    const out: TrustedProxy[] = [];
+    for (const raw of text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+      const [address, bits, extra] = raw.split('/');
+      const family = isIP(address ?? '');
+      const max = family === 6 ? 128 : 32;
+      const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+      if (family === 0 || extra !== undefined || !(prefix >= 0 && prefix <= max)) {
+        ctx.addIssue({ code: 'custom', message: `'${raw}' is not an IP address or CIDR` });
+        return z.NEVER;
+      }
+      out.push({ address: address!, prefix, family: family === 6 ? 'ipv6' : 'ipv4' });
+    }
+    return out;
+  });
+
 const schema = z
   .object({
     TRENT_HOST: z.string().min(1).default('127.0.0.1'),
@@ -103,6 +126,17 @@ const schema = z
       .url()
       .refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL')
       .optional(),
+    // HTTPS (docs/tls.md): PEM files, reloaded on SIGHUP and when they change.
+    TRENT_TLS_CERT: z.string().min(1).optional(),
+    TRENT_TLS_KEY: z.string().min(1).optional(),
+    TRENT_TLS_CLIENT_CA: z.string().min(1).optional(),
+    TRENT_TRUSTED_PROXIES: trustedProxies.optional(),
+  })
+  .refine((e) => (e.TRENT_TLS_CERT === undefined) === (e.TRENT_TLS_KEY === undefined), {
+    message: 'TRENT_TLS_CERT and TRENT_TLS_KEY must be set together',
+  })
+  .refine((e) => e.TRENT_TLS_CLIENT_CA === undefined || e.TRENT_TLS_CERT !== undefined, {
+    message: 'TRENT_TLS_CLIENT_CA (mutual TLS) needs TRENT_TLS_CERT and TRENT_TLS_KEY',
   })
   .refine((e) => (e.TRENT_ADMIN_ACCESS_KEY_ID === undefined) === (e.TRENT_ADMIN_SECRET_ACCESS_KEY === undefined), {
     message: 'TRENT_ADMIN_ACCESS_KEY_ID and TRENT_ADMIN_SECRET_ACCESS_KEY must be set together',
@@ -184,6 +218,10 @@ export interface Config {
   readonly parameterEventsWebhook?: string;
   /** TRENT_ROTATORS: the webhook rotators secrets may name, by function name (empty when unset). */
   readonly rotators: Readonly<Record<string, RotatorConfig>>;
+  /** HTTPS on the one port (docs/tls.md); absent: plain HTTP. */
+  readonly tls?: TlsConfig;
+  /** Proxies whose X-Forwarded-Proto: https makes aws:SecureTransport true (empty: trust no header). */
+  readonly trustedProxies: readonly TrustedProxy[];
 }
 
 /** A configured webhook rotator. The secret is SecretBytes so that it never prints or serialises. */
@@ -191,6 +229,21 @@ export interface RotatorConfig {
   readonly url: string;
   readonly secret: SecretBytes;
   readonly caFile?: string;
+}
+
+export interface TlsConfig {
+  /** PEM certificate (a chain is allowed: leaf first). */
+  readonly certFile: string;
+  /** PEM private key of the leaf. */
+  readonly keyFile: string;
+  /** Mutual TLS: PEM CA bundle a client certificate must chain to; absent: no client certificate asked. */
+  readonly clientCaFile?: string;
+}
+
+export interface TrustedProxy {
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: 'ipv4' | 'ipv6';
 }
 
 /** A configured HSM (PKCS#11 module and token) that a custom key store can name as its cluster. */
@@ -257,6 +310,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         ]),
       ),
     ),
+    ...(e.TRENT_TLS_CERT && e.TRENT_TLS_KEY
+      ? {
+          tls: Object.freeze({
+            certFile: e.TRENT_TLS_CERT,
+            keyFile: e.TRENT_TLS_KEY,
+            ...(e.TRENT_TLS_CLIENT_CA ? { clientCaFile: e.TRENT_TLS_CLIENT_CA } : {}),
+          }),
+        }
+      : {}),
+    trustedProxies: Object.freeze((e.TRENT_TRUSTED_PROXIES ?? []).map((p) => Object.freeze(p))),
   };
   return Object.freeze(config);
 }

@@ -23,6 +23,8 @@ const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 export interface EdgeDeps {
   services: readonly ServiceDefinition[];
   credentials: CredentialStore;
+  /** aws:SecureTransport of a request: over TLS, directly or via a trusted proxy (secure-transport.ts). */
+  secureTransport: (req: IncomingMessage) => boolean;
   /** Wall-clock time for signature freshness: SigV4 always uses real time, never a test clock. */
   wallClock: Clock;
   logger: Logger;
@@ -113,7 +115,7 @@ export function createEdge(deps: EdgeDeps) {
   }
 
   function authenticate(req: IncomingMessage, body: Buffer, service: ServiceDefinition): Promise<Caller> {
-    return authenticateSigV4(req, body, service.signingName, deps.credentials, new Date(deps.wallClock.now()));
+    return authenticateSigV4(req, body, service.signingName, deps.credentials, new Date(deps.wallClock.now()), deps.secureTransport(req));
   }
 
 
