@@ -21,6 +21,7 @@ export const ADMIN_ACCESS_RULES = {
   DeleteUserPolicy: onUser('DeleteUserPolicy'),
   TagUser: onUser('TagUser', [...RESOURCE, ...TAGS]),
   CreateAccessKey: onUser('CreateAccessKey'),
+  UpdateAccessKey: onUser('UpdateAccessKey'),
   CreateRole: onRole('CreateRole', TAGS),
   GetRole: onRole('GetRole'),
   ListRoles: onRole('ListRoles', []),

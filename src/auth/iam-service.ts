@@ -204,7 +204,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   async function updateAccessKey(caller: Caller, input: { userName: string; accessKeyId: string; status: 'Active' | 'Inactive' }) {
     checkName('userName', input.userName);
     const arn = principalArn(caller.accountId, 'user', input.userName);
-    await authorizer.authorize(caller, 'iam:UpdateAccessKey', arn);
+    await authorizeOn(caller, 'iam:UpdateAccessKey', arn);
     await get(caller.accountId, 'user', input.userName);
     // AWS IAM: NoSuchEntity, "The Access Key with id … cannot be found." (also for another user's key).
     if (!(await credentials.setStatus(input.accessKeyId, arn, input.status))) {

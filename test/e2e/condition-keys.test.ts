@@ -77,7 +77,9 @@ const ADMIN_ARN = `arn:aws:iam::${ACCOUNT_ID}:user/admin`;
 const EC = { app: 'ck' };
 const MATERIAL = Buffer.alloc(32, 7);
 const VALID_TO = new Date(Math.floor(Date.now() / 1000 + 365 * 86400) * 1000);
-const WEBHOOK = 'https://127.0.0.1:9/rotate';
+// A webhook rotator the operator listed (TRENT_ROTATORS); RotateImmediately false, so it is never called.
+const WEBHOOK = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:ck-rotator`;
+const ROTATORS = JSON.stringify({ 'ck-rotator': { url: 'https://127.0.0.1:9/rotate', secret: 'condition-keys-rotator-secret-0123456789' } });
 
 const k: Record<string, string> = {}; // key ARNs made in before()
 let blob: Uint8Array;
@@ -87,6 +89,7 @@ let peerPublicKey: Uint8Array;
 let versionId: string;
 let secretArn: string;
 let rotatingSecretArn: string;
+let ckUserKeyId: string;
 
 async function newKey(input: ConstructorParameters<typeof CreateKeyCommand>[0] = {}): Promise<string> {
   return (await kmsAdmin.send(new CreateKeyCommand(input))).KeyMetadata!.Arn!;
@@ -306,6 +309,8 @@ function scenarios(): Scenario[] {
       ];
     }),
     adminOp('CreateAccessKey', { 'aws:ResourceTag/team': 'blue', 'iam:ResourceTag/team': 'blue' }, () => admin('CreateAccessKey', { UserName: 'ck-user' })),
+    adminOp('UpdateAccessKey', { 'aws:ResourceTag/team': 'blue', 'iam:ResourceTag/team': 'blue' },
+      () => admin('UpdateAccessKey', { UserName: 'ck-user', AccessKeyId: ckUserKeyId, Status: 'Active' })),
     adminOp('AssumeRole', { 'sts:RoleSessionName': 'ck-session', 'aws:ResourceTag/team': 'blue', 'iam:ResourceTag/team': 'blue' },
       () => admin('AssumeRole', { RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/ck-role`, RoleSessionName: 'ck-session' })),
   ];
@@ -409,7 +414,7 @@ function forms(s: Scenario, key: string, carried: Value | Carried): Form[] {
 }
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ env: { TRENT_ROTATORS: ROTATORS } });
   const p = principals(server);
   kmsAdmin = server.kms();
   const clientOpts = (credentials: Credentials) => ({ endpoint: server.url, region: REGION, credentials, maxAttempts: 1 });
@@ -453,6 +458,7 @@ before(async () => {
   await ssmAdmin.send(new PutParameterCommand({ Name: '/ck/p', Value: 'v', Type: 'String' }));
   await admin('CreateUser', { UserName: 'ck-user', Tags: [{ Key: 'team', Value: 'blue' }] }, ADMIN);
   await admin('CreateRole', { RoleName: 'ck-role', Tags: [{ Key: 'team', Value: 'blue' }] }, ADMIN);
+  ckUserKeyId = ((await admin('CreateAccessKey', { UserName: 'ck-user' }, ADMIN)).AccessKey as { AccessKeyId: string }).AccessKeyId;
   for (const K of ['User', 'Role']) {
     await admin(`Put${K}Policy`, {
       [`${K}Name`]: `ck-${K.toLowerCase()}`, PolicyName: 'ck',
