@@ -48,6 +48,8 @@ import { MaterialCache } from './kms/material-cache.ts';
 import { ServiceUnavailableError } from './errors/errors.ts';
 import { operatorServiceDefinition } from './http/operator/index.ts';
 import { createSysRoutes } from './http/operator/sys-routes.ts';
+import { backupServiceDefinition } from './http/operator/backup.ts';
+import { createBackupService } from './backup/backup-service.ts';
 import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './seal/operator-service.ts';
@@ -191,6 +193,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         }),
         adminServiceDefinition(iam),
         operatorServiceDefinition(operator),
+        backupServiceDefinition(backups),
         cloudTrailServiceDefinition(auditQuery),
         ssmServiceDefinition(parameters, authorizer),
         secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer }),
@@ -315,6 +318,8 @@ export async function createApp(parts: AppParts): Promise<App> {
     },
   });
   const operator = createOperatorService({ seal, authorizer });
+  // Backups snapshot the store as opened (`store`), not through the read cache.
+  const backups = createBackupService({ storage: store, seal, sealMode: config.seal.mode, authorizer, clock });
 
   function health(): Record<string, unknown> {
     const s = seal.status();

@@ -6,6 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './audit-commands.ts';
+import { registerBackupCommands } from './backup-commands.ts';
 import { registerIamCommands } from './iam-commands.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
 
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerAuditCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerOperatorCommands(program, ctx);
+  registerBackupCommands(program, ctx);
   return program;
 }
 

@@ -44,6 +44,7 @@ import { createPostgresCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, int, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
 import { insertOnceWith, type Exec } from './insert-once.ts';
+import { exportSnapshot, importSnapshot, type PostgresSnapshot } from './snapshot.ts';
 
 export interface PostgresStorageOptions {
   /**
@@ -250,6 +251,31 @@ export class PostgresStorage implements Storage {
   /** Each repo call checks a connection out of the pool for its statements (autocommit). */
   read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
     return fn(this.#autocommitRepos);
+  }
+
+  /** A consistent snapshot of every table, taken while other connections write (snapshot.ts). */
+  snapshot(): Promise<PostgresSnapshot> {
+    return this.#withSession((s) => exportSnapshot(s));
+  }
+
+  /** Writes a snapshot into this (migrated, empty) store in one transaction (snapshot.ts). */
+  restoreSnapshot(snap: PostgresSnapshot): Promise<void> {
+    return this.#withSession((s) => importSnapshot(s, snap));
+  }
+
+  async #withSession<T>(body: (session: Session) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw toStorageError(err);
+    }
+    const session = new Session(client);
+    try {
+      return await body(session);
+    } finally {
+      session.release();
+    }
   }
 
   close(): Promise<void> {

@@ -26,6 +26,7 @@ import { accessKeyFromRow, aliasFromRow, keyFromRow, materialFromRow, page, type
 import { guardUnique } from './unique-violation.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
+import { snapshotSqlite } from './snapshot.ts';
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite' as const;
@@ -35,6 +36,7 @@ export class SqliteStorage implements Storage {
   /** Absent for an in-memory database, which has nothing to sync or checkpoint. */
   readonly #walSync: WalSync | undefined;
   readonly #checkpointer: Checkpointer | undefined;
+  readonly #path: string;
 
   /**
    * `checkpointInThread`: run WAL checkpoints in a worker thread (checkpointer.ts) instead of SQLite's
@@ -43,6 +45,7 @@ export class SqliteStorage implements Storage {
    */
   constructor(path: string, opts: { checkpointInThread?: boolean } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.#path = path;
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     if (path === ':memory:') {
@@ -111,6 +114,12 @@ export class SqliteStorage implements Storage {
     // Fast path: with no transaction under way, statements cannot interleave with one.
     if (!this.#db.inTransaction) return fn(this.#repos);
     return this.#enqueue(() => fn(this.#repos));
+  }
+
+  /** An online, consistent copy of the database (snapshot.ts); the serving connection keeps writing. */
+  snapshot(): Promise<{ database: Buffer; schemaVersion: number }> {
+    if (this.#path === ':memory:') return Promise.reject(new Error('an in-memory database cannot be backed up'));
+    return snapshotSqlite(this.#path);
   }
 
   async close(): Promise<void> {
