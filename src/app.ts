@@ -50,6 +50,7 @@ import { operatorServiceDefinition } from './http/operator/index.ts';
 import { createSysRoutes } from './http/operator/sys-routes.ts';
 import { backupServiceDefinition } from './http/operator/backup.ts';
 import { createBackupService } from './backup/backup-service.ts';
+import { createHealthProbes } from './http/health.ts';
 import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './seal/operator-service.ts';
@@ -326,6 +327,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     return { status: !s.initialized ? 'uninitialized' : s.sealed ? 'sealed' : 'ok', sealed: s.sealed, initialized: s.initialized, seal: s.mode, storage: storage.kind };
   }
   const sys = createSysRoutes({ seal, logger, health });
+  const probes = createHealthProbes({ seal, storage });
 
   function unavailable(): ServiceUnavailableError {
     return seal.status().initialized
@@ -334,7 +336,7 @@ export async function createApp(parts: AppParts): Promise<App> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (await sys.handle(req, res)) return;
+    if ((await probes.handle(req, res)) || (await sys.handle(req, res))) return;
     const u = unsealed;
     if (!u) {
       // Same shape as the edge's 503 when storage is down: an AWS error clients retry.

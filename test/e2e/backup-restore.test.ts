@@ -193,6 +193,14 @@ describe(`backup and restore (${E2E_STORAGE})`, () => {
     assert.equal(bytes.includes(Buffer.from(keyId)), false, 'key ids are inside the encrypted part');
   });
 
+  test('a principal not allowed trent:Backup is refused (AccessDeniedException) and gets no backup', async () => {
+    const user = await principals(source).newUser('no-backup', allow('kms:*'));
+    const r = await cli(['backup', '--out', `${backupFile}.denied`], { ...clientEnv(source), AWS_ACCESS_KEY_ID: user.accessKeyId, AWS_SECRET_ACCESS_KEY: user.secretAccessKey });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /AccessDeniedException/);
+    assert.equal(existsSync(`${backupFile}.denied`), false);
+  });
+
   test('tampered, truncated, foreign or wrongly keyed backups are refused with a clear error and restore nothing', async () => {
     const good = readFileSync(backupFile);
     const dir = mkdtempSync(join(tmpdir(), 'trent-bad-backup-'));
