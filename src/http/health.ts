@@ -1,5 +1,5 @@
 /**
- * Probes for load balancers and Kubernetes (docs/operating.md):
+ * Probes for load balancers and Kubernetes (README, "Operating"):
  *
  *   GET /health/live    200 while the process serves HTTP (nothing else is checked: a sealed node is alive)
  *   GET /health/ready   200 only when unsealed, the store answers a read, and the store takes an

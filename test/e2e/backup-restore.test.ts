@@ -290,3 +290,68 @@ function lastChunkStart(file: Buffer): number {
   }
   return last;
 }
+
+describe(`backup and restore of a quorum-sealed deployment (${E2E_STORAGE})`, () => {
+  test('restore needs the shares that sealed it; the restored deployment starts sealed and unseals with the same shares, and its keys and ciphertexts work', async () => {
+    const post = async (url: string, path: string, body: unknown) => {
+      const res = await fetch(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const json = (await res.json()) as Record<string, unknown>;
+      assert.equal(res.status, 200, JSON.stringify(json));
+      return json;
+    };
+    const unseal = async (url: string, shares: string[]) => {
+      const first = await post(url, '/v1/sys/unseal', { Share: shares[0] });
+      return post(url, '/v1/sys/unseal', { Share: shares[1], Nonce: first.Nonce });
+    };
+    const src = await startServer({ env: { TRENT_SEAL: 'shamir' } });
+    let shares: string[];
+    let keyId: string;
+    let blob: Uint8Array;
+    const file = join(mkdtempSync(join(tmpdir(), 'trent-backup-')), 'quorum.backup');
+    try {
+      shares = (await post(src.url, '/v1/sys/init', { Shares: 3, Threshold: 2 })).Shares as string[];
+      assert.equal((await unseal(src.url, shares)).Sealed, false);
+      const kms = src.kms();
+      keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+      blob = (await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('quorum') }))).CiphertextBlob!;
+      const r = await cli(['backup', '--out', file], { TRENT_ENDPOINT: src.url, AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey });
+      assert.equal(r.code, 0, r.err);
+    } finally {
+      await src.stop(true);
+    }
+
+    const t = await freshTarget();
+    const env = { TRENT_DATA_DIR: t.dataDir, TRENT_SEAL: 'shamir', ...t.env };
+    const none = await cli(['restore', file], env);
+    assert.equal(none.code, 1);
+    assert.match(none.err, /--share/);
+    const tooFew = await cli(['restore', file, '--share', shares[0]!], env);
+    assert.equal(tooFew.code, 1);
+    assert.match(tooFew.err, /needs 2 key shares/);
+    // Shares of another deployment do not open this backup's keyring.
+    const other = await startServer({ env: { TRENT_SEAL: 'shamir' } });
+    const foreign = (await post(other.url, '/v1/sys/init', { Shares: 3, Threshold: 2 })).Shares as string[];
+    await other.stop(true);
+    const wrong = await cli(['restore', file, '--share', foreign[0]!, '--share', foreign[1]!], env);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.err, /does not open the keyring of this backup/);
+    assert.ok(await targetIsEmpty(t));
+
+    const ok = await cli(['restore', file, '--share', shares[1]!, '--share', shares[2]!], env);
+    assert.equal(ok.code, 0, ok.err);
+    const restored = await startServer({ dataDir: t.dataDir, env: { TRENT_SEAL: 'shamir', ...t.env } });
+    try {
+      const sealed = await fetch(new URL('/v1/sys/seal-status', restored.url)).then((r) => r.json() as Promise<Record<string, unknown>>);
+      assert.equal(sealed.Initialized, true);
+      assert.equal(sealed.Sealed, true);
+      assert.equal((await unseal(restored.url, [shares[2]!, shares[0]!])).Sealed, false);
+      const kms = restored.kms();
+      assert.equal(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString(), 'quorum');
+      assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!.KeyState, 'Enabled');
+    } finally {
+      await restored.stop();
+    }
+    const verify = await cli(['audit', 'verify'], { TRENT_DATA_DIR: t.dataDir, ...t.env });
+    assert.equal(verify.code, 0, verify.out + verify.err);
+  });
+});
