@@ -51,6 +51,7 @@ import { createSysRoutes } from './http/operator/sys-routes.ts';
 import { backupServiceDefinition } from './http/operator/backup.ts';
 import { createBackupService } from './backup/backup-service.ts';
 import { createHealthProbes } from './http/health.ts';
+import { createMetrics } from './http/metrics.ts';
 import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './seal/operator-service.ts';
@@ -328,6 +329,7 @@ export async function createApp(parts: AppParts): Promise<App> {
   }
   const sys = createSysRoutes({ seal, logger, health });
   const probes = createHealthProbes({ seal, storage });
+  const metrics = createMetrics({ allow: config.metricsAllow, seal });
 
   function unavailable(): ServiceUnavailableError {
     return seal.status().initialized
@@ -336,7 +338,9 @@ export async function createApp(parts: AppParts): Promise<App> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if ((await probes.handle(req, res)) || (await sys.handle(req, res))) return;
+    if ((await metrics.handle(req, res)) || (await probes.handle(req, res))) return;
+    metrics.observe(req, res);
+    if (await sys.handle(req, res)) return;
     const u = unsealed;
     if (!u) {
       // Same shape as the edge's 503 when storage is down: an AWS error clients retry.
