@@ -52,6 +52,7 @@ import { backupServiceDefinition } from './http/operator/backup.ts';
 import { createBackupService } from './backup/backup-service.ts';
 import { createHealthProbes } from './http/health.ts';
 import { createMetrics } from './http/metrics.ts';
+import { createRequestLog } from './http/request-log.ts';
 import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './seal/operator-service.ts';
@@ -117,6 +118,7 @@ export async function createApp(parts: AppParts): Promise<App> {
   const { config } = parts;
   const logger = parts.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } });
   const clock = parts.clock ?? systemClock;
+  const requestLog = createRequestLog(logger);
   const store = parts.storage ?? (await openStorage(config.storageUrl));
   // Every service reads through the short-lived cache of key records, grants and principals (coherence
   // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
@@ -211,11 +213,15 @@ export async function createApp(parts: AppParts): Promise<App> {
         begin: (facts) => auditLog.begin(facts),
         record: config.audit.unsafeNoDurabilityWait
           ? (event, intentId) => {
+            requestLog.note(event);
             // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
             auditLog.record(event, intentId).catch(() => undefined);
             return Promise.resolve();
           }
-          : (event, intentId) => auditLog.record(event, intentId),
+          : (event, intentId) => {
+            requestLog.note(event); // who called and how it ended, for the request's log line
+            return auditLog.record(event, intentId);
+          },
       },
       health,
     });
@@ -340,6 +346,7 @@ export async function createApp(parts: AppParts): Promise<App> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if ((await metrics.handle(req, res)) || (await probes.handle(req, res))) return;
     metrics.observe(req, res);
+    requestLog.observe(req, res);
     if (await sys.handle(req, res)) return;
     const u = unsealed;
     if (!u) {
