@@ -52,7 +52,7 @@ export function createRequestLog(logger: Logger) {
       const outcome = status === 0 ? 'aborted' : status < 400 ? 'success' : status >= 500 ? 'server_error' : errorCode?.startsWith('AccessDenied') ? 'denied' : 'client_error';
       logger.info({
         requestId: id,
-        service: dot > 0 ? (target as string).slice(0, dot).slice(0, 128) : null,
+        awsService: dot > 0 ? (target as string).slice(0, dot).slice(0, 128) : null,
         operation: dot > 0 ? (target as string).slice(dot + 1).slice(0, 128) : `${req.method ?? ''} ${(req.url ?? '').split('?')[0]!.slice(0, 128)}`,
         principal: facts?.principal ?? null,
         status,

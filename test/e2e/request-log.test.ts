@@ -34,7 +34,7 @@ test('each request logs one JSON line with the returned request id, operation, p
   };
   await wait(enc.$metadata.requestId);
   const line = lineOf(enc.$metadata.requestId);
-  assert.equal(line.service, 'TrentService');
+  assert.equal(line.awsService, 'TrentService');
   assert.equal(line.operation, 'Encrypt');
   assert.equal(line.principal, `arn:aws:iam::${ACCOUNT_ID}:user/admin`);
   assert.equal(line.status, 200);
