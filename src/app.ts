@@ -53,6 +53,8 @@ import { createBackupService } from './backup/backup-service.ts';
 import { createHealthProbes } from './http/health.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createRequestLog } from './http/request-log.ts';
+import { createQuotas, parseQuotaTable } from './http/quotas.ts';
+import { readFileSync } from 'node:fs';
 import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './seal/operator-service.ts';
@@ -119,6 +121,8 @@ export async function createApp(parts: AppParts): Promise<App> {
   const logger = parts.logger ?? pino({ level: config.logLevel, base: { service: 'trent' } });
   const clock = parts.clock ?? systemClock;
   const requestLog = createRequestLog(logger);
+  // Built once, so the buckets outlive a seal and unseal.
+  const quotas = config.quotasFile ? createQuotas(parseQuotaTable(JSON.parse(readFileSync(config.quotasFile, 'utf8')))) : undefined;
   const store = parts.storage ?? (await openStorage(config.storageUrl));
   // Every service reads through the short-lived cache of key records, grants and principals (coherence
   // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
@@ -206,6 +210,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       wallClock: systemClock,
       logger,
       maxBodyBytes: config.maxBodyBytes,
+      ...(quotas ? { quotas } : {}),
       audit: {
         accountId: config.accountId,
         region: config.region,

@@ -49,6 +49,7 @@ const schema = z
     // Below the documented multi-node coherence bound of 1 s (docs/postgres.md).
     TRENT_READ_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
     TRENT_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+    TRENT_QUOTAS: z.string().min(1).optional(),
     // Addresses and CIDRs allowed to scrape GET /metrics (src/http/metrics.ts); default: loopback only.
     TRENT_METRICS_ALLOW: z.string().default('127.0.0.0/8,::1/128')
       .transform((v, ctx) => {
@@ -123,6 +124,8 @@ export interface Config {
   readonly workers: number;
   /** Addresses / CIDRs that may scrape GET /metrics (TRENT_METRICS_ALLOW). */
   readonly metricsAllow: readonly string[];
+  /** TRENT_QUOTAS: a JSON file of request quotas (src/http/quotas.ts); absent: no quotas. */
+  readonly quotasFile?: string;
   /** How often the background job (deletion, rotation) runs; 0 disables the timer. */
   readonly jobIntervalMs: number;
   /** Audit log (docs/audit.md): how often the chain head is signed (0: only at shutdown), retention. */
@@ -186,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     keyCacheSize: e.TRENT_KEY_CACHE_SIZE,
     workers: e.TRENT_WORKERS,
     metricsAllow: Object.freeze([...e.TRENT_METRICS_ALLOW]),
+    ...(e.TRENT_QUOTAS ? { quotasFile: e.TRENT_QUOTAS } : {}),
     readCacheMs: e.TRENT_READ_CACHE_MS,
     jobIntervalMs: e.TRENT_JOB_INTERVAL_MS,
     audit: Object.freeze({

@@ -149,3 +149,6 @@ export class ServiceUnavailableError extends TrentError {
     super(code, message, 'unavailable');
   }
 }
+
+/** A request over its quota (src/http/quotas.ts); AWS answers it with HTTP 400 and the SDKs retry it with backoff. */
+export const ThrottlingException = clientError('ThrottlingException');
