@@ -18,7 +18,7 @@ import { adminServiceDefinition } from './http/admin/index.ts';
 import { withAccessControl } from './http/kms/access-control.ts';
 import { withDeclaredAccessControl } from './http/access-control.ts';
 import { ADMIN_ACCESS_RULES } from './auth/admin-access-rules.ts';
-import { OPERATOR_ACCESS_RULES } from './auth/operator-access-rules.ts';
+import { BACKUP_ACCESS_RULES, OPERATOR_ACCESS_RULES } from './auth/operator-access-rules.ts';
 import { CLOUDTRAIL_ACCESS_RULES } from './audit/access-rules.ts';
 import { createGrantService } from './kms/grant-service.ts';
 import { createKeyPolicyService } from './kms/key-policy-service.ts';
@@ -59,6 +59,12 @@ import { PaginationMarkers } from './kms/markers.ts';
 import { ServiceUnavailableError } from './errors/errors.ts';
 import { operatorServiceDefinition } from './http/operator/index.ts';
 import { createSysRoutes, type SysUnsealedContext } from './http/operator/sys-routes.ts';
+import { backupServiceDefinition } from './http/operator/backup.ts';
+import { createBackupService } from './backup/backup-service.ts';
+import { createHealthProbes } from './http/health.ts';
+import { createMetrics } from './http/metrics.ts';
+import { createRequestLog } from './http/request-log.ts';
+import { createQuotas, parseQuotaTable } from './http/quotas.ts';
 import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './http/operator/operator-service.ts';
@@ -154,6 +160,9 @@ export async function createApp(parts: AppParts): Promise<App> {
   const clock = parts.clock ?? systemClock;
   // First, so a missing or mismatched certificate stops start-up before anything is opened.
   const listener = createListener({ tls: config.tls, logger, handler: (req, res) => void handle(req, res) });
+  const requestLog = createRequestLog(logger);
+  // Built once, so the buckets outlive a seal and unseal.
+  const quotas = config.quotasFile ? createQuotas(parseQuotaTable(JSON.parse(readFileSync(config.quotasFile, 'utf8')))) : undefined;
   const store = parts.storage ?? (await openStorage(config.storageUrl));
   // Every service reads through the short-lived cache of key records, grants and principals (coherence
   // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
@@ -273,14 +282,25 @@ export async function createApp(parts: AppParts): Promise<App> {
       begin: (facts) => auditLog.begin(facts),
       record: config.audit.unsafeNoDurabilityWait
         ? (event, intentId) => {
+          requestLog.note(event); // who called and how it ended, for the request's log line
           // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
           auditLog.record(event, intentId).catch(() => undefined);
           return Promise.resolve();
         }
-        : (event, intentId) => auditLog.record(event, intentId),
+        : (event, intentId) => {
+          requestLog.note(event);
+          return auditLog.record(event, intentId);
+        },
       // Mutating calls: change and event in one transaction, whatever the benchmark switch says.
-      atomically: (intentId, run) => auditLog.atomically(intentId, run),
-      settle: (event, intentId) => auditLog.settle(event, intentId),
+      atomically: (intentId, run) => auditLog.atomically(intentId, async () => {
+        const event = await run();
+        requestLog.note(event);
+        return event;
+      }),
+      settle: (event, intentId) => {
+        requestLog.note(event);
+        return auditLog.settle(event, intentId);
+      },
     };
     const services = [
       withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
@@ -288,6 +308,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       }),
       withDeclaredAccessControl(adminServiceDefinition(iam), authorizer, ADMIN_ACCESS_RULES),
       withDeclaredAccessControl(operatorServiceDefinition(operator), authorizer, OPERATOR_ACCESS_RULES),
+      withDeclaredAccessControl(backupServiceDefinition(backups), authorizer, BACKUP_ACCESS_RULES),
       withDeclaredAccessControl(cloudTrailServiceDefinition(auditQuery, markers), authorizer, CLOUDTRAIL_ACCESS_RULES),
       ssmServiceDefinition(parameters, authorizer),
       secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer, keyArnOf }),
@@ -299,6 +320,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       wallClock: systemClock,
       logger,
       maxBodyBytes: config.maxBodyBytes,
+      ...(quotas ? { quotas } : {}),
       audit: edgeAudit,
       health,
     });
@@ -419,6 +441,8 @@ export async function createApp(parts: AppParts): Promise<App> {
     },
   });
   const operator = createOperatorService({ seal, authorizer });
+  // Backups snapshot the store as opened (`store`), not through the read cache.
+  const backups = createBackupService({ storage: store, seal, sealMode: config.seal.mode, authorizer, clock });
 
   function health(): Record<string, unknown> {
     const s = seal.status();
@@ -428,6 +452,8 @@ export async function createApp(parts: AppParts): Promise<App> {
     seal, operator, logger, clock, health, accountId: config.accountId, region: config.region,
     unsealed: () => unsealed?.sys, secureTransport,
   });
+  const probes = createHealthProbes({ seal, storage });
+  const metrics = createMetrics({ allow: config.metricsAllow, seal });
 
   function unavailable(): ServiceUnavailableError {
     return seal.status().initialized
@@ -436,6 +462,9 @@ export async function createApp(parts: AppParts): Promise<App> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((await metrics.handle(req, res)) || (await probes.handle(req, res))) return;
+    metrics.observe(req, res);
+    requestLog.observe(req, res);
     if (await sys.handle(req, res)) return;
     const u = unsealed;
     if (!u) {

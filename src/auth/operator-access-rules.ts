@@ -12,3 +12,11 @@ export const OPERATOR_ACCESS_RULES = {
   RotateRootKey: onNothing('RotateRootKey'),
   GetSealStatus: onNothing('GetSealStatus'),
 } as const;
+
+/**
+ * TrentBackup (src/http/operator/backup.ts): CreateBackup is `trent:Backup` on `*`, decided by the backup
+ * service with identity policies alone, like the operator actions above.
+ */
+export const BACKUP_ACCESS_RULES = {
+  CreateBackup: onNothing('Backup'),
+} as const;

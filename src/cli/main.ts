@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerEsdkCommands } from './esdk-commands.ts';
+import { registerBackupCommands } from './backup-commands.ts';
 import { registerIamCommands } from './iam-commands.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
 import { registerTlsCommands } from './tls-commands.ts';
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerIamCommands(program, ctx);
   registerOperatorCommands(program, ctx);
   registerTlsCommands(program, ctx);
+  registerBackupCommands(program, ctx);
   return program;
 }
 

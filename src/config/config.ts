@@ -106,6 +106,22 @@ const schema = z
     // Below the documented multi-node coherence bound of 1 s (docs/postgres.md).
     TRENT_READ_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
     TRENT_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+    TRENT_QUOTAS: z.string().min(1).optional(),
+    // Addresses and CIDRs allowed to scrape GET /metrics (src/http/metrics.ts); default: loopback only.
+    TRENT_METRICS_ALLOW: z.string().default('127.0.0.0/8,::1/128')
+      .transform((v, ctx) => {
+        const list = v.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+        for (const item of list) {
+          const [addr, bits] = item.split('/');
+          const family = isIP(addr ?? '');
+          const max = family === 6 ? 128 : 32;
+          if (family === 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not an address or CIDR: ${item}` });
+            return z.NEVER;
+          }
+        }
+        return list;
+      }),
     TRENT_KEY_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
     // The bound on the audit chain's unsigned tail (docs/audit.md): a digest at least this often while
     // events arrive, or after this many events, whichever comes first.
@@ -185,6 +201,10 @@ export interface Config {
   readonly readCacheMs: number;
   /** Server processes sharing the port (node:cluster); 1 runs everything in this process (src/cluster.ts). */
   readonly workers: number;
+  /** Addresses / CIDRs that may scrape GET /metrics (TRENT_METRICS_ALLOW). */
+  readonly metricsAllow: readonly string[];
+  /** TRENT_QUOTAS: a JSON file of request quotas (src/http/quotas.ts); absent: no quotas. */
+  readonly quotasFile?: string;
   /** How often the background job (deletion, rotation) runs; 0 disables the timer. */
   readonly jobIntervalMs: number;
   /** Audit log (docs/audit.md): the digests that bound the unsigned tail and where they are delivered, retention. */
@@ -283,6 +303,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxBodyBytes: e.TRENT_MAX_BODY_BYTES,
     keyCacheSize: e.TRENT_KEY_CACHE_SIZE,
     workers: e.TRENT_WORKERS,
+    metricsAllow: Object.freeze([...e.TRENT_METRICS_ALLOW]),
+    ...(e.TRENT_QUOTAS ? { quotasFile: e.TRENT_QUOTAS } : {}),
     readCacheMs: e.TRENT_READ_CACHE_MS,
     jobIntervalMs: e.TRENT_JOB_INTERVAL_MS,
     audit: Object.freeze({

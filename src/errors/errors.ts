@@ -103,7 +103,10 @@ export const InvalidSealStateException = clientError('InvalidSealStateException'
 export const UnsealFailedException = clientError('UnsealFailedException');
 /** A share sent with the nonce of an attempt that is no longer the current one. */
 export const InvalidNonceException = clientError('InvalidNonceException');
-/** Too many unseal or rekey attempts from one source address (AWS's code for a rate limit). */
+/**
+ * A rate limit: too many unseal or rekey attempts from one source address, or a request over its quota
+ * (src/http/quotas.ts). AWS answers it with HTTP 400 and the SDKs retry it with backoff.
+ */
 export const ThrottlingException = clientError('ThrottlingException');
 /** The share is not one of the deployment's current shares (an old share, or not a share at all). */
 export const InvalidShareException = clientError('InvalidShareException');
@@ -153,3 +156,4 @@ export class ServiceUnavailableError extends TrentError {
     super(code, message, 'unavailable');
   }
 }
+

@@ -5,7 +5,7 @@
  * section; src/http/condition-keys.test.ts fails when the document and the code disagree.
  */
 import { ADMIN_ACCESS_RULES } from '../auth/admin-access-rules.ts';
-import { OPERATOR_ACCESS_RULES } from '../auth/operator-access-rules.ts';
+import { BACKUP_ACCESS_RULES, OPERATOR_ACCESS_RULES } from '../auth/operator-access-rules.ts';
 import { CLOUDTRAIL_ACCESS_RULES } from '../audit/access-rules.ts';
 import { GLOBAL_KEYS, KEY_RESOURCE_KEYS, KMS_ACCESS_RULES, NOT_SUPPLIED } from '../kms/access-rules.ts';
 import { PARAMETER_RESOURCE_KEYS, PARAMETER_STORE_ACTION_KEYS } from '../parameters/access-keys.ts';
@@ -32,6 +32,7 @@ export function renderConditionKeyTable(): string {
   for (const [op, r] of Object.entries(CLOUDTRAIL_ACCESS_RULES)) lines.push(`| CloudTrail ${op} | ${code(r.actions)} | \`*\` | — |`);
   for (const [op, r] of Object.entries(ADMIN_ACCESS_RULES)) lines.push(`| TrentAdmin ${op} | ${code(r.actions)} | ${r.resource} | ${code(r.conditionKeys) || '—'} |`);
   for (const [op, r] of Object.entries(OPERATOR_ACCESS_RULES)) lines.push(`| TrentOperator ${op} | ${code(r.actions)} | \`*\` | — |`);
+  for (const [op, r] of Object.entries(BACKUP_ACCESS_RULES)) lines.push(`| TrentBackup ${op} | ${code(r.actions)} | \`*\` | — |`);
   lines.push('', 'Documented by AWS for these actions but not supplied, and why:', '');
   for (const [key, why] of Object.entries({ ...NOT_SUPPLIED, ...SECRETS_MANAGER_NOT_SUPPLIED })) lines.push(`- \`${key}\`: ${why}`);
   return [BEGIN, ...lines, END].join('\n');

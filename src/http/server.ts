@@ -31,6 +31,8 @@ export interface EdgeDeps {
   maxBodyBytes: number;
   health: () => Record<string, unknown>;
   audit: EdgeAudit;
+  /** Request quotas (src/http/quotas.ts); absent: none. */
+  quotas?: { take(caller: Caller, targetPrefix: string, operation: string): void };
 }
 
 /**
@@ -174,6 +176,7 @@ export function createEdge(deps: EdgeDeps) {
       facts.caller = caller;
       const operation = service.operations.get((target as string).slice(dot + 1));
       if (!operation) throw new UnknownOperationException('');
+      deps.quotas?.take(caller, service.targetPrefix, operation.name);
       facts.readOnly = operation.readOnly;
       const input = parseJsonObject(body);
       facts.input = input;

@@ -5,6 +5,7 @@
  * node pick up a version another node added (see unsealFresh in barrier.ts).
  */
 import { aeadOpen, aeadSeal, AeadOpenError } from '../crypto/aead.ts';
+import { hkdfSha256 } from '../crypto/primitives.ts';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
 import { BarrierOpenError, BarrierSealedError, BarrierUnknownVersionError, FORMAT, HEADER_BYTES, type Barrier } from './barrier.ts';
 import type { Keyring } from './keyring.ts';
@@ -62,6 +63,18 @@ export class KeyringBarrier implements Barrier {
       if (err instanceof AeadOpenError) throw new BarrierOpenError();
       throw err;
     }
+  }
+
+  /**
+   * A key derived (HKDF-SHA256) from one root-key version (default: the current one), for data sealed
+   * outside the barrier's format (backups, src/backup/). The root key itself never leaves the keyring.
+   */
+  deriveKey(info: Uint8Array, salt: Uint8Array, version?: number): { version: number; key: SecretBytes } {
+    const ring = this.#ring();
+    const v = version ?? ring.current;
+    const root = ring.get(v);
+    if (!root) throw new BarrierUnknownVersionError();
+    return { version: v, key: SecretBytes.adopt(hkdfSha256(root, salt, info, 32)) };
   }
 
   async refresh(): Promise<boolean> {

@@ -1,7 +1,7 @@
 /**
  * Generated from what the server routes (app.routes(): every service and operation behind the edge): a
  * principal with no policy is refused on every operation of every service — KMS, Secrets Manager,
- * Parameter Store, CloudTrail LookupEvents, TrentAdmin, TrentOperator — with AccessDeniedException, and
+ * Parameter Store, CloudTrail LookupEvents, TrentAdmin, TrentOperator, TrentBackup — with AccessDeniedException, and
  * each refusal is in the audit trail, read back through LookupEvents by a user whose only permission is
  * cloudtrail:LookupEvents.
  *
@@ -93,6 +93,7 @@ function requests(): Record<string, Record<string, unknown>> {
     ...prefixed('TrentService', kms), ...prefixed('secretsmanager', sm), ...prefixed('AmazonSSM', ssm),
     ...prefixed('com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101', { LookupEvents: {} }),
     ...prefixed('TrentAdmin', admin), ...prefixed('TrentOperator', { Seal: {}, RotateRootKey: {}, GetSealStatus: {} }),
+    ...prefixed('TrentBackup', { CreateBackup: {} }),
   };
 }
 
@@ -129,7 +130,7 @@ describe('a principal with no policy is denied on every routed operation, and ea
   test('the server routes operations of every service, each with a request here', () => {
     const routes = server.app.routes();
     assert.deepEqual(routes.map((r) => r.targetPrefix).sort(), [
-      'AmazonSSM', 'TrentAdmin', 'TrentOperator', 'TrentService', 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101', 'secretsmanager',
+      'AmazonSSM', 'TrentAdmin', 'TrentBackup', 'TrentOperator', 'TrentService', 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101', 'secretsmanager',
     ]);
     const table = requests();
     const missing = routes.flatMap((r) => r.operations.map((op) => `${r.targetPrefix}.${op}`)).filter((t) => !(t in table));

@@ -104,6 +104,11 @@ test('secret values and SecureStrings go through every path, including failures 
 
 test('no secret value or SecureString value is in any log line', () => {
   assert.ok(logLines.length > 0);
+  // The per-request lines (src/http/request-log.ts) of the calls that carried values are among those searched.
+  const requestLines = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
+  for (const op of ['CreateSecret', 'PutSecretValue', 'GetSecretValue', 'BatchGetSecretValue', 'PutParameter', 'GetParameter']) {
+    assert.ok(requestLines.some((l) => l.operation === op), `a request line for ${op}`);
+  }
   const log = Buffer.from(logLines.join(''));
   for (const v of [...SECRETS, ...SECURE, ROTATOR_SECRET]) {
     for (const needle of encodings(v)) assert.equal(log.includes(needle), false, `the log holds ${v} (${needle.toString()})`);

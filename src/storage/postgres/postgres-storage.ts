@@ -57,6 +57,7 @@ import { createPostgresParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, int, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
 import { insertOnceWith, type Exec } from './insert-once.ts';
 import { outsideUnitOfWork, runInUnit, runInUnitTransaction, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
+import { exportSnapshot, importSnapshot, type PostgresSnapshot } from './snapshot.ts';
 
 /** A unit of work's connection, opened at its first write. */
 interface UnitState {
@@ -446,21 +447,12 @@ export class PostgresStorage implements Storage {
     const own = this.#writer && (await this.#writer.catch(() => undefined));
     if (own?.id === writerId) return true;
     if (!/^-?\d{1,19}$/.test(writerId)) return true;
-    let client: PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (err) {
-      throw toStorageError(err);
-    }
-    const session = new Session(client);
-    try {
+    return this.#withSession(async (session) => {
       const got = await session.query('SELECT pg_try_advisory_lock($1::bigint) AS got', [writerId]);
       if (got.rows[0]?.got !== true) return true;
       await session.query('SELECT pg_advisory_unlock($1::bigint)', [writerId]);
       return false;
-    } finally {
-      session.release();
-    }
+    });
   }
 
   /** A connection outside the pool (it never takes a request's slot) holding a lock on a fresh key. */
@@ -485,6 +477,31 @@ export class PostgresStorage implements Storage {
     } catch (err) {
       await client.end().catch(() => undefined);
       throw toStorageError(err);
+    }
+  }
+
+  /** A consistent snapshot of every table, taken while other connections write (snapshot.ts). */
+  snapshot(): Promise<PostgresSnapshot> {
+    return this.#withSession((s) => exportSnapshot(s));
+  }
+
+  /** Writes a snapshot into this (migrated, empty) store in one transaction (snapshot.ts). */
+  restoreSnapshot(snap: PostgresSnapshot): Promise<void> {
+    return this.#withSession((s) => importSnapshot(s, snap));
+  }
+
+  async #withSession<T>(body: (session: Session) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw toStorageError(err);
+    }
+    const session = new Session(client);
+    try {
+      return await body(session);
+    } finally {
+      session.release();
     }
   }
 

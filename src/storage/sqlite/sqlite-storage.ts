@@ -33,6 +33,7 @@ import { accessKeyFromRow, aliasFromRow, keyFromRow, materialFromRow, page, type
 import { guardUnique } from './unique-violation.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
+import { snapshotSqlite } from './snapshot.ts';
 import { outsideUnitOfWork, runInUnit, runInUnitTransaction, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
 
 /** A unit of work's hold on the connection. */
@@ -290,6 +291,12 @@ export class SqliteStorage implements Storage {
       // ESRCH: no such process. EPERM: it runs, under another user.
       return (err as NodeJS.ErrnoException).code !== 'ESRCH';
     }
+  }
+
+  /** An online, consistent copy of the database (snapshot.ts); the serving connection keeps writing. */
+  snapshot(): Promise<{ database: Buffer; schemaVersion: number }> {
+    if (this.#path === ':memory:') return Promise.reject(new Error('an in-memory database cannot be backed up'));
+    return snapshotSqlite(this.#path);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,82 @@
+/**
+ * Request quotas through the real server (src/http/quotas.ts, TRENT_QUOTAS): a burst above the rate gets
+ * ThrottlingException (HTTP 400, AWS's message), the SDK's standard retry mode then gets through, a
+ * throttled write changes nothing, and every throttled call is in the audit trail.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { CreateKeyCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ADMIN, REGION, startServer } from './harness.ts';
+import { principals } from './principals.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'trent-quotas-'));
+const file = join(dir, 'quotas.json');
+writeFileSync(file, JSON.stringify({ 'kms:symmetric': 5, 'secretsmanager:PutSecretValue': 2 }));
+const server = await startServer({ env: { TRENT_QUOTAS: file } });
+after(() => server.stop(true));
+
+type Settled = { ok: true } | { ok: false; name: string; message: string; status?: number; requestId?: string };
+async function settle(p: Promise<unknown>): Promise<Settled> {
+  try {
+    await p;
+    return { ok: true };
+  } catch (err) {
+    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number; requestId?: string } };
+    return { ok: false, name: e.name, message: e.message, status: e.$metadata?.httpStatusCode, requestId: e.$metadata?.requestId };
+  }
+}
+
+test('a burst of Encrypt above kms:symmetric is throttled: ThrottlingException, HTTP 400, KMS\'s message; each throttled call is audited', async () => {
+  const kms = server.kms();
+  const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+  const results = await Promise.all(Array.from({ length: 20 }, () => settle(kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('q') })))));
+  const throttled = results.filter((r): r is Extract<Settled, { ok: false }> => !r.ok);
+  assert.ok(throttled.length >= 10, `most of the burst is throttled (${throttled.length} of 20)`);
+  assert.ok(results.filter((r) => r.ok).length >= 1, 'the quota admits some');
+  const audit = principals(server);
+  for (const t of throttled) {
+    assert.equal(t.name, 'ThrottlingException');
+    assert.equal(t.status, 400);
+    assert.equal(t.message, 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.');
+    const events = await audit.auditEventsOf(t.requestId!);
+    assert.equal(events.length, 1, 'the throttled call is in the audit trail');
+    assert.equal(events[0]!.errorCode, 'ThrottlingException');
+    assert.equal(events[0]!.eventName, 'Encrypt');
+  }
+});
+
+test('a throttled PutSecretValue changes nothing (no version), says "Rate exceeded", and is audited', async () => {
+  const sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+  await sm.send(new CreateSecretCommand({ Name: 'quota/secret' }));
+  const tokens = Array.from({ length: 10 }, (_, i) => `quota-token-${i}-0123456789abcdef0123456789`);
+  const results = await Promise.all(tokens.map((t, i) => settle(sm.send(new PutSecretValueCommand({ SecretId: 'quota/secret', SecretString: `v${i}`, ClientRequestToken: t })))));
+  const versions = new Set((await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'quota/secret', IncludeDeprecated: true }))).Versions!.map((v) => v.VersionId));
+  let throttled = 0;
+  for (const [i, r] of results.entries()) {
+    if (r.ok) {
+      assert.ok(versions.has(tokens[i]), 'an accepted put made its version');
+      continue;
+    }
+    throttled++;
+    assert.equal(r.name, 'ThrottlingException');
+    assert.equal(r.status, 400);
+    assert.equal(r.message, 'Rate exceeded');
+    assert.equal(versions.has(tokens[i]), false, 'a throttled put made no version');
+    assert.equal((await principals(server).auditEventsOf(r.requestId!))[0]?.errorCode, 'ThrottlingException');
+  }
+  assert.ok(throttled >= 5, `the burst was throttled (${throttled} of 10)`);
+  sm.destroy();
+});
+
+test('with the SDK\'s standard retry mode the same burst gets through', async () => {
+  const kms = new KMSClient({ endpoint: server.url, region: REGION, credentials: ADMIN, retryMode: 'standard', maxAttempts: 10 });
+  const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+  await new Promise((r) => setTimeout(r, 1100)); // a full bucket
+  const results = await Promise.all(Array.from({ length: 10 }, () => settle(kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('r') })))));
+  assert.deepEqual(results.filter((r) => !r.ok), []);
+  kms.destroy();
+});
