@@ -1,7 +1,8 @@
 /**
  * SigV4 authentication of one HTTP request, shared by the service edge and the operator routes: the
  * access key must be known and Active, the signature valid at `now`, and a session token must match its
- * temporary credentials. Returns the verified caller.
+ * temporary credentials. Returns the verified caller. `secureTransport` is the edge's judgement of the
+ * connection (http/secure-transport.ts): aws:SecureTransport.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Caller } from '../auth/caller.ts';
@@ -10,7 +11,7 @@ import { parseSigV4, verifySigV4 } from '../auth/sigv4.ts';
 import { UnrecognizedClientException } from '../errors/errors.ts';
 
 export async function authenticateSigV4(
-  req: IncomingMessage, body: Buffer, signingName: string, credentials: CredentialStore, now: Date,
+  req: IncomingMessage, body: Buffer, signingName: string, credentials: CredentialStore, now: Date, secureTransport: boolean,
 ): Promise<Caller> {
   const sigReq = { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body };
   const cred = parseSigV4(sigReq, signingName);
@@ -26,6 +27,7 @@ export async function authenticateSigV4(
     region: cred.region,
     principalArn: resolved.record.principalArn,
     accessKeyId: cred.accessKeyId,
+    secureTransport,
     ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
     ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
   };

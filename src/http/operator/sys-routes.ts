@@ -58,6 +58,8 @@ export interface SysRoutesDeps {
   health: () => Record<string, unknown>;
   /** The unsealed context now (undefined while sealed or uninitialized). */
   unsealed: () => SysUnsealedContext | undefined;
+  /** aws:SecureTransport of a request (http/secure-transport.ts). */
+  secureTransport: (req: IncomingMessage) => boolean;
 }
 
 interface Route {
@@ -98,7 +100,7 @@ export function createSysRoutes(deps: SysRoutesDeps) {
 
   /** The SigV4 caller (service `trent`), as the edge checks it; only possible while unsealed. */
   function authenticate(ctx: SysUnsealedContext, req: IncomingMessage, body: Buffer): Promise<Caller> {
-    return authenticateSigV4(req, body, 'trent', ctx.credentials, new Date(systemClock.now()));
+    return authenticateSigV4(req, body, 'trent', ctx.credentials, new Date(systemClock.now()), deps.secureTransport(req));
   }
 
 
