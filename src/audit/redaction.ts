@@ -27,11 +27,13 @@ const KEY_METADATA = ['KeyMetadata.KeyId', 'KeyMetadata.Arn', 'KeyMetadata.KeySt
 /** By eventSource, then operation name. AWS: the members CloudTrail shows for each KMS operation. */
 const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
   // The seal endpoints (/v1/sys/*, src/http/operator/sys-routes.ts): the quorum asked for and the
-  // attempt's progress; never a share (init and rekey answer with the new shares: not listed).
+  // attempt's progress; never a share (init and rekey answer with the new shares: not listed). The number
+  // of shares asked for is not recorded either: its member is named `Shares`, like the shares themselves,
+  // and DENY keeps every member so named out at any depth.
   'trent.amazonaws.com': {
-    SysInit: { request: ['Shares', 'Threshold'], response: ['Threshold', 'RootKeyVersion'] },
+    SysInit: { request: ['Threshold'], response: ['Threshold', 'RootKeyVersion'] },
     SysUnseal: { request: ['Nonce', 'Reset'], response: ['Sealed', 'Progress', 'Nonce'] },
-    SysRekeyInit: { request: ['Shares', 'Threshold'], response: ['Nonce', 'Progress', 'Required'] },
+    SysRekeyInit: { request: ['Threshold'], response: ['Nonce', 'Progress', 'Required'] },
     SysRekeyUpdate: { request: ['Nonce'], response: ['Nonce', 'Progress', 'Required', 'Complete', 'Threshold'] },
   },
   'kms.amazonaws.com': {

@@ -7,7 +7,15 @@
  * AWS: Service Authorization Reference, "Actions, resources, and condition keys for AWS Systems Manager"
  * (the copy in test/fixtures/aws-sar/ssm.json).
  */
-import type { ServiceActionKeys } from '../secrets/access-keys.ts';
+/**
+ * The declared shape of a Secrets Manager or Parameter Store action's rule (here, not in secrets/, because
+ * imports flow secrets → parameters).
+ */
+export interface ServiceActionKeys {
+  /** 'secret' / 'parameter': decided on the resource (with its keys); '*': no resource. */
+  readonly resource: string;
+  readonly conditionKeys: readonly string[];
+}
 
 /** Keys of the parameter an action names (its tags; none for a parameter that does not exist). */
 export const PARAMETER_RESOURCE_KEYS = ['aws:ResourceTag/*'] as const;

@@ -8,6 +8,9 @@
  * AWS: Service Authorization Reference, "Actions, resources, and condition keys for AWS Secrets Manager"
  * (the copy in test/fixtures/aws-sar/secretsmanager.json).
  */
+import type { ServiceActionKeys } from '../parameters/access-keys.ts';
+
+export type { ServiceActionKeys };
 
 /** Keys of an existing secret, on every action that names one (a missing secret has only SecretId). */
 export const SECRET_RESOURCE_KEYS = [
@@ -15,11 +18,6 @@ export const SECRET_RESOURCE_KEYS = [
   'secretsmanager:resource/AllowRotationLambdaArn',
 ] as const;
 
-export interface ServiceActionKeys {
-  /** 'secret' / 'parameter': decided on the resource (with its keys); '*': no resource. */
-  readonly resource: string;
-  readonly conditionKeys: readonly string[];
-}
 
 const onSecret = (...conditionKeys: string[]): ServiceActionKeys => ({ resource: 'secret', conditionKeys });
 const TAGS = ['aws:RequestTag/*', 'aws:TagKeys'];

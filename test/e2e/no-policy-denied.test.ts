@@ -83,6 +83,7 @@ function requests(): Record<string, Record<string, unknown>> {
     CreateUser: { UserName: 'np-x' }, GetUser: { UserName: 'subject' }, ListUsers: {},
     PutUserPolicy: { UserName: 'subject', PolicyName: 'p', PolicyDocument: JSON.stringify(allow('*')) }, DeleteUserPolicy: { UserName: 'subject', PolicyName: 'p' },
     TagUser: { UserName: 'subject', Tags: [{ Key: 'a', Value: 'b' }] }, CreateAccessKey: { UserName: 'subject' },
+    UpdateAccessKey: { UserName: 'subject', AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', Status: 'Inactive' },
     CreateRole: { RoleName: 'np-r' }, GetRole: { RoleName: ROLE }, ListRoles: {},
     PutRolePolicy: { RoleName: ROLE, PolicyName: 'p', PolicyDocument: JSON.stringify(allow('*')) }, DeleteRolePolicy: { RoleName: ROLE, PolicyName: 'p' },
     TagRole: { RoleName: ROLE, Tags: [{ Key: 'a', Value: 'b' }] }, AssumeRole: { RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE}`, RoleSessionName: 'np' },

@@ -1,13 +1,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { RootKeyBarrier } from '../../src/seal/barrier.ts';
 import { loadDevRootKey } from '../../src/seal/root-key-source.ts';
 import { materialAad } from '../../src/kms/key-service.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.ts';
-import { ACCOUNT_ID, E2E_STORAGE, REGION, startServer } from './harness.ts';
+import { ACCOUNT_ID, E2E_STORAGE, REGION, filesUnder, startServer } from './harness.ts';
 
 let dataDir: string | undefined;
 after(() => {
@@ -71,9 +71,10 @@ test('searching the data dir (database, WAL and every other file) finds no key m
   }
   await store.close();
 
-  const files = readdirSync(dir).filter((f) => f !== 'root.key');
-  assert.ok(files.includes('trent.db'));
-  const haystack = Buffer.concat(files.map((f) => readFileSync(join(dir, f))));
+  // Every file below the data dir (audit digests and exports included), but the development root key.
+  const files = filesUnder(dir).filter((f) => basename(f) !== 'root.key');
+  assert.ok(files.includes(join(dir, 'trent.db')));
+  const haystack = Buffer.concat(files.map((f) => readFileSync(f)));
   // The search works: the sealed form of the material is there…
   for (const sealed of sealedBlobs) assert.ok(haystack.includes(sealed), 'sealed material should be stored');
   // …and the plaintext form is not, in any encoding.
