@@ -14,6 +14,7 @@ import { createAuthorizer } from './auth/authorizer.ts';
 import { createCredentialStore } from './auth/credential-store.ts';
 import { createIamService } from './auth/iam-service.ts';
 import { adminServiceDefinition } from './http/admin/index.ts';
+import { iamServiceDefinition, stsServiceDefinition } from './http/query/iam-sts.ts';
 import { withAccessControl } from './http/kms/access-control.ts';
 import { createGrantService } from './kms/grant-service.ts';
 import { createKeyPolicyService } from './kms/key-policy-service.ts';
@@ -209,6 +210,8 @@ export async function createApp(parts: AppParts): Promise<App> {
           authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
         }),
         adminServiceDefinition(iam),
+        iamServiceDefinition(iam),
+        stsServiceDefinition(iam),
         operatorServiceDefinition(operator),
         cloudTrailServiceDefinition(auditQuery, markers),
         ssmServiceDefinition(parameters, authorizer),

@@ -205,9 +205,11 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
    * the way KMS keys are: the resource policy naming the caller allows; naming the caller's account
    * delegates to the caller's identity policies; an explicit Deny anywhere wins.
    */
-  async function authorizeWithResourcePolicy(caller: Caller, action: string, resource: { arn: string; accountId: string; policyText: string }): Promise<void> {
+  async function authorizeWithResourcePolicy(
+    caller: Caller, action: string, resource: { arn: string; accountId: string; policyText: string; contextKeys?: Readonly<Record<string, ContextValue>> },
+  ): Promise<void> {
     const { principal, identityPolicies } = await principalOf(caller);
-    const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: baseContext(caller) };
+    const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: { ...resource.contextKeys, ...baseContext(caller) } };
     const result = evaluateKeyAccess({
       request,
       keyPolicy: parseCached(resource.policyText, 'key'),

@@ -157,6 +157,12 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     });
   }
 
+  /** IAM GetUserPolicy/ListUserPolicies/GetRolePolicy/ListRolePolicies…: the principal, authorised for `action`. */
+  async function readPrincipal(caller: Caller, kind: PrincipalKind, name: string, action: string): Promise<PrincipalRecord> {
+    await authorizer.authorize(caller, action, principalArn(caller.accountId, kind, checkName('name', name)));
+    return get(caller.accountId, kind, name);
+  }
+
   async function tagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tags: Record<string, string> }) {
     checkName('name', input.name);
     await authorizer.authorize(caller, kind === 'user' ? 'iam:TagUser' : 'iam:TagRole', principalArn(caller.accountId, kind, input.name));
@@ -193,7 +199,10 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
    * (directly, or by naming the caller's account, which then needs sts:AssumeRole in an identity policy).
    * A role created without a trust policy trusts its own account, so only identity policies decide.
    */
-  async function assumeRole(caller: Caller, input: { roleArn: string; roleSessionName: string; durationSeconds?: number }): Promise<TemporaryCredentials> {
+  async function assumeRole(
+    caller: Caller,
+    input: { roleArn: string; roleSessionName: string; durationSeconds?: number; externalId?: string; sourceIdentity?: string },
+  ): Promise<TemporaryCredentials> {
     if (!SESSION_NAME.test(input.roleSessionName)) throw new ValidationException("Value at 'roleSessionName' failed to satisfy constraint");
     const duration = input.durationSeconds ?? DEFAULT_SESSION_SECONDS;
     if (!Number.isInteger(duration) || duration < MIN_SESSION_SECONDS || duration > MAX_SESSION_SECONDS) {
@@ -206,7 +215,12 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
       throw new AccessDeniedException(`User: ${caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}`);
     }
     const trust = trustPolicyAsResourcePolicy((role.doc as PrincipalDoc).assumeRolePolicy ?? ownAccountTrustPolicy(m[1]!));
-    await authorizer.authorizeWithResourcePolicy(caller, 'sts:AssumeRole', { arn: input.roleArn, accountId: m[1]!, policyText: trust });
+    // AWS STS condition keys: sts:ExternalId and sts:SourceIdentity are present when the request carries them.
+    const contextKeys = {
+      ...(input.externalId !== undefined ? { 'sts:ExternalId': input.externalId } : {}),
+      ...(input.sourceIdentity !== undefined ? { 'sts:SourceIdentity': input.sourceIdentity } : {}),
+    };
+    await authorizer.authorizeWithResourcePolicy(caller, 'sts:AssumeRole', { arn: input.roleArn, accountId: m[1]!, policyText: trust, contextKeys });
     const sessionToken = randomBytesBuffer(48).toString('base64');
     const expiration = clock.now() + duration * 1000;
     const assumedRoleArn = `arn:aws:sts::${m[1]}:assumed-role/${m[2]}/${input.roleSessionName}`;
@@ -238,7 +252,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   return {
-    createUser, createRole, getPrincipal, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
+    createUser, createRole, getPrincipal, readPrincipal, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
     ensureAdministrator,
   };
 }

@@ -18,6 +18,7 @@ import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } 
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
 import { toWireError } from './error-mapper.ts';
 import type { ServiceDefinition } from './operation.ts';
+import { isQueryService, queryError, queryResponse, routeQuery, XML_CONTENT_TYPE, type QueryRoute } from './query/protocol.ts';
 
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 
@@ -90,12 +91,14 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 }
 
 export function createEdge(deps: EdgeDeps) {
-  const byPrefix = new Map(deps.services.map((s) => [s.targetPrefix, s]));
+  const byPrefix = new Map(deps.services.filter((s) => !isQueryService(s)).map((s) => [s.targetPrefix, s]));
+  // IAM and STS speak the query protocol (src/http/query/protocol.ts): same authentication, audit and errors.
+  const queryServices = deps.services.filter(isQueryService);
 
-  function send(res: ServerResponse, status: number, requestId: string, body: unknown): void {
-    const payload = body === undefined ? '{}' : JSON.stringify(body);
+  function send(res: ServerResponse, status: number, requestId: string, body: unknown, xml?: string): void {
+    const payload = xml ?? (body === undefined ? '{}' : JSON.stringify(body));
     res.writeHead(status, {
-      'Content-Type': JSON_CONTENT_TYPE,
+      'Content-Type': xml !== undefined ? XML_CONTENT_TYPE : JSON_CONTENT_TYPE,
       'Content-Length': Buffer.byteLength(payload),
       'x-amzn-RequestId': requestId,
       Date: new Date().toUTCString(),
@@ -141,7 +144,8 @@ export function createEdge(deps: EdgeDeps) {
       ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
     };
     let intentId: string | undefined;
-    let reply: { status: number; body: unknown };
+    let reply: { status: number; body: unknown; xml?: string };
+    let query: QueryRoute | undefined;
     try {
       if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
         req.resume();
@@ -155,9 +159,10 @@ export function createEdge(deps: EdgeDeps) {
         if (err instanceof BodyTooLarge) throw new RequestEntityTooLargeException(`Request body exceeds ${deps.maxBodyBytes} bytes`);
         throw err;
       }
-      const target = req.headers['x-amz-target'];
+      query = routeQuery(queryServices, req.headers, body);
+      const target = query ? `${query.service.targetPrefix}.${query.action}` : req.headers['x-amz-target'];
       const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
-      service = dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined;
+      service = query?.service ?? (dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined);
       if (service) {
         facts.eventSource = service.eventSource;
         facts.eventName = (target as string).slice(dot + 1).slice(0, 128);
@@ -169,9 +174,11 @@ export function createEdge(deps: EdgeDeps) {
       const caller = await authenticate(req, body, service);
       facts.caller = caller;
       const operation = service.operations.get((target as string).slice(dot + 1));
-      if (!operation) throw new UnknownOperationException('');
+      if (!operation) {
+        throw new UnknownOperationException(query ? `Could not find operation ${query.action.slice(0, 128)} for version ${(query.service as { version: string }).version}` : '');
+      }
       facts.readOnly = operation.readOnly;
-      const input = parseJsonObject(body);
+      const input = query ? query.input : parseJsonObject(body);
       facts.input = input;
       // Write-ahead: a mutating call runs only once its intent is durable (fail closed).
       if (!operation.readOnly) {
@@ -179,12 +186,20 @@ export function createEdge(deps: EdgeDeps) {
       }
       const output = await operation.handle(input, { caller, requestId });
       if (output) facts.output = output;
-      reply = { status: 200, body: output ?? {} };
+      reply = query
+        ? { status: 200, body: undefined, xml: queryResponse(query.service, query.action, requestId, output) }
+        : { status: 200, body: output ?? {} };
     } catch (err) {
       const wire = toWireError(err, service?.internalErrorCode ?? 'InternalFailure');
       if (wire.internal) deps.logger.error({ err, requestId }, 'request failed');
-      facts.error = { code: wire.code, message: wire.message };
-      reply = { status: wire.status, body: { __type: wire.code, message: wire.message } };
+      if (query) {
+        const q = queryError(query.service, wire, requestId);
+        facts.error = { code: q.code, message: q.message };
+        reply = { status: q.status, body: undefined, xml: q.payload };
+      } else {
+        facts.error = { code: wire.code, message: wire.message };
+        reply = { status: wire.status, body: { __type: wire.code, message: wire.message } };
+      }
     }
     try {
       await deps.audit.record(buildEvent(facts), intentId);
@@ -197,8 +212,9 @@ export function createEdge(deps: EdgeDeps) {
       reply = wire.status === 503
         ? { status: 503, body: { __type: wire.code, message: wire.message } }
         : { status: 500, body: { __type: code, message: 'An internal error occurred. Retry the request.' } };
+      if (query) reply = { status: reply.status, body: undefined, xml: queryError(query.service, wire.status === 503 ? wire : { ...wire, status: 500, message: 'An internal error occurred. Retry the request.' }, requestId).payload };
     }
-    if (!res.headersSent) send(res, reply.status, requestId, reply.body);
+    if (!res.headersSent) send(res, reply.status, requestId, reply.body, reply.xml);
     else res.destroy();
   }
 

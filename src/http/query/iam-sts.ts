@@ -1,0 +1,198 @@
+/**
+ * IAM and STS over the AWS query protocol (protocol.ts), on the one IamService: every call is
+ * authorised there with its IAM/STS action name, through the Authorizer. Member names, result shapes and
+ * defaults follow the IAM (2010-05-08) and STS (2011-06-15) API references: Path "/", ISO 8601 dates,
+ * AssumeRolePolicyDocument URL-encoded in role results, lists as <member> with IsTruncated.
+ */
+import type { IamService } from '../../auth/iam-service.ts';
+import { sha256 } from '../../crypto/primitives.ts';
+import { NotFoundException, ValidationException } from '../../errors/errors.ts';
+import type { PrincipalKind, PrincipalRecord } from '../../storage/iam-repos.ts';
+import { defineOperations, type Operation } from '../operation.ts';
+import { queryOperation as op, type QueryInput, type QueryServiceDefinition } from './protocol.ts';
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** AWS unique ids (AIDA… users, AROA… roles): 21 characters; here derived from the ARN, stable across nodes. */
+export function uniqueId(prefix: 'AIDA' | 'AROA', arn: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const h = sha256(arn);
+  let id = prefix;
+  for (let i = 0; id.length < 21; i++) id += alphabet[h[i]! % 32];
+  return id;
+}
+
+function required(input: QueryInput, name: string, max = 64): string {
+  const v = input[name];
+  if (v === undefined || v === '') {
+    throw new ValidationException(`1 validation error detected: Value null at '${name[0]!.toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
+  }
+  if (v.length > max) {
+    throw new ValidationException(`1 validation error detected: Value at '${name[0]!.toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
+  }
+  return v;
+}
+
+/** `Tags.member.N.Key/Value` → map. */
+function tagsOf(input: QueryInput, prefix = 'Tags'): Record<string, string> | undefined {
+  const tags: Record<string, string> = {};
+  for (let i = 1; input[`${prefix}.member.${i}.Key`] !== undefined; i++) {
+    tags[input[`${prefix}.member.${i}.Key`]!] = input[`${prefix}.member.${i}.Value`] ?? '';
+  }
+  return Object.keys(tags).length > 0 ? tags : undefined;
+}
+
+function tagList(rec: PrincipalRecord) {
+  const tags = (rec.doc as { tags?: Record<string, string> }).tags ?? {};
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+function userView(rec: PrincipalRecord) {
+  const tags = tagList(rec);
+  return { Path: '/', UserName: rec.name, UserId: uniqueId('AIDA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt), ...(tags.length ? { Tags: tags } : {}) };
+}
+
+function roleView(rec: PrincipalRecord) {
+  const tags = tagList(rec);
+  const trust = (rec.doc as { assumeRolePolicy?: string }).assumeRolePolicy;
+  return {
+    Path: '/', RoleName: rec.name, RoleId: uniqueId('AROA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt),
+    // AWS returns the trust policy URL-encoded (RFC 3986), as it does every policy document.
+    ...(trust !== undefined ? { AssumeRolePolicyDocument: encodeURIComponent(trust) } : {}),
+    MaxSessionDuration: 3600,
+    ...(tags.length ? { Tags: tags } : {}),
+  };
+}
+
+/** The inline-policy operations of users and roles (Put/Get/List/Delete{User,Role}Policy, Tag…). */
+function inlinePolicies(kind: PrincipalKind, iam: IamService): Operation[] {
+  const K = kind === 'user' ? 'User' : 'Role';
+  const nameMember = `${K}Name`;
+  return [
+    op(`Put${K}Policy`, false, async (input, { caller }) => {
+      await iam.putPolicy(caller, kind, {
+        name: required(input, nameMember), policyName: required(input, 'PolicyName', 128), policyDocument: required(input, 'PolicyDocument', 131072),
+      });
+      return undefined;
+    }),
+    op(`Get${K}Policy`, true, async (input, { caller }) => {
+      const name = required(input, nameMember);
+      const policyName = required(input, 'PolicyName', 128);
+      const rec = await iam.readPrincipal(caller, kind, name, `iam:Get${K}Policy`);
+      const text = (rec.doc as { policies?: Record<string, string> }).policies?.[policyName];
+      if (text === undefined) {
+        throw new NotFoundException(`The ${kind} policy with name ${policyName} cannot be found.`);
+      }
+      return { [nameMember]: name, PolicyName: policyName, PolicyDocument: encodeURIComponent(text) };
+    }),
+    op(`List${K}Policies`, true, async (input, { caller }) => {
+      const rec = await iam.readPrincipal(caller, kind, required(input, nameMember), `iam:List${K}Policies`);
+      return { PolicyNames: Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), IsTruncated: false };
+    }),
+    op(`Delete${K}Policy`, false, async (input, { caller }) => {
+      await iam.deletePolicy(caller, kind, { name: required(input, nameMember), policyName: required(input, 'PolicyName', 128) });
+      return undefined;
+    }),
+    op(`Tag${K}`, false, async (input, { caller }) => {
+      await iam.tagPrincipal(caller, kind, { name: required(input, nameMember), tags: tagsOf(input) ?? {} });
+      return undefined;
+    }),
+    op(`List${K}Tags`, true, async (input, { caller }) => {
+      const rec = await iam.readPrincipal(caller, kind, required(input, nameMember), `iam:List${K}Tags`);
+      return { Tags: tagList(rec), IsTruncated: false };
+    }),
+  ];
+}
+
+export function iamServiceDefinition(iam: IamService): QueryServiceDefinition {
+  return {
+    protocol: 'query',
+    version: '2010-05-08',
+    xmlNamespace: 'https://iam.amazonaws.com/doc/2010-05-08/',
+    targetPrefix: 'query:iam',
+    signingName: 'iam',
+    eventSource: 'iam.amazonaws.com',
+    internalErrorCode: 'ServiceFailure',
+    operations: defineOperations([
+      op('CreateUser', false, async (input, { caller }) => {
+        const tags = tagsOf(input);
+        return { User: userView(await iam.createUser(caller, { userName: required(input, 'UserName'), ...(tags ? { tags } : {}) })) };
+      }),
+      op('GetUser', true, async (input, { caller }) => {
+        // AWS: without UserName, GetUser describes the calling user.
+        const name = input.UserName ?? /:user\/(?:.*\/)?([^/]+)$/.exec(caller.principalArn)?.[1];
+        if (name === undefined) throw new ValidationException('Must specify userName when calling with non-User credentials');
+        return { User: userView(await iam.getPrincipal(caller, 'user', name)) };
+      }),
+      op('ListUsers', true, async (_input, { caller }) => ({ Users: (await iam.listPrincipals(caller, 'user')).map(userView), IsTruncated: false })),
+      op('CreateRole', false, async (input, { caller }) => {
+        const tags = tagsOf(input);
+        return {
+          Role: roleView(await iam.createRole(caller, {
+            roleName: required(input, 'RoleName'), assumeRolePolicyDocument: required(input, 'AssumeRolePolicyDocument', 131072), ...(tags ? { tags } : {}),
+          })),
+        };
+      }),
+      op('GetRole', true, async (input, { caller }) => ({ Role: roleView(await iam.getPrincipal(caller, 'role', required(input, 'RoleName'))) })),
+      op('ListRoles', true, async (_input, { caller }) => ({ Roles: (await iam.listPrincipals(caller, 'role')).map(roleView), IsTruncated: false })),
+      ...inlinePolicies('user', iam),
+      ...inlinePolicies('role', iam),
+      op('CreateAccessKey', false, async (input, { caller }) => {
+        const userName = required(input, 'UserName');
+        const pair = await iam.createAccessKey(caller, { userName });
+        return {
+          AccessKey: { UserName: userName, AccessKeyId: pair.accessKeyId, Status: 'Active', SecretAccessKey: pair.secretAccessKey, CreateDate: iso(Date.now()) },
+        };
+      }),
+      op('UpdateAccessKey', false, async (input, { caller }) => {
+        const status = required(input, 'Status');
+        if (status !== 'Active' && status !== 'Inactive') {
+          throw new ValidationException(`1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]`);
+        }
+        await iam.updateAccessKey(caller, { userName: required(input, 'UserName'), accessKeyId: required(input, 'AccessKeyId', 128), status });
+        return undefined;
+      }),
+    ]),
+  };
+}
+
+export function stsServiceDefinition(iam: IamService): QueryServiceDefinition {
+  return {
+    protocol: 'query',
+    version: '2011-06-15',
+    xmlNamespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
+    targetPrefix: 'query:sts',
+    signingName: 'sts',
+    eventSource: 'sts.amazonaws.com',
+    internalErrorCode: 'InternalFailure',
+    operations: defineOperations([
+      // AWS: GetCallerIdentity needs no permission; an explicit Deny cannot stop it.
+      op('GetCallerIdentity', true, async (_input, { caller }) => {
+        const session = /:assumed-role\/([^/]+)\/(.+)$/.exec(caller.principalArn);
+        const userId = session
+          ? `${uniqueId('AROA', `arn:aws:iam::${caller.accountId}:role/${session[1]}`)}:${session[2]}`
+          : caller.principalArn.endsWith(':root') ? caller.accountId : uniqueId('AIDA', caller.principalArn);
+        return { UserId: userId, Account: caller.accountId, Arn: caller.principalArn };
+      }),
+      op('AssumeRole', false, async (input, { caller }) => {
+        const roleArn = required(input, 'RoleArn', 2048);
+        const sessionName = required(input, 'RoleSessionName');
+        const duration = input.DurationSeconds !== undefined ? Number(input.DurationSeconds) : undefined;
+        if (duration !== undefined && (!Number.isInteger(duration) || duration < 900 || duration > 43200)) {
+          throw new ValidationException(`1 validation error detected: Value '${input.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+        }
+        const c = await iam.assumeRole(caller, {
+          roleArn, roleSessionName: sessionName,
+          ...(duration !== undefined ? { durationSeconds: duration } : {}),
+          ...(input.ExternalId !== undefined ? { externalId: input.ExternalId } : {}),
+          ...(input.SourceIdentity !== undefined ? { sourceIdentity: input.SourceIdentity } : {}),
+        });
+        return {
+          Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: iso(c.expiration) },
+          AssumedRoleUser: { AssumedRoleId: `${uniqueId('AROA', roleArn)}:${sessionName}`, Arn: c.assumedRoleArn },
+          ...(input.SourceIdentity !== undefined ? { SourceIdentity: input.SourceIdentity } : {}),
+        };
+      }),
+    ]),
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * IAM and STS over the AWS query protocol, driven by the official SDK v3 IAM, STS and KMS clients against
+ * the real server: users and access keys, inline policies deciding KMS calls, a deactivated key refused
+ * at once, AssumeRole with a trust policy requiring an ExternalId, the temporary credentials on KMS and
+ * GetCallerIdentity, and the XML error shape surfacing as the SDKs' typed exceptions.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, EntityAlreadyExistsException, GetRoleCommand, GetUserCommand, IAMClient,
+  MalformedPolicyDocumentException, NoSuchEntityException, PutRolePolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CreateKeyCommand, EncryptCommand, ListKeysCommand } from '@aws-sdk/client-kms';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Hash } from '@smithy/hash-node';
+import { ACCOUNT_ID, ADMIN, awsError, startServer, type TestServer } from './harness.ts';
+
+type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+
+describe('IAM and STS over the query protocol', () => {
+  let server: TestServer;
+  const clients: { destroy(): void }[] = [];
+  const iam = (credentials: Creds = ADMIN) => {
+    const c = new IAMClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    clients.push(c);
+    return c;
+  };
+  const sts = (credentials: Creds = ADMIN) => {
+    const c = new STSClient({ endpoint: server.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    clients.push(c);
+    return c;
+  };
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await server.stop(true);
+  });
+
+  it('creates a user and access key; KMS is denied until a policy allows it; a deactivated key is refused at once', async () => {
+    const created = await iam().send(new CreateUserCommand({ UserName: 'alice', Tags: [{ Key: 'team', Value: 'blue' }] }));
+    assert.equal(created.User?.Arn, `arn:aws:iam::${ACCOUNT_ID}:user/alice`);
+    assert.equal(created.User?.Path, '/');
+    assert.match(created.User?.UserId ?? '', /^AIDA[A-Z2-7]{17}$/);
+    assert.ok(created.User?.CreateDate instanceof Date);
+    const key = await iam().send(new CreateAccessKeyCommand({ UserName: 'alice' }));
+    assert.equal(key.AccessKey?.Status, 'Active');
+    const alice = { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
+
+    const me = await sts(alice).send(new GetCallerIdentityCommand({}));
+    assert.equal(me.Arn, `arn:aws:iam::${ACCOUNT_ID}:user/alice`);
+    assert.equal(me.Account, ACCOUNT_ID);
+    assert.equal(me.UserId, created.User?.UserId);
+
+    const denied = await awsError(() => server.kms({ credentials: alice }).send(new ListKeysCommand({})));
+    assert.equal(denied.name, 'AccessDeniedException');
+    await iam().send(new PutUserPolicyCommand({
+      UserName: 'alice', PolicyName: 'kms-read',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:ListKeys', Resource: '*' }] }),
+    }));
+    await server.kms({ credentials: alice }).send(new ListKeysCommand({}));
+
+    await iam().send(new UpdateAccessKeyCommand({ UserName: 'alice', AccessKeyId: alice.accessKeyId, Status: 'Inactive' }));
+    const refused = await awsError(() => server.kms({ credentials: alice }).send(new ListKeysCommand({})));
+    assert.equal(refused.name, 'UnrecognizedClientException');
+    const refusedSts = await awsError(() => sts(alice).send(new GetCallerIdentityCommand({})));
+    assert.equal(refusedSts.name, 'InvalidClientTokenId');
+    assert.equal(refusedSts.status, 403);
+  });
+
+  it('IAM errors arrive as the SDK typed exceptions (NoSuchEntity, EntityAlreadyExists, MalformedPolicyDocument, AccessDenied, ValidationError)', async () => {
+    await assert.rejects(iam().send(new GetUserCommand({ UserName: 'nobody' })), (e) => e instanceof NoSuchEntityException && e.$metadata.httpStatusCode === 404);
+    await iam().send(new CreateUserCommand({ UserName: 'bob' }));
+    await assert.rejects(iam().send(new CreateUserCommand({ UserName: 'bob' })), (e) => e instanceof EntityAlreadyExistsException && e.$metadata.httpStatusCode === 409);
+    await assert.rejects(
+      iam().send(new PutUserPolicyCommand({ UserName: 'bob', PolicyName: 'p', PolicyDocument: '{"Statement": "nope"' })),
+      (e) => e instanceof MalformedPolicyDocumentException,
+    );
+    const key = await iam().send(new CreateAccessKeyCommand({ UserName: 'bob' }));
+    const bob = { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
+    const denied = await awsError(() => iam(bob).send(new CreateUserCommand({ UserName: 'mallory' })));
+    assert.equal(denied.name, 'AccessDenied');
+    assert.equal(denied.status, 403);
+    assert.match(denied.message, /iam:CreateUser/);
+    const invalid = await awsError(() => iam().send(new UpdateAccessKeyCommand({ UserName: 'bob', AccessKeyId: bob.accessKeyId, Status: 'Sleeping' as 'Active' })));
+    assert.equal(invalid.name, 'ValidationError');
+  });
+
+  it('answers AWS XML error shape for a raw query request', async () => {
+    const u = new URL(server.url);
+    const body = 'Action=GetUser&Version=2010-05-08&UserName=ghost';
+    const signer = new SignatureV4({ credentials: ADMIN, region: 'us-east-1', service: 'iam', sha256: Hash.bind(null, 'sha256') });
+    const signed = await signer.sign({
+      method: 'POST', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: '/',
+      headers: { host: u.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body,
+    });
+    const res = await fetch(server.url, { method: 'POST', headers: signed.headers as Record<string, string>, body });
+    assert.equal(res.status, 404);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/xml/);
+    const text = await res.text();
+    const requestId = res.headers.get('x-amzn-requestid');
+    assert.equal(text,
+      '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code>' +
+      `<Message>The user with name ghost cannot be found.</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+  });
+
+  it('assumes a role only with the ExternalId its trust policy requires; the temporary credentials work on KMS and STS', async () => {
+    const roleArn = `arn:aws:iam::${ACCOUNT_ID}:role/deployer`;
+    await iam().send(new CreateRoleCommand({
+      RoleName: 'deployer',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'ext-42' } } }],
+      }),
+    }));
+    const role = await iam().send(new GetRoleCommand({ RoleName: 'deployer' }));
+    assert.equal(role.Role?.Arn, roleArn);
+    assert.match(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? ''), /ext-42/);
+    await iam().send(new PutRolePolicyCommand({
+      RoleName: 'deployer', PolicyName: 'encrypt',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*' }] }),
+    }));
+
+    const without = await awsError(() => sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'ci' })));
+    assert.equal(without.name, 'AccessDenied');
+    const wrong = await awsError(() => sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'ci', ExternalId: 'ext-43' })));
+    assert.equal(wrong.name, 'AccessDenied');
+
+    const assumed = await sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'ci', ExternalId: 'ext-42', DurationSeconds: 900 }));
+    assert.equal(assumed.AssumedRoleUser?.Arn, `arn:aws:sts::${ACCOUNT_ID}:assumed-role/deployer/ci`);
+    assert.ok(assumed.Credentials?.Expiration instanceof Date);
+    const temp = {
+      accessKeyId: assumed.Credentials!.AccessKeyId!, secretAccessKey: assumed.Credentials!.SecretAccessKey!, sessionToken: assumed.Credentials!.SessionToken!,
+    };
+    const who = await sts(temp).send(new GetCallerIdentityCommand({}));
+    assert.equal(who.Arn, `arn:aws:sts::${ACCOUNT_ID}:assumed-role/deployer/ci`);
+    assert.equal(who.UserId, assumed.AssumedRoleUser?.AssumedRoleId);
+
+    const { KeyMetadata } = await server.kms().send(new CreateKeyCommand({}));
+    await server.kms({ credentials: temp }).send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId!, Plaintext: Buffer.from('x') }));
+    const listDenied = await awsError(() => server.kms({ credentials: temp }).send(new ListKeysCommand({})));
+    assert.equal(listDenied.name, 'AccessDeniedException');
+    assert.match(listDenied.message, /assumed-role\/deployer\/ci/);
+  });
+});
