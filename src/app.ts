@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createAuthorizer } from './auth/authorizer.ts';
 import { createCredentialStore } from './auth/credential-store.ts';
+import { createIamManaged } from './auth/iam-managed.ts';
 import { createIamService } from './auth/iam-service.ts';
 import { adminServiceDefinition } from './http/admin/index.ts';
 import { iamServiceDefinition, stsServiceDefinition } from './http/query/iam-sts.ts';
@@ -210,7 +211,7 @@ export async function createApp(parts: AppParts): Promise<App> {
           authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
         }),
         adminServiceDefinition(iam),
-        iamServiceDefinition(iam),
+        iamServiceDefinition(iam, createIamManaged({ storage, clock, authorizer })),
         stsServiceDefinition(iam),
         operatorServiceDefinition(operator),
         cloudTrailServiceDefinition(auditQuery, markers),

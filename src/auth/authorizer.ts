@@ -29,6 +29,10 @@ export interface PrincipalDoc {
   policies?: Record<string, string>;
   /** Role trust policy text (kept for GetRole; AssumeRole is authorised by the caller's identity policy). */
   assumeRolePolicy?: string;
+  /** Managed policy ARNs attached (src/auth/iam-managed.ts). */
+  attached?: string[];
+  /** A user's groups, by name. */
+  groups?: string[];
 }
 
 /** A key-scoped request: the resolved key and what the request carries that conditions may test. */
@@ -118,7 +122,26 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     }
     const doc = (record?.doc ?? {}) as PrincipalDoc;
     if (doc.tags && Object.keys(doc.tags).length > 0) principal = { ...principal, tags: doc.tags };
-    const identityPolicies = Object.values(doc.policies ?? {}).map((t) => parseCached(t, 'identity'));
+    const texts = Object.values(doc.policies ?? {});
+    // Groups (a user's) and attached managed policies (their default versions) count as inline policies do.
+    const attached = [...(doc.attached ?? [])];
+    if (record?.kind === 'user' && doc.groups?.length) {
+      const groups = await storage.read((r) => Promise.all(doc.groups!.map((g) => r.principals.get(`arn:aws:iam::${caller.accountId}:group/${g}`))));
+      for (const g of groups) {
+        const gd = (g?.doc ?? {}) as PrincipalDoc;
+        texts.push(...Object.values(gd.policies ?? {}));
+        attached.push(...(gd.attached ?? []));
+      }
+    }
+    if (attached.length > 0) {
+      const policies = await storage.read((r) => Promise.all([...new Set(attached)].map((a) => r.principals.get(a))));
+      for (const p of policies) {
+        const pd = p?.doc as { versions?: { VersionId: string; Document: string }[]; defaultVersionId?: string } | undefined;
+        const text = pd?.versions?.find((v) => v.VersionId === pd.defaultVersionId)?.Document;
+        if (text !== undefined) texts.push(text);
+      }
+    }
+    const identityPolicies = texts.map((t) => parseCached(t, 'identity'));
     return { principal, identityPolicies };
   }
 

@@ -8,7 +8,8 @@
  */
 import type { Scope } from './storage.ts';
 
-export type PrincipalKind = 'user' | 'role';
+/** Users and roles are principals; groups and managed policies (IAM entities without credentials) share the table. */
+export type PrincipalKind = 'user' | 'role' | 'group' | 'policy';
 
 export interface PrincipalRecord {
   /** arn:aws:iam::<account>:user/<name> or …:role/<name>; unique. */

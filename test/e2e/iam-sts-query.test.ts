@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, EntityAlreadyExistsException, GetRoleCommand, GetUserCommand, IAMClient,
+  AddUserToGroupCommand, AttachGroupPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand, CreatePolicyVersionCommand,
+  DetachGroupPolicyCommand, GetPolicyCommand, GetPolicyVersionCommand, ListAttachedGroupPoliciesCommand, CreateRoleCommand, CreateUserCommand, EntityAlreadyExistsException, GetRoleCommand, GetUserCommand, IAMClient,
   MalformedPolicyDocumentException, NoSuchEntityException, PutRolePolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -143,5 +144,43 @@ describe('IAM and STS over the query protocol', () => {
     const listDenied = await awsError(() => server.kms({ credentials: temp }).send(new ListKeysCommand({})));
     assert.equal(listDenied.name, 'AccessDeniedException');
     assert.match(listDenied.message, /assumed-role\/deployer\/ci/);
+  });
+
+  it('a managed policy attached to a group decides KMS for its members, by its default version', async () => {
+    await iam().send(new CreateUserCommand({ UserName: 'carol' }));
+    const key = await iam().send(new CreateAccessKeyCommand({ UserName: 'carol' }));
+    const carol = { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
+    const allowList = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:ListKeys', Resource: '*' }] });
+    const allowOther = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:ListAliases', Resource: '*' }] });
+
+    assert.equal((await awsError(() => server.kms({ credentials: carol }).send(new ListKeysCommand({})))).name, 'AccessDeniedException');
+    await iam().send(new CreateGroupCommand({ GroupName: 'readers' }));
+    await iam().send(new AddUserToGroupCommand({ GroupName: 'readers', UserName: 'carol' }));
+    const policy = await iam().send(new CreatePolicyCommand({ PolicyName: 'kms-list', PolicyDocument: allowList }));
+    const policyArn = policy.Policy!.Arn!;
+    assert.equal(policyArn, `arn:aws:iam::${ACCOUNT_ID}:policy/kms-list`);
+    assert.equal(policy.Policy?.DefaultVersionId, 'v1');
+    // Created but not attached: still denied.
+    assert.equal((await awsError(() => server.kms({ credentials: carol }).send(new ListKeysCommand({})))).name, 'AccessDeniedException');
+    await iam().send(new AttachGroupPolicyCommand({ GroupName: 'readers', PolicyArn: policyArn }));
+    assert.deepEqual((await iam().send(new ListAttachedGroupPoliciesCommand({ GroupName: 'readers' }))).AttachedPolicies, [{ PolicyName: 'kms-list', PolicyArn: policyArn }]);
+    await server.kms({ credentials: carol }).send(new ListKeysCommand({}));
+
+    // A new version is not the default unless asked: v1 still decides.
+    const v2 = await iam().send(new CreatePolicyVersionCommand({ PolicyArn: policyArn, PolicyDocument: allowOther }));
+    assert.equal(v2.PolicyVersion?.VersionId, 'v2');
+    assert.equal(v2.PolicyVersion?.IsDefaultVersion, false);
+    await server.kms({ credentials: carol }).send(new ListKeysCommand({}));
+    await iam().send(new CreatePolicyVersionCommand({ PolicyArn: policyArn, PolicyDocument: allowOther, SetAsDefault: true }));
+    assert.equal((await iam().send(new GetPolicyCommand({ PolicyArn: policyArn }))).Policy?.DefaultVersionId, 'v3');
+    const v1 = await iam().send(new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: 'v1' }));
+    assert.equal(decodeURIComponent(v1.PolicyVersion!.Document!), allowList);
+    assert.equal(v1.PolicyVersion?.IsDefaultVersion, false);
+    assert.equal((await awsError(() => server.kms({ credentials: carol }).send(new ListKeysCommand({})))).name, 'AccessDeniedException');
+
+    await iam().send(new CreatePolicyVersionCommand({ PolicyArn: policyArn, PolicyDocument: allowList, SetAsDefault: true }));
+    await server.kms({ credentials: carol }).send(new ListKeysCommand({}));
+    await iam().send(new DetachGroupPolicyCommand({ GroupName: 'readers', PolicyArn: policyArn }));
+    assert.equal((await awsError(() => server.kms({ credentials: carol }).send(new ListKeysCommand({})))).name, 'AccessDeniedException');
   });
 });

@@ -4,6 +4,7 @@
  * defaults follow the IAM (2010-05-08) and STS (2011-06-15) API references: Path "/", ISO 8601 dates,
  * AssumeRolePolicyDocument URL-encoded in role results, lists as <member> with IsTruncated.
  */
+import type { IamManaged, ManagedPolicyDoc } from '../../auth/iam-managed.ts';
 import type { IamService } from '../../auth/iam-service.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import { NotFoundException, ValidationException } from '../../errors/errors.ts';
@@ -14,7 +15,7 @@ import { queryOperation as op, type QueryInput, type QueryServiceDefinition } fr
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** AWS unique ids (AIDA… users, AROA… roles): 21 characters; here derived from the ARN, stable across nodes. */
-export function uniqueId(prefix: 'AIDA' | 'AROA', arn: string): string {
+export function uniqueId(prefix: 'AIDA' | 'AROA' | 'AGPA' | 'ANPA', arn: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   const h = sha256(arn);
   let id = prefix;
@@ -104,7 +105,7 @@ function inlinePolicies(kind: PrincipalKind, iam: IamService): Operation[] {
   ];
 }
 
-export function iamServiceDefinition(iam: IamService): QueryServiceDefinition {
+export function iamServiceDefinition(iam: IamService, managed: IamManaged): QueryServiceDefinition {
   return {
     protocol: 'query',
     version: '2010-05-08',
@@ -144,6 +145,7 @@ export function iamServiceDefinition(iam: IamService): QueryServiceDefinition {
           AccessKey: { UserName: userName, AccessKeyId: pair.accessKeyId, Status: 'Active', SecretAccessKey: pair.secretAccessKey, CreateDate: iso(Date.now()) },
         };
       }),
+      ...managedOperations(managed),
       op('UpdateAccessKey', false, async (input, { caller }) => {
         const status = required(input, 'Status');
         if (status !== 'Active' && status !== 'Inactive') {
@@ -154,6 +156,69 @@ export function iamServiceDefinition(iam: IamService): QueryServiceDefinition {
       }),
     ]),
   };
+}
+
+function policyView(rec: PrincipalRecord) {
+  const doc = rec.doc as unknown as ManagedPolicyDoc;
+  return {
+    PolicyName: rec.name, PolicyId: uniqueId('ANPA', rec.arn), Arn: rec.arn, Path: '/', DefaultVersionId: doc.defaultVersionId,
+    AttachmentCount: undefined, IsAttachable: true, ...(doc.description ? { Description: doc.description } : {}),
+    CreateDate: iso(rec.createdAt), UpdateDate: iso(Math.max(...doc.versions.map((v) => v.CreateDate))),
+  };
+}
+
+function versionView(v: { VersionId: string; Document: string; CreateDate: number; IsDefaultVersion: boolean }) {
+  return { Document: encodeURIComponent(v.Document), VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion, CreateDate: iso(v.CreateDate) };
+}
+
+/** Groups and managed policies (src/auth/iam-managed.ts). */
+function managedOperations(m: IamManaged): Operation[] {
+  const kinds = [['User', 'user'], ['Role', 'role'], ['Group', 'group']] as const;
+  return [
+    op('CreateGroup', false, async (input, { caller }) => {
+      const g = await m.createGroup(caller, required(input, 'GroupName', 128));
+      return { Group: { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) } };
+    }),
+    op('GetGroup', true, async (input, { caller }) => {
+      const { group: g, users } = await m.getGroup(caller, required(input, 'GroupName', 128));
+      return { Group: { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) }, Users: users.map(userView), IsTruncated: false };
+    }),
+    op('AddUserToGroup', false, async (input, { caller }) => {
+      await m.addUserToGroup(caller, required(input, 'GroupName', 128), required(input, 'UserName'), true);
+      return undefined;
+    }),
+    op('RemoveUserFromGroup', false, async (input, { caller }) => {
+      await m.addUserToGroup(caller, required(input, 'GroupName', 128), required(input, 'UserName'), false);
+      return undefined;
+    }),
+    op('PutGroupPolicy', false, async (input, { caller }) => {
+      await m.putGroupPolicy(caller, required(input, 'GroupName', 128), required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072));
+      return undefined;
+    }),
+    op('CreatePolicy', false, async (input, { caller }) => ({
+      Policy: policyView(await m.createPolicy(caller, required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072), input.Description)),
+    })),
+    op('GetPolicy', true, async (input, { caller }) => ({ Policy: policyView(await m.getPolicy(caller, required(input, 'PolicyArn', 2048))) })),
+    op('CreatePolicyVersion', false, async (input, { caller }) => ({
+      PolicyVersion: versionView(await m.createPolicyVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'PolicyDocument', 131072), input.SetAsDefault === 'true')),
+    })),
+    op('GetPolicyVersion', true, async (input, { caller }) => ({
+      PolicyVersion: versionView(await m.getPolicyVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128))),
+    })),
+    ...kinds.flatMap(([K, kind]) => [
+      op(`Attach${K}Policy`, false, async (input, { caller }) => {
+        await m.attach(caller, kind, required(input, `${K}Name`, 128), required(input, 'PolicyArn', 2048), true);
+        return undefined;
+      }),
+      op(`Detach${K}Policy`, false, async (input, { caller }) => {
+        await m.attach(caller, kind, required(input, `${K}Name`, 128), required(input, 'PolicyArn', 2048), false);
+        return undefined;
+      }),
+      op(`ListAttached${K}Policies`, true, async (input, { caller }) => ({
+        AttachedPolicies: await m.listAttached(caller, kind, required(input, `${K}Name`, 128)), IsTruncated: false,
+      })),
+    ]),
+  ];
 }
 
 export function stsServiceDefinition(iam: IamService): QueryServiceDefinition {
