@@ -222,6 +222,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       wallClock: systemClock,
       logger,
       maxBodyBytes: config.maxBodyBytes,
+      ...(config.regions ? { regions: new Set(config.regions) } : {}),
       audit: edgeAudit,
       health,
     });

@@ -9,6 +9,7 @@ import type { CredentialStore } from '../auth/credential-store.ts';
 import { parseSigV4, verifySigV4 } from '../auth/sigv4.ts';
 import type { Clock } from '../clock.ts';
 import {
+  InvalidSignatureException,
   RequestEntityTooLargeException,
   SerializationException,
   UnknownOperationException,
@@ -29,6 +30,8 @@ export interface EdgeDeps {
   wallClock: Clock;
   logger: Logger;
   maxBodyBytes: number;
+  /** The regions served (TRENT_REGIONS); absent: any well-formed region. */
+  regions?: ReadonlySet<string>;
   health: () => Record<string, unknown>;
   audit: EdgeAudit;
 }
@@ -109,6 +112,11 @@ export function createEdge(deps: EdgeDeps) {
   async function authenticate(req: IncomingMessage, body: Buffer, service: ServiceDefinition): Promise<Caller> {
     const sigReq = { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body };
     const cred = parseSigV4(sigReq, service.signingName);
+    // AWS's answer to a credential scoped to a region the endpoint does not serve. IAM is global (always
+    // signed for us-east-1), so it is served whatever the list says.
+    if (deps.regions && service.signingName !== 'iam' && !deps.regions.has(cred.region)) {
+      throw new InvalidSignatureException(`Credential should be scoped to a valid region, not '${cred.region}'. `);
+    }
     const resolved = await deps.credentials.resolve(cred.accessKeyId);
     if (!resolved || resolved.record.status !== 'Active') {
       throw new UnrecognizedClientException('The security token included in the request is invalid.');
