@@ -68,6 +68,18 @@ function trustPolicyAsResourcePolicy(text: string): string {
   return JSON.stringify({ ...doc, Statement: withResource });
 }
 
+/** aws:RequestTag/… and aws:TagKeys of the session tags (AWS global condition keys). */
+function requestTagKeys(tags: Record<string, string>): Record<string, string | string[]> {
+  const keys: Record<string, string | string[]> = { 'aws:TagKeys': Object.keys(tags) };
+  for (const [k, v] of Object.entries(tags)) keys[`aws:RequestTag/${k}`] = v;
+  return keys;
+}
+
+function statementsOf(text: string): unknown[] {
+  const st = (JSON.parse(text) as { Statement?: unknown }).Statement;
+  return Array.isArray(st) ? st : st === undefined ? [] : [st];
+}
+
 export function createIamService(deps: { storage: Storage; clock: Clock; authorizer: Authorizer; credentials: CredentialStore }) {
   const { storage, clock, authorizer, credentials } = deps;
 
@@ -201,7 +213,11 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
    */
   async function assumeRole(
     caller: Caller,
-    input: { roleArn: string; roleSessionName: string; durationSeconds?: number; externalId?: string; sourceIdentity?: string },
+    input: {
+      roleArn: string; roleSessionName: string; durationSeconds?: number; externalId?: string; sourceIdentity?: string;
+      /** Session policies: inline (`Policy`) and managed (`PolicyArns`, their default versions when assumed). */
+      policy?: string; policyArns?: readonly string[]; tags?: Record<string, string>;
+    },
   ): Promise<TemporaryCredentials> {
     if (!SESSION_NAME.test(input.roleSessionName)) throw new ValidationException("Value at 'roleSessionName' failed to satisfy constraint");
     const duration = input.durationSeconds ?? DEFAULT_SESSION_SECONDS;
@@ -221,6 +237,13 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
       ...(input.sourceIdentity !== undefined ? { 'sts:SourceIdentity': input.sourceIdentity } : {}),
     };
     await authorizer.authorizeWithResourcePolicy(caller, 'sts:AssumeRole', { arn: input.roleArn, accountId: m[1]!, policyText: trust, contextKeys });
+    // AWS: passing session tags needs sts:TagSession too, from the same trust policy.
+    if (input.tags && Object.keys(input.tags).length > 0) {
+      await authorizer.authorizeWithResourcePolicy(caller, 'sts:TagSession', {
+        arn: input.roleArn, accountId: m[1]!, policyText: trust, contextKeys: { ...contextKeys, ...requestTagKeys(input.tags) },
+      });
+    }
+    const sessionPolicies = await sessionPolicyTexts(input.policy, input.policyArns);
     const sessionToken = randomBytesBuffer(48).toString('base64');
     const expiration = clock.now() + duration * 1000;
     const assumedRoleArn = `arn:aws:sts::${m[1]}:assumed-role/${m[2]}/${input.roleSessionName}`;
@@ -229,9 +252,50 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
       principalArn: assumedRoleArn,
       accessKeyId: newAccessKeyId('ASIA'),
       expiresAt: expiration,
-      doc: { roleArn: input.roleArn, sessionName: input.roleSessionName, sessionTokenHash: sessionTokenHash(sessionToken) },
+      doc: {
+        roleArn: input.roleArn, sessionName: input.roleSessionName, sessionTokenHash: sessionTokenHash(sessionToken),
+        ...(sessionPolicies ? { sessionPolicies } : {}),
+        ...(input.tags && Object.keys(input.tags).length > 0 ? { sessionTags: checkTags(input.tags) } : {}),
+        ...(input.sourceIdentity !== undefined ? { sourceIdentity: input.sourceIdentity } : {}),
+      },
     });
     return { ...pair, sessionToken, expiration, assumedRoleArn };
+  }
+
+  /** The texts of a session's policies, validated (MalformedPolicyDocument); undefined when none was given. */
+  async function sessionPolicyTexts(policy: string | undefined, arns: readonly string[] | undefined): Promise<string[] | undefined> {
+    if (policy === undefined && (!arns || arns.length === 0)) return undefined;
+    const texts: string[] = [];
+    if (policy !== undefined) {
+      parsePolicy(policy, 'identity');
+      texts.push(policy);
+    }
+    for (const arn of arns ?? []) {
+      const rec = await storage.read((r) => r.principals.get(arn));
+      const doc = rec?.kind === 'policy' ? (rec.doc as { versions: { VersionId: string; Document: string }[]; defaultVersionId: string }) : undefined;
+      const text = doc?.versions.find((v) => v.VersionId === doc.defaultVersionId)?.Document;
+      if (text === undefined) throw new ValidationException(`Policy ${arn} does not exist or is not attachable.`);
+      texts.push(text);
+    }
+    // AWS: the session may do what any one session policy allows (they form one set), within the role's.
+    return [JSON.stringify({ Version: '2012-10-17', Statement: texts.flatMap((t) => statementsOf(t)) })];
+  }
+
+  /**
+   * STS GetSessionToken: temporary credentials of the calling IAM user itself (same ARN, same policies),
+   * 900 s – 129 600 s, default 43 200 s. AWS refuses it to callers that already hold temporary credentials.
+   */
+  async function getSessionToken(caller: Caller, durationSeconds = 43_200): Promise<TemporaryCredentials> {
+    if (!/:user\//.test(caller.principalArn) || caller.sessionPolicies || caller.accessKeyId.startsWith('ASIA')) {
+      throw new AccessDeniedException('Cannot call GetSessionToken with session credentials');
+    }
+    const sessionToken = randomBytesBuffer(48).toString('base64');
+    const expiration = clock.now() + durationSeconds * 1000;
+    const pair = await credentials.create({
+      accountId: caller.accountId, principalArn: caller.principalArn, accessKeyId: newAccessKeyId('ASIA'), expiresAt: expiration,
+      doc: { sessionTokenHash: sessionTokenHash(sessionToken) },
+    });
+    return { ...pair, sessionToken, expiration, assumedRoleArn: caller.principalArn };
   }
 
   /**
@@ -252,7 +316,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   return {
-    createUser, createRole, getPrincipal, readPrincipal, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
+    createUser, createRole, getPrincipal, readPrincipal, getSessionToken, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
     ensureAdministrator,
   };
 }

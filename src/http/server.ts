@@ -93,6 +93,14 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** What temporary credentials carry into every decision (STS session policies and tags, stored with the session). */
+function sessionOf(doc: Record<string, unknown>): Pick<Caller, 'sessionPolicies' | 'sessionTags'> {
+  return {
+    ...(Array.isArray(doc.sessionPolicies) ? { sessionPolicies: doc.sessionPolicies as string[] } : {}),
+    ...(doc.sessionTags && typeof doc.sessionTags === 'object' ? { sessionTags: doc.sessionTags as Record<string, string> } : {}),
+  };
+}
+
 export function createEdge(deps: EdgeDeps) {
   const byPrefix = new Map(deps.services.filter((s) => !isQueryService(s)).map((s) => [s.targetPrefix, s]));
   // IAM and STS speak the query protocol (src/http/query/protocol.ts): same authentication, audit and errors.
@@ -129,6 +137,7 @@ export function createEdge(deps: EdgeDeps) {
       region: cred.region,
       principalArn: resolved.record.principalArn,
       accessKeyId: cred.accessKeyId,
+      ...sessionOf(resolved.record.doc),
       ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
       ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
     };

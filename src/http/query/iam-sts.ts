@@ -239,6 +239,14 @@ export function stsServiceDefinition(iam: IamService): QueryServiceDefinition {
           : caller.principalArn.endsWith(':root') ? caller.accountId : uniqueId('AIDA', caller.principalArn);
         return { UserId: userId, Account: caller.accountId, Arn: caller.principalArn };
       }),
+      op('GetSessionToken', false, async (input, { caller }) => {
+        const duration = input.DurationSeconds !== undefined ? Number(input.DurationSeconds) : undefined;
+        if (duration !== undefined && (!Number.isInteger(duration) || duration < 900 || duration > 129_600)) {
+          throw new ValidationException(`1 validation error detected: Value '${input.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 129600`);
+        }
+        const c = await iam.getSessionToken(caller, duration);
+        return { Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: iso(c.expiration) } };
+      }),
       op('AssumeRole', false, async (input, { caller }) => {
         const roleArn = required(input, 'RoleArn', 2048);
         const sessionName = required(input, 'RoleSessionName');
@@ -246,11 +254,17 @@ export function stsServiceDefinition(iam: IamService): QueryServiceDefinition {
         if (duration !== undefined && (!Number.isInteger(duration) || duration < 900 || duration > 43200)) {
           throw new ValidationException(`1 validation error detected: Value '${input.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
         }
+        const policyArns: string[] = [];
+        for (let i = 1; input[`PolicyArns.member.${i}.arn`] !== undefined; i++) policyArns.push(input[`PolicyArns.member.${i}.arn`]!);
+        const tags = tagsOf(input);
         const c = await iam.assumeRole(caller, {
           roleArn, roleSessionName: sessionName,
           ...(duration !== undefined ? { durationSeconds: duration } : {}),
           ...(input.ExternalId !== undefined ? { externalId: input.ExternalId } : {}),
           ...(input.SourceIdentity !== undefined ? { sourceIdentity: input.SourceIdentity } : {}),
+          ...(input.Policy !== undefined ? { policy: input.Policy } : {}),
+          ...(policyArns.length > 0 ? { policyArns } : {}),
+          ...(tags ? { tags } : {}),
         });
         return {
           Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: iso(c.expiration) },
