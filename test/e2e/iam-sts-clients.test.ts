@@ -59,7 +59,7 @@ describe('IAM and STS with boto3 and the AWS CLI', () => {
 
   const run = (cmd: string, args: string[], extraEnv: Record<string, string> = {}) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(cmd, args, { env: { ...env, ...extraEnv } }, (err, stdout, stderr) => {
+      execFile(cmd, args, { env: { ...env, ...extraEnv }, cwd: join(import.meta.dirname, '..', '..') }, (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });
     });
@@ -71,6 +71,21 @@ describe('IAM and STS with boto3 and the AWS CLI', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /DONE/);
     });
+
+  // Uses the role the boto3 tour created (with its kms:ListKeys policy).
+  it('SDK v3: a role_arn + source_profile profile works through the default credential chain', async () => {
+    // A process of its own, configured only as a user would: AWS_PROFILE, the config files, AWS_ENDPOINT_URL.
+    const script = [
+      "import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';",
+      "import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';",
+      "const who = await new STSClient({}).send(new GetCallerIdentityCommand({}));",
+      "await new KMSClient({}).send(new ListKeysCommand({}));",
+      'console.log(who.Arn);',
+    ].join('\n');
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], { AWS_PROFILE: 'auditor', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', NODE_PATH: '' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^arn:aws:sts::${ACCOUNT_ID}:assumed-role/auditor/`));
+  });
 
   for (const [cli, what] of CLIS) {
     it(`${what}: create-user, the role_arn profile through get-caller-identity, NoSuchEntity`, { skip: skipUnless(available(cli, ['--version']), what) }, async () => {
