@@ -9,7 +9,9 @@ import type { IamService } from '../../auth/iam-service.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import { NotFoundException, ValidationException } from '../../errors/errors.ts';
 import type { PrincipalKind, PrincipalRecord } from '../../storage/iam-repos.ts';
+import { type ResourceAuthorizer, withServiceAccessControl } from '../access-control.ts';
 import { defineOperations, type Operation } from '../operation.ts';
+import { IAM_RULES, queryServiceAccess, STS_RULES } from './access.ts';
 import { queryOperation as op, type QueryInput, type QueryServiceDefinition } from './protocol.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -105,8 +107,14 @@ function inlinePolicies(kind: PrincipalKind, iam: IamService): Operation[] {
   ];
 }
 
-export function iamServiceDefinition(iam: IamService, managed: IamManaged): QueryServiceDefinition {
-  return {
+/** Every operation wrapped by the one choke point with its declared rule (access.ts); a missing rule fails at start. */
+function guardedQueryService(def: QueryServiceDefinition, authorizer: ResourceAuthorizer, rules: Parameters<typeof queryServiceAccess>[1]): QueryServiceDefinition {
+  const access = queryServiceAccess(def.signingName as 'iam' | 'sts', rules);
+  return { ...def, operations: withServiceAccessControl(def, authorizer, access).operations };
+}
+
+export function iamServiceDefinition(iam: IamService, managed: IamManaged, authorizer: ResourceAuthorizer): QueryServiceDefinition {
+  return guardedQueryService({
     protocol: 'query',
     version: '2010-05-08',
     xmlNamespace: 'https://iam.amazonaws.com/doc/2010-05-08/',
@@ -155,7 +163,7 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
         return undefined;
       }),
     ]),
-  };
+  }, authorizer, IAM_RULES);
 }
 
 function policyView(rec: PrincipalRecord) {
@@ -221,8 +229,8 @@ function managedOperations(m: IamManaged): Operation[] {
   ];
 }
 
-export function stsServiceDefinition(iam: IamService): QueryServiceDefinition {
-  return {
+export function stsServiceDefinition(iam: IamService, authorizer: ResourceAuthorizer): QueryServiceDefinition {
+  return guardedQueryService({
     protocol: 'query',
     version: '2011-06-15',
     xmlNamespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
@@ -273,5 +281,5 @@ export function stsServiceDefinition(iam: IamService): QueryServiceDefinition {
         };
       }),
     ]),
-  };
+  }, authorizer, STS_RULES);
 }
