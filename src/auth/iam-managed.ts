@@ -106,6 +106,39 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     }));
   }
 
+  /** GetGroupPolicy/ListGroupPolicies: the group, authorised for `action`. */
+  async function readGroup(caller: Caller, groupName: string, action: string): Promise<PrincipalRecord> {
+    const arn = entityArn(caller.accountId, 'group', checkName('groupName', groupName));
+    await authorizer.authorize(caller, action, arn);
+    return get(arn, 'group', `The group with name ${groupName} cannot be found.`);
+  }
+
+  async function deleteGroupPolicy(caller: Caller, groupName: string, policyName: string): Promise<void> {
+    const arn = entityArn(caller.accountId, 'group', checkName('groupName', groupName));
+    await authorizer.authorize(caller, 'iam:DeleteGroupPolicy', arn);
+    await update(arn, 'group', `The group with name ${groupName} cannot be found.`, (doc) => {
+      const policies = { ...(doc as AttachmentDoc).policies };
+      if (policies[policyName] === undefined) throw new NotFoundException(`The group policy with name ${policyName} cannot be found.`);
+      delete policies[policyName];
+      return { ...doc, policies };
+    });
+  }
+
+  /** ListGroups / ListPolicies (Scope Local: this account's customer managed policies). */
+  async function listEntities(caller: Caller, kind: 'group' | 'policy'): Promise<PrincipalRecord[]> {
+    await authorizer.authorize(caller, kind === 'group' ? 'iam:ListGroups' : 'iam:ListPolicies');
+    return (await storage.read((r) => r.principals.list(caller.accountId))).filter((p) => p.kind === kind);
+  }
+
+  async function listGroupsForUser(caller: Caller, userName: string): Promise<PrincipalRecord[]> {
+    const arn = entityArn(caller.accountId, 'user', checkName('userName', userName));
+    await authorizer.authorize(caller, 'iam:ListGroupsForUser', arn);
+    const u = await get(arn, 'user', `The user with name ${userName} cannot be found.`);
+    const names = (u.doc as AttachmentDoc).groups ?? [];
+    const groups = await storage.read((r) => Promise.all(names.map((n) => r.principals.get(entityArn(caller.accountId, 'group', n)))));
+    return groups.filter((g): g is PrincipalRecord => g !== undefined);
+  }
+
   async function createPolicy(caller: Caller, name: string, text: string, description?: string): Promise<PrincipalRecord> {
     const arn = entityArn(caller.accountId, 'policy', checkName('policyName', name));
     await authorizer.authorize(caller, 'iam:CreatePolicy', arn);
@@ -177,5 +210,5 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     return ((rec.doc as AttachmentDoc).attached ?? []).map((a) => ({ PolicyName: a.slice(a.lastIndexOf('/') + 1), PolicyArn: a }));
   }
 
-  return { createGroup, getGroup, addUserToGroup, putGroupPolicy, createPolicy, getPolicy, createPolicyVersion, getPolicyVersion, attach, listAttached };
+  return { readGroup, deleteGroupPolicy, listEntities, listGroupsForUser, createGroup, getGroup, addUserToGroup, putGroupPolicy, createPolicy, getPolicy, createPolicyVersion, getPolicyVersion, attach, listAttached };
 }

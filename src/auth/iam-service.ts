@@ -181,6 +181,25 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     await update(caller.accountId, kind, input.name, (doc) => ({ ...doc, tags: checkTags({ ...doc.tags, ...input.tags }) }));
   }
 
+  /** IAM UntagUser/UntagRole: removes the named tag keys (absent ones are ignored, as AWS does). */
+  async function untagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tagKeys: readonly string[] }) {
+    checkName('name', input.name);
+    await authorizer.authorize(caller, kind === 'user' ? 'iam:UntagUser' : 'iam:UntagRole', principalArn(caller.accountId, kind, input.name));
+    await update(caller.accountId, kind, input.name, (doc) => {
+      const tags = { ...doc.tags };
+      for (const k of input.tagKeys) delete tags[k];
+      return { ...doc, tags };
+    });
+  }
+
+  /** IAM UpdateAssumeRolePolicy: replaces a role's trust policy (validated: MalformedPolicyDocument). */
+  async function updateAssumeRolePolicy(caller: Caller, input: { roleName: string; policyDocument: string }) {
+    checkName('roleName', input.roleName);
+    await authorizer.authorize(caller, 'iam:UpdateAssumeRolePolicy', principalArn(caller.accountId, 'role', input.roleName));
+    parsePolicy(input.policyDocument, 'key');
+    await update(caller.accountId, 'role', input.roleName, (doc) => ({ ...doc, assumeRolePolicy: input.policyDocument }));
+  }
+
   /** IAM CreateAccessKey: a long-term key for a user; the secret is returned once. */
   async function createAccessKey(caller: Caller, input: { userName: string }) {
     checkName('userName', input.userName);
@@ -316,7 +335,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   return {
-    createUser, createRole, getPrincipal, readPrincipal, getSessionToken, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
+    createUser, createRole, getPrincipal, readPrincipal, getSessionToken, untagPrincipal, updateAssumeRolePolicy, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
     ensureAdministrator,
   };
 }

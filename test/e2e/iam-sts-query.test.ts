@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   AddUserToGroupCommand, AttachGroupPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand, CreatePolicyVersionCommand,
-  DetachGroupPolicyCommand, GetPolicyCommand, GetPolicyVersionCommand, ListAttachedGroupPoliciesCommand, CreateRoleCommand, CreateUserCommand, EntityAlreadyExistsException, GetRoleCommand, GetUserCommand, IAMClient,
+  DetachGroupPolicyCommand, DeleteGroupPolicyCommand, GetGroupPolicyCommand, ListGroupPoliciesCommand, ListGroupsCommand, ListGroupsForUserCommand,
+  ListPoliciesCommand, ListUserTagsCommand, PutGroupPolicyCommand, TagUserCommand, UntagUserCommand, UpdateAssumeRolePolicyCommand, GetPolicyCommand, GetPolicyVersionCommand, ListAttachedGroupPoliciesCommand, CreateRoleCommand, CreateUserCommand, EntityAlreadyExistsException, GetRoleCommand, GetUserCommand, IAMClient,
   MalformedPolicyDocumentException, NoSuchEntityException, PutRolePolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -182,5 +183,41 @@ describe('IAM and STS over the query protocol', () => {
     await server.kms({ credentials: carol }).send(new ListKeysCommand({}));
     await iam().send(new DetachGroupPolicyCommand({ GroupName: 'readers', PolicyArn: policyArn }));
     assert.equal((await awsError(() => server.kms({ credentials: carol }).send(new ListKeysCommand({})))).name, 'AccessDeniedException');
+  });
+
+  it('group inline policies, lists, untagging and UpdateAssumeRolePolicy take effect', async () => {
+    await iam().send(new CreateUserCommand({ UserName: 'erin' }));
+    const key = await iam().send(new CreateAccessKeyCommand({ UserName: 'erin' }));
+    const erin = { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
+    await iam().send(new CreateGroupCommand({ GroupName: 'ops' }));
+    await iam().send(new AddUserToGroupCommand({ GroupName: 'ops', UserName: 'erin' }));
+    const allow = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:ListKeys', Resource: '*' }] });
+    await iam().send(new PutGroupPolicyCommand({ GroupName: 'ops', PolicyName: 'list', PolicyDocument: allow }));
+    await server.kms({ credentials: erin }).send(new ListKeysCommand({}));
+    assert.equal(decodeURIComponent((await iam().send(new GetGroupPolicyCommand({ GroupName: 'ops', PolicyName: 'list' }))).PolicyDocument!), allow);
+    assert.deepEqual((await iam().send(new ListGroupPoliciesCommand({ GroupName: 'ops' }))).PolicyNames, ['list']);
+    assert.ok((await iam().send(new ListGroupsCommand({}))).Groups?.some((g) => g.GroupName === 'ops'));
+    assert.deepEqual((await iam().send(new ListGroupsForUserCommand({ UserName: 'erin' }))).Groups?.map((g) => g.GroupName), ['ops']);
+    assert.ok((await iam().send(new ListPoliciesCommand({}))).Policies !== undefined);
+    await iam().send(new DeleteGroupPolicyCommand({ GroupName: 'ops', PolicyName: 'list' }));
+    assert.equal((await awsError(() => server.kms({ credentials: erin }).send(new ListKeysCommand({})))).name, 'AccessDeniedException');
+    await assert.rejects(iam().send(new GetGroupPolicyCommand({ GroupName: 'ops', PolicyName: 'list' })), (e) => e instanceof NoSuchEntityException);
+
+    await iam().send(new TagUserCommand({ UserName: 'erin', Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }] }));
+    await iam().send(new UntagUserCommand({ UserName: 'erin', TagKeys: ['a'] }));
+    assert.deepEqual((await iam().send(new ListUserTagsCommand({ UserName: 'erin' }))).Tags, [{ Key: 'b', Value: '2' }]);
+
+    // A new trust policy decides at the next AssumeRole.
+    await iam().send(new CreateRoleCommand({
+      RoleName: 'switch',
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'sts:AssumeRole' }] }),
+    }));
+    const switchArn = `arn:aws:iam::${ACCOUNT_ID}:role/switch`;
+    await sts().send(new AssumeRoleCommand({ RoleArn: switchArn, RoleSessionName: 'one' }));
+    await iam().send(new UpdateAssumeRolePolicyCommand({
+      RoleName: 'switch',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:user/admin` }, Action: 'sts:AssumeRole' }] }),
+    }));
+    assert.equal((await awsError(() => sts().send(new AssumeRoleCommand({ RoleArn: switchArn, RoleSessionName: 'two' })))).name, 'AccessDenied');
   });
 });

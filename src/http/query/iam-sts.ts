@@ -100,6 +100,12 @@ function inlinePolicies(kind: PrincipalKind, iam: IamService): Operation[] {
       await iam.tagPrincipal(caller, kind, { name: required(input, nameMember), tags: tagsOf(input) ?? {} });
       return undefined;
     }),
+    op(`Untag${K}`, false, async (input, { caller }) => {
+      const keys: string[] = [];
+      for (let i = 1; input[`TagKeys.member.${i}`] !== undefined; i++) keys.push(input[`TagKeys.member.${i}`]!);
+      await iam.untagPrincipal(caller, kind, { name: required(input, nameMember), tagKeys: keys });
+      return undefined;
+    }),
     op(`List${K}Tags`, true, async (input, { caller }) => {
       const rec = await iam.readPrincipal(caller, kind, required(input, nameMember), `iam:List${K}Tags`);
       return { Tags: tagList(rec), IsTruncated: false };
@@ -142,6 +148,10 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged, autho
           })),
         };
       }),
+      op('UpdateAssumeRolePolicy', false, async (input, { caller }) => {
+        await iam.updateAssumeRolePolicy(caller, { roleName: required(input, 'RoleName'), policyDocument: required(input, 'PolicyDocument', 131072) });
+        return undefined;
+      }),
       op('GetRole', true, async (input, { caller }) => ({ Role: roleView(await iam.getPrincipal(caller, 'role', required(input, 'RoleName'))) })),
       op('ListRoles', true, async (_input, { caller }) => ({ Roles: (await iam.listPrincipals(caller, 'role')).map(roleView), IsTruncated: false })),
       ...inlinePolicies('user', iam),
@@ -175,6 +185,10 @@ function policyView(rec: PrincipalRecord) {
   };
 }
 
+function groupView(g: PrincipalRecord) {
+  return { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) };
+}
+
 function versionView(v: { VersionId: string; Document: string; CreateDate: number; IsDefaultVersion: boolean }) {
   return { Document: encodeURIComponent(v.Document), VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion, CreateDate: iso(v.CreateDate) };
 }
@@ -199,6 +213,26 @@ function managedOperations(m: IamManaged): Operation[] {
       await m.addUserToGroup(caller, required(input, 'GroupName', 128), required(input, 'UserName'), false);
       return undefined;
     }),
+    op('GetGroupPolicy', true, async (input, { caller }) => {
+      const groupName = required(input, 'GroupName', 128);
+      const policyName = required(input, 'PolicyName', 128);
+      const text = ((await m.readGroup(caller, groupName, 'iam:GetGroupPolicy')).doc as { policies?: Record<string, string> }).policies?.[policyName];
+      if (text === undefined) throw new NotFoundException(`The group policy with name ${policyName} cannot be found.`);
+      return { GroupName: groupName, PolicyName: policyName, PolicyDocument: encodeURIComponent(text) };
+    }),
+    op('ListGroupPolicies', true, async (input, { caller }) => {
+      const rec = await m.readGroup(caller, required(input, 'GroupName', 128), 'iam:ListGroupPolicies');
+      return { PolicyNames: Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), IsTruncated: false };
+    }),
+    op('DeleteGroupPolicy', false, async (input, { caller }) => {
+      await m.deleteGroupPolicy(caller, required(input, 'GroupName', 128), required(input, 'PolicyName', 128));
+      return undefined;
+    }),
+    op('ListGroups', true, async (_input, { caller }) => ({ Groups: (await m.listEntities(caller, 'group')).map(groupView), IsTruncated: false })),
+    op('ListGroupsForUser', true, async (input, { caller }) => ({
+      Groups: (await m.listGroupsForUser(caller, required(input, 'UserName'))).map(groupView), IsTruncated: false,
+    })),
+    op('ListPolicies', true, async (_input, { caller }) => ({ Policies: (await m.listEntities(caller, 'policy')).map(policyView), IsTruncated: false })),
     op('PutGroupPolicy', false, async (input, { caller }) => {
       await m.putGroupPolicy(caller, required(input, 'GroupName', 128), required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072));
       return undefined;
