@@ -32,6 +32,8 @@ export interface PrincipalRepo {
   list(accountId: string): Promise<PrincipalRecord[]>;
   /** Compare-and-set on revision; false when the stored revision differs or the row is gone. */
   update(p: PrincipalRecord, expectedRevision: number): Promise<boolean>;
+  /** Compare-and-set delete on revision; false when the stored revision differs or the row is gone. */
+  delete(arn: string, expectedRevision: number): Promise<boolean>;
 }
 
 export interface GrantRecord {
