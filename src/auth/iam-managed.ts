@@ -139,6 +139,33 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     return groups.filter((g): g is PrincipalRecord => g !== undefined);
   }
 
+  /** IAM DeleteGroup: refused while it has members or policies (DeleteConflict, as AWS). */
+  async function deleteGroup(caller: Caller, groupName: string): Promise<void> {
+    const { group, users } = await getGroup(caller, groupName);
+    await authorizer.authorize(caller, 'iam:DeleteGroup', group.arn);
+    const doc = group.doc as AttachmentDoc;
+    if (users.length > 0) throw new DeleteConflictException('Cannot delete entity, must remove users from group first.');
+    if (Object.keys(doc.policies ?? {}).length > 0) throw new DeleteConflictException('Cannot delete entity, must delete policies first.');
+    if ((doc.attached ?? []).length > 0) throw new DeleteConflictException('Cannot delete entity, must detach all policies first.');
+    if (!(await storage.transaction((tx) => tx.principals.delete(group.arn, group.revision)))) {
+      throw new ConflictException(`${group.arn} is being changed by another request. Retry.`);
+    }
+  }
+
+  /** IAM DeletePolicy: refused while attached to any user, role or group (DeleteConflict, as AWS). */
+  async function deletePolicy(caller: Caller, arn: string): Promise<void> {
+    policyName(arn, caller.accountId);
+    await authorizer.authorize(caller, 'iam:DeletePolicy', arn);
+    const rec = await get(arn, 'policy', `Policy ${arn} was not found.`);
+    const all = await storage.read((r) => r.principals.list(caller.accountId));
+    if (all.some((p) => ((p.doc as AttachmentDoc).attached ?? []).includes(arn))) {
+      throw new DeleteConflictException('Cannot delete a policy attached to entities.');
+    }
+    if (!(await storage.transaction((tx) => tx.principals.delete(arn, rec.revision)))) {
+      throw new ConflictException(`${arn} is being changed by another request. Retry.`);
+    }
+  }
+
   async function createPolicy(caller: Caller, name: string, text: string, description?: string): Promise<PrincipalRecord> {
     const arn = entityArn(caller.accountId, 'policy', checkName('policyName', name));
     await authorizer.authorize(caller, 'iam:CreatePolicy', arn);
@@ -210,5 +237,5 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     return ((rec.doc as AttachmentDoc).attached ?? []).map((a) => ({ PolicyName: a.slice(a.lastIndexOf('/') + 1), PolicyArn: a }));
   }
 
-  return { readGroup, deleteGroupPolicy, listEntities, listGroupsForUser, createGroup, getGroup, addUserToGroup, putGroupPolicy, createPolicy, getPolicy, createPolicyVersion, getPolicyVersion, attach, listAttached };
+  return { deleteGroup, deletePolicy, readGroup, deleteGroupPolicy, listEntities, listGroupsForUser, createGroup, getGroup, addUserToGroup, putGroupPolicy, createPolicy, getPolicy, createPolicyVersion, getPolicyVersion, attach, listAttached };
 }

@@ -18,6 +18,7 @@ import { DuplicateError, type Storage } from '../storage/storage.ts';
 import { ADMIN_POLICY_NAME, ADMIN_POLICY_TEXT, type Authorizer, type PrincipalDoc } from './authorizer.ts';
 import type { Caller } from './caller.ts';
 import { newAccessKeyId, type CredentialStore } from './credential-store.ts';
+import { DeleteConflictException } from './iam-managed.ts';
 
 const NAME = /^[\w+=,.@-]{1,64}$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
@@ -181,6 +182,43 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     await update(caller.accountId, kind, input.name, (doc) => ({ ...doc, tags: checkTags({ ...doc.tags, ...input.tags }) }));
   }
 
+  /** IAM ListAccessKeys: the user's long-term keys (never their secrets). */
+  async function listAccessKeys(caller: Caller, userName: string) {
+    const arn = principalArn(caller.accountId, 'user', checkName('userName', userName));
+    await authorizer.authorize(caller, 'iam:ListAccessKeys', arn);
+    await get(caller.accountId, 'user', userName);
+    return credentials.listFor(arn);
+  }
+
+  /** IAM DeleteAccessKey: the key stops working at the next request (this node), within 1 s (every node). */
+  async function deleteAccessKey(caller: Caller, input: { userName: string; accessKeyId: string }) {
+    const arn = principalArn(caller.accountId, 'user', checkName('userName', input.userName));
+    await authorizer.authorize(caller, 'iam:DeleteAccessKey', arn);
+    await get(caller.accountId, 'user', input.userName);
+    if (!(await credentials.remove(input.accessKeyId, arn))) {
+      throw new NotFoundException(`The Access Key with id ${input.accessKeyId} cannot be found.`);
+    }
+  }
+
+  /**
+   * IAM DeleteUser/DeleteRole. AWS refuses while anything is still attached (DeleteConflict, "Cannot delete
+   * entity, must delete policies first." and the like): inline and managed policies, groups, access keys.
+   */
+  async function deletePrincipal(caller: Caller, kind: 'user' | 'role', name: string) {
+    const arn = principalArn(caller.accountId, kind, checkName(`${kind}Name`, name));
+    await authorizer.authorize(caller, kind === 'user' ? 'iam:DeleteUser' : 'iam:DeleteRole', arn);
+    const rec = await get(caller.accountId, kind, name);
+    const doc = rec.doc as PrincipalDoc;
+    if ((doc as { administrator?: boolean }).administrator) throw new DeleteConflictException('Cannot delete the administrator.');
+    if (Object.keys(doc.policies ?? {}).length > 0) throw new DeleteConflictException('Cannot delete entity, must delete policies first.');
+    if ((doc.attached ?? []).length > 0) throw new DeleteConflictException('Cannot delete entity, must detach all policies first.');
+    if ((doc.groups ?? []).length > 0) throw new DeleteConflictException('Cannot delete entity, must remove users from group first.');
+    if (kind === 'user' && (await credentials.listFor(arn)).length > 0) throw new DeleteConflictException('Cannot delete entity, must delete access keys first.');
+    if (!(await storage.transaction((tx) => tx.principals.delete(arn, rec.revision)))) {
+      throw new ConflictException(`${kind} ${name} is being changed by another request. Retry.`);
+    }
+  }
+
   /** IAM UntagUser/UntagRole: removes the named tag keys (absent ones are ignored, as AWS does). */
   async function untagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tagKeys: readonly string[] }) {
     checkName('name', input.name);
@@ -335,7 +373,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   return {
-    createUser, createRole, getPrincipal, readPrincipal, getSessionToken, untagPrincipal, updateAssumeRolePolicy, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
+    createUser, createRole, getPrincipal, readPrincipal, getSessionToken, listAccessKeys, deleteAccessKey, deletePrincipal, untagPrincipal, updateAssumeRolePolicy, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
     ensureAdministrator,
   };
 }

@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  DeleteAccessKeyCommand, DeleteConflictException, DeleteGroupCommand, DeletePolicyCommand, DeleteRoleCommand, DeleteUserCommand, DeleteUserPolicyCommand,
+  ListAccessKeysCommand, RemoveUserFromGroupCommand, DeleteRolePolicyCommand, AttachUserPolicyCommand, DetachUserPolicyCommand,
   AddUserToGroupCommand, AttachGroupPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand, CreatePolicyVersionCommand,
   DetachGroupPolicyCommand, DeleteGroupPolicyCommand, GetGroupPolicyCommand, ListGroupPoliciesCommand, ListGroupsCommand, ListGroupsForUserCommand,
   ListPoliciesCommand, ListUserTagsCommand, PutGroupPolicyCommand, TagUserCommand, UntagUserCommand, UpdateAssumeRolePolicyCommand, GetPolicyCommand, GetPolicyVersionCommand, ListAttachedGroupPoliciesCommand, CreateRoleCommand, CreateUserCommand, EntityAlreadyExistsException, GetRoleCommand, GetUserCommand, IAMClient,
@@ -219,5 +221,50 @@ describe('IAM and STS over the query protocol', () => {
       PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:user/admin` }, Action: 'sts:AssumeRole' }] }),
     }));
     assert.equal((await awsError(() => sts().send(new AssumeRoleCommand({ RoleArn: switchArn, RoleSessionName: 'two' })))).name, 'AccessDenied');
+  });
+
+  it('deletes access keys (refused at once), users, roles, groups and policies only once nothing is attached', async () => {
+    await iam().send(new CreateUserCommand({ UserName: 'frank' }));
+    const key = await iam().send(new CreateAccessKeyCommand({ UserName: 'frank' }));
+    const frank = { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
+    const listed = await iam().send(new ListAccessKeysCommand({ UserName: 'frank' }));
+    assert.deepEqual(listed.AccessKeyMetadata?.map((k) => [k.AccessKeyId, k.Status]), [[frank.accessKeyId, 'Active']]);
+    assert.equal((listed.AccessKeyMetadata?.[0] as Record<string, unknown>).SecretAccessKey, undefined);
+    await sts(frank).send(new GetCallerIdentityCommand({}));
+
+    const allow = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:ListKeys', Resource: '*' }] });
+    await iam().send(new PutUserPolicyCommand({ UserName: 'frank', PolicyName: 'p', PolicyDocument: allow }));
+    const policyArn = (await iam().send(new CreatePolicyCommand({ PolicyName: 'frank-managed', PolicyDocument: allow }))).Policy!.Arn!;
+    await iam().send(new AttachUserPolicyCommand({ UserName: 'frank', PolicyArn: policyArn }));
+    await iam().send(new CreateGroupCommand({ GroupName: 'frankly' }));
+    await iam().send(new AddUserToGroupCommand({ GroupName: 'frankly', UserName: 'frank' }));
+
+    const conflict = (e: unknown) => e instanceof DeleteConflictException && e.$metadata.httpStatusCode === 409;
+    await assert.rejects(iam().send(new DeleteUserCommand({ UserName: 'frank' })), conflict);
+    await assert.rejects(iam().send(new DeletePolicyCommand({ PolicyArn: policyArn })), conflict);
+    await assert.rejects(iam().send(new DeleteGroupCommand({ GroupName: 'frankly' })), conflict);
+
+    await iam().send(new DeleteAccessKeyCommand({ UserName: 'frank', AccessKeyId: frank.accessKeyId }));
+    assert.equal((await awsError(() => sts(frank).send(new GetCallerIdentityCommand({})))).name, 'InvalidClientTokenId');
+    assert.equal((await awsError(() => server.kms({ credentials: frank }).send(new ListKeysCommand({})))).name, 'UnrecognizedClientException');
+    await assert.rejects(iam().send(new DeleteAccessKeyCommand({ UserName: 'frank', AccessKeyId: frank.accessKeyId })), (e) => e instanceof NoSuchEntityException);
+
+    await iam().send(new DeleteUserPolicyCommand({ UserName: 'frank', PolicyName: 'p' }));
+    await iam().send(new DetachUserPolicyCommand({ UserName: 'frank', PolicyArn: policyArn }));
+    await assert.rejects(iam().send(new DeleteUserCommand({ UserName: 'frank' })), conflict);
+    await iam().send(new RemoveUserFromGroupCommand({ GroupName: 'frankly', UserName: 'frank' }));
+    await iam().send(new DeleteUserCommand({ UserName: 'frank' }));
+    await assert.rejects(iam().send(new GetUserCommand({ UserName: 'frank' })), (e) => e instanceof NoSuchEntityException);
+    await iam().send(new DeleteGroupCommand({ GroupName: 'frankly' }));
+    await iam().send(new DeletePolicyCommand({ PolicyArn: policyArn }));
+    // The name is free again.
+    await iam().send(new CreateUserCommand({ UserName: 'frank' }));
+
+    await iam().send(new CreateRoleCommand({ RoleName: 'temp', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'sts:AssumeRole' }] }) }));
+    await iam().send(new PutRolePolicyCommand({ RoleName: 'temp', PolicyName: 'p', PolicyDocument: allow }));
+    await assert.rejects(iam().send(new DeleteRoleCommand({ RoleName: 'temp' })), conflict);
+    await iam().send(new DeleteRolePolicyCommand({ RoleName: 'temp', PolicyName: 'p' }));
+    await iam().send(new DeleteRoleCommand({ RoleName: 'temp' }));
+    assert.equal((await awsError(() => sts().send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/temp`, RoleSessionName: 'gone' })))).name, 'AccessDenied');
   });
 });

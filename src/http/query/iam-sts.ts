@@ -164,6 +164,26 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged, autho
         };
       }),
       ...managedOperations(managed),
+      op('ListAccessKeys', true, async (input, { caller }) => {
+        const userName = required(input, 'UserName');
+        const keys = await iam.listAccessKeys(caller, userName);
+        return {
+          AccessKeyMetadata: keys.map((k) => ({ UserName: userName, AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: iso(k.createdAt) })),
+          IsTruncated: false,
+        };
+      }),
+      op('DeleteAccessKey', false, async (input, { caller }) => {
+        await iam.deleteAccessKey(caller, { userName: required(input, 'UserName'), accessKeyId: required(input, 'AccessKeyId', 128) });
+        return undefined;
+      }),
+      op('DeleteUser', false, async (input, { caller }) => {
+        await iam.deletePrincipal(caller, 'user', required(input, 'UserName'));
+        return undefined;
+      }),
+      op('DeleteRole', false, async (input, { caller }) => {
+        await iam.deletePrincipal(caller, 'role', required(input, 'RoleName'));
+        return undefined;
+      }),
       op('UpdateAccessKey', false, async (input, { caller }) => {
         const status = required(input, 'Status');
         if (status !== 'Active' && status !== 'Inactive') {
@@ -211,6 +231,14 @@ function managedOperations(m: IamManaged): Operation[] {
     }),
     op('RemoveUserFromGroup', false, async (input, { caller }) => {
       await m.addUserToGroup(caller, required(input, 'GroupName', 128), required(input, 'UserName'), false);
+      return undefined;
+    }),
+    op('DeleteGroup', false, async (input, { caller }) => {
+      await m.deleteGroup(caller, required(input, 'GroupName', 128));
+      return undefined;
+    }),
+    op('DeletePolicy', false, async (input, { caller }) => {
+      await m.deletePolicy(caller, required(input, 'PolicyArn', 2048));
       return undefined;
     }),
     op('GetGroupPolicy', true, async (input, { caller }) => {
