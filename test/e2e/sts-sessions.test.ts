@@ -123,4 +123,21 @@ describe('STS sessions', () => {
     assert.equal(expired.message, 'The security token included in the request is expired');
     assert.equal((await awsError(() => sts(session).send(new GetCallerIdentityCommand({})))).name, 'ExpiredToken');
   });
+
+  it('IAM and STS calls are audited; a session acts under its assumed-role ARN; no credential is recorded', async () => {
+    const assumed = await sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'audited' }));
+    const creds = temp(assumed);
+    const who = await sts(creds).send(new GetCallerIdentityCommand({}));
+    const denied = await awsError(() => server.kms({ credentials: creds }).send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('x') })));
+    assert.equal(denied.name, 'AccessDeniedException');
+    const rows = (await server.app.storage.read((r) => r.audit.scan(0, 100_000))).map((r) => r.record);
+    const events = rows.map((r) => JSON.parse(r) as { eventSource: string; eventName: string; userIdentity: { arn?: string; type?: string }; errorCode?: string });
+    const sessionArn = `arn:aws:sts::${ACCOUNT_ID}:assumed-role/worker/audited`;
+    assert.equal(who.Arn, sessionArn);
+    assert.ok(events.some((e) => e.eventSource === 'sts.amazonaws.com' && e.eventName === 'AssumeRole' && e.userIdentity.arn === `arn:aws:iam::${ACCOUNT_ID}:user/admin`));
+    assert.ok(events.some((e) => e.eventSource === 'sts.amazonaws.com' && e.eventName === 'GetCallerIdentity' && e.userIdentity.arn === sessionArn && e.userIdentity.type === 'AssumedRole'));
+    assert.ok(events.some((e) => e.eventSource === 'kms.amazonaws.com' && e.eventName === 'Encrypt' && e.userIdentity.arn === sessionArn && e.errorCode === 'AccessDeniedException'));
+    assert.ok(events.some((e) => e.eventSource === 'iam.amazonaws.com' && e.eventName === 'CreateRole'));
+    for (const secret of [creds.secretAccessKey, creds.sessionToken!]) assert.ok(!rows.some((r) => r.includes(secret)), 'a credential reached the audit trail');
+  });
 });
