@@ -213,6 +213,21 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     return { ...v, IsDefaultVersion: v.VersionId === doc.defaultVersionId };
   }
 
+  /** SetDefaultPolicyVersion / DeletePolicyVersion (AWS: the default version cannot be deleted). */
+  async function changeVersion(caller: Caller, arn: string, versionId: string, change: 'setDefault' | 'delete'): Promise<void> {
+    policyName(arn, caller.accountId);
+    await authorizer.authorize(caller, change === 'setDefault' ? 'iam:SetDefaultPolicyVersion' : 'iam:DeletePolicyVersion', arn);
+    await update(arn, 'policy', `Policy ${arn} was not found.`, (raw) => {
+      const doc = raw as unknown as ManagedPolicyDoc;
+      if (!doc.versions.some((v) => v.VersionId === versionId)) {
+        throw new NotFoundException(`Policy ${arn} version ${versionId} does not exist or is not attachable.`);
+      }
+      if (change === 'setDefault') return { ...doc, defaultVersionId: versionId };
+      if (versionId === doc.defaultVersionId) throw new DeleteConflictException('Cannot delete the default version of a policy.');
+      return { ...doc, versions: doc.versions.filter((v) => v.VersionId !== versionId) };
+    });
+  }
+
   /** Attach/Detach{User,Role,Group}Policy. */
   async function attach(caller: Caller, kind: 'user' | 'role' | 'group', name: string, policyArn: string, attachIt: boolean): Promise<void> {
     const K = kind === 'user' ? 'User' : kind === 'role' ? 'Role' : 'Group';
@@ -237,5 +252,5 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     return ((rec.doc as AttachmentDoc).attached ?? []).map((a) => ({ PolicyName: a.slice(a.lastIndexOf('/') + 1), PolicyArn: a }));
   }
 
-  return { deleteGroup, deletePolicy, readGroup, deleteGroupPolicy, listEntities, listGroupsForUser, createGroup, getGroup, addUserToGroup, putGroupPolicy, createPolicy, getPolicy, createPolicyVersion, getPolicyVersion, attach, listAttached };
+  return { changeVersion, deleteGroup, deletePolicy, readGroup, deleteGroupPolicy, listEntities, listGroupsForUser, createGroup, getGroup, addUserToGroup, putGroupPolicy, createPolicy, getPolicy, createPolicyVersion, getPolicyVersion, attach, listAttached };
 }

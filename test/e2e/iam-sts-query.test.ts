@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   DeleteAccessKeyCommand, DeleteConflictException, DeleteGroupCommand, DeletePolicyCommand, DeleteRoleCommand, DeleteUserCommand, DeleteUserPolicyCommand,
   ListAccessKeysCommand, RemoveUserFromGroupCommand, DeleteRolePolicyCommand, AttachUserPolicyCommand, DetachUserPolicyCommand,
+  SetDefaultPolicyVersionCommand, DeletePolicyVersionCommand,
   AddUserToGroupCommand, AttachGroupPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand, CreatePolicyVersionCommand,
   DetachGroupPolicyCommand, DeleteGroupPolicyCommand, GetGroupPolicyCommand, ListGroupPoliciesCommand, ListGroupsCommand, ListGroupsForUserCommand,
   ListPoliciesCommand, ListUserTagsCommand, PutGroupPolicyCommand, TagUserCommand, UntagUserCommand, UpdateAssumeRolePolicyCommand, GetPolicyCommand, GetPolicyVersionCommand, ListAttachedGroupPoliciesCommand, CreateRoleCommand, CreateUserCommand, EntityAlreadyExistsException, GetRoleCommand, GetUserCommand, IAMClient,
@@ -181,7 +182,16 @@ describe('IAM and STS over the query protocol', () => {
     assert.equal(v1.PolicyVersion?.IsDefaultVersion, false);
     assert.equal((await awsError(() => server.kms({ credentials: carol }).send(new ListKeysCommand({})))).name, 'AccessDeniedException');
 
-    await iam().send(new CreatePolicyVersionCommand({ PolicyArn: policyArn, PolicyDocument: allowList, SetAsDefault: true }));
+    // v1 (allowList) becomes the default again; the default version cannot be deleted, another can.
+    await iam().send(new SetDefaultPolicyVersionCommand({ PolicyArn: policyArn, VersionId: 'v1' }));
+    await server.kms({ credentials: carol }).send(new ListKeysCommand({}));
+    await assert.rejects(iam().send(new DeletePolicyVersionCommand({ PolicyArn: policyArn, VersionId: 'v1' })), (e) => e instanceof DeleteConflictException);
+    await iam().send(new DeletePolicyVersionCommand({ PolicyArn: policyArn, VersionId: 'v2' }));
+    await assert.rejects(iam().send(new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: 'v2' })), (e) => e instanceof NoSuchEntityException);
+    // At most 5 versions: v1, v3 + three more.
+    for (let i = 0; i < 3; i++) await iam().send(new CreatePolicyVersionCommand({ PolicyArn: policyArn, PolicyDocument: allowOther }));
+    const limited = await awsError(() => iam().send(new CreatePolicyVersionCommand({ PolicyArn: policyArn, PolicyDocument: allowOther })));
+    assert.equal(limited.name, 'LimitExceededException');
     await server.kms({ credentials: carol }).send(new ListKeysCommand({}));
     await iam().send(new DetachGroupPolicyCommand({ GroupName: 'readers', PolicyArn: policyArn }));
     assert.equal((await awsError(() => server.kms({ credentials: carol }).send(new ListKeysCommand({})))).name, 'AccessDeniedException');

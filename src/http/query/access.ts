@@ -91,6 +91,8 @@ export const IAM_RULES: Readonly<Record<string, AccessRule>> = {
   GetPolicy: policyArn('GetPolicy'),
   CreatePolicyVersion: policyArn('CreatePolicyVersion'),
   GetPolicyVersion: policyArn('GetPolicyVersion'),
+  SetDefaultPolicyVersion: policyArn('SetDefaultPolicyVersion'),
+  DeletePolicyVersion: policyArn('DeletePolicyVersion'),
   AttachUserPolicy: user('AttachUserPolicy'),
   DetachUserPolicy: user('DetachUserPolicy'),
   ListAttachedUserPolicies: user('ListAttachedUserPolicies'),

@@ -272,6 +272,14 @@ function managedOperations(m: IamManaged): Operation[] {
     op('CreatePolicyVersion', false, async (input, { caller }) => ({
       PolicyVersion: versionView(await m.createPolicyVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'PolicyDocument', 131072), input.SetAsDefault === 'true')),
     })),
+    op('SetDefaultPolicyVersion', false, async (input, { caller }) => {
+      await m.changeVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128), 'setDefault');
+      return undefined;
+    }),
+    op('DeletePolicyVersion', false, async (input, { caller }) => {
+      await m.changeVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128), 'delete');
+      return undefined;
+    }),
     op('GetPolicyVersion', true, async (input, { caller }) => ({
       PolicyVersion: versionView(await m.getPolicyVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128))),
     })),
