@@ -219,6 +219,34 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     }
   }
 
+  /**
+   * IAM UpdateUser with NewUserName: the user's ARN changes, so the record moves and its access keys follow
+   * it, in one transaction (policies naming the old ARN no longer match, as on AWS). Other nodes see the
+   * keys' new principal within the credential cache bound.
+   */
+  async function renameUser(caller: Caller, input: { userName: string; newUserName: string }) {
+    const from = principalArn(caller.accountId, 'user', checkName('userName', input.userName));
+    const to = principalArn(caller.accountId, 'user', checkName('newUserName', input.newUserName));
+    await authorizer.authorize(caller, 'iam:UpdateUser', from);
+    const rec = await get(caller.accountId, 'user', input.userName);
+    if ((rec.doc as { administrator?: boolean }).administrator) throw new DeleteConflictException('Cannot rename the administrator.');
+    if (from === to) return;
+    try {
+      const moved = await storage.transaction(async (tx) => {
+        if (!(await tx.principals.delete(from, rec.revision))) return false;
+        await tx.principals.insert({ ...rec, arn: to, name: input.newUserName, revision: 1, doc: { ...rec.doc } });
+        for (const k of await tx.accessKeys.listForPrincipal(from)) {
+          await tx.accessKeys.upsert({ ...k, principalArn: to, doc: { ...k.doc, userName: input.newUserName } });
+        }
+        return true;
+      });
+      if (!moved) throw new ConflictException(`user ${input.userName} is being changed by another request. Retry.`);
+    } catch (err) {
+      if (err instanceof DuplicateError) throw new AlreadyExistsException(`User with name ${input.newUserName} already exists.`);
+      throw err;
+    }
+  }
+
   /** IAM UntagUser/UntagRole: removes the named tag keys (absent ones are ignored, as AWS does). */
   async function untagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tagKeys: readonly string[] }) {
     checkName('name', input.name);
@@ -373,7 +401,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   return {
-    createUser, createRole, getPrincipal, readPrincipal, getSessionToken, listAccessKeys, deleteAccessKey, deletePrincipal, untagPrincipal, updateAssumeRolePolicy, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
+    createUser, createRole, getPrincipal, readPrincipal, getSessionToken, renameUser, listAccessKeys, deleteAccessKey, deletePrincipal, untagPrincipal, updateAssumeRolePolicy, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
     ensureAdministrator,
   };
 }

@@ -10,6 +10,7 @@ import {
   DeleteAccessKeyCommand, DeleteConflictException, DeleteGroupCommand, DeletePolicyCommand, DeleteRoleCommand, DeleteUserCommand, DeleteUserPolicyCommand,
   ListAccessKeysCommand, RemoveUserFromGroupCommand, DeleteRolePolicyCommand, AttachUserPolicyCommand, DetachUserPolicyCommand,
   SetDefaultPolicyVersionCommand, DeletePolicyVersionCommand,
+  UpdateUserCommand,
   AddUserToGroupCommand, AttachGroupPolicyCommand, CreateAccessKeyCommand, CreateGroupCommand, CreatePolicyCommand, CreatePolicyVersionCommand,
   DetachGroupPolicyCommand, DeleteGroupPolicyCommand, GetGroupPolicyCommand, ListGroupPoliciesCommand, ListGroupsCommand, ListGroupsForUserCommand,
   ListPoliciesCommand, ListUserTagsCommand, PutGroupPolicyCommand, TagUserCommand, UntagUserCommand, UpdateAssumeRolePolicyCommand, GetPolicyCommand, GetPolicyVersionCommand, ListAttachedGroupPoliciesCommand, CreateRoleCommand, CreateUserCommand, EntityAlreadyExistsException, GetRoleCommand, GetUserCommand, IAMClient,
@@ -276,5 +277,18 @@ describe('IAM and STS over the query protocol', () => {
     await iam().send(new DeleteRolePolicyCommand({ RoleName: 'temp', PolicyName: 'p' }));
     await iam().send(new DeleteRoleCommand({ RoleName: 'temp' }));
     assert.equal((await awsError(() => sts().send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/temp`, RoleSessionName: 'gone' })))).name, 'AccessDenied');
+  });
+
+  it('UpdateUser renames a user; its access keys follow it', async () => {
+    await iam().send(new CreateUserCommand({ UserName: 'gina' }));
+    const key = await iam().send(new CreateAccessKeyCommand({ UserName: 'gina' }));
+    const gina = { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! };
+    await assert.rejects(iam().send(new UpdateUserCommand({ UserName: 'gina', NewUserName: 'bob' })), (e) => e instanceof EntityAlreadyExistsException);
+    await iam().send(new UpdateUserCommand({ UserName: 'gina', NewUserName: 'gina2' }));
+    await assert.rejects(iam().send(new GetUserCommand({ UserName: 'gina' })), (e) => e instanceof NoSuchEntityException);
+    assert.equal((await iam().send(new GetUserCommand({ UserName: 'gina2' }))).User?.Arn, `arn:aws:iam::${ACCOUNT_ID}:user/gina2`);
+    assert.deepEqual((await iam().send(new ListAccessKeysCommand({ UserName: 'gina2' }))).AccessKeyMetadata?.map((k) => k.AccessKeyId), [gina.accessKeyId]);
+    // The key was not used before the rename, so no node holds it cached under the old ARN.
+    assert.equal((await sts(gina).send(new GetCallerIdentityCommand({}))).Arn, `arn:aws:iam::${ACCOUNT_ID}:user/gina2`);
   });
 });

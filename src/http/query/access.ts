@@ -55,6 +55,7 @@ export const IAM_RULES: Readonly<Record<string, AccessRule>> = {
   ListAccessKeys: user('ListAccessKeys'),
   DeleteAccessKey: user('DeleteAccessKey'),
   DeleteUser: user('DeleteUser'),
+  UpdateUser: user('UpdateUser'),
   DeleteRole: role('DeleteRole'),
   DeleteGroup: group('DeleteGroup'),
   DeletePolicy: policyArn('DeletePolicy'),

@@ -176,6 +176,12 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged, autho
         await iam.deleteAccessKey(caller, { userName: required(input, 'UserName'), accessKeyId: required(input, 'AccessKeyId', 128) });
         return undefined;
       }),
+      op('UpdateUser', false, async (input, { caller }) => {
+        // Trent keeps every path "/": NewPath is accepted only as "/".
+        if (input.NewPath !== undefined && input.NewPath !== '/') throw new ValidationException('Trent supports only the path "/".');
+        if (input.NewUserName !== undefined) await iam.renameUser(caller, { userName: required(input, 'UserName'), newUserName: required(input, 'NewUserName') });
+        return undefined;
+      }),
       op('DeleteUser', false, async (input, { caller }) => {
         await iam.deletePrincipal(caller, 'user', required(input, 'UserName'));
         return undefined;
