@@ -12,6 +12,12 @@ import { ManualClock } from '../../src/clock.ts';
 import { ACCOUNT_ID, ADMIN, awsError, startServer, type TestServer } from './harness.ts';
 
 type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+/** The members of an audit record these tests read. */
+interface AuditRecord {
+  eventName: string; eventSource: string;
+  requestParameters?: Record<string, unknown> | null;
+  responseElements?: { assumedRoleUser?: { arn?: string }; role?: { arn?: string } } | null;
+}
 const doc = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 
 describe('STS sessions', () => {
@@ -139,5 +145,11 @@ describe('STS sessions', () => {
     assert.ok(events.some((e) => e.eventSource === 'kms.amazonaws.com' && e.eventName === 'Encrypt' && e.userIdentity.arn === sessionArn && e.errorCode === 'AccessDeniedException'));
     assert.ok(events.some((e) => e.eventSource === 'iam.amazonaws.com' && e.eventName === 'CreateRole'));
     for (const secret of [creds.secretAccessKey, creds.sessionToken!]) assert.ok(!rows.some((r) => r.includes(secret)), 'a credential reached the audit trail');
+    const assumeEvent = rows.map((r) => JSON.parse(r) as AuditRecord)
+      .find((e) => e.eventName === 'AssumeRole' && e.responseElements?.assumedRoleUser?.arn === sessionArn);
+    assert.deepEqual(assumeEvent?.requestParameters, { roleArn, roleSessionName: 'audited' });
+    const createRole = rows.map((r) => JSON.parse(r) as AuditRecord).find((e) => e.eventName === 'CreateRole' && e.eventSource === 'iam.amazonaws.com');
+    assert.deepEqual(createRole?.requestParameters, { roleName: 'worker' });
+    assert.equal(createRole?.responseElements?.role?.arn, roleArn);
   });
 });
