@@ -127,9 +127,10 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     secretAccessKey?: string;
     expiresAt?: number | null;
     doc?: Record<string, unknown>;
-  }): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  }): Promise<{ accessKeyId: string; secretAccessKey: string; createdAt: number }> {
     const accessKeyId = input.accessKeyId ?? newAccessKeyId();
     const secretAccessKey = input.secretAccessKey ?? newSecretAccessKey();
+    const createdAt = clock.now();
     await storage.transaction((tx) =>
       tx.accessKeys.insert({
         accessKeyId,
@@ -137,12 +138,12 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
         principalArn: input.principalArn,
         sealedSecret: seal(accessKeyId, secretAccessKey),
         status: 'Active',
-        createdAt: clock.now(),
+        createdAt,
         expiresAt: input.expiresAt ?? null,
         doc: input.doc ?? {},
       }),
     );
-    return { accessKeyId, secretAccessKey };
+    return { accessKeyId, secretAccessKey, createdAt };
   }
 
   /**

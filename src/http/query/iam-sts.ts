@@ -160,7 +160,7 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged, autho
         const userName = required(input, 'UserName');
         const pair = await iam.createAccessKey(caller, { userName });
         return {
-          AccessKey: { UserName: userName, AccessKeyId: pair.accessKeyId, Status: 'Active', SecretAccessKey: pair.secretAccessKey, CreateDate: iso(Date.now()) },
+          AccessKey: { UserName: userName, AccessKeyId: pair.accessKeyId, Status: 'Active', SecretAccessKey: pair.secretAccessKey, CreateDate: iso(pair.createdAt) },
         };
       }),
       ...managedOperations(managed),
