@@ -13,8 +13,11 @@ import { pino, type Logger } from 'pino';
 import { createAuthorizer } from './auth/authorizer.ts';
 import type { Caller } from './auth/caller.ts';
 import { createCredentialStore } from './auth/credential-store.ts';
+import { createIamManaged } from './auth/iam-managed.ts';
+import { IAM_ACCESS_RULES, STS_ACCESS_RULES } from './auth/iam-access-rules.ts';
 import { createIamService } from './auth/iam-service.ts';
 import { adminServiceDefinition } from './http/admin/index.ts';
+import { iamServiceDefinition, stsServiceDefinition } from './http/query/iam-sts.ts';
 import { withAccessControl } from './http/kms/access-control.ts';
 import { withDeclaredAccessControl } from './http/access-control.ts';
 import { ADMIN_ACCESS_RULES } from './auth/admin-access-rules.ts';
@@ -307,6 +310,8 @@ export async function createApp(parts: AppParts): Promise<App> {
         authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
       }),
       withDeclaredAccessControl(adminServiceDefinition(iam), authorizer, ADMIN_ACCESS_RULES),
+      withDeclaredAccessControl(iamServiceDefinition(iam, createIamManaged({ storage, clock, authorizer })), authorizer, IAM_ACCESS_RULES),
+      withDeclaredAccessControl(stsServiceDefinition(iam), authorizer, STS_ACCESS_RULES),
       withDeclaredAccessControl(operatorServiceDefinition(operator), authorizer, OPERATOR_ACCESS_RULES),
       withDeclaredAccessControl(backupServiceDefinition(backups), authorizer, BACKUP_ACCESS_RULES),
       withDeclaredAccessControl(cloudTrailServiceDefinition(auditQuery, markers), authorizer, CLOUDTRAIL_ACCESS_RULES),
@@ -321,6 +326,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       logger,
       maxBodyBytes: config.maxBodyBytes,
       ...(quotas ? { quotas } : {}),
+      ...(config.regions ? { regions: new Set(config.regions) } : {}),
       audit: edgeAudit,
       health,
     });

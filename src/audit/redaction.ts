@@ -24,6 +24,15 @@ interface Fields {
 const KMS_CRYPTO = ['KeyId', 'EncryptionContext', 'EncryptionAlgorithm', 'DryRun'];
 const KEY_METADATA = ['KeyMetadata.KeyId', 'KeyMetadata.Arn', 'KeyMetadata.KeyState', 'KeyMetadata.KeySpec', 'KeyMetadata.KeyUsage'];
 
+/**
+ * Every IAM event (query protocol) shows the entities it names, never a policy document, secret or tag
+ * value (members of the form's flat encoding, so lists such as TagKeys.member.N are not shown).
+ */
+const IAM_FIELDS: Fields = {
+  request: ['UserName', 'NewUserName', 'RoleName', 'GroupName', 'PolicyName', 'PolicyArn', 'AccessKeyId', 'Status', 'VersionId', 'SetAsDefault'],
+  response: ['AccessKey.AccessKeyId', 'User.Arn', 'Role.Arn', 'Group.Arn', 'Policy.Arn'],
+};
+
 /** By eventSource, then operation name. AWS: the members CloudTrail shows for each KMS operation. */
 const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
   // The seal endpoints (/v1/sys/*, src/http/operator/sys-routes.ts): the quorum asked for and the
@@ -131,6 +140,13 @@ const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
   'cloudtrail.amazonaws.com': {
     LookupEvents: { request: ['LookupAttributes', 'StartTime', 'EndTime', 'MaxResults', 'EventCategory'] },
   },
+  'sts.amazonaws.com': {
+    AssumeRole: {
+      request: ['RoleArn', 'RoleSessionName', 'DurationSeconds', 'ExternalId', 'SourceIdentity'],
+      response: ['AssumedRoleUser.Arn', 'AssumedRoleUser.AssumedRoleId', 'SourceIdentity'],
+    },
+    GetSessionToken: { request: ['DurationSeconds'] },
+  },
 };
 
 function lowerCamel(name: string): string {
@@ -173,7 +189,7 @@ export function loggedMembers(
   input: Record<string, unknown> | undefined,
   output: Record<string, unknown> | undefined,
 ): { requestParameters: Record<string, unknown> | null; responseElements: Record<string, unknown> | null } {
-  const fields = ALLOW[eventSource]?.[eventName];
+  const fields = eventSource === 'iam.amazonaws.com' ? IAM_FIELDS : ALLOW[eventSource]?.[eventName];
   return {
     requestParameters: pick(input, fields?.request ?? ID_MEMBERS),
     responseElements: pick(output, fields?.response ?? []),

@@ -34,6 +34,10 @@ export interface PrincipalDoc {
   policies?: Record<string, string>;
   /** Role trust policy text (kept for GetRole; AssumeRole is authorised by the caller's identity policy). */
   assumeRolePolicy?: string;
+  /** Managed policy ARNs attached (src/auth/iam-managed.ts). */
+  attached?: string[];
+  /** A user's groups, by name. */
+  groups?: string[];
 }
 
 /** A key-scoped request: the resolved key and what the request carries that conditions may test. */
@@ -111,7 +115,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
   }
 
   /** The caller as the evaluator sees it, and its identity policies. */
-  async function principalOf(caller: Caller): Promise<{ principal: CallerPrincipal; identityPolicies: PolicyDocument[] }> {
+  async function principalOf(caller: Caller): Promise<{ principal: CallerPrincipal; identityPolicies: PolicyDocument[]; sessionPolicies?: PolicyDocument[] }> {
     const arn = caller.principalArn;
     const session = ASSUMED_ROLE.exec(arn);
     let record: PrincipalRecord | undefined;
@@ -127,9 +131,40 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
       principal = { arn, accountId: caller.accountId, type: arn.includes(':role/') ? 'Role' : 'User', userid: caller.accessKeyId };
     }
     const doc = (record?.doc ?? {}) as PrincipalDoc;
-    if (doc.tags && Object.keys(doc.tags).length > 0) principal = { ...principal, tags: doc.tags };
-    const identityPolicies = Object.values(doc.policies ?? {}).map((t) => parseCached(t, 'identity'));
+    const tags = { ...doc.tags, ...caller.sessionTags };
+    if (Object.keys(tags).length > 0) principal = { ...principal, tags };
+    const texts = Object.values(doc.policies ?? {});
+    // Groups (a user's) and attached managed policies (their default versions) count as inline policies do.
+    const attached = [...(doc.attached ?? [])];
+    if (record?.kind === 'user' && doc.groups?.length) {
+      const groups = await storage.read((r) => Promise.all(doc.groups!.map((g) => r.principals.get(`arn:aws:iam::${caller.accountId}:group/${g}`))));
+      for (const g of groups) {
+        const gd = (g?.doc ?? {}) as PrincipalDoc;
+        texts.push(...Object.values(gd.policies ?? {}));
+        attached.push(...(gd.attached ?? []));
+      }
+    }
+    if (attached.length > 0) {
+      const policies = await storage.read((r) => Promise.all([...new Set(attached)].map((a) => r.principals.get(a))));
+      for (const p of policies) {
+        const pd = p?.doc as { versions?: { VersionId: string; Document: string }[]; defaultVersionId?: string } | undefined;
+        const text = pd?.versions?.find((v) => v.VersionId === pd.defaultVersionId)?.Document;
+        if (text !== undefined) texts.push(text);
+      }
+    }
+    const identityPolicies = texts.map((t) => parseCached(t, 'identity'));
+    if (caller.sessionPolicies) return { principal, identityPolicies, sessionPolicies: caller.sessionPolicies.map((t) => parseCached(t, 'identity')) };
     return { principal, identityPolicies };
+  }
+
+  /**
+   * AWS session policies: what identity (and resource) policies allow, temporary credentials may do only
+   * when a session policy allows it too; an explicit Deny in one refuses. No session policy: no limit.
+   */
+  function withinSession(request: RequestContext, sessionPolicies: PolicyDocument[] | undefined, shownAs?: string | null): void {
+    if (!sessionPolicies) return;
+    const result = evaluateIdentityOnly({ request, identityPolicies: sessionPolicies });
+    if (result.decision !== 'Allow') throw accessDeniedError(request, result, shownAs);
   }
 
   function baseContext(caller: Caller): Record<string, ContextValue> {
@@ -183,12 +218,13 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
    * against identity policies alone (iam:*, sts:AssumeRole), or nothing ('*': CreateKey, ListKeys…).
    */
   async function authorize(caller: Caller, action: string, resource?: KeyResource | string, requestKeys?: Readonly<Record<string, ContextValue>>): Promise<void> {
-    const { principal, identityPolicies } = await principalOf(caller);
+    const { principal, identityPolicies, sessionPolicies } = await principalOf(caller);
     const contextKeys = { ...requestKeys, ...baseContext(caller) };
     if (resource === undefined || typeof resource === 'string') {
       const request: RequestContext = { action, resource: resource ?? '*', principal, contextKeys };
       const result = evaluateIdentityOnly({ request, identityPolicies });
       if (result.decision !== 'Allow') throw accessDeniedError(request, result);
+      withinSession(request, sessionPolicies);
       return;
     }
     const { key } = resource;
@@ -216,6 +252,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
       ...(resource.encryptionContext ? { encryptionContext: resource.encryptionContext } : {}),
     });
     if (result.decision !== 'Allow') throw accessDeniedError(request, result);
+    withinSession(request, sessionPolicies);
   }
 
   /**
@@ -224,7 +261,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
    * explicit Deny in either wins). Throws ActionDeniedException in AWS's words.
    */
   async function authorizeResource(caller: Caller, action: string, resource: ServiceResource): Promise<void> {
-    const { principal, identityPolicies } = await principalOf(caller);
+    const { principal, identityPolicies, sessionPolicies } = await principalOf(caller);
     const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: { ...resource.contextKeys, ...baseContext(caller) } };
     const result = evaluateResourceAccess({
       request,
@@ -233,6 +270,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
       identityPolicies,
     });
     if (result.decision !== 'Allow') throw accessDeniedError(request, result, resource.shownAs);
+    withinSession(request, sessionPolicies, resource.shownAs);
   }
 
   /**
@@ -243,7 +281,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
   async function authorizeWithResourcePolicy(
     caller: Caller, action: string, resource: { arn: string; accountId: string; policyText: string; contextKeys?: Readonly<Record<string, ContextValue>> },
   ): Promise<void> {
-    const { principal, identityPolicies } = await principalOf(caller);
+    const { principal, identityPolicies, sessionPolicies } = await principalOf(caller);
     const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: { ...resource.contextKeys, ...baseContext(caller) } };
     const result = evaluateKeyAccess({
       request,
@@ -253,6 +291,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
       grants: [],
     });
     if (result.decision !== 'Allow') throw accessDeniedError(request, result);
+    withinSession(request, sessionPolicies);
   }
 
   /** True when `authorize` would allow (for checks that fall back to other rules, e.g. RetireGrant). */

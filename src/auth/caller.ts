@@ -19,6 +19,14 @@ export interface Caller {
    * service only — as the AWS-managed `alias/aws/<service>` keys do.
    */
   readonly viaService?: string;
+  /**
+   * Session policies of temporary credentials (STS AssumeRole `Policy`/`PolicyArns`, as stored with the
+   * session): the session may do only what both these and the role's identity policies allow (AWS: "Session
+   * policies"). Set by the edge from the credential record, never by a request.
+   */
+  readonly sessionPolicies?: readonly string[];
+  /** Session tags (AssumeRole `Tags`): they override the role's tags of the same key as aws:PrincipalTag. */
+  readonly sessionTags?: Readonly<Record<string, string>>;
 }
 
 /** AWS: the kms:ViaService value of a service in a region, e.g. `ssm.eu-west-1.amazonaws.com`. */

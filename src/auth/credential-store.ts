@@ -95,6 +95,30 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     }
   }
 
+  /**
+   * IAM DeleteAccessKey: removes a principal's key. Like setStatus, this node forgets it at once, every
+   * other node within CREDENTIAL_CACHE_TTL_MS. Returns false when the principal has no such key.
+   */
+  async function remove(accessKeyId: string, principalArn: string): Promise<boolean> {
+    writes++;
+    cache.delete(accessKeyId);
+    try {
+      return await storage.transaction(async (tx) => {
+        const record = await tx.accessKeys.get(accessKeyId);
+        if (!record || record.principalArn !== principalArn) return false;
+        return tx.accessKeys.delete(accessKeyId);
+      });
+    } finally {
+      writes++;
+      cache.delete(accessKeyId);
+    }
+  }
+
+  /** A principal's long-term keys (IAM ListAccessKeys; temporary ASIA… keys are not listed, as in AWS). */
+  async function listFor(principalArn: string): Promise<AccessKeyRecord[]> {
+    return (await storage.read((r) => r.accessKeys.listForPrincipal(principalArn))).filter((k) => k.expiresAt === null);
+  }
+
   /** Stores a new access key for a principal. */
   async function create(input: {
     accountId: string;
@@ -103,9 +127,10 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     secretAccessKey?: string;
     expiresAt?: number | null;
     doc?: Record<string, unknown>;
-  }): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  }): Promise<{ accessKeyId: string; secretAccessKey: string; createdAt: number }> {
     const accessKeyId = input.accessKeyId ?? newAccessKeyId();
     const secretAccessKey = input.secretAccessKey ?? newSecretAccessKey();
+    const createdAt = clock.now();
     await storage.transaction((tx) =>
       tx.accessKeys.insert({
         accessKeyId,
@@ -113,12 +138,12 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
         principalArn: input.principalArn,
         sealedSecret: seal(accessKeyId, secretAccessKey),
         status: 'Active',
-        createdAt: clock.now(),
+        createdAt,
         expiresAt: input.expiresAt ?? null,
         doc: input.doc ?? {},
       }),
     );
-    return { accessKeyId, secretAccessKey };
+    return { accessKeyId, secretAccessKey, createdAt };
   }
 
   /**
@@ -174,5 +199,5 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     cache.clear();
   }
 
-  return { resolve, create, setStatus, bootstrapAdmin, checkSession, forget };
+  return { resolve, create, setStatus, remove, listFor, bootstrapAdmin, checkSession, forget };
 }

@@ -18,6 +18,8 @@ import { DuplicateError, type Storage } from '../storage/storage.ts';
 import { ADMIN_POLICY_NAME, ADMIN_POLICY_TEXT, type Authorizer, type PrincipalDoc } from './authorizer.ts';
 import type { Caller } from './caller.ts';
 import { newAccessKeyId, type CredentialStore } from './credential-store.ts';
+import { DeleteConflictException } from './iam-managed.ts';
+import { createIamAuthorization, iamRequestTags } from './iam-authorization.ts';
 
 const NAME = /^[\w+=,.@-]{1,64}$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
@@ -68,6 +70,11 @@ function trustPolicyAsResourcePolicy(text: string): string {
   return JSON.stringify({ ...doc, Statement: withResource });
 }
 
+function statementsOf(text: string): unknown[] {
+  const st = (JSON.parse(text) as { Statement?: unknown }).Statement;
+  return Array.isArray(st) ? st : st === undefined ? [] : [st];
+}
+
 export function createIamService(deps: { storage: Storage; clock: Clock; authorizer: Authorizer; credentials: CredentialStore }) {
   const { storage, clock, authorizer, credentials } = deps;
 
@@ -84,30 +91,8 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     return t;
   }
 
-  /** AWS global keys of a request carrying tags: aws:RequestTag/<key> for each, aws:TagKeys. */
-  function requestTags(tags: Record<string, string> | undefined): Record<string, ContextValue> {
-    const names = Object.keys(tags ?? {});
-    if (names.length === 0) return {};
-    const keys: Record<string, ContextValue> = { 'aws:TagKeys': names };
-    for (const n of names) keys[`aws:RequestTag/${n}`] = tags![n];
-    return keys;
-  }
-
-  /** aws:ResourceTag/<key> (and iam:ResourceTag/<key>) of the principal an action names; none when it does not exist. */
-  async function resourceTags(arn: string): Promise<Record<string, ContextValue>> {
-    const rec = await storage.read((r) => r.principals.get(arn));
-    const keys: Record<string, ContextValue> = {};
-    for (const [n, v] of Object.entries((rec?.doc as PrincipalDoc | undefined)?.tags ?? {})) {
-      keys[`aws:ResourceTag/${n}`] = v;
-      keys[`iam:ResourceTag/${n}`] = v;
-    }
-    return keys;
-  }
-
-  /** Authorizes an action on a principal of the caller's account, with its resource tags and the request's keys. */
-  async function authorizeOn(caller: Caller, action: string, arn: string, requestKeys: Record<string, ContextValue> = {}): Promise<void> {
-    await authorizer.authorize(caller, action, arn, { ...requestKeys, ...(await resourceTags(arn)) });
-  }
+  const { resourceTags, authorizeOn } = createIamAuthorization({ storage, authorizer });
+  const requestTags = iamRequestTags;
 
   async function get(accountId: string, kind: PrincipalKind, name: string): Promise<PrincipalRecord> {
     const rec = await storage.read((r) => r.principals.get(principalArn(accountId, kind, name)));
@@ -182,10 +167,102 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     });
   }
 
+  /** IAM GetUserPolicy/ListUserPolicies/GetRolePolicy/ListRolePolicies…: the principal, authorised for `action`. */
+  async function readPrincipal(caller: Caller, kind: PrincipalKind, name: string, action: string): Promise<PrincipalRecord> {
+    await authorizeOn(caller, action, principalArn(caller.accountId, kind, checkName('name', name)));
+    return get(caller.accountId, kind, name);
+  }
+
   async function tagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tags: Record<string, string> }) {
     checkName('name', input.name);
     await authorizeOn(caller, kind === 'user' ? 'iam:TagUser' : 'iam:TagRole', principalArn(caller.accountId, kind, input.name), requestTags(input.tags));
     await update(caller.accountId, kind, input.name, (doc) => ({ ...doc, tags: checkTags({ ...doc.tags, ...input.tags }) }));
+  }
+
+  /** IAM ListAccessKeys: the user's long-term keys (never their secrets). */
+  async function listAccessKeys(caller: Caller, userName: string) {
+    const arn = principalArn(caller.accountId, 'user', checkName('userName', userName));
+    await authorizeOn(caller, 'iam:ListAccessKeys', arn);
+    await get(caller.accountId, 'user', userName);
+    return credentials.listFor(arn);
+  }
+
+  /** IAM DeleteAccessKey: the key stops working at the next request (this node), within 1 s (every node). */
+  async function deleteAccessKey(caller: Caller, input: { userName: string; accessKeyId: string }) {
+    const arn = principalArn(caller.accountId, 'user', checkName('userName', input.userName));
+    await authorizeOn(caller, 'iam:DeleteAccessKey', arn);
+    await get(caller.accountId, 'user', input.userName);
+    if (!(await credentials.remove(input.accessKeyId, arn))) {
+      throw new NotFoundException(`The Access Key with id ${input.accessKeyId} cannot be found.`);
+    }
+  }
+
+  /**
+   * IAM DeleteUser/DeleteRole. AWS refuses while anything is still attached (DeleteConflict, "Cannot delete
+   * entity, must delete policies first." and the like): inline and managed policies, groups, access keys.
+   */
+  async function deletePrincipal(caller: Caller, kind: 'user' | 'role', name: string) {
+    const arn = principalArn(caller.accountId, kind, checkName(`${kind}Name`, name));
+    await authorizeOn(caller, kind === 'user' ? 'iam:DeleteUser' : 'iam:DeleteRole', arn);
+    const rec = await get(caller.accountId, kind, name);
+    const doc = rec.doc as PrincipalDoc;
+    if ((doc as { administrator?: boolean }).administrator) throw new DeleteConflictException('Cannot delete the administrator.');
+    if (Object.keys(doc.policies ?? {}).length > 0) throw new DeleteConflictException('Cannot delete entity, must delete policies first.');
+    if ((doc.attached ?? []).length > 0) throw new DeleteConflictException('Cannot delete entity, must detach all policies first.');
+    if ((doc.groups ?? []).length > 0) throw new DeleteConflictException('Cannot delete entity, must remove users from group first.');
+    if (kind === 'user' && (await credentials.listFor(arn)).length > 0) throw new DeleteConflictException('Cannot delete entity, must delete access keys first.');
+    if (!(await storage.transaction((tx) => tx.principals.delete(arn, rec.revision)))) {
+      throw new ConflictException(`${kind} ${name} is being changed by another request. Retry.`);
+    }
+  }
+
+  /**
+   * IAM UpdateUser with NewUserName: the user's ARN changes, so the record moves and its access keys follow
+   * it, in one transaction (policies naming the old ARN no longer match, as on AWS). Other nodes see the
+   * keys' new principal within the credential cache bound.
+   */
+  async function renameUser(caller: Caller, input: { userName: string; newUserName: string }) {
+    const from = principalArn(caller.accountId, 'user', checkName('userName', input.userName));
+    const to = principalArn(caller.accountId, 'user', checkName('newUserName', input.newUserName));
+    await authorizeOn(caller, 'iam:UpdateUser', from);
+    const rec = await get(caller.accountId, 'user', input.userName);
+    if ((rec.doc as { administrator?: boolean }).administrator) throw new DeleteConflictException('Cannot rename the administrator.');
+    if (from === to) return;
+    try {
+      const moved = await storage.transaction(async (tx) => {
+        if (!(await tx.principals.delete(from, rec.revision))) return false;
+        await tx.principals.insert({ ...rec, arn: to, name: input.newUserName, revision: 1, doc: { ...rec.doc } });
+        for (const k of await tx.accessKeys.listForPrincipal(from)) {
+          await tx.accessKeys.upsert({ ...k, principalArn: to, doc: { ...k.doc, userName: input.newUserName } });
+        }
+        return true;
+      });
+      if (!moved) throw new ConflictException(`user ${input.userName} is being changed by another request. Retry.`);
+    } catch (err) {
+      if (err instanceof DuplicateError) throw new AlreadyExistsException(`User with name ${input.newUserName} already exists.`);
+      throw err;
+    }
+  }
+
+  /** IAM UntagUser/UntagRole: removes the named tag keys (absent ones are ignored, as AWS does). */
+  async function untagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tagKeys: readonly string[] }) {
+    checkName('name', input.name);
+    // AWS: aws:TagKeys is the keys the request removes.
+    await authorizeOn(caller, kind === 'user' ? 'iam:UntagUser' : 'iam:UntagRole', principalArn(caller.accountId, kind, input.name),
+      input.tagKeys.length > 0 ? { 'aws:TagKeys': [...input.tagKeys] } : {});
+    await update(caller.accountId, kind, input.name, (doc) => {
+      const tags = { ...doc.tags };
+      for (const k of input.tagKeys) delete tags[k];
+      return { ...doc, tags };
+    });
+  }
+
+  /** IAM UpdateAssumeRolePolicy: replaces a role's trust policy (validated: MalformedPolicyDocument). */
+  async function updateAssumeRolePolicy(caller: Caller, input: { roleName: string; policyDocument: string }) {
+    checkName('roleName', input.roleName);
+    await authorizeOn(caller, 'iam:UpdateAssumeRolePolicy', principalArn(caller.accountId, 'role', input.roleName));
+    parsePolicy(input.policyDocument, 'key');
+    await update(caller.accountId, 'role', input.roleName, (doc) => ({ ...doc, assumeRolePolicy: input.policyDocument }));
   }
 
   /** IAM CreateAccessKey: a long-term key for a user; the secret is returned once. */
@@ -218,7 +295,14 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
    * (directly, or by naming the caller's account, which then needs sts:AssumeRole in an identity policy).
    * A role created without a trust policy trusts its own account, so only identity policies decide.
    */
-  async function assumeRole(caller: Caller, input: { roleArn: string; roleSessionName: string; durationSeconds?: number }): Promise<TemporaryCredentials> {
+  async function assumeRole(
+    caller: Caller,
+    input: {
+      roleArn: string; roleSessionName: string; durationSeconds?: number; externalId?: string; sourceIdentity?: string;
+      /** Session policies: inline (`Policy`) and managed (`PolicyArns`, their default versions when assumed). */
+      policy?: string; policyArns?: readonly string[]; tags?: Record<string, string>;
+    },
+  ): Promise<TemporaryCredentials> {
     if (!SESSION_NAME.test(input.roleSessionName)) throw new ValidationException("Value at 'roleSessionName' failed to satisfy constraint");
     const duration = input.durationSeconds ?? DEFAULT_SESSION_SECONDS;
     if (!Number.isInteger(duration) || duration < MIN_SESSION_SECONDS || duration > MAX_SESSION_SECONDS) {
@@ -231,11 +315,22 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
       throw new AccessDeniedException(`User: ${caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}`);
     }
     const trust = trustPolicyAsResourcePolicy((role.doc as PrincipalDoc).assumeRolePolicy ?? ownAccountTrustPolicy(m[1]!));
-    // AWS: sts:RoleSessionName, and the role's tags as aws:ResourceTag/….
-    await authorizer.authorizeWithResourcePolicy(caller, 'sts:AssumeRole', {
-      arn: input.roleArn, accountId: m[1]!, policyText: trust,
-      contextKeys: { 'sts:RoleSessionName': input.roleSessionName, ...(await resourceTags(input.roleArn)) },
-    });
+    // AWS STS condition keys: sts:RoleSessionName, the role's tags as aws:ResourceTag/…, and sts:ExternalId
+    // and sts:SourceIdentity when the request carries them.
+    const contextKeys = {
+      'sts:RoleSessionName': input.roleSessionName,
+      ...(await resourceTags(input.roleArn)),
+      ...(input.externalId !== undefined ? { 'sts:ExternalId': input.externalId } : {}),
+      ...(input.sourceIdentity !== undefined ? { 'sts:SourceIdentity': input.sourceIdentity } : {}),
+    };
+    await authorizer.authorizeWithResourcePolicy(caller, 'sts:AssumeRole', { arn: input.roleArn, accountId: m[1]!, policyText: trust, contextKeys });
+    // AWS: passing session tags needs sts:TagSession too, from the same trust policy.
+    if (input.tags && Object.keys(input.tags).length > 0) {
+      await authorizer.authorizeWithResourcePolicy(caller, 'sts:TagSession', {
+        arn: input.roleArn, accountId: m[1]!, policyText: trust, contextKeys: { ...contextKeys, ...iamRequestTags(input.tags) },
+      });
+    }
+    const sessionPolicies = await sessionPolicyTexts(input.policy, input.policyArns);
     const sessionToken = randomBytesBuffer(48).toString('base64');
     const expiration = clock.now() + duration * 1000;
     const assumedRoleArn = `arn:aws:sts::${m[1]}:assumed-role/${m[2]}/${input.roleSessionName}`;
@@ -244,9 +339,50 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
       principalArn: assumedRoleArn,
       accessKeyId: newAccessKeyId('ASIA'),
       expiresAt: expiration,
-      doc: { roleArn: input.roleArn, sessionName: input.roleSessionName, sessionTokenHash: sessionTokenHash(sessionToken) },
+      doc: {
+        roleArn: input.roleArn, sessionName: input.roleSessionName, sessionTokenHash: sessionTokenHash(sessionToken),
+        ...(sessionPolicies ? { sessionPolicies } : {}),
+        ...(input.tags && Object.keys(input.tags).length > 0 ? { sessionTags: checkTags(input.tags) } : {}),
+        ...(input.sourceIdentity !== undefined ? { sourceIdentity: input.sourceIdentity } : {}),
+      },
     });
     return { ...pair, sessionToken, expiration, assumedRoleArn };
+  }
+
+  /** The texts of a session's policies, validated (MalformedPolicyDocument); undefined when none was given. */
+  async function sessionPolicyTexts(policy: string | undefined, arns: readonly string[] | undefined): Promise<string[] | undefined> {
+    if (policy === undefined && (!arns || arns.length === 0)) return undefined;
+    const texts: string[] = [];
+    if (policy !== undefined) {
+      parsePolicy(policy, 'identity');
+      texts.push(policy);
+    }
+    for (const arn of arns ?? []) {
+      const rec = await storage.read((r) => r.principals.get(arn));
+      const doc = rec?.kind === 'policy' ? (rec.doc as { versions: { VersionId: string; Document: string }[]; defaultVersionId: string }) : undefined;
+      const text = doc?.versions.find((v) => v.VersionId === doc.defaultVersionId)?.Document;
+      if (text === undefined) throw new ValidationException(`Policy ${arn} does not exist or is not attachable.`);
+      texts.push(text);
+    }
+    // AWS: the session may do what any one session policy allows (they form one set), within the role's.
+    return [JSON.stringify({ Version: '2012-10-17', Statement: texts.flatMap((t) => statementsOf(t)) })];
+  }
+
+  /**
+   * STS GetSessionToken: temporary credentials of the calling IAM user itself (same ARN, same policies),
+   * 900 s – 129 600 s, default 43 200 s. AWS refuses it to callers that already hold temporary credentials.
+   */
+  async function getSessionToken(caller: Caller, durationSeconds = 43_200): Promise<TemporaryCredentials> {
+    if (!/:user\//.test(caller.principalArn) || caller.sessionPolicies || caller.accessKeyId.startsWith('ASIA')) {
+      throw new AccessDeniedException('Cannot call GetSessionToken with session credentials');
+    }
+    const sessionToken = randomBytesBuffer(48).toString('base64');
+    const expiration = clock.now() + durationSeconds * 1000;
+    const pair = await credentials.create({
+      accountId: caller.accountId, principalArn: caller.principalArn, accessKeyId: newAccessKeyId('ASIA'), expiresAt: expiration,
+      doc: { sessionTokenHash: sessionTokenHash(sessionToken) },
+    });
+    return { ...pair, sessionToken, expiration, assumedRoleArn: caller.principalArn };
   }
 
   /**
@@ -267,7 +403,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   return {
-    createUser, createRole, getPrincipal, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
+    createUser, createRole, getPrincipal, readPrincipal, getSessionToken, renameUser, listAccessKeys, deleteAccessKey, deletePrincipal, untagPrincipal, updateAssumeRolePolicy, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
     ensureAdministrator,
   };
 }

@@ -91,6 +91,8 @@ const schema = z
     TRENT_DATA_DIR: z.string().min(1).default('./data'),
     TRENT_ACCOUNT_ID: accountId.default('111122223333'),
     TRENT_REGION: region.default('us-east-1'),
+    /** Regions served (comma list); absent: any well-formed region. */
+    TRENT_REGIONS: z.string().optional().transform((v) => v?.split(',').map((r) => r.trim()).filter((r) => r !== '')).pipe(z.array(region).min(1).optional()),
     TRENT_ADMIN_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be 16-128 upper-case letters or digits').optional(),
     TRENT_ADMIN_SECRET_ACCESS_KEY: z.string().min(16).max(128).optional(),
     TRENT_ROOT_KEY: z.string().optional(),
@@ -178,6 +180,11 @@ export interface Config {
   readonly dataDir: string;
   readonly accountId: string;
   readonly region: string;
+  /**
+   * TRENT_REGIONS: the regions served; a request whose credential scope names another is refused as AWS
+   * refuses a credential scoped to a wrong region. Absent: every well-formed region.
+   */
+  readonly regions?: readonly string[];
   readonly admin?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Base64 root key for development mode; absent means the root-key file in dataDir. */
   readonly rootKeyBase64?: string;
@@ -288,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.TRENT_DATA_DIR,
     accountId: e.TRENT_ACCOUNT_ID,
     region: e.TRENT_REGION,
+    ...(e.TRENT_REGIONS ? { regions: Object.freeze(e.TRENT_REGIONS) } : {}),
     ...(e.TRENT_ADMIN_ACCESS_KEY_ID && e.TRENT_ADMIN_SECRET_ACCESS_KEY
       ? { admin: Object.freeze({ accessKeyId: e.TRENT_ADMIN_ACCESS_KEY_ID, secretAccessKey: e.TRENT_ADMIN_SECRET_ACCESS_KEY }) }
       : {}),

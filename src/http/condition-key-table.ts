@@ -5,6 +5,7 @@
  * section; src/http/condition-keys.test.ts fails when the document and the code disagree.
  */
 import { ADMIN_ACCESS_RULES } from '../auth/admin-access-rules.ts';
+import { IAM_ACCESS_RULES, STS_ACCESS_RULES } from '../auth/iam-access-rules.ts';
 import { BACKUP_ACCESS_RULES, OPERATOR_ACCESS_RULES } from '../auth/operator-access-rules.ts';
 import { CLOUDTRAIL_ACCESS_RULES } from '../audit/access-rules.ts';
 import { GLOBAL_KEYS, KEY_RESOURCE_KEYS, KMS_ACCESS_RULES, NOT_SUPPLIED } from '../kms/access-rules.ts';
@@ -31,6 +32,8 @@ export function renderConditionKeyTable(): string {
   }
   for (const [op, r] of Object.entries(CLOUDTRAIL_ACCESS_RULES)) lines.push(`| CloudTrail ${op} | ${code(r.actions)} | \`*\` | — |`);
   for (const [op, r] of Object.entries(ADMIN_ACCESS_RULES)) lines.push(`| TrentAdmin ${op} | ${code(r.actions)} | ${r.resource} | ${code(r.conditionKeys) || '—'} |`);
+  for (const [op, r] of Object.entries(IAM_ACCESS_RULES)) lines.push(`| IAM ${op} | ${code(r.actions)} | ${r.resource} | ${code(r.conditionKeys) || '—'} |`);
+  for (const [op, r] of Object.entries(STS_ACCESS_RULES)) lines.push(`| STS ${op} | ${code(r.actions) || 'none (AWS: no permission required)'} | ${r.resource === 'none' ? '—' : r.resource} | ${code(r.conditionKeys) || '—'} |`);
   for (const [op, r] of Object.entries(OPERATOR_ACCESS_RULES)) lines.push(`| TrentOperator ${op} | ${code(r.actions)} | \`*\` | — |`);
   for (const [op, r] of Object.entries(BACKUP_ACCESS_RULES)) lines.push(`| TrentBackup ${op} | ${code(r.actions)} | \`*\` | — |`);
   lines.push('', 'Documented by AWS for these actions but not supplied, and why:', '');

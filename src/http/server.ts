@@ -15,10 +15,18 @@ import {
 import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
 import { authenticateSigV4 } from './authenticate.ts';
-import { toWireError } from './error-mapper.ts';
+import { toWireError, type WireError } from './error-mapper.ts';
 import type { ServiceDefinition } from './operation.ts';
+import { isQueryService, queryError, queryResponse, routeQuery, XML_CONTENT_TYPE, type QueryRoute } from './query/protocol.ts';
 
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/** A response: JSON `body`, or the query protocol's `xml`. */
+interface Reply {
+  status: number;
+  body: unknown;
+  xml?: string;
+}
 
 export interface EdgeDeps {
   services: readonly ServiceDefinition[];
@@ -29,6 +37,8 @@ export interface EdgeDeps {
   wallClock: Clock;
   logger: Logger;
   maxBodyBytes: number;
+  /** The regions served (TRENT_REGIONS); absent: any well-formed region. */
+  regions?: ReadonlySet<string>;
   health: () => Record<string, unknown>;
   audit: EdgeAudit;
   /** Request quotas (src/http/quotas.ts); absent: none. */
@@ -103,12 +113,14 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 }
 
 export function createEdge(deps: EdgeDeps) {
-  const byPrefix = new Map(deps.services.map((s) => [s.targetPrefix, s]));
+  const byPrefix = new Map(deps.services.filter((s) => !isQueryService(s)).map((s) => [s.targetPrefix, s]));
+  // IAM and STS speak the query protocol (src/http/query/protocol.ts): same authentication, audit and errors.
+  const queryServices = deps.services.filter(isQueryService);
 
-  function send(res: ServerResponse, status: number, requestId: string, body: unknown): void {
-    const payload = body === undefined ? '{}' : JSON.stringify(body);
+  function send(res: ServerResponse, status: number, requestId: string, body: unknown, xml?: string): void {
+    const payload = xml ?? (body === undefined ? '{}' : JSON.stringify(body));
     res.writeHead(status, {
-      'Content-Type': JSON_CONTENT_TYPE,
+      'Content-Type': xml !== undefined ? XML_CONTENT_TYPE : JSON_CONTENT_TYPE,
       'Content-Length': Buffer.byteLength(payload),
       'x-amzn-RequestId': requestId,
       Date: new Date().toUTCString(),
@@ -117,9 +129,8 @@ export function createEdge(deps: EdgeDeps) {
   }
 
   function authenticate(req: IncomingMessage, body: Buffer, service: ServiceDefinition): Promise<Caller> {
-    return authenticateSigV4(req, body, service.signingName, deps.credentials, new Date(deps.wallClock.now()), deps.secureTransport(req));
+    return authenticateSigV4(req, body, service.signingName, deps.credentials, new Date(deps.wallClock.now()), deps.secureTransport(req), deps.regions);
   }
-
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUuid();
@@ -139,14 +150,30 @@ export function createEdge(deps: EdgeDeps) {
       ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
     };
     let intentId: string | undefined;
-    let reply: { status: number; body: unknown } = { status: 500, body: {} };
+    let query: QueryRoute | undefined;
+    let reply: Reply = { status: 500, body: {} };
     // Set once the call's event is committed, or deliberately left to intent recovery.
     let recorded = false;
+    /** The answer for an error, in the protocol the request spoke (JSON, or the query protocol's XML). */
+    const errorReply = (wire: Pick<WireError, 'status' | 'code' | 'message'>): Reply => {
+      if (query) {
+        const q = queryError(query.service, { ...wire, internal: false }, requestId);
+        facts.error = { code: q.code, message: q.message };
+        return { status: q.status, body: undefined, xml: q.payload };
+      }
+      facts.error = { code: wire.code, message: wire.message };
+      return { status: wire.status, body: { __type: wire.code, message: wire.message } };
+    };
     const failed = (err: unknown) => {
       const wire = toWireError(err, service?.internalErrorCode ?? 'InternalFailure');
       if (wire.internal) deps.logger.error({ err, requestId }, 'request failed');
-      facts.error = { code: wire.code, message: wire.message };
-      reply = { status: wire.status, body: { __type: wire.code, message: wire.message } };
+      reply = errorReply(wire);
+    };
+    const succeeded = (output: Record<string, unknown> | undefined) => {
+      if (output) facts.output = output;
+      reply = query
+        ? { status: 200, body: undefined, xml: queryResponse(query.service, query.action, requestId, output) }
+        : { status: 200, body: output ?? {} };
     };
     try {
       if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
@@ -161,9 +188,10 @@ export function createEdge(deps: EdgeDeps) {
         if (err instanceof BodyTooLarge) throw new RequestEntityTooLargeException(`Request body exceeds ${deps.maxBodyBytes} bytes`);
         throw err;
       }
-      const target = req.headers['x-amz-target'];
+      query = routeQuery(queryServices, req.headers, body);
+      const target = query ? `${query.service.targetPrefix}.${query.action}` : req.headers['x-amz-target'];
       const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
-      service = dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined;
+      service = query?.service ?? (dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined);
       if (service) {
         facts.eventSource = service.eventSource;
         facts.eventName = (target as string).slice(dot + 1).slice(0, 128);
@@ -175,28 +203,26 @@ export function createEdge(deps: EdgeDeps) {
       const caller = await authenticate(req, body, service);
       facts.caller = caller;
       const operation = service.operations.get((target as string).slice(dot + 1));
-      if (!operation) throw new UnknownOperationException('');
+      if (!operation) {
+        throw new UnknownOperationException(query ? `Could not find operation ${query.action.slice(0, 128)} for version ${(query.service as { version: string }).version}` : '');
+      }
       deps.quotas?.take(caller, service.targetPrefix, operation.name);
       facts.readOnly = operation.readOnly;
-      const input = parseJsonObject(body);
+      const input = query ? query.input : parseJsonObject(body);
       facts.input = input;
       // Write-ahead: a mutating call runs only once its intent is durable (fail closed).
       if (!operation.readOnly) {
         intentId = await deps.audit.begin({ requestId, eventId: facts.eventId, eventTime: facts.eventTime, event: buildEvent(facts) });
       }
       if (operation.readOnly) {
-        const output = await operation.handle(input, { caller, requestId });
-        if (output) facts.output = output;
-        reply = { status: 200, body: output ?? {} };
+        succeeded(await operation.handle(input, { caller, requestId }));
       } else {
         const intent = intentId!;
         try {
           // The call's changes and its event commit in one transaction, or neither does (docs/audit.md).
           await deps.audit.atomically(intent, async () => {
             try {
-              const output = await operation.handle(input, { caller, requestId });
-              if (output) facts.output = output;
-              reply = { status: 200, body: output ?? {} };
+              succeeded(await operation.handle(input, { caller, requestId }));
             } catch (err) {
               failed(err);
             }
@@ -206,8 +232,7 @@ export function createEdge(deps: EdgeDeps) {
         } catch (err) {
           // Not committed (or, on a 503, not known to be): the call did not succeed.
           delete facts.output;
-          reply = auditFailure(err, requestId, service?.internalErrorCode ?? 'InternalFailure');
-          facts.error = { code: (reply.body as { __type: string }).__type, message: (reply.body as { message: string }).message };
+          reply = errorReply(auditFailure(err, requestId, service?.internalErrorCode ?? 'InternalFailure'));
           if (reply.status === 503) {
             // The store went away: the commit may have happened. Settle by the intent (AuditLog.settle);
             // if the store is still away, the intent stays and recovery records the call as outcome unknown.
@@ -227,21 +252,19 @@ export function createEdge(deps: EdgeDeps) {
         await deps.audit.record(buildEvent(facts), intentId);
       } catch (err) {
         // Fail closed: no event, no success. The intent (if any) stays for recovery.
-        reply = auditFailure(err, requestId, service?.internalErrorCode ?? 'InternalFailure');
+        reply = errorReply(auditFailure(err, requestId, service?.internalErrorCode ?? 'InternalFailure'));
       }
     }
-    if (!res.headersSent) send(res, reply.status, requestId, reply.body);
+    if (!res.headersSent) send(res, reply.status, requestId, reply.body, reply.xml);
     else res.destroy();
   }
 
-  /** The answer when a call's event cannot be written: the service's internal error, or 503. */
-  function auditFailure(err: unknown, requestId: string, code: string): { status: number; body: { __type: string; message: string } } {
+  /** The error when a call's event cannot be written: the service's internal error, or 503. */
+  function auditFailure(err: unknown, requestId: string, code: string): Pick<WireError, 'status' | 'code' | 'message'> {
     deps.logger.error({ err, requestId }, 'audit write failed: failing the request');
     // A store that cannot be reached stays a retryable 503 (docs/postgres.md); any other failure is ours.
     const wire = toWireError(err, code);
-    return wire.status === 503
-      ? { status: 503, body: { __type: wire.code, message: wire.message } }
-      : { status: 500, body: { __type: code, message: 'An internal error occurred. Retry the request.' } };
+    return wire.status === 503 ? wire : { status: 500, code, message: 'An internal error occurred. Retry the request.' };
   }
 
   return { handle };

@@ -8,7 +8,8 @@
  */
 import type { Scope } from './storage.ts';
 
-export type PrincipalKind = 'user' | 'role';
+/** Users and roles are principals; groups and managed policies (IAM entities without credentials) share the table. */
+export type PrincipalKind = 'user' | 'role' | 'group' | 'policy';
 
 export interface PrincipalRecord {
   /** arn:aws:iam::<account>:user/<name> or …:role/<name>; unique. */
@@ -31,6 +32,8 @@ export interface PrincipalRepo {
   list(accountId: string): Promise<PrincipalRecord[]>;
   /** Compare-and-set on revision; false when the stored revision differs or the row is gone. */
   update(p: PrincipalRecord, expectedRevision: number): Promise<boolean>;
+  /** Compare-and-set delete on revision; false when the stored revision differs or the row is gone. */
+  delete(arn: string, expectedRevision: number): Promise<boolean>;
 }
 
 export interface GrantRecord {

@@ -173,6 +173,7 @@ export class ReadCachingStorage implements Storage {
         list: (accountId) => tx.principals.list(accountId),
         insert: (p) => (dropping(() => principals.delete(p.arn)), tx.principals.insert(p)),
         update: (p, expected) => (dropping(() => principals.delete(p.arn)), tx.principals.update(p, expected)),
+        delete: (arn, expected) => (dropping(() => principals.delete(arn)), tx.principals.delete(arn, expected)),
       },
     };
   }

@@ -115,6 +115,10 @@ export interface AccessKeyRepo {
   /** Replaces the row of the same access key id, or inserts it. */
   upsert(key: AccessKeyRecord): Promise<void>;
   count(): Promise<number>;
+  /** The keys of one principal (IAM ListAccessKeys), in access key id order. */
+  listForPrincipal(principalArn: string): Promise<AccessKeyRecord[]>;
+  /** Returns false when no such key exists. */
+  delete(accessKeyId: string): Promise<boolean>;
 }
 
 /** Small named values of the deployment (root-key check value, schema facts). */

@@ -34,10 +34,11 @@ import {
   RemoveTagsFromResourceCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ADMIN_ACCESS_RULES } from '../../src/auth/admin-access-rules.ts';
+import { IAM_ACCESS_RULES, STS_ACCESS_RULES } from '../../src/auth/iam-access-rules.ts';
 import { GLOBAL_KEYS, KEY_RESOURCE_KEYS, KMS_ACCESS_RULES } from '../../src/kms/access-rules.ts';
 import { PARAMETER_RESOURCE_KEYS, PARAMETER_STORE_ACTION_KEYS } from '../../src/parameters/access-keys.ts';
 import { SECRET_RESOURCE_KEYS, SECRETS_MANAGER_ACTION_KEYS } from '../../src/secrets/access-keys.ts';
-import { ACCOUNT_ID, ADMIN, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import { ACCOUNT_ID, ADMIN, queryCall, rawCall, REGION, startServer, type TestServer } from './harness.ts';
 import { principals, type Credentials } from './principals.ts';
 
 type Value = string | number | boolean | readonly string[];
@@ -47,7 +48,7 @@ interface Carried { value?: Value; cond?: Cond; actions?: readonly string[] }
 
 interface Scenario {
   /** The table entry it proves: a KMS operation, or a Secrets Manager / Parameter Store action. */
-  readonly service: 'kms' | 'secretsmanager' | 'ssm' | 'trent';
+  readonly service: 'kms' | 'secretsmanager' | 'ssm' | 'trent' | 'iam' | 'sts';
   readonly op: string;
   /** The IAM actions the call is decided as (the keys apply to these unless a key names its own). */
   readonly actions: readonly string[];
@@ -313,7 +314,96 @@ function scenarios(): Scenario[] {
       () => admin('UpdateAccessKey', { UserName: 'ck-user', AccessKeyId: ckUserKeyId, Status: 'Active' })),
     adminOp('AssumeRole', { 'sts:RoleSessionName': 'ck-session', 'aws:ResourceTag/team': 'blue', 'iam:ResourceTag/team': 'blue' },
       () => admin('AssumeRole', { RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/ck-role`, RoleSessionName: 'ck-session' })),
+    ...iamQueryScenarios(),
   ];
+}
+
+/** The IAM and STS query APIs: the same keys as TrentAdmin's, and those of the operations only they serve. */
+function iamQueryScenarios(): Scenario[] {
+  const tagged = { 'aws:ResourceTag/team': 'blue', 'iam:ResourceTag/team': 'blue' };
+  const doc = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'none:None', Resource: '*' }] });
+  // Session tags need sts:TagSession in the trust policy too (AWS), as AssumeRole below passes them.
+  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: ['sts:AssumeRole', 'sts:TagSession'] }] });
+  const tagOf = (key: string, value: string) => ({ 'Tags.member.1.Key': key, 'Tags.member.1.Value': value });
+  const list: Scenario[] = [];
+  for (const K of ['User', 'Role'] as const) {
+    const name = { [`${K}Name`]: `ck-${K.toLowerCase()}` };
+    const fresh = (): Record<string, string> => (K === 'User' ? { UserName: `ck-made-${made++}` } : { RoleName: `ck-made-${made++}`, AssumeRolePolicyDocument: trust });
+    list.push(
+      iamOp(`Create${K}`, { 'aws:RequestTag/env': 'ck', 'aws:TagKeys': ['env'] }, () => iamq(`Create${K}`, { ...fresh(), ...tagOf('env', 'ck') })),
+      iamOp(`Get${K}`, tagged, () => iamq(`Get${K}`, name)),
+      iamOp(`Delete${K}`, tagged, async () => {
+        // A tagged entity of its own each time, made by the administrator.
+        const made = fresh();
+        await iamq(`Create${K}`, { ...made, ...tagOf('team', 'blue') }, ADMIN);
+        await iamq(`Delete${K}`, { [`${K}Name`]: Object.values(made)[0]! });
+      }),
+      iamOp(`Put${K}Policy`, tagged, () => iamq(`Put${K}Policy`, { ...name, PolicyName: 'ck', PolicyDocument: doc })),
+      iamOp(`Get${K}Policy`, tagged, () => iamq(`Get${K}Policy`, { ...name, PolicyName: 'ck' })),
+      iamOp(`List${K}Policies`, tagged, () => iamq(`List${K}Policies`, name)),
+      iamOp(`Delete${K}Policy`, tagged, () => iamq(`Delete${K}Policy`, { ...name, PolicyName: 'ck' }),
+        { cleanup: () => ignore(iamq(`Put${K}Policy`, { ...name, PolicyName: 'ck', PolicyDocument: doc }, ADMIN)) }),
+      iamOp(`Tag${K}`, { ...tagged, 'aws:RequestTag/env': 'ck', 'aws:TagKeys': ['env'] }, () => iamq(`Tag${K}`, { ...name, ...tagOf('env', 'ck') })),
+      iamOp(`Untag${K}`, { ...tagged, 'aws:TagKeys': ['env'] }, () => iamq(`Untag${K}`, { ...name, 'TagKeys.member.1': 'env' })),
+      iamOp(`List${K}Tags`, tagged, () => iamq(`List${K}Tags`, name)),
+      iamOp(`Attach${K}Policy`, { ...tagged, 'iam:PolicyARN': CK_POLICY }, () => iamq(`Attach${K}Policy`, { ...name, PolicyArn: CK_POLICY }),
+        { cleanup: () => ignore(iamq(`Detach${K}Policy`, { ...name, PolicyArn: CK_POLICY }, ADMIN)) }),
+      iamOp(`Detach${K}Policy`, { ...tagged, 'iam:PolicyARN': CK_POLICY }, async () => {
+        await iamq(`Attach${K}Policy`, { ...name, PolicyArn: CK_POLICY }, ADMIN);
+        await iamq(`Detach${K}Policy`, { ...name, PolicyArn: CK_POLICY });
+      }, { cleanup: () => ignore(iamq(`Detach${K}Policy`, { ...name, PolicyArn: CK_POLICY }, ADMIN)) }),
+      iamOp(`ListAttached${K}Policies`, tagged, () => iamq(`ListAttached${K}Policies`, name)),
+    );
+  }
+  const user = { UserName: 'ck-user' };
+  list.push(
+    iamOp('UpdateUser', tagged, () => iamq('UpdateUser', { ...user, NewPath: '/' })),
+    iamOp('ListGroupsForUser', tagged, () => iamq('ListGroupsForUser', user)),
+    iamOp('CreateAccessKey', tagged, async () => {
+      const created = await iamq('CreateAccessKey', user);
+      await iamq('DeleteAccessKey', { ...user, AccessKeyId: /<AccessKeyId>([^<]+)</.exec(created)![1]! }, ADMIN);
+    }),
+    iamOp('ListAccessKeys', tagged, () => iamq('ListAccessKeys', user)),
+    iamOp('UpdateAccessKey', tagged, () => iamq('UpdateAccessKey', { ...user, AccessKeyId: ckUserKeyId, Status: 'Active' })),
+    iamOp('DeleteAccessKey', tagged, async () => {
+      const created = await iamq('CreateAccessKey', user, ADMIN);
+      await iamq('DeleteAccessKey', { ...user, AccessKeyId: /<AccessKeyId>([^<]+)</.exec(created)![1]! });
+    }),
+    iamOp('UpdateAssumeRolePolicy', tagged, () => iamq('UpdateAssumeRolePolicy', { RoleName: 'ck-role', PolicyDocument: trust })),
+    iamOp('AttachGroupPolicy', { 'iam:PolicyARN': CK_POLICY }, () => iamq('AttachGroupPolicy', { GroupName: 'ck-group', PolicyArn: CK_POLICY }),
+      { cleanup: () => ignore(iamq('DetachGroupPolicy', { GroupName: 'ck-group', PolicyArn: CK_POLICY }, ADMIN)) }),
+    iamOp('DetachGroupPolicy', { 'iam:PolicyARN': CK_POLICY }, async () => {
+      await iamq('AttachGroupPolicy', { GroupName: 'ck-group', PolicyArn: CK_POLICY }, ADMIN);
+      await iamq('DetachGroupPolicy', { GroupName: 'ck-group', PolicyArn: CK_POLICY });
+    }, { cleanup: () => ignore(iamq('DetachGroupPolicy', { GroupName: 'ck-group', PolicyArn: CK_POLICY }, ADMIN)) }),
+    {
+      // sts:AssumeRole with the request's STS keys; its session tags are decided as sts:TagSession.
+      service: 'sts', op: 'AssumeRole', actions: STS_ACCESS_RULES.AssumeRole.actions,
+      carries: {
+        'sts:RoleSessionName': 'ck-session', 'sts:ExternalId': 'ck-external', 'sts:SourceIdentity': 'ck-source', ...tagged,
+        'aws:RequestTag/env': { value: 'ck', actions: ['sts:TagSession'] }, 'aws:TagKeys': { value: ['env'], actions: ['sts:TagSession'] },
+      },
+      call: () => queryOk('sts', 'AssumeRole', {
+        RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/ck-role`, RoleSessionName: 'ck-session', ExternalId: 'ck-external', SourceIdentity: 'ck-source',
+        ...tagOf('env', 'ck'),
+      }),
+    },
+  );
+  return list;
+}
+
+const CK_POLICY = `arn:aws:iam::${ACCOUNT_ID}:policy/ck-policy`;
+/** An IAM query call as the subject (unless `as`); a refusal is thrown as AccessDeniedException, like the SDKs'. */
+const iamq = (action: string, params: Record<string, string>, as: Credentials = subjectCreds) => queryOk('iam', action, params, as);
+async function queryOk(service: 'iam' | 'sts', action: string, params: Record<string, string>, as: Credentials = subjectCreds): Promise<string> {
+  const res = await queryCall(server.url, service, action, params, as);
+  if (res.status !== 200) throw Object.assign(new Error(res.text), { name: res.code === 'AccessDenied' ? 'AccessDeniedException' : String(res.code) });
+  return res.text;
+}
+function iamOp(op: string, carries: Scenario['carries'], call: () => Promise<unknown>, more: Partial<Scenario> = {}): Scenario {
+  const rule = (IAM_ACCESS_RULES as Readonly<Record<string, { actions: readonly string[] }>>)[op];
+  assert.ok(rule, `IAM ${op} has no rule`);
+  return { service: 'iam', op, actions: rule.actions, carries, call, ...more };
 }
 
 let made = 0;
@@ -368,6 +458,15 @@ describe('every key of the tables has an end-to-end scenario', () => {
       }
     }
     for (const key of [...SECRET_RESOURCE_KEYS, ...PARAMETER_RESOURCE_KEYS]) if (!ALL.some((s) => s.service !== 'kms' && carriesKey(s, key))) missing.push(key);
+    assert.deepEqual(missing, []);
+  });
+  test('IAM and STS (query API): each operation’s keys', () => {
+    const missing: string[] = [];
+    for (const [service, table] of [['iam', IAM_ACCESS_RULES], ['sts', STS_ACCESS_RULES]] as const) {
+      for (const [op, rule] of Object.entries(table)) {
+        for (const key of rule.conditionKeys) if (!ALL.some((s) => s.service === service && s.op === op && carriesKey(s, key))) missing.push(`${service} ${op} ${key}`);
+      }
+    }
     assert.deepEqual(missing, []);
   });
   test('TrentAdmin: each operation’s keys', () => {
@@ -466,6 +565,8 @@ before(async () => {
     }, ADMIN);
   }
   await ssmAdmin.send(new PutParameterCommand({ Name: '/ck/tagged', Value: 'v', Type: 'String', Tags: [{ Key: 'team', Value: 'blue' }] }));
+  await iamq('CreateGroup', { GroupName: 'ck-group' }, ADMIN);
+  await iamq('CreatePolicy', { PolicyName: 'ck-policy', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'none:None', Resource: '*' }] }) }, ADMIN);
 });
 
 after(async () => {

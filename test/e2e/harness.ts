@@ -164,6 +164,32 @@ export async function rawCall(
   return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
+/**
+ * Sends an IAM or STS call over the AWS query protocol (form-encoded, XML answer), SigV4-signed for
+ * us-east-1 as the AWS clients sign IAM and STS. `code` is the error's <Code>, if any.
+ */
+export async function queryCall(
+  url: string,
+  service: 'iam' | 'sts',
+  action: string,
+  params: Record<string, string>,
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = ADMIN,
+): Promise<{ status: number; headers: Headers; text: string; code?: string }> {
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const { Hash } = await import('@smithy/hash-node');
+  const u = new URL(url);
+  const body = new URLSearchParams({ Action: action, Version: service === 'iam' ? '2010-05-08' : '2011-06-15', ...params }).toString();
+  const signer = new SignatureV4({ credentials, region: 'us-east-1', service, sha256: Hash.bind(null, 'sha256') });
+  const signed = await signer.sign({
+    method: 'POST', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: '/',
+    headers: { host: u.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body,
+  });
+  const res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body });
+  const text = await res.text();
+  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+  return { status: res.status, headers: res.headers, text, ...(code !== undefined ? { code } : {}) };
+}
+
 /** Every file below `dir` (e.g. a server's data dir), for tests that search the bytes on disk. */
 export function filesUnder(dir: string): string[] {
   const files: string[] = [];

@@ -1,7 +1,8 @@
 /**
  * Generated from what the server routes (app.routes(): every service and operation behind the edge): a
  * principal with no policy is refused on every operation of every service — KMS, Secrets Manager,
- * Parameter Store, CloudTrail LookupEvents, TrentAdmin, TrentOperator, TrentBackup — with AccessDeniedException, and
+ * Parameter Store, CloudTrail LookupEvents, TrentAdmin, TrentOperator, TrentBackup, and IAM and STS over the
+ * query protocol — with AccessDeniedException (AccessDenied, HTTP 403, in the query protocol), and
  * each refusal is in the audit trail, read back through LookupEvents by a user whose only permission is
  * cloudtrail:LookupEvents.
  *
@@ -12,17 +13,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CreateAliasCommand, CreateGrantCommand, CreateKeyCommand, EncryptCommand, GetKeyPolicyCommand, GetPublicKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, rawCall, startServer, type TestServer } from './harness.ts';
+import { ACCOUNT_ID, queryCall, rawCall, startServer, type TestServer } from './harness.ts';
 import { allow, principals, type Credentials } from './principals.ts';
 
-/** Operations AWS allows any authenticated caller (sts:GetCallerIdentity, …). Trent routes none of them. */
-const ALLOWED_TO_ANYONE = new Set<string>();
+/**
+ * Operations AWS allows any authenticated caller. AWS: GetCallerIdentity and GetSessionToken, "No
+ * permissions are required to perform this operation" (STS API reference).
+ */
+const ALLOWED_TO_ANYONE = new Set<string>(['query:sts.GetCallerIdentity', 'query:sts.GetSessionToken']);
 
 let server: TestServer;
 let admin: KMSClient;
 let subject: Credentials;
 let reader: Credentials;
 const ADMIN_ARN = `arn:aws:iam::${ACCOUNT_ID}:user/admin`;
+const ROLE = 'np-role';
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString('base64');
 const ids: Record<string, string> = {};
 
@@ -78,7 +83,6 @@ function requests(): Record<string, Record<string, unknown>> {
     AddTagsToResource: { ResourceType: 'Parameter', ResourceId: P, Tags: [{ Key: 'a', Value: 'b' }] },
     RemoveTagsFromResource: { ResourceType: 'Parameter', ResourceId: P, TagKeys: ['a'] }, ListTagsForResource: { ResourceType: 'Parameter', ResourceId: P },
   };
-  const ROLE = 'np-role';
   const admin: Record<string, Record<string, unknown>> = {
     CreateUser: { UserName: 'np-x' }, GetUser: { UserName: 'subject' }, ListUsers: {},
     PutUserPolicy: { UserName: 'subject', PolicyName: 'p', PolicyDocument: JSON.stringify(allow('*')) }, DeleteUserPolicy: { UserName: 'subject', PolicyName: 'p' },
@@ -95,8 +99,62 @@ function requests(): Record<string, Record<string, unknown>> {
     ...prefixed('com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101', { LookupEvents: {} }),
     ...prefixed('TrentAdmin', admin), ...prefixed('TrentOperator', { Seal: {}, RotateRootKey: {}, GetSealStatus: {} }),
     ...prefixed('TrentBackup', { CreateBackup: {} }),
+    ...prefixed('query:iam', iamQuery()),
+    ...prefixed('query:sts', {
+      GetCallerIdentity: {}, GetSessionToken: {},
+      AssumeRole: { RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE}`, RoleSessionName: 'np' },
+    }),
   };
 }
+
+/** The IAM query API: flat form members, on the subject itself, np-role, np-group and np-policy. */
+function iamQuery(): Record<string, Record<string, string>> {
+  const POLICY = `arn:aws:iam::${ACCOUNT_ID}:policy/np-policy`;
+  const doc = JSON.stringify(allow('*'));
+  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'sts:AssumeRole' }] });
+  const ops: Record<string, Record<string, string>> = {
+    ListUsers: {}, ListRoles: {}, ListGroups: {}, ListPolicies: {},
+    UpdateUser: { UserName: 'subject', NewUserName: 'np-renamed' }, ListGroupsForUser: { UserName: 'subject' },
+    CreateAccessKey: { UserName: 'subject' }, ListAccessKeys: { UserName: 'subject' },
+    UpdateAccessKey: { UserName: 'subject', AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', Status: 'Inactive' },
+    DeleteAccessKey: { UserName: 'subject', AccessKeyId: 'AKIAIOSFODNN7EXAMPLE' },
+    UpdateAssumeRolePolicy: { RoleName: ROLE, PolicyDocument: trust },
+    CreateGroup: { GroupName: 'np-new-group' }, GetGroup: { GroupName: 'np-group' }, DeleteGroup: { GroupName: 'np-group' },
+    AddUserToGroup: { GroupName: 'np-group', UserName: 'subject' }, RemoveUserFromGroup: { GroupName: 'np-group', UserName: 'subject' },
+    PutGroupPolicy: { GroupName: 'np-group', PolicyName: 'p', PolicyDocument: doc }, GetGroupPolicy: { GroupName: 'np-group', PolicyName: 'p' },
+    ListGroupPolicies: { GroupName: 'np-group' }, DeleteGroupPolicy: { GroupName: 'np-group', PolicyName: 'p' },
+    AttachGroupPolicy: { GroupName: 'np-group', PolicyArn: POLICY }, DetachGroupPolicy: { GroupName: 'np-group', PolicyArn: POLICY },
+    ListAttachedGroupPolicies: { GroupName: 'np-group' },
+    CreatePolicy: { PolicyName: 'np-new-policy', PolicyDocument: doc }, GetPolicy: { PolicyArn: POLICY }, DeletePolicy: { PolicyArn: POLICY },
+    CreatePolicyVersion: { PolicyArn: POLICY, PolicyDocument: doc }, GetPolicyVersion: { PolicyArn: POLICY, VersionId: 'v1' },
+    SetDefaultPolicyVersion: { PolicyArn: POLICY, VersionId: 'v1' }, DeletePolicyVersion: { PolicyArn: POLICY, VersionId: 'v1' },
+  };
+  for (const [K, name] of [['User', { UserName: 'subject' }], ['Role', { RoleName: ROLE }]] as const) {
+    Object.assign(ops, {
+      [`Create${K}`]: K === 'User' ? { UserName: 'np-new' } : { RoleName: 'np-new', AssumeRolePolicyDocument: trust },
+      [`Get${K}`]: name, [`Delete${K}`]: name,
+      [`Put${K}Policy`]: { ...name, PolicyName: 'p', PolicyDocument: doc }, [`Get${K}Policy`]: { ...name, PolicyName: 'p' },
+      [`List${K}Policies`]: name, [`Delete${K}Policy`]: { ...name, PolicyName: 'p' },
+      [`Tag${K}`]: { ...name, 'Tags.member.1.Key': 'a', 'Tags.member.1.Value': 'b' }, [`Untag${K}`]: { ...name, 'TagKeys.member.1': 'a' },
+      [`List${K}Tags`]: name, [`Attach${K}Policy`]: { ...name, PolicyArn: POLICY }, [`Detach${K}Policy`]: { ...name, PolicyArn: POLICY },
+      [`ListAttached${K}Policies`]: name,
+    });
+  }
+  return ops;
+}
+
+/** Sends one routed operation as `credentials`, in its service's protocol; the answer's error code, if any. */
+async function send(route: { targetPrefix: string; signingName: string }, op: string, body: Record<string, unknown>, credentials: Credentials) {
+  if (route.targetPrefix.startsWith('query:')) {
+    const res = await queryCall(server.url, route.signingName as 'iam' | 'sts', op, body as Record<string, string>, credentials);
+    return { status: res.status, code: res.code, requestId: res.headers.get('x-amzn-requestid')!, detail: res.text };
+  }
+  const res = await rawCall(server.url, `${route.targetPrefix}.${op}`, JSON.stringify(body), { service: route.signingName, credentials });
+  return { status: res.status, code: res.json.__type as string | undefined, requestId: res.headers.get('x-amzn-requestid')!, detail: JSON.stringify(res.json) };
+}
+
+/** A refusal in the route's protocol: AccessDeniedException (JSON, 400), AccessDenied (query, 403). */
+const deniedAnswer = (prefix: string) => (prefix.startsWith('query:') ? { status: 403, code: 'AccessDenied' } : { status: 400, code: 'AccessDeniedException' });
 
 before(async () => {
   server = await startServer();
@@ -122,6 +180,21 @@ before(async () => {
   await call('secretsmanager.CreateSecret', { Name: 'np/secret', SecretString: 's', ClientRequestToken: '00000000-0000-4000-8000-000000000001' }, 'secretsmanager');
   await call('AmazonSSM.PutParameter', { Name: '/np/p', Value: 'v', Type: 'String' }, 'ssm');
   await call('TrentAdmin.CreateRole', { RoleName: 'np-role' }, 'trent');
+  for (const [action, params] of [
+    ['CreateGroup', { GroupName: 'np-group' }],
+    ['CreatePolicy', { PolicyName: 'np-policy', PolicyDocument: JSON.stringify(allow('kms:DescribeKey')) }],
+  ] as const) {
+    const res = await queryCall(server.url, 'iam', action, params);
+    assert.equal(res.status, 200, `${action}: ${res.text}`);
+  }
+});
+
+test('the operations AWS allows anyone answer a principal with no policy', async () => {
+  for (const target of ALLOWED_TO_ANYONE) {
+    const [prefix, op] = [target.slice(0, target.lastIndexOf('.')), target.slice(target.lastIndexOf('.') + 1)];
+    const res = await send({ targetPrefix: prefix, signingName: prefix.slice('query:'.length) }, op, requests()[target]!, subject);
+    assert.equal(res.status, 200, `${target}: ${res.detail}`);
+  }
 });
 after(() => server.stop(true));
 
@@ -131,7 +204,8 @@ describe('a principal with no policy is denied on every routed operation, and ea
   test('the server routes operations of every service, each with a request here', () => {
     const routes = server.app.routes();
     assert.deepEqual(routes.map((r) => r.targetPrefix).sort(), [
-      'AmazonSSM', 'TrentAdmin', 'TrentBackup', 'TrentOperator', 'TrentService', 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101', 'secretsmanager',
+      'AmazonSSM', 'TrentAdmin', 'TrentBackup', 'TrentOperator', 'TrentService', 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
+      'query:iam', 'query:sts', 'secretsmanager',
     ]);
     const table = requests();
     const missing = routes.flatMap((r) => r.operations.map((op) => `${r.targetPrefix}.${op}`)).filter((t) => !(t in table));
@@ -145,9 +219,10 @@ describe('a principal with no policy is denied on every routed operation, and ea
       for (const op of route.operations) {
         const target = `${route.targetPrefix}.${op}`;
         if (ALLOWED_TO_ANYONE.has(target)) continue;
-        const res = await rawCall(server.url, target, JSON.stringify(table[target]), { service: route.signingName, credentials: subject });
-        if (res.status !== 400 || res.json.__type !== 'AccessDeniedException') wrong.push(`${target}: ${res.status} ${JSON.stringify(res.json)}`);
-        else denied.set(res.headers.get('x-amzn-requestid')!, target);
+        const res = await send(route, op, table[target]!, subject);
+        const expected = deniedAnswer(route.targetPrefix);
+        if (res.status !== expected.status || res.code !== expected.code) wrong.push(`${target}: ${res.status} ${res.detail}`);
+        else denied.set(res.requestId, target);
       }
     }
     assert.deepEqual(wrong, []);
@@ -169,7 +244,7 @@ describe('a principal with no policy is denied on every routed operation, and ea
       }
       NextToken = res.json.NextToken as string | undefined;
     } while (NextToken);
-    const unaudited = [...denied].filter(([id]) => seen.get(id)?.errorCode !== 'AccessDeniedException').map(([, target]) => target);
+    const unaudited = [...denied].filter(([id, target]) => seen.get(id)?.errorCode !== deniedAnswer(target).code).map(([, target]) => target);
     assert.deepEqual(unaudited, []);
     for (const id of denied.keys()) assert.equal(seen.get(id)!.userIdentity?.arn, `arn:aws:iam::${ACCOUNT_ID}:user/subject`);
   });

@@ -55,6 +55,7 @@ class SlowAccessKeyReads implements Storage {
         list: (accountId) => r.principals.list(accountId),
         insert: (p) => r.principals.insert(p),
         update: (p, expected) => r.principals.update(p, expected),
+        delete: (arn, expected) => r.principals.delete(arn, expected),
         get: async (arn) => {
           const record = await r.principals.get(arn);
           await this.held.get(arn);
@@ -65,6 +66,8 @@ class SlowAccessKeyReads implements Storage {
         insert: (k) => r.accessKeys.insert(k),
         upsert: (k) => r.accessKeys.upsert(k),
         count: () => r.accessKeys.count(),
+        listForPrincipal: (arn) => r.accessKeys.listForPrincipal(arn),
+        delete: (id) => r.accessKeys.delete(id),
         get: async (id) => {
           const record = await r.accessKeys.get(id);
           await this.held.get(id);

@@ -143,6 +143,23 @@ export function runStorageContract(adapter: string, open: () => Promise<Storage>
     assert.equal(got?.expiresAt, 99);
     assert.deepEqual(Buffer.from(got!.sealedSecret), Buffer.from([9, 9]));
     assert.equal(await s.read((r) => r.accessKeys.count()), 1);
+    await s.transaction((tx) => tx.accessKeys.insert({ ...ak, accessKeyId: 'AKIAEXAMPLE00000000' }));
+    await s.transaction((tx) => tx.accessKeys.insert({ ...ak, accessKeyId: 'AKIAEXAMPLE00000002', principalArn: 'arn:aws:iam::111122223333:user/x' }));
+    assert.deepEqual((await s.read((r) => r.accessKeys.listForPrincipal(ak.principalArn))).map((k) => k.accessKeyId), ['AKIAEXAMPLE00000000', 'AKIAEXAMPLE00000001']);
+    assert.equal(await s.transaction((tx) => tx.accessKeys.delete(ak.accessKeyId)), true);
+    assert.equal(await s.transaction((tx) => tx.accessKeys.delete(ak.accessKeyId)), false);
+    assert.equal(await s.read((r) => r.accessKeys.get(ak.accessKeyId)), undefined);
+    assert.equal(await s.read((r) => r.accessKeys.count()), 2);
+  });
+
+  withStore('principals delete is compare-and-set on revision', async (s) => {
+    const p = { arn: 'arn:aws:iam::111122223333:group/g', accountId: A.accountId, kind: 'group' as const, name: 'g', createdAt: 1, revision: 1, doc: {} };
+    await s.transaction((tx) => tx.principals.insert(p));
+    assert.equal(await s.transaction((tx) => tx.principals.update({ ...p, doc: { x: 1 } }, 1)), true);
+    assert.equal(await s.transaction((tx) => tx.principals.delete(p.arn, 1)), false);
+    assert.equal(await s.transaction((tx) => tx.principals.delete(p.arn, 2)), true);
+    assert.equal(await s.read((r) => r.principals.get(p.arn)), undefined);
+    assert.equal(await s.transaction((tx) => tx.principals.delete(p.arn, 2)), false);
   });
 
   withStore('meta putIfAbsent keeps the first value', async (s) => {

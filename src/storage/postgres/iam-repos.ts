@@ -25,6 +25,8 @@ export function createPostgresIamRepos(exec: Exec): IamRepos {
         ((await exec('UPDATE iam_principals SET revision = $1, doc = $2 WHERE arn = $3 AND revision = $4', [
           expected + 1, JSON.stringify(p.doc), p.arn, expected,
         ])).rowCount ?? 0) === 1,
+      delete: async (arn, expected) =>
+        ((await exec('DELETE FROM iam_principals WHERE arn = $1 AND revision = $2', [arn, expected])).rowCount ?? 0) === 1,
     },
     grants: {
       insert: (g) =>

@@ -688,6 +688,9 @@ function createRepos(exec: Exec): Repos {
         );
       },
       count: async () => int((await exec('SELECT count(*) AS n FROM access_keys')).rows[0]!.n),
+      listForPrincipal: async (arn) =>
+        (await exec(`SELECT ${ACCESS_KEY_COLUMNS} FROM access_keys WHERE principal_arn = $1 ORDER BY access_key_id`, [arn])).rows.map(accessKeyFromRow),
+      delete: async (id) => changed(await exec('DELETE FROM access_keys WHERE access_key_id = $1', [id])),
     },
     meta: {
       get: async (name) => (await exec('SELECT value FROM meta WHERE name = $1', [name])).rows[0]?.value as string | undefined,

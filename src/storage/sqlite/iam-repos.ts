@@ -10,6 +10,7 @@ export function createSqliteIamRepos(db: Database.Database): IamRepos {
     pGet: db.prepare('SELECT * FROM iam_principals WHERE arn = ?'),
     pList: db.prepare('SELECT * FROM iam_principals WHERE account_id = ? ORDER BY arn'),
     pUpdate: db.prepare('UPDATE iam_principals SET revision = ?, doc = ? WHERE arn = ? AND revision = ?'),
+    pDelete: db.prepare('DELETE FROM iam_principals WHERE arn = ? AND revision = ?'),
     gInsert: db.prepare(
       `INSERT INTO kms_grants (grant_id, account_id, region, key_id, grantee_principal, retiring_principal, name, created_at, doc)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -31,6 +32,7 @@ export function createSqliteIamRepos(db: Database.Database): IamRepos {
       },
       list: async (accountId) => (q.pList.all(accountId) as Row[]).map(principalFromRow),
       update: async (p, expected) => q.pUpdate.run(expected + 1, JSON.stringify(p.doc), p.arn, expected).changes === 1,
+      delete: async (arn, expected) => q.pDelete.run(arn, expected).changes === 1,
     },
     grants: {
       insert: async (g) =>

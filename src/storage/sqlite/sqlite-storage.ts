@@ -359,6 +359,8 @@ export class SqliteStorage implements Storage {
       ),
       akGet: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
       akCount: db.prepare('SELECT count(*) AS n FROM access_keys'),
+      akForPrincipal: db.prepare('SELECT * FROM access_keys WHERE principal_arn = ? ORDER BY access_key_id'),
+      akDelete: db.prepare('DELETE FROM access_keys WHERE access_key_id = ?'),
       metaGet: db.prepare('SELECT value FROM meta WHERE name = ?'),
       metaInsert: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
       metaCas: db.prepare('UPDATE meta SET value = ? WHERE name = ? AND value = ?'),
@@ -437,6 +439,8 @@ export class SqliteStorage implements Storage {
           q.akUpsert.run(...akArgs(k));
         },
         count: async () => Number((q.akCount.get() as Row).n),
+        listForPrincipal: async (arn) => (q.akForPrincipal.all(arn) as Row[]).map(accessKeyFromRow),
+        delete: async (id) => q.akDelete.run(id).changes === 1,
       },
       meta: {
         get: async (name) => (q.metaGet.get(name) as Row | undefined)?.value as string | undefined,

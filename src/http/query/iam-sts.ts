@@ -1,0 +1,361 @@
+/**
+ * IAM and STS over the AWS query protocol (protocol.ts), on the one IamService: every call is
+ * authorised there with its IAM/STS action name, through the Authorizer. Member names, result shapes and
+ * defaults follow the IAM (2010-05-08) and STS (2011-06-15) API references: Path "/", ISO 8601 dates,
+ * AssumeRolePolicyDocument URL-encoded in role results, lists as <member> with IsTruncated.
+ */
+import type { IamManaged, ManagedPolicyDoc } from '../../auth/iam-managed.ts';
+import type { IamService } from '../../auth/iam-service.ts';
+import { sha256 } from '../../crypto/primitives.ts';
+import { NotFoundException, ValidationException } from '../../errors/errors.ts';
+import type { PrincipalKind, PrincipalRecord } from '../../storage/iam-repos.ts';
+import { defineOperations, type Operation } from '../operation.ts';
+import { queryOperation as op, type QueryInput, type QueryServiceDefinition } from './protocol.ts';
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** AWS unique ids (AIDA… users, AROA… roles): 21 characters; here derived from the ARN, stable across nodes. */
+export function uniqueId(prefix: 'AIDA' | 'AROA' | 'AGPA' | 'ANPA', arn: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const h = sha256(arn);
+  let id = prefix;
+  for (let i = 0; id.length < 21; i++) id += alphabet[h[i]! % 32];
+  return id;
+}
+
+function required(input: QueryInput, name: string, max = 64): string {
+  const v = input[name];
+  if (v === undefined || v === '') {
+    throw new ValidationException(`1 validation error detected: Value null at '${name[0]!.toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
+  }
+  if (v.length > max) {
+    throw new ValidationException(`1 validation error detected: Value at '${name[0]!.toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
+  }
+  return v;
+}
+
+/** `Tags.member.N.Key/Value` → map. */
+function tagsOf(input: QueryInput, prefix = 'Tags'): Record<string, string> | undefined {
+  const tags: Record<string, string> = {};
+  for (let i = 1; input[`${prefix}.member.${i}.Key`] !== undefined; i++) {
+    tags[input[`${prefix}.member.${i}.Key`]!] = input[`${prefix}.member.${i}.Value`] ?? '';
+  }
+  return Object.keys(tags).length > 0 ? tags : undefined;
+}
+
+function tagList(rec: PrincipalRecord) {
+  const tags = (rec.doc as { tags?: Record<string, string> }).tags ?? {};
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+function userView(rec: PrincipalRecord) {
+  const tags = tagList(rec);
+  return { Path: '/', UserName: rec.name, UserId: uniqueId('AIDA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt), ...(tags.length ? { Tags: tags } : {}) };
+}
+
+function roleView(rec: PrincipalRecord) {
+  const tags = tagList(rec);
+  const trust = (rec.doc as { assumeRolePolicy?: string }).assumeRolePolicy;
+  return {
+    Path: '/', RoleName: rec.name, RoleId: uniqueId('AROA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt),
+    // AWS returns the trust policy URL-encoded (RFC 3986), as it does every policy document.
+    ...(trust !== undefined ? { AssumeRolePolicyDocument: encodeURIComponent(trust) } : {}),
+    MaxSessionDuration: 3600,
+    ...(tags.length ? { Tags: tags } : {}),
+  };
+}
+
+/** The inline-policy operations of users and roles (Put/Get/List/Delete{User,Role}Policy, Tag…). */
+function inlinePolicies(kind: PrincipalKind, iam: IamService): Operation[] {
+  const K = kind === 'user' ? 'User' : 'Role';
+  const nameMember = `${K}Name`;
+  return [
+    op(`Put${K}Policy`, false, async (input, { caller }) => {
+      await iam.putPolicy(caller, kind, {
+        name: required(input, nameMember), policyName: required(input, 'PolicyName', 128), policyDocument: required(input, 'PolicyDocument', 131072),
+      });
+      return undefined;
+    }),
+    op(`Get${K}Policy`, true, async (input, { caller }) => {
+      const name = required(input, nameMember);
+      const policyName = required(input, 'PolicyName', 128);
+      const rec = await iam.readPrincipal(caller, kind, name, `iam:Get${K}Policy`);
+      const text = (rec.doc as { policies?: Record<string, string> }).policies?.[policyName];
+      if (text === undefined) {
+        throw new NotFoundException(`The ${kind} policy with name ${policyName} cannot be found.`);
+      }
+      return { [nameMember]: name, PolicyName: policyName, PolicyDocument: encodeURIComponent(text) };
+    }),
+    op(`List${K}Policies`, true, async (input, { caller }) => {
+      const rec = await iam.readPrincipal(caller, kind, required(input, nameMember), `iam:List${K}Policies`);
+      return { PolicyNames: Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), IsTruncated: false };
+    }),
+    op(`Delete${K}Policy`, false, async (input, { caller }) => {
+      await iam.deletePolicy(caller, kind, { name: required(input, nameMember), policyName: required(input, 'PolicyName', 128) });
+      return undefined;
+    }),
+    op(`Tag${K}`, false, async (input, { caller }) => {
+      await iam.tagPrincipal(caller, kind, { name: required(input, nameMember), tags: tagsOf(input) ?? {} });
+      return undefined;
+    }),
+    op(`Untag${K}`, false, async (input, { caller }) => {
+      const keys: string[] = [];
+      for (let i = 1; input[`TagKeys.member.${i}`] !== undefined; i++) keys.push(input[`TagKeys.member.${i}`]!);
+      await iam.untagPrincipal(caller, kind, { name: required(input, nameMember), tagKeys: keys });
+      return undefined;
+    }),
+    op(`List${K}Tags`, true, async (input, { caller }) => {
+      const rec = await iam.readPrincipal(caller, kind, required(input, nameMember), `iam:List${K}Tags`);
+      return { Tags: tagList(rec), IsTruncated: false };
+    }),
+  ];
+}
+
+/**
+ * The IAM query API. Wrapped by the edge's choke point with src/auth/iam-access-rules.ts (app.ts); every
+ * operation is decided in the IAM services.
+ */
+export function iamServiceDefinition(iam: IamService, managed: IamManaged): QueryServiceDefinition {
+  return {
+    protocol: 'query',
+    version: '2010-05-08',
+    xmlNamespace: 'https://iam.amazonaws.com/doc/2010-05-08/',
+    targetPrefix: 'query:iam',
+    signingName: 'iam',
+    eventSource: 'iam.amazonaws.com',
+    internalErrorCode: 'ServiceFailure',
+    operations: defineOperations([
+      op('CreateUser', false, async (input, { caller }) => {
+        const tags = tagsOf(input);
+        return { User: userView(await iam.createUser(caller, { userName: required(input, 'UserName'), ...(tags ? { tags } : {}) })) };
+      }),
+      op('GetUser', true, async (input, { caller }) => {
+        // AWS: without UserName, GetUser describes the calling user.
+        const name = input.UserName ?? /:user\/(?:.*\/)?([^/]+)$/.exec(caller.principalArn)?.[1];
+        if (name === undefined) throw new ValidationException('Must specify userName when calling with non-User credentials');
+        return { User: userView(await iam.getPrincipal(caller, 'user', name)) };
+      }),
+      op('ListUsers', true, async (_input, { caller }) => ({ Users: (await iam.listPrincipals(caller, 'user')).map(userView), IsTruncated: false })),
+      op('CreateRole', false, async (input, { caller }) => {
+        const tags = tagsOf(input);
+        return {
+          Role: roleView(await iam.createRole(caller, {
+            roleName: required(input, 'RoleName'), assumeRolePolicyDocument: required(input, 'AssumeRolePolicyDocument', 131072), ...(tags ? { tags } : {}),
+          })),
+        };
+      }),
+      op('UpdateAssumeRolePolicy', false, async (input, { caller }) => {
+        await iam.updateAssumeRolePolicy(caller, { roleName: required(input, 'RoleName'), policyDocument: required(input, 'PolicyDocument', 131072) });
+        return undefined;
+      }),
+      op('GetRole', true, async (input, { caller }) => ({ Role: roleView(await iam.getPrincipal(caller, 'role', required(input, 'RoleName'))) })),
+      op('ListRoles', true, async (_input, { caller }) => ({ Roles: (await iam.listPrincipals(caller, 'role')).map(roleView), IsTruncated: false })),
+      ...inlinePolicies('user', iam),
+      ...inlinePolicies('role', iam),
+      op('CreateAccessKey', false, async (input, { caller }) => {
+        const userName = required(input, 'UserName');
+        const pair = await iam.createAccessKey(caller, { userName });
+        return {
+          AccessKey: { UserName: userName, AccessKeyId: pair.accessKeyId, Status: 'Active', SecretAccessKey: pair.secretAccessKey, CreateDate: iso(pair.createdAt) },
+        };
+      }),
+      ...managedOperations(managed),
+      op('ListAccessKeys', true, async (input, { caller }) => {
+        const userName = required(input, 'UserName');
+        const keys = await iam.listAccessKeys(caller, userName);
+        return {
+          AccessKeyMetadata: keys.map((k) => ({ UserName: userName, AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: iso(k.createdAt) })),
+          IsTruncated: false,
+        };
+      }),
+      op('DeleteAccessKey', false, async (input, { caller }) => {
+        await iam.deleteAccessKey(caller, { userName: required(input, 'UserName'), accessKeyId: required(input, 'AccessKeyId', 128) });
+        return undefined;
+      }),
+      op('UpdateUser', false, async (input, { caller }) => {
+        // Trent keeps every path "/": NewPath is accepted only as "/".
+        if (input.NewPath !== undefined && input.NewPath !== '/') throw new ValidationException('Trent supports only the path "/".');
+        const userName = required(input, 'UserName');
+        if (input.NewUserName !== undefined) await iam.renameUser(caller, { userName, newUserName: required(input, 'NewUserName') });
+        // Nothing to change is still iam:UpdateUser on an existing user, decided like the rest.
+        else await iam.readPrincipal(caller, 'user', userName, 'iam:UpdateUser');
+        return undefined;
+      }),
+      op('DeleteUser', false, async (input, { caller }) => {
+        await iam.deletePrincipal(caller, 'user', required(input, 'UserName'));
+        return undefined;
+      }),
+      op('DeleteRole', false, async (input, { caller }) => {
+        await iam.deletePrincipal(caller, 'role', required(input, 'RoleName'));
+        return undefined;
+      }),
+      op('UpdateAccessKey', false, async (input, { caller }) => {
+        const status = required(input, 'Status');
+        if (status !== 'Active' && status !== 'Inactive') {
+          throw new ValidationException(`1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]`);
+        }
+        await iam.updateAccessKey(caller, { userName: required(input, 'UserName'), accessKeyId: required(input, 'AccessKeyId', 128), status });
+        return undefined;
+      }),
+    ]),
+  };
+}
+
+function policyView(rec: PrincipalRecord) {
+  const doc = rec.doc as unknown as ManagedPolicyDoc;
+  return {
+    PolicyName: rec.name, PolicyId: uniqueId('ANPA', rec.arn), Arn: rec.arn, Path: '/', DefaultVersionId: doc.defaultVersionId,
+    AttachmentCount: undefined, IsAttachable: true, ...(doc.description ? { Description: doc.description } : {}),
+    CreateDate: iso(rec.createdAt), UpdateDate: iso(Math.max(...doc.versions.map((v) => v.CreateDate))),
+  };
+}
+
+function groupView(g: PrincipalRecord) {
+  return { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) };
+}
+
+function versionView(v: { VersionId: string; Document: string; CreateDate: number; IsDefaultVersion: boolean }) {
+  return { Document: encodeURIComponent(v.Document), VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion, CreateDate: iso(v.CreateDate) };
+}
+
+/** Groups and managed policies (src/auth/iam-managed.ts). */
+function managedOperations(m: IamManaged): Operation[] {
+  const kinds = [['User', 'user'], ['Role', 'role'], ['Group', 'group']] as const;
+  return [
+    op('CreateGroup', false, async (input, { caller }) => {
+      const g = await m.createGroup(caller, required(input, 'GroupName', 128));
+      return { Group: { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) } };
+    }),
+    op('GetGroup', true, async (input, { caller }) => {
+      const { group: g, users } = await m.getGroup(caller, required(input, 'GroupName', 128));
+      return { Group: { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) }, Users: users.map(userView), IsTruncated: false };
+    }),
+    op('AddUserToGroup', false, async (input, { caller }) => {
+      await m.addUserToGroup(caller, required(input, 'GroupName', 128), required(input, 'UserName'), true);
+      return undefined;
+    }),
+    op('RemoveUserFromGroup', false, async (input, { caller }) => {
+      await m.addUserToGroup(caller, required(input, 'GroupName', 128), required(input, 'UserName'), false);
+      return undefined;
+    }),
+    op('DeleteGroup', false, async (input, { caller }) => {
+      await m.deleteGroup(caller, required(input, 'GroupName', 128));
+      return undefined;
+    }),
+    op('DeletePolicy', false, async (input, { caller }) => {
+      await m.deletePolicy(caller, required(input, 'PolicyArn', 2048));
+      return undefined;
+    }),
+    op('GetGroupPolicy', true, async (input, { caller }) => {
+      const groupName = required(input, 'GroupName', 128);
+      const policyName = required(input, 'PolicyName', 128);
+      const text = ((await m.readGroup(caller, groupName, 'iam:GetGroupPolicy')).doc as { policies?: Record<string, string> }).policies?.[policyName];
+      if (text === undefined) throw new NotFoundException(`The group policy with name ${policyName} cannot be found.`);
+      return { GroupName: groupName, PolicyName: policyName, PolicyDocument: encodeURIComponent(text) };
+    }),
+    op('ListGroupPolicies', true, async (input, { caller }) => {
+      const rec = await m.readGroup(caller, required(input, 'GroupName', 128), 'iam:ListGroupPolicies');
+      return { PolicyNames: Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), IsTruncated: false };
+    }),
+    op('DeleteGroupPolicy', false, async (input, { caller }) => {
+      await m.deleteGroupPolicy(caller, required(input, 'GroupName', 128), required(input, 'PolicyName', 128));
+      return undefined;
+    }),
+    op('ListGroups', true, async (_input, { caller }) => ({ Groups: (await m.listEntities(caller, 'group')).map(groupView), IsTruncated: false })),
+    op('ListGroupsForUser', true, async (input, { caller }) => ({
+      Groups: (await m.listGroupsForUser(caller, required(input, 'UserName'))).map(groupView), IsTruncated: false,
+    })),
+    op('ListPolicies', true, async (_input, { caller }) => ({ Policies: (await m.listEntities(caller, 'policy')).map(policyView), IsTruncated: false })),
+    op('PutGroupPolicy', false, async (input, { caller }) => {
+      await m.putGroupPolicy(caller, required(input, 'GroupName', 128), required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072));
+      return undefined;
+    }),
+    op('CreatePolicy', false, async (input, { caller }) => ({
+      Policy: policyView(await m.createPolicy(caller, required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072), input.Description)),
+    })),
+    op('GetPolicy', true, async (input, { caller }) => ({ Policy: policyView(await m.getPolicy(caller, required(input, 'PolicyArn', 2048))) })),
+    op('CreatePolicyVersion', false, async (input, { caller }) => ({
+      PolicyVersion: versionView(await m.createPolicyVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'PolicyDocument', 131072), input.SetAsDefault === 'true')),
+    })),
+    op('SetDefaultPolicyVersion', false, async (input, { caller }) => {
+      await m.changeVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128), 'setDefault');
+      return undefined;
+    }),
+    op('DeletePolicyVersion', false, async (input, { caller }) => {
+      await m.changeVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128), 'delete');
+      return undefined;
+    }),
+    op('GetPolicyVersion', true, async (input, { caller }) => ({
+      PolicyVersion: versionView(await m.getPolicyVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128))),
+    })),
+    ...kinds.flatMap(([K, kind]) => [
+      op(`Attach${K}Policy`, false, async (input, { caller }) => {
+        await m.attach(caller, kind, required(input, `${K}Name`, 128), required(input, 'PolicyArn', 2048), true);
+        return undefined;
+      }),
+      op(`Detach${K}Policy`, false, async (input, { caller }) => {
+        await m.attach(caller, kind, required(input, `${K}Name`, 128), required(input, 'PolicyArn', 2048), false);
+        return undefined;
+      }),
+      op(`ListAttached${K}Policies`, true, async (input, { caller }) => ({
+        AttachedPolicies: await m.listAttached(caller, kind, required(input, `${K}Name`, 128)), IsTruncated: false,
+      })),
+    ]),
+  ];
+}
+
+/** The STS query API (rules: src/auth/iam-access-rules.ts). */
+export function stsServiceDefinition(iam: IamService): QueryServiceDefinition {
+  return {
+    protocol: 'query',
+    version: '2011-06-15',
+    xmlNamespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
+    targetPrefix: 'query:sts',
+    signingName: 'sts',
+    eventSource: 'sts.amazonaws.com',
+    internalErrorCode: 'InternalFailure',
+    operations: defineOperations([
+      // AWS: GetCallerIdentity needs no permission; an explicit Deny cannot stop it.
+      op('GetCallerIdentity', true, async (_input, { caller }) => {
+        const session = /:assumed-role\/([^/]+)\/(.+)$/.exec(caller.principalArn);
+        const userId = session
+          ? `${uniqueId('AROA', `arn:aws:iam::${caller.accountId}:role/${session[1]}`)}:${session[2]}`
+          : caller.principalArn.endsWith(':root') ? caller.accountId : uniqueId('AIDA', caller.principalArn);
+        return { UserId: userId, Account: caller.accountId, Arn: caller.principalArn };
+      }),
+      op('GetSessionToken', false, async (input, { caller }) => {
+        const duration = input.DurationSeconds !== undefined ? Number(input.DurationSeconds) : undefined;
+        if (duration !== undefined && (!Number.isInteger(duration) || duration < 900 || duration > 129_600)) {
+          throw new ValidationException(`1 validation error detected: Value '${input.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 129600`);
+        }
+        const c = await iam.getSessionToken(caller, duration);
+        return { Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: iso(c.expiration) } };
+      }),
+      op('AssumeRole', false, async (input, { caller }) => {
+        const roleArn = required(input, 'RoleArn', 2048);
+        const sessionName = required(input, 'RoleSessionName');
+        const duration = input.DurationSeconds !== undefined ? Number(input.DurationSeconds) : undefined;
+        if (duration !== undefined && (!Number.isInteger(duration) || duration < 900 || duration > 43200)) {
+          throw new ValidationException(`1 validation error detected: Value '${input.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+        }
+        const policyArns: string[] = [];
+        for (let i = 1; input[`PolicyArns.member.${i}.arn`] !== undefined; i++) policyArns.push(input[`PolicyArns.member.${i}.arn`]!);
+        const tags = tagsOf(input);
+        const c = await iam.assumeRole(caller, {
+          roleArn, roleSessionName: sessionName,
+          ...(duration !== undefined ? { durationSeconds: duration } : {}),
+          ...(input.ExternalId !== undefined ? { externalId: input.ExternalId } : {}),
+          ...(input.SourceIdentity !== undefined ? { sourceIdentity: input.SourceIdentity } : {}),
+          ...(input.Policy !== undefined ? { policy: input.Policy } : {}),
+          ...(policyArns.length > 0 ? { policyArns } : {}),
+          ...(tags ? { tags } : {}),
+        });
+        return {
+          Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: iso(c.expiration) },
+          AssumedRoleUser: { AssumedRoleId: `${uniqueId('AROA', roleArn)}:${sessionName}`, Arn: c.assumedRoleArn },
+          ...(input.SourceIdentity !== undefined ? { SourceIdentity: input.SourceIdentity } : {}),
+        };
+      }),
+    ]),
+  };
+}
