@@ -48,7 +48,8 @@ export async function updateKeyDoc(
   for (let attempt = 1; attempt <= KEY_UPDATE_ATTEMPTS; attempt++) {
     try {
       return await storage.transaction(async (tx) => {
-        const record = await tx.keys.get(scope, keyId);
+        // Held until the transaction ends, so concurrent updates of one key queue instead of colliding.
+        const record = await tx.keys.getForUpdate(scope, keyId);
         if (!record) throw new NotFoundException(`Key '${keyArn(scope, keyId)}' does not exist`);
         const key = keyFromRecord({ ...record, doc: structuredClone(record.doc) });
         const doc = await mutate(key, tx);

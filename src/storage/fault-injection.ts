@@ -14,7 +14,7 @@ export class InjectedFault extends Error {
 }
 
 /** Repo methods that only read; every other method of a faulted repo throws. */
-const READS = new Set(['get', 'list', 'count', 'scan', 'chainAfter', 'query', 'range', 'lockHead', 'listIntents', 'lastDigest', 'listDigests', 'digestsAfter', 'listDue', 'getByName', 'getByCluster']);
+const READS = new Set(['get', 'getForUpdate', 'list', 'count', 'scan', 'chainAfter', 'query', 'range', 'lockHead', 'listIntents', 'lastDigest', 'listDigests', 'digestsAfter', 'listDue', 'getByName', 'getByCluster']);
 
 export class FaultInjectingStorage implements Storage {
   readonly #inner: Storage;

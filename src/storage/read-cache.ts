@@ -152,6 +152,7 @@ export class ReadCachingStorage implements Storage {
       keys: {
         ...tx.keys,
         get: (s, id) => tx.keys.get(s, id),
+        getForUpdate: (s, id) => tx.keys.getForUpdate(s, id),
         list: (s, after, limit) => tx.keys.list(s, after, limit),
         listDue: (now, limit) => tx.keys.listDue(now, limit),
         count: (s) => tx.keys.count(s),

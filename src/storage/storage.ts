@@ -77,6 +77,13 @@ export interface Page<T> {
 export interface KeyRepo {
   insert(key: KeyRecord): Promise<void>;
   get(scope: Scope, keyId: string): Promise<KeyRecord | undefined>;
+  /**
+   * The key, held against other writers until the transaction ends (PostgreSQL: SELECT … FOR UPDATE;
+   * SQLite: writers are serialised already), for a read-modify-write that must not lose its race: with
+   * a mutating call's transaction open until its audit event commits, plain compare-and-set retries on a
+   * hot key would keep colliding. Only inside Storage.transaction.
+   */
+  getForUpdate(scope: Scope, keyId: string): Promise<KeyRecord | undefined>;
   /** Keys of a scope in key id order, after `after` (exclusive). */
   list(scope: Scope, after: string | undefined, limit: number): Promise<Page<KeyRecord>>;
   /** Compare-and-set on revision; returns false when the stored revision differs (or the row is gone). */

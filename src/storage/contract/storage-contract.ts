@@ -41,6 +41,22 @@ export function runStorageContract(adapter: string, open: () => Promise<Storage>
     await assert.rejects(s.transaction((tx) => tx.keys.insert(key(A, 'dup'))), DuplicateError);
   });
 
+  withStore('read-modify-write through getForUpdate never loses its race: 10 concurrent transactions on one key all land', async (s) => {
+    await s.transaction((tx) => tx.keys.insert(key(A, 'hot', { doc: { n: [] } })));
+    const lost: number[] = [];
+    await Promise.all(Array.from({ length: 10 }, (_, i) => s.transaction(async (tx) => {
+      const k = (await tx.keys.getForUpdate(A, 'hot'))!;
+      // Hold the row a moment, as a mutating call holds its transaction until its audit event commits.
+      await new Promise((r) => setTimeout(r, 5));
+      const doc = { n: [...(k.doc as { n: number[] }).n, i] };
+      if (!(await tx.keys.update({ ...k, doc }, k.revision))) lost.push(i);
+    })));
+    assert.deepEqual(lost, []);
+    const stored = (await s.read((r) => r.keys.get(A, 'hot')))!;
+    assert.deepEqual([...(stored.doc as { n: number[] }).n].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(stored.revision, 11);
+  });
+
   withStore('key update is compare-and-set on revision', async (s) => {
     await s.transaction((tx) => tx.keys.insert(key(A, 'cas')));
     const k = (await s.read((r) => r.keys.get(A, 'cas')))!;

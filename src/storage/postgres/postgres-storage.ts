@@ -563,6 +563,14 @@ function createRepos(exec: Exec): Repos {
         ]);
         return r.rows[0] && keyFromRow(r.rows[0]);
       },
+      getForUpdate: async (s, keyId) => {
+        const r = await exec(`SELECT ${KEY_COLUMNS} FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3 FOR UPDATE`, [
+          s.accountId,
+          s.region,
+          keyId,
+        ]);
+        return r.rows[0] && keyFromRow(r.rows[0]);
+      },
       list: async (s, after, limit) => {
         const r = await exec(
           `SELECT ${KEY_COLUMNS} FROM keys WHERE account_id = $1 AND region = $2 AND key_id > $3

@@ -16,7 +16,10 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, r
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { randomUuid } from '../../crypto/primitives.ts';
+
+/** A name beside `path` no other backup or restore of this host uses (process id, time, sequence). */
+let sequence = 0;
+const besideName = (path: string, what: string) => `${path}.${what}-${process.pid}-${Date.now()}-${++sequence}`;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -32,7 +35,7 @@ db.backup(workerData.dest, { progress: () => 0x7fffffff })
 export async function snapshotSqlite(path: string): Promise<{ database: Buffer; schemaVersion: number }> {
   // Beside the database: same file system and the data dir's 0700 permissions. The copy holds only
   // what the database holds (sealed material) and is removed at once.
-  const dest = `${path}.backup-${randomUuid()}`;
+  const dest = besideName(path, 'backup');
   try {
     await new Promise<void>((resolve, reject) => {
       const worker = new Worker(WORKER_SOURCE, {
@@ -64,7 +67,7 @@ export function restoreSqlite(path: string, database: Buffer): void {
   for (const p of [path, `${path}-wal`]) {
     if (existsSync(p)) throw new SqliteRestoreTargetError(`a database already exists at ${p}: restore only onto an empty data directory`);
   }
-  const tmp = `${path}.restoring-${randomUuid()}`;
+  const tmp = besideName(path, 'restoring');
   try {
     writeFileSync(tmp, database, { mode: 0o600, flag: 'wx' });
     const db = new Database(tmp, { fileMustExist: true });

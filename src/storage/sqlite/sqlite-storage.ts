@@ -380,6 +380,11 @@ export class SqliteStorage implements Storage {
           const r = q.keyGet.get(s.accountId, s.region, keyId) as Row | undefined;
           return r && keyFromRow(r);
         },
+        // One writer at a time (BEGIN IMMEDIATE): a transaction's read is already current until it ends.
+        getForUpdate: async (s, keyId) => {
+          const r = q.keyGet.get(s.accountId, s.region, keyId) as Row | undefined;
+          return r && keyFromRow(r);
+        },
         list: async (s, after, limit) =>
           page((q.keyList.all(s.accountId, s.region, after ?? '', limit + 1) as Row[]).map(keyFromRow), limit, (k) => k.keyId),
         update: async (k, expected) =>
