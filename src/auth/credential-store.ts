@@ -76,19 +76,14 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
   }
 
   /**
-   * IAM UpdateAccessKey: marks a key Active or Inactive. This node drops its cached copy at once; other
-   * nodes see the change within CREDENTIAL_CACHE_TTL_MS. Returns false when no such key exists.
+   * Runs a change of one access key: this node's cached copy is dropped before and after it and `writes`
+   * moves on both times, so a lookup that raced the change cannot store the copy from before it.
    */
-  async function setStatus(accessKeyId: string, principalArn: string, status: AccessKeyRecord['status']): Promise<boolean> {
+  async function changing<T>(accessKeyId: string, change: () => Promise<T>): Promise<T> {
     writes++;
     cache.delete(accessKeyId);
     try {
-      return await storage.transaction(async (tx) => {
-        const record = await tx.accessKeys.get(accessKeyId);
-        if (!record || record.principalArn !== principalArn) return false;
-        if (record.status !== status) await tx.accessKeys.upsert({ ...record, status });
-        return true;
-      });
+      return await change();
     } finally {
       writes++;
       cache.delete(accessKeyId);
@@ -96,22 +91,28 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
   }
 
   /**
+   * IAM UpdateAccessKey: marks a key Active or Inactive. This node drops its cached copy at once; other
+   * nodes see the change within CREDENTIAL_CACHE_TTL_MS. Returns false when no such key exists.
+   */
+  async function setStatus(accessKeyId: string, principalArn: string, status: AccessKeyRecord['status']): Promise<boolean> {
+    return changing(accessKeyId, () => storage.transaction(async (tx) => {
+      const record = await tx.accessKeys.get(accessKeyId);
+      if (!record || record.principalArn !== principalArn) return false;
+      if (record.status !== status) await tx.accessKeys.upsert({ ...record, status });
+      return true;
+    }));
+  }
+
+  /**
    * IAM DeleteAccessKey: removes a principal's key. Like setStatus, this node forgets it at once, every
    * other node within CREDENTIAL_CACHE_TTL_MS. Returns false when the principal has no such key.
    */
   async function remove(accessKeyId: string, principalArn: string): Promise<boolean> {
-    writes++;
-    cache.delete(accessKeyId);
-    try {
-      return await storage.transaction(async (tx) => {
-        const record = await tx.accessKeys.get(accessKeyId);
-        if (!record || record.principalArn !== principalArn) return false;
-        return tx.accessKeys.delete(accessKeyId);
-      });
-    } finally {
-      writes++;
-      cache.delete(accessKeyId);
-    }
+    return changing(accessKeyId, () => storage.transaction(async (tx) => {
+      const record = await tx.accessKeys.get(accessKeyId);
+      if (!record || record.principalArn !== principalArn) return false;
+      return tx.accessKeys.delete(accessKeyId);
+    }));
   }
 
   /** A principal's long-term keys (IAM ListAccessKeys; temporary ASIA… keys are not listed, as in AWS). */

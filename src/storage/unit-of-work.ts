@@ -14,6 +14,7 @@
  * finds the unit ended and runs in transactions of its own, as before.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Repos } from './storage.ts';
 
 export class UnitOfWork {
   /** The adapter instance that opened it: a unit never spans two stores. */
@@ -124,4 +125,59 @@ export class UnitMutex {
     this.#tail = p.catch(() => undefined);
     return p;
   }
+}
+
+/** What an adapter does at each step of a unit of work; runUnitOfWork is the sequence both share. */
+export interface UnitSteps {
+  /** Serialises the unit's transaction bodies (and its end) on its connection. */
+  readonly mutex: UnitMutex;
+  /** Whether the body wrote, so the unit's transaction was begun. */
+  begun(): boolean;
+  /** The begun transaction's repos for the finish; throws when it can no longer commit. */
+  finishRepos(): Promise<Repos>;
+  /** Throws when the transaction can no longer commit (checked again after the finish). */
+  checkCommittable(): void;
+  /** Commits or rolls back the begun transaction (or just ends a unit that never began) and ends the unit. */
+  end(commit: boolean): Promise<void>;
+  /** Runs the finish alone in a transaction of its own: the body wrote nothing. */
+  finishAlone(run: (tx: Repos) => Promise<void>): Promise<void>;
+}
+
+/**
+ * Storage.unitOfWork, for both adapters: runs `body` as the unit, then `finish` as the last writes of the
+ * unit's transaction, and commits; any failure rolls the whole unit back. A body that wrote nothing has
+ * its finish committed alone.
+ */
+export async function runUnitOfWork<T>(
+  unit: UnitOfWork, steps: UnitSteps, body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await runInUnit(unit, () => body(unit));
+  } catch (err) {
+    await steps.mutex.run(() => steps.end(false));
+    throw err;
+  }
+  if (!steps.begun()) {
+    try {
+      await outsideUnitOfWork(() => steps.finishAlone((tx) => finish(tx, result)));
+    } catch (err) {
+      unit.end(false);
+      throw err;
+    }
+    unit.end(true);
+    return result;
+  }
+  await steps.mutex.run(async () => {
+    try {
+      const repos = await steps.finishRepos();
+      await runInUnitTransaction(unit, () => finish(repos, result));
+      steps.checkCommittable();
+    } catch (err) {
+      await steps.end(false);
+      throw err;
+    }
+    await steps.end(true);
+  });
+  return result;
 }

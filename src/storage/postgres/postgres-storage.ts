@@ -56,7 +56,7 @@ import { createPostgresCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
 import { accessKeyFromRow, aliasFromRow, int, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
 import { insertOnceWith, type Exec } from './insert-once.ts';
-import { outsideUnitOfWork, runInUnit, runInUnitTransaction, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
+import { runInUnitTransaction, runUnitOfWork, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
 import { exportSnapshot, importSnapshot, type PostgresSnapshot } from './snapshot.ts';
 
 /** A unit of work's connection, opened at its first write. */
@@ -66,6 +66,34 @@ interface UnitState {
   readonly mutex: UnitMutex;
   /** A statement failed outside any savepoint: PostgreSQL aborted the transaction, so it cannot commit. */
   aborted?: { error: unknown };
+}
+
+/**
+ * The repos of one transaction (or savepoint) body on `session`: they remember the first statement that
+ * failed (PostgreSQL then refuses everything until ROLLBACK, so a body that swallowed the error did not
+ * do its writes) and refuse use after the body ended.
+ */
+function transactionRepos(session: Session): { repos: Repos; throwIfFailed(): void; end(): void } {
+  let failed: { error: unknown } | undefined;
+  let open = true;
+  const repos = createRepos(async (sql, params) => {
+    if (!open) throw new Error('PostgresStorage: transaction repos used after the transaction ended');
+    try {
+      return await session.query(sql, params);
+    } catch (err) {
+      failed ??= { error: err };
+      throw err;
+    }
+  });
+  return {
+    repos,
+    throwIfFailed: () => {
+      if (failed) throw failed.error;
+    },
+    end: () => {
+      open = false;
+    },
+  };
 }
 
 export interface PostgresStorageOptions {
@@ -255,25 +283,15 @@ export class PostgresStorage implements Storage {
     const joined = unitOwnedBy(this);
     if (joined) return this.#unitTransaction(joined.unit, joined.inTransaction, fn);
     return this.#runTransaction(async (session) => {
-      let open = true;
       // After a failed statement PostgreSQL ignores everything up to ROLLBACK, and turns COMMIT into a
       // ROLLBACK. If fn swallowed such an error, committing would silently lose its writes: refuse.
-      let failed: { error: unknown } | undefined;
-      const repos = createRepos(async (sql, params) => {
-        if (!open) throw new Error('PostgresStorage: transaction repos used after the transaction ended');
-        try {
-          return await session.query(sql, params);
-        } catch (err) {
-          failed ??= { error: err };
-          throw err;
-        }
-      });
+      const tx = transactionRepos(session);
       try {
-        const result = await fn(repos);
-        if (failed) throw failed.error;
+        const result = await fn(tx.repos);
+        tx.throwIfFailed();
         return result;
       } finally {
-        open = false;
+        tx.end();
       }
     });
   }
@@ -287,42 +305,25 @@ export class PostgresStorage implements Storage {
     return fn(this.#autocommitRepos);
   }
 
-  async unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
+  unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
     const unit = new UnitOfWork(this);
     const state: UnitState = { savepoints: 0, mutex: new UnitMutex() };
     unit.state = state;
-    let result: T;
-    try {
-      result = await runInUnit(unit, () => body(unit));
-    } catch (err) {
-      await state.mutex.run(() => this.#endUnit(unit, state, false));
-      throw err;
-    }
-    if (!state.begun) {
-      // Nothing was written: the finish alone, in a transaction of its own.
-      try {
-        await outsideUnitOfWork(() => this.transaction((tx) => finish(tx, result)));
-      } catch (err) {
-        unit.end(false);
-        throw err;
-      }
-      unit.end(true);
-      return result;
-    }
-    await state.mutex.run(async () => {
-      try {
+    const checkCommittable = () => {
+      if (state.aborted) throw state.aborted.error;
+    };
+    return runUnitOfWork(unit, {
+      mutex: state.mutex,
+      begun: () => state.begun !== undefined,
+      finishRepos: async () => {
         const { repos } = await state.begun!;
-        if (state.aborted) throw state.aborted.error;
-        await runInUnitTransaction(unit, () => finish(repos, result));
-        const aborted = state.aborted as { error: unknown } | undefined;
-        if (aborted) throw aborted.error;
-      } catch (err) {
-        await this.#endUnit(unit, state, false);
-        throw err;
-      }
-      await this.#endUnit(unit, state, true);
-    });
-    return result;
+        checkCommittable();
+        return repos;
+      },
+      checkCommittable,
+      end: (commit) => this.#endUnit(unit, state, commit),
+      finishAlone: (run) => this.transaction(run),
+    }, body, finish);
   }
 
   /** A transaction() inside a unit: a savepoint on the unit's connection (opened at its first write). */
@@ -333,21 +334,11 @@ export class PostgresStorage implements Storage {
       if (state.aborted) throw state.aborted.error;
       const name = `trent_unit_${++state.savepoints}`;
       await this.#unitQuery(state, session, `SAVEPOINT ${name}`);
-      let failed: { error: unknown } | undefined;
-      let open = true;
-      const repos = createRepos(async (sql, params) => {
-        if (!open) throw new Error('PostgresStorage: transaction repos used after the transaction ended');
-        try {
-          return await session.query(sql, params);
-        } catch (err) {
-          failed ??= { error: err };
-          throw err;
-        }
-      });
+      const tx = transactionRepos(session);
       try {
-        const value = await runInUnitTransaction(unit, () => fn(repos));
+        const value = await runInUnitTransaction(unit, () => fn(tx.repos));
         // A failed statement that fn swallowed: the savepoint's writes are lost, so fn failed.
-        if (failed) throw failed.error;
+        tx.throwIfFailed();
         await this.#unitQuery(state, session, `RELEASE SAVEPOINT ${name}`);
         return value;
       } catch (err) {
@@ -357,7 +348,7 @@ export class PostgresStorage implements Storage {
         }
         throw err;
       } finally {
-        open = false;
+        tx.end();
       }
     };
     // Transaction bodies of one unit run one at a time; a nested one runs inside its parent.

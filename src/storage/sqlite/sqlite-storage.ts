@@ -34,7 +34,7 @@ import { guardUnique } from './unique-violation.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
 import { snapshotSqlite } from './snapshot.ts';
-import { outsideUnitOfWork, runInUnit, runInUnitTransaction, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
+import { outsideUnitOfWork, runInUnitTransaction, runUnitOfWork, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
 
 /** A unit of work's hold on the connection. */
 interface UnitState {
@@ -161,35 +161,22 @@ export class SqliteStorage implements Storage {
     const unit = new UnitOfWork(this);
     const state: UnitState = { release: () => undefined, savepoints: 0, mutex: new UnitMutex() };
     unit.state = state;
-    let result: T;
-    try {
-      result = await runInUnit(unit, () => body(unit));
-    } catch (err) {
-      await state.mutex.run(() => this.#endUnit(unit, state, false));
-      throw err;
-    }
-    if (!state.begun) {
-      // Nothing was written: the finish alone, in a transaction of its own.
-      try {
-        await outsideUnitOfWork(() => this.transaction((tx) => finish(tx, result)));
-      } catch (err) {
-        unit.end(false);
-        throw err;
-      }
-      unit.end(true);
-      return result;
-    }
-    await state.mutex.run(async () => {
-      try {
+    const checkCommittable = () => {
+      if (state.broken) throw state.broken.error;
+    };
+    const result = await runUnitOfWork(unit, {
+      mutex: state.mutex,
+      begun: () => state.begun !== undefined,
+      finishRepos: async () => {
         await state.begun;
-        if (state.broken) throw state.broken.error;
-        await runInUnitTransaction(unit, () => finish(this.#repos, result));
-      } catch (err) {
-        await this.#endUnit(unit, state, false);
-        throw err;
-      }
-      await this.#endUnit(unit, state, true);
-    });
+        checkCommittable();
+        return this.#repos;
+      },
+      checkCommittable,
+      end: (commit) => this.#endUnit(unit, state, commit),
+      finishAlone: (run) => this.transaction(run),
+    }, body, finish);
+    // Acknowledged only once the commit is on disk, as every transaction (WalSync).
     await this.#walSync?.sync();
     return result;
   }
