@@ -367,13 +367,7 @@ export class PostgresStorage implements Storage {
 
   #beginUnit(state: UnitState): Promise<{ session: Session; repos: Repos }> {
     state.begun ??= (async () => {
-      let client: PoolClient;
-      try {
-        client = await this.#pool.connect();
-      } catch (err) {
-        throw toStorageError(err);
-      }
-      const session = new Session(client);
+      const session = await this.#session();
       try {
         await session.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       } catch (err) {
@@ -481,14 +475,17 @@ export class PostgresStorage implements Storage {
     return this.#withSession((s) => importSnapshot(s, snap));
   }
 
-  async #withSession<T>(body: (session: Session) => Promise<T>): Promise<T> {
-    let client: PoolClient;
+  /** A pooled connection; the pool's failure to give one is the store being unavailable. */
+  async #session(): Promise<Session> {
     try {
-      client = await this.#pool.connect();
+      return new Session(await this.#pool.connect());
     } catch (err) {
       throw toStorageError(err);
     }
-    const session = new Session(client);
+  }
+
+  async #withSession<T>(body: (session: Session) => Promise<T>): Promise<T> {
+    const session = await this.#session();
     try {
       return await body(session);
     } finally {
@@ -506,13 +503,7 @@ export class PostgresStorage implements Storage {
   }
 
   async #runTransaction<T>(body: (session: Session) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (err) {
-      throw toStorageError(err);
-    }
-    const session = new Session(client);
+    const session = await this.#session();
     try {
       await session.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       let result: T;
