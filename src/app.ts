@@ -11,7 +11,6 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { createAuthorizer } from './auth/authorizer.ts';
-import type { Caller } from './auth/caller.ts';
 import { createCredentialStore } from './auth/credential-store.ts';
 import { createIamManaged } from './auth/iam-managed.ts';
 import { IAM_ACCESS_RULES, STS_ACCESS_RULES } from './auth/iam-access-rules.ts';
@@ -37,7 +36,6 @@ import { secureTransportCheck } from './http/secure-transport.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
 import { createSecretJobs } from './secrets/jobs.ts';
 import { secretReferenceReader } from './secrets/parameter-reference.ts';
-import { createSecretAccess } from './http/secretsmanager/access.ts';
 import { mysqlRotator } from './secrets/mysql-rotator.ts';
 import { postgresRotator } from './secrets/postgres-rotator.ts';
 import { createRotationRunner } from './secrets/rotation.ts';
@@ -233,16 +231,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     const importTokenKey = await loadDeploymentSecret(storage, barrier, 'kms-import-token');
     const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
     const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
-    const secrets = createSecretService({ storage, clock, keys, aliases, markers });
-    // secretsmanager:KmsKeyArn: the key a KmsKeyId names, looked up without authorizing (KMS decides its use).
-    const keyArnOf = async (caller: Caller, keyId: string): Promise<string | undefined> => {
-      try {
-        return (await keys.resolveKey(caller, keyId, { allowAlias: true, action: 'DescribeKey', authorize: false })).arn;
-      } catch {
-        return undefined;
-      }
-    };
-    const secretAccess = createSecretAccess(secrets, authorizer, keyArnOf);
+    const secrets = createSecretService({ storage, clock, keys, aliases, markers, authorizer });
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests made at
     // least every digestIntervalMs of activity or digestMaxEvents events, delivered out of the store.
@@ -275,7 +264,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     });
     const secretJobs = createSecretJobs({ secrets, rotation: secretRotation, clock });
     const parameters = createParameterService({
-      storage, clock, keys, aliases, markers, events: parameterEvents, secretReferences: secretReferenceReader(secrets, (caller, secretId) => secretAccess.authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId)),
+      storage, clock, keys, aliases, markers, events: parameterEvents, secretReferences: secretReferenceReader(secrets),
     });
 
     const edgeAudit: EdgeAudit = {
@@ -316,7 +305,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       withDeclaredAccessControl(backupServiceDefinition(backups), authorizer, BACKUP_ACCESS_RULES),
       withDeclaredAccessControl(cloudTrailServiceDefinition(auditQuery, markers), authorizer, CLOUDTRAIL_ACCESS_RULES),
       ssmServiceDefinition(parameters, authorizer),
-      secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer, keyArnOf }),
+      secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer }),
     ];
     const edge = createEdge({
       services,

@@ -1,42 +1,38 @@
 /**
- * The authorization choke point of the services whose resources may carry their own policy (Secrets
- * Manager) or none (Parameter Store). Every operation of such a service is wrapped here: its rule names
- * the IAM action(s) and resource(s) of the request, each is decided by the one Authorizer
- * (authorizeResource: identity policies + the resource policy, the AWS way) before the operation runs,
- * and the operation then runs as the caller *through the service* — its KMS calls carry
- * `kms:ViaService`, so the key's policy, grants and the caller's identity policies decide them as AWS does.
+ * The authorization choke point of every service at the edge. Each routed operation has a rule declared
+ * beside the service that owns it; fail closed: a service with an operation that has no rule does not start.
  *
- * Fail closed: a service definition with an operation that has no rule does not start. The same holds for
- * the services whose rules are declared beside their owner (`withDeclaredAccessControl`: KMS in
- * src/kms/access-rules.ts, CloudTrail in src/audit/access-rules.ts, TrentAdmin in src/auth/admin-access-rules.ts).
+ * - Secrets Manager and Parameter Store (`withServiceAccessControl`, rules in src/secrets/access-rules.ts and
+ *   src/parameters/access-rules.ts): an operation reads its input once into a typed request (parse: every
+ *   member validated, as AWS validates before it authorizes); its rule works from that request, and each
+ *   check it names is decided by the one Authorizer (authorizeResource: identity policies + the resource
+ *   policy, the AWS way) before the operation runs on the same request. Actions on a secret are decided by
+ *   SecretService where it resolves the secret (the rule has nothing to decide first), so the secret is
+ *   read once. The operation runs as the caller *through the service*: its KMS calls carry
+ *   `kms:ViaService`, so the key's policy, grants and the caller's identity policies decide them as AWS
+ *   does, and a KMS refusal becomes the service's own answer (`kmsDenied`).
+ * - KMS, CloudTrail, TrentAdmin, TrentOperator and TrentBackup (`withDeclaredAccessControl`, tables in
+ *   src/kms/access-rules.ts, src/audit/access-rules.ts, src/auth/admin-access-rules.ts and
+ *   src/auth/operator-access-rules.ts): actions on "*" are decided here, the others by the owning service
+ *   once it has resolved the resource.
  */
-import type { Authorizer, ServiceResource } from '../auth/authorizer.ts';
+import type { Authorizer } from '../auth/authorizer.ts';
+import type { AccessRule, AccessRules } from '../auth/service-access.ts';
 import type { ContextValue } from '../policy/index.ts';
 import { type Caller, viaServiceName } from '../auth/caller.ts';
 import { ActionDeniedException, TrentError } from '../errors/errors.ts';
-import { defineOperations, type Operation, type OperationContext, type ServiceDefinition } from './operation.ts';
+import {
+  defineOperations, type Operation, type OperationContext, type ParsedOperation, type ParsedOperations, type ServiceDefinition,
+} from './operation.ts';
 
 /** The part of the Authorizer this choke point uses. */
 export type ResourceAuthorizer = Pick<Authorizer, 'authorizeResource'>;
 
-/** One authorization of a request: an IAM action on a resource. */
-export interface AccessCheck {
-  readonly action: string;
-  readonly resource: ServiceResource;
-}
-
-/**
- * Names what a request needs. Reads its members with the operation's own InputReader rules, so a
- * malformed member is the same ValidationException/SerializationException the operation would raise;
- * may answer the service's own not-found error where AWS answers it before AccessDenied.
- */
-export type AccessRule = (input: Record<string, unknown>, caller: Caller) => Promise<readonly AccessCheck[]>;
-
-export interface ServiceAccess {
+export interface ServiceAccess<Requests> {
   /** The AWS service name in kms:ViaService (`secretsmanager`, `ssm`). */
   readonly viaService: string;
-  /** One rule per operation name. */
-  readonly rules: Readonly<Record<string, AccessRule>>;
+  /** One rule per operation name, declared beside the service that owns the operation. */
+  readonly rules: AccessRules<Requests>;
   /**
    * What a KMS refusal inside an operation becomes (AWS: Secrets Manager says "Access to KMS is not
    * allowed"; Parameter Store passes KMS's message on).
@@ -44,29 +40,26 @@ export interface ServiceAccess {
   readonly kmsDenied: (err: ActionDeniedException, ctx: OperationContext) => TrentError;
 }
 
-/** An action with no resource ("Resource": "*"), evaluated against identity policies alone. */
-export function anyResource(caller: Caller, shownAs?: string | null): ServiceResource {
-  return { arn: '*', accountId: caller.accountId, ...(shownAs !== undefined ? { shownAs } : {}) };
-}
-
-/** aws:RequestTag/… and aws:TagKeys for a request carrying tags (AWS global condition keys). */
-export function requestTagKeys(tags: readonly { Key: string; Value: string }[] | undefined): Record<string, string | string[]> {
-  if (!tags || tags.length === 0) return {};
-  const keys: Record<string, string | string[]> = { 'aws:TagKeys': tags.map((t) => t.Key) };
-  for (const t of tags) keys[`aws:RequestTag/${t.Key}`] = t.Value;
-  return keys;
-}
-
-function guarded(op: Operation, rule: AccessRule, authorizer: ResourceAuthorizer, access: ServiceAccess): Operation {
+/**
+ * The operation behind its rule: the input is read once (parse: every member validated, as AWS validates
+ * before it authorizes), the rule's checks are decided on that typed request, and the operation runs on
+ * the same request as the caller through the service.
+ */
+function guarded<Request>(
+  name: string, op: ParsedOperation<Request>, rule: AccessRule<Request>, authorizer: ResourceAuthorizer,
+  access: Pick<ServiceAccess<unknown>, 'viaService' | 'kmsDenied'>,
+): Operation {
   return {
-    ...op,
+    name,
+    readOnly: op.readOnly,
     async handle(input, ctx) {
-      for (const check of await rule(input, ctx.caller)) {
+      const request = op.parse(input);
+      for (const check of await rule(request, ctx.caller)) {
         await authorizer.authorizeResource(ctx.caller, check.action, check.resource);
       }
       const caller: Caller = { ...ctx.caller, viaService: viaServiceName(access.viaService, ctx.caller.region) };
       try {
-        return await op.handle(input, { ...ctx, caller });
+        return await op.handle(request, { ...ctx, caller });
       } catch (err) {
         if (err instanceof ActionDeniedException && err.action.startsWith('kms:')) throw access.kmsDenied(err, ctx);
         throw err;
@@ -76,15 +69,18 @@ function guarded(op: Operation, rule: AccessRule, authorizer: ResourceAuthorizer
 }
 
 /** Fail closed: throws (the server does not start) when a routed operation has no access rule. */
-export function requireRuleForEveryOperation(service: ServiceDefinition, rules: Readonly<Record<string, unknown>>): void {
-  for (const name of service.operations.keys()) {
-    if (!Object.hasOwn(rules, name)) throw new Error(`${service.targetPrefix}.${name} has no access rule`);
+export function requireRuleForEveryOperation(targetPrefix: string, operationNames: Iterable<string>, rules: Readonly<Record<string, unknown>>): void {
+  for (const name of operationNames) {
+    if (!Object.hasOwn(rules, name)) throw new Error(`${targetPrefix}.${name} has no access rule`);
   }
 }
 
-export function withServiceAccessControl(service: ServiceDefinition, authorizer: ResourceAuthorizer, access: ServiceAccess): ServiceDefinition {
-  requireRuleForEveryOperation(service, access.rules);
-  const ops = [...service.operations.values()].map((op) => guarded(op, access.rules[op.name]!, authorizer, access));
+export function withServiceAccessControl<Requests>(
+  service: Omit<ServiceDefinition, 'operations'>, operations: ParsedOperations<Requests>, authorizer: ResourceAuthorizer, access: ServiceAccess<Requests>,
+): ServiceDefinition {
+  const names = Object.keys(operations) as (keyof Requests & string)[];
+  requireRuleForEveryOperation(service.targetPrefix, names, access.rules);
+  const ops = names.map((name) => guarded(name, operations[name], access.rules[name], authorizer, access));
   return { ...service, operations: defineOperations(ops) };
 }
 
@@ -104,7 +100,7 @@ export interface DeclaredAccessRule {
 export function withDeclaredAccessControl(
   service: ServiceDefinition, authorizer: Pick<Authorizer, 'authorize'>, rules: Readonly<Record<string, DeclaredAccessRule>>,
 ): ServiceDefinition {
-  requireRuleForEveryOperation(service, rules);
+  requireRuleForEveryOperation(service.targetPrefix, service.operations.keys(), rules);
   const ops = [...service.operations.values()].map((op): Operation => {
     const rule = rules[op.name]!;
     if (rule.resource !== '*') return op;

@@ -14,6 +14,19 @@ export interface Operation {
   handle(input: Record<string, unknown>, ctx: OperationContext): Promise<Record<string, unknown> | undefined>;
 }
 
+/**
+ * An operation that reads its JSON input once (one InputReader pass) into the typed request its access
+ * rule and its handler then share (src/http/access-control.ts withServiceAccessControl).
+ */
+export interface ParsedOperation<Request> {
+  readonly readOnly: boolean;
+  parse(input: Record<string, unknown>): Request;
+  handle(request: Request, ctx: OperationContext): Promise<Record<string, unknown> | undefined>;
+}
+
+/** One parsed operation per operation name: `Requests` maps each name to its typed request. */
+export type ParsedOperations<Requests> = { readonly [Operation in keyof Requests]: ParsedOperation<Requests[Operation]> };
+
 export interface ServiceDefinition {
   /** X-Amz-Target prefix: 'TrentService', 'secretsmanager', 'AmazonSSM'. */
   readonly targetPrefix: string;

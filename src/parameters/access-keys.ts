@@ -1,7 +1,7 @@
 /**
  * The condition keys each Parameter Store action is decided with, as the access rules supply them at run
- * time (src/http/ssm/access.ts). The declared table for Parameter Store: docs/iam.md's table is generated
- * from it, the e2e suite (test/e2e/condition-keys.test.ts) proves the keys, and
+ * time (access-rules.ts, from the typed request). The declared table for Parameter Store: docs/iam.md's
+ * table is generated from it, the e2e suite (test/e2e/condition-keys.test.ts) proves the keys, and
  * src/http/condition-keys.test.ts fails when AWS documents a key for an action that is not here.
  *
  * AWS: Service Authorization Reference, "Actions, resources, and condition keys for AWS Systems Manager"

@@ -36,3 +36,11 @@ export const InvalidNextToken = ssmError('InvalidNextToken');
 export const InvalidResourceType = ssmError('InvalidResourceType');
 export const InvalidResourceId = ssmError('InvalidResourceId');
 export const TooManyTagsError = ssmError('TooManyTagsError');
+
+/**
+ * AWS: Parameter Store passes a KMS refusal of the key it used for the caller on, naming KMS (as reported
+ * by SDK users), where Secrets Manager answers its own message.
+ */
+export function kmsDeniedMessage(kmsMessage: string, requestId: string): string {
+  return `${kmsMessage} (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: ${requestId}; Proxy: null)`;
+}

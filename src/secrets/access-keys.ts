@@ -1,9 +1,9 @@
 /**
  * The condition keys each Secrets Manager action is decided with, as the access rules supply them at run
- * time (src/http/secretsmanager/access.ts reads them from the request and the secret). The declared table
- * for Secrets Manager: docs/iam.md's table is generated from it, the e2e suite
- * (test/e2e/condition-keys.test.ts) proves the keys, and src/http/condition-keys.test.ts fails when AWS
- * documents a key for an action that is neither here nor in NOT_SUPPLIED.
+ * time (access-rules.ts, from the typed request and the secret). The declared table for Secrets Manager:
+ * docs/iam.md's table is generated from it, the e2e suite (test/e2e/condition-keys.test.ts) proves the
+ * keys, and src/http/condition-keys.test.ts fails when AWS documents a key for an action that is neither
+ * here nor in NOT_SUPPLIED.
  *
  * AWS: Service Authorization Reference, "Actions, resources, and condition keys for AWS Secrets Manager"
  * (the copy in test/fixtures/aws-sar/secretsmanager.json).

@@ -89,8 +89,10 @@ function parse(text: string, engines: readonly string[]): DbCredentials {
 
 export function databaseRotator(driver: DatabaseDriver): BuiltInRotatorFactory {
   return (secrets: SecretService) => {
+    // The steps are the service's own, for a rotation RotateSecret (or the schedule it set) authorized:
+    // they read and label the secret without being authorized again as requests.
     const valueAt = async (caller: Caller, arn: string, stage: string, versionId?: string): Promise<DbCredentials> => {
-      const out = await secrets.getSecretValue(caller, { secretId: arn, ...(versionId ? { versionId } : {}), versionStage: stage });
+      const out = await secrets.getSecretValue(caller, { secretId: arn, ...(versionId ? { versionId } : {}), versionStage: stage }, { authorize: false });
       if (out.value.kind !== 'string') throw new Error('the secret value is binary, not JSON');
       return parse(out.value.text, driver.engines);
     };
@@ -134,9 +136,11 @@ export function databaseRotator(driver: DatabaseDriver): BuiltInRotatorFactory {
             const s = await secrets.resolve(caller, arn);
             const currentId = Object.keys(s.doc.versions).find((id) => s.doc.versions[id]!.stages.includes(AWSCURRENT));
             if (currentId !== token) {
-              await secrets.updateSecretVersionStage(caller, { secretId: arn, stage: AWSCURRENT, moveTo: token, ...(currentId ? { removeFrom: currentId } : {}) });
+              await secrets.updateSecretVersionStage(
+                caller, { secretId: arn, stage: AWSCURRENT, moveTo: token, ...(currentId ? { removeFrom: currentId } : {}) }, { authorize: false },
+              );
             }
-            await secrets.updateSecretVersionStage(caller, { secretId: arn, stage: AWSPENDING, removeFrom: token });
+            await secrets.updateSecretVersionStage(caller, { secretId: arn, stage: AWSPENDING, removeFrom: token }, { authorize: false });
             return;
           }
         }

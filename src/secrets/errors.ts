@@ -1,5 +1,5 @@
 /** Secrets Manager's error codes (AWS model `secretsmanager`), in the one TrentError hierarchy. */
-import { TrentError } from '../errors/errors.ts';
+import { AccessDeniedException, TrentError } from '../errors/errors.ts';
 
 function clientError(code: string) {
   return class extends TrentError {
@@ -36,3 +36,6 @@ export const replicationNotSupported = (operation: string) =>
   new InvalidRequestException(
     `${operation} is not supported: Trent does not replicate secrets to other Regions (multi-Region secrets are not implemented).`,
   );
+
+/** AWS: GetSecretValue and the writes answer this when KMS refuses the caller (recorded in client reports). */
+export const kmsNotAllowed = () => new AccessDeniedException('Access to KMS is not allowed');

@@ -30,8 +30,9 @@ import type { Clock } from '../clock.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
 import type { Scope } from '../storage/storage.ts';
 import { afterCommit } from '../storage/unit-of-work.ts';
+import { SECRET_ACCESS } from './access-rules.ts';
+import type { SecretsManagerRequests } from './requests.ts';
 import { accessDeniedForRotator, type Secret, type SecretService } from './secret-service.ts';
-import type { RotationRules } from './schedule.ts';
 import { parseLambdaArn, webhookRotator, type WebhookRotatorConfig } from './webhook-rotator.ts';
 
 export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
@@ -166,12 +167,9 @@ export function createRotationRunner({ secrets, clock, wallClock, builtIns, webh
    * answers at once with its VersionId; the steps run in the background (AWS invokes the function
    * asynchronously), so a failed step does not fail the call: it shows in DescribeSecret and the audit trail.
    */
-  async function rotateSecret(
-    caller: Caller,
-    input: { secretId: string; token?: string; lambdaArn?: string; rules?: RotationRules; rotateImmediately?: boolean },
-  ): Promise<{ secret: Secret; versionId?: string }> {
+  async function rotateSecret(caller: Caller, input: SecretsManagerRequests['RotateSecret']): Promise<{ secret: Secret; versionId?: string }> {
     // The rotator is checked before anything changes: one named now, or the one configured before.
-    const target = await secrets.resolve(caller, input.secretId);
+    const target = await secrets.resolve(caller, input.secretId, { access: SECRET_ACCESS.RotateSecret(input) });
     const lambdaArn = input.lambdaArn ?? target.doc.rotation.lambdaArn;
     if (lambdaArn !== undefined) rotatorFor(lambdaArn, target.scope);
     const immediate = input.rotateImmediately !== false;

@@ -8,8 +8,10 @@
  * secret row's revision; a lost race re-reads and re-applies. KMS calls never run inside a storage
  * transaction (the SQLite adapter serialises transactions, and KMS reads storage).
  */
+import type { Authorizer } from '../auth/authorizer.ts';
 import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
+import { anyResource } from '../auth/service-access.ts';
 import type { Clock } from '../clock.ts';
 import { DAY_MS } from '../clock.ts';
 import { aeadOpen, aeadSeal, AeadOpenError } from '../crypto/aead.ts';
@@ -32,8 +34,11 @@ import {
   ResourceNotFoundException,
   SecretsLimitExceededException,
   PublicPolicyException,
+  replicationNotSupported,
 } from './errors.ts';
 import { grantsPublicAccess, parsePolicy, type PolicyDocument } from '../policy/index.ts';
+import { createSecretCheck, SECRET_ACCESS, secretResource, type SecretAccess } from './access-rules.ts';
+import { secretValueOf, type SecretsManagerRequests as Requests } from './requests.ts';
 import { nextRotation, validateRules, type RotationRules } from './schedule.ts';
 import { claimScheduled, holdsClaim, liveClaim, renewClaim, type ScheduledClaim } from './rotation-claim.ts';
 import {
@@ -61,6 +66,8 @@ export interface SecretServiceDeps {
   aliases: AliasService;
   /** Authenticates pagination markers (markers.ts). */
   markers: PaginationMarkers;
+  /** Decides each request on the secret it names (access-rules.ts), where the secret is resolved. */
+  authorizer: Pick<Authorizer, 'authorizeResource'>;
 }
 
 export type SecretValue = { kind: 'string'; text: string } | { kind: 'binary'; bytes: Buffer };
@@ -122,11 +129,16 @@ export function checkName(name: string): void {
 
 export type SecretService = ReturnType<typeof createSecretService>;
 
-export function createSecretService({ storage, clock, keys, aliases, markers }: SecretServiceDeps) {
+/** Whether a call authorizes its caller: a request does; a step of the service's own (a rotation's) does not. */
+export interface Authorization {
+  authorize?: boolean;
+}
+
+export function createSecretService({ storage, clock, keys, aliases, markers, authorizer }: SecretServiceDeps) {
   /**
    * SecretId: a name, a full ARN, or a partial ARN (without the 6-character suffix). An ARN may name a
    * secret of another account in the caller's region (AWS: cross-account access takes the ARN); whether
-   * the caller may touch it is decided before any operation runs (http/secretsmanager/access.ts).
+   * the caller may touch it is decided where the secret is resolved (access-rules.ts).
    */
   async function find(caller: Caller, secretId: string): Promise<Secret | undefined> {
     const own = callerScope(caller);
@@ -146,11 +158,27 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     return r && toSecret(r);
   }
 
-  async function resolve(caller: Caller, secretId: string, opts: { allowDeleted?: boolean } = {}): Promise<Secret> {
+  /**
+   * The secret a SecretId names, as found (undefined: none), once the caller is authorized for `access` on
+   * it: AWS decides before it says whether the secret exists (access-rules.ts secretResource).
+   */
+  async function findAuthorized(caller: Caller, secretId: string, access: SecretAccess): Promise<Secret | undefined> {
     const s = await find(caller, secretId);
+    const resource = secretResource(caller, secretId, s, access.requestKeys);
+    for (const action of access.actions) await authorizer.authorizeResource(caller, action, resource);
+    return s;
+  }
+
+  /** The secret as found, if there is one and (unless allowDeleted) it is not scheduled for deletion. */
+  function usable(s: Secret | undefined, opts: { allowDeleted?: boolean }): Secret {
     if (!s) throw notFound();
     if (!opts.allowDeleted && s.doc.deletedAt !== undefined) throw markedForDeletion();
     return s;
+  }
+
+  /** The secret a SecretId names; with `access`, the caller is authorized on it first. */
+  async function resolve(caller: Caller, secretId: string, opts: { allowDeleted?: boolean; access?: SecretAccess } = {}): Promise<Secret> {
+    return usable(opts.access ? await findAuthorized(caller, secretId, opts.access) : await find(caller, secretId), opts);
   }
 
   /**
@@ -161,12 +189,13 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     caller: Caller,
     secretId: string,
     change: (doc: SecretDoc, s: Secret) => { result: T; write?: boolean; extra?: Parameters<Storage['transaction']>[0] },
-    opts: { allowDeleted?: boolean } = {},
+    opts: { allowDeleted?: boolean; access?: SecretAccess } = {},
   ): Promise<T> {
     for (let attempt = 0; attempt < 32; attempt++) {
       // Back off a little, with jitter, after a lost race so a burst of writers spreads out.
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
-      const s = await resolve(caller, secretId, opts);
+      // A request is authorized once, on the first read; a retry re-reads the secret only.
+      const s = await resolve(caller, secretId, attempt === 0 ? opts : { allowDeleted: opts.allowDeleted });
       const doc = cloneDoc(s.doc);
       const { result, write = true, extra } = change(doc, s);
       if (!write) return result;
@@ -306,17 +335,32 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     return (await keys.resolveKey(caller, kmsKeyId, { allowAlias: true, action: 'GenerateDataKey' })).arn;
   }
 
-  async function createSecret(
-    caller: Caller,
-    input: { name: string; token?: string; description?: string; kmsKeyId?: string; value?: SecretValue; tags?: Tag[] },
-  ): Promise<{ secret: Secret; versionId?: string }> {
+  /**
+   * secretsmanager:KmsKeyArn: the ARN of the key a KmsKeyId names, looked up without authorizing (KMS
+   * decides the key's use when the operation encrypts); undefined when it names none.
+   */
+  async function keyArnOf(caller: Caller, kmsKeyId: string | undefined): Promise<string | undefined> {
+    if (kmsKeyId === undefined) return undefined;
+    try {
+      return (await keys.resolveKey(caller, kmsKeyId, { allowAlias: true, action: 'DescribeKey', authorize: false })).arn;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function createSecret(caller: Caller, input: Requests['CreateSecret']): Promise<{ secret: Secret; versionId?: string }> {
+    const scope = callerScope(caller);
+    const arn = secretArn(scope, input.name, randomSuffix());
+    const check = createSecretCheck(arn, scope.accountId, input, await keyArnOf(caller, input.kmsKeyId));
+    await authorizer.authorizeResource(caller, check.action, check.resource);
+    const value = secretValueOf(input);
+    if (input.addReplicaRegions !== undefined) throw replicationNotSupported('CreateSecret with AddReplicaRegions');
     checkName(input.name);
-    if (input.value && input.token === undefined) {
+    if (value && input.token === undefined) {
       throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
     }
     const tags = input.tags ?? [];
     checkTags(tags);
-    const scope = callerScope(caller);
     const existing = await storage.read((r) => r.secrets.get(scope, input.name));
     if (existing) {
       const s = toSecret(existing);
@@ -324,14 +368,13 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
         throw new InvalidRequestException("You can't create this secret because a secret with this name is already scheduled for deletion.");
       }
       // AWS: a retried CreateSecret (same token, same value) succeeds without change.
-      if (input.value && input.token && s.doc.versions[input.token] && sameValue(await open(caller, s, input.token), input.value)) {
+      if (value && input.token && s.doc.versions[input.token] && sameValue(await open(caller, s, input.token), value)) {
         return { secret: s, versionId: input.token };
       }
       throw new ResourceExistsException(`The operation failed because the secret ${input.name} already exists.`);
     }
     const kmsKeyArn = await kmsKeyFor(caller, input.kmsKeyId);
     const now = clock.now();
-    const arn = secretArn(scope, input.name, randomSuffix());
     const doc: SecretDoc = {
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.kmsKeyId !== undefined ? { kmsKeyId: input.kmsKeyId } : {}),
@@ -342,16 +385,16 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
       lastChangedAt: now,
       rotation: { enabled: false },
     };
-    const versionId = input.value ? input.token! : undefined;
-    const sealed = input.value && versionId ? await seal(caller, kmsKeyArn, arn, versionId, input.value) : undefined;
-    if (versionId && sealed && input.value) {
-      doc.versions[versionId] = { stages: [AWSCURRENT], createdAt: now, kind: input.value.kind, kmsKeyArn: sealed.kmsKeyArn };
+    const versionId = value ? input.token! : undefined;
+    const sealed = value && versionId ? await seal(caller, kmsKeyArn, arn, versionId, value) : undefined;
+    if (versionId && sealed && value) {
+      doc.versions[versionId] = { stages: [AWSCURRENT], createdAt: now, kind: value.kind, kmsKeyArn: sealed.kmsKeyArn };
     }
     try {
       await storage.transaction(async (tx) => {
         await tx.secrets.insert({ ...scope, name: input.name, arn, createdAt: now, dueAt: null, revision: 1, doc: doc as unknown as Record<string, unknown> });
         if (versionId && sealed) {
-          await tx.secretVersions.insert({ secretArn: arn, versionId, createdAt: now, encryptedDataKey: sealed.encryptedDataKey, sealedValue: sealed.sealedValue, doc: { kind: input.value!.kind } });
+          await tx.secretVersions.insert({ secretArn: arn, versionId, createdAt: now, encryptedDataKey: sealed.encryptedDataKey, sealedValue: sealed.sealedValue, doc: { kind: value!.kind } });
         }
       });
     } catch (err) {
@@ -363,9 +406,9 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
 
   /** AWS: GetSecretValue — AWSCURRENT unless VersionId/VersionStage say otherwise; records LastAccessedDate (by day). */
   async function getSecretValue(
-    caller: Caller, input: { secretId: string; versionId?: string; versionStage?: string },
+    caller: Caller, input: Requests['GetSecretValue'], { authorize = true }: Authorization = {},
   ): Promise<{ secret: Secret; versionId: string; value: SecretValue }> {
-    const s = await resolve(caller, input.secretId);
+    const s = await resolve(caller, input.secretId, authorize ? { access: SECRET_ACCESS.GetSecretValue(input) } : {});
     let versionId: string | undefined;
     if (input.versionId !== undefined) {
       versionId = input.versionId;
@@ -396,8 +439,12 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     return { secret: s, versionId, value };
   }
 
-  async function putSecretValue(caller: Caller, input: { secretId: string; token: string; value: SecretValue; stages?: string[] }) {
-    return addVersion(caller, input.secretId, input.token, input.value, input.stages);
+  async function putSecretValue(caller: Caller, input: Requests['PutSecretValue']) {
+    await findAuthorized(caller, input.secretId, SECRET_ACCESS.PutSecretValue());
+    const value = secretValueOf(input);
+    if (!value) throw new InvalidRequestException('You must provide either SecretString or SecretBinary.');
+    if (input.token === undefined) throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
+    return addVersion(caller, input.secretId, input.token, value, input.stages);
   }
 
   /**
@@ -428,11 +475,11 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     return out;
   }
 
-  async function updateSecret(
-    caller: Caller, input: { secretId: string; token?: string; description?: string; kmsKeyId?: string; value?: SecretValue },
-  ): Promise<{ secret: Secret; versionId?: string }> {
-    const s = await resolve(caller, input.secretId);
-    if (input.value && input.token === undefined) {
+  async function updateSecret(caller: Caller, input: Requests['UpdateSecret']): Promise<{ secret: Secret; versionId?: string }> {
+    const found = await findAuthorized(caller, input.secretId, SECRET_ACCESS.UpdateSecret(input, await keyArnOf(caller, input.kmsKeyId)));
+    const value = secretValueOf(input);
+    const s = usable(found, {});
+    if (value && input.token === undefined) {
       throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
     }
     if (input.description !== undefined || input.kmsKeyId !== undefined) {
@@ -461,8 +508,8 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
         };
       });
     }
-    if (input.value) {
-      const out = await addVersion(caller, s.arn, input.token!, input.value, undefined);
+    if (value) {
+      const out = await addVersion(caller, s.arn, input.token!, value, undefined);
       return { secret: out.secret, versionId: out.versionId };
     }
     return { secret: await resolve(caller, s.arn) };
@@ -470,7 +517,7 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
 
   /** AWS: UpdateSecretVersionStage — moving a label attached elsewhere needs RemoveFromVersionId. */
   async function updateSecretVersionStage(
-    caller: Caller, input: { secretId: string; stage: string; removeFrom?: string; moveTo?: string },
+    caller: Caller, input: Requests['UpdateSecretVersionStage'], { authorize = true }: Authorization = {},
   ): Promise<Secret> {
     await mutate(caller, input.secretId, (doc) => {
       const { stage, removeFrom, moveTo } = input;
@@ -502,12 +549,12 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
       }
       doc.lastChangedAt = clock.now();
       return { result: undefined };
-    });
+    }, authorize ? { access: SECRET_ACCESS.UpdateSecretVersionStage(input) } : {});
     return resolve(caller, input.secretId);
   }
 
   async function describeSecret(caller: Caller, secretId: string): Promise<Secret> {
-    return resolve(caller, secretId, { allowDeleted: true });
+    return resolve(caller, secretId, { allowDeleted: true, access: SECRET_ACCESS.DescribeSecret() });
   }
 
   function matches(s: Secret, f: ListFilter): boolean {
@@ -566,9 +613,9 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
   }
 
   async function listSecretVersionIds(
-    caller: Caller, input: { secretId: string; includeDeprecated?: boolean; maxResults?: number; nextToken?: string },
+    caller: Caller, input: Requests['ListSecretVersionIds'],
   ): Promise<{ secret: Secret; versionIds: string[]; nextToken?: string }> {
-    const s = await resolve(caller, input.secretId, { allowDeleted: true });
+    const s = await resolve(caller, input.secretId, { allowDeleted: true, access: SECRET_ACCESS.ListSecretVersionIds() });
     let offset = 0;
     if (input.nextToken !== undefined) {
       try {
@@ -587,16 +634,14 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
   }
 
   /** AWS: DeleteSecret — a recovery window of 7–30 days (default 30), or ForceDeleteWithoutRecovery. */
-  async function deleteSecret(
-    caller: Caller, input: { secretId: string; recoveryWindowInDays?: number; force?: boolean },
-  ): Promise<{ arn: string; name: string; deletionDate: number }> {
+  async function deleteSecret(caller: Caller, input: Requests['DeleteSecret']): Promise<{ arn: string; name: string; deletionDate: number }> {
+    const s = await findAuthorized(caller, input.secretId, SECRET_ACCESS.DeleteSecret(input));
     if (input.force && input.recoveryWindowInDays !== undefined) {
       throw new InvalidParameterException("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
     }
     const days = input.recoveryWindowInDays ?? 30;
     if (days < 7 || days > 30) throw new InvalidParameterException('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
     const now = clock.now();
-    const s = await find(caller, input.secretId);
     if (input.force) {
       // AWS: force-deleting a secret that does not exist succeeds as if it did.
       const name = s?.name ?? input.secretId;
@@ -620,52 +665,57 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
       delete doc.deletedAt;
       delete doc.purgeAt;
       return { result: undefined };
-    }, { allowDeleted: true });
+    }, { allowDeleted: true, access: SECRET_ACCESS.RestoreSecret() });
     return resolve(caller, secretId);
   }
 
-  async function tagResource(caller: Caller, secretId: string, tags: Tag[]): Promise<void> {
-    await mutate(caller, secretId, (doc) => {
-      doc.tags = mergeTags(doc.tags, tags);
+  async function tagResource(caller: Caller, input: Requests['TagResource']): Promise<void> {
+    await mutate(caller, input.secretId, (doc) => {
+      doc.tags = mergeTags(doc.tags, input.tags);
       checkTags(doc.tags);
       return { result: undefined };
-    });
+    }, { access: SECRET_ACCESS.TagResource(input) });
   }
 
-  async function untagResource(caller: Caller, secretId: string, tagKeys: string[]): Promise<void> {
-    await mutate(caller, secretId, (doc) => {
-      doc.tags = doc.tags.filter((t) => !tagKeys.includes(t.Key));
+  async function untagResource(caller: Caller, input: Requests['UntagResource']): Promise<void> {
+    await mutate(caller, input.secretId, (doc) => {
+      doc.tags = doc.tags.filter((t) => !input.tagKeys.includes(t.Key));
       return { result: undefined };
-    });
+    }, { access: SECRET_ACCESS.UntagResource(input) });
   }
 
   /**
    * AWS: PutResourcePolicy/ValidateResourcePolicy — the policy must parse as a resource-based policy
    * (the policy evaluator's grammar: MalformedPolicyDocumentException). Policies are evaluated for
-   * every call on the secret (http/secretsmanager/access.ts).
+   * every call on the secret (findAuthorized).
    */
   function parseResourcePolicy(text: string): PolicyDocument {
     return parsePolicy(text, 'key', { maxLength: MAX_RESOURCE_POLICY_LENGTH });
   }
 
-  async function putResourcePolicy(caller: Caller, secretId: string, policy: string, blockPublicPolicy = false): Promise<Secret> {
-    const doc = parseResourcePolicy(policy);
+  async function putResourcePolicy(caller: Caller, input: Requests['PutResourcePolicy']): Promise<Secret> {
+    await findAuthorized(caller, input.secretId, SECRET_ACCESS.PutResourcePolicy(input));
+    const doc = parseResourcePolicy(input.policy);
     // AWS: with BlockPublicPolicy, a policy allowing a wildcard principal is refused (PublicPolicyException).
-    if (blockPublicPolicy && grantsPublicAccess(doc)) {
+    if (input.blockPublicPolicy && grantsPublicAccess(doc)) {
       throw new PublicPolicyException('The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.');
     }
-    await mutate(caller, secretId, (d) => {
-      d.policy = policy;
+    await mutate(caller, input.secretId, (d) => {
+      d.policy = input.policy;
       return { result: undefined };
     });
-    return resolve(caller, secretId);
+    return resolve(caller, input.secretId);
+  }
+
+  async function getResourcePolicy(caller: Caller, secretId: string): Promise<Secret> {
+    return resolve(caller, secretId, { access: SECRET_ACCESS.GetResourcePolicy() });
   }
 
   async function deleteResourcePolicy(caller: Caller, secretId: string): Promise<Secret> {
     await mutate(caller, secretId, (doc) => {
       delete doc.policy;
       return { result: undefined };
-    });
+    }, { access: SECRET_ACCESS.DeleteResourcePolicy() });
     return resolve(caller, secretId);
   }
 
@@ -674,10 +724,12 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
    * parses but allows broad access (a wildcard principal) fails validation with a ValidationErrors entry.
    */
   async function validateResourcePolicy(
-    caller: Caller, policy: string, secretId: string | undefined,
+    caller: Caller, input: Requests['ValidateResourcePolicy'],
   ): Promise<{ passed: boolean; errors: { CheckName: string; ErrorMessage: string }[] }> {
-    if (secretId !== undefined) await resolve(caller, secretId);
-    const doc = parseResourcePolicy(policy);
+    const access = SECRET_ACCESS.ValidateResourcePolicy();
+    if (input.secretId !== undefined) await resolve(caller, input.secretId, { access });
+    else for (const action of access.actions) await authorizer.authorizeResource(caller, action, anyResource(caller));
+    const doc = parseResourcePolicy(input.policy);
     const errors = grantsPublicAccess(doc)
       ? [{ CheckName: 'BROAD_ACCESS', ErrorMessage: 'The resource policy grants access to a wildcard principal without a condition limiting it to specific accounts or principals.' }]
       : [];
@@ -772,8 +824,19 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
       // AWS: CancelRotateSecret removes AWSPENDING from a version that is not AWSCURRENT.
       if (pendingId !== undefined && pendingId !== currentVersion(doc)) removeLabel(doc, pendingId, AWSPENDING);
       return { result: undefined };
-    });
+    }, { access: SECRET_ACCESS.CancelRotateSecret() });
     return { secret: await resolve(caller, secretId), ...(pendingId ? { versionId: pendingId } : {}) };
+  }
+
+  /**
+   * Trent is a single-Region service: the replication operations resolve the secret (ResourceNotFoundException
+   * first, as AWS), then answer replicationNotSupported.
+   */
+  async function refuseReplication(
+    caller: Caller, operation: 'ReplicateSecretToRegions' | 'RemoveRegionsFromReplication' | 'StopReplicationToReplica', secretId: string,
+  ): Promise<never> {
+    await resolve(caller, secretId, { access: SECRET_ACCESS[operation]() });
+    throw replicationNotSupported(operation);
   }
 
   /** The purge job: secrets whose recovery window ended are deleted with all their versions. */
@@ -815,6 +878,7 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     tagResource,
     untagResource,
     putResourcePolicy,
+    getResourcePolicy,
     deleteResourcePolicy,
     validateResourcePolicy,
     configureRotation,
@@ -822,6 +886,7 @@ export function createSecretService({ storage, clock, keys, aliases, markers }: 
     renewRotationClaim,
     recordRotation,
     cancelRotateSecret,
+    refuseReplication,
     purgeDue,
   };
 }

@@ -1,7 +1,7 @@
 /** Input members and response shapes shared by the Secrets Manager operations. */
-import type { InputReader } from '../input.ts';
+import { InputReader } from '../input.ts';
 import { SerializationException, ValidationException } from '../../errors/errors.ts';
-import { InvalidParameterException } from '../../secrets/errors.ts';
+import type { ReplicaRegion, SecretValueMembers } from '../../secrets/requests.ts';
 import { AWSPENDING, type SecretDoc } from '../../secrets/secret-model.ts';
 import type { Secret, SecretValue } from '../../secrets/secret-service.ts';
 
@@ -9,20 +9,23 @@ export function readSecretId(r: InputReader, name = 'SecretId') {
   return r.string(name, { required: true, min: 1, max: 2048 });
 }
 
+/** The input of the operations whose only member is the SecretId. */
+export function readSecretIdOnly(input: Record<string, unknown>): { secretId: string } {
+  const r = new InputReader(input);
+  const secretId = readSecretId(r);
+  r.done();
+  return { secretId: secretId! };
+}
+
 export function readToken(r: InputReader) {
   return r.string('ClientRequestToken', { min: 32, max: 64 });
 }
 
-/** AWS: SecretString 1–65,536 characters or SecretBinary 1–65,536 bytes — not both. */
-export function readValue(r: InputReader): SecretValue | undefined {
-  const text = r.string('SecretString', { min: 1, max: 65536, sensitive: true });
-  const bytes = r.blob('SecretBinary', { min: 1, max: 65536 });
-  if (text !== undefined && bytes !== undefined) {
-    throw new InvalidParameterException("You can't specify both a binary secret value and a string secret value in the same secret.");
-  }
-  if (text !== undefined) return { kind: 'string', text };
-  if (bytes !== undefined) return { kind: 'binary', bytes };
-  return undefined;
+/** AWS: SecretString 1–65,536 characters or SecretBinary 1–65,536 bytes (not both: the service says so once it has authorized). */
+export function readValue(r: InputReader): SecretValueMembers {
+  const secretString = r.string('SecretString', { min: 1, max: 65536, sensitive: true });
+  const secretBinary = r.blob('SecretBinary', { min: 1, max: 65536 });
+  return { ...(secretString !== undefined ? { secretString } : {}), ...(secretBinary !== undefined ? { secretBinary } : {}) };
 }
 
 /** Secrets Manager tags are {Key, Value}. */
@@ -75,7 +78,7 @@ export function valueShape(v: SecretValue): Record<string, unknown> {
 }
 
 /** AddReplicaRegions: [{Region, KmsKeyId}] (AWS model: ReplicaRegionType, Region 1–128, KmsKeyId ≤ 2048). */
-export function readReplicaRegions(input: Record<string, unknown>, required: boolean): { Region: string; KmsKeyId?: string }[] | undefined {
+export function readReplicaRegions(input: Record<string, unknown>, required: boolean): ReplicaRegion[] | undefined {
   const v = input.AddReplicaRegions;
   if (v === undefined || v === null) {
     if (required) throw new ValidationException("1 validation error detected: Value null at 'addReplicaRegions' failed to satisfy constraint: Member must not be null");

@@ -1,11 +1,12 @@
 /** The Secrets Manager service at the edge: X-Amz-Target prefix secretsmanager, SigV4 service `secretsmanager`. */
 import type { Authorizer } from '../../auth/authorizer.ts';
-import type { Caller } from '../../auth/caller.ts';
+import { SECRETS_MANAGER_ACCESS_RULES } from '../../secrets/access-rules.ts';
+import { kmsNotAllowed } from '../../secrets/errors.ts';
+import type { SecretsManagerRequests } from '../../secrets/requests.ts';
 import type { RotationRunner } from '../../secrets/rotation.ts';
-import { withServiceAccessControl } from '../access-control.ts';
-import { createSecretAccess } from './access.ts';
 import type { SecretService } from '../../secrets/secret-service.ts';
-import { defineOperations, type ServiceDefinition } from '../operation.ts';
+import { withServiceAccessControl } from '../access-control.ts';
+import type { ServiceDefinition } from '../operation.ts';
 import {
   getRandomPasswordOperation,
   listSecretsOperation,
@@ -30,38 +31,40 @@ export interface SecretsManagerServices {
   secrets: SecretService;
   rotation: RotationRunner;
   authorizer: Authorizer;
-  /** The ARN of the KMS key a KmsKeyId names, unauthorized (secretsmanager:KmsKeyArn); undefined when none. */
-  keyArnOf: (caller: Caller, keyId: string) => Promise<string | undefined>;
 }
 
-/** The service with every operation authorized (access.ts through the shared choke point, ../access-control.ts). */
-export function secretsManagerServiceDefinition({ secrets, rotation, authorizer, keyArnOf }: SecretsManagerServices): ServiceDefinition {
-  const { access, authorizeSecret } = createSecretAccess(secrets, authorizer, keyArnOf);
-  const authorizeGet = (caller: Caller, secretId: string) => authorizeSecret(caller, 'secretsmanager:GetSecretValue', secretId);
-  return withServiceAccessControl({
+/**
+ * The service with every operation behind its rule (src/secrets/access-rules.ts) at the shared choke point
+ * (../access-control.ts): actions on "*" are decided there, actions on a secret by the secret service.
+ */
+export function secretsManagerServiceDefinition({ secrets, rotation, authorizer }: SecretsManagerServices): ServiceDefinition {
+  return withServiceAccessControl<SecretsManagerRequests>({
     targetPrefix: 'secretsmanager',
     signingName: 'secretsmanager',
     eventSource: 'secretsmanager.amazonaws.com',
     internalErrorCode: 'InternalServiceError',
-    operations: defineOperations([
-      createSecretOperation(secrets),
-      getSecretValueOperation(secrets),
-      batchGetSecretValueOperation(secrets, authorizeGet),
-      putSecretValueOperation(secrets),
-      updateSecretOperation(secrets),
-      updateSecretVersionStageOperation(secrets),
-      describeSecretOperation(secrets),
-      listSecretsOperation(secrets),
-      listSecretVersionIdsOperation(secrets),
-      deleteSecretOperation(secrets),
-      restoreSecretOperation(secrets),
-      tagResourceOperation(secrets),
-      untagResourceOperation(secrets),
-      getRandomPasswordOperation(),
-      rotateSecretOperation(rotation),
-      cancelRotateSecretOperation(secrets),
-      ...policyOperations(secrets),
-      ...replicationOperations(secrets),
-    ]),
-  }, authorizer, access);
+  }, {
+    CreateSecret: createSecretOperation(secrets),
+    GetSecretValue: getSecretValueOperation(secrets),
+    BatchGetSecretValue: batchGetSecretValueOperation(secrets),
+    PutSecretValue: putSecretValueOperation(secrets),
+    UpdateSecret: updateSecretOperation(secrets),
+    UpdateSecretVersionStage: updateSecretVersionStageOperation(secrets),
+    DescribeSecret: describeSecretOperation(secrets),
+    ListSecrets: listSecretsOperation(secrets),
+    ListSecretVersionIds: listSecretVersionIdsOperation(secrets),
+    DeleteSecret: deleteSecretOperation(secrets),
+    RestoreSecret: restoreSecretOperation(secrets),
+    TagResource: tagResourceOperation(secrets),
+    UntagResource: untagResourceOperation(secrets),
+    GetRandomPassword: getRandomPasswordOperation(),
+    RotateSecret: rotateSecretOperation(rotation),
+    CancelRotateSecret: cancelRotateSecretOperation(secrets),
+    ...policyOperations(secrets),
+    ...replicationOperations(secrets),
+  }, authorizer, {
+    viaService: 'secretsmanager',
+    rules: SECRETS_MANAGER_ACCESS_RULES,
+    kmsDenied: () => kmsNotAllowed(),
+  });
 }

@@ -1,9 +1,10 @@
 /** ListSecrets, ListSecretVersionIds, UpdateSecretVersionStage, TagResource, UntagResource, GetRandomPassword. */
 import { SerializationException } from '../../errors/errors.ts';
 import { randomPassword } from '../../secrets/password.ts';
+import type { SecretsManagerRequests as Requests } from '../../secrets/requests.ts';
 import type { ListFilter, SecretService } from '../../secrets/secret-service.ts';
 import { InputReader } from '../input.ts';
-import type { Operation } from '../operation.ts';
+import type { ParsedOperation } from '../operation.ts';
 import { describeShape, readSecretId, readTags, seconds, versionIdsToStages } from './common.ts';
 
 const FILTER_KEYS = ['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all'] as const;
@@ -23,11 +24,10 @@ export function readFilters(input: Record<string, unknown>): ListFilter[] | unde
   });
 }
 
-export function listSecretsOperation(secrets: SecretService): Operation {
+export function listSecretsOperation(secrets: SecretService): ParsedOperation<Requests['ListSecrets']> {
   return {
-    name: 'ListSecrets',
     readOnly: true,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const includePlannedDeletion = r.boolean('IncludePlannedDeletion');
       const maxResults = r.integer('MaxResults', { min: 1, max: 100 });
@@ -36,14 +36,17 @@ export function listSecretsOperation(secrets: SecretService): Operation {
       const sortOrder = r.enumValue('SortOrder', ['asc', 'desc'] as const);
       const sortBy = r.enumValue('SortBy', ['created-date', 'last-accessed-date', 'last-changed-date', 'name'] as const);
       r.done();
-      const out = await secrets.listSecrets(caller, {
+      return {
         ...(filters ? { filters } : {}),
         ...(includePlannedDeletion !== undefined ? { includePlannedDeletion } : {}),
         ...(maxResults !== undefined ? { maxResults } : {}),
         ...(nextToken !== undefined ? { nextToken } : {}),
         ...(sortOrder ? { sortOrder } : {}),
         ...(sortBy ? { sortBy } : {}),
-      });
+      };
+    },
+    async handle(request, { caller }) {
+      const out = await secrets.listSecrets(caller, request);
       return {
         SecretList: out.secrets.map((s) => {
           const { TrentRotationFailure: _ignored, ...shape } = describeShape(s);
@@ -55,23 +58,25 @@ export function listSecretsOperation(secrets: SecretService): Operation {
   };
 }
 
-export function listSecretVersionIdsOperation(secrets: SecretService): Operation {
+export function listSecretVersionIdsOperation(secrets: SecretService): ParsedOperation<Requests['ListSecretVersionIds']> {
   return {
-    name: 'ListSecretVersionIds',
     readOnly: true,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const secretId = readSecretId(r);
       const maxResults = r.integer('MaxResults', { min: 1, max: 100 });
       const nextToken = r.string('NextToken', { min: 1, max: 4096 });
       const includeDeprecated = r.boolean('IncludeDeprecated');
       r.done();
-      const out = await secrets.listSecretVersionIds(caller, {
+      return {
         secretId: secretId!,
         ...(maxResults !== undefined ? { maxResults } : {}),
         ...(nextToken !== undefined ? { nextToken } : {}),
         ...(includeDeprecated !== undefined ? { includeDeprecated } : {}),
-      });
+      };
+    },
+    async handle(request, { caller }) {
+      const out = await secrets.listSecretVersionIds(caller, request);
       const doc = out.secret.doc;
       return {
         Versions: out.versionIds.map((id) => {
@@ -92,61 +97,64 @@ export function listSecretVersionIdsOperation(secrets: SecretService): Operation
   };
 }
 
-export function updateSecretVersionStageOperation(secrets: SecretService): Operation {
+export function updateSecretVersionStageOperation(secrets: SecretService): ParsedOperation<Requests['UpdateSecretVersionStage']> {
   return {
-    name: 'UpdateSecretVersionStage',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const secretId = readSecretId(r);
       const stage = r.string('VersionStage', { required: true, min: 1, max: 256 });
       const removeFrom = r.string('RemoveFromVersionId', { min: 32, max: 64 });
       const moveTo = r.string('MoveToVersionId', { min: 32, max: 64 });
       r.done();
-      const s = await secrets.updateSecretVersionStage(caller, {
-        secretId: secretId!, stage: stage!, ...(removeFrom !== undefined ? { removeFrom } : {}), ...(moveTo !== undefined ? { moveTo } : {}),
-      });
+      return { secretId: secretId!, stage: stage!, ...(removeFrom !== undefined ? { removeFrom } : {}), ...(moveTo !== undefined ? { moveTo } : {}) };
+    },
+    async handle(request, { caller }) {
+      const s = await secrets.updateSecretVersionStage(caller, request);
       return { ARN: s.arn, Name: s.name };
     },
   };
 }
 
-export function tagResourceOperation(secrets: SecretService): Operation {
+export function tagResourceOperation(secrets: SecretService): ParsedOperation<Requests['TagResource']> {
   return {
-    name: 'TagResource',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const secretId = readSecretId(r);
       const tags = readTags(r);
       if (tags === undefined) r.string('Tags', { required: true });
       r.done();
-      await secrets.tagResource(caller, secretId!, tags!);
+      return { secretId: secretId!, tags: tags! };
+    },
+    async handle(request, { caller }) {
+      await secrets.tagResource(caller, request);
       return undefined;
     },
   };
 }
 
-export function untagResourceOperation(secrets: SecretService): Operation {
+export function untagResourceOperation(secrets: SecretService): ParsedOperation<Requests['UntagResource']> {
   return {
-    name: 'UntagResource',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const secretId = readSecretId(r);
-      const keys = r.stringList('TagKeys', { required: true, itemMax: 128 });
+      const tagKeys = r.stringList('TagKeys', { required: true, itemMax: 128 });
       r.done();
-      await secrets.untagResource(caller, secretId!, keys!);
+      return { secretId: secretId!, tagKeys: tagKeys! };
+    },
+    async handle(request, { caller }) {
+      await secrets.untagResource(caller, request);
       return undefined;
     },
   };
 }
 
-export function getRandomPasswordOperation(): Operation {
+export function getRandomPasswordOperation(): ParsedOperation<Requests['GetRandomPassword']> {
   return {
-    name: 'GetRandomPassword',
     readOnly: true,
-    async handle(input) {
+    parse(input) {
       const r = new InputReader(input);
       const passwordLength = r.integer('PasswordLength', { min: 1, max: 4096 });
       const excludeCharacters = r.string('ExcludeCharacters', { max: 4096 });
@@ -160,8 +168,8 @@ export function getRandomPasswordOperation(): Operation {
       const opts = {
         passwordLength, excludeCharacters, excludeNumbers, excludePunctuation, excludeUppercase, excludeLowercase, includeSpace, requireEachIncludedType,
       };
-      const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
-      return { RandomPassword: randomPassword(defined) };
+      return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
     },
+    handle: async (options) => ({ RandomPassword: randomPassword(options) }),
   };
 }

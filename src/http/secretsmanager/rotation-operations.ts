@@ -1,12 +1,12 @@
 /** RotateSecret, CancelRotateSecret, the resource-policy operations and the refused replication operations. */
-import { replicationNotSupported } from '../../secrets/errors.ts';
+import type { SecretsManagerRequests as Requests } from '../../secrets/requests.ts';
 import type { RotationRunner } from '../../secrets/rotation.ts';
 import type { RotationRules } from '../../secrets/schedule.ts';
 import type { SecretService } from '../../secrets/secret-service.ts';
 import { SerializationException } from '../../errors/errors.ts';
 import { InputReader } from '../input.ts';
-import type { Operation } from '../operation.ts';
-import { readReplicaRegions, readSecretId, readToken } from './common.ts';
+import type { ParsedOperation, ParsedOperations } from '../operation.ts';
+import { readReplicaRegions, readSecretId, readSecretIdOnly, readToken } from './common.ts';
 
 function readRules(input: Record<string, unknown>): RotationRules | undefined {
   const raw = input.RotationRules;
@@ -24,11 +24,10 @@ function readRules(input: Record<string, unknown>): RotationRules | undefined {
   };
 }
 
-export function rotateSecretOperation(rotation: RotationRunner): Operation {
+export function rotateSecretOperation(rotation: RotationRunner): ParsedOperation<Requests['RotateSecret']> {
   return {
-    name: 'RotateSecret',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const secretId = readSecretId(r);
       const token = readToken(r);
@@ -36,107 +35,108 @@ export function rotateSecretOperation(rotation: RotationRunner): Operation {
       const rotateImmediately = r.boolean('RotateImmediately');
       r.done();
       const rules = readRules(input);
-      const out = await rotation.rotateSecret(caller, {
+      return {
         secretId: secretId!,
         ...(token !== undefined ? { token } : {}),
         ...(lambdaArn !== undefined ? { lambdaArn } : {}),
         ...(rules ? { rules } : {}),
         ...(rotateImmediately !== undefined ? { rotateImmediately } : {}),
-      });
+      };
+    },
+    async handle(request, { caller }) {
+      const out = await rotation.rotateSecret(caller, request);
       return { ARN: out.secret.arn, Name: out.secret.name, ...(out.versionId ? { VersionId: out.versionId } : {}) };
     },
   };
 }
 
-export function cancelRotateSecretOperation(secrets: SecretService): Operation {
+export function cancelRotateSecretOperation(secrets: SecretService): ParsedOperation<Requests['CancelRotateSecret']> {
   return {
-    name: 'CancelRotateSecret',
     readOnly: false,
-    async handle(input, { caller }) {
-      const r = new InputReader(input);
-      const secretId = readSecretId(r);
-      r.done();
-      const out = await secrets.cancelRotateSecret(caller, secretId!);
+    parse: readSecretIdOnly,
+    async handle({ secretId }, { caller }) {
+      const out = await secrets.cancelRotateSecret(caller, secretId);
       return { ARN: out.secret.arn, Name: out.secret.name, ...(out.versionId ? { VersionId: out.versionId } : {}) };
     },
   };
 }
 
-export function policyOperations(secrets: SecretService): Operation[] {
-  return [
-    {
-      name: 'PutResourcePolicy',
+type PolicyOperations = Pick<Requests, 'PutResourcePolicy' | 'GetResourcePolicy' | 'DeleteResourcePolicy' | 'ValidateResourcePolicy'>;
+
+export function policyOperations(secrets: SecretService): ParsedOperations<PolicyOperations> {
+  return {
+    PutResourcePolicy: {
       readOnly: false,
-      async handle(input, { caller }) {
+      parse(input) {
         const r = new InputReader(input);
         const secretId = readSecretId(r);
         const policy = r.string('ResourcePolicy', { required: true, min: 1, max: 20480 });
         const blockPublicPolicy = r.boolean('BlockPublicPolicy');
         r.done();
-        const s = await secrets.putResourcePolicy(caller, secretId!, policy!, blockPublicPolicy ?? false);
+        return { secretId: secretId!, policy: policy!, ...(blockPublicPolicy !== undefined ? { blockPublicPolicy } : {}) };
+      },
+      async handle(request, { caller }) {
+        const s = await secrets.putResourcePolicy(caller, request);
         return { ARN: s.arn, Name: s.name };
       },
     },
-    {
-      name: 'GetResourcePolicy',
+    GetResourcePolicy: {
       readOnly: true,
-      async handle(input, { caller }) {
-        const r = new InputReader(input);
-        const secretId = readSecretId(r);
-        r.done();
-        const s = await secrets.resolve(caller, secretId!);
+      parse: readSecretIdOnly,
+      async handle({ secretId }, { caller }) {
+        const s = await secrets.getResourcePolicy(caller, secretId);
         return { ARN: s.arn, Name: s.name, ...(s.doc.policy !== undefined ? { ResourcePolicy: s.doc.policy } : {}) };
       },
     },
-    {
-      name: 'DeleteResourcePolicy',
+    DeleteResourcePolicy: {
       readOnly: false,
-      async handle(input, { caller }) {
-        const r = new InputReader(input);
-        const secretId = readSecretId(r);
-        r.done();
-        const s = await secrets.deleteResourcePolicy(caller, secretId!);
+      parse: readSecretIdOnly,
+      async handle({ secretId }, { caller }) {
+        const s = await secrets.deleteResourcePolicy(caller, secretId);
         return { ARN: s.arn, Name: s.name };
       },
     },
-    {
-      name: 'ValidateResourcePolicy',
+    ValidateResourcePolicy: {
       readOnly: true,
-      async handle(input, { caller }) {
+      parse(input) {
         const r = new InputReader(input);
         const secretId = r.string('SecretId', { min: 1, max: 2048 });
         const policy = r.string('ResourcePolicy', { required: true, min: 1, max: 20480 });
         r.done();
-        const out = await secrets.validateResourcePolicy(caller, policy!, secretId);
+        return { ...(secretId !== undefined ? { secretId } : {}), policy: policy! };
+      },
+      async handle(request, { caller }) {
+        const out = await secrets.validateResourcePolicy(caller, request);
         return { PolicyValidationPassed: out.passed, ValidationErrors: out.errors };
       },
     },
-  ];
+  };
 }
+
+type ReplicationOperations = Pick<Requests, 'ReplicateSecretToRegions' | 'RemoveRegionsFromReplication' | 'StopReplicationToReplica'>;
 
 /**
  * Trent is a single-Region service: the replication operations check their input as AWS's model does,
- * resolve the secret (ResourceNotFoundException first, as AWS), then answer replicationNotSupported.
+ * then the service resolves the secret (ResourceNotFoundException first, as AWS) and answers replicationNotSupported.
  */
-export function replicationOperations(secrets: SecretService): Operation[] {
-  const members: Record<string, (r: InputReader, input: Record<string, unknown>) => void> = {
-    ReplicateSecretToRegions: (r, input) => {
-      readReplicaRegions(input, true);
-      r.boolean('ForceOverwriteReplicaSecret');
-    },
-    RemoveRegionsFromReplication: (r) => void r.stringList('RemoveReplicaRegions', { required: true, min: 1, itemMax: 128 }),
-    StopReplicationToReplica: () => undefined,
-  };
-  return Object.entries(members).map(([name, read]) => ({
-    name,
+export function replicationOperations(secrets: SecretService): ParsedOperations<ReplicationOperations> {
+  const refused = (operation: keyof ReplicationOperations, read: (r: InputReader, input: Record<string, unknown>) => void): ParsedOperation<{ secretId: string }> => ({
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const secretId = readSecretId(r);
       read(r, input);
       r.done();
-      await secrets.resolve(caller, secretId!);
-      throw replicationNotSupported(name);
+      return { secretId: secretId! };
     },
-  }));
+    handle: ({ secretId }, { caller }) => secrets.refuseReplication(caller, operation, secretId),
+  });
+  return {
+    ReplicateSecretToRegions: refused('ReplicateSecretToRegions', (r, input) => {
+      readReplicaRegions(input, true);
+      r.boolean('ForceOverwriteReplicaSecret');
+    }),
+    RemoveRegionsFromReplication: refused('RemoveRegionsFromReplication', (r) => void r.stringList('RemoveReplicaRegions', { required: true, min: 1, itemMax: 128 })),
+    StopReplicationToReplica: refused('StopReplicationToReplica', () => undefined),
+  };
 }

@@ -1,32 +1,35 @@
 /** DeleteParameter and DeleteParameters. */
 import type { ParameterService } from '../../parameters/parameter-service.ts';
+import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
-import type { Operation } from '../operation.ts';
+import type { ParsedOperation } from '../operation.ts';
 import { readName, readNames } from './common.ts';
 
-export function deleteParameterOperation(parameters: ParameterService): Operation {
+export function deleteParameterOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['DeleteParameter']> {
   return {
-    name: 'DeleteParameter',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const name = readName(r);
       r.done();
-      await parameters.deleteParameter(caller, name!);
+      return { name: name! };
+    },
+    async handle({ name }, { caller }) {
+      await parameters.deleteParameter(caller, name);
       return undefined;
     },
   };
 }
 
-export function deleteParametersOperation(parameters: ParameterService): Operation {
+export function deleteParametersOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['DeleteParameters']> {
   return {
-    name: 'DeleteParameters',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const names = readNames(r);
       r.done();
-      return parameters.deleteParameters(caller, names!);
+      return { names: names! };
     },
+    handle: ({ names }, { caller }) => parameters.deleteParameters(caller, names),
   };
 }

@@ -1,17 +1,17 @@
 import { ValidationException } from '../../errors/errors.ts';
 import type { ParameterService } from '../../parameters/parameter-service.ts';
+import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
-import type { Operation } from '../operation.ts';
+import type { ParsedOperation } from '../operation.ts';
 import { readFilters, readNextToken } from './common.ts';
 
 /** AWS: the legacy Filters member takes the keys Name, Type and KeyId only (ParametersFilterKey enum). */
 const LEGACY_KEYS = ['Name', 'Type', 'KeyId'];
 
-export function describeParametersOperation(parameters: ParameterService): Operation {
+export function describeParametersOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['DescribeParameters']> {
   return {
-    name: 'DescribeParameters',
     readOnly: true,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const maxResults = r.integer('MaxResults', { min: 1, max: 50 });
       const nextToken = readNextToken(r);
@@ -25,12 +25,13 @@ export function describeParametersOperation(parameters: ParameterService): Opera
         );
       }
       const parameterFilters = readFilters(input, 'ParameterFilters', 50);
-      return parameters.describeParameters(caller, {
+      return {
         ...(filters ? { filters } : {}),
         ...(parameterFilters ? { parameterFilters } : {}),
         ...(maxResults !== undefined ? { maxResults } : {}),
         ...(nextToken !== undefined ? { nextToken } : {}),
-      });
+      };
     },
+    handle: (request, { caller }) => parameters.describeParameters(caller, request),
   };
 }

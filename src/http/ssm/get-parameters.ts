@@ -1,42 +1,44 @@
 /** GetParameter, GetParameters and GetParametersByPath. */
 import type { ParameterService } from '../../parameters/parameter-service.ts';
+import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
-import type { Operation } from '../operation.ts';
+import type { ParsedOperation } from '../operation.ts';
 import { readFilters, readName, readNames, readNextToken } from './common.ts';
 
-export function getParameterOperation(parameters: ParameterService): Operation {
+export function getParameterOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['GetParameter']> {
   return {
-    name: 'GetParameter',
     readOnly: true,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const name = readName(r);
       const withDecryption = r.boolean('WithDecryption');
       r.done();
-      return { Parameter: await parameters.getParameter(caller, name!, withDecryption ?? false) };
+      return { name: name!, ...(withDecryption !== undefined ? { withDecryption } : {}) };
+    },
+    async handle({ name, withDecryption }, { caller }) {
+      return { Parameter: await parameters.getParameter(caller, name, withDecryption ?? false) };
     },
   };
 }
 
-export function getParametersOperation(parameters: ParameterService): Operation {
+export function getParametersOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['GetParameters']> {
   return {
-    name: 'GetParameters',
     readOnly: true,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const names = readNames(r);
       const withDecryption = r.boolean('WithDecryption');
       r.done();
-      return parameters.getParameters(caller, names!, withDecryption ?? false);
+      return { names: names!, ...(withDecryption !== undefined ? { withDecryption } : {}) };
     },
+    handle: ({ names, withDecryption }, { caller }) => parameters.getParameters(caller, names, withDecryption ?? false),
   };
 }
 
-export function getParametersByPathOperation(parameters: ParameterService): Operation {
+export function getParametersByPathOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['GetParametersByPath']> {
   return {
-    name: 'GetParametersByPath',
     readOnly: true,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const path = r.string('Path', { required: true, min: 1, max: 2048 });
       const recursive = r.boolean('Recursive');
@@ -46,14 +48,15 @@ export function getParametersByPathOperation(parameters: ParameterService): Oper
       const nextToken = readNextToken(r);
       r.done();
       const filters = readFilters(input, 'ParameterFilters', 50);
-      return parameters.getParametersByPath(caller, {
+      return {
         path: path!,
         ...(recursive !== undefined ? { recursive } : {}),
         ...(withDecryption !== undefined ? { withDecryption } : {}),
         ...(filters ? { filters } : {}),
         ...(maxResults !== undefined ? { maxResults } : {}),
         ...(nextToken !== undefined ? { nextToken } : {}),
-      });
+      };
     },
+    handle: (request, { caller }) => parameters.getParametersByPath(caller, request),
   };
 }

@@ -1,56 +1,57 @@
 /** GetParameterHistory, LabelParameterVersion and UnlabelParameterVersion. */
 import type { ParameterService } from '../../parameters/parameter-service.ts';
+import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
-import type { Operation } from '../operation.ts';
+import type { ParsedOperation } from '../operation.ts';
 import { readName, readNextToken } from './common.ts';
 
-export function getParameterHistoryOperation(parameters: ParameterService): Operation {
+export function getParameterHistoryOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['GetParameterHistory']> {
   return {
-    name: 'GetParameterHistory',
     readOnly: true,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const name = readName(r);
       const withDecryption = r.boolean('WithDecryption');
       const maxResults = r.integer('MaxResults', { min: 1, max: 50 });
       const nextToken = readNextToken(r);
       r.done();
-      return parameters.getParameterHistory(caller, {
+      return {
         name: name!,
         ...(withDecryption !== undefined ? { withDecryption } : {}),
         ...(maxResults !== undefined ? { maxResults } : {}),
         ...(nextToken !== undefined ? { nextToken } : {}),
-      });
+      };
     },
+    handle: (request, { caller }) => parameters.getParameterHistory(caller, request),
   };
 }
 
-export function labelParameterVersionOperation(parameters: ParameterService): Operation {
+export function labelParameterVersionOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['LabelParameterVersion']> {
   return {
-    name: 'LabelParameterVersion',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const name = readName(r);
       const version = r.integer('ParameterVersion', { min: 1 });
       const labels = r.stringList('Labels', { required: true, min: 1, max: 10, itemMax: 100 });
       r.done();
-      return parameters.labelParameterVersion(caller, { name: name!, labels: labels!, ...(version !== undefined ? { version } : {}) });
+      return { name: name!, labels: labels!, ...(version !== undefined ? { version } : {}) };
     },
+    handle: (request, { caller }) => parameters.labelParameterVersion(caller, request),
   };
 }
 
-export function unlabelParameterVersionOperation(parameters: ParameterService): Operation {
+export function unlabelParameterVersionOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['UnlabelParameterVersion']> {
   return {
-    name: 'UnlabelParameterVersion',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const name = readName(r);
       const version = r.integer('ParameterVersion', { required: true, min: 1 });
       const labels = r.stringList('Labels', { required: true, min: 1, max: 10, itemMax: 100 });
       r.done();
-      return parameters.unlabelParameterVersion(caller, { name: name!, version: version!, labels: labels! });
+      return { name: name!, version: version!, labels: labels! };
     },
+    handle: (request, { caller }) => parameters.unlabelParameterVersion(caller, request),
   };
 }

@@ -1,17 +1,17 @@
 import type { ParameterService } from '../../parameters/parameter-service.ts';
+import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { ValidationException } from '../../errors/errors.ts';
 import { InputReader } from '../input.ts';
-import type { Operation } from '../operation.ts';
+import type { ParsedOperation } from '../operation.ts';
 import { readName, readTags } from './common.ts';
 
 /** PSParameterValue: at most 8192 characters (the tier's byte limit is the service's). */
 const MAX_VALUE = 8192;
 
-export function putParameterOperation(parameters: ParameterService): Operation {
+export function putParameterOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['PutParameter']> {
   return {
-    name: 'PutParameter',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
       const name = readName(r);
       // Value is sensitive (a SecureString's plaintext): its bound is checked below, never echoed.
@@ -29,7 +29,7 @@ export function putParameterOperation(parameters: ParameterService): Operation {
       if (value!.length > MAX_VALUE) {
         throw new ValidationException(`1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${MAX_VALUE}`);
       }
-      return parameters.putParameter(caller, {
+      return {
         name: name!,
         value: value!,
         ...(type !== undefined ? { type } : {}),
@@ -41,7 +41,8 @@ export function putParameterOperation(parameters: ParameterService): Operation {
         ...(tier !== undefined ? { tier } : {}),
         ...(policies !== undefined ? { policies } : {}),
         ...(dataType !== undefined ? { dataType } : {}),
-      });
+      };
     },
+    handle: (request, { caller }) => parameters.putParameter(caller, request),
   };
 }

@@ -1,7 +1,8 @@
 /** AddTagsToResource, RemoveTagsFromResource and ListTagsForResource (ResourceType Parameter). */
 import type { ParameterService } from '../../parameters/parameter-service.ts';
+import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
-import type { Operation } from '../operation.ts';
+import type { ParsedOperation } from '../operation.ts';
 import { readTags } from './common.ts';
 
 const RESOURCE_TYPES = [
@@ -14,46 +15,50 @@ function readResource(r: InputReader) {
   return { resourceType: resourceType!, resourceId: resourceId! };
 }
 
-export function addTagsToResourceOperation(parameters: ParameterService): Operation {
+export function addTagsToResourceOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['AddTagsToResource']> {
   return {
-    name: 'AddTagsToResource',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
-      const { resourceType, resourceId } = readResource(r);
+      const resource = readResource(r);
       const tags = readTags(r);
       if (tags === undefined) r.string('Tags', { required: true });
       r.done();
-      await parameters.addTags(caller, resourceType, resourceId, tags!);
+      return { ...resource, tags: tags! };
+    },
+    async handle({ resourceType, resourceId, tags }, { caller }) {
+      await parameters.addTags(caller, resourceType, resourceId, tags);
       return undefined;
     },
   };
 }
 
-export function removeTagsFromResourceOperation(parameters: ParameterService): Operation {
+export function removeTagsFromResourceOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['RemoveTagsFromResource']> {
   return {
-    name: 'RemoveTagsFromResource',
     readOnly: false,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
-      const { resourceType, resourceId } = readResource(r);
-      const keys = r.stringList('TagKeys', { required: true, max: 1000, itemMax: 128 });
+      const resource = readResource(r);
+      const tagKeys = r.stringList('TagKeys', { required: true, max: 1000, itemMax: 128 });
       r.done();
-      await parameters.removeTags(caller, resourceType, resourceId, keys!);
+      return { ...resource, tagKeys: tagKeys! };
+    },
+    async handle({ resourceType, resourceId, tagKeys }, { caller }) {
+      await parameters.removeTags(caller, resourceType, resourceId, tagKeys);
       return undefined;
     },
   };
 }
 
-export function listTagsForResourceOperation(parameters: ParameterService): Operation {
+export function listTagsForResourceOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['ListTagsForResource']> {
   return {
-    name: 'ListTagsForResource',
     readOnly: true,
-    async handle(input, { caller }) {
+    parse(input) {
       const r = new InputReader(input);
-      const { resourceType, resourceId } = readResource(r);
+      const resource = readResource(r);
       r.done();
-      return parameters.listTags(caller, resourceType, resourceId);
+      return resource;
     },
+    handle: ({ resourceType, resourceId }, { caller }) => parameters.listTags(caller, resourceType, resourceId),
   };
 }

@@ -1,0 +1,94 @@
+/**
+ * A request on a secret looks the secret up once: the read that authorizes the caller on it (its policy,
+ * tags and ARN take part) is the read the operation then works from. Counted at the store, below
+ * everything Trent does, as reads of the secret's row; a second lookup (an access rule of its own, then
+ * the operation's) would show as two.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ManualClock } from '../../src/clock.ts';
+import type { Repos, Storage } from '../../src/storage/storage.ts';
+import type { UnitOfWork } from '../../src/storage/unit-of-work.ts';
+import { ADMIN, REGION, startServer, type TestServer } from './harness.ts';
+
+/** The real store, counting reads of secret rows (repos.secrets.get) in reads and transactions alike. */
+class SecretRowReads implements Storage {
+  count = 0;
+  constructor(private readonly inner: Storage) {}
+  get kind() {
+    return this.inner.kind;
+  }
+  migrate() {
+    return this.inner.migrate();
+  }
+  transaction<T>(fn: (tx: Repos) => Promise<T>) {
+    return this.inner.transaction((tx) => fn(this.#counting(tx)));
+  }
+  read<T>(fn: (repos: Repos) => Promise<T>) {
+    return this.inner.read((r) => fn(this.#counting(r)));
+  }
+  unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
+    return this.inner.unitOfWork(body, (tx, result) => finish(this.#counting(tx), result));
+  }
+  writerId() {
+    return this.inner.writerId();
+  }
+  writerAlive(writerId: string) {
+    return this.inner.writerAlive(writerId);
+  }
+  close() {
+    return this.inner.close();
+  }
+  #counting(r: Repos): Repos {
+    const secrets = r.secrets;
+    return {
+      ...r,
+      secrets: {
+        insert: (s) => secrets.insert(s),
+        get: (scope, name) => {
+          this.count++;
+          return secrets.get(scope, name);
+        },
+        listAll: (scope) => secrets.listAll(scope),
+        update: (s, expected) => secrets.update(s, expected),
+        delete: (scope, name) => secrets.delete(scope, name),
+        listDue: (now, limit) => secrets.listDue(now, limit),
+      },
+    };
+  }
+}
+
+let server: TestServer;
+let sm: SecretsManagerClient;
+let store: SecretRowReads;
+let arn: string;
+
+before(async () => {
+  // A fixed day: GetSecretValue records LastAccessedDate on the first read of a day, a write of its own.
+  server = await startServer({ clock: new ManualClock(Date.UTC(2026, 0, 10, 12)), wrapStorage: (s) => (store = new SecretRowReads(s)) });
+  sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+  arn = (await sm.send(new CreateSecretCommand({ Name: 'lookup/once', SecretString: 'v1', ClientRequestToken: '00000001-1111-2222-3333-444455556666' }))).ARN!;
+  await sm.send(new GetSecretValueCommand({ SecretId: 'lookup/once' }));
+});
+after(async () => {
+  sm.destroy();
+  await server.stop(true);
+});
+
+/** Reads of secret rows while `call` runs. */
+async function rowReads(call: () => Promise<unknown>): Promise<number> {
+  const before = store.count;
+  await call();
+  return store.count - before;
+}
+
+test('GetSecretValue reads the secret once, by name and by ARN', async () => {
+  for (const id of ['lookup/once', arn]) {
+    assert.equal(await rowReads(() => sm.send(new GetSecretValueCommand({ SecretId: id }))), 1, id);
+  }
+});
+
+test('DescribeSecret reads the secret once', async () => {
+  assert.equal(await rowReads(() => sm.send(new DescribeSecretCommand({ SecretId: 'lookup/once' }))), 1);
+});
