@@ -12,7 +12,7 @@ import { randomBytesBuffer, sha256 } from '../crypto/primitives.ts';
 import {
   AccessDeniedException, AlreadyExistsException, ConflictException, LimitExceededException, NotFoundException, ValidationException,
 } from '../errors/errors.ts';
-import { type ContextValue, parsePolicy } from '../policy/index.ts';
+import { parsePolicy } from '../policy/index.ts';
 import type { PrincipalKind, PrincipalRecord } from '../storage/iam-repos.ts';
 import { DuplicateError, type Storage } from '../storage/storage.ts';
 import { ADMIN_POLICY_NAME, ADMIN_POLICY_TEXT, type Authorizer, type PrincipalDoc } from './authorizer.ts';

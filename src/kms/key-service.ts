@@ -13,7 +13,6 @@ import type { RsaEncryptionAlgorithm } from '../crypto/asymmetric.ts';
 import { randomBytesBuffer, randomNonce } from '../crypto/primitives.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import {
-  AccessDeniedException,
   CustomKeyStoreNotFoundException,
   ActionDeniedException,
   DryRunOperationException,

@@ -13,7 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type { JobEventRecorder } from '../audit/service-event.ts';
-import { randomUuid, sha256, timeOrderedUuid } from '../crypto/primitives.ts';
+import { sha256, timeOrderedUuid } from '../crypto/primitives.ts';
 
 export type PolicyEventType = 'Expiration' | 'ExpirationNotification' | 'NoChangeNotification';
 

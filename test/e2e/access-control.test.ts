@@ -20,7 +20,6 @@ let server: TestServer;
 let alice: KMSClient;
 let bob: KMSClient;
 let bobKeys: { accessKeyId: string; secretAccessKey: string };
-const ALICE_ARN = `arn:aws:iam::${ACCOUNT_ID}:user/alice`;
 const BOB_ARN = `arn:aws:iam::${ACCOUNT_ID}:user/bob`;
 const ROOT_ARN = `arn:aws:iam::${ACCOUNT_ID}:root`;
 const PLAINTEXT = new TextEncoder().encode('secret');

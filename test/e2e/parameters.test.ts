@@ -1,8 +1,8 @@
 /** SSM Parameter Store end to end: the official @aws-sdk/client-ssm against a real Trent. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import {
   AddTagsToResourceCommand,
   DeleteParameterCommand,
