@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { AuditDigestRow } from '../storage/audit-repo.ts';
 import { DIGEST_FILE_PATTERN, digestFileContent, digestFileName, digestRowFromFile } from './digest.ts';
 import type { DigestWebhook } from './digest-webhook.ts';
-import { writeFileDurably } from './durable-file.ts';
+import { writeFileDurably } from '../storage/durable-file.ts';
 
 export interface DigestDelivery {
   /** Delivers digests just written (ascending). Never throws: failures are logged and retried later. */

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { AuditDigestRow, AuditEventRow } from '../storage/audit-repo.ts';
 import type { Storage } from '../storage/storage.ts';
 import { parseDigestStatement } from './digest.ts';
-import { fileHolds, writeFileDurably } from './durable-file.ts';
+import { fileHolds, writeFileDurably } from '../storage/durable-file.ts';
 
 const PAGE = 1000;
 /** Events per export file (and per prune transaction): bounds the memory a pass holds. */

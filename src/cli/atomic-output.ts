@@ -5,7 +5,8 @@
  * because the Encryption SDK streams plaintext out before it has checked the message's final signature:
  * a tampered or truncated message has already produced plaintext when the error comes.
  */
-import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { syncDir, syncFile } from '../storage/durable-file.ts';
 import { randomBytesBuffer } from '../crypto/primitives.ts';
 import { basename, dirname, join } from 'node:path';
 
@@ -57,23 +58,13 @@ export function openAtomicOutput(target: string, mode = 0o600): AtomicOutput {
     tempPath,
     commit() {
       if (done) throw new Error('output already committed or aborted');
-      const fd = openSync(tempPath, 'r+');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      syncFile(tempPath);
       renameSync(tempPath, target);
       done = true;
       untrack(tempPath);
       // The rename is durable once the directory entry is.
       try {
-        const dfd = openSync(dirname(target), 'r');
-        try {
-          fsyncSync(dfd);
-        } finally {
-          closeSync(dfd);
-        }
+        syncDir(dirname(target));
       } catch {
         // Some file systems refuse fsync on a directory; the file itself is on disk.
       }

@@ -4,8 +4,8 @@
  * fault is switched on. Not a mock: everything else passes through to the wrapped store unchanged, units
  * of work included (so a fault hits a call's change and its audit event in their one transaction).
  */
-import type { Repos, Storage } from './storage.ts';
-import type { UnitOfWork } from './unit-of-work.ts';
+import { RepoDecoratingStorage } from './repo-decorating-storage.ts';
+import type { Repos } from './storage.ts';
 
 export class InjectedFault extends Error {
   constructor(what: string) {
@@ -16,8 +16,7 @@ export class InjectedFault extends Error {
 /** Repo methods that only read; every other method of a faulted repo throws. */
 const READS = new Set(['get', 'getForUpdate', 'list', 'count', 'scan', 'chainAfter', 'query', 'range', 'lockHead', 'listIntents', 'lastDigest', 'listDigests', 'digestsAfter', 'listDue', 'getByName', 'getByCluster']);
 
-export class FaultInjectingStorage implements Storage {
-  readonly #inner: Storage;
+export class FaultInjectingStorage extends RepoDecoratingStorage {
   /** Names of the repos (keys of Repos) whose writes fail. */
   readonly unwritable = new Set<keyof Repos>();
   /**
@@ -26,10 +25,6 @@ export class FaultInjectingStorage implements Storage {
    */
   readonly failing = new Set<string>();
   readonly #failNext = new Map<string, number>();
-
-  constructor(inner: Storage) {
-    this.#inner = inner;
-  }
 
   /** The next `times` calls of `name` (`repo.method`) throw InjectedFault; later ones pass through. */
   failNext(name: string, times = 1): void {
@@ -41,39 +36,7 @@ export class FaultInjectingStorage implements Storage {
     return this.#failNext.get(name) ?? 0;
   }
 
-  get kind() {
-    return this.#inner.kind;
-  }
-
-  migrate(): Promise<void> {
-    return this.#inner.migrate();
-  }
-
-  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return this.#inner.transaction((tx) => fn(this.#wrap(tx)));
-  }
-
-  read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
-    return this.#inner.read((r) => fn(this.#wrap(r)));
-  }
-
-  unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
-    return this.#inner.unitOfWork(body, (tx, result) => finish(this.#wrap(tx), result));
-  }
-
-  writerId(): Promise<string> {
-    return this.#inner.writerId();
-  }
-
-  writerAlive(writerId: string): Promise<boolean> {
-    return this.#inner.writerAlive(writerId);
-  }
-
-  close(): Promise<void> {
-    return this.#inner.close();
-  }
-
-  #wrap(repos: Repos): Repos {
+  protected decorate(repos: Repos): Repos {
     if (this.unwritable.size === 0 && this.failing.size === 0 && this.#failNext.size === 0) return repos;
     return new Proxy(repos, {
       get: (target, prop, receiver) => {

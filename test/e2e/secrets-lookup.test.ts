@@ -8,39 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ManualClock } from '../../src/clock.ts';
-import type { Repos, Storage } from '../../src/storage/storage.ts';
-import type { UnitOfWork } from '../../src/storage/unit-of-work.ts';
+import { RepoDecoratingStorage } from '../../src/storage/repo-decorating-storage.ts';
+import type { Repos } from '../../src/storage/storage.ts';
 import { ADMIN, REGION, startServer, type TestServer } from './harness.ts';
 
 /** The real store, counting reads of secret rows (repos.secrets.get) in reads and transactions alike. */
-class SecretRowReads implements Storage {
+class SecretRowReads extends RepoDecoratingStorage {
   count = 0;
-  constructor(private readonly inner: Storage) {}
-  get kind() {
-    return this.inner.kind;
-  }
-  migrate() {
-    return this.inner.migrate();
-  }
-  transaction<T>(fn: (tx: Repos) => Promise<T>) {
-    return this.inner.transaction((tx) => fn(this.#counting(tx)));
-  }
-  read<T>(fn: (repos: Repos) => Promise<T>) {
-    return this.inner.read((r) => fn(this.#counting(r)));
-  }
-  unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
-    return this.inner.unitOfWork(body, (tx, result) => finish(this.#counting(tx), result));
-  }
-  writerId() {
-    return this.inner.writerId();
-  }
-  writerAlive(writerId: string) {
-    return this.inner.writerAlive(writerId);
-  }
-  close() {
-    return this.inner.close();
-  }
-  #counting(r: Repos): Repos {
+  protected decorate(r: Repos): Repos {
     const secrets = r.secrets;
     return {
       ...r,

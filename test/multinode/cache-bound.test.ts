@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { CREDENTIAL_CACHE_TTL_MS } from '../../src/auth/credential-store.ts';
-import type { Repos, Storage } from '../../src/storage/storage.ts';
-import type { UnitOfWork } from '../../src/storage/unit-of-work.ts';
+import { RepoDecoratingStorage } from '../../src/storage/repo-decorating-storage.ts';
+import type { Repos } from '../../src/storage/storage.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { ACCOUNT_ID, ADMIN, REGION, awsError, rawCall, startServer, type TestServer } from '../e2e/harness.ts';
 import { principals } from '../e2e/principals.ts';
@@ -24,32 +24,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Holds up node A's reads of chosen access keys (by id) and principals (by ARN) after the row has been
  * read — a slow store or a long GC pause. It sits below the read cache, as the store does.
  */
-class SlowAccessKeyReads implements Storage {
+class SlowAccessKeyReads extends RepoDecoratingStorage {
   readonly held = new Map<string, Promise<void>>();
-  constructor(private readonly inner: Storage) {}
-  get kind() {
-    return this.inner.kind;
-  }
-  migrate() {
-    return this.inner.migrate();
-  }
-  transaction<T>(fn: (tx: Repos) => Promise<T>) {
-    return this.inner.transaction(fn);
-  }
-  close() {
-    return this.inner.close();
-  }
-  unitOfWork<T>(body: (unit: UnitOfWork) => Promise<T>, finish: (tx: Repos, result: T) => Promise<void>): Promise<T> {
-    return this.inner.unitOfWork(body, finish);
-  }
-  writerId() {
-    return this.inner.writerId();
-  }
-  writerAlive(writerId: string) {
-    return this.inner.writerAlive(writerId);
-  }
-  read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
-    return this.inner.read((r) => fn({
+  // Reads only: transactions and units of work see the store as it is.
+  protected decorate(r: Repos, inTransaction: boolean): Repos {
+    if (inTransaction) return r;
+    return {
       ...r,
       principals: {
         list: (accountId) => r.principals.list(accountId),
@@ -74,7 +54,7 @@ class SlowAccessKeyReads implements Storage {
           return record;
         },
       },
-    }));
+    };
   }
 }
 

@@ -12,10 +12,11 @@
  * renamed into place; a path that already holds a database is refused.
  */
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { syncDir, syncFile } from '../durable-file.ts';
 
 /** A name beside `path` no other backup or restore of this host uses (process id, time, sequence). */
 let sequence = 0;
@@ -77,19 +78,9 @@ export function restoreSqlite(path: string, database: Buffer): void {
     } finally {
       db.close();
     }
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    syncFile(tmp);
     renameSync(tmp, path);
-    const dir = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+    syncDir(dirname(path));
   } finally {
     rmSync(tmp, { force: true });
     rmSync(`${tmp}-wal`, { force: true });

@@ -1,7 +1,7 @@
 /**
  * Files that are complete under their final name or absent: written to a temporary name, fsynced,
- * renamed, and the directory fsynced (so the rename itself survives a crash). Used for delivered digests
- * and audit exports.
+ * renamed, and the directory fsynced (so the rename itself survives a crash). Used for delivered digests,
+ * audit exports, `trent encrypt`/`decrypt` output and the SQLite restore.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -28,6 +28,17 @@ export function writeFileDurably(file: string, content: string | Buffer, tmp = `
   syncDir(dirname(file));
 }
 
+/** Flushes a file already written (and closed or still open elsewhere) to disk. */
+export function syncFile(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Flushes a directory's entries, so a rename into it survives a crash. */
 export function syncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
