@@ -8,16 +8,12 @@
 import type { Authorizer } from './authorizer.ts';
 import type { Caller } from './caller.ts';
 import type { PrincipalDoc } from './authorizer.ts';
-import type { ContextValue } from '../policy/index.ts';
+import { type ContextValue, requestTagKeys } from '../policy/index.ts';
 import type { Storage } from '../storage/storage.ts';
 
-/** AWS global keys of a request carrying tags: aws:RequestTag/<key> for each, aws:TagKeys. */
+/** aws:RequestTag/… and aws:TagKeys of an IAM request's tags (a map once read from the request). */
 export function iamRequestTags(tags: Readonly<Record<string, string>> | undefined): Record<string, ContextValue> {
-  const names = Object.keys(tags ?? {});
-  if (names.length === 0) return {};
-  const keys: Record<string, ContextValue> = { 'aws:TagKeys': names };
-  for (const n of names) keys[`aws:RequestTag/${n}`] = tags![n]!;
-  return keys;
+  return requestTagKeys(Object.entries(tags ?? {}));
 }
 
 export function createIamAuthorization(deps: { storage: Storage; authorizer: Pick<Authorizer, 'authorize'> }) {

@@ -92,7 +92,6 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   const { resourceTags, authorizeOn } = createIamAuthorization({ storage, authorizer });
-  const requestTags = iamRequestTags;
 
   async function get(accountId: string, kind: PrincipalKind, name: string): Promise<PrincipalRecord> {
     const rec = await storage.read((r) => r.principals.get(principalArn(accountId, kind, name)));
@@ -103,7 +102,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   async function create(caller: Caller, kind: PrincipalKind, name: string, doc: PrincipalDoc): Promise<PrincipalRecord> {
     checkName(kind === 'user' ? 'userName' : 'roleName', name);
     const arn = principalArn(caller.accountId, kind, name);
-    await authorizer.authorize(caller, kind === 'user' ? 'iam:CreateUser' : 'iam:CreateRole', arn, requestTags(doc.tags));
+    await authorizer.authorize(caller, kind === 'user' ? 'iam:CreateUser' : 'iam:CreateRole', arn, iamRequestTags(doc.tags));
     const rec: PrincipalRecord = { arn, accountId: caller.accountId, kind, name, createdAt: clock.now(), revision: 1, doc: { ...doc } };
     try {
       await storage.transaction((tx) => tx.principals.insert(rec));
@@ -175,7 +174,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
 
   async function tagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tags: Record<string, string> }) {
     checkName('name', input.name);
-    await authorizeOn(caller, kind === 'user' ? 'iam:TagUser' : 'iam:TagRole', principalArn(caller.accountId, kind, input.name), requestTags(input.tags));
+    await authorizeOn(caller, kind === 'user' ? 'iam:TagUser' : 'iam:TagRole', principalArn(caller.accountId, kind, input.name), iamRequestTags(input.tags));
     await update(caller.accountId, kind, input.name, (doc) => ({ ...doc, tags: checkTags({ ...doc.tags, ...input.tags }) }));
   }
 

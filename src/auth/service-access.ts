@@ -7,6 +7,7 @@
  */
 import type { ServiceResource } from './authorizer.ts';
 import type { Caller } from './caller.ts';
+import { type ContextValue, requestTagKeys } from '../policy/index.ts';
 
 /** One authorization of a request: an IAM action on a resource. */
 export interface AccessCheck {
@@ -28,10 +29,7 @@ export function anyResource(caller: Caller, shownAs?: string | null): ServiceRes
   return { arn: '*', accountId: caller.accountId, ...(shownAs !== undefined ? { shownAs } : {}) };
 }
 
-/** aws:RequestTag/… and aws:TagKeys for a request carrying tags (AWS global condition keys). */
-export function requestTagKeys(tags: readonly { Key: string; Value: string }[] | undefined): Record<string, string | string[]> {
-  if (!tags || tags.length === 0) return {};
-  const keys: Record<string, string | string[]> = { 'aws:TagKeys': tags.map((t) => t.Key) };
-  for (const t of tags) keys[`aws:RequestTag/${t.Key}`] = t.Value;
-  return keys;
+/** aws:RequestTag/… and aws:TagKeys of a Secrets Manager or Parameter Store request's tag list ({Key, Value}). */
+export function serviceRequestTagKeys(tags: readonly { Key: string; Value: string }[] | undefined): Record<string, ContextValue> {
+  return requestTagKeys((tags ?? []).map((t) => [t.Key, t.Value]));
 }

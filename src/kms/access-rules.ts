@@ -15,7 +15,7 @@
  * - `resource: '*'`: identity policies only, at the edge choke point before the operation runs, with the
  *   keys `requestKeys` reads from the request.
  */
-import type { ContextValue } from '../policy/index.ts';
+import { type ContextValue, requestTagKeys } from '../policy/index.ts';
 
 /** Keys every request carries (src/auth/authorizer.ts baseContext and policy/context.ts principalContextKeys). */
 export const GLOBAL_KEYS = [
@@ -77,14 +77,9 @@ function createKeyRequestKeys(input: Readonly<Record<string, unknown>>): Record<
   keys['kms:BypassPolicyLockoutSafetyCheck'] = input.BypassPolicyLockoutSafetyCheck === true;
   const tags = Array.isArray(input.Tags) ? (input.Tags as unknown[]).filter((t): t is { TagKey: string; TagValue: string } =>
     typeof t === 'object' && t !== null && typeof (t as { TagKey?: unknown }).TagKey === 'string' && typeof (t as { TagValue?: unknown }).TagValue === 'string') : [];
-  if (tags.length > 0) {
-    keys['aws:TagKeys'] = tags.map((t) => t.TagKey);
-    for (const t of tags) {
-      keys[`aws:RequestTag/${t.TagKey}`] = t.TagValue;
-      // AWS lists aws:ResourceTag for CreateKey: the tags the new key will carry.
-      keys[`aws:ResourceTag/${t.TagKey}`] = t.TagValue;
-    }
-  }
+  Object.assign(keys, requestTagKeys(tags.map((t) => [t.TagKey, t.TagValue])));
+  // AWS lists aws:ResourceTag for CreateKey: the tags the new key will carry.
+  for (const t of tags) keys[`aws:ResourceTag/${t.TagKey}`] = t.TagValue;
   return keys;
 }
 

@@ -8,7 +8,7 @@
  * wrote in that transaction and starts again from a fresh read, a bounded number of times, so two
  * concurrent TagResource calls on one key never lose each other's tags, on one node or several.
  */
-import type { ContextValue } from '../policy/index.ts';
+import { type ContextValue, requestTagKeys } from '../policy/index.ts';
 import type { Caller } from '../auth/caller.ts';
 import { ConflictException, InvalidMarkerException, KMSInvalidStateException, NotFoundException } from '../errors/errors.ts';
 import type { KeyRecord, Repos, Scope, Storage } from '../storage/storage.ts';
@@ -88,14 +88,6 @@ export interface KeyUpdateDeps {
   markers: PaginationMarkers;
 }
 
-/** AWS global keys of a request carrying tags: aws:RequestTag/<key> for each, aws:TagKeys (multi-valued). */
-export function kmsRequestTagKeys(tags: readonly Tag[] | undefined): Record<string, ContextValue> {
-  if (!tags || tags.length === 0) return {};
-  const keys: Record<string, ContextValue> = { 'aws:TagKeys': tags.map((t) => t.TagKey) };
-  for (const t of tags) keys[`aws:RequestTag/${t.TagKey}`] = t.TagValue;
-  return keys;
-}
-
 export type KeyUpdateService = ReturnType<typeof createKeyUpdateService>;
 
 export function createKeyUpdateService({ storage, keys, markers }: KeyUpdateDeps) {
@@ -104,7 +96,7 @@ export function createKeyUpdateService({ storage, keys, markers }: KeyUpdateDeps
 
   /** AWS: TagResource — adds tags, replacing the value of a key already present; 50 tags at most in all. */
   async function tagResource(caller: Caller, keyId: string, tags: Tag[]): Promise<void> {
-    const key = await resolve(caller, keyId, 'TagResource', kmsRequestTagKeys(tags));
+    const key = await resolve(caller, keyId, 'TagResource', requestTagKeys(tags.map((t) => [t.TagKey, t.TagValue])));
     await updateKeyDoc(storage, key.scope, key.keyId, (k) => {
       requireNotPendingDeletion(k);
       return { ...k.doc, tags: mergeTags(k.doc.tags, tags) };

@@ -18,7 +18,7 @@
  */
 import type { ServiceResource } from '../auth/authorizer.ts';
 import { type Caller, callerScope } from '../auth/caller.ts';
-import { type AccessCheck, type AccessRule, type AccessRules, anyResource, requestTagKeys } from '../auth/service-access.ts';
+import { type AccessCheck, type AccessRule, type AccessRules, anyResource, serviceRequestTagKeys } from '../auth/service-access.ts';
 import { ValidationException } from '../errors/errors.ts';
 import type { ContextValue } from '../policy/index.ts';
 import { ParameterNotFound } from './errors.ts';
@@ -129,14 +129,14 @@ export function createParameterStoreAccessRules(parameters: Pick<ParameterServic
             ...resource.contextKeys,
             'ssm:Overwrite': String(request.overwrite ?? false),
             'ssm:Policies': String(request.policies !== undefined),
-            ...requestTagKeys(request.tags),
+            ...serviceRequestTagKeys(request.tags),
           },
         },
       }];
     },
 
     // AWS: the tags of the request (aws:RequestTag/…, aws:TagKeys) and the keys removed (aws:TagKeys).
-    AddTagsToResource: onTagged('AddTagsToResource', (request) => requestTagKeys(request.tags)),
+    AddTagsToResource: onTagged('AddTagsToResource', (request) => serviceRequestTagKeys(request.tags)),
     RemoveTagsFromResource: onTagged('RemoveTagsFromResource', (request) => (request.tagKeys.length > 0 ? { 'aws:TagKeys': request.tagKeys } : {})),
     ListTagsForResource: onTagged('ListTagsForResource'),
   };

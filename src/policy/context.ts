@@ -124,6 +124,17 @@ export function encryptionContextKeys(ec: Readonly<Record<string, string>> | und
 }
 
 /**
+ * AWS global keys of a request carrying tags, given as (key, value) pairs in request order:
+ * aws:RequestTag/<key> for each and aws:TagKeys (multi-valued). None when the request carries no tag.
+ */
+export function requestTagKeys(tags: readonly (readonly [key: string, value: string])[]): Record<string, ContextValue> {
+  if (tags.length === 0) return {};
+  const keys: Record<string, ContextValue> = { 'aws:TagKeys': tags.map(([k]) => k) };
+  for (const [k, v] of tags) keys[`aws:RequestTag/${k}`] = v;
+  return keys;
+}
+
+/**
  * Helper for callers: the request-level global keys Trent knows at the edge. The clock is the caller's
  * (policy/ reads none): without `now`, aws:CurrentTime is absent and Date conditions on it do not match.
  */

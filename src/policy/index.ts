@@ -9,5 +9,5 @@ export {
   type RequestContext, type KeyAccessInput, type AccessResult, type Decision,
 } from './evaluate.ts';
 export { type Grant, type GrantConstraints, GRANT_OPERATIONS, isGrantOperation, mayRetireGrant, constraintsSatisfied } from './grants.ts';
-export { type CallerPrincipal, type PrincipalType, type ContextValue, requestContextKeys } from './context.ts';
+export { type CallerPrincipal, type PrincipalType, type ContextValue, requestContextKeys, requestTagKeys } from './context.ts';
 export { grantsPublicAccess, awsManagedKeyPolicyText } from './resource-policy.ts';

@@ -19,7 +19,7 @@
  */
 import type { ServiceResource } from '../auth/authorizer.ts';
 import { type Caller, callerScope } from '../auth/caller.ts';
-import { type AccessCheck, type AccessRule, type AccessRules, anyResource, requestTagKeys } from '../auth/service-access.ts';
+import { type AccessCheck, type AccessRule, type AccessRules, anyResource, serviceRequestTagKeys } from '../auth/service-access.ts';
 import type { ContextValue } from '../policy/index.ts';
 import type { SecretsManagerRequests as Requests } from './requests.ts';
 import type { Secret } from './secret-service.ts';
@@ -90,7 +90,7 @@ export function createSecretCheck(arn: string, accountId: string, r: Requests['C
         'secretsmanager:Name': r.name,
         ...(r.description !== undefined ? { 'secretsmanager:Description': r.description } : {}),
         ...kmsKeyKeys(r.kmsKeyId, kmsKeyArn),
-        ...requestTagKeys(r.tags),
+        ...serviceRequestTagKeys(r.tags),
         // AWS lists the resource tags for CreateSecret too: those the new secret will carry.
         ...Object.fromEntries((r.tags ?? []).flatMap((t) => [[`aws:ResourceTag/${t.Key}`, t.Value], [`secretsmanager:ResourceTag/${t.Key}`, t.Value]])),
       },
@@ -118,7 +118,7 @@ export const SECRET_ACCESS = {
     ...(r.force !== undefined ? { 'secretsmanager:ForceDeleteWithoutRecovery': r.force } : {}),
   }),
   RestoreSecret: () => on('RestoreSecret'),
-  TagResource: (r: Requests['TagResource']) => on('TagResource', requestTagKeys(r.tags)),
+  TagResource: (r: Requests['TagResource']) => on('TagResource', serviceRequestTagKeys(r.tags)),
   UntagResource: (r: Requests['UntagResource']) => on('UntagResource', r.tagKeys.length > 0 ? { 'aws:TagKeys': r.tagKeys } : {}),
   RotateSecret: (r: Requests['RotateSecret']) => on('RotateSecret', {
     ...(r.lambdaArn !== undefined ? { 'secretsmanager:RotationLambdaARN': r.lambdaArn } : {}),
