@@ -272,17 +272,14 @@ export async function createApp(parts: AppParts): Promise<App> {
       region: config.region,
       clock,
       begin: (facts) => auditLog.begin(facts),
-      record: config.audit.unsafeNoDurabilityWait
-        ? (event, intentId) => {
-          requestLog.note(event); // who called and how it ended, for the request's log line
-          // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
-          auditLog.record(event, intentId).catch(() => undefined);
-          return Promise.resolve();
-        }
-        : (event, intentId) => {
-          requestLog.note(event);
-          return auditLog.record(event, intentId);
-        },
+      record: (event, intentId) => {
+        requestLog.note(event); // who called and how it ended, for the request's log line
+        const written = auditLog.record(event, intentId);
+        if (!config.audit.unsafeNoDurabilityWait) return written;
+        // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
+        written.catch(() => undefined);
+        return Promise.resolve();
+      },
       // Mutating calls: change and event in one transaction, whatever the benchmark switch says.
       atomically: (intentId, run) => auditLog.atomically(intentId, async () => {
         const event = await run();

@@ -1,8 +1,9 @@
 /**
  * SigV4 authentication of one HTTP request, shared by the service edge and the operator routes: the
  * access key must be known and Active, the signature valid at `now`, and a session token must match its
- * temporary credentials (whose session policies and tags the caller then carries). Returns the verified caller. `secureTransport` is the edge's judgement of the
- * connection (http/secure-transport.ts): aws:SecureTransport.
+ * temporary credentials (whose session policies and tags the caller then carries). Returns the verified
+ * caller. `secureTransport` is the edge's judgement of the connection (http/secure-transport.ts):
+ * aws:SecureTransport.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Caller } from '../auth/caller.ts';
