@@ -15,7 +15,7 @@ import { anyResource } from '../auth/service-access.ts';
 import type { Clock } from '../clock.ts';
 import { DAY_MS } from '../clock.ts';
 import { aeadOpen, aeadSeal, AeadOpenError } from '../crypto/aead.ts';
-import { constantTimeEqual, randomBytesBuffer } from '../crypto/primitives.ts';
+import { constantTimeEqual } from '../crypto/primitives.ts';
 import { AccessDeniedException, TrentError, ValidationException } from '../errors/errors.ts';
 import type { AliasService } from '../kms/alias-service.ts';
 import type { KeyService } from '../kms/key-service.ts';
@@ -39,6 +39,7 @@ import {
 import { grantsPublicAccess, parsePolicy, type PolicyDocument } from '../policy/index.ts';
 import { createSecretCheck, SECRET_ACCESS, secretResource, type SecretAccess } from './access-rules.ts';
 import { secretValueOf, type SecretsManagerRequests as Requests } from './requests.ts';
+import { parseSecretArn, randomArnSuffix, secretArn } from './secret-arn.ts';
 import { nextRotation, validateRules, type RotationRules } from './schedule.ts';
 import { claimScheduled, holdsClaim, liveClaim, renewClaim, type ScheduledClaim } from './rotation-claim.ts';
 import {
@@ -86,8 +87,6 @@ export interface ListFilter {
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]+$/;
-const ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
-const SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const MAX_TAGS = 50;
 const MAX_STAGES_PER_VERSION = 20;
 /** AWS: PutResourcePolicy ResourcePolicy is 1–20480 characters. */
@@ -109,15 +108,6 @@ function valueBytes(v: SecretValue): Buffer {
 
 function versionAad(arn: string, versionId: string): Buffer {
   return Buffer.from(`trent/secretsmanager/v1\0${arn}\0${versionId}`, 'utf8');
-}
-
-function randomSuffix(): string {
-  const bytes = randomBytesBuffer(6);
-  return [...bytes].map((b) => SUFFIX_CHARS[b % SUFFIX_CHARS.length]).join('');
-}
-
-export function secretArn(scope: Scope, name: string, suffix: string): string {
-  return `arn:aws:secretsmanager:${scope.region}:${scope.accountId}:secret:${name}-${suffix}`;
 }
 
 /** AWS: secret names are 1–512 characters of ASCII letters, digits and /_+=.@- (recorded ValidationException). */
@@ -143,15 +133,15 @@ export function createSecretService({ storage, clock, keys, aliases, markers, au
   async function find(caller: Caller, secretId: string): Promise<Secret | undefined> {
     const own = callerScope(caller);
     if (secretId.startsWith('arn:')) {
-      const m = /^arn:aws:secretsmanager:([^:]+):(\d{12}):secret:(.+)$/.exec(secretId);
-      if (!m || m[1] !== own.region) return undefined;
-      const scope: Scope = { accountId: m[2]!, region: own.region };
-      const rest = m[3]!;
-      if (ARN_SUFFIX.test(rest)) {
-        const full = await storage.read((r) => r.secrets.get(scope, rest.slice(0, -7)));
+      const parts = parseSecretArn(secretId);
+      if (!parts || parts.region !== own.region) return undefined;
+      const scope: Scope = { accountId: parts.accountId, region: own.region };
+      if (parts.full) {
+        const name = parts.full.name;
+        const full = await storage.read((r) => r.secrets.get(scope, name));
         if (full && full.arn === secretId) return toSecret(full);
       }
-      const partial = await storage.read((r) => r.secrets.get(scope, rest));
+      const partial = await storage.read((r) => r.secrets.get(scope, parts.partialName));
       return partial && toSecret(partial);
     }
     const r = await storage.read((repos) => repos.secrets.get(own, secretId));
@@ -350,7 +340,7 @@ export function createSecretService({ storage, clock, keys, aliases, markers, au
 
   async function createSecret(caller: Caller, input: Requests['CreateSecret']): Promise<{ secret: Secret; versionId?: string }> {
     const scope = callerScope(caller);
-    const arn = secretArn(scope, input.name, randomSuffix());
+    const arn = secretArn(scope, input.name, randomArnSuffix());
     const check = createSecretCheck(arn, scope.accountId, input, await keyArnOf(caller, input.kmsKeyId));
     await authorizer.authorizeResource(caller, check.action, check.resource);
     const value = secretValueOf(input);
@@ -646,7 +636,7 @@ export function createSecretService({ storage, clock, keys, aliases, markers, au
       // AWS: force-deleting a secret that does not exist succeeds as if it did.
       const name = s?.name ?? input.secretId;
       if (s) await storage.transaction((tx) => tx.secrets.delete(s.scope, s.name));
-      return { arn: s?.arn ?? (input.secretId.startsWith('arn:') ? input.secretId : secretArn(callerScope(caller), name, randomSuffix())), name, deletionDate: now };
+      return { arn: s?.arn ?? (input.secretId.startsWith('arn:') ? input.secretId : secretArn(callerScope(caller), name, randomArnSuffix())), name, deletionDate: now };
     }
     if (!s) throw notFound();
     if (s.doc.deletedAt !== undefined) throw markedForDeletion();
