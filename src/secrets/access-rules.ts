@@ -23,7 +23,7 @@ import { type AccessCheck, type AccessRule, type AccessRules, anyResource, servi
 import type { ContextValue } from '../policy/index.ts';
 import type { SecretsManagerRequests as Requests } from './requests.ts';
 import { parseSecretArn, secretArn } from './secret-arn.ts';
-import type { Secret } from './secret-service.ts';
+import type { Secret } from './secret-context.ts';
 
 /** What a request needs on the secret it names: the IAM action(s) and the condition keys of the request itself. */
 export interface SecretAccess {
