@@ -22,7 +22,8 @@ import { type Caller, callerScope } from '../auth/caller.ts';
 import { type AccessCheck, type AccessRule, type AccessRules, anyResource, serviceRequestTagKeys } from '../auth/service-access.ts';
 import type { ContextValue } from '../policy/index.ts';
 import type { SecretsManagerRequests as Requests } from './requests.ts';
-import type { Secret } from './secret-service.ts';
+import { parseSecretArn, secretArn } from './secret-arn.ts';
+import type { Secret } from './secret-context.ts';
 
 /** What a request needs on the secret it names: the IAM action(s) and the condition keys of the request itself. */
 export interface SecretAccess {
@@ -41,10 +42,9 @@ function on(operation: string, requestKeys: Record<string, ContextValue> = {}): 
 export function secretResource(caller: Caller, secretId: string, found: Secret | undefined, requestKeys: SecretAccess['requestKeys'] = {}): ServiceResource {
   if (!found) {
     const scope = callerScope(caller);
-    const arnAccount = /^arn:aws:secretsmanager:[^:]*:(\d{12}):secret:/.exec(secretId)?.[1];
     return {
-      arn: secretId.startsWith('arn:') ? secretId : `arn:aws:secretsmanager:${scope.region}:${scope.accountId}:secret:${secretId}`,
-      accountId: arnAccount ?? scope.accountId,
+      arn: secretId.startsWith('arn:') ? secretId : secretArn(scope, secretId),
+      accountId: parseSecretArn(secretId)?.accountId ?? scope.accountId,
       contextKeys: { 'secretsmanager:SecretId': secretId, ...requestKeys },
       shownAs: secretId,
     };

@@ -7,7 +7,8 @@ import { InvalidParameterException } from './errors.ts';
 import type { PasswordOptions } from './password.ts';
 import type { RotationRules } from './schedule.ts';
 import type { Tag } from './secret-model.ts';
-import type { ListFilter, SecretValue } from './secret-service.ts';
+import type { SecretValue } from './secret-context.ts';
+import type { ListFilter } from './secret-listing.ts';
 
 /** SecretString and SecretBinary as the request gives them. */
 export interface SecretValueMembers {

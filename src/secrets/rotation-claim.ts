@@ -1,6 +1,6 @@
 /**
  * The rotation claim: which process runs a secret's rotation, held in the secret's document and changed
- * only by the service's compare-and-set on the secret row's revision (secret-service.ts `mutate`), so of
+ * only by the service's compare-and-set on the secret row's revision (secret-lookup.ts `mutate`), so of
  * any number of nodes and workers that try at once exactly one wins.
  *
  * A claim carries a lease. Its owner renews it while the steps run; a claim whose lease has passed

@@ -9,31 +9,27 @@ import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import {
   CreateSecretCommand,
-  DescribeSecretCommand,
   GetSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { ManualClock } from '../../src/clock.ts';
-import { ADMIN, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import type { TestServer } from './harness.ts';
+import { describeRaw, type SecretsFixture, stagesOf, startSecretsServer } from './secrets-fixture.ts';
 import { connectMariaDbAdmin, startThrowawayMariaDb, throwawayMariaDbUnavailable, type ThrowawayMariaDb } from './mariadb.ts';
 import { selfSignedCertificate } from './test-tls.ts';
 import { waitForRotation } from './rotation-wait.ts';
 
+let fixture: SecretsFixture;
 let server: TestServer;
 let sm: SecretsManagerClient;
 const clock = new ManualClock(Date.UTC(2026, 2, 1, 9));
 
 before(async () => {
-  server = await startServer({ clock });
-  sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+  fixture = await startSecretsServer({ clock });
+  ({ server, sm } = fixture);
 });
-after(async () => {
-  sm.destroy();
-  await server.stop(true);
-});
-
-const stagesOf = async (id: string) => (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
+after(() => fixture.stop());
 
 interface Throwaway {
   host: string;
@@ -91,9 +87,9 @@ test('built-in MariaDB rotator: afterwards the old password is refused, the new 
     const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/rot', RotationLambdaARN: 'trent:rotator:mysql' }));
     assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'succeeded');
 
-    const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'mariadb/rot' }), { service: 'secretsmanager' });
-    assert.equal(raw.json.TrentRotationFailure, undefined, JSON.stringify(raw.json.TrentRotationFailure));
-    assert.deepEqual(await stagesOf('mariadb/rot'), { [created.VersionId!]: ['AWSPREVIOUS'], [out.VersionId!]: ['AWSCURRENT'] });
+    const raw = await describeRaw(server.url, 'mariadb/rot');
+    assert.equal(raw.TrentRotationFailure, undefined, JSON.stringify(raw.TrentRotationFailure));
+    assert.deepEqual(await stagesOf(sm, 'mariadb/rot'), { [created.VersionId!]: ['AWSPREVIOUS'], [out.VersionId!]: ['AWSCURRENT'] });
 
     const current = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/rot' }))).SecretString!) as typeof value;
     const previous = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/rot', VersionStage: 'AWSPREVIOUS' }))).SecretString!) as typeof value;
@@ -109,7 +105,7 @@ test('built-in MariaDB rotator: afterwards the old password is refused, the new 
     const again = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/rot' }));
     assert.equal(await waitForRotation(server.url, created.ARN!, again.VersionId!), 'succeeded');
     const third = JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/rot' }))).SecretString!) as typeof value;
-    const stages = await stagesOf('mariadb/rot');
+    const stages = await stagesOf(sm, 'mariadb/rot');
     assert.deepEqual([stages[out.VersionId!], stages[again.VersionId!]], [['AWSPREVIOUS'], ['AWSCURRENT']]);
     assert.equal(await login(u, current.password), ER_ACCESS_DENIED_ERROR);
     assert.equal(await login(u, third.password), 0);
@@ -128,12 +124,12 @@ test('built-in MariaDB rotator: a failing setSecret (wrong stored password) leav
     assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed');
 
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'mariadb/fail' }))).SecretString, JSON.stringify(value));
-    assert.deepEqual(await stagesOf('mariadb/fail'), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] });
-    const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'mariadb/fail' }), { service: 'secretsmanager' });
-    const failure = raw.json.TrentRotationFailure as { Step: string; Message: string };
+    assert.deepEqual(await stagesOf(sm, 'mariadb/fail'), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] });
+    const raw = await describeRaw(server.url, 'mariadb/fail');
+    const failure = raw.TrentRotationFailure as { Step: string; Message: string };
     assert.equal(failure.Step, 'setSecret');
     assert.doesNotMatch(failure.Message, /not-the-real-one|real-Passw0rd/, 'no password in the recorded failure');
-    assert.equal(raw.json.LastRotatedDate, undefined);
+    assert.equal(raw.LastRotatedDate, undefined);
     assert.equal(await login(u, 'real-Passw0rd'), 0, 'the database password did not change');
   } finally {
     await u.drop();
@@ -144,9 +140,9 @@ test('built-in MariaDB rotator refuses a secret of another engine at createSecre
   const created = await sm.send(new CreateSecretCommand({ Name: 'mariadb/engine', SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', username: 'x', password: 'y' }) }));
   const out = await sm.send(new RotateSecretCommand({ SecretId: 'mariadb/engine', RotationLambdaARN: 'trent:rotator:mariadb' }));
   assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed');
-  const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: 'mariadb/engine' }), { service: 'secretsmanager' });
-  assert.deepEqual(raw.json.TrentRotationFailure && { Step: (raw.json.TrentRotationFailure as { Step: string }).Step }, { Step: 'createSecret' });
-  assert.match((raw.json.TrentRotationFailure as { Message: string }).Message, /engine postgres is not one of mysql, mariadb/);
+  const raw = await describeRaw(server.url, 'mariadb/engine');
+  assert.deepEqual(raw.TrentRotationFailure && { Step: (raw.TrentRotationFailure as { Step: string }).Step }, { Step: 'createSecret' });
+  assert.match((raw.TrentRotationFailure as { Message: string }).Message, /engine postgres is not one of mysql, mariadb/);
 });
 
 const noThrowaway = throwawayMariaDbUnavailable();
@@ -186,8 +182,8 @@ describe('built-in MariaDB rotator over TLS, on a throwaway server with a certif
       const created = await sm.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ ...base, ...extra }) }));
       const out = await sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: 'trent:rotator:mariadb' }));
       assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed', name);
-      const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: name }), { service: 'secretsmanager' });
-      assert.equal((raw.json.TrentRotationFailure as { Step: string }).Step, 'setSecret', name);
+      const raw = await describeRaw(server.url, name);
+      assert.equal((raw.TrentRotationFailure as { Step: string }).Step, 'setSecret', name);
       assert.equal(await tlsLogin('tls-Passw0rd-1', true), 0, `${name}: the password did not change`);
     }
     const value = { ...base, sslmode: 'REQUIRED' };

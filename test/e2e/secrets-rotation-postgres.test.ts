@@ -24,7 +24,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ManualClock } from '../../src/clock.ts';
 import { privatePostgresUnavailable, startPrivatePostgres, type PrivatePostgres } from '../multinode/cluster.ts';
-import { ADMIN, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import type { TestServer } from './harness.ts';
+import { describeRaw, type SecretsFixture, startSecretsServer } from './secrets-fixture.ts';
 import { waitForRotation } from './rotation-wait.ts';
 import { selfSignedCertificate } from './test-tls.ts';
 
@@ -32,6 +33,7 @@ const unavailable = privatePostgresUnavailable();
 if (unavailable !== undefined && !process.env.CI) console.warn(`SKIPPED secrets-rotation-postgres: ${unavailable}`);
 
 describe('built-in PostgreSQL rotator on a throwaway cluster that checks passwords', { skip: unavailable !== undefined && !process.env.CI ? unavailable : false }, () => {
+  let fixture: SecretsFixture | undefined;
   let server: TestServer;
   let sm: SecretsManagerClient;
   let cluster: PrivatePostgres;
@@ -54,12 +56,11 @@ describe('built-in PostgreSQL rotator on a throwaway cluster that checks passwor
     admin.on('error', () => undefined);
     await admin.connect();
     await admin.query('CREATE ROLE tls_only NOLOGIN');
-    server = await startServer({ clock, env: { TRENT_JOB_INTERVAL_MS: '0' } });
-    sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+    fixture = await startSecretsServer({ clock, env: { TRENT_JOB_INTERVAL_MS: '0' } });
+    ({ server, sm } = fixture);
   });
   after(async () => {
-    sm?.destroy();
-    await server?.stop(true);
+    await fixture?.stop();
     await admin?.end().catch(() => undefined);
     cluster?.destroy();
   });
@@ -84,8 +85,8 @@ describe('built-in PostgreSQL rotator on a throwaway cluster that checks passwor
     const out = await sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: 'trent:rotator:postgres' }));
     const outcome = await waitForRotation(server.url, created.ARN!, out.VersionId!);
     const d = await sm.send(new DescribeSecretCommand({ SecretId: name }));
-    const raw = await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: name }), { service: 'secretsmanager' });
-    return { created, out, outcome, stages: d.VersionIdsToStages ?? {}, failure: raw.json.TrentRotationFailure as { Step: string; Message: string } | undefined };
+    const raw = await describeRaw(server.url, name);
+    return { created, out, outcome, stages: d.VersionIdsToStages ?? {}, failure: raw.TrentRotationFailure as { Step: string; Message: string } | undefined };
   }
   const valueOf = async (name: string, stage = 'AWSCURRENT') =>
     JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }))).SecretString!) as Record<string, unknown> & { password: string };

@@ -24,10 +24,12 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
-import { ACCOUNT_ID, ADMIN, awsError, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import { ACCOUNT_ID, awsError, REGION, type TestServer } from './harness.ts';
+import { describeRaw, type SecretsFixture, stagesOf, startSecretsServer } from './secrets-fixture.ts';
 import { startTestRotator, type TestRotator } from './rotator-server.ts';
 import { rotationEvents, waitForRotation } from './rotation-wait.ts';
 
+let fixture: SecretsFixture;
 let server: TestServer;
 let sm: SecretsManagerClient;
 let rotator: TestRotator;
@@ -42,7 +44,7 @@ before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trent-rotator-ca-'));
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, rotator.caPem);
-  server = await startServer({
+  fixture = await startSecretsServer({
     clock,
     env: {
       TRENT_JOB_INTERVAL_MS: '0',
@@ -55,17 +57,13 @@ before(async () => {
       }),
     },
   });
+  ({ server, sm } = fixture);
   rotator.trentUrls = [server.url];
-  sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
 });
 after(async () => {
-  sm.destroy();
-  await server.stop(true);
+  await fixture.stop();
   await rotator.close();
 });
-
-const stagesOf = async (id: string) => (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
-const describeRaw = async (id: string) => (await rawCall(server.url, 'secretsmanager.DescribeSecret', JSON.stringify({ SecretId: id }), { service: 'secretsmanager' })).json;
 
 test('RotateSecret naming a URL, an unlisted function, a function of another Region or account, or a malformed ARN is refused with AccessDeniedException; nothing changes and nothing is called', async () => {
   await sm.send(new CreateSecretCommand({ Name: 'refused', SecretString: 'v' }));
@@ -126,7 +124,7 @@ test('RotateSecret answers at once with the VersionId, its version created empty
   assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'succeeded');
   const mine = rotator.requests.filter((r) => r.secretId === created.ARN);
   assert.deepEqual(mine.map((r) => [r.step, r.token, r.refused]), ['createSecret', 'setSecret', 'testSecret', 'finishSecret'].map((s) => [s, out.VersionId, undefined]));
-  assert.deepEqual(await stagesOf('hook-ok'), { [created.VersionId!]: ['AWSPREVIOUS'], [out.VersionId!]: ['AWSCURRENT'] });
+  assert.deepEqual(await stagesOf(sm, 'hook-ok'), { [created.VersionId!]: ['AWSPREVIOUS'], [out.VersionId!]: ['AWSCURRENT'] });
   assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-ok' }))).SecretString, 'v+');
   const d = await sm.send(new DescribeSecretCommand({ SecretId: 'hook-ok' }));
   assert.equal(d.LastRotatedDate!.getTime(), clock.now());
@@ -154,8 +152,8 @@ test('a step that fails leaves AWSCURRENT as it was; the failure shows in Descri
     assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed');
     assert.deepEqual(rotator.requests.filter((r) => r.secretId === created.ARN).map((r) => r.step), ['createSecret', 'setSecret', 'testSecret']);
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'hook-fail' }))).SecretString, 'stay');
-    assert.deepEqual(await stagesOf('hook-fail'), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] });
-    const raw = await describeRaw('hook-fail');
+    assert.deepEqual(await stagesOf(sm, 'hook-fail'), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] });
+    const raw = await describeRaw(server.url, 'hook-fail');
     const failure = raw.TrentRotationFailure as { Step: string; Message: string };
     assert.equal(failure.Step, 'testSecret');
     assert.match(failure.Message, /HTTP 500/);
@@ -177,11 +175,11 @@ test('the rotator refuses requests signed with another shared secret (401), and 
     const created = await sm.send(new CreateSecretCommand({ Name: `hook-${name}`, SecretString: 'keep' }));
     const out = await sm.send(new RotateSecretCommand({ SecretId: created.ARN!, RotationLambdaARN: fn(name) }));
     assert.equal(await waitForRotation(server.url, created.ARN!, out.VersionId!), 'failed', name);
-    const failure = (await describeRaw(created.ARN!)).TrentRotationFailure as { Step: string; Message: string };
+    const failure = (await describeRaw(server.url, created.ARN!)).TrentRotationFailure as { Step: string; Message: string };
     assert.equal(failure.Step, 'createSecret', name);
     assert.match(failure.Message, expected, name);
     // AWS: an unsuccessful rotation leaves AWSPENDING on the empty version the run started with.
-    assert.deepEqual(await stagesOf(created.ARN!), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] }, name);
+    assert.deepEqual(await stagesOf(sm, created.ARN!), { [created.VersionId!]: ['AWSCURRENT'], [out.VersionId!]: ['AWSPENDING'] }, name);
     const empty = await awsError(() => sm.send(new GetSecretValueCommand({ SecretId: created.ARN!, VersionStage: 'AWSPENDING' })));
     assert.deepEqual([empty.name, empty.message], ['ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSPENDING"], name);
     const seen = rotator.requests.filter((r) => r.secretId === created.ARN);

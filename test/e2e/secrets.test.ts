@@ -35,23 +35,20 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { CreateKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
-import { ADMIN, awsError, E2E_STORAGE, filesUnder, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import { awsError, E2E_STORAGE, filesUnder, rawCall, REGION, type TestServer } from './harness.ts';
+import { type SecretsFixture, stagesOf, startSecretsServer } from './secrets-fixture.ts';
 
+let fixture: SecretsFixture;
 let server: TestServer;
 let sm: SecretsManagerClient;
 const clock = new ManualClock(Date.UTC(2026, 0, 10, 12));
 const TOKEN = (n: number) => `${String(n).padStart(8, '0')}-1111-2222-3333-444455556666`;
 
 before(async () => {
-  server = await startServer({ clock });
-  sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+  fixture = await startSecretsServer({ clock });
+  ({ server, sm } = fixture);
 });
-after(async () => {
-  sm.destroy();
-  await server.stop(true);
-});
-
-const stagesOf = async (id: string) => (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
+after(() => fixture.stop());
 
 test('CreateSecret returns an ARN with a 6-character suffix; GetSecretValue by name, full ARN and partial ARN', async () => {
   const created = await sm.send(new CreateSecretCommand({ Name: 'app/db', SecretString: 's3cr3t-value', Description: 'db', ClientRequestToken: TOKEN(1) }));
@@ -88,7 +85,7 @@ test('idempotency: same token + same value changes nothing; same token + other v
   await sm.send(new PutSecretValueCommand({ SecretId: 'idem', SecretString: 'v2', ClientRequestToken: TOKEN(11) }));
   const same = await sm.send(new PutSecretValueCommand({ SecretId: 'idem', SecretString: 'v2', ClientRequestToken: TOKEN(11) }));
   assert.equal(same.VersionId, TOKEN(11));
-  assert.deepEqual(await stagesOf('idem'), { [TOKEN(10)]: ['AWSPREVIOUS'], [TOKEN(11)]: ['AWSCURRENT'] });
+  assert.deepEqual(await stagesOf(sm, 'idem'), { [TOKEN(10)]: ['AWSPREVIOUS'], [TOKEN(11)]: ['AWSCURRENT'] });
   const differ = await awsError(() => sm.send(new PutSecretValueCommand({ SecretId: 'idem', SecretString: 'v3', ClientRequestToken: TOKEN(11) })));
   assert.equal(differ.name, 'ResourceExistsException');
   assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'idem' }))).SecretString, 'v2');
@@ -98,7 +95,7 @@ test('labels: PutSecretValue moves AWSCURRENT and AWSPREVIOUS follows; custom la
   await sm.send(new CreateSecretCommand({ Name: 'labels', SecretString: 'a', ClientRequestToken: TOKEN(20) }));
   await sm.send(new PutSecretValueCommand({ SecretId: 'labels', SecretString: 'b', ClientRequestToken: TOKEN(21) }));
   await sm.send(new PutSecretValueCommand({ SecretId: 'labels', SecretString: 'c', ClientRequestToken: TOKEN(22) }));
-  assert.deepEqual(await stagesOf('labels'), { [TOKEN(21)]: ['AWSPREVIOUS'], [TOKEN(22)]: ['AWSCURRENT'] });
+  assert.deepEqual(await stagesOf(sm, 'labels'), { [TOKEN(21)]: ['AWSPREVIOUS'], [TOKEN(22)]: ['AWSCURRENT'] });
   assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'labels', VersionStage: 'AWSPREVIOUS' }))).SecretString, 'b');
 
   // A version put with only a custom label leaves AWSCURRENT where it is.
@@ -113,13 +110,13 @@ test('labels: PutSecretValue moves AWSCURRENT and AWSPREVIOUS follows; custom la
   })));
   assert.deepEqual([wrongFrom.name, wrongFrom.message], ['InvalidRequestException', 'You provided a VersionStage that is not associated to the provided VersionId.']);
   await sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'labels', VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN(23), RemoveFromVersionId: TOKEN(22) }));
-  assert.deepEqual(await stagesOf('labels'), { [TOKEN(22)]: ['AWSPREVIOUS'], [TOKEN(23)]: ['blue', 'AWSCURRENT'] });
+  assert.deepEqual(await stagesOf(sm, 'labels'), { [TOKEN(22)]: ['AWSPREVIOUS'], [TOKEN(23)]: ['blue', 'AWSCURRENT'] });
   assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'labels' }))).SecretString, 'd');
 
   // Custom label moved to another version with RemoveFromVersionId; removed entirely.
   await sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'labels', VersionStage: 'blue', MoveToVersionId: TOKEN(20), RemoveFromVersionId: TOKEN(23) }));
   await sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'labels', VersionStage: 'blue', RemoveFromVersionId: TOKEN(20) }));
-  assert.deepEqual(await stagesOf('labels'), { [TOKEN(22)]: ['AWSPREVIOUS'], [TOKEN(23)]: ['AWSCURRENT'] });
+  assert.deepEqual(await stagesOf(sm, 'labels'), { [TOKEN(22)]: ['AWSPREVIOUS'], [TOKEN(23)]: ['AWSCURRENT'] });
 
   // Deprecated versions are listed only with IncludeDeprecated; ARN is returned.
   const labelled = await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'labels' }));
@@ -141,10 +138,10 @@ test('labels: PutSecretValue with VersionStages [AWSCURRENT, custom] moves AWSCU
   await sm.send(new CreateSecretCommand({ Name: 'labels2', SecretString: 'a', ClientRequestToken: TOKEN(40) }));
   const put = await sm.send(new PutSecretValueCommand({ SecretId: 'labels2', SecretString: 'b', ClientRequestToken: TOKEN(41), VersionStages: ['AWSCURRENT', 'green'] }));
   assert.deepEqual(put.VersionStages, ['AWSCURRENT', 'green']);
-  assert.deepEqual(await stagesOf('labels2'), { [TOKEN(40)]: ['AWSPREVIOUS'], [TOKEN(41)]: ['AWSCURRENT', 'green'] });
+  assert.deepEqual(await stagesOf(sm, 'labels2'), { [TOKEN(40)]: ['AWSPREVIOUS'], [TOKEN(41)]: ['AWSCURRENT', 'green'] });
   // A label given to a new version leaves the version that had it (a label is on one version only).
   await sm.send(new PutSecretValueCommand({ SecretId: 'labels2', SecretString: 'c', ClientRequestToken: TOKEN(42), VersionStages: ['green'] }));
-  assert.deepEqual(await stagesOf('labels2'), { [TOKEN(40)]: ['AWSPREVIOUS'], [TOKEN(41)]: ['AWSCURRENT'], [TOKEN(42)]: ['green'] });
+  assert.deepEqual(await stagesOf(sm, 'labels2'), { [TOKEN(40)]: ['AWSPREVIOUS'], [TOKEN(41)]: ['AWSCURRENT'], [TOKEN(42)]: ['green'] });
   // AWSCURRENT can be moved but never removed outright.
   const removeCurrent = await awsError(() => sm.send(new UpdateSecretVersionStageCommand({ SecretId: 'labels2', VersionStage: 'AWSCURRENT', RemoveFromVersionId: TOKEN(41) })));
   assert.equal(removeCurrent.name, 'InvalidParameterException');
@@ -153,7 +150,7 @@ test('labels: PutSecretValue with VersionStages [AWSCURRENT, custom] moves AWSCU
   await sm.send(new PutSecretValueCommand({ SecretId: 'labels2', SecretString: 'd', ClientRequestToken: TOKEN(43), VersionStages: ['AWSPENDING'] }));
   const cancelled = await sm.send(new CancelRotateSecretCommand({ SecretId: 'labels2' }));
   assert.equal(cancelled.VersionId, TOKEN(43));
-  const stages = await stagesOf('labels2');
+  const stages = await stagesOf(sm, 'labels2');
   assert.deepEqual([stages[TOKEN(41)], stages[TOKEN(43)]], [['AWSCURRENT'], undefined]);
   assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'labels2' }))).SecretString, 'b');
 });

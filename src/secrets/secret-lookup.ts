@@ -1,0 +1,109 @@
+/**
+ * Finding the secret a SecretId names, authorizing the caller on it, and changing it. Every change of a
+ * secret (labels, versions, metadata) is one compare-and-set of the secret row's revision; a lost race
+ * re-reads and re-applies.
+ */
+import type { Caller } from '../auth/caller.ts';
+import { callerScope } from '../auth/caller.ts';
+import { TrentError } from '../errors/errors.ts';
+import type { SecretRecord } from '../storage/secret-repo.ts';
+import type { Scope, Storage } from '../storage/storage.ts';
+import { secretResource, type SecretAccess } from './access-rules.ts';
+import { markedForDeletion, notFound } from './errors.ts';
+import { parseSecretArn } from './secret-arn.ts';
+import { toSecret, type Secret, type SecretContext } from './secret-context.ts';
+import { dueAtOf, type SecretDoc } from './secret-model.ts';
+
+/** A compare-and-set that lost to a concurrent writer; the change is re-applied to a fresh read. */
+export class LostRace extends Error {}
+
+export interface ResolveOptions {
+  allowDeleted?: boolean;
+  access?: SecretAccess;
+}
+
+/**
+ * SecretId: a name, a full ARN, or a partial ARN (without the 6-character suffix). An ARN may name a
+ * secret of another account in the caller's region (AWS: cross-account access takes the ARN); whether
+ * the caller may touch it is decided where the secret is resolved (access-rules.ts).
+ */
+export async function find({ storage }: SecretContext, caller: Caller, secretId: string): Promise<Secret | undefined> {
+  const own = callerScope(caller);
+  if (secretId.startsWith('arn:')) {
+    const parts = parseSecretArn(secretId);
+    if (!parts || parts.region !== own.region) return undefined;
+    const scope: Scope = { accountId: parts.accountId, region: own.region };
+    if (parts.full) {
+      const name = parts.full.name;
+      const full = await storage.read((r) => r.secrets.get(scope, name));
+      if (full && full.arn === secretId) return toSecret(full);
+    }
+    const partial = await storage.read((r) => r.secrets.get(scope, parts.partialName));
+    return partial && toSecret(partial);
+  }
+  const r = await storage.read((repos) => repos.secrets.get(own, secretId));
+  return r && toSecret(r);
+}
+
+/**
+ * The secret a SecretId names, as found (undefined: none), once the caller is authorized for `access` on
+ * it: AWS decides before it says whether the secret exists (access-rules.ts secretResource).
+ */
+export async function findAuthorized(ctx: SecretContext, caller: Caller, secretId: string, access: SecretAccess): Promise<Secret | undefined> {
+  const s = await find(ctx, caller, secretId);
+  const resource = secretResource(caller, secretId, s, access.requestKeys);
+  for (const action of access.actions) await ctx.authorizer.authorizeResource(caller, action, resource);
+  return s;
+}
+
+/** The secret as found, if there is one and (unless allowDeleted) it is not scheduled for deletion. */
+export function usable(s: Secret | undefined, opts: { allowDeleted?: boolean }): Secret {
+  if (!s) throw notFound();
+  if (!opts.allowDeleted && s.doc.deletedAt !== undefined) throw markedForDeletion();
+  return s;
+}
+
+/** The secret a SecretId names; with `access`, the caller is authorized on it first. */
+export async function resolve(ctx: SecretContext, caller: Caller, secretId: string, opts: ResolveOptions = {}): Promise<Secret> {
+  return usable(opts.access ? await findAuthorized(ctx, caller, secretId, opts.access) : await find(ctx, caller, secretId), opts);
+}
+
+/** What a change makes of the secret's doc: its result, whether to write (default yes), and writes to commit with it. */
+export interface Change<T> {
+  result: T;
+  write?: boolean;
+  extra?: Parameters<Storage['transaction']>[0];
+}
+
+/**
+ * Applies `change` to a fresh copy of the secret's doc and writes it with compare-and-set, retrying on
+ * a lost race. `change` may return extra writes (version rows) to commit in the same transaction.
+ */
+export async function mutate<T>(
+  ctx: SecretContext,
+  caller: Caller,
+  secretId: string,
+  change: (doc: SecretDoc, s: Secret) => Change<T>,
+  opts: ResolveOptions = {},
+): Promise<T> {
+  for (let attempt = 0; attempt < 32; attempt++) {
+    // Back off a little, with jitter, after a lost race so a burst of writers spreads out.
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
+    // A request is authorized once, on the first read; a retry re-reads the secret only.
+    const s = await resolve(ctx, caller, secretId, attempt === 0 ? opts : { allowDeleted: opts.allowDeleted });
+    const doc = structuredClone(s.doc);
+    const { result, write = true, extra } = change(doc, s);
+    if (!write) return result;
+    const record: SecretRecord = { ...s.scope, name: s.name, arn: s.arn, createdAt: s.doc.createdAt, dueAt: dueAtOf(doc), revision: s.revision, doc: doc as unknown as Record<string, unknown> };
+    try {
+      await ctx.storage.transaction(async (tx) => {
+        if (extra) await extra(tx);
+        if (!(await tx.secrets.update(record, s.revision))) throw new LostRace();
+      });
+      return result;
+    } catch (err) {
+      if (!(err instanceof LostRace)) throw err;
+    }
+  }
+  throw new TrentError('InternalServiceError', 'The secret is being changed concurrently. Retry the request.', 'unavailable');
+}
