@@ -5,7 +5,7 @@
  * - NoChangeNotification fires once per version, `After` days/hours after the version was written
  *   without a newer one.
  * The parameter row's dueAt is the earliest of these still to happen (nextDue); runDue
- * (parameter-service.ts) acts on it and emits the events (policy-events.ts).
+ * (policy-job.ts) acts on it and emits the events (policy-events.ts).
  */
 import {
   IncompatiblePolicyException,

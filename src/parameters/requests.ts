@@ -2,7 +2,7 @@
  * The typed request of each Parameter Store operation: what the edge (src/http/ssm/) reads from the JSON
  * input, once, with the SSM model's bounds. Its access rule (access-rules.ts) and the service work from it.
  */
-import type { ParameterFilter, ParameterTag, PutParameterInput } from './parameter-service.ts';
+import type { ParameterFilter, ParameterTag, PutParameterInput } from './parameter-model.ts';
 
 /** A tagged resource as the tag operations name it (Trent tags parameters only: the service refuses other types). */
 interface TaggedResource {

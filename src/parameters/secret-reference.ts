@@ -12,7 +12,8 @@
  * - The answer is a SecureString named as asked (without the selector), with Version 0, the secret's ARN,
  *   LastModifiedDate = the version's CreatedDate, Value = SecretString (none for a binary secret) and
  *   SourceResult = the GetSecretValue answer as JSON (ARN, Name, VersionId, SecretString/SecretBinary,
- *   VersionStages, CreatedDate), as the AWS guide shows it.
+ *   VersionStages, CreatedDate), as the AWS guide shows it. This module returns the secret's version
+ *   (SecretReferenceValue); the edge shapes that answer (src/http/ssm/views.ts).
  * - A missing secret, version or label is ParameterNotFound; a secret scheduled for deletion is
  *   ValidationException "Invalid Request to Secrets Manager".
  * The port below is implemented over the secret service in app.ts, so this module never imports secrets/.
@@ -20,6 +21,7 @@
 import type { Caller } from '../auth/caller.ts';
 import { ValidationException } from '../errors/errors.ts';
 import { ParameterNotFound } from './errors.ts';
+import type { SecretReferenceValue } from './parameter-model.ts';
 
 export const SECRET_REFERENCE_PREFIX = '/aws/reference/secretsmanager/';
 
@@ -48,7 +50,8 @@ export function parseSecretReference(ref: string): { secretId: string; selector?
   return { secretId: parts[0]!, ...(parts.length === 2 ? { selector: parts[1]! } : {}) };
 }
 
-export async function getSecretReference(reader: SecretReferenceReader | undefined, caller: Caller, ref: string, withDecryption: boolean) {
+/** The secret a reference names, read as the caller (its wire shape, with SourceResult, is the edge's: src/http/ssm/views.ts). */
+export async function getSecretReference(reader: SecretReferenceReader | undefined, caller: Caller, ref: string, withDecryption: boolean): Promise<SecretReferenceValue> {
   const { secretId, selector } = parseSecretReference(ref);
   if (!withDecryption) throw new ValidationException('WithDecryption flag must be True for retrieving a Secret Manager secret.');
   const out = reader ? await reader.read(caller, secretId, selector) : ({ found: false, reason: 'not-found' } as const);
@@ -57,16 +60,15 @@ export async function getSecretReference(reader: SecretReferenceReader | undefin
     // AWS's text, including its "null" for an absent selector.
     throw new ParameterNotFound(`An error occurred (ParameterNotFound) when referencing Secrets Manager: Secret ${ref.slice(1, ref.length - (selector === undefined ? 0 : selector.length + 1))}${selector === undefined ? 'null' : `:${selector}`} not found.`);
   }
-  const seconds = out.createdAt / 1000;
-  const valueMember = out.value.kind === 'string' ? { SecretString: out.value.text } : { SecretBinary: out.value.bytes.toString('base64') };
   return {
-    Name: SECRET_REFERENCE_PREFIX + secretId,
-    Type: 'SecureString' as const,
-    ...(out.value.kind === 'string' ? { Value: out.value.text } : {}),
-    Version: 0,
-    ...(selector !== undefined ? { Selector: `:${selector}` } : {}),
-    SourceResult: JSON.stringify({ ARN: out.arn, Name: out.name, VersionId: out.versionId, ...valueMember, VersionStages: out.stages, CreatedDate: seconds }),
-    LastModifiedDate: seconds,
-    ARN: out.arn,
+    source: 'secret-reference',
+    name: SECRET_REFERENCE_PREFIX + secretId,
+    ...(selector !== undefined ? { selector } : {}),
+    arn: out.arn,
+    secretName: out.name,
+    versionId: out.versionId,
+    stages: out.stages,
+    createdAt: out.createdAt,
+    value: out.value,
   };
 }

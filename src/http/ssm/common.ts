@@ -1,6 +1,6 @@
 /** Input members shared by the SSM operations, read the same way everywhere (bounds from the SSM model). */
 import { SerializationException, ValidationException } from '../../errors/errors.ts';
-import type { ParameterFilter, ParameterTag } from '../../parameters/parameter-service.ts';
+import type { ParameterFilter, ParameterTag } from '../../parameters/parameter-model.ts';
 import type { InputReader } from '../input.ts';
 
 /** PSParameterName: 1–2048 (the 1011-with-ARN rule is the service's). */

@@ -30,6 +30,9 @@ export function deleteParametersOperation(parameters: ParameterService): ParsedO
       r.done();
       return { names: names! };
     },
-    handle: ({ names }, { caller }) => parameters.deleteParameters(caller, names),
+    async handle({ names }, { caller }) {
+      const out = await parameters.deleteParameters(caller, names);
+      return { DeletedParameters: out.deleted, InvalidParameters: out.invalid };
+    },
   };
 }

@@ -4,6 +4,7 @@ import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
 import type { ParsedOperation } from '../operation.ts';
 import { readFilters, readNextToken } from './common.ts';
+import { metadataView, pageView } from './views.ts';
 
 /** AWS: the legacy Filters member takes the keys Name, Type and KeyId only (ParametersFilterKey enum). */
 const LEGACY_KEYS = ['Name', 'Type', 'KeyId'];
@@ -32,6 +33,6 @@ export function describeParametersOperation(parameters: ParameterService): Parse
         ...(nextToken !== undefined ? { nextToken } : {}),
       };
     },
-    handle: (request, { caller }) => parameters.describeParameters(caller, request),
+    handle: async (request, { caller }) => pageView(await parameters.describeParameters(caller, request), metadataView),
   };
 }

@@ -4,6 +4,7 @@ import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
 import type { ParsedOperation } from '../operation.ts';
 import { readFilters, readName, readNames, readNextToken } from './common.ts';
+import { pageView, parameterView } from './views.ts';
 
 export function getParameterOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['GetParameter']> {
   return {
@@ -16,7 +17,7 @@ export function getParameterOperation(parameters: ParameterService): ParsedOpera
       return { name: name!, ...(withDecryption !== undefined ? { withDecryption } : {}) };
     },
     async handle({ name, withDecryption }, { caller }) {
-      return { Parameter: await parameters.getParameter(caller, name, withDecryption ?? false) };
+      return { Parameter: parameterView(await parameters.getParameter(caller, name, withDecryption ?? false)) };
     },
   };
 }
@@ -31,7 +32,10 @@ export function getParametersOperation(parameters: ParameterService): ParsedOper
       r.done();
       return { names: names!, ...(withDecryption !== undefined ? { withDecryption } : {}) };
     },
-    handle: ({ names, withDecryption }, { caller }) => parameters.getParameters(caller, names, withDecryption ?? false),
+    async handle({ names, withDecryption }, { caller }) {
+      const out = await parameters.getParameters(caller, names, withDecryption ?? false);
+      return { Parameters: out.parameters.map(parameterView), InvalidParameters: out.invalid };
+    },
   };
 }
 
@@ -57,6 +61,6 @@ export function getParametersByPathOperation(parameters: ParameterService): Pars
         ...(nextToken !== undefined ? { nextToken } : {}),
       };
     },
-    handle: (request, { caller }) => parameters.getParametersByPath(caller, request),
+    handle: async (request, { caller }) => pageView(await parameters.getParametersByPath(caller, request), parameterView),
   };
 }

@@ -4,6 +4,7 @@ import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
 import type { ParsedOperation } from '../operation.ts';
 import { readName, readNextToken } from './common.ts';
+import { historyView, pageView } from './views.ts';
 
 export function getParameterHistoryOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['GetParameterHistory']> {
   return {
@@ -22,7 +23,7 @@ export function getParameterHistoryOperation(parameters: ParameterService): Pars
         ...(nextToken !== undefined ? { nextToken } : {}),
       };
     },
-    handle: (request, { caller }) => parameters.getParameterHistory(caller, request),
+    handle: async (request, { caller }) => pageView(await parameters.getParameterHistory(caller, request), historyView),
   };
 }
 
@@ -37,7 +38,10 @@ export function labelParameterVersionOperation(parameters: ParameterService): Pa
       r.done();
       return { name: name!, labels: labels!, ...(version !== undefined ? { version } : {}) };
     },
-    handle: (request, { caller }) => parameters.labelParameterVersion(caller, request),
+    async handle(request, { caller }) {
+      const out = await parameters.labelParameterVersion(caller, request);
+      return { InvalidLabels: out.invalidLabels, ParameterVersion: out.version };
+    },
   };
 }
 
@@ -52,6 +56,9 @@ export function unlabelParameterVersionOperation(parameters: ParameterService): 
       r.done();
       return { name: name!, version: version!, labels: labels! };
     },
-    handle: (request, { caller }) => parameters.unlabelParameterVersion(caller, request),
+    async handle(request, { caller }) {
+      const out = await parameters.unlabelParameterVersion(caller, request);
+      return { RemovedLabels: out.removedLabels, InvalidLabels: out.invalidLabels };
+    },
   };
 }

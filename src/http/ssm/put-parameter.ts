@@ -43,6 +43,9 @@ export function putParameterOperation(parameters: ParameterService): ParsedOpera
         ...(dataType !== undefined ? { dataType } : {}),
       };
     },
-    handle: (request, { caller }) => parameters.putParameter(caller, request),
+    async handle(request, { caller }) {
+      const out = await parameters.putParameter(caller, request);
+      return { Version: out.version, Tier: out.tier };
+    },
   };
 }

@@ -59,6 +59,6 @@ export function listTagsForResourceOperation(parameters: ParameterService): Pars
       r.done();
       return resource;
     },
-    handle: ({ resourceType, resourceId }, { caller }) => parameters.listTags(caller, resourceType, resourceId),
+    handle: async ({ resourceType, resourceId }, { caller }) => ({ TagList: await parameters.listTags(caller, resourceType, resourceId) }),
   };
 }

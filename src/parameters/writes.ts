@@ -1,0 +1,199 @@
+/**
+ * The writes of Parameter Store: PutParameter (tier, allowed pattern, policies, SecureString sealing,
+ * the 100-version limit) and DeleteParameter(s).
+ */
+import type { Caller } from '../auth/caller.ts';
+import { callerScope } from '../auth/caller.ts';
+import { ValidationException } from '../errors/errors.ts';
+import { DuplicateError, type Repos, type Scope } from '../storage/storage.ts';
+import {
+  HierarchyTypeMismatchException,
+  InvalidAllowedPatternException,
+  ParameterAlreadyExists,
+  ParameterMaxVersionLimitExceeded,
+  ParameterNotFound,
+  ParameterPatternMismatchException,
+  TooManyTagsError,
+} from './errors.ts';
+import { checkParameterName, parameterArn, parseParameterReference } from './names.ts';
+import {
+  ADVANCED_MAX_VALUE_BYTES,
+  DEFAULT_KEY_ID,
+  MAX_TAGS,
+  MAX_VERSIONS,
+  type ParamDoc,
+  type ParameterTier,
+  type PutParameterInput,
+  type RequestedTier,
+  STANDARD_MAX_VALUE_BYTES,
+  type VersionDoc,
+  pdoc,
+  vdoc,
+} from './parameter-model.ts';
+import { nextDue, parsePolicies, policyTimes } from './policies.ts';
+import { LostRace, notFound, type ParameterContext, withRetries } from './store.ts';
+import { encryptValue } from './values.ts';
+
+function resolveTier(requested: RequestedTier | undefined, existing: ParameterTier | undefined, bytes: number, hasPolicies: boolean): ParameterTier {
+  let tier: ParameterTier;
+  if (requested === 'Advanced' || existing === 'Advanced') {
+    if (requested === 'Standard') {
+      // AWS: an advanced parameter can't be reverted to a standard one.
+      throw new ValidationException(
+        "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
+      );
+    }
+    tier = 'Advanced';
+  } else if (requested === 'Intelligent-Tiering') {
+    // AWS: Intelligent-Tiering is a request-time choice: Advanced only when the request needs it.
+    tier = bytes > STANDARD_MAX_VALUE_BYTES || hasPolicies ? 'Advanced' : 'Standard';
+  } else {
+    tier = 'Standard';
+  }
+  if (tier === 'Standard' && bytes > STANDARD_MAX_VALUE_BYTES) {
+    throw new ValidationException(
+      'Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html',
+    );
+  }
+  if (tier === 'Advanced' && bytes > ADVANCED_MAX_VALUE_BYTES) {
+    throw new ValidationException('Advanced tier parameters support a maximum parameter value of 8192 characters.');
+  }
+  if (tier === 'Standard' && hasPolicies) {
+    throw new ValidationException('Parameter policies are supported only for the advanced-parameter tier. Use Tier Advanced or Intelligent-Tiering.');
+  }
+  return tier;
+}
+
+function checkAllowedPattern(pattern: string | undefined, value: string): void {
+  if (pattern === undefined) return;
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern);
+  } catch {
+    throw new InvalidAllowedPatternException('The request does not meet the regular expression requirement.');
+  }
+  if (!re.test(value)) throw new ParameterPatternMismatchException(`Parameter value, cannot be validated against allowedPattern: ${pattern}`);
+}
+
+/**
+ * Writes a new parameter or (with Overwrite) its next version. Every version is its own row; its number
+ * comes from compare-and-set on the parameter row in the same transaction as the version insert
+ * (storage/parameter-repo.ts), so concurrent overwrites never reuse a number or lose a version.
+ */
+export async function putParameter(ctx: ParameterContext, caller: Caller, input: PutParameterInput): Promise<{ version: number; tier: ParameterTier }> {
+  const { storage, clock } = ctx;
+  const scope = callerScope(caller);
+  const name = input.name.trim();
+  checkParameterName(scope, name);
+  const arn = parameterArn(scope, name);
+  if (input.tags && input.tags.length > 0 && input.overwrite) {
+    throw new ValidationException(
+      "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",
+    );
+  }
+  if (input.tags && input.tags.length > MAX_TAGS) throw new TooManyTagsError('The number of tags exceeds the limit of 50.');
+  if (/\{\{.*\}\}/s.test(input.value)) {
+    throw new ValidationException('Parameter value can\'t nest another parameter. Do not use "{{}}" in the value.');
+  }
+  const dataType = input.dataType ?? 'text';
+  if (dataType !== 'text') throw new ValidationException(`The data type ${dataType} is not supported by Trent; use text.`);
+
+  return withRetries(async () => {
+    const existing = await storage.read((r) => r.parameters.get(scope, name));
+    const prev = existing && (await storage.read((r) => r.parameters.getVersion(scope, name, existing.version)));
+    if (existing && !input.overwrite) {
+      throw new ParameterAlreadyExists('The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+    }
+    const prevDoc = prev ? vdoc(prev) : undefined;
+    const type = input.type ?? prevDoc?.type;
+    if (!type) throw new ValidationException('A parameter type is required when you create a parameter.');
+    if (prevDoc && type !== prevDoc.type) {
+      throw new HierarchyTypeMismatchException(`The parameter type can't be changed from ${prevDoc.type} to ${type}.`);
+    }
+    if (input.keyId !== undefined && type !== 'SecureString') {
+      throw new ValidationException('KeyId is allowed only for parameters of type SecureString.');
+    }
+    const allowedPattern = input.allowedPattern ?? prevDoc?.allowedPattern;
+    checkAllowedPattern(allowedPattern, input.value);
+    const parsedPolicies = input.policies !== undefined ? parsePolicies(input.policies) : undefined;
+    const policies = parsedPolicies?.policies ?? prevDoc?.policies ?? [];
+    const tier = resolveTier(input.tier, prevDoc?.tier, Buffer.byteLength(input.value, 'utf8'), policies.length > 0);
+    const keyId = type === 'SecureString' ? (input.keyId ?? prevDoc?.keyId ?? DEFAULT_KEY_ID) : undefined;
+    const description = input.description ?? prevDoc?.description;
+    const stored = type === 'SecureString' ? await encryptValue(ctx, caller, keyId!, arn, input.value, tier) : input.value;
+    const doc: VersionDoc = {
+      type, tier, dataType, policies, lastModifiedUser: caller.principalArn,
+      ...(keyId !== undefined ? { keyId } : {}),
+      ...(description !== undefined ? { description } : {}),
+      ...(allowedPattern !== undefined ? { allowedPattern } : {}),
+    };
+    const now = clock.now();
+    const times = policyTimes(policies, now);
+    const version = await storage.transaction(async (tx) => {
+      const current = await tx.parameters.get(scope, name);
+      if (!current) {
+        if (existing) throw new LostRace();
+        const paramDoc: ParamDoc = { tags: input.tags ?? [] };
+        try {
+          await tx.parameters.insert({ ...scope, name, version: 1, revision: 1, dueAt: nextDue(times, {}, 1), createdAt: now, doc: paramDoc as unknown as Record<string, unknown> });
+        } catch (err) {
+          if (err instanceof DuplicateError) throw new LostRace();
+          throw err;
+        }
+        await tx.parameters.insertVersion({ ...scope, name, version: 1, createdAt: now, value: stored, labels: [], doc: doc as unknown as Record<string, unknown> });
+        return 1;
+      }
+      if (!existing) {
+        if (!input.overwrite) throw new ParameterAlreadyExists('The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+        throw new LostRace();
+      }
+      const currentLatest = await tx.parameters.getVersion(scope, name, current.version);
+      if (currentLatest && vdoc(currentLatest).type !== type) throw new LostRace();
+      const next = current.version + 1;
+      await dropOldest(tx, scope, name, next);
+      const dueAt = nextDue(times, pdoc(current).notified ?? {}, next);
+      if (!(await tx.parameters.update({ ...current, version: next, dueAt }, current.revision))) throw new LostRace();
+      await tx.parameters.insertVersion({ ...scope, name, version: next, createdAt: now, value: stored, labels: [], doc: doc as unknown as Record<string, unknown> });
+      return next;
+    });
+    return { version, tier };
+  });
+}
+
+/** AWS: the write of version `next` keeps 100 versions: the oldest goes unless it is labelled. */
+async function dropOldest(tx: Repos, scope: Scope, name: string, next: number): Promise<void> {
+  const oldest = next - MAX_VERSIONS;
+  if (oldest < 1) return;
+  const v = await tx.parameters.getVersion(scope, name, oldest);
+  if (!v) return;
+  if (v.labels.length > 0) {
+    throw new ParameterMaxVersionLimitExceeded(
+      `You attempted to create a new version of ${name} by calling the PutParameter API with the overwrite flag. Version ${oldest}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.`,
+    );
+  }
+  await tx.parameters.deleteVersion(scope, name, oldest);
+}
+
+export async function deleteParameter({ storage }: ParameterContext, caller: Caller, ref: string): Promise<void> {
+  const scope = callerScope(caller);
+  const parsed = parseParameterReference(scope, ref);
+  if (parsed.selector) throw notFound(ref);
+  const deleted = await storage.transaction((tx) => tx.parameters.delete(scope, parsed.name));
+  if (!deleted) throw notFound(ref);
+}
+
+/** The names deleted and those that named no parameter, each name once. */
+export async function deleteParameters(ctx: ParameterContext, caller: Caller, refs: string[]): Promise<{ deleted: string[]; invalid: string[] }> {
+  const deleted: string[] = [];
+  const invalid: string[] = [];
+  for (const ref of [...new Set(refs)]) {
+    try {
+      await deleteParameter(ctx, caller, ref);
+      deleted.push(ref);
+    } catch (err) {
+      if (err instanceof ParameterNotFound) invalid.push(ref);
+      else throw err;
+    }
+  }
+  return { deleted, invalid };
+}
