@@ -9,7 +9,6 @@ import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
 import type { Clock } from '../clock.ts';
 import { AeadOpenError } from '../crypto/aead.ts';
-import type { RsaEncryptionAlgorithm } from '../crypto/asymmetric.ts';
 import { randomBytesBuffer, randomNonce } from '../crypto/primitives.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import {
@@ -32,8 +31,8 @@ import { aliasArn, keyArn, parseKeyReference } from './arn.ts';
 import { CiphertextFormatError, decodeCiphertext, encodeHeader, SALT_BYTES } from './ciphertext.ts';
 import { encodeEncryptionContext, type EncryptionContext } from './encryption-context.ts';
 import { keyFromRecord, recordFromKey, type Key, type KeyDoc, type KeySpec, type KeyUsage, type Origin, type Tag } from './key-model.ts';
+import type { EncryptionAlgorithm, KeyPairEncryption } from './key-specs/asymmetric-common.ts';
 import { checkCreateKeyUsage, familyOf } from './key-specs/index.ts';
-import { isRsaKeySpec, rsaDecrypt, rsaEncrypt, rsaEncryptionAlgorithm } from './key-specs/rsa.ts';
 import { symmetricDecrypt, symmetricEncrypt } from './key-specs/symmetric.ts';
 import { requireEnabled } from './key-states.ts';
 import { type ContextValue, defaultKeyPolicyText } from '../policy/index.ts';
@@ -80,7 +79,7 @@ export const MAX_SYMMETRIC_PLAINTEXT = 4096;
 /** Public keys kept in memory (about 100-600 bytes each). */
 const PUBLIC_KEY_CACHE_ENTRIES = 10_000;
 
-export type EncryptionAlgorithm = 'SYMMETRIC_DEFAULT' | RsaEncryptionAlgorithm;
+export type { EncryptionAlgorithm } from './key-specs/asymmetric-common.ts';
 
 /** AWS: DryRun — every check passed; nothing was done. */
 export function dryRunSucceeded(): TrentError {
@@ -372,12 +371,14 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   }
 
   /**
-   * The encryption algorithm a request may use with a key: SYMMETRIC_DEFAULT for symmetric keys, an RSAES
-   * algorithm for RSA keys. AWS: EncryptionContext is valid only with symmetric keys.
+   * The encryption algorithm a request may use with a key: SYMMETRIC_DEFAULT, unless the key's family
+   * encrypts with the key pair (RSA: an RSAES algorithm). AWS: EncryptionContext is valid only with
+   * symmetric keys.
    */
   function encryptionAlgorithmFor(key: Key, algorithm: string | undefined, context: EncryptionContext | undefined): EncryptionAlgorithm {
-    if (isRsaKeySpec(key.doc.keySpec)) {
-      const alg = rsaEncryptionAlgorithm(key.doc.keySpec, algorithm);
+    const keyPair = familyOf(key.doc.keySpec).keyPairEncryption;
+    if (keyPair) {
+      const alg = keyPair.algorithm(key.doc.keySpec, algorithm);
       if (context !== undefined && Object.keys(context).length > 0) {
         throw new ValidationException('EncryptionContext is not supported with asymmetric KMS keys.');
       }
@@ -389,10 +390,17 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     return 'SYMMETRIC_DEFAULT';
   }
 
+  /** The key-pair encryption of a key whose algorithm encryptionAlgorithmFor gave as other than SYMMETRIC_DEFAULT. */
+  function keyPairEncryptionOf(key: Key): KeyPairEncryption {
+    const keyPair = familyOf(key.doc.keySpec).keyPairEncryption;
+    if (!keyPair) throw new InternalError();
+    return keyPair;
+  }
+
   /** Encrypts under a key already checked for usage, with an algorithm from encryptionAlgorithmFor. */
   async function encryptWithAlgorithm(key: Key, alg: EncryptionAlgorithm, plaintext: Uint8Array, context: EncryptionContext | undefined): Promise<Buffer> {
     if (alg === 'SYMMETRIC_DEFAULT') return encryptWithKey(key, plaintext, context);
-    return rsaEncrypt(await publicKeyOf(key), alg, plaintext);
+    return keyPairEncryptionOf(key).encrypt(await publicKeyOf(key), alg, plaintext);
   }
 
   async function encrypt(
@@ -458,10 +466,10 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   }
 
   /**
-   * AWS: Decrypt of RSA ciphertext — the raw RSAES-OAEP block carries no key id, so the request must name
-   * the key and the algorithm; any failure of the ciphertext is InvalidCiphertextException with no message.
+   * AWS: Decrypt of key-pair (RSA) ciphertext — the raw RSAES-OAEP block carries no key id, so the request must
+   * name the key and the algorithm; any failure of the ciphertext is InvalidCiphertextException with no message.
    */
-  async function decryptRsa(
+  async function decryptWithKeyPair(
     caller: Caller, ciphertext: Buffer, keyId: string | undefined, algorithm: string, context: EncryptionContext | undefined,
     operation: string, dryRun = false, contextKeys?: RequestKeys,
   ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
@@ -472,7 +480,8 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
     const alg = encryptionAlgorithmFor(key, algorithm, context);
     if (alg === 'SYMMETRIC_DEFAULT') throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${key.doc.keySpec}.`);
-    const plaintext = await withMaterial(key, key.doc.currentVersion, (m) => rsaDecrypt(m, alg, ciphertext));
+    const keyPair = keyPairEncryptionOf(key);
+    const plaintext = await withMaterial(key, key.doc.currentVersion, (m) => keyPair.decrypt(m, alg, ciphertext));
     if (dryRun) {
       plaintext.fill(0);
       throw dryRunSucceeded();
@@ -485,7 +494,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     operation: string, dryRun = false, contextKeys: RequestKeys = algorithmKey(algorithm),
   ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
     if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
-      return decryptRsa(caller, ciphertext, keyId, algorithm, context, operation, dryRun, contextKeys);
+      return decryptWithKeyPair(caller, ciphertext, keyId, algorithm, context, operation, dryRun, contextKeys);
     }
     const out = await decryptBlob(caller, ciphertext, keyId, context, operation, dryRun, contextKeys);
     return { ...out, algorithm: 'SYMMETRIC_DEFAULT' };
@@ -499,7 +508,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   }
 
   /**
-   * The ARN of the key a ReEncrypt source names (the blob's header, or SourceKeyId for RSA), looked up
+   * The ARN of the key a ReEncrypt source names (the blob's header, or SourceKeyId for key-pair ciphertext), looked up
    * without authorizing — only to tell whether it is the destination key; undefined when unknown.
    */
   async function sourceKeyArnOf(caller: Caller, ciphertext: Buffer, sourceKeyId: string | undefined, algorithm: string | undefined): Promise<string | undefined> {
