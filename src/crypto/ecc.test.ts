@@ -3,10 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createECDH, createHash, createPrivateKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 
-import {
-  ecdhDeriveSharedSecret, InvalidPublicKeyError, verify,
-  type AsymmetricKeySpec, type EcdhKeySpec, type SigningAlgorithm,
-} from './asymmetric.ts';
+import { ecdhDeriveSharedSecret, InvalidPublicKeyError, verify } from './asymmetric.ts';
+import type { EcCurve } from './ecc.ts';
 import { SecretBytes } from './secret-bytes.ts';
 
 interface Suite<G> { testGroups: G[] }
@@ -29,13 +27,15 @@ test('node:crypto has no raw-digest ECDSA signing: sign(null, …) on an EC key 
 // vectors; the test asserts that so a new one cannot slip through unexamined.
 interface EcdsaTest { tcId: number; msg: string; sig: string; result: string; flags: string[] }
 interface EcdsaGroup { publicKeyDer: string; sha: string; tests: EcdsaTest[] }
-const ECDSA_FILES: Array<[string, AsymmetricKeySpec, SigningAlgorithm, 'sha256' | 'sha384' | 'sha512', number]> = [
-  ['ecdsa_secp256r1_sha256_test.json', 'ECC_NIST_P256', 'ECDSA_SHA_256', 'sha256', 484],
-  ['ecdsa_secp384r1_sha384_test.json', 'ECC_NIST_P384', 'ECDSA_SHA_384', 'sha384', 504],
-  ['ecdsa_secp521r1_sha512_test.json', 'ECC_NIST_P521', 'ECDSA_SHA_512', 'sha512', 542],
-  ['ecdsa_secp256k1_sha256_test.json', 'ECC_SECG_P256K1', 'ECDSA_SHA_256', 'sha256', 476],
+const ECDSA_FILES: Array<[string, EcCurve, 'sha256' | 'sha384' | 'sha512', number]> = [
+  ['ecdsa_secp256r1_sha256_test.json', 'P-256', 'sha256', 484],
+  ['ecdsa_secp384r1_sha384_test.json', 'P-384', 'sha384', 504],
+  ['ecdsa_secp521r1_sha512_test.json', 'P-521', 'sha512', 542],
+  ['ecdsa_secp256k1_sha256_test.json', 'secp256k1', 'sha256', 476],
 ];
-for (const [file, spec, alg, hash, minimum] of ECDSA_FILES) {
+for (const [file, curve, hash, minimum] of ECDSA_FILES) {
+  const type = { family: 'ec', curve } as const;
+  const scheme = { scheme: 'ECDSA', hash } as const;
   test(`Wycheproof ${file}: ECDSA verify (RAW and DIGEST) accepts valid, rejects invalid`, () => {
     let checked = 0;
     for (const group of vectors<EcdsaGroup>(file).testGroups) {
@@ -45,8 +45,8 @@ for (const [file, spec, alg, hash, minimum] of ECDSA_FILES) {
         const label = `tcId ${t.tcId} ${t.flags.join(',')}`;
         const msg = hex(t.msg);
         const expected = t.result === 'valid';
-        assert.equal(verify(spec, spki, alg, 'RAW', msg, hex(t.sig)), expected, `RAW ${label}`);
-        assert.equal(verify(spec, spki, alg, 'DIGEST', createHash(hash).update(msg).digest(), hex(t.sig)), expected, `DIGEST ${label}`);
+        assert.equal(verify(type, spki, scheme, 'RAW', msg, hex(t.sig)), expected, `RAW ${label}`);
+        assert.equal(verify(type, spki, scheme, 'DIGEST', createHash(hash).update(msg).digest(), hex(t.sig)), expected, `DIGEST ${label}`);
         checked++;
       }
     }
@@ -64,21 +64,22 @@ for (const [file, spec, alg, hash, minimum] of ECDSA_FILES) {
 // that, so a change of behaviour is noticed.
 interface EcdhTest { tcId: number; public: string; private: string; shared: string; result: string; flags: string[] }
 interface EcdhGroup { curve: string; encoding: string; tests: EcdhTest[] }
-const CURVE: Record<EcdhKeySpec, { openssl: string; jwk: string; bytes: number }> = {
-  ECC_NIST_P256: { openssl: 'prime256v1', jwk: 'P-256', bytes: 32 },
-  ECC_NIST_P384: { openssl: 'secp384r1', jwk: 'P-384', bytes: 48 },
-  ECC_NIST_P521: { openssl: 'secp521r1', jwk: 'P-521', bytes: 66 },
+type EcdhCurve = 'P-256' | 'P-384' | 'P-521';
+const CURVE: Record<EcdhCurve, { openssl: string; jwk: string; bytes: number }> = {
+  'P-256': { openssl: 'prime256v1', jwk: 'P-256', bytes: 32 },
+  'P-384': { openssl: 'secp384r1', jwk: 'P-384', bytes: 48 },
+  'P-521': { openssl: 'secp521r1', jwk: 'P-521', bytes: 66 },
 };
 
 // The files reuse a few dozen private keys across ~600–1000 vectors; building each once keeps the test fast.
 const keyCache = new Map<string, SecretBytes>();
-function pkcs8FromScalar(spec: EcdhKeySpec, scalarHex: string): SecretBytes {
+function pkcs8FromScalar(spec: EcdhCurve, scalarHex: string): SecretBytes {
   const cacheKey = `${spec}:${scalarHex}`;
   let cached = keyCache.get(cacheKey);
   if (cached === undefined) keyCache.set(cacheKey, cached = buildPkcs8(spec, scalarHex));
   return cached;
 }
-function buildPkcs8(spec: EcdhKeySpec, scalarHex: string): SecretBytes {
+function buildPkcs8(spec: EcdhCurve, scalarHex: string): SecretBytes {
   const { openssl, jwk, bytes } = CURVE[spec];
   let d = hex(scalarHex);
   while (d.length > bytes && d[0] === 0) d = d.subarray(1);
@@ -96,10 +97,10 @@ function buildPkcs8(spec: EcdhKeySpec, scalarHex: string): SecretBytes {
   return SecretBytes.adopt(key.export({ type: 'pkcs8', format: 'der' }));
 }
 
-const ECDH_FILES: Array<[string, EcdhKeySpec, number]> = [
-  ['ecdh_secp256r1_test.json', 'ECC_NIST_P256', 612],
-  ['ecdh_secp384r1_test.json', 'ECC_NIST_P384', 1047],
-  ['ecdh_secp521r1_test.json', 'ECC_NIST_P521', 916],
+const ECDH_FILES: Array<[string, EcdhCurve, number]> = [
+  ['ecdh_secp256r1_test.json', 'P-256', 612],
+  ['ecdh_secp384r1_test.json', 'P-384', 1047],
+  ['ecdh_secp521r1_test.json', 'P-521', 916],
 ];
 for (const [file, spec, minimum] of ECDH_FILES) {
   test(`Wycheproof ${file}: ECDH derives the shared secret for valid peers, rejects invalid and wrong-curve peers`, () => {

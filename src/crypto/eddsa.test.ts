@@ -8,6 +8,9 @@ import { generateKeyPair, sign, verify } from './asymmetric.ts';
 import { ed25519phSignDigest, ed25519phVerifyDigest } from './eddsa.ts';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
+const ED25519_KEY = { family: 'ed25519' } as const;
+const ED25519 = { scheme: 'ED25519' } as const;
+const ED25519PH = { scheme: 'ED25519_PH' } as const;
 const sha512 = (m: Uint8Array): Buffer => createHash('sha512').update(m).digest();
 
 function ed25519Keys(seed: Buffer) {
@@ -43,13 +46,13 @@ test('Ed25519ph over a digest is byte-identical to @noble/curves ed25519ph over 
 });
 
 test('Ed25519ph is domain-separated from pure Ed25519 (RFC 8032 dom2)', async () => {
-  const { privateKeyPkcs8, publicKeySpki } = await generateKeyPair('ECC_NIST_EDWARDS25519');
+  const { privateKeyPkcs8, publicKeySpki } = await generateKeyPair(ED25519_KEY);
   const digest = sha512(Buffer.from('m'));
-  const ph = sign('ECC_NIST_EDWARDS25519', privateKeyPkcs8, 'ED25519_PH_SHA_512', 'DIGEST', digest);
-  const pure = sign('ECC_NIST_EDWARDS25519', privateKeyPkcs8, 'ED25519_SHA_512', 'RAW', digest);
+  const ph = sign(ED25519_KEY, privateKeyPkcs8, ED25519PH, 'DIGEST', digest);
+  const pure = sign(ED25519_KEY, privateKeyPkcs8, ED25519, 'RAW', digest);
   assert.notDeepEqual(ph, pure);
-  assert.ok(!verify('ECC_NIST_EDWARDS25519', publicKeySpki, 'ED25519_SHA_512', 'RAW', digest, ph));
-  assert.ok(!verify('ECC_NIST_EDWARDS25519', publicKeySpki, 'ED25519_PH_SHA_512', 'DIGEST', digest, pure));
+  assert.ok(!verify(ED25519_KEY, publicKeySpki, ED25519, 'RAW', digest, ph));
+  assert.ok(!verify(ED25519_KEY, publicKeySpki, ED25519PH, 'DIGEST', digest, pure));
 });
 
 // Wycheproof Ed25519 (pure EdDSA, RFC 8032 / FIPS 186-5 strict): through the public API, ED25519_SHA_512 RAW,
@@ -62,7 +65,7 @@ test('Wycheproof ed25519_test.json: Ed25519 verify accepts valid, rejects invali
   for (const group of suite.testGroups) {
     for (const t of group.tests) {
       assert.notEqual(t.result, 'acceptable');
-      const ok = verify('ECC_NIST_EDWARDS25519', hex(group.publicKeyDer), 'ED25519_SHA_512', 'RAW', hex(t.msg), hex(t.sig));
+      const ok = verify(ED25519_KEY, hex(group.publicKeyDer), ED25519, 'RAW', hex(t.msg), hex(t.sig));
       assert.equal(ok, t.result === 'valid', `tcId ${t.tcId} ${t.flags.join(',')}`);
       checked++;
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
-import { generateKeyPair, InvalidKeyMaterialError, publicKeyFromPrivate, sign, verify, type AsymmetricKeySpec } from './asymmetric.ts';
+import { generateKeyPair, InvalidKeyMaterialError, publicKeyFromPrivate, sign, verify, type KeyPairType } from './asymmetric.ts';
 import { mlDsaDecodePkcs8, mlDsaDecodeSpki, mlDsaEncodePkcs8, mlDsaEncodeSpki, type MlDsaParameterSet } from './mldsa.ts';
 import { SecretBytes } from './secret-bytes.ts';
 
@@ -15,10 +15,12 @@ function externalMu(rawPublicKey: Uint8Array, message: Uint8Array): Buffer {
   return createHash('shake256', { outputLength: 64 }).update(tr).update(Buffer.from([0, 0])).update(message).digest();
 }
 
-const SETS: Array<[AsymmetricKeySpec, MlDsaParameterSet, string]> = [
-  ['ML_DSA_44', 'ML-DSA-44', 'mldsa_44_verify_test.json'],
-  ['ML_DSA_65', 'ML-DSA-65', 'mldsa_65_verify_test.json'],
-  ['ML_DSA_87', 'ML-DSA-87', 'mldsa_87_verify_test.json'],
+const mlDsa = (set: MlDsaParameterSet): KeyPairType => ({ family: 'mldsa', set });
+const ML_DSA = { scheme: 'ML_DSA' } as const;
+const SETS: Array<[KeyPairType, MlDsaParameterSet, string]> = [
+  [mlDsa('ML-DSA-44'), 'ML-DSA-44', 'mldsa_44_verify_test.json'],
+  [mlDsa('ML-DSA-65'), 'ML-DSA-65', 'mldsa_65_verify_test.json'],
+  [mlDsa('ML-DSA-87'), 'ML-DSA-87', 'mldsa_87_verify_test.json'],
 ];
 
 // RFC 9881 appendix C example private keys, seed form, seed = 00 01 … 1f (the same bytes for all three sets).
@@ -38,7 +40,7 @@ for (const [, set] of SETS) {
 }
 
 test('the RFC 9881 ML-DSA-44 example key yields the example public key (first and last PEM lines)', () => {
-  const spki = publicKeyFromPrivate('ML_DSA_44', SecretBytes.copyOf(Buffer.from(RFC9881_PKCS8['ML-DSA-44'], 'base64')));
+  const spki = publicKeyFromPrivate(mlDsa('ML-DSA-44'), SecretBytes.copyOf(Buffer.from(RFC9881_PKCS8['ML-DSA-44'], 'base64')));
   const b64 = spki.toString('base64');
   assert.ok(b64.startsWith('MIIFMjALBglghkgBZQMEAxEDggUhANeytHJUquDbReeTDUqY0sl9jxOX0Xidr6Fw'), b64.slice(0, 64));
   assert.ok(b64.endsWith('7e+meTaaIgJ2YVHxapZfn4Hs52zAcLVYaeTbl4TPBcgwsyQsgxI='), b64.slice(-52));
@@ -52,8 +54,8 @@ test('ML-DSA PKCS#8 decoding accepts only the exact seed form for the same param
   const asOctetString = Buffer.from(der);
   asOctetString[20] = 0x04; // seed as a plain OCTET STRING instead of [0] IMPLICIT: not the seed choice
   assert.equal(mlDsaDecodePkcs8('ML-DSA-44', asOctetString), undefined);
-  assert.throws(() => sign('ML_DSA_44', SecretBytes.copyOf(asOctetString), 'ML_DSA_SHAKE_256', 'RAW', Buffer.from('m')), InvalidKeyMaterialError);
-  assert.throws(() => sign('ML_DSA_65', SecretBytes.copyOf(der), 'ML_DSA_SHAKE_256', 'RAW', Buffer.from('m')), InvalidKeyMaterialError);
+  assert.throws(() => sign(mlDsa('ML-DSA-44'), SecretBytes.copyOf(asOctetString), ML_DSA, 'RAW', Buffer.from('m')), InvalidKeyMaterialError);
+  assert.throws(() => sign(mlDsa('ML-DSA-65'), SecretBytes.copyOf(der), ML_DSA, 'RAW', Buffer.from('m')), InvalidKeyMaterialError);
 });
 
 test('EXTERNAL_MU and RAW are the same signature scheme: each verifies the other', async () => {
@@ -61,10 +63,10 @@ test('EXTERNAL_MU and RAW are the same signature scheme: each verifies the other
     const { privateKeyPkcs8, publicKeySpki } = await generateKeyPair(spec);
     const message = Buffer.from(`mu interop ${set}`);
     const mu = externalMu(mlDsaDecodeSpki(set, publicKeySpki)!, message);
-    const viaMu = sign(spec, privateKeyPkcs8, 'ML_DSA_SHAKE_256', 'EXTERNAL_MU', mu);
-    const viaRaw = sign(spec, privateKeyPkcs8, 'ML_DSA_SHAKE_256', 'RAW', message);
-    assert.ok(verify(spec, publicKeySpki, 'ML_DSA_SHAKE_256', 'RAW', message, viaMu), set);
-    assert.ok(verify(spec, publicKeySpki, 'ML_DSA_SHAKE_256', 'EXTERNAL_MU', mu, viaRaw), set);
+    const viaMu = sign(spec, privateKeyPkcs8, ML_DSA, 'EXTERNAL_MU', mu);
+    const viaRaw = sign(spec, privateKeyPkcs8, ML_DSA, 'RAW', message);
+    assert.ok(verify(spec, publicKeySpki, ML_DSA, 'RAW', message, viaMu), set);
+    assert.ok(verify(spec, publicKeySpki, ML_DSA, 'EXTERNAL_MU', mu, viaRaw), set);
   }
 });
 
@@ -98,7 +100,7 @@ for (const [spec, set, file] of SETS) {
         const label = `tcId ${t.tcId} ${t.flags.join(',')}`;
         const check = (messageType: 'RAW' | 'EXTERNAL_MU', data: Buffer): boolean => {
           try {
-            return verify(spec, spki, 'ML_DSA_SHAKE_256', messageType, data, hex(t.sig));
+            return verify(spec, spki, ML_DSA, messageType, data, hex(t.sig));
           } catch (e) {
             assert.ok(!wellFormed && e instanceof InvalidKeyMaterialError, `${label}: ${String(e)}`);
             return false;

@@ -5,11 +5,8 @@ import {
   constants, createHash, createPublicKey, generateKeyPairSync, privateEncrypt, publicDecrypt, sign as nodeSign, verify as nodeVerify,
 } from 'node:crypto';
 
-import {
-  DecryptionError, InvalidKeyMaterialError, rsaOaepDecrypt, verify,
-  type AsymmetricKeySpec, type RsaEncryptionAlgorithm, type SigningAlgorithm,
-} from './asymmetric.ts';
-import { PKCS1_DIGEST_INFO_PREFIX, rsaGenerateKeyPair, rsaSign, rsaVerify } from './rsa.ts';
+import { DecryptionError, InvalidKeyMaterialError, rsaOaepDecrypt, verify, type KeyPairType } from './asymmetric.ts';
+import { PKCS1_DIGEST_INFO_PREFIX, rsaGenerateKeyPair, rsaSign, rsaVerify, type RsaModulusBits, type RsaOaepHash } from './rsa.ts';
 import { SecretBytes } from './secret-bytes.ts';
 
 interface Suite<G> { testGroups: G[] }
@@ -18,9 +15,8 @@ function vectors<G>(name: string): Suite<G> {
 }
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
-const SPEC_BY_BITS: Record<number, AsymmetricKeySpec> = { 2048: 'RSA_2048', 3072: 'RSA_3072', 4096: 'RSA_4096' };
+const TYPE_BY_BITS: Record<number, KeyPairType> = Object.fromEntries(([2048, 3072, 4096] as RsaModulusBits[]).map((bits) => [bits, { family: 'rsa', bits }]));
 const NODE_HASH: Record<string, 'sha256' | 'sha384' | 'sha512'> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
-const SUFFIX = { sha256: '256', sha384: '384', sha512: '512' } as const;
 
 const key2048 = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
@@ -125,7 +121,7 @@ for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
     const flipped = Buffer.from(digest);
     flipped[0]! ^= 1;
     assert.ok(!rsaVerify(key2048.publicKey, 'PSS', hash, true, flipped, good), 'changed digest');
-    // The digest length is part of the algorithm (asymmetric.ts reports it to the caller first).
+    // The digest length is part of the algorithm (src/kms/key-specs/ reports it to the caller first).
     assert.throws(() => rsaSign(key2048.privateKey, 'PSS', hash, true, Buffer.concat([digest, Buffer.from([0])])), RangeError);
     assert.throws(() => rsaVerify(key2048.publicKey, 'PSS', hash, true, digest.subarray(1), good), RangeError);
   });
@@ -151,14 +147,14 @@ for (const [file, minimum] of PKCS1_FILES) {
   test(`Wycheproof ${file}: RSASSA-PKCS1-v1_5 verify (RAW and DIGEST) accepts valid, rejects invalid`, () => {
     let checked = 0;
     for (const group of vectors<SigGroup>(file).testGroups) {
-      const spec = SPEC_BY_BITS[group.keySize]!;
+      const type = TYPE_BY_BITS[group.keySize]!;
       const hash = NODE_HASH[group.sha]!;
-      const alg = `RSASSA_PKCS1_V1_5_SHA_${SUFFIX[hash]}` as SigningAlgorithm;
+      const scheme = { scheme: 'RSA_PKCS1_V1_5', hash } as const;
       const spki = hex(group.publicKeyDer);
       for (const t of group.tests) {
         const msg = hex(t.msg);
-        const raw = verify(spec, spki, alg, 'RAW', msg, hex(t.sig));
-        const digest = verify(spec, spki, alg, 'DIGEST', createHash(hash).update(msg).digest(), hex(t.sig));
+        const raw = verify(type, spki, scheme, 'RAW', msg, hex(t.sig));
+        const digest = verify(type, spki, scheme, 'DIGEST', createHash(hash).update(msg).digest(), hex(t.sig));
         const label = `tcId ${t.tcId} ${t.flags.join(',')}`;
         if (t.result === 'valid') assert.ok(raw && digest, label);
         else if (t.result === 'invalid') assert.ok(!raw && !digest, label);
@@ -183,16 +179,16 @@ for (const [file, minimum] of PSS_FILES) {
     test(`Wycheproof ${file}: RSASSA-PSS verify (${messageType}) accepts valid, rejects invalid`, () => {
       let checked = 0;
       for (const group of vectors<SigGroup>(file).testGroups) {
-        const spec = SPEC_BY_BITS[group.keySize]!;
+        const type = TYPE_BY_BITS[group.keySize]!;
         const hash = NODE_HASH[group.sha]!;
         assert.equal(group.mgfSha, group.sha);
         assert.equal(group.sLen, HASH_BYTES[hash]);
-        const alg = `RSASSA_PSS_SHA_${SUFFIX[hash]}` as SigningAlgorithm;
+        const scheme = { scheme: 'RSA_PSS', hash } as const;
         for (const t of group.tests) {
           assert.notEqual(t.result, 'acceptable'); // none in these files; a new one would need a decision
           const msg = hex(t.msg);
           const input = messageType === 'RAW' ? msg : createHash(hash).update(msg).digest();
-          const ok = verify(spec, hex(group.publicKeyDer), alg, messageType, input, hex(t.sig));
+          const ok = verify(type, hex(group.publicKeyDer), scheme, messageType, input, hex(t.sig));
           assert.equal(ok, t.result === 'valid', `tcId ${t.tcId} ${t.comment ?? ''} ${t.flags.join(',')}`);
           checked++;
         }
@@ -207,11 +203,11 @@ for (const [file, minimum] of PSS_FILES) {
 // invalid ciphertext — they are counted as rejections. There are no "acceptable" vectors.
 interface OaepTest { tcId: number; msg: string; ct: string; label: string; result: string; flags: string[] }
 interface OaepGroup { keySize: number; sha: string; mgfSha: string; privateKeyPkcs8: string; tests: OaepTest[] }
-const OAEP_FILES: Array<[string, RsaEncryptionAlgorithm, number]> = [
-  ['rsa_oaep_2048_sha1_mgf1sha1_test.json', 'RSAES_OAEP_SHA_1', 36],
-  ['rsa_oaep_2048_sha256_mgf1sha256_test.json', 'RSAES_OAEP_SHA_256', 37],
-  ['rsa_oaep_3072_sha256_mgf1sha256_test.json', 'RSAES_OAEP_SHA_256', 37],
-  ['rsa_oaep_4096_sha256_mgf1sha256_test.json', 'RSAES_OAEP_SHA_256', 37],
+const OAEP_FILES: Array<[string, RsaOaepHash, number]> = [
+  ['rsa_oaep_2048_sha1_mgf1sha1_test.json', 'sha1', 36],
+  ['rsa_oaep_2048_sha256_mgf1sha256_test.json', 'sha256', 37],
+  ['rsa_oaep_3072_sha256_mgf1sha256_test.json', 'sha256', 37],
+  ['rsa_oaep_4096_sha256_mgf1sha256_test.json', 'sha256', 37],
 ];
 for (const [file, alg, minimum] of OAEP_FILES) {
   test(`Wycheproof ${file}: RSAES-OAEP decrypt recovers valid, rejects invalid with one uniform error`, () => {
@@ -239,8 +235,8 @@ for (const [file, alg, minimum] of OAEP_FILES) {
 
 test('a public key of a size KMS does not offer is refused as key material', () => {
   const small = generateKeyPairSync('rsa', { modulusLength: 1024, publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
-  assert.throws(() => verify('RSA_2048', small.publicKey, 'RSASSA_PSS_SHA_256', 'RAW', Buffer.from('m'), Buffer.alloc(128)), InvalidKeyMaterialError);
-  assert.throws(() => rsaOaepDecrypt(SecretBytes.copyOf(small.privateKey), 'RSAES_OAEP_SHA_256', Buffer.alloc(128)), InvalidKeyMaterialError);
+  assert.throws(() => verify({ family: 'rsa', bits: 2048 }, small.publicKey, { scheme: 'RSA_PSS', hash: 'sha256' }, 'RAW', Buffer.from('m'), Buffer.alloc(128)), InvalidKeyMaterialError);
+  assert.throws(() => rsaOaepDecrypt(SecretBytes.copyOf(small.privateKey), 'sha256', Buffer.alloc(128)), InvalidKeyMaterialError);
 });
 
 test('RSA key generation leaves the event loop free: other callbacks run while a 4096-bit key is made', async () => {

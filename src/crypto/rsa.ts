@@ -1,8 +1,8 @@
 /**
  * RSA mechanisms behind the KMS RSA_2048/3072/4096 key specs: RSASSA-PSS and RSASSA-PKCS1-v1_5 signatures,
  * RSAES-OAEP encryption. Every RSA private- and public-key operation is OpenSSL's (node:crypto, OpenSSL 3.0).
- * Callers go through asymmetric.ts, which checks key spec and algorithm; this module only knows keys and
- * mechanisms.
+ * Callers go through asymmetric.ts (one dispatch by key-pair type; src/kms/key-specs/ checks key spec and
+ * algorithm first); this module only knows keys and mechanisms.
  *
  * Signing a caller-supplied digest (KMS MessageType DIGEST). Node 20 has no "sign this digest" call:
  * `crypto.sign(null, …)` on an RSA key still hashes (OpenSSL picks SHA-256 as the default digest —
@@ -37,7 +37,7 @@
  *         its own bigint RSA private operation; micro-rsa-dsa-dh's PSS hashes the message itself and does
  *         RSASP1 as a plain, non-constant-time bigint power; node-rsa signs messages only.
  *     AWS: RSASSA_PSS_SHA_* use MGF1 with the same hash and a salt as long as the digest, both ways.
- *     Proven against OpenSSL (rsa.test.ts, asymmetric.test.ts): DIGEST and RAW signatures verify each other,
+ *     Proven against OpenSSL (rsa.test.ts, src/kms/key-specs/asymmetric.test.ts): DIGEST and RAW signatures verify each other,
  *     OpenSSL's CLI verifies ours over the digest and over the message and only with salt = digest length,
  *     ours reject OpenSSL's with any other salt length or MGF1 hash, and the Wycheproof PSS vectors pass
  *     through the DIGEST path.

@@ -8,19 +8,18 @@
  * the algorithm / signature / MAC check, then DryRun.
  */
 import type { Caller } from '../auth/caller.ts';
-import {
-  ecdhDeriveSharedSecret, encryptionAlgorithmsFor, generateKeyPair, isSigningAlgorithm, keyAgreementAlgorithmsFor, signingAlgorithmsFor, signOffLoop,
-  verify, type AsymmetricKeySpec, type EcdhKeySpec, type MacAlgorithm, type MessageType,
-} from '../crypto/asymmetric.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import type { ContextValue } from '../policy/index.ts';
 import { InvalidKeyUsageException, KMSInvalidSignatureException, UnsupportedOperationException } from '../errors/errors.ts';
 import type { EncryptionContext } from './encryption-context.ts';
 import type { Key, KeySpec, KeyUsage } from './key-model.ts';
-import { dryRunSucceeded, type KeyService } from './key-service.ts';
-import { asAsymmetricSpec, mapCryptoErrors, mapCryptoErrorsAsync } from './key-specs/asymmetric-common.ts';
-import { checkMacAlgorithm, generateMac as macOf, verifyMac as checkMac } from './key-specs/hmac.ts';
-import { SM2_UNSUPPORTED } from './key-specs/index.ts';
+import type { KeyService } from './key-service.ts';
+import { dryRunSucceeded } from './operation-common.ts';
+import { mapCryptoErrors, mapCryptoErrorsAsync } from './key-specs/asymmetric-common.ts';
+import { generateKeyPair, signingAlgorithmsFor, signOffLoop, verify, type AsymmetricKeySpec } from './key-specs/asymmetric.ts';
+import { checkMacAlgorithm, generateMac as macOf, verifyMac as checkMac, type MacAlgorithm } from './key-specs/hmac.ts';
+import { algorithmListsOf, familyOf, SM2_UNSUPPORTED } from './key-specs/index.ts';
+import { isSigningAlgorithm, type MessageType } from './key-specs/signing-algorithms.ts';
 import { requireEnabled } from './key-states.ts';
 
 export type DataKeyPairSpec =
@@ -49,7 +48,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
    * "Algorithm X is incompatible with key spec Y." form (the crypto layer's IncompatibleAlgorithmError).
    */
   function checkSigningAlgorithm(spec: KeySpec, alg: string): void {
-    if (!isSigningAlgorithm(alg) || !signingAlgorithmsFor(asAsymmetricSpec(spec)).includes(alg)) {
+    if (!isSigningAlgorithm(alg) || !signingAlgorithmsFor(spec as AsymmetricKeySpec).includes(alg)) {
       throw new InvalidKeyUsageException(`Algorithm ${alg} is incompatible with key spec ${spec}.`);
     }
   }
@@ -60,7 +59,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
   ): Promise<{ key: Key; signature: Buffer }> {
     const key = await usableKey(caller, input.keyId, 'Sign', 'SIGN_VERIFY', { 'kms:SigningAlgorithm': input.signingAlgorithm, 'kms:MessageType': input.messageType ?? 'RAW' });
     checkSigningAlgorithm(key.doc.keySpec, input.signingAlgorithm);
-    const spec = asAsymmetricSpec(key.doc.keySpec);
+    const spec = key.doc.keySpec as AsymmetricKeySpec;
     const alg = input.signingAlgorithm as Parameters<typeof signOffLoop>[2];
     // The material is used only while the job starts (signOffLoop parses the key first), as withMaterial requires.
     const signature = await mapCryptoErrorsAsync(() => keys.withMaterial(key, key.doc.currentVersion, (m) =>
@@ -76,7 +75,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
   ): Promise<{ key: Key }> {
     const key = await usableKey(caller, input.keyId, 'Verify', 'SIGN_VERIFY', { 'kms:SigningAlgorithm': input.signingAlgorithm, 'kms:MessageType': input.messageType ?? 'RAW' });
     checkSigningAlgorithm(key.doc.keySpec, input.signingAlgorithm);
-    const spec = asAsymmetricSpec(key.doc.keySpec);
+    const spec = key.doc.keySpec as AsymmetricKeySpec;
     const alg = input.signingAlgorithm as Parameters<typeof verify>[2];
     const publicKey = await keys.publicKeyOf(key);
     const valid = mapCryptoErrors(() => verify(spec, publicKey, alg, input.messageType ?? 'RAW', input.message, input.signature));
@@ -98,12 +97,8 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
     if (key.doc.keyUsage === 'GENERATE_VERIFY_MAC') {
       throw new InvalidKeyUsageException(`${key.arn} key usage is GENERATE_VERIFY_MAC which is not valid for GetPublicKey.`);
     }
-    const spec = asAsymmetricSpec(key.doc.keySpec);
-    // AWS GetPublicKey lists the algorithms of the key's usage only.
-    const algorithms: Record<string, string[]> =
-      key.doc.keyUsage === 'ENCRYPT_DECRYPT' ? { EncryptionAlgorithms: encryptionAlgorithmsFor(spec) }
-      : key.doc.keyUsage === 'KEY_AGREEMENT' ? { KeyAgreementAlgorithms: keyAgreementAlgorithmsFor(spec) }
-      : { SigningAlgorithms: signingAlgorithmsFor(spec) };
+    // AWS GetPublicKey lists the algorithms of the key's usage only (as DescribeKey does).
+    const algorithms = algorithmListsOf(key.doc.keySpec, key.doc.keyUsage);
     return { key, publicKey: await keys.publicKeyOf(key), algorithms };
   }
 
@@ -132,9 +127,11 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
     caller: Caller, input: { keyId: string; keyAgreementAlgorithm: 'ECDH'; publicKey: Buffer; dryRun?: boolean },
   ): Promise<{ key: Key; sharedSecret: Buffer }> {
     const key = await usableKey(caller, input.keyId, 'DeriveSharedSecret', 'KEY_AGREEMENT', { 'kms:KeyAgreementAlgorithm': input.keyAgreementAlgorithm });
-    const spec = key.doc.keySpec as EcdhKeySpec;
-    const secret: SecretBytes = await keys.withMaterial(key, key.doc.currentVersion, (m) =>
-      mapCryptoErrors(() => ecdhDeriveSharedSecret(spec, m, input.publicKey)));
+    const spec = key.doc.keySpec;
+    // Only a family with key agreement has KEY_AGREEMENT keys (CreateKey), so requireUsable has answered for the others.
+    const agreement = familyOf(spec).keyAgreement;
+    if (!agreement) throw new InvalidKeyUsageException(`Algorithm ECDH is incompatible with key spec ${spec}.`);
+    const secret: SecretBytes = await keys.withMaterial(key, key.doc.currentVersion, (m) => agreement.deriveSharedSecret(spec, m, input.publicKey));
     if (input.dryRun) {
       secret.zeroize();
       throw dryRunSucceeded();

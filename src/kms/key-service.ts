@@ -1,5 +1,7 @@
 /**
- * The KMS key service: key lifecycle and the cryptographic operations, knowing nothing of HTTP.
+ * The KMS key service: key resolution and authorisation, CreateKey, DescribeKey, ListKeys, GenerateRandom,
+ * and the custody of key material the cryptographic operations run on (Encrypt, Decrypt, ReEncrypt and
+ * GenerateDataKey are in encryption-operations.ts and exposed here), knowing nothing of HTTP.
  * Inputs are validated for shape at the edge; this service checks meaning (state, usage, spec) and
  * raises TrentErrors whose codes and messages mirror AWS KMS.
  */
@@ -9,40 +11,35 @@ import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
 import type { Clock } from '../clock.ts';
 import { AeadOpenError } from '../crypto/aead.ts';
-import type { RsaEncryptionAlgorithm } from '../crypto/asymmetric.ts';
-import { randomBytesBuffer, randomNonce } from '../crypto/primitives.ts';
+import { randomBytesBuffer } from '../crypto/primitives.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import {
   CustomKeyStoreNotFoundException,
   ActionDeniedException,
-  DryRunOperationException,
-  IncorrectKeyException,
   InternalError,
   InvalidCiphertextException,
   InvalidKeyUsageException,
   NotFoundException,
   TagException,
-  TrentError,
   UnsupportedOperationException,
   ValidationException,
 } from '../errors/errors.ts';
 import { barrierAad, unsealFresh, type Barrier } from '../seal/barrier.ts';
 import type { Scope, Storage } from '../storage/storage.ts';
 import { aliasArn, keyArn, parseKeyReference } from './arn.ts';
-import { CiphertextFormatError, decodeCiphertext, encodeHeader, SALT_BYTES } from './ciphertext.ts';
-import { encodeEncryptionContext, type EncryptionContext } from './encryption-context.ts';
+import { createEncryptionOperations } from './encryption-operations.ts';
 import { keyFromRecord, recordFromKey, type Key, type KeyDoc, type KeySpec, type KeyUsage, type Origin, type Tag } from './key-model.ts';
 import { checkCreateKeyUsage, familyOf } from './key-specs/index.ts';
-import { isRsaKeySpec, rsaDecrypt, rsaEncrypt, rsaEncryptionAlgorithm } from './key-specs/rsa.ts';
 import { symmetricDecrypt, symmetricEncrypt } from './key-specs/symmetric.ts';
 import { requireEnabled } from './key-states.ts';
-import { type ContextValue, defaultKeyPolicyText } from '../policy/index.ts';
+import { defaultKeyPolicyText } from '../policy/index.ts';
 import { updateKeyDoc } from './key-updates.ts';
 import type { PaginationMarkers } from './markers.ts';
 import { MaterialCache } from './material-cache.ts';
 import { checkNewTags, MAX_TAGS } from './tags.ts';
 import type { CustomKeyStoreService } from './custom-key-stores.ts';
 import { hsmKeyCustody, type KeyCustody } from './key-custody.ts';
+import type { ResolveKeyOptions } from './operation-common.ts';
 
 export interface KeyServiceDeps {
   storage: Storage;
@@ -75,17 +72,11 @@ export interface CreateKeyInput {
   customKeyStoreId?: string;
 }
 
-export const MAX_SYMMETRIC_PLAINTEXT = 4096;
-
 /** Public keys kept in memory (about 100-600 bytes each). */
 const PUBLIC_KEY_CACHE_ENTRIES = 10_000;
 
-export type EncryptionAlgorithm = 'SYMMETRIC_DEFAULT' | RsaEncryptionAlgorithm;
-
-/** AWS: DryRun — every check passed; nothing was done. */
-export function dryRunSucceeded(): TrentError {
-  return new DryRunOperationException('The request would have succeeded, but the DryRun option is set.');
-}
+export { MAX_SYMMETRIC_PLAINTEXT, type EncryptionAlgorithm } from './encryption-operations.ts';
+export { algorithmKey, dryRunSucceeded, type RequestKeys } from './operation-common.ts';
 
 export function materialAad(scope: Scope, keyId: string, version: number): Buffer {
   return barrierAad('kms/key-material', scope.accountId, scope.region, keyId, version);
@@ -109,22 +100,6 @@ const CROSS_ACCOUNT_ACTIONS: ReadonlySet<string> = new Set([
   'ListGrants', 'ReEncryptFrom', 'ReEncryptTo', 'RetireGrant', 'RevokeGrant', 'Sign', 'Verify', 'VerifyMac',
 ]);
 
-/**
- * The condition keys a request carries (src/kms/access-rules.ts declares which, per action), or a
- * function of the resolved key for those that depend on it (kms:ReEncryptOnSameKey).
- */
-export type RequestKeys = Readonly<Record<string, ContextValue>> | ((key: Key) => Readonly<Record<string, ContextValue>>);
-
-/** AWS: kms:EncryptionAlgorithm is the request's algorithm, SYMMETRIC_DEFAULT when it names none. */
-export function algorithmKey(algorithm: string | undefined): Record<string, ContextValue> {
-  return { 'kms:EncryptionAlgorithm': algorithm ?? 'SYMMETRIC_DEFAULT' };
-}
-
-/** The encryption context as a resolveKey option (kms:EncryptionContext:* keys, grant constraints). */
-function ecOpt(context: EncryptionContext | undefined): { encryptionContext?: EncryptionContext } {
-  return context ? { encryptionContext: context } : {};
-}
-
 export function createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores, markers }: KeyServiceDeps) {
   /**
    * Resolves a KeyId member (id, key ARN, alias name or alias ARN) to a key, and authorises `kms:<action>`
@@ -135,7 +110,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   async function resolveKey(
     caller: Caller,
     ref: string,
-    opts: { allowAlias: boolean; action: string; encryptionContext?: EncryptionContext; authorize?: boolean; contextKeys?: RequestKeys },
+    opts: ResolveKeyOptions,
   ): Promise<Key> {
     const scope = callerScope(caller);
     const parsed = parseKeyReference(ref, scope);
@@ -356,231 +331,6 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     };
   }
 
-  /** Encrypts under the key's current material; the blob names key and version so Decrypt needs no KeyId. */
-  async function encryptWithKey(key: Key, plaintext: Uint8Array, context: EncryptionContext | undefined): Promise<Buffer> {
-    const version = key.doc.currentVersion;
-    const salt = randomNonce(SALT_BYTES);
-    const headerBytes = encodeHeader({
-      accountId: key.scope.accountId,
-      keyId: key.keyId,
-      materialVersion: version,
-      salt,
-    }, ciphertextHeaderKey);
-    const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
-    const box = await custodyOf(key).encrypt(key, version, salt, aad, plaintext);
-    return Buffer.concat([headerBytes, box]);
-  }
-
-  /**
-   * The encryption algorithm a request may use with a key: SYMMETRIC_DEFAULT for symmetric keys, an RSAES
-   * algorithm for RSA keys. AWS: EncryptionContext is valid only with symmetric keys.
-   */
-  function encryptionAlgorithmFor(key: Key, algorithm: string | undefined, context: EncryptionContext | undefined): EncryptionAlgorithm {
-    if (isRsaKeySpec(key.doc.keySpec)) {
-      const alg = rsaEncryptionAlgorithm(key.doc.keySpec, algorithm);
-      if (context !== undefined && Object.keys(context).length > 0) {
-        throw new ValidationException('EncryptionContext is not supported with asymmetric KMS keys.');
-      }
-      return alg;
-    }
-    if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
-      throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${key.doc.keySpec}.`);
-    }
-    return 'SYMMETRIC_DEFAULT';
-  }
-
-  /** Encrypts under a key already checked for usage, with an algorithm from encryptionAlgorithmFor. */
-  async function encryptWithAlgorithm(key: Key, alg: EncryptionAlgorithm, plaintext: Uint8Array, context: EncryptionContext | undefined): Promise<Buffer> {
-    if (alg === 'SYMMETRIC_DEFAULT') return encryptWithKey(key, plaintext, context);
-    return rsaEncrypt(await publicKeyOf(key), alg, plaintext);
-  }
-
-  async function encrypt(
-    caller: Caller,
-    input: { keyId: string; plaintext: Buffer; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean },
-  ): Promise<{ key: Key; ciphertext: Buffer; algorithm: EncryptionAlgorithm }> {
-    const key = await resolveKey(caller, input.keyId, {
-      allowAlias: true, action: 'Encrypt', ...ecOpt(input.encryptionContext), contextKeys: algorithmKey(input.encryptionAlgorithm),
-    });
-    requireUsable(key, 'Encrypt', 'ENCRYPT_DECRYPT');
-    const algorithm = encryptionAlgorithmFor(key, input.encryptionAlgorithm, input.encryptionContext);
-    if (input.plaintext.length > MAX_SYMMETRIC_PLAINTEXT) {
-      throw new ValidationException(
-        "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096",
-      );
-    }
-    if (input.dryRun) throw dryRunSucceeded();
-    return { key, algorithm, ciphertext: await encryptWithAlgorithm(key, algorithm, input.plaintext, input.encryptionContext) };
-  }
-
-  /**
-   * AWS: Decrypt — the key comes from the blob; a KeyId naming another key is IncorrectKeyException;
-   * any tampering, a wrong or missing encryption context, or an unknown material version is
-   * InvalidCiphertextException with an empty message (never which check failed).
-   */
-  async function decryptBlob(
-    caller: Caller,
-    ciphertext: Buffer,
-    keyIdHint: string | undefined,
-    context: EncryptionContext | undefined,
-    operation: string,
-    dryRun = false,
-    contextKeys?: RequestKeys,
-  ): Promise<{ key: Key; plaintext: Buffer }> {
-    let parsed: ReturnType<typeof decodeCiphertext>;
-    try {
-      parsed = decodeCiphertext(ciphertext, ciphertextHeaderKey);
-    } catch (err) {
-      if (err instanceof CiphertextFormatError) throw new InvalidCiphertextException('');
-      throw err;
-    }
-    const { header, headerBytes, box } = parsed;
-    const blobKeyArn = keyArn({ accountId: header.accountId, region: caller.region }, header.keyId);
-    let key: Key;
-    if (keyIdHint !== undefined) {
-      // Authorized once, as named (an alias name is then kms:RequestAlias); it must be the blob's key.
-      key = await resolveKey(caller, keyIdHint, { allowAlias: true, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
-      if (key.arn !== blobKeyArn) {
-        throw new IncorrectKeyException('The key ID in the request does not identify a CMK that can perform this operation.');
-      }
-    } else {
-      key = await resolveKey(caller, blobKeyArn, { allowAlias: false, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
-    }
-    requireUsable(key, operation, 'ENCRYPT_DECRYPT');
-    if (header.materialVersion < 1 || header.materialVersion > key.doc.currentVersion) throw new InvalidCiphertextException('');
-    const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
-    const plaintext = await custodyOf(key).decrypt(key, header.materialVersion, header.salt, aad, box);
-    if (dryRun) {
-      plaintext.fill(0);
-      throw dryRunSucceeded();
-    }
-    return { key, plaintext };
-  }
-
-  /**
-   * AWS: Decrypt of RSA ciphertext — the raw RSAES-OAEP block carries no key id, so the request must name
-   * the key and the algorithm; any failure of the ciphertext is InvalidCiphertextException with no message.
-   */
-  async function decryptRsa(
-    caller: Caller, ciphertext: Buffer, keyId: string | undefined, algorithm: string, context: EncryptionContext | undefined,
-    operation: string, dryRun = false, contextKeys?: RequestKeys,
-  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
-    if (keyId === undefined) {
-      throw new ValidationException(`KeyId is required to decrypt with EncryptionAlgorithm ${algorithm}.`);
-    }
-    const key = await resolveKey(caller, keyId, { allowAlias: true, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
-    requireUsable(key, operation, 'ENCRYPT_DECRYPT');
-    const alg = encryptionAlgorithmFor(key, algorithm, context);
-    if (alg === 'SYMMETRIC_DEFAULT') throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${key.doc.keySpec}.`);
-    const plaintext = await withMaterial(key, key.doc.currentVersion, (m) => rsaDecrypt(m, alg, ciphertext));
-    if (dryRun) {
-      plaintext.fill(0);
-      throw dryRunSucceeded();
-    }
-    return { key, plaintext, algorithm: alg };
-  }
-
-  async function decryptAny(
-    caller: Caller, ciphertext: Buffer, keyId: string | undefined, context: EncryptionContext | undefined, algorithm: string | undefined,
-    operation: string, dryRun = false, contextKeys: RequestKeys = algorithmKey(algorithm),
-  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
-    if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
-      return decryptRsa(caller, ciphertext, keyId, algorithm, context, operation, dryRun, contextKeys);
-    }
-    const out = await decryptBlob(caller, ciphertext, keyId, context, operation, dryRun, contextKeys);
-    return { ...out, algorithm: 'SYMMETRIC_DEFAULT' };
-  }
-
-  async function decrypt(
-    caller: Caller,
-    input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean },
-  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
-    return decryptAny(caller, input.ciphertext, input.keyId, input.encryptionContext, input.encryptionAlgorithm, 'Decrypt', input.dryRun);
-  }
-
-  /**
-   * The ARN of the key a ReEncrypt source names (the blob's header, or SourceKeyId for RSA), looked up
-   * without authorizing — only to tell whether it is the destination key; undefined when unknown.
-   */
-  async function sourceKeyArnOf(caller: Caller, ciphertext: Buffer, sourceKeyId: string | undefined, algorithm: string | undefined): Promise<string | undefined> {
-    try {
-      if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
-        return sourceKeyId === undefined ? undefined : (await resolveKey(caller, sourceKeyId, { allowAlias: true, action: 'ReEncryptFrom', authorize: false })).arn;
-      }
-      const { header } = decodeCiphertext(ciphertext, ciphertextHeaderKey);
-      return keyArn({ accountId: header.accountId, region: caller.region }, header.keyId);
-    } catch {
-      return undefined; // the source resolution below answers with the right error
-    }
-  }
-
-  /** AWS: ReEncrypt — decrypts under the source key and encrypts under the destination, server-side only. */
-  async function reEncrypt(
-    caller: Caller,
-    input: {
-      ciphertext: Buffer;
-      sourceKeyId?: string;
-      sourceEncryptionContext?: EncryptionContext;
-      destinationKeyId: string;
-      destinationEncryptionContext?: EncryptionContext;
-      sourceEncryptionAlgorithm?: string;
-      destinationEncryptionAlgorithm?: string;
-      dryRun?: boolean;
-    },
-  ): Promise<{ sourceKey: Key; destinationKey: Key; ciphertext: Buffer; sourceAlgorithm: EncryptionAlgorithm; destinationAlgorithm: EncryptionAlgorithm }> {
-    // AWS: kms:ReEncryptOnSameKey — whether source and destination are the same key; each side's
-    // kms:EncryptionAlgorithm is its own algorithm member.
-    const sourceArn = await sourceKeyArnOf(caller, input.ciphertext, input.sourceKeyId, input.sourceEncryptionAlgorithm);
-    const destinationKey = await resolveKey(caller, input.destinationKeyId, {
-      allowAlias: true, action: 'ReEncryptTo', ...ecOpt(input.destinationEncryptionContext),
-      contextKeys: (key) => ({ ...algorithmKey(input.destinationEncryptionAlgorithm), 'kms:ReEncryptOnSameKey': key.arn === sourceArn }),
-    });
-    requireUsable(destinationKey, 'ReEncrypt', 'ENCRYPT_DECRYPT');
-    const destinationAlgorithm = encryptionAlgorithmFor(destinationKey, input.destinationEncryptionAlgorithm, input.destinationEncryptionContext);
-    const { key: sourceKey, plaintext, algorithm: sourceAlgorithm } = await decryptAny(
-      caller, input.ciphertext, input.sourceKeyId, input.sourceEncryptionContext, input.sourceEncryptionAlgorithm, 'ReEncryptFrom', false,
-      (key) => ({ ...algorithmKey(input.sourceEncryptionAlgorithm), 'kms:ReEncryptOnSameKey': key.arn === destinationKey.arn }),
-    );
-    try {
-      if (input.dryRun) throw dryRunSucceeded();
-      const ciphertext = await encryptWithAlgorithm(destinationKey, destinationAlgorithm, plaintext, input.destinationEncryptionContext);
-      return { sourceKey, destinationKey, ciphertext, sourceAlgorithm, destinationAlgorithm };
-    } finally {
-      plaintext.fill(0);
-    }
-  }
-
-  /**
-   * AWS: GenerateDataKey(WithoutPlaintext) — exactly one of KeySpec (AES_128/AES_256) and NumberOfBytes;
-   * the data key is returned encrypted under the KMS key with the encryption context, and in plaintext
-   * unless the caller asked for none.
-   */
-  async function generateDataKey(
-    caller: Caller,
-    input: { keyId: string; keySpec?: 'AES_128' | 'AES_256'; numberOfBytes?: number; encryptionContext?: EncryptionContext; dryRun?: boolean },
-    operation: 'GenerateDataKey' | 'GenerateDataKeyWithoutPlaintext',
-  ): Promise<{ key: Key; ciphertext: Buffer; plaintext: Buffer }> {
-    if ((input.keySpec === undefined) === (input.numberOfBytes === undefined)) {
-      throw new ValidationException('Please specify either number of bytes or key spec.');
-    }
-    // AWS: the data key is encrypted with SYMMETRIC_DEFAULT, which kms:EncryptionAlgorithm then is.
-    const key = await resolveKey(caller, input.keyId, {
-      allowAlias: true, action: operation, ...ecOpt(input.encryptionContext), contextKeys: algorithmKey(undefined),
-    });
-    requireUsable(key, operation, 'ENCRYPT_DECRYPT');
-    if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') {
-      throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.doc.keyUsage} which is not valid for ${operation}.`);
-    }
-    if (input.dryRun) throw dryRunSucceeded();
-    const length = input.numberOfBytes ?? (input.keySpec === 'AES_128' ? 16 : 32);
-    const plaintext = randomBytesBuffer(length);
-    try {
-      return { key, ciphertext: await encryptWithKey(key, plaintext, input.encryptionContext), plaintext };
-    } catch (err) {
-      plaintext.fill(0);
-      throw err;
-    }
-  }
 
   /**
    * AWS: GenerateRandom — 1 to 1024 bytes from the CSPRNG, or from the HSM of a custom key store when
@@ -602,6 +352,9 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     return updateKeyDoc(storage, key.scope, key.keyId, (current) => mutate(current).doc, { allowStateChange: true });
   }
 
+  // Encrypt, Decrypt, ReEncrypt and GenerateDataKey, on the resolution and custody above.
+  const encryption = createEncryptionOperations({ resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey });
+
   return {
     resolveKey,
     requireUsable,
@@ -611,12 +364,12 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     createKey,
     describeKey,
     listKeys,
-    encrypt,
-    decrypt,
-    reEncrypt,
-    generateDataKey,
+    encrypt: encryption.encrypt,
+    decrypt: encryption.decrypt,
+    reEncrypt: encryption.reEncrypt,
+    generateDataKey: encryption.generateDataKey,
     generateRandom,
-    encryptWithKey,
+    encryptWithKey: encryption.encryptWithKey,
     custodyOf,
   };
 }

@@ -19,7 +19,7 @@ import {
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { ed25519ph } from '@noble/curves/ed25519.js';
-import { signingAlgorithmsFor, verify as trentVerify, type AsymmetricKeySpec } from '../../src/crypto/asymmetric.ts';
+import { signingAlgorithmsFor, verify as trentVerify, type AsymmetricKeySpec } from '../../src/kms/key-specs/asymmetric.ts';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { awsError, rawCall, startServer, type TestServer } from './harness.ts';
 

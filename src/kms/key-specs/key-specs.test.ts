@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DecryptionError, IncompatibleAlgorithmError, InvalidKeyMaterialError, InvalidMessageError, InvalidPublicKeyError, PlaintextTooLargeError,
-} from '../../crypto/asymmetric.ts';
+import { DecryptionError, InvalidKeyMaterialError, InvalidPublicKeyError } from '../../crypto/asymmetric.ts';
 import { TrentError } from '../../errors/errors.ts';
 import type { KeySpec, KeyUsage } from '../key-model.ts';
-import { trentErrorOf } from './asymmetric-common.ts';
+import { IncompatibleAlgorithmError, InvalidMessageError, PlaintextTooLargeError, trentErrorOf } from './asymmetric-common.ts';
 import { algorithmListsOf, checkCreateKeyUsage } from './index.ts';
 
 function codeOf(fn: () => unknown): [string, string] {

@@ -7,15 +7,17 @@ import { join } from 'node:path';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { inspect } from 'node:util';
 
+import { DecryptionError, InvalidKeyMaterialError, InvalidPublicKeyError } from '../../crypto/asymmetric.ts';
+import { mlDsaDecodeSpki } from '../../crypto/mldsa.ts';
+import { SecretBytes } from '../../crypto/secret-bytes.ts';
+import { IncompatibleAlgorithmError, InvalidMessageError, PlaintextTooLargeError } from './asymmetric-common.ts';
 import {
-  ASYMMETRIC_KEY_SPECS, DecryptionError, digestLengthFor, ecdhDeriveSharedSecret, encryptionAlgorithmsFor,
-  generateKeyPair, IncompatibleAlgorithmError, InvalidKeyMaterialError, InvalidMessageError, InvalidPublicKeyError,
-  keyAgreementAlgorithmsFor, messageTypesFor, PlaintextTooLargeError, publicKeyFromPrivate, rsaOaepDecrypt,
-  rsaOaepEncrypt, rsaOaepMaxPlaintext, sign, signingAlgorithmsFor, SIGNING_ALGORITHMS, signOffLoop, verify,
-  type AsymmetricKeySpec, type EcdhKeySpec, type MessageType, type RsaEncryptionAlgorithm, type SigningAlgorithm,
+  ASYMMETRIC_KEY_SPECS, encryptionAlgorithmsFor, generateKeyPair, keyAgreementAlgorithmsFor, publicKeyFromPrivate, sign,
+  signingAlgorithmsFor, signOffLoop, verify, type AsymmetricKeySpec,
 } from './asymmetric.ts';
-import { mlDsaDecodeSpki } from './mldsa.ts';
-import { SecretBytes } from './secret-bytes.ts';
+import { ecdhDeriveSharedSecret, type EcdhKeySpec } from './ecc.ts';
+import { rsaOaepDecrypt, rsaOaepEncrypt, rsaOaepMaxPlaintext, type RsaEncryptionAlgorithm } from './rsa.ts';
+import { digestLengthFor, messageTypesFor, SIGNING_ALGORITHMS, type MessageType, type SigningAlgorithm } from './signing-algorithms.ts';
 
 // Two key pairs per spec, generated once for the whole file (RSA-4096 generation is the slow part).
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
