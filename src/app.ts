@@ -67,6 +67,7 @@ import { createMetrics } from './http/metrics.ts';
 import { createRequestLog } from './http/request-log.ts';
 import { createQuotas, parseQuotaTable } from './http/quotas.ts';
 import { toWireError } from './http/error-mapper.ts';
+import { AWS_JSON_CONTENT_TYPE, sendJson } from './http/io.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './http/operator/operator-service.ts';
 import { createSealManager, type SealManager } from './seal/seal-manager.ts';
@@ -463,9 +464,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       // Same shape as the edge's 503 when storage is down: an AWS error clients retry.
       req.resume();
       const wire = toWireError(unavailable(), 'InternalFailure');
-      const payload = JSON.stringify({ __type: wire.code, message: wire.message });
-      res.writeHead(wire.status, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(payload), 'x-amzn-RequestId': randomUuid() });
-      res.end(payload);
+      sendJson(res, wire.status, { __type: wire.code, message: wire.message }, AWS_JSON_CONTENT_TYPE, randomUuid());
       return;
     }
     u.inflight++;
