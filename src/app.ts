@@ -93,6 +93,11 @@ export interface AppParts {
   openHsm?: OpenHsm;
   /** The token of HSM auto-unseal (TRENT_SEAL=pkcs11); opened from config.seal.pkcs11 when absent. */
   hsm?: Hsm;
+  /**
+   * Wraps the edge's audit port. Only the benchmark's own entry point passes one (bench/unsafe-server.ts,
+   * which stops read-only calls waiting for durability); no configuration reaches it.
+   */
+  wrapEdgeAudit?: (audit: EdgeAudit) => EdgeAudit;
 }
 
 /** A service the edge routes (X-Amz-Target prefix, SigV4 service name) and its operations, each behind an access rule. */
@@ -184,9 +189,6 @@ export async function createApp(parts: AppParts): Promise<App> {
     })
     : undefined;
   const digestDelivery = createDigestDelivery({ dir: config.audit.digestDir, logger, ...(digestWebhook ? { webhook: digestWebhook } : {}) });
-  if (config.audit.unsafeNoDurabilityWait) {
-    logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: read-only calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails a read-only call (mutating calls still commit with their event)');
-  }
 
   let devRootKey;
   if (config.seal.mode === 'dev') {
@@ -268,20 +270,16 @@ export async function createApp(parts: AppParts): Promise<App> {
       storage, clock, keys, aliases, markers, events: parameterEvents, secretReferences: secretReferenceReader(secrets),
     });
 
-    const edgeAudit: EdgeAudit = {
+    const auditPort: EdgeAudit = {
       accountId: config.accountId,
       region: config.region,
       clock,
       begin: (facts) => auditLog.begin(facts),
       record: (event, intentId) => {
         requestLog.note(event); // who called and how it ended, for the request's log line
-        const written = auditLog.record(event, intentId);
-        if (!config.audit.unsafeNoDurabilityWait) return written;
-        // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
-        written.catch(() => undefined);
-        return Promise.resolve();
+        return auditLog.record(event, intentId);
       },
-      // Mutating calls: change and event in one transaction, whatever the benchmark switch says.
+      // Mutating calls: change and event in one transaction.
       atomically: (intentId, run) => auditLog.atomically(intentId, async () => {
         const event = await run();
         requestLog.note(event);
@@ -292,6 +290,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         return auditLog.settle(event, intentId);
       },
     };
+    const edgeAudit = parts.wrapEdgeAudit ? parts.wrapEdgeAudit(auditPort) : auditPort;
     const services = [
       withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
         authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
