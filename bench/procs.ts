@@ -171,8 +171,8 @@ function tail(path: string, lines = 20): string {
 }
 
 /**
- * Starts Trent as a user runs it: `node --import tsx src/main.ts` with its configuration in the
- * environment. Resolves once GET /health answers; rejects (with the log's tail) if it exits first or
+ * Starts Trent as a user runs it: `node --import tsx src/main.ts` (or `opts.entry`) with its configuration
+ * in the environment. Resolves once GET /health answers; rejects (with the log's tail) if it exits first or
  * does not answer within `timeoutMs`.
  */
 export async function startTrent(opts: {
@@ -183,13 +183,15 @@ export async function startTrent(opts: {
   timeoutMs?: number;
   /** Trent serves HTTPS (TRENT_TLS_* in env): its URL is https:// and /health is checked against this CA. */
   caPem?: string;
+  /** The entry point (default src/main.ts; the audit section starts bench/unsafe-server.ts). */
+  entry?: string;
 }): Promise<Server> {
   const port = await freePort();
   const log = createWriteStream(opts.logPath);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('TRENT_')) env[k] = v;
   Object.assign(env, { TRENT_HOST: '127.0.0.1', TRENT_PORT: String(port), ...opts.env });
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', opts.entry ?? 'src/main.ts'], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

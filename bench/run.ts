@@ -117,10 +117,10 @@ const MAX_DURATION_S = 5;
 const ADMIN: Credentials = { accessKeyId: 'AKIATRENTBENCHADMIN1', secretAccessKey: 'trent-bench-secret-access-key-0123456789' };
 const REGION = 'us-east-1';
 /**
- * The benchmark-only setting that answers calls before their audit event is durable (see auditSwitch()):
- * the audit trail stays on, only the durability wait goes. Labelled unsafe and off by default in src/config.
+ * The benchmark-only entry point that answers read-only calls before their audit event is durable: the
+ * audit trail stays on, only the durability wait goes. The server has no setting for it.
  */
-const AUDIT_OFF_ENV: Record<string, string> = { TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: '1' };
+const UNSAFE_NO_WAIT_ENTRY = 'bench/unsafe-server.ts';
 const POSTGRES_BASE = process.env.TRENT_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 const started = Date.now();
@@ -179,11 +179,11 @@ function trentEnv(dataDir: string, extra: Record<string, string> = {}): Record<s
 }
 
 let trentCount = 0;
-async function launchTrent(name: string, extra: Record<string, string> = {}, nodeFlags: string[] = [], caPem?: string): Promise<Server> {
+async function launchTrent(name: string, extra: Record<string, string> = {}, nodeFlags: string[] = [], caPem?: string, entry?: string): Promise<Server> {
   const dir = join(workDir, `trent-${++trentCount}-${name.replace(/\W+/g, '_')}`);
   mkdirSync(dir);
   const t0 = Date.now();
-  const s = await startTrent({ name, env: trentEnv(dir, extra), logPath: join(dir, 'trent.log'), nodeFlags, ...(caPem ? { caPem } : {}) });
+  const s = await startTrent({ name, env: trentEnv(dir, extra), logPath: join(dir, 'trent.log'), nodeFlags, ...(caPem ? { caPem } : {}), ...(entry ? { entry } : {}) });
   log(`${name} up on ${s.url} (pid ${s.pid}, ${Date.now() - t0} ms)`);
   return s;
 }
@@ -375,15 +375,6 @@ let floor: {
 let profile: { workload: string; summary: ProfileSummary; file: string; measured: Measured } | undefined;
 
 const CONFIG_BASE = { TRENT_DATA_DIR: '/nonexistent', TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
-
-/** Whether src/config knows AUDIT_OFF_ENV: the parsed configs differ when it does. */
-function auditSwitch(): boolean {
-  try {
-    return JSON.stringify(loadConfig(CONFIG_BASE)) !== JSON.stringify(loadConfig({ ...CONFIG_BASE, ...AUDIT_OFF_ENV }));
-  } catch {
-    return false;
-  }
-}
 
 /** Whether this build has an audit trail at all (its configuration has an `audit` part). */
 function auditPresent(): boolean {
@@ -647,18 +638,11 @@ async function workersSection(): Promise<void> {
 }
 
 async function auditSection(): Promise<void> {
-  if (!auditSwitch()) {
-    const setting = `src/config has no ${Object.keys(AUDIT_OFF_ENV).join(', ')} setting that turns it off; AUDIT_OFF_ENV in bench/run.ts names the one to use`;
-    skips.push({
-      section: 'audit',
-      what: 'cost of the audit trail',
-      note: auditPresent()
-        ? `not measurable by comparison: the audit trail is always on in this build (${setting}). Its share of Trent's CPU shows in the profile (--profile: src/audit/* and the storage adapter's audit repository).`
-        : `not implemented yet (${setting})`,
-    });
+  if (!auditPresent()) {
+    skips.push({ section: 'audit', what: 'cost of the audit trail', note: 'not implemented yet (this build has no audit trail)' });
     return;
   }
-  const trent = await launchTrent('Trent (audit without the durability wait)', AUDIT_OFF_ENV);
+  const trent = await launchTrent('Trent (audit without the durability wait)', {}, [], undefined, UNSAFE_NO_WAIT_ENTRY);
   try {
     await comparisonSection('audit', trent);
   } finally {
@@ -920,7 +904,7 @@ function markdown(meta: Record<string, unknown>): string {
           );
         }
         out.push(
-          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${r.workers ?? 1} | ${r.storage} | ${r.audit === 'off' ? 'on, answered before durable (TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT)' : r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(r.m.dbCpuPct)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${fmt(r.ratio, 2)} | ` +
+          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${r.workers ?? 1} | ${r.storage} | ${r.audit === 'off' ? 'on, answered before durable (bench/unsafe-server.ts)' : r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(r.m.dbCpuPct)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${fmt(r.ratio, 2)} | ` +
             `${base ? `${(r.m.rps / base.m.rps).toFixed(2)} × req/s` : '—'} | ${r.checks.map((c) => c.text).join('; ')} | ${passText(r.checks)} |`,
         );
       }

@@ -5,7 +5,8 @@
  * Two layers (docs/seal.md): what runs while sealed (storage, the seal manager, the unauthenticated
  * operator routes, the authorizer) is built once; everything that needs the barrier (credentials,
  * deployment secrets, key material cache, services, audit log, background jobs) is built by
- * buildUnsealed() on each unseal and dropped, zeroed, on seal.
+ * buildUnsealed() on each unseal and dropped, zeroed, on seal. When a generation exists, what it is still
+ * doing and how it ends is src/node-lifecycle.ts.
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -31,6 +32,7 @@ import { ssmServiceDefinition } from './http/ssm/index.ts';
 import { createParameterService } from './parameters/parameter-service.ts';
 import { createPolicyEventSink } from './parameters/policy-events.ts';
 import { createEdge, type EdgeAudit } from './http/server.ts';
+import { createNodeLifecycle, startAuditHousekeeping, startJobLoop, STALE_INTENT_MS, type Route, type Unsealed } from './node-lifecycle.ts';
 import { createListener } from './http/listener.ts';
 import { secureTransportCheck } from './http/secure-transport.ts';
 import { secretsManagerServiceDefinition } from './http/secretsmanager/index.ts';
@@ -48,7 +50,6 @@ import { spkiToPem } from './audit/digest.ts';
 import { createDigestWebhook } from './audit/digest-webhook.ts';
 import { createAuditQueryService } from './audit/query.ts';
 import { jobEventRecorder } from './audit/service-event.ts';
-import { pruneExpired } from './audit/retention.ts';
 import { createAliasService } from './kms/alias-service.ts';
 import { createKeyImportService } from './kms/key-import.ts';
 import { createKeyLifecycle, type KeyLifecycle } from './kms/key-lifecycle.ts';
@@ -57,23 +58,20 @@ import { createAsymmetricOperations } from './kms/asymmetric-operations.ts';
 import { createKeyUpdateService } from './kms/key-updates.ts';
 import { MaterialCache } from './kms/material-cache.ts';
 import { PaginationMarkers } from './kms/markers.ts';
-import { ServiceUnavailableError } from './errors/errors.ts';
 import { operatorServiceDefinition } from './http/operator/index.ts';
-import { createSysRoutes, type SysUnsealedContext } from './http/operator/sys-routes.ts';
+import { createSysRoutes } from './http/operator/sys-routes.ts';
 import { backupServiceDefinition } from './http/operator/backup.ts';
 import { createBackupService } from './backup/backup-service.ts';
 import { createHealthProbes } from './http/health.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createRequestLog } from './http/request-log.ts';
 import { createQuotas, parseQuotaTable } from './http/quotas.ts';
-import { toWireError } from './http/error-mapper.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './http/operator/operator-service.ts';
 import { createSealManager, type SealManager } from './seal/seal-manager.ts';
 import { createHsmUnsealKeyWrapper } from './seal/hsm-unseal.ts';
 import { openHsm, type Hsm } from './hsm/index.ts';
 import { SecretBytes } from './crypto/secret-bytes.ts';
-import { randomUuid } from './crypto/primitives.ts';
 import { loadDeploymentSecret } from './seal/deployment-secret.ts';
 import { checkRootKey } from './seal/root-check.ts';
 import { loadDevRootKey } from './seal/root-key-source.ts';
@@ -92,14 +90,16 @@ export interface AppParts {
   openHsm?: OpenHsm;
   /** The token of HSM auto-unseal (TRENT_SEAL=pkcs11); opened from config.seal.pkcs11 when absent. */
   hsm?: Hsm;
+  /**
+   * Wraps the edge's audit port. Only the benchmark's own entry point passes one (bench/unsafe-server.ts,
+   * which stops read-only calls waiting for durability); no configuration reaches it.
+   */
+  wrapEdgeAudit?: (audit: EdgeAudit) => EdgeAudit;
 }
 
-/** A service the edge routes (X-Amz-Target prefix, SigV4 service name) and its operations, each behind an access rule. */
-export interface Route {
-  readonly targetPrefix: string;
-  readonly signingName: string;
-  readonly operations: readonly string[];
-}
+type JobsDone = ReturnType<KeyLifecycle['runDueJobs']>;
+
+export type { Route };
 
 export interface App {
   readonly server: Server;
@@ -108,8 +108,8 @@ export interface App {
   readonly logger: Logger;
   readonly seal: SealManager;
   /** Background work (key deletion and rotation when due); also run by a timer every jobIntervalMs. */
-  readonly jobs: { runOnce(): ReturnType<KeyLifecycle['runDueJobs']> };
-  /** Audit housekeeping (digest catch-up and delivery, intent recovery, retention); also run every AUDIT_HOUSEKEEPING_MS. */
+  readonly jobs: { runOnce(): JobsDone };
+  /** Audit housekeeping (digest catch-up and delivery, intent recovery, retention); also run by a timer (node-lifecycle.ts). */
   readonly audit: { runOnce(): Promise<unknown> };
   /** Set only when this start created the administrator: print it once. */
   readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
@@ -122,38 +122,6 @@ export interface App {
   reloadTls(reason: string): boolean;
   close(): Promise<void>;
 }
-
-/** What exists only while the node is unsealed. */
-interface Unsealed {
-  readonly edge: ReturnType<typeof createEdge>;
-  /** What the /v1/sys/* routes need of the unsealed node: signature checks and the audit trail. */
-  readonly sys: SysUnsealedContext;
-  readonly routes: readonly Route[];
-  runJobs(): ReturnType<KeyLifecycle['runDueJobs']>;
-  runAudit(): Promise<unknown>;
-  /** Requests being answered by this generation of services. */
-  inflight: number;
-  /** Zeroes every unsealed key buffer and stops the timers; new requests no longer reach it. */
-  retire(): void;
-  /** Waits for jobs and audit writes of a retired generation, and signs the audit head. */
-  finish(): Promise<void>;
-  readonly createdAdmin?: { accessKeyId: string; secretAccessKey: string };
-  readonly createdDigestKey?: { publicKeyPem: string; fingerprint: string };
-}
-
-/**
- * How often a node runs audit housekeeping: intent recovery (intents of a node or worker that died become
- * "outcome unknown" events within this bound after the death; Storage.writerAlive sees it at once), signing
- * and delivering what no activity-driven digest covered (another node's events after it died), catching up
- * on other nodes' digests.
- */
-const AUDIT_HOUSEKEEPING_MS = 10_000;
-/** Retention (export and prune) runs at most this often in housekeeping (always on runOnce). */
-const RETENTION_EVERY_MS = 3600_000;
-
-// A single node's intents at start-up are all from a process that died; other nodes' may be in flight.
-// Intents naming no writer (written before writers were named), or of a call stuck this long, are stale.
-const STALE_INTENT_MS = 5 * 60_000;
 
 export async function createApp(parts: AppParts): Promise<App> {
   const { config } = parts;
@@ -183,9 +151,6 @@ export async function createApp(parts: AppParts): Promise<App> {
     })
     : undefined;
   const digestDelivery = createDigestDelivery({ dir: config.audit.digestDir, logger, ...(digestWebhook ? { webhook: digestWebhook } : {}) });
-  if (config.audit.unsafeNoDurabilityWait) {
-    logger.warn('BENCHMARK-ONLY UNSAFE SETTING TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: read-only calls are answered before their audit event is durable; a crash loses events and a failed audit write no longer fails a read-only call (mutating calls still commit with their event)');
-  }
 
   let devRootKey;
   if (config.seal.mode === 'dev') {
@@ -206,7 +171,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     : undefined;
 
   /** Builds everything that needs the barrier. Called on every unseal (and once at init). */
-  async function buildUnsealed(barrier: Barrier): Promise<Unsealed> {
+  async function buildUnsealed(barrier: Barrier): Promise<Unsealed<Awaited<JobsDone>>> {
     await checkRootKey(storage, barrier);
     const materialCache = new MaterialCache(config.keyCacheSize);
     const credentials = createCredentialStore({ storage, barrier, clock });
@@ -267,20 +232,16 @@ export async function createApp(parts: AppParts): Promise<App> {
       storage, clock, keys, aliases, markers, events: parameterEvents, secretReferences: secretReferenceReader(secrets),
     });
 
-    const edgeAudit: EdgeAudit = {
+    const auditPort: EdgeAudit = {
       accountId: config.accountId,
       region: config.region,
       clock,
       begin: (facts) => auditLog.begin(facts),
       record: (event, intentId) => {
         requestLog.note(event); // who called and how it ended, for the request's log line
-        const written = auditLog.record(event, intentId);
-        if (!config.audit.unsafeNoDurabilityWait) return written;
-        // Benchmark-only (see Config.audit.unsafeNoDurabilityWait): the batch's failure is logged by the audit log.
-        written.catch(() => undefined);
-        return Promise.resolve();
+        return auditLog.record(event, intentId);
       },
-      // Mutating calls: change and event in one transaction, whatever the benchmark switch says.
+      // Mutating calls: change and event in one transaction.
       atomically: (intentId, run) => auditLog.atomically(intentId, async () => {
         const event = await run();
         requestLog.note(event);
@@ -291,6 +252,7 @@ export async function createApp(parts: AppParts): Promise<App> {
         return auditLog.settle(event, intentId);
       },
     };
+    const edgeAudit = parts.wrapEdgeAudit ? parts.wrapEdgeAudit(auditPort) : auditPort;
     const services = [
       withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
         authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
@@ -317,55 +279,32 @@ export async function createApp(parts: AppParts): Promise<App> {
       health,
     });
 
-    // One pass at a time per node; several nodes may run passes at once (every change is compare-and-set).
-    let running: Promise<unknown> = Promise.resolve();
-    const runJobs = () => {
-      // Parameter expiry (SSM Expiration policies) runs in the same pass, after the key jobs.
-      const pass = running.then(async () => {
+    // Parameter expiry (SSM Expiration policies) runs in the same pass, after the key jobs.
+    const jobs = startJobLoop({
+      intervalMs: config.jobIntervalMs,
+      logger,
+      pass: async () => {
         const done = await lifecycle.runDueJobs();
         await parameters.runDue();
         await secretJobs.runDue();
         return done;
-      });
-      running = pass.catch((err: unknown) => logger.error({ err }, 'background job pass failed'));
-      return pass;
-    };
-    const timer = config.jobIntervalMs > 0 ? setInterval(() => void runJobs().catch(() => undefined), config.jobIntervalMs) : undefined;
-    timer?.unref();
-
-    // Audit housekeeping: recover intents of crashed calls, sign what is unsigned and deliver other nodes'
-    // digests, export and prune old events.
-    let retentionRanAt = -Infinity;
-    const auditPass = async (retention: boolean) => {
-      await auditLog.recoverIntents(STALE_INTENT_MS);
-      await auditLog.digestNow();
-      if (config.audit.retentionDays > 0 && (retention || clock.now() - retentionRanAt >= RETENTION_EVERY_MS)) {
-        retentionRanAt = clock.now();
-        await pruneExpired(storage, clock.now() - config.audit.retentionDays * 86_400_000, config.audit.exportDir);
-      }
-    };
-    let auditRunning: Promise<unknown> = Promise.resolve();
-    const runAudit = (retention = true) => {
-      auditRunning = auditRunning.then(() => auditPass(retention)).catch((err: unknown) => logger.error({ err }, 'audit housekeeping failed'));
-      return auditRunning;
-    };
-    // Events recovered at start-up and any tail a crash left are signed now, not a pass later.
-    void auditLog.digestNow();
-    const auditTimer = setInterval(() => void runAudit(false), AUDIT_HOUSEKEEPING_MS);
-    auditTimer.unref();
+      },
+    });
+    const housekeeping = startAuditHousekeeping({
+      auditLog, storage, clock, retentionDays: config.audit.retentionDays, exportDir: config.audit.exportDir, logger,
+    });
 
     return {
       edge,
       sys: { credentials, audit: edgeAudit },
       routes: services.map((s) => ({ targetPrefix: s.targetPrefix, signingName: s.signingName, operations: [...s.operations.keys()] })),
-      runJobs,
-      runAudit,
-      inflight: 0,
+      runJobs: jobs.run,
+      runAudit: () => housekeeping.run(),
       ...(admin.created ? { createdAdmin: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey } } : {}),
       ...(createdDigestKey ? { createdDigestKey } : {}),
       retire() {
-        if (timer) clearInterval(timer);
-        clearInterval(auditTimer);
+        jobs.stop();
+        housekeeping.stop();
         auditLog.stopDigests();
         materialCache.clear();
         ciphertextHeaderKey.zeroize();
@@ -375,10 +314,10 @@ export async function createApp(parts: AppParts): Promise<App> {
         credentials.forget();
       },
       async finish() {
-        await running.catch(() => undefined);
+        await jobs.drain();
         await secretRotation.drain();
         await customKeyStores.close();
-        await auditRunning;
+        await housekeeping.drain();
         await auditLog.drain();
         // Sign the head when this generation ends so a clean stop or seal leaves no unsigned tail.
         await auditLog.digestNow();
@@ -386,20 +325,13 @@ export async function createApp(parts: AppParts): Promise<App> {
     };
   }
 
-  let unsealed: Unsealed | undefined;
-  const retiring = new Set<Promise<void>>();
-  let createdAdmin: { accessKeyId: string; secretAccessKey: string } | undefined;
-  let createdDigestKey: { publicKeyPem: string; fingerprint: string } | undefined;
-
-  /** Retires a generation: zeroes now, finishes once its in-flight requests (e.g. the Seal call) are answered. */
-  function retire(u: Unsealed): void {
-    u.retire();
-    const done: Promise<void> = (async () => {
-      while (u.inflight > 0) await new Promise((r) => setTimeout(r, 5));
-      await u.finish();
-    })().finally(() => retiring.delete(done));
-    retiring.add(done);
-  }
+  const node = createNodeLifecycle({
+    build: buildUnsealed,
+    initialized: () => seal.status().initialized,
+    // Operator calls answered while sealed go into the trail first (sys-audit.ts); if the trail cannot
+    // take them now they wait for the next operator call.
+    unsealed: (u) => sys.flushPending(u.sys).catch((err: unknown) => logger.error({ err }, 'could not write the audit events of operator calls made while sealed; retried on the next one')),
+  });
 
   const seal = createSealManager({
     storage,
@@ -408,19 +340,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     ...(devRootKey ? { devRootKey } : {}),
     ...(hsm ? { hsm } : {}),
     hooks: {
-      async onUnseal(barrier) {
-        unsealed = await buildUnsealed(barrier);
-        createdAdmin ??= unsealed.createdAdmin;
-        // Operator calls answered while sealed go into the trail first (sys-audit.ts); if the trail cannot
-        // take them now they wait for the next operator call.
-        await sys.flushPending(unsealed.sys).catch((err: unknown) => logger.error({ err }, 'could not write the audit events of operator calls made while sealed; retried on the next one'));
-        createdDigestKey ??= unsealed.createdDigestKey;
-      },
-      async onSeal() {
-        const u = unsealed;
-        unsealed = undefined;
-        if (u) retire(u);
-      },
+      ...node.hooks,
       async onInit(barrier) {
         // The first administrator is created now, while the operator who ran init is watching, and
         // shown once in the init answer (unless configured through TRENT_ADMIN_*).
@@ -442,38 +362,17 @@ export async function createApp(parts: AppParts): Promise<App> {
   }
   const sys = createSysRoutes({
     seal, operator, logger, clock, health, accountId: config.accountId, region: config.region,
-    unsealed: () => unsealed?.sys, secureTransport,
+    unsealed: node.sys, secureTransport,
   });
   const probes = createHealthProbes({ seal, storage });
   const metrics = createMetrics({ allow: config.metricsAllow, seal });
-
-  function unavailable(): ServiceUnavailableError {
-    return seal.status().initialized
-      ? new ServiceUnavailableError('Trent is sealed. An operator must unseal it (trent operator unseal).')
-      : new ServiceUnavailableError('Trent is not initialized. An operator must run `trent operator init`, then unseal it.');
-  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if ((await metrics.handle(req, res)) || (await probes.handle(req, res))) return;
     metrics.observe(req, res);
     requestLog.observe(req, res);
     if (await sys.handle(req, res)) return;
-    const u = unsealed;
-    if (!u) {
-      // Same shape as the edge's 503 when storage is down: an AWS error clients retry.
-      req.resume();
-      const wire = toWireError(unavailable(), 'InternalFailure');
-      const payload = JSON.stringify({ __type: wire.code, message: wire.message });
-      res.writeHead(wire.status, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(payload), 'x-amzn-RequestId': randomUuid() });
-      res.end(payload);
-      return;
-    }
-    u.inflight++;
-    try {
-      await u.edge.handle(req, res);
-    } finally {
-      u.inflight--;
-    }
+    await node.handle(req, res);
   }
   const server = listener.server;
 
@@ -485,14 +384,14 @@ export async function createApp(parts: AppParts): Promise<App> {
     clock,
     logger,
     seal,
-    jobs: { runOnce: () => (unsealed ? unsealed.runJobs() : Promise.reject(unavailable())) },
-    audit: { runOnce: () => (unsealed ? unsealed.runAudit() : Promise.reject(unavailable())) },
+    jobs: { runOnce: () => node.runJobs() },
+    audit: { runOnce: () => node.runAudit() },
     get createdAdmin() {
-      return createdAdmin;
+      return node.createdAdmin;
     },
-    routes: () => unsealed?.routes ?? [],
+    routes: node.routes,
     get createdDigestKey() {
-      return createdDigestKey;
+      return node.createdDigestKey;
     },
     listen(port = config.port, host = config.host) {
       return listener.listen(port, host);
@@ -500,12 +399,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     reloadTls: (reason) => listener.reloadTls(reason),
     async close() {
       await listener.close();
-      if (unsealed) {
-        const u = unsealed;
-        unsealed = undefined;
-        retire(u);
-      }
-      await Promise.all([...retiring]);
+      await node.stop();
       // The final digest was queued by finish(); give the webhook a moment to hand it over.
       await digestWebhook?.close(5000);
       seal.shutdown();

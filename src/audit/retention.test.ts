@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { randomBytesBuffer } from '../crypto/primitives.ts';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
-import { RootKeyBarrier } from '../seal/barrier.ts';
+import { Keyring } from '../seal/keyring.ts';
+import { KeyringBarrier } from '../seal/keyring-barrier.ts';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.ts';
 import { AuditLog } from './audit-log.ts';
 import { verifyChain } from './chain.ts';
@@ -20,7 +21,7 @@ test('retention exports expired events to JSON Lines before pruning them, and th
     await storage.migrate();
     let now = 1_000_000;
     const clock = { now: () => now };
-    const signer = await loadDigestSigner(storage, new RootKeyBarrier(SecretBytes.adopt(randomBytesBuffer(32))));
+    const signer = await loadDigestSigner(storage, new KeyringBarrier(Keyring.withFirst(SecretBytes.adopt(randomBytesBuffer(32)))));
     const log = new AuditLog({ storage, clock, logger: pino({ level: 'silent' }), signer });
     const record = (i: number) =>
       log.record(buildEvent({ requestId: `r${i}`, eventId: `e${i}`, eventTime: now, eventSource: 'kms.amazonaws.com', eventName: 'ListKeys',

@@ -134,8 +134,6 @@ const schema = z
     TRENT_AUDIT_DIGEST_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     TRENT_AUDIT_DIGEST_WEBHOOK_CA: z.string().min(1).optional(),
     TRENT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(100 * 365).default(0),
-    // Benchmark-only, unsafe, off by default: see Config.audit.unsafeNoDurabilityWait.
-    TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: z.enum(['0', '1', 'false', 'true']).default('0'),
     TRENT_AUDIT_EXPORT_DIR: z.string().min(1).optional(),
     TRENT_HSMS: hsmMap.optional(),
     TRENT_ROTATORS: rotatorMap.optional(),
@@ -227,14 +225,6 @@ export interface Config {
     /** Events older than this are exported to exportDir and then pruned; 0 keeps them forever. */
     readonly retentionDays: number;
     readonly exportDir: string;
-    /**
-     * BENCHMARK ONLY, UNSAFE (TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT=1; off by default): answer a read-only call as soon
-     * as its event is queued instead of once it is durable, so the cost of the durability wait can be
-     * measured. Events are still written by the same group commit, but a crash loses the last ones and a
-     * failed write no longer fails the call. Mutating calls are unaffected: their change and event commit
-     * in one transaction (docs/audit.md). Never set it in a deployment.
-     */
-    readonly unsafeNoDurabilityWait: boolean;
   };
   /** TRENT_HSMS: configured HSMs by the name CloudHsmClusterId gives (empty when unset). */
   readonly hsms: Readonly<Record<string, HsmConfig>>;
@@ -324,7 +314,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : {}),
       retentionDays: e.TRENT_AUDIT_RETENTION_DAYS,
       exportDir: e.TRENT_AUDIT_EXPORT_DIR ?? `${e.TRENT_DATA_DIR}/audit-export`,
-      unsafeNoDurabilityWait: e.TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT === '1' || e.TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT === 'true',
     }),
     hsms: Object.freeze(
       Object.fromEntries(

@@ -16,7 +16,8 @@ export class TrentError extends Error {
   }
 }
 
-function clientError(code: string) {
+/** A client-fault error class with a fixed AWS code; every service's codes are made here. */
+export function clientError(code: string) {
   return class extends TrentError {
     constructor(message = '') {
       super(code, message, 'client');

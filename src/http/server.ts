@@ -7,19 +7,14 @@ import type { Logger } from 'pino';
 import type { Caller } from '../auth/caller.ts';
 import type { CredentialStore } from '../auth/credential-store.ts';
 import type { Clock } from '../clock.ts';
-import {
-  RequestEntityTooLargeException,
-  SerializationException,
-  UnknownOperationException,
-} from '../errors/errors.ts';
+import { SerializationException, UnknownOperationException } from '../errors/errors.ts';
 import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
 import { authenticateSigV4 } from './authenticate.ts';
 import { toWireError, type WireError } from './error-mapper.ts';
+import { AWS_JSON_CONTENT_TYPE, readBody, sendJson, sendPayload } from './io.ts';
 import type { ServiceDefinition } from './operation.ts';
 import { isQueryService, queryError, queryResponse, routeQuery, XML_CONTENT_TYPE, type QueryRoute } from './query/protocol.ts';
-
-const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 /** A response: JSON `body`, or the query protocol's `xml`. */
 interface Reply {
@@ -71,32 +66,6 @@ export interface EdgeAudit {
   settle(event: BuiltEvent, intentId: string): Promise<boolean>;
 }
 
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      reject(new BodyTooLarge());
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new BodyTooLarge());
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** An awsJson1_1 request body as an object: empty is {}, anything but a JSON object is SerializationException. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
@@ -118,14 +87,9 @@ export function createEdge(deps: EdgeDeps) {
   const queryServices = deps.services.filter(isQueryService);
 
   function send(res: ServerResponse, status: number, requestId: string, body: unknown, xml?: string): void {
-    const payload = xml ?? (body === undefined ? '{}' : JSON.stringify(body));
-    res.writeHead(status, {
-      'Content-Type': xml !== undefined ? XML_CONTENT_TYPE : JSON_CONTENT_TYPE,
-      'Content-Length': Buffer.byteLength(payload),
-      'x-amzn-RequestId': requestId,
-      Date: new Date().toUTCString(),
-    });
-    res.end(payload);
+    const date = { Date: new Date().toUTCString() };
+    if (xml !== undefined) sendPayload(res, status, xml, XML_CONTENT_TYPE, requestId, date);
+    else sendJson(res, status, body, AWS_JSON_CONTENT_TYPE, requestId, date);
   }
 
   function authenticate(req: IncomingMessage, body: Buffer, service: ServiceDefinition): Promise<Caller> {
@@ -181,13 +145,7 @@ export function createEdge(deps: EdgeDeps) {
         send(res, 200, requestId, deps.health());
         return;
       }
-      let body: Buffer;
-      try {
-        body = await readBody(req, deps.maxBodyBytes);
-      } catch (err) {
-        if (err instanceof BodyTooLarge) throw new RequestEntityTooLargeException(`Request body exceeds ${deps.maxBodyBytes} bytes`);
-        throw err;
-      }
+      const body = await readBody(req, deps.maxBodyBytes);
       query = routeQuery(queryServices, req.headers, body);
       const target = query ? `${query.service.targetPrefix}.${query.action}` : req.headers['x-amz-target'];
       const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;

@@ -69,7 +69,8 @@ test('the AWS-managed key alias/aws/<service> is created once on first use, with
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { SqliteStorage } = await import('../storage/sqlite/sqlite-storage.ts');
-  const { RootKeyBarrier } = await import('../seal/barrier.ts');
+  const { KeyringBarrier } = await import('../seal/keyring-barrier.ts');
+  const { Keyring } = await import('../seal/keyring.ts');
   const { SecretBytes } = await import('../crypto/secret-bytes.ts');
   const { MaterialCache } = await import('./material-cache.ts');
   const { createKeyService } = await import('./key-service.ts');
@@ -79,7 +80,7 @@ test('the AWS-managed key alias/aws/<service> is created once on first use, with
   const storage = new SqliteStorage(join(dir, 'db'));
   await storage.migrate();
   try {
-    const barrier = new RootKeyBarrier(SecretBytes.copyOf(Buffer.alloc(32, 3)));
+    const barrier = new KeyringBarrier(Keyring.withFirst(SecretBytes.copyOf(Buffer.alloc(32, 3))));
     const markers = new PaginationMarkers(SecretBytes.copyOf(Buffer.alloc(32, 5)));
     const { createAuthorizer } = await import('../auth/authorizer.ts');
     const authorizer = createAuthorizer({ storage, clock: systemClock });

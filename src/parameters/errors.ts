@@ -2,15 +2,7 @@
  * The SSM Parameter Store error codes. They are TrentErrors like every other (src/errors/errors.ts), kept
  * here so this service's codes live with it; the edge maps them like any client fault (HTTP 400).
  */
-import { TrentError } from '../errors/errors.ts';
-
-function ssmError(code: string) {
-  return class extends TrentError {
-    constructor(message = '') {
-      super(code, message, 'client');
-    }
-  };
-}
+import { clientError as ssmError } from '../errors/errors.ts';
 
 export const ParameterNotFound = ssmError('ParameterNotFound');
 export const ParameterVersionNotFound = ssmError('ParameterVersionNotFound');

@@ -4,10 +4,10 @@
  * so a sealed blob cannot be moved to another row and still open.
  *
  * Sealed format: [format 0x01][root-key version u32 BE][AES-256-GCM box]. The root-key version names
- * the keyring entry that opens it (src/seal/keyring.ts), so rotation never strands an old blob.
+ * the keyring entry that opens it (src/seal/keyring.ts), so rotation never strands an old blob. The one
+ * implementation is KeyringBarrier (keyring-barrier.ts).
  */
-import { aeadOpen, aeadSeal, AeadOpenError } from '../crypto/aead.ts';
-import { SecretBytes } from '../crypto/secret-bytes.ts';
+import type { SecretBytes } from '../crypto/secret-bytes.ts';
 
 export interface Barrier {
   /** Whether the root key is loaded. A sealed barrier refuses seal/unseal with BarrierSealedError. */
@@ -52,54 +52,6 @@ export async function unsealFresh(barrier: Barrier, sealed: Uint8Array, aad: Uin
   } catch (err) {
     if (!(err instanceof BarrierUnknownVersionError) || !barrier.refresh || !(await barrier.refresh())) throw err;
     return barrier.unseal(sealed, aad);
-  }
-}
-
-/** A barrier holding one root key in memory (the development mode: key from a file or the environment). */
-export class RootKeyBarrier implements Barrier {
-  #root: SecretBytes | undefined;
-  readonly #version: number;
-
-  constructor(rootKey: SecretBytes, version = 1) {
-    if (rootKey.length !== 32) throw new RangeError('the root key must be 32 bytes');
-    this.#root = rootKey;
-    this.#version = version;
-  }
-
-  get isUnsealed(): boolean {
-    return this.#root !== undefined;
-  }
-
-  #key(): SecretBytes {
-    if (!this.#root) throw new BarrierSealedError();
-    return this.#root;
-  }
-
-  seal(plaintext: Uint8Array, aad: Uint8Array): Buffer {
-    const header = Buffer.alloc(HEADER_BYTES);
-    header[0] = FORMAT;
-    header.writeUInt32BE(this.#version, 1);
-    const box = aeadSeal(this.#key(), plaintext, Buffer.concat([header, aad]));
-    return Buffer.concat([header, box]);
-  }
-
-  unseal(sealed: Uint8Array, aad: Uint8Array): SecretBytes {
-    const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-    if (buf.length < HEADER_BYTES || buf[0] !== FORMAT || buf.readUInt32BE(1) !== this.#version) {
-      throw new BarrierOpenError();
-    }
-    const header = buf.subarray(0, HEADER_BYTES);
-    try {
-      return SecretBytes.adopt(aeadOpen(this.#key(), buf.subarray(HEADER_BYTES), Buffer.concat([header, aad])));
-    } catch (err) {
-      if (err instanceof AeadOpenError) throw new BarrierOpenError();
-      throw err;
-    }
-  }
-
-  zeroize(): void {
-    this.#root?.zeroize();
-    this.#root = undefined;
   }
 }
 

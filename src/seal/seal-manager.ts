@@ -10,33 +10,22 @@
  * Every node is unsealed on its own: the state is per process, the keyring is shared through storage.
  *
  * Knows nothing of HTTP. State changes run one at a time (a promise chain); `hooks` let the
- * composition root build what needs the barrier on unseal and drop it on seal.
+ * composition root build what needs the barrier on unseal and drop it on seal. Issuing and checking
+ * shares is shares.ts, collecting them quorum.ts; the types of this contract are seal-types.ts.
  */
 import type { Logger } from 'pino';
 import { randomBytesBuffer } from '../crypto/primitives.ts';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
-import { AgeRecipientError, encryptToAgeRecipient } from '../crypto/age.ts';
-import { ShareCombineError, splitSecret } from '../crypto/shamir.ts';
-import { AccessDeniedException, ConflictException, InvalidNonceException, InvalidSealStateException, InvalidShareException, ServiceUnavailableError, UnsealFailedException, ValidationException } from '../errors/errors.ts';
+import { ShareCombineError } from '../crypto/shamir.ts';
+import { AccessDeniedException, ConflictException, InvalidNonceException, InvalidSealStateException, ServiceUnavailableError, UnsealFailedException } from '../errors/errors.ts';
 import type { Storage } from '../storage/storage.ts';
 import { KeyringBarrier } from './keyring-barrier.ts';
 import { Keyring, KEYRING_META, KeyringOpenError, parseStoredKeyring, ROOT_KEY_BYTES, type SealMode, type StoredKeyring } from './keyring.ts';
-import { decodeShare, isIssuedShare, QuorumAttempt, shareDigest } from './quorum.ts';
+import { QuorumAttempt } from './quorum.ts';
+import type { InitResult, QuorumInput, SealHooks, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
+import { checkQuorum, issuedShare, issueShares } from './shares.ts';
 
-/** The HSM side of auto-unseal: a non-extractable AES key in the token wraps the unseal key. */
-export interface UnsealKeyWrapper {
-  wrap(unsealKey: SecretBytes): Promise<Buffer>;
-  unwrap(wrapped: Buffer): Promise<SecretBytes>;
-}
-
-export interface SealHooks {
-  /** Builds everything that needs the barrier; a throw leaves the node sealed. */
-  onUnseal(barrier: KeyringBarrier): Promise<void>;
-  /** Drops (and zeroes) everything built by onUnseal; called before the keyring is zeroed. */
-  onSeal(): Promise<void>;
-  /** Runs once, right after init, with a temporary barrier (e.g. to create the first administrator). */
-  onInit?(barrier: KeyringBarrier): Promise<Record<string, unknown>>;
-}
+export type { InitResult, QuorumInput, SealHooks, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
 
 export interface SealManagerDeps {
   storage: Storage;
@@ -47,39 +36,6 @@ export interface SealManagerDeps {
   devRootKey?: SecretBytes;
   /** pkcs11 mode. */
   hsm?: UnsealKeyWrapper;
-}
-
-export interface SealStatus {
-  mode: SealMode;
-  initialized: boolean;
-  sealed: boolean;
-  /** Quorum: threshold of shares needed, number issued (absent in development mode). */
-  threshold?: number;
-  shares?: number;
-  /** Shares received in the current unseal attempt, and its nonce ('' when none is running). */
-  progress: number;
-  nonce: string;
-  rootKeyVersion?: number;
-  rootKeyVersions?: number[];
-  keyringGeneration?: number;
-  /** False on keyrings initialized before issued shares were recorded: shares are then not checked one by one. */
-  sharesVerified?: boolean;
-  /** The running rekey: its nonce, progress and the quorum it will issue. */
-  rekey?: { nonce: string; progress: number; required: number; shares: number; threshold: number; ageRecipients: number };
-}
-
-export interface QuorumInput {
-  shares: number;
-  threshold: number;
-  /** One age public key (`age1…`) per share, in order: each share is returned encrypted to it. */
-  ageRecipients?: readonly string[];
-}
-
-export interface InitResult {
-  shares: string[];
-  threshold: number;
-  rootKeyVersion: number;
-  extra?: Record<string, unknown>;
 }
 
 export class RootKeyMismatchAtStartError extends Error {}
@@ -126,22 +82,6 @@ export function createSealManager(deps: SealManagerDeps) {
         },
       } : {}),
     };
-  }
-
-  /**
-   * Decodes a share and checks it is one of the current ones (keyring's shareDigests) before it may touch
-   * an attempt; a share that is not is zeroed and refused, and nothing changes. Keyrings from before
-   * shares were recorded cannot check (`legacy`: true).
-   */
-  function issuedShare(text: string): { share: Buffer; legacy: boolean } {
-    const share = decodeShare(text);
-    const digests = row?.shareDigests;
-    if (digests === undefined) return { share, legacy: true };
-    if (!isIssuedShare(digests, share)) {
-      share.fill(0);
-      throw new InvalidShareException('the share is not one of the current key shares of this deployment (an old share from before a rekey, or not a share); nothing was changed');
-    }
-    return { share, legacy: false };
   }
 
   /** Opens the keyring with `key` and brings the node up; `key` is adopted (kept while unsealed). */
@@ -223,36 +163,6 @@ export function createSealManager(deps: SealManagerDeps) {
       }
       if (mode === 'pkcs11' && row) await autoUnseal();
     });
-  }
-
-  function checkQuorum(q: QuorumInput): void {
-    if (!Number.isInteger(q.shares) || !Number.isInteger(q.threshold) || q.threshold < 2 || q.shares < q.threshold || q.shares > 255) {
-      throw new ValidationException('need 2 <= threshold <= shares <= 255');
-    }
-    if (q.ageRecipients && q.ageRecipients.length !== q.shares) {
-      throw new ValidationException(`give one age recipient per share (${q.shares}), in share order`);
-    }
-  }
-
-  /** Splits the unseal key; each share is base64, or an armored age file for its operator's key. */
-  async function issueShares(key: SecretBytes, q: QuorumInput): Promise<{ printed: string[]; digests: string[] }> {
-    const parts = await splitSecret(key, q.shares, q.threshold);
-    try {
-      const digests = parts.map((p) => shareDigest(p));
-      if (!q.ageRecipients) return { printed: parts.map((p) => p.toString('base64')), digests };
-      const out: string[] = [];
-      for (const [i, p] of parts.entries()) {
-        try {
-          out.push(await encryptToAgeRecipient(q.ageRecipients[i]!, Buffer.from(p.toString('base64'), 'utf8')));
-        } catch (err) {
-          if (err instanceof AgeRecipientError) throw new ValidationException(`age recipient ${i + 1}: ${err.message}`);
-          throw err;
-        }
-      }
-      return { printed: out, digests };
-    } finally {
-      for (const p of parts) p.fill(0);
-    }
   }
 
   /** The unseal key wrapped by the HSM; an unreachable token makes init (or rekey) a retryable 503. */
@@ -337,7 +247,7 @@ export function createSealManager(deps: SealManagerDeps) {
       await readRow();
       if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
       if (barrier) throw new InvalidSealStateException('Trent is already unsealed');
-      const { share } = issuedShare(shareText);
+      const { share } = issuedShare(row?.shareDigests, shareText);
       try {
         if (attempt) attempt.checkNonce(nonce);
         else if (nonce !== undefined) throw new InvalidNonceException('no unseal attempt is running; send the first share without a nonce');
@@ -375,7 +285,7 @@ export function createSealManager(deps: SealManagerDeps) {
       if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): it has no unseal attempts');
       await readRow();
       if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
-      const { share, legacy } = issuedShare(shareText);
+      const { share, legacy } = issuedShare(row?.shareDigests, shareText);
       share.fill(0);
       if (legacy) throw new InvalidSealStateException('this deployment\'s shares were issued before shares were recorded, so a share cannot prove itself; rekey to issue verifiable shares');
       attempt?.zeroize();
@@ -448,7 +358,7 @@ export function createSealManager(deps: SealManagerDeps) {
       if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
       let share: Buffer | undefined;
       if (proof.share !== undefined) {
-        const issued = issuedShare(proof.share);
+        const issued = issuedShare(row?.shareDigests, proof.share);
         share = issued.share;
         if (issued.legacy && !proof.authorized) {
           share.fill(0);
@@ -471,7 +381,7 @@ export function createSealManager(deps: SealManagerDeps) {
       if (!rekey) throw new InvalidNonceException('no rekey is running; start one first');
       rekey.attempt.checkNonce(nonce);
       await readRow();
-      const { share } = issuedShare(shareText);
+      const { share } = issuedShare(row?.shareDigests, shareText);
       const current = rekey;
       if (!current.attempt.add(share)) return { nonce, progress: current.attempt.progress, required: current.attempt.threshold, complete: false };
       rekey = undefined;

@@ -1,13 +1,5 @@
 /** Secrets Manager's error codes (AWS model `secretsmanager`), in the one TrentError hierarchy. */
-import { AccessDeniedException, TrentError } from '../errors/errors.ts';
-
-function clientError(code: string) {
-  return class extends TrentError {
-    constructor(message = '') {
-      super(code, message, 'client');
-    }
-  };
-}
+import { AccessDeniedException, clientError } from '../errors/errors.ts';
 
 export const ResourceNotFoundException = clientError('ResourceNotFoundException');
 export const ResourceExistsException = clientError('ResourceExistsException');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
-import { RootKeyBarrier } from '../../src/seal/barrier.ts';
+import { Keyring } from '../../src/seal/keyring.ts';
+import { KeyringBarrier } from '../../src/seal/keyring-barrier.ts';
 import { loadDevRootKey } from '../../src/seal/root-key-source.ts';
 import { materialAad } from '../../src/kms/key-service.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.ts';
@@ -53,7 +54,7 @@ test('searching the data dir (database, WAL and every other file) finds no key m
   await server.stop();
 
   // Recover each key's material the only way possible: unseal it with the root key, as Trent does.
-  const barrier = new RootKeyBarrier(loadDevRootKey(dir, undefined).key);
+  const barrier = new KeyringBarrier(Keyring.withFirst(loadDevRootKey(dir, undefined).key));
   const store = new SqliteStorage(join(dir, 'trent.db'));
   await store.migrate();
   const scope = { accountId: ACCOUNT_ID, region: REGION };

@@ -25,10 +25,11 @@ import { authenticateSigV4 } from '../authenticate.ts';
 import { unverifiedCredential, type RequestFacts } from '../../audit/event.ts';
 import { systemClock, type Clock } from '../../clock.ts';
 import { randomUuid, timeOrderedUuid } from '../../crypto/primitives.ts';
-import { RequestEntityTooLargeException, UnknownOperationException, ValidationException } from '../../errors/errors.ts';
+import { UnknownOperationException, ValidationException } from '../../errors/errors.ts';
 import type { SealManager } from '../../seal/seal-manager.ts';
 import { toWireError } from '../error-mapper.ts';
 import { InputReader } from '../input.ts';
+import { JSON_CONTENT_TYPE, readBody, sendJson } from '../io.ts';
 import { parseJsonObject, type EdgeAudit } from '../server.ts';
 import { sealStatusView } from './index.ts';
 import type { OperatorService } from './operator-service.ts';
@@ -76,26 +77,13 @@ function recipients(r: InputReader): string[] | undefined {
   return r.stringList('AgeRecipients', { min: 1, max: 255, itemMax: 4096 });
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new RequestEntityTooLargeException(`Request body exceeds ${MAX_BODY} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 export function createSysRoutes(deps: SysRoutesDeps) {
   const { seal, operator, logger } = deps;
   const limiter = new AttemptLimiter(deps.clock, SYS_ATTEMPTS_PER_WINDOW, SYS_ATTEMPT_WINDOW_MS);
   const audit = createSysAudit({ logger, clock: deps.clock, accountId: deps.accountId, region: deps.region });
 
   function send(res: ServerResponse, status: number, requestId: string, body: unknown): void {
-    const payload = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), 'x-amzn-RequestId': requestId });
-    res.end(payload);
+    sendJson(res, status, body, JSON_CONTENT_TYPE, requestId);
   }
 
   /** The SigV4 caller (service `trent`), as the edge checks it; only possible while unsealed. */
@@ -204,7 +192,7 @@ export function createSysRoutes(deps: SysRoutesDeps) {
       if (!route) throw new UnknownOperationException('');
       // Before the body is read: a throttled attempt reaches nothing.
       if (route.limited) limiter.take(req.socket.remoteAddress ?? 'unknown');
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY);
       const ctx = deps.unsealed();
       // A signature is checked whenever it can be (unsealed); a bad one is refused, never ignored. While
       // sealed it cannot be, and only what proves itself with shares can succeed.

@@ -38,24 +38,16 @@
  * migrate() creates the schema if it is missing. Without it, the tables live in the connection's
  * default search_path (usually `public`), which can also be set with libpq's
  * `?options=-c%20search_path%3DNAME`; if both are given, `schema` wins.
+ *
+ * Files. Connections, the URL and the failure mapping are connection.ts; the repositories over a
+ * statement runner are repos.ts; the schema is migrations.ts; this file runs transactions and units.
  */
-import { Client, DatabaseError, Pool, escapeIdentifier, type PoolClient, type QueryResult } from 'pg';
-import {
-  DuplicateError,
-  StorageUnavailableError,
-  type AccessKeyRecord,
-  type Repos,
-  type Storage,
-} from '../storage.ts';
-import { createPostgresAuditRepos } from './audit-repo.ts';
-import { createPostgresIamRepos } from './iam-repos.ts';
-import { createPostgresSecretRepos } from './secret-repo.ts';
-import { createPostgresImportRepos } from './import-repo.ts';
+import { Client, Pool, escapeIdentifier } from 'pg';
+import type { Repos, Storage } from '../storage.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
-import { createPostgresCustomKeyStoreRepo } from './custom-key-store-repo.ts';
-import { createPostgresParameterRepo } from './parameter-repo.ts';
-import { accessKeyFromRow, aliasFromRow, int, keyFromRow, materialFromRow, page, type Row } from '../rows.ts';
-import { insertOnceWith, type Exec } from './insert-once.ts';
+import { int, type Row } from '../rows.ts';
+import { parsePostgresUrl, Session, toStorageError } from './connection.ts';
+import { createRepos, transactionRepos } from './repos.ts';
 import { runInUnitTransaction, runUnitOfWork, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
 import { exportSnapshot, importSnapshot, type PostgresSnapshot } from './snapshot.ts';
 
@@ -68,34 +60,6 @@ interface UnitState {
   aborted?: { error: unknown };
 }
 
-/**
- * The repos of one transaction (or savepoint) body on `session`: they remember the first statement that
- * failed (PostgreSQL then refuses everything until ROLLBACK, so a body that swallowed the error did not
- * do its writes) and refuse use after the body ended.
- */
-function transactionRepos(session: Session): { repos: Repos; throwIfFailed(): void; end(): void } {
-  let failed: { error: unknown } | undefined;
-  let open = true;
-  const repos = createRepos(async (sql, params) => {
-    if (!open) throw new Error('PostgresStorage: transaction repos used after the transaction ended');
-    try {
-      return await session.query(sql, params);
-    } catch (err) {
-      failed ??= { error: err };
-      throw err;
-    }
-  });
-  return {
-    repos,
-    throwIfFailed: () => {
-      if (failed) throw failed.error;
-    },
-    end: () => {
-      open = false;
-    },
-  };
-}
-
 export interface PostgresStorageOptions {
   /**
    * Told about errors of idle pooled connections (e.g. the server restarted). The pool has already
@@ -104,113 +68,10 @@ export interface PostgresStorageOptions {
   onIdleError?: (err: Error) => void;
 }
 
+export { parsePostgresUrl } from './connection.ts';
+
 /** Key of the advisory lock that serialises migrate() across nodes ("trent" in ASCII). */
 const MIGRATION_LOCK_ID = 0x7472656e74;
-
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
-/** Splits `?schema=NAME` off a PostgreSQL URL. Exported for tests and for tools that need the schema. */
-export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // Do not echo the URL: it may hold a password.
-    throw new Error('invalid PostgreSQL URL: expected postgres://[user[:password]@]host[:port]/database[?schema=NAME]');
-  }
-  if (!parsed.searchParams.has('schema')) return { connectionString: url, schema: undefined };
-  const schemas = parsed.searchParams.getAll('schema');
-  const schema = schemas[0] ?? '';
-  if (schemas.length !== 1 || !SCHEMA_NAME.test(schema)) {
-    throw new Error('invalid PostgreSQL URL: schema must be one name of letters, digits and underscores (at most 63)');
-  }
-  parsed.searchParams.delete('schema');
-  return { connectionString: parsed.toString(), schema };
-}
-
-/**
- * SQLSTATEs after which the same request may well succeed: the connection failed or the server is going
- * away or starting (08xxx, 57P01-57P03, 53300), the connection landed on a read-only standby during a
- * failover (25006), or PostgreSQL aborted the transaction to resolve a conflict (40001, 40P01).
- */
-function isRetryableSqlState(code: string): boolean {
-  return (
-    code.startsWith('08') ||
-    code === '57P01' ||
-    code === '57P02' ||
-    code === '57P03' ||
-    code === '53300' ||
-    code === '25006' ||
-    code === '40001' ||
-    code === '40P01'
-  );
-}
-
-/**
- * Maps what node-postgres threw. The server reports its errors as DatabaseError with a SQLSTATE; those
- * we cannot retry pass through unchanged. Everything else node-postgres throws at us comes from the
- * socket or the pool (ECONNREFUSED, ECONNRESET, "Connection terminated unexpectedly", connection timeout,
- * pool ended): the store is unavailable.
- */
-function toStorageError(err: unknown): unknown {
-  if (err instanceof StorageUnavailableError || err instanceof DuplicateError) return err;
-  if (err instanceof DatabaseError) {
-    const code = err.code ?? '';
-    if (!isRetryableSqlState(code)) return err;
-    return new StorageUnavailableError(`PostgreSQL unavailable: ${err.message} (SQLSTATE ${code})`, { cause: err });
-  }
-  if (err instanceof Error) {
-    const code = 'code' in err && typeof err.code === 'string' ? ` (${err.code})` : '';
-    return new StorageUnavailableError(`PostgreSQL unavailable: ${err.message}${code}`, { cause: err });
-  }
-  return err;
-}
-
-const KEY_COLUMNS = 'account_id, region, key_id, created_at, state, due_at, revision, doc';
-const MATERIAL_COLUMNS = 'account_id, region, key_id, version, created_at, sealed, doc';
-const ALIAS_COLUMNS = 'account_id, region, alias_name, target_key_id, created_at, updated_at';
-const ACCESS_KEY_COLUMNS = 'access_key_id, account_id, principal_arn, sealed_secret, status, created_at, expires_at, doc';
-
-/** One checked-out connection. Remembers whether it may go back to the pool or must be destroyed. */
-class Session {
-  #broken: Error | undefined;
-  readonly #client: PoolClient;
-  // While a client is checked out the pool does not listen for its errors; an 'error' event without a
-  // listener would crash the process (e.g. the server ends the connection between two statements).
-  readonly #onError = (err: Error): void => {
-    this.#broken ??= err;
-  };
-
-  constructor(client: PoolClient) {
-    this.#client = client;
-    client.on('error', this.#onError);
-  }
-
-  async query(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
-    try {
-      return await this.#client.query<Row>(sql, params as unknown[] | undefined);
-    } catch (err) {
-      const mapped = toStorageError(err);
-      if (mapped instanceof StorageUnavailableError) this.#broken ??= mapped;
-      throw mapped;
-    }
-  }
-
-  async rollback(): Promise<void> {
-    try {
-      await this.query('ROLLBACK');
-    } catch (err) {
-      // The connection is in an unknown state: never hand it out again.
-      this.#broken ??= err instanceof Error ? err : new Error('ROLLBACK failed');
-    }
-  }
-
-  release(): void {
-    this.#client.off('error', this.#onError);
-    // A truthy argument makes the pool destroy the connection instead of reusing it.
-    this.#client.release(this.#broken);
-  }
-}
 
 export class PostgresStorage implements Storage {
   readonly kind = 'postgres' as const;
@@ -521,185 +382,4 @@ export class PostgresStorage implements Storage {
       session.release();
     }
   }
-}
-
-function createRepos(exec: Exec): Repos {
-  const insertOnce = insertOnceWith(exec);
-  const changed = (r: QueryResult<Row>): boolean => (r.rowCount ?? 0) === 1;
-  const accessKeyParams = (k: AccessKeyRecord) =>
-    [k.accessKeyId, k.accountId, k.principalArn, k.sealedSecret, k.status, k.createdAt, k.expiresAt, JSON.stringify(k.doc)];
-
-  return {
-    keys: {
-      insert: (k) =>
-        insertOnce(
-          'key',
-          `INSERT INTO keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-          [k.accountId, k.region, k.keyId, k.createdAt, k.state, k.dueAt, k.revision, JSON.stringify(k.doc)],
-        ),
-      get: async (s, keyId) => {
-        const r = await exec(`SELECT ${KEY_COLUMNS} FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3`, [
-          s.accountId,
-          s.region,
-          keyId,
-        ]);
-        return r.rows[0] && keyFromRow(r.rows[0]);
-      },
-      getForUpdate: async (s, keyId) => {
-        const r = await exec(`SELECT ${KEY_COLUMNS} FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3 FOR UPDATE`, [
-          s.accountId,
-          s.region,
-          keyId,
-        ]);
-        return r.rows[0] && keyFromRow(r.rows[0]);
-      },
-      list: async (s, after, limit) => {
-        const r = await exec(
-          `SELECT ${KEY_COLUMNS} FROM keys WHERE account_id = $1 AND region = $2 AND key_id > $3
-           ORDER BY key_id LIMIT $4`,
-          [s.accountId, s.region, after ?? '', limit + 1],
-        );
-        return page(r.rows.map(keyFromRow), limit, (k) => k.keyId);
-      },
-      update: async (k, expected) =>
-        changed(
-          await exec(
-            `UPDATE keys SET state = $1, due_at = $2, revision = $3, doc = $4
-             WHERE account_id = $5 AND region = $6 AND key_id = $7 AND revision = $8`,
-            [k.state, k.dueAt, expected + 1, JSON.stringify(k.doc), k.accountId, k.region, k.keyId, expected],
-          ),
-        ),
-      delete: async (s, keyId) => {
-        await exec('DELETE FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3', [s.accountId, s.region, keyId]);
-      },
-      listDue: async (now, limit) => {
-        const r = await exec(
-          `SELECT ${KEY_COLUMNS} FROM keys WHERE due_at IS NOT NULL AND due_at <= $1
-           ORDER BY due_at, account_id, region, key_id LIMIT $2`,
-          [now, limit],
-        );
-        return r.rows.map(keyFromRow);
-      },
-      count: async (s) => {
-        const r = await exec('SELECT count(*) AS n FROM keys WHERE account_id = $1 AND region = $2', [s.accountId, s.region]);
-        return int(r.rows[0]!.n);
-      },
-    },
-    materials: {
-      insert: (m) =>
-        insertOnce(
-          'key material',
-          `INSERT INTO key_materials (${MATERIAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-          [m.accountId, m.region, m.keyId, m.version, m.createdAt, m.sealed, JSON.stringify(m.doc)],
-        ),
-      get: async (s, keyId, version) => {
-        const r = await exec(
-          `SELECT ${MATERIAL_COLUMNS} FROM key_materials WHERE account_id = $1 AND region = $2 AND key_id = $3 AND version = $4`,
-          [s.accountId, s.region, keyId, version],
-        );
-        return r.rows[0] && materialFromRow(r.rows[0]);
-      },
-      list: async (s, keyId) => {
-        const r = await exec(
-          `SELECT ${MATERIAL_COLUMNS} FROM key_materials WHERE account_id = $1 AND region = $2 AND key_id = $3 ORDER BY version`,
-          [s.accountId, s.region, keyId],
-        );
-        return r.rows.map(materialFromRow);
-      },
-      deleteAll: async (s, keyId) => {
-        await exec('DELETE FROM key_materials WHERE account_id = $1 AND region = $2 AND key_id = $3', [s.accountId, s.region, keyId]);
-      },
-    },
-    aliases: {
-      insert: (a) =>
-        insertOnce(
-          'alias',
-          `INSERT INTO aliases (${ALIAS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-          [a.accountId, a.region, a.aliasName, a.targetKeyId, a.createdAt, a.updatedAt],
-        ),
-      get: async (s, name) => {
-        const r = await exec(`SELECT ${ALIAS_COLUMNS} FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3`, [
-          s.accountId,
-          s.region,
-          name,
-        ]);
-        return r.rows[0] && aliasFromRow(r.rows[0]);
-      },
-      list: async (s, keyId, after, limit) => {
-        const r =
-          keyId === undefined
-            ? await exec(
-                `SELECT ${ALIAS_COLUMNS} FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name > $3
-                 ORDER BY alias_name LIMIT $4`,
-                [s.accountId, s.region, after ?? '', limit + 1],
-              )
-            : await exec(
-                `SELECT ${ALIAS_COLUMNS} FROM aliases
-                 WHERE account_id = $1 AND region = $2 AND target_key_id = $3 AND alias_name > $4
-                 ORDER BY alias_name LIMIT $5`,
-                [s.accountId, s.region, keyId, after ?? '', limit + 1],
-              );
-        return page(r.rows.map(aliasFromRow), limit, (a) => a.aliasName);
-      },
-      update: async (s, name, keyId, at) =>
-        changed(
-          await exec('UPDATE aliases SET target_key_id = $1, updated_at = $2 WHERE account_id = $3 AND region = $4 AND alias_name = $5', [
-            keyId,
-            at,
-            s.accountId,
-            s.region,
-            name,
-          ]),
-        ),
-      delete: async (s, name) =>
-        changed(await exec('DELETE FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3', [s.accountId, s.region, name])),
-      deleteForKey: async (s, keyId) => {
-        await exec('DELETE FROM aliases WHERE account_id = $1 AND region = $2 AND target_key_id = $3', [s.accountId, s.region, keyId]);
-      },
-    },
-    accessKeys: {
-      insert: (k) =>
-        insertOnce(
-          'access key',
-          `INSERT INTO access_keys (${ACCESS_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-          accessKeyParams(k),
-        ),
-      get: async (id) => {
-        const r = await exec(`SELECT ${ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1`, [id]);
-        return r.rows[0] && accessKeyFromRow(r.rows[0]);
-      },
-      upsert: async (k) => {
-        await exec(
-          `INSERT INTO access_keys (${ACCESS_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (access_key_id) DO UPDATE SET account_id = excluded.account_id, principal_arn = excluded.principal_arn,
-             sealed_secret = excluded.sealed_secret, status = excluded.status, created_at = excluded.created_at,
-             expires_at = excluded.expires_at, doc = excluded.doc`,
-          accessKeyParams(k),
-        );
-      },
-      count: async () => int((await exec('SELECT count(*) AS n FROM access_keys')).rows[0]!.n),
-      listForPrincipal: async (arn) =>
-        (await exec(`SELECT ${ACCESS_KEY_COLUMNS} FROM access_keys WHERE principal_arn = $1 ORDER BY access_key_id`, [arn])).rows.map(accessKeyFromRow),
-      delete: async (id) => changed(await exec('DELETE FROM access_keys WHERE access_key_id = $1', [id])),
-    },
-    meta: {
-      get: async (name) => (await exec('SELECT value FROM meta WHERE name = $1', [name])).rows[0]?.value as string | undefined,
-      putIfAbsent: async (name, value) => {
-        const inserted = await exec('INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, value]);
-        if (changed(inserted)) return value;
-        // A separate statement, so a new snapshot: it sees the row of the racing writer whose commit made
-        // our INSERT do nothing (a single INSERT … RETURNING / SELECT statement would not).
-        const r = await exec('SELECT value FROM meta WHERE name = $1', [name]);
-        return r.rows[0]!.value as string;
-      },
-      compareAndSet: async (name, expected, value) =>
-        changed(await exec('UPDATE meta SET value = $3 WHERE name = $1 AND value = $2', [name, expected, value])),
-    },
-    ...createPostgresIamRepos(exec),
-    ...createPostgresAuditRepos(exec),
-    ...createPostgresParameterRepo(exec),
-    ...createPostgresCustomKeyStoreRepo(exec),
-    ...createPostgresSecretRepos(exec),
-    ...createPostgresImportRepos(exec),
-  };
 }
