@@ -87,6 +87,7 @@ export async function createSecret(ctx: SecretContext, caller: Caller, input: Re
     ...(input.kmsKeyId !== undefined ? { kmsKeyId: input.kmsKeyId } : {}),
     kmsKeyArn,
     tags,
+    ...(tags.length > 0 ? { tagged: true as const } : {}),
     versions: {},
     createdAt: now,
     lastChangedAt: now,

@@ -5,7 +5,7 @@ import type { SecretsManagerRequests as Requests } from '../../secrets/requests.
 import type { ListFilter, SecretService } from '../../secrets/secret-service.ts';
 import { InputReader } from '../input.ts';
 import type { ParsedOperation } from '../operation.ts';
-import { describeShape, readSecretId, readTags, seconds, versionIdsToStages } from './common.ts';
+import { describeShape, readSecretId, readTags, seconds, stagesMember } from './common.ts';
 
 const FILTER_KEYS = ['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all'] as const;
 
@@ -50,7 +50,7 @@ export function listSecretsOperation(secrets: SecretService): ParsedOperation<Re
       return {
         SecretList: out.secrets.map((s) => {
           const { TrentRotationFailure: _ignored, ...shape } = describeShape(s);
-          return { ...shape, SecretVersionsToStages: versionIdsToStages(s.doc) };
+          return { ...shape, ...stagesMember(s.doc, 'SecretVersionsToStages') };
         }),
         ...(out.nextToken ? { NextToken: out.nextToken } : {}),
       };
@@ -83,7 +83,8 @@ export function listSecretVersionIdsOperation(secrets: SecretService): ParsedOpe
           const v = doc.versions[id]!;
           return {
             VersionId: id,
-            VersionStages: v.stages,
+            // AWS: a deprecated version (IncludeDeprecated) is listed without VersionStages (recorded).
+            ...(v.stages.length > 0 ? { VersionStages: v.stages } : {}),
             ...(v.lastAccessedAt !== undefined ? { LastAccessedDate: seconds(v.lastAccessedAt) } : {}),
             CreatedDate: seconds(v.createdAt),
             KmsKeyIds: [doc.kmsKeyId ?? 'DefaultEncryptionKey'],
