@@ -154,10 +154,11 @@ async function resealLabelled(ctx: SecretContext, caller: Caller, s: Secret, new
 export async function updateSecret(ctx: SecretContext, caller: Caller, input: Requests['UpdateSecret']): Promise<{ secret: Secret; versionId?: string }> {
   const found = await findAuthorized(ctx, caller, input.secretId, SECRET_ACCESS.UpdateSecret(input, await keyArnOf(ctx, caller, input.kmsKeyId)));
   const value = secretValueOf(input);
-  const s = usable(found, {});
+  // AWS: a value without a token is refused before the secret is looked up (recorded on a missing secret).
   if (value && input.token === undefined) {
     throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
   }
+  const s = usable(found, {});
   if (input.description !== undefined || input.kmsKeyId !== undefined) {
     const kmsKeyArn = input.kmsKeyId !== undefined ? await kmsKeyFor(ctx, caller, input.kmsKeyId) : undefined;
     const resealed = kmsKeyArn !== undefined && kmsKeyArn !== s.doc.kmsKeyArn ? await resealLabelled(ctx, caller, s, kmsKeyArn) : [];

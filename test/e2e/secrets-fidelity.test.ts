@@ -42,6 +42,15 @@ test('error bodies carry Message, as recorded ({"__type": "InvalidRequestExcepti
   assert.deepEqual(missing.json, { __type: 'ResourceNotFoundException', Message: "Secrets Manager can't find the specified secret." });
 });
 
+test('a raw UpdateSecret, RotateSecret or PutSecretValue without ClientRequestToken is refused before the secret is looked up, with the recorded code and body', async () => {
+  const expected = { UpdateSecret: 'InvalidRequestException', RotateSecret: 'InvalidParameterException', PutSecretValue: 'InvalidRequestException' };
+  for (const [op, code] of Object.entries(expected)) {
+    const res = await raw(op, { SecretId: 'fid/never-created', SecretString: 'thisisthesecret', Description: 'My secret string' });
+    assert.equal(res.status, 400, op);
+    assert.deepEqual(res.json, { __type: code, Message: 'You must provide a ClientRequestToken value. We recommend a UUID-type value.' }, op);
+  }
+});
+
 test('KMS errors keep the message member, and one AWS sends without text gets none', async () => {
   const res = await rawCall(fx.server.url, 'TrentService.DescribeKey', JSON.stringify({ KeyId: 'alias/fid-none' }), { service: 'kms' });
   assert.equal(res.json.__type, 'NotFoundException');
