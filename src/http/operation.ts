@@ -36,6 +36,12 @@ export interface ServiceDefinition {
   readonly eventSource: string;
   /** The error code this service uses for its own faults. */
   readonly internalErrorCode: string;
+  /**
+   * The JSON error body's member for the message (default `message`). Secrets Manager's recorded errors
+   * carry `Message`, the member its model gives every exception. An empty message is left out, as AWS
+   * sends none for the errors that have no text (e.g. KMSInvalidSignatureException).
+   */
+  readonly errorMessageMember?: 'message' | 'Message';
   readonly operations: ReadonlyMap<string, Operation>;
 }
 

@@ -126,7 +126,7 @@ export function createEdge(deps: EdgeDeps) {
         return { status: q.status, body: undefined, xml: q.payload };
       }
       facts.error = { code: wire.code, message: wire.message };
-      return { status: wire.status, body: { __type: wire.code, message: wire.message } };
+      return { status: wire.status, body: { __type: wire.code, ...(wire.message ? { [service?.errorMessageMember ?? 'message']: wire.message } : {}) } };
     };
     const failed = (err: unknown) => {
       const wire = toWireError(err, service?.internalErrorCode ?? 'InternalFailure');

@@ -8,7 +8,7 @@ import type { PasswordOptions } from './password.ts';
 import type { RotationRules } from './schedule.ts';
 import type { Tag } from './secret-model.ts';
 import type { SecretValue } from './secret-context.ts';
-import type { ListFilter } from './secret-listing.ts';
+import type { ListFilter } from './secret-filters.ts';
 
 /** SecretString and SecretBinary as the request gives them. */
 export interface SecretValueMembers {

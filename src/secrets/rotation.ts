@@ -31,6 +31,7 @@ import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
 import type { Scope } from '../storage/storage.ts';
 import { afterCommit } from '../storage/unit-of-work.ts';
 import { SECRET_ACCESS } from './access-rules.ts';
+import { InvalidParameterException } from './errors.ts';
 import type { SecretsManagerRequests } from './requests.ts';
 import { accessDeniedForRotator, type Secret, type SecretService } from './secret-service.ts';
 import { parseLambdaArn, webhookRotator, type WebhookRotatorConfig } from './webhook-rotator.ts';
@@ -168,12 +169,15 @@ export function createRotationRunner({ secrets, clock, wallClock, builtIns, webh
    * asynchronously), so a failed step does not fail the call: it shows in DescribeSecret and the audit trail.
    */
   async function rotateSecret(caller: Caller, input: SecretsManagerRequests['RotateSecret']): Promise<{ secret: Secret; versionId?: string }> {
+    // AWS: a raw RotateSecret without ClientRequestToken is InvalidParameterException (recorded, with this
+    // text, before the secret is looked up); the SDKs and the CLI always send one.
+    if (input.token === undefined) throw new InvalidParameterException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
     // The rotator is checked before anything changes: one named now, or the one configured before.
     const target = await secrets.resolve(caller, input.secretId, { access: SECRET_ACCESS.RotateSecret(input) });
     const lambdaArn = input.lambdaArn ?? target.doc.rotation.lambdaArn;
     if (lambdaArn !== undefined) rotatorFor(lambdaArn, target.scope);
     const immediate = input.rotateImmediately !== false;
-    const token = input.token ?? randomUuid();
+    const token = input.token;
     const { secret, started } = await secrets.configureRotation(caller, {
       secretId: input.secretId,
       ...(input.lambdaArn !== undefined ? { lambdaArn: input.lambdaArn } : {}),

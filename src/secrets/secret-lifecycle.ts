@@ -6,11 +6,12 @@
  */
 import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
-import { AccessDeniedException, ValidationException } from '../errors/errors.ts';
+import { AccessDeniedException, NotFoundException, ValidationException } from '../errors/errors.ts';
 import { DuplicateError } from '../storage/storage.ts';
 import { createSecretCheck, SECRET_ACCESS } from './access-rules.ts';
 import {
   DecryptionFailure,
+  InvalidParameterException,
   InvalidRequestException,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -34,12 +35,22 @@ export function checkName(name: string): void {
   }
 }
 
-/** The ARN of the KMS key a secret's values are sealed under: the one named, or aws/secretsmanager. */
+/**
+ * The ARN of the KMS key a secret's values are sealed under: the one named, or aws/secretsmanager (AWS:
+ * UpdateSecret with KmsKeyId "" goes back to it).
+ */
 async function kmsKeyFor({ keys, aliases }: SecretContext, caller: Caller, kmsKeyId: string | undefined): Promise<string> {
-  if (kmsKeyId === undefined) return (await aliases.awsManagedKey(caller, 'secretsmanager')).arn;
+  if (!kmsKeyId) return (await aliases.awsManagedKey(caller, 'secretsmanager')).arn;
   // AWS: Secrets Manager uses a customer key only through GenerateDataKey and Decrypt (DescribeKey is the
   // console's), so naming a key needs the permission its first write will need.
-  return (await keys.resolveKey(caller, kmsKeyId, { allowAlias: true, action: 'GenerateDataKey' })).arn;
+  try {
+    return (await keys.resolveKey(caller, kmsKeyId, { allowAlias: true, action: 'GenerateDataKey' })).arn;
+  } catch (err) {
+    // AWS: a KmsKeyId that names no key is Secrets Manager's InvalidParameterException, not KMS's
+    // NotFoundException (Secrets Manager has no such error). No recording gives its text: KMS's is kept.
+    if (err instanceof NotFoundException) throw new InvalidParameterException(err.message);
+    throw err;
+  }
 }
 
 /**
@@ -84,9 +95,10 @@ export async function createSecret(ctx: SecretContext, caller: Caller, input: Re
   const now = ctx.clock.now();
   const doc: SecretDoc = {
     ...(input.description !== undefined ? { description: input.description } : {}),
-    ...(input.kmsKeyId !== undefined ? { kmsKeyId: input.kmsKeyId } : {}),
+    ...(input.kmsKeyId ? { kmsKeyId: input.kmsKeyId } : {}),
     kmsKeyArn,
     tags,
+    ...(tags.length > 0 ? { tagged: true as const } : {}),
     versions: {},
     createdAt: now,
     lastChangedAt: now,
@@ -142,17 +154,19 @@ async function resealLabelled(ctx: SecretContext, caller: Caller, s: Secret, new
 export async function updateSecret(ctx: SecretContext, caller: Caller, input: Requests['UpdateSecret']): Promise<{ secret: Secret; versionId?: string }> {
   const found = await findAuthorized(ctx, caller, input.secretId, SECRET_ACCESS.UpdateSecret(input, await keyArnOf(ctx, caller, input.kmsKeyId)));
   const value = secretValueOf(input);
-  const s = usable(found, {});
+  // AWS: a value without a token is refused before the secret is looked up (recorded on a missing secret).
   if (value && input.token === undefined) {
     throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
   }
+  const s = usable(found, {});
   if (input.description !== undefined || input.kmsKeyId !== undefined) {
     const kmsKeyArn = input.kmsKeyId !== undefined ? await kmsKeyFor(ctx, caller, input.kmsKeyId) : undefined;
     const resealed = kmsKeyArn !== undefined && kmsKeyArn !== s.doc.kmsKeyArn ? await resealLabelled(ctx, caller, s, kmsKeyArn) : [];
     await mutate(ctx, caller, s.arn, (doc) => {
       if (input.description !== undefined) doc.description = input.description;
       if (input.kmsKeyId !== undefined && kmsKeyArn) {
-        doc.kmsKeyId = input.kmsKeyId;
+        if (input.kmsKeyId) doc.kmsKeyId = input.kmsKeyId;
+        else delete doc.kmsKeyId;
         doc.kmsKeyArn = kmsKeyArn;
       }
       // Versions are immutable, so a re-sealed copy stays right even if labels moved meanwhile.

@@ -9,13 +9,9 @@ import { SECRET_ACCESS } from './access-rules.ts';
 import { InvalidNextTokenException } from './errors.ts';
 import type { SecretsManagerRequests as Requests } from './requests.ts';
 import { toSecret, type Secret, type SecretContext } from './secret-context.ts';
+import { matchesFilter, type ListFilter } from './secret-filters.ts';
 import { resolve } from './secret-lookup.ts';
 import { versionsNewestFirst } from './secret-model.ts';
-
-export interface ListFilter {
-  Key: string;
-  Values: string[];
-}
 
 /** The offset a NextToken carries; a token this service did not issue for `operation` is InvalidNextTokenException. */
 function offsetOf({ markers }: SecretContext, operation: string, nextToken: string | undefined): number {
@@ -27,27 +23,7 @@ function offsetOf({ markers }: SecretContext, operation: string, nextToken: stri
   }
 }
 
-function matches(s: Secret, f: ListFilter): boolean {
-  const anyOf = (value: string, candidates: string[]) => candidates.some((c) => c.toLowerCase().startsWith(value.toLowerCase()));
-  const fields = (): string[] => {
-    switch (f.Key) {
-      case 'name': return [s.name];
-      case 'description': return [s.doc.description ?? ''];
-      case 'tag-key': return s.doc.tags.map((t) => t.Key);
-      case 'tag-value': return s.doc.tags.map((t) => t.Value);
-      case 'primary-region': return [s.scope.region];
-      case 'owning-service': return [];
-      default: return [s.name, s.doc.description ?? '', ...s.doc.tags.flatMap((t) => [t.Key, t.Value])];
-    }
-  };
-  const candidates = fields();
-  const positive = f.Values.filter((v) => !v.startsWith('!'));
-  const negative = f.Values.filter((v) => v.startsWith('!')).map((v) => v.slice(1));
-  if (negative.some((v) => anyOf(v, candidates))) return false;
-  return positive.length === 0 || positive.some((v) => anyOf(v, candidates));
-}
-
-/** AWS: ListSecrets — filters AND across keys, OR within values, `!` negates, prefix and case-insensitive. */
+/** AWS: ListSecrets — Filters as secret-filters.ts matches them; by creation date, oldest first, unless SortBy/SortOrder say otherwise. */
 export async function listSecrets(
   ctx: SecretContext,
   caller: Caller,
@@ -56,7 +32,7 @@ export async function listSecrets(
   const offset = offsetOf(ctx, 'ListSecrets', input.nextToken);
   const all = (await ctx.storage.read((r) => r.secrets.listAll(callerScope(caller)))).map(toSecret)
     .filter((s) => input.includePlannedDeletion || s.doc.deletedAt === undefined)
-    .filter((s) => (input.filters ?? []).every((f) => matches(s, f)));
+    .filter((s) => (input.filters ?? []).every((f) => matchesFilter(s, f)));
   const keyOf = (s: Secret): string | number => {
     switch (input.sortBy) {
       case 'name': return s.name;
@@ -65,7 +41,7 @@ export async function listSecrets(
       default: return s.doc.createdAt;
     }
   };
-  const dir = (input.sortOrder ?? 'desc') === 'asc' ? 1 : -1;
+  const dir = (input.sortOrder ?? 'asc') === 'asc' ? 1 : -1;
   all.sort((a, b) => {
     const x = keyOf(a);
     const y = keyOf(b);

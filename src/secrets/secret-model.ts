@@ -60,6 +60,8 @@ export interface SecretDoc {
   /** The ARN of the KMS key new versions are encrypted under. */
   kmsKeyArn: string;
   tags: Tag[];
+  /** Set once the secret has had a tag: AWS lists `Tags` from then on, `[]` once the last is removed (recorded). */
+  tagged?: true;
   versions: Record<string, VersionMeta>;
   createdAt: number;
   lastChangedAt: number;

@@ -6,7 +6,7 @@
  *   secret-versions.ts   versions and staging labels (PutSecretValue, GetSecretValue, UpdateSecretVersionStage)
  *   secret-lifecycle.ts  CreateSecret, UpdateSecret, DescribeSecret, replication refused
  *   secret-deletion.ts   DeleteSecret, RestoreSecret, the purge job
- *   secret-listing.ts    ListSecrets, ListSecretVersionIds
+ *   secret-listing.ts    ListSecrets, ListSecretVersionIds (secret-filters.ts: ListSecrets' Filters)
  *   secret-tags.ts, resource-policy.ts, rotation-state.ts
  *   secret-arn.ts        the one ARN format and parser
  * This factory binds them to one context; it is the service's whole public surface (app.ts wires it).
@@ -28,7 +28,7 @@ import { tagResource, untagResource } from './secret-tags.ts';
 import { addVersion, getSecretValue, putSecretValue, updateSecretVersionStage } from './secret-versions.ts';
 
 export type { Authorization, Secret, SecretValue } from './secret-context.ts';
-export type { ListFilter } from './secret-listing.ts';
+export type { ListFilter } from './secret-filters.ts';
 
 export type SecretServiceDeps = SecretContext;
 

@@ -27,6 +27,7 @@ export async function tagResource(ctx: SecretContext, caller: Caller, input: Req
   await mutate(ctx, caller, input.secretId, (doc) => {
     doc.tags = mergeTags(doc.tags, input.tags);
     checkTags(doc.tags);
+    if (doc.tags.length > 0) doc.tagged = true;
     return { result: undefined };
   }, { access: SECRET_ACCESS.TagResource(input) });
 }

@@ -33,7 +33,8 @@ const MAX_STAGES_PER_VERSION = 20;
 /**
  * Adds a version (AWS: PutSecretValue, UpdateSecret with a value, createSecret step). The token is the
  * VersionId; the same token with the same value succeeds and changes nothing, with another value it is
- * ResourceExistsException. Without `stages` the version becomes AWSCURRENT.
+ * ResourceExistsException. Without `stages` the version becomes AWSCURRENT; so does the secret's first
+ * version whatever `stages` says (AWS: PutSecretValue VersionStages).
  */
 export async function addVersion(
   ctx: SecretContext, caller: Caller, secretId: string, token: string, value: SecretValue, stages: string[] | undefined,
@@ -55,7 +56,8 @@ export async function addVersion(
     if (placeholder && !placeholder.empty) throw new LostRace();
     // Filling a rotation's empty version keeps the labels it has (AWSPENDING) and its creation time.
     doc.versions[token] = { stages: placeholder?.stages ?? [], createdAt: placeholder?.createdAt ?? now, kind: value.kind, kmsKeyArn: sealed.kmsKeyArn };
-    for (const label of labels) attachLabel(doc, token, label);
+    const first = versionWithStage(doc, AWSCURRENT) === undefined;
+    for (const label of first && !labels.includes(AWSCURRENT) ? [AWSCURRENT, ...labels] : labels) attachLabel(doc, token, label);
     doc.lastChangedAt = now;
     const pruned = versionsToPrune(doc, now);
     for (const id of pruned) delete doc.versions[id];

@@ -201,7 +201,7 @@ test('DescribeSecret keeps LastChangedDate and LastAccessedDate (by day); tags a
   assert.equal(malformed.name, 'MalformedPolicyDocumentException');
 });
 
-test('ListSecrets: filters (prefix, negation, tags), sort, pagination; BatchGetSecretValue by ids and by filter', async () => {
+test('ListSecrets: filters (prefix, negation, tags), sort (oldest first by default), pagination; BatchGetSecretValue by ids and by filter', async () => {
   for (const n of ['list/a', 'list/b', 'list/c']) {
     await sm.send(new CreateSecretCommand({ Name: n, SecretString: `v-${n}`, Tags: [{ Key: 'grp', Value: n === 'list/b' ? 'odd' : 'even' }] }));
     clock.advance(1000);
@@ -209,8 +209,11 @@ test('ListSecrets: filters (prefix, negation, tags), sort, pagination; BatchGetS
   const names = async (input: ListSecretsCommandInput) =>
     ((await sm.send(new ListSecretsCommand(input))).SecretList ?? []).map((s) => s.Name);
   assert.deepEqual(await names({ Filters: [{ Key: 'name', Values: ['list/'] }], SortBy: 'name', SortOrder: 'asc' }), ['list/a', 'list/b', 'list/c']);
-  assert.deepEqual(await names({ Filters: [{ Key: 'name', Values: ['LIST/'] }, { Key: 'tag-value', Values: ['!odd'] }], SortBy: 'name', SortOrder: 'desc' }), ['list/c', 'list/a']);
-  assert.deepEqual(await names({ Filters: [{ Key: 'name', Values: ['list/'] }] }), ['list/c', 'list/b', 'list/a']);
+  // AWS: the name filter is case-sensitive; without SortOrder, oldest first.
+  assert.deepEqual(await names({ Filters: [{ Key: 'name', Values: ['list/'] }, { Key: 'tag-value', Values: ['!odd'] }], SortBy: 'name', SortOrder: 'desc' }), ['list/c', 'list/a']);
+  assert.deepEqual(await names({ Filters: [{ Key: 'name', Values: ['LIST/'] }] }), []);
+  assert.deepEqual(await names({ Filters: [{ Key: 'name', Values: ['list/'] }] }), ['list/a', 'list/b', 'list/c']);
+  assert.deepEqual(await names({ Filters: [{ Key: 'name', Values: ['list/'] }], SortOrder: 'desc' }), ['list/c', 'list/b', 'list/a']);
   const p1 = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['list/'] }], MaxResults: 2, SortBy: 'name', SortOrder: 'asc' }));
   const p2 = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['list/'] }], MaxResults: 2, SortBy: 'name', SortOrder: 'asc', NextToken: p1.NextToken }));
   assert.deepEqual([...p1.SecretList!, ...p2.SecretList!].map((s) => s.Name), ['list/a', 'list/b', 'list/c']);

@@ -44,14 +44,24 @@ export function versionIdsToStages(doc: SecretDoc): Record<string, string[]> {
   return out;
 }
 
-/** DescribeSecret's members (also each ListSecrets entry, with SecretVersionsToStages). */
+/** `VersionIdsToStages` (DescribeSecret) or `SecretVersionsToStages` (ListSecrets), left out with no labelled version (recorded: a secret created without a value has none). */
+export function stagesMember(doc: SecretDoc, member: 'VersionIdsToStages' | 'SecretVersionsToStages'): Record<string, unknown> {
+  const stages = versionIdsToStages(doc);
+  return Object.keys(stages).length > 0 ? { [member]: stages } : {};
+}
+
+/**
+ * DescribeSecret's members (also each ListSecrets entry, with SecretVersionsToStages), as recorded: no
+ * empty Description, `Tags` once the secret has had a tag (`[]` after the last is removed), and no
+ * `PrimaryRegion`, which AWS gives only multi-Region secrets (Trent replicates none).
+ */
 export function describeShape(s: Secret): Record<string, unknown> {
   const d = s.doc;
   const rot = d.rotation;
   return {
     ARN: s.arn,
     Name: s.name,
-    ...(d.description !== undefined ? { Description: d.description } : {}),
+    ...(d.description ? { Description: d.description } : {}),
     ...(d.kmsKeyId !== undefined ? { KmsKeyId: d.kmsKeyId } : {}),
     ...(rot.enabled || rot.lambdaArn ? { RotationEnabled: rot.enabled } : {}),
     ...(rot.lambdaArn ? { RotationLambdaARN: rot.lambdaArn } : {}),
@@ -61,9 +71,8 @@ export function describeShape(s: Secret): Record<string, unknown> {
     ...(d.lastAccessedAt !== undefined ? { LastAccessedDate: seconds(d.lastAccessedAt) } : {}),
     ...(d.deletedAt !== undefined ? { DeletedDate: seconds(d.deletedAt) } : {}),
     ...(rot.enabled && rot.nextRotationAt !== undefined ? { NextRotationDate: seconds(rot.nextRotationAt) } : {}),
-    ...(d.tags.length ? { Tags: d.tags } : {}),
+    ...(d.tags.length || d.tagged ? { Tags: d.tags } : {}),
     CreatedDate: seconds(d.createdAt),
-    PrimaryRegion: s.scope.region,
     // Trent extension (ignored by AWS SDKs): the last failed rotation step, until a rotation succeeds.
     ...(rot.lastFailure ? { TrentRotationFailure: { Step: rot.lastFailure.step, Message: rot.lastFailure.message, Date: seconds(rot.lastFailure.at), ClientRequestToken: rot.lastFailure.token } } : {}),
   };

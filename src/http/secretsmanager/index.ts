@@ -43,6 +43,8 @@ export function secretsManagerServiceDefinition({ secrets, rotation, authorizer 
     signingName: 'secretsmanager',
     eventSource: 'secretsmanager.amazonaws.com',
     internalErrorCode: 'InternalServiceError',
+    // AWS: Secrets Manager's error bodies carry `Message` (recorded: {"__type": "InvalidRequestException", "Message": …}).
+    errorMessageMember: 'Message',
   }, {
     CreateSecret: createSecretOperation(secrets),
     GetSecretValue: getSecretValueOperation(secrets),

@@ -1,25 +1,34 @@
 /** ListSecrets, ListSecretVersionIds, UpdateSecretVersionStage, TagResource, UntagResource, GetRandomPassword. */
-import { SerializationException } from '../../errors/errors.ts';
+import { SerializationException, ValidationException } from '../../errors/errors.ts';
 import { randomPassword } from '../../secrets/password.ts';
 import type { SecretsManagerRequests as Requests } from '../../secrets/requests.ts';
 import type { ListFilter, SecretService } from '../../secrets/secret-service.ts';
 import { InputReader } from '../input.ts';
 import type { ParsedOperation } from '../operation.ts';
-import { describeShape, readSecretId, readTags, seconds, versionIdsToStages } from './common.ts';
+import { describeShape, readSecretId, readTags, seconds, stagesMember } from './common.ts';
 
 const FILTER_KEYS = ['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all'] as const;
 
-/** Filters: [{Key, Values}] (≤10); Key one of FILTER_KEYS; each value ≤512, optionally starting with `!`. */
+/** AWS model FilterValueStringType: an optional leading `!`, then letters, digits, space and :_@/+=.-! */
+const FILTER_VALUE = /^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$/;
+
+/** Filters: [{Key, Values}] (≤10); Key one of FILTER_KEYS; each value ≤512 characters of FILTER_VALUE. */
 export function readFilters(input: Record<string, unknown>): ListFilter[] | undefined {
   const raw = input.Filters;
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) throw new SerializationException('Expected a list for Filters');
-  return raw.map((f: unknown) => {
+  return raw.map((f: unknown, i) => {
     if (typeof f !== 'object' || f === null) throw new SerializationException('Expected a filter in Filters');
     const fr = new InputReader(f as Record<string, unknown>);
     const key = fr.enumValue('Key', FILTER_KEYS);
     const values = fr.stringList('Values', { min: 1, max: 10, itemMax: 512 });
     fr.done();
+    const bad = (values ?? []).findIndex((v) => !FILTER_VALUE.test(v));
+    if (bad >= 0) {
+      throw new ValidationException(
+        `1 validation error detected: Value '${values![bad]}' at 'filters.${i + 1}.member.values.${bad + 1}.member' failed to satisfy constraint: Member must satisfy regular expression pattern: ${FILTER_VALUE.source}`,
+      );
+    }
     return { Key: key ?? 'all', Values: values ?? [] };
   });
 }
@@ -50,7 +59,7 @@ export function listSecretsOperation(secrets: SecretService): ParsedOperation<Re
       return {
         SecretList: out.secrets.map((s) => {
           const { TrentRotationFailure: _ignored, ...shape } = describeShape(s);
-          return { ...shape, SecretVersionsToStages: versionIdsToStages(s.doc) };
+          return { ...shape, ...stagesMember(s.doc, 'SecretVersionsToStages') };
         }),
         ...(out.nextToken ? { NextToken: out.nextToken } : {}),
       };
@@ -83,7 +92,8 @@ export function listSecretVersionIdsOperation(secrets: SecretService): ParsedOpe
           const v = doc.versions[id]!;
           return {
             VersionId: id,
-            VersionStages: v.stages,
+            // AWS: a deprecated version (IncludeDeprecated) is listed without VersionStages (recorded).
+            ...(v.stages.length > 0 ? { VersionStages: v.stages } : {}),
             ...(v.lastAccessedAt !== undefined ? { LastAccessedDate: seconds(v.lastAccessedAt) } : {}),
             CreatedDate: seconds(v.createdAt),
             KmsKeyIds: [doc.kmsKeyId ?? 'DefaultEncryptionKey'],

@@ -5,7 +5,7 @@ import type { SecretsManagerRequests as Requests } from '../../secrets/requests.
 import type { SecretService } from '../../secrets/secret-service.ts';
 import { InputReader } from '../input.ts';
 import type { ParsedOperation } from '../operation.ts';
-import { describeShape, readReplicaRegions, readSecretId, readSecretIdOnly, readTags, readToken, readValue, seconds, valueShape } from './common.ts';
+import { describeShape, readReplicaRegions, readSecretId, readSecretIdOnly, readTags, readToken, readValue, seconds, stagesMember, valueShape } from './common.ts';
 import { readFilters } from './list-operations.ts';
 
 export function createSecretOperation(secrets: SecretService): ParsedOperation<Requests['CreateSecret']> {
@@ -178,9 +178,7 @@ export function describeSecretOperation(secrets: SecretService): ParsedOperation
     parse: readSecretIdOnly,
     async handle({ secretId }, { caller }) {
       const s = await secrets.describeSecret(caller, secretId);
-      const stages: Record<string, string[]> = {};
-      for (const [id, v] of Object.entries(s.doc.versions)) if (v.stages.length) stages[id] = v.stages;
-      return { ...describeShape(s), VersionIdsToStages: stages };
+      return { ...describeShape(s), ...stagesMember(s.doc, 'VersionIdsToStages') };
     },
   };
 }
