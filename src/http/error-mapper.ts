@@ -15,6 +15,15 @@ export interface WireError {
   internal: boolean;
 }
 
+/**
+ * The awsJson error body. AWS sends no `message` member at all for the errors it gives no message
+ * (recorded: KMSInvalidSignatureException, InvalidCiphertextException, an UnsupportedOperationException
+ * of RotateKeyOnDemand): an empty message is left out rather than sent as "".
+ */
+export function jsonErrorBody(wire: Pick<WireError, 'code' | 'message'>): { __type: string; message?: string } {
+  return wire.message === '' ? { __type: wire.code } : { __type: wire.code, message: wire.message };
+}
+
 export function toWireError(err: unknown, internalErrorCode: string): WireError {
   if (err instanceof TrentError) {
     const status = err.fault === 'client' ? (err.code === 'RequestEntityTooLargeException' ? 413 : 400) : err.fault === 'server' ? 500 : 503;

@@ -15,7 +15,7 @@ import {
 import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
 import { authenticateSigV4 } from './authenticate.ts';
-import { toWireError, type WireError } from './error-mapper.ts';
+import { jsonErrorBody, toWireError, type WireError } from './error-mapper.ts';
 import type { ServiceDefinition } from './operation.ts';
 import { isQueryService, queryError, queryResponse, routeQuery, XML_CONTENT_TYPE, type QueryRoute } from './query/protocol.ts';
 
@@ -162,7 +162,7 @@ export function createEdge(deps: EdgeDeps) {
         return { status: q.status, body: undefined, xml: q.payload };
       }
       facts.error = { code: wire.code, message: wire.message };
-      return { status: wire.status, body: { __type: wire.code, message: wire.message } };
+      return { status: wire.status, body: jsonErrorBody(wire) };
     };
     const failed = (err: unknown) => {
       const wire = toWireError(err, service?.internalErrorCode ?? 'InternalFailure');
