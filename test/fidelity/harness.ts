@@ -7,6 +7,7 @@
  * `snapshot.match(name, value)`. Values are shaped as botocore shaped them for the snapshot: an error
  * is `{ Error: { Code, Message }, ResponseMetadata }`, a whole response carries `ResponseMetadata`.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rawCall, startServer, type TestServer } from '../e2e/harness.ts';
@@ -18,6 +19,7 @@ export const REGION = 'us-east-1';
 export const SECONDARY_REGION = 'us-west-2';
 
 export type Service = 'kms' | 'secretsmanager' | 'ssm';
+const IDEMPOTENT_SM = new Set(['CreateSecret', 'UpdateSecret', 'PutSecretValue', 'RotateSecret']);
 const TARGET_PREFIX: Record<Service, string> = { kms: 'TrentService', secretsmanager: 'secretsmanager', ssm: 'AmazonSSM' };
 
 export interface Response {
@@ -61,8 +63,14 @@ export class Session {
     return this.call('kms', operation, input, opts);
   }
 
-  sm(operation: string, input: Record<string, unknown> = {}): Promise<Response> {
-    return this.call('secretsmanager', operation, input);
+  /**
+   * A Secrets Manager call as boto3 makes it: the SDK fills the idempotency token ClientRequestToken
+   * of CreateSecret, UpdateSecret, PutSecretValue and RotateSecret when the caller gives none
+   * (`raw: true` sends the input as it is).
+   */
+  sm(operation: string, input: Record<string, unknown> = {}, opts: { raw?: boolean } = {}): Promise<Response> {
+    const filled = !opts.raw && IDEMPOTENT_SM.has(operation) && input.ClientRequestToken === undefined ? { ...input, ClientRequestToken: randomUUID() } : input;
+    return this.call('secretsmanager', operation, filled);
   }
 
   ssm(operation: string, input: Record<string, unknown> = {}): Promise<Response> {
@@ -85,6 +93,13 @@ export class Session {
   error(res: Response): Json {
     if (res.status === 200) return { unexpectedSuccess: this.whole(res) };
     return asError(res);
+  }
+
+  /** `str(e.value)` of a botocore ClientError, as tests that snapshot `e.value` record it. */
+  errorText(operation: string, res: Response): Json {
+    if (res.status === 200) return { unexpectedSuccess: this.whole(res) };
+    const e = asError(res) as { Error: { Code: string; Message: string } };
+    return `An error occurred (${e.Error.Code}) when calling the ${operation} operation: ${e.Error.Message}`;
   }
 
   match(name: string, value: Json | undefined): void {

@@ -15,7 +15,8 @@ const blob = (v: string | Buffer) => Buffer.from(v).toString('base64');
 const bytes = (v: Json | undefined) => Buffer.from(String(v), 'base64');
 const MESSAGE = 'test message 123 !%$@ 1234567890';
 let uid = 0;
-const shortUid = () => `${process.pid.toString(16)}${(uid++).toString(16).padStart(4, '0')}`;
+/** LocalStack's short_uid(): 8 hex characters; a counter, so that a diff reads the same on every run (each run has a fresh server). */
+const shortUid = () => (0xf1de0000 + uid++).toString(16);
 
 type Meta = Record<string, Json>;
 

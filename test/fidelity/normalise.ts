@@ -34,18 +34,35 @@ export class Normaliser {
   /** `actual` with every value the recording holds as a placeholder replaced by that placeholder. */
   normalise(recorded: Json | undefined, actual: Json | undefined, key = ''): Json | undefined {
     if (actual === undefined) return undefined;
-    if (recorded === 'datetime' && (typeof actual === 'number' || typeof actual === 'string')) return 'datetime';
-    if (typeof actual === 'string') return this.normaliseString(recorded, actual, key);
+    if ((recorded === 'datetime' || recorded === '<datetime>') && typeof actual === 'number') return recorded;
+    if (typeof actual === 'string') {
+      // The snapshot library parses a member holding a JSON document (a policy) before it records it.
+      if (recorded !== null && typeof recorded === 'object' && /^\s*[[{]/.test(actual)) {
+        try {
+          return this.normalise(recorded, JSON.parse(actual) as Json, key);
+        } catch {
+          // not JSON after all: compared as the string it is
+        }
+      }
+      return this.normaliseString(recorded, actual, key);
+    }
     if (Array.isArray(actual)) {
       const rec = Array.isArray(recorded) ? recorded : [];
-      return actual.map((v, i) => this.normalise(rec[i], v, key) as Json);
+      return sortedAsRecorded(key, actual).map((v, i) => this.normalise(rec[i], v, key) as Json);
     }
     if (actual !== null && typeof actual === 'object') {
       const rec = recorded !== null && typeof recorded === 'object' && !Array.isArray(recorded) ? recorded : {};
       const out: Record<string, Json> = {};
+      // A member name that is itself an id (VersionIdsToStages) was replaced like a value.
+      const freeKeys = Object.keys(rec).filter((k) => !(k in actual) && k.includes('<'));
       for (const [k, v] of Object.entries(actual)) {
-        const n = this.normalise(rec[k], v, k);
-        if (n !== undefined) out[k] = n;
+        let name = k;
+        if (!(k in rec)) {
+          const taken = freeKeys.findIndex((candidate) => this.normaliseString(candidate, k, '') === candidate);
+          if (taken >= 0) name = freeKeys.splice(taken, 1)[0]!;
+        }
+        const n = this.normalise(rec[name], v, name);
+        if (n !== undefined) out[name] = n;
       }
       return out;
     }
@@ -67,14 +84,17 @@ export class Normaliser {
     const placeholders = recorded.match(PLACEHOLDER);
     if (!placeholders) return value;
     const literals = recorded.split(PLACEHOLDER).map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    const pattern = new RegExp(`^${literals.map((l, i) => (i === 0 ? l : `(.+?)${l}`)).join('')}$`, 's');
+    // `<ArnPart-Nidx>` is the `-` and six characters a secret ARN ends in (secretsmanager_secret_id_arn).
+    const capture = (p: string) => (/^<ArnPart-\d+idx>$/.test(p) ? '(-[A-Za-z0-9]{6})' : '(.+?)');
+    const pattern = new RegExp(`^${literals.map((l, i) => (i === 0 ? l : `${capture(placeholders[i - 1]!)}${l}`)).join('')}$`, 's');
     const m = pattern.exec(value);
     if (!m) return value;
     const bindings: Array<[string, string]> = [];
     for (let i = 0; i < placeholders.length; i++) {
       const placeholder = placeholders[i]!;
       const bound = m[i + 1]!;
-      if (!/:\d+>$/.test(placeholder)) continue; // unnumbered (`<key-arn>`, `<region>`): any value
+      // Unnumbered (`<key-arn>`, `<region>`): any value. Numbered (`<key-id:1>`, `<ArnPart-0idx>`): one value each.
+      if (!/(:\d+|-\d+idx)>$/.test(placeholder)) continue;
       const known = this.valueOf.get(placeholder);
       const owner = this.placeholderOf.get(bound);
       if ((known !== undefined && known !== bound) || (owner !== undefined && owner !== placeholder)) return value;
@@ -88,6 +108,19 @@ export class Normaliser {
   }
 }
 
+/**
+ * LocalStack's SortingTransformers for Secrets Manager: VersionStages sorted, Versions by CreatedDate
+ * (transformer_utility.py `secretsmanager_api`).
+ */
+function sortedAsRecorded(key: string, list: Json[]): Json[] {
+  if (key === 'VersionStages') return [...list].sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
+  if (key === 'Versions') {
+    const created = (v: Json) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Number(v.CreatedDate ?? 0) : 0);
+    return [...list].sort((a, b) => created(a) - created(b));
+  }
+  return list;
+}
+
 /** Stable text for a value in a diff: ids and blobs masked so that a diff reads the same on every run. */
 export function stable(value: Json | undefined): string {
   if (value === undefined) return '(absent)';
@@ -95,7 +128,9 @@ export function stable(value: Json | undefined): string {
     .replace(UUID, '<uuid>')
     .replace(/mrk-[0-9a-f]{32}/g, 'mrk-<id>')
     .replace(/\b[a-f0-9]{64}\b/g, '<hex64>')
-    .replace(/[A-Za-z0-9+/]{40,}={0,2}/g, '<blob>');
+    .replace(/[A-Za-z0-9+/]{40,}={0,2}/g, '<blob>')
+    .replace(/(:secret:[^"]*?)-[A-Za-z0-9]{6}"/g, '$1-<suffix>"')
+    .replace(/\b1\d{9}(\.\d+)?\b/g, '<time>');
 }
 
 /** Every difference between `expected` (the recording) and `actual` (normalised Trent), one line each. */
