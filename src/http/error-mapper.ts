@@ -15,6 +15,16 @@ export interface WireError {
   internal: boolean;
 }
 
+/**
+ * The awsJson1_1 error body: `__type` and the message under the member the service's AWS sends
+ * (`message`; Secrets Manager `Message`). AWS sends no message member at all for the errors it gives no
+ * message (recorded: KMSInvalidSignatureException, InvalidCiphertextException, an
+ * UnsupportedOperationException of RotateKeyOnDemand): an empty message is left out rather than sent as "".
+ */
+export function jsonErrorBody(wire: Pick<WireError, 'code' | 'message'>, messageMember: 'message' | 'Message' = 'message'): Record<string, string> {
+  return wire.message === '' ? { __type: wire.code } : { __type: wire.code, [messageMember]: wire.message };
+}
+
 export function toWireError(err: unknown, internalErrorCode: string): WireError {
   if (err instanceof TrentError) {
     const status = err.fault === 'client' ? (err.code === 'RequestEntityTooLargeException' ? 413 : 400) : err.fault === 'server' ? 500 : 503;

@@ -11,7 +11,7 @@ import { SerializationException, UnknownOperationException } from '../errors/err
 import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
 import { authenticateSigV4 } from './authenticate.ts';
-import { toWireError, type WireError } from './error-mapper.ts';
+import { jsonErrorBody, toWireError, type WireError } from './error-mapper.ts';
 import { AWS_JSON_CONTENT_TYPE, readBody, sendJson, sendPayload } from './io.ts';
 import type { ServiceDefinition } from './operation.ts';
 import { isQueryService, queryError, queryResponse, routeQuery, XML_CONTENT_TYPE, type QueryRoute } from './query/protocol.ts';
@@ -126,7 +126,7 @@ export function createEdge(deps: EdgeDeps) {
         return { status: q.status, body: undefined, xml: q.payload };
       }
       facts.error = { code: wire.code, message: wire.message };
-      return { status: wire.status, body: { __type: wire.code, ...(wire.message ? { [service?.errorMessageMember ?? 'message']: wire.message } : {}) } };
+      return { status: wire.status, body: jsonErrorBody(wire, service?.errorMessageMember) };
     };
     const failed = (err: unknown) => {
       const wire = toWireError(err, service?.internalErrorCode ?? 'InternalFailure');

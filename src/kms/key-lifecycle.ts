@@ -78,10 +78,14 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
     });
   }
 
-  /** AWS: rotation is for symmetric keys whose material KMS generated; every other key is Unsupported. */
-  function requireRotatable(key: Key): void {
+  /**
+   * AWS: rotation is for symmetric keys whose material KMS generated; every other key is Unsupported.
+   * RotateKeyOnDemand refuses a key of another spec with no message (recorded:
+   * test_rotate_key_on_demand_raises_error_given_non_symmetric_key).
+   */
+  function requireRotatable(key: Key, operation?: 'RotateKeyOnDemand'): void {
     if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') {
-      throw new UnsupportedOperationException(`${key.arn} key spec ${key.doc.keySpec} is not valid for this operation.`);
+      throw new UnsupportedOperationException(operation === 'RotateKeyOnDemand' ? '' : `${key.arn} key spec ${key.doc.keySpec} is not valid for this operation.`);
     }
     if (key.doc.origin !== 'AWS_KMS') {
       throw new UnsupportedOperationException(`${key.arn} origin is ${key.doc.origin} which is not valid for this operation.`);
@@ -116,8 +120,9 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
     if (key.doc.state === 'PendingDeletion') throw new KMSInvalidStateException(`${key.arn} is pending deletion.`);
     requireRotatable(key);
     const r = key.doc.rotation;
+    // AWS (recorded): the KeyId of GetKeyRotationStatus is the key ARN, as RotateKeyOnDemand's.
     return {
-      KeyId: key.keyId,
+      KeyId: key.arn,
       KeyRotationEnabled: r?.enabled ?? false,
       ...(r?.enabled ? { RotationPeriodInDays: r.periodDays } : {}),
       ...(r?.enabled && r.nextRotationAt !== undefined ? { NextRotationDate: epochSeconds(r.nextRotationAt) } : {}),
@@ -167,7 +172,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
     for (let attempt = 0; attempt < 8; attempt++) {
       if (key.doc.state === 'Disabled') throw new DisabledException(`${key.arn} is disabled.`);
       if (key.doc.state !== 'Enabled') transition(key, 'EnableKey');
-      requireRotatable(key);
+      requireRotatable(key, 'RotateKeyOnDemand');
       if ((key.doc.onDemandRotations ?? 0) >= MAX_ON_DEMAND_ROTATIONS) {
         throw new LimitExceededException(
           `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${key.arn}`,

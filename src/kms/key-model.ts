@@ -124,6 +124,11 @@ export function toKeyMetadata(k: Key): Record<string, unknown> {
     KeySpec: d.keySpec,
     MultiRegion: d.multiRegion,
   };
+  // AWS (recorded CreateKey with MultiRegion): a multi-Region key describes its primary and replicas.
+  // Trent does not replicate keys (no ReplicateKey), so every multi-Region key is a primary with none.
+  if (d.multiRegion) {
+    meta.MultiRegionConfiguration = { MultiRegionKeyType: 'PRIMARY', PrimaryKey: { Arn: k.arn, Region: k.scope.region }, ReplicaKeys: [] };
+  }
   // AWS: EncryptionAlgorithms / SigningAlgorithms / MacAlgorithms / KeyAgreementAlgorithms by spec and usage (recorded DescribeKey).
   Object.assign(meta, algorithmListsOf(d.keySpec, d.keyUsage));
   // AWS reports CurrentKeyMaterialId only for symmetric keys (recorded DescribeKey of HMAC keys has none).

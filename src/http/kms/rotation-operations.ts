@@ -46,7 +46,8 @@ export function rotationOperations(lifecycle: KeyLifecycle): Operation[] {
         const r = new InputReader(input);
         const keyId = readKeyId(r);
         r.done();
-        return { KeyId: (await lifecycle.rotateKeyOnDemand(caller, keyId!)).keyId };
+        // AWS (recorded: test_rotate_on_demand_returns_arn_for_key_id): KeyId is the key ARN.
+        return { KeyId: (await lifecycle.rotateKeyOnDemand(caller, keyId!)).arn };
       },
     },
     {
