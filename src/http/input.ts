@@ -14,6 +14,9 @@ interface Bounds {
   max?: number;
 }
 
+/** Bounds of a member the operation cannot do without. */
+type Required = { readonly required: true };
+
 function memberPath(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);
 }
@@ -26,6 +29,11 @@ function memberPath(name: string): string {
 const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
 const isBase64 = (v: string) => v.length % 4 === 0 && BASE64_CHARS.test(v);
 
+/**
+ * Each reader returns the member's value, or undefined when it is absent. A read with `required: true` is
+ * typed as present: when the member is missing the reader records the violation and done() throws it, so
+ * an operation that calls done() before using its input never sees the undefined.
+ */
 export class InputReader {
   readonly #body: Json;
   readonly #errors: string[] = [];
@@ -57,6 +65,8 @@ export class InputReader {
    * A string member. `sensitive` members (secret values) are never echoed: as AWS does for members its
    * model marks sensitive, the message says "Value at '…'" without the value.
    */
+  string(name: string, b: Bounds & Required & { pattern?: RegExp; sensitive?: boolean }): string;
+  string(name: string, b?: Bounds & { pattern?: RegExp; sensitive?: boolean }): string | undefined;
   string(name: string, b: Bounds & { pattern?: RegExp; sensitive?: boolean } = {}): string | undefined {
     const v = this.#raw(name);
     if (v === undefined) return this.#missing(name, b.required);
@@ -69,6 +79,8 @@ export class InputReader {
   }
 
   /** A secret string (a password): like string(), but its value is never echoed in a message. */
+  secretString(name: string, b: Bounds & Required): string;
+  secretString(name: string, b?: Bounds): string | undefined;
   secretString(name: string, b: Bounds = {}): string | undefined {
     const v = this.#raw(name);
     if (v === undefined) return this.#missing(name, b.required);
@@ -78,6 +90,8 @@ export class InputReader {
   }
 
   /** A base64 blob. Its bytes are never echoed in a message. */
+  blob(name: string, b: Bounds & Required): Buffer;
+  blob(name: string, b?: Bounds): Buffer | undefined;
   blob(name: string, b: Bounds = {}): Buffer | undefined {
     const v = this.#raw(name);
     if (v === undefined) return this.#missing(name, b.required);
@@ -87,6 +101,8 @@ export class InputReader {
     return bytes;
   }
 
+  integer(name: string, b: Bounds & Required): number;
+  integer(name: string, b?: Bounds): number | undefined;
   integer(name: string, b: { required?: boolean; min?: number; max?: number } = {}): number | undefined {
     const v = this.#raw(name);
     if (v === undefined) return this.#missing(name, b.required);
@@ -106,6 +122,8 @@ export class InputReader {
     return v;
   }
 
+  enumValue<T extends string>(name: string, values: readonly T[], b: Required): T;
+  enumValue<T extends string>(name: string, values: readonly T[], b?: { required?: boolean }): T | undefined;
   enumValue<T extends string>(name: string, values: readonly T[], b: { required?: boolean } = {}): T | undefined {
     const v = this.#raw(name);
     if (v === undefined) return this.#missing(name, b.required);
@@ -118,6 +136,8 @@ export class InputReader {
   }
 
   /** A map of string to string (EncryptionContext). */
+  stringMap(name: string, b: Required): Record<string, string>;
+  stringMap(name: string, b?: { required?: boolean }): Record<string, string> | undefined;
   stringMap(name: string, b: { required?: boolean } = {}): Record<string, string> | undefined {
     const v = this.#raw(name);
     if (v === undefined) return this.#missing(name, b.required);
@@ -130,6 +150,8 @@ export class InputReader {
     return out;
   }
 
+  stringList(name: string, b: Bounds & Required & { itemMax?: number }): string[];
+  stringList(name: string, b?: Bounds & { itemMax?: number }): string[] | undefined;
   stringList(name: string, b: Bounds & { itemMax?: number } = {}): string[] | undefined {
     const v = this.#raw(name);
     if (v === undefined) return this.#missing(name, b.required);
@@ -161,6 +183,8 @@ export class InputReader {
   }
 
   /** A timestamp (awsJson: epoch seconds as a number; an ISO 8601 string is accepted too), as epoch ms. */
+  timestamp(name: string, b: Required): number;
+  timestamp(name: string, b?: { required?: boolean }): number | undefined;
   timestamp(name: string, b: { required?: boolean } = {}): number | undefined {
     const v = this.#raw(name);
     if (v === undefined) return this.#missing(name, b.required);
