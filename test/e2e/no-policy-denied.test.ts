@@ -69,7 +69,7 @@ function requests(): Record<string, Record<string, unknown>> {
     PutSecretValue: { SecretId: S, SecretString: 'y', ClientRequestToken: '00000000-0000-4000-8000-000000000003' }, UpdateSecret: { SecretId: S, Description: 'd' },
     UpdateSecretVersionStage: { SecretId: S, VersionStage: 'X' }, DescribeSecret: { SecretId: S }, ListSecrets: {}, ListSecretVersionIds: { SecretId: S },
     DeleteSecret: { SecretId: S }, RestoreSecret: { SecretId: S }, TagResource: { SecretId: S, Tags: [{ Key: 'a', Value: 'b' }] },
-    UntagResource: { SecretId: S, TagKeys: ['a'] }, GetRandomPassword: {}, RotateSecret: { SecretId: S }, CancelRotateSecret: { SecretId: S },
+    UntagResource: { SecretId: S, TagKeys: ['a'] }, GetRandomPassword: {}, RotateSecret: { SecretId: S, ClientRequestToken: 'rotate-token-0000000000000000000001' }, CancelRotateSecret: { SecretId: S },
     PutResourcePolicy: { SecretId: S, ResourcePolicy: JSON.stringify(allow('secretsmanager:DescribeSecret')) }, GetResourcePolicy: { SecretId: S },
     DeleteResourcePolicy: { SecretId: S }, ValidateResourcePolicy: { ResourcePolicy: JSON.stringify(allow('secretsmanager:DescribeSecret')) },
     ReplicateSecretToRegions: { SecretId: S, AddReplicaRegions: [{ Region: 'eu-west-1' }] },

@@ -6,6 +6,7 @@ import { epochSeconds } from '../../kms/key-model.ts';
 import type { GrantConstraints } from '../../policy/index.ts';
 import type { GrantRecord } from '../../storage/iam-repos.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { KEY_ID_BOUNDS, readGrantTokens, readKeyId } from './common.ts';
 
@@ -20,32 +21,26 @@ function readConstraints(input: Record<string, unknown>): GrantConstraints | und
   const equals = r.stringMap('EncryptionContextEquals');
   const subset = r.stringMap('EncryptionContextSubset');
   r.done();
-  return {
-    ...(equals !== undefined ? { encryptionContextEquals: equals } : {}),
-    ...(subset !== undefined ? { encryptionContextSubset: subset } : {}),
-  };
+  return definedMembers({ encryptionContextEquals: equals, encryptionContextSubset: subset });
 }
 
 /** AWS GrantListEntry. */
 export function grantListEntry(g: GrantRecord): Record<string, unknown> {
   const d = g.doc as unknown as GrantDoc;
   const c = d.constraints;
-  return {
+  return definedMembers({
     KeyId: keyArn(g, g.keyId),
     GrantId: g.grantId,
-    ...(g.name !== null ? { Name: g.name } : {}),
+    Name: g.name,
     CreationDate: epochSeconds(g.createdAt),
     GranteePrincipal: g.granteePrincipal,
-    ...(g.retiringPrincipal !== null ? { RetiringPrincipal: g.retiringPrincipal } : {}),
+    RetiringPrincipal: g.retiringPrincipal,
     IssuingAccount: d.issuingAccount,
     Operations: d.operations,
-    ...(c && (c.encryptionContextEquals || c.encryptionContextSubset)
-      ? { Constraints: {
-        ...(c.encryptionContextEquals ? { EncryptionContextEquals: c.encryptionContextEquals } : {}),
-        ...(c.encryptionContextSubset ? { EncryptionContextSubset: c.encryptionContextSubset } : {}),
-      } }
-      : {}),
-  };
+    Constraints: c && (c.encryptionContextEquals || c.encryptionContextSubset)
+      ? definedMembers({ EncryptionContextEquals: c.encryptionContextEquals, EncryptionContextSubset: c.encryptionContextSubset })
+      : undefined,
+  });
 }
 
 export function grantOperations(grants: GrantService): Operation[] {
@@ -64,12 +59,9 @@ export function grantOperations(grants: GrantService): Operation[] {
         r.boolean('DryRun');
         const constraints = readConstraints(input);
         r.done();
-        const out = await grants.createGrant(caller, {
-          keyId: keyId!, granteePrincipal: grantee!, operations: operations!,
-          ...(retiring !== undefined ? { retiringPrincipal: retiring } : {}),
-          ...(name !== undefined ? { name } : {}),
-          ...(constraints ? { constraints } : {}),
-        });
+        const out = await grants.createGrant(caller, definedMembers({
+          keyId, granteePrincipal: grantee, operations, retiringPrincipal: retiring, name, constraints,
+        }));
         return { GrantId: out.grantId, GrantToken: out.grantToken };
       },
     },
@@ -84,17 +76,10 @@ export function grantOperations(grants: GrantService): Operation[] {
         const grantId = r.string('GrantId', GRANT_ID_BOUNDS);
         const grantee = r.string('GranteePrincipal', PRINCIPAL_BOUNDS);
         r.done();
-        const page = await grants.listGrants(caller, {
-          keyId: keyId!, limit: limit ?? 50,
-          ...(marker !== undefined ? { marker } : {}),
-          ...(grantId !== undefined ? { grantId } : {}),
-          ...(grantee !== undefined ? { granteePrincipal: grantee } : {}),
-        });
-        return {
-          Grants: page.grants.map(grantListEntry),
-          Truncated: page.nextMarker !== undefined,
-          ...(page.nextMarker !== undefined ? { NextMarker: page.nextMarker } : {}),
-        };
+        const page = await grants.listGrants(caller, definedMembers({
+          keyId, limit: limit ?? 50, marker, grantId, granteePrincipal: grantee,
+        }));
+        return definedMembers({ Grants: page.grants.map(grantListEntry), Truncated: page.nextMarker !== undefined, NextMarker: page.nextMarker });
       },
     },
     {
@@ -106,14 +91,8 @@ export function grantOperations(grants: GrantService): Operation[] {
         const limit = r.integer('Limit', { min: 1, max: 100 });
         const marker = r.string('Marker', { min: 1, max: 1024 });
         r.done();
-        const page = await grants.listRetirableGrants(caller, {
-          retiringPrincipal: retiring!, limit: limit ?? 50, ...(marker !== undefined ? { marker } : {}),
-        });
-        return {
-          Grants: page.grants.map(grantListEntry),
-          Truncated: page.nextMarker !== undefined,
-          ...(page.nextMarker !== undefined ? { NextMarker: page.nextMarker } : {}),
-        };
+        const page = await grants.listRetirableGrants(caller, definedMembers({ retiringPrincipal: retiring, limit: limit ?? 50, marker }));
+        return definedMembers({ Grants: page.grants.map(grantListEntry), Truncated: page.nextMarker !== undefined, NextMarker: page.nextMarker });
       },
     },
     {
@@ -126,11 +105,7 @@ export function grantOperations(grants: GrantService): Operation[] {
         const grantId = r.string('GrantId', GRANT_ID_BOUNDS);
         r.boolean('DryRun');
         r.done();
-        await grants.retireGrant(caller, {
-          ...(token !== undefined ? { grantToken: token } : {}),
-          ...(keyId !== undefined ? { keyId } : {}),
-          ...(grantId !== undefined ? { grantId } : {}),
-        });
+        await grants.retireGrant(caller, definedMembers({ grantToken: token, keyId, grantId }));
         return undefined;
       },
     },
@@ -143,7 +118,7 @@ export function grantOperations(grants: GrantService): Operation[] {
         const grantId = r.string('GrantId', { required: true, ...GRANT_ID_BOUNDS });
         r.boolean('DryRun');
         r.done();
-        await grants.revokeGrant(caller, { keyId: keyId!, grantId: grantId! });
+        await grants.revokeGrant(caller, { keyId, grantId });
         return undefined;
       },
     },
