@@ -32,9 +32,13 @@ export interface EncryptionDeps {
   custodyOf(key: Key): KeyCustody;
   /** Deployment-wide key authenticating ciphertext headers (see ciphertext.ts). */
   ciphertextHeaderKey: SecretBytes;
+  /** The KeyMaterialId of one of a key's material versions (Decrypt names the one it used). */
+  keyMaterialIdOf(key: Key, version: number): Promise<string>;
 }
 
-export function createEncryptionOperations({ resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey }: EncryptionDeps) {
+export function createEncryptionOperations({
+  resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey, keyMaterialIdOf,
+}: EncryptionDeps) {
   /** Encrypts under the key's current material; the blob names key and version so Decrypt needs no KeyId. */
   async function encryptWithKey(key: Key, plaintext: Uint8Array, context: EncryptionContext | undefined): Promise<Buffer> {
     const version = key.doc.currentVersion;
@@ -114,7 +118,7 @@ export function createEncryptionOperations({ resolveKey, requireUsable, withMate
     operation: string,
     dryRun = false,
     contextKeys?: RequestKeys,
-  ): Promise<{ key: Key; plaintext: Buffer }> {
+  ): Promise<{ key: Key; plaintext: Buffer; keyMaterialId: string }> {
     let parsed: ReturnType<typeof decodeCiphertext>;
     try {
       parsed = decodeCiphertext(ciphertext, ciphertextHeaderKey);
@@ -142,7 +146,7 @@ export function createEncryptionOperations({ resolveKey, requireUsable, withMate
       plaintext.fill(0);
       throw dryRunSucceeded();
     }
-    return { key, plaintext };
+    return { key, plaintext, keyMaterialId: await keyMaterialIdOf(key, header.materialVersion) };
   }
 
   /**
@@ -172,7 +176,7 @@ export function createEncryptionOperations({ resolveKey, requireUsable, withMate
   async function decryptAny(
     caller: Caller, ciphertext: Buffer, keyId: string | undefined, context: EncryptionContext | undefined, algorithm: string | undefined,
     operation: string, dryRun = false, contextKeys: RequestKeys = algorithmKey(algorithm),
-  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
+  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm; keyMaterialId?: string }> {
     if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
       return decryptWithKeyPair(caller, ciphertext, keyId, algorithm, context, operation, dryRun, contextKeys);
     }
@@ -183,7 +187,7 @@ export function createEncryptionOperations({ resolveKey, requireUsable, withMate
   async function decrypt(
     caller: Caller,
     input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean },
-  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
+  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm; keyMaterialId?: string }> {
     return decryptAny(caller, input.ciphertext, input.keyId, input.encryptionContext, input.encryptionAlgorithm, 'Decrypt', input.dryRun);
   }
 
@@ -224,13 +228,15 @@ export function createEncryptionOperations({ resolveKey, requireUsable, withMate
       allowAlias: true, action: 'ReEncryptTo', ...ecOpt(input.destinationEncryptionContext),
       contextKeys: (key) => ({ ...algorithmKey(input.destinationEncryptionAlgorithm), 'kms:ReEncryptOnSameKey': key.arn === sourceArn }),
     });
-    requireUsable(destinationKey, 'ReEncrypt', 'ENCRYPT_DECRYPT');
-    const destinationAlgorithm = encryptionAlgorithmFor(destinationKey, input.destinationEncryptionAlgorithm, input.destinationEncryptionContext);
+    // AWS (recorded) judges the source first: a SourceKeyId that is not the ciphertext's key is
+    // IncorrectKeyException even when the destination key could not encrypt either.
     const { key: sourceKey, plaintext, algorithm: sourceAlgorithm } = await decryptAny(
       caller, input.ciphertext, input.sourceKeyId, input.sourceEncryptionContext, input.sourceEncryptionAlgorithm, 'ReEncryptFrom', false,
       (key) => ({ ...algorithmKey(input.sourceEncryptionAlgorithm), 'kms:ReEncryptOnSameKey': key.arn === destinationKey.arn }),
     );
     try {
+      requireUsable(destinationKey, 'ReEncrypt', 'ENCRYPT_DECRYPT');
+      const destinationAlgorithm = encryptionAlgorithmFor(destinationKey, input.destinationEncryptionAlgorithm, input.destinationEncryptionContext);
       if (input.dryRun) throw dryRunSucceeded();
       const ciphertext = await encryptWithAlgorithm(destinationKey, destinationAlgorithm, plaintext, input.destinationEncryptionContext);
       return { sourceKey, destinationKey, ciphertext, sourceAlgorithm, destinationAlgorithm };

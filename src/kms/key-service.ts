@@ -352,8 +352,15 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     return updateKeyDoc(storage, key.scope, key.keyId, (current) => mutate(current).doc, { allowStateChange: true });
   }
 
+  /** AWS: Decrypt names the key material it used; an older version's id is in its material record. */
+  async function keyMaterialIdOf(key: Key, version: number): Promise<string> {
+    if (version === key.doc.currentVersion) return key.doc.currentKeyMaterialId;
+    const material = await storage.read((r) => r.materials.get(key.scope, key.keyId, version));
+    return String(material?.doc.keyMaterialId ?? '');
+  }
+
   // Encrypt, Decrypt, ReEncrypt and GenerateDataKey, on the resolution and custody above.
-  const encryption = createEncryptionOperations({ resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey });
+  const encryption = createEncryptionOperations({ resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey, keyMaterialIdOf });
 
   return {
     resolveKey,

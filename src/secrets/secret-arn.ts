@@ -30,7 +30,8 @@ export interface SecretArnParts {
   readonly partialName: string;
   /**
    * Read as a full ARN, when it ends in `-` and 6 letters or digits: the name before them and the suffix.
-   * A name may end that way itself (`app/db-backup`), so a lookup tries this reading, then the partial one.
+   * A name may end that way itself (`app/db-backup`); AWS then reads the ARN as a full one only, and so
+   * does the lookup (secret-lookup.ts): the partial ARN of such a secret finds nothing.
    */
   readonly full?: { readonly name: string; readonly suffix: string };
 }

@@ -23,7 +23,8 @@ export interface ResolveOptions {
 }
 
 /**
- * SecretId: a name, a full ARN, or a partial ARN (without the 6-character suffix). An ARN may name a
+ * SecretId: a name, a full ARN, or a partial ARN (without the 6-character suffix; one that ends like a
+ * suffix is read as a full ARN, as AWS does). An ARN may name a
  * secret of another account in the caller's region (AWS: cross-account access takes the ARN); whether
  * the caller may touch it is decided where the secret is resolved (access-rules.ts).
  */
@@ -34,9 +35,11 @@ export async function find({ storage }: SecretContext, caller: Caller, secretId:
     if (!parts || parts.region !== own.region) return undefined;
     const scope: Scope = { accountId: parts.accountId, region: own.region };
     if (parts.full) {
+      // AWS reads an ARN ending in `-` and 6 characters as a full ARN only, so a partial ARN of a secret whose
+      // name ends that way finds nothing (recorded; AWS's docs warn against such names).
       const name = parts.full.name;
       const full = await storage.read((r) => r.secrets.get(scope, name));
-      if (full && full.arn === secretId) return toSecret(full);
+      return full && full.arn === secretId ? toSecret(full) : undefined;
     }
     const partial = await storage.read((r) => r.secrets.get(scope, parts.partialName));
     return partial && toSecret(partial);

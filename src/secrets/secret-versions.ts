@@ -20,6 +20,7 @@ import { findAuthorized, LostRace, mutate, resolve } from './secret-lookup.ts';
 import {
   attachLabel,
   AWSCURRENT,
+  AWSPENDING,
   makeCurrent,
   removeLabel,
   startOfUtcDay,
@@ -56,8 +57,11 @@ export async function addVersion(
     if (placeholder && !placeholder.empty) throw new LostRace();
     // Filling a rotation's empty version keeps the labels it has (AWSPENDING) and its creation time.
     doc.versions[token] = { stages: placeholder?.stages ?? [], createdAt: placeholder?.createdAt ?? now, kind: value.kind, kmsKeyArn: sealed.kmsKeyArn };
-    const first = versionWithStage(doc, AWSCURRENT) === undefined;
-    for (const label of first && !labels.includes(AWSCURRENT) ? [AWSCURRENT, ...labels] : labels) attachLabel(doc, token, label);
+    const wasCurrent = versionWithStage(doc, AWSCURRENT);
+    for (const label of wasCurrent === undefined && !labels.includes(AWSCURRENT) ? [AWSCURRENT, ...labels] : labels) attachLabel(doc, token, label);
+    // AWS (recorded): the version a new value takes AWSCURRENT from keeps AWSPREVIOUS only; an AWSPENDING it
+    // still carried, left from a finished rotation, goes with AWSCURRENT.
+    if (wasCurrent !== undefined && wasCurrent !== token && labels.includes(AWSCURRENT)) removeLabel(doc, wasCurrent, AWSPENDING);
     doc.lastChangedAt = now;
     const pruned = versionsToPrune(doc, now);
     for (const id of pruned) delete doc.versions[id];

@@ -1,6 +1,7 @@
 import type { KeyService } from '../../kms/key-service.ts';
 import { ValidationException } from '../../errors/errors.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { b64, KEY_ID_BOUNDS, readEncryptionContext, readGrantTokens } from './common.ts';
 
@@ -21,15 +22,9 @@ export function decryptOperation(keys: KeyService): Operation {
       if (!ciphertext) {
         throw new ValidationException("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null");
       }
-      const out = await keys.decrypt(caller, {
-        ciphertext,
-        dryRun: dryRun ?? false,
-        ...(keyId !== undefined ? { keyId } : {}),
-        ...(encryptionContext ? { encryptionContext } : {}),
-        ...(encryptionAlgorithm ? { encryptionAlgorithm } : {}),
-      });
+      const out = await keys.decrypt(caller, definedMembers({ ciphertext, dryRun: dryRun ?? false, keyId, encryptionContext, encryptionAlgorithm }));
       try {
-        return { KeyId: out.key.arn, Plaintext: b64(out.plaintext), EncryptionAlgorithm: out.algorithm };
+        return definedMembers({ KeyId: out.key.arn, Plaintext: b64(out.plaintext), EncryptionAlgorithm: out.algorithm, KeyMaterialId: out.keyMaterialId || undefined });
       } finally {
         out.plaintext.fill(0);
       }

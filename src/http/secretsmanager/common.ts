@@ -2,11 +2,22 @@
 import { InputReader } from '../input.ts';
 import { SerializationException, ValidationException } from '../../errors/errors.ts';
 import type { ReplicaRegion, SecretValueMembers } from '../../secrets/requests.ts';
+import { checkName } from '../../secrets/secret-lifecycle.ts';
 import { AWSPENDING, type SecretDoc } from '../../secrets/secret-model.ts';
 import type { Secret, SecretValue } from '../../secrets/secret-service.ts';
 
-export function readSecretId(r: InputReader, name = 'SecretId') {
-  return r.string(name, { required: true, min: 1, max: 2048 });
+/**
+ * A SecretId: an ARN, or a name, which AWS checks before it looks anything up (recorded: every operation
+ * on "Inv Name" is a ValidationException, not ResourceNotFoundException).
+ */
+export function readSecretId(r: InputReader, name = 'SecretId'): string {
+  return checkSecretId(r.string(name, { required: true, min: 1, max: 2048 }));
+}
+
+/** The same check for an optional SecretId. */
+export function checkSecretId<Id extends string | undefined>(id: Id): Id {
+  if (id !== undefined && !id.startsWith('arn:')) checkName(id);
+  return id;
 }
 
 /** The input of the operations whose only member is the SecretId. */

@@ -6,7 +6,7 @@ import type { SecretService } from '../../secrets/secret-service.ts';
 import { SerializationException } from '../../errors/errors.ts';
 import { InputReader } from '../input.ts';
 import type { ParsedOperation, ParsedOperations } from '../operation.ts';
-import { readReplicaRegions, readSecretId, readSecretIdOnly, readToken } from './common.ts';
+import { checkSecretId, readReplicaRegions, readSecretId, readSecretIdOnly, readToken } from './common.ts';
 
 function readRules(input: Record<string, unknown>): RotationRules | undefined {
   const raw = input.RotationRules;
@@ -100,7 +100,7 @@ export function policyOperations(secrets: SecretService): ParsedOperations<Polic
       readOnly: true,
       parse(input) {
         const r = new InputReader(input);
-        const secretId = r.string('SecretId', { min: 1, max: 2048 });
+        const secretId = checkSecretId(r.string('SecretId', { min: 1, max: 2048 }));
         const policy = r.string('ResourcePolicy', { required: true, min: 1, max: 20480 });
         r.done();
         return { ...(secretId !== undefined ? { secretId } : {}), policy: policy! };
