@@ -65,7 +65,7 @@ import { createBackupService } from './backup/backup-service.ts';
 import { createHealthProbes } from './http/health.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createRequestLog } from './http/request-log.ts';
-import { createQuotas, parseQuotaTable } from './http/quotas.ts';
+import { createQuotas, DEFAULT_QUOTAS, parseQuotaTable, startQuotaShare } from './http/quotas.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './http/operator/operator-service.ts';
 import { createSealManager, type SealManager } from './seal/seal-manager.ts';
@@ -130,9 +130,16 @@ export async function createApp(parts: AppParts): Promise<App> {
   // First, so a missing or mismatched certificate stops start-up before anything is opened.
   const listener = createListener({ tls: config.tls, logger, handler: (req, res) => void handle(req, res) });
   const requestLog = createRequestLog(logger);
-  // Built once, so the buckets outlive a seal and unseal.
-  const quotas = config.quotasFile ? createQuotas(parseQuotaTable(JSON.parse(readFileSync(config.quotasFile, 'utf8')))) : undefined;
+  // Built once, so the buckets outlive a seal and unseal: AWS's defaults, the TRENT_QUOTAS file merged over them.
+  const quotaTable = config.quotasOff
+    ? undefined
+    : config.quotasFile ? parseQuotaTable(JSON.parse(readFileSync(config.quotasFile, 'utf8'))) : DEFAULT_QUOTAS;
   const store = parts.storage ?? (await openStorage(config.storageUrl));
+  // This process's share of each quota: rate / workers, and on PostgreSQL / live processes (heartbeats).
+  const quotaShare = quotaTable
+    ? startQuotaShare({ storage: store, workers: config.workers, wallClock: systemClock, onError: (err) => logger.warn({ err }, 'quotas: node heartbeat failed') })
+    : undefined;
+  const quotas = quotaTable && quotaShare ? createQuotas(quotaTable, quotaShare.share) : undefined;
   // Every service reads through the short-lived cache of key records, grants and principals (coherence
   // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
   const storage = config.readCacheMs > 0 ? new ReadCachingStorage(store, config.readCacheMs) : store;
@@ -254,7 +261,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     };
     const edgeAudit = parts.wrapEdgeAudit ? parts.wrapEdgeAudit(auditPort) : auditPort;
     const services = [
-      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
+      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys, ...(quotas ? { quota: quotas.forKey } : {}) }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
         authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
       }),
       withDeclaredAccessControl(adminServiceDefinition(iam), authorizer, ADMIN_ACCESS_RULES),
@@ -400,6 +407,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     async close() {
       await listener.close();
       await node.stop();
+      await quotaShare?.stop();
       // The final digest was queued by finish(); give the webhook a moment to hand it over.
       await digestWebhook?.close(5000);
       seal.shutdown();

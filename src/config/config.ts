@@ -208,8 +208,13 @@ export interface Config {
   readonly workers: number;
   /** Addresses / CIDRs that may scrape GET /metrics (TRENT_METRICS_ALLOW). */
   readonly metricsAllow: readonly string[];
-  /** TRENT_QUOTAS: a JSON file of request quotas (src/http/quotas.ts); absent: no quotas. */
+  /**
+   * TRENT_QUOTAS: a JSON file of request quotas merged over AWS's defaults (src/http/quotas.ts); absent:
+   * AWS's defaults alone.
+   */
   readonly quotasFile?: string;
+  /** TRENT_QUOTAS=off: no request quotas. */
+  readonly quotasOff?: boolean;
   /** How often the background job (deletion, rotation) runs; 0 disables the timer. */
   readonly jobIntervalMs: number;
   /** Audit log (docs/audit.md): the digests that bound the unsigned tail and where they are delivered, retention. */
@@ -302,7 +307,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     keyCacheSize: e.TRENT_KEY_CACHE_SIZE,
     workers: e.TRENT_WORKERS,
     metricsAllow: Object.freeze([...e.TRENT_METRICS_ALLOW]),
-    ...(e.TRENT_QUOTAS ? { quotasFile: e.TRENT_QUOTAS } : {}),
+    ...(e.TRENT_QUOTAS === 'off' ? { quotasOff: true } : e.TRENT_QUOTAS ? { quotasFile: e.TRENT_QUOTAS } : {}),
     readCacheMs: e.TRENT_READ_CACHE_MS,
     jobIntervalMs: e.TRENT_JOB_INTERVAL_MS,
     audit: Object.freeze({

@@ -26,13 +26,25 @@ export type DataKeyPairSpec =
   | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1'
   | 'SM2' | 'ECC_NIST_EDWARDS25519';
 
+/**
+ * Request quotas that depend on the key (AWS: RSA and ECC keys have separate cryptographic quotas, and
+ * GenerateDataKeyPair one per KeyPairSpec). `take` is called once the key is resolved and usable, before
+ * it is used; it throws ThrottlingException when the caller's quota is spent. `spec` is the key's
+ * KeySpec, or the requested KeyPairSpec for GenerateDataKeyPair(WithoutPlaintext).
+ */
+export interface KeyUseQuota {
+  take(caller: Caller, operation: string, spec: string): void;
+}
+
 export interface AsymmetricDeps {
   keys: KeyService;
+  /** Absent: no key-dependent quotas. */
+  quota?: KeyUseQuota;
 }
 
 export type AsymmetricOperations = ReturnType<typeof createAsymmetricOperations>;
 
-export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
+export function createAsymmetricOperations({ keys, quota }: AsymmetricDeps) {
   async function usableKey(
     caller: Caller, keyId: string, operation: string, usage: KeyUsage, contextKeys: Record<string, ContextValue>, encryptionContext?: EncryptionContext,
   ): Promise<Key> {
@@ -58,6 +70,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
     input: { keyId: string; message: Buffer; messageType?: MessageType; signingAlgorithm: string; dryRun?: boolean },
   ): Promise<{ key: Key; signature: Buffer }> {
     const key = await usableKey(caller, input.keyId, 'Sign', 'SIGN_VERIFY', { 'kms:SigningAlgorithm': input.signingAlgorithm, 'kms:MessageType': input.messageType ?? 'RAW' });
+    quota?.take(caller, 'Sign', key.doc.keySpec);
     checkSigningAlgorithm(key.doc.keySpec, input.signingAlgorithm);
     const spec = key.doc.keySpec as AsymmetricKeySpec;
     const alg = input.signingAlgorithm as Parameters<typeof signOffLoop>[2];
@@ -74,6 +87,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
     input: { keyId: string; message: Buffer; messageType?: MessageType; signingAlgorithm: string; signature: Buffer; dryRun?: boolean },
   ): Promise<{ key: Key }> {
     const key = await usableKey(caller, input.keyId, 'Verify', 'SIGN_VERIFY', { 'kms:SigningAlgorithm': input.signingAlgorithm, 'kms:MessageType': input.messageType ?? 'RAW' });
+    quota?.take(caller, 'Verify', key.doc.keySpec);
     checkSigningAlgorithm(key.doc.keySpec, input.signingAlgorithm);
     const spec = key.doc.keySpec as AsymmetricKeySpec;
     const alg = input.signingAlgorithm as Parameters<typeof verify>[2];
@@ -127,6 +141,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
     caller: Caller, input: { keyId: string; keyAgreementAlgorithm: 'ECDH'; publicKey: Buffer; dryRun?: boolean },
   ): Promise<{ key: Key; sharedSecret: Buffer }> {
     const key = await usableKey(caller, input.keyId, 'DeriveSharedSecret', 'KEY_AGREEMENT', { 'kms:KeyAgreementAlgorithm': input.keyAgreementAlgorithm });
+    quota?.take(caller, 'DeriveSharedSecret', key.doc.keySpec);
     const spec = key.doc.keySpec;
     // Only a family with key agreement has KEY_AGREEMENT keys (CreateKey), so requireUsable has answered for the others.
     const agreement = familyOf(spec).keyAgreement;
@@ -160,6 +175,7 @@ export function createAsymmetricOperations({ keys }: AsymmetricDeps) {
       throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.doc.keyUsage} which is not valid for ${operation}.`);
     }
     if (input.keyPairSpec === 'SM2') throw new UnsupportedOperationException(SM2_UNSUPPORTED.replace('KeySpec', 'KeyPairSpec'));
+    quota?.take(caller, operation, input.keyPairSpec);
     if (input.dryRun) throw dryRunSucceeded();
     const pair = await mapCryptoErrorsAsync(() => generateKeyPair(input.keyPairSpec as AsymmetricKeySpec));
     try {

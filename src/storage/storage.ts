@@ -11,6 +11,7 @@ import type { AuditRepo } from './audit-repo.ts';
 import type { CustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import type { GrantRepo, PrincipalRepo } from './iam-repos.ts';
 import type { ImportParametersRepo } from './import-repo.ts';
+import type { NodeHeartbeatRepo } from './node-repo.ts';
 import type { ParameterRepo } from './parameter-repo.ts';
 import type { SecretRepo, SecretVersionRepo } from './secret-repo.ts';
 import type { UnitOfWork } from './unit-of-work.ts';
@@ -151,6 +152,7 @@ export interface Repos {
   readonly parameters: ParameterRepo;
   readonly customKeyStores: CustomKeyStoreRepo;
   readonly importParameters: ImportParametersRepo;
+  readonly nodes: NodeHeartbeatRepo;
 }
 
 export interface Storage {

@@ -64,7 +64,8 @@ export interface TestServer {
 
 export async function startServer(
   opts: {
-    dataDir?: string; clock?: Clock; env?: Record<string, string>;
+    /** Variables over the defaults below; undefined unsets one (TRENT_QUOTAS: undefined runs AWS's default quotas). */
+    dataDir?: string; clock?: Clock; env?: Record<string, string | undefined>;
     /** Wraps the real storage (fault-injection decorators). */ wrapStorage?: (s: Storage) => Storage;
     /** Replaces the silent logger (tests that read what the server logs). */ logger?: Logger;
   } = {},
@@ -77,6 +78,9 @@ export async function startServer(
     TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
     TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
     TRENT_LOG_LEVEL: 'silent',
+    // AWS's default quotas (PutParameter: 3 per second) would throttle the suite's bursts; the tests of
+    // quotas set TRENT_QUOTAS themselves (test/e2e/quotas.test.ts).
+    TRENT_QUOTAS: 'off',
     ...(await storageEnv(dataDir)),
     ...opts.env,
   });

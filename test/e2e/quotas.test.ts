@@ -1,21 +1,23 @@
 /**
  * Request quotas through the real server (src/http/quotas.ts, TRENT_QUOTAS): a burst above the rate gets
  * ThrottlingException (HTTP 400, AWS's message), the SDK's standard retry mode then gets through, a
- * throttled write changes nothing, and every throttled call is in the audit trail.
+ * throttled write changes nothing, and every throttled call is in the audit trail. Sign counts against
+ * the quota of its key's family (RSA or ECC), and without TRENT_QUOTAS AWS's default quotas apply.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CreateKeyCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, EncryptCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ADMIN, REGION, startServer } from './harness.ts';
 import { principals } from './principals.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-quotas-'));
 const file = join(dir, 'quotas.json');
-writeFileSync(file, JSON.stringify({ 'kms:symmetric': 5, 'secretsmanager:PutSecretValue': 2 }));
+writeFileSync(file, JSON.stringify({ 'kms:symmetric': 5, 'secretsmanager:PutSecretValue': 2, 'kms:rsa': 3 }));
 const server = await startServer({ env: { TRENT_QUOTAS: file } });
 after(() => server.stop(true));
 
@@ -79,4 +81,54 @@ test('with the SDK\'s standard retry mode the same burst gets through', async ()
   const results = await Promise.all(Array.from({ length: 10 }, () => settle(kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('r') })))));
   assert.deepEqual(results.filter((r) => !r.ok), []);
   kms.destroy();
+});
+
+test('Sign counts against its key\'s family: a burst on an RSA key is throttled while the ECC key\'s quota is untouched', async () => {
+  const kms = server.kms();
+  const rsa = (await kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
+  const ecc = (await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
+  const sign = (KeyId: string, SigningAlgorithm: 'RSASSA_PSS_SHA_256' | 'ECDSA_SHA_256') =>
+    settle(kms.send(new SignCommand({ KeyId, Message: Buffer.from('m'), SigningAlgorithm })));
+  const [onRsa, onEcc] = await Promise.all([
+    Promise.all(Array.from({ length: 10 }, () => sign(rsa, 'RSASSA_PSS_SHA_256'))),
+    Promise.all(Array.from({ length: 10 }, () => sign(ecc, 'ECDSA_SHA_256'))),
+  ]);
+  const throttled = onRsa.filter((r): r is Extract<Settled, { ok: false }> => !r.ok);
+  assert.ok(throttled.length >= 5, `the RSA burst is throttled by kms:rsa (${throttled.length} of 10)`);
+  for (const t of throttled) {
+    assert.equal(t.name, 'ThrottlingException');
+    assert.equal(t.status, 400);
+    assert.equal(t.message, 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.');
+    assert.equal((await principals(server).auditEventsOf(t.requestId!))[0]?.errorCode, 'ThrottlingException');
+  }
+  assert.deepEqual(onEcc.filter((r) => !r.ok), [], 'kms:ecc (AWS default 1,000 per second) admits the ECC burst');
+});
+
+test('without TRENT_QUOTAS AWS\'s default quotas apply: a burst of PutParameter above 3 per second is throttled with "Rate exceeded" and makes nothing', async () => {
+  const defaults = await startServer({ env: { TRENT_QUOTAS: undefined } });
+  try {
+    const ssm = new SSMClient({ endpoint: defaults.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+    const names = Array.from({ length: 12 }, (_, i) => `/quota/defaults/p${i}`);
+    const results = await Promise.all(names.map((Name) => settle(ssm.send(new PutParameterCommand({ Name, Value: 'v', Type: 'String' })))));
+    const stored = new Set(
+      ((await ssm.send(new GetParametersByPathCommand({ Path: '/quota/defaults' }))).Parameters ?? []).map((p) => p.Name),
+    );
+    let throttled = 0;
+    for (const [i, r] of results.entries()) {
+      if (r.ok) {
+        assert.ok(stored.has(names[i]), 'an accepted put made its parameter');
+        continue;
+      }
+      throttled++;
+      assert.equal(r.name, 'ThrottlingException');
+      assert.equal(r.status, 400);
+      assert.equal(r.message, 'Rate exceeded');
+      assert.equal(stored.has(names[i]), false, 'a throttled put made no parameter');
+      assert.equal((await principals(defaults).auditEventsOf(r.requestId!))[0]?.errorCode, 'ThrottlingException');
+    }
+    assert.ok(throttled >= 6, `ssm:PutParameter's default (3 per second) throttled the burst (${throttled} of 12)`);
+    ssm.destroy();
+  } finally {
+    await defaults.stop(true);
+  }
 });

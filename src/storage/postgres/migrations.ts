@@ -123,4 +123,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX kms_import_parameters_expiry ON kms_import_parameters (expires_at);
   `,
+  // 8: node heartbeats — one row per running process, for request-quota shares (src/storage/node-repo.ts)
+  `
+  CREATE TABLE trent_nodes (node_id TEXT COLLATE "C" PRIMARY KEY, seen_at BIGINT NOT NULL);
+  `,
 ];

@@ -7,6 +7,7 @@ import { runAuditContract } from '../../audit/storage-contract.ts';
 import { runCustomKeyStoreContract } from '../contract/custom-key-store-contract.ts';
 import { runIamContract } from '../contract/iam-contract.ts';
 import { runImportContract } from '../contract/import-contract.ts';
+import { runNodeContract } from '../contract/node-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
 import { runUnitOfWorkContract } from '../contract/unit-of-work-contract.ts';
 import { SqliteStorage } from '../sqlite/sqlite-storage.ts';
@@ -84,6 +85,7 @@ onPostgres('PostgreSQL contract suite', (base) => {
   runIamContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runCustomKeyStoreContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runImportContract('postgres', async () => migrated(await freshSchemaUrl(base)));
+  runNodeContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runAuditContract('postgres', async () => {
     const url = await freshSchemaUrl(base);
     return {

@@ -11,6 +11,7 @@ import type { Session } from './connection.ts';
 import { createPostgresCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createPostgresIamRepos } from './iam-repos.ts';
 import { createPostgresImportRepos } from './import-repo.ts';
+import { createPostgresNodeRepos } from './node-repo.ts';
 import { insertOnceWith, type Exec } from './insert-once.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
 import { createPostgresSecretRepos } from './secret-repo.ts';
@@ -226,5 +227,6 @@ export function createRepos(exec: Exec): Repos {
     ...createPostgresCustomKeyStoreRepo(exec),
     ...createPostgresSecretRepos(exec),
     ...createPostgresImportRepos(exec),
+    ...createPostgresNodeRepos(exec),
   };
 }

@@ -104,4 +104,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX kms_import_parameters_expiry ON kms_import_parameters (expires_at);
   `,
+  // 8: node heartbeats — one row per running process, for request-quota shares (src/storage/node-repo.ts)
+  `
+  CREATE TABLE trent_nodes (node_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
+  `,
 ];

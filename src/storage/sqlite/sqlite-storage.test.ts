@@ -7,6 +7,7 @@ import { runAuditContract } from '../../audit/storage-contract.ts';
 import { runCustomKeyStoreContract } from '../contract/custom-key-store-contract.ts';
 import { runIamContract } from '../contract/iam-contract.ts';
 import { runImportContract } from '../contract/import-contract.ts';
+import { runNodeContract } from '../contract/node-contract.ts';
 import { runParameterContract } from '../contract/parameter-contract.ts';
 import { runSecretContract } from '../contract/secret-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
@@ -48,6 +49,12 @@ runCustomKeyStoreContract('sqlite', async () => {
 });
 
 runImportContract('sqlite', async () => {
+  const store = new SqliteStorage(join(dir, `store-${n++}.db`));
+  await store.migrate();
+  return store;
+});
+
+runNodeContract('sqlite', async () => {
   const store = new SqliteStorage(join(dir, `store-${n++}.db`));
   await store.migrate();
   return store;

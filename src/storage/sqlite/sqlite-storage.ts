@@ -26,6 +26,7 @@ import { createSqliteAuditRepos } from './audit-repo.ts';
 import { createSqliteIamRepos } from './iam-repos.ts';
 import { createSqliteSecretRepos } from './secret-repo.ts';
 import { createSqliteImportRepos } from './import-repo.ts';
+import { createSqliteNodeRepos } from './node-repo.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { createSqliteCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createSqliteParameterRepo } from './parameter-repo.ts';
@@ -448,6 +449,7 @@ export class SqliteStorage implements Storage {
       ...createSqliteCustomKeyStoreRepo(db),
       ...createSqliteSecretRepos(db),
       ...createSqliteImportRepos(db),
+      ...createSqliteNodeRepos(db),
     };
   }
 }
