@@ -5,7 +5,7 @@
 import { ValidationException } from '../errors/errors.ts';
 import type { ParameterRecord, ParameterVersionRecord } from '../storage/parameter-repo.ts';
 import { InvalidFilterKey, InvalidFilterOption } from './errors.ts';
-import { normalizePath } from './names.ts';
+import { normalizePath, rootRelative } from './names.ts';
 import { type ParameterFilter, pdoc, vdoc } from './parameter-model.ts';
 
 export type Matcher = (p: ParameterRecord, v: ParameterVersionRecord) => boolean;
@@ -17,7 +17,9 @@ function stringTest(option: string, values: string[]): (s: string | undefined) =
 function pathTest(option: string, values: string[]): (name: string) => boolean {
   const paths = values.map(normalizePath);
   return (name) => paths.some((path) => {
-    const prefix = path === '/' ? '/' : `${path}/`;
+    // AWS: `/` holds the single-level names with and without their leading slash (names.ts nameForms).
+    if (path === '/') return option === 'Recursive' || !rootRelative(name).includes('/');
+    const prefix = `${path}/`;
     if (!name.startsWith(prefix)) return false;
     return option === 'Recursive' || !name.slice(prefix.length).includes('/');
   });
