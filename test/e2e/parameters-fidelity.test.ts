@@ -78,3 +78,55 @@ test('`x` and `/x` name one single-level parameter: it keeps the name it was cre
   await ssm.send(new DeleteParameterCommand({ Name: 'slashed' }));
   assert.equal((await awsError(() => ssm.send(new GetParameterCommand({ Name: '/slashed' })))).name, 'ParameterNotFound');
 });
+
+test('DescribeParameters: every model violation of the filters is reported together, in AWS\'s words', async () => {
+  const two = await raw('DescribeParameters', { ParameterFilters: [{ Key: 'Name', Option: 'over 10 chars', Values: ['x'] }, { Key: 'key', Values: ['x'] }] });
+  assert.equal(two.status, 400);
+  assert.equal(two.json.__type, 'ValidationException');
+  assert.equal(
+    two.json.message,
+    "2 validation errors detected: Value 'over 10 chars' at 'parameterFilters.1.member.option' failed to satisfy constraint: Member must have length less than or equal to 10; "
+      + "Value 'key' at 'parameterFilters.2.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType",
+  );
+  // A list is printed with its values; a constraint on each item is "Member must satisfy constraint: [...]".
+  const many = await awsError(() => ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: Array.from({ length: 51 }, () => 'a') }] })));
+  assert.equal(many.name, 'ValidationException');
+  assert.equal(many.message, `1 validation error detected: Value '[${Array.from({ length: 51 }, () => 'a').join(', ')}]' at 'parameterFilters.1.member.values' failed to satisfy constraint: Member must have length less than or equal to 50`);
+  const long = await awsError(() => ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: ['t'.repeat(1025)] }] })));
+  assert.equal(long.message, `1 validation error detected: Value '[${'t'.repeat(1025)}]' at 'parameterFilters.1.member.values' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1]`);
+  // Legacy Filters: the key enum in the model's order, and Values required; with a ParameterFilters violation, all together.
+  const legacy = await raw('DescribeParameters', { Filters: [{ Key: 'Path' }], ParameterFilters: [{ Key: 'tag:' + 't'.repeat(129), Values: ['x'] }] });
+  assert.equal(
+    legacy.json.message,
+    "3 validation errors detected: Value 'Path' at 'filters.1.member.key' failed to satisfy constraint: Member must satisfy enum value set: [Name, Type, KeyId]; "
+      + "Value null at 'filters.1.member.values' failed to satisfy constraint: Member must not be null; "
+      + `Value 'tag:${'t'.repeat(129)}' at 'parameterFilters.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 132`,
+  );
+});
+
+test('DescribeParameters: a duplicate filter key, Path values under /aws or /ssm or with //, and Tier/Type values are refused', async () => {
+  const dup = await awsError(() => ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: ['a'] }, { Key: 'Name', Values: ['b'] }] })));
+  assert.equal(dup.name, 'InvalidFilterKey');
+  assert.equal(dup.message, 'The following filter is duplicated in the request: Name. A request can contain only one occurrence of a specific filter.');
+  for (const path of ['/aws', '/SSM/x', '/awsome']) {
+    const reserved = await awsError(() => ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Path', Values: [path] }] })));
+    assert.equal(reserved.name, 'ValidationException', path);
+    assert.equal(reserved.message, 'Filters for common parameters can\'t be prefixed with "aws" or "ssm" (case-insensitive). When using global parameters, please specify within a global namespace.');
+  }
+  for (const path of ['//', '/a//b', 'test', '/###']) {
+    const bad = await awsError(() => ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Path', Option: 'Recursive', Values: [path] }] })));
+    assert.equal(bad.name, 'ValidationException', path);
+    assert.equal(
+      bad.message,
+      'The parameter doesn\'t meet the parameter name requirements. The parameter name must begin with a forward slash "/". It can\'t be prefixed with "aws" or "ssm" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol "/". Valid example: /get/parameters2-/by1./path0_.',
+    );
+  }
+  const tier = await awsError(() => ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Tier', Values: ['Standard', 'test'] }] })));
+  assert.equal(tier.name, 'InvalidFilterOption');
+  assert.equal(tier.message, 'The following filter value is not valid: test. Valid values include: [Standard, Advanced, Intelligent-Tiering].');
+  const type = await awsError(() => ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Type', Values: ['string'] }] })));
+  assert.equal(type.name, 'InvalidFilterOption');
+  assert.equal(type.message, 'The following filter value is not valid: string. Valid values include: [String, StringList, SecureString].');
+  // Valid values still answer.
+  assert.ok(Array.isArray((await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Tier', Values: ['Intelligent-Tiering'] }, { Key: 'Path', Values: ['/ok/path'] }] }))).Parameters));
+});
