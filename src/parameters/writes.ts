@@ -75,6 +75,23 @@ function checkAllowedPattern(pattern: string | undefined, value: string): void {
   if (!re.test(value)) throw new ParameterPatternMismatchException(`Parameter value, cannot be validated against allowedPattern: ${pattern}`);
 }
 
+/** AWS: an AMI id, `ami-` and 8 or 17 hexadecimal digits. */
+const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/**
+ * DataType (PutParameter member docs): `text` or `aws:ec2:image`; any other value is refused with AWS's
+ * text (`aws:ssm:integration`, for integration webhooks Trent does not run, is refused too).
+ * AWS validates an `aws:ec2:image` value asynchronously — the format and that the AMI exists in the
+ * account — and drops the write when it fails. Trent has no EC2, so it checks the format only, at once:
+ * a String parameter whose value is an AMI id; an AMI that does not exist is accepted.
+ */
+function checkDataType(dataType: string, type: string | undefined, value: string): void {
+  if (dataType === 'text') return;
+  if (dataType !== 'aws:ec2:image') throw new ValidationException(`The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
+  if (type !== undefined && type !== 'String') throw new ValidationException(`The aws:ec2:image data type is not supported for the following input type: ${type}`);
+  if (!AMI_ID.test(value)) throw new ValidationException(`Parameter value, ${value}, is not a valid image ID for data type aws:ec2:image.`);
+}
+
 /**
  * Writes a new parameter or (with Overwrite) its next version. Every version is its own row; its number
  * comes from compare-and-set on the parameter row in the same transaction as the version insert
@@ -96,7 +113,7 @@ export async function putParameter(ctx: ParameterContext, caller: Caller, input:
     throw new ValidationException('Parameter value can\'t nest another parameter. Do not use "{{}}" in the value.');
   }
   const dataType = input.dataType ?? 'text';
-  if (dataType !== 'text') throw new ValidationException(`The data type ${dataType} is not supported by Trent; use text.`);
+  checkDataType(dataType, input.type, input.value);
 
   return withRetries(async () => {
     // AWS: `x` and `/x` are one parameter; it keeps the name it was created with.

@@ -130,3 +130,33 @@ test('DescribeParameters: a duplicate filter key, Path values under /aws or /ssm
   // Valid values still answer.
   assert.ok(Array.isArray((await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Tier', Values: ['Intelligent-Tiering'] }, { Key: 'Path', Values: ['/ok/path'] }] }))).Parameters));
 });
+
+test('PutParameter: an empty Value is refused; KeyId on a String/StringList is accepted and ignored; DataType text and aws:ec2:image only', async () => {
+  const empty = await raw('PutParameter', { Name: '/put/empty', Value: '', Type: 'String' });
+  assert.equal(empty.status, 400);
+  assert.equal(empty.json.__type, 'ValidationException');
+  assert.equal(empty.json.message, "1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.");
+
+  for (const type of ['String', 'StringList'] as const) {
+    const name = `/put/keyid-${type}`;
+    assert.equal((await ssm.send(new PutParameterCommand({ Name: name, Value: 'a,b', Type: type, KeyId: 'alias/not-used' }))).Version, 1);
+    const meta = ((await raw('DescribeParameters', { ParameterFilters: [{ Key: 'Name', Values: [name] }] })).json.Parameters as Record<string, unknown>[])[0]!;
+    assert.equal(meta.Type, type);
+    assert.equal('KeyId' in meta, false, 'no KeyId member for a parameter that is not encrypted');
+    assert.equal((await ssm.send(new GetParameterCommand({ Name: name }))).Parameter!.Value, 'a,b');
+  }
+
+  await ssm.send(new PutParameterCommand({ Name: '/put/ami', Value: 'ami-0123456789abcdef0', Type: 'String', DataType: 'aws:ec2:image' }));
+  const ami = (await raw('GetParameter', { Name: '/put/ami' })).json.Parameter as Record<string, unknown>;
+  assert.equal(ami.DataType, 'aws:ec2:image');
+  assert.equal(ami.Value, 'ami-0123456789abcdef0');
+  const notAmi = await awsError(() => ssm.send(new PutParameterCommand({ Name: '/put/ami2', Value: 'not-an-ami', Type: 'String', DataType: 'aws:ec2:image' })));
+  assert.equal(notAmi.name, 'ValidationException');
+  assert.equal(notAmi.message, 'Parameter value, not-an-ami, is not a valid image ID for data type aws:ec2:image.');
+  for (const dataType of ['Text', 'aws:ec2:IMAGE', 'json']) {
+    const bad = await awsError(() => ssm.send(new PutParameterCommand({ Name: '/put/dt', Value: 'x', Type: 'String', DataType: dataType })));
+    assert.equal(bad.name, 'ValidationException', dataType);
+    assert.equal(bad.message, `The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
+  }
+  assert.equal((await awsError(() => ssm.send(new GetParameterCommand({ Name: '/put/dt' })))).name, 'ParameterNotFound');
+});
