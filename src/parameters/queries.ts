@@ -10,7 +10,7 @@ import type { Scope } from '../storage/storage.ts';
 import { InvalidNextToken } from './errors.ts';
 import { compileFilters } from './filters.ts';
 import { normalizePath, rootRelative } from './names.ts';
-import { type ParameterPage, type ParameterVersionInfo, type StoredParameterValue, versionInfo } from './parameter-model.ts';
+import { type ParameterPage, type ParameterVersionInfo, pdoc, type StoredParameterValue, versionInfo } from './parameter-model.ts';
 import type { ParameterStoreRequests as Requests } from './requests.ts';
 import { latest, type ParameterContext } from './store.ts';
 import { versionWithValue } from './values.ts';
@@ -93,6 +93,6 @@ export async function describeParameters(
   return scan(ctx, scope, '', 'DescribeParameters', input.nextToken, input.maxResults ?? 10, async (p) => {
     const v = await latest(ctx, scope, p);
     if (!v || !matchers.every((m) => m(p, v))) return undefined;
-    return versionInfo(scope, v);
+    return versionInfo(scope, v, pdoc(p).notified);
   });
 }

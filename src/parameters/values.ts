@@ -12,6 +12,7 @@ import type { Scope } from '../storage/storage.ts';
 import { InvalidKeyId } from './errors.ts';
 import { parameterArn } from './names.ts';
 import { DEFAULT_KEY_ID, type ParameterTier, type ParameterVersionValue, vdoc, versionInfo } from './parameter-model.ts';
+import type { NotifiedState } from './policies.ts';
 import type { ParameterContext } from './store.ts';
 
 /**
@@ -59,6 +60,8 @@ export async function valueOf(ctx: ParameterContext, caller: Caller, scope: Scop
 }
 
 /** A version with its value, as the read operations return it. */
-export async function versionWithValue(ctx: ParameterContext, caller: Caller, scope: Scope, v: ParameterVersionRecord, withDecryption: boolean): Promise<ParameterVersionValue> {
-  return { ...versionInfo(scope, v), value: await valueOf(ctx, caller, scope, v, withDecryption) };
+export async function versionWithValue(
+  ctx: ParameterContext, caller: Caller, scope: Scope, v: ParameterVersionRecord, withDecryption: boolean, notified?: NotifiedState,
+): Promise<ParameterVersionValue> {
+  return { ...versionInfo(scope, v, notified), value: await valueOf(ctx, caller, scope, v, withDecryption) };
 }

@@ -10,6 +10,7 @@ import {
   AddTagsToResourceCommand, DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, GetParametersByPathCommand,
   ListTagsForResourceCommand, PutParameterCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
+import { ManualClock } from '../../src/clock.ts';
 import { ACCOUNT_ID, ADMIN, REGION, awsError, rawCall, startServer, type TestServer } from './harness.ts';
 import type { Credentials } from './principals.ts';
 
@@ -17,6 +18,9 @@ let server: TestServer;
 let ssm: SSMClient;
 const clients: SSMClient[] = [];
 const PARAM = `arn:aws:ssm:${REGION}:${ACCOUNT_ID}:parameter`;
+const HOUR = 3_600_000;
+/** The policy job runs by hand (app.jobs.runOnce) with this clock advanced. */
+const clock = new ManualClock(Date.now());
 
 function client(credentials: Credentials = ADMIN): SSMClient {
   const c = new SSMClient({ endpoint: server.url, region: REGION, maxAttempts: 1, credentials });
@@ -30,7 +34,7 @@ async function raw(op: string, body: Record<string, unknown>) {
 }
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ clock });
   ssm = client();
 });
 after(async () => {
@@ -159,4 +163,43 @@ test('PutParameter: an empty Value is refused; KeyId on a String/StringList is a
     assert.equal(bad.message, `The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
   }
   assert.equal((await awsError(() => ssm.send(new GetParameterCommand({ Name: '/put/dt' })))).name, 'ParameterNotFound');
+});
+
+test('policies: PolicyStatus moves from Pending to Finished when the policy fires, as DescribeParameters and GetParameterHistory show', async () => {
+  const name = '/policy/status';
+  const expiresAt = new Date(clock.now() + 48 * HOUR).toISOString();
+  const policies = [
+    { Type: 'Expiration', Version: '1.0', Attributes: { Timestamp: expiresAt } },
+    { Type: 'ExpirationNotification', Version: '1.0', Attributes: { Before: '1', Unit: 'Days' } },
+    { Type: 'NoChangeNotification', Version: '1.0', Attributes: { After: '2', Unit: 'Hours' } },
+  ];
+  await ssm.send(new PutParameterCommand({ Name: name, Value: 'v', Type: 'String', Tier: 'Advanced', Policies: JSON.stringify(policies) }));
+  const statuses = async () => {
+    const meta = ((await raw('DescribeParameters', { ParameterFilters: [{ Key: 'Name', Values: [name] }] })).json.Parameters as { Policies: Record<string, string>[] }[])[0]!;
+    const history = ((await raw('GetParameterHistory', { Name: name })).json.Parameters as { Policies: Record<string, string>[] }[]).at(-1)!;
+    assert.deepEqual(history.Policies, meta.Policies, 'the history of the latest version agrees');
+    return Object.fromEntries(meta.Policies.map((p) => [p.PolicyType, p.PolicyStatus]));
+  };
+  assert.deepEqual(await statuses(), { Expiration: 'Pending', ExpirationNotification: 'Pending', NoChangeNotification: 'Pending' });
+
+  clock.advance(2 * HOUR);
+  await server.app.jobs.runOnce();
+  assert.deepEqual(await statuses(), { Expiration: 'Pending', ExpirationNotification: 'Pending', NoChangeNotification: 'Finished' });
+
+  clock.advance(22 * HOUR);
+  await server.app.jobs.runOnce();
+  assert.deepEqual(await statuses(), { Expiration: 'Pending', ExpirationNotification: 'Finished', NoChangeNotification: 'Finished' });
+  // Each policy keeps its text and type; only the status moved.
+  const meta = ((await raw('DescribeParameters', { ParameterFilters: [{ Key: 'Name', Values: [name] }] })).json.Parameters as { Policies: Record<string, string>[] }[])[0]!;
+  assert.deepEqual(meta.Policies.map((p) => Object.keys(p)), policies.map(() => ['PolicyText', 'PolicyType', 'PolicyStatus']));
+  assert.deepEqual(meta.Policies.map((p) => JSON.parse(p.PolicyText!)), policies);
+
+  // A new version re-arms the NoChangeNotification: Pending again.
+  await ssm.send(new PutParameterCommand({ Name: name, Value: 'v2', Overwrite: true }));
+  assert.deepEqual(await statuses(), { Expiration: 'Pending', ExpirationNotification: 'Finished', NoChangeNotification: 'Pending' });
+
+  // Expiration deletes the parameter when it fires.
+  clock.advance(24 * HOUR);
+  await server.app.jobs.runOnce();
+  assert.equal((await awsError(() => ssm.send(new GetParameterCommand({ Name: name })))).name, 'ParameterNotFound');
 });
