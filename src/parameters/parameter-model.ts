@@ -54,6 +54,8 @@ export interface VersionDoc {
   allowedPattern?: string;
   policies: ParameterPolicy[];
   lastModifiedUser: string;
+  /** How a SecureString value is sealed (values.ts); absent: one KMS ciphertext. */
+  encryption?: 'envelope';
 }
 
 /** The stored doc of a parameter row (ParameterRecord.doc). */

@@ -137,9 +137,11 @@ export async function putParameter(ctx: ParameterContext, caller: Caller, input:
     const tier = resolveTier(input.tier, prevDoc?.tier, Buffer.byteLength(input.value, 'utf8'), policies.length > 0);
     const keyId = type === 'SecureString' ? (input.keyId ?? prevDoc?.keyId ?? DEFAULT_KEY_ID) : undefined;
     const description = input.description ?? prevDoc?.description;
-    const stored = type === 'SecureString' ? await encryptValue(ctx, caller, keyId!, arn, input.value, tier) : input.value;
+    const sealed = type === 'SecureString' ? await encryptValue(ctx, caller, keyId!, arn, input.value, tier) : undefined;
+    const stored = sealed ? sealed.value : input.value;
     const doc: VersionDoc = {
       type, tier, dataType, policies, lastModifiedUser: caller.principalArn,
+      ...(sealed?.encryption === 'envelope' ? { encryption: 'envelope' as const } : {}),
       ...(keyId !== undefined ? { keyId } : {}),
       ...(description !== undefined ? { description } : {}),
       ...(allowedPattern !== undefined ? { allowedPattern } : {}),

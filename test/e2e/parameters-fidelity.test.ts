@@ -5,14 +5,16 @@
  * encryption of large advanced SecureStrings.
  */
 import assert from 'node:assert/strict';
+import { createDecipheriv } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { CreateKeyCommand, DecryptCommand } from '@aws-sdk/client-kms';
 import {
-  AddTagsToResourceCommand, DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, GetParametersByPathCommand,
+  AddTagsToResourceCommand, DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, GetParameterHistoryCommand, GetParametersByPathCommand,
   ListTagsForResourceCommand, PutParameterCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ManualClock } from '../../src/clock.ts';
 import { ACCOUNT_ID, ADMIN, REGION, awsError, rawCall, startServer, type TestServer } from './harness.ts';
-import type { Credentials } from './principals.ts';
+import { type Credentials, principals } from './principals.ts';
 
 let server: TestServer;
 let ssm: SSMClient;
@@ -202,4 +204,52 @@ test('policies: PolicyStatus moves from Pending to Finished when the policy fire
   clock.advance(24 * HOUR);
   await server.app.jobs.runOnce();
   assert.equal((await awsError(() => ssm.send(new GetParameterCommand({ Name: name })))).name, 'ParameterNotFound');
+});
+
+test('an advanced SecureString above 4 KB is envelope-encrypted under its KMS key; kms:Decrypt on that key still decides who reads it', async () => {
+  const kms = server.kms();
+  const keyArn = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+  const name = '/envelope/big';
+  const arn = `${PARAM}${name}`;
+  const value = 'e'.repeat(6000);
+  await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Tier: 'Advanced', KeyId: keyArn }));
+  assert.equal((await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter!.Value, value);
+
+  // The stored blob: u16 length ‖ a 32-byte data key under the parameter's key (PARAMETER_ARN) ‖ AES-256-GCM of the value.
+  const blob = Buffer.from((await ssm.send(new GetParameterCommand({ Name: name }))).Parameter!.Value!, 'base64');
+  const wrappedLength = blob.readUInt16BE(0);
+  const dataKey = await kms.send(new DecryptCommand({ CiphertextBlob: blob.subarray(2, 2 + wrappedLength), EncryptionContext: { PARAMETER_ARN: arn } }));
+  assert.equal(dataKey.KeyId, keyArn);
+  assert.equal(dataKey.Plaintext!.length, 32);
+  const box = blob.subarray(2 + wrappedLength);
+  const decipher = createDecipheriv('aes-256-gcm', dataKey.Plaintext!, box.subarray(0, 12));
+  decipher.setAAD(Buffer.from(arn, 'utf8'));
+  decipher.setAuthTag(box.subarray(box.length - 16));
+  assert.equal(Buffer.concat([decipher.update(box.subarray(12, box.length - 16)), decipher.final()]).toString('utf8'), value);
+
+  // Smaller advanced values and standard ones stay one KMS ciphertext, and both read back.
+  await ssm.send(new PutParameterCommand({ Name: '/envelope/small', Value: 'small', Type: 'SecureString', Tier: 'Advanced', KeyId: keyArn }));
+  const small = Buffer.from((await ssm.send(new GetParameterCommand({ Name: '/envelope/small' }))).Parameter!.Value!, 'base64');
+  assert.equal(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: small, EncryptionContext: { PARAMETER_ARN: `${PARAM}/envelope/small` } }))).Plaintext!).toString(), 'small');
+  assert.equal((await ssm.send(new GetParameterCommand({ Name: '/envelope/small', WithDecryption: true }))).Parameter!.Value, 'small');
+  // History of a parameter whose versions are sealed both ways.
+  await ssm.send(new PutParameterCommand({ Name: name, Value: 'now small', Overwrite: true }));
+  const history = (await ssm.send(new GetParameterHistoryCommand({ Name: name, WithDecryption: true }))).Parameters!;
+  assert.deepEqual(history.map((h) => h.Value), [value, 'now small']);
+  await ssm.send(new PutParameterCommand({ Name: name, Value: value, Overwrite: true }));
+
+  // A caller allowed to read the parameter but denied kms:Decrypt on its key gets the ciphertext, never the value.
+  const p = principals(server);
+  const reader = client(await p.newUser('envelope-reader', {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:GetParameterHistory'], Resource: `${PARAM}/envelope/*` },
+      { Effect: 'Deny', Action: 'kms:Decrypt', Resource: keyArn },
+    ],
+  }));
+  assert.deepEqual(Buffer.from((await reader.send(new GetParameterCommand({ Name: name }))).Parameter!.Value!, 'base64').subarray(0, 2), blob.subarray(0, 2));
+  const denied = await awsError(() => reader.send(new GetParameterCommand({ Name: name, WithDecryption: true })));
+  assert.equal(denied.name, 'AccessDeniedException');
+  assert.match(denied.message, new RegExp(`^User: arn:aws:iam::${ACCOUNT_ID}:user/envelope-reader is not authorized to perform: kms:Decrypt on resource: ${keyArn} with an explicit deny in an identity-based policy \\(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: [0-9a-f-]+; Proxy: null\\)$`));
+  assert.equal((await awsError(() => reader.send(new GetParameterHistoryCommand({ Name: name, WithDecryption: true })))).name, 'AccessDeniedException');
 });
