@@ -5,7 +5,7 @@
 import { ValidationException } from '../errors/errors.ts';
 import type { ParameterRecord, ParameterVersionRecord } from '../storage/parameter-repo.ts';
 import { InvalidFilterKey, InvalidFilterOption } from './errors.ts';
-import { normalizePath } from './names.ts';
+import { normalizePath, rootRelative } from './names.ts';
 import { type ParameterFilter, pdoc, vdoc } from './parameter-model.ts';
 
 export type Matcher = (p: ParameterRecord, v: ParameterVersionRecord) => boolean;
@@ -17,10 +17,34 @@ function stringTest(option: string, values: string[]): (s: string | undefined) =
 function pathTest(option: string, values: string[]): (name: string) => boolean {
   const paths = values.map(normalizePath);
   return (name) => paths.some((path) => {
-    const prefix = path === '/' ? '/' : `${path}/`;
+    // AWS: `/` holds the single-level names with and without their leading slash (names.ts nameForms).
+    if (path === '/') return option === 'Recursive' || !rootRelative(name).includes('/');
+    const prefix = `${path}/`;
     if (!name.startsWith(prefix)) return false;
     return option === 'Recursive' || !name.slice(prefix.length).includes('/');
   });
+}
+
+/** SSM model enums, in the model's order (ParameterTier, ParameterType). */
+const TIERS = ['Standard', 'Advanced', 'Intelligent-Tiering'];
+const TYPES = ['String', 'StringList', 'SecureString'];
+
+/**
+ * AWS: a Path filter names a hierarchy of the account's own parameters: not one under `/aws` or `/ssm`
+ * (the public and reserved namespaces, case-insensitive), and a well-formed path (leading `/`, the name
+ * characters, no empty level `//`).
+ */
+function checkPathValues(values: string[]): void {
+  if (values.some((v) => /^\/(aws|ssm)/i.test(v))) {
+    throw new ValidationException(
+      'Filters for common parameters can\'t be prefixed with "aws" or "ssm" (case-insensitive). When using global parameters, please specify within a global namespace.',
+    );
+  }
+  if (values.some((v) => !v.startsWith('/') || v.includes('//') || !/^[a-zA-Z0-9_.\-/]*$/.test(v))) {
+    throw new ValidationException(
+      'The parameter doesn\'t meet the parameter name requirements. The parameter name must begin with a forward slash "/". It can\'t be prefixed with "aws" or "ssm" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol "/". Valid example: /get/parameters2-/by1./path0_.',
+    );
+  }
 }
 
 /**
@@ -31,6 +55,7 @@ function pathTest(option: string, values: string[]): (name: string) => boolean {
 export function compileFilters(filters: ParameterFilter[], context: 'describe' | 'path'): { matchers: Matcher[]; label?: string[] } {
   const matchers: Matcher[] = [];
   let label: string[] | undefined;
+  const seen = new Set<string>();
   for (const f of filters) {
     const key = f.Key;
     const values = f.Values ?? [];
@@ -47,6 +72,17 @@ export function compileFilters(filters: ParameterFilter[], context: 'describe' |
       throw new InvalidFilterOption(`The following filter option is not valid: ${option}. Valid options include: [${options.join(', ')}].`);
     }
     if (values.length === 0 && !isTag) throw new ValidationException(`The following filter values are missing : null for filter key ${key}.`);
+    if (seen.has(key)) {
+      throw new InvalidFilterKey(`The following filter is duplicated in the request: ${key}. A request can contain only one occurrence of a specific filter.`);
+    }
+    seen.add(key);
+    if (key === 'Path') checkPathValues(values);
+    const valid = key === 'Tier' ? TIERS : key === 'Type' ? TYPES : undefined;
+    const bad = valid && values.find((v) => !valid.includes(v));
+    if (valid && bad !== undefined) {
+      // AWS text and code as moto mirrors them; the list in the model's enum order.
+      throw new InvalidFilterOption(`The following filter value is not valid: ${bad}. Valid values include: [${valid.join(', ')}].`);
+    }
     const test = stringTest(option, values);
     switch (key) {
       case 'Name':

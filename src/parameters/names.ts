@@ -49,6 +49,22 @@ export function checkParameterName(scope: Scope, name: string): void {
   }
 }
 
+/**
+ * The forms one parameter may be named by. AWS (parameter name constraints, "Uniqueness"): `/TestParam1`
+ * and `TestParam1` are the same parameter, so a single-level name is found with or without its leading
+ * slash; the name is kept and returned as it was created. A hierarchical name has one form.
+ */
+export function nameForms(name: string): string[] {
+  if (!name.includes('/')) return [name, `/${name}`];
+  if (/^\/[^/]+$/.test(name)) return [name, name.slice(1)];
+  return [name];
+}
+
+/** The name relative to `/` (no leading slash): single-level names with and without the slash alike. */
+export function rootRelative(name: string): string {
+  return name.startsWith('/') ? name.slice(1) : name;
+}
+
 /** A path for GetParametersByPath / a Path filter: `/` or a hierarchy without the trailing slash. */
 export function normalizePath(path: string): string {
   if (!path.startsWith('/') || !NAME_CHARS.test(path)) {

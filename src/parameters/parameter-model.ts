@@ -6,7 +6,7 @@
 import type { Scope } from '../storage/storage.ts';
 import type { ParameterRecord, ParameterVersionRecord } from '../storage/parameter-repo.ts';
 import { parameterArn } from './names.ts';
-import type { NotifiedState, ParameterPolicy } from './policies.ts';
+import { type NotifiedState, type ParameterPolicy, policyTimes } from './policies.ts';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 export type ParameterTier = 'Standard' | 'Advanced';
@@ -54,6 +54,8 @@ export interface VersionDoc {
   allowedPattern?: string;
   policies: ParameterPolicy[];
   lastModifiedUser: string;
+  /** How a SecureString value is sealed (values.ts); absent: one KMS ciphertext. */
+  encryption?: 'envelope';
 }
 
 /** The stored doc of a parameter row (ParameterRecord.doc). */
@@ -116,6 +118,24 @@ export interface ParameterPage<T> {
   nextToken?: string;
 }
 
-export function versionInfo(scope: Scope, v: ParameterVersionRecord): ParameterVersionInfo {
-  return { ...vdoc(v), name: v.name, arn: parameterArn(scope, v.name), version: v.version, createdAt: v.createdAt, labels: v.labels };
+/**
+ * AWS: a policy's PolicyStatus is Pending until it fires, then Finished. A notification has fired once
+ * the policy job has delivered it (ParamDoc.notified, policy-job.ts): the ExpirationNotification for
+ * this Expiration timestamp, the NoChangeNotification for this version. (An Expiration that fires
+ * deletes the parameter, so it is never seen Finished.)
+ */
+function policiesWithStatus(policies: readonly ParameterPolicy[], v: ParameterVersionRecord, notified: NotifiedState | undefined): ParameterPolicy[] {
+  if (!notified || policies.length === 0) return [...policies];
+  const times = policyTimes(policies, v.createdAt);
+  return policies.map((p) => {
+    const fired = (p.PolicyType === 'ExpirationNotification' && times.expiresAt !== undefined && notified.expiration === times.expiresAt)
+      || (p.PolicyType === 'NoChangeNotification' && notified.noChange === v.version);
+    return fired ? { ...p, PolicyStatus: 'Finished' } : p;
+  });
+}
+
+/** A version's info; `notified` (the parameter row's ParamDoc.notified) gives its policies their status. */
+export function versionInfo(scope: Scope, v: ParameterVersionRecord, notified?: NotifiedState): ParameterVersionInfo {
+  const d = vdoc(v);
+  return { ...d, policies: policiesWithStatus(d.policies, v, notified), name: v.name, arn: parameterArn(scope, v.name), version: v.version, createdAt: v.createdAt, labels: v.labels };
 }

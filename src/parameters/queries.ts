@@ -9,8 +9,8 @@ import type { ParameterRecord, ParameterVersionRecord } from '../storage/paramet
 import type { Scope } from '../storage/storage.ts';
 import { InvalidNextToken } from './errors.ts';
 import { compileFilters } from './filters.ts';
-import { normalizePath } from './names.ts';
-import { type ParameterPage, type ParameterVersionInfo, type StoredParameterValue, versionInfo } from './parameter-model.ts';
+import { normalizePath, rootRelative } from './names.ts';
+import { type ParameterPage, type ParameterVersionInfo, pdoc, type StoredParameterValue, versionInfo } from './parameter-model.ts';
 import type { ParameterStoreRequests as Requests } from './requests.ts';
 import { latest, type ParameterContext } from './store.ts';
 import { versionWithValue } from './values.ts';
@@ -61,10 +61,12 @@ export async function getParametersByPath(
   const scope = callerScope(caller);
   const path = normalizePath(input.path);
   const { matchers, label } = compileFilters(input.filters ?? [], 'path');
-  const prefix = path === '/' ? '/' : `${path}/`;
+  // AWS: under `/` are the single-level names with and without their leading slash (names.ts nameForms).
+  const prefix = path === '/' ? '' : `${path}/`;
   const recursive = input.recursive ?? false;
   return scan(ctx, scope, prefix, 'GetParametersByPath', input.nextToken, input.maxResults ?? 10, async (p) => {
-    if (!recursive && p.name.slice(prefix.length).includes('/')) return undefined;
+    const rest = path === '/' ? rootRelative(p.name) : p.name.slice(prefix.length);
+    if (!recursive && rest.includes('/')) return undefined;
     let v: ParameterVersionRecord | undefined;
     if (label) {
       v = (await storage.read((r) => r.parameters.listVersions(scope, p.name))).find((x) => x.labels.some((l) => label.includes(l)));
@@ -91,6 +93,6 @@ export async function describeParameters(
   return scan(ctx, scope, '', 'DescribeParameters', input.nextToken, input.maxResults ?? 10, async (p) => {
     const v = await latest(ctx, scope, p);
     if (!v || !matchers.every((m) => m(p, v))) return undefined;
-    return versionInfo(scope, v);
+    return versionInfo(scope, v, pdoc(p).notified);
   });
 }

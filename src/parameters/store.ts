@@ -10,7 +10,7 @@ import type { PaginationMarkers } from '../kms/markers.ts';
 import type { ParameterRecord, ParameterVersionRecord } from '../storage/parameter-repo.ts';
 import type { Repos, Scope, Storage } from '../storage/storage.ts';
 import { ParameterNotFound, ParameterVersionNotFound, TooManyUpdates } from './errors.ts';
-import type { ParameterReference } from './names.ts';
+import { nameForms, type ParameterReference } from './names.ts';
 import type { ParamDoc } from './parameter-model.ts';
 import type { PolicyEventSink } from './policy-events.ts';
 import type { SecretReferenceReader } from './secret-reference.ts';
@@ -58,8 +58,17 @@ export function versionNotFound(name: string, version: number): Error {
   return new ParameterVersionNotFound(`Systems Manager could not find version ${version} of ${name}. Verify the version and try again.`);
 }
 
+/** The parameter a name denotes, under whichever of its forms it was created (names.ts nameForms). */
+export async function findParameter(repos: Pick<Repos, 'parameters'>, scope: Scope, name: string): Promise<ParameterRecord | undefined> {
+  for (const form of nameForms(name)) {
+    const p = await repos.parameters.get(scope, form);
+    if (p) return p;
+  }
+  return undefined;
+}
+
 export async function getRecord({ storage }: ParameterContext, scope: Scope, name: string, ref: string): Promise<ParameterRecord> {
-  const p = await storage.read((r) => r.parameters.get(scope, name));
+  const p = await storage.read((r) => findParameter(r, scope, name));
   if (!p) throw notFound(ref);
   return p;
 }
@@ -91,7 +100,7 @@ export async function mutate<T>(
 ): Promise<T> {
   return withRetries(() =>
     storage.transaction(async (tx) => {
-      const p = await tx.parameters.get(scope, name);
+      const p = await findParameter(tx, scope, name);
       if (!p) throw notFound(ref);
       const { doc, result } = await change(tx, p);
       if (!(await tx.parameters.update({ ...p, ...(doc ? { doc: doc as unknown as Record<string, unknown> } : {}) }, p.revision))) throw new LostRace();

@@ -5,7 +5,7 @@ import type { Scope } from '../storage/storage.ts';
 import { InvalidResourceId, InvalidResourceType, ParameterNotFound, TooManyTagsError } from './errors.ts';
 import { parseParameterReference } from './names.ts';
 import { MAX_TAGS, type ParameterTag, pdoc } from './parameter-model.ts';
-import { mutate, type ParameterContext } from './store.ts';
+import { findParameter, mutate, type ParameterContext } from './store.ts';
 
 function tagTarget(scope: Scope, resourceType: string, resourceId: string): string {
   if (resourceType !== 'Parameter') throw new InvalidResourceType(`Trent supports tags on resource type Parameter only, not ${resourceType}.`);
@@ -49,13 +49,13 @@ export async function removeTags(ctx: ParameterContext, caller: Caller, resource
 export async function listTags({ storage }: ParameterContext, caller: Caller, resourceType: string, resourceId: string): Promise<ParameterTag[]> {
   const scope = callerScope(caller);
   const name = tagTarget(scope, resourceType, resourceId);
-  const p = await storage.read((r) => r.parameters.get(scope, name));
+  const p = await storage.read((r) => findParameter(r, scope, name));
   if (!p) throw new InvalidResourceId('The resource ID is not valid. Verify that you entered the correct ID and try again.');
   return pdoc(p).tags;
 }
 
 /** The tags of a parameter, none when it does not exist (aws:ResourceTag/… for the authorizer). */
 export async function tagsOf({ storage }: ParameterContext, scope: Scope, name: string): Promise<ParameterTag[]> {
-  const p = await storage.read((r) => r.parameters.get(scope, name));
+  const p = await storage.read((r) => findParameter(r, scope, name));
   return p ? pdoc(p).tags : [];
 }

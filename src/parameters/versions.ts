@@ -9,7 +9,7 @@ import { ValidationException } from '../errors/errors.ts';
 import { ParameterVersionLabelLimitExceeded } from './errors.ts';
 import { isValidLabel, MAX_LABELS_PER_VERSION } from './labels.ts';
 import { parseParameterReference } from './names.ts';
-import type { ParameterPage, ParameterVersionValue } from './parameter-model.ts';
+import { type ParameterPage, type ParameterVersionValue, pdoc } from './parameter-model.ts';
 import { decodeToken } from './queries.ts';
 import type { ParameterStoreRequests as Requests } from './requests.ts';
 import { getRecord, mutate, type ParameterContext, versionNotFound } from './store.ts';
@@ -30,7 +30,7 @@ export async function getParameterHistory(
   const all = (await storage.read((r) => r.parameters.listVersions(scope, p.name))).filter((v) => v.version > after);
   const slice = all.slice(0, max);
   const items: ParameterVersionValue[] = [];
-  for (const v of slice) items.push(await versionWithValue(ctx, caller, scope, v, input.withDecryption ?? false));
+  for (const v of slice) items.push(await versionWithValue(ctx, caller, scope, v, input.withDecryption ?? false, pdoc(p).notified));
   const next = all.length > max ? markers.encode('GetParameterHistory', String(slice[slice.length - 1]!.version)) : undefined;
   return { items, ...(next ? { nextToken: next } : {}) };
 }

@@ -31,7 +31,7 @@ import {
   vdoc,
 } from './parameter-model.ts';
 import { nextDue, parsePolicies, policyTimes } from './policies.ts';
-import { LostRace, notFound, type ParameterContext, withRetries } from './store.ts';
+import { findParameter, LostRace, notFound, type ParameterContext, withRetries } from './store.ts';
 import { encryptValue } from './values.ts';
 
 function resolveTier(requested: RequestedTier | undefined, existing: ParameterTier | undefined, bytes: number, hasPolicies: boolean): ParameterTier {
@@ -75,6 +75,23 @@ function checkAllowedPattern(pattern: string | undefined, value: string): void {
   if (!re.test(value)) throw new ParameterPatternMismatchException(`Parameter value, cannot be validated against allowedPattern: ${pattern}`);
 }
 
+/** AWS: an AMI id, `ami-` and 8 or 17 hexadecimal digits. */
+const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/**
+ * DataType (PutParameter member docs): `text` or `aws:ec2:image`; any other value is refused with AWS's
+ * text (`aws:ssm:integration`, for integration webhooks Trent does not run, is refused too).
+ * AWS validates an `aws:ec2:image` value asynchronously — the format and that the AMI exists in the
+ * account — and drops the write when it fails. Trent has no EC2, so it checks the format only, at once:
+ * a String parameter whose value is an AMI id; an AMI that does not exist is accepted.
+ */
+function checkDataType(dataType: string, type: string | undefined, value: string): void {
+  if (dataType === 'text') return;
+  if (dataType !== 'aws:ec2:image') throw new ValidationException(`The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
+  if (type !== undefined && type !== 'String') throw new ValidationException(`The aws:ec2:image data type is not supported for the following input type: ${type}`);
+  if (!AMI_ID.test(value)) throw new ValidationException(`Parameter value, ${value}, is not a valid image ID for data type aws:ec2:image.`);
+}
+
 /**
  * Writes a new parameter or (with Overwrite) its next version. Every version is its own row; its number
  * comes from compare-and-set on the parameter row in the same transaction as the version insert
@@ -96,11 +113,13 @@ export async function putParameter(ctx: ParameterContext, caller: Caller, input:
     throw new ValidationException('Parameter value can\'t nest another parameter. Do not use "{{}}" in the value.');
   }
   const dataType = input.dataType ?? 'text';
-  if (dataType !== 'text') throw new ValidationException(`The data type ${dataType} is not supported by Trent; use text.`);
+  checkDataType(dataType, input.type, input.value);
 
   return withRetries(async () => {
-    const existing = await storage.read((r) => r.parameters.get(scope, name));
-    const prev = existing && (await storage.read((r) => r.parameters.getVersion(scope, name, existing.version)));
+    // AWS: `x` and `/x` are one parameter; it keeps the name it was created with.
+    const existing = await storage.read((r) => findParameter(r, scope, name));
+    const storedName = existing?.name ?? name;
+    const prev = existing && (await storage.read((r) => r.parameters.getVersion(scope, storedName, existing.version)));
     if (existing && !input.overwrite) {
       throw new ParameterAlreadyExists('The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
     }
@@ -110,9 +129,7 @@ export async function putParameter(ctx: ParameterContext, caller: Caller, input:
     if (prevDoc && type !== prevDoc.type) {
       throw new HierarchyTypeMismatchException(`The parameter type can't be changed from ${prevDoc.type} to ${type}.`);
     }
-    if (input.keyId !== undefined && type !== 'SecureString') {
-      throw new ValidationException('KeyId is allowed only for parameters of type SecureString.');
-    }
+    // AWS: a KeyId given for a String or StringList parameter is accepted and ignored (only a SecureString is encrypted).
     const allowedPattern = input.allowedPattern ?? prevDoc?.allowedPattern;
     checkAllowedPattern(allowedPattern, input.value);
     const parsedPolicies = input.policies !== undefined ? parsePolicies(input.policies) : undefined;
@@ -120,9 +137,11 @@ export async function putParameter(ctx: ParameterContext, caller: Caller, input:
     const tier = resolveTier(input.tier, prevDoc?.tier, Buffer.byteLength(input.value, 'utf8'), policies.length > 0);
     const keyId = type === 'SecureString' ? (input.keyId ?? prevDoc?.keyId ?? DEFAULT_KEY_ID) : undefined;
     const description = input.description ?? prevDoc?.description;
-    const stored = type === 'SecureString' ? await encryptValue(ctx, caller, keyId!, arn, input.value, tier) : input.value;
+    const sealed = type === 'SecureString' ? await encryptValue(ctx, caller, keyId!, arn, input.value, tier) : undefined;
+    const stored = sealed ? sealed.value : input.value;
     const doc: VersionDoc = {
       type, tier, dataType, policies, lastModifiedUser: caller.principalArn,
+      ...(sealed?.encryption === 'envelope' ? { encryption: 'envelope' as const } : {}),
       ...(keyId !== undefined ? { keyId } : {}),
       ...(description !== undefined ? { description } : {}),
       ...(allowedPattern !== undefined ? { allowedPattern } : {}),
@@ -130,30 +149,31 @@ export async function putParameter(ctx: ParameterContext, caller: Caller, input:
     const now = clock.now();
     const times = policyTimes(policies, now);
     const version = await storage.transaction(async (tx) => {
-      const current = await tx.parameters.get(scope, name);
+      const current = await findParameter(tx, scope, storedName);
+      if (current && current.name !== storedName) throw new LostRace();
       if (!current) {
         if (existing) throw new LostRace();
         const paramDoc: ParamDoc = { tags: input.tags ?? [] };
         try {
-          await tx.parameters.insert({ ...scope, name, version: 1, revision: 1, dueAt: nextDue(times, {}, 1), createdAt: now, doc: paramDoc as unknown as Record<string, unknown> });
+          await tx.parameters.insert({ ...scope, name: storedName, version: 1, revision: 1, dueAt: nextDue(times, {}, 1), createdAt: now, doc: paramDoc as unknown as Record<string, unknown> });
         } catch (err) {
           if (err instanceof DuplicateError) throw new LostRace();
           throw err;
         }
-        await tx.parameters.insertVersion({ ...scope, name, version: 1, createdAt: now, value: stored, labels: [], doc: doc as unknown as Record<string, unknown> });
+        await tx.parameters.insertVersion({ ...scope, name: storedName, version: 1, createdAt: now, value: stored, labels: [], doc: doc as unknown as Record<string, unknown> });
         return 1;
       }
       if (!existing) {
         if (!input.overwrite) throw new ParameterAlreadyExists('The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
         throw new LostRace();
       }
-      const currentLatest = await tx.parameters.getVersion(scope, name, current.version);
+      const currentLatest = await tx.parameters.getVersion(scope, storedName, current.version);
       if (currentLatest && vdoc(currentLatest).type !== type) throw new LostRace();
       const next = current.version + 1;
-      await dropOldest(tx, scope, name, next);
+      await dropOldest(tx, scope, storedName, next);
       const dueAt = nextDue(times, pdoc(current).notified ?? {}, next);
       if (!(await tx.parameters.update({ ...current, version: next, dueAt }, current.revision))) throw new LostRace();
-      await tx.parameters.insertVersion({ ...scope, name, version: next, createdAt: now, value: stored, labels: [], doc: doc as unknown as Record<string, unknown> });
+      await tx.parameters.insertVersion({ ...scope, name: storedName, version: next, createdAt: now, value: stored, labels: [], doc: doc as unknown as Record<string, unknown> });
       return next;
     });
     return { version, tier };
@@ -178,7 +198,10 @@ export async function deleteParameter({ storage }: ParameterContext, caller: Cal
   const scope = callerScope(caller);
   const parsed = parseParameterReference(scope, ref);
   if (parsed.selector) throw notFound(ref);
-  const deleted = await storage.transaction((tx) => tx.parameters.delete(scope, parsed.name));
+  const deleted = await storage.transaction(async (tx) => {
+    const p = await findParameter(tx, scope, parsed.name);
+    return p ? tx.parameters.delete(scope, p.name) : false;
+  });
   if (!deleted) throw notFound(ref);
 }
 

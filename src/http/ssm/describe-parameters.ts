@@ -1,13 +1,12 @@
-import { ValidationException } from '../../errors/errors.ts';
 import type { ParameterService } from '../../parameters/parameter-service.ts';
 import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
 import type { ParsedOperation } from '../operation.ts';
-import { readFilters, readNextToken } from './common.ts';
+import { PARAMETER_FILTER_KEY_PATTERN, readFilters, readNextToken, reportViolations } from './common.ts';
 import { metadataView, pageView } from './views.ts';
 
 /** AWS: the legacy Filters member takes the keys Name, Type and KeyId only (ParametersFilterKey enum). */
-const LEGACY_KEYS = ['Name', 'Type', 'KeyId'];
+const LEGACY_KEYS = ['Name', 'Type', 'KeyId'] as const;
 
 export function describeParametersOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['DescribeParameters']> {
   return {
@@ -18,14 +17,11 @@ export function describeParametersOperation(parameters: ParameterService): Parse
       const nextToken = readNextToken(r);
       r.boolean('Shared');
       r.done();
-      const filters = readFilters(input, 'Filters', 50);
-      const bad = (filters ?? []).findIndex((f) => !LEGACY_KEYS.includes(f.Key));
-      if (bad >= 0) {
-        throw new ValidationException(
-          `1 validation error detected: Value '${filters![bad]!.Key}' at 'filters.${bad + 1}.member.key' failed to satisfy constraint: Member must satisfy enum value set: [${LEGACY_KEYS.join(', ')}]`,
-        );
-      }
-      const parameterFilters = readFilters(input, 'ParameterFilters', 50);
+      // AWS: the violations of both lists are reported together.
+      const errors: string[] = [];
+      const filters = readFilters(input, 'Filters', { keyEnum: LEGACY_KEYS, valuesRequired: true }, errors);
+      const parameterFilters = readFilters(input, 'ParameterFilters', { keyPattern: PARAMETER_FILTER_KEY_PATTERN }, errors);
+      reportViolations(errors);
       return {
         ...(filters ? { filters } : {}),
         ...(parameterFilters ? { parameterFilters } : {}),

@@ -3,7 +3,7 @@ import type { ParameterService } from '../../parameters/parameter-service.ts';
 import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
 import type { ParsedOperation } from '../operation.ts';
-import { readFilters, readName, readNames, readNextToken } from './common.ts';
+import { PARAMETER_FILTER_KEY_PATTERN, readFilters, readName, readNames, readNextToken, reportViolations } from './common.ts';
 import { pageView, parameterView } from './views.ts';
 
 export function getParameterOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['GetParameter']> {
@@ -51,7 +51,9 @@ export function getParametersByPathOperation(parameters: ParameterService): Pars
       const maxResults = r.integer('MaxResults', { min: 1, max: 10 });
       const nextToken = readNextToken(r);
       r.done();
-      const filters = readFilters(input, 'ParameterFilters', 50);
+      const errors: string[] = [];
+      const filters = readFilters(input, 'ParameterFilters', { keyPattern: PARAMETER_FILTER_KEY_PATTERN }, errors);
+      reportViolations(errors);
       return {
         path: path!,
         ...(recursive !== undefined ? { recursive } : {}),

@@ -26,6 +26,10 @@ export function putParameterOperation(parameters: ParameterService): ParsedOpera
       const policies = r.string('Policies', { min: 1, max: 4096 });
       const dataType = r.string('DataType', { min: 0, max: 128 });
       r.done();
+      // AWS [recorded in getmoto/moto#3794]: an empty Value is refused, the value shown as ''.
+      if (value === '') {
+        throw new ValidationException("1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.");
+      }
       if (value!.length > MAX_VALUE) {
         throw new ValidationException(`1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${MAX_VALUE}`);
       }
