@@ -216,6 +216,14 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     return { ...v, IsDefaultVersion: v.VersionId === doc.defaultVersionId };
   }
 
+  /** IAM ListPolicyVersions: every version of a policy, with which one is the default. */
+  async function listPolicyVersions(caller: Caller, arn: string): Promise<(PolicyVersion & { IsDefaultVersion: boolean })[]> {
+    policyName(arn, caller.accountId);
+    await authorizeOn(caller, 'iam:ListPolicyVersions', arn);
+    const doc = (await get(arn, 'policy', `Policy ${arn} was not found.`)).doc as unknown as ManagedPolicyDoc;
+    return doc.versions.map((v) => ({ ...v, IsDefaultVersion: v.VersionId === doc.defaultVersionId }));
+  }
+
   /** SetDefaultPolicyVersion / DeletePolicyVersion (AWS: the default version cannot be deleted). */
   async function changeVersion(caller: Caller, arn: string, versionId: string, change: 'setDefault' | 'delete'): Promise<void> {
     policyName(arn, caller.accountId);
@@ -256,5 +264,5 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     return ((rec.doc as AttachmentDoc).attached ?? []).map((a) => ({ PolicyName: a.slice(a.lastIndexOf('/') + 1), PolicyArn: a }));
   }
 
-  return { changeVersion, deleteGroup, deletePolicy, readGroup, deleteGroupPolicy, listEntities, listGroupsForUser, createGroup, getGroup, addUserToGroup, putGroupPolicy, createPolicy, getPolicy, createPolicyVersion, getPolicyVersion, attach, listAttached };
+  return { changeVersion, deleteGroup, deletePolicy, readGroup, deleteGroupPolicy, listEntities, listGroupsForUser, createGroup, getGroup, addUserToGroup, putGroupPolicy, createPolicy, getPolicy, createPolicyVersion, getPolicyVersion, listPolicyVersions, attach, listAttached };
 }

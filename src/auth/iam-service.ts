@@ -186,6 +186,20 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     return credentials.listFor(arn);
   }
 
+  /**
+   * IAM GetAccessKeyLastUsed: the key's user and its last use (approximate: credential-store.ts records
+   * it at most once a minute). Another account's key, or a temporary one, is not found.
+   */
+  async function accessKeyLastUsed(caller: Caller, accessKeyId: string) {
+    const rec = await storage.read((r) => r.accessKeys.get(accessKeyId));
+    if (!rec || rec.accountId !== caller.accountId || rec.expiresAt !== null || !/:user\//.test(rec.principalArn)) {
+      await authorizer.authorize(caller, 'iam:GetAccessKeyLastUsed');
+      throw new NotFoundException(`The Access Key with id ${accessKeyId} cannot be found.`);
+    }
+    await authorizeOn(caller, 'iam:GetAccessKeyLastUsed', rec.principalArn);
+    return { userName: rec.principalArn.slice(rec.principalArn.lastIndexOf('/') + 1), lastUsed: await credentials.lastUsed(accessKeyId) };
+  }
+
   /** IAM DeleteAccessKey: the key stops working at the next request (this node), within 1 s (every node). */
   async function deleteAccessKey(caller: Caller, input: { userName: string; accessKeyId: string }) {
     const arn = principalArn(caller.accountId, 'user', checkName('userName', input.userName));
@@ -402,7 +416,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   return {
-    createUser, createRole, getPrincipal, readPrincipal, getSessionToken, renameUser, listAccessKeys, deleteAccessKey, deletePrincipal, untagPrincipal, updateAssumeRolePolicy, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
+    createUser, createRole, getPrincipal, accessKeyLastUsed, readPrincipal, getSessionToken, renameUser, listAccessKeys, deleteAccessKey, deletePrincipal, untagPrincipal, updateAssumeRolePolicy, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
     ensureAdministrator,
   };
 }

@@ -37,6 +37,8 @@ export async function authenticateSigV4(
   await verifySigV4(sigReq, cred, resolved.secretAccessKey, now);
   const token = req.headers['x-amz-security-token'];
   credentials.checkSession(resolved.record, typeof token === 'string' ? token : undefined);
+  // IAM GetAccessKeyLastUsed: recorded in the background, at most once a minute per key (credential-store.ts).
+  credentials.noteUse(resolved.record, signingName, cred.region);
   return {
     accountId: resolved.record.accountId,
     region: cred.region,

@@ -10,6 +10,7 @@ import { sha256 } from '../../crypto/primitives.ts';
 import { NotFoundException, ValidationException } from '../../errors/errors.ts';
 import type { PrincipalKind, PrincipalRecord } from '../../storage/iam-repos.ts';
 import { defineOperations, type Operation } from '../operation.ts';
+import { checkPaging, paginate } from './iam-pagination.ts';
 import { queryOperation as op, type QueryInput, type QueryServiceDefinition } from './protocol.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -87,8 +88,9 @@ function inlinePolicies(kind: PrincipalKind, iam: IamService): Operation[] {
       return { [nameMember]: name, PolicyName: policyName, PolicyDocument: encodeURIComponent(text) };
     }),
     op(`List${K}Policies`, true, async (input, { caller }) => {
+      checkPaging(input);
       const rec = await iam.readPrincipal(caller, kind, required(input, nameMember), `iam:List${K}Policies`);
-      return { PolicyNames: Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), IsTruncated: false };
+      return paginate(input, 'PolicyNames', Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), (n) => n);
     }),
     op(`Delete${K}Policy`, false, async (input, { caller }) => {
       await iam.deletePolicy(caller, kind, { name: required(input, nameMember), policyName: required(input, 'PolicyName', 128) });
@@ -105,8 +107,9 @@ function inlinePolicies(kind: PrincipalKind, iam: IamService): Operation[] {
       return undefined;
     }),
     op(`List${K}Tags`, true, async (input, { caller }) => {
+      checkPaging(input);
       const rec = await iam.readPrincipal(caller, kind, required(input, nameMember), `iam:List${K}Tags`);
-      return { Tags: tagList(rec), IsTruncated: false };
+      return paginate(input, 'Tags', tagList(rec), (t) => t.Key);
     }),
   ];
 }
@@ -135,7 +138,10 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
         if (name === undefined) throw new ValidationException('Must specify userName when calling with non-User credentials');
         return { User: userView(await iam.getPrincipal(caller, 'user', name)) };
       }),
-      op('ListUsers', true, async (_input, { caller }) => ({ Users: (await iam.listPrincipals(caller, 'user')).map(userView), IsTruncated: false })),
+      op('ListUsers', true, async (input, { caller }) => {
+        checkPaging(input);
+        return paginate(input, 'Users', (await iam.listPrincipals(caller, 'user')).map(userView), (u) => u.Arn);
+      }),
       op('CreateRole', false, async (input, { caller }) => {
         const tags = tagsOf(input);
         return {
@@ -149,7 +155,10 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
         return undefined;
       }),
       op('GetRole', true, async (input, { caller }) => ({ Role: roleView(await iam.getPrincipal(caller, 'role', required(input, 'RoleName'))) })),
-      op('ListRoles', true, async (_input, { caller }) => ({ Roles: (await iam.listPrincipals(caller, 'role')).map(roleView), IsTruncated: false })),
+      op('ListRoles', true, async (input, { caller }) => {
+        checkPaging(input);
+        return paginate(input, 'Roles', (await iam.listPrincipals(caller, 'role')).map(roleView), (r) => r.Arn);
+      }),
       ...inlinePolicies('user', iam),
       ...inlinePolicies('role', iam),
       op('CreateAccessKey', false, async (input, { caller }) => {
@@ -162,10 +171,19 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
       ...managedOperations(managed),
       op('ListAccessKeys', true, async (input, { caller }) => {
         const userName = required(input, 'UserName');
+        checkPaging(input);
         const keys = await iam.listAccessKeys(caller, userName);
+        return paginate(input, 'AccessKeyMetadata',
+          keys.map((k) => ({ UserName: userName, AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: iso(k.createdAt) })), (k) => k.AccessKeyId);
+      }),
+      op('GetAccessKeyLastUsed', true, async (input, { caller }) => {
+        const { userName, lastUsed } = await iam.accessKeyLastUsed(caller, required(input, 'AccessKeyId', 128));
+        // AWS: before the first use, ServiceName and Region are "N/A" and LastUsedDate is absent.
         return {
-          AccessKeyMetadata: keys.map((k) => ({ UserName: userName, AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: iso(k.createdAt) })),
-          IsTruncated: false,
+          UserName: userName,
+          AccessKeyLastUsed: lastUsed
+            ? { LastUsedDate: iso(lastUsed.date), ServiceName: lastUsed.service, Region: lastUsed.region }
+            : { ServiceName: 'N/A', Region: 'N/A' },
         };
       }),
       op('DeleteAccessKey', false, async (input, { caller }) => {
@@ -227,8 +245,9 @@ function managedOperations(m: IamManaged): Operation[] {
       return { Group: { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) } };
     }),
     op('GetGroup', true, async (input, { caller }) => {
+      checkPaging(input);
       const { group: g, users } = await m.getGroup(caller, required(input, 'GroupName', 128));
-      return { Group: { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) }, Users: users.map(userView), IsTruncated: false };
+      return { Group: groupView(g), ...paginate(input, 'Users', users.map(userView), (u) => u.Arn) };
     }),
     op('AddUserToGroup', false, async (input, { caller }) => {
       await m.addUserToGroup(caller, required(input, 'GroupName', 128), required(input, 'UserName'), true);
@@ -254,18 +273,26 @@ function managedOperations(m: IamManaged): Operation[] {
       return { GroupName: groupName, PolicyName: policyName, PolicyDocument: encodeURIComponent(text) };
     }),
     op('ListGroupPolicies', true, async (input, { caller }) => {
+      checkPaging(input);
       const rec = await m.readGroup(caller, required(input, 'GroupName', 128), 'iam:ListGroupPolicies');
-      return { PolicyNames: Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), IsTruncated: false };
+      return paginate(input, 'PolicyNames', Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), (n) => n);
     }),
     op('DeleteGroupPolicy', false, async (input, { caller }) => {
       await m.deleteGroupPolicy(caller, required(input, 'GroupName', 128), required(input, 'PolicyName', 128));
       return undefined;
     }),
-    op('ListGroups', true, async (_input, { caller }) => ({ Groups: (await m.listEntities(caller, 'group')).map(groupView), IsTruncated: false })),
-    op('ListGroupsForUser', true, async (input, { caller }) => ({
-      Groups: (await m.listGroupsForUser(caller, required(input, 'UserName'))).map(groupView), IsTruncated: false,
-    })),
-    op('ListPolicies', true, async (_input, { caller }) => ({ Policies: (await m.listEntities(caller, 'policy')).map(policyView), IsTruncated: false })),
+    op('ListGroups', true, async (input, { caller }) => {
+      checkPaging(input);
+      return paginate(input, 'Groups', (await m.listEntities(caller, 'group')).map(groupView), (g) => g.Arn);
+    }),
+    op('ListGroupsForUser', true, async (input, { caller }) => {
+      checkPaging(input);
+      return paginate(input, 'Groups', (await m.listGroupsForUser(caller, required(input, 'UserName'))).map(groupView), (g) => g.Arn);
+    }),
+    op('ListPolicies', true, async (input, { caller }) => {
+      checkPaging(input);
+      return paginate(input, 'Policies', (await m.listEntities(caller, 'policy')).map(policyView), (p) => p.Arn);
+    }),
     op('PutGroupPolicy', false, async (input, { caller }) => {
       await m.putGroupPolicy(caller, required(input, 'GroupName', 128), required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072));
       return undefined;
@@ -285,6 +312,14 @@ function managedOperations(m: IamManaged): Operation[] {
       await m.changeVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128), 'delete');
       return undefined;
     }),
+    op('ListPolicyVersions', true, async (input, { caller }) => {
+      checkPaging(input);
+      const versions = await m.listPolicyVersions(caller, required(input, 'PolicyArn', 2048));
+      // Ordered by version number (v2 before v10), newest last.
+      // AWS: ListPolicyVersions does not return the documents (GetPolicyVersion does).
+      const views = versions.map((v) => ({ VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion, CreateDate: iso(v.CreateDate) }));
+      return paginate(input, 'Versions', views, (v) => v.VersionId.slice(1).padStart(10, '0'));
+    }),
     op('GetPolicyVersion', true, async (input, { caller }) => ({
       PolicyVersion: versionView(await m.getPolicyVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128))),
     })),
@@ -297,9 +332,10 @@ function managedOperations(m: IamManaged): Operation[] {
         await m.attach(caller, kind, required(input, `${K}Name`, 128), required(input, 'PolicyArn', 2048), false);
         return undefined;
       }),
-      op(`ListAttached${K}Policies`, true, async (input, { caller }) => ({
-        AttachedPolicies: await m.listAttached(caller, kind, required(input, `${K}Name`, 128)), IsTruncated: false,
-      })),
+      op(`ListAttached${K}Policies`, true, async (input, { caller }) => {
+        checkPaging(input);
+        return paginate(input, 'AttachedPolicies', await m.listAttached(caller, kind, required(input, `${K}Name`, 128)), (p) => p.PolicyArn);
+      }),
     ]),
   ];
 }
