@@ -12,8 +12,9 @@ import { parseSigV4, verifySigV4 } from '../auth/sigv4.ts';
 import { InvalidSignatureException, UnrecognizedClientException } from '../errors/errors.ts';
 
 /** What temporary credentials carry into every decision (STS session policies and tags, stored with the session). */
-function sessionOf(doc: Record<string, unknown>): Pick<Caller, 'sessionPolicies' | 'sessionTags'> {
+function sessionOf(doc: Record<string, unknown>): Pick<Caller, 'sessionPolicies' | 'sessionTags' | 'roleArn'> {
   return {
+    ...(typeof doc.roleArn === 'string' ? { roleArn: doc.roleArn } : {}),
     ...(Array.isArray(doc.sessionPolicies) ? { sessionPolicies: doc.sessionPolicies as string[] } : {}),
     ...(doc.sessionTags && typeof doc.sessionTags === 'object' ? { sessionTags: doc.sessionTags as Record<string, string> } : {}),
   };

@@ -5,6 +5,7 @@
  * AssumeRolePolicyDocument URL-encoded in role results, lists as <member> with IsTruncated.
  */
 import type { IamManaged, ManagedPolicyDoc } from '../../auth/iam-managed.ts';
+import { checkPathPrefix, pathOf } from '../../auth/iam-authorization.ts';
 import type { IamService } from '../../auth/iam-service.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import { NotFoundException, ValidationException } from '../../errors/errors.ts';
@@ -51,14 +52,14 @@ function tagList(rec: PrincipalRecord) {
 
 function userView(rec: PrincipalRecord) {
   const tags = tagList(rec);
-  return { Path: '/', UserName: rec.name, UserId: uniqueId('AIDA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt), ...(tags.length ? { Tags: tags } : {}) };
+  return { Path: pathOf(rec.arn), UserName: rec.name, UserId: uniqueId('AIDA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt), ...(tags.length ? { Tags: tags } : {}) };
 }
 
 function roleView(rec: PrincipalRecord) {
   const tags = tagList(rec);
   const trust = (rec.doc as { assumeRolePolicy?: string }).assumeRolePolicy;
   return {
-    Path: '/', RoleName: rec.name, RoleId: uniqueId('AROA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt),
+    Path: pathOf(rec.arn), RoleName: rec.name, RoleId: uniqueId('AROA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt),
     // AWS returns the trust policy URL-encoded (RFC 3986), as it does every policy document.
     ...(trust !== undefined ? { AssumeRolePolicyDocument: encodeURIComponent(trust) } : {}),
     MaxSessionDuration: 3600,
@@ -130,7 +131,11 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
     operations: defineOperations([
       op('CreateUser', false, async (input, { caller }) => {
         const tags = tagsOf(input);
-        return { User: userView(await iam.createUser(caller, { userName: required(input, 'UserName'), ...(tags ? { tags } : {}) })) };
+        return {
+          User: userView(await iam.createUser(caller, {
+            userName: required(input, 'UserName'), ...(input.Path !== undefined ? { path: input.Path } : {}), ...(tags ? { tags } : {}),
+          })),
+        };
       }),
       op('GetUser', true, async (input, { caller }) => {
         // AWS: without UserName, GetUser describes the calling user.
@@ -140,13 +145,14 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
       }),
       op('ListUsers', true, async (input, { caller }) => {
         checkPaging(input);
-        return paginate(input, 'Users', (await iam.listPrincipals(caller, 'user')).map(userView), (u) => u.Arn);
+        const prefix = checkPathPrefix(input.PathPrefix);
+        return paginate(input, 'Users', (await iam.listPrincipals(caller, 'user')).map(userView).filter((e) => prefix === undefined || e.Path.startsWith(prefix)), (u) => u.Arn);
       }),
       op('CreateRole', false, async (input, { caller }) => {
         const tags = tagsOf(input);
         return {
           Role: roleView(await iam.createRole(caller, {
-            roleName: required(input, 'RoleName'), assumeRolePolicyDocument: required(input, 'AssumeRolePolicyDocument', 131072), ...(tags ? { tags } : {}),
+            roleName: required(input, 'RoleName'), ...(input.Path !== undefined ? { path: input.Path } : {}), assumeRolePolicyDocument: required(input, 'AssumeRolePolicyDocument', 131072), ...(tags ? { tags } : {}),
           })),
         };
       }),
@@ -157,7 +163,8 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
       op('GetRole', true, async (input, { caller }) => ({ Role: roleView(await iam.getPrincipal(caller, 'role', required(input, 'RoleName'))) })),
       op('ListRoles', true, async (input, { caller }) => {
         checkPaging(input);
-        return paginate(input, 'Roles', (await iam.listPrincipals(caller, 'role')).map(roleView), (r) => r.Arn);
+        const prefix = checkPathPrefix(input.PathPrefix);
+        return paginate(input, 'Roles', (await iam.listPrincipals(caller, 'role')).map(roleView).filter((e) => prefix === undefined || e.Path.startsWith(prefix)), (r) => r.Arn);
       }),
       ...inlinePolicies('user', iam),
       ...inlinePolicies('role', iam),
@@ -222,14 +229,14 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
 function policyView(rec: PrincipalRecord) {
   const doc = rec.doc as unknown as ManagedPolicyDoc;
   return {
-    PolicyName: rec.name, PolicyId: uniqueId('ANPA', rec.arn), Arn: rec.arn, Path: '/', DefaultVersionId: doc.defaultVersionId,
+    PolicyName: rec.name, PolicyId: uniqueId('ANPA', rec.arn), Arn: rec.arn, Path: pathOf(rec.arn), DefaultVersionId: doc.defaultVersionId,
     AttachmentCount: undefined, IsAttachable: true, ...(doc.description ? { Description: doc.description } : {}),
     CreateDate: iso(rec.createdAt), UpdateDate: iso(Math.max(...doc.versions.map((v) => v.CreateDate))),
   };
 }
 
 function groupView(g: PrincipalRecord) {
-  return { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) };
+  return { Path: pathOf(g.arn), GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) };
 }
 
 function versionView(v: { VersionId: string; Document: string; CreateDate: number; IsDefaultVersion: boolean }) {
@@ -241,8 +248,7 @@ function managedOperations(m: IamManaged): Operation[] {
   const kinds = [['User', 'user'], ['Role', 'role'], ['Group', 'group']] as const;
   return [
     op('CreateGroup', false, async (input, { caller }) => {
-      const g = await m.createGroup(caller, required(input, 'GroupName', 128));
-      return { Group: { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) } };
+      return { Group: groupView(await m.createGroup(caller, required(input, 'GroupName', 128), input.Path)) };
     }),
     op('GetGroup', true, async (input, { caller }) => {
       checkPaging(input);
@@ -283,7 +289,8 @@ function managedOperations(m: IamManaged): Operation[] {
     }),
     op('ListGroups', true, async (input, { caller }) => {
       checkPaging(input);
-      return paginate(input, 'Groups', (await m.listEntities(caller, 'group')).map(groupView), (g) => g.Arn);
+      const prefix = checkPathPrefix(input.PathPrefix);
+      return paginate(input, 'Groups', (await m.listEntities(caller, 'group')).map(groupView).filter((e) => prefix === undefined || e.Path.startsWith(prefix)), (g) => g.Arn);
     }),
     op('ListGroupsForUser', true, async (input, { caller }) => {
       checkPaging(input);
@@ -291,14 +298,15 @@ function managedOperations(m: IamManaged): Operation[] {
     }),
     op('ListPolicies', true, async (input, { caller }) => {
       checkPaging(input);
-      return paginate(input, 'Policies', (await m.listEntities(caller, 'policy')).map(policyView), (p) => p.Arn);
+      const prefix = checkPathPrefix(input.PathPrefix);
+      return paginate(input, 'Policies', (await m.listEntities(caller, 'policy')).map(policyView).filter((e) => prefix === undefined || e.Path.startsWith(prefix)), (p) => p.Arn);
     }),
     op('PutGroupPolicy', false, async (input, { caller }) => {
       await m.putGroupPolicy(caller, required(input, 'GroupName', 128), required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072));
       return undefined;
     }),
     op('CreatePolicy', false, async (input, { caller }) => ({
-      Policy: policyView(await m.createPolicy(caller, required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072), input.Description)),
+      Policy: policyView(await m.createPolicy(caller, required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072), input.Description, input.Path)),
     })),
     op('GetPolicy', true, async (input, { caller }) => ({ Policy: policyView(await m.getPolicy(caller, required(input, 'PolicyArn', 2048))) })),
     op('CreatePolicyVersion', false, async (input, { caller }) => ({
@@ -355,7 +363,7 @@ export function stsServiceDefinition(iam: IamService): QueryServiceDefinition {
       op('GetCallerIdentity', true, async (_input, { caller }) => {
         const session = /:assumed-role\/([^/]+)\/(.+)$/.exec(caller.principalArn);
         const userId = session
-          ? `${uniqueId('AROA', `arn:aws:iam::${caller.accountId}:role/${session[1]}`)}:${session[2]}`
+          ? `${uniqueId('AROA', caller.roleArn ?? `arn:aws:iam::${caller.accountId}:role/${session[1]}`)}:${session[2]}`
           : caller.principalArn.endsWith(':root') ? caller.accountId : uniqueId('AIDA', caller.principalArn);
         return { UserId: userId, Account: caller.accountId, Arn: caller.principalArn };
       }),
