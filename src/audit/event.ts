@@ -70,7 +70,7 @@ function userIdentity(f: RequestFacts): { identity: Record<string, unknown>; use
   }
   if (resource.startsWith('assumed-role/')) {
     const [, role = '', session = ''] = resource.split('/');
-    const roleArn = `arn:aws:iam::${c.accountId}:role/${role}`;
+    const roleArn = c.roleArn ?? `arn:aws:iam::${c.accountId}:role/${role}`;
     return {
       identity: {
         type: 'AssumedRole', principalId: `${role}:${session}`, arn, accountId: c.accountId, accessKeyId: c.accessKeyId,

@@ -121,7 +121,8 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     let record: PrincipalRecord | undefined;
     let principal: CallerPrincipal;
     if (session) {
-      const roleArn = `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
+      // The role's own ARN, with its path, as the session's credential record keeps it.
+      const roleArn = caller.roleArn ?? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
       record = await storage.read((r) => r.principals.get(roleArn));
       principal = { arn, accountId: caller.accountId, type: 'AssumedRole', roleArn, userid: `${caller.accessKeyId}:${session[4]}` };
     } else if (arn.endsWith(':root')) {
@@ -137,7 +138,14 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     // Groups (a user's) and attached managed policies (their default versions) count as inline policies do.
     const attached = [...(doc.attached ?? [])];
     if (record?.kind === 'user' && doc.groups?.length) {
-      const groups = await storage.read((r) => Promise.all(doc.groups!.map((g) => r.principals.get(`arn:aws:iam::${caller.accountId}:group/${g}`))));
+      // A group created with a path is not at its path-less ARN: found among the account's entities then.
+      let all: PrincipalRecord[] | undefined;
+      const groups = await Promise.all(doc.groups.map(async (g) => {
+        const direct = await storage.read((r) => r.principals.get(`arn:aws:iam::${caller.accountId}:group/${g}`));
+        if (direct) return direct;
+        all ??= await storage.read((r) => r.principals.list(caller.accountId));
+        return all.find((p) => p.kind === 'group' && p.name === g);
+      }));
       for (const g of groups) {
         const gd = (g?.doc ?? {}) as PrincipalDoc;
         texts.push(...Object.values(gd.policies ?? {}));

@@ -25,6 +25,11 @@ export interface Caller {
    * policies"). Set by the edge from the credential record, never by a request.
    */
   readonly sessionPolicies?: readonly string[];
+  /**
+   * The role of an assumed-role session, with its path (the session's ARN names the role without it, as
+   * AWS's does). Set by the edge from the credential record.
+   */
+  readonly roleArn?: string;
   /** Session tags (AssumeRole `Tags`): they override the role's tags of the same key as aws:PrincipalTag. */
   readonly sessionTags?: Readonly<Record<string, string>>;
 }

@@ -36,6 +36,19 @@ function secretAad(accessKeyId: string): Buffer {
 
 export type CredentialStore = ReturnType<typeof createCredentialStore>;
 
+/**
+ * How often an access key's last use is written, at most, per key and node: IAM GetAccessKeyLastUsed is
+ * approximate on AWS too ("within the previous 4 hours"), and a write on every request would make every
+ * signed call a database write.
+ */
+export const LAST_USED_INTERVAL_MS = 60_000;
+
+/** IAM GetAccessKeyLastUsed: when, with which service and in which region a key last signed a request. */
+export interface AccessKeyLastUsed { date: number; service: string; region: string }
+
+/** Stored in the meta repository, beside the key's row rather than in it: a late write never races a status change. */
+const lastUsedName = (accessKeyId: string) => `iam/access-key-last-used/${accessKeyId}`;
+
 /** How long a resolved access key is trusted without reading storage again (the ≤ 1 s coherence bound). */
 export const CREDENTIAL_CACHE_TTL_MS = 1_000;
 
@@ -45,6 +58,8 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
   // The TTL is the coherence bound across nodes sharing one database: an access key deactivated or
   // replaced through another node is refused here within CREDENTIAL_CACHE_TTL_MS (docs/postgres.md).
   const cache = new LRUCache<string, ResolvedCredential>({ max: deps.cacheSize ?? 1000, ttl: CREDENTIAL_CACHE_TTL_MS });
+  // When this node last wrote each key's last use (domain time).
+  const lastNoted = new LRUCache<string, number>({ max: 10_000 });
   // Bumped by every local status change: a resolve that overlapped one does not cache what it read.
   let writes = 0;
 
@@ -195,10 +210,36 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     }
   }
 
+  /**
+   * Notes that a long-term key authenticated a request. At most once per LAST_USED_INTERVAL_MS per key on
+   * this node, asynchronously, and never fails the request: a lost race or a storage error only leaves an
+   * older date. Temporary (ASIA…) keys are not tracked, as on AWS.
+   */
+  function noteUse(record: AccessKeyRecord, service: string, region: string): void {
+    if (record.expiresAt !== null) return;
+    const now = clock.now();
+    const prev = lastNoted.get(record.accessKeyId);
+    if (prev !== undefined && now - prev < LAST_USED_INTERVAL_MS && now >= prev) return;
+    lastNoted.set(record.accessKeyId, now);
+    const value = JSON.stringify({ date: now, service, region } satisfies AccessKeyLastUsed);
+    const name = lastUsedName(record.accessKeyId);
+    void storage.transaction(async (tx) => {
+      const stored = await tx.meta.get(name);
+      if (stored === undefined) await tx.meta.putIfAbsent(name, value);
+      else await tx.meta.compareAndSet(name, stored, value);
+    }).catch(() => undefined);
+  }
+
+  /** The key's last recorded use; undefined before its first. */
+  async function lastUsed(accessKeyId: string): Promise<AccessKeyLastUsed | undefined> {
+    const stored = await storage.read((r) => r.meta.get(lastUsedName(accessKeyId)));
+    return stored === undefined ? undefined : (JSON.parse(stored) as AccessKeyLastUsed);
+  }
+
   /** Drops every cached secret (the node is sealing). They are JS strings: dropped, not zeroed. */
   function forget(): void {
     cache.clear();
   }
 
-  return { resolve, create, setStatus, remove, listFor, bootstrapAdmin, checkSession, forget };
+  return { resolve, create, setStatus, remove, listFor, bootstrapAdmin, checkSession, forget, noteUse, lastUsed };
 }

@@ -54,6 +54,7 @@ export const IAM_ACCESS_RULES = {
   CreateAccessKey: on('user', 'CreateAccessKey'),
   UpdateAccessKey: on('user', 'UpdateAccessKey'),
   ListAccessKeys: on('user', 'ListAccessKeys'),
+  GetAccessKeyLastUsed: on('user', 'GetAccessKeyLastUsed'),
   DeleteAccessKey: on('user', 'DeleteAccessKey'),
   UpdateAssumeRolePolicy: on('role', 'UpdateAssumeRolePolicy'),
   CreateGroup: on('group', 'CreateGroup'),
@@ -73,6 +74,7 @@ export const IAM_ACCESS_RULES = {
   DeletePolicy: on('policy', 'DeletePolicy'),
   CreatePolicyVersion: on('policy', 'CreatePolicyVersion'),
   GetPolicyVersion: on('policy', 'GetPolicyVersion'),
+  ListPolicyVersions: on('policy', 'ListPolicyVersions'),
   SetDefaultPolicyVersion: on('policy', 'SetDefaultPolicyVersion'),
   DeletePolicyVersion: on('policy', 'DeletePolicyVersion'),
 } as const;

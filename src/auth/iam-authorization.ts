@@ -9,7 +9,43 @@ import type { Authorizer } from './authorizer.ts';
 import type { Caller } from './caller.ts';
 import type { PrincipalDoc } from './authorizer.ts';
 import { type ContextValue, requestTagKeys } from '../policy/index.ts';
+import type { PrincipalKind, PrincipalRecord } from '../storage/iam-repos.ts';
 import type { Storage } from '../storage/storage.ts';
+import { ValidationException } from '../errors/errors.ts';
+
+/** AWS: an IAM path is `/` or begins and ends with `/`, printable ASCII, 1–512 characters. */
+const PATH = /^(?:\/|\/[\x21-\x7e]+\/)$/;
+/** AWS: a PathPrefix begins with `/`. */
+const PATH_PREFIX = /^\/[\x21-\x7f]*$/;
+
+/** A Path member (CreateUser, CreateRole, CreateGroup, CreatePolicy), validated as AWS does; `/` when absent. */
+export function checkPath(path: string | undefined): string {
+  if (path === undefined) return '/';
+  if (path.length > 512 || !PATH.test(path)) {
+    throw new ValidationException(`1 validation error detected: Value '${path}' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)`);
+  }
+  return path;
+}
+
+/** A PathPrefix member (List{Users,Roles,Groups,Policies}); undefined when absent. */
+export function checkPathPrefix(prefix: string | undefined): string | undefined {
+  if (prefix === undefined) return undefined;
+  if (prefix.length > 512 || !PATH_PREFIX.test(prefix)) {
+    throw new ValidationException(`1 validation error detected: Value '${prefix}' at 'pathPrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*`);
+  }
+  return prefix;
+}
+
+/** AWS: `arn:aws:iam::<account>:<kind>/<path without its leading slash><name>`, e.g. user/engineering/alice. */
+export function entityArn(accountId: string, kind: PrincipalKind, name: string, path = '/'): string {
+  return `arn:aws:iam::${accountId}:${kind}/${path.slice(1)}${name}`;
+}
+
+/** The path of an entity's ARN: `/` or `/engineering/`. */
+export function pathOf(arn: string): string {
+  const rest = arn.slice(arn.indexOf('/') + 1);
+  return `/${rest.slice(0, rest.lastIndexOf('/') + 1)}`;
+}
 
 /** aws:RequestTag/… and aws:TagKeys of an IAM request's tags (a map once read from the request). */
 export function iamRequestTags(tags: Readonly<Record<string, string>> | undefined): Record<string, ContextValue> {
@@ -33,5 +69,21 @@ export function createIamAuthorization(deps: { storage: Storage; authorizer: Pic
     await deps.authorizer.authorize(caller, action, arn, { ...requestKeys, ...(await resourceTags(arn)) });
   }
 
-  return { resourceTags, authorizeOn };
+  /**
+   * The entity of a kind named `name` in an account, whatever its path. Names are unique per kind in an
+   * account (AWS), so the path-less ARN is tried first (one read); an entity created with a path is found
+   * by listing the account's entities.
+   */
+  async function findEntity(accountId: string, kind: PrincipalKind, name: string): Promise<PrincipalRecord | undefined> {
+    const direct = await deps.storage.read((r) => r.principals.get(entityArn(accountId, kind, name)));
+    if (direct?.kind === kind) return direct;
+    return (await deps.storage.read((r) => r.principals.list(accountId))).find((p) => p.kind === kind && p.name === name);
+  }
+
+  /** The ARN an action on the named entity is decided on: its own (with its path), or the path-less one when it does not exist. */
+  async function arnFor(accountId: string, kind: PrincipalKind, name: string): Promise<string> {
+    return (await findEntity(accountId, kind, name))?.arn ?? entityArn(accountId, kind, name);
+  }
+
+  return { resourceTags, authorizeOn, findEntity, arnFor };
 }

@@ -15,7 +15,7 @@ import type { PrincipalKind, PrincipalRecord } from '../storage/iam-repos.ts';
 import { DuplicateError, type Storage } from '../storage/storage.ts';
 import type { Authorizer } from './authorizer.ts';
 import type { Caller } from './caller.ts';
-import { createIamAuthorization } from './iam-authorization.ts';
+import { checkPath, createIamAuthorization, entityArn } from './iam-authorization.ts';
 
 const NAME = /^[\w+=,.@-]{1,128}$/;
 const MAX_VERSIONS = 5;
@@ -31,16 +31,12 @@ export interface ManagedPolicyDoc { versions: PolicyVersion[]; defaultVersionId:
 /** What users, roles and groups keep of attachments and memberships. */
 export interface AttachmentDoc { attached?: string[]; groups?: string[]; policies?: Record<string, string> }
 
-export function entityArn(accountId: string, kind: PrincipalKind, name: string): string {
-  return `arn:aws:iam::${accountId}:${kind}/${name}`;
-}
-
 export type IamManaged = ReturnType<typeof createIamManaged>;
 
 export function createIamManaged(deps: { storage: Storage; clock: Clock; authorizer: Authorizer }) {
   const { storage, clock, authorizer } = deps;
   // Actions on an entity carry its tags (users, roles) as AWS's condition keys; list actions have no entity.
-  const { authorizeOn } = createIamAuthorization({ storage, authorizer });
+  const { authorizeOn, findEntity, arnFor } = createIamAuthorization({ storage, authorizer });
 
   function checkName(what: string, name: string): string {
     if (!NAME.test(name)) {
@@ -66,6 +62,8 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
 
   async function insert(rec: PrincipalRecord, exists: string): Promise<PrincipalRecord> {
     try {
+      // AWS: a name is unique in the account whatever the path (checked here, not atomically with the insert).
+      if (await findEntity(rec.accountId, rec.kind, rec.name)) throw new DuplicateError(rec.arn);
       await storage.transaction((tx) => tx.principals.insert(rec));
     } catch (err) {
       if (err instanceof DuplicateError) throw new AlreadyExistsException(exists);
@@ -74,15 +72,15 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     return rec;
   }
 
-  async function createGroup(caller: Caller, name: string): Promise<PrincipalRecord> {
-    const arn = entityArn(caller.accountId, 'group', checkName('groupName', name));
+  async function createGroup(caller: Caller, name: string, path?: string): Promise<PrincipalRecord> {
+    const arn = entityArn(caller.accountId, 'group', checkName('groupName', name), checkPath(path));
     await authorizeOn(caller, 'iam:CreateGroup', arn);
     return insert({ arn, accountId: caller.accountId, kind: 'group', name, createdAt: clock.now(), revision: 1, doc: { policies: {}, attached: [] } },
       `Group with name ${name} already exists.`);
   }
 
   async function getGroup(caller: Caller, name: string): Promise<{ group: PrincipalRecord; users: PrincipalRecord[] }> {
-    const arn = entityArn(caller.accountId, 'group', checkName('groupName', name));
+    const arn = await arnFor(caller.accountId, 'group', checkName('groupName', name));
     await authorizeOn(caller, 'iam:GetGroup', arn);
     const group = await get(arn, 'group', `The group with name ${name} cannot be found.`);
     const users = (await storage.read((r) => r.principals.list(caller.accountId)))
@@ -91,17 +89,17 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
   }
 
   async function addUserToGroup(caller: Caller, groupName: string, userName: string, add: boolean): Promise<void> {
-    const groupArn = entityArn(caller.accountId, 'group', checkName('groupName', groupName));
+    const groupArn = await arnFor(caller.accountId, 'group', checkName('groupName', groupName));
     await authorizeOn(caller, add ? 'iam:AddUserToGroup' : 'iam:RemoveUserFromGroup', groupArn);
     await get(groupArn, 'group', `The group with name ${groupName} cannot be found.`);
-    await update(entityArn(caller.accountId, 'user', checkName('userName', userName)), 'user', `The user with name ${userName} cannot be found.`, (doc) => {
+    await update(await arnFor(caller.accountId, 'user', checkName('userName', userName)), 'user', `The user with name ${userName} cannot be found.`, (doc) => {
       const groups = ((doc as AttachmentDoc).groups ?? []).filter((g) => g !== groupName);
       return { ...doc, groups: add ? [...groups, groupName] : groups };
     });
   }
 
   async function putGroupPolicy(caller: Caller, groupName: string, policyName: string, text: string): Promise<void> {
-    const arn = entityArn(caller.accountId, 'group', checkName('groupName', groupName));
+    const arn = await arnFor(caller.accountId, 'group', checkName('groupName', groupName));
     await authorizeOn(caller, 'iam:PutGroupPolicy', arn);
     parsePolicy(text, 'identity');
     await update(arn, 'group', `The group with name ${groupName} cannot be found.`, (doc) => ({
@@ -111,13 +109,13 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
 
   /** GetGroupPolicy/ListGroupPolicies: the group, authorised for `action`. */
   async function readGroup(caller: Caller, groupName: string, action: string): Promise<PrincipalRecord> {
-    const arn = entityArn(caller.accountId, 'group', checkName('groupName', groupName));
+    const arn = await arnFor(caller.accountId, 'group', checkName('groupName', groupName));
     await authorizeOn(caller, action, arn);
     return get(arn, 'group', `The group with name ${groupName} cannot be found.`);
   }
 
   async function deleteGroupPolicy(caller: Caller, groupName: string, policyName: string): Promise<void> {
-    const arn = entityArn(caller.accountId, 'group', checkName('groupName', groupName));
+    const arn = await arnFor(caller.accountId, 'group', checkName('groupName', groupName));
     await authorizeOn(caller, 'iam:DeleteGroupPolicy', arn);
     await update(arn, 'group', `The group with name ${groupName} cannot be found.`, (doc) => {
       const policies = { ...(doc as AttachmentDoc).policies };
@@ -134,11 +132,11 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
   }
 
   async function listGroupsForUser(caller: Caller, userName: string): Promise<PrincipalRecord[]> {
-    const arn = entityArn(caller.accountId, 'user', checkName('userName', userName));
+    const arn = await arnFor(caller.accountId, 'user', checkName('userName', userName));
     await authorizeOn(caller, 'iam:ListGroupsForUser', arn);
     const u = await get(arn, 'user', `The user with name ${userName} cannot be found.`);
     const names = (u.doc as AttachmentDoc).groups ?? [];
-    const groups = await storage.read((r) => Promise.all(names.map((n) => r.principals.get(entityArn(caller.accountId, 'group', n)))));
+    const groups = await Promise.all(names.map((n) => findEntity(caller.accountId, 'group', n)));
     return groups.filter((g): g is PrincipalRecord => g !== undefined);
   }
 
@@ -169,8 +167,8 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     }
   }
 
-  async function createPolicy(caller: Caller, name: string, text: string, description?: string): Promise<PrincipalRecord> {
-    const arn = entityArn(caller.accountId, 'policy', checkName('policyName', name));
+  async function createPolicy(caller: Caller, name: string, text: string, description?: string, path?: string): Promise<PrincipalRecord> {
+    const arn = entityArn(caller.accountId, 'policy', checkName('policyName', name), checkPath(path));
     await authorizeOn(caller, 'iam:CreatePolicy', arn);
     parsePolicy(text, 'identity');
     const doc: ManagedPolicyDoc = { versions: [{ VersionId: 'v1', Document: text, CreateDate: clock.now() }], defaultVersionId: 'v1', nextVersion: 2, ...(description ? { description } : {}) };
@@ -216,6 +214,14 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
     return { ...v, IsDefaultVersion: v.VersionId === doc.defaultVersionId };
   }
 
+  /** IAM ListPolicyVersions: every version of a policy, with which one is the default. */
+  async function listPolicyVersions(caller: Caller, arn: string): Promise<(PolicyVersion & { IsDefaultVersion: boolean })[]> {
+    policyName(arn, caller.accountId);
+    await authorizeOn(caller, 'iam:ListPolicyVersions', arn);
+    const doc = (await get(arn, 'policy', `Policy ${arn} was not found.`)).doc as unknown as ManagedPolicyDoc;
+    return doc.versions.map((v) => ({ ...v, IsDefaultVersion: v.VersionId === doc.defaultVersionId }));
+  }
+
   /** SetDefaultPolicyVersion / DeletePolicyVersion (AWS: the default version cannot be deleted). */
   async function changeVersion(caller: Caller, arn: string, versionId: string, change: 'setDefault' | 'delete'): Promise<void> {
     policyName(arn, caller.accountId);
@@ -234,7 +240,7 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
   /** Attach/Detach{User,Role,Group}Policy. */
   async function attach(caller: Caller, kind: 'user' | 'role' | 'group', name: string, policyArn: string, attachIt: boolean): Promise<void> {
     const K = kind === 'user' ? 'User' : kind === 'role' ? 'Role' : 'Group';
-    const arn = entityArn(caller.accountId, kind, checkName(`${kind}Name`, name));
+    const arn = await arnFor(caller.accountId, kind, checkName(`${kind}Name`, name));
     // AWS: iam:PolicyARN is the managed policy the request attaches or detaches.
     await authorizeOn(caller, `iam:${attachIt ? 'Attach' : 'Detach'}${K}Policy`, arn, { 'iam:PolicyARN': policyArn });
     policyName(policyArn, caller.accountId);
@@ -250,11 +256,11 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
 
   async function listAttached(caller: Caller, kind: 'user' | 'role' | 'group', name: string): Promise<{ PolicyName: string; PolicyArn: string }[]> {
     const K = kind === 'user' ? 'User' : kind === 'role' ? 'Role' : 'Group';
-    const arn = entityArn(caller.accountId, kind, checkName(`${kind}Name`, name));
+    const arn = await arnFor(caller.accountId, kind, checkName(`${kind}Name`, name));
     await authorizeOn(caller, `iam:ListAttached${K}Policies`, arn);
     const rec = await get(arn, kind, `The ${kind} with name ${name} cannot be found.`);
     return ((rec.doc as AttachmentDoc).attached ?? []).map((a) => ({ PolicyName: a.slice(a.lastIndexOf('/') + 1), PolicyArn: a }));
   }
 
-  return { changeVersion, deleteGroup, deletePolicy, readGroup, deleteGroupPolicy, listEntities, listGroupsForUser, createGroup, getGroup, addUserToGroup, putGroupPolicy, createPolicy, getPolicy, createPolicyVersion, getPolicyVersion, attach, listAttached };
+  return { changeVersion, deleteGroup, deletePolicy, readGroup, deleteGroupPolicy, listEntities, listGroupsForUser, createGroup, getGroup, addUserToGroup, putGroupPolicy, createPolicy, getPolicy, createPolicyVersion, getPolicyVersion, listPolicyVersions, attach, listAttached };
 }

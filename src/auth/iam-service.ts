@@ -19,7 +19,7 @@ import { ADMIN_POLICY_NAME, ADMIN_POLICY_TEXT, type Authorizer, type PrincipalDo
 import type { Caller } from './caller.ts';
 import { newAccessKeyId, type CredentialStore } from './credential-store.ts';
 import { DeleteConflictException } from './iam-managed.ts';
-import { createIamAuthorization, iamRequestTags } from './iam-authorization.ts';
+import { checkPath, createIamAuthorization, entityArn, iamRequestTags, pathOf } from './iam-authorization.ts';
 
 const NAME = /^[\w+=,.@-]{1,64}$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
@@ -29,8 +29,9 @@ export const DEFAULT_SESSION_SECONDS = 3600;
 export const MAX_SESSION_SECONDS = 43_200;
 const MAX_TAGS = 50;
 
-export function principalArn(accountId: string, kind: PrincipalKind, name: string): string {
-  return `arn:aws:iam::${accountId}:${kind}/${name}`;
+/** The ARN of a user or role (AWS: its path, then its name; `/` gives `…:user/<name>`). */
+export function principalArn(accountId: string, kind: PrincipalKind, name: string, path = '/'): string {
+  return entityArn(accountId, kind, name, path);
 }
 
 /** The session token's stored form: its SHA-256, hex. The token itself is never stored. */
@@ -91,20 +92,23 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     return t;
   }
 
-  const { resourceTags, authorizeOn } = createIamAuthorization({ storage, authorizer });
+  const { resourceTags, authorizeOn, findEntity, arnFor } = createIamAuthorization({ storage, authorizer });
 
   async function get(accountId: string, kind: PrincipalKind, name: string): Promise<PrincipalRecord> {
-    const rec = await storage.read((r) => r.principals.get(principalArn(accountId, kind, name)));
+    const rec = await findEntity(accountId, kind, name);
     if (!rec) throw new NotFoundException(`The ${kind} with name ${name} cannot be found.`);
     return rec;
   }
 
-  async function create(caller: Caller, kind: PrincipalKind, name: string, doc: PrincipalDoc): Promise<PrincipalRecord> {
+  async function create(caller: Caller, kind: PrincipalKind, name: string, path: string | undefined, doc: PrincipalDoc): Promise<PrincipalRecord> {
     checkName(kind === 'user' ? 'userName' : 'roleName', name);
-    const arn = principalArn(caller.accountId, kind, name);
+    const arn = principalArn(caller.accountId, kind, name, checkPath(path));
     await authorizer.authorize(caller, kind === 'user' ? 'iam:CreateUser' : 'iam:CreateRole', arn, iamRequestTags(doc.tags));
     const rec: PrincipalRecord = { arn, accountId: caller.accountId, kind, name, createdAt: clock.now(), revision: 1, doc: { ...doc } };
     try {
+      // AWS: a name is unique in the account whatever the path. The ARN's uniqueness (storage) covers the
+      // same path; another path is checked here, not atomically with the insert.
+      if (await findEntity(caller.accountId, kind, name)) throw new DuplicateError(arn);
       await storage.transaction((tx) => tx.principals.insert(rec));
     } catch (err) {
       if (err instanceof DuplicateError) throw new AlreadyExistsException(`${kind === 'user' ? 'User' : 'Role'} with name ${name} already exists.`);
@@ -123,13 +127,13 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     throw new ConflictException(`${kind} ${name} is being changed by another request. Retry.`);
   }
 
-  async function createUser(caller: Caller, input: { userName: string; tags?: Record<string, string> }) {
-    return create(caller, 'user', input.userName, { tags: checkTags(input.tags), policies: {} });
+  async function createUser(caller: Caller, input: { userName: string; path?: string; tags?: Record<string, string> }) {
+    return create(caller, 'user', input.userName, input.path, { tags: checkTags(input.tags), policies: {} });
   }
 
-  async function createRole(caller: Caller, input: { roleName: string; tags?: Record<string, string>; assumeRolePolicyDocument?: string }) {
+  async function createRole(caller: Caller, input: { roleName: string; path?: string; tags?: Record<string, string>; assumeRolePolicyDocument?: string }) {
     if (input.assumeRolePolicyDocument !== undefined) parsePolicy(input.assumeRolePolicyDocument, 'key');
-    return create(caller, 'role', input.roleName, {
+    return create(caller, 'role', input.roleName, input.path, {
       tags: checkTags(input.tags),
       policies: {},
       ...(input.assumeRolePolicyDocument !== undefined ? { assumeRolePolicy: input.assumeRolePolicyDocument } : {}),
@@ -137,7 +141,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   async function getPrincipal(caller: Caller, kind: PrincipalKind, name: string): Promise<PrincipalRecord> {
-    await authorizeOn(caller, kind === 'user' ? 'iam:GetUser' : 'iam:GetRole', principalArn(caller.accountId, kind, checkName('name', name)));
+    await authorizeOn(caller, kind === 'user' ? 'iam:GetUser' : 'iam:GetRole', await arnFor(caller.accountId, kind, checkName('name', name)));
     return get(caller.accountId, kind, name);
   }
 
@@ -150,14 +154,14 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   async function putPolicy(caller: Caller, kind: PrincipalKind, input: { name: string; policyName: string; policyDocument: string }) {
     checkName('name', input.name);
     if (!POLICY_NAME.test(input.policyName)) throw new ValidationException("Value at 'policyName' failed to satisfy constraint");
-    await authorizeOn(caller, kind === 'user' ? 'iam:PutUserPolicy' : 'iam:PutRolePolicy', principalArn(caller.accountId, kind, input.name));
+    await authorizeOn(caller, kind === 'user' ? 'iam:PutUserPolicy' : 'iam:PutRolePolicy', await arnFor(caller.accountId, kind, input.name));
     parsePolicy(input.policyDocument, 'identity');
     await update(caller.accountId, kind, input.name, (doc) => ({ ...doc, policies: { ...doc.policies, [input.policyName]: input.policyDocument } }));
   }
 
   async function deletePolicy(caller: Caller, kind: PrincipalKind, input: { name: string; policyName: string }) {
     checkName('name', input.name);
-    await authorizeOn(caller, kind === 'user' ? 'iam:DeleteUserPolicy' : 'iam:DeleteRolePolicy', principalArn(caller.accountId, kind, input.name));
+    await authorizeOn(caller, kind === 'user' ? 'iam:DeleteUserPolicy' : 'iam:DeleteRolePolicy', await arnFor(caller.accountId, kind, input.name));
     await update(caller.accountId, kind, input.name, (doc) => {
       if (!doc.policies?.[input.policyName]) throw new NotFoundException(`The ${kind} policy with name ${input.policyName} cannot be found.`);
       const policies = { ...doc.policies };
@@ -168,27 +172,41 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
 
   /** IAM GetUserPolicy/ListUserPolicies/GetRolePolicy/ListRolePolicies…: the principal, authorised for `action`. */
   async function readPrincipal(caller: Caller, kind: PrincipalKind, name: string, action: string): Promise<PrincipalRecord> {
-    await authorizeOn(caller, action, principalArn(caller.accountId, kind, checkName('name', name)));
+    await authorizeOn(caller, action, await arnFor(caller.accountId, kind, checkName('name', name)));
     return get(caller.accountId, kind, name);
   }
 
   async function tagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tags: Record<string, string> }) {
     checkName('name', input.name);
-    await authorizeOn(caller, kind === 'user' ? 'iam:TagUser' : 'iam:TagRole', principalArn(caller.accountId, kind, input.name), iamRequestTags(input.tags));
+    await authorizeOn(caller, kind === 'user' ? 'iam:TagUser' : 'iam:TagRole', await arnFor(caller.accountId, kind, input.name), iamRequestTags(input.tags));
     await update(caller.accountId, kind, input.name, (doc) => ({ ...doc, tags: checkTags({ ...doc.tags, ...input.tags }) }));
   }
 
   /** IAM ListAccessKeys: the user's long-term keys (never their secrets). */
   async function listAccessKeys(caller: Caller, userName: string) {
-    const arn = principalArn(caller.accountId, 'user', checkName('userName', userName));
+    const arn = await arnFor(caller.accountId, 'user', checkName('userName', userName));
     await authorizeOn(caller, 'iam:ListAccessKeys', arn);
     await get(caller.accountId, 'user', userName);
     return credentials.listFor(arn);
   }
 
+  /**
+   * IAM GetAccessKeyLastUsed: the key's user and its last use (approximate: credential-store.ts records
+   * it at most once a minute). Another account's key, or a temporary one, is not found.
+   */
+  async function accessKeyLastUsed(caller: Caller, accessKeyId: string) {
+    const rec = await storage.read((r) => r.accessKeys.get(accessKeyId));
+    if (!rec || rec.accountId !== caller.accountId || rec.expiresAt !== null || !/:user\//.test(rec.principalArn)) {
+      await authorizer.authorize(caller, 'iam:GetAccessKeyLastUsed');
+      throw new NotFoundException(`The Access Key with id ${accessKeyId} cannot be found.`);
+    }
+    await authorizeOn(caller, 'iam:GetAccessKeyLastUsed', rec.principalArn);
+    return { userName: rec.principalArn.slice(rec.principalArn.lastIndexOf('/') + 1), lastUsed: await credentials.lastUsed(accessKeyId) };
+  }
+
   /** IAM DeleteAccessKey: the key stops working at the next request (this node), within 1 s (every node). */
   async function deleteAccessKey(caller: Caller, input: { userName: string; accessKeyId: string }) {
-    const arn = principalArn(caller.accountId, 'user', checkName('userName', input.userName));
+    const arn = await arnFor(caller.accountId, 'user', checkName('userName', input.userName));
     await authorizeOn(caller, 'iam:DeleteAccessKey', arn);
     await get(caller.accountId, 'user', input.userName);
     if (!(await credentials.remove(input.accessKeyId, arn))) {
@@ -201,7 +219,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
    * entity, must delete policies first." and the like): inline and managed policies, groups, access keys.
    */
   async function deletePrincipal(caller: Caller, kind: 'user' | 'role', name: string) {
-    const arn = principalArn(caller.accountId, kind, checkName(`${kind}Name`, name));
+    const arn = await arnFor(caller.accountId, kind, checkName(`${kind}Name`, name));
     await authorizeOn(caller, kind === 'user' ? 'iam:DeleteUser' : 'iam:DeleteRole', arn);
     const rec = await get(caller.accountId, kind, name);
     const doc = rec.doc as PrincipalDoc;
@@ -221,13 +239,15 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
    * keys' new principal within the credential cache bound.
    */
   async function renameUser(caller: Caller, input: { userName: string; newUserName: string }) {
-    const from = principalArn(caller.accountId, 'user', checkName('userName', input.userName));
-    const to = principalArn(caller.accountId, 'user', checkName('newUserName', input.newUserName));
+    const from = await arnFor(caller.accountId, 'user', checkName('userName', input.userName));
+    // The user keeps its path (UpdateUser NewPath is not supported).
+    const to = principalArn(caller.accountId, 'user', checkName('newUserName', input.newUserName), pathOf(from));
     await authorizeOn(caller, 'iam:UpdateUser', from);
     const rec = await get(caller.accountId, 'user', input.userName);
     if ((rec.doc as { administrator?: boolean }).administrator) throw new DeleteConflictException('Cannot rename the administrator.');
     if (from === to) return;
     try {
+      if (await findEntity(caller.accountId, 'user', input.newUserName)) throw new DuplicateError(to);
       const moved = await storage.transaction(async (tx) => {
         if (!(await tx.principals.delete(from, rec.revision))) return false;
         await tx.principals.insert({ ...rec, arn: to, name: input.newUserName, revision: 1, doc: { ...rec.doc } });
@@ -247,7 +267,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   async function untagPrincipal(caller: Caller, kind: PrincipalKind, input: { name: string; tagKeys: readonly string[] }) {
     checkName('name', input.name);
     // AWS: aws:TagKeys is the keys the request removes.
-    await authorizeOn(caller, kind === 'user' ? 'iam:UntagUser' : 'iam:UntagRole', principalArn(caller.accountId, kind, input.name),
+    await authorizeOn(caller, kind === 'user' ? 'iam:UntagUser' : 'iam:UntagRole', await arnFor(caller.accountId, kind, input.name),
       input.tagKeys.length > 0 ? { 'aws:TagKeys': [...input.tagKeys] } : {});
     await update(caller.accountId, kind, input.name, (doc) => {
       const tags = { ...doc.tags };
@@ -259,7 +279,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   /** IAM UpdateAssumeRolePolicy: replaces a role's trust policy (validated: MalformedPolicyDocument). */
   async function updateAssumeRolePolicy(caller: Caller, input: { roleName: string; policyDocument: string }) {
     checkName('roleName', input.roleName);
-    await authorizeOn(caller, 'iam:UpdateAssumeRolePolicy', principalArn(caller.accountId, 'role', input.roleName));
+    await authorizeOn(caller, 'iam:UpdateAssumeRolePolicy', await arnFor(caller.accountId, 'role', input.roleName));
     parsePolicy(input.policyDocument, 'key');
     await update(caller.accountId, 'role', input.roleName, (doc) => ({ ...doc, assumeRolePolicy: input.policyDocument }));
   }
@@ -267,7 +287,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   /** IAM CreateAccessKey: a long-term key for a user; the secret is returned once. */
   async function createAccessKey(caller: Caller, input: { userName: string }) {
     checkName('userName', input.userName);
-    const arn = principalArn(caller.accountId, 'user', input.userName);
+    const arn = await arnFor(caller.accountId, 'user', input.userName);
     await authorizeOn(caller, 'iam:CreateAccessKey', arn);
     await get(caller.accountId, 'user', input.userName);
     return credentials.create({ accountId: caller.accountId, principalArn: arn, doc: { userName: input.userName } });
@@ -279,7 +299,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
    */
   async function updateAccessKey(caller: Caller, input: { userName: string; accessKeyId: string; status: 'Active' | 'Inactive' }) {
     checkName('userName', input.userName);
-    const arn = principalArn(caller.accountId, 'user', input.userName);
+    const arn = await arnFor(caller.accountId, 'user', input.userName);
     await authorizeOn(caller, 'iam:UpdateAccessKey', arn);
     await get(caller.accountId, 'user', input.userName);
     // AWS IAM: NoSuchEntity, "The Access Key with id … cannot be found." (also for another user's key).
@@ -307,7 +327,8 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     if (!Number.isInteger(duration) || duration < MIN_SESSION_SECONDS || duration > MAX_SESSION_SECONDS) {
       throw new ValidationException(`Value at 'durationSeconds' failed to satisfy constraint: Member must be between ${MIN_SESSION_SECONDS} and ${MAX_SESSION_SECONDS}`);
     }
-    const m = /^arn:aws:iam::(\d{12}):role\/([\w+=,.@-]+)$/.exec(input.roleArn);
+    // AWS: the role's ARN includes its path; the session's ARN names the role without it.
+    const m = /^arn:aws:iam::(\d{12}):role\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]+)$/.exec(input.roleArn);
     const role = m ? await storage.read((r) => r.principals.get(input.roleArn)) : undefined;
     if (!m || !role || role.kind !== 'role') {
       // AWS: an unknown role is refused like one the caller may not assume (existence is not revealed).
@@ -402,7 +423,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
   }
 
   return {
-    createUser, createRole, getPrincipal, readPrincipal, getSessionToken, renameUser, listAccessKeys, deleteAccessKey, deletePrincipal, untagPrincipal, updateAssumeRolePolicy, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
+    createUser, createRole, getPrincipal, accessKeyLastUsed, readPrincipal, getSessionToken, renameUser, listAccessKeys, deleteAccessKey, deletePrincipal, untagPrincipal, updateAssumeRolePolicy, listPrincipals, putPolicy, deletePolicy, tagPrincipal, createAccessKey, updateAccessKey, assumeRole,
     ensureAdministrator,
   };
 }

@@ -12,8 +12,9 @@ import { parseSigV4, verifySigV4 } from '../auth/sigv4.ts';
 import { InvalidSignatureException, UnrecognizedClientException } from '../errors/errors.ts';
 
 /** What temporary credentials carry into every decision (STS session policies and tags, stored with the session). */
-function sessionOf(doc: Record<string, unknown>): Pick<Caller, 'sessionPolicies' | 'sessionTags'> {
+function sessionOf(doc: Record<string, unknown>): Pick<Caller, 'sessionPolicies' | 'sessionTags' | 'roleArn'> {
   return {
+    ...(typeof doc.roleArn === 'string' ? { roleArn: doc.roleArn } : {}),
     ...(Array.isArray(doc.sessionPolicies) ? { sessionPolicies: doc.sessionPolicies as string[] } : {}),
     ...(doc.sessionTags && typeof doc.sessionTags === 'object' ? { sessionTags: doc.sessionTags as Record<string, string> } : {}),
   };
@@ -37,6 +38,8 @@ export async function authenticateSigV4(
   await verifySigV4(sigReq, cred, resolved.secretAccessKey, now);
   const token = req.headers['x-amz-security-token'];
   credentials.checkSession(resolved.record, typeof token === 'string' ? token : undefined);
+  // IAM GetAccessKeyLastUsed: recorded in the background, at most once a minute per key (credential-store.ts).
+  credentials.noteUse(resolved.record, signingName, cred.region);
   return {
     accountId: resolved.record.accountId,
     region: cred.region,

@@ -379,3 +379,21 @@ test('RetireGrant: the key account root may retire; another account root may not
   assert.equal(mayRetireGrant(g, otherRoot, ACCT), false);
   assert.equal(mayRetireGrant(g, carol, ACCT), false);
 });
+
+// ---------------------------------------------------------------------------------------------------
+// iam:PassRole: accepted and evaluated like any action, though no Trent operation asks for it (docs/iam.md)
+
+test('iam:PassRole: a policy granting it parses, and is evaluated on the role ARN with iam:PassedToService', () => {
+  const passRole = ID(I({
+    Action: 'iam:PassRole', Resource: `arn:aws:iam::${ACCT}:role/service/*`,
+    Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+  }));
+  const decide = (resource: string, context: Record<string, string>) => evaluateIdentityOnly({
+    request: { action: 'iam:PassRole', resource, principal: bob, contextKeys: context },
+    identityPolicies: [parsePolicy(JSON.stringify(passRole), 'identity')],
+  }).decision;
+  assert.equal(decide(`arn:aws:iam::${ACCT}:role/service/rotator`, { 'iam:PassedToService': 'lambda.amazonaws.com' }), 'Allow');
+  assert.equal(decide(`arn:aws:iam::${ACCT}:role/service/rotator`, { 'iam:PassedToService': 'ec2.amazonaws.com' }), 'ImplicitDeny');
+  assert.equal(decide(`arn:aws:iam::${ACCT}:role/rotator`, { 'iam:PassedToService': 'lambda.amazonaws.com' }), 'ImplicitDeny');
+  assert.equal(idOnly([passRole], { action: 'iam:PassRole' }), 'ImplicitDeny', 'the condition key is absent: no match');
+});

@@ -364,6 +364,7 @@ function iamQueryScenarios(): Scenario[] {
       await iamq('DeleteAccessKey', { ...user, AccessKeyId: /<AccessKeyId>([^<]+)</.exec(created)![1]! }, ADMIN);
     }),
     iamOp('ListAccessKeys', tagged, () => iamq('ListAccessKeys', user)),
+    iamOp('GetAccessKeyLastUsed', tagged, () => iamq('GetAccessKeyLastUsed', { AccessKeyId: ckUserKeyId })),
     iamOp('UpdateAccessKey', tagged, () => iamq('UpdateAccessKey', { ...user, AccessKeyId: ckUserKeyId, Status: 'Active' })),
     iamOp('DeleteAccessKey', tagged, async () => {
       const created = await iamq('CreateAccessKey', user, ADMIN);

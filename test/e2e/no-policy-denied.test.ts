@@ -128,6 +128,7 @@ function iamQuery(): Record<string, Record<string, string>> {
     CreatePolicy: { PolicyName: 'np-new-policy', PolicyDocument: doc }, GetPolicy: { PolicyArn: POLICY }, DeletePolicy: { PolicyArn: POLICY },
     CreatePolicyVersion: { PolicyArn: POLICY, PolicyDocument: doc }, GetPolicyVersion: { PolicyArn: POLICY, VersionId: 'v1' },
     SetDefaultPolicyVersion: { PolicyArn: POLICY, VersionId: 'v1' }, DeletePolicyVersion: { PolicyArn: POLICY, VersionId: 'v1' },
+    ListPolicyVersions: { PolicyArn: POLICY }, GetAccessKeyLastUsed: { AccessKeyId: 'AKIAIOSFODNN7EXAMPLE' },
   };
   for (const [K, name] of [['User', { UserName: 'subject' }], ['Role', { RoleName: ROLE }]] as const) {
     Object.assign(ops, {

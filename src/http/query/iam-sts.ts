@@ -5,11 +5,13 @@
  * AssumeRolePolicyDocument URL-encoded in role results, lists as <member> with IsTruncated.
  */
 import type { IamManaged, ManagedPolicyDoc } from '../../auth/iam-managed.ts';
+import { checkPathPrefix, pathOf } from '../../auth/iam-authorization.ts';
 import type { IamService } from '../../auth/iam-service.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import { NotFoundException, ValidationException } from '../../errors/errors.ts';
 import type { PrincipalKind, PrincipalRecord } from '../../storage/iam-repos.ts';
 import { defineOperations, type Operation } from '../operation.ts';
+import { checkPaging, paginate } from './iam-pagination.ts';
 import { queryOperation as op, type QueryInput, type QueryServiceDefinition } from './protocol.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -50,14 +52,14 @@ function tagList(rec: PrincipalRecord) {
 
 function userView(rec: PrincipalRecord) {
   const tags = tagList(rec);
-  return { Path: '/', UserName: rec.name, UserId: uniqueId('AIDA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt), ...(tags.length ? { Tags: tags } : {}) };
+  return { Path: pathOf(rec.arn), UserName: rec.name, UserId: uniqueId('AIDA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt), ...(tags.length ? { Tags: tags } : {}) };
 }
 
 function roleView(rec: PrincipalRecord) {
   const tags = tagList(rec);
   const trust = (rec.doc as { assumeRolePolicy?: string }).assumeRolePolicy;
   return {
-    Path: '/', RoleName: rec.name, RoleId: uniqueId('AROA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt),
+    Path: pathOf(rec.arn), RoleName: rec.name, RoleId: uniqueId('AROA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt),
     // AWS returns the trust policy URL-encoded (RFC 3986), as it does every policy document.
     ...(trust !== undefined ? { AssumeRolePolicyDocument: encodeURIComponent(trust) } : {}),
     MaxSessionDuration: 3600,
@@ -87,8 +89,9 @@ function inlinePolicies(kind: PrincipalKind, iam: IamService): Operation[] {
       return { [nameMember]: name, PolicyName: policyName, PolicyDocument: encodeURIComponent(text) };
     }),
     op(`List${K}Policies`, true, async (input, { caller }) => {
+      checkPaging(input);
       const rec = await iam.readPrincipal(caller, kind, required(input, nameMember), `iam:List${K}Policies`);
-      return { PolicyNames: Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), IsTruncated: false };
+      return paginate(input, 'PolicyNames', Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), (n) => n);
     }),
     op(`Delete${K}Policy`, false, async (input, { caller }) => {
       await iam.deletePolicy(caller, kind, { name: required(input, nameMember), policyName: required(input, 'PolicyName', 128) });
@@ -105,8 +108,9 @@ function inlinePolicies(kind: PrincipalKind, iam: IamService): Operation[] {
       return undefined;
     }),
     op(`List${K}Tags`, true, async (input, { caller }) => {
+      checkPaging(input);
       const rec = await iam.readPrincipal(caller, kind, required(input, nameMember), `iam:List${K}Tags`);
-      return { Tags: tagList(rec), IsTruncated: false };
+      return paginate(input, 'Tags', tagList(rec), (t) => t.Key);
     }),
   ];
 }
@@ -127,7 +131,11 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
     operations: defineOperations([
       op('CreateUser', false, async (input, { caller }) => {
         const tags = tagsOf(input);
-        return { User: userView(await iam.createUser(caller, { userName: required(input, 'UserName'), ...(tags ? { tags } : {}) })) };
+        return {
+          User: userView(await iam.createUser(caller, {
+            userName: required(input, 'UserName'), ...(input.Path !== undefined ? { path: input.Path } : {}), ...(tags ? { tags } : {}),
+          })),
+        };
       }),
       op('GetUser', true, async (input, { caller }) => {
         // AWS: without UserName, GetUser describes the calling user.
@@ -135,12 +143,16 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
         if (name === undefined) throw new ValidationException('Must specify userName when calling with non-User credentials');
         return { User: userView(await iam.getPrincipal(caller, 'user', name)) };
       }),
-      op('ListUsers', true, async (_input, { caller }) => ({ Users: (await iam.listPrincipals(caller, 'user')).map(userView), IsTruncated: false })),
+      op('ListUsers', true, async (input, { caller }) => {
+        checkPaging(input);
+        const prefix = checkPathPrefix(input.PathPrefix);
+        return paginate(input, 'Users', (await iam.listPrincipals(caller, 'user')).map(userView).filter((e) => prefix === undefined || e.Path.startsWith(prefix)), (u) => u.Arn);
+      }),
       op('CreateRole', false, async (input, { caller }) => {
         const tags = tagsOf(input);
         return {
           Role: roleView(await iam.createRole(caller, {
-            roleName: required(input, 'RoleName'), assumeRolePolicyDocument: required(input, 'AssumeRolePolicyDocument', 131072), ...(tags ? { tags } : {}),
+            roleName: required(input, 'RoleName'), ...(input.Path !== undefined ? { path: input.Path } : {}), assumeRolePolicyDocument: required(input, 'AssumeRolePolicyDocument', 131072), ...(tags ? { tags } : {}),
           })),
         };
       }),
@@ -149,7 +161,11 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
         return undefined;
       }),
       op('GetRole', true, async (input, { caller }) => ({ Role: roleView(await iam.getPrincipal(caller, 'role', required(input, 'RoleName'))) })),
-      op('ListRoles', true, async (_input, { caller }) => ({ Roles: (await iam.listPrincipals(caller, 'role')).map(roleView), IsTruncated: false })),
+      op('ListRoles', true, async (input, { caller }) => {
+        checkPaging(input);
+        const prefix = checkPathPrefix(input.PathPrefix);
+        return paginate(input, 'Roles', (await iam.listPrincipals(caller, 'role')).map(roleView).filter((e) => prefix === undefined || e.Path.startsWith(prefix)), (r) => r.Arn);
+      }),
       ...inlinePolicies('user', iam),
       ...inlinePolicies('role', iam),
       op('CreateAccessKey', false, async (input, { caller }) => {
@@ -162,10 +178,19 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
       ...managedOperations(managed),
       op('ListAccessKeys', true, async (input, { caller }) => {
         const userName = required(input, 'UserName');
+        checkPaging(input);
         const keys = await iam.listAccessKeys(caller, userName);
+        return paginate(input, 'AccessKeyMetadata',
+          keys.map((k) => ({ UserName: userName, AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: iso(k.createdAt) })), (k) => k.AccessKeyId);
+      }),
+      op('GetAccessKeyLastUsed', true, async (input, { caller }) => {
+        const { userName, lastUsed } = await iam.accessKeyLastUsed(caller, required(input, 'AccessKeyId', 128));
+        // AWS: before the first use, ServiceName and Region are "N/A" and LastUsedDate is absent.
         return {
-          AccessKeyMetadata: keys.map((k) => ({ UserName: userName, AccessKeyId: k.accessKeyId, Status: k.status, CreateDate: iso(k.createdAt) })),
-          IsTruncated: false,
+          UserName: userName,
+          AccessKeyLastUsed: lastUsed
+            ? { LastUsedDate: iso(lastUsed.date), ServiceName: lastUsed.service, Region: lastUsed.region }
+            : { ServiceName: 'N/A', Region: 'N/A' },
         };
       }),
       op('DeleteAccessKey', false, async (input, { caller }) => {
@@ -204,14 +229,14 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
 function policyView(rec: PrincipalRecord) {
   const doc = rec.doc as unknown as ManagedPolicyDoc;
   return {
-    PolicyName: rec.name, PolicyId: uniqueId('ANPA', rec.arn), Arn: rec.arn, Path: '/', DefaultVersionId: doc.defaultVersionId,
+    PolicyName: rec.name, PolicyId: uniqueId('ANPA', rec.arn), Arn: rec.arn, Path: pathOf(rec.arn), DefaultVersionId: doc.defaultVersionId,
     AttachmentCount: undefined, IsAttachable: true, ...(doc.description ? { Description: doc.description } : {}),
     CreateDate: iso(rec.createdAt), UpdateDate: iso(Math.max(...doc.versions.map((v) => v.CreateDate))),
   };
 }
 
 function groupView(g: PrincipalRecord) {
-  return { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) };
+  return { Path: pathOf(g.arn), GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) };
 }
 
 function versionView(v: { VersionId: string; Document: string; CreateDate: number; IsDefaultVersion: boolean }) {
@@ -223,12 +248,12 @@ function managedOperations(m: IamManaged): Operation[] {
   const kinds = [['User', 'user'], ['Role', 'role'], ['Group', 'group']] as const;
   return [
     op('CreateGroup', false, async (input, { caller }) => {
-      const g = await m.createGroup(caller, required(input, 'GroupName', 128));
-      return { Group: { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) } };
+      return { Group: groupView(await m.createGroup(caller, required(input, 'GroupName', 128), input.Path)) };
     }),
     op('GetGroup', true, async (input, { caller }) => {
+      checkPaging(input);
       const { group: g, users } = await m.getGroup(caller, required(input, 'GroupName', 128));
-      return { Group: { Path: '/', GroupName: g.name, GroupId: uniqueId('AGPA', g.arn), Arn: g.arn, CreateDate: iso(g.createdAt) }, Users: users.map(userView), IsTruncated: false };
+      return { Group: groupView(g), ...paginate(input, 'Users', users.map(userView), (u) => u.Arn) };
     }),
     op('AddUserToGroup', false, async (input, { caller }) => {
       await m.addUserToGroup(caller, required(input, 'GroupName', 128), required(input, 'UserName'), true);
@@ -254,24 +279,34 @@ function managedOperations(m: IamManaged): Operation[] {
       return { GroupName: groupName, PolicyName: policyName, PolicyDocument: encodeURIComponent(text) };
     }),
     op('ListGroupPolicies', true, async (input, { caller }) => {
+      checkPaging(input);
       const rec = await m.readGroup(caller, required(input, 'GroupName', 128), 'iam:ListGroupPolicies');
-      return { PolicyNames: Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), IsTruncated: false };
+      return paginate(input, 'PolicyNames', Object.keys((rec.doc as { policies?: Record<string, string> }).policies ?? {}), (n) => n);
     }),
     op('DeleteGroupPolicy', false, async (input, { caller }) => {
       await m.deleteGroupPolicy(caller, required(input, 'GroupName', 128), required(input, 'PolicyName', 128));
       return undefined;
     }),
-    op('ListGroups', true, async (_input, { caller }) => ({ Groups: (await m.listEntities(caller, 'group')).map(groupView), IsTruncated: false })),
-    op('ListGroupsForUser', true, async (input, { caller }) => ({
-      Groups: (await m.listGroupsForUser(caller, required(input, 'UserName'))).map(groupView), IsTruncated: false,
-    })),
-    op('ListPolicies', true, async (_input, { caller }) => ({ Policies: (await m.listEntities(caller, 'policy')).map(policyView), IsTruncated: false })),
+    op('ListGroups', true, async (input, { caller }) => {
+      checkPaging(input);
+      const prefix = checkPathPrefix(input.PathPrefix);
+      return paginate(input, 'Groups', (await m.listEntities(caller, 'group')).map(groupView).filter((e) => prefix === undefined || e.Path.startsWith(prefix)), (g) => g.Arn);
+    }),
+    op('ListGroupsForUser', true, async (input, { caller }) => {
+      checkPaging(input);
+      return paginate(input, 'Groups', (await m.listGroupsForUser(caller, required(input, 'UserName'))).map(groupView), (g) => g.Arn);
+    }),
+    op('ListPolicies', true, async (input, { caller }) => {
+      checkPaging(input);
+      const prefix = checkPathPrefix(input.PathPrefix);
+      return paginate(input, 'Policies', (await m.listEntities(caller, 'policy')).map(policyView).filter((e) => prefix === undefined || e.Path.startsWith(prefix)), (p) => p.Arn);
+    }),
     op('PutGroupPolicy', false, async (input, { caller }) => {
       await m.putGroupPolicy(caller, required(input, 'GroupName', 128), required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072));
       return undefined;
     }),
     op('CreatePolicy', false, async (input, { caller }) => ({
-      Policy: policyView(await m.createPolicy(caller, required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072), input.Description)),
+      Policy: policyView(await m.createPolicy(caller, required(input, 'PolicyName', 128), required(input, 'PolicyDocument', 131072), input.Description, input.Path)),
     })),
     op('GetPolicy', true, async (input, { caller }) => ({ Policy: policyView(await m.getPolicy(caller, required(input, 'PolicyArn', 2048))) })),
     op('CreatePolicyVersion', false, async (input, { caller }) => ({
@@ -285,6 +320,14 @@ function managedOperations(m: IamManaged): Operation[] {
       await m.changeVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128), 'delete');
       return undefined;
     }),
+    op('ListPolicyVersions', true, async (input, { caller }) => {
+      checkPaging(input);
+      const versions = await m.listPolicyVersions(caller, required(input, 'PolicyArn', 2048));
+      // Ordered by version number (v2 before v10), newest last.
+      // AWS: ListPolicyVersions does not return the documents (GetPolicyVersion does).
+      const views = versions.map((v) => ({ VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion, CreateDate: iso(v.CreateDate) }));
+      return paginate(input, 'Versions', views, (v) => v.VersionId.slice(1).padStart(10, '0'));
+    }),
     op('GetPolicyVersion', true, async (input, { caller }) => ({
       PolicyVersion: versionView(await m.getPolicyVersion(caller, required(input, 'PolicyArn', 2048), required(input, 'VersionId', 128))),
     })),
@@ -297,9 +340,10 @@ function managedOperations(m: IamManaged): Operation[] {
         await m.attach(caller, kind, required(input, `${K}Name`, 128), required(input, 'PolicyArn', 2048), false);
         return undefined;
       }),
-      op(`ListAttached${K}Policies`, true, async (input, { caller }) => ({
-        AttachedPolicies: await m.listAttached(caller, kind, required(input, `${K}Name`, 128)), IsTruncated: false,
-      })),
+      op(`ListAttached${K}Policies`, true, async (input, { caller }) => {
+        checkPaging(input);
+        return paginate(input, 'AttachedPolicies', await m.listAttached(caller, kind, required(input, `${K}Name`, 128)), (p) => p.PolicyArn);
+      }),
     ]),
   ];
 }
@@ -319,7 +363,7 @@ export function stsServiceDefinition(iam: IamService): QueryServiceDefinition {
       op('GetCallerIdentity', true, async (_input, { caller }) => {
         const session = /:assumed-role\/([^/]+)\/(.+)$/.exec(caller.principalArn);
         const userId = session
-          ? `${uniqueId('AROA', `arn:aws:iam::${caller.accountId}:role/${session[1]}`)}:${session[2]}`
+          ? `${uniqueId('AROA', caller.roleArn ?? `arn:aws:iam::${caller.accountId}:role/${session[1]}`)}:${session[2]}`
           : caller.principalArn.endsWith(':root') ? caller.accountId : uniqueId('AIDA', caller.principalArn);
         return { UserId: userId, Account: caller.accountId, Arn: caller.principalArn };
       }),
