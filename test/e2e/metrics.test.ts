@@ -12,8 +12,9 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { createTestToken, hsmSkip } from '../../src/hsm/test-token.ts';
 import { ACCOUNT_ID, awsError, startServer } from './harness.ts';
 import { allow, principals, type Credentials } from './principals.ts';
 
@@ -195,4 +196,28 @@ test('the audit group-commit, key-material cache, background-loop and storage fa
     assert.equal(after_.some((f) => f.name === name), pooled, `${name} ${pooled ? 'is' : 'is not'} exposed`);
   }
   if (pooled) assert.ok(value(after_, 'trent_storage_pool_connections') >= 1);
+});
+
+describe('HSM health (TRENT_SEAL=pkcs11 on SoftHSM2)', { skip: hsmSkip() }, () => {
+  test('trent_hsm_healthy{hsm="seal"} is 1 once the token has answered, 0 when it cannot be opened', async () => {
+    const token = createTestToken('trent-metrics');
+    const env = {
+      TRENT_SEAL: 'pkcs11', TRENT_PKCS11_MODULE: token.modulePath, TRENT_PKCS11_TOKEN_LABEL: token.tokenLabel,
+      TRENT_PKCS11_PIN: token.pin, TRENT_PKCS11_KEY_LABEL: 'trent-unseal-metrics',
+    };
+    let s = await startServer({ env });
+    try {
+      const init = await fetch(new URL('/v1/sys/init', s.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Shares: 3, Threshold: 2 }) });
+      assert.equal(init.status, 200, await init.clone().text());
+      assert.equal(value(parse((await scrape(s.port)).body), 'trent_hsm_healthy', { hsm: 'seal' }), 1);
+      await s.stop();
+      // The token is gone: the node starts sealed, and says why.
+      s = await startServer({ dataDir: s.dataDir, env: { ...env, TRENT_PKCS11_TOKEN_LABEL: 'no-such-token' } });
+      const families = parse((await scrape(s.port)).body);
+      assert.equal(value(families, 'trent_seal_sealed'), 1);
+      assert.equal(value(families, 'trent_hsm_healthy', { hsm: 'seal' }), 0);
+    } finally {
+      await s.stop(true);
+    }
+  });
 });
