@@ -21,7 +21,7 @@ import { iamServiceDefinition, stsServiceDefinition } from './http/query/iam-sts
 import { withAccessControl } from './http/kms/access-control.ts';
 import { withDeclaredAccessControl } from './http/access-control.ts';
 import { ADMIN_ACCESS_RULES } from './auth/admin-access-rules.ts';
-import { BACKUP_ACCESS_RULES, OPERATOR_ACCESS_RULES } from './auth/operator-access-rules.ts';
+import { BACKUP_ACCESS_RULES, METRICS_ACCESS_RULE, OPERATOR_ACCESS_RULES } from './auth/operator-access-rules.ts';
 import { CLOUDTRAIL_ACCESS_RULES } from './audit/access-rules.ts';
 import { createGrantService } from './kms/grant-service.ts';
 import { createKeyPolicyService } from './kms/key-policy-service.ts';
@@ -63,14 +63,14 @@ import { createSysRoutes } from './http/operator/sys-routes.ts';
 import { backupServiceDefinition } from './http/operator/backup.ts';
 import { createBackupService } from './backup/backup-service.ts';
 import { createHealthProbes } from './http/health.ts';
-import { createMetrics } from './http/metrics.ts';
+import { createMetrics, type WorkerMetricsChannel } from './http/metrics.ts';
 import { createRequestLog } from './http/request-log.ts';
 import { createQuotas, DEFAULT_QUOTAS, parseQuotaTable, startQuotaShare } from './http/quotas.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './http/operator/operator-service.ts';
 import { createSealManager, type SealManager } from './seal/seal-manager.ts';
 import { createHsmUnsealKeyWrapper } from './seal/hsm-unseal.ts';
-import { openHsm, type Hsm } from './hsm/index.ts';
+import { openHsm, isSessionFailure, reportingHealth, type Hsm } from './hsm/index.ts';
 import { SecretBytes } from './crypto/secret-bytes.ts';
 import { loadDeploymentSecret } from './seal/deployment-secret.ts';
 import { checkRootKey } from './seal/root-check.ts';
@@ -78,6 +78,7 @@ import { loadDevRootKey } from './seal/root-key-source.ts';
 import { openStorage } from './storage/open-storage.ts';
 import { CustomKeyStoreConnections, type OpenHsm } from './kms/custom-key-store-connections.ts';
 import { createCustomKeyStoreService } from './kms/custom-key-stores.ts';
+import { ErrorCountingStorage } from './storage/error-counting.ts';
 import { ReadCachingStorage } from './storage/read-cache.ts';
 import type { Storage } from './storage/storage.ts';
 
@@ -95,6 +96,8 @@ export interface AppParts {
    * which stops read-only calls waiting for durability); no configuration reaches it.
    */
   wrapEdgeAudit?: (audit: EdgeAudit) => EdgeAudit;
+  /** In a worker of TRENT_WORKERS > 1: its metrics label and the primary's aggregate (src/cluster.ts). */
+  metricsCluster?: WorkerMetricsChannel;
 }
 
 type JobsDone = ReturnType<KeyLifecycle['runDueJobs']>;
@@ -140,9 +143,26 @@ export async function createApp(parts: AppParts): Promise<App> {
     ? startQuotaShare({ storage: store, workers: config.workers, wallClock: systemClock, onError: (err) => logger.warn({ err }, 'quotas: node heartbeat failed') })
     : undefined;
   const quotas = quotaTable && quotaShare ? createQuotas(quotaTable, quotaShare.share) : undefined;
+  // GET /metrics: built once, so counters outlive a seal and unseal; the parts report through its sinks.
+  // The seal manager and operator routes it reads are created below (signed scrapes need them).
+  const metrics = createMetrics({
+    allow: config.metricsAllow,
+    seal: { status: () => seal.status() },
+    signed: {
+      unsealed: () => node.sys(),
+      authorize: (caller) => authorizer.authorize(caller, METRICS_ACCESS_RULE.actions[0]!),
+      record: (facts) => sys.record(facts),
+      secureTransport: (req) => secureTransport(req),
+      clock, accountId: config.accountId, region: config.region,
+    },
+    ...(store.poolUse ? { pool: () => store.poolUse!() } : {}),
+    ...(parts.metricsCluster ? { cluster: parts.metricsCluster } : {}),
+  });
   // Every service reads through the short-lived cache of key records, grants and principals (coherence
-  // bound: readCacheMs, below the documented 1 s); writes through it are seen at once.
-  const storage = config.readCacheMs > 0 ? new ReadCachingStorage(store, config.readCacheMs) : store;
+  // bound: readCacheMs, below the documented 1 s); writes through it are seen at once. Errors of the
+  // store itself are counted beneath it.
+  const counted = new ErrorCountingStorage(store, metrics.sinks.storage);
+  const storage = config.readCacheMs > 0 ? new ReadCachingStorage(counted, config.readCacheMs) : counted;
   const authorizer = createAuthorizer({ storage, clock });
   // aws:SecureTransport of each request: our own TLS, or a trusted proxy's word (docs/tls.md).
   const secureTransport = secureTransportCheck(config.trustedProxies);
@@ -173,14 +193,22 @@ export async function createApp(parts: AppParts): Promise<App> {
   const hsm = config.seal.mode === 'pkcs11' && p11
     ? createHsmUnsealKeyWrapper({
       keyLabel: p11.keyLabel,
-      open: async () => parts.hsm ?? openHsm({ modulePath: p11.modulePath, tokenLabel: p11.tokenLabel, pin: SecretBytes.copyOf(Buffer.from(p11.pin, 'utf8')) }),
+      open: async () => {
+        const health = metrics.sinks.hsm('seal');
+        try {
+          return reportingHealth(parts.hsm ?? (await openHsm({ modulePath: p11.modulePath, tokenLabel: p11.tokenLabel, pin: SecretBytes.copyOf(Buffer.from(p11.pin, 'utf8')) })), health);
+        } catch (err) {
+          if (isSessionFailure(err)) health(false);
+          throw err;
+        }
+      },
     })
     : undefined;
 
   /** Builds everything that needs the barrier. Called on every unseal (and once at init). */
   async function buildUnsealed(barrier: Barrier): Promise<Unsealed<Awaited<JobsDone>>> {
     await checkRootKey(storage, barrier);
-    const materialCache = new MaterialCache(config.keyCacheSize);
+    const materialCache = new MaterialCache(config.keyCacheSize, metrics.sinks.materialCache);
     const credentials = createCredentialStore({ storage, barrier, clock });
     const admin = await credentials.bootstrapAdmin(config.accountId, config.admin);
     const iam = createIamService({ storage, clock, authorizer, credentials });
@@ -191,7 +219,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     // Custom key stores: desired connection state in storage, HSM sessions opened lazily per node.
     const customKeyStores = createCustomKeyStoreService({
       storage, barrier, clock,
-      connections: new CustomKeyStoreConnections({ hsms: config.hsms, openHsm: parts.openHsm ?? openHsm, barrier }),
+      connections: new CustomKeyStoreConnections({ hsms: config.hsms, openHsm: parts.openHsm ?? openHsm, barrier, health: (name, healthy) => metrics.sinks.hsm(name)(healthy) }),
       markers,
     });
     const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores, markers });
@@ -217,7 +245,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       logger.info({ fingerprint: createdDigestKey.fingerprint, custody: signer.custody }, 'created the audit digest signing key; auditors pin it (trent audit public-key):\n%s', createdDigestKey.publicKeyPem);
     }
     const auditLog = new AuditLog({
-      storage, clock, logger, signer,
+      storage, clock, logger, signer, metrics: metrics.sinks.audit,
       digests: { intervalMs: config.audit.digestIntervalMs, maxEvents: config.audit.digestMaxEvents, delivery: digestDelivery },
     });
     // A single node's intents at start-up are all from a process that died; other nodes' (PostgreSQL) or
@@ -290,6 +318,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     const jobs = startJobLoop({
       intervalMs: config.jobIntervalMs,
       logger,
+      metrics: metrics.sinks.jobs,
       pass: async () => {
         const done = await lifecycle.runDueJobs();
         await parameters.runDue();
@@ -299,6 +328,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     });
     const housekeeping = startAuditHousekeeping({
       auditLog, storage, clock, retentionDays: config.audit.retentionDays, exportDir: config.audit.exportDir, logger,
+      metrics: metrics.sinks.jobs,
     });
 
     return {
@@ -372,7 +402,6 @@ export async function createApp(parts: AppParts): Promise<App> {
     unsealed: node.sys, secureTransport,
   });
   const probes = createHealthProbes({ seal, storage });
-  const metrics = createMetrics({ allow: config.metricsAllow, seal });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if ((await metrics.handle(req, res)) || (await probes.handle(req, res))) return;

@@ -13,15 +13,26 @@
  * A worker that dies is replaced. SIGHUP to the primary is passed to every worker (TLS reload).
  * SIGINT/SIGTERM to the primary stop every worker cleanly (each drains its audit queue and signs its
  * head) before the primary exits.
+ *
+ * GET /metrics answered by any worker returns every worker's metrics: the worker asks the primary, which
+ * collects each worker's registry (prom-client's AggregatorRegistry, over this same channel) and answers
+ * with the aggregate, each series labelled with its worker's id (src/http/metrics.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config/config.ts';
+import { createClusterAggregator, type WorkerMetricsChannel } from './http/metrics.ts';
 
 /** Messages between primary and workers. */
 type Ready = { trent: 'ready' };
 type Listening = { trent: 'listening'; url: string };
-type ToPrimary = Ready | Listening;
-type ToWorker = { trent: 'listen' };
+/** A worker asks for the aggregate metrics; the primary answers with the text or why it could not. */
+type MetricsRequest = { trent: 'metrics'; id: number };
+type MetricsReply = { trent: 'metrics-reply'; id: number; text?: string; error?: string };
+type ToPrimary = Ready | Listening | MetricsRequest;
+type ToWorker = { trent: 'listen' } | MetricsReply;
+
+/** A little longer than prom-client's own 5 s wait for the workers. */
+const METRICS_TIMEOUT_MS = 6_000;
 
 function isMessage<T extends { trent: string }>(m: unknown, kind: T['trent']): m is T {
   return typeof m === 'object' && m !== null && (m as { trent?: unknown }).trent === kind;
@@ -37,12 +48,20 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
   let started = false;
   const waitingReady = new Set<Worker>();
   const waitingListen = new Set<Worker>();
+  const aggregator = createClusterAggregator();
 
   return new Promise((resolve, reject) => {
     const fork = (): Worker => {
       const worker = cluster.fork();
       if (!started) waitingReady.add(worker);
       worker.on('message', (m: unknown) => {
+        if (isMessage<MetricsRequest>(m, 'metrics')) {
+          aggregator.metrics().then(
+            (text) => send(worker, { trent: 'metrics-reply', id: m.id, text }),
+            (err: unknown) => send(worker, { trent: 'metrics-reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
+          );
+          return;
+        }
         if (isMessage<Ready>(m, 'ready')) {
           if (started) return send(worker, { trent: 'listen' });
           waitingReady.delete(worker);
@@ -103,14 +122,15 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
 }
 
 function send(worker: Worker, message: ToWorker): void {
-  worker.send(message);
+  // A worker that died meanwhile is replaced; what it asked for no longer matters.
+  if (worker.isConnected()) worker.send(message);
 }
 
 /** In a worker: tells the primary the app is built, and waits for the word to listen. */
 export function workerReady(): Promise<void> {
   return new Promise((resolve) => {
     const onMessage = (m: unknown) => {
-      if (isMessage<ToWorker>(m, 'listen')) {
+      if (isMessage<ToWorker & { trent: 'listen' }>(m, 'listen')) {
         process.off('message', onMessage);
         resolve();
       }
@@ -123,4 +143,38 @@ export function workerReady(): Promise<void> {
 /** In a worker: reports its URL to the primary. */
 export function workerListening(url: string): void {
   process.send?.({ trent: 'listening', url } satisfies ToPrimary);
+}
+
+/** In a worker: its metrics label (the cluster worker id) and the primary's aggregate of every worker. */
+export function workerMetricsChannel(): WorkerMetricsChannel {
+  let next = 0;
+  const waiting = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
+  process.on('message', (m: unknown) => {
+    if (!isMessage<MetricsReply>(m, 'metrics-reply')) return;
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.text !== undefined) w?.resolve(m.text);
+    else w?.reject(new Error(`the primary could not collect the workers' metrics: ${m.error ?? 'no answer'}`));
+  });
+  return {
+    worker: String(cluster.worker?.id ?? process.pid),
+    aggregate: () => new Promise<string>((resolve, reject) => {
+      const id = next++;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error('the primary did not answer the metrics request in time'));
+      }, METRICS_TIMEOUT_MS);
+      waiting.set(id, {
+        resolve: (text) => {
+          clearTimeout(timer);
+          resolve(text);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
+      process.send?.({ trent: 'metrics', id } satisfies ToPrimary);
+    }),
+  };
 }

@@ -1,11 +1,11 @@
 /** Process entry: load config, createApp(), listen, handle signals — nothing else. */
 import { createApp } from './app.ts';
-import { isClusterWorker, runPrimary, workerListening, workerReady } from './cluster.ts';
+import { isClusterWorker, runPrimary, workerListening, workerMetricsChannel, workerReady } from './cluster.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 
 async function serve(config: Config): Promise<void> {
   const worker = isClusterWorker();
-  const app = await createApp({ config });
+  const app = await createApp({ config, ...(worker ? { metricsCluster: workerMetricsChannel() } : {}) });
   // A worker listens only once every worker is built (src/cluster.ts).
   if (worker) await workerReady();
   const { url } = await app.listen();

@@ -68,6 +68,14 @@ const RETENTION_EVERY_MS = 3600_000;
 // Intents naming no writer (written before writers were named), or of a call stuck this long, are stale.
 export const STALE_INTENT_MS = 5 * 60_000;
 
+/**
+ * What the background loops report, for GET /metrics (implemented at the edge, src/http/metrics.ts):
+ * each pass of `job` as it ends, and whether it succeeded. Must not throw.
+ */
+export interface JobMetrics {
+  pass(job: 'jobs' | 'audit_housekeeping', ok: boolean): void;
+}
+
 /** A background loop: one pass at a time, also run by a timer; `drain` waits for the running pass. */
 export interface Loop<T> {
   run(): Promise<T>;
@@ -80,10 +88,19 @@ export interface Loop<T> {
  * time per node; several nodes may run passes at once (every change is compare-and-set). A timer runs a
  * pass every `intervalMs` (none when 0).
  */
-export function startJobLoop<T>(deps: { pass: () => Promise<T>; intervalMs: number; logger: Logger }): Loop<T> {
+export function startJobLoop<T>(deps: { pass: () => Promise<T>; intervalMs: number; logger: Logger; metrics?: JobMetrics }): Loop<T> {
   let running: Promise<unknown> = Promise.resolve();
   const run = () => {
-    const pass = running.then(deps.pass);
+    const pass = running.then(deps.pass).then(
+      (done) => {
+        deps.metrics?.pass('jobs', true);
+        return done;
+      },
+      (err: unknown) => {
+        deps.metrics?.pass('jobs', false);
+        throw err;
+      },
+    );
     running = pass.catch((err: unknown) => deps.logger.error({ err }, 'background job pass failed'));
     return pass;
   };
@@ -110,6 +127,7 @@ export function startAuditHousekeeping(deps: {
   retentionDays: number;
   exportDir: string;
   logger: Logger;
+  metrics?: JobMetrics;
 }): { run(retention?: boolean): Promise<unknown>; stop(): void; drain(): Promise<unknown> } {
   const { auditLog, clock } = deps;
   let retentionRanAt = -Infinity;
@@ -123,7 +141,13 @@ export function startAuditHousekeeping(deps: {
   };
   let auditRunning: Promise<unknown> = Promise.resolve();
   const run = (retention = true) => {
-    auditRunning = auditRunning.then(() => auditPass(retention)).catch((err: unknown) => deps.logger.error({ err }, 'audit housekeeping failed'));
+    auditRunning = auditRunning.then(() => auditPass(retention)).then(
+      () => deps.metrics?.pass('audit_housekeeping', true),
+      (err: unknown) => {
+        deps.metrics?.pass('audit_housekeeping', false);
+        deps.logger.error({ err }, 'audit housekeeping failed');
+      },
+    );
     return auditRunning;
   };
   void auditLog.digestNow();

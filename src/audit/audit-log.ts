@@ -53,10 +53,22 @@ const MAX_BATCHES_IN_FLIGHT = { sqlite: 4, postgres: 1 } as const;
 
 export const OUTCOME_UNKNOWN = 'TrentAuditOutcomeUnknown';
 
+/**
+ * What the audit log reports of its group commit, for GET /metrics (implemented at the edge, in
+ * src/http/metrics.ts; this module knows nothing of Prometheus). Calls must be cheap and must not throw.
+ */
+export interface AuditLogMetrics {
+  /** Calls waiting to join a batch, after each change of the queue. */
+  queueDepth(depth: number): void;
+  /** One batch settled: how many intents and events it held and how long its transaction took, commit (fsync) included. */
+  batchCommitted(size: number, seconds: number): void;
+}
+
 export interface AuditLogDeps {
   storage: Storage;
   clock: Clock;
   logger: Logger;
+  metrics?: AuditLogMetrics;
   signer?: DigestSigner;
   /**
    * The bound on the unsigned tail (docs/audit.md): a digest is written once `maxEvents` events are
@@ -203,6 +215,7 @@ export class AuditLog {
   #submit(make: (done: Deferred) => Item): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push(make({ resolve, reject }));
+      this.#deps.metrics?.queueDepth(this.#queue.length);
       // Requests arriving while a batch commits wait for the next batch: that is the group commit.
       // Never inside a call's unit of work: a batch holds other calls' events, which must not depend
       // on (or wait for) that call's commit.
@@ -216,15 +229,20 @@ export class AuditLog {
       await new Promise<void>((r) => setImmediate(r));
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, MAX_BATCH);
+        this.#deps.metrics?.queueDepth(this.#queue.length);
+        const started = performance.now();
+        const measured = () => this.#deps.metrics?.batchCommitted(batch.length, (performance.now() - started) / 1000);
         // Not awaited: the next batch may commit while this one waits for its fsync (SQLite) or round
         // trip (PostgreSQL). Commits still happen one at a time and in order (storage serialises them;
         // the chain head lock orders them across nodes), and each batch resolves when it is durable.
         const written = this.#deps.storage.transaction((tx) => this.#write(tx, batch)).then(
           () => {
+            measured();
             for (const item of batch) item.done.resolve();
             this.#countUnsigned(batch.reduce((n, i) => n + (i.kind === 'event' ? 1 : 0), 0));
           },
           (err: unknown) => {
+            measured();
             this.#deps.logger.error({ err, batch: batch.length }, 'audit write failed: failing the calls of this batch');
             for (const item of batch) item.done.reject(err);
           },

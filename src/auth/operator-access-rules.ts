@@ -20,3 +20,10 @@ export const OPERATOR_ACCESS_RULES = {
 export const BACKUP_ACCESS_RULES = {
   CreateBackup: onNothing('Backup'),
 } as const;
+
+/**
+ * GET /metrics signed with SigV4 (service `trent`, src/http/metrics.ts): `trent:GetMetrics` on `*`, decided
+ * by the authorizer with identity policies alone, like the operator actions above. An unsigned scrape is
+ * allowed by its source address (TRENT_METRICS_ALLOW) instead and is not a principal's call.
+ */
+export const METRICS_ACCESS_RULE = onNothing('GetMetrics');

@@ -5,3 +5,4 @@
 export type { Hsm, HsmKeyAttributes, HsmOptions } from './hsm.ts';
 export { HSM_GCM_IV_BYTES, HSM_GCM_OVERHEAD, HSM_GCM_TAG_BYTES } from './hsm.ts';
 export { openPkcs11Hsm as openHsm } from './pkcs11-hsm.ts';
+export { isSessionFailure, reportingHealth, type HsmHealthReport } from './health.ts';

@@ -10,6 +10,7 @@
 import type { HsmConfig } from '../config/config.ts';
 import { HsmError } from '../errors/errors.ts';
 import type { Hsm, HsmOptions } from '../hsm/hsm.ts';
+import { isSessionFailure, reportingHealth } from '../hsm/health.ts';
 import { barrierAad, BarrierOpenError, type Barrier } from '../seal/barrier.ts';
 import type { Scope } from '../storage/storage.ts';
 import { connectionErrorOf, type ConnectionErrorCode, type CustomKeyStore } from './custom-key-store-model.ts';
@@ -21,6 +22,11 @@ export interface ConnectionDeps {
   hsms: Readonly<Record<string, HsmConfig>>;
   openHsm: OpenHsm;
   barrier: Barrier;
+  /**
+   * Told the health of each configured HSM (by its TRENT_HSMS name) whenever this node opens or uses it
+   * (GET /metrics: trent_hsm_healthy). Must not throw.
+   */
+  health?: (clusterId: string, healthy: boolean) => void;
 }
 
 export type OpenResult = { ok: true; hsm: Hsm } | { ok: false; code: ConnectionErrorCode };
@@ -99,8 +105,10 @@ export class CustomKeyStoreConnections {
     }
     try {
       const hsm = await this.#deps.openHsm({ modulePath: cfg.modulePath, tokenLabel: cfg.tokenLabel, pin });
-      return { ok: true, hsm };
+      const health = this.#deps.health;
+      return { ok: true, hsm: health ? reportingHealth(hsm, (healthy) => health(store.clusterId, healthy)) : hsm };
     } catch (err) {
+      if (isSessionFailure(err)) this.#deps.health?.(store.clusterId, false);
       if (err instanceof HsmError) return { ok: false, code: connectionErrorOf(err.failure) };
       return { ok: false, code: 'INTERNAL_ERROR' };
     } finally {

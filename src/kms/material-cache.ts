@@ -10,10 +10,20 @@ import { LRUCache } from 'lru-cache';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
 import { currentUnitOfWork } from '../storage/unit-of-work.ts';
 
+/** What the cache reports, for GET /metrics (implemented at the edge, src/http/metrics.ts). Must not throw. */
+export interface MaterialCacheMetrics {
+  /** A version was served from the cache. */
+  hit(): void;
+  /** A version had to be loaded (unsealed), the cache being cold, full or disabled. */
+  miss(): void;
+}
+
 export class MaterialCache {
   readonly #cache: LRUCache<string, SecretBytes> | undefined;
+  readonly #metrics: MaterialCacheMetrics | undefined;
 
-  constructor(maxEntries: number) {
+  constructor(maxEntries: number, metrics?: MaterialCacheMetrics) {
+    this.#metrics = metrics;
     this.#cache = maxEntries > 0
       ? new LRUCache<string, SecretBytes>({ max: maxEntries, dispose: (value) => value.zeroize() })
       : undefined;
@@ -30,7 +40,11 @@ export class MaterialCache {
    */
   async withMaterial<T>(id: string, load: () => Promise<SecretBytes>, use: (material: SecretBytes) => T): Promise<T> {
     const hit = this.#cache?.get(id);
-    if (hit && !hit.isZeroized) return use(hit);
+    if (hit && !hit.isZeroized) {
+      this.#metrics?.hit();
+      return use(hit);
+    }
+    this.#metrics?.miss();
     const loaded = await load();
     if (!this.#cache || currentUnitOfWork()) {
       try {

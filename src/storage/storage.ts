@@ -191,7 +191,18 @@ export interface Storage {
    * complete. True for this process's own id, and whenever the adapter cannot tell.
    */
   writerAlive(writerId: string): Promise<boolean>;
+  /**
+   * Adapters that keep a connection pool say how it is used (GET /metrics): connections open, idle,
+   * and calls waiting for one. Absent on SQLite (one file, no pool) and on decorators.
+   */
+  poolUse?(): PoolUse;
   close(): Promise<void>;
+}
+
+export interface PoolUse {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
 }
 
 /** A unique constraint was violated (a racing writer got there first). */

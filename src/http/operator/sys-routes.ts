@@ -224,5 +224,10 @@ export function createSysRoutes(deps: SysRoutesDeps) {
     handle,
     /** Writes the events of calls answered while sealed; the app calls it right after an unseal. */
     flushPending: (ctx: SysUnsealedContext) => audit.flush(ctx),
+    /**
+     * Records the event of a signed call answered beside these routes (GET /metrics) as one of theirs:
+     * held in memory while sealed, fail closed while unsealed (the reply that replaces the answer).
+     */
+    record: (facts: RequestFacts) => audit.record(deps.unsealed(), facts, undefined),
   };
 }

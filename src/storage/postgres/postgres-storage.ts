@@ -43,7 +43,7 @@
  * statement runner are repos.ts; the schema is migrations.ts; this file runs transactions and units.
  */
 import { Client, Pool, escapeIdentifier } from 'pg';
-import type { Repos, Storage } from '../storage.ts';
+import type { PoolUse, Repos, Storage } from '../storage.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { int, type Row } from '../rows.ts';
 import { parsePostgresUrl, Session, toStorageError } from './connection.ts';
@@ -352,6 +352,11 @@ export class PostgresStorage implements Storage {
     } finally {
       session.release();
     }
+  }
+
+  /** node-postgres's own counts (the writer lock's connection is not pooled and not counted). */
+  poolUse(): PoolUse {
+    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
   }
 
   async close(): Promise<void> {
