@@ -6,6 +6,8 @@ import {
   DescribeKeyCommand,
   EncryptCommand,
   ListKeysCommand,
+  ReEncryptCommand,
+  RotateKeyOnDemandCommand,
 } from '@aws-sdk/client-kms';
 import { ACCOUNT_ID, awsError, REGION, startServer, type TestServer } from './harness.ts';
 
@@ -143,6 +145,34 @@ describe('Encrypt and Decrypt', () => {
     const e = await awsError(() => kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, KeyId: other })));
     assert.equal(e.name, 'IncorrectKeyException');
     assert.equal(e.message, 'The key ID in the request does not identify a CMK that can perform this operation.');
+  });
+
+  test('Decrypt names the KeyMaterialId of the material that decrypted: the current one, or an older one after rotation (recorded)', async () => {
+    const kms = server.kms();
+    const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+    const before = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('one') }));
+    const dec = await kms.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob }));
+    assert.equal(dec.KeyMaterialId, key.CurrentKeyMaterialId);
+    await kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }));
+    const rotated = (await kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!.CurrentKeyMaterialId!;
+    assert.notEqual(rotated, key.CurrentKeyMaterialId);
+    const after = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('two') }));
+    assert.equal((await kms.send(new DecryptCommand({ CiphertextBlob: after.CiphertextBlob }))).KeyMaterialId, rotated);
+    assert.equal((await kms.send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob }))).KeyMaterialId, key.CurrentKeyMaterialId);
+  });
+
+  test('ReEncrypt with a SourceKeyId that is not the ciphertext\'s key is IncorrectKeyException, checked before the destination key\'s usage (recorded)', async () => {
+    const kms = server.kms();
+    const enc = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('x') }));
+    const hmac = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_224', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata!.KeyId!;
+    const e = await awsError(() => kms.send(new ReEncryptCommand({
+      CiphertextBlob: enc.CiphertextBlob, SourceKeyId: hmac, DestinationKeyId: hmac,
+      SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT', DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+    })));
+    assert.deepEqual([e.name, e.message], ['IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.']);
+    // With the right source key, the HMAC destination's usage is what is refused.
+    const usage = await awsError(() => kms.send(new ReEncryptCommand({ CiphertextBlob: enc.CiphertextBlob, SourceKeyId: keyId, DestinationKeyId: hmac })));
+    assert.equal(usage.name, 'InvalidKeyUsageException');
   });
 
   test('a tampered or truncated ciphertext is InvalidCiphertextException', async () => {

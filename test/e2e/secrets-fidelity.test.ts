@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  GetSecretValueCommand,
   ListSecretsCommand,
   type ListSecretsCommandInput,
   ListSecretVersionIdsCommand,
@@ -16,6 +17,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
   UpdateSecretCommand,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { awsError, rawCall } from './harness.ts';
 import { describeRaw, type SecretsFixture, startSecretsServer } from './secrets-fixture.ts';
@@ -101,6 +103,55 @@ test('secret names: only ASCII letters, digits and /_+=.@- (recorded ValidationE
   }
   const ok = await fx.sm.send(new CreateSecretCommand({ Name: 'Valid/_+=.@-Name', SecretString: 'x' }));
   assert.equal(ok.Name, 'Valid/_+=.@-Name');
+});
+
+test('a SecretId with a character no name may hold is ValidationException before any lookup, in every operation (recorded test_invalid_secret_name)', async () => {
+  const text = 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!';
+  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
+  for (const id of ['Inv Name', ' Inv*Name? ', ' Inv *?!]Name\\-', 'arn:aws:secretsmanager:us-east-1:111122223333:secret:Inv Name']) {
+    const calls: Array<[string, Record<string, unknown>]> = [
+      ['DeleteSecret', { SecretId: id, ForceDeleteWithoutRecovery: true }],
+      ['DescribeSecret', { SecretId: id }],
+      ['GetSecretValue', { SecretId: id }],
+      ['ListSecretVersionIds', { SecretId: id, IncludeDeprecated: true }],
+      ['PutSecretValue', { SecretId: id, SecretString: 'x', ClientRequestToken: TOKEN(41) }],
+      ['TagResource', { SecretId: id, Tags: [{ Key: 'k', Value: 'v' }] }],
+      ['UntagResource', { SecretId: id, TagKeys: ['k'] }],
+      ['UpdateSecret', { SecretId: id, Description: 'd' }],
+      ['ValidateResourcePolicy', { SecretId: id, ResourcePolicy: policy }],
+    ];
+    for (const [op, body] of calls) {
+      const res = await raw(op, body);
+      assert.equal(res.status, 400, `${op} ${id}`);
+      assert.deepEqual(res.json, { __type: 'ValidationException', Message: text }, `${op} ${id}`);
+    }
+  }
+});
+
+test('a partial ARN ending in - and 6 characters is read as a full ARN: it does not find a secret whose name ends that way (recorded)', async () => {
+  const created = await fx.sm.send(new CreateSecretCommand({ Name: 'fid/Invalid-Name-a1b2c3', SecretString: 'x' }));
+  const partial = created.ARN!.slice(0, -7);
+  assert.ok(partial.endsWith(':secret:fid/Invalid-Name-a1b2c3'));
+  const e = await awsError(() => fx.sm.send(new GetSecretValueCommand({ SecretId: partial })));
+  assert.deepEqual([e.name, e.message], ['ResourceNotFoundException', "Secrets Manager can't find the specified secret."]);
+  assert.equal((await fx.sm.send(new GetSecretValueCommand({ SecretId: 'fid/Invalid-Name-a1b2c3' }))).SecretString, 'x');
+  assert.equal((await fx.sm.send(new GetSecretValueCommand({ SecretId: created.ARN }))).SecretString, 'x');
+  // A name ending in a hyphen after the 6 characters, or in fewer than 6, is found by its partial ARN.
+  for (const name of ['fid/Valid-Name-a1b2c3-', 'fid/Valid-Name-a1b2']) {
+    const ok = await fx.sm.send(new CreateSecretCommand({ Name: name, SecretString: 'y' }));
+    assert.equal((await fx.sm.send(new GetSecretValueCommand({ SecretId: ok.ARN!.slice(0, -7) }))).SecretString, 'y', name);
+  }
+});
+
+test('a new AWSCURRENT version takes AWSPENDING off the version that held both; it keeps AWSPREVIOUS only (recorded test_update_secret_version_stages_current_pending)', async () => {
+  const name = 'fid/current-pending';
+  await fx.sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: TOKEN(51) }));
+  await fx.sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v2', ClientRequestToken: TOKEN(52), VersionStages: ['AWSPENDING'] }));
+  await fx.sm.send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN(52), RemoveFromVersionId: TOKEN(51) }));
+  const stages = async () => Object.fromEntries(((await fx.sm.send(new ListSecretVersionIdsCommand({ SecretId: name }))).Versions ?? []).map((v) => [v.VersionId, [...(v.VersionStages ?? [])].sort()]));
+  assert.deepEqual(await stages(), { [TOKEN(51)]: ['AWSPREVIOUS'], [TOKEN(52)]: ['AWSCURRENT', 'AWSPENDING'] });
+  await fx.sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v3', ClientRequestToken: TOKEN(53) }));
+  assert.deepEqual(await stages(), { [TOKEN(52)]: ['AWSPREVIOUS'], [TOKEN(53)]: ['AWSCURRENT'] });
 });
 
 test('ListSecretVersionIds lists a deprecated version without VersionStages (recorded)', async () => {
