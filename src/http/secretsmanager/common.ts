@@ -3,6 +3,7 @@ import { InputReader } from '../input.ts';
 import { SerializationException, ValidationException } from '../../errors/errors.ts';
 import type { ReplicaRegion, SecretValueMembers } from '../../secrets/requests.ts';
 import { checkName } from '../../secrets/secret-lifecycle.ts';
+import { parseSecretArn } from '../../secrets/secret-arn.ts';
 import { AWSPENDING, type SecretDoc } from '../../secrets/secret-model.ts';
 import type { Secret, SecretValue } from '../../secrets/secret-service.ts';
 
@@ -14,9 +15,14 @@ export function readSecretId(r: InputReader, name = 'SecretId'): string {
   return checkSecretId(r.string(name, { required: true, min: 1, max: 2048 }));
 }
 
-/** The same check for an optional SecretId. */
+/** The same check for an optional SecretId; an ARN's name part is held to the same characters. */
 export function checkSecretId<Id extends string | undefined>(id: Id): Id {
-  if (id !== undefined && !id.startsWith('arn:')) checkName(id);
+  if (id === undefined) return id;
+  if (!id.startsWith('arn:')) checkName(id);
+  else {
+    const parts = parseSecretArn(id);
+    if (parts) checkName(parts.partialName);
+  }
   return id;
 }
 
