@@ -7,6 +7,7 @@ import type { IamService } from '../../auth/iam-service.ts';
 import type { PrincipalKind, PrincipalRecord } from '../../storage/iam-repos.ts';
 import { epochSeconds } from '../../kms/key-model.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import { defineOperations, type Operation, type ServiceDefinition } from '../operation.ts';
 
 const NAME = { required: true, min: 1, max: 64 } as const;
@@ -17,14 +18,14 @@ function tagMap(tags: { TagKey: string; TagValue: string }[] | undefined): Recor
 
 function principalView(p: PrincipalRecord): Record<string, unknown> {
   const doc = p.doc as { tags?: Record<string, string>; policies?: Record<string, string>; assumeRolePolicy?: string };
-  return {
+  return definedMembers({
     [p.kind === 'user' ? 'UserName' : 'RoleName']: p.name,
     Arn: p.arn,
     CreateDate: epochSeconds(p.createdAt),
     Tags: Object.entries(doc.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
     PolicyNames: Object.keys(doc.policies ?? {}),
-    ...(doc.assumeRolePolicy !== undefined ? { AssumeRolePolicyDocument: doc.assumeRolePolicy } : {}),
-  };
+    AssumeRolePolicyDocument: doc.assumeRolePolicy,
+  });
 }
 
 function op(name: string, readOnly: boolean, handle: Operation['handle']): Operation {
@@ -39,7 +40,7 @@ function perKind(kind: PrincipalKind, iam: IamService): Operation[] {
       const r = new InputReader(input);
       const name = r.string(nameMember, NAME);
       r.done();
-      return { [K]: principalView(await iam.getPrincipal(caller, kind, name!)) };
+      return { [K]: principalView(await iam.getPrincipal(caller, kind, name)) };
     }),
     op(`List${K}s`, true, async (input, { caller }) => {
       new InputReader(input).done();
@@ -51,7 +52,7 @@ function perKind(kind: PrincipalKind, iam: IamService): Operation[] {
       const policyName = r.string('PolicyName', { required: true, min: 1, max: 128 });
       const policyDocument = r.string('PolicyDocument', { required: true, min: 1, max: 131072 });
       r.done();
-      await iam.putPolicy(caller, kind, { name: name!, policyName: policyName!, policyDocument: policyDocument! });
+      await iam.putPolicy(caller, kind, { name, policyName, policyDocument });
       return undefined;
     }),
     op(`Delete${K}Policy`, false, async (input, { caller }) => {
@@ -59,7 +60,7 @@ function perKind(kind: PrincipalKind, iam: IamService): Operation[] {
       const name = r.string(nameMember, NAME);
       const policyName = r.string('PolicyName', { required: true, min: 1, max: 128 });
       r.done();
-      await iam.deletePolicy(caller, kind, { name: name!, policyName: policyName! });
+      await iam.deletePolicy(caller, kind, { name, policyName });
       return undefined;
     }),
     op(`Tag${K}`, false, async (input, { caller }) => {
@@ -67,7 +68,7 @@ function perKind(kind: PrincipalKind, iam: IamService): Operation[] {
       const name = r.string(nameMember, NAME);
       const tags = r.tags('Tags', 'Key', 'Value');
       r.done();
-      await iam.tagPrincipal(caller, kind, { name: name!, tags: tagMap(tags) ?? {} });
+      await iam.tagPrincipal(caller, kind, { name, tags: tagMap(tags) ?? {} });
       return undefined;
     }),
   ];
@@ -86,7 +87,7 @@ export function adminServiceDefinition(iam: IamService): ServiceDefinition {
         const tags = r.tags('Tags', 'Key', 'Value');
         r.done();
         const t = tagMap(tags);
-        return { User: principalView(await iam.createUser(caller, { userName: userName!, ...(t ? { tags: t } : {}) })) };
+        return { User: principalView(await iam.createUser(caller, definedMembers({ userName, tags: t }))) };
       }),
       op('CreateRole', false, async (input, { caller }) => {
         const r = new InputReader(input);
@@ -96,9 +97,7 @@ export function adminServiceDefinition(iam: IamService): ServiceDefinition {
         r.done();
         const t = tagMap(tags);
         return {
-          Role: principalView(await iam.createRole(caller, {
-            roleName: roleName!, ...(t ? { tags: t } : {}), ...(trust !== undefined ? { assumeRolePolicyDocument: trust } : {}),
-          })),
+          Role: principalView(await iam.createRole(caller, definedMembers({ roleName, tags: t, assumeRolePolicyDocument: trust }))),
         };
       }),
       ...perKind('user', iam),
@@ -107,7 +106,7 @@ export function adminServiceDefinition(iam: IamService): ServiceDefinition {
         const r = new InputReader(input);
         const userName = r.string('UserName', NAME);
         r.done();
-        const pair = await iam.createAccessKey(caller, { userName: userName! });
+        const pair = await iam.createAccessKey(caller, { userName });
         return { AccessKey: { UserName: userName, AccessKeyId: pair.accessKeyId, SecretAccessKey: pair.secretAccessKey, Status: 'Active' } };
       }),
       op('UpdateAccessKey', false, async (input, { caller }) => {
@@ -116,7 +115,7 @@ export function adminServiceDefinition(iam: IamService): ServiceDefinition {
         const accessKeyId = r.string('AccessKeyId', { required: true, min: 16, max: 128 });
         const status = r.enumValue('Status', ['Active', 'Inactive'] as const, { required: true });
         r.done();
-        await iam.updateAccessKey(caller, { userName: userName!, accessKeyId: accessKeyId!, status: status! });
+        await iam.updateAccessKey(caller, { userName, accessKeyId, status });
         return undefined;
       }),
       op('AssumeRole', false, async (input, { caller }) => {
@@ -125,9 +124,7 @@ export function adminServiceDefinition(iam: IamService): ServiceDefinition {
         const sessionName = r.string('RoleSessionName', { required: true, min: 2, max: 64 });
         const duration = r.integer('DurationSeconds', { min: 1, max: 43200 });
         r.done();
-        const c = await iam.assumeRole(caller, {
-          roleArn: roleArn!, roleSessionName: sessionName!, ...(duration !== undefined ? { durationSeconds: duration } : {}),
-        });
+        const c = await iam.assumeRole(caller, definedMembers({ roleArn, roleSessionName: sessionName, durationSeconds: duration }));
         return {
           Credentials: {
             AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken,

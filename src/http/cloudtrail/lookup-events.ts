@@ -10,6 +10,7 @@ import {
   SerializationException,
 } from '../../errors/errors.ts';
 import type { PaginationMarkers } from '../../kms/markers.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 
 function timestamp(v: unknown, name: string): number | undefined {
@@ -78,23 +79,20 @@ export function lookupEventsOperation(query: AuditQueryService, markers: Paginat
         return { Events: [] }; // Trent records no Insights events.
       }
       const { events, nextBeforeSeq } = await query.lookupEvents(callerScope(caller), lookup);
-      return {
-        Events: events.map((e) => {
-          const un = e.username;
-          return {
-            EventId: e.eventId,
-            EventName: e.eventName,
-            ReadOnly: String(e.readOnly),
-            ...(e.accessKeyId ? { AccessKeyId: e.accessKeyId } : {}),
-            EventTime: e.eventTime / 1000,
-            EventSource: e.eventSource,
-            ...(un ? { Username: un } : {}),
-            Resources: e.resourceNames.map((name, i) => ({ ResourceType: e.resourceTypes[i], ResourceName: name })),
-            CloudTrailEvent: e.record,
-          };
-        }),
-        ...(nextBeforeSeq !== undefined ? { NextToken: markers.encode(TOKEN_KIND, String(nextBeforeSeq)) } : {}),
-      };
+      return definedMembers({
+        Events: events.map((e) => definedMembers({
+          EventId: e.eventId,
+          EventName: e.eventName,
+          ReadOnly: String(e.readOnly),
+          AccessKeyId: e.accessKeyId || undefined,
+          EventTime: e.eventTime / 1000,
+          EventSource: e.eventSource,
+          Username: e.username || undefined,
+          Resources: e.resourceNames.map((name, i) => ({ ResourceType: e.resourceTypes[i], ResourceName: name })),
+          CloudTrailEvent: e.record,
+        })),
+        NextToken: nextBeforeSeq !== undefined ? markers.encode(TOKEN_KIND, String(nextBeforeSeq)) : undefined,
+      });
     },
   };
 }

@@ -4,7 +4,7 @@ import type { Operation } from '../operation.ts';
 import { readKeyId } from './common.ts';
 
 /** AliasNameType in the model: 1–256 characters of ^[a-zA-Z0-9:/_-]+$ (shared by the alias operations). */
-export function readAliasName(r: InputReader): string | undefined {
+export function readAliasName(r: InputReader): string {
   return r.string('AliasName', { required: true, min: 1, max: 256, pattern: /^[a-zA-Z0-9:/_-]+$/ });
 }
 
@@ -17,7 +17,7 @@ export function createAliasOperation(aliases: AliasService): Operation {
       const aliasName = readAliasName(r);
       const targetKeyId = readKeyId(r, 'TargetKeyId');
       r.done();
-      await aliases.createAlias(caller, aliasName!, targetKeyId!);
+      await aliases.createAlias(caller, aliasName, targetKeyId);
       return undefined;
     },
   };

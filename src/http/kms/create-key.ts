@@ -1,6 +1,7 @@
 import { KEY_SPECS, KEY_USAGES, ORIGINS, toKeyMetadata } from '../../kms/key-model.ts';
 import type { KeyService } from '../../kms/key-service.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 
 export function createKeyOperation(keys: KeyService): Operation {
@@ -20,17 +21,17 @@ export function createKeyOperation(keys: KeyService): Operation {
       const tags = r.tags('Tags');
       const multiRegion = r.boolean('MultiRegion');
       r.done();
-      const key = await keys.createKey(caller, {
-        ...(description !== undefined ? { description } : {}),
-        ...(keyUsage ? { keyUsage } : {}),
-        ...(keySpec ?? legacySpec ? { keySpec: (keySpec ?? legacySpec)! } : {}),
-        ...(origin ? { origin } : {}),
-        ...(customKeyStoreId !== undefined ? { customKeyStoreId } : {}),
-        ...(tags ? { tags } : {}),
-        ...(multiRegion !== undefined ? { multiRegion } : {}),
-        ...(policy !== undefined ? { policy } : {}),
-        ...(bypass ? { bypassPolicyLockoutSafetyCheck: true } : {}),
-      });
+      const key = await keys.createKey(caller, definedMembers({
+        description,
+        keyUsage,
+        keySpec: keySpec ?? legacySpec,
+        origin,
+        customKeyStoreId,
+        tags,
+        multiRegion,
+        policy,
+        bypassPolicyLockoutSafetyCheck: bypass || undefined,
+      }));
       return { KeyMetadata: toKeyMetadata(key) };
     },
   };

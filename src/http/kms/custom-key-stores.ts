@@ -3,6 +3,7 @@ import { UnsupportedOperationException } from '../../errors/errors.ts';
 import { toCustomKeyStoreEntry } from '../../kms/custom-key-store-model.ts';
 import type { CustomKeyStoreService } from '../../kms/custom-key-stores.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 
 const STORE_ID = { min: 1, max: 64 } as const;
@@ -30,20 +31,20 @@ export function customKeyStoreOperations(stores: CustomKeyStoreService): Operati
       readOnly: false,
       async handle(input, { caller }) {
         const r = new InputReader(input);
-        const name = r.string('CustomKeyStoreName', { required: true, ...STORE_NAME })!;
+        const name = r.string('CustomKeyStoreName', { required: true, ...STORE_NAME });
         const clusterId = r.string('CloudHsmClusterId', CLUSTER_ID);
         const trustAnchorCertificate = r.string('TrustAnchorCertificate', { min: 1, max: 5000 });
         const password = r.secretString('KeyStorePassword', PASSWORD);
         const type = r.enumValue('CustomKeyStoreType', TYPES);
         const xks = skipXks(r, input as Record<string, unknown>);
         r.done();
-        const id = await stores.create(caller, {
+        const id = await stores.create(caller, definedMembers({
           name,
-          ...(type !== undefined ? { type } : xks ? { type: 'EXTERNAL_KEY_STORE' as const } : {}),
-          ...(clusterId !== undefined ? { clusterId } : {}),
-          ...(trustAnchorCertificate !== undefined ? { trustAnchorCertificate } : {}),
-          ...(password !== undefined ? { password } : {}),
-        });
+          type: type ?? (xks ? 'EXTERNAL_KEY_STORE' as const : undefined),
+          clusterId,
+          trustAnchorCertificate,
+          password,
+        }));
         return { CustomKeyStoreId: id };
       },
     },
@@ -52,7 +53,7 @@ export function customKeyStoreOperations(stores: CustomKeyStoreService): Operati
       readOnly: false,
       async handle(input, { caller }) {
         const r = new InputReader(input);
-        const id = r.string('CustomKeyStoreId', { required: true, ...STORE_ID })!;
+        const id = r.string('CustomKeyStoreId', { required: true, ...STORE_ID });
         r.done();
         await stores.connect(caller, id);
         return {};
@@ -63,7 +64,7 @@ export function customKeyStoreOperations(stores: CustomKeyStoreService): Operati
       readOnly: false,
       async handle(input, { caller }) {
         const r = new InputReader(input);
-        const id = r.string('CustomKeyStoreId', { required: true, ...STORE_ID })!;
+        const id = r.string('CustomKeyStoreId', { required: true, ...STORE_ID });
         r.done();
         await stores.disconnect(caller, id);
         return {};
@@ -79,17 +80,12 @@ export function customKeyStoreOperations(stores: CustomKeyStoreService): Operati
         const limit = r.integer('Limit', { min: 1, max: 1000 });
         const marker = r.string('Marker', { min: 1, max: 1024 });
         r.done();
-        const page = await stores.describe(caller, {
-          ...(id !== undefined ? { id } : {}),
-          ...(name !== undefined ? { name } : {}),
-          ...(limit !== undefined ? { limit } : {}),
-          ...(marker !== undefined ? { marker } : {}),
-        });
-        return {
+        const page = await stores.describe(caller, definedMembers({ id, name, limit, marker }));
+        return definedMembers({
           CustomKeyStores: page.stores.map(toCustomKeyStoreEntry),
           Truncated: page.nextMarker !== undefined,
-          ...(page.nextMarker !== undefined ? { NextMarker: page.nextMarker } : {}),
-        };
+          NextMarker: page.nextMarker,
+        });
       },
     },
     {
@@ -97,19 +93,14 @@ export function customKeyStoreOperations(stores: CustomKeyStoreService): Operati
       readOnly: false,
       async handle(input, { caller }) {
         const r = new InputReader(input);
-        const id = r.string('CustomKeyStoreId', { required: true, ...STORE_ID })!;
+        const id = r.string('CustomKeyStoreId', { required: true, ...STORE_ID });
         const newName = r.string('NewCustomKeyStoreName', STORE_NAME);
         const password = r.secretString('KeyStorePassword', PASSWORD);
         const clusterId = r.string('CloudHsmClusterId', CLUSTER_ID);
         const xks = skipXks(r, input as Record<string, unknown>);
         r.done();
         if (xks) throw new UnsupportedOperationException('External key stores (XKS) are not supported.');
-        await stores.update(caller, {
-          id,
-          ...(newName !== undefined ? { newName } : {}),
-          ...(password !== undefined ? { password } : {}),
-          ...(clusterId !== undefined ? { clusterId } : {}),
-        });
+        await stores.update(caller, definedMembers({ id, newName, password, clusterId }));
         return {};
       },
     },
@@ -118,7 +109,7 @@ export function customKeyStoreOperations(stores: CustomKeyStoreService): Operati
       readOnly: false,
       async handle(input, { caller }) {
         const r = new InputReader(input);
-        const id = r.string('CustomKeyStoreId', { required: true, ...STORE_ID })!;
+        const id = r.string('CustomKeyStoreId', { required: true, ...STORE_ID });
         r.done();
         await stores.remove(caller, id);
         return {};

@@ -11,7 +11,7 @@ export function deleteAliasOperation(aliases: AliasService): Operation {
       const r = new InputReader(input);
       const aliasName = readAliasName(r);
       r.done();
-      await aliases.deleteAlias(caller, aliasName!);
+      await aliases.deleteAlias(caller, aliasName);
       return undefined;
     },
   };

@@ -17,7 +17,7 @@ export function deriveSharedSecretOperation(ops: AsymmetricOperations): Operatio
       // Recipient (Nitro Enclaves attestation documents) is not supported and is ignored.
       r.done();
       const out = await ops.deriveSharedSecret(caller, {
-        keyId: keyId!, keyAgreementAlgorithm: keyAgreementAlgorithm!, publicKey: publicKey!, dryRun: dryRun ?? false,
+        keyId, keyAgreementAlgorithm, publicKey, dryRun: dryRun ?? false,
       });
       try {
         return { KeyId: out.key.arn, SharedSecret: b64(out.sharedSecret), KeyAgreementAlgorithm: 'ECDH', KeyOrigin: out.key.doc.origin };

@@ -13,7 +13,7 @@ export function describeKeyOperation(keys: KeyService): Operation {
       const keyId = readKeyId(r);
       readGrantTokens(r);
       r.done();
-      return { KeyMetadata: toKeyMetadata(await keys.describeKey(caller, keyId!)) };
+      return { KeyMetadata: toKeyMetadata(await keys.describeKey(caller, keyId)) };
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { KeyService } from '../../kms/key-service.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { b64, readEncryptionContext, readGrantTokens, readKeyId } from './common.ts';
 
@@ -17,11 +18,10 @@ export function encryptOperation(keys: KeyService): Operation {
       const dryRun = r.boolean('DryRun');
       r.done();
       try {
-        const out = await keys.encrypt(caller, { keyId: keyId!, plaintext: plaintext!, dryRun: dryRun ?? false,
-          ...(encryptionContext ? { encryptionContext } : {}), ...(encryptionAlgorithm ? { encryptionAlgorithm } : {}) });
+        const out = await keys.encrypt(caller, definedMembers({ keyId, plaintext, dryRun: dryRun ?? false, encryptionContext, encryptionAlgorithm }));
         return { CiphertextBlob: b64(out.ciphertext), KeyId: out.key.arn, EncryptionAlgorithm: out.algorithm };
       } finally {
-        plaintext!.fill(0);
+        plaintext.fill(0);
       }
     },
   };

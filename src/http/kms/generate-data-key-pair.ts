@@ -1,5 +1,6 @@
 import type { AsymmetricOperations } from '../../kms/asymmetric-operations.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { b64, readEncryptionContext, readGrantTokens, readKeyId } from './common.ts';
 
@@ -24,17 +25,17 @@ function dataKeyPairOperation(ops: AsymmetricOperations, name: 'GenerateDataKeyP
       r.done();
       const out = await ops.generateDataKeyPair(
         caller,
-        { keyId: keyId!, keyPairSpec: keyPairSpec!, dryRun: dryRun ?? false, ...(encryptionContext ? { encryptionContext } : {}) },
+        definedMembers({ keyId, keyPairSpec, dryRun: dryRun ?? false, encryptionContext }),
         name,
       );
       try {
-        return {
+        return definedMembers({
           PrivateKeyCiphertextBlob: b64(out.privateKeyCiphertext),
-          ...(name === 'GenerateDataKeyPair' ? { PrivateKeyPlaintext: b64(out.privateKeyPlaintext.expose()) } : {}),
+          PrivateKeyPlaintext: name === 'GenerateDataKeyPair' ? b64(out.privateKeyPlaintext.expose()) : undefined,
           PublicKey: b64(out.publicKey),
           KeyId: out.key.arn,
           KeyPairSpec: keyPairSpec,
-        };
+        });
       } finally {
         out.privateKeyPlaintext.zeroize();
       }

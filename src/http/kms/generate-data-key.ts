@@ -1,5 +1,6 @@
 import type { KeyService } from '../../kms/key-service.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { b64, readEncryptionContext, readGrantTokens, readKeyId } from './common.ts';
 
@@ -19,21 +20,15 @@ function dataKeyOperation(keys: KeyService, name: 'GenerateDataKey' | 'GenerateD
       r.done();
       const out = await keys.generateDataKey(
         caller,
-        {
-          keyId: keyId!,
-          dryRun: dryRun ?? false,
-          ...(keySpec ? { keySpec } : {}),
-          ...(numberOfBytes !== undefined ? { numberOfBytes } : {}),
-          ...(encryptionContext ? { encryptionContext } : {}),
-        },
+        definedMembers({ keyId, dryRun: dryRun ?? false, keySpec, numberOfBytes, encryptionContext }),
         name,
       );
       try {
-        return {
+        return definedMembers({
           CiphertextBlob: b64(out.ciphertext),
-          ...(name === 'GenerateDataKey' ? { Plaintext: b64(out.plaintext) } : {}),
+          Plaintext: name === 'GenerateDataKey' ? b64(out.plaintext) : undefined,
           KeyId: out.key.arn,
-        };
+        });
       } finally {
         out.plaintext.fill(0);
       }

@@ -16,10 +16,10 @@ export function generateMacOperation(ops: AsymmetricOperations): Operation {
       const dryRun = r.boolean('DryRun');
       r.done();
       try {
-        const out = await ops.generateMac(caller, { keyId: keyId!, message: message!, macAlgorithm: macAlgorithm!, dryRun: dryRun ?? false });
+        const out = await ops.generateMac(caller, { keyId, message, macAlgorithm, dryRun: dryRun ?? false });
         return { Mac: b64(out.mac), MacAlgorithm: macAlgorithm, KeyId: out.key.arn };
       } finally {
-        message!.fill(0);
+        message.fill(0);
       }
     },
   };

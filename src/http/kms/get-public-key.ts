@@ -12,7 +12,7 @@ export function getPublicKeyOperation(ops: AsymmetricOperations): Operation {
       const keyId = readKeyId(r);
       readGrantTokens(r);
       r.done();
-      const out = await ops.getPublicKey(caller, keyId!);
+      const out = await ops.getPublicKey(caller, keyId);
       return {
         KeyId: out.key.arn,
         PublicKey: b64(out.publicKey),

@@ -1,6 +1,7 @@
 /** GetKeyPolicy, PutKeyPolicy, ListKeyPolicies: the one policy (`default`) of a key. */
 import type { KeyPolicyService } from '../../kms/key-policy-service.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { readKeyId } from './common.ts';
 
@@ -16,7 +17,7 @@ export function keyPolicyOperations(policies: KeyPolicyService): Operation[] {
         const keyId = readKeyId(r);
         const policyName = r.string('PolicyName', POLICY_NAME);
         r.done();
-        const out = await policies.getKeyPolicy(caller, keyId!, policyName);
+        const out = await policies.getKeyPolicy(caller, keyId, policyName);
         return { Policy: out.policy, PolicyName: out.policyName };
       },
     },
@@ -30,11 +31,9 @@ export function keyPolicyOperations(policies: KeyPolicyService): Operation[] {
         const policy = r.string('Policy', { required: true, min: 1, max: 131072 });
         const bypass = r.boolean('BypassPolicyLockoutSafetyCheck');
         r.done();
-        await policies.putKeyPolicy(caller, {
-          keyId: keyId!, policy: policy!,
-          ...(policyName !== undefined ? { policyName } : {}),
-          ...(bypass ? { bypassPolicyLockoutSafetyCheck: true } : {}),
-        });
+        await policies.putKeyPolicy(caller, definedMembers({
+          keyId, policy, policyName, bypassPolicyLockoutSafetyCheck: bypass || undefined,
+        }));
         return undefined;
       },
     },
@@ -47,12 +46,12 @@ export function keyPolicyOperations(policies: KeyPolicyService): Operation[] {
         const limit = r.integer('Limit', { min: 1, max: 1000 });
         const marker = r.string('Marker', { min: 1, max: 320 });
         r.done();
-        const page = await policies.listKeyPolicies(caller, { keyId: keyId!, ...(limit !== undefined ? { limit } : {}), ...(marker !== undefined ? { marker } : {}) });
-        return {
+        const page = await policies.listKeyPolicies(caller, definedMembers({ keyId, limit, marker }));
+        return definedMembers({
           PolicyNames: page.names,
           Truncated: page.nextMarker !== undefined,
-          ...(page.nextMarker !== undefined ? { NextMarker: page.nextMarker } : {}),
-        };
+          NextMarker: page.nextMarker,
+        });
       },
     },
   ];

@@ -13,7 +13,7 @@ function keyIdOnly(name: string, run: (caller: Parameters<KeyLifecycle['enableKe
       const r = new InputReader(input);
       const keyId = readKeyId(r);
       r.done();
-      return run(caller, keyId!);
+      return run(caller, keyId);
     },
   };
 }
@@ -32,7 +32,7 @@ export function keyStateOperations(lifecycle: KeyLifecycle): Operation[] {
         // AWS: the model allows 1–365 but the operation requires 7–30.
         const days = r.integer('PendingWindowInDays', { min: 7, max: 30 });
         r.done();
-        const key = await lifecycle.scheduleKeyDeletion(caller, keyId!, days);
+        const key = await lifecycle.scheduleKeyDeletion(caller, keyId, days);
         return {
           KeyId: key.arn,
           DeletionDate: epochSeconds(key.doc.deletionDate!),

@@ -2,6 +2,7 @@ import type { AliasService } from '../../kms/alias-service.ts';
 import { aliasArn } from '../../kms/arn.ts';
 import { epochSeconds } from '../../kms/key-model.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { KEY_ID_BOUNDS } from './common.ts';
 
@@ -15,12 +16,8 @@ export function listAliasesOperation(aliases: AliasService): Operation {
       const limit = r.integer('Limit', { min: 1, max: 100 });
       const marker = r.string('Marker', { min: 1, max: 1024 });
       r.done();
-      const page = await aliases.listAliases(caller, {
-        limit: limit ?? 50,
-        ...(keyId !== undefined ? { keyId } : {}),
-        ...(marker !== undefined ? { marker } : {}),
-      });
-      return {
+      const page = await aliases.listAliases(caller, definedMembers({ limit: limit ?? 50, keyId, marker }));
+      return definedMembers({
         Aliases: page.aliases.map((a) => ({
           AliasName: a.aliasName,
           AliasArn: aliasArn(a, a.aliasName),
@@ -29,8 +26,8 @@ export function listAliasesOperation(aliases: AliasService): Operation {
           LastUpdatedDate: epochSeconds(a.updatedAt),
         })),
         Truncated: page.nextMarker !== undefined,
-        ...(page.nextMarker !== undefined ? { NextMarker: page.nextMarker } : {}),
-      };
+        NextMarker: page.nextMarker,
+      });
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { KeyService } from '../../kms/key-service.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 
 export function listKeysOperation(keys: KeyService): Operation {
@@ -12,11 +13,11 @@ export function listKeysOperation(keys: KeyService): Operation {
       const marker = r.string('Marker', { min: 1, max: 1024 });
       r.done();
       const page = await keys.listKeys(caller, limit ?? 100, marker);
-      return {
+      return definedMembers({
         Keys: page.keys.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })),
         Truncated: page.nextMarker !== undefined,
-        ...(page.nextMarker !== undefined ? { NextMarker: page.nextMarker } : {}),
-      };
+        NextMarker: page.nextMarker,
+      });
     },
   };
 }

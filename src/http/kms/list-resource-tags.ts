@@ -1,5 +1,6 @@
 import type { KeyUpdateService } from '../../kms/key-updates.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { readKeyId } from './common.ts';
 
@@ -13,12 +14,12 @@ export function listResourceTagsOperation(updates: KeyUpdateService): Operation 
       const limit = r.integer('Limit', { min: 1, max: 50 });
       const marker = r.string('Marker', { min: 1, max: 1024 });
       r.done();
-      const page = await updates.listResourceTags(caller, keyId!, limit ?? 50, marker);
-      return {
+      const page = await updates.listResourceTags(caller, keyId, limit ?? 50, marker);
+      return definedMembers({
         Tags: page.tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })),
         Truncated: page.nextMarker !== undefined,
-        ...(page.nextMarker !== undefined ? { NextMarker: page.nextMarker } : {}),
-      };
+        NextMarker: page.nextMarker,
+      });
     },
   };
 }

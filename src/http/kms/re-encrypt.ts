@@ -1,6 +1,7 @@
 import { ValidationException } from '../../errors/errors.ts';
 import type { KeyService } from '../../kms/key-service.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { b64, KEY_ID_BOUNDS, readEncryptionContext, readGrantTokens, readKeyId } from './common.ts';
 
@@ -25,16 +26,16 @@ export function reEncryptOperation(keys: KeyService): Operation {
       if (!ciphertext) {
         throw new ValidationException("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null");
       }
-      const out = await keys.reEncrypt(caller, {
+      const out = await keys.reEncrypt(caller, definedMembers({
         ciphertext,
-        destinationKeyId: destinationKeyId!,
+        destinationKeyId,
         dryRun: dryRun ?? false,
-        ...(sourceKeyId !== undefined ? { sourceKeyId } : {}),
-        ...(sourceEncryptionContext ? { sourceEncryptionContext } : {}),
-        ...(destinationEncryptionContext ? { destinationEncryptionContext } : {}),
-        ...(sourceEncryptionAlgorithm ? { sourceEncryptionAlgorithm } : {}),
-        ...(destinationEncryptionAlgorithm ? { destinationEncryptionAlgorithm } : {}),
-      });
+        sourceKeyId,
+        sourceEncryptionContext,
+        destinationEncryptionContext,
+        sourceEncryptionAlgorithm,
+        destinationEncryptionAlgorithm,
+      }));
       return {
         CiphertextBlob: b64(out.ciphertext),
         SourceKeyId: out.sourceKey.arn,

@@ -1,5 +1,6 @@
 import type { AsymmetricOperations } from '../../kms/asymmetric-operations.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { b64, readGrantTokens, readKeyId } from './common.ts';
 import { readSigningInput } from './signing-common.ts';
@@ -16,13 +17,10 @@ export function signOperation(ops: AsymmetricOperations): Operation {
       const dryRun = r.boolean('DryRun');
       r.done();
       try {
-        const out = await ops.sign(caller, {
-          keyId: keyId!, message: message!, signingAlgorithm: signingAlgorithm!, dryRun: dryRun ?? false,
-          ...(messageType ? { messageType } : {}),
-        });
+        const out = await ops.sign(caller, definedMembers({ keyId, message, signingAlgorithm, dryRun: dryRun ?? false, messageType }));
         return { KeyId: out.key.arn, Signature: b64(out.signature), SigningAlgorithm: signingAlgorithm };
       } finally {
-        message!.fill(0);
+        message.fill(0);
       }
     },
   };

@@ -15,7 +15,7 @@ export function tagResourceOperation(updates: KeyUpdateService): Operation {
       // the string reader, which records the same "Member must not be null" line.
       if (tags === undefined) r.string('Tags', { required: true });
       r.done();
-      await updates.tagResource(caller, keyId!, tags!);
+      await updates.tagResource(caller, keyId, tags!);
       return undefined;
     },
   };

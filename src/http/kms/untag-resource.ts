@@ -12,7 +12,7 @@ export function untagResourceOperation(updates: KeyUpdateService): Operation {
       const keyId = readKeyId(r);
       const tagKeys = r.stringList('TagKeys', { required: true, itemMax: 128 });
       r.done();
-      await updates.untagResource(caller, keyId!, tagKeys!);
+      await updates.untagResource(caller, keyId, tagKeys);
       return undefined;
     },
   };

@@ -13,7 +13,7 @@ export function updateAliasOperation(aliases: AliasService): Operation {
       const aliasName = readAliasName(r);
       const targetKeyId = readKeyId(r, 'TargetKeyId');
       r.done();
-      await aliases.updateAlias(caller, aliasName!, targetKeyId!);
+      await aliases.updateAlias(caller, aliasName, targetKeyId);
       return undefined;
     },
   };

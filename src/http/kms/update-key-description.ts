@@ -12,7 +12,7 @@ export function updateKeyDescriptionOperation(updates: KeyUpdateService): Operat
       const keyId = readKeyId(r);
       const description = r.string('Description', { required: true, min: 0, max: 8192 });
       r.done();
-      await updates.updateKeyDescription(caller, keyId!, description!);
+      await updates.updateKeyDescription(caller, keyId, description);
       return undefined;
     },
   };

@@ -18,10 +18,10 @@ export function verifyMacOperation(ops: AsymmetricOperations): Operation {
       const dryRun = r.boolean('DryRun');
       r.done();
       try {
-        const out = await ops.verifyMac(caller, { keyId: keyId!, message: message!, macAlgorithm: macAlgorithm!, mac: mac!, dryRun: dryRun ?? false });
+        const out = await ops.verifyMac(caller, { keyId, message, macAlgorithm, mac, dryRun: dryRun ?? false });
         return { KeyId: out.key.arn, MacValid: true, MacAlgorithm: macAlgorithm };
       } finally {
-        message!.fill(0);
+        message.fill(0);
       }
     },
   };

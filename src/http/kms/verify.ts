@@ -1,5 +1,6 @@
 import type { AsymmetricOperations } from '../../kms/asymmetric-operations.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { readGrantTokens, readKeyId } from './common.ts';
 import { readSigningInput } from './signing-common.ts';
@@ -17,10 +18,7 @@ export function verifyOperation(ops: AsymmetricOperations): Operation {
       readGrantTokens(r);
       const dryRun = r.boolean('DryRun');
       r.done();
-      const out = await ops.verify(caller, {
-        keyId: keyId!, message: message!, signature: signature!, signingAlgorithm: signingAlgorithm!, dryRun: dryRun ?? false,
-        ...(messageType ? { messageType } : {}),
-      });
+      const out = await ops.verify(caller, definedMembers({ keyId, message, signature, signingAlgorithm, dryRun: dryRun ?? false, messageType }));
       return { KeyId: out.key.arn, SignatureValid: true, SigningAlgorithm: signingAlgorithm };
     },
   };

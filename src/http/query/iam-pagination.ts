@@ -6,6 +6,7 @@
  * AWS: a marker the service did not issue is `ValidationError`, "Invalid Marker.".
  */
 import { ValidationException } from '../../errors/errors.ts';
+import { definedMembers } from '../members.ts';
 import type { QueryInput } from './protocol.ts';
 
 const PREFIX = 'trent1:';
@@ -44,11 +45,11 @@ export function paginate<T>(input: QueryInput, member: string, items: readonly T
   const rest = after === undefined ? sorted : sorted.filter((i) => keyOf(i) > after);
   const page = rest.slice(0, max);
   const truncated = rest.length > max;
-  return {
+  return definedMembers({
     [member]: page,
     IsTruncated: truncated,
-    ...(truncated ? { Marker: Buffer.from(PREFIX + keyOf(page[page.length - 1]!), 'utf8').toString('base64url') } : {}),
-  };
+    Marker: truncated ? Buffer.from(PREFIX + keyOf(page[page.length - 1]!), 'utf8').toString('base64url') : undefined,
+  });
 }
 
 /** Checks MaxItems and Marker before the work of listing (a bad marker fails before any read). */

@@ -10,6 +10,7 @@ import type { IamService } from '../../auth/iam-service.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import { NotFoundException, ValidationException } from '../../errors/errors.ts';
 import type { PrincipalKind, PrincipalRecord } from '../../storage/iam-repos.ts';
+import { definedMembers } from '../members.ts';
 import { defineOperations, type Operation } from '../operation.ts';
 import { checkPaging, paginate } from './iam-pagination.ts';
 import { queryOperation as op, type QueryInput, type QueryServiceDefinition } from './protocol.ts';
@@ -52,19 +53,19 @@ function tagList(rec: PrincipalRecord) {
 
 function userView(rec: PrincipalRecord) {
   const tags = tagList(rec);
-  return { Path: pathOf(rec.arn), UserName: rec.name, UserId: uniqueId('AIDA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt), ...(tags.length ? { Tags: tags } : {}) };
+  return definedMembers({ Path: pathOf(rec.arn), UserName: rec.name, UserId: uniqueId('AIDA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt), Tags: tags.length ? tags : undefined });
 }
 
 function roleView(rec: PrincipalRecord) {
   const tags = tagList(rec);
   const trust = (rec.doc as { assumeRolePolicy?: string }).assumeRolePolicy;
-  return {
+  return definedMembers({
     Path: pathOf(rec.arn), RoleName: rec.name, RoleId: uniqueId('AROA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt),
     // AWS returns the trust policy URL-encoded (RFC 3986), as it does every policy document.
-    ...(trust !== undefined ? { AssumeRolePolicyDocument: encodeURIComponent(trust) } : {}),
+    AssumeRolePolicyDocument: trust !== undefined ? encodeURIComponent(trust) : undefined,
     MaxSessionDuration: 3600,
-    ...(tags.length ? { Tags: tags } : {}),
-  };
+    Tags: tags.length ? tags : undefined,
+  });
 }
 
 /** The inline-policy operations of users and roles (Put/Get/List/Delete{User,Role}Policy, Tag…). */
@@ -132,9 +133,7 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
       op('CreateUser', false, async (input, { caller }) => {
         const tags = tagsOf(input);
         return {
-          User: userView(await iam.createUser(caller, {
-            userName: required(input, 'UserName'), ...(input.Path !== undefined ? { path: input.Path } : {}), ...(tags ? { tags } : {}),
-          })),
+          User: userView(await iam.createUser(caller, definedMembers({ userName: required(input, 'UserName'), path: input.Path, tags }))),
         };
       }),
       op('GetUser', true, async (input, { caller }) => {
@@ -151,9 +150,9 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
       op('CreateRole', false, async (input, { caller }) => {
         const tags = tagsOf(input);
         return {
-          Role: roleView(await iam.createRole(caller, {
-            roleName: required(input, 'RoleName'), ...(input.Path !== undefined ? { path: input.Path } : {}), assumeRolePolicyDocument: required(input, 'AssumeRolePolicyDocument', 131072), ...(tags ? { tags } : {}),
-          })),
+          Role: roleView(await iam.createRole(caller, definedMembers({
+            roleName: required(input, 'RoleName'), path: input.Path, assumeRolePolicyDocument: required(input, 'AssumeRolePolicyDocument', 131072), tags,
+          }))),
         };
       }),
       op('UpdateAssumeRolePolicy', false, async (input, { caller }) => {
@@ -228,11 +227,11 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
 
 function policyView(rec: PrincipalRecord) {
   const doc = rec.doc as unknown as ManagedPolicyDoc;
-  return {
+  return definedMembers({
     PolicyName: rec.name, PolicyId: uniqueId('ANPA', rec.arn), Arn: rec.arn, Path: pathOf(rec.arn), DefaultVersionId: doc.defaultVersionId,
-    AttachmentCount: undefined, IsAttachable: true, ...(doc.description ? { Description: doc.description } : {}),
+    AttachmentCount: undefined, IsAttachable: true, Description: doc.description || undefined,
     CreateDate: iso(rec.createdAt), UpdateDate: iso(Math.max(...doc.versions.map((v) => v.CreateDate))),
-  };
+  });
 }
 
 function groupView(g: PrincipalRecord) {
@@ -385,20 +384,21 @@ export function stsServiceDefinition(iam: IamService): QueryServiceDefinition {
         const policyArns: string[] = [];
         for (let i = 1; input[`PolicyArns.member.${i}.arn`] !== undefined; i++) policyArns.push(input[`PolicyArns.member.${i}.arn`]!);
         const tags = tagsOf(input);
-        const c = await iam.assumeRole(caller, {
-          roleArn, roleSessionName: sessionName,
-          ...(duration !== undefined ? { durationSeconds: duration } : {}),
-          ...(input.ExternalId !== undefined ? { externalId: input.ExternalId } : {}),
-          ...(input.SourceIdentity !== undefined ? { sourceIdentity: input.SourceIdentity } : {}),
-          ...(input.Policy !== undefined ? { policy: input.Policy } : {}),
-          ...(policyArns.length > 0 ? { policyArns } : {}),
-          ...(tags ? { tags } : {}),
-        });
-        return {
+        const c = await iam.assumeRole(caller, definedMembers({
+          roleArn,
+          roleSessionName: sessionName,
+          durationSeconds: duration,
+          externalId: input.ExternalId,
+          sourceIdentity: input.SourceIdentity,
+          policy: input.Policy,
+          policyArns: policyArns.length > 0 ? policyArns : undefined,
+          tags,
+        }));
+        return definedMembers({
           Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: iso(c.expiration) },
           AssumedRoleUser: { AssumedRoleId: `${uniqueId('AROA', roleArn)}:${sessionName}`, Arn: c.assumedRoleArn },
-          ...(input.SourceIdentity !== undefined ? { SourceIdentity: input.SourceIdentity } : {}),
-        };
+          SourceIdentity: input.SourceIdentity,
+        });
       }),
     ]),
   };

@@ -1,5 +1,6 @@
 /** Input members and response shapes shared by the Secrets Manager operations. */
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import { SerializationException, ValidationException } from '../../errors/errors.ts';
 import type { ReplicaRegion, SecretValueMembers } from '../../secrets/requests.ts';
 import { checkName } from '../../secrets/secret-lifecycle.ts';
@@ -31,7 +32,7 @@ export function readSecretIdOnly(input: Record<string, unknown>): { secretId: st
   const r = new InputReader(input);
   const secretId = readSecretId(r);
   r.done();
-  return { secretId: secretId! };
+  return { secretId };
 }
 
 export function readToken(r: InputReader) {
@@ -42,7 +43,7 @@ export function readToken(r: InputReader) {
 export function readValue(r: InputReader): SecretValueMembers {
   const secretString = r.string('SecretString', { min: 1, max: 65536, sensitive: true });
   const secretBinary = r.blob('SecretBinary', { min: 1, max: 65536 });
-  return { ...(secretString !== undefined ? { secretString } : {}), ...(secretBinary !== undefined ? { secretBinary } : {}) };
+  return definedMembers({ secretString, secretBinary });
 }
 
 /** Secrets Manager tags are {Key, Value}. */
@@ -53,6 +54,11 @@ export function readTags(r: InputReader, name = 'Tags') {
 /** awsJson timestamps: epoch seconds. */
 export function seconds(ms: number): number {
   return ms / 1000;
+}
+
+/** The same for a timestamp that may be absent (an absent member stays absent). */
+export function optionalSeconds(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : seconds(ms);
 }
 
 export function versionIdsToStages(doc: SecretDoc): Record<string, string[]> {
@@ -75,24 +81,26 @@ export function stagesMember(doc: SecretDoc, member: 'VersionIdsToStages' | 'Sec
 export function describeShape(s: Secret): Record<string, unknown> {
   const d = s.doc;
   const rot = d.rotation;
-  return {
+  return definedMembers({
     ARN: s.arn,
     Name: s.name,
-    ...(d.description ? { Description: d.description } : {}),
-    ...(d.kmsKeyId !== undefined ? { KmsKeyId: d.kmsKeyId } : {}),
-    ...(rot.enabled || rot.lambdaArn ? { RotationEnabled: rot.enabled } : {}),
-    ...(rot.lambdaArn ? { RotationLambdaARN: rot.lambdaArn } : {}),
-    ...(rot.rules ? { RotationRules: rot.rules } : {}),
-    ...(d.lastRotatedAt !== undefined ? { LastRotatedDate: seconds(d.lastRotatedAt) } : {}),
+    Description: d.description || undefined,
+    KmsKeyId: d.kmsKeyId,
+    RotationEnabled: rot.enabled || rot.lambdaArn ? rot.enabled : undefined,
+    RotationLambdaARN: rot.lambdaArn || undefined,
+    RotationRules: rot.rules,
+    LastRotatedDate: optionalSeconds(d.lastRotatedAt),
     LastChangedDate: seconds(d.lastChangedAt),
-    ...(d.lastAccessedAt !== undefined ? { LastAccessedDate: seconds(d.lastAccessedAt) } : {}),
-    ...(d.deletedAt !== undefined ? { DeletedDate: seconds(d.deletedAt) } : {}),
-    ...(rot.enabled && rot.nextRotationAt !== undefined ? { NextRotationDate: seconds(rot.nextRotationAt) } : {}),
-    ...(d.tags.length || d.tagged ? { Tags: d.tags } : {}),
+    LastAccessedDate: optionalSeconds(d.lastAccessedAt),
+    DeletedDate: optionalSeconds(d.deletedAt),
+    NextRotationDate: rot.enabled ? optionalSeconds(rot.nextRotationAt) : undefined,
+    Tags: d.tags.length || d.tagged ? d.tags : undefined,
     CreatedDate: seconds(d.createdAt),
     // Trent extension (ignored by AWS SDKs): the last failed rotation step, until a rotation succeeds.
-    ...(rot.lastFailure ? { TrentRotationFailure: { Step: rot.lastFailure.step, Message: rot.lastFailure.message, Date: seconds(rot.lastFailure.at), ClientRequestToken: rot.lastFailure.token } } : {}),
-  };
+    TrentRotationFailure: rot.lastFailure
+      ? { Step: rot.lastFailure.step, Message: rot.lastFailure.message, Date: seconds(rot.lastFailure.at), ClientRequestToken: rot.lastFailure.token }
+      : undefined,
+  });
 }
 
 export function pendingVersion(doc: SecretDoc): string | undefined {
@@ -118,5 +126,5 @@ export function readReplicaRegions(input: Record<string, unknown>, required: boo
   if (!ok) throw new SerializationException('Expected a list of {Region, KmsKeyId} for AddReplicaRegions');
   const list = v as { Region?: string; KmsKeyId?: string }[];
   if (list.length < 1) throw new ValidationException("1 validation error detected: Value '[]' at 'addReplicaRegions' failed to satisfy constraint: Member must have length greater than or equal to 1");
-  return list.map((x) => ({ Region: x.Region ?? '', ...(x.KmsKeyId !== undefined ? { KmsKeyId: x.KmsKeyId } : {}) }));
+  return list.map((x) => definedMembers({ Region: x.Region ?? '', KmsKeyId: x.KmsKeyId }));
 }

@@ -4,8 +4,9 @@ import { randomPassword } from '../../secrets/password.ts';
 import type { SecretsManagerRequests as Requests } from '../../secrets/requests.ts';
 import type { ListFilter, SecretService } from '../../secrets/secret-service.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { ParsedOperation } from '../operation.ts';
-import { describeShape, readSecretId, readTags, seconds, stagesMember } from './common.ts';
+import { describeShape, optionalSeconds, readSecretId, readTags, seconds, stagesMember } from './common.ts';
 
 const FILTER_KEYS = ['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all'] as const;
 
@@ -45,24 +46,17 @@ export function listSecretsOperation(secrets: SecretService): ParsedOperation<Re
       const sortOrder = r.enumValue('SortOrder', ['asc', 'desc'] as const);
       const sortBy = r.enumValue('SortBy', ['created-date', 'last-accessed-date', 'last-changed-date', 'name'] as const);
       r.done();
-      return {
-        ...(filters ? { filters } : {}),
-        ...(includePlannedDeletion !== undefined ? { includePlannedDeletion } : {}),
-        ...(maxResults !== undefined ? { maxResults } : {}),
-        ...(nextToken !== undefined ? { nextToken } : {}),
-        ...(sortOrder ? { sortOrder } : {}),
-        ...(sortBy ? { sortBy } : {}),
-      };
+      return definedMembers({ filters, includePlannedDeletion, maxResults, nextToken, sortOrder, sortBy });
     },
     async handle(request, { caller }) {
       const out = await secrets.listSecrets(caller, request);
-      return {
+      return definedMembers({
         SecretList: out.secrets.map((s) => {
           const { TrentRotationFailure: _ignored, ...shape } = describeShape(s);
           return { ...shape, ...stagesMember(s.doc, 'SecretVersionsToStages') };
         }),
-        ...(out.nextToken ? { NextToken: out.nextToken } : {}),
-      };
+        NextToken: out.nextToken || undefined,
+      });
     },
   };
 }
@@ -77,32 +71,27 @@ export function listSecretVersionIdsOperation(secrets: SecretService): ParsedOpe
       const nextToken = r.string('NextToken', { min: 1, max: 4096 });
       const includeDeprecated = r.boolean('IncludeDeprecated');
       r.done();
-      return {
-        secretId: secretId!,
-        ...(maxResults !== undefined ? { maxResults } : {}),
-        ...(nextToken !== undefined ? { nextToken } : {}),
-        ...(includeDeprecated !== undefined ? { includeDeprecated } : {}),
-      };
+      return definedMembers({ secretId, maxResults, nextToken, includeDeprecated });
     },
     async handle(request, { caller }) {
       const out = await secrets.listSecretVersionIds(caller, request);
       const doc = out.secret.doc;
-      return {
+      return definedMembers({
         Versions: out.versionIds.map((id) => {
           const v = doc.versions[id]!;
-          return {
+          return definedMembers({
             VersionId: id,
             // AWS: a deprecated version (IncludeDeprecated) is listed without VersionStages (recorded).
-            ...(v.stages.length > 0 ? { VersionStages: v.stages } : {}),
-            ...(v.lastAccessedAt !== undefined ? { LastAccessedDate: seconds(v.lastAccessedAt) } : {}),
+            VersionStages: v.stages.length > 0 ? v.stages : undefined,
+            LastAccessedDate: optionalSeconds(v.lastAccessedAt),
             CreatedDate: seconds(v.createdAt),
             KmsKeyIds: [doc.kmsKeyId ?? 'DefaultEncryptionKey'],
-          };
+          });
         }),
         ARN: out.secret.arn,
         Name: out.secret.name,
-        ...(out.nextToken ? { NextToken: out.nextToken } : {}),
-      };
+        NextToken: out.nextToken || undefined,
+      });
     },
   };
 }
@@ -117,7 +106,7 @@ export function updateSecretVersionStageOperation(secrets: SecretService): Parse
       const removeFrom = r.string('RemoveFromVersionId', { min: 32, max: 64 });
       const moveTo = r.string('MoveToVersionId', { min: 32, max: 64 });
       r.done();
-      return { secretId: secretId!, stage: stage!, ...(removeFrom !== undefined ? { removeFrom } : {}), ...(moveTo !== undefined ? { moveTo } : {}) };
+      return definedMembers({ secretId, stage, removeFrom, moveTo });
     },
     async handle(request, { caller }) {
       const s = await secrets.updateSecretVersionStage(caller, request);
@@ -135,7 +124,7 @@ export function tagResourceOperation(secrets: SecretService): ParsedOperation<Re
       const tags = readTags(r);
       if (tags === undefined) r.string('Tags', { required: true });
       r.done();
-      return { secretId: secretId!, tags: tags! };
+      return { secretId, tags: tags! };
     },
     async handle(request, { caller }) {
       await secrets.tagResource(caller, request);
@@ -152,7 +141,7 @@ export function untagResourceOperation(secrets: SecretService): ParsedOperation<
       const secretId = readSecretId(r);
       const tagKeys = r.stringList('TagKeys', { required: true, itemMax: 128 });
       r.done();
-      return { secretId: secretId!, tagKeys: tagKeys! };
+      return { secretId, tagKeys };
     },
     async handle(request, { caller }) {
       await secrets.untagResource(caller, request);
@@ -175,10 +164,9 @@ export function getRandomPasswordOperation(): ParsedOperation<Requests['GetRando
       const includeSpace = r.boolean('IncludeSpace');
       const requireEachIncludedType = r.boolean('RequireEachIncludedType');
       r.done();
-      const opts = {
+      return definedMembers({
         passwordLength, excludeCharacters, excludeNumbers, excludePunctuation, excludeUppercase, excludeLowercase, includeSpace, requireEachIncludedType,
-      };
-      return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+      });
     },
     handle: async (options) => ({ RandomPassword: randomPassword(options) }),
   };

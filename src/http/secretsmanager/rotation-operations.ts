@@ -5,6 +5,7 @@ import type { RotationRules } from '../../secrets/schedule.ts';
 import type { SecretService } from '../../secrets/secret-service.ts';
 import { SerializationException } from '../../errors/errors.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { ParsedOperation, ParsedOperations } from '../operation.ts';
 import { checkSecretId, readReplicaRegions, readSecretId, readSecretIdOnly, readToken } from './common.ts';
 
@@ -17,11 +18,7 @@ function readRules(input: Record<string, unknown>): RotationRules | undefined {
   const duration = r.string('Duration', { min: 2, max: 3, pattern: /^[0-9]h$|^1[0-9]h$|^2[0-4]h$/ });
   const expr = r.string('ScheduleExpression', { min: 1, max: 256 });
   r.done();
-  return {
-    ...(days !== undefined ? { AutomaticallyAfterDays: days } : {}),
-    ...(duration !== undefined ? { Duration: duration } : {}),
-    ...(expr !== undefined ? { ScheduleExpression: expr } : {}),
-  };
+  return definedMembers({ AutomaticallyAfterDays: days, Duration: duration, ScheduleExpression: expr });
 }
 
 export function rotateSecretOperation(rotation: RotationRunner): ParsedOperation<Requests['RotateSecret']> {
@@ -35,17 +32,11 @@ export function rotateSecretOperation(rotation: RotationRunner): ParsedOperation
       const rotateImmediately = r.boolean('RotateImmediately');
       r.done();
       const rules = readRules(input);
-      return {
-        secretId: secretId!,
-        ...(token !== undefined ? { token } : {}),
-        ...(lambdaArn !== undefined ? { lambdaArn } : {}),
-        ...(rules ? { rules } : {}),
-        ...(rotateImmediately !== undefined ? { rotateImmediately } : {}),
-      };
+      return definedMembers({ secretId, token, lambdaArn, rules, rotateImmediately });
     },
     async handle(request, { caller }) {
       const out = await rotation.rotateSecret(caller, request);
-      return { ARN: out.secret.arn, Name: out.secret.name, ...(out.versionId ? { VersionId: out.versionId } : {}) };
+      return definedMembers({ ARN: out.secret.arn, Name: out.secret.name, VersionId: out.versionId || undefined });
     },
   };
 }
@@ -56,7 +47,7 @@ export function cancelRotateSecretOperation(secrets: SecretService): ParsedOpera
     parse: readSecretIdOnly,
     async handle({ secretId }, { caller }) {
       const out = await secrets.cancelRotateSecret(caller, secretId);
-      return { ARN: out.secret.arn, Name: out.secret.name, ...(out.versionId ? { VersionId: out.versionId } : {}) };
+      return definedMembers({ ARN: out.secret.arn, Name: out.secret.name, VersionId: out.versionId || undefined });
     },
   };
 }
@@ -73,7 +64,7 @@ export function policyOperations(secrets: SecretService): ParsedOperations<Polic
         const policy = r.string('ResourcePolicy', { required: true, min: 1, max: 20480 });
         const blockPublicPolicy = r.boolean('BlockPublicPolicy');
         r.done();
-        return { secretId: secretId!, policy: policy!, ...(blockPublicPolicy !== undefined ? { blockPublicPolicy } : {}) };
+        return definedMembers({ secretId, policy, blockPublicPolicy });
       },
       async handle(request, { caller }) {
         const s = await secrets.putResourcePolicy(caller, request);
@@ -85,7 +76,7 @@ export function policyOperations(secrets: SecretService): ParsedOperations<Polic
       parse: readSecretIdOnly,
       async handle({ secretId }, { caller }) {
         const s = await secrets.getResourcePolicy(caller, secretId);
-        return { ARN: s.arn, Name: s.name, ...(s.doc.policy !== undefined ? { ResourcePolicy: s.doc.policy } : {}) };
+        return definedMembers({ ARN: s.arn, Name: s.name, ResourcePolicy: s.doc.policy });
       },
     },
     DeleteResourcePolicy: {
@@ -103,7 +94,7 @@ export function policyOperations(secrets: SecretService): ParsedOperations<Polic
         const secretId = checkSecretId(r.string('SecretId', { min: 1, max: 2048 }));
         const policy = r.string('ResourcePolicy', { required: true, min: 1, max: 20480 });
         r.done();
-        return { ...(secretId !== undefined ? { secretId } : {}), policy: policy! };
+        return definedMembers({ secretId, policy });
       },
       async handle(request, { caller }) {
         const out = await secrets.validateResourcePolicy(caller, request);
@@ -127,7 +118,7 @@ export function replicationOperations(secrets: SecretService): ParsedOperations<
       const secretId = readSecretId(r);
       read(r, input);
       r.done();
-      return { secretId: secretId! };
+      return { secretId };
     },
     handle: ({ secretId }, { caller }) => secrets.refuseReplication(caller, operation, secretId),
   });

@@ -4,6 +4,7 @@ import { InvalidParameterException, kmsNotAllowed } from '../../secrets/errors.t
 import type { SecretsManagerRequests as Requests } from '../../secrets/requests.ts';
 import type { SecretService } from '../../secrets/secret-service.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { ParsedOperation } from '../operation.ts';
 import { describeShape, readReplicaRegions, readSecretId, readSecretIdOnly, readTags, readToken, readValue, seconds, stagesMember, valueShape } from './common.ts';
 import { readFilters } from './list-operations.ts';
@@ -23,19 +24,11 @@ export function createSecretOperation(secrets: SecretService): ParsedOperation<R
       r.boolean('ForceOverwriteReplicaSecret');
       const addReplicaRegions = readReplicaRegions(input, false);
       r.done();
-      return {
-        name: name!,
-        ...(token !== undefined ? { token } : {}),
-        ...(description !== undefined ? { description } : {}),
-        ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
-        ...value,
-        ...(tags ? { tags } : {}),
-        ...(addReplicaRegions ? { addReplicaRegions } : {}),
-      };
+      return definedMembers({ name, token, description, kmsKeyId, ...value, tags, addReplicaRegions });
     },
     async handle(request, { caller }) {
       const out = await secrets.createSecret(caller, request);
-      return { ARN: out.secret.arn, Name: out.secret.name, ...(out.versionId ? { VersionId: out.versionId } : {}) };
+      return definedMembers({ ARN: out.secret.arn, Name: out.secret.name, VersionId: out.versionId || undefined });
     },
   };
 }
@@ -49,7 +42,7 @@ export function getSecretValueOperation(secrets: SecretService): ParsedOperation
       const versionId = r.string('VersionId', { min: 32, max: 64 });
       const versionStage = r.string('VersionStage', { min: 1, max: 256 });
       r.done();
-      return { secretId: secretId!, ...(versionId !== undefined ? { versionId } : {}), ...(versionStage !== undefined ? { versionStage } : {}) };
+      return definedMembers({ secretId, versionId, versionStage });
     },
     async handle(request, { caller }) {
       const out = await secrets.getSecretValue(caller, request);
@@ -80,12 +73,7 @@ export function batchGetSecretValueOperation(secrets: SecretService): ParsedOper
       const maxResults = r.integer('MaxResults', { min: 1, max: 20 });
       const nextToken = r.string('NextToken', { min: 1, max: 4096 });
       r.done();
-      return {
-        ...(secretIdList !== undefined ? { secretIdList } : {}),
-        ...(filters !== undefined ? { filters } : {}),
-        ...(maxResults !== undefined ? { maxResults } : {}),
-        ...(nextToken !== undefined ? { nextToken } : {}),
-      };
+      return definedMembers({ secretIdList, filters, maxResults, nextToken });
     },
     async handle({ secretIdList, filters, maxResults, nextToken }, { caller }) {
       if ((secretIdList === undefined) === (filters === undefined)) {
@@ -97,7 +85,7 @@ export function batchGetSecretValueOperation(secrets: SecretService): ParsedOper
       let targets: string[];
       let next: string | undefined;
       if (filters) {
-        const page = await secrets.listSecrets(caller, { filters, maxResults: maxResults ?? 20, ...(nextToken ? { nextToken } : {}) });
+        const page = await secrets.listSecrets(caller, definedMembers({ filters, maxResults: maxResults ?? 20, nextToken: nextToken || undefined }));
         targets = page.secrets.map((s) => s.arn);
         next = page.nextToken;
       } else {
@@ -120,7 +108,7 @@ export function batchGetSecretValueOperation(secrets: SecretService): ParsedOper
           errors.push({ SecretId: id, ErrorCode: err.code, Message: err.message });
         }
       }
-      return { SecretValues: values, Errors: errors, ...(next ? { NextToken: next } : {}) };
+      return definedMembers({ SecretValues: values, Errors: errors, NextToken: next || undefined });
     },
   };
 }
@@ -136,7 +124,7 @@ export function putSecretValueOperation(secrets: SecretService): ParsedOperation
       const stages = r.stringList('VersionStages', { min: 1, max: 20, itemMax: 256 });
       r.string('RotationToken');
       r.done();
-      return { secretId: secretId!, ...(token !== undefined ? { token } : {}), ...value, ...(stages ? { stages } : {}) };
+      return definedMembers({ secretId, token, ...value, stages });
     },
     async handle(request, { caller }) {
       const out = await secrets.putSecretValue(caller, request);
@@ -157,17 +145,11 @@ export function updateSecretOperation(secrets: SecretService): ParsedOperation<R
       const value = readValue(r);
       r.string('Type');
       r.done();
-      return {
-        secretId: secretId!,
-        ...(token !== undefined ? { token } : {}),
-        ...(description !== undefined ? { description } : {}),
-        ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
-        ...value,
-      };
+      return definedMembers({ secretId, token, description, kmsKeyId, ...value });
     },
     async handle(request, { caller }) {
       const out = await secrets.updateSecret(caller, request);
-      return { ARN: out.secret.arn, Name: out.secret.name, ...(out.versionId ? { VersionId: out.versionId } : {}) };
+      return definedMembers({ ARN: out.secret.arn, Name: out.secret.name, VersionId: out.versionId || undefined });
     },
   };
 }
@@ -192,7 +174,7 @@ export function deleteSecretOperation(secrets: SecretService): ParsedOperation<R
       const recoveryWindowInDays = r.integer('RecoveryWindowInDays');
       const force = r.boolean('ForceDeleteWithoutRecovery');
       r.done();
-      return { secretId: secretId!, ...(recoveryWindowInDays !== undefined ? { recoveryWindowInDays } : {}), ...(force !== undefined ? { force } : {}) };
+      return definedMembers({ secretId, recoveryWindowInDays, force });
     },
     async handle(request, { caller }) {
       const out = await secrets.deleteSecret(caller, request);

@@ -2,6 +2,7 @@
 import { SerializationException, ValidationException } from '../../errors/errors.ts';
 import type { ParameterFilter, ParameterTag } from '../../parameters/parameter-model.ts';
 import type { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 
 /** PSParameterName: 1–2048 (the 1011-with-ARN rule is the service's). */
 export function readName(r: InputReader, name = 'Name') {
@@ -89,7 +90,7 @@ export function readFilters(input: Json, name: string, model: FilterModel, error
         );
       }
     }
-    return { Key: key ?? '', ...(option !== undefined ? { Option: option } : {}), ...(values ? { Values: values } : {}) };
+    return definedMembers({ Key: key ?? '', Option: option, Values: values });
   });
 }
 

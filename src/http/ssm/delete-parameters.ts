@@ -12,7 +12,7 @@ export function deleteParameterOperation(parameters: ParameterService): ParsedOp
       const r = new InputReader(input);
       const name = readName(r);
       r.done();
-      return { name: name! };
+      return { name };
     },
     async handle({ name }, { caller }) {
       await parameters.deleteParameter(caller, name);
@@ -28,7 +28,7 @@ export function deleteParametersOperation(parameters: ParameterService): ParsedO
       const r = new InputReader(input);
       const names = readNames(r);
       r.done();
-      return { names: names! };
+      return { names };
     },
     async handle({ names }, { caller }) {
       const out = await parameters.deleteParameters(caller, names);

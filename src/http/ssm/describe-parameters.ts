@@ -1,6 +1,7 @@
 import type { ParameterService } from '../../parameters/parameter-service.ts';
 import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { ParsedOperation } from '../operation.ts';
 import { PARAMETER_FILTER_KEY_PATTERN, readFilters, readNextToken, reportViolations } from './common.ts';
 import { metadataView, pageView } from './views.ts';
@@ -22,12 +23,7 @@ export function describeParametersOperation(parameters: ParameterService): Parse
       const filters = readFilters(input, 'Filters', { keyEnum: LEGACY_KEYS, valuesRequired: true }, errors);
       const parameterFilters = readFilters(input, 'ParameterFilters', { keyPattern: PARAMETER_FILTER_KEY_PATTERN }, errors);
       reportViolations(errors);
-      return {
-        ...(filters ? { filters } : {}),
-        ...(parameterFilters ? { parameterFilters } : {}),
-        ...(maxResults !== undefined ? { maxResults } : {}),
-        ...(nextToken !== undefined ? { nextToken } : {}),
-      };
+      return definedMembers({ filters, parameterFilters, maxResults, nextToken });
     },
     handle: async (request, { caller }) => pageView(await parameters.describeParameters(caller, request), metadataView),
   };

@@ -2,6 +2,7 @@
 import type { ParameterService } from '../../parameters/parameter-service.ts';
 import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { ParsedOperation } from '../operation.ts';
 import { PARAMETER_FILTER_KEY_PATTERN, readFilters, readName, readNames, readNextToken, reportViolations } from './common.ts';
 import { pageView, parameterView } from './views.ts';
@@ -14,7 +15,7 @@ export function getParameterOperation(parameters: ParameterService): ParsedOpera
       const name = readName(r);
       const withDecryption = r.boolean('WithDecryption');
       r.done();
-      return { name: name!, ...(withDecryption !== undefined ? { withDecryption } : {}) };
+      return definedMembers({ name, withDecryption });
     },
     async handle({ name, withDecryption }, { caller }) {
       return { Parameter: parameterView(await parameters.getParameter(caller, name, withDecryption ?? false)) };
@@ -30,7 +31,7 @@ export function getParametersOperation(parameters: ParameterService): ParsedOper
       const names = readNames(r);
       const withDecryption = r.boolean('WithDecryption');
       r.done();
-      return { names: names!, ...(withDecryption !== undefined ? { withDecryption } : {}) };
+      return definedMembers({ names, withDecryption });
     },
     async handle({ names, withDecryption }, { caller }) {
       const out = await parameters.getParameters(caller, names, withDecryption ?? false);
@@ -54,14 +55,7 @@ export function getParametersByPathOperation(parameters: ParameterService): Pars
       const errors: string[] = [];
       const filters = readFilters(input, 'ParameterFilters', { keyPattern: PARAMETER_FILTER_KEY_PATTERN }, errors);
       reportViolations(errors);
-      return {
-        path: path!,
-        ...(recursive !== undefined ? { recursive } : {}),
-        ...(withDecryption !== undefined ? { withDecryption } : {}),
-        ...(filters ? { filters } : {}),
-        ...(maxResults !== undefined ? { maxResults } : {}),
-        ...(nextToken !== undefined ? { nextToken } : {}),
-      };
+      return definedMembers({ path, recursive, withDecryption, filters, maxResults, nextToken });
     },
     handle: async (request, { caller }) => pageView(await parameters.getParametersByPath(caller, request), parameterView),
   };

@@ -2,6 +2,7 @@
 import type { ParameterService } from '../../parameters/parameter-service.ts';
 import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { ParsedOperation } from '../operation.ts';
 import { readName, readNextToken } from './common.ts';
 import { historyView, pageView } from './views.ts';
@@ -16,12 +17,7 @@ export function getParameterHistoryOperation(parameters: ParameterService): Pars
       const maxResults = r.integer('MaxResults', { min: 1, max: 50 });
       const nextToken = readNextToken(r);
       r.done();
-      return {
-        name: name!,
-        ...(withDecryption !== undefined ? { withDecryption } : {}),
-        ...(maxResults !== undefined ? { maxResults } : {}),
-        ...(nextToken !== undefined ? { nextToken } : {}),
-      };
+      return definedMembers({ name, withDecryption, maxResults, nextToken });
     },
     handle: async (request, { caller }) => pageView(await parameters.getParameterHistory(caller, request), historyView),
   };
@@ -36,7 +32,7 @@ export function labelParameterVersionOperation(parameters: ParameterService): Pa
       const version = r.integer('ParameterVersion', { min: 1 });
       const labels = r.stringList('Labels', { required: true, min: 1, max: 10, itemMax: 100 });
       r.done();
-      return { name: name!, labels: labels!, ...(version !== undefined ? { version } : {}) };
+      return definedMembers({ name, labels, version });
     },
     async handle(request, { caller }) {
       const out = await parameters.labelParameterVersion(caller, request);
@@ -54,7 +50,7 @@ export function unlabelParameterVersionOperation(parameters: ParameterService): 
       const version = r.integer('ParameterVersion', { required: true, min: 1 });
       const labels = r.stringList('Labels', { required: true, min: 1, max: 10, itemMax: 100 });
       r.done();
-      return { name: name!, version: version!, labels: labels! };
+      return { name, version, labels };
     },
     async handle(request, { caller }) {
       const out = await parameters.unlabelParameterVersion(caller, request);

@@ -2,6 +2,7 @@ import type { ParameterService } from '../../parameters/parameter-service.ts';
 import type { ParameterStoreRequests } from '../../parameters/requests.ts';
 import { ValidationException } from '../../errors/errors.ts';
 import { InputReader } from '../input.ts';
+import { definedMembers } from '../members.ts';
 import type { ParsedOperation } from '../operation.ts';
 import { readName, readTags } from './common.ts';
 
@@ -30,22 +31,10 @@ export function putParameterOperation(parameters: ParameterService): ParsedOpera
       if (value === '') {
         throw new ValidationException("1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.");
       }
-      if (value!.length > MAX_VALUE) {
+      if (value.length > MAX_VALUE) {
         throw new ValidationException(`1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${MAX_VALUE}`);
       }
-      return {
-        name: name!,
-        value: value!,
-        ...(type !== undefined ? { type } : {}),
-        ...(description !== undefined ? { description } : {}),
-        ...(keyId !== undefined ? { keyId } : {}),
-        ...(overwrite !== undefined ? { overwrite } : {}),
-        ...(allowedPattern !== undefined ? { allowedPattern } : {}),
-        ...(tags !== undefined ? { tags } : {}),
-        ...(tier !== undefined ? { tier } : {}),
-        ...(policies !== undefined ? { policies } : {}),
-        ...(dataType !== undefined ? { dataType } : {}),
-      };
+      return definedMembers({ name, value, type, description, keyId, overwrite, allowedPattern, tags, tier, policies, dataType });
     },
     async handle(request, { caller }) {
       const out = await parameters.putParameter(caller, request);

@@ -12,7 +12,7 @@ const RESOURCE_TYPES = [
 function readResource(r: InputReader) {
   const resourceType = r.enumValue('ResourceType', RESOURCE_TYPES, { required: true });
   const resourceId = r.string('ResourceId', { required: true, min: 1, max: 2048 });
-  return { resourceType: resourceType!, resourceId: resourceId! };
+  return { resourceType, resourceId };
 }
 
 export function addTagsToResourceOperation(parameters: ParameterService): ParsedOperation<ParameterStoreRequests['AddTagsToResource']> {
@@ -41,7 +41,7 @@ export function removeTagsFromResourceOperation(parameters: ParameterService): P
       const resource = readResource(r);
       const tagKeys = r.stringList('TagKeys', { required: true, max: 1000, itemMax: 128 });
       r.done();
-      return { ...resource, tagKeys: tagKeys! };
+      return { ...resource, tagKeys };
     },
     async handle({ resourceType, resourceId, tagKeys }, { caller }) {
       await parameters.removeTags(caller, resourceType, resourceId, tagKeys);

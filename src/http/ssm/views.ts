@@ -10,6 +10,7 @@ import type {
   ParameterVersionValue,
   SecretReferenceValue,
 } from '../../parameters/parameter-model.ts';
+import { definedMembers } from '../members.ts';
 
 type Json = Record<string, unknown>;
 
@@ -24,71 +25,71 @@ const seconds = (ms: number) => ms / 1000;
 function secretReferenceView(s: SecretReferenceValue): Json {
   const created = seconds(s.createdAt);
   const valueMember = s.value.kind === 'string' ? { SecretString: s.value.text } : { SecretBinary: s.value.bytes.toString('base64') };
-  return {
+  return definedMembers({
     Name: s.name,
     Type: 'SecureString',
-    ...(s.value.kind === 'string' ? { Value: s.value.text } : {}),
+    Value: s.value.kind === 'string' ? s.value.text : undefined,
     Version: 0,
-    ...(s.selector !== undefined ? { Selector: `:${s.selector}` } : {}),
+    Selector: s.selector !== undefined ? `:${s.selector}` : undefined,
     SourceResult: JSON.stringify({ ARN: s.arn, Name: s.secretName, VersionId: s.versionId, ...valueMember, VersionStages: s.stages, CreatedDate: created }),
     LastModifiedDate: created,
     ARN: s.arn,
-  };
+  });
 }
 
 /** Parameter (GetParameter, GetParameters, GetParametersByPath). */
 export function parameterView(p: ParameterValue): Json {
   if (p.source === 'secret-reference') return secretReferenceView(p);
-  return {
+  return definedMembers({
     Name: p.name,
     Type: p.type,
     Value: p.value,
     Version: p.version,
-    ...(p.selector !== undefined ? { Selector: p.selector } : {}),
+    Selector: p.selector,
     LastModifiedDate: seconds(p.createdAt),
     ARN: p.arn,
     DataType: p.dataType,
-  };
+  });
 }
 
 /** ParameterMetadata (DescribeParameters). */
 export function metadataView(p: ParameterVersionInfo): Json {
-  return {
+  return definedMembers({
     Name: p.name,
     ARN: p.arn,
     Type: p.type,
-    ...(p.keyId !== undefined ? { KeyId: p.keyId } : {}),
+    KeyId: p.keyId,
     LastModifiedDate: seconds(p.createdAt),
     LastModifiedUser: p.lastModifiedUser,
-    ...(p.description !== undefined ? { Description: p.description } : {}),
-    ...(p.allowedPattern !== undefined ? { AllowedPattern: p.allowedPattern } : {}),
+    Description: p.description,
+    AllowedPattern: p.allowedPattern,
     Version: p.version,
     Tier: p.tier,
     Policies: p.policies,
     DataType: p.dataType,
-  };
+  });
 }
 
 /** ParameterHistory (GetParameterHistory). */
 export function historyView(p: ParameterVersionValue): Json {
-  return {
+  return definedMembers({
     Name: p.name,
     Type: p.type,
-    ...(p.keyId !== undefined ? { KeyId: p.keyId } : {}),
+    KeyId: p.keyId,
     LastModifiedDate: seconds(p.createdAt),
     LastModifiedUser: p.lastModifiedUser,
-    ...(p.description !== undefined ? { Description: p.description } : {}),
+    Description: p.description,
     Value: p.value,
-    ...(p.allowedPattern !== undefined ? { AllowedPattern: p.allowedPattern } : {}),
+    AllowedPattern: p.allowedPattern,
     Version: p.version,
     Labels: p.labels,
     Tier: p.tier,
     Policies: p.policies,
     DataType: p.dataType,
-  };
+  });
 }
 
 /** A listing's answer: `Parameters` and, when there is more, `NextToken`. */
 export function pageView<T>(page: ParameterPage<T>, view: (item: T) => Json): Json {
-  return { Parameters: page.items.map(view), ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
+  return definedMembers({ Parameters: page.items.map(view), NextToken: page.nextToken || undefined });
 }
