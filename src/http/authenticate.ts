@@ -10,6 +10,7 @@ import type { Caller } from '../auth/caller.ts';
 import type { CredentialStore } from '../auth/credential-store.ts';
 import { parseSigV4, verifySigV4 } from '../auth/sigv4.ts';
 import { InvalidSignatureException, UnrecognizedClientException } from '../errors/errors.ts';
+import { definedMembers } from './members.ts';
 
 /** What temporary credentials carry into every decision (STS session policies and tags, stored with the session). */
 function sessionOf(doc: Record<string, unknown>): Pick<Caller, 'sessionPolicies' | 'sessionTags' | 'roleArn'> {
@@ -47,7 +48,12 @@ export async function authenticateSigV4(
     accessKeyId: cred.accessKeyId,
     secureTransport,
     ...sessionOf(resolved.record.doc),
-    ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
-    ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+    ...requestOrigin(req),
   };
+}
+
+/** Where a request came from, as the audit event records it: the peer address and User-Agent, when known. */
+export function requestOrigin(req: IncomingMessage): { sourceIp?: string; userAgent?: string } {
+  const userAgent = req.headers['user-agent'];
+  return definedMembers({ sourceIp: req.socket.remoteAddress || undefined, userAgent: typeof userAgent === 'string' ? userAgent : undefined });
 }

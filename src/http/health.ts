@@ -57,7 +57,7 @@ export function createHealthProbes(deps: HealthDeps) {
     else if (s.sealed) reason = 'Trent is sealed (trent operator unseal)';
     else if (!storage.ok) reason = `storage is not reachable: ${storage.reason}`;
     else if (!audit.ok) reason = `the audit trail cannot be written: ${audit.reason}`;
-    return { checks, ...(reason ? { reason } : {}) };
+    return { checks, reason: reason || undefined };
   }
 
   function send(res: ServerResponse, status: number, body: unknown): void {
@@ -79,7 +79,7 @@ export function createHealthProbes(deps: HealthDeps) {
       running = undefined;
     });
     const r = await running;
-    send(res, r.reason ? 503 : 200, { status: r.reason ? 'not ready' : 'ready', ...(r.reason ? { reason: r.reason } : {}), checks: r.checks });
+    send(res, r.reason ? 503 : 200, { status: r.reason ? 'not ready' : 'ready', reason: r.reason || undefined, checks: r.checks });
     return true;
   }
 

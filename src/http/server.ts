@@ -10,7 +10,7 @@ import type { Clock } from '../clock.ts';
 import { SerializationException, UnknownOperationException } from '../errors/errors.ts';
 import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
-import { authenticateSigV4 } from './authenticate.ts';
+import { authenticateSigV4, requestOrigin } from './authenticate.ts';
 import { jsonErrorBody, toWireError, type WireError } from './error-mapper.ts';
 import { AWS_JSON_CONTENT_TYPE, readBody, sendJson, sendPayload } from './io.ts';
 import type { ServiceDefinition } from './operation.ts';
@@ -110,8 +110,7 @@ export function createEdge(deps: EdgeDeps) {
       readOnly: true,
       defaultAccountId: deps.audit.accountId,
       defaultRegion: deps.audit.region,
-      ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
-      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+      ...requestOrigin(req),
     };
     let intentId: string | undefined;
     let query: QueryRoute | undefined;

@@ -7,25 +7,25 @@ import type { OperatorService } from './operator-service.ts';
 import type { SealStatus } from '../../seal/seal-manager.ts';
 import { InputReader } from '../input.ts';
 import { defineOperations, type ServiceDefinition } from '../operation.ts';
+import { definedMembers } from '../members.ts';
 
 export function sealStatusView(s: SealStatus): Record<string, unknown> {
-  return {
+  return definedMembers({
     Mode: s.mode,
     Initialized: s.initialized,
     Sealed: s.sealed,
-    ...(s.threshold !== undefined ? { Threshold: s.threshold, Shares: s.shares } : {}),
+    Threshold: s.threshold,
+    Shares: s.threshold !== undefined ? s.shares : undefined,
     Progress: s.progress,
     Nonce: s.nonce,
-    ...(s.rootKeyVersion !== undefined ? { RootKeyVersion: s.rootKeyVersion } : {}),
-    ...(s.keyringGeneration !== undefined ? { KeyringGeneration: s.keyringGeneration } : {}),
-    ...(s.sharesVerified !== undefined ? { SharesVerified: s.sharesVerified } : {}),
-    ...(s.rekey ? {
-      Rekey: {
-        Nonce: s.rekey.nonce, Progress: s.rekey.progress, Required: s.rekey.required,
-        Shares: s.rekey.shares, Threshold: s.rekey.threshold, AgeRecipients: s.rekey.ageRecipients,
-      },
-    } : {}),
-  };
+    RootKeyVersion: s.rootKeyVersion,
+    KeyringGeneration: s.keyringGeneration,
+    SharesVerified: s.sharesVerified,
+    Rekey: s.rekey && {
+      Nonce: s.rekey.nonce, Progress: s.rekey.progress, Required: s.rekey.required,
+      Shares: s.rekey.shares, Threshold: s.rekey.threshold, AgeRecipients: s.rekey.ageRecipients,
+    },
+  });
 }
 
 export function operatorServiceDefinition(operator: OperatorService): ServiceDefinition {
