@@ -12,10 +12,14 @@
  *   deployment-wide key, of the key's identity and the material (the public key for asymmetric keys): the
  *   same material always gets the same id, so a re-import is checked against the first one in constant
  *   time, and the id reveals nothing that would let anyone test a guess of the material.
- * - DeleteImportedKeyMaterial and expiry delete the sealed material row and zero the cached copies.
- *
- * Trent keeps one imported material per key: importing NEW key material for on-demand rotation
- * (ImportType NEW_KEY_MATERIAL into a key that has material) is not supported.
+ * - A symmetric key may hold several imported materials (AWS, 2025): ImportType NEW_KEY_MATERIAL into a key
+ *   that has material stores it sealed as the next version, PENDING_ROTATION (key doc `pendingMaterial`, at
+ *   most one); RotateKeyOnDemand makes it current (key-lifecycle.ts) and the material it replaces stays,
+ *   decrypt only (`previousMaterials`). A ciphertext names its version, so older ciphertexts keep decrypting.
+ *   EXISTING_KEY_MATERIAL re-imports any of them, found by its KeyMaterialId (the current one by default).
+ * - DeleteImportedKeyMaterial (the current material, or the one KeyMaterialId names) and expiry (each
+ *   material's own ValidTo) delete that sealed material row and zero the cached copies; only the loss of
+ *   the current material makes the key PendingImport.
  */
 import type { ContextValue } from '../policy/index.ts';
 import type { Caller } from '../auth/caller.ts';
@@ -28,14 +32,15 @@ import {
   IncorrectKeyMaterialException,
   InvalidCiphertextException,
   InvalidImportTokenException,
+  KMSInvalidStateException,
   NotFoundException,
   UnsupportedOperationException,
   ValidationException,
 } from '../errors/errors.ts';
 import { barrierAad, BarrierOpenError, type Barrier } from '../seal/barrier.ts';
-import type { Scope, Storage } from '../storage/storage.ts';
+import type { MaterialRecord, Repos, Scope, Storage } from '../storage/storage.ts';
 import { newImportToken, readImportToken } from './import-token.ts';
-import { recordFromKey, type ExpirationModel, type Key, type KeyDoc } from './key-model.ts';
+import { recordFromKey, type ExpirationModel, type ImportedVersion, type Key, type KeyDoc } from './key-model.ts';
 import { materialAad, type KeyService } from './key-service.ts';
 import { familyOf } from './key-specs/index.ts';
 import { transition } from './key-states.ts';
@@ -84,26 +89,75 @@ function requireExternal(key: Key): void {
   }
 }
 
-/** The key document without imported material: the state the transition table gives, no expiry. */
+/** The key document without its current imported material: the state the transition table gives, no expiry. */
 function withoutMaterial(key: Key): KeyDoc {
   const { importedMaterial: _gone, ...rest } = key.doc;
   return { ...rest, state: transition(key, 'DeleteImportedKeyMaterial') };
 }
 
 /**
- * Deletes the imported material of a key whose ValidTo has passed (the background job), gated by
- * compare-and-set on the key's revision: a racing re-import or another node's job wins or loses cleanly.
+ * Deletes the sealed material rows of `drop` and stores `add`, leaving every other version as it was.
+ * The repository deletes a key's rows only all at once, so the others are written back: sealed bytes
+ * only, nothing is unsealed here.
  */
-export async function expireImportedMaterial(storage: Storage, materialCache: MaterialCache, key: Key): Promise<boolean> {
-  const next = recordFromKey({ ...key, doc: withoutMaterial(key) });
+async function replaceVersions(tx: Repos, key: Key, drop: ReadonlySet<number>, add?: MaterialRecord): Promise<void> {
+  const rows = await tx.materials.list(key.scope, key.keyId);
+  await tx.materials.deleteAll(key.scope, key.keyId);
+  for (const row of rows) {
+    if (!drop.has(row.version) && row.version !== add?.version) await tx.materials.insert(row);
+  }
+  if (add) await tx.materials.insert(add);
+}
+
+/** Whether any imported material of the key is past its ValidTo. */
+export function importedMaterialExpired(doc: KeyDoc, now: number): boolean {
+  const expired = (validTo: number | undefined) => validTo !== undefined && validTo <= now;
+  return expired(doc.importedMaterial?.validTo)
+    || (doc.pendingMaterial?.imported === true && expired(doc.pendingMaterial.validTo))
+    || (doc.previousMaterials ?? []).some((m) => m.imported && expired(m.validTo));
+}
+
+/**
+ * Deletes the imported material past its ValidTo (the background job): the current material (the key
+ * becomes PendingImport), material pending rotation, and rotated-out material (its id is kept for a
+ * re-import). Gated by compare-and-set on the key's revision: a racing re-import or another node's job
+ * wins or loses cleanly.
+ */
+export async function expireImportedMaterial(storage: Storage, materialCache: MaterialCache, key: Key, now: number): Promise<boolean> {
+  const expired = (validTo: number | undefined) => validTo !== undefined && validTo <= now;
+  const drop = new Set<number>();
+  let doc = key.doc;
+  if (expired(doc.importedMaterial?.validTo)) {
+    doc = withoutMaterial(key);
+    drop.add(key.doc.currentVersion);
+  }
+  if (doc.pendingMaterial?.imported && expired(doc.pendingMaterial.validTo)) {
+    drop.add(doc.pendingMaterial.version);
+    const { pendingMaterial: _gone, ...rest } = doc;
+    doc = rest;
+  }
+  if (doc.previousMaterials?.some((m) => m.imported && expired(m.validTo))) {
+    doc = {
+      ...doc,
+      previousMaterials: doc.previousMaterials.map((m) => {
+        if (!m.imported || !expired(m.validTo)) return m;
+        drop.add(m.version);
+        return { ...m, imported: false };
+      }),
+    };
+  }
+  const next = recordFromKey({ ...key, doc });
   const done = await storage.transaction(async (tx) => {
     if (!(await tx.keys.update(next, key.revision))) return false;
-    await tx.materials.deleteAll(key.scope, key.keyId);
+    await replaceVersions(tx, key, drop);
     return true;
   });
   if (done) materialCache.evictKey(key.scope.accountId, key.scope.region, key.keyId);
   return done;
 }
+
+/** Where an import puts its material: the current version, the one pending rotation, or a rotated-out one. */
+type ImportTarget = { kind: 'current' | 'pending' | 'previous'; version: number };
 
 export function createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey }: KeyImportDeps) {
   const resolve = (caller: Caller, keyId: string, action: string, contextKeys?: Record<string, ContextValue>) =>
@@ -199,27 +253,66 @@ export function createKeyImportService({ storage, barrier, clock, materialCache,
     }
   }
 
+  const same = (a: string, b: string) => constantTimeEqual(Buffer.from(a), Buffer.from(b));
+
   /**
-   * AWS: the first import sets the key's material for good; later imports must bring the same material
-   * (IncorrectKeyMaterialException otherwise), which restores decryption after a delete or expiry.
+   * Where an import of material `materialId` goes, or the AWS error. The first import sets the key's first
+   * material. EXISTING_KEY_MATERIAL (the default once the key has material) must bring material the key
+   * already knows: the current one, the one pending rotation or a rotated-out one (IncorrectKeyMaterialException
+   * otherwise), which restores it after a delete or expiry. NEW_KEY_MATERIAL adds material pending rotation.
    */
-  function checkIdentity(key: Key, input: ImportKeyMaterialInput, materialId: string): void {
+  function targetOf(key: Key, input: ImportKeyMaterialInput, materialId: string): ImportTarget {
     const current = key.doc.currentKeyMaterialId;
-    if (input.keyMaterialId !== undefined && !constantTimeEqual(Buffer.from(input.keyMaterialId), Buffer.from(materialId))) {
+    if (input.keyMaterialId !== undefined && !same(input.keyMaterialId, materialId)) {
       throw new IncorrectKeyMaterialException(`The key material does not match the key material ID ${input.keyMaterialId}.`);
     }
     if (!current) {
       if (input.importType === 'EXISTING_KEY_MATERIAL') {
         throw new IncorrectKeyMaterialException(`No key material was imported into ${key.arn} before; import it with ImportType NEW_KEY_MATERIAL.`);
       }
-      return;
+      return { kind: 'current', version: key.doc.currentVersion };
     }
-    const same = constantTimeEqual(Buffer.from(current), Buffer.from(materialId));
+    const pending = key.doc.pendingMaterial;
+    const previous = key.doc.previousMaterials ?? [];
     if (input.importType === 'NEW_KEY_MATERIAL') {
-      if (same) throw new IncorrectKeyMaterialException(`The key material is already associated with ${key.arn}.`);
-      throw new UnsupportedOperationException(`Importing new key material for on-demand rotation is not supported; ${key.arn} keeps the key material first imported.`);
+      // AWS (recorded: test_import_key_material_raises_if_there_is_already_key_material_pending).
+      if (pending) {
+        throw new KMSInvalidStateException(
+          `New key material (id: ${materialId}) cannot be imported into KMS key ${key.arn}, because another key material (id: ${pending.keyMaterialId}) is pending rotation.`,
+        );
+      }
+      if (same(current, materialId) || previous.some((m) => same(m.keyMaterialId, materialId))) {
+        throw new IncorrectKeyMaterialException(`The key material is already associated with ${key.arn}.`);
+      }
+      // New material is rotated to from the current one, which must be there (transition() already refused the other states).
+      if (!key.doc.importedMaterial) throw new KMSInvalidStateException(`${key.arn} is pending import.`);
+      const version = Math.max(key.doc.currentVersion, ...previous.map((m) => m.version)) + 1;
+      return { kind: 'pending', version };
     }
-    if (!same) throw new IncorrectKeyMaterialException('The key material is not the same key material that was previously imported into this KMS key.');
+    if (same(current, materialId)) return { kind: 'current', version: key.doc.currentVersion };
+    if (pending && same(pending.keyMaterialId, materialId)) return { kind: 'pending', version: pending.version };
+    const old = previous.find((m) => same(m.keyMaterialId, materialId));
+    if (old) return { kind: 'previous', version: old.version };
+    throw new IncorrectKeyMaterialException('The key material is not the same key material that was previously imported into this KMS key.');
+  }
+
+  /** The key document after an import into `target`; `state` is what the transition table gave. */
+  function importedDoc(k: Key, target: ImportTarget, materialId: string, expiry: { expirationModel: ExpirationModel; validTo?: number }, description: string | undefined, state: KeyDoc['state']): KeyDoc {
+    const keep = (old: string | undefined) => (description !== undefined ? { description } : old !== undefined ? { description: old } : {});
+    if (target.kind === 'current') {
+      return { ...k.doc, state, currentKeyMaterialId: materialId, importedMaterial: { ...expiry, ...keep(k.doc.importedMaterial?.description) } };
+    }
+    // Material other than the current one leaves the key's state alone (a key without current material stays PendingImport).
+    if (target.kind === 'pending') {
+      const pendingMaterial: ImportedVersion = { version: target.version, keyMaterialId: materialId, ...expiry, ...keep(k.doc.pendingMaterial?.description), imported: true };
+      return { ...k.doc, pendingMaterial };
+    }
+    const previousMaterials = (k.doc.previousMaterials ?? []).map((m) => {
+      if (m.version !== target.version) return m;
+      const { validTo: _old, description: oldDescription, ...rest } = m;
+      return { ...rest, ...expiry, ...keep(oldDescription), imported: true };
+    });
+    return { ...k.doc, previousMaterials };
   }
 
   async function importKeyMaterial(caller: Caller, input: ImportKeyMaterialInput): Promise<{ key: Key; keyMaterialId: string }> {
@@ -238,24 +331,18 @@ export function createKeyImportService({ storage, barrier, clock, materialCache,
       if (!accepted) throw new IncorrectKeyMaterialException(`The key material is not valid for a KMS key with key spec ${key.doc.keySpec}.`);
       // Asymmetric material is identified by its public key, so two encodings of one private key are the same material.
       const materialId = materialIdOf(key, accepted.publicKeySpki ?? material.expose());
-      checkIdentity(key, input, materialId);
-      const sealed = barrier.seal(material.expose(), materialAad(key.scope, key.keyId, 1));
+      targetOf(key, input, materialId);
       const now = clock.now();
-      const importedMaterial = {
-        ...expiry,
-        ...(input.keyMaterialDescription !== undefined ? { description: input.keyMaterialDescription }
-          : key.doc.importedMaterial?.description !== undefined ? { description: key.doc.importedMaterial.description } : {}),
-      };
       const stored = await updateKeyDoc(storage, key.scope, key.keyId, async (k, tx) => {
         requireExternal(k);
         const state = transition(k, 'ImportKeyMaterial');
-        checkIdentity(k, input, materialId); // a racing first import of other material loses here
-        await tx.materials.deleteAll(k.scope, k.keyId);
-        await tx.materials.insert({
-          ...k.scope, keyId: k.keyId, version: 1, createdAt: now, sealed,
+        const target = targetOf(k, input, materialId); // a racing import of other material loses here
+        const sealed = barrier.seal(material.expose(), materialAad(k.scope, k.keyId, target.version));
+        await replaceVersions(tx, k, new Set(), {
+          ...k.scope, keyId: k.keyId, version: target.version, createdAt: now, sealed,
           doc: { keyMaterialId: materialId, origin: 'EXTERNAL', ...(accepted.publicKeySpki ? { publicKey: accepted.publicKeySpki.toString('base64') } : {}) },
         });
-        return { ...k.doc, state, currentVersion: 1, currentKeyMaterialId: materialId, importedMaterial };
+        return importedDoc(k, target, materialId, expiry, input.keyMaterialDescription, target.kind === 'current' ? state : k.doc.state);
       }, { allowStateChange: true });
       return { key: stored, keyMaterialId: materialId };
     } finally {
@@ -264,23 +351,38 @@ export function createKeyImportService({ storage, barrier, clock, materialCache,
   }
 
   /**
-   * AWS DeleteImportedKeyMaterial: the key becomes PendingImport (a key pending deletion stays so); its
-   * sealed material row is deleted in the same transaction and cached copies on this node are zeroed.
+   * AWS DeleteImportedKeyMaterial: deletes the current material, or the one KeyMaterialId names. Without
+   * its current material the key becomes PendingImport (a key pending deletion stays so); material pending
+   * rotation or rotated out goes without changing the state. The sealed row is deleted in the same
+   * transaction and cached copies on this node are zeroed.
    */
   async function deleteImportedKeyMaterial(caller: Caller, input: { keyId: string; keyMaterialId?: string }): Promise<{ key: Key; keyMaterialId: string }> {
     const key = await resolve(caller, input.keyId, 'DeleteImportedKeyMaterial');
     requireExternal(key);
+    let deleted = '';
     const stored = await updateKeyDoc(storage, key.scope, key.keyId, async (k, tx) => {
       requireExternal(k);
-      const doc = withoutMaterial(k);
-      if (input.keyMaterialId !== undefined && input.keyMaterialId !== k.doc.currentKeyMaterialId) {
-        throw new NotFoundException(`Key material ${input.keyMaterialId} is not associated with ${k.arn}.`);
+      const wanted = input.keyMaterialId;
+      if (wanted === undefined || wanted === k.doc.currentKeyMaterialId) {
+        const doc = withoutMaterial(k);
+        await replaceVersions(tx, k, new Set([k.doc.currentVersion]));
+        deleted = k.doc.currentKeyMaterialId;
+        return doc;
       }
-      await tx.materials.deleteAll(k.scope, k.keyId);
-      return doc;
+      if (k.doc.pendingMaterial?.keyMaterialId === wanted) {
+        await replaceVersions(tx, k, new Set([k.doc.pendingMaterial.version]));
+        const { pendingMaterial: _gone, ...rest } = k.doc;
+        deleted = wanted;
+        return rest;
+      }
+      const old = k.doc.previousMaterials?.find((m) => m.keyMaterialId === wanted);
+      if (!old) throw new NotFoundException(`Key material ${wanted} is not associated with ${k.arn}.`);
+      await replaceVersions(tx, k, new Set([old.version]));
+      deleted = wanted;
+      return { ...k.doc, previousMaterials: k.doc.previousMaterials!.map((m) => (m === old ? { ...m, imported: false } : m)) };
     }, { allowStateChange: true });
     materialCache.evictKey(key.scope.accountId, key.scope.region, key.keyId);
-    return { key: stored, keyMaterialId: stored.doc.currentKeyMaterialId };
+    return { key: stored, keyMaterialId: deleted };
   }
 
   return { getParametersForImport, importKeyMaterial, deleteImportedKeyMaterial };

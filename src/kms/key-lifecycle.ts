@@ -16,8 +16,8 @@ import {
 } from '../errors/errors.ts';
 import type { Barrier } from '../seal/barrier.ts';
 import type { Storage } from '../storage/storage.ts';
-import { epochSeconds, keyFromRecord, recordFromKey, type Key } from './key-model.ts';
-import { expireImportedMaterial } from './key-import.ts';
+import { epochSeconds, keyFromRecord, recordFromKey, type ImportedVersion, type Key } from './key-model.ts';
+import { expireImportedMaterial, importedMaterialExpired } from './key-import.ts';
 import { materialAad, type KeyService } from './key-service.ts';
 import { generateSymmetricMaterial } from './key-specs/symmetric.ts';
 import { transition } from './key-states.ts';
@@ -81,13 +81,14 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
   /**
    * AWS: rotation is for symmetric keys whose material KMS generated; every other key is Unsupported.
    * RotateKeyOnDemand refuses a key of another spec with no message (recorded:
-   * test_rotate_key_on_demand_raises_error_given_non_symmetric_key).
+   * test_rotate_key_on_demand_raises_error_given_non_symmetric_key). RotateKeyOnDemand and ListKeyRotations
+   * also take a symmetric EXTERNAL key (AWS, 2025: rotation to imported material pending rotation).
    */
-  function requireRotatable(key: Key, operation?: 'RotateKeyOnDemand'): void {
+  function requireRotatable(key: Key, operation?: 'RotateKeyOnDemand' | 'ListKeyRotations'): void {
     if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') {
       throw new UnsupportedOperationException(operation === 'RotateKeyOnDemand' ? '' : `${key.arn} key spec ${key.doc.keySpec} is not valid for this operation.`);
     }
-    if (key.doc.origin !== 'AWS_KMS') {
+    if (key.doc.origin !== 'AWS_KMS' && !(operation !== undefined && key.doc.origin === 'EXTERNAL')) {
       throw new UnsupportedOperationException(`${key.arn} origin is ${key.doc.origin} which is not valid for this operation.`);
     }
   }
@@ -167,35 +168,111 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
     }
   }
 
+  /**
+   * RotateKeyOnDemand of an EXTERNAL key: the material pending rotation becomes current, the current one
+   * is kept, decrypt only (key-import.ts). Only the key document changes: the material rows are already
+   * there. Compare-and-set on the revision as rotateOnce.
+   */
+  async function rotateImportedOnce(key: Key): Promise<Key | undefined> {
+    const pending = key.doc.pendingMaterial!;
+    const now = clock.now();
+    const { pendingMaterial: _p, currentRotatedAt, importedMaterial, ...rest } = key.doc;
+    const outgoing: ImportedVersion = {
+      version: key.doc.currentVersion,
+      keyMaterialId: key.doc.currentKeyMaterialId,
+      expirationModel: importedMaterial!.expirationModel,
+      ...(importedMaterial!.validTo !== undefined ? { validTo: importedMaterial!.validTo } : {}),
+      ...(importedMaterial!.description !== undefined ? { description: importedMaterial!.description } : {}),
+      ...(currentRotatedAt !== undefined ? { rotatedAt: currentRotatedAt } : {}),
+      imported: true,
+    };
+    const next: Key = {
+      ...key,
+      doc: {
+        ...rest,
+        currentVersion: pending.version,
+        currentKeyMaterialId: pending.keyMaterialId,
+        currentRotatedAt: now,
+        importedMaterial: {
+          expirationModel: pending.expirationModel,
+          ...(pending.validTo !== undefined ? { validTo: pending.validTo } : {}),
+          ...(pending.description !== undefined ? { description: pending.description } : {}),
+        },
+        previousMaterials: [...(key.doc.previousMaterials ?? []), outgoing],
+        onDemandRotations: (key.doc.onDemandRotations ?? 0) + 1,
+      },
+    };
+    const stored = await storage.transaction((tx) => tx.keys.update(recordFromKey(next), key.revision));
+    return stored ? { ...next, revision: key.revision + 1 } : undefined;
+  }
+
   async function rotateKeyOnDemand(caller: Caller, keyId: string): Promise<Key> {
     let key = await resolve(caller, keyId, 'RotateKeyOnDemand');
     for (let attempt = 0; attempt < 8; attempt++) {
       if (key.doc.state === 'Disabled') throw new DisabledException(`${key.arn} is disabled.`);
       if (key.doc.state !== 'Enabled') transition(key, 'EnableKey');
       requireRotatable(key, 'RotateKeyOnDemand');
+      const external = key.doc.origin === 'EXTERNAL';
+      // AWS (recorded: test_rotate_key_on_demand_raises_for_no_pending_key_material).
+      if (external && key.doc.pendingMaterial?.imported !== true) {
+        throw new KMSInvalidStateException(`No available key material pending rotation for the key: ${key.arn}.`);
+      }
       if ((key.doc.onDemandRotations ?? 0) >= MAX_ON_DEMAND_ROTATIONS) {
         throw new LimitExceededException(
           `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${key.arn}`,
         );
       }
-      const rotated = await rotateOnce(key, 'ON_DEMAND');
+      const rotated = external ? await rotateImportedOnce(key) : await rotateOnce(key, 'ON_DEMAND');
       if (rotated) return rotated;
       key = await resolve(caller, keyId, 'RotateKeyOnDemand');
     }
     throw new KMSInvalidStateException(`${key.arn} is being changed by another request. Retry.`);
   }
 
-  async function listKeyRotations(
-    caller: Caller,
-    input: { keyId: string; includeKeyMaterial?: 'ALL_KEY_MATERIAL' | 'ROTATIONS_ONLY'; limit: number; marker?: string },
-  ): Promise<{ rotations: Record<string, unknown>[]; nextMarker?: string }> {
-    const key = await resolve(caller, input.keyId, 'ListKeyRotations');
-    if (key.doc.state === 'PendingDeletion') throw new KMSInvalidStateException(`${key.arn} is pending deletion.`);
-    requireRotatable(key);
-    const after = Number(markers.decode('ListKeyRotations', input.marker) ?? '0');
+  /**
+   * ListKeyRotations of an EXTERNAL key: every imported material from the key document, with its import
+   * state and expiry (AWS RotationsListEntry). ROTATIONS_ONLY (the default) lists the materials that became
+   * current by a rotation; ALL_KEY_MATERIAL adds the first one and the one pending rotation.
+   */
+  function importedRotations(key: Key, includeAll: boolean): Array<{ version: number; entry: Record<string, unknown> }> {
+    const d = key.doc;
+    const listed: Array<{ m: ImportedVersion; state: 'CURRENT' | 'NON_CURRENT' | 'PENDING_ROTATION' }> = (d.previousMaterials ?? [])
+      .map((m) => ({ m, state: 'NON_CURRENT' as const }));
+    listed.push({
+      m: {
+        version: d.currentVersion, keyMaterialId: d.currentKeyMaterialId, imported: d.importedMaterial !== undefined,
+        expirationModel: d.importedMaterial?.expirationModel ?? 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+        ...(d.importedMaterial?.validTo !== undefined ? { validTo: d.importedMaterial.validTo } : {}),
+        ...(d.importedMaterial?.description !== undefined ? { description: d.importedMaterial.description } : {}),
+        ...(d.currentRotatedAt !== undefined ? { rotatedAt: d.currentRotatedAt } : {}),
+      },
+      state: 'CURRENT',
+    });
+    if (d.pendingMaterial) listed.push({ m: d.pendingMaterial, state: 'PENDING_ROTATION' });
+    return listed
+      .filter(({ m }) => includeAll || m.rotatedAt !== undefined)
+      .sort((a, b) => a.m.version - b.m.version)
+      .map(({ m, state }) => ({
+        version: m.version,
+        entry: {
+          KeyId: key.keyId,
+          KeyMaterialId: m.keyMaterialId,
+          ...(m.description !== undefined ? { KeyMaterialDescription: m.description } : {}),
+          ImportState: m.imported ? 'IMPORTED' : 'PENDING_IMPORT',
+          KeyMaterialState: state,
+          // A deleted material's expiry is unknown until it is imported again (AWS omits both then).
+          ...(m.imported ? { ExpirationModel: m.expirationModel } : {}),
+          ...(m.imported && m.validTo !== undefined ? { ValidTo: epochSeconds(m.validTo) } : {}),
+          ...(m.rotatedAt !== undefined ? { RotationDate: epochSeconds(m.rotatedAt), RotationType: 'ON_DEMAND' } : {}),
+        },
+      }));
+  }
+
+  /** ListKeyRotations of a key whose material KMS generates: one entry per material row. */
+  async function generatedRotations(key: Key, after: number, includeAll: boolean): Promise<Array<{ version: number; entry: Record<string, unknown> }>> {
     const all = await storage.read((r) => r.materials.list(key.scope, key.keyId));
-    const listed = all
-      .filter((m) => m.version > after && (input.includeKeyMaterial === 'ALL_KEY_MATERIAL' || m.version > 1))
+    return all
+      .filter((m) => m.version > after && (includeAll || m.version > 1))
       .map((m) => ({
         version: m.version,
         entry: {
@@ -205,6 +282,19 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
           ...(m.version > 1 ? { RotationDate: epochSeconds(m.createdAt), RotationType: String(m.doc.rotationType ?? 'AUTOMATIC') } : {}),
         },
       }));
+  }
+
+  async function listKeyRotations(
+    caller: Caller,
+    input: { keyId: string; includeKeyMaterial?: 'ALL_KEY_MATERIAL' | 'ROTATIONS_ONLY'; limit: number; marker?: string },
+  ): Promise<{ rotations: Record<string, unknown>[]; nextMarker?: string }> {
+    const key = await resolve(caller, input.keyId, 'ListKeyRotations');
+    if (key.doc.state === 'PendingDeletion') throw new KMSInvalidStateException(`${key.arn} is pending deletion.`);
+    requireRotatable(key, 'ListKeyRotations');
+    const after = Number(markers.decode('ListKeyRotations', input.marker) ?? '0');
+    const listed = key.doc.origin === 'EXTERNAL'
+      ? importedRotations(key, input.includeKeyMaterial === 'ALL_KEY_MATERIAL').filter((r) => r.version > after)
+      : await generatedRotations(key, after, input.includeKeyMaterial === 'ALL_KEY_MATERIAL');
     const page = listed.slice(0, input.limit);
     const more = listed.length > input.limit;
     return {
@@ -264,8 +354,8 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
             rotated++;
             acted++;
           }
-        } else if ((key.doc.importedMaterial?.validTo ?? Infinity) <= now) {
-          if (await expireImportedMaterial(storage, materialCache, key)) {
+        } else if (importedMaterialExpired(key.doc, now)) {
+          if (await expireImportedMaterial(storage, materialCache, key, now)) {
             expired++;
             acted++;
           }

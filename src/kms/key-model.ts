@@ -55,8 +55,29 @@ export interface KeyDoc {
    * after DeleteImportedKeyMaterial and after expiry (AWS then omits ExpirationModel and ValidTo).
    */
   importedMaterial?: { expirationModel: ExpirationModel; validTo?: number; description?: string };
+  /** Origin EXTERNAL, symmetric: when the current material became current by RotateKeyOnDemand (epoch ms). */
+  currentRotatedAt?: number;
+  /** Origin EXTERNAL, symmetric: material imported with ImportType NEW_KEY_MATERIAL, awaiting RotateKeyOnDemand (at most one). */
+  pendingMaterial?: ImportedVersion;
+  /** Origin EXTERNAL, symmetric: material rotated out by RotateKeyOnDemand; it decrypts while imported. */
+  previousMaterials?: ImportedVersion[];
   /** The key policy named `default` (JSON text, validated when set). Absent on keys created before policies: AWS's default key policy. */
   policy?: string;
+}
+
+/** One imported material of a symmetric EXTERNAL key other than the current one (key-import.ts). */
+export interface ImportedVersion {
+  /** Its material version (the version ciphertexts name). */
+  version: number;
+  keyMaterialId: string;
+  expirationModel: ExpirationModel;
+  /** Epoch ms. */
+  validTo?: number;
+  description?: string;
+  /** Epoch ms: when it became current (rotated-out material that was once current by rotation). */
+  rotatedAt?: number;
+  /** False after it was deleted or expired (AWS: ImportState PENDING_IMPORT); the id is kept for a re-import. */
+  imported: boolean;
 }
 
 export interface Key {
@@ -75,7 +96,7 @@ export function keyFromRecord(r: KeyRecord): Key {
 
 /**
  * When the background job must next look at a key: its deletion date while pending deletion, its next
- * rotation while enabled with rotation on, and the ValidTo of imported material that expires (whatever
+ * rotation while enabled with rotation on, and the ValidTo of any imported material that expires (whatever
  * the state: AWS deletes expired material of a disabled or pending-deletion key too); the earliest of
  * these, or never. (AWS does not rotate a disabled key; when it is enabled again and overdue, it rotates at once.)
  */
@@ -84,6 +105,9 @@ export function dueAtOf(doc: KeyDoc): number | null {
   if (doc.state === 'PendingDeletion' && doc.deletionDate !== undefined) dates.push(doc.deletionDate);
   if (doc.state === 'Enabled' && doc.rotation?.enabled && doc.rotation.nextRotationAt !== undefined) dates.push(doc.rotation.nextRotationAt);
   if (doc.importedMaterial?.validTo !== undefined) dates.push(doc.importedMaterial.validTo);
+  for (const m of [...(doc.pendingMaterial ? [doc.pendingMaterial] : []), ...(doc.previousMaterials ?? [])]) {
+    if (m.imported && m.validTo !== undefined) dates.push(m.validTo);
+  }
   return dates.length === 0 ? null : Math.min(...dates);
 }
 

@@ -183,6 +183,8 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   }
 
   async function withMaterial<T>(key: Key, version: number, use: (m: SecretBytes) => T): Promise<T> {
+    // Material imported for on-demand rotation is not the key's until RotateKeyOnDemand: no ciphertext may name it.
+    if (version === key.doc.pendingMaterial?.version) throw new InvalidCiphertextException('');
     const id = MaterialCache.id(key.scope.accountId, key.scope.region, key.keyId, version);
     return materialCache.withMaterial(
       id,

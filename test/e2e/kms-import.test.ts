@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CancelKeyDeletionCommand, CreateKeyCommand, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand, EnableKeyCommand, EnableKeyRotationCommand,
-  EncryptCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, KMSClient,
+  EncryptCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, KMSClient, ListKeyRotationsCommand,
   RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, SignCommand, type AlgorithmSpec, type CreateKeyCommandInput, type WrappingKeySpec,
 } from '@aws-sdk/client-kms';
 import Database from 'better-sqlite3';
@@ -258,12 +258,78 @@ describe('tokens, ciphertexts, states and origins', () => {
     await importMaterial(external.KeyId!, randomBytes(32));
     const rot = await awsError(() => kms.send(new EnableKeyRotationCommand({ KeyId: external.KeyId! })));
     assert.deepEqual([rot.name, rot.message], ['UnsupportedOperationException', `${external.Arn} origin is EXTERNAL which is not valid for this operation.`]);
-    // AWS (recorded): RotateKeyOnDemand of an EXTERNAL key is UnsupportedOperationException, or the pending-import error without material.
+    // AWS (recorded, 2025): RotateKeyOnDemand of an EXTERNAL key needs material pending rotation, or is the pending-import error without material.
     const onDemand = await awsError(() => kms.send(new RotateKeyOnDemandCommand({ KeyId: external.KeyId! })));
-    assert.deepEqual([onDemand.name, onDemand.message], ['UnsupportedOperationException', `${external.Arn} origin is EXTERNAL which is not valid for this operation.`]);
+    assert.deepEqual([onDemand.name, onDemand.message], ['KMSInvalidStateException', `No available key material pending rotation for the key: ${external.Arn}.`]);
     const empty = await externalKey();
     const pending = await awsError(() => kms.send(new RotateKeyOnDemandCommand({ KeyId: empty.KeyId! })));
     assert.deepEqual([pending.name, pending.message], ['KMSInvalidStateException', `${empty.Arn} is pending import.`]);
+  });
+
+  test('on-demand rotation: NEW_KEY_MATERIAL is pending rotation until RotateKeyOnDemand, old ciphertexts still decrypt, ListKeyRotations states', async () => {
+    const key = await externalKey();
+    const first = await importMaterial(key.KeyId!, randomBytes(32));
+    const before = await encrypt(key.KeyId!, 'under the first material');
+    const p = await params(key.KeyId!);
+    const pending = await kms.send(new ImportKeyMaterialCommand({
+      KeyId: key.KeyId!, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrap('RSAES_OAEP_SHA_256', p.PublicKey!, randomBytes(32)),
+      ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ImportType: 'NEW_KEY_MATERIAL', KeyMaterialDescription: 'second',
+    }));
+    assert.notEqual(pending.KeyMaterialId, first.KeyMaterialId);
+    // Pending material is not the key's yet: DescribeKey and new ciphertexts still use the first material.
+    assert.equal((await describeKey(key.KeyId!)).CurrentKeyMaterialId, first.KeyMaterialId);
+    const stillFirst = await kms.send(new DecryptCommand({ CiphertextBlob: await encrypt(key.KeyId!, 'x'), EncryptionContext: { app: 'byok' } }));
+    assert.equal(stillFirst.KeyMaterialId, first.KeyMaterialId);
+    const listed = await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId!, IncludeKeyMaterial: 'ALL_KEY_MATERIAL' }));
+    assert.deepEqual(listed.Rotations!.map((r) => [r.KeyMaterialId, r.KeyMaterialState, r.ImportState, r.ExpirationModel]), [
+      [first.KeyMaterialId, 'CURRENT', 'IMPORTED', 'KEY_MATERIAL_DOES_NOT_EXPIRE'],
+      [pending.KeyMaterialId, 'PENDING_ROTATION', 'IMPORTED', 'KEY_MATERIAL_DOES_NOT_EXPIRE'],
+    ]);
+    assert.equal(listed.Rotations![1]!.KeyMaterialDescription, 'second');
+
+    assert.equal((await kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId! }))).KeyId, key.Arn);
+    assert.equal((await describeKey(key.KeyId!)).CurrentKeyMaterialId, pending.KeyMaterialId);
+    const old = await kms.send(new DecryptCommand({ CiphertextBlob: before, EncryptionContext: { app: 'byok' } }));
+    assert.deepEqual([Buffer.from(old.Plaintext!).toString(), old.KeyMaterialId], ['under the first material', first.KeyMaterialId]);
+    const fresh = await kms.send(new DecryptCommand({ CiphertextBlob: await encrypt(key.KeyId!, 'new'), EncryptionContext: { app: 'byok' } }));
+    assert.deepEqual([Buffer.from(fresh.Plaintext!).toString(), fresh.KeyMaterialId], ['new', pending.KeyMaterialId]);
+    const rotations = await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId! }));
+    assert.deepEqual(rotations.Rotations!.map((r) => [r.KeyMaterialId, r.KeyMaterialState, r.RotationType]), [[pending.KeyMaterialId, 'CURRENT', 'ON_DEMAND']]);
+    assert.ok(rotations.Rotations![0]!.RotationDate instanceof Date);
+    const all = await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId!, IncludeKeyMaterial: 'ALL_KEY_MATERIAL' }));
+    assert.deepEqual(all.Rotations!.map((r) => [r.KeyMaterialId, r.KeyMaterialState]), [[first.KeyMaterialId, 'NON_CURRENT'], [pending.KeyMaterialId, 'CURRENT']]);
+
+    // Nothing pending any more; deleting the rotated-out material leaves the key usable and its old ciphertexts undecryptable, until re-imported.
+    const again = await awsError(() => kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId! })));
+    assert.equal(again.name, 'KMSInvalidStateException');
+    const del = await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId!, KeyMaterialId: first.KeyMaterialId }));
+    assert.equal(del.KeyMaterialId, first.KeyMaterialId);
+    assert.equal((await describeKey(key.KeyId!)).KeyState, 'Enabled');
+    assert.equal((await awsError(() => decrypt(before))).name, 'InvalidCiphertextException');
+    const gone = await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId!, IncludeKeyMaterial: 'ALL_KEY_MATERIAL' }));
+    assert.deepEqual(gone.Rotations!.map((r) => [r.KeyMaterialState, r.ImportState]), [['NON_CURRENT', 'PENDING_IMPORT'], ['CURRENT', 'IMPORTED']]);
+    assert.equal(await decrypt(await encrypt(key.KeyId!, 'still usable')), 'still usable');
+  });
+
+  test('NEW_KEY_MATERIAL: a second import while one is pending is refused (recorded text); pending material decrypts nothing before rotation', async () => {
+    const key = await externalKey();
+    await importMaterial(key.KeyId!, randomBytes(32));
+    const newMaterial = async (material: Buffer) => {
+      const p = await params(key.KeyId!);
+      return kms.send(new ImportKeyMaterialCommand({
+        KeyId: key.KeyId!, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrap('RSAES_OAEP_SHA_256', p.PublicKey!, material),
+        ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ImportType: 'NEW_KEY_MATERIAL',
+      }));
+    };
+    const pending = await newMaterial(randomBytes(32));
+    const e = await awsError(() => newMaterial(randomBytes(32)));
+    assert.equal(e.name, 'KMSInvalidStateException');
+    assert.match(e.message, new RegExp(`^New key material \\(id: [0-9a-f]{64}\\) cannot be imported into KMS key ${key.Arn}, because another key material \\(id: ${pending.KeyMaterialId}\\) is pending rotation\\.$`));
+    // Deleting the pending material makes room for another; the key keeps its state.
+    await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId!, KeyMaterialId: pending.KeyMaterialId }));
+    assert.equal((await describeKey(key.KeyId!)).KeyState, 'Enabled');
+    const replaced = await newMaterial(randomBytes(32));
+    assert.notEqual(replaced.KeyMaterialId, pending.KeyMaterialId);
   });
 
   test('wrong state: EnableKey on a PendingImport key, and imports into a key pending deletion, with AWS\'s texts', async () => {

@@ -7,12 +7,8 @@
 export const INTENTIONAL_DIFFERENCES: Record<string, string> = {
   'kms/test_replicate_key': 'Trent has no ReplicateKey: a key lives in one region; a multi-Region key is a primary with no replicas (docs/kms.md).',
   'kms/test_replicate_replica_key_should_fail': 'Trent has no ReplicateKey (see kms/test_replicate_key).',
-  'kms/test_rotate_key_on_demand_updates_current_key_material_for_external_keys':
-    'Importing NEW_KEY_MATERIAL into a key that has material, for on-demand rotation of an EXTERNAL key, is not supported (docs/kms.md): UnsupportedOperationException.',
-  'kms/test_import_key_material_raises_if_there_is_already_key_material_pending': 'Needs ImportType NEW_KEY_MATERIAL (not supported, docs/kms.md).',
-  'kms/test_rotate_key_on_demand_for_external_keys_decrypts_with_previous_material': 'Needs ImportType NEW_KEY_MATERIAL and on-demand rotation of EXTERNAL keys (not supported, docs/kms.md).',
-  'kms/test_rotate_key_on_demand_raises_for_no_pending_key_material':
-    'AWS (since it rotates EXTERNAL keys) says KMSInvalidStateException "No available key material pending rotation"; Trent, which does not rotate EXTERNAL keys, answers UnsupportedOperationException "<arn> origin is EXTERNAL which is not valid for this operation." as AWS did before (recorded: test_rotate_key_on_demand_raises_error_given_key_with_imported_key_material).',
+  'kms/test_rotate_key_on_demand_raises_error_given_key_with_imported_key_material':
+    'Recorded in March 2025, before AWS rotated EXTERNAL keys: it answered UnsupportedOperationException "<arn> origin is EXTERNAL which is not valid for this operation."; AWS now answers KMSInvalidStateException "No available key material pending rotation", as Trent does (recorded later: test_rotate_key_on_demand_raises_for_no_pending_key_material).',
   'kms/test_hmac_create_key_invalid_operations':
     "Recorded in 2023, before AWS added the ML_DSA_*, ECC_NIST_EDWARDS25519 and SM2 key specs and the KEY_AGREEMENT usage: the enum lists in Trent's 1-validation-error messages are the current sets, in model order (AWS's own order is not reproducible).",
   'secretsmanager/test_call_lists_secrets_multiple_times':

@@ -654,6 +654,79 @@ for (const spec of ['SYMMETRIC_DEFAULT', 'RSA_4096']) {
   };
 }
 
+/** An EXTERNAL symmetric key with 32 random bytes imported (KEY_MATERIAL_DOES_NOT_EXPIRE); the ImportKeyMaterial response. */
+async function importRandom(s: Session, keyId: Json | undefined, extra: Record<string, unknown> = {}) {
+  const params = await importParams(s, keyId);
+  return s.kms('ImportKeyMaterial', {
+    KeyId: keyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: blob(oaepEncrypt(params.PublicKey, randomBytes(32))),
+    ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', ...extra,
+  });
+}
+
+KMS_SCENARIOS.test_rotate_key_on_demand_updates_current_key_material_for_external_keys = async (s) => {
+  const key = await createKey(s, { Origin: 'EXTERNAL', KeyUsage: 'ENCRYPT_DECRYPT', Description: 'test-key' });
+  s.match('create-kms-external-key', key);
+  const paramsRes = await s.kms('GetParametersForImport', { KeyId: key.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' });
+  const params = s.ok(paramsRes);
+  s.check(params.KeyId === key.Arn, 'GetParametersForImport names the key by ARN');
+  s.match('get-import-parameters-response', s.whole(paramsRes));
+  const initial = oaepEncrypt(params.PublicKey, randomBytes(32));
+  s.match('describe-empty-key-response', s.whole(await s.kms('DescribeKey', { KeyId: key.KeyId })));
+  s.match('import-key-material-response', s.whole(await s.kms('ImportKeyMaterial', {
+    KeyId: key.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: blob(initial), ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+  })));
+  const described = await s.kms('DescribeKey', { KeyId: key.KeyId });
+  const currentId = (s.ok(described).KeyMetadata as Meta).CurrentKeyMaterialId;
+  s.check(currentId !== undefined, 'DescribeKey has CurrentKeyMaterialId after the first import');
+  s.match('describe-key-with-material-response', s.whole(described));
+  const plaintext = blob('Hello World!1/?');
+  const encrypted = await s.kms('Encrypt', { Plaintext: plaintext, KeyId: key.KeyId, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
+  s.match('kms-encrypt-initial-response', s.whole(encrypted));
+  const initialCt = s.ok(encrypted).CiphertextBlob;
+  s.check(s.ok(await s.kms('Decrypt', { CiphertextBlob: initialCt, KeyId: key.KeyId })).Plaintext === plaintext, 'the first material decrypts');
+  s.match('import-new-key-material-response', s.whole(await importRandom(s, key.KeyId, { ImportType: 'NEW_KEY_MATERIAL' })));
+  s.match('describe-key-with-new-material-response', s.whole(await s.kms('DescribeKey', { KeyId: key.KeyId })));
+  s.match('rotate-key-on-demand-response', s.whole(await s.kms('RotateKeyOnDemand', { KeyId: key.KeyId })));
+  const after = await s.kms('DescribeKey', { KeyId: key.KeyId });
+  s.check((s.ok(after).KeyMetadata as Meta).CurrentKeyMaterialId !== currentId, 'RotateKeyOnDemand changes CurrentKeyMaterialId');
+  s.match('describe-key-after-rotation', s.whole(after));
+  const rotated = await s.kms('Encrypt', { Plaintext: plaintext, KeyId: key.KeyId, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
+  s.match('kms-encrypt-rotated-key-response', s.whole(rotated));
+  const newCt = s.ok(rotated).CiphertextBlob;
+  s.check(newCt !== initialCt, 'a ciphertext after rotation differs');
+  s.check(s.ok(await s.kms('Decrypt', { CiphertextBlob: newCt, KeyId: key.KeyId, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' })).Plaintext === plaintext, 'the new material decrypts');
+};
+
+KMS_SCENARIOS.test_import_key_material_raises_if_there_is_already_key_material_pending = async (s) => {
+  // Written from the recording (the test is not in the version of test_kms.py read): initial material,
+  // new material pending rotation, then a second NEW_KEY_MATERIAL import.
+  const key = await createKey(s, { Origin: 'EXTERNAL', KeyUsage: 'ENCRYPT_DECRYPT', Description: 'test-key' });
+  s.match('import-initial-material-response', s.whole(await importRandom(s, key.KeyId)));
+  s.match('import-pending-material-response', s.whole(await importRandom(s, key.KeyId, { ImportType: 'NEW_KEY_MATERIAL' })));
+  s.match('existing-pending-material-error', s.error(await importRandom(s, key.KeyId, { ImportType: 'NEW_KEY_MATERIAL' })));
+};
+
+KMS_SCENARIOS.test_rotate_key_on_demand_for_external_keys_decrypts_with_previous_material = async (s) => {
+  // Written from the recording: a ciphertext under the first material decrypts after rotating to new material.
+  const key = await createKey(s, { Origin: 'EXTERNAL', KeyUsage: 'ENCRYPT_DECRYPT', Description: 'test-key' });
+  s.match('create-kms-external-key', key);
+  s.match('import-key-material-response', s.whole(await importRandom(s, key.KeyId)));
+  const plaintext = blob('Hello World!1/?');
+  const encrypted = await s.kms('Encrypt', { Plaintext: plaintext, KeyId: key.KeyId, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
+  s.match('kms-encrypt-initial-response', s.whole(encrypted));
+  s.ok(await importRandom(s, key.KeyId, { ImportType: 'NEW_KEY_MATERIAL' }), 'ImportKeyMaterial NEW_KEY_MATERIAL');
+  s.match('rotate-key-on-demand-response', s.whole(await s.kms('RotateKeyOnDemand', { KeyId: key.KeyId })));
+  const decrypted = s.ok(await s.kms('Decrypt', { CiphertextBlob: s.ok(encrypted).CiphertextBlob, KeyId: key.KeyId, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }));
+  s.check(decrypted.Plaintext === plaintext, 'a ciphertext under the previous material decrypts after rotation');
+};
+
+KMS_SCENARIOS.test_rotate_key_on_demand_raises_for_no_pending_key_material = async (s) => {
+  // Written from the recording: an EXTERNAL key with material imported and none pending rotation.
+  const key = await createKey(s, { Origin: 'EXTERNAL', KeyUsage: 'ENCRYPT_DECRYPT', Description: 'test-key' });
+  s.ok(await importRandom(s, key.KeyId), 'ImportKeyMaterial');
+  s.match('rotate-key-on-demand-invalid-state-error', s.error(await s.kms('RotateKeyOnDemand', { KeyId: key.KeyId })));
+};
+
 KMS_SCENARIOS.test_key_rotations_encryption_decryption = async (s) => {
   const key = await createKey(s, { KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT' });
   const ct = bytes(s.ok(await s.kms('Encrypt', { KeyId: key.KeyId, Plaintext: blob(blob(MESSAGE)), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' })).CiphertextBlob);
