@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUuid } from '../crypto/primitives.ts';
 import type { SealStatus } from '../seal/seal-manager.ts';
 import type { Storage } from '../storage/storage.ts';
+import { JSON_CONTENT_TYPE, sendJson } from './io.ts';
 
 const PROBE_TIMEOUT_MS = 2000;
 const PROBE_META = 'health:write-probe';
@@ -61,9 +62,7 @@ export function createHealthProbes(deps: HealthDeps) {
   }
 
   function send(res: ServerResponse, status: number, body: unknown): void {
-    const payload = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), 'Cache-Control': 'no-store', 'x-amzn-RequestId': randomUuid() });
-    res.end(payload);
+    sendJson(res, status, body, JSON_CONTENT_TYPE, randomUuid(), { 'Cache-Control': 'no-store' });
   }
 
   /** True when the request was a probe (then it has been answered). */

@@ -33,7 +33,7 @@ import type { SealStatus } from '../seal/seal-manager.ts';
 import type { PoolUse } from '../storage/storage.ts';
 import { authenticateSigV4 } from './authenticate.ts';
 import { toWireError } from './error-mapper.ts';
-import { JSON_CONTENT_TYPE } from './io.ts';
+import { JSON_CONTENT_TYPE, sendJson, sendPayload } from './io.ts';
 import type { SysUnsealedContext } from './operator/sys-routes.ts';
 
 /** Signed scrapes: what checking and auditing one needs (the operator routes' own parts). */
@@ -261,11 +261,7 @@ export function createMetrics(deps: MetricsDeps) {
   }
 
   function refuse(res: ServerResponse, status: number, body: unknown, requestId?: string): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'Content-Type': JSON_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), ...(requestId ? { 'x-amzn-RequestId': requestId } : {}),
-    });
-    res.end(text);
+    sendJson(res, status, body, JSON_CONTENT_TYPE, requestId ?? randomUuid());
   }
 
   async function answer(res: ServerResponse, requestId?: string): Promise<void> {
@@ -276,8 +272,7 @@ export function createMetrics(deps: MetricsDeps) {
       // Workers: the primary could not collect every worker in time (one was being replaced). Retry.
       return refuse(res, 503, { __type: 'ServiceUnavailableException', message: `metrics unavailable: ${err instanceof Error ? err.message : String(err)}` }, requestId);
     }
-    res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Length': Buffer.byteLength(text), ...(requestId ? { 'x-amzn-RequestId': requestId } : {}) });
-    res.end(text);
+    sendPayload(res, 200, text, registry.contentType, requestId ?? randomUuid());
   }
 
   function addressAllowed(req: IncomingMessage): boolean {
