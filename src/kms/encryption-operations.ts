@@ -32,12 +32,10 @@ export interface EncryptionDeps {
   custodyOf(key: Key): KeyCustody;
   /** Deployment-wide key authenticating ciphertext headers (see ciphertext.ts). */
   ciphertextHeaderKey: SecretBytes;
-  /** The KeyMaterialId of one of a key's material versions (Decrypt names the one it used). */
-  keyMaterialIdOf(key: Key, version: number): Promise<string>;
 }
 
 export function createEncryptionOperations({
-  resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey, keyMaterialIdOf,
+  resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey,
 }: EncryptionDeps) {
   /** Encrypts under the key's current material; the blob names key and version so Decrypt needs no KeyId. */
   async function encryptWithKey(key: Key, plaintext: Uint8Array, context: EncryptionContext | undefined): Promise<Buffer> {
@@ -118,7 +116,7 @@ export function createEncryptionOperations({
     operation: string,
     dryRun = false,
     contextKeys?: RequestKeys,
-  ): Promise<{ key: Key; plaintext: Buffer; keyMaterialId: string }> {
+  ): Promise<{ key: Key; plaintext: Buffer; materialVersion: number }> {
     let parsed: ReturnType<typeof decodeCiphertext>;
     try {
       parsed = decodeCiphertext(ciphertext, ciphertextHeaderKey);
@@ -146,7 +144,7 @@ export function createEncryptionOperations({
       plaintext.fill(0);
       throw dryRunSucceeded();
     }
-    return { key, plaintext, keyMaterialId: await keyMaterialIdOf(key, header.materialVersion) };
+    return { key, plaintext, materialVersion: header.materialVersion };
   }
 
   /**
@@ -176,7 +174,7 @@ export function createEncryptionOperations({
   async function decryptAny(
     caller: Caller, ciphertext: Buffer, keyId: string | undefined, context: EncryptionContext | undefined, algorithm: string | undefined,
     operation: string, dryRun = false, contextKeys: RequestKeys = algorithmKey(algorithm),
-  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm; keyMaterialId?: string }> {
+  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm; materialVersion?: number }> {
     if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
       return decryptWithKeyPair(caller, ciphertext, keyId, algorithm, context, operation, dryRun, contextKeys);
     }
@@ -187,7 +185,7 @@ export function createEncryptionOperations({
   async function decrypt(
     caller: Caller,
     input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean },
-  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm; keyMaterialId?: string }> {
+  ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm; materialVersion?: number }> {
     return decryptAny(caller, input.ciphertext, input.keyId, input.encryptionContext, input.encryptionAlgorithm, 'Decrypt', input.dryRun);
   }
 

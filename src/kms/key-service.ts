@@ -354,7 +354,10 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     return updateKeyDoc(storage, key.scope, key.keyId, (current) => mutate(current).doc, { allowStateChange: true });
   }
 
-  /** AWS: Decrypt names the key material it used; an older version's id is in its material record. */
+  /**
+   * AWS: Decrypt names the key material it used; an older version's id is in its material record. Asked by
+   * the Decrypt operation only, so the decrypts Secrets Manager and Parameter Store make read nothing more.
+   */
   async function keyMaterialIdOf(key: Key, version: number): Promise<string> {
     if (version === key.doc.currentVersion) return key.doc.currentKeyMaterialId;
     const material = await storage.read((r) => r.materials.get(key.scope, key.keyId, version));
@@ -362,7 +365,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   }
 
   // Encrypt, Decrypt, ReEncrypt and GenerateDataKey, on the resolution and custody above.
-  const encryption = createEncryptionOperations({ resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey, keyMaterialIdOf });
+  const encryption = createEncryptionOperations({ resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey });
 
   return {
     resolveKey,
@@ -375,6 +378,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     listKeys,
     encrypt: encryption.encrypt,
     decrypt: encryption.decrypt,
+    keyMaterialIdOf,
     reEncrypt: encryption.reEncrypt,
     generateDataKey: encryption.generateDataKey,
     generateRandom,

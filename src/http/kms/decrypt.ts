@@ -24,7 +24,9 @@ export function decryptOperation(keys: KeyService): Operation {
       }
       const out = await keys.decrypt(caller, definedMembers({ ciphertext, dryRun: dryRun ?? false, keyId, encryptionContext, encryptionAlgorithm }));
       try {
-        return definedMembers({ KeyId: out.key.arn, Plaintext: b64(out.plaintext), EncryptionAlgorithm: out.algorithm, KeyMaterialId: out.keyMaterialId || undefined });
+        // A symmetric ciphertext names its material version; AWS's answer names that material (recorded).
+        const keyMaterialId = out.materialVersion === undefined ? undefined : await keys.keyMaterialIdOf(out.key, out.materialVersion);
+        return definedMembers({ KeyId: out.key.arn, Plaintext: b64(out.plaintext), EncryptionAlgorithm: out.algorithm, KeyMaterialId: keyMaterialId || undefined });
       } finally {
         out.plaintext.fill(0);
       }
