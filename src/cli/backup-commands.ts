@@ -18,7 +18,7 @@ import { SecretBytes } from '../crypto/secret-bytes.ts';
 import { createHsmUnsealKeyWrapper } from '../seal/hsm-unseal.ts';
 import { decodeShare } from '../seal/quorum.ts';
 import { loadDevRootKey } from '../seal/root-key-source.ts';
-import { adminRequest } from './iam-commands.ts';
+import { adminRequest } from './admin-request.ts';
 import type { CliContext } from './main.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

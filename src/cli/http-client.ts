@@ -63,14 +63,20 @@ export function cliRequest(
     if (url.protocol === 'https:') req = httpsRequest(url, { ...options, ...cliTlsOptions(env), agent: false }, onResponse);
     else if (url.protocol === 'http:') req = httpRequest(url, options, onResponse);
     else throw new Error(`TRENT_ENDPOINT must be http:// or https://, not ${url.protocol}`);
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      const hint = url.protocol === 'https:' && /certificate|self.signed|UNABLE_TO_VERIFY/i.test(`${err.code} ${err.message}`)
-        ? ' (set TRENT_CA_BUNDLE to the CA of the server certificate, e.g. the ca.pem of `trent tls init`)'
-        : url.protocol === 'http:' && (err.code === 'ECONNRESET' || /socket hang up/.test(err.message))
-          ? ' (if the server serves HTTPS, set TRENT_ENDPOINT=https://…)'
-          : '';
-      reject(new Error(`cannot reach ${url.origin}: ${err.message}${hint}`));
-    });
+    req.on('error', (err: NodeJS.ErrnoException) => reject(unreachable(url, err)));
     req.end(init.body);
   });
+}
+
+/**
+ * The error a CLI command reports when no HTTP answer came back (network or TLS failure), with what to
+ * change when the cause is a usual one: an unknown CA, or http:// to a server that serves HTTPS.
+ */
+export function unreachable(url: URL, err: NodeJS.ErrnoException): Error {
+  const hint = url.protocol === 'https:' && /certificate|self.signed|UNABLE_TO_VERIFY/i.test(`${err.code} ${err.message}`)
+    ? ' (set TRENT_CA_BUNDLE to the CA of the server certificate, e.g. the ca.pem of `trent tls init`)'
+    : url.protocol === 'http:' && (err.code === 'ECONNRESET' || /socket hang up/.test(err.message))
+      ? ' (if the server serves HTTPS, set TRENT_ENDPOINT=https://…)'
+      : '';
+  return new Error(`cannot reach ${url.origin}: ${err.message}${hint}`);
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decryptWithAgeIdentity } from '../crypto/age.ts';
 import { cliRequest } from './http-client.ts';
-import { adminRequest, signedTrentHeaders, trentEndpoint } from './iam-commands.ts';
+import { adminRequest, signedTrentHeaders, trentEndpoint } from './admin-request.ts';
 import type { CliContext } from './main.ts';
 
 /** Headers of a POST to `path` signed with the environment's credentials (SigV4, service `trent`). */

@@ -2,7 +2,8 @@
  * Access control end to end, through @aws-sdk/client-kms with two principals' credentials (alice owns
  * keys, bob tries to use them): key policies, identity policies, grants and their constraints,
  * RevokeGrant/RetireGrant, the lockout safety check, temporary credentials and their expiry, and what a
- * denied call reveals. Principals are made through the TrentAdmin API (SigV4 service `trent`).
+ * denied call reveals. Principals are made through the TrentAdmin API (SigV4 service `trent`); the last
+ * part drives `trent iam`, which goes over the IAM and STS query APIs.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -336,28 +337,107 @@ describe('temporary credentials', () => {
   });
 });
 
-describe('trent iam (CLI over the TrentAdmin API)', () => {
-  test('the administrator creates a user, attaches a policy and issues an access key from the command line', async () => {
+describe('trent iam (CLI over the IAM and STS query APIs)', () => {
+  interface TrailEvent { eventSource: string; eventName: string; errorCode?: string; userIdentity: { accessKeyId?: string; arn?: string } }
+  /** Runs `trent …` in-process with these credentials; resolves with its exit code and what it printed. */
+  async function trent(args: string[], credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, {
+      env: {
+        TRENT_ENDPOINT: server.url, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: credentials.sessionToken, TRENT_REGION: 'us-east-1',
+      },
+      stdout: { write: (s: string) => ((stdout += s), true) } as unknown as NodeJS.WritableStream,
+      stderr: { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream,
+    });
+    return { code, stderr, json: () => JSON.parse(stdout) as Record<string, unknown> };
+  }
+  const lastSeq = async () => (await server.app.storage.read((r) => r.audit.scan(0, 1_000_000))).at(-1)?.seq ?? 0;
+  const trailAfter = async (seq: number) =>
+    (await server.app.storage.read((r) => r.audit.scan(seq, 100_000))).map((r) => JSON.parse(r.record) as TrailEvent);
+  const credsOf = (out: { json(): Record<string, unknown> }) => {
+    const key = (out.json() as { AccessKey: { AccessKeyId: string; SecretAccessKey: string } }).AccessKey;
+    return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+  };
+
+  test('the administrator creates a user, attaches a policy and issues an access key; each call is an IAM query call in the trail', async () => {
     const { ADMIN } = await import('./harness.ts');
-    let out = '';
-    const ctx = {
-      env: { TRENT_ENDPOINT: server.url, AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, TRENT_REGION: 'us-east-1' },
-      stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-      stderr: process.stderr,
-    };
-    assert.equal(await runCli(['iam', 'create-user', 'carol', '--tag', 'team=b'], ctx), 0);
-    assert.equal(await runCli(['iam', 'put-user-policy', 'carol', 'list', JSON.stringify(allow('kms:ListKeys'))], ctx), 0);
-    out = '';
-    assert.equal(await runCli(['iam', 'create-access-key', 'carol'], ctx), 0);
-    const key = (JSON.parse(out) as { AccessKey: { AccessKeyId: string; SecretAccessKey: string } }).AccessKey;
-    const carol = server.kms({ credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey } });
+    const before = await lastSeq();
+    assert.equal((await trent(['iam', 'create-user', 'carol', '--tag', 'team=b'], ADMIN)).code, 0);
+    assert.equal((await trent(['iam', 'put-user-policy', 'carol', 'list', JSON.stringify(allow('kms:ListKeys'))], ADMIN)).code, 0);
+    const created = await trent(['iam', 'create-access-key', 'carol'], ADMIN);
+    assert.equal(created.code, 0);
+    const carol = server.kms({ credentials: credsOf(created) });
     await carol.send(new ListKeysCommand({}));
     assert.equal((await awsError(() => carol.send(new CreateKeyCommand({})))).name, 'AccessDeniedException');
-    out = '';
-    assert.equal(await runCli(['iam', 'get-user', 'carol'], ctx), 0);
-    const user = (JSON.parse(out) as { User: { Arn: string; Tags: unknown; PolicyNames: string[] } }).User;
+    const got = await trent(['iam', 'get-user', 'carol'], ADMIN);
+    const user = (got.json() as { User: { Arn: string; Tags: unknown; CreateDate: string } }).User;
     assert.equal(user.Arn, `arn:aws:iam::${ACCOUNT_ID}:user/carol`);
     assert.deepEqual(user.Tags, [{ Key: 'team', Value: 'b' }]);
-    assert.deepEqual(user.PolicyNames, ['list']);
+    assert.match(user.CreateDate, /^\d{4}-\d\d-\d\dT/);
+    assert.deepEqual((await trent(['iam', 'list-user-policies', 'carol'], ADMIN)).json().PolicyNames, ['list']);
+    assert.ok(((await trent(['iam', 'list-users'], ADMIN)).json().Users as { UserName: string }[]).some((u) => u.UserName === 'carol'));
+
+    // Every call went over the IAM query API (eventSource iam.amazonaws.com), none over TrentAdmin.
+    const mine = (await trailAfter(before)).filter((e) => e.userIdentity.accessKeyId === ADMIN.accessKeyId);
+    assert.deepEqual(mine.map((e) => `${e.eventSource} ${e.eventName}`), [
+      'iam.amazonaws.com CreateUser', 'iam.amazonaws.com PutUserPolicy', 'iam.amazonaws.com CreateAccessKey',
+      'iam.amazonaws.com GetUser', 'iam.amazonaws.com ListUserPolicies', 'iam.amazonaws.com ListUsers',
+    ]);
+  });
+
+  test('a principal with no iam:* permission is refused (AccessDenied, exit 1, nothing created); an unknown user is NoSuchEntity', async () => {
+    const { ADMIN } = await import('./harness.ts');
+    const before = await lastSeq();
+    const refused = await trent(['iam', 'create-user', 'mallory'], bobKeys);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^trent: AccessDenied: User: arn:aws:iam::\d{12}:user\/bob is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::\d{12}:user\/mallory/);
+    const missing = await trent(['iam', 'get-user', 'mallory'], ADMIN);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^trent: NoSuchEntity: /);
+    const trail = await trailAfter(before);
+    assert.ok(trail.some((e) => e.eventSource === 'iam.amazonaws.com' && e.eventName === 'CreateUser' && e.errorCode === 'AccessDenied' && e.userIdentity.accessKeyId === bobKeys.accessKeyId),
+      JSON.stringify(trail.map((e) => [e.eventSource, e.eventName, e.errorCode])));
+  });
+
+  test('groups, managed policies, roles and sessions from the command line', async () => {
+    const { ADMIN } = await import('./harness.ts');
+    const ok = async (...args: string[]) => {
+      const r = await trent(['iam', ...args], ADMIN);
+      assert.equal(r.code, 0, `trent iam ${args.join(' ')}: ${r.stderr}`);
+      return r;
+    };
+    const policyArn = ((await ok('create-policy', 'cli-list-keys', JSON.stringify(allow('kms:ListKeys')))).json() as { Policy: { Arn: string } }).Policy.Arn;
+    assert.equal(policyArn, `arn:aws:iam::${ACCOUNT_ID}:policy/cli-list-keys`);
+    await ok('create-group', 'cli-listers');
+    await ok('attach-group-policy', 'cli-listers', policyArn);
+    await ok('create-user', 'dave');
+    const dave = server.kms({ credentials: credsOf(await ok('create-access-key', 'dave')) });
+    assert.equal((await awsError(() => dave.send(new ListKeysCommand({})))).name, 'AccessDeniedException');
+    await ok('add-user-to-group', 'cli-listers', 'dave');
+    await dave.send(new ListKeysCommand({})); // allowed through the group's managed policy
+
+    await ok('create-user', 'erin');
+    const erinKeys = credsOf(await ok('create-access-key', 'erin'));
+    await ok('attach-user-policy', 'erin', policyArn);
+    await server.kms({ credentials: erinKeys }).send(new ListKeysCommand({}));
+    assert.equal(((await trent(['iam', 'get-caller-identity'], erinKeys)).json()).Arn, `arn:aws:iam::${ACCOUNT_ID}:user/erin`);
+
+    // Without --assume-role-policy the account trusts the role to its identity policies, as before.
+    await ok('create-role', 'cli-worker');
+    await ok('attach-role-policy', 'cli-worker', policyArn);
+    const roleArn = `arn:aws:iam::${ACCOUNT_ID}:role/cli-worker`;
+    const assumed = (await ok('assume-role', roleArn, 'job-1', '--duration', '900')).json() as {
+      Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string };
+    };
+    assert.match(assumed.Credentials.AccessKeyId, /^ASIA/);
+    const session = { accessKeyId: assumed.Credentials.AccessKeyId, secretAccessKey: assumed.Credentials.SecretAccessKey, sessionToken: assumed.Credentials.SessionToken };
+    await server.kms({ credentials: session }).send(new ListKeysCommand({}));
+    assert.equal((await trent(['iam', 'get-caller-identity'], session)).json().Arn, `arn:aws:sts::${ACCOUNT_ID}:assumed-role/cli-worker/job-1`);
+    // STS's own bounds, not TrentAdmin's: 899 s is a ValidationError.
+    const short = await trent(['iam', 'assume-role', roleArn, 'job-2', '--duration', '899'], ADMIN);
+    assert.equal(short.code, 1);
+    assert.match(short.stderr, /^trent: ValidationError: /);
   });
 });

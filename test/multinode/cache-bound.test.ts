@@ -140,8 +140,12 @@ test('trent iam update-access-key deactivates a key from the command line', asyn
     stdout: { write: () => true } as unknown as NodeJS.WritableStream,
     stderr: process.stderr,
   };
+  const before = (await a.app.storage.read((r) => r.audit.scan(0, 1_000_000))).at(-1)?.seq ?? 0;
   assert.equal(await runCli(['iam', 'update-access-key', 'erin', erin.accessKeyId, 'Inactive'], ctx), 0);
   assert.equal((await awsError(() => viaA.send(new ListKeysCommand({ Limit: 1 })))).name, 'UnrecognizedClientException');
+  // The command is IAM's UpdateAccessKey over the query API, not a TrentAdmin call.
+  const trail = (await a.app.storage.read((r) => r.audit.scan(before, 100_000))).map((r) => JSON.parse(r.record) as { eventSource: string; eventName: string; errorCode?: string });
+  assert.ok(trail.some((e) => e.eventSource === 'iam.amazonaws.com' && e.eventName === 'UpdateAccessKey' && e.errorCode === undefined));
 });
 
 test(`an identity policy changed through node B while node A's read of the principal is held up is enforced by A for every request that arrives later than ${CREDENTIAL_CACHE_TTL_MS} ms after B acknowledged (the read cache counts from the start of its read too)`, async () => {
