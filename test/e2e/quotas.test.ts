@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CreateKeyCommand, EncryptCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
-import { CreateSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ADMIN, REGION, startServer } from './harness.ts';
 import { principals } from './principals.ts';
@@ -147,6 +147,15 @@ test('Encrypt counts against its key\'s type: a burst on an RSA key is throttled
     assert.equal(events[0]?.errorCode, 'ThrottlingException');
   }
   assert.deepEqual(onSym.filter((r) => !r.ok), [], 'kms:symmetric is untouched by the RSA burst');
+});
+
+test('the decrypts Secrets Manager makes for GetSecretValue spend no KMS quota: a burst above kms:symmetric all succeeds', async () => {
+  const sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+  await sm.send(new CreateSecretCommand({ Name: 'quota/read-me', SecretString: 'read under load' }));
+  await new Promise((r) => setTimeout(r, 1100)); // a full kms:symmetric bucket: 5
+  const reads = await Promise.all(Array.from({ length: 15 }, () => settle(sm.send(new GetSecretValueCommand({ SecretId: 'quota/read-me' })))));
+  assert.deepEqual(reads.filter((r) => !r.ok), [], '15 reads, each decrypting under KMS, within secretsmanager:GetSecretValue (10,000)');
+  sm.destroy();
 });
 
 test('without TRENT_QUOTAS AWS\'s default quotas apply: a burst of PutParameter above 3 per second is throttled with "Rate exceeded" and makes nothing', async () => {
