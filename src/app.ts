@@ -289,7 +289,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     };
     const edgeAudit = parts.wrapEdgeAudit ? parts.wrapEdgeAudit(auditPort) : auditPort;
     const services = [
-      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys, ...(quotas ? { quota: quotas.forKey } : {}) }), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
+      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys, ...(quotas ? { quota: quotas.forKey } : {}) }), ...(quotas ? { keyQuota: quotas.forKey } : {}), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
         authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
       }),
       withDeclaredAccessControl(adminServiceDefinition(iam), authorizer, ADMIN_ACCESS_RULES),

@@ -9,14 +9,16 @@
  * - the operation's own quota when the table has `<service>:<Operation>` (a TRENT_QUOTAS key naming an
  *   operation of a shared quota takes it out of that quota);
  * - otherwise the shared quota that lists it (DEFAULT_QUOTAS, e.g. `kms:symmetric`, `ssm:parameterReads`);
- * - KMS Sign, Verify and DeriveSharedSecret count against the family of the key they use (`kms:rsa`,
- *   `kms:ecc`, `kms:mldsa`) and GenerateDataKeyPair(WithoutPlaintext) against its KeyPairSpec's quota
- *   (`kms:GenerateDataKeyPair_RSA_2048`…): the edge does not know these, so the KMS asymmetric operations
- *   take them once the key is resolved, before it is used (`takeForKey`, the kms/ KeyUseQuota port);
+ * - KMS Encrypt, Decrypt, ReEncrypt, Sign, Verify and DeriveSharedSecret count against the quota of the
+ *   type of key they use, not of the operation (AWS: "the request quota for that type of KMS key"):
+ *   `kms:symmetric` for symmetric keys, `kms:rsa` for RSA, `kms:ecc` for ECC and SM2, `kms:mldsa` for
+ *   ML-DSA; GenerateDataKeyPair(WithoutPlaintext) counts against its KeyPairSpec's quota
+ *   (`kms:GenerateDataKeyPair_RSA_2048`…). The edge does not know the key, so the KMS operations take
+ *   these once the key is resolved and usable, before it is used (`forKey`, the kms/ KeyUseQuota port).
+ *   GenerateMac and VerifyMac stay in `kms:symmetric` at the edge (AWS: HMAC keys "are also symmetric").
+ *   The decrypts Secrets Manager and Parameter Store make for their own calls take no KMS quota: those
+ *   calls are already counted against their own APIs' quotas;
  * - a call that none names is not limited.
- * Encrypt, Decrypt and ReEncrypt count against `kms:symmetric` whatever the key: AWS counts them against
- * the RSA quota for RSA keys, but Decrypt is shared with Parameter Store and Secrets Manager, which must
- * not be throttled by KMS's quota, so the split stops at the operations only KMS callers reach.
  *
  * Shares: with TRENT_WORKERS = N each worker's bucket refills at rate / N, and on PostgreSQL at rate /
  * (processes seen in the store's heartbeat table), so the deployment admits about the rate (QuotaShare).
@@ -48,9 +50,10 @@ export interface QuotaDefinition {
 /**
  * AWS's default request quotas, per account and region.
  * - KMS: https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html ("Request quotas
- *   for each AWS KMS API operation"; the shared cryptographic quotas are the smallest regional value:
- *   symmetric 10,000, RSA 1,000, ECC 1,000; per-API values as in the table). The page lists no ML-DSA
- *   quota, so `kms:mldsa` has no default.
+ *   for each AWS KMS API operation"). The shared cryptographic quotas: symmetric 10,000 (the smallest
+ *   regional value; 20,000 or 100,000 in some Regions), RSA 1,000, ECC and SM2 1,000, ML-DSA 1,000. The
+ *   GenerateDataKeyPair RSA quotas are those of all Regions but China's (20, 4, 1; China: 1, 0.5, 0.1).
+ *   Per-API values as in the table; a per-API quota of an operation Trent does not serve is left out.
  * - Secrets Manager: https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html
  *   ("Combined rate of … API requests"), with GetSecretValue 10,000 and DescribeSecret 40,000
  *   (https://aws.amazon.com/about-aws/whats-new/2025/03/aws-secrets-manager-increases-api-requests-seconds/).
@@ -62,45 +65,51 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, QuotaDefinition>> = Object.
   'kms:symmetric': { rate: 10000, operations: ['Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateMac', 'VerifyMac', 'GenerateRandom'] },
   'kms:rsa': { rate: 1000 },
   'kms:ecc': { rate: 1000 },
-  'kms:GenerateDataKeyPair_RSA_2048': { rate: 1 },
-  'kms:GenerateDataKeyPair_RSA_3072': { rate: 0.5 },
-  'kms:GenerateDataKeyPair_RSA_4096': { rate: 0.1 },
-  'kms:GenerateDataKeyPair_ECC_NIST_P256': { rate: 25 },
-  'kms:GenerateDataKeyPair_ECC_NIST_P384': { rate: 10 },
-  'kms:GenerateDataKeyPair_ECC_NIST_P521': { rate: 5 },
-  'kms:GenerateDataKeyPair_ECC_SECG_P256K1': { rate: 25 },
+  'kms:mldsa': { rate: 1000 },
+  'kms:GenerateDataKeyPair_RSA_2048': { rate: 20 },
+  'kms:GenerateDataKeyPair_RSA_3072': { rate: 4 },
+  'kms:GenerateDataKeyPair_RSA_4096': { rate: 1 },
+  'kms:GenerateDataKeyPair_ECC_NIST_P256': { rate: 100 },
+  'kms:GenerateDataKeyPair_ECC_NIST_P384': { rate: 100 },
+  'kms:GenerateDataKeyPair_ECC_NIST_P521': { rate: 100 },
+  'kms:GenerateDataKeyPair_ECC_SECG_P256K1': { rate: 100 },
+  'kms:GenerateDataKeyPair_ECC_NIST_EDWARDS25519': { rate: 100 },
+  'kms:GenerateDataKeyPair_SM2': { rate: 25 },
   'kms:CancelKeyDeletion': { rate: 5 },
   'kms:ConnectCustomKeyStore': { rate: 5 },
   'kms:CreateAlias': { rate: 5 },
   'kms:CreateCustomKeyStore': { rate: 5 },
   'kms:CreateGrant': { rate: 50 },
   'kms:CreateKey': { rate: 5 },
-  'kms:DeleteAlias': { rate: 5 },
+  'kms:DeleteAlias': { rate: 15 },
   'kms:DeleteCustomKeyStore': { rate: 5 },
-  'kms:DeleteImportedKeyMaterial': { rate: 5 },
+  'kms:DeleteImportedKeyMaterial': { rate: 15 },
   'kms:DescribeCustomKeyStores': { rate: 5 },
-  'kms:DescribeKey': { rate: 1000 },
+  'kms:DescribeKey': { rate: 2000 },
   'kms:DisableKey': { rate: 5 },
   'kms:DisableKeyRotation': { rate: 5 },
   'kms:DisconnectCustomKeyStore': { rate: 5 },
   'kms:EnableKey': { rate: 5 },
-  'kms:EnableKeyRotation': { rate: 5 },
+  'kms:EnableKeyRotation': { rate: 15 },
+  'kms:GetKeyLastUsage': { rate: 5 },
   'kms:GetKeyPolicy': { rate: 1000 },
   'kms:GetKeyRotationStatus': { rate: 1000 },
-  'kms:GetParametersForImport': { rate: 0.25 },
-  'kms:GetPublicKey': { rate: 5 },
-  'kms:ImportKeyMaterial': { rate: 5 },
-  'kms:ListAliases': { rate: 100 },
+  'kms:GetParametersForImport': { rate: 1 },
+  'kms:GetPublicKey': { rate: 2000 },
+  'kms:ImportKeyMaterial': { rate: 15 },
+  'kms:ListAliases': { rate: 500 },
   'kms:ListGrants': { rate: 100 },
   'kms:ListKeyPolicies': { rate: 100 },
-  'kms:ListKeys': { rate: 100 },
-  'kms:ListResourceTags': { rate: 100 },
-  'kms:ListRetirableGrants': { rate: 5 },
-  'kms:PutKeyPolicy': { rate: 5 },
-  'kms:RetireGrant': { rate: 15 },
-  'kms:RevokeGrant': { rate: 15 },
-  'kms:ScheduleKeyDeletion': { rate: 5 },
-  'kms:TagResource': { rate: 5 },
+  'kms:ListKeyRotations': { rate: 100 },
+  'kms:ListKeys': { rate: 500 },
+  'kms:ListResourceTags': { rate: 2000 },
+  'kms:ListRetirableGrants': { rate: 100 },
+  'kms:PutKeyPolicy': { rate: 15 },
+  'kms:RetireGrant': { rate: 50 },
+  'kms:RevokeGrant': { rate: 50 },
+  'kms:RotateKeyOnDemand': { rate: 5 },
+  'kms:ScheduleKeyDeletion': { rate: 15 },
+  'kms:TagResource': { rate: 10 },
   'kms:UntagResource': { rate: 5 },
   'kms:UpdateAlias': { rate: 5 },
   'kms:UpdateCustomKeyStore': { rate: 5 },
@@ -123,7 +132,7 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, QuotaDefinition>> = Object.
 });
 
 /** KMS operations whose quota depends on the key or the requested key pair: taken by takeForKey. */
-const BY_KEY = new Set(['Sign', 'Verify', 'DeriveSharedSecret', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext']);
+const BY_KEY = new Set(['Encrypt', 'Decrypt', 'ReEncrypt', 'Sign', 'Verify', 'DeriveSharedSecret', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext']);
 
 /** Rates by quota name, after the TRENT_QUOTAS file is merged over the defaults. */
 export type QuotaTable = Readonly<Record<string, QuotaDefinition>>;
@@ -170,7 +179,7 @@ export function keyQuotaOf(table: QuotaTable, operation: string, spec: string): 
   if (spec.startsWith('RSA_')) return 'kms:rsa';
   if (spec.startsWith('ECC_') || spec === 'SM2') return 'kms:ecc';
   if (spec.startsWith('ML_DSA_')) return 'kms:mldsa';
-  return undefined;
+  return own; // a symmetric key: the operation's shared quota (kms:symmetric)
 }
 
 /** How many equal shares a quota is split into (this process admits rate / share()). */

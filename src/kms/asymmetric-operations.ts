@@ -14,7 +14,7 @@ import { InvalidKeyUsageException, KMSInvalidSignatureException, UnsupportedOper
 import type { EncryptionContext } from './encryption-context.ts';
 import type { Key, KeySpec, KeyUsage } from './key-model.ts';
 import type { KeyService } from './key-service.ts';
-import { dryRunSucceeded } from './operation-common.ts';
+import { dryRunSucceeded, type KeyUseQuota } from './operation-common.ts';
 import { mapCryptoErrors, mapCryptoErrorsAsync } from './key-specs/asymmetric-common.ts';
 import { generateKeyPair, signingAlgorithmsFor, signOffLoop, verify, type AsymmetricKeySpec } from './key-specs/asymmetric.ts';
 import { checkMacAlgorithm, generateMac as macOf, verifyMac as checkMac, type MacAlgorithm } from './key-specs/hmac.ts';
@@ -26,15 +26,7 @@ export type DataKeyPairSpec =
   | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1'
   | 'SM2' | 'ECC_NIST_EDWARDS25519';
 
-/**
- * Request quotas that depend on the key (AWS: RSA and ECC keys have separate cryptographic quotas, and
- * GenerateDataKeyPair one per KeyPairSpec). `take` is called once the key is resolved and usable, before
- * it is used; it throws ThrottlingException when the caller's quota is spent. `spec` is the key's
- * KeySpec, or the requested KeyPairSpec for GenerateDataKeyPair(WithoutPlaintext).
- */
-export interface KeyUseQuota {
-  take(caller: Caller, operation: string, spec: string): void;
-}
+export type { KeyUseQuota } from './operation-common.ts';
 
 export interface AsymmetricDeps {
   keys: KeyService;

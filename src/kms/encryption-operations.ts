@@ -3,6 +3,10 @@
  * GenerateDataKey(WithoutPlaintext). Built on the key service's resolution, state and usage checks, and
  * custody of material; what differs per key spec (key-pair encryption such as RSAES-OAEP) is asked of the
  * key-spec family (key-specs/). Knows nothing of HTTP.
+ *
+ * Request quotas: a KMS Encrypt, Decrypt or ReEncrypt passes its `quota`, taken once the key is resolved
+ * and usable and before it is used, since the quota is the key type's (AWS: symmetric, RSA, ECC and SM2).
+ * Secrets Manager and Parameter Store call these without one: their own APIs' quotas govern their calls.
  */
 import type { Caller } from '../auth/caller.ts';
 import { randomBytesBuffer, randomNonce } from '../crypto/primitives.ts';
@@ -17,7 +21,7 @@ import type { KeyCustody } from './key-custody.ts';
 import type { Key, KeyUsage } from './key-model.ts';
 import type { EncryptionAlgorithm, KeyPairEncryption } from './key-specs/asymmetric-common.ts';
 import { familyOf } from './key-specs/index.ts';
-import { algorithmKey, dryRunSucceeded, ecOpt, type RequestKeys, type ResolveKeyOptions } from './operation-common.ts';
+import { algorithmKey, dryRunSucceeded, ecOpt, type KeyUseQuota, type RequestKeys, type ResolveKeyOptions } from './operation-common.ts';
 
 export type { EncryptionAlgorithm } from './key-specs/asymmetric-common.ts';
 
@@ -87,12 +91,13 @@ export function createEncryptionOperations({
 
   async function encrypt(
     caller: Caller,
-    input: { keyId: string; plaintext: Buffer; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean },
+    input: { keyId: string; plaintext: Buffer; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean; quota?: KeyUseQuota },
   ): Promise<{ key: Key; ciphertext: Buffer; algorithm: EncryptionAlgorithm }> {
     const key = await resolveKey(caller, input.keyId, {
       allowAlias: true, action: 'Encrypt', ...ecOpt(input.encryptionContext), contextKeys: algorithmKey(input.encryptionAlgorithm),
     });
     requireUsable(key, 'Encrypt', 'ENCRYPT_DECRYPT');
+    input.quota?.take(caller, 'Encrypt', key.doc.keySpec);
     const algorithm = encryptionAlgorithmFor(key, input.encryptionAlgorithm, input.encryptionContext);
     if (input.plaintext.length > MAX_SYMMETRIC_PLAINTEXT) {
       throw new ValidationException(
@@ -116,6 +121,7 @@ export function createEncryptionOperations({
     operation: string,
     dryRun = false,
     contextKeys?: RequestKeys,
+    beforeUse?: (key: Key) => void,
   ): Promise<{ key: Key; plaintext: Buffer; materialVersion: number }> {
     let parsed: ReturnType<typeof decodeCiphertext>;
     try {
@@ -137,6 +143,7 @@ export function createEncryptionOperations({
       key = await resolveKey(caller, blobKeyArn, { allowAlias: false, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
     }
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
+    beforeUse?.(key);
     if (header.materialVersion < 1 || header.materialVersion > key.doc.currentVersion) throw new InvalidCiphertextException('');
     const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
     const plaintext = await custodyOf(key).decrypt(key, header.materialVersion, header.salt, aad, box);
@@ -153,13 +160,14 @@ export function createEncryptionOperations({
    */
   async function decryptWithKeyPair(
     caller: Caller, ciphertext: Buffer, keyId: string | undefined, algorithm: string, context: EncryptionContext | undefined,
-    operation: string, dryRun = false, contextKeys?: RequestKeys,
+    operation: string, dryRun = false, contextKeys?: RequestKeys, beforeUse?: (key: Key) => void,
   ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm }> {
     if (keyId === undefined) {
       throw new ValidationException(`KeyId is required to decrypt with EncryptionAlgorithm ${algorithm}.`);
     }
     const key = await resolveKey(caller, keyId, { allowAlias: true, action: operation, ...ecOpt(context), ...(contextKeys ? { contextKeys } : {}) });
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
+    beforeUse?.(key);
     const alg = encryptionAlgorithmFor(key, algorithm, context);
     if (alg === 'SYMMETRIC_DEFAULT') throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${key.doc.keySpec}.`);
     const keyPair = keyPairEncryptionOf(key);
@@ -173,20 +181,24 @@ export function createEncryptionOperations({
 
   async function decryptAny(
     caller: Caller, ciphertext: Buffer, keyId: string | undefined, context: EncryptionContext | undefined, algorithm: string | undefined,
-    operation: string, dryRun = false, contextKeys: RequestKeys = algorithmKey(algorithm),
+    operation: string, dryRun = false, contextKeys: RequestKeys = algorithmKey(algorithm), beforeUse?: (key: Key) => void,
   ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm; materialVersion?: number }> {
     if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
-      return decryptWithKeyPair(caller, ciphertext, keyId, algorithm, context, operation, dryRun, contextKeys);
+      return decryptWithKeyPair(caller, ciphertext, keyId, algorithm, context, operation, dryRun, contextKeys, beforeUse);
     }
-    const out = await decryptBlob(caller, ciphertext, keyId, context, operation, dryRun, contextKeys);
+    const out = await decryptBlob(caller, ciphertext, keyId, context, operation, dryRun, contextKeys, beforeUse);
     return { ...out, algorithm: 'SYMMETRIC_DEFAULT' };
   }
 
   async function decrypt(
     caller: Caller,
-    input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean },
+    input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean; quota?: KeyUseQuota },
   ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm; materialVersion?: number }> {
-    return decryptAny(caller, input.ciphertext, input.keyId, input.encryptionContext, input.encryptionAlgorithm, 'Decrypt', input.dryRun);
+    const { quota } = input;
+    return decryptAny(
+      caller, input.ciphertext, input.keyId, input.encryptionContext, input.encryptionAlgorithm, 'Decrypt', input.dryRun, undefined,
+      quota && ((key) => quota.take(caller, 'Decrypt', key.doc.keySpec)),
+    );
   }
 
   /**
@@ -217,6 +229,7 @@ export function createEncryptionOperations({
       sourceEncryptionAlgorithm?: string;
       destinationEncryptionAlgorithm?: string;
       dryRun?: boolean;
+      quota?: KeyUseQuota;
     },
   ): Promise<{ sourceKey: Key; destinationKey: Key; ciphertext: Buffer; sourceAlgorithm: EncryptionAlgorithm; destinationAlgorithm: EncryptionAlgorithm }> {
     // AWS: kms:ReEncryptOnSameKey — whether source and destination are the same key; each side's
@@ -227,10 +240,14 @@ export function createEncryptionOperations({
       contextKeys: (key) => ({ ...algorithmKey(input.destinationEncryptionAlgorithm), 'kms:ReEncryptOnSameKey': key.arn === sourceArn }),
     });
     // AWS (recorded) judges the source first: a SourceKeyId that is not the ciphertext's key is
-    // IncorrectKeyException even when the destination key could not encrypt either.
+    // IncorrectKeyException even when the destination key could not encrypt either. AWS lists ReEncrypt
+    // under each key type's quota without saying which of two keys it counts against: it counts once,
+    // against the source key's, the key it uses first.
+    const { quota } = input;
     const { key: sourceKey, plaintext, algorithm: sourceAlgorithm } = await decryptAny(
       caller, input.ciphertext, input.sourceKeyId, input.sourceEncryptionContext, input.sourceEncryptionAlgorithm, 'ReEncryptFrom', false,
       (key) => ({ ...algorithmKey(input.sourceEncryptionAlgorithm), 'kms:ReEncryptOnSameKey': key.arn === destinationKey.arn }),
+      quota && ((key) => quota.take(caller, 'ReEncrypt', key.doc.keySpec)),
     );
     try {
       requireUsable(destinationKey, 'ReEncrypt', 'ENCRYPT_DECRYPT');

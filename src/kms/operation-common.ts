@@ -3,9 +3,21 @@
  * share about a request: the resolveKey options, the condition keys a request carries, and DryRun.
  */
 import { DryRunOperationException, type TrentError } from '../errors/errors.ts';
+import type { Caller } from '../auth/caller.ts';
 import type { ContextValue } from '../policy/index.ts';
 import type { EncryptionContext } from './encryption-context.ts';
 import type { Key } from './key-model.ts';
+
+/**
+ * Request quotas that depend on the key (AWS: cryptographic operations count against the quota of the
+ * key's type — symmetric, RSA, ECC and SM2, ML-DSA — and GenerateDataKeyPair against one per KeyPairSpec).
+ * `take` is called once the key is resolved and usable, before it is used; it throws ThrottlingException
+ * when the caller's quota is spent. `spec` is the key's KeySpec, or the requested KeyPairSpec for
+ * GenerateDataKeyPair(WithoutPlaintext).
+ */
+export interface KeyUseQuota {
+  take(caller: Caller, operation: string, spec: string): void;
+}
 
 /** AWS: DryRun — every check passed; nothing was done. */
 export function dryRunSucceeded(): TrentError {

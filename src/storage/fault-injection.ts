@@ -5,7 +5,7 @@
  * of work included (so a fault hits a call's change and its audit event in their one transaction).
  */
 import { RepoDecoratingStorage } from './repo-decorating-storage.ts';
-import type { Repos } from './storage.ts';
+import { StorageUnavailableError, type Repos } from './storage.ts';
 
 export class InjectedFault extends Error {
   constructor(what: string) {
@@ -25,10 +25,18 @@ export class FaultInjectingStorage extends RepoDecoratingStorage {
    */
   readonly failing = new Set<string>();
   readonly #failNext = new Map<string, number>();
+  readonly #unavailable = new Set<string>();
 
-  /** The next `times` calls of `name` (`repo.method`) throw InjectedFault; later ones pass through. */
-  failNext(name: string, times = 1): void {
+  /**
+   * The next `times` calls of `name` (`repo.method`) throw; later ones pass through. `as`: `injected`
+   * throws InjectedFault (a bug-like failure, answered 500); `unavailable` throws what an adapter throws
+   * when it loses its connection to the store (StorageUnavailableError: answered 503, counted as a store
+   * error by trent_storage_errors_total).
+   */
+  failNext(name: string, times = 1, as: 'injected' | 'unavailable' = 'injected'): void {
     this.#failNext.set(name, (this.#failNext.get(name) ?? 0) + times);
+    if (as === 'unavailable') this.#unavailable.add(name);
+    else this.#unavailable.delete(name);
   }
 
   /** Calls of failNext() not yet used up. */
@@ -54,6 +62,10 @@ export class FaultInjectingStorage extends RepoDecoratingStorage {
               if (once !== undefined) {
                 if (once <= 1) this.#failNext.delete(name);
                 else this.#failNext.set(name, once - 1);
+                if (this.#unavailable.has(name)) {
+                  if (once <= 1) this.#unavailable.delete(name);
+                  throw new StorageUnavailableError(`injected fault: ${name}: connection to the store lost`);
+                }
               } else if (!this.failing.has(name) && !(this.unwritable.has(prop as keyof Repos) && !READS.has(method))) {
                 return (f as (...a: unknown[]) => unknown)(...args);
               }

@@ -7,7 +7,7 @@
  * truncated or foreign backup is refused and restores nothing.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -65,7 +65,8 @@ async function freshTarget(): Promise<{ dataDir: string; env: Record<string, str
   return { dataDir, env: { TRENT_STORAGE: u.toString() } };
 }
 async function targetIsEmpty(t: { dataDir: string; env: Record<string, string> }): Promise<boolean> {
-  if (E2E_STORAGE !== 'postgres') return !existsSync(join(t.dataDir, 'trent.db'));
+  // SQLite: no file at all, not even the temporary copy a restore writes beside trent.db before renaming it.
+  if (E2E_STORAGE !== 'postgres') return readdirSync(t.dataDir).length === 0;
   const c = new Client({ connectionString: t.env.TRENT_STORAGE });
   await c.connect();
   try {

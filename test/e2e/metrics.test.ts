@@ -13,9 +13,10 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { after, describe, test } from 'node:test';
-import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createTestToken, hsmSkip } from '../../src/hsm/test-token.ts';
-import { ACCOUNT_ID, awsError, startServer } from './harness.ts';
+import { FaultInjectingStorage } from '../../src/storage/fault-injection.ts';
+import { ACCOUNT_ID, ADMIN, awsError, REGION, startServer } from './harness.ts';
 import { allow, principals, type Credentials } from './principals.ts';
 
 interface Family { name: string; type: string; metrics: { labels?: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string; sum?: string }[] }
@@ -41,8 +42,13 @@ async function scrape(port: number, localAddress = '127.0.0.1', signAs?: Credent
   });
 }
 
-// Background passes every 100 ms, so the job counters move during the test.
-const server = await startServer({ env: { TRENT_METRICS_ALLOW: '127.0.0.1/32', TRENT_JOB_INTERVAL_MS: '100' } });
+// Background passes every 100 ms, so the job counters move during the test. The store is wrapped in the
+// fault-injecting decorator (src/storage/fault-injection.ts) so a test can make it fail as a lost connection does.
+let faulty: FaultInjectingStorage | undefined;
+const server = await startServer({
+  env: { TRENT_METRICS_ALLOW: '127.0.0.1/32', TRENT_JOB_INTERVAL_MS: '100' },
+  wrapStorage: (s) => (faulty = new FaultInjectingStorage(s)),
+});
 after(() => server.stop(true));
 
 function find(families: Family[], name: string): Family {
@@ -196,6 +202,30 @@ test('the audit group-commit, key-material cache, background-loop and storage fa
     assert.equal(after_.some((f) => f.name === name), pooled, `${name} ${pooled ? 'is' : 'is not'} exposed`);
   }
   if (pooled) assert.ok(value(after_, 'trent_storage_pool_connections') >= 1);
+});
+
+test('a store that fails under a call (its connection lost) moves trent_storage_errors_total by one; the call is answered 503 and counted as a server error', async () => {
+  // No SDK retry: the 503 would be retried and succeed, hiding the failed call.
+  const kms = new KMSClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+  const before = parse((await scrape(server.port)).body);
+  const keysBefore = await server.app.storage.read((r) => r.keys.count({ accountId: ACCOUNT_ID, region: 'us-east-1' }));
+  // keys.insert is written by CreateKey only, so no background pass takes the fault.
+  faulty!.failNext('keys.insert', 1, 'unavailable');
+  const err = await awsError(() => kms.send(new CreateKeyCommand({})));
+  assert.equal(faulty!.pendingFaults('keys.insert'), 0, 'the fault was hit');
+  assert.equal(err.name, 'ServiceUnavailableException');
+  assert.equal(err.status, 503);
+  const after_ = parse((await scrape(server.port)).body);
+  assert.equal(value(after_, 'trent_storage_errors_total') - value(before, 'trent_storage_errors_total'), 1);
+  assert.equal(
+    count(after_, { service: 'kms', operation: 'CreateKey', outcome: 'server_error' }) - count(before, { service: 'kms', operation: 'CreateKey', outcome: 'server_error' }),
+    1,
+  );
+  assert.equal(await server.app.storage.read((r) => r.keys.count({ accountId: ACCOUNT_ID, region: 'us-east-1' })), keysBefore, 'the failed CreateKey made no key');
+  // The store answers again: the counter stays where it is.
+  await kms.send(new CreateKeyCommand({}));
+  assert.equal(value(parse((await scrape(server.port)).body), 'trent_storage_errors_total'), value(after_, 'trent_storage_errors_total'));
+  kms.destroy();
 });
 
 describe('HSM health (TRENT_SEAL=pkcs11 on SoftHSM2)', { skip: hsmSkip() }, () => {

@@ -1,8 +1,8 @@
 /**
  * Request quotas through the real server (src/http/quotas.ts, TRENT_QUOTAS): a burst above the rate gets
  * ThrottlingException (HTTP 400, AWS's message), the SDK's standard retry mode then gets through, a
- * throttled write changes nothing, and every throttled call is in the audit trail. Sign counts against
- * the quota of its key's family (RSA or ECC), and without TRENT_QUOTAS AWS's default quotas apply.
+ * throttled write changes nothing, and every throttled call is in the audit trail. Sign and Encrypt count
+ * against the quota of their key's type (RSA or ECC), and without TRENT_QUOTAS AWS's default quotas apply.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CreateKeyCommand, EncryptCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
-import { CreateSecretCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ADMIN, REGION, startServer } from './harness.ts';
 import { principals } from './principals.ts';
@@ -121,6 +121,41 @@ test('Sign counts against its key\'s family: a burst on an RSA key is throttled 
     assert.equal((await principals(server).auditEventsOf(t.requestId!))[0]?.errorCode, 'ThrottlingException');
   }
   assert.deepEqual(onEcc.filter((r) => !r.ok), [], 'kms:ecc (AWS default 1,000 per second) admits the ECC burst');
+});
+
+test('Encrypt counts against its key\'s type: a burst on an RSA key is throttled by kms:rsa while symmetric Encrypt still passes', async () => {
+  const kms = kmsNoRetry;
+  const rsa = (await kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata!.KeyId!;
+  const sym = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+  await new Promise((r) => setTimeout(r, 1100)); // full buckets: kms:rsa holds 3, kms:symmetric 5
+  const started = Date.now();
+  // Were RSA Encrypt still counted as symmetric, 12 + 3 calls against kms:symmetric (5) would throttle symmetric ones.
+  const [onRsa, onSym] = await Promise.all([
+    Promise.all(Array.from({ length: 12 }, () => settle(kms.send(new EncryptCommand({ KeyId: rsa, Plaintext: Buffer.from('r'), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' }))))),
+    Promise.all(Array.from({ length: 3 }, () => settle(kms.send(new EncryptCommand({ KeyId: sym, Plaintext: Buffer.from('s') }))))),
+  ]);
+  const took = Date.now() - started;
+  const throttled = onRsa.filter((r): r is Extract<Settled, { ok: false }> => !r.ok);
+  assert.ok(throttled.length >= 12 - mostAdmitted(3, took) && throttled.length >= 1, `the RSA burst is throttled by kms:rsa (${throttled.length} of 12 in ${took} ms)`);
+  assert.ok(onRsa.some((r) => r.ok), 'kms:rsa admits some');
+  for (const t of throttled) {
+    assert.equal(t.name, 'ThrottlingException');
+    assert.equal(t.status, 400);
+    assert.equal(t.message, 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.');
+    const events = await principals(server).auditEventsOf(t.requestId!);
+    assert.equal(events[0]?.eventName, 'Encrypt');
+    assert.equal(events[0]?.errorCode, 'ThrottlingException');
+  }
+  assert.deepEqual(onSym.filter((r) => !r.ok), [], 'kms:symmetric is untouched by the RSA burst');
+});
+
+test('the decrypts Secrets Manager makes for GetSecretValue spend no KMS quota: a burst above kms:symmetric all succeeds', async () => {
+  const sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+  await sm.send(new CreateSecretCommand({ Name: 'quota/read-me', SecretString: 'read under load' }));
+  await new Promise((r) => setTimeout(r, 1100)); // a full kms:symmetric bucket: 5
+  const reads = await Promise.all(Array.from({ length: 15 }, () => settle(sm.send(new GetSecretValueCommand({ SecretId: 'quota/read-me' })))));
+  assert.deepEqual(reads.filter((r) => !r.ok), [], '15 reads, each decrypting under KMS, within secretsmanager:GetSecretValue (10,000)');
+  sm.destroy();
 });
 
 test('without TRENT_QUOTAS AWS\'s default quotas apply: a burst of PutParameter above 3 per second is throttled with "Rate exceeded" and makes nothing', async () => {

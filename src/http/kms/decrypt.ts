@@ -1,11 +1,13 @@
 import type { KeyService } from '../../kms/key-service.ts';
+import type { KeyUseQuota } from '../../kms/operation-common.ts';
 import { ValidationException } from '../../errors/errors.ts';
 import { InputReader } from '../input.ts';
 import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { b64, KEY_ID_BOUNDS, readEncryptionContext, readGrantTokens } from './common.ts';
 
-export function decryptOperation(keys: KeyService): Operation {
+/** `quota`: the key type's request quota (src/http/quotas.ts), taken once the key is known; absent: none. */
+export function decryptOperation(keys: KeyService, quota?: KeyUseQuota): Operation {
   return {
     name: 'Decrypt',
     readOnly: true,
@@ -22,7 +24,7 @@ export function decryptOperation(keys: KeyService): Operation {
       if (!ciphertext) {
         throw new ValidationException("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null");
       }
-      const out = await keys.decrypt(caller, definedMembers({ ciphertext, dryRun: dryRun ?? false, keyId, encryptionContext, encryptionAlgorithm }));
+      const out = await keys.decrypt(caller, definedMembers({ ciphertext, dryRun: dryRun ?? false, keyId, encryptionContext, encryptionAlgorithm, quota }));
       try {
         // A symmetric ciphertext names its material version; AWS's answer names that material (recorded).
         const keyMaterialId = out.materialVersion === undefined ? undefined : await keys.keyMaterialIdOf(out.key, out.materialVersion);

@@ -1,10 +1,12 @@
 import type { KeyService } from '../../kms/key-service.ts';
+import type { KeyUseQuota } from '../../kms/operation-common.ts';
 import { InputReader } from '../input.ts';
 import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
 import { b64, readEncryptionContext, readGrantTokens, readKeyId } from './common.ts';
 
-export function encryptOperation(keys: KeyService): Operation {
+/** `quota`: the key type's request quota (src/http/quotas.ts), taken once the key is known; absent: none. */
+export function encryptOperation(keys: KeyService, quota?: KeyUseQuota): Operation {
   return {
     name: 'Encrypt',
     readOnly: true,
@@ -18,7 +20,7 @@ export function encryptOperation(keys: KeyService): Operation {
       const dryRun = r.boolean('DryRun');
       r.done();
       try {
-        const out = await keys.encrypt(caller, definedMembers({ keyId, plaintext, dryRun: dryRun ?? false, encryptionContext, encryptionAlgorithm }));
+        const out = await keys.encrypt(caller, definedMembers({ keyId, plaintext, dryRun: dryRun ?? false, encryptionContext, encryptionAlgorithm, quota }));
         return { CiphertextBlob: b64(out.ciphertext), KeyId: out.key.arn, EncryptionAlgorithm: out.algorithm };
       } finally {
         plaintext.fill(0);

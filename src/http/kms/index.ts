@@ -2,6 +2,7 @@
 import type { AuditQueryService } from '../../audit/query.ts';
 import type { AliasService } from '../../kms/alias-service.ts';
 import type { AsymmetricOperations } from '../../kms/asymmetric-operations.ts';
+import type { KeyUseQuota } from '../../kms/operation-common.ts';
 import type { KeyImportService } from '../../kms/key-import.ts';
 import type { KeyLifecycle } from '../../kms/key-lifecycle.ts';
 import type { KeyService } from '../../kms/key-service.ts';
@@ -45,11 +46,13 @@ export interface KmsServices {
   /** The audit log's query side, for GetKeyLastUsage; trackingStart is when this deployment began recording. */
   audit?: { query: AuditQueryService; trackingStart: number };
   asymmetric: AsymmetricOperations;
+  /** The key-type request quotas Encrypt, Decrypt and ReEncrypt take once the key is known (src/http/quotas.ts); absent: none. */
+  keyQuota?: KeyUseQuota;
   customKeyStores: CustomKeyStoreService;
   imports: KeyImportService;
 }
 
-export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric, imports, audit, customKeyStores }: KmsServices): ServiceDefinition {
+export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric, keyQuota, imports, audit, customKeyStores }: KmsServices): ServiceDefinition {
   return {
     targetPrefix: 'TrentService',
     signingName: 'kms',
@@ -59,9 +62,9 @@ export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asy
       createKeyOperation(keys),
       describeKeyOperation(keys),
       listKeysOperation(keys),
-      encryptOperation(keys),
-      decryptOperation(keys),
-      reEncryptOperation(keys),
+      encryptOperation(keys, keyQuota),
+      decryptOperation(keys, keyQuota),
+      reEncryptOperation(keys, keyQuota),
       generateDataKeyOperation(keys),
       generateDataKeyWithoutPlaintextOperation(keys),
       generateRandomOperation(keys),

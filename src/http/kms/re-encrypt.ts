@@ -1,5 +1,6 @@
 import { ValidationException } from '../../errors/errors.ts';
 import type { KeyService } from '../../kms/key-service.ts';
+import type { KeyUseQuota } from '../../kms/operation-common.ts';
 import { InputReader } from '../input.ts';
 import { definedMembers } from '../members.ts';
 import type { Operation } from '../operation.ts';
@@ -7,7 +8,8 @@ import { b64, KEY_ID_BOUNDS, readEncryptionContext, readGrantTokens, readKeyId }
 
 const ALGORITHMS = ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const;
 
-export function reEncryptOperation(keys: KeyService): Operation {
+/** `quota`: the key type's request quota (src/http/quotas.ts), taken once the key is known; absent: none. */
+export function reEncryptOperation(keys: KeyService, quota?: KeyUseQuota): Operation {
   return {
     name: 'ReEncrypt',
     readOnly: true,
@@ -35,6 +37,7 @@ export function reEncryptOperation(keys: KeyService): Operation {
         destinationEncryptionContext,
         sourceEncryptionAlgorithm,
         destinationEncryptionAlgorithm,
+        quota,
       }));
       return {
         CiphertextBlob: b64(out.ciphertext),
