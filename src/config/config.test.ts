@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from './config.ts';
 
 test('TRENT_HSMS maps cluster ids to a PKCS#11 module and token label, frozen', () => {
@@ -53,9 +54,11 @@ test('TRENT_WORKERS takes 1 to 64 processes', () => {
   assert.throws(() => loadConfig({ TRENT_WORKERS: '0' }), ConfigError);
 });
 
-test('TRENT_WORKERS > 1 is refused with quorum unsealing, where each worker would need its own shares', () => {
-  assert.throws(() => loadConfig({ TRENT_WORKERS: '2', TRENT_SEAL: 'shamir' }), (err: unknown) => err instanceof ConfigError && /TRENT_WORKERS/.test(err.message));
-  assert.equal(loadConfig({ TRENT_WORKERS: '2', TRENT_SEAL: 'dev' }).workers, 2);
+test('TRENT_WORKERS defaults to one process per core, in every custody mode', () => {
+  assert.equal(loadConfig({}).workers, Math.min(64, availableParallelism()));
+  assert.equal(loadConfig({ TRENT_SEAL: 'shamir' }).workers, Math.min(64, availableParallelism()));
+  assert.equal(loadConfig({ TRENT_WORKERS: '2', TRENT_SEAL: 'shamir' }).workers, 2);
+  assert.equal(loadConfig({ TRENT_WORKERS: '1', TRENT_SEAL: 'shamir' }).workers, 1);
 });
 
 test('TRENT_ROTATORS maps function names to an HTTPS URL and a shared secret that never prints; anything else stops start-up without echoing the secret', () => {

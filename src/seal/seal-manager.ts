@@ -8,6 +8,8 @@
  * the stored keyring of root-key versions (keyring.ts); it is never stored. While unsealed the node
  * keeps it in memory to re-seal the keyring on rotation; seal zeroes it with the keyring.
  * Every node is unsealed on its own: the state is per process, the keyring is shared through storage.
+ * The workers of one node (TRENT_WORKERS > 1) are unsealed, sealed and replaced together through `peers`
+ * (src/cluster-seal.ts): an unseal attempt lives in the primary, so shares may reach any worker.
  *
  * Knows nothing of HTTP. State changes run one at a time (a promise chain); `hooks` let the
  * composition root build what needs the barrier on unseal and drop it on seal. Issuing and checking
@@ -22,10 +24,10 @@ import type { Storage } from '../storage/storage.ts';
 import { KeyringBarrier } from './keyring-barrier.ts';
 import { Keyring, KEYRING_META, KeyringOpenError, parseStoredKeyring, ROOT_KEY_BYTES, type SealMode, type StoredKeyring } from './keyring.ts';
 import { QuorumAttempt } from './quorum.ts';
-import type { InitResult, QuorumInput, SealHooks, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
+import type { InitResult, PeerAttempt, QuorumInput, SealHooks, SealPeers, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
 import { checkQuorum, issuedShare, issueShares } from './shares.ts';
 
-export type { InitResult, QuorumInput, SealHooks, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
+export type { InitResult, PeerAttempt, QuorumInput, SealHooks, SealPeers, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
 
 export interface SealManagerDeps {
   storage: Storage;
@@ -36,17 +38,21 @@ export interface SealManagerDeps {
   devRootKey?: SecretBytes;
   /** pkcs11 mode. */
   hsm?: UnsealKeyWrapper;
+  /** In a worker of TRENT_WORKERS > 1: its siblings, through the primary. */
+  peers?: SealPeers;
 }
 
 export class RootKeyMismatchAtStartError extends Error {}
 
 export function createSealManager(deps: SealManagerDeps) {
-  const { storage, mode, logger, hooks } = deps;
+  const { storage, mode, logger, hooks, peers } = deps;
   let row: StoredKeyring | undefined; // the stored keyring as last read or written
   let rowText: string | undefined;
   let unsealKey: SecretBytes | undefined;
   let barrier: KeyringBarrier | undefined;
   let attempt: QuorumAttempt | undefined;
+  /** With peers the unseal attempt is the primary's; this mirrors its progress for status(). */
+  let peerAttempt: PeerAttempt | undefined;
   let rekey: { attempt: QuorumAttempt; quorum: QuorumInput } | undefined;
   let chain: Promise<unknown> = Promise.resolve();
 
@@ -70,8 +76,8 @@ export function createSealManager(deps: SealManagerDeps) {
       initialized: initialized(),
       sealed: barrier === undefined,
       ...(row?.threshold !== undefined ? { threshold: row.threshold, shares: row.shares! } : {}),
-      progress: attempt?.progress ?? 0,
-      nonce: attempt?.nonce ?? '',
+      progress: (peers ? peerAttempt : attempt)?.progress ?? 0,
+      nonce: (peers ? peerAttempt : attempt)?.nonce ?? '',
       ...(barrier ? { rootKeyVersion: barrier.currentVersion } : {}),
       ...(row ? { keyringGeneration: row.generation } : {}),
       ...(row && mode !== 'dev' ? { sharesVerified: row.shareDigests !== undefined } : {}),
@@ -144,9 +150,27 @@ export function createSealManager(deps: SealManagerDeps) {
   /** At process start: development and HSM modes unseal themselves; quorum mode waits for shares. */
   function start(): Promise<void> {
     return serial(async () => {
+      // A worker first asks its primary whether the deployment is unsealed (then it is handed the key),
+      // sealed by an operator (it stays sealed, even with an HSM or dev key at hand), or neither.
+      const joined = peers ? await peers.join() : undefined;
+      peerAttempt = joined?.attempt;
       await readRow();
       if (row && row.mode !== mode) {
+        joined?.key?.zeroize();
         throw new RootKeyMismatchAtStartError(`this database was initialized in ${row.mode} seal mode; start the node with TRENT_SEAL=${row.mode}`);
+      }
+      if (joined?.key) {
+        try {
+          await unsealWith(joined.key);
+        } catch (err) {
+          joined.key.zeroize();
+          logger.error({ err }, 'the unseal key handed over by the primary did not open the keyring; this worker stays sealed');
+        }
+        return;
+      }
+      if (joined?.sealed) {
+        logger.warn('the deployment was sealed by an operator: this worker starts sealed');
+        return;
       }
       if (mode === 'dev') {
         const key = deps.devRootKey;
@@ -192,7 +216,14 @@ export function createSealManager(deps: SealManagerDeps) {
     }
   }
 
-  function init(input: QuorumInput): Promise<InitResult> {
+  async function init(input: QuorumInput): Promise<InitResult> {
+    const result = await initHere(input);
+    // HSM custody: this worker unsealed itself from the token right after init; its siblings do the same.
+    if (peers && mode === 'pkcs11' && barrier) await peers.selfUnsealed();
+    return result;
+  }
+
+  function initHere(input: QuorumInput): Promise<InitResult> {
     return serial(async () => {
       if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): there is nothing to initialize');
       const { shares, threshold } = input;
@@ -242,6 +273,7 @@ export function createSealManager(deps: SealManagerDeps) {
   }
 
   function submitShare(shareText: string, nonce: string | undefined): Promise<SealStatus> {
+    if (peers) return submitShareToPeers(peers, shareText, nonce);
     return serial(async () => {
       if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): it unseals itself at start');
       await readRow();
@@ -276,6 +308,23 @@ export function createSealManager(deps: SealManagerDeps) {
   }
 
   /**
+   * A worker's share: checked here against the issued digests, then added to the primary's attempt. The
+   * wait for the primary is outside the serial chain: at the quorum the primary has this worker (and every
+   * other) open the keyring, which runs on that chain.
+   */
+  async function submitShareToPeers(p: SealPeers, shareText: string, nonce: string | undefined): Promise<SealStatus> {
+    const checked = await serial(async () => {
+      if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): it unseals itself at start');
+      await readRow();
+      if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
+      if (barrier) throw new InvalidSealStateException('Trent is already unsealed');
+      return { share: issuedShare(row.shareDigests, shareText).share, threshold: row.threshold! };
+    });
+    peerAttempt = await p.submitShare(checked.share, nonce, checked.threshold);
+    return status();
+  }
+
+  /**
    * Abandons the running unseal attempt. Only a holder of a current share may (the share is checked, not
    * added); a keyring that cannot check shares (legacy) cannot be reset this way: its attempt ends at the
    * threshold or with the process.
@@ -290,28 +339,69 @@ export function createSealManager(deps: SealManagerDeps) {
       if (legacy) throw new InvalidSealStateException('this deployment\'s shares were issued before shares were recorded, so a share cannot prove itself; rekey to issue verifiable shares');
       attempt?.zeroize();
       attempt = undefined;
+      if (peers) {
+        await peers.resetAttempt();
+        peerAttempt = undefined;
+      }
       logger.warn('unseal attempt reset by a holder of a current share');
       return status();
     });
   }
 
-  function seal(): Promise<void> {
-    return serial(async () => {
+  async function seal(): Promise<void> {
+    await serial(async () => {
       if (!barrier) throw new InvalidSealStateException('Trent is already sealed');
-      const b = barrier;
-      barrier = undefined;
-      try {
-        await hooks.onSeal();
-      } finally {
-        b.zeroize();
-        unsealKey?.zeroize();
-        unsealKey = undefined;
-        attempt?.zeroize();
-        attempt = undefined;
-        logger.warn({ mode }, 'sealed: every root key and unsealed key in memory was zeroed');
-      }
+      await sealHere();
     });
+    // Outside the chain: the primary seals every other worker and forgets its copy of the key.
+    await peers?.sealed();
   }
+
+  /** Drops the unsealed node and zeroes every key this process holds (on the serial chain). */
+  async function sealHere(): Promise<void> {
+    const b = barrier!;
+    barrier = undefined;
+    try {
+      await hooks.onSeal();
+    } finally {
+      b.zeroize();
+      unsealKey?.zeroize();
+      unsealKey = undefined;
+      attempt?.zeroize();
+      attempt = undefined;
+      logger.warn({ mode }, 'sealed: every root key and unsealed key in memory was zeroed');
+    }
+  }
+
+  /** What the primary asks of a worker (src/cluster-seal.ts); each runs on the serial chain. */
+  const peer = {
+    /** The quorum was reached: open the keyring with `key` (adopted). KeyringOpenError when it does not. */
+    unseal: (key: SecretBytes): Promise<void> => serial(async () => {
+      peerAttempt = undefined;
+      if (barrier) return key.zeroize();
+      await readRow();
+      if (!row) {
+        key.zeroize();
+        throw new ServiceUnavailableError('Trent is not initialized');
+      }
+      await unsealWith(key);
+    }),
+    /** Another worker was sealed by an operator. */
+    seal: (): Promise<void> => serial(async () => {
+      peerAttempt = undefined;
+      if (barrier) await sealHere();
+    }),
+    /** Another worker initialized an HSM deployment: unseal from the token as it did. */
+    selfUnseal: (): Promise<void> => serial(async () => {
+      if (barrier || mode !== 'pkcs11') return;
+      await readRow();
+      await autoUnseal();
+    }),
+    /** The primary's attempt changed (a share arrived on some worker, or it completed or was reset). */
+    attempt: (a: PeerAttempt | undefined): void => {
+      peerAttempt = a;
+    },
+  };
 
   /** Adds a root-key version (re-sealing the keyring under the unseal key); new seals use it. */
   function rotateRoot(): Promise<{ rootKeyVersion: number; rootKeyVersions: number[] }> {
@@ -410,6 +500,8 @@ export function createSealManager(deps: SealManagerDeps) {
           unsealKey.zeroize();
           unsealKey = SecretBytes.copyOf(newKey.expose());
         }
+        // A worker replaced later is handed the new key, not the one the rekey retired.
+        await peers?.rekeyed(newKey);
         logger.info({ shares: current.quorum.shares, threshold: current.quorum.threshold, generation }, 'rekeyed: new unseal shares issued');
         return { nonce, progress: current.attempt.threshold, required: current.attempt.threshold, complete: true, shares: printed, threshold: current.quorum.threshold };
       } catch (err) {
@@ -438,7 +530,7 @@ export function createSealManager(deps: SealManagerDeps) {
     rekey = undefined;
   }
 
-  return { start, status, init, shutdown, submitShare, resetUnseal, seal, rotateRoot, rekeyStart, rekeySubmit, get barrier() { return barrier; } };
+  return { start, status, init, shutdown, submitShare, resetUnseal, seal, rotateRoot, rekeyStart, rekeySubmit, peer, get barrier() { return barrier; } };
 }
 
 export type SealManager = ReturnType<typeof createSealManager>;

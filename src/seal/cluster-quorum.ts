@@ -1,0 +1,177 @@
+/**
+ * The primary's side of the seal of TRENT_WORKERS > 1 (docs/seal.md "Workers"): one unseal attempt for
+ * every worker, and, while the deployment is unsealed by shares, the unseal key for workers that start
+ * later. Knows nothing of IPC: src/cluster-seal.ts carries its messages.
+ *
+ * Why the primary combines and hands out the 32-byte unseal key, rather than forwarding the shares: every
+ * worker keeps the unseal key anyway while unsealed (to re-seal the keyring on rotation), so the key adds
+ * no new kind of secret to a worker, while forwarding would put M shares in every worker. The root keys
+ * themselves never cross the pipe: each worker opens the stored keyring with the key, which also checks
+ * it (AES-GCM) — the primary has no storage and cannot. Every copy made for a worker is zeroed once the
+ * worker has answered (the pipe has taken the bytes by then); the shares are zeroed once combined.
+ */
+import { SecretBytes } from '../crypto/secret-bytes.ts';
+import { ShareCombineError } from '../crypto/shamir.ts';
+import { InvalidNonceException, type TrentError, InvalidSealStateException, ServiceUnavailableError, UnsealFailedException } from '../errors/errors.ts';
+import { QuorumAttempt } from './quorum.ts';
+import type { PeerAttempt } from './seal-types.ts';
+
+/** What the primary asks of a worker. `key` is a copy for that worker; the caller zeroes it after the answer. */
+export type WorkerRequest = { op: 'unseal'; key: Uint8Array } | { op: 'seal' } | { op: 'self-unseal' };
+/** `keyring`: the key did not open the stored keyring (wrong shares). */
+export type WorkerAnswer = { ok: true } | { ok: false; keyring?: boolean; message: string };
+
+export interface WorkerChannel {
+  /** The live workers. */
+  ids(): number[];
+  /** Resolves with the worker's answer; with ok: false when it died or did not answer in time. */
+  ask(id: number, request: WorkerRequest): Promise<WorkerAnswer>;
+  /** Tells every worker the attempt now running (undefined: none). */
+  announce(attempt: PeerAttempt | undefined): void;
+}
+
+export function createClusterQuorum(workers: WorkerChannel, log: (line: string) => void) {
+  let attempt: QuorumAttempt | undefined;
+  /** The unseal key while the deployment is unsealed by shares; handed to workers that start later. */
+  let key: SecretBytes | undefined;
+  /** Sealed by an operator since this primary started: workers that start now stay sealed. */
+  let sealedByOperator = false;
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+  const current = (): PeerAttempt | undefined => (attempt ? { progress: attempt.progress, nonce: attempt.nonce } : undefined);
+
+  /** Hands a copy of `k` to one worker and zeroes the copy once it has answered. */
+  async function unsealOn(id: number, k: SecretBytes): Promise<WorkerAnswer> {
+    const copy = Buffer.from(k.expose());
+    try {
+      return await workers.ask(id, { op: 'unseal', key: copy });
+    } finally {
+      copy.fill(0);
+    }
+  }
+
+  function dropKey(): void {
+    key?.zeroize();
+    key = undefined;
+  }
+
+  return {
+    /**
+     * A starting worker's view of the deployment; not on the chain, so a worker that starts while a quorum
+     * completes is not waited for (it is asked to unseal right after its start). `key` is a copy: the
+     * caller zeroes it once sent.
+     */
+    join(): { key?: Buffer; sealed: boolean; attempt?: PeerAttempt } {
+      const a = current();
+      return { ...(key ? { key: Buffer.from(key.expose()) } : {}), sealed: sealedByOperator, ...(a ? { attempt: a } : {}) };
+    },
+
+    /**
+     * Adds a share (owned; the worker checked it against the issued digests) from worker `from`. At the
+     * threshold: combine, have `from` open the keyring first (it verifies the key), then every other worker.
+     * Resolves with the attempt still running (undefined once complete).
+     */
+    submitShare(from: number, share: Buffer, nonce: string | undefined, threshold: number): Promise<PeerAttempt | undefined> {
+      return serial(async () => {
+        try {
+          if (key) throw new InvalidSealStateException('Trent is already unsealed');
+          if (attempt) attempt.checkNonce(nonce);
+          else if (nonce !== undefined) throw new InvalidNonceException('no unseal attempt is running; send the first share without a nonce');
+        } catch (err) {
+          share.fill(0);
+          throw err;
+        }
+        attempt ??= new QuorumAttempt(threshold);
+        if (!attempt.add(share)) {
+          workers.announce(current());
+          return current();
+        }
+        const done = attempt;
+        attempt = undefined;
+        workers.announce(undefined);
+        let combined: SecretBytes;
+        try {
+          combined = await done.combine();
+        } catch (err) {
+          if (err instanceof ShareCombineError) throw unsealFailed();
+          throw err;
+        } finally {
+          done.zeroize();
+        }
+        const first = await unsealOn(from, combined);
+        if (!first.ok) {
+          combined.zeroize();
+          if (first.keyring) throw unsealFailed();
+          throw new ServiceUnavailableError(`the worker that received the last share could not unseal (${first.message}); the attempt was reset`);
+        }
+        const others = await Promise.all(workers.ids().filter((id) => id !== from).map(async (id) => ({ id, answer: await unsealOn(id, combined) })));
+        for (const { id, answer } of others) if (!answer.ok) log(`trent: worker ${id} could not unseal with the quorum's key (${answer.message}); it stays sealed\n`);
+        dropKey();
+        key = combined;
+        sealedByOperator = false;
+        return undefined;
+      });
+    },
+
+    /** Abandons the running attempt (the worker checked the requester's share). */
+    reset(): Promise<void> {
+      return serial(async () => {
+        attempt?.zeroize();
+        attempt = undefined;
+        workers.announce(undefined);
+      });
+    },
+
+    /** Worker `from` was sealed by an operator: forget the key, seal every other worker, wait for them. */
+    sealed(from: number): Promise<void> {
+      return serial(async () => {
+        dropKey();
+        attempt?.zeroize();
+        attempt = undefined;
+        sealedByOperator = true;
+        workers.announce(undefined);
+        const answers = await Promise.all(workers.ids().filter((id) => id !== from).map(async (id) => ({ id, answer: await workers.ask(id, { op: 'seal' }) })));
+        for (const { id, answer } of answers) if (!answer.ok) log(`trent: worker ${id} did not confirm the seal (${answer.message})\n`);
+      });
+    },
+
+    /** Worker `from` initialized an HSM deployment and unsealed itself: the others unseal from the token. */
+    selfUnsealed(from: number): Promise<void> {
+      return serial(async () => {
+        sealedByOperator = false;
+        await Promise.all(workers.ids().filter((id) => id !== from).map((id) => workers.ask(id, { op: 'self-unseal' })));
+      });
+    },
+
+    /** A rekey replaced the unseal key (copied; the caller zeroes `fresh`): later workers get the new one. */
+    rekeyed(fresh: Uint8Array): Promise<void> {
+      return serial(async () => {
+        if (!key) return;
+        dropKey();
+        key = SecretBytes.copyOf(fresh);
+      });
+    },
+
+    /** At exit: zeroes the key and any shares. */
+    shutdown(): void {
+      dropKey();
+      attempt?.zeroize();
+      attempt = undefined;
+    },
+
+    /** For GET-style inspection in tests: whether the primary holds a key or shares now. */
+    holds(): { key: boolean; shares: number } {
+      return { key: key !== undefined && !key.isZeroized, shares: attempt?.progress ?? 0 };
+    },
+  };
+}
+
+function unsealFailed(): TrentError {
+  return new UnsealFailedException('the shares did not reconstruct the unseal key; the unseal attempt was reset, start again with the first share');
+}
+
+export type ClusterQuorum = ReturnType<typeof createClusterQuorum>;
