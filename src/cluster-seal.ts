@@ -21,7 +21,7 @@ type SealCallBody =
   | { op: 'share'; share: Uint8Array; nonce?: string; threshold: number }
   | { op: 'reset' }
   | { op: 'sealed' }
-  | { op: 'self-unsealed' }
+  | { op: 'initialized' }
   | { op: 'rekeyed'; key: Uint8Array };
 type SealCall = { trent: 'seal'; id: number } & SealCallBody;
 type SealReply = { trent: 'seal-reply'; id: number; error?: { code: string; message: string; fault: Fault }; key?: Uint8Array; sealed?: boolean; attempt?: PeerAttempt };
@@ -92,8 +92,8 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
         case 'sealed':
           await quorum.sealed(worker.id);
           break;
-        case 'self-unsealed':
-          await quorum.selfUnsealed(worker.id);
+        case 'initialized':
+          await quorum.initialized(worker.id);
           break;
         case 'rekeyed':
           try {
@@ -149,7 +149,7 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: SealManager[
     try {
       if (m.op === 'unseal') await p.unseal(SecretBytes.adopt(Buffer.from(m.key.buffer, m.key.byteOffset, m.key.byteLength)));
       else if (m.op === 'seal') await p.seal();
-      else await p.selfUnseal();
+      else await p.initialized();
     } catch (err) {
       a = { ok: false, keyring: err instanceof KeyringOpenError, message: err instanceof TrentError ? err.message : err instanceof KeyringOpenError ? 'the key does not open the keyring' : 'the worker could not build the unsealed node; see its log' };
     }
@@ -204,8 +204,8 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: SealManager[
     async sealed() {
       await send({ op: 'sealed' });
     },
-    async selfUnsealed() {
-      await send({ op: 'self-unsealed' });
+    async initialized() {
+      await send({ op: 'initialized' });
     },
     async rekeyed(key) {
       const copy = Buffer.from(key.expose());

@@ -17,7 +17,7 @@ import { QuorumAttempt } from './quorum.ts';
 import type { PeerAttempt } from './seal-types.ts';
 
 /** What the primary asks of a worker. `key` is a copy for that worker; the caller zeroes it after the answer. */
-export type WorkerRequest = { op: 'unseal'; key: Uint8Array } | { op: 'seal' } | { op: 'self-unseal' };
+export type WorkerRequest = { op: 'unseal'; key: Uint8Array } | { op: 'seal' } | { op: 'initialized' };
 /** `keyring`: the key did not open the stored keyring (wrong shares). */
 export type WorkerAnswer = { ok: true } | { ok: false; keyring?: boolean; message: string };
 
@@ -139,11 +139,14 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
       });
     },
 
-    /** Worker `from` initialized an HSM deployment and unsealed itself: the others unseal from the token. */
-    selfUnsealed(from: number): Promise<void> {
+    /**
+     * Worker `from` initialized the deployment: the others read the new keyring row (so their status says
+     * initialized) and, under HSM custody, unseal from the token as `from` did.
+     */
+    initialized(from: number): Promise<void> {
       return serial(async () => {
         sealedByOperator = false;
-        await Promise.all(workers.ids().filter((id) => id !== from).map((id) => workers.ask(id, { op: 'self-unseal' })));
+        await Promise.all(workers.ids().filter((id) => id !== from).map((id) => workers.ask(id, { op: 'initialized' })));
       });
     },
 

@@ -218,8 +218,9 @@ export function createSealManager(deps: SealManagerDeps) {
 
   async function init(input: QuorumInput): Promise<InitResult> {
     const result = await initHere(input);
-    // HSM custody: this worker unsealed itself from the token right after init; its siblings do the same.
-    if (peers && mode === 'pkcs11' && barrier) await peers.selfUnsealed();
+    // The siblings read the keyring row now (their status says initialized); under HSM custody they
+    // unseal from the token as this worker did right after init.
+    await peers?.initialized();
     return result;
   }
 
@@ -391,11 +392,11 @@ export function createSealManager(deps: SealManagerDeps) {
       peerAttempt = undefined;
       if (barrier) await sealHere();
     }),
-    /** Another worker initialized an HSM deployment: unseal from the token as it did. */
-    selfUnseal: (): Promise<void> => serial(async () => {
-      if (barrier || mode !== 'pkcs11') return;
+    /** Another worker initialized the deployment: read its keyring row; under HSM custody, unseal from the token. */
+    initialized: (): Promise<void> => serial(async () => {
+      if (barrier) return;
       await readRow();
-      await autoUnseal();
+      if (mode === 'pkcs11') await autoUnseal();
     }),
     /** The primary's attempt changed (a share arrived on some worker, or it completed or was reset). */
     attempt: (a: PeerAttempt | undefined): void => {

@@ -83,8 +83,8 @@ export interface SealPeers {
   resetAttempt(): Promise<void>;
   /** This worker was sealed by an operator: the primary forgets the key and seals every other worker. */
   sealed(): Promise<void>;
-  /** This worker unsealed itself from the HSM after init: every other worker does the same. */
-  selfUnsealed(): Promise<void>;
+  /** This worker initialized the deployment: every other worker reads the keyring (and, HSM, unseals from the token). */
+  initialized(): Promise<void>;
   /** A rekey here replaced the unseal key: the primary's copy (for replacement workers) becomes `key` (copied). */
   rekeyed(key: SecretBytes): Promise<void>;
 }

@@ -39,7 +39,8 @@ test('Shamir-sealed workers serve requests after one unseal and all stop (zeroed
   assert.equal(init.status, 200, JSON.stringify(init.json));
   const shares = init.json.Shares as string[];
 
-  // Sealed: every worker refuses AWS calls.
+  // Initialized and sealed on every worker: each refuses AWS calls.
+  for (const a of [a1, a2]) assert.equal((await probe.call(a, 'GET', '/v1/sys/seal-status')).json.Initialized, true);
   await probe.assertSealedEverywhere(two);
 
   // One share on the first worker: both report the same partial quorum.
