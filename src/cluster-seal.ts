@@ -11,9 +11,9 @@
 import type { Worker } from 'node:cluster';
 import { SecretBytes } from './crypto/secret-bytes.ts';
 import { TrentError, ServiceUnavailableError, type Fault } from './errors/errors.ts';
-import { createClusterQuorum, type WorkerAnswer, type WorkerRequest } from './seal/cluster-quorum.ts';
+import { createClusterQuorum, type Attempts, type WorkerAnswer, type WorkerRequest } from './seal/cluster-quorum.ts';
 import { KeyringOpenError } from './seal/keyring.ts';
-import type { PeerAttempt, SealManager, SealPeers } from './seal/seal-manager.ts';
+import type { PeerAttempt, PeerRekey, QuorumInput, SealManager, SealPeers } from './seal/seal-manager.ts';
 
 /** Worker → primary: a request; the primary answers with SealReply of the same id. */
 type SealCallBody =
@@ -22,13 +22,20 @@ type SealCallBody =
   | { op: 'reset' }
   | { op: 'sealed' }
   | { op: 'initialized' }
-  | { op: 'rekeyed'; key: Uint8Array };
+  | { op: 'rekeyed'; key: Uint8Array }
+  | { op: 'rekey-start'; share?: Uint8Array; quorum: QuorumInput; threshold: number }
+  | { op: 'rekey-share'; share: Uint8Array; nonce: string };
 type SealCall = { trent: 'seal'; id: number } & SealCallBody;
-type SealReply = { trent: 'seal-reply'; id: number; error?: { code: string; message: string; fault: Fault }; key?: Uint8Array; sealed?: boolean; attempt?: PeerAttempt };
+type SealReply = {
+  trent: 'seal-reply'; id: number; error?: { code: string; message: string; fault: Fault };
+  key?: Uint8Array; sealed?: boolean; attempt?: PeerAttempt; rekey?: PeerRekey;
+  /** Rekey progress; `quorum` once complete (with the old unseal key in `key`). */
+  nonce?: string; progress?: number; required?: number; quorum?: QuorumInput;
+};
 /** Primary → worker: a request (SealAnswer back), or the attempt now running. */
 type SealAsk = { trent: 'seal-ask'; id: number } & WorkerRequest;
 type SealAnswer = { trent: 'seal-answer'; id: number } & WorkerAnswer;
-type SealAttempt = { trent: 'seal-attempt'; attempt?: PeerAttempt };
+type SealAttempt = { trent: 'seal-attempt'; attempts: Attempts };
 
 /** How long the primary waits for a worker to unseal or seal (building the unsealed node included). */
 const ASK_TIMEOUT_MS = 60_000;
@@ -47,8 +54,8 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
 
   const quorum = createClusterQuorum({
     ids: () => deps.workers().filter((w) => w.isConnected()).map((w) => w.id),
-    announce: (attempt) => {
-      for (const w of deps.workers()) if (w.isConnected()) w.send({ trent: 'seal-attempt', ...(attempt ? { attempt } : {}) } satisfies SealAttempt);
+    announce: (attempts) => {
+      for (const w of deps.workers()) if (w.isConnected()) w.send({ trent: 'seal-attempt', attempts } satisfies SealAttempt);
     },
     ask: (id, request) => new Promise<WorkerAnswer>((resolve) => {
       const worker = deps.workers().find((w) => w.id === id);
@@ -80,7 +87,7 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
       switch (m.op) {
         case 'join': {
           const j = quorum.join();
-          return reply(worker, { trent: 'seal-reply', id: m.id, sealed: j.sealed, ...(j.key ? { key: j.key } : {}), ...(j.attempt ? { attempt: j.attempt } : {}) }, j.key);
+          return reply(worker, { trent: 'seal-reply', id: m.id, ...j }, j.key);
         }
         case 'share': {
           const attempt = await quorum.submitShare(worker.id, Buffer.from(m.share.buffer, m.share.byteOffset, m.share.byteLength), m.nonce, m.threshold);
@@ -95,6 +102,18 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
         case 'initialized':
           await quorum.initialized(worker.id);
           break;
+        case 'rekey-start': {
+          const share = m.share && Buffer.from(m.share.buffer, m.share.byteOffset, m.share.byteLength);
+          return reply(worker, { trent: 'seal-reply', id: m.id, ...(await quorum.rekeyStart(share, m.quorum, m.threshold)) });
+        }
+        case 'rekey-share': {
+          const r = await quorum.rekeySubmit(Buffer.from(m.share.buffer, m.share.byteOffset, m.share.byteLength), m.nonce);
+          if (!r.complete) return reply(worker, { trent: 'seal-reply', id: m.id, progress: r.progress, required: r.required });
+          // The old unseal key goes to this worker only, which re-seals the keyring; zeroed once sent.
+          const key = Buffer.from(r.key.expose());
+          r.key.zeroize();
+          return reply(worker, { trent: 'seal-reply', id: m.id, key, quorum: r.quorum, required: r.required }, key);
+        }
         case 'rekeyed':
           try {
             await quorum.rekeyed(m.key);
@@ -158,7 +177,7 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: SealManager[
 
   process.on('message', (m: unknown) => {
     if (is<SealReply>(m, 'seal-reply')) calls.get(m.id)?.resolve(m);
-    else if (is<SealAttempt>(m, 'seal-attempt')) peer?.attempt(m.attempt);
+    else if (is<SealAttempt>(m, 'seal-attempt')) peer?.attempts(m.attempts);
     else if (is<SealAsk>(m, 'seal-ask')) {
       if (peer) void answer(peer, m);
       else waiting.push(m);
@@ -192,6 +211,7 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: SealManager[
         sealed: r.sealed === true,
         ...(r.key ? { key: SecretBytes.adopt(Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength)) } : {}),
         ...(r.attempt ? { attempt: r.attempt } : {}),
+        ...(r.rekey ? { rekey: r.rekey } : {}),
       };
     },
     async submitShare(share, nonce, threshold) {
@@ -206,6 +226,15 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: SealManager[
     },
     async initialized() {
       await send({ op: 'initialized' });
+    },
+    async rekeyStart(share, quorum, threshold) {
+      const r = await send({ op: 'rekey-start', quorum, threshold, ...(share ? { share } : {}) }, share);
+      return { nonce: r.nonce!, progress: r.progress!, required: r.required! };
+    },
+    async rekeySubmit(share, nonce) {
+      const r = await send({ op: 'rekey-share', share, nonce }, share);
+      if (!r.key) return { complete: false, progress: r.progress!, required: r.required! };
+      return { complete: true, key: SecretBytes.adopt(Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength)), quorum: r.quorum!, required: r.required! };
     },
     async rekeyed(key) {
       const copy = Buffer.from(key.expose());

@@ -40,7 +40,7 @@ test('the quorum reached on any worker hands the key to the submitter first, the
   const s0 = shares[0]!;
   const a = await q.submitShare(1, s0, undefined, 2);
   assert.equal(a?.progress, 1);
-  assert.deepEqual(w.announced.at(-1), a, 'every worker is told the progress');
+  assert.deepEqual(w.announced.at(-1), { unseal: a }, 'every worker is told the progress');
   assert.deepEqual(q.join().attempt, a, 'a worker starting now sees the attempt');
 
   const s1 = shares[1]!;
@@ -51,7 +51,7 @@ test('the quorum reached on any worker hands the key to the submitter first, the
     assert.ok(allZero(x.key!), 'its copy is zeroed once the worker answered');
   }
   assert.ok(allZero(s0) && allZero(s1), 'the shares are zeroed once combined');
-  assert.equal(w.announced.at(-1), undefined, 'the attempt is over for every worker');
+  assert.deepEqual(w.announced.at(-1), {}, 'the attempt is over for every worker');
   assert.deepEqual(q.holds(), { key: true, shares: 0 });
 
   // A worker that starts now gets its own copy of the key.
@@ -91,4 +91,31 @@ test('a share with another attempt\'s nonce, or while unsealed, is refused and z
   await q.reset();
   assert.deepEqual(q.holds(), { key: false, shares: 0 });
   assert.ok(allZero(shares[0]!), 'a reset zeroes the shares held');
+});
+
+test('a rekey reached on any worker hands the old key to that worker alone; its shares are zeroed; the primary keeps the new key it is given', async () => {
+  const oldKey = randomBytesBuffer(32);
+  const unsealShares = await sharesOf(oldKey, 2, 2);
+  const w = recordingWorkers([1, 2]);
+  const q = createClusterQuorum(w.channel, () => undefined);
+  const a = await q.submitShare(1, Buffer.from(unsealShares[0]!), undefined, 2);
+  await q.submitShare(2, Buffer.from(unsealShares[1]!), a!.nonce, 2);
+  const asked = w.asked.length;
+
+  const rekeyShares = await sharesOf(oldKey, 2, 2);
+  const started = await q.rekeyStart(rekeyShares[0]!, { shares: 3, threshold: 2 }, 2);
+  assert.equal(started.progress, 1);
+  assert.deepEqual(w.announced.at(-1), { rekey: { nonce: started.nonce, progress: 1, required: 2, shares: 3, threshold: 2, ageRecipients: 0 } });
+  const done = await q.rekeySubmit(rekeyShares[1]!, started.nonce);
+  assert.ok(done.complete);
+  assert.ok(done.key.expose().equals(oldKey), 'the submitter gets the old unseal key to re-seal the keyring');
+  assert.deepEqual(done.quorum, { shares: 3, threshold: 2 });
+  done.key.zeroize();
+  assert.equal(w.asked.length, asked, 'no other worker was handed anything');
+  assert.ok(rekeyShares.every(allZero), 'the rekey shares are zeroed once combined');
+  assert.deepEqual(w.announced.at(-1), {});
+
+  const newKey = randomBytesBuffer(32);
+  await q.rekeyed(newKey);
+  assert.ok(q.join().key?.equals(newKey), 'a worker starting now gets the new key');
 });

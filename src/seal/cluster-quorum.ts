@@ -14,24 +14,31 @@ import { SecretBytes } from '../crypto/secret-bytes.ts';
 import { ShareCombineError } from '../crypto/shamir.ts';
 import { InvalidNonceException, type TrentError, InvalidSealStateException, ServiceUnavailableError, UnsealFailedException } from '../errors/errors.ts';
 import { QuorumAttempt } from './quorum.ts';
-import type { PeerAttempt } from './seal-types.ts';
+import type { PeerAttempt, PeerRekey, QuorumInput } from './seal-types.ts';
 
 /** What the primary asks of a worker. `key` is a copy for that worker; the caller zeroes it after the answer. */
 export type WorkerRequest = { op: 'unseal'; key: Uint8Array } | { op: 'seal' } | { op: 'initialized' };
 /** `keyring`: the key did not open the stored keyring (wrong shares). */
 export type WorkerAnswer = { ok: true } | { ok: false; keyring?: boolean; message: string };
 
+export interface Attempts {
+  unseal?: PeerAttempt;
+  rekey?: PeerRekey;
+}
+
 export interface WorkerChannel {
   /** The live workers. */
   ids(): number[];
   /** Resolves with the worker's answer; with ok: false when it died or did not answer in time. */
   ask(id: number, request: WorkerRequest): Promise<WorkerAnswer>;
-  /** Tells every worker the attempt now running (undefined: none). */
-  announce(attempt: PeerAttempt | undefined): void;
+  /** Tells every worker the attempts now running (absent: none). */
+  announce(attempts: Attempts): void;
 }
 
 export function createClusterQuorum(workers: WorkerChannel, log: (line: string) => void) {
   let attempt: QuorumAttempt | undefined;
+  /** A rekey runs while sealed or unsealed; the worker whose share completes it re-seals the keyring. */
+  let rekey: { attempt: QuorumAttempt; quorum: QuorumInput } | undefined;
   /** The unseal key while the deployment is unsealed by shares; handed to workers that start later. */
   let key: SecretBytes | undefined;
   /** Sealed by an operator since this primary started: workers that start now stay sealed. */
@@ -43,6 +50,16 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
     return run;
   };
   const current = (): PeerAttempt | undefined => (attempt ? { progress: attempt.progress, nonce: attempt.nonce } : undefined);
+  const currentRekey = (): PeerRekey | undefined => rekey && {
+    nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: rekey.attempt.threshold,
+    shares: rekey.quorum.shares, threshold: rekey.quorum.threshold, ageRecipients: rekey.quorum.ageRecipients?.length ?? 0,
+  };
+  const attempts = (): Attempts => {
+    const u = current();
+    const r = currentRekey();
+    return { ...(u ? { unseal: u } : {}), ...(r ? { rekey: r } : {}) };
+  };
+  const announce = () => workers.announce(attempts());
 
   /** Hands a copy of `k` to one worker and zeroes the copy once it has answered. */
   async function unsealOn(id: number, k: SecretBytes): Promise<WorkerAnswer> {
@@ -65,9 +82,9 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
      * completes is not waited for (it is asked to unseal right after its start). `key` is a copy: the
      * caller zeroes it once sent.
      */
-    join(): { key?: Buffer; sealed: boolean; attempt?: PeerAttempt } {
-      const a = current();
-      return { ...(key ? { key: Buffer.from(key.expose()) } : {}), sealed: sealedByOperator, ...(a ? { attempt: a } : {}) };
+    join(): { key?: Buffer; sealed: boolean; attempt?: PeerAttempt; rekey?: PeerRekey } {
+      const { unseal, rekey: r } = attempts();
+      return { ...(key ? { key: Buffer.from(key.expose()) } : {}), sealed: sealedByOperator, ...(unseal ? { attempt: unseal } : {}), ...(r ? { rekey: r } : {}) };
     },
 
     /**
@@ -87,12 +104,12 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
         }
         attempt ??= new QuorumAttempt(threshold);
         if (!attempt.add(share)) {
-          workers.announce(current());
+          announce();
           return current();
         }
         const done = attempt;
         attempt = undefined;
-        workers.announce(undefined);
+        announce();
         let combined: SecretBytes;
         try {
           combined = await done.combine();
@@ -122,7 +139,7 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
       return serial(async () => {
         attempt?.zeroize();
         attempt = undefined;
-        workers.announce(undefined);
+        announce();
       });
     },
 
@@ -133,7 +150,7 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
         attempt?.zeroize();
         attempt = undefined;
         sealedByOperator = true;
-        workers.announce(undefined);
+        announce();
         const answers = await Promise.all(workers.ids().filter((id) => id !== from).map(async (id) => ({ id, answer: await workers.ask(id, { op: 'seal' }) })));
         for (const { id, answer } of answers) if (!answer.ok) log(`trent: worker ${id} did not confirm the seal (${answer.message})\n`);
       });
@@ -147,6 +164,48 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
       return serial(async () => {
         sealedByOperator = false;
         await Promise.all(workers.ids().filter((id) => id !== from).map((id) => workers.ask(id, { op: 'initialized' })));
+      });
+    },
+
+    /** Starts (or replaces) the rekey attempt; the worker checked the proof and `share` (owned), if any. */
+    rekeyStart(share: Buffer | undefined, quorum: QuorumInput, threshold: number): Promise<{ nonce: string; progress: number; required: number }> {
+      return serial(async () => {
+        rekey?.attempt.zeroize();
+        rekey = { attempt: new QuorumAttempt(threshold), quorum };
+        if (share) rekey.attempt.add(share);
+        announce();
+        return { nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: threshold };
+      });
+    },
+
+    /**
+     * Adds a checked share (owned) to the rekey attempt. At the threshold: the old unseal key combined
+     * (owned by the caller, who re-seals the keyring with it and zeroes it) and the quorum to issue.
+     */
+    rekeySubmit(share: Buffer, nonce: string): Promise<{ complete: false; progress: number; required: number } | { complete: true; key: SecretBytes; quorum: QuorumInput; required: number }> {
+      return serial(async () => {
+        try {
+          if (!rekey) throw new InvalidNonceException('no rekey is running; start one first');
+          rekey.attempt.checkNonce(nonce);
+        } catch (err) {
+          share.fill(0);
+          throw err;
+        }
+        const done = rekey;
+        if (!done.attempt.add(share)) {
+          announce();
+          return { complete: false, progress: done.attempt.progress, required: done.attempt.threshold };
+        }
+        rekey = undefined;
+        announce();
+        try {
+          return { complete: true, key: await done.attempt.combine(), quorum: done.quorum, required: done.attempt.threshold };
+        } catch (err) {
+          if (err instanceof ShareCombineError) throw new UnsealFailedException('the shares did not reconstruct the unseal key; the rekey was reset, start it again');
+          throw err;
+        } finally {
+          done.attempt.zeroize();
+        }
       });
     },
 
@@ -164,11 +223,13 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
       dropKey();
       attempt?.zeroize();
       attempt = undefined;
+      rekey?.attempt.zeroize();
+      rekey = undefined;
     },
 
     /** For GET-style inspection in tests: whether the primary holds a key or shares now. */
     holds(): { key: boolean; shares: number } {
-      return { key: key !== undefined && !key.isZeroized, shares: attempt?.progress ?? 0 };
+      return { key: key !== undefined && !key.isZeroized, shares: (attempt?.progress ?? 0) + (rekey?.attempt.progress ?? 0) };
     },
   };
 }

@@ -24,10 +24,10 @@ import type { Storage } from '../storage/storage.ts';
 import { KeyringBarrier } from './keyring-barrier.ts';
 import { Keyring, KEYRING_META, KeyringOpenError, parseStoredKeyring, ROOT_KEY_BYTES, type SealMode, type StoredKeyring } from './keyring.ts';
 import { QuorumAttempt } from './quorum.ts';
-import type { InitResult, PeerAttempt, QuorumInput, SealHooks, SealPeers, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
+import type { InitResult, PeerAttempt, PeerRekey, QuorumInput, SealHooks, SealPeers, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
 import { checkQuorum, issuedShare, issueShares } from './shares.ts';
 
-export type { InitResult, PeerAttempt, QuorumInput, SealHooks, SealPeers, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
+export type { InitResult, PeerAttempt, PeerRekey, QuorumInput, SealHooks, SealPeers, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
 
 export interface SealManagerDeps {
   storage: Storage;
@@ -51,8 +51,9 @@ export function createSealManager(deps: SealManagerDeps) {
   let unsealKey: SecretBytes | undefined;
   let barrier: KeyringBarrier | undefined;
   let attempt: QuorumAttempt | undefined;
-  /** With peers the unseal attempt is the primary's; this mirrors its progress for status(). */
+  /** With peers the unseal and rekey attempts are the primary's; these mirror their progress for status(). */
   let peerAttempt: PeerAttempt | undefined;
+  let peerRekey: PeerRekey | undefined;
   let rekey: { attempt: QuorumAttempt; quorum: QuorumInput } | undefined;
   let chain: Promise<unknown> = Promise.resolve();
 
@@ -81,7 +82,8 @@ export function createSealManager(deps: SealManagerDeps) {
       ...(barrier ? { rootKeyVersion: barrier.currentVersion } : {}),
       ...(row ? { keyringGeneration: row.generation } : {}),
       ...(row && mode !== 'dev' ? { sharesVerified: row.shareDigests !== undefined } : {}),
-      ...(rekey ? {
+      ...(peers && peerRekey ? { rekey: peerRekey } : {}),
+      ...(!peers && rekey ? {
         rekey: {
           nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: rekey.attempt.threshold,
           shares: rekey.quorum.shares, threshold: rekey.quorum.threshold, ageRecipients: rekey.quorum.ageRecipients?.length ?? 0,
@@ -154,6 +156,7 @@ export function createSealManager(deps: SealManagerDeps) {
       // sealed by an operator (it stays sealed, even with an HSM or dev key at hand), or neither.
       const joined = peers ? await peers.join() : undefined;
       peerAttempt = joined?.attempt;
+      peerRekey = joined?.rekey;
       await readRow();
       if (row && row.mode !== mode) {
         joined?.key?.zeroize();
@@ -398,9 +401,10 @@ export function createSealManager(deps: SealManagerDeps) {
       await readRow();
       if (mode === 'pkcs11') await autoUnseal();
     }),
-    /** The primary's attempt changed (a share arrived on some worker, or it completed or was reset). */
-    attempt: (a: PeerAttempt | undefined): void => {
-      peerAttempt = a;
+    /** The primary's attempts changed (a share arrived on some worker, or one completed or was reset). */
+    attempts: (a: { unseal?: PeerAttempt; rekey?: PeerRekey }): void => {
+      peerAttempt = a.unseal;
+      peerRekey = a.rekey;
     },
   };
 
@@ -441,33 +445,63 @@ export function createSealManager(deps: SealManagerDeps) {
    * trent:Rekey, checked by the caller of this function) or one current share, which then counts as the
    * first share of the new attempt. Without either nothing changes (AccessDeniedException).
    */
-  function rekeyStart(input: QuorumInput, proof: { authorized: boolean; share?: string }): Promise<{ nonce: string; progress: number; required: number }> {
-    return serial(async () => {
-      if (mode === 'dev') throw new InvalidSealStateException('development mode has no shares to rekey');
-      checkQuorum(input);
-      await readRow();
-      if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
-      let share: Buffer | undefined;
-      if (proof.share !== undefined) {
-        const issued = issuedShare(row?.shareDigests, proof.share);
-        share = issued.share;
-        if (issued.legacy && !proof.authorized) {
-          share.fill(0);
-          throw new AccessDeniedException('this deployment\'s shares were issued before shares were recorded and cannot prove themselves: start the rekey with the administrator\'s credentials (signed request)');
-        }
-      } else if (!proof.authorized) {
-        throw new AccessDeniedException('starting a rekey needs a current key share (Share) or a request signed by a principal allowed trent:Rekey');
+  async function rekeyStart(input: QuorumInput, proof: { authorized: boolean; share?: string }): Promise<{ nonce: string; progress: number; required: number }> {
+    if (!peers) return rekeyStartHere(input, proof);
+    // With workers the attempt is the primary's: this worker checks the proof, the primary keeps the shares.
+    const checked = await serial(() => rekeyProof(input, proof));
+    const started = await peers.rekeyStart(checked.share, { ...input }, checked.threshold);
+    logger.warn({ shares: input.shares, threshold: input.threshold, by: proof.authorized ? 'credentials' : 'share' }, 'rekey started');
+    return started;
+  }
+
+  /** What starting a rekey needs: a quorum that can be issued and a proof (a current share or credentials). */
+  async function rekeyProof(input: QuorumInput, proof: { authorized: boolean; share?: string }): Promise<{ share?: Buffer; threshold: number }> {
+    if (mode === 'dev') throw new InvalidSealStateException('development mode has no shares to rekey');
+    checkQuorum(input);
+    await readRow();
+    if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
+    let share: Buffer | undefined;
+    if (proof.share !== undefined) {
+      const issued = issuedShare(row?.shareDigests, proof.share);
+      share = issued.share;
+      if (issued.legacy && !proof.authorized) {
+        share.fill(0);
+        throw new AccessDeniedException('this deployment\'s shares were issued before shares were recorded and cannot prove themselves: start the rekey with the administrator\'s credentials (signed request)');
       }
+    } else if (!proof.authorized) {
+      throw new AccessDeniedException('starting a rekey needs a current key share (Share) or a request signed by a principal allowed trent:Rekey');
+    }
+    return { ...(share ? { share } : {}), threshold: row.threshold! };
+  }
+
+  function rekeyStartHere(input: QuorumInput, proof: { authorized: boolean; share?: string }): Promise<{ nonce: string; progress: number; required: number }> {
+    return serial(async () => {
+      const { share, threshold } = await rekeyProof(input, proof);
       rekey?.attempt.zeroize();
-      rekey = { attempt: new QuorumAttempt(row.threshold!), quorum: { ...input } };
+      rekey = { attempt: new QuorumAttempt(threshold), quorum: { ...input } };
       if (share) rekey.attempt.add(share);
       logger.warn({ shares: input.shares, threshold: input.threshold, by: proof.authorized ? 'credentials' : 'share' }, 'rekey started');
-      return { nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: row.threshold! };
+      return { nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: rekey.attempt.threshold };
     });
   }
 
+  type RekeyProgress = { nonce: string; progress: number; required: number; complete: boolean; shares?: string[]; threshold?: number };
+
   /** Adds one current share to the rekey attempt; at the threshold, returns the new shares. */
-  function rekeySubmit(shareText: string, nonce: string): Promise<{ nonce: string; progress: number; required: number; complete: boolean; shares?: string[]; threshold?: number }> {
+  async function rekeySubmit(shareText: string, nonce: string): Promise<RekeyProgress> {
+    if (!peers) return rekeySubmitHere(shareText, nonce);
+    // With workers: checked here, added to the primary's attempt; at the threshold the primary hands this
+    // worker the old unseal key it combined, and this worker re-seals the keyring as a lone node would.
+    const share = await serial(async () => {
+      await readRow();
+      return issuedShare(row?.shareDigests, shareText).share;
+    });
+    const r = await peers.rekeySubmit(share, nonce);
+    if (!r.complete) return { nonce, progress: r.progress, required: r.required, complete: false };
+    return serial(() => finishRekey(r.key, r.quorum, nonce, r.required));
+  }
+
+  function rekeySubmitHere(shareText: string, nonce: string): Promise<RekeyProgress> {
     return serial(async () => {
       if (!rekey) throw new InvalidNonceException('no rekey is running; start one first');
       rekey.attempt.checkNonce(nonce);
@@ -476,47 +510,58 @@ export function createSealManager(deps: SealManagerDeps) {
       const current = rekey;
       if (!current.attempt.add(share)) return { nonce, progress: current.attempt.progress, required: current.attempt.threshold, complete: false };
       rekey = undefined;
-      let oldKey: SecretBytes | undefined;
-      let keyring: Keyring | undefined;
-      const newKey = SecretBytes.adopt(randomBytesBuffer(ROOT_KEY_BYTES));
+      let oldKey: SecretBytes;
       try {
-        await readRow();
         oldKey = await current.attempt.combine();
-        keyring = Keyring.open(oldKey, row!);
-        const generation = row!.generation + 1;
-        const { hsmWrappedUnsealKey: _old, ...rest } = row!;
-        const { printed, digests } = await issueShares(newKey, current.quorum);
-        const next: StoredKeyring = {
-          ...rest, generation, shares: current.quorum.shares, threshold: current.quorum.threshold, shareDigests: digests,
-          keyring: keyring.seal(newKey, generation),
-          ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(newKey)).toString('base64') } : {}),
-        };
-        const text = JSON.stringify(next);
-        if (!(await storage.transaction((tx) => tx.meta.compareAndSet(KEYRING_META, rowText!, text)))) {
-          throw new ConflictException('the keyring changed during the rekey; start the rekey again');
-        }
-        row = next;
-        rowText = text;
-        if (unsealKey) {
-          unsealKey.zeroize();
-          unsealKey = SecretBytes.copyOf(newKey.expose());
-        }
-        // A worker replaced later is handed the new key, not the one the rekey retired.
-        await peers?.rekeyed(newKey);
-        logger.info({ shares: current.quorum.shares, threshold: current.quorum.threshold, generation }, 'rekeyed: new unseal shares issued');
-        return { nonce, progress: current.attempt.threshold, required: current.attempt.threshold, complete: true, shares: printed, threshold: current.quorum.threshold };
       } catch (err) {
-        if (err instanceof KeyringOpenError || err instanceof ShareCombineError) {
-          throw new UnsealFailedException('the shares did not reconstruct the unseal key; the rekey was reset, start it again');
-        }
+        if (err instanceof ShareCombineError) throw new UnsealFailedException('the shares did not reconstruct the unseal key; the rekey was reset, start it again');
         throw err;
       } finally {
         current.attempt.zeroize();
-        oldKey?.zeroize();
-        keyring?.zeroize();
-        newKey.zeroize();
       }
+      return finishRekey(oldKey, current.quorum, nonce, current.attempt.threshold);
     });
+  }
+
+  /** Re-seals the keyring under a new unseal key and issues its shares; `oldKey` (adopted) must open it. */
+  async function finishRekey(oldKey: SecretBytes, quorum: QuorumInput, nonce: string, required: number): Promise<RekeyProgress> {
+    let keyring: Keyring | undefined;
+    const newKey = SecretBytes.adopt(randomBytesBuffer(ROOT_KEY_BYTES));
+    try {
+      await readRow();
+      keyring = Keyring.open(oldKey, row!);
+      const generation = row!.generation + 1;
+      const { hsmWrappedUnsealKey: _old, ...rest } = row!;
+      const { printed, digests } = await issueShares(newKey, quorum);
+      const next: StoredKeyring = {
+        ...rest, generation, shares: quorum.shares, threshold: quorum.threshold, shareDigests: digests,
+        keyring: keyring.seal(newKey, generation),
+        ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(newKey)).toString('base64') } : {}),
+      };
+      const text = JSON.stringify(next);
+      if (!(await storage.transaction((tx) => tx.meta.compareAndSet(KEYRING_META, rowText!, text)))) {
+        throw new ConflictException('the keyring changed during the rekey; start the rekey again');
+      }
+      row = next;
+      rowText = text;
+      if (unsealKey) {
+        unsealKey.zeroize();
+        unsealKey = SecretBytes.copyOf(newKey.expose());
+      }
+      // A worker replaced later is handed the new key, not the one the rekey retired.
+      await peers?.rekeyed(newKey);
+      logger.info({ shares: quorum.shares, threshold: quorum.threshold, generation }, 'rekeyed: new unseal shares issued');
+      return { nonce, progress: required, required, complete: true, shares: printed, threshold: quorum.threshold };
+    } catch (err) {
+      if (err instanceof KeyringOpenError || err instanceof ShareCombineError) {
+        throw new UnsealFailedException('the shares did not reconstruct the unseal key; the rekey was reset, start it again');
+      }
+      throw err;
+    } finally {
+      oldKey.zeroize();
+      keyring?.zeroize();
+      newKey.zeroize();
+    }
   }
 
   /** At process exit: zeroes the keyring, the unseal key and any shares of a running attempt. */

@@ -96,7 +96,34 @@ test('Shamir-sealed workers serve requests after one unseal and all stop (zeroed
   assert.equal(again.Progress, 1);
   const done = (await probe.call([...live.values()][0]!, 'POST', '/v1/sys/unseal', { Share: shares[0], Nonce: again.Nonce })).json;
   assert.equal(done.Sealed, false, JSON.stringify(done));
-  for (const agent of [...later.values(), ...(await probe.pinned(() => true, 2)).values()]) {
+  const both = await probe.pinned(() => true, 2);
+  for (const agent of both.values()) {
     assert.equal(Buffer.from((await probe.kmsOn(agent).send(new DecryptCommand({ CiphertextBlob: blob2 }))).Plaintext!).toString(), 'two');
   }
+
+  // A rekey started on one worker and completed on the other; both report its progress meanwhile.
+  const [r1, r2] = [...both.values()];
+  const rekey = (await probe.call(r1!, 'POST', '/v1/sys/rekey/init', { Shares: 3, Threshold: 2, Share: shares[1] })).json;
+  assert.equal(rekey.Progress, 1, JSON.stringify(rekey));
+  const seen = (await probe.call(r2!, 'GET', '/v1/sys/seal-status')).json.Rekey as Record<string, unknown>;
+  assert.deepEqual([seen.Nonce, seen.Progress, seen.Required], [rekey.Nonce, 1, 2]);
+  const rekeyed = (await probe.call(r2!, 'POST', '/v1/sys/rekey/update', { Share: shares[2], Nonce: rekey.Nonce })).json;
+  assert.equal(rekeyed.Complete, true, JSON.stringify(rekeyed));
+  const newShares = rekeyed.Shares as string[];
+  assert.equal((await probe.call(r1!, 'GET', '/v1/sys/seal-status')).json.Rekey, undefined);
+
+  // A worker replaced after the rekey is handed the new key and serves.
+  process.kill(probe.workerPids()[0]!, 'SIGKILL');
+  await probe.listening(5);
+  const [w5, a5] = [...(await probe.pinned((w) => w === '5', 1))][0]!;
+  assert.equal((await probe.call(a5, 'GET', '/v1/sys/seal-status')).json.Sealed, false, `worker ${w5} unsealed with the rekeyed key`);
+  assert.equal(Buffer.from((await probe.kmsOn(a5).send(new DecryptCommand({ CiphertextBlob: blob1 }))).Plaintext!).toString(), 'one');
+
+  // The new shares unseal after a seal; the old ones no longer do.
+  assert.equal((await rawCall(node.url, 'TrentOperator.Seal', '{}', { service: 'trent' })).status, 200);
+  const old = (await probe.call(a5, 'POST', '/v1/sys/unseal', { Share: shares[0] })).json;
+  assert.equal(old.__type, 'InvalidShareException');
+  const n1 = (await probe.call(a5, 'POST', '/v1/sys/unseal', { Share: newShares[0] })).json;
+  const n2 = (await probe.call([...(await probe.pinned((w) => w !== '5', 1)).values()][0]!, 'POST', '/v1/sys/unseal', { Share: newShares[1], Nonce: n1.Nonce })).json;
+  assert.equal(n2.Sealed, false, JSON.stringify(n2));
 });
