@@ -116,7 +116,7 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
         }
         case 'rekeyed':
           try {
-            await quorum.rekeyed(m.key);
+            await quorum.rekeyed(worker.id, m.key);
           } finally {
             zero(m.key);
           }
@@ -167,6 +167,7 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: SealManager[
     let a: WorkerAnswer = { ok: true };
     try {
       if (m.op === 'unseal') await p.unseal(SecretBytes.adopt(Buffer.from(m.key.buffer, m.key.byteOffset, m.key.byteLength)));
+      else if (m.op === 'rekeyed') await p.rekeyed(SecretBytes.adopt(Buffer.from(m.key.buffer, m.key.byteOffset, m.key.byteLength)));
       else if (m.op === 'seal') await p.seal();
       else await p.initialized();
     } catch (err) {

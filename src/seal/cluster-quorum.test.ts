@@ -19,7 +19,7 @@ function recordingWorkers(ids: number[], answer: (id: number, r: WorkerRequest) 
     ids: () => ids,
     ask: async (id, r) => {
       // The channel is handed the worker's copy; what it holds once the answer is back is what stays in memory.
-      asked.push({ id, op: r.op, ...(r.op === 'unseal' ? { key: r.key, keyAtAsk: Buffer.from(r.key) } : {}) });
+      asked.push({ id, op: r.op, ...('key' in r ? { key: r.key, keyAtAsk: Buffer.from(r.key) } : {}) });
       return answer(id, r);
     },
     announce: (a) => announced.push(a),
@@ -93,7 +93,7 @@ test('a share with another attempt\'s nonce, or while unsealed, is refused and z
   assert.ok(allZero(shares[0]!), 'a reset zeroes the shares held');
 });
 
-test('a rekey reached on any worker hands the old key to that worker alone; its shares are zeroed; the primary keeps the new key it is given', async () => {
+test('a rekey reached on any worker hands the old key to that worker alone; its shares are zeroed; the new key goes to every other worker and stays with the primary', async () => {
   const oldKey = randomBytesBuffer(32);
   const unsealShares = await sharesOf(oldKey, 2, 2);
   const w = recordingWorkers([1, 2]);
@@ -116,6 +116,9 @@ test('a rekey reached on any worker hands the old key to that worker alone; its 
   assert.deepEqual(w.announced.at(-1), {});
 
   const newKey = randomBytesBuffer(32);
-  await q.rekeyed(newKey);
+  await q.rekeyed(1, newKey);
+  assert.deepEqual(w.asked.slice(asked).map((x) => [x.id, x.op]), [[2, 'rekeyed']], 'every other worker takes the new key');
+  assert.ok(w.asked[asked]!.keyAtAsk!.equals(newKey));
+  assert.ok(allZero(w.asked[asked]!.key!), 'its copy is zeroed once it answered');
   assert.ok(q.join().key?.equals(newKey), 'a worker starting now gets the new key');
 });

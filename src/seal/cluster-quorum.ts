@@ -17,7 +17,7 @@ import { QuorumAttempt } from './quorum.ts';
 import type { PeerAttempt, PeerRekey, QuorumInput } from './seal-types.ts';
 
 /** What the primary asks of a worker. `key` is a copy for that worker; the caller zeroes it after the answer. */
-export type WorkerRequest = { op: 'unseal'; key: Uint8Array } | { op: 'seal' } | { op: 'initialized' };
+export type WorkerRequest = { op: 'unseal'; key: Uint8Array } | { op: 'rekeyed'; key: Uint8Array } | { op: 'seal' } | { op: 'initialized' };
 /** `keyring`: the key did not open the stored keyring (wrong shares). */
 export type WorkerAnswer = { ok: true } | { ok: false; keyring?: boolean; message: string };
 
@@ -62,10 +62,10 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
   const announce = () => workers.announce(attempts());
 
   /** Hands a copy of `k` to one worker and zeroes the copy once it has answered. */
-  async function unsealOn(id: number, k: SecretBytes): Promise<WorkerAnswer> {
+  async function unsealOn(id: number, k: SecretBytes, op: 'unseal' | 'rekeyed' = 'unseal'): Promise<WorkerAnswer> {
     const copy = Buffer.from(k.expose());
     try {
-      return await workers.ask(id, { op: 'unseal', key: copy });
+      return await workers.ask(id, { op, key: copy });
     } finally {
       copy.fill(0);
     }
@@ -209,12 +209,25 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
       });
     },
 
-    /** A rekey replaced the unseal key (copied; the caller zeroes `fresh`): later workers get the new one. */
-    rekeyed(fresh: Uint8Array): Promise<void> {
+    /**
+     * Worker `from` rekeyed: the new unseal key (copied; the caller zeroes `fresh`) replaces the primary's
+     * copy, if it holds one, and every other worker's, so all of them keep loading root-key versions added
+     * later (a worker with the old key could not open the re-sealed keyring).
+     */
+    rekeyed(from: number, fresh: Uint8Array): Promise<void> {
       return serial(async () => {
-        if (!key) return;
-        dropKey();
-        key = SecretBytes.copyOf(fresh);
+        const next = SecretBytes.copyOf(fresh);
+        try {
+          const answers = await Promise.all(workers.ids().filter((id) => id !== from).map(async (id) => ({ id, answer: await unsealOn(id, next, 'rekeyed') })));
+          for (const { id, answer } of answers) if (!answer.ok) log(`trent: worker ${id} could not take the rekeyed unseal key (${answer.message}); seal and unseal to bring it up to date\n`);
+        } finally {
+          if (key) {
+            dropKey();
+            key = next;
+          } else {
+            next.zeroize();
+          }
+        }
       });
     },
 

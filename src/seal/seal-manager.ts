@@ -333,7 +333,16 @@ export function createSealManager(deps: SealManagerDeps) {
    * added); a keyring that cannot check shares (legacy) cannot be reset this way: its attempt ends at the
    * threshold or with the process.
    */
-  function resetUnseal(shareText: string): Promise<SealStatus> {
+  async function resetUnseal(shareText: string): Promise<SealStatus> {
+    const out = await resetUnsealHere(shareText);
+    if (!peers) return out;
+    // Outside the chain: the primary may be waiting for this worker's chain (e.g. handing out a rekeyed key).
+    await peers.resetAttempt();
+    peerAttempt = undefined;
+    return status();
+  }
+
+  function resetUnsealHere(shareText: string): Promise<SealStatus> {
     return serial(async () => {
       if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): it has no unseal attempts');
       await readRow();
@@ -343,10 +352,6 @@ export function createSealManager(deps: SealManagerDeps) {
       if (legacy) throw new InvalidSealStateException('this deployment\'s shares were issued before shares were recorded, so a share cannot prove itself; rekey to issue verifiable shares');
       attempt?.zeroize();
       attempt = undefined;
-      if (peers) {
-        await peers.resetAttempt();
-        peerAttempt = undefined;
-      }
       logger.warn('unseal attempt reset by a holder of a current share');
       return status();
     });
@@ -389,6 +394,25 @@ export function createSealManager(deps: SealManagerDeps) {
         throw new ServiceUnavailableError('Trent is not initialized');
       }
       await unsealWith(key);
+    }),
+    /**
+     * Another worker rekeyed: `key` (adopted) is the new unseal key. It must open the stored keyring; then
+     * it replaces this worker's key, and the keyring is reloaded (KeyringOpenError otherwise).
+     */
+    rekeyed: (key: SecretBytes): Promise<void> => serial(async () => {
+      if (!barrier || !unsealKey) return key.zeroize(); // sealed: the next unseal brings the new key
+      await readRow();
+      let keyring: Keyring;
+      try {
+        keyring = Keyring.open(key, row!);
+      } catch (err) {
+        key.zeroize();
+        throw err;
+      }
+      unsealKey.zeroize();
+      unsealKey = key;
+      barrier.replace(keyring);
+      logger.info({ generation: row!.generation }, 'took the unseal key of a rekey on another worker');
     }),
     /** Another worker was sealed by an operator. */
     seal: (): Promise<void> => serial(async () => {

@@ -112,6 +112,16 @@ test('Shamir-sealed workers serve requests after one unseal and all stop (zeroed
   const newShares = rekeyed.Shares as string[];
   assert.equal((await probe.call(r1!, 'GET', '/v1/sys/seal-status')).json.Rekey, undefined);
 
+  // Both workers hold the new unseal key: a root-key version added after the rekey (on whichever worker
+  // takes the call) is loaded by the other when it meets material sealed under it.
+  const rotated = await rawCall(node.url, 'TrentOperator.RotateRootKey', '{}', { service: 'trent' });
+  assert.equal(rotated.status, 200, JSON.stringify(rotated.json));
+  for (const [from, to] of [[r1!, r2!], [r2!, r1!]] as const) {
+    const id = (await probe.kmsOn(from).send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+    const b = (await probe.kmsOn(from).send(new EncryptCommand({ KeyId: id, Plaintext: Buffer.from('after rekey') }))).CiphertextBlob!;
+    assert.equal(Buffer.from((await probe.kmsOn(to).send(new DecryptCommand({ CiphertextBlob: b }))).Plaintext!).toString(), 'after rekey');
+  }
+
   // A worker replaced after the rekey is handed the new key and serves.
   process.kill(probe.workerPids()[0]!, 'SIGKILL');
   await probe.listening(5);
