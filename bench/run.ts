@@ -176,6 +176,9 @@ function trentEnv(dataDir: string, extra: Record<string, string> = {}): Record<s
     TRENT_LOG_LEVEL: 'warn',
     // The bench measures Trent, not AWS's default request quotas (README "Request quotas").
     TRENT_QUOTAS: 'off',
+    // One process unless a section says otherwise (the workers section), so CPU per request stays comparable
+    // with earlier runs; TRENT_WORKERS defaults to one per core.
+    TRENT_WORKERS: '1',
     ...extra,
   };
 }

@@ -68,7 +68,7 @@ import { createRequestLog } from './http/request-log.ts';
 import { createQuotas, DEFAULT_QUOTAS, parseQuotaTable, startQuotaShare } from './http/quotas.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './http/operator/operator-service.ts';
-import { createSealManager, type SealManager } from './seal/seal-manager.ts';
+import { createSealManager, type SealManager, type SealPeers } from './seal/seal-manager.ts';
 import { createHsmUnsealKeyWrapper } from './seal/hsm-unseal.ts';
 import { openHsm, isSessionFailure, reportingHealth, type Hsm } from './hsm/index.ts';
 import { SecretBytes } from './crypto/secret-bytes.ts';
@@ -98,6 +98,8 @@ export interface AppParts {
   wrapEdgeAudit?: (audit: EdgeAudit) => EdgeAudit;
   /** In a worker of TRENT_WORKERS > 1: its metrics label and the primary's aggregate (src/cluster.ts). */
   metricsCluster?: WorkerMetricsChannel;
+  /** In a worker of TRENT_WORKERS > 1: the seal shared with its siblings through the primary (src/cluster-seal.ts). */
+  sealCluster?: { peers: SealPeers; attach(peer: SealManager['peer']): void };
 }
 
 type JobsDone = ReturnType<KeyLifecycle['runDueJobs']>;
@@ -376,6 +378,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     logger,
     ...(devRootKey ? { devRootKey } : {}),
     ...(hsm ? { hsm } : {}),
+    ...(parts.sealCluster ? { peers: parts.sealCluster.peers } : {}),
     hooks: {
       ...node.hooks,
       async onInit(barrier) {
@@ -389,6 +392,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       },
     },
   });
+  parts.sealCluster?.attach(seal.peer);
   const operator = createOperatorService({ seal, authorizer });
   // Backups snapshot the store as opened (`store`), not through the read cache.
   const backups = createBackupService({ storage: store, seal, sealMode: config.seal.mode, authorizer, clock });

@@ -14,12 +14,18 @@
  * SIGINT/SIGTERM to the primary stop every worker cleanly (each drains its audit queue and signs its
  * head) before the primary exits.
  *
+ * The seal is the deployment's, not a worker's (src/cluster-seal.ts, docs/seal.md "Workers"): the primary
+ * holds the one unseal attempt, so shares may reach any worker; the quorum unseals every worker; a seal on
+ * any worker seals them all; a replaced worker starts unsealed or sealed as the deployment is. The channel
+ * uses node's advanced serialization so key bytes travel as typed arrays that are zeroed, not as strings.
+ *
  * GET /metrics answered by any worker returns every worker's metrics: the worker asks the primary, which
  * collects each worker's registry (prom-client's AggregatorRegistry, over this same channel) and answers
  * with the aggregate, each series labelled with its worker's id (src/http/metrics.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config/config.ts';
+import { createPrimarySeal } from './cluster-seal.ts';
 import { createClusterAggregator, type WorkerMetricsChannel } from './http/metrics.ts';
 
 /** Messages between primary and workers. */
@@ -49,12 +55,16 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
   const waitingReady = new Set<Worker>();
   const waitingListen = new Set<Worker>();
   const aggregator = createClusterAggregator();
+  const seal = createPrimarySeal({ workers: () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined), log });
+  // Structured clone instead of JSON: a key or share crosses as a typed array the receiver can zero.
+  cluster.setupPrimary({ serialization: 'advanced' });
 
   return new Promise((resolve, reject) => {
     const fork = (): Worker => {
       const worker = cluster.fork();
       if (!started) waitingReady.add(worker);
       worker.on('message', (m: unknown) => {
+        if (seal.onMessage(worker, m)) return;
         if (isMessage<MetricsRequest>(m, 'metrics')) {
           aggregator.metrics().then(
             (text) => send(worker, { trent: 'metrics-reply', id: m.id, text }),
@@ -89,10 +99,11 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
     };
 
     cluster.on('exit', (worker, code, signal) => {
+      seal.onExit(worker);
       waitingReady.delete(worker);
       waitingListen.delete(worker);
       if (stopping) {
-        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+        if (Object.keys(cluster.workers ?? {}).length === 0) exit();
         return;
       }
       if (!started) {
@@ -103,11 +114,15 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
       fork();
     });
 
+    const exit = () => {
+      seal.shutdown(); // zeroes the unseal key and any shares the primary holds
+      process.exit(0);
+    };
     const stop = () => {
       if (stopping) return;
       stopping = true;
       const workers = Object.values(cluster.workers ?? {});
-      if (workers.length === 0) process.exit(0);
+      if (workers.length === 0) exit();
       for (const w of workers) w?.process.kill('SIGTERM');
     };
     process.on('SIGINT', stop);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from './config.ts';
 
 test('TRENT_HSMS maps cluster ids to a PKCS#11 module and token label, frozen', () => {
@@ -33,9 +34,8 @@ test('TRENT_PARAMETER_EVENTS_WEBHOOK: an http(s) URL is taken; absent means none
   }
 });
 
-test('performance settings default to the safe choice: one process, a read cache inside the 1 s coherence bound, audit durability waited for', () => {
+test('performance settings default to the safe choice: a read cache inside the 1 s coherence bound, audit durability waited for', () => {
   const c = loadConfig({});
-  assert.equal(c.workers, 1);
   assert.equal(c.readCacheMs, 500);
   // No setting skips the audit durability wait: only the benchmark's own entry point can (bench/unsafe-server.ts).
   assert.deepEqual(loadConfig({ TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: '1' }), c);
@@ -53,9 +53,11 @@ test('TRENT_WORKERS takes 1 to 64 processes', () => {
   assert.throws(() => loadConfig({ TRENT_WORKERS: '0' }), ConfigError);
 });
 
-test('TRENT_WORKERS > 1 is refused with quorum unsealing, where each worker would need its own shares', () => {
-  assert.throws(() => loadConfig({ TRENT_WORKERS: '2', TRENT_SEAL: 'shamir' }), (err: unknown) => err instanceof ConfigError && /TRENT_WORKERS/.test(err.message));
-  assert.equal(loadConfig({ TRENT_WORKERS: '2', TRENT_SEAL: 'dev' }).workers, 2);
+test('TRENT_WORKERS defaults to one process per core, in every custody mode', () => {
+  assert.equal(loadConfig({}).workers, Math.min(64, availableParallelism()));
+  assert.equal(loadConfig({ TRENT_SEAL: 'shamir' }).workers, Math.min(64, availableParallelism()));
+  assert.equal(loadConfig({ TRENT_WORKERS: '2', TRENT_SEAL: 'shamir' }).workers, 2);
+  assert.equal(loadConfig({ TRENT_WORKERS: '1', TRENT_SEAL: 'shamir' }).workers, 1);
 });
 
 test('TRENT_ROTATORS maps function names to an HTTPS URL and a shared secret that never prints; anything else stops start-up without echoing the secret', () => {

@@ -3,6 +3,7 @@
  * No other module reads process.env. No secret has a default.
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
 
@@ -107,7 +108,8 @@ const schema = z
     TRENT_JOB_INTERVAL_MS: z.coerce.number().int().min(0).max(24 * 3600 * 1000).default(30_000),
     // Below the documented multi-node coherence bound of 1 s (docs/postgres.md).
     TRENT_READ_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(500),
-    TRENT_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+    // One process per core by default (src/cluster.ts); every custody mode unseals all of them (docs/seal.md).
+    TRENT_WORKERS: z.coerce.number().int().min(1).max(64).default(Math.min(64, availableParallelism())),
     TRENT_QUOTAS: z.string().min(1).optional(),
     // Addresses and CIDRs allowed to scrape GET /metrics (src/http/metrics.ts); default: loopback only.
     TRENT_METRICS_ALLOW: z.string().default('127.0.0.0/8,::1/128')
@@ -165,12 +167,8 @@ const schema = z
   })
   .refine((e) => e.TRENT_SEAL !== 'pkcs11' || (e.TRENT_PKCS11_MODULE && e.TRENT_PKCS11_TOKEN_LABEL && e.TRENT_PKCS11_PIN), {
     message: 'TRENT_SEAL=pkcs11 needs TRENT_PKCS11_MODULE, TRENT_PKCS11_TOKEN_LABEL and TRENT_PKCS11_PIN',
-  })
-  // Each worker process is a node with its own seal state: with quorum unsealing an operator's share would
-  // reach one worker at random. Workers need a mode in which every process unseals itself (dev, pkcs11).
-  .refine((e) => e.TRENT_WORKERS === 1 || e.TRENT_SEAL !== 'shamir', {
-    message: 'TRENT_WORKERS > 1 needs TRENT_SEAL=dev or pkcs11: with shamir every worker would have to be unsealed on its own',
   });
+
 
 export interface Config {
   readonly host: string;
@@ -204,7 +202,10 @@ export interface Config {
    * a change made on another node is enforced here within this time. 0 reads them on every request.
    */
   readonly readCacheMs: number;
-  /** Server processes sharing the port (node:cluster); 1 runs everything in this process (src/cluster.ts). */
+  /**
+   * Server processes sharing the port (node:cluster; default: one per core); 1 runs everything in this
+   * process (src/cluster.ts). With several, the primary carries the seal between them (src/cluster-seal.ts).
+   */
   readonly workers: number;
   /** Addresses / CIDRs that may scrape GET /metrics (TRENT_METRICS_ALLOW). */
   readonly metricsAllow: readonly string[];

@@ -8,6 +8,8 @@
  * the stored keyring of root-key versions (keyring.ts); it is never stored. While unsealed the node
  * keeps it in memory to re-seal the keyring on rotation; seal zeroes it with the keyring.
  * Every node is unsealed on its own: the state is per process, the keyring is shared through storage.
+ * The workers of one node (TRENT_WORKERS > 1) are unsealed, sealed and replaced together through `peers`
+ * (src/cluster-seal.ts): an unseal attempt lives in the primary, so shares may reach any worker.
  *
  * Knows nothing of HTTP. State changes run one at a time (a promise chain); `hooks` let the
  * composition root build what needs the barrier on unseal and drop it on seal. Issuing and checking
@@ -22,10 +24,10 @@ import type { Storage } from '../storage/storage.ts';
 import { KeyringBarrier } from './keyring-barrier.ts';
 import { Keyring, KEYRING_META, KeyringOpenError, parseStoredKeyring, ROOT_KEY_BYTES, type SealMode, type StoredKeyring } from './keyring.ts';
 import { QuorumAttempt } from './quorum.ts';
-import type { InitResult, QuorumInput, SealHooks, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
+import type { InitResult, PeerAttempt, PeerRekey, QuorumInput, SealHooks, SealPeers, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
 import { checkQuorum, issuedShare, issueShares } from './shares.ts';
 
-export type { InitResult, QuorumInput, SealHooks, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
+export type { InitResult, PeerAttempt, PeerRekey, QuorumInput, SealHooks, SealPeers, SealStatus, UnsealKeyWrapper } from './seal-types.ts';
 
 export interface SealManagerDeps {
   storage: Storage;
@@ -36,17 +38,22 @@ export interface SealManagerDeps {
   devRootKey?: SecretBytes;
   /** pkcs11 mode. */
   hsm?: UnsealKeyWrapper;
+  /** In a worker of TRENT_WORKERS > 1: its siblings, through the primary. */
+  peers?: SealPeers;
 }
 
 export class RootKeyMismatchAtStartError extends Error {}
 
 export function createSealManager(deps: SealManagerDeps) {
-  const { storage, mode, logger, hooks } = deps;
+  const { storage, mode, logger, hooks, peers } = deps;
   let row: StoredKeyring | undefined; // the stored keyring as last read or written
   let rowText: string | undefined;
   let unsealKey: SecretBytes | undefined;
   let barrier: KeyringBarrier | undefined;
   let attempt: QuorumAttempt | undefined;
+  /** With peers the unseal and rekey attempts are the primary's; these mirror their progress for status(). */
+  let peerAttempt: PeerAttempt | undefined;
+  let peerRekey: PeerRekey | undefined;
   let rekey: { attempt: QuorumAttempt; quorum: QuorumInput } | undefined;
   let chain: Promise<unknown> = Promise.resolve();
 
@@ -70,12 +77,13 @@ export function createSealManager(deps: SealManagerDeps) {
       initialized: initialized(),
       sealed: barrier === undefined,
       ...(row?.threshold !== undefined ? { threshold: row.threshold, shares: row.shares! } : {}),
-      progress: attempt?.progress ?? 0,
-      nonce: attempt?.nonce ?? '',
+      progress: (peers ? peerAttempt : attempt)?.progress ?? 0,
+      nonce: (peers ? peerAttempt : attempt)?.nonce ?? '',
       ...(barrier ? { rootKeyVersion: barrier.currentVersion } : {}),
       ...(row ? { keyringGeneration: row.generation } : {}),
       ...(row && mode !== 'dev' ? { sharesVerified: row.shareDigests !== undefined } : {}),
-      ...(rekey ? {
+      ...(peers && peerRekey ? { rekey: peerRekey } : {}),
+      ...(!peers && rekey ? {
         rekey: {
           nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: rekey.attempt.threshold,
           shares: rekey.quorum.shares, threshold: rekey.quorum.threshold, ageRecipients: rekey.quorum.ageRecipients?.length ?? 0,
@@ -144,9 +152,28 @@ export function createSealManager(deps: SealManagerDeps) {
   /** At process start: development and HSM modes unseal themselves; quorum mode waits for shares. */
   function start(): Promise<void> {
     return serial(async () => {
+      // A worker first asks its primary whether the deployment is unsealed (then it is handed the key),
+      // sealed by an operator (it stays sealed, even with an HSM or dev key at hand), or neither.
+      const joined = peers ? await peers.join() : undefined;
+      peerAttempt = joined?.attempt;
+      peerRekey = joined?.rekey;
       await readRow();
       if (row && row.mode !== mode) {
+        joined?.key?.zeroize();
         throw new RootKeyMismatchAtStartError(`this database was initialized in ${row.mode} seal mode; start the node with TRENT_SEAL=${row.mode}`);
+      }
+      if (joined?.key) {
+        try {
+          await unsealWith(joined.key);
+        } catch (err) {
+          joined.key.zeroize();
+          logger.error({ err }, 'the unseal key handed over by the primary did not open the keyring; this worker stays sealed');
+        }
+        return;
+      }
+      if (joined?.sealed) {
+        logger.warn('the deployment was sealed by an operator: this worker starts sealed');
+        return;
       }
       if (mode === 'dev') {
         const key = deps.devRootKey;
@@ -192,7 +219,15 @@ export function createSealManager(deps: SealManagerDeps) {
     }
   }
 
-  function init(input: QuorumInput): Promise<InitResult> {
+  async function init(input: QuorumInput): Promise<InitResult> {
+    const result = await initHere(input);
+    // The siblings read the keyring row now (their status says initialized); under HSM custody they
+    // unseal from the token as this worker did right after init.
+    await peers?.initialized();
+    return result;
+  }
+
+  function initHere(input: QuorumInput): Promise<InitResult> {
     return serial(async () => {
       if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): there is nothing to initialize');
       const { shares, threshold } = input;
@@ -242,6 +277,7 @@ export function createSealManager(deps: SealManagerDeps) {
   }
 
   function submitShare(shareText: string, nonce: string | undefined): Promise<SealStatus> {
+    if (peers) return submitShareToPeers(peers, shareText, nonce);
     return serial(async () => {
       if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): it unseals itself at start');
       await readRow();
@@ -276,11 +312,37 @@ export function createSealManager(deps: SealManagerDeps) {
   }
 
   /**
+   * A worker's share: checked here against the issued digests, then added to the primary's attempt. The
+   * wait for the primary is outside the serial chain: at the quorum the primary has this worker (and every
+   * other) open the keyring, which runs on that chain.
+   */
+  async function submitShareToPeers(p: SealPeers, shareText: string, nonce: string | undefined): Promise<SealStatus> {
+    const checked = await serial(async () => {
+      if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): it unseals itself at start');
+      await readRow();
+      if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
+      if (barrier) throw new InvalidSealStateException('Trent is already unsealed');
+      return { share: issuedShare(row.shareDigests, shareText).share, threshold: row.threshold! };
+    });
+    peerAttempt = await p.submitShare(checked.share, nonce, checked.threshold);
+    return status();
+  }
+
+  /**
    * Abandons the running unseal attempt. Only a holder of a current share may (the share is checked, not
    * added); a keyring that cannot check shares (legacy) cannot be reset this way: its attempt ends at the
    * threshold or with the process.
    */
-  function resetUnseal(shareText: string): Promise<SealStatus> {
+  async function resetUnseal(shareText: string): Promise<SealStatus> {
+    const out = await resetUnsealHere(shareText);
+    if (!peers) return out;
+    // Outside the chain: the primary may be waiting for this worker's chain (e.g. handing out a rekeyed key).
+    await peers.resetAttempt();
+    peerAttempt = undefined;
+    return status();
+  }
+
+  function resetUnsealHere(shareText: string): Promise<SealStatus> {
     return serial(async () => {
       if (mode === 'dev') throw new InvalidSealStateException('this node runs in development mode (TRENT_SEAL=dev): it has no unseal attempts');
       await readRow();
@@ -295,23 +357,80 @@ export function createSealManager(deps: SealManagerDeps) {
     });
   }
 
-  function seal(): Promise<void> {
-    return serial(async () => {
+  async function seal(): Promise<void> {
+    await serial(async () => {
       if (!barrier) throw new InvalidSealStateException('Trent is already sealed');
-      const b = barrier;
-      barrier = undefined;
-      try {
-        await hooks.onSeal();
-      } finally {
-        b.zeroize();
-        unsealKey?.zeroize();
-        unsealKey = undefined;
-        attempt?.zeroize();
-        attempt = undefined;
-        logger.warn({ mode }, 'sealed: every root key and unsealed key in memory was zeroed');
-      }
+      await sealHere();
     });
+    // Outside the chain: the primary seals every other worker and forgets its copy of the key.
+    await peers?.sealed();
   }
+
+  /** Drops the unsealed node and zeroes every key this process holds (on the serial chain). */
+  async function sealHere(): Promise<void> {
+    const b = barrier!;
+    barrier = undefined;
+    try {
+      await hooks.onSeal();
+    } finally {
+      b.zeroize();
+      unsealKey?.zeroize();
+      unsealKey = undefined;
+      attempt?.zeroize();
+      attempt = undefined;
+      logger.warn({ mode }, 'sealed: every root key and unsealed key in memory was zeroed');
+    }
+  }
+
+  /** What the primary asks of a worker (src/cluster-seal.ts); each runs on the serial chain. */
+  const peer = {
+    /** The quorum was reached: open the keyring with `key` (adopted). KeyringOpenError when it does not. */
+    unseal: (key: SecretBytes): Promise<void> => serial(async () => {
+      peerAttempt = undefined;
+      if (barrier) return key.zeroize();
+      await readRow();
+      if (!row) {
+        key.zeroize();
+        throw new ServiceUnavailableError('Trent is not initialized');
+      }
+      await unsealWith(key);
+    }),
+    /**
+     * Another worker rekeyed: `key` (adopted) is the new unseal key. It must open the stored keyring; then
+     * it replaces this worker's key, and the keyring is reloaded (KeyringOpenError otherwise).
+     */
+    rekeyed: (key: SecretBytes): Promise<void> => serial(async () => {
+      if (!barrier || !unsealKey) return key.zeroize(); // sealed: the next unseal brings the new key
+      await readRow();
+      let keyring: Keyring;
+      try {
+        keyring = Keyring.open(key, row!);
+      } catch (err) {
+        key.zeroize();
+        throw err;
+      }
+      unsealKey.zeroize();
+      unsealKey = key;
+      barrier.replace(keyring);
+      logger.info({ generation: row!.generation }, 'took the unseal key of a rekey on another worker');
+    }),
+    /** Another worker was sealed by an operator. */
+    seal: (): Promise<void> => serial(async () => {
+      peerAttempt = undefined;
+      if (barrier) await sealHere();
+    }),
+    /** Another worker initialized the deployment: read its keyring row; under HSM custody, unseal from the token. */
+    initialized: (): Promise<void> => serial(async () => {
+      if (barrier) return;
+      await readRow();
+      if (mode === 'pkcs11') await autoUnseal();
+    }),
+    /** The primary's attempts changed (a share arrived on some worker, or one completed or was reset). */
+    attempts: (a: { unseal?: PeerAttempt; rekey?: PeerRekey }): void => {
+      peerAttempt = a.unseal;
+      peerRekey = a.rekey;
+    },
+  };
 
   /** Adds a root-key version (re-sealing the keyring under the unseal key); new seals use it. */
   function rotateRoot(): Promise<{ rootKeyVersion: number; rootKeyVersions: number[] }> {
@@ -350,33 +469,63 @@ export function createSealManager(deps: SealManagerDeps) {
    * trent:Rekey, checked by the caller of this function) or one current share, which then counts as the
    * first share of the new attempt. Without either nothing changes (AccessDeniedException).
    */
-  function rekeyStart(input: QuorumInput, proof: { authorized: boolean; share?: string }): Promise<{ nonce: string; progress: number; required: number }> {
-    return serial(async () => {
-      if (mode === 'dev') throw new InvalidSealStateException('development mode has no shares to rekey');
-      checkQuorum(input);
-      await readRow();
-      if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
-      let share: Buffer | undefined;
-      if (proof.share !== undefined) {
-        const issued = issuedShare(row?.shareDigests, proof.share);
-        share = issued.share;
-        if (issued.legacy && !proof.authorized) {
-          share.fill(0);
-          throw new AccessDeniedException('this deployment\'s shares were issued before shares were recorded and cannot prove themselves: start the rekey with the administrator\'s credentials (signed request)');
-        }
-      } else if (!proof.authorized) {
-        throw new AccessDeniedException('starting a rekey needs a current key share (Share) or a request signed by a principal allowed trent:Rekey');
+  async function rekeyStart(input: QuorumInput, proof: { authorized: boolean; share?: string }): Promise<{ nonce: string; progress: number; required: number }> {
+    if (!peers) return rekeyStartHere(input, proof);
+    // With workers the attempt is the primary's: this worker checks the proof, the primary keeps the shares.
+    const checked = await serial(() => rekeyProof(input, proof));
+    const started = await peers.rekeyStart(checked.share, { ...input }, checked.threshold);
+    logger.warn({ shares: input.shares, threshold: input.threshold, by: proof.authorized ? 'credentials' : 'share' }, 'rekey started');
+    return started;
+  }
+
+  /** What starting a rekey needs: a quorum that can be issued and a proof (a current share or credentials). */
+  async function rekeyProof(input: QuorumInput, proof: { authorized: boolean; share?: string }): Promise<{ share?: Buffer; threshold: number }> {
+    if (mode === 'dev') throw new InvalidSealStateException('development mode has no shares to rekey');
+    checkQuorum(input);
+    await readRow();
+    if (!row) throw new ServiceUnavailableError('Trent is not initialized. Run `trent operator init` first.');
+    let share: Buffer | undefined;
+    if (proof.share !== undefined) {
+      const issued = issuedShare(row?.shareDigests, proof.share);
+      share = issued.share;
+      if (issued.legacy && !proof.authorized) {
+        share.fill(0);
+        throw new AccessDeniedException('this deployment\'s shares were issued before shares were recorded and cannot prove themselves: start the rekey with the administrator\'s credentials (signed request)');
       }
+    } else if (!proof.authorized) {
+      throw new AccessDeniedException('starting a rekey needs a current key share (Share) or a request signed by a principal allowed trent:Rekey');
+    }
+    return { ...(share ? { share } : {}), threshold: row.threshold! };
+  }
+
+  function rekeyStartHere(input: QuorumInput, proof: { authorized: boolean; share?: string }): Promise<{ nonce: string; progress: number; required: number }> {
+    return serial(async () => {
+      const { share, threshold } = await rekeyProof(input, proof);
       rekey?.attempt.zeroize();
-      rekey = { attempt: new QuorumAttempt(row.threshold!), quorum: { ...input } };
+      rekey = { attempt: new QuorumAttempt(threshold), quorum: { ...input } };
       if (share) rekey.attempt.add(share);
       logger.warn({ shares: input.shares, threshold: input.threshold, by: proof.authorized ? 'credentials' : 'share' }, 'rekey started');
-      return { nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: row.threshold! };
+      return { nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: rekey.attempt.threshold };
     });
   }
 
+  type RekeyProgress = { nonce: string; progress: number; required: number; complete: boolean; shares?: string[]; threshold?: number };
+
   /** Adds one current share to the rekey attempt; at the threshold, returns the new shares. */
-  function rekeySubmit(shareText: string, nonce: string): Promise<{ nonce: string; progress: number; required: number; complete: boolean; shares?: string[]; threshold?: number }> {
+  async function rekeySubmit(shareText: string, nonce: string): Promise<RekeyProgress> {
+    if (!peers) return rekeySubmitHere(shareText, nonce);
+    // With workers: checked here, added to the primary's attempt; at the threshold the primary hands this
+    // worker the old unseal key it combined, and this worker re-seals the keyring as a lone node would.
+    const share = await serial(async () => {
+      await readRow();
+      return issuedShare(row?.shareDigests, shareText).share;
+    });
+    const r = await peers.rekeySubmit(share, nonce);
+    if (!r.complete) return { nonce, progress: r.progress, required: r.required, complete: false };
+    return serial(() => finishRekey(r.key, r.quorum, nonce, r.required));
+  }
+
+  function rekeySubmitHere(shareText: string, nonce: string): Promise<RekeyProgress> {
     return serial(async () => {
       if (!rekey) throw new InvalidNonceException('no rekey is running; start one first');
       rekey.attempt.checkNonce(nonce);
@@ -385,45 +534,58 @@ export function createSealManager(deps: SealManagerDeps) {
       const current = rekey;
       if (!current.attempt.add(share)) return { nonce, progress: current.attempt.progress, required: current.attempt.threshold, complete: false };
       rekey = undefined;
-      let oldKey: SecretBytes | undefined;
-      let keyring: Keyring | undefined;
-      const newKey = SecretBytes.adopt(randomBytesBuffer(ROOT_KEY_BYTES));
+      let oldKey: SecretBytes;
       try {
-        await readRow();
         oldKey = await current.attempt.combine();
-        keyring = Keyring.open(oldKey, row!);
-        const generation = row!.generation + 1;
-        const { hsmWrappedUnsealKey: _old, ...rest } = row!;
-        const { printed, digests } = await issueShares(newKey, current.quorum);
-        const next: StoredKeyring = {
-          ...rest, generation, shares: current.quorum.shares, threshold: current.quorum.threshold, shareDigests: digests,
-          keyring: keyring.seal(newKey, generation),
-          ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(newKey)).toString('base64') } : {}),
-        };
-        const text = JSON.stringify(next);
-        if (!(await storage.transaction((tx) => tx.meta.compareAndSet(KEYRING_META, rowText!, text)))) {
-          throw new ConflictException('the keyring changed during the rekey; start the rekey again');
-        }
-        row = next;
-        rowText = text;
-        if (unsealKey) {
-          unsealKey.zeroize();
-          unsealKey = SecretBytes.copyOf(newKey.expose());
-        }
-        logger.info({ shares: current.quorum.shares, threshold: current.quorum.threshold, generation }, 'rekeyed: new unseal shares issued');
-        return { nonce, progress: current.attempt.threshold, required: current.attempt.threshold, complete: true, shares: printed, threshold: current.quorum.threshold };
       } catch (err) {
-        if (err instanceof KeyringOpenError || err instanceof ShareCombineError) {
-          throw new UnsealFailedException('the shares did not reconstruct the unseal key; the rekey was reset, start it again');
-        }
+        if (err instanceof ShareCombineError) throw new UnsealFailedException('the shares did not reconstruct the unseal key; the rekey was reset, start it again');
         throw err;
       } finally {
         current.attempt.zeroize();
-        oldKey?.zeroize();
-        keyring?.zeroize();
-        newKey.zeroize();
       }
+      return finishRekey(oldKey, current.quorum, nonce, current.attempt.threshold);
     });
+  }
+
+  /** Re-seals the keyring under a new unseal key and issues its shares; `oldKey` (adopted) must open it. */
+  async function finishRekey(oldKey: SecretBytes, quorum: QuorumInput, nonce: string, required: number): Promise<RekeyProgress> {
+    let keyring: Keyring | undefined;
+    const newKey = SecretBytes.adopt(randomBytesBuffer(ROOT_KEY_BYTES));
+    try {
+      await readRow();
+      keyring = Keyring.open(oldKey, row!);
+      const generation = row!.generation + 1;
+      const { hsmWrappedUnsealKey: _old, ...rest } = row!;
+      const { printed, digests } = await issueShares(newKey, quorum);
+      const next: StoredKeyring = {
+        ...rest, generation, shares: quorum.shares, threshold: quorum.threshold, shareDigests: digests,
+        keyring: keyring.seal(newKey, generation),
+        ...(mode === 'pkcs11' ? { hsmWrappedUnsealKey: (await hsmWrap(newKey)).toString('base64') } : {}),
+      };
+      const text = JSON.stringify(next);
+      if (!(await storage.transaction((tx) => tx.meta.compareAndSet(KEYRING_META, rowText!, text)))) {
+        throw new ConflictException('the keyring changed during the rekey; start the rekey again');
+      }
+      row = next;
+      rowText = text;
+      if (unsealKey) {
+        unsealKey.zeroize();
+        unsealKey = SecretBytes.copyOf(newKey.expose());
+      }
+      // A worker replaced later is handed the new key, not the one the rekey retired.
+      await peers?.rekeyed(newKey);
+      logger.info({ shares: quorum.shares, threshold: quorum.threshold, generation }, 'rekeyed: new unseal shares issued');
+      return { nonce, progress: required, required, complete: true, shares: printed, threshold: quorum.threshold };
+    } catch (err) {
+      if (err instanceof KeyringOpenError || err instanceof ShareCombineError) {
+        throw new UnsealFailedException('the shares did not reconstruct the unseal key; the rekey was reset, start it again');
+      }
+      throw err;
+    } finally {
+      oldKey.zeroize();
+      keyring?.zeroize();
+      newKey.zeroize();
+    }
   }
 
   /** At process exit: zeroes the keyring, the unseal key and any shares of a running attempt. */
@@ -438,7 +600,7 @@ export function createSealManager(deps: SealManagerDeps) {
     rekey = undefined;
   }
 
-  return { start, status, init, shutdown, submitShare, resetUnseal, seal, rotateRoot, rekeyStart, rekeySubmit, get barrier() { return barrier; } };
+  return { start, status, init, shutdown, submitShare, resetUnseal, seal, rotateRoot, rekeyStart, rekeySubmit, peer, get barrier() { return barrier; } };
 }
 
 export type SealManager = ReturnType<typeof createSealManager>;

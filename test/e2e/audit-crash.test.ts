@@ -50,6 +50,8 @@ async function crashUnderLoad(
     TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
     TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
     TRENT_LOG_LEVEL: 'info',
+    // One process: the test kills it mid-write and finds it by pid (the default is one worker per core).
+    TRENT_WORKERS: '1',
     ...storage,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

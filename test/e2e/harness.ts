@@ -81,6 +81,9 @@ export async function startServer(
     // AWS's default quotas (PutParameter: 3 per second) would throttle the suite's bursts; the tests of
     // quotas set TRENT_QUOTAS themselves (test/e2e/quotas.test.ts).
     TRENT_QUOTAS: 'off',
+    // One process: the harness runs createApp in the test process (node:cluster is src/main.ts's), and
+    // config.workers divides quotas and dates intent recovery (TRENT_WORKERS defaults to the core count).
+    TRENT_WORKERS: '1',
     ...(await storageEnv(dataDir)),
     ...opts.env,
   });

@@ -59,7 +59,7 @@ export function kmsClient(url: string): KMSClient {
  * spawnExpectingExit for a node that must refuse to start).
  */
 export async function startNode(
-  index: number, storageUrl: string, rootKey: string, env: Record<string, string> = {}, { startTimeoutMs = 20_000 }: { startTimeoutMs?: number } = {},
+  index: number, storageUrl: string, rootKey: string, env: Record<string, string | undefined> = {}, { startTimeoutMs = 20_000 }: { startTimeoutMs?: number } = {},
 ): Promise<TrentNode> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'trent-node-'));
@@ -77,6 +77,8 @@ export async function startNode(
       TRENT_QUOTAS: 'off',
       TRENT_LOG_LEVEL: 'info',
       TRENT_JOB_INTERVAL_MS: '200',
+      // One process per node unless a test asks for workers (the default is one per core).
+      TRENT_WORKERS: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -153,6 +155,7 @@ export function spawnExpectingExit(storageUrl: string, rootKey: string, timeoutM
         TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
         TRENT_QUOTAS: 'off',
         TRENT_LOG_LEVEL: 'warn',
+        TRENT_WORKERS: '1',
       },
       encoding: 'utf8',
       timeout: timeoutMs,
