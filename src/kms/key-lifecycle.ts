@@ -25,7 +25,7 @@ import { generateSymmetricMaterial } from './key-specs/symmetric.ts';
 import { transition } from './key-states.ts';
 import type { PaginationMarkers } from './markers.ts';
 import type { MaterialCache } from './material-cache.ts';
-import { detachDestroyedCopy, followRotation, requirePrimary } from './multi-region.ts';
+import { detachDestroyedCopy, followRotation, lockPrimaryFirst, requirePrimary } from './multi-region.ts';
 
 export const DEFAULT_ROTATION_DAYS = 365;
 export const MAX_ON_DEMAND_ROTATIONS = 25;
@@ -326,6 +326,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
   /** Destroys a key whose deletion date has passed: material, aliases and the key row, in one transaction. */
   async function destroyKey(key: Key): Promise<boolean> {
     const destroyed = await storage.transaction(async (tx) => {
+      await lockPrimaryFirst(tx, key);
       // The CAS makes a racing CancelKeyDeletion (or another node's job) win or lose cleanly.
       if (!(await tx.keys.update(recordFromKey(key), key.revision))) return false;
       await tx.materials.deleteAll(key.scope, key.keyId);

@@ -110,6 +110,16 @@ export async function followRotation(
 }
 
 /**
+ * Inside a transaction that is about to write a replica and then its other copies (destroyKey): takes the
+ * primary's row lock first, the order every writer of several copies follows (ReplicateKey, rotation,
+ * UpdatePrimaryRegion lock the primary, then the replicas), so two such transactions never deadlock.
+ */
+export async function lockPrimaryFirst(tx: Repos, key: Key): Promise<void> {
+  if (multiRegionKeyTypeOf(key) !== 'REPLICA') return;
+  await tx.keys.getForUpdate(scopeIn(key, multiRegionConfigOf(key).primaryRegion), key.keyId);
+}
+
+/**
  * Inside the transaction that destroys `key` (key-lifecycle.ts destroyKey): the other copies forget its
  * region. AWS: a primary PendingReplicaDeletion whose last replica goes becomes PendingDeletion, its
  * waiting period starting now.

@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   CancelKeyDeletionCommand, CreateAliasCommand, CreateKeyCommand, type CreateKeyCommandInput, DecryptCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand,
@@ -17,7 +19,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
 import type { AuditEventRow } from '../../src/storage/audit-repo.ts';
-import { ACCOUNT_ID, awsError, startServer, type TestServer } from './harness.ts';
+import { ACCOUNT_ID, awsError, E2E_STORAGE, startServer, type TestServer } from './harness.ts';
 import { allow, principals } from './principals.ts';
 
 const US = 'us-east-1';
@@ -250,6 +252,14 @@ describe('imported key material (Origin EXTERNAL)', () => {
     assert.equal(replica.KeyState, 'Enabled');
     assert.equal(replica.CurrentKeyMaterialId, (await describe_(us, key.KeyId!)).CurrentKeyMaterialId);
     assert.equal(Buffer.from((await eu.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString(), 'imported');
+    // Custody: the material was only ever stored sealed — not in the audit trail, nor (SQLite) in the database file or its WAL.
+    const forms = [material.toString('hex'), material.toString('base64'), material.toString('latin1')];
+    const trail = JSON.stringify(await events());
+    for (const f of forms) assert.equal(trail.includes(f), false, 'imported material found in the audit trail');
+    if (E2E_STORAGE === 'sqlite') {
+      const raw = ['trent.db', 'trent.db-wal'].map((f) => join(server.dataDir, f)).filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
+      for (const f of forms) assert.equal(raw.includes(f), false, 'imported material found in the database file');
+    }
     // Rotation of imported material would have to reach every copy at once: refused for multi-Region keys.
     assert.equal((await awsError(() => importInto(us, key.KeyId!, randomBytes(32), 'NEW_KEY_MATERIAL'))).name, 'UnsupportedOperationException');
   });
@@ -274,6 +284,15 @@ describe('refused transitions', () => {
     // Nothing was half-made: the failed calls left one replica.
     assert.equal((await describe_(us, key.KeyId!)).MultiRegionConfiguration!.ReplicaKeys!.length, 1);
     assert.equal((await awsError(() => describe_(ap, key.KeyId!))).name, 'NotFoundException');
+  });
+
+  test('two ReplicateKey calls racing to one region: one replica is made, the other call is AlreadyExistsException', async () => {
+    const key = await primaryKey();
+    const results = await Promise.allSettled([replicate(key.KeyId!, AP), replicate(key.KeyId!, AP)]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.equal((lost.reason as Error).name, 'AlreadyExistsException');
+    assert.deepEqual((await describe_(us, key.KeyId!)).MultiRegionConfiguration!.ReplicaKeys, [{ Arn: arnIn(AP, key.KeyId!), Region: AP }]);
   });
 
   test('a disabled primary is not replicated; MultiRegion is refused with a custom key store', async () => {
