@@ -152,8 +152,10 @@ export function createMultiRegionService({ storage, barrier, clock, keys, author
   }
 
   /**
-   * AWS key-state table: ReplicateKey needs an enabled primary (DisabledException when disabled); an
-   * EXTERNAL primary also while PendingImport once it has had material (each replica then waits for its own import).
+   * ReplicateKey needs an enabled primary (AWS lists DisabledException for a disabled one; other states get
+   * their KMSInvalidStateException). An EXTERNAL primary is also accepted while PendingImport once it has had
+   * material (its material id is what each replica's own import must match); one that never had material is
+   * refused, so no replica can fix its material before the primary does.
    */
   function requireReplicable(key: Key): void {
     if (key.doc.state === 'PendingImport' && key.doc.origin === 'EXTERNAL' && key.doc.currentKeyMaterialId !== '') return;
