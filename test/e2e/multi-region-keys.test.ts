@@ -20,6 +20,7 @@ import {
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
 import type { AuditEventRow } from '../../src/storage/audit-repo.ts';
 import { ACCOUNT_ID, awsError, E2E_STORAGE, startServer, type TestServer } from './harness.ts';
+import { awsCli, cliSkipReason } from './aws-cli.ts';
 import { allow, principals } from './principals.ts';
 
 const US = 'us-east-1';
@@ -421,5 +422,22 @@ describe('permissions and audit', () => {
     assert.equal(named('UpdatePrimaryRegion', US).length, 1);
     assert.equal(named('UpdatePrimaryRegion', EU).length, 1);
     assert.equal((named('UpdatePrimaryRegion', US)[0]!.requestParameters as Record<string, unknown>).primaryRegion, EU);
+  });
+});
+
+describe('the AWS CLI', () => {
+  test('create-key --multi-region, replicate-key, update-primary-region, describe-key in both regions', { skip: cliSkipReason() }, async () => {
+    const created = JSON.parse(await awsCli(server.url, ['kms', 'create-key', '--multi-region']));
+    const keyId = created.KeyMetadata.KeyId as string;
+    const replicated = JSON.parse(await awsCli(server.url, ['kms', 'replicate-key', '--key-id', keyId, '--replica-region', EU, '--description', 'cli replica']));
+    assert.equal(replicated.ReplicaKeyMetadata.Arn, arnIn(EU, keyId));
+    assert.equal(replicated.ReplicaKeyMetadata.MultiRegionConfiguration.MultiRegionKeyType, 'REPLICA');
+    assert.equal(JSON.parse(replicated.ReplicaPolicy).Statement[0].Principal.AWS, `arn:aws:iam::${ACCOUNT_ID}:root`);
+    await awsCli(server.url, ['kms', 'update-primary-region', '--key-id', keyId, '--primary-region', EU]);
+    const there = JSON.parse(await awsCli(server.url, ['kms', 'describe-key', '--key-id', keyId], { region: EU }));
+    assert.equal(there.KeyMetadata.MultiRegionConfiguration.MultiRegionKeyType, 'PRIMARY');
+    assert.equal(there.KeyMetadata.Description, 'cli replica');
+    const here = JSON.parse(await awsCli(server.url, ['kms', 'describe-key', '--key-id', keyId]));
+    assert.deepEqual(here.KeyMetadata.MultiRegionConfiguration.PrimaryKey, { Arn: arnIn(EU, keyId), Region: EU });
   });
 });
