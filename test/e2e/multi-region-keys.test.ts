@@ -107,6 +107,19 @@ describe('ReplicateKey and MultiRegionConfiguration', () => {
     assert.deepEqual((await us.send(new ListResourceTagsCommand({ KeyId: key.KeyId! }))).Tags, []);
   });
 
+  test('the replica\'s own Policy passes the lockout safety check unless BypassPolicyLockoutSafetyCheck is set', async () => {
+    const key = await primaryKey();
+    const lockout = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:user/nobody` }, Action: 'kms:*', Resource: '*' }],
+    });
+    const refused = await awsError(() => replicate(key.KeyId!, EU, { Policy: lockout }));
+    assert.equal(refused.name, 'MalformedPolicyDocumentException');
+    assert.equal((await awsError(() => describe_(eu, key.KeyId!))).name, 'NotFoundException');
+    const out = await replicate(key.KeyId!, EU, { Policy: lockout, BypassPolicyLockoutSafetyCheck: true });
+    assert.equal(out.ReplicaPolicy, lockout);
+  });
+
   test('aliases and the enabled state are each copy\'s own', async () => {
     const key = await primaryKey();
     await replicate(key.KeyId!);
