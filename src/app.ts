@@ -54,6 +54,7 @@ import { createAliasService } from './kms/alias-service.ts';
 import { createKeyImportService } from './kms/key-import.ts';
 import { createKeyLifecycle, type KeyLifecycle } from './kms/key-lifecycle.ts';
 import { createKeyService } from './kms/key-service.ts';
+import { createMultiRegionService } from './kms/multi-region.ts';
 import { createAsymmetricOperations } from './kms/asymmetric-operations.ts';
 import { createKeyUpdateService } from './kms/key-updates.ts';
 import { MaterialCache } from './kms/material-cache.ts';
@@ -257,6 +258,10 @@ export async function createApp(parts: AppParts): Promise<App> {
     const auditQuery = createAuditQueryService({ storage });
 
     // Parameter policy actions are background-job events: into the audit trail and the optional webhook.
+    const multiRegion = createMultiRegionService({
+      storage, barrier, clock, keys, authorizer, events: jobEventRecorder(auditLog),
+      ...(config.regions ? { regions: new Set(config.regions) } : {}),
+    });
     const parameterEvents = createPolicyEventSink({ audit: jobEventRecorder(auditLog), logger, ...(config.parameterEventsWebhook ? { webhookUrl: config.parameterEventsWebhook } : {}) });
     const secretRotation = createRotationRunner({
       secrets, clock, wallClock: systemClock, events: jobEventRecorder(auditLog),
@@ -291,7 +296,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     };
     const edgeAudit = parts.wrapEdgeAudit ? parts.wrapEdgeAudit(auditPort) : auditPort;
     const services = [
-      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, asymmetric: createAsymmetricOperations({ keys, ...(quotas ? { quota: quotas.forKey } : {}) }), ...(quotas ? { keyQuota: quotas.forKey } : {}), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
+      withAccessControl(kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, imports, multiRegion, asymmetric: createAsymmetricOperations({ keys, ...(quotas ? { quota: quotas.forKey } : {}) }), ...(quotas ? { keyQuota: quotas.forKey } : {}), audit: { query: auditQuery, trackingStart }, customKeyStores }), {
         authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
       }),
       withDeclaredAccessControl(adminServiceDefinition(iam), authorizer, ADMIN_ACCESS_RULES),

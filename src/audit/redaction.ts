@@ -69,6 +69,12 @@ const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
     VerifyMac: { request: ['KeyId', 'MacAlgorithm', 'DryRun'] },
     ScheduleKeyDeletion: { request: ['KeyId', 'PendingWindowInDays'], response: ['KeyId', 'DeletionDate', 'KeyState', 'PendingWindowInDays'] },
     CancelKeyDeletion: { request: ['KeyId'] },
+    // AWS CloudTrail (ReplicateKey, UpdatePrimaryRegion examples): the replica's metadata and policy are shown.
+    ReplicateKey: {
+      request: ['KeyId', 'ReplicaRegion', 'Description', 'BypassPolicyLockoutSafetyCheck', 'Policy', 'Tags'],
+      response: [...KEY_METADATA.map((m) => `Replica${m}`), 'ReplicaKeyMetadata.MultiRegionConfiguration', 'ReplicaPolicy'],
+    },
+    UpdatePrimaryRegion: { request: ['KeyId', 'PrimaryRegion'] },
     EnableKeyRotation: { request: ['KeyId', 'RotationPeriodInDays'] },
     // AWS CloudTrail: the import token, the public wrapping key and the wrapped material are never shown.
     GetParametersForImport: { request: ['KeyId', 'WrappingAlgorithm', 'WrappingKeySpec'], response: ['KeyId', 'ParametersValidTo'] },

@@ -244,7 +244,10 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     // AWS: kms:ViaService is present only when an AWS service calls KMS on the caller's behalf.
     if (caller.viaService !== undefined) contextKeys['kms:ViaService'] = caller.viaService;
     if (resource.requestAlias !== undefined) contextKeys['kms:RequestAlias'] = resource.requestAlias;
-    if (key.doc.multiRegion) contextKeys['kms:MultiRegionKeyType'] = 'PRIMARY';
+    if (key.doc.multiRegion) {
+      const primaryRegion = key.doc.multiRegionConfig?.primaryRegion ?? key.scope.region;
+      contextKeys['kms:MultiRegionKeyType'] = primaryRegion === key.scope.region ? 'PRIMARY' : 'REPLICA';
+    }
     for (const t of key.doc.tags ?? []) contextKeys[`aws:ResourceTag/${t.TagKey}`] = t.TagValue;
     const keyPolicy = keyPolicyOf(key);
     if (testsResourceAliases(keyPolicy) || identityPolicies.some(testsResourceAliases)) {

@@ -17,6 +17,8 @@ export interface AuthorizedKey {
     readonly keyUsage: string;
     readonly origin: string;
     readonly multiRegion: boolean;
+    /** kms:MultiRegionKeyType: a multi-Region key is a REPLICA when its primary is in another region. */
+    readonly multiRegionConfig?: { readonly primaryRegion: string } | undefined;
     readonly state: string;
     /** aws:ResourceTag/*. */
     readonly tags?: readonly { readonly TagKey: string; readonly TagValue: string }[];

@@ -149,6 +149,12 @@ export const KMS_ACCESS_RULES: Readonly<Record<string, KmsAccessRule>> = {
   RetireGrant: onKey('RetireGrant', [...EC, 'kms:GrantConstraintType']),
   // Its own action (AWS), not kms:DescribeKey.
   GetKeyLastUsage: onKey('GetKeyLastUsage'),
+  // AWS: kms:ReplicateKey on the primary; the service also asks, in the replica region and by identity policy,
+  // kms:CreateKey (with the new replica's kms:KeySpec, kms:MultiRegionKeyType REPLICA, tags, …) and, with Tags,
+  // kms:TagResource (src/kms/multi-region.ts).
+  ReplicateKey: onKey('ReplicateKey', ['kms:ReplicaRegion', 'aws:RequestTag/*', 'aws:TagKeys']),
+  // AWS: kms:UpdatePrimaryRegion on the primary and on the replica that becomes primary, both with kms:PrimaryRegion.
+  UpdatePrimaryRegion: onKey('UpdatePrimaryRegion', ['kms:PrimaryRegion']),
 };
 
 /**

@@ -164,7 +164,10 @@ export function createKeyImportService({ storage, barrier, clock, materialCache,
     keys.resolveKey(caller, keyId, { allowAlias: false, action, ...(contextKeys ? { contextKeys } : {}) });
 
   function materialIdOf(key: Key, identity: Buffer): string {
-    const prefix = barrierAad('kms/imported-material-id', key.scope.accountId, key.scope.region, key.keyId);
+    // The copies of a multi-Region key share their material and so its id (AWS: the same material must be
+    // imported into every replica, and a replica refuses any other): no region in the derivation for them.
+    const region = key.doc.multiRegion ? '(multi-Region)' : key.scope.region;
+    const prefix = barrierAad('kms/imported-material-id', key.scope.accountId, region, key.keyId);
     return hmacSha256(materialIdKey.expose(), Buffer.concat([prefix, identity])).toString('hex');
   }
 
@@ -275,6 +278,9 @@ export function createKeyImportService({ storage, barrier, clock, materialCache,
     const pending = key.doc.pendingMaterial;
     const previous = key.doc.previousMaterials ?? [];
     if (input.importType === 'NEW_KEY_MATERIAL') {
+      // Rotating imported material would have to reach every copy of a multi-Region key at once; AWS offers
+      // on-demand rotation of imported material for single-Region keys only.
+      if (key.doc.multiRegion) throw new UnsupportedOperationException(`${key.arn} is a multi-Region key: new key material cannot be imported for rotation.`);
       // AWS (recorded: test_import_key_material_raises_if_there_is_already_key_material_pending).
       if (pending) {
         throw new KMSInvalidStateException(

@@ -16,13 +16,16 @@ import {
 } from '../errors/errors.ts';
 import type { Barrier } from '../seal/barrier.ts';
 import type { Storage } from '../storage/storage.ts';
-import { epochSeconds, keyFromRecord, recordFromKey, type ImportedVersion, type Key } from './key-model.ts';
+import {
+  epochSeconds, keyFromRecord, multiRegionConfigOf, multiRegionKeyTypeOf, recordFromKey, type ImportedVersion, type Key,
+} from './key-model.ts';
 import { expireImportedMaterial, importedMaterialExpired } from './key-import.ts';
 import { materialAad, type KeyService } from './key-service.ts';
 import { generateSymmetricMaterial } from './key-specs/symmetric.ts';
 import { transition } from './key-states.ts';
 import type { PaginationMarkers } from './markers.ts';
 import type { MaterialCache } from './material-cache.ts';
+import { detachDestroyedCopy, followRotation, lockPrimaryFirst, requirePrimary } from './multi-region.ts';
 
 export const DEFAULT_ROTATION_DAYS = 365;
 export const MAX_ON_DEMAND_ROTATIONS = 25;
@@ -61,6 +64,13 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
     return keys.mutateKey(key, (k) => {
       // AWS: scheduling again while pending deletion is refused ("is pending deletion").
       if (k.doc.state === 'PendingDeletion') throw new KMSInvalidStateException(`${k.arn} is pending deletion.`);
+      // AWS: a multi-Region primary with replicas waits for them (PendingReplicaDeletion, no DeletionDate yet);
+      // its waiting period starts when the last replica is deleted (multi-region.ts detachDestroyedCopy).
+      if (multiRegionKeyTypeOf(k) === 'PRIMARY' && multiRegionConfigOf(k).replicaRegions.length > 0) {
+        const state = transition(k, 'ScheduleKeyDeletionWithReplicas');
+        const { deletionDate: _d, ...rest } = k.doc;
+        return { ...k, doc: { ...rest, state, pendingWindowInDays } };
+      }
       const state = transition(k, 'ScheduleKeyDeletion');
       return { ...k, doc: { ...k.doc, state, deletionDate, pendingWindowInDays } };
     });
@@ -84,11 +94,13 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
    * test_rotate_key_on_demand_raises_error_given_non_symmetric_key). RotateKeyOnDemand and ListKeyRotations
    * also take a symmetric EXTERNAL key (AWS, 2025: rotation to imported material pending rotation).
    */
-  function requireRotatable(key: Key, operation?: 'RotateKeyOnDemand' | 'ListKeyRotations'): void {
+  function requireRotatable(key: Key, operation?: 'RotateKeyOnDemand' | 'ListKeyRotations' | 'GetKeyRotationStatus'): void {
+    // AWS: a multi-Region key rotates as one, from its primary; the replicas follow (their rotation status is the primary's).
+    if ((operation === undefined || operation === 'RotateKeyOnDemand') && multiRegionKeyTypeOf(key) === 'REPLICA') requirePrimary(key);
     if (key.doc.keySpec !== 'SYMMETRIC_DEFAULT') {
       throw new UnsupportedOperationException(operation === 'RotateKeyOnDemand' ? '' : `${key.arn} key spec ${key.doc.keySpec} is not valid for this operation.`);
     }
-    if (key.doc.origin !== 'AWS_KMS' && !(operation !== undefined && key.doc.origin === 'EXTERNAL')) {
+    if (key.doc.origin !== 'AWS_KMS' && !((operation === 'RotateKeyOnDemand' || operation === 'ListKeyRotations') && key.doc.origin === 'EXTERNAL')) {
       throw new UnsupportedOperationException(`${key.arn} origin is ${key.doc.origin} which is not valid for this operation.`);
     }
   }
@@ -116,11 +128,19 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
     }));
   }
 
+  /** A replica's rotation settings are its primary's (the replica stores none): read from the primary's row. */
+  async function rotationOf(key: Key): Promise<Key['doc']['rotation']> {
+    if (multiRegionKeyTypeOf(key) !== 'REPLICA') return key.doc.rotation;
+    const primaryScope = { accountId: key.scope.accountId, region: multiRegionConfigOf(key).primaryRegion };
+    const primary = await storage.read((r) => r.keys.get(primaryScope, key.keyId));
+    return primary ? keyFromRecord(primary).doc.rotation : undefined;
+  }
+
   async function getKeyRotationStatus(caller: Caller, keyId: string): Promise<Record<string, unknown>> {
     const key = await keys.resolveKey(caller, keyId, { allowAlias: false, action: 'GetKeyRotationStatus' });
     if (key.doc.state === 'PendingDeletion') throw new KMSInvalidStateException(`${key.arn} is pending deletion.`);
-    requireRotatable(key);
-    const r = key.doc.rotation;
+    requireRotatable(key, 'GetKeyRotationStatus');
+    const r = await rotationOf(key);
     // AWS (recorded): the KeyId of GetKeyRotationStatus is the key ARN, as RotateKeyOnDemand's.
     return {
       KeyId: key.arn,
@@ -156,10 +176,10 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
       const sealed = barrier.seal(material.expose(), materialAad(key.scope, key.keyId, version));
       const stored = await storage.transaction(async (tx) => {
         if (!(await tx.keys.update(recordFromKey(next), key.revision))) return false;
-        await tx.materials.insert({
-          ...key.scope, keyId: key.keyId, version, createdAt: now, sealed,
-          doc: { keyMaterialId: materialId, rotationType: type },
-        });
+        const row = { keyId: key.keyId, version, createdAt: now, doc: { keyMaterialId: materialId, rotationType: type } };
+        await tx.materials.insert({ ...key.scope, ...row, sealed });
+        // The replicas of a multi-Region primary get the same version in the same transaction.
+        await followRotation(tx, barrier, next, material, row);
         return true;
       });
       return stored ? { ...next, revision: key.revision + 1 } : undefined;
@@ -306,6 +326,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
   /** Destroys a key whose deletion date has passed: material, aliases and the key row, in one transaction. */
   async function destroyKey(key: Key): Promise<boolean> {
     const destroyed = await storage.transaction(async (tx) => {
+      await lockPrimaryFirst(tx, key);
       // The CAS makes a racing CancelKeyDeletion (or another node's job) win or lose cleanly.
       if (!(await tx.keys.update(recordFromKey(key), key.revision))) return false;
       await tx.materials.deleteAll(key.scope, key.keyId);
@@ -313,6 +334,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
       await tx.grants.deleteForKey(key.scope, key.keyId);
       await tx.importParameters.deleteForKey(key.scope, key.keyId);
       await tx.keys.delete(key.scope, key.keyId);
+      await detachDestroyedCopy(tx, key, clock.now());
       return true;
     });
     if (!destroyed) return false;

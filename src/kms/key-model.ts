@@ -63,6 +63,39 @@ export interface KeyDoc {
   previousMaterials?: ImportedVersion[];
   /** The key policy named `default` (JSON text, validated when set). Absent on keys created before policies: AWS's default key policy. */
   policy?: string;
+  /**
+   * Multi-Region keys that were ever replicated: the related keys (same key id, same material versions), the
+   * same in every copy and rewritten in every copy by one transaction (multi-region.ts). Absent on a
+   * multi-Region key that never had a replica: it is the primary, in its own region. A region is named,
+   * not a deployment: a remote region would add where it lives (docs/kms.md, "Multi-Region keys").
+   */
+  multiRegionConfig?: MultiRegionConfig;
+}
+
+export interface MultiRegionConfig {
+  primaryRegion: string;
+  /** In the order they were added (AWS lists ReplicaKeys so). */
+  replicaRegions: string[];
+}
+
+export type MultiRegionKeyType = 'PRIMARY' | 'REPLICA';
+
+/** PRIMARY or REPLICA for a multi-Region key (kms:MultiRegionKeyType), undefined for a single-Region key. */
+export function multiRegionKeyTypeOf(k: { scope: Scope; doc: Pick<KeyDoc, 'multiRegion' | 'multiRegionConfig'> }): MultiRegionKeyType | undefined {
+  if (!k.doc.multiRegion) return undefined;
+  return (k.doc.multiRegionConfig?.primaryRegion ?? k.scope.region) === k.scope.region ? 'PRIMARY' : 'REPLICA';
+}
+
+/** The regions of a multi-Region key's related keys: primary first, then its replicas (this key's own included). */
+export function multiRegionConfigOf(k: Key): MultiRegionConfig {
+  return k.doc.multiRegionConfig ?? { primaryRegion: k.scope.region, replicaRegions: [] };
+}
+
+/** The regions of the other copies of a multi-Region key (none for a single-Region key). */
+export function relatedRegionsOf(k: Key): string[] {
+  if (!k.doc.multiRegion) return [];
+  const c = multiRegionConfigOf(k);
+  return [c.primaryRegion, ...c.replicaRegions].filter((r) => r !== k.scope.region);
 }
 
 /** One imported material of a symmetric EXTERNAL key other than the current one (key-import.ts). */
@@ -103,6 +136,7 @@ export function keyFromRecord(r: KeyRecord): Key {
 export function dueAtOf(doc: KeyDoc): number | null {
   const dates: number[] = [];
   if (doc.state === 'PendingDeletion' && doc.deletionDate !== undefined) dates.push(doc.deletionDate);
+  // A replica stores no rotation (multi-region.ts): its primary's rotation writes the new version into every copy.
   if (doc.state === 'Enabled' && doc.rotation?.enabled && doc.rotation.nextRotationAt !== undefined) dates.push(doc.rotation.nextRotationAt);
   if (doc.importedMaterial?.validTo !== undefined) dates.push(doc.importedMaterial.validTo);
   for (const m of [...(doc.pendingMaterial ? [doc.pendingMaterial] : []), ...(doc.previousMaterials ?? [])]) {
@@ -148,10 +182,16 @@ export function toKeyMetadata(k: Key): Record<string, unknown> {
     KeySpec: d.keySpec,
     MultiRegion: d.multiRegion,
   };
-  // AWS (recorded CreateKey with MultiRegion): a multi-Region key describes its primary and replicas.
-  // Trent does not replicate keys (no ReplicateKey), so every multi-Region key is a primary with none.
+  // AWS (recorded CreateKey, ReplicateKey, DescribeKey): a multi-Region key describes its primary and every
+  // replica; a replica lists itself among ReplicaKeys.
   if (d.multiRegion) {
-    meta.MultiRegionConfiguration = { MultiRegionKeyType: 'PRIMARY', PrimaryKey: { Arn: k.arn, Region: k.scope.region }, ReplicaKeys: [] };
+    const c = multiRegionConfigOf(k);
+    const arnIn = (region: string) => keyArn({ accountId: k.scope.accountId, region }, k.keyId);
+    meta.MultiRegionConfiguration = {
+      MultiRegionKeyType: multiRegionKeyTypeOf(k),
+      PrimaryKey: { Arn: arnIn(c.primaryRegion), Region: c.primaryRegion },
+      ReplicaKeys: c.replicaRegions.map((region) => ({ Arn: arnIn(region), Region: region })),
+    };
   }
   // AWS: EncryptionAlgorithms / SigningAlgorithms / MacAlgorithms / KeyAgreementAlgorithms by spec and usage (recorded DescribeKey).
   Object.assign(meta, algorithmListsOf(d.keySpec, d.keyUsage));

@@ -49,3 +49,14 @@ test('crypto on a disabled key is DisabledException; on any other non-enabled st
   assert.throws(() => requireEnabled(keyIn('Unavailable')), { code: 'KMSInvalidStateException' });
   requireEnabled(keyIn('Enabled'));
 });
+
+test('a multi-Region primary scheduled with replicas waits in PendingReplicaDeletion: unusable, cancellable, and PendingDeletion once its last replica goes', () => {
+  for (const from of ['Enabled', 'Disabled', 'PendingImport'] as const) assert.equal(transition(keyIn(from), 'ScheduleKeyDeletionWithReplicas'), 'PendingReplicaDeletion');
+  const waiting = keyIn('PendingReplicaDeletion');
+  assert.throws(() => requireEnabled(waiting), { code: 'KMSInvalidStateException', message: /is pending replica deletion\.$/ });
+  assert.throws(() => transition(waiting, 'ScheduleKeyDeletionWithReplicas'), { message: /is pending replica deletion\.$/ });
+  assert.throws(() => transition(waiting, 'EnableKey'), { code: 'KMSInvalidStateException' });
+  assert.equal(transition(waiting, 'CancelKeyDeletion'), 'Disabled');
+  assert.equal(transition(waiting, 'LastReplicaDeleted'), 'PendingDeletion');
+  assert.throws(() => transition(keyIn('Enabled'), 'LastReplicaDeleted'), { code: 'KMSInvalidStateException' });
+});

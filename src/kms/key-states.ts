@@ -9,6 +9,10 @@ export type KeyEvent =
   | 'EnableKey'
   | 'DisableKey'
   | 'ScheduleKeyDeletion'
+  /** ScheduleKeyDeletion of a multi-Region primary that still has replicas: its waiting period starts with the last replica's deletion. */
+  | 'ScheduleKeyDeletionWithReplicas'
+  /** The last replica of a primary PendingReplicaDeletion was deleted: its waiting period starts. */
+  | 'LastReplicaDeleted'
   | 'CancelKeyDeletion'
   /** CancelKeyDeletion of an EXTERNAL key that has no imported material (never imported, deleted or expired). */
   | 'CancelKeyDeletionWithoutMaterial'
@@ -23,6 +27,7 @@ const TABLE: Readonly<Record<KeyState, Partial<Record<KeyEvent, KeyState>>>> = {
     EnableKey: 'Enabled',
     DisableKey: 'Disabled',
     ScheduleKeyDeletion: 'PendingDeletion',
+    ScheduleKeyDeletionWithReplicas: 'PendingReplicaDeletion',
     DeleteImportedKeyMaterial: 'PendingImport',
     ImportKeyMaterial: 'Enabled',
     DisconnectKeyStore: 'Unavailable',
@@ -31,6 +36,7 @@ const TABLE: Readonly<Record<KeyState, Partial<Record<KeyEvent, KeyState>>>> = {
     EnableKey: 'Enabled',
     DisableKey: 'Disabled',
     ScheduleKeyDeletion: 'PendingDeletion',
+    ScheduleKeyDeletionWithReplicas: 'PendingReplicaDeletion',
     DeleteImportedKeyMaterial: 'PendingImport',
     ImportKeyMaterial: 'Disabled',
     DisconnectKeyStore: 'Unavailable',
@@ -47,6 +53,7 @@ const TABLE: Readonly<Record<KeyState, Partial<Record<KeyEvent, KeyState>>>> = {
   PendingImport: {
     ImportKeyMaterial: 'Enabled',
     ScheduleKeyDeletion: 'PendingDeletion',
+    ScheduleKeyDeletionWithReplicas: 'PendingReplicaDeletion',
     DeleteImportedKeyMaterial: 'PendingImport',
   },
   Unavailable: {
@@ -56,7 +63,13 @@ const TABLE: Readonly<Record<KeyState, Partial<Record<KeyEvent, KeyState>>>> = {
   },
   Creating: {},
   Updating: {},
-  PendingReplicaDeletion: {},
+  // AWS: a primary scheduled for deletion while it has replicas; unusable, and it cannot be replicated.
+  PendingReplicaDeletion: {
+    CancelKeyDeletion: 'Disabled',
+    CancelKeyDeletionWithoutMaterial: 'PendingImport',
+    LastReplicaDeleted: 'PendingDeletion',
+    DeleteImportedKeyMaterial: 'PendingReplicaDeletion',
+  },
 };
 
 function describeState(state: KeyState): string {

@@ -68,7 +68,7 @@ describe('audit events at the edge', () => {
       'GetPublicKey', 'DeriveSharedSecret', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion', 'EnableKeyRotation',
       'DisableKeyRotation', 'GetKeyRotationStatus', 'RotateKeyOnDemand', 'ListKeyRotations', 'CreateAlias', 'UpdateAlias', 'DeleteAlias',
       'ListAliases', 'TagResource', 'UntagResource', 'ListResourceTags', 'UpdateKeyDescription', 'GetKeyLastUsage', 'GetKeyPolicy',
-      'PutKeyPolicy', 'CreateGrant', 'ListGrants', 'RevokeGrant', 'RetireGrant',
+      'PutKeyPolicy', 'CreateGrant', 'ListGrants', 'RevokeGrant', 'RetireGrant', 'ReplicateKey', 'UpdatePrimaryRegion',
     ];
     const responses = [];
     for (const op of ops) responses.push({ op, res: await call(server, op, {}) });

@@ -21,7 +21,7 @@ import {
   GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand, GenerateDataKeyWithoutPlaintextCommand, GenerateMacCommand,
   GenerateRandomCommand, GetKeyPolicyCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, type KMSClient,
   ListAliasesCommand, ListGrantsCommand, ListKeysCommand, ListRetirableGrantsCommand, PutKeyPolicyCommand, ReEncryptCommand, RetireGrantCommand,
-  RevokeGrantCommand, ScheduleKeyDeletionCommand, SignCommand, TagResourceCommand, UntagResourceCommand, UpdateCustomKeyStoreCommand,
+  ReplicateKeyCommand, RevokeGrantCommand, ScheduleKeyDeletionCommand, SignCommand, TagResourceCommand, UntagResourceCommand, UpdateCustomKeyStoreCommand, UpdatePrimaryRegionCommand,
   VerifyCommand, VerifyMacCommand,
 } from '@aws-sdk/client-kms';
 import {
@@ -67,6 +67,9 @@ let server: TestServer;
 let subjectCreds: Credentials;
 let kms: KMSClient;
 let kmsAdmin: KMSClient;
+/** The subject's client in the region multi-Region keys are replicated to. */
+let kmsReplicaRegion: KMSClient;
+const REPLICA_REGION = 'eu-west-1';
 let sm: SecretsManagerClient;
 let smAdmin: SecretsManagerClient;
 let ssm: SSMClient;
@@ -149,6 +152,18 @@ function scenarios(): Scenario[] {
     }, () => kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', Tags: [{ TagKey: 'env', TagValue: 'ck' }] }))),
     kmsOp('CreateKey', { 'kms:MultiRegion': true, 'kms:MultiRegionKeyType': 'PRIMARY', 'kms:KeySpec': 'SYMMETRIC_DEFAULT' },
       () => kms.send(new CreateKeyCommand({ MultiRegion: true }))),
+    // Multi-Region keys: a replica's type; ReplicateKey (which also needs kms:CreateKey, and kms:TagResource for its
+    // Tags, in the replica region) and UpdatePrimaryRegion (decided on both keys), each on a fresh primary.
+    kmsOp('DescribeKey', { 'kms:MultiRegionKeyType': 'REPLICA' }, () => kmsReplicaRegion.send(new DescribeKeyCommand({ KeyId: k.multi!.split('/').pop()! }))),
+    kmsOp('ReplicateKey', { 'kms:ReplicaRegion': REPLICA_REGION, 'aws:RequestTag/env': 'ck', 'aws:TagKeys': ['env'] }, async () => {
+      const primary = await newKey({ MultiRegion: true });
+      return kms.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: REPLICA_REGION, Tags: [{ TagKey: 'env', TagValue: 'ck' }] }));
+    }, { extra: ['kms:CreateKey', 'kms:TagResource'] }),
+    kmsOp('UpdatePrimaryRegion', { 'kms:PrimaryRegion': REPLICA_REGION }, async () => {
+      const primary = await newKey({ MultiRegion: true });
+      await kmsAdmin.send(new ReplicateKeyCommand({ KeyId: primary, ReplicaRegion: REPLICA_REGION }));
+      return kms.send(new UpdatePrimaryRegionCommand({ KeyId: primary, PrimaryRegion: REPLICA_REGION }));
+    }),
     kmsOp('ListAliases', callerAccount, () => kms.send(new ListAliasesCommand({}))),
     kmsOp('GenerateRandom', callerAccount, () => kms.send(new GenerateRandomCommand({ NumberOfBytes: 16 }))),
     kmsOp('ListRetirableGrants', callerAccount, () => kms.send(new ListRetirableGrantsCommand({ RetiringPrincipal: ADMIN_ARN }))),
@@ -545,6 +560,8 @@ before(async () => {
   k.deletable = await newKey();
   k.policy = await newKey();
   k.multi = await newKey({ MultiRegion: true });
+  await kmsAdmin.send(new ReplicateKeyCommand({ KeyId: k.multi, ReplicaRegion: REPLICA_REGION }));
+  kmsReplicaRegion = server.kms({ region: REPLICA_REGION, credentials: subjectCreds });
 
   const secret = await smAdmin.send(new CreateSecretCommand({ Name: 'ck/secret', SecretString: 's', KmsKeyId: k.main, Tags: [{ Key: 'team', Value: 'blue' }] }));
   secretArn = secret.ARN!;

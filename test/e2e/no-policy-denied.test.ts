@@ -59,6 +59,7 @@ function requests(): Record<string, Record<string, unknown>> {
     DisconnectCustomKeyStore: { CustomKeyStoreId: 'cks-1234567890abcdef0' }, DeleteCustomKeyStore: { CustomKeyStoreId: 'cks-1234567890abcdef0' },
     UpdateCustomKeyStore: { CustomKeyStoreId: 'cks-1234567890abcdef0', NewCustomKeyStoreName: 'np2' },
     GetKeyLastUsage: { KeyId: K },
+    ReplicateKey: { KeyId: K, ReplicaRegion: 'eu-west-1' }, UpdatePrimaryRegion: { KeyId: K, PrimaryRegion: 'eu-west-1' },
     GetKeyPolicy: { KeyId: K, PolicyName: 'default' }, PutKeyPolicy: { KeyId: K, PolicyName: 'default', Policy: ids.policy }, ListKeyPolicies: { KeyId: K },
     CreateGrant: { KeyId: K, GranteePrincipal: ADMIN_ARN, Operations: ['Decrypt'] }, ListGrants: { KeyId: K },
     ListRetirableGrants: { RetiringPrincipal: ADMIN_ARN }, RetireGrant: { KeyId: K, GrantId: ids.grant }, RevokeGrant: { KeyId: K, GrantId: ids.grant },

@@ -5,8 +5,6 @@
 
 /** Recorded tests Trent does not reproduce on purpose: `service/test name` → why. */
 export const INTENTIONAL_DIFFERENCES: Record<string, string> = {
-  'kms/test_replicate_key': 'Trent has no ReplicateKey: a key lives in one region; a multi-Region key is a primary with no replicas (docs/kms.md).',
-  'kms/test_replicate_replica_key_should_fail': 'Trent has no ReplicateKey (see kms/test_replicate_key).',
   'kms/test_rotate_key_on_demand_raises_error_given_key_with_imported_key_material':
     'Recorded in March 2025, before AWS rotated EXTERNAL keys: it answered UnsupportedOperationException "<arn> origin is EXTERNAL which is not valid for this operation."; AWS now answers KMSInvalidStateException "No available key material pending rotation", as Trent does (recorded later: test_rotate_key_on_demand_raises_for_no_pending_key_material).',
   'kms/test_hmac_create_key_invalid_operations':

@@ -209,6 +209,24 @@ KMS_SCENARIOS.test_create_multi_region_key = async (s) => {
   s.match('create_multi_region_key', key);
 };
 
+/** The region LocalStack's test_replicate_key replicates to (a literal in its recording). */
+const REPLICA_REGION = 'ap-southeast-1';
+
+KMS_SCENARIOS.test_replicate_key = async (s) => {
+  const key = await createKey(s, { MultiRegion: true, Description: 'test replicated key' });
+  s.match('describe-key-from-different-region', s.error(await s.kms('DescribeKey', { KeyId: key.KeyId }, { region: REPLICA_REGION })));
+  s.match('replicate-key', s.whole(await s.kms('ReplicateKey', { KeyId: key.KeyId, ReplicaRegion: REPLICA_REGION })));
+  s.match('describe-key-from-region', s.whole(await s.kms('DescribeKey', { KeyId: key.KeyId })));
+  s.match('describe-replicated-key', s.whole(await s.kms('DescribeKey', { KeyId: key.KeyId }, { region: REPLICA_REGION })));
+};
+
+KMS_SCENARIOS.test_replicate_replica_key_should_fail = async (s) => {
+  const key = await createKey(s, { MultiRegion: true });
+  s.ok(await s.kms('ReplicateKey', { KeyId: key.KeyId, ReplicaRegion: SECONDARY_REGION }), 'ReplicateKey');
+  // The replica, asked in its own region to replicate itself back.
+  s.match('fail-replicate-non-primary-key', s.error(await s.kms('ReplicateKey', { KeyId: key.KeyId, ReplicaRegion: REGION }, { region: SECONDARY_REGION })));
+};
+
 KMS_SCENARIOS.test_non_multi_region_keys_should_not_have_multi_region_properties = async (s) => {
   const key = await createKey(s, { MultiRegion: false, Description: 'test non multi region key' });
   s.check(!String(key.KeyId).startsWith('mrk-'), 'a single-Region key id does not start with mrk-');

@@ -7,6 +7,7 @@ import type { KeyImportService } from '../../kms/key-import.ts';
 import type { KeyLifecycle } from '../../kms/key-lifecycle.ts';
 import type { KeyService } from '../../kms/key-service.ts';
 import type { KeyUpdateService } from '../../kms/key-updates.ts';
+import type { MultiRegionService } from '../../kms/multi-region.ts';
 import { defineOperations, type ServiceDefinition } from '../operation.ts';
 import { createKeyOperation } from './create-key.ts';
 import { customKeyStoreOperations } from './custom-key-stores.ts';
@@ -19,6 +20,7 @@ import { createAliasOperation } from './create-alias.ts';
 import { deleteAliasOperation } from './delete-alias.ts';
 import { listAliasesOperation } from './list-aliases.ts';
 import { listResourceTagsOperation } from './list-resource-tags.ts';
+import { multiRegionOperations } from './multi-region.ts';
 import { tagResourceOperation } from './tag-resource.ts';
 import { untagResourceOperation } from './untag-resource.ts';
 import { updateAliasOperation } from './update-alias.ts';
@@ -50,9 +52,10 @@ export interface KmsServices {
   keyQuota?: KeyUseQuota;
   customKeyStores: CustomKeyStoreService;
   imports: KeyImportService;
+  multiRegion: MultiRegionService;
 }
 
-export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric, keyQuota, imports, audit, customKeyStores }: KmsServices): ServiceDefinition {
+export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asymmetric, keyQuota, imports, audit, customKeyStores, multiRegion }: KmsServices): ServiceDefinition {
   return {
     targetPrefix: 'TrentService',
     signingName: 'kms',
@@ -79,6 +82,7 @@ export function kmsServiceDefinition({ keys, aliases, keyUpdates, lifecycle, asy
       ...keyStateOperations(lifecycle),
       ...rotationOperations(lifecycle),
       ...importOperations(imports),
+      ...multiRegionOperations(multiRegion),
       createAliasOperation(aliases),
       updateAliasOperation(aliases),
       deleteAliasOperation(aliases),

@@ -33,9 +33,10 @@ export function keyStateOperations(lifecycle: KeyLifecycle): Operation[] {
         const days = r.integer('PendingWindowInDays', { min: 7, max: 30 });
         r.done();
         const key = await lifecycle.scheduleKeyDeletion(caller, keyId, days);
+        // AWS: no DeletionDate for a multi-Region primary that waits for its replicas (PendingReplicaDeletion).
         return {
           KeyId: key.arn,
-          DeletionDate: epochSeconds(key.doc.deletionDate!),
+          ...(key.doc.deletionDate !== undefined ? { DeletionDate: epochSeconds(key.doc.deletionDate) } : {}),
           KeyState: key.doc.state,
           PendingWindowInDays: key.doc.pendingWindowInDays,
         };

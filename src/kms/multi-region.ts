@@ -1,0 +1,318 @@
+/**
+ * Multi-Region keys within one deployment: ReplicateKey, UpdatePrimaryRegion, and the writes the lifecycle
+ * makes to every copy of a multi-Region key (a rotation of the primary, the deletion of a replica).
+ *
+ * Model (docs/kms.md, "Multi-Region keys"): each copy is an ordinary key row of its own (account, region)
+ * with the same key id; its policy, aliases, tags, grants, description, state and deletion schedule are its
+ * own. What the copies share is written into every copy in one transaction: the set of related regions
+ * (KeyDoc.multiRegionConfig) and the material versions. Material rows stay per (account, region), each
+ * sealed by the barrier under its own region's AAD (materialAad): a replica's rows are the primary's
+ * material unsealed and sealed again for the replica's region, never stored or logged in the clear. So
+ * every region decrypts from its own rows, and the read path (withMaterial, the cache) is unchanged.
+ */
+import type { Authorizer } from '../auth/authorizer.ts';
+import type { Caller } from '../auth/caller.ts';
+import type { JobEventRecorder } from '../audit/service-event.ts';
+import { DAY_MS, type Clock } from '../clock.ts';
+import { timeOrderedUuid } from '../crypto/primitives.ts';
+import type { SecretBytes } from '../crypto/secret-bytes.ts';
+import {
+  AlreadyExistsException, ConflictException, DisabledException, NotFoundException, TagException, UnsupportedOperationException,
+} from '../errors/errors.ts';
+import { defaultKeyPolicyText, requestTagKeys, type ContextValue } from '../policy/index.ts';
+import { unsealFresh, type Barrier } from '../seal/barrier.ts';
+import type { MaterialRecord, Repos, Scope, Storage } from '../storage/storage.ts';
+import { keyArn } from './arn.ts';
+import {
+  keyFromRecord, multiRegionConfigOf, multiRegionKeyTypeOf, recordFromKey, relatedRegionsOf, type Key, type KeyDoc, type MultiRegionConfig, type Tag,
+} from './key-model.ts';
+import { materialAad, type KeyService } from './key-service.ts';
+import { requireEnabled, transition } from './key-states.ts';
+import { checkNewTags, MAX_TAGS } from './tags.ts';
+
+export interface MultiRegionDeps {
+  storage: Storage;
+  barrier: Barrier;
+  clock: Clock;
+  keys: KeyService;
+  authorizer: Authorizer;
+  /** The regions this deployment serves (TRENT_REGIONS); absent: every well-formed region. */
+  regions?: ReadonlySet<string>;
+  /** Records the events CloudTrail writes in the other region of the call (absent: none, as in unit wiring). */
+  events?: JobEventRecorder;
+}
+
+export interface ReplicateKeyInput {
+  keyId: string;
+  replicaRegion: string;
+  description?: string;
+  policy?: string;
+  bypassPolicyLockoutSafetyCheck?: boolean;
+  tags?: Tag[];
+}
+
+const scopeIn = (key: Key, region: string): Scope => ({ accountId: key.scope.accountId, region });
+
+/** AWS (recorded: test_replicate_replica_key_should_fail): only a multi-Region primary key is replicated or re-homed. */
+export function requirePrimary(key: Key): void {
+  if (multiRegionKeyTypeOf(key) !== 'PRIMARY') throw new UnsupportedOperationException(`${key.arn} is not a multi-region primary key.`);
+}
+
+/**
+ * Every copy of `key`'s multi-Region key, held for update until the transaction ends, in config order
+ * (primary first). The copy in `key`'s own region is read again: the caller's `key` may be stale.
+ */
+async function lockCopies(tx: Repos, key: Key): Promise<Key[]> {
+  const self = await tx.keys.getForUpdate(key.scope, key.keyId);
+  if (!self) throw new NotFoundException(`Key '${key.arn}' does not exist`);
+  const fresh = keyFromRecord(self);
+  const c = multiRegionConfigOf(fresh);
+  const copies: Key[] = [];
+  for (const region of [c.primaryRegion, ...c.replicaRegions]) {
+    if (region === key.scope.region) {
+      copies.push(fresh);
+      continue;
+    }
+    const r = await tx.keys.getForUpdate(scopeIn(key, region), key.keyId);
+    if (r) copies.push(keyFromRecord(r));
+  }
+  return copies;
+}
+
+/** Writes `doc(copy)` into each copy with compare-and-set (the rows are locked, so a lost race is a bug or another node). */
+async function writeCopies(tx: Repos, copies: readonly Key[], doc: (copy: Key) => KeyDoc): Promise<void> {
+  for (const copy of copies) {
+    if (!(await tx.keys.update(recordFromKey({ ...copy, doc: doc(copy) }), copy.revision))) {
+      throw new ConflictException(`${copy.arn} is being changed by another request. Retry.`);
+    }
+  }
+}
+
+/**
+ * Inside a rotation's transaction (key-lifecycle.ts): the primary's new material version `version` goes
+ * into every replica, sealed for the replica's region, and becomes its current version, so a ciphertext
+ * made after the rotation decrypts in every region. No-op for a key without replicas.
+ */
+export async function followRotation(
+  tx: Repos, barrier: Barrier, primary: Key, material: SecretBytes, row: Omit<MaterialRecord, 'accountId' | 'region' | 'sealed'>,
+): Promise<void> {
+  for (const region of relatedRegionsOf(primary)) {
+    const scope = scopeIn(primary, region);
+    const r = await tx.keys.getForUpdate(scope, primary.keyId);
+    if (!r) continue;
+    const replica = keyFromRecord(r);
+    const doc: KeyDoc = { ...replica.doc, currentVersion: row.version, currentKeyMaterialId: primary.doc.currentKeyMaterialId };
+    if (!(await tx.keys.update(recordFromKey({ ...replica, doc }), replica.revision))) {
+      throw new ConflictException(`${replica.arn} is being changed by another request. Retry.`);
+    }
+    await tx.materials.insert({ ...scope, ...row, sealed: barrier.seal(material.expose(), materialAad(scope, primary.keyId, row.version)) });
+  }
+}
+
+/**
+ * Inside a transaction that is about to write a replica and then its other copies (destroyKey): takes the
+ * primary's row lock first, the order every writer of several copies follows (ReplicateKey, rotation,
+ * UpdatePrimaryRegion lock the primary, then the replicas), so two such transactions never deadlock.
+ */
+export async function lockPrimaryFirst(tx: Repos, key: Key): Promise<void> {
+  if (multiRegionKeyTypeOf(key) !== 'REPLICA') return;
+  await tx.keys.getForUpdate(scopeIn(key, multiRegionConfigOf(key).primaryRegion), key.keyId);
+}
+
+/**
+ * Inside the transaction that destroys `key` (key-lifecycle.ts destroyKey): the other copies forget its
+ * region. AWS: a primary PendingReplicaDeletion whose last replica goes becomes PendingDeletion, its
+ * waiting period starting now.
+ */
+export async function detachDestroyedCopy(tx: Repos, key: Key, now: number): Promise<void> {
+  if (!key.doc.multiRegion || key.doc.multiRegionConfig === undefined) return;
+  const others: Key[] = [];
+  for (const region of relatedRegionsOf(key)) {
+    const r = await tx.keys.getForUpdate(scopeIn(key, region), key.keyId);
+    if (r) others.push(keyFromRecord(r));
+  }
+  const old = multiRegionConfigOf(key);
+  const config: MultiRegionConfig = { ...old, replicaRegions: old.replicaRegions.filter((r) => r !== key.scope.region) };
+  await writeCopies(tx, others, (copy) => {
+    const doc: KeyDoc = { ...copy.doc, multiRegionConfig: config };
+    if (copy.scope.region === config.primaryRegion && copy.doc.state === 'PendingReplicaDeletion' && config.replicaRegions.length === 0) {
+      doc.state = transition(copy, 'LastReplicaDeleted');
+      doc.deletionDate = now + (copy.doc.pendingWindowInDays ?? 30) * DAY_MS;
+    }
+    return doc;
+  });
+}
+
+export type MultiRegionService = ReturnType<typeof createMultiRegionService>;
+
+export function createMultiRegionService({ storage, barrier, clock, keys, authorizer, regions, events }: MultiRegionDeps) {
+  /** AWS: the region must be one KMS serves for the account; Trent's are TRENT_REGIONS. */
+  function requireServed(region: string): void {
+    if (regions && !regions.has(region)) throw new UnsupportedOperationException(`The Region ${region} is not served by this deployment.`);
+  }
+
+  /**
+   * ReplicateKey needs an enabled primary (AWS lists DisabledException for a disabled one; other states get
+   * their KMSInvalidStateException). An EXTERNAL primary is also accepted while PendingImport once it has had
+   * material (its material id is what each replica's own import must match); one that never had material is
+   * refused, so no replica can fix its material before the primary does.
+   */
+  function requireReplicable(key: Key): void {
+    if (key.doc.state === 'PendingImport' && key.doc.origin === 'EXTERNAL' && key.doc.currentKeyMaterialId !== '') return;
+    requireEnabled(key);
+  }
+
+  /** The sealed material rows of the primary, sealed again for `scope` (read and re-sealed outside the transaction). */
+  async function resealedMaterial(primary: Key, scope: Scope): Promise<MaterialRecord[]> {
+    const rows = await storage.read((r) => r.materials.list(primary.scope, primary.keyId));
+    const out: MaterialRecord[] = [];
+    for (const m of rows) {
+      const plain = await unsealFresh(barrier, m.sealed, materialAad(primary.scope, primary.keyId, m.version));
+      try {
+        out.push({ ...m, ...scope, sealed: barrier.seal(plain.expose(), materialAad(scope, primary.keyId, m.version)) });
+      } finally {
+        plain.zeroize();
+      }
+    }
+    return out;
+  }
+
+  async function recordEvent(eventName: string, scope: Scope, arn: string, details: Record<string, unknown>): Promise<void> {
+    if (!events) return;
+    await events.record({
+      eventId: timeOrderedUuid(), eventTime: clock.now(), eventSource: 'kms.amazonaws.com', eventName,
+      accountId: scope.accountId, region: scope.region,
+      resources: [{ accountId: scope.accountId, type: 'AWS::KMS::Key', ARN: arn }],
+      details,
+    });
+  }
+
+  /**
+   * AWS ReplicateKey: a replica of a multi-Region primary key in another region, with the same key id and
+   * material versions and its own description, policy and tags. Needs kms:ReplicateKey on the primary (with
+   * kms:ReplicaRegion) and, in the replica region, kms:CreateKey (and kms:TagResource with Tags) by identity
+   * policy, as AWS. The replica is usable when the call returns; the response shows it as AWS does at that
+   * moment (KeyState Creating, recorded: test_replicate_key).
+   */
+  async function replicateKey(caller: Caller, input: ReplicateKeyInput): Promise<{ replica: Key; policy: string; tags: Tag[] }> {
+    const tags = input.tags ?? [];
+    const tagKeys = requestTagKeys(tags.map((t) => [t.TagKey, t.TagValue]));
+    const primary = await keys.resolveKey(caller, input.keyId, {
+      allowAlias: false, action: 'ReplicateKey', contextKeys: { 'kms:ReplicaRegion': input.replicaRegion, ...tagKeys },
+    });
+    requirePrimary(primary);
+    if (primary.doc.state === 'Disabled') throw new DisabledException(`${primary.arn} is disabled.`);
+    requireReplicable(primary);
+    const region = input.replicaRegion;
+    const replicaScope = scopeIn(primary, region);
+    const replicaArn = keyArn(replicaScope, primary.keyId);
+    const config = multiRegionConfigOf(primary);
+    if (region === config.primaryRegion || config.replicaRegions.includes(region)) throw new AlreadyExistsException(`${replicaArn} already exists`);
+    requireServed(region);
+    if (tags.length > MAX_TAGS) throw new TagException('Too many tags');
+    checkNewTags(tags);
+
+    const replicaCaller: Caller = { ...caller, region };
+    const createKeys: Record<string, ContextValue> = {
+      'kms:KeySpec': primary.doc.keySpec, 'kms:KeyUsage': primary.doc.keyUsage, 'kms:KeyOrigin': primary.doc.origin,
+      'kms:MultiRegion': true, 'kms:MultiRegionKeyType': 'REPLICA',
+      'kms:BypassPolicyLockoutSafetyCheck': input.bypassPolicyLockoutSafetyCheck === true, ...tagKeys,
+    };
+    for (const t of tags) createKeys[`aws:ResourceTag/${t.TagKey}`] = t.TagValue;
+    await authorizer.authorize(replicaCaller, 'kms:CreateKey', undefined, createKeys);
+    if (tags.length > 0) await authorizer.authorize(replicaCaller, 'kms:TagResource', undefined, tagKeys);
+    const policy = input.policy !== undefined
+      ? await authorizer.checkNewKeyPolicy(replicaCaller, input.policy, { keyArn: replicaArn, ...(input.bypassPolicyLockoutSafetyCheck ? { bypassLockoutCheck: true } : {}) })
+      : defaultKeyPolicyText(primary.scope.accountId);
+
+    // Generated material is copied now; imported material is imported into each replica by its owner (AWS).
+    const external = primary.doc.origin === 'EXTERNAL';
+    const rows = external ? [] : await resealedMaterial(primary, replicaScope);
+    const replica = await storage.transaction(async (tx) => {
+      const copies = await lockCopies(tx, primary);
+      const current = copies.find((c) => c.scope.region === primary.scope.region)!;
+      requirePrimary(current);
+      requireReplicable(current);
+      const now = multiRegionConfigOf(current);
+      if (now.replicaRegions.includes(region)) throw new AlreadyExistsException(`${replicaArn} already exists`);
+      if (!external) {
+        const versions = (await tx.materials.list(current.scope, current.keyId)).map((m) => m.version).join();
+        if (versions !== rows.map((m) => m.version).join()) throw new ConflictException(`${current.arn} is being changed by another request. Retry.`);
+      }
+      const next: MultiRegionConfig = { primaryRegion: now.primaryRegion, replicaRegions: [...now.replicaRegions, region] };
+      const d = current.doc;
+      const doc: KeyDoc = {
+        description: input.description ?? '',
+        keyUsage: d.keyUsage, keySpec: d.keySpec, origin: d.origin, keyManager: 'CUSTOMER',
+        state: external ? 'PendingImport' : 'Enabled',
+        currentVersion: d.currentVersion, currentKeyMaterialId: d.currentKeyMaterialId,
+        multiRegion: true, tags, policy, multiRegionConfig: next,
+      };
+      const made: Key = { scope: replicaScope, keyId: current.keyId, arn: replicaArn, createdAt: clock.now(), revision: 1, doc };
+      if (await tx.keys.get(replicaScope, current.keyId)) throw new AlreadyExistsException(`${replicaArn} already exists`);
+      await tx.keys.insert(recordFromKey(made));
+      for (const m of rows) await tx.materials.insert(m);
+      await writeCopies(tx, copies, (copy) => ({ ...copy.doc, multiRegionConfig: next }));
+      return made;
+    });
+    // AWS CloudTrail: a ReplicateKey request is a ReplicateKey event in the primary's region (the edge records
+    // it) and a CreateKey in the replica's region (this one, in the same unit of work as the call).
+    await recordEvent('CreateKey', replicaScope, replicaArn, { replicateKeyFrom: primary.arn, requestedBy: caller.principalArn });
+    return { replica, policy, tags };
+  }
+
+  /**
+   * AWS UpdatePrimaryRegion: the replica in `primaryRegion` becomes the primary and the primary a replica,
+   * in one transaction over every copy. Needs kms:UpdatePrimaryRegion on both keys (kms:PrimaryRegion).
+   * The automatic rotation schedule is the primary's, so it moves with the role.
+   */
+  async function updatePrimaryRegion(caller: Caller, input: { keyId: string; primaryRegion: string }): Promise<Key> {
+    const contextKeys = { 'kms:PrimaryRegion': input.primaryRegion };
+    const primary = await keys.resolveKey(caller, input.keyId, { allowAlias: false, action: 'UpdatePrimaryRegion', contextKeys });
+    requirePrimary(primary);
+    if (primary.doc.state === 'Disabled') throw new DisabledException(`${primary.arn} is disabled.`);
+    requireEnabled(primary);
+    const target = input.primaryRegion;
+    const config = multiRegionConfigOf(primary);
+    const targetScope = scopeIn(primary, target);
+    if (target === primary.scope.region) throw new UnsupportedOperationException(`${primary.arn} is already the primary key.`);
+    const record = config.replicaRegions.includes(target) ? await storage.read((r) => r.keys.get(targetScope, primary.keyId)) : undefined;
+    if (!record) throw new NotFoundException(`Key '${keyArn(targetScope, primary.keyId)}' does not exist`);
+    const replica = keyFromRecord(record);
+    await authorizer.authorize({ ...caller, region: target }, 'kms:UpdatePrimaryRegion', { key: replica, contextKeys });
+    if (replica.doc.state !== 'Disabled') requireEnabled(replica);
+
+    const updated = await storage.transaction(async (tx) => {
+      const copies = await lockCopies(tx, primary);
+      const current = copies.find((c) => c.scope.region === primary.scope.region)!;
+      requirePrimary(current);
+      requireEnabled(current);
+      const old = multiRegionConfigOf(current);
+      if (!old.replicaRegions.includes(target) || !copies.some((c) => c.scope.region === target)) {
+        throw new NotFoundException(`Key '${keyArn(targetScope, primary.keyId)}' does not exist`);
+      }
+      const next: MultiRegionConfig = {
+        primaryRegion: target,
+        replicaRegions: [...old.replicaRegions.filter((r) => r !== target), old.primaryRegion],
+      };
+      const { rotation, onDemandRotations } = current.doc;
+      await writeCopies(tx, copies, (copy) => {
+        const { rotation: _r, onDemandRotations: _o, ...rest } = copy.doc;
+        const doc: KeyDoc = { ...rest, multiRegionConfig: next };
+        if (copy.scope.region === target) {
+          if (rotation) doc.rotation = rotation;
+          if (onDemandRotations !== undefined) doc.onDemandRotations = onDemandRotations;
+        }
+        return doc;
+      });
+      return { ...current, revision: current.revision + 1, doc: { ...current.doc, multiRegionConfig: next } };
+    });
+    // AWS CloudTrail: UpdatePrimaryRegion writes an entry in both regions; the edge records the caller's.
+    await recordEvent('UpdatePrimaryRegion', targetScope, keyArn(targetScope, primary.keyId), {
+      keyId: primary.keyId, primaryRegion: target, requestedBy: caller.principalArn,
+    });
+    return updated;
+  }
+
+  return { replicateKey, updatePrimaryRegion };
+}
