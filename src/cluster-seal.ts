@@ -1,7 +1,8 @@
 /**
  * The seal across the workers of TRENT_WORKERS > 1, over the cluster IPC channel (docs/seal.md "Workers").
- * The worker side is the seal manager's `peers` port (src/seal/seal-types.ts); the primary side wraps
- * the primary's quorum (src/seal/cluster-quorum.ts).
+ * The worker side is the seal manager's `peers` port (src/seal/seal-types.ts) and, the other way, its
+ * worker port (src/seal/worker-port.ts); the primary side wraps the primary's quorum
+ * (src/seal/cluster-quorum.ts).
  *
  * The channel is a local pipe between processes of one tree (the same trust boundary as their memory).
  * It uses node's "advanced" serialization (src/cluster.ts), so shares and keys travel as typed arrays the
@@ -13,7 +14,7 @@ import { SecretBytes } from './crypto/secret-bytes.ts';
 import { TrentError, ServiceUnavailableError, type Fault } from './errors/errors.ts';
 import { createClusterQuorum, type Attempts, type WorkerAnswer, type WorkerRequest } from './seal/cluster-quorum.ts';
 import { KeyringOpenError } from './seal/keyring.ts';
-import type { PeerAttempt, PeerRekey, QuorumInput, SealManager, SealPeers } from './seal/seal-manager.ts';
+import type { PeerAttempt, PeerRekey, QuorumInput, SealPeers, WorkerPort } from './seal/seal-manager.ts';
 
 /** Worker → primary: a request; the primary answers with SealReply of the same id. */
 type SealCallBody =
@@ -157,13 +158,13 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
  * In a worker: the seal manager's port to its siblings. Requests from the primary that arrive before the
  * seal manager exists (a worker asked to unseal while it starts) wait for `attach`.
  */
-export function workerSealPeers(): { peers: SealPeers; attach(peer: SealManager['peer']): void } {
+export function workerSealPeers(): { peers: SealPeers; attach(peer: WorkerPort): void } {
   let nextCall = 0;
   const calls = new Map<number, { resolve(r: SealReply): void }>();
-  let peer: SealManager['peer'] | undefined;
+  let peer: WorkerPort | undefined;
   const waiting: SealAsk[] = [];
 
-  async function answer(p: SealManager['peer'], m: SealAsk): Promise<void> {
+  async function answer(p: WorkerPort, m: SealAsk): Promise<void> {
     let a: WorkerAnswer = { ok: true };
     try {
       if (m.op === 'unseal') await p.unseal(SecretBytes.adopt(Buffer.from(m.key.buffer, m.key.byteOffset, m.key.byteLength)));

@@ -2,7 +2,7 @@
  * Issuing and checking key shares (docs/seal.md): the quorum an init or rekey may ask for, the split of
  * the unseal key into shares (each optionally encrypted to its operator's age key) with the digests the
  * keyring records, and the check that a submitted share is one of those before it touches an attempt.
- * Collecting shares into an attempt is quorum.ts; the state machine that uses both is seal-manager.ts.
+ * Collecting shares into an attempt is quorum.ts; they are used by init (seal-manager.ts), unseal.ts and rekey.ts.
  */
 import { AgeRecipientError, encryptToAgeRecipient } from '../crypto/age.ts';
 import type { SecretBytes } from '../crypto/secret-bytes.ts';
