@@ -114,7 +114,7 @@ export const DEFAULT_QUOTAS: Readonly<Record<string, QuotaDefinition>> = Object.
   'secretsmanager:GetRandomPassword': { rate: 50 },
   'secretsmanager:ListSecretVersionIds': { rate: 50 },
   'secretsmanager:RestoreSecret': { rate: 50 },
-  'secretsmanager:secretValueUpdates': { rate: 50, operations: ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage', 'RemoveRegionsFromReplication', 'ReplicateSecretToRegion', 'StopReplicationToReplica'] },
+  'secretsmanager:secretValueUpdates': { rate: 50, operations: ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage', 'RemoveRegionsFromReplication', 'ReplicateSecretToRegions', 'StopReplicationToReplica'] },
   'secretsmanager:resourcePolicies': { rate: 50, operations: ['DeleteResourcePolicy', 'GetResourcePolicy', 'PutResourcePolicy', 'ValidateResourcePolicy'] },
   'secretsmanager:rotation': { rate: 50, operations: ['RotateSecret', 'CancelRotateSecret'] },
   'secretsmanager:tagging': { rate: 50, operations: ['TagResource', 'UntagResource'] },
