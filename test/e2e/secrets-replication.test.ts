@@ -6,6 +6,9 @@
  * shapes and the primary-region filter; the permissions and condition keys replication needs.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CreateKeyCommand, DisableKeyCommand, ListAliasesCommand } from '@aws-sdk/client-kms';
 import {
@@ -17,6 +20,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ACCOUNT_ID, ADMIN, awsError, rawCall } from './harness.ts';
 import { type Credentials, allow, principals } from './principals.ts';
+import { waitForRotation } from './rotation-wait.ts';
+import { startTestRotator, type TestRotator } from './rotator-server.ts';
 import { startSecretsServer, type SecretsFixture } from './secrets-fixture.ts';
 
 const PRIMARY = 'us-east-1';
@@ -26,6 +31,9 @@ const NOT_SERVED = 'us-west-2';
 const ON_REPLICA = "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
 
 let fx: SecretsFixture;
+let rotator: TestRotator;
+const ROTATOR_SECRET = 'replication-rotator-shared-secret-0123456789';
+const ROTATOR_ARN = `arn:aws:lambda:${PRIMARY}:${ACCOUNT_ID}:function:repl-rotator`;
 const clients: SecretsManagerClient[] = [];
 let use1: SecretsManagerClient;
 let euw1: SecretsManagerClient;
@@ -55,7 +63,16 @@ async function replicated(name: string, secret = `value of ${name}`): Promise<{ 
 }
 
 before(async () => {
-  fx = await startSecretsServer({ env: { TRENT_REGIONS: [PRIMARY, REPLICA, THIRD].join(',') } });
+  rotator = await startTestRotator(ROTATOR_SECRET);
+  const caFile = join(mkdtempSync(join(tmpdir(), 'trent-repl-ca-')), 'ca.pem');
+  writeFileSync(caFile, rotator.caPem);
+  fx = await startSecretsServer({
+    env: {
+      TRENT_REGIONS: [PRIMARY, REPLICA, THIRD].join(','),
+      TRENT_ROTATORS: JSON.stringify({ 'repl-rotator': { url: rotator.url, secret: ROTATOR_SECRET, caFile } }),
+    },
+  });
+  rotator.trentUrls = [fx.server.url];
   use1 = sm(PRIMARY);
   euw1 = sm(REPLICA);
   aps1 = sm(THIRD);
@@ -63,6 +80,7 @@ before(async () => {
 after(async () => {
   for (const c of clients) c.destroy();
   await fx.stop();
+  await rotator.close();
 });
 
 test('a secret replicated to eu-west-1 reads there under the same name, with the primary\'s ARN suffix in that region', async () => {
@@ -346,4 +364,20 @@ test('replication needs secretsmanager:ReplicateSecretToRegions, decided with se
   const noRemove = await awsError(() => remover.send(new RemoveRegionsFromReplicationCommand({ SecretId: arn, RemoveReplicaRegions: [REPLICA] })));
   assert.equal(noRemove.name, 'AccessDeniedException');
   assert.equal(await value(euw1, 'authz/one'), 'a');
+});
+
+test('rotation runs on the primary only and its new version and label moves reach the replica', async () => {
+  const { arn, replicaArn } = await replicated('rot/one', 'v');
+  const first = (await use1.send(new GetSecretValueCommand({ SecretId: arn }))).VersionId!;
+  const out = await use1.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: ROTATOR_ARN, RotationRules: { AutomaticallyAfterDays: 10 } }));
+  assert.equal(await waitForRotation(fx.server.url, arn, out.VersionId!), 'succeeded');
+  assert.deepEqual(rotator.requests.filter((r) => r.secretId === replicaArn), [], 'the replica is never rotated itself');
+  assert.equal(await value(euw1, replicaArn), 'v+');
+  assert.equal(await value(euw1, replicaArn, { VersionStage: 'AWSPREVIOUS' }), 'v');
+  const replica = await euw1.send(new DescribeSecretCommand({ SecretId: replicaArn }));
+  assert.deepEqual(replica.VersionIdsToStages, { [first]: ['AWSPREVIOUS'], [out.VersionId!]: ['AWSCURRENT'] });
+  assert.equal(replica.RotationEnabled, true);
+  assert.equal(replica.RotationLambdaARN, ROTATOR_ARN);
+  assert.ok(replica.LastRotatedDate);
+  assert.equal((await use1.send(new DescribeSecretCommand({ SecretId: arn }))).ReplicationStatus![0]!.Status, 'InSync');
 });
