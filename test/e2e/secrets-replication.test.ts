@@ -381,3 +381,21 @@ test('rotation runs on the primary only and its new version and label moves reac
   assert.ok(replica.LastRotatedDate);
   assert.equal((await use1.send(new DescribeSecretCommand({ SecretId: arn }))).ReplicationStatus![0]!.Status, 'InSync');
 });
+
+test('the replication calls are audited in the calling region with their regions and statuses, never a value', async () => {
+  const { auditEventsOf } = principals(fx.server);
+  const arn = (await use1.send(new CreateSecretCommand({ Name: 'audit/one', SecretString: 'AUDIT-value-never-logged' }))).ARN!;
+  const out = await use1.send(new ReplicateSecretToRegionsCommand({ SecretId: arn, AddReplicaRegions: [{ Region: REPLICA }], ForceOverwriteReplicaSecret: false }));
+  await fx.server.app.audit.runOnce();
+  const [event] = await auditEventsOf(out.$metadata.requestId!);
+  assert.equal(event?.eventName, 'ReplicateSecretToRegions');
+  assert.equal(event?.awsRegion, PRIMARY);
+  assert.deepEqual(event?.requestParameters, { secretId: arn, addReplicaRegions: [{ Region: REPLICA }], forceOverwriteReplicaSecret: false });
+  assert.deepEqual(event?.responseElements, { aRN: arn, replicationStatus: [{ Region: REPLICA, KmsKeyId: 'alias/aws/secretsmanager', Status: 'InSync' }] });
+  const stop = await euw1.send(new StopReplicationToReplicaCommand({ SecretId: 'audit/one' }));
+  await fx.server.app.audit.runOnce();
+  const [stopped] = await auditEventsOf(stop.$metadata.requestId!);
+  assert.deepEqual([stopped?.eventName, stopped?.awsRegion, stopped?.requestParameters], ['StopReplicationToReplica', REPLICA, { secretId: 'audit/one' }]);
+  const rows = await fx.server.app.storage.read((r) => r.audit.scan(0, 1_000_000));
+  assert.equal(rows.some((r) => r.record.includes('AUDIT-value-never-logged')), false);
+});
