@@ -9,7 +9,7 @@ function primaryDoc(): SecretDoc {
   return {
     description: 'd', kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/p', tags: [{ Key: 't', Value: 'v' }], tagged: true,
     createdAt: 1, lastChangedAt: 5, lastAccessedAt: 4, lastRotatedAt: 3, policy: '{}',
-    rotation: { enabled: true, lambdaArn: 'fn', nextRotationAt: 99, claim: { token: 'x', owner: 'n', leaseUntil: 50, startedAt: 40 }, lastFailure: { step: 's', message: 'm', at: 2, token: 'x' } },
+    rotation: { enabled: true, lambdaArn: 'fn', nextRotationAt: 99, principalArn: 'arn:aws:iam::111122223333:user/admin', claim: { token: 'x', owner: 'n', leaseUntil: 50, startedAt: 40 }, lastFailure: { step: 's', message: 'm', at: 2, token: 'x' } },
     versions: {
       a: { stages: ['AWSPREVIOUS'], createdAt: 1, kind: 'string', kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/p', lastAccessedAt: 4 },
       b: { stages: ['AWSCURRENT'], createdAt: 2, kind: 'binary', kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/p' },

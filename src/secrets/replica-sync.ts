@@ -81,13 +81,12 @@ export function replicaDocOf(
     lastChangedAt: doc.lastChangedAt,
     ...(prev?.lastAccessedAt !== undefined ? { lastAccessedAt: prev.lastAccessedAt } : {}),
     ...(doc.lastRotatedAt !== undefined ? { lastRotatedAt: doc.lastRotatedAt } : {}),
-    // The primary's run in progress (claim) and its failures are the primary's; the configuration is shown.
+    // The configuration is shown; the run in progress (claim), its failures and who runs it are the primary's.
     rotation: {
       enabled: r.enabled,
       ...(r.lambdaArn !== undefined ? { lambdaArn: r.lambdaArn } : {}),
       ...(r.rules !== undefined ? { rules: r.rules } : {}),
       ...(r.nextRotationAt !== undefined ? { nextRotationAt: r.nextRotationAt } : {}),
-      ...(r.principalArn !== undefined ? { principalArn: r.principalArn } : {}),
     },
     ...(doc.policy !== undefined ? { policy: doc.policy } : {}),
     primaryRegion,

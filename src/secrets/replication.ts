@@ -175,7 +175,8 @@ export async function removeRegionsFromReplication(
 /**
  * AWS: StopReplicationToReplica, called in the replica's region, promotes the replica to a standalone
  * secret (it keeps its name, ARN, versions and key) and the primary stops listing the region — both in
- * one transaction here.
+ * one transaction here. Rotation stays off until configured in the new secret's region (Trent's choice:
+ * AWS documents none).
  */
 export async function stopReplicationToReplica(ctx: SecretContext, caller: Caller, secretId: string): Promise<Secret> {
   const s = await resolve(ctx, caller, secretId, { access: SECRET_ACCESS.StopReplicationToReplica() });
@@ -185,6 +186,11 @@ export async function stopReplicationToReplica(ctx: SecretContext, caller: Calle
     const primaryRegion = doc.primaryRegion;
     if (primaryRegion === undefined) return { result: undefined, write: false };
     delete doc.primaryRegion;
+    // Its rotation was its primary's (a rotator of the primary's region, run by whoever configured it
+    // there): the standalone secret keeps the configuration but rotates only once RotateSecret is called
+    // in its own region.
+    doc.rotation = { ...doc.rotation, enabled: false };
+    delete doc.rotation.nextRotationAt;
     return {
       result: undefined,
       extra: async (tx) => {

@@ -380,6 +380,11 @@ test('rotation runs on the primary only and its new version and label moves reac
   assert.equal(replica.RotationLambdaARN, ROTATOR_ARN);
   assert.ok(replica.LastRotatedDate);
   assert.equal((await use1.send(new DescribeSecretCommand({ SecretId: arn }))).ReplicationStatus![0]!.Status, 'InSync');
+
+  // Promoted, it keeps the configuration but does not rotate until RotateSecret is called in its region.
+  await euw1.send(new StopReplicationToReplicaCommand({ SecretId: replicaArn }));
+  const promoted = await euw1.send(new DescribeSecretCommand({ SecretId: replicaArn }));
+  assert.deepEqual([promoted.RotationEnabled, promoted.RotationLambdaARN, promoted.NextRotationDate], [false, ROTATOR_ARN, undefined]);
 });
 
 test('the replication calls are audited in the calling region with their regions and statuses, never a value', async () => {
