@@ -404,3 +404,23 @@ test('the replication calls are audited in the calling region with their regions
   const rows = await fx.server.app.storage.read((r) => r.audit.scan(0, 1_000_000));
   assert.equal(rows.some((r) => r.record.includes('AUDIT-value-never-logged')), false);
 });
+
+test('concurrent writes on the primary all reach the replica: a lost race re-applies the primary and its replicas together', async () => {
+  const { arn, replicaArn } = await replicated('race/one', 'r0');
+  await Promise.all(Array.from({ length: 8 }, (_, i) => use1.send(new PutSecretValueCommand({ SecretId: arn, SecretString: `r${i + 1}` }))));
+  const primary = await use1.send(new DescribeSecretCommand({ SecretId: arn }));
+  const replica = await euw1.send(new DescribeSecretCommand({ SecretId: replicaArn }));
+  assert.equal(Object.keys(primary.VersionIdsToStages!).length, 2);
+  assert.deepEqual(replica.VersionIdsToStages, primary.VersionIdsToStages);
+  const all = (await use1.send(new ListSecretVersionIdsCommand({ SecretId: arn, IncludeDeprecated: true }))).Versions!.map((v) => v.VersionId).sort();
+  const there = (await euw1.send(new ListSecretVersionIdsCommand({ SecretId: replicaArn, IncludeDeprecated: true }))).Versions!.map((v) => v.VersionId).sort();
+  assert.equal(all.length, 9);
+  assert.deepEqual(there, all);
+  for (const id of all) {
+    const [p, r] = await Promise.all([
+      use1.send(new GetSecretValueCommand({ SecretId: arn, VersionId: id })), euw1.send(new GetSecretValueCommand({ SecretId: replicaArn, VersionId: id })),
+    ]);
+    assert.equal(r.SecretString, p.SecretString);
+  }
+  assert.equal(primary.ReplicationStatus![0]!.Status, 'InSync');
+});
