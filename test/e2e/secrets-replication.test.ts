@@ -424,3 +424,18 @@ test('concurrent writes on the primary all reach the replica: a lost race re-app
   }
   assert.equal(primary.ReplicationStatus![0]!.Status, 'InSync');
 });
+
+test('secretsmanager:SecretPrimaryRegion on a replica is its primary\'s region', async () => {
+  await replicated('spr/replicated', 'from the primary');
+  await euw1.send(new CreateSecretCommand({ Name: 'spr/local', SecretString: 'local' }));
+  const p = principals(fx.server);
+  const reader = sm(REPLICA, await p.newUser('spr-reader', {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'secretsmanager:SecretPrimaryRegion': PRIMARY } } },
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*' },
+    ],
+  }));
+  assert.equal(await value(reader, 'spr/replicated'), 'from the primary');
+  assert.equal((await awsError(() => value(reader, 'spr/local'))).name, 'AccessDeniedException');
+});
