@@ -196,6 +196,7 @@ export async function stopReplicationToReplica(ctx: SecretContext, caller: Calle
       extra: async (tx) => {
         const scope = { accountId: cur.scope.accountId, region: primaryRegion };
         const p = await tx.secrets.get(scope, cur.name);
+        // The primary's ARN is the replica's with the primary's region (the same suffix).
         if (!p || p.arn !== replicaArnOf(cur.arn, primaryRegion)) return;
         const pdoc = structuredClone(p.doc) as unknown as SecretDoc;
         pdoc.replicas = (pdoc.replicas ?? []).filter((r) => r.region !== cur.scope.region);
@@ -230,10 +231,3 @@ export async function replicationStatusOf(ctx: SecretContext, s: Secret): Promis
   return out;
 }
 
-/** ReplicationStatus entries for states just written (the replicate operations' answers). */
-export function statusEntries(states: readonly ReplicaState[]): ReplicationStatusEntry[] {
-  return states.map((st) => ({
-    region: st.region, kmsKeyId: st.kmsKeyId ?? DEFAULT_REPLICA_KEY, status: st.status,
-    ...(st.statusMessage !== undefined ? { statusMessage: st.statusMessage } : {}),
-  }));
-}
