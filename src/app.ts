@@ -26,7 +26,7 @@ import { CLOUDTRAIL_ACCESS_RULES } from './audit/access-rules.ts';
 import { createGrantService } from './kms/grant-service.ts';
 import { createKeyPolicyService } from './kms/key-policy-service.ts';
 import { systemClock, type Clock } from './clock.ts';
-import type { Config } from './config/config.ts';
+import { servesRegion, type Config } from './config/config.ts';
 import { kmsServiceDefinition } from './http/kms/index.ts';
 import { ssmServiceDefinition } from './http/ssm/index.ts';
 import { createParameterService } from './parameters/parameter-service.ts';
@@ -234,7 +234,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     const importTokenKey = await loadDeploymentSecret(storage, barrier, 'kms-import-token');
     const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
     const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
-    const secrets = createSecretService({ storage, clock, keys, aliases, markers, authorizer });
+    const secrets = createSecretService({ storage, clock, keys, aliases, markers, authorizer, servesRegion: (r) => servesRegion(config, r) });
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests made at
     // least every digestIntervalMs of activity or digestMaxEvents events, delivered out of the store.

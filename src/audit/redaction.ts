@@ -106,7 +106,10 @@ const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
   // Secrets Manager: identifiers, settings and resource policies; never SecretString/SecretBinary (denied
   // by name as well) nor ClientRequestToken (denied: "token").
   'secretsmanager.amazonaws.com': {
-    CreateSecret: { request: ['Name', 'Description', 'KmsKeyId', 'Tags', 'AddReplicaRegions', 'ForceOverwriteReplicaSecret'], response: ['ARN', 'Name', 'VersionId'] },
+    CreateSecret: { request: ['Name', 'Description', 'KmsKeyId', 'Tags', 'AddReplicaRegions', 'ForceOverwriteReplicaSecret'], response: ['ARN', 'Name', 'VersionId', 'ReplicationStatus'] },
+    ReplicateSecretToRegions: { request: ['SecretId', 'AddReplicaRegions', 'ForceOverwriteReplicaSecret'], response: ['ARN', 'ReplicationStatus'] },
+    RemoveRegionsFromReplication: { request: ['SecretId', 'RemoveReplicaRegions'], response: ['ARN', 'ReplicationStatus'] },
+    StopReplicationToReplica: { request: ['SecretId'], response: ['ARN'] },
     UpdateSecret: { request: ['SecretId', 'Description', 'KmsKeyId'], response: ['ARN', 'Name', 'VersionId'] },
     PutSecretValue: { request: ['SecretId', 'VersionStages'], response: ['ARN', 'Name', 'VersionId', 'VersionStages'] },
     GetSecretValue: { request: ['SecretId', 'VersionId', 'VersionStage'] },

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { availableParallelism } from 'node:os';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, servesRegion } from './config.ts';
 
 test('TRENT_HSMS maps cluster ids to a PKCS#11 module and token label, frozen', () => {
   const config = loadConfig({
@@ -125,4 +125,11 @@ test('TRENT_TRUSTED_PROXIES takes addresses and CIDRs of both families; anything
   for (const bad of ['proxy.internal', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129', '10.0.0.0/']) {
     assert.throws(() => loadConfig({ TRENT_TRUSTED_PROXIES: bad }), ConfigError, bad);
   }
+});
+
+test('servesRegion: the regions of TRENT_REGIONS, or any well-formed region when it is unset', () => {
+  const listed = loadConfig({ TRENT_REGIONS: 'us-east-1, eu-west-1' });
+  assert.deepEqual(['us-east-1', 'eu-west-1', 'us-west-2'].map((r) => servesRegion(listed, r)), [true, true, false]);
+  const any = loadConfig({});
+  assert.deepEqual(['us-west-2', 'ap-southeast-2', 'not a region', ''].map((r) => servesRegion(any, r)), [true, true, false, false]);
 });

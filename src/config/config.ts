@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be 12 digits');
-const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must look like us-east-1');
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const region = z.string().regex(REGION_PATTERN, 'must look like us-east-1');
+
+/** Whether the deployment serves `name`: one of TRENT_REGIONS, or any well-formed region when it is unset. */
+export function servesRegion(config: Pick<Config, 'regions'>, name: string): boolean {
+  return config.regions ? config.regions.includes(name) : REGION_PATTERN.test(name);
+}
 
 /**
  * TRENT_HSMS: the HSMs custom key stores may use, by the name the API calls CloudHsmClusterId:

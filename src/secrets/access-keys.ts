@@ -22,12 +22,13 @@ export const SECRET_RESOURCE_KEYS = [
 const onSecret = (...conditionKeys: string[]): ServiceActionKeys => ({ resource: 'secret', conditionKeys });
 const TAGS = ['aws:RequestTag/*', 'aws:TagKeys'];
 const KMS_KEY = ['secretsmanager:KmsKeyId', 'secretsmanager:KmsKeyArn'];
+const REPLICA = ['secretsmanager:AddReplicaRegions', 'secretsmanager:ForceOverwriteReplicaSecret'];
 
 export const SECRETS_MANAGER_ACTION_KEYS: Readonly<Record<string, ServiceActionKeys>> = {
   'secretsmanager:CreateSecret': {
     // AWS: authorized on the ARN the secret will get; its resource tags are the request's.
     resource: 'secret',
-    conditionKeys: ['secretsmanager:Name', 'secretsmanager:Description', ...KMS_KEY, ...TAGS, 'aws:ResourceTag/*', 'secretsmanager:ResourceTag/*'],
+    conditionKeys: ['secretsmanager:Name', 'secretsmanager:Description', ...KMS_KEY, ...REPLICA, ...TAGS, 'aws:ResourceTag/*', 'secretsmanager:ResourceTag/*'],
   },
   'secretsmanager:GetSecretValue': onSecret('secretsmanager:VersionId', 'secretsmanager:VersionStage'),
   'secretsmanager:PutSecretValue': onSecret(),
@@ -45,7 +46,7 @@ export const SECRETS_MANAGER_ACTION_KEYS: Readonly<Record<string, ServiceActionK
   'secretsmanager:GetResourcePolicy': onSecret(),
   'secretsmanager:DeleteResourcePolicy': onSecret(),
   'secretsmanager:ValidateResourcePolicy': onSecret(),
-  'secretsmanager:ReplicateSecretToRegions': onSecret(),
+  'secretsmanager:ReplicateSecretToRegions': onSecret(...REPLICA),
   'secretsmanager:RemoveRegionsFromReplication': onSecret(),
   'secretsmanager:StopReplicationToReplica': onSecret(),
   'secretsmanager:ListSecrets': { resource: '*', conditionKeys: [] },
@@ -55,8 +56,6 @@ export const SECRETS_MANAGER_ACTION_KEYS: Readonly<Record<string, ServiceActionK
 
 /** AWS-documented keys Trent never supplies for Secrets Manager, and why. */
 export const SECRETS_MANAGER_NOT_SUPPLIED: Readonly<Record<string, string>> = {
-  'secretsmanager:AddReplicaRegions': 'Replication is refused (the operation answers that it is not supported), so no request that carries replica regions ever succeeds.',
-  'secretsmanager:ForceOverwriteReplicaSecret': 'Replication is refused, as above.',
   'secretsmanager:Type': 'Managed external secrets (Type) are not served; no request carries a type.',
   'secretsmanager:resource/Type': 'Managed external secrets are not served; no secret has a type.',
   'secretsmanager:ExternalSecretRotationRoleArn': 'Managed external secret rotation is not served; RotateSecret takes no such role.',

@@ -49,9 +49,9 @@ export function secretResource(caller: Caller, secretId: string, found: Secret |
       shownAs: secretId,
     };
   }
-  // AWS: SecretPrimaryRegion is the region the secret was made in (Trent keeps no replicas, so its own);
+  // AWS: SecretPrimaryRegion is the region of the secret's primary (a replica's primary, else its own);
   // resource/AllowRotationLambdaArn the rotation function the secret is configured with.
-  const keys: Record<string, ContextValue> = { 'secretsmanager:SecretId': found.arn, 'secretsmanager:SecretPrimaryRegion': found.scope.region };
+  const keys: Record<string, ContextValue> = { 'secretsmanager:SecretId': found.arn, 'secretsmanager:SecretPrimaryRegion': found.doc.primaryRegion ?? found.scope.region };
   if (found.doc.rotation.lambdaArn !== undefined) keys['secretsmanager:resource/AllowRotationLambdaArn'] = found.doc.rotation.lambdaArn;
   for (const t of found.doc.tags) {
     keys[`aws:ResourceTag/${t.Key}`] = t.Value;
@@ -90,12 +90,33 @@ export function createSecretCheck(arn: string, accountId: string, r: Requests['C
         'secretsmanager:Name': r.name,
         ...(r.description !== undefined ? { 'secretsmanager:Description': r.description } : {}),
         ...kmsKeyKeys(r.kmsKeyId, kmsKeyArn),
+        ...replicaKeys(r.addReplicaRegions, r.forceOverwrite),
         ...serviceRequestTagKeys(r.tags),
         // AWS lists the resource tags for CreateSecret too: those the new secret will carry.
         ...Object.fromEntries((r.tags ?? []).flatMap((t) => [[`aws:ResourceTag/${t.Key}`, t.Value], [`secretsmanager:ResourceTag/${t.Key}`, t.Value]])),
       },
       shownAs: r.name,
     },
+  };
+}
+
+/** secretsmanager:AddReplicaRegions (the regions named) and secretsmanager:ForceOverwriteReplicaSecret, when given. */
+function replicaKeys(regions: readonly { Region: string }[] | undefined, force: boolean | undefined): Record<string, ContextValue> {
+  return {
+    ...(regions !== undefined ? { 'secretsmanager:AddReplicaRegions': regions.map((r) => r.Region) } : {}),
+    ...(force !== undefined ? { 'secretsmanager:ForceOverwriteReplicaSecret': force } : {}),
+  };
+}
+
+/**
+ * AWS: CreateSecret with AddReplicaRegions also needs secretsmanager:ReplicateSecretToRegions (CreateSecret,
+ * "Required permissions"), decided on the same ARN; undefined when the request names no replica region.
+ */
+export function replicateOnCreateCheck(arn: string, accountId: string, r: Requests['CreateSecret']): AccessCheck | undefined {
+  if (r.addReplicaRegions === undefined) return undefined;
+  return {
+    action: 'secretsmanager:ReplicateSecretToRegions',
+    resource: { arn, accountId, contextKeys: replicaKeys(r.addReplicaRegions, r.forceOverwrite), shownAs: r.name },
   };
 }
 
@@ -132,7 +153,8 @@ export const SECRET_ACCESS = {
   DeleteResourcePolicy: () => on('DeleteResourcePolicy'),
   /** AWS: ValidateResourcePolicy needs ValidateResourcePolicy and PutResourcePolicy (on the secret, when named; else on "*"). */
   ValidateResourcePolicy: (): SecretAccess => ({ actions: ['secretsmanager:ValidateResourcePolicy', 'secretsmanager:PutResourcePolicy'] }),
-  ReplicateSecretToRegions: () => on('ReplicateSecretToRegions'),
+  // AWS: the KMS keys (kms:Decrypt of the primary's, kms:GenerateDataKey of each replica's) are KMS's to decide when used.
+  ReplicateSecretToRegions: (r: Requests['ReplicateSecretToRegions']) => on('ReplicateSecretToRegions', replicaKeys(r.addReplicaRegions, r.forceOverwrite)),
   RemoveRegionsFromReplication: () => on('RemoveRegionsFromReplication'),
   StopReplicationToReplica: () => on('StopReplicationToReplica'),
 } as const;

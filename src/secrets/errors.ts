@@ -19,15 +19,22 @@ export const markedForDeletion = () =>
   new InvalidRequestException("You can't perform this operation on the secret because it was marked for deletion.");
 
 /**
- * Trent is single-Region, so multi-Region secrets do not exist. ReplicateSecretToRegions,
- * RemoveRegionsFromReplication, StopReplicationToReplica and CreateSecret with AddReplicaRegions answer
- * this InvalidRequestException (the code AWS uses for an operation a secret's state does not allow) once
- * the input is valid and the secret exists, and change nothing (docs/secrets.md, "Replication").
+ * AWS: every write on a replica secret (and ReplicateSecretToRegions/RemoveRegionsFromReplication naming
+ * one), from its region: InvalidParameterException with this text (reported by AWS clients, e.g.
+ * gruntwork-io/cloud-nuke#435, lgallard/terraform-aws-secrets-manager#188).
  */
-export const replicationNotSupported = (operation: string) =>
-  new InvalidRequestException(
-    `${operation} is not supported: Trent does not replicate secrets to other Regions (multi-Region secrets are not implemented).`,
-  );
+export const notPermittedOnReplica = () =>
+  new InvalidParameterException("Operation not permitted on a replica secret. Call must be made in primary secret's region.");
+
+/** AWS: a replica region that is the primary's own (moto's replication tests mirror this text); Trent also for one it does not serve. */
+export const invalidReplicaRegion = () => new InvalidParameterException('Invalid replica region.');
+
+/** AWS: DeleteSecret of a primary that still has replicas (text as reported in gruntwork-io/cloud-nuke#435). */
+export const primaryHasReplicas = (arn: string, regions: readonly string[]) =>
+  new InvalidParameterException(`You can't delete secret ${arn} that still has replica regions [${regions.join(', ')}].`);
+
+/** StopReplicationToReplica on a secret that is no replica (no AWS text found: Trent's own wording). */
+export const notAReplica = () => new InvalidParameterException('The secret is not a replica secret: StopReplicationToReplica is called in a replica\'s region.');
 
 /** AWS: GetSecretValue and the writes answer this when KMS refuses the caller (recorded in client reports). */
 export const kmsNotAllowed = () => new AccessDeniedException('Access to KMS is not allowed');

@@ -39,7 +39,7 @@ interface OnSecret {
 
 export interface SecretsManagerRequests {
   CreateSecret: SecretValueMembers & {
-    name: string; token?: string; description?: string; kmsKeyId?: string; tags?: Tag[]; addReplicaRegions?: ReplicaRegion[];
+    name: string; token?: string; description?: string; kmsKeyId?: string; tags?: Tag[]; addReplicaRegions?: ReplicaRegion[]; forceOverwrite?: boolean;
   };
   GetSecretValue: OnSecret & { versionId?: string; versionStage?: string };
   BatchGetSecretValue: { secretIdList?: string[]; filters?: ListFilter[]; maxResults?: number; nextToken?: string };
@@ -62,7 +62,7 @@ export interface SecretsManagerRequests {
   GetResourcePolicy: OnSecret;
   DeleteResourcePolicy: OnSecret;
   ValidateResourcePolicy: { secretId?: string; policy: string };
-  ReplicateSecretToRegions: OnSecret;
-  RemoveRegionsFromReplication: OnSecret;
+  ReplicateSecretToRegions: OnSecret & { addReplicaRegions: ReplicaRegion[]; forceOverwrite?: boolean };
+  RemoveRegionsFromReplication: OnSecret & { removeReplicaRegions: string[] };
   StopReplicationToReplica: OnSecret;
 }

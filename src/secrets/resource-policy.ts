@@ -10,7 +10,7 @@ import { SECRET_ACCESS } from './access-rules.ts';
 import { PublicPolicyException } from './errors.ts';
 import type { SecretsManagerRequests as Requests } from './requests.ts';
 import type { Secret, SecretContext } from './secret-context.ts';
-import { findAuthorized, mutate, resolve } from './secret-lookup.ts';
+import { findAuthorized, mutate, refuseReplica, resolve } from './secret-lookup.ts';
 
 /** AWS: PutResourcePolicy ResourcePolicy is 1–20480 characters. */
 const MAX_RESOURCE_POLICY_LENGTH = 20480;
@@ -24,7 +24,7 @@ function parseResourcePolicy(text: string): PolicyDocument {
 }
 
 export async function putResourcePolicy(ctx: SecretContext, caller: Caller, input: Requests['PutResourcePolicy']): Promise<Secret> {
-  await findAuthorized(ctx, caller, input.secretId, SECRET_ACCESS.PutResourcePolicy(input));
+  refuseReplica(await findAuthorized(ctx, caller, input.secretId, SECRET_ACCESS.PutResourcePolicy(input)));
   const doc = parseResourcePolicy(input.policy);
   // AWS: with BlockPublicPolicy, a policy allowing a wildcard principal is refused (PublicPolicyException).
   if (input.blockPublicPolicy && grantsPublicAccess(doc)) {
@@ -33,7 +33,7 @@ export async function putResourcePolicy(ctx: SecretContext, caller: Caller, inpu
   await mutate(ctx, caller, input.secretId, (d) => {
     d.policy = input.policy;
     return { result: undefined };
-  });
+  }, { primaryOnly: true });
   return resolve(ctx, caller, input.secretId);
 }
 
@@ -45,7 +45,7 @@ export async function deleteResourcePolicy(ctx: SecretContext, caller: Caller, s
   await mutate(ctx, caller, secretId, (doc) => {
     delete doc.policy;
     return { result: undefined };
-  }, { access: SECRET_ACCESS.DeleteResourcePolicy() });
+  }, { primaryOnly: true, access: SECRET_ACCESS.DeleteResourcePolicy() });
   return resolve(ctx, caller, secretId);
 }
 

@@ -104,6 +104,6 @@ export async function cancelRotateSecret(ctx: SecretContext, caller: Caller, sec
     // AWS: CancelRotateSecret removes AWSPENDING from a version that is not AWSCURRENT.
     if (pendingId !== undefined && pendingId !== currentVersion(doc)) removeLabel(doc, pendingId, AWSPENDING);
     return { result: undefined };
-  }, { access: SECRET_ACCESS.CancelRotateSecret() });
+  }, { primaryOnly: true, access: SECRET_ACCESS.CancelRotateSecret() });
   return { secret: await resolve(ctx, caller, secretId), ...(pendingId ? { versionId: pendingId } : {}) };
 }

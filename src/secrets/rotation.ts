@@ -173,7 +173,7 @@ export function createRotationRunner({ secrets, clock, wallClock, builtIns, webh
     // text, before the secret is looked up); the SDKs and the CLI always send one.
     if (input.token === undefined) throw new InvalidParameterException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
     // The rotator is checked before anything changes: one named now, or the one configured before.
-    const target = await secrets.resolve(caller, input.secretId, { access: SECRET_ACCESS.RotateSecret(input) });
+    const target = await secrets.resolve(caller, input.secretId, { primaryOnly: true, access: SECRET_ACCESS.RotateSecret(input) });
     const lambdaArn = input.lambdaArn ?? target.doc.rotation.lambdaArn;
     if (lambdaArn !== undefined) rotatorFor(lambdaArn, target.scope);
     const immediate = input.rotateImmediately !== false;

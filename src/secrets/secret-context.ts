@@ -20,6 +20,8 @@ export interface SecretContext {
   markers: PaginationMarkers;
   /** Decides each request on the secret it names (access-rules.ts), where the secret is resolved. */
   authorizer: Pick<Authorizer, 'authorizeResource'>;
+  /** Whether the deployment serves a region (TRENT_REGIONS): the regions a secret may be replicated to. */
+  servesRegion: (region: string) => boolean;
 }
 
 export type SecretValue = { kind: 'string'; text: string } | { kind: 'binary'; bytes: Buffer };

@@ -6,11 +6,11 @@ import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
 import { DAY_MS } from '../clock.ts';
 import { SECRET_ACCESS } from './access-rules.ts';
-import { InvalidParameterException, markedForDeletion, notFound } from './errors.ts';
+import { InvalidParameterException, markedForDeletion, notFound, primaryHasReplicas } from './errors.ts';
 import type { SecretsManagerRequests as Requests } from './requests.ts';
 import { randomArnSuffix, secretArn } from './secret-arn.ts';
 import { toSecret, type Secret, type SecretContext } from './secret-context.ts';
-import { findAuthorized, mutate, resolve } from './secret-lookup.ts';
+import { findAuthorized, mutate, refuseReplica, resolve } from './secret-lookup.ts';
 import type { SecretDoc } from './secret-model.ts';
 
 /** AWS: DeleteSecret — a recovery window of 7–30 days (default 30), or ForceDeleteWithoutRecovery. */
@@ -22,6 +22,11 @@ export async function deleteSecret(ctx: SecretContext, caller: Caller, input: Re
   const days = input.recoveryWindowInDays ?? 30;
   if (days < 7 || days > 30) throw new InvalidParameterException('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
   const now = ctx.clock.now();
+  if (s) {
+    refuseReplica(s);
+    // AWS: a primary is deleted only once its replicas are removed (RemoveRegionsFromReplication).
+    if (s.doc.replicas?.length) throw primaryHasReplicas(s.arn, s.doc.replicas.map((r) => r.region));
+  }
   if (input.force) {
     // AWS: force-deleting a secret that does not exist succeeds as if it did.
     const name = s?.name ?? input.secretId;
@@ -35,7 +40,7 @@ export async function deleteSecret(ctx: SecretContext, caller: Caller, input: Re
     doc.deletedAt = now;
     doc.purgeAt = purgeAt;
     return { result: undefined };
-  }, { allowDeleted: false });
+  }, { allowDeleted: false, primaryOnly: true });
   return { arn: s.arn, name: s.name, deletionDate: purgeAt };
 }
 
@@ -45,7 +50,7 @@ export async function restoreSecret(ctx: SecretContext, caller: Caller, secretId
     delete doc.deletedAt;
     delete doc.purgeAt;
     return { result: undefined };
-  }, { allowDeleted: true, access: SECRET_ACCESS.RestoreSecret() });
+  }, { allowDeleted: true, primaryOnly: true, access: SECRET_ACCESS.RestoreSecret() });
   return resolve(ctx, caller, secretId);
 }
 

@@ -1,7 +1,7 @@
 /**
  * ListSecrets and BatchGetSecretValue Filters, as AWS documents them (API reference "Filter", user guide
  * "Find secrets") and as its recorded ListSecrets filtering test shows:
- * - name, tag-key, tag-value, primary-region: prefix of the whole attribute, case-sensitive
+ * - name, tag-key, tag-value, primary-region (PrimaryRegion: replicated secrets only): prefix of the whole attribute, case-sensitive
  *   (`/` matches `/testing2/two`, not `testing1/one`; `testing1 one` matches no name);
  * - description: by words, not case-sensitive — every word of the value prefixes some word of the
  *   description (`a secret` matches "a secret" and "an secret", not "asecret");
@@ -12,6 +12,7 @@
  * The values of one filter are OR'ed; a value with a leading `!` excludes what it matches; filters AND.
  */
 import type { Secret } from './secret-context.ts';
+import { primaryRegionOf } from './secret-model.ts';
 
 export interface ListFilter {
   Key: string;
@@ -48,7 +49,12 @@ function valueMatches(s: Secret, key: string, value: string): boolean {
     case 'name': return prefixMatch(value, [s.name], true);
     case 'tag-key': return prefixMatch(value, tags.map((t) => t.Key), true);
     case 'tag-value': return prefixMatch(value, tags.map((t) => t.Value), true);
-    case 'primary-region': return prefixMatch(value, [s.scope.region], true);
+    // A secret without replicas has no PrimaryRegion and matches no primary-region filter (as moto, whose
+    // replication tests mirror AWS); a replica matches by its primary's region.
+    case 'primary-region': {
+      const primary = primaryRegionOf(s.doc, s.scope.region);
+      return primary !== undefined && prefixMatch(value, [primary], true);
+    }
     case 'owning-service': return false;
     case 'description': return wordsMatch(value, s.doc.description ? [s.doc.description] : []);
     default:

@@ -1,28 +1,27 @@
 /**
  * Creating and changing a secret as a whole: CreateSecret, UpdateSecret (description, KMS key, and a new
- * value through secret-versions.ts), DescribeSecret, and the replication operations Trent refuses.
+ * value through secret-versions.ts) and DescribeSecret; CreateSecret's AddReplicaRegions through replication.ts.
  * KMS calls never run inside a storage transaction (the SQLite adapter serialises transactions, and KMS
  * reads storage): values are sealed first, then written.
  */
 import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
-import { AccessDeniedException, NotFoundException, ValidationException } from '../errors/errors.ts';
+import { AccessDeniedException, ValidationException } from '../errors/errors.ts';
 import { DuplicateError } from '../storage/storage.ts';
-import { createSecretCheck, SECRET_ACCESS } from './access-rules.ts';
+import { createSecretCheck, replicateOnCreateCheck, SECRET_ACCESS } from './access-rules.ts';
 import {
   DecryptionFailure,
-  InvalidParameterException,
   InvalidRequestException,
   ResourceExistsException,
   ResourceNotFoundException,
-  replicationNotSupported,
 } from './errors.ts';
 import { secretValueOf, type SecretsManagerRequests as Requests } from './requests.ts';
 import { randomArnSuffix, secretArn } from './secret-arn.ts';
 import { toSecret, type Secret, type SecretContext, type SecretValue } from './secret-context.ts';
 import { findAuthorized, mutate, resolve, usable } from './secret-lookup.ts';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretDoc } from './secret-model.ts';
-import { open, sameValue, seal, type SealedValue } from './secret-sealing.ts';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type ReplicaState, type SecretDoc } from './secret-model.ts';
+import { kmsKeyFor, open, sameValue, seal, type SealedValue } from './secret-sealing.ts';
+import { checkReplicaRegions, replicateNewSecret } from './replication.ts';
 import { checkTags } from './secret-tags.ts';
 import { addVersion } from './secret-versions.ts';
 
@@ -32,24 +31,6 @@ const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]+$/;
 export function checkName(name: string): void {
   if (name.length < 1 || name.length > 512 || !NAME_PATTERN.test(name)) {
     throw new ValidationException('Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
-  }
-}
-
-/**
- * The ARN of the KMS key a secret's values are sealed under: the one named, or aws/secretsmanager (AWS:
- * UpdateSecret with KmsKeyId "" goes back to it).
- */
-async function kmsKeyFor({ keys, aliases }: SecretContext, caller: Caller, kmsKeyId: string | undefined): Promise<string> {
-  if (!kmsKeyId) return (await aliases.awsManagedKey(caller, 'secretsmanager')).arn;
-  // AWS: Secrets Manager uses a customer key only through GenerateDataKey and Decrypt (DescribeKey is the
-  // console's), so naming a key needs the permission its first write will need.
-  try {
-    return (await keys.resolveKey(caller, kmsKeyId, { allowAlias: true, action: 'GenerateDataKey' })).arn;
-  } catch (err) {
-    // AWS: a KmsKeyId that names no key is Secrets Manager's InvalidParameterException, not KMS's
-    // NotFoundException (Secrets Manager has no such error). No recording gives its text: KMS's is kept.
-    if (err instanceof NotFoundException) throw new InvalidParameterException(err.message);
-    throw err;
   }
 }
 
@@ -66,14 +47,19 @@ async function keyArnOf({ keys }: SecretContext, caller: Caller, kmsKeyId: strin
   }
 }
 
-export async function createSecret(ctx: SecretContext, caller: Caller, input: Requests['CreateSecret']): Promise<{ secret: Secret; versionId?: string }> {
+export async function createSecret(
+  ctx: SecretContext, caller: Caller, input: Requests['CreateSecret'],
+): Promise<{ secret: Secret; versionId?: string; replicas?: ReplicaState[] }> {
   const scope = callerScope(caller);
   const arn = secretArn(scope, input.name, randomArnSuffix());
   const check = createSecretCheck(arn, scope.accountId, input, await keyArnOf(ctx, caller, input.kmsKeyId));
   await ctx.authorizer.authorizeResource(caller, check.action, check.resource);
+  const replicate = replicateOnCreateCheck(arn, scope.accountId, input);
+  if (replicate) await ctx.authorizer.authorizeResource(caller, replicate.action, replicate.resource);
   const value = secretValueOf(input);
-  if (input.addReplicaRegions !== undefined) throw replicationNotSupported('CreateSecret with AddReplicaRegions');
   checkName(input.name);
+  // Refused before anything is created; the replicas themselves are made once the secret exists.
+  if (input.addReplicaRegions !== undefined) checkReplicaRegions(ctx, scope.region, input.addReplicaRegions);
   if (value && input.token === undefined) {
     throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
   }
@@ -120,7 +106,10 @@ export async function createSecret(ctx: SecretContext, caller: Caller, input: Re
     if (err instanceof DuplicateError) throw new ResourceExistsException(`The operation failed because the secret ${input.name} already exists.`);
     throw err;
   }
-  return { secret: { scope, name: input.name, arn, revision: 1, doc }, ...(versionId ? { versionId } : {}) };
+  const secret: Secret = { scope, name: input.name, arn, revision: 1, doc };
+  if (input.addReplicaRegions === undefined) return { secret, ...(versionId ? { versionId } : {}) };
+  const replicas = await replicateNewSecret(ctx, caller, secret, input);
+  return { secret, ...(versionId ? { versionId } : {}), replicas };
 }
 
 /**
@@ -158,7 +147,10 @@ export async function updateSecret(ctx: SecretContext, caller: Caller, input: Re
   if (value && input.token === undefined) {
     throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
   }
-  const s = usable(found, {});
+  // AWS: "A replica secret can't be updated independently from its primary secret, except for its
+  // encryption key" (user guide, replicated secrets): UpdateSecret with KmsKeyId alone is the one write a
+  // replica takes; it re-encrypts the replica's own versions.
+  const s = usable(found, { primaryOnly: value !== undefined || input.description !== undefined || input.kmsKeyId === undefined });
   if (input.description !== undefined || input.kmsKeyId !== undefined) {
     const kmsKeyArn = input.kmsKeyId !== undefined ? await kmsKeyFor(ctx, caller, input.kmsKeyId) : undefined;
     const resealed = kmsKeyArn !== undefined && kmsKeyArn !== s.doc.kmsKeyArn ? await resealLabelled(ctx, caller, s, kmsKeyArn) : [];
@@ -195,15 +187,4 @@ export async function updateSecret(ctx: SecretContext, caller: Caller, input: Re
 
 export async function describeSecret(ctx: SecretContext, caller: Caller, secretId: string): Promise<Secret> {
   return resolve(ctx, caller, secretId, { allowDeleted: true, access: SECRET_ACCESS.DescribeSecret() });
-}
-
-/**
- * Trent is a single-Region service: the replication operations resolve the secret (ResourceNotFoundException
- * first, as AWS), then answer replicationNotSupported.
- */
-export async function refuseReplication(
-  ctx: SecretContext, caller: Caller, operation: 'ReplicateSecretToRegions' | 'RemoveRegionsFromReplication' | 'StopReplicationToReplica', secretId: string,
-): Promise<never> {
-  await resolve(ctx, caller, secretId, { access: SECRET_ACCESS[operation]() });
-  throw replicationNotSupported(operation);
 }

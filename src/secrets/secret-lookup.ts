@@ -9,9 +9,10 @@ import { TrentError } from '../errors/errors.ts';
 import type { SecretRecord } from '../storage/secret-repo.ts';
 import type { Scope, Storage } from '../storage/storage.ts';
 import { secretResource, type SecretAccess } from './access-rules.ts';
-import { markedForDeletion, notFound } from './errors.ts';
+import { markedForDeletion, notFound, notPermittedOnReplica } from './errors.ts';
+import { prepareReplicaSync } from './replica-sync.ts';
 import { parseSecretArn } from './secret-arn.ts';
-import { toSecret, type Secret, type SecretContext } from './secret-context.ts';
+import { toSecret, type Secret, type SecretContext, type SecretValue } from './secret-context.ts';
 import { dueAtOf, type SecretDoc } from './secret-model.ts';
 
 /** A compare-and-set that lost to a concurrent writer; the change is re-applied to a fresh read. */
@@ -20,6 +21,8 @@ export class LostRace extends Error {}
 export interface ResolveOptions {
   allowDeleted?: boolean;
   access?: SecretAccess;
+  /** A write: refused on a replica secret (AWS: replicas change only through their primary). */
+  primaryOnly?: boolean;
 }
 
 /**
@@ -59,9 +62,19 @@ export async function findAuthorized(ctx: SecretContext, caller: Caller, secretI
   return s;
 }
 
-/** The secret as found, if there is one and (unless allowDeleted) it is not scheduled for deletion. */
-export function usable(s: Secret | undefined, opts: { allowDeleted?: boolean }): Secret {
+/** A write's check on the secret as found (none: decided later): a replica changes only through its primary. */
+export function refuseReplica<S extends Secret | undefined>(s: S): S {
+  if (s?.doc.primaryRegion !== undefined) throw notPermittedOnReplica();
+  return s;
+}
+
+/**
+ * The secret as found, if there is one, (unless allowDeleted) it is not scheduled for deletion and (with
+ * primaryOnly) it is no replica.
+ */
+export function usable(s: Secret | undefined, opts: { allowDeleted?: boolean; primaryOnly?: boolean }): Secret {
   if (!s) throw notFound();
+  if (opts.primaryOnly && s.doc.primaryRegion !== undefined) throw notPermittedOnReplica();
   if (!opts.allowDeleted && s.doc.deletedAt !== undefined) throw markedForDeletion();
   return s;
 }
@@ -71,16 +84,21 @@ export async function resolve(ctx: SecretContext, caller: Caller, secretId: stri
   return usable(opts.access ? await findAuthorized(ctx, caller, secretId, opts.access) : await find(ctx, caller, secretId), opts);
 }
 
-/** What a change makes of the secret's doc: its result, whether to write (default yes), and writes to commit with it. */
+/**
+ * What a change makes of the secret's doc: its result, whether to write (default yes), writes to commit
+ * with it, and the values of the versions it adds (so its replicas are sealed without opening them again).
+ */
 export interface Change<T> {
   result: T;
   write?: boolean;
   extra?: Parameters<Storage['transaction']>[0];
+  values?: Readonly<Record<string, SecretValue>>;
 }
 
 /**
  * Applies `change` to a fresh copy of the secret's doc and writes it with compare-and-set, retrying on
- * a lost race. `change` may return extra writes (version rows) to commit in the same transaction.
+ * a lost race. `change` may return extra writes (version rows) to commit in the same transaction. A
+ * primary's replicas are brought to the new doc in that same transaction (replica-sync.ts).
  */
 export async function mutate<T>(
   ctx: SecretContext,
@@ -93,14 +111,16 @@ export async function mutate<T>(
     // Back off a little, with jitter, after a lost race so a burst of writers spreads out.
     if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
     // A request is authorized once, on the first read; a retry re-reads the secret only.
-    const s = await resolve(ctx, caller, secretId, attempt === 0 ? opts : { allowDeleted: opts.allowDeleted });
+    const s = await resolve(ctx, caller, secretId, attempt === 0 ? opts : { allowDeleted: opts.allowDeleted, primaryOnly: opts.primaryOnly });
     const doc = structuredClone(s.doc);
-    const { result, write = true, extra } = change(doc, s);
+    const { result, write = true, extra, values = {} } = change(doc, s);
     if (!write) return result;
+    const replicas = doc.replicas?.length ? await prepareReplicaSync(ctx, caller, s, doc, values) : undefined;
     const record: SecretRecord = { ...s.scope, name: s.name, arn: s.arn, createdAt: s.doc.createdAt, dueAt: dueAtOf(doc), revision: s.revision, doc: doc as unknown as Record<string, unknown> };
     try {
       await ctx.storage.transaction(async (tx) => {
         if (extra) await extra(tx);
+        if (replicas && !(await replicas(tx))) throw new LostRace();
         if (!(await tx.secrets.update(record, s.revision))) throw new LostRace();
       });
       return result;

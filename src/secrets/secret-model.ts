@@ -73,6 +73,28 @@ export interface SecretDoc {
   purgeAt?: number;
   rotation: RotationState;
   policy?: string;
+  /**
+   * On a primary: the regions it is replicated to (replication.ts), in the order they were added. Absent
+   * or empty: not replicated (DescribeSecret then shows neither PrimaryRegion nor ReplicationStatus).
+   */
+  replicas?: ReplicaState[];
+  /** On a replica: the region of its primary (the replica's own region is its scope). Writes are refused. */
+  primaryRegion?: string;
+}
+
+/** One replica as the primary records it: where, under which key, and how its last synchronisation went. */
+export interface ReplicaState {
+  region: string;
+  /** KmsKeyId as the caller gave it; absent: the replica region's aws/secretsmanager. */
+  kmsKeyId?: string;
+  /** AWS's ReplicationStatus Status. Trent replicates synchronously, so InProgress is never left behind. */
+  status: 'InSync' | 'Failed' | 'InProgress';
+  statusMessage?: string;
+}
+
+/** PrimaryRegion as AWS shows it: a replica's primary's, a primary's own while it has replicas, else none. */
+export function primaryRegionOf(doc: SecretDoc, ownRegion: string): string | undefined {
+  return doc.primaryRegion ?? (doc.replicas?.length ? ownRegion : undefined);
 }
 
 export function currentVersion(doc: SecretDoc): string | undefined {
@@ -151,6 +173,8 @@ export function versionsNewestFirst(doc: SecretDoc): string[] {
  * taken over then).
  */
 export function dueAtOf(doc: SecretDoc): number | null {
+  // A replica has no jobs of its own: its primary rotates (and reaches it), and it is never deleted alone.
+  if (doc.primaryRegion !== undefined) return null;
   const rotationAt = doc.rotation.claim ? doc.rotation.claim.leaseUntil : doc.rotation.enabled ? doc.rotation.nextRotationAt : undefined;
   const dates = [doc.purgeAt, rotationAt].filter((d): d is number => d !== undefined);
   return dates.length === 0 ? null : Math.min(...dates);

@@ -7,9 +7,9 @@
 import type { Caller } from '../auth/caller.ts';
 import { aeadOpen, aeadSeal, AeadOpenError } from '../crypto/aead.ts';
 import { constantTimeEqual } from '../crypto/primitives.ts';
-import { TrentError } from '../errors/errors.ts';
+import { NotFoundException, TrentError } from '../errors/errors.ts';
 import type { KeyService } from '../kms/key-service.ts';
-import { DecryptionFailure, EncryptionFailure, ResourceNotFoundException } from './errors.ts';
+import { DecryptionFailure, EncryptionFailure, InvalidParameterException, ResourceNotFoundException } from './errors.ts';
 import type { Secret, SecretContext, SecretValue } from './secret-context.ts';
 
 /** A version's value as storage keeps it: the data key encrypted under the KMS key, and the sealed value. */
@@ -78,3 +78,22 @@ export function sameValue(a: SecretValue, b: SecretValue): boolean {
   const y = valueBytes(b);
   return x.length === y.length && constantTimeEqual(x, y);
 }
+
+/**
+ * The ARN of the KMS key a secret's values are sealed under: the one named, or aws/secretsmanager (AWS:
+ * UpdateSecret with KmsKeyId "" goes back to it).
+ */
+export async function kmsKeyFor({ keys, aliases }: SecretContext, caller: Caller, kmsKeyId: string | undefined): Promise<string> {
+  if (!kmsKeyId) return (await aliases.awsManagedKey(caller, 'secretsmanager')).arn;
+  // AWS: Secrets Manager uses a customer key only through GenerateDataKey and Decrypt (DescribeKey is the
+  // console's), so naming a key needs the permission its first write will need.
+  try {
+    return (await keys.resolveKey(caller, kmsKeyId, { allowAlias: true, action: 'GenerateDataKey' })).arn;
+  } catch (err) {
+    // AWS: a KmsKeyId that names no key is Secrets Manager's InvalidParameterException, not KMS's
+    // NotFoundException (Secrets Manager has no such error). No recording gives its text: KMS's is kept.
+    if (err instanceof NotFoundException) throw new InvalidParameterException(err.message);
+    throw err;
+  }
+}
+

@@ -4,7 +4,9 @@
  *   secret-lookup.ts     finding a secret, authorizing on it, changing it by compare-and-set
  *   secret-sealing.ts    envelope encryption of a version's value through KMS
  *   secret-versions.ts   versions and staging labels (PutSecretValue, GetSecretValue, UpdateSecretVersionStage)
- *   secret-lifecycle.ts  CreateSecret, UpdateSecret, DescribeSecret, replication refused
+ *   secret-lifecycle.ts  CreateSecret, UpdateSecret, DescribeSecret
+ *   replication.ts       ReplicateSecretToRegions, RemoveRegionsFromReplication, StopReplicationToReplica
+ *   replica-sync.ts      replicas kept in step with their primary, in the primary's transaction
  *   secret-deletion.ts   DeleteSecret, RestoreSecret, the purge job
  *   secret-listing.ts    ListSecrets, ListSecretVersionIds (secret-filters.ts: ListSecrets' Filters)
  *   secret-tags.ts, resource-policy.ts, rotation-state.ts
@@ -20,7 +22,8 @@ import { configureRotation, claimScheduledRotation, renewRotationClaim, recordRo
 import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy, validateResourcePolicy } from './resource-policy.ts';
 import type { SecretContext } from './secret-context.ts';
 import { deleteSecret, purgeDue, restoreSecret } from './secret-deletion.ts';
-import { createSecret, describeSecret, refuseReplication, updateSecret } from './secret-lifecycle.ts';
+import { removeRegionsFromReplication, replicateSecretToRegions, replicationStatusOf, stopReplicationToReplica } from './replication.ts';
+import { createSecret, describeSecret, updateSecret } from './secret-lifecycle.ts';
 import { listSecrets, listSecretVersionIds } from './secret-listing.ts';
 import { find, resolve } from './secret-lookup.ts';
 import { open } from './secret-sealing.ts';
@@ -29,6 +32,7 @@ import { addVersion, getSecretValue, putSecretValue, updateSecretVersionStage } 
 
 export type { Authorization, Secret, SecretValue } from './secret-context.ts';
 export type { ListFilter } from './secret-filters.ts';
+export type { ReplicationStatusEntry } from './replication.ts';
 
 export type SecretServiceDeps = SecretContext;
 
@@ -67,7 +71,10 @@ export function createSecretService(deps: SecretServiceDeps) {
     renewRotationClaim: bound(ctx, renewRotationClaim),
     recordRotation: bound(ctx, recordRotation),
     cancelRotateSecret: bound(ctx, cancelRotateSecret),
-    refuseReplication: bound(ctx, refuseReplication),
+    replicateSecretToRegions: bound(ctx, replicateSecretToRegions),
+    removeRegionsFromReplication: bound(ctx, removeRegionsFromReplication),
+    stopReplicationToReplica: bound(ctx, stopReplicationToReplica),
+    replicationStatusOf: bound(ctx, replicationStatusOf),
     purgeDue: bound(ctx, purgeDue),
   };
 }

@@ -29,12 +29,12 @@ export async function tagResource(ctx: SecretContext, caller: Caller, input: Req
     checkTags(doc.tags);
     if (doc.tags.length > 0) doc.tagged = true;
     return { result: undefined };
-  }, { access: SECRET_ACCESS.TagResource(input) });
+  }, { primaryOnly: true, access: SECRET_ACCESS.TagResource(input) });
 }
 
 export async function untagResource(ctx: SecretContext, caller: Caller, input: Requests['UntagResource']): Promise<void> {
   await mutate(ctx, caller, input.secretId, (doc) => {
     doc.tags = doc.tags.filter((t) => !input.tagKeys.includes(t.Key));
     return { result: undefined };
-  }, { access: SECRET_ACCESS.UntagResource(input) });
+  }, { primaryOnly: true, access: SECRET_ACCESS.UntagResource(input) });
 }

@@ -16,7 +16,7 @@ import {
 } from './errors.ts';
 import { secretValueOf, type SecretsManagerRequests as Requests } from './requests.ts';
 import type { Authorization, Secret, SecretContext, SecretValue } from './secret-context.ts';
-import { findAuthorized, LostRace, mutate, resolve } from './secret-lookup.ts';
+import { findAuthorized, LostRace, mutate, refuseReplica, resolve } from './secret-lookup.ts';
 import {
   attachLabel,
   AWSCURRENT,
@@ -42,7 +42,7 @@ export async function addVersion(
 ): Promise<{ secret: Secret; versionId: string; stages: string[] }> {
   const labels = stages ?? [AWSCURRENT];
   if (labels.length > MAX_STAGES_PER_VERSION) throw new SecretsLimitExceededException('A version can have at most 20 staging labels.');
-  const s = await resolve(ctx, caller, secretId);
+  const s = await resolve(ctx, caller, secretId, { primaryOnly: true });
   if (s.doc.versions[token] && !s.doc.versions[token]!.empty) {
     const existing = await open(ctx, caller, s, token);
     if (!sameValue(existing, value)) throw new ResourceExistsException("You can't modify an existing version, you can only create new versions.");
@@ -71,12 +71,13 @@ export async function addVersion(
     outStages = doc.versions[token]!.stages;
     return {
       result: undefined,
+      values: { [token]: value },
       extra: async (tx) => {
         await tx.secretVersions.insert({ secretArn: s.arn, versionId: token, createdAt: now, encryptedDataKey: sealed.encryptedDataKey, sealedValue: sealed.sealedValue, doc: { kind: value.kind } });
         if (pruned.length) await tx.secretVersions.delete(s.arn, pruned);
       },
     };
-  }).catch(async (err: unknown) => {
+  }, { primaryOnly: true }).catch(async (err: unknown) => {
     // Two writers with the same token: the loser re-checks as an idempotent retry.
     if (err instanceof LostRace || err instanceof DuplicateError) {
       const again = await resolve(ctx, caller, s.arn);
@@ -124,7 +125,7 @@ export async function getSecretValue(
 }
 
 export async function putSecretValue(ctx: SecretContext, caller: Caller, input: Requests['PutSecretValue']) {
-  await findAuthorized(ctx, caller, input.secretId, SECRET_ACCESS.PutSecretValue());
+  refuseReplica(await findAuthorized(ctx, caller, input.secretId, SECRET_ACCESS.PutSecretValue()));
   const value = secretValueOf(input);
   if (!value) throw new InvalidRequestException('You must provide either SecretString or SecretBinary.');
   if (input.token === undefined) throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
@@ -165,6 +166,6 @@ export async function updateSecretVersionStage(
     }
     doc.lastChangedAt = ctx.clock.now();
     return { result: undefined };
-  }, authorize ? { access: SECRET_ACCESS.UpdateSecretVersionStage(input) } : {});
+  }, { primaryOnly: true, ...(authorize ? { access: SECRET_ACCESS.UpdateSecretVersionStage(input) } : {}) });
   return resolve(ctx, caller, input.secretId);
 }

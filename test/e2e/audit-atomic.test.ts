@@ -145,6 +145,27 @@ describe('a fault between the change and its event rolls the change back', () =>
     await noIntentLeft();
   });
 
+  test('secrets: replication — a replica is created, updated and removed in its primary\'s unit, or not at all', async () => {
+    const replica = { accountId: ACCOUNT_ID, region: 'eu-west-1' };
+    const stored = (name: string) => server.app.storage.read((r) => r.secrets.get(replica, name));
+    await faulted('secrets', 'CreateSecret', { Name: 'atomic-born', SecretString: 'v', ClientRequestToken: randomUUID(), AddReplicaRegions: [{ Region: 'eu-west-1' }] });
+    assert.equal(await server.app.storage.read((r) => r.secrets.get(SCOPE, 'atomic-born')), undefined);
+    assert.equal(await stored('atomic-born'), undefined);
+
+    await ok('secrets', 'CreateSecret', { Name: 'atomic-repl', SecretString: 'first', ClientRequestToken: randomUUID() });
+    await faulted('secrets', 'ReplicateSecretToRegions', { SecretId: 'atomic-repl', AddReplicaRegions: [{ Region: 'eu-west-1' }] });
+    assert.equal(await stored('atomic-repl'), undefined);
+    assert.equal((await ok('secrets', 'DescribeSecret', { SecretId: 'atomic-repl' })).json.ReplicationStatus, undefined);
+
+    await ok('secrets', 'ReplicateSecretToRegions', { SecretId: 'atomic-repl', AddReplicaRegions: [{ Region: 'eu-west-1' }] });
+    const before = (await stored('atomic-repl'))!;
+    await faulted('secrets', 'PutSecretValue', { SecretId: 'atomic-repl', SecretString: 'second', ClientRequestToken: randomUUID() });
+    assert.deepEqual(await stored('atomic-repl'), before, 'the replica is as it was');
+    await faulted('secrets', 'RemoveRegionsFromReplication', { SecretId: 'atomic-repl', RemoveReplicaRegions: ['eu-west-1'] });
+    assert.deepEqual(await stored('atomic-repl'), before);
+    await noIntentLeft();
+  });
+
   test('parameters: PutParameter and DeleteParameter', async () => {
     await faulted('ssm', 'PutParameter', { Name: '/atomic/never', Value: 'v', Type: 'String' });
     assert.equal((await call('ssm', 'GetParameter', { Name: '/atomic/never' })).json.__type, 'ParameterNotFound');

@@ -25,8 +25,8 @@ import {
   VerifyCommand, VerifyMacCommand,
 } from '@aws-sdk/client-kms';
 import {
-  CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutResourcePolicyCommand, RestoreSecretCommand,
-  RotateSecretCommand, SecretsManagerClient, TagResourceCommand as SmTagResourceCommand, UntagResourceCommand as SmUntagResourceCommand,
+  CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutResourcePolicyCommand,
+  RemoveRegionsFromReplicationCommand, ReplicateSecretToRegionsCommand, RestoreSecretCommand, RotateSecretCommand, SecretsManagerClient, TagResourceCommand as SmTagResourceCommand, UntagResourceCommand as SmUntagResourceCommand,
   UpdateSecretCommand, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import {
@@ -286,6 +286,21 @@ function scenarios(): Scenario[] {
       SecretId: 'ck/secret', BlockPublicPolicy: true,
       ResourcePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'secretsmanager:DescribeSecret', Resource: '*' }] }),
     }))),
+    smOp('secretsmanager:ReplicateSecretToRegions', { 'secretsmanager:AddReplicaRegions': ['eu-west-1'], 'secretsmanager:ForceOverwriteReplicaSecret': true },
+      () => sm.send(new ReplicateSecretToRegionsCommand({ SecretId: 'ck/replicated', AddReplicaRegions: [{ Region: 'eu-west-1' }], ForceOverwriteReplicaSecret: true })),
+      { cleanup: () => ignore(smAdmin.send(new RemoveRegionsFromReplicationCommand({ SecretId: 'ck/replicated', RemoveReplicaRegions: ['eu-west-1'] }))) }),
+    // AWS: CreateSecret with AddReplicaRegions is decided as CreateSecret and as ReplicateSecretToRegions, both with the replica keys.
+    {
+      ...smOp('secretsmanager:CreateSecret', { 'secretsmanager:AddReplicaRegions': ['eu-west-1'], 'secretsmanager:ForceOverwriteReplicaSecret': false },
+        () => sm.send(new CreateSecretCommand({ Name: 'ck/born-replicated', SecretString: 'b', AddReplicaRegions: [{ Region: 'eu-west-1' }], ForceOverwriteReplicaSecret: false })),
+        {
+          async cleanup() {
+            await ignore(smAdmin.send(new RemoveRegionsFromReplicationCommand({ SecretId: 'ck/born-replicated', RemoveReplicaRegions: ['eu-west-1'] })));
+            await ignore(smAdmin.send(new DeleteSecretCommand({ SecretId: 'ck/born-replicated', ForceDeleteWithoutRecovery: true })));
+          },
+        }),
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:ReplicateSecretToRegions'],
+    },
     smOp('secretsmanager:TagResource', { 'aws:RequestTag/env': 'ck', 'aws:TagKeys': ['env'] },
       () => sm.send(new SmTagResourceCommand({ SecretId: 'ck/secret', Tags: [{ Key: 'env', Value: 'ck' }] }))),
     smOp('secretsmanager:UntagResource', { 'aws:TagKeys': ['env'] }, () => sm.send(new SmUntagResourceCommand({ SecretId: 'ck/secret', TagKeys: ['env'] }))),
@@ -569,6 +584,7 @@ before(async () => {
   await smAdmin.send(new CreateSecretCommand({ Name: 'ck/doomed', SecretString: 'd' }));
   await smAdmin.send(new CreateSecretCommand({ Name: 'ck/forced', SecretString: 'f' }));
   await smAdmin.send(new CreateSecretCommand({ Name: 'ck/rotating', SecretString: 'r' }));
+  await smAdmin.send(new CreateSecretCommand({ Name: 'ck/replicated', SecretString: 'r' }));
   rotatingSecretArn = (await smAdmin.send(new RotateSecretCommand({
     SecretId: 'ck/rotating', RotationLambdaARN: WEBHOOK, RotateImmediately: false, RotationRules: { AutomaticallyAfterDays: 30 },
   }))).ARN!;

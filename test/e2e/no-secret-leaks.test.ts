@@ -48,7 +48,8 @@ after(async () => {
   await server.stop(true);
 });
 
-const SECRETS = ['LEAK-sm-string-6b1f0e2d', 'LEAK-sm-binary-91c3aa7e', 'LEAK-sm-updated-3e5d77b0', 'LEAK-sm-failed-write-0d4c'];
+const SECRETS = ['LEAK-sm-string-6b1f0e2d', 'LEAK-sm-binary-91c3aa7e', 'LEAK-sm-updated-3e5d77b0', 'LEAK-sm-failed-write-0d4c', 'LEAK-sm-replicated-a4e19c57', 'LEAK-sm-replica-put-5c0b2e98'];
+const REPLICA_REGION = 'eu-west-1';
 const SECURE = ['LEAK-ssm-secure-5f2a9c11', 'LEAK-ssm-overwrite-77e0b3d2', 'LEAK-ssm-failed-write-c81e'];
 
 function encodings(v: string): Buffer[] {
@@ -76,6 +77,15 @@ test('secret values and SecureStrings go through every path, including failures 
   await sm.send(new CreateSecretCommand({ Name: 'leak/hook', SecretString: SECRETS[0] }));
   const hooked = await sm.send(new RotateSecretCommand({ SecretId: 'leak/hook', RotationLambdaARN: `arn:aws:lambda:${REGION}:111122223333:function:leak` }));
   assert.equal(await waitForRotation(server.url, hooked.ARN!, hooked.VersionId!), 'failed');
+  // A replicated secret: sealed again for the replica region, on creation and on every new version.
+  await sm.send(new CreateSecretCommand({ Name: 'leak/replicated', SecretString: SECRETS[4], AddReplicaRegions: [{ Region: REPLICA_REGION }] }));
+  await sm.send(new PutSecretValueCommand({ SecretId: 'leak/replicated', SecretString: SECRETS[5] }));
+  const smEu = new SecretsManagerClient({ endpoint: server.url, region: REPLICA_REGION, credentials: ADMIN, maxAttempts: 1 });
+  try {
+    assert.equal((await smEu.send(new GetSecretValueCommand({ SecretId: 'leak/replicated', VersionStage: 'AWSPREVIOUS' }))).SecretString, SECRETS[4]);
+  } finally {
+    smEu.destroy();
+  }
   // Through Parameter Store's pass-through.
   await ssm.send(new GetParameterCommand({ Name: '/aws/reference/secretsmanager/leak/sm', WithDecryption: true }));
 
@@ -131,10 +141,16 @@ test('no secret value or SecureString value is in the stored rows (either adapte
   // The failed rotation's version was created empty (AWSPENDING, no value): it has no row.
   const stored = Object.keys(doc.versions).filter((id) => !doc.versions[id]!.empty);
   const versions = await Promise.all(stored.map((id) => server.app.storage.read((r) => r.secretVersions.get(secret!.arn, id))));
+  // The replicated secret, in both regions.
+  const replicated = await Promise.all([scope, { ...scope, region: REPLICA_REGION }].map((sc) => server.app.storage.read((r) => r.secrets.get(sc, 'leak/replicated'))));
+  const replicatedVersions = await Promise.all(replicated.flatMap((rec) => Object.keys((rec!.doc as { versions: object }).versions)
+    .map((id) => server.app.storage.read((r) => r.secretVersions.get(rec!.arn, id)))));
+  assert.equal(replicatedVersions.filter((v) => v !== undefined).length, 4, 'two versions in each region');
   const params = await server.app.storage.read((r) => r.parameters.listVersions(scope, '/leak/p'));
   const blob = Buffer.concat([
     Buffer.from(JSON.stringify(secret)),
-    ...versions.flatMap((v) => [v!.encryptedDataKey, v!.sealedValue, Buffer.from(JSON.stringify(v!.doc))]),
+    ...replicated.map((rec) => Buffer.from(JSON.stringify(rec))),
+    ...[...versions, ...replicatedVersions].flatMap((v) => [v!.encryptedDataKey, v!.sealedValue, Buffer.from(JSON.stringify(v!.doc))]),
     ...params.map((p) => Buffer.from(JSON.stringify(p))),
   ]);
   assert.equal(params.length, 2);

@@ -5,8 +5,9 @@ import { SerializationException, ValidationException } from '../../errors/errors
 import type { ReplicaRegion, SecretValueMembers } from '../../secrets/requests.ts';
 import { checkName } from '../../secrets/secret-lifecycle.ts';
 import { parseSecretArn } from '../../secrets/secret-arn.ts';
-import { AWSPENDING, type SecretDoc } from '../../secrets/secret-model.ts';
-import type { Secret, SecretValue } from '../../secrets/secret-service.ts';
+import { AWSPENDING, primaryRegionOf, type ReplicaState, type SecretDoc } from '../../secrets/secret-model.ts';
+import { DEFAULT_REPLICA_KEY } from '../../secrets/replication.ts';
+import type { ReplicationStatusEntry, Secret, SecretValue } from '../../secrets/secret-service.ts';
 
 /**
  * A SecretId: an ARN, or a name, which AWS checks before it looks anything up (recorded: every operation
@@ -74,11 +75,26 @@ export function stagesMember(doc: SecretDoc, member: 'VersionIdsToStages' | 'Sec
 }
 
 /**
- * DescribeSecret's members (also each ListSecrets entry, with SecretVersionsToStages), as recorded: no
- * empty Description, `Tags` once the secret has had a tag (`[]` after the last is removed), and no
- * `PrimaryRegion`, which AWS gives only multi-Region secrets (Trent replicates none).
+ * ReplicationStatus as AWS shapes it: [{Region, KmsKeyId, Status, StatusMessage?, LastAccessedDate?}]
+ * (the SDK's ReplicationStatusType).
  */
-export function describeShape(s: Secret): Record<string, unknown> {
+export function replicationStatusShape(entries: readonly (ReplicaState | ReplicationStatusEntry)[]): Record<string, unknown>[] {
+  return entries.map((e) => definedMembers({
+    Region: e.region,
+    KmsKeyId: e.kmsKeyId ?? DEFAULT_REPLICA_KEY,
+    Status: e.status,
+    StatusMessage: e.statusMessage,
+    LastAccessedDate: 'lastAccessedAt' in e ? optionalSeconds(e.lastAccessedAt) : undefined,
+  }));
+}
+
+/**
+ * DescribeSecret's members (also each ListSecrets entry, with SecretVersionsToStages), as recorded: no
+ * empty Description, `Tags` once the secret has had a tag (`[]` after the last is removed).
+ * `PrimaryRegion` only for a replicated secret (a primary with replicas, or a replica) and, given
+ * `replication` (DescribeSecret of a primary), `ReplicationStatus`: AWS shows neither for others (recorded).
+ */
+export function describeShape(s: Secret, replication?: readonly ReplicationStatusEntry[]): Record<string, unknown> {
   const d = s.doc;
   const rot = d.rotation;
   return definedMembers({
@@ -96,6 +112,8 @@ export function describeShape(s: Secret): Record<string, unknown> {
     NextRotationDate: rot.enabled ? optionalSeconds(rot.nextRotationAt) : undefined,
     Tags: d.tags.length || d.tagged ? d.tags : undefined,
     CreatedDate: seconds(d.createdAt),
+    PrimaryRegion: primaryRegionOf(d, s.scope.region),
+    ReplicationStatus: replication?.length ? replicationStatusShape(replication) : undefined,
     // Trent extension (ignored by AWS SDKs): the last failed rotation step, until a rotation succeeds.
     TrentRotationFailure: rot.lastFailure
       ? { Step: rot.lastFailure.step, Message: rot.lastFailure.message, Date: seconds(rot.lastFailure.at), ClientRequestToken: rot.lastFailure.token }

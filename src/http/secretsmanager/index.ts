@@ -15,7 +15,8 @@ import {
   untagResourceOperation,
   updateSecretVersionStageOperation,
 } from './list-operations.ts';
-import { cancelRotateSecretOperation, policyOperations, replicationOperations, rotateSecretOperation } from './rotation-operations.ts';
+import { replicationOperations } from './replication-operations.ts';
+import { cancelRotateSecretOperation, policyOperations, rotateSecretOperation } from './rotation-operations.ts';
 import {
   batchGetSecretValueOperation,
   createSecretOperation,

@@ -1,4 +1,4 @@
-/** RotateSecret, CancelRotateSecret, the resource-policy operations and the refused replication operations. */
+/** RotateSecret, CancelRotateSecret and the resource-policy operations. */
 import type { SecretsManagerRequests as Requests } from '../../secrets/requests.ts';
 import type { RotationRunner } from '../../secrets/rotation.ts';
 import type { RotationRules } from '../../secrets/schedule.ts';
@@ -7,7 +7,7 @@ import { SerializationException } from '../../errors/errors.ts';
 import { InputReader } from '../input.ts';
 import { definedMembers } from '../members.ts';
 import type { ParsedOperation, ParsedOperations } from '../operation.ts';
-import { checkSecretId, readReplicaRegions, readSecretId, readSecretIdOnly, readToken } from './common.ts';
+import { checkSecretId, readSecretId, readSecretIdOnly, readToken } from './common.ts';
 
 function readRules(input: Record<string, unknown>): RotationRules | undefined {
   const raw = input.RotationRules;
@@ -101,33 +101,5 @@ export function policyOperations(secrets: SecretService): ParsedOperations<Polic
         return { PolicyValidationPassed: out.passed, ValidationErrors: out.errors };
       },
     },
-  };
-}
-
-type ReplicationOperations = Pick<Requests, 'ReplicateSecretToRegions' | 'RemoveRegionsFromReplication' | 'StopReplicationToReplica'>;
-
-/**
- * Trent is a single-Region service: the replication operations check their input as AWS's model does,
- * then the service resolves the secret (ResourceNotFoundException first, as AWS) and answers replicationNotSupported.
- */
-export function replicationOperations(secrets: SecretService): ParsedOperations<ReplicationOperations> {
-  const refused = (operation: keyof ReplicationOperations, read: (r: InputReader, input: Record<string, unknown>) => void): ParsedOperation<{ secretId: string }> => ({
-    readOnly: false,
-    parse(input) {
-      const r = new InputReader(input);
-      const secretId = readSecretId(r);
-      read(r, input);
-      r.done();
-      return { secretId };
-    },
-    handle: ({ secretId }, { caller }) => secrets.refuseReplication(caller, operation, secretId),
-  });
-  return {
-    ReplicateSecretToRegions: refused('ReplicateSecretToRegions', (r, input) => {
-      readReplicaRegions(input, true);
-      r.boolean('ForceOverwriteReplicaSecret');
-    }),
-    RemoveRegionsFromReplication: refused('RemoveRegionsFromReplication', (r) => void r.stringList('RemoveReplicaRegions', { required: true, min: 1, itemMax: 128 })),
-    StopReplicationToReplica: refused('StopReplicationToReplica', () => undefined),
   };
 }

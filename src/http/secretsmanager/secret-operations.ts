@@ -6,7 +6,7 @@ import type { SecretService } from '../../secrets/secret-service.ts';
 import { InputReader } from '../input.ts';
 import { definedMembers } from '../members.ts';
 import type { ParsedOperation } from '../operation.ts';
-import { describeShape, readReplicaRegions, readSecretId, readSecretIdOnly, readTags, readToken, readValue, seconds, stagesMember, valueShape } from './common.ts';
+import { describeShape, replicationStatusShape, readReplicaRegions, readSecretId, readSecretIdOnly, readTags, readToken, readValue, seconds, stagesMember, valueShape } from './common.ts';
 import { readFilters } from './list-operations.ts';
 
 export function createSecretOperation(secrets: SecretService): ParsedOperation<Requests['CreateSecret']> {
@@ -21,14 +21,17 @@ export function createSecretOperation(secrets: SecretService): ParsedOperation<R
       const value = readValue(r);
       const tags = readTags(r);
       r.string('Type');
-      r.boolean('ForceOverwriteReplicaSecret');
+      const forceOverwrite = r.boolean('ForceOverwriteReplicaSecret');
       const addReplicaRegions = readReplicaRegions(input, false);
       r.done();
-      return definedMembers({ name, token, description, kmsKeyId, ...value, tags, addReplicaRegions });
+      return definedMembers({ name, token, description, kmsKeyId, ...value, tags, addReplicaRegions, forceOverwrite });
     },
     async handle(request, { caller }) {
       const out = await secrets.createSecret(caller, request);
-      return definedMembers({ ARN: out.secret.arn, Name: out.secret.name, VersionId: out.versionId || undefined });
+      return definedMembers({
+        ARN: out.secret.arn, Name: out.secret.name, VersionId: out.versionId || undefined,
+        ReplicationStatus: out.replicas ? replicationStatusShape(out.replicas) : undefined,
+      });
     },
   };
 }
@@ -160,7 +163,7 @@ export function describeSecretOperation(secrets: SecretService): ParsedOperation
     parse: readSecretIdOnly,
     async handle({ secretId }, { caller }) {
       const s = await secrets.describeSecret(caller, secretId);
-      return { ...describeShape(s), ...stagesMember(s.doc, 'VersionIdsToStages') };
+      return { ...describeShape(s, await secrets.replicationStatusOf(s)), ...stagesMember(s.doc, 'VersionIdsToStages') };
     },
   };
 }

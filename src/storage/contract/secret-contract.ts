@@ -79,4 +79,30 @@ export function runSecretContract(adapter: string, open: () => Promise<Storage>)
     });
     assert.deepEqual((await s.read((r) => r.secrets.listDue(500, 10))).map((x) => x.name), ['early', 'late']);
   });
+
+  // Secrets Manager replication (docs/secrets.md) writes a primary and its replica, in two regions, in one
+  // transaction: a failed compare-and-set on either must leave neither changed.
+  withStore('one transaction spans scopes: a replica and its primary commit together or not at all', async (s) => {
+    const primary = secret(A, 'replicated');
+    await s.transaction((tx) => tx.secrets.insert(primary));
+    const replica = secret(B, 'replicated', { arn: primary.arn.replace(A.region, B.region), doc: { primaryRegion: A.region } });
+    const version = { secretArn: replica.arn, versionId: 'v1', createdAt: 7, encryptedDataKey: Buffer.from([1]), sealedValue: Buffer.from([2]), doc: {} };
+    await assert.rejects(s.transaction(async (tx) => {
+      await tx.secrets.insert(replica);
+      await tx.secretVersions.insert(version);
+      if (!(await tx.secrets.update({ ...primary, doc: { replicas: [B.region] } }, 99))) throw new Error('lost the race');
+    }), /lost the race/);
+    assert.equal(await s.read((r) => r.secrets.get(B, 'replicated')), undefined);
+    assert.equal(await s.read((r) => r.secretVersions.get(replica.arn, 'v1')), undefined);
+    assert.deepEqual((await s.read((r) => r.secrets.get(A, 'replicated')))?.doc, primary.doc);
+
+    await s.transaction(async (tx) => {
+      await tx.secrets.insert(replica);
+      await tx.secretVersions.insert(version);
+      assert.equal(await tx.secrets.update({ ...primary, doc: { replicas: [B.region] } }, 1), true);
+    });
+    assert.deepEqual((await s.read((r) => r.secrets.get(B, 'replicated')))?.doc, { primaryRegion: A.region });
+    assert.deepEqual((await s.read((r) => r.secrets.get(A, 'replicated')))?.doc, { replicas: [B.region] });
+    assert.ok(await s.read((r) => r.secretVersions.get(replica.arn, 'v1')));
+  });
 }
