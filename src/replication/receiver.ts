@@ -159,7 +159,10 @@ export function createReceiver(deps: {
         for (const m of rows) await tx.materials.insert(m);
       } else {
         const key = keyFromRecord(existing);
-        if (!key.doc.multiRegion || key.doc.multiRegionConfig?.primaryRegion !== rec.sourceRegion || key.scope.region === rec.sourceRegion) {
+        // Its primary must be in the peer's regions (not necessarily the same one: the peer may have moved
+        // the primary between its own regions with UpdatePrimaryRegion).
+        const primaryRegion = key.doc.multiRegionConfig?.primaryRegion;
+        if (!key.doc.multiRegion || primaryRegion === undefined || !link.regions.includes(primaryRegion) || primaryRegion === key.scope.region) {
           throw new ConflictException(`${key.arn} is not a replica of the peer's primary key.`);
         }
         if (rec.key.currentVersion < key.doc.currentVersion) {
