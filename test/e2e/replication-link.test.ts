@@ -125,6 +125,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+const rows = (d: Deployment, sql: string, ...params: unknown[]) => {
+  const db = new Database(join(d.dataDir, 'trent.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
+};
+
 let A: Deployment;
 let B: Deployment;
 let credential = '';
@@ -191,8 +200,14 @@ test('ReplicateKey to a region the peer serves: Creating at once, then the repli
   // B's header key came back with the acknowledgement: B's ciphertext decrypts on A.
   const fromB = (await B.kms.send(new EncryptCommand({ KeyId: euArn, Plaintext: Buffer.from('from B') }))).CiphertextBlob!;
   assert.equal(Buffer.from((await A.kms.send(new DecryptCommand({ CiphertextBlob: fromB }))).Plaintext!).toString(), 'from B');
-  // ReplicateKey again to the same region: AlreadyExists, as within one deployment.
+  // ReplicateKey again to the same region: AlreadyExists, as within one deployment; a region no one serves is refused.
   assert.equal((await awsError(() => A.kms.send(new ReplicateKeyCommand({ KeyId: mrk, ReplicaRegion: 'eu-central-1' })))).name, 'AlreadyExistsException');
+  const nowhere = await awsError(() => A.kms.send(new ReplicateKeyCommand({ KeyId: mrk, ReplicaRegion: 'ap-south-1' })));
+  assert.deepEqual([nowhere.name, nowhere.message], ['UnsupportedOperationException', 'The Region ap-south-1 is not served by this deployment.']);
+  // CloudTrail's CreateKey of the replica is in B's trail (recorded by the service), the ReplicateKey in A's.
+  assert.equal(rows(B, "SELECT * FROM audit_events WHERE event_name = 'CreateKey'").filter((r) => JSON.stringify(r).includes(euArn)).length, 1);
+  const replicateEvents = rows(A, "SELECT * FROM audit_events WHERE event_name = 'ReplicateKey'").map((r) => JSON.stringify(r));
+  assert.deepEqual(replicateEvents.map((e) => /AlreadyExistsException|UnsupportedOperationException/.test(e)), [false, true, true], 'one success, two refusals');
   assert.equal((await peers(A))[0]!.PendingRecords, 0);
 });
 
@@ -212,14 +227,6 @@ test('imported (EXTERNAL) material travels wrapped with the replica and decrypts
   assert.equal(Buffer.from((await B.kms.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString(), 'imported');
 });
 
-const rows = (d: Deployment, sql: string, ...params: unknown[]) => {
-  const db = new Database(join(d.dataDir, 'trent.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as Record<string, unknown>[];
-  } finally {
-    db.close();
-  }
-};
 
 test('B killed while records are pending: after its restart they are applied once, in order; rotation reaches B', async () => {
   const before = (await A.kms.send(new EncryptCommand({ KeyId: mrk, Plaintext: Buffer.from('before rotation') }))).CiphertextBlob!;
