@@ -324,7 +324,6 @@ test('the internal endpoint refuses a wrong link credential, a replayed exchange
 });
 
 test('neither the imported material nor the link secret appears in either data dir, log or audit trail', async () => {
-  // Let both processes flush what they have: a clean stop of A signs its audit head, B keeps running.
   const secret = Buffer.from(credential.split('.')[2]!, 'base64url');
   const needles = [MATERIAL, secret].flatMap((b) => [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('base64')), Buffer.from(b.toString('base64url'))]);
   for (const d of [A, B]) {
