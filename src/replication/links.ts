@@ -148,15 +148,10 @@ export function createLinkService(deps: {
     return keys;
   }
 
-  /** The region's link, if a peer serves it. */
-  async function linkServing(region: string, read = storage.read.bind(storage)): Promise<ReplicationLinkRecord | undefined> {
-    return read(async (r) => (await r.replication.listLinks()).find((l) => l.regions.includes(region)));
-  }
-
   function forget(): void {
     headerKeys?.keys.forEach((k) => k.zeroize());
     headerKeys = undefined;
   }
 
-  return { link, list, secretOf, peerHeaderKeys, linkServing, forget };
+  return { link, list, secretOf, peerHeaderKeys, forget };
 }
