@@ -21,7 +21,7 @@ import { iamServiceDefinition, stsServiceDefinition } from './http/query/iam-sts
 import { withAccessControl } from './http/kms/access-control.ts';
 import { withDeclaredAccessControl } from './http/access-control.ts';
 import { ADMIN_ACCESS_RULES } from './auth/admin-access-rules.ts';
-import { BACKUP_ACCESS_RULES, METRICS_ACCESS_RULE, OPERATOR_ACCESS_RULES } from './auth/operator-access-rules.ts';
+import { BACKUP_ACCESS_RULES, METRICS_ACCESS_RULE, OPERATOR_ACCESS_RULES, REPLICATION_ACCESS_RULES } from './auth/operator-access-rules.ts';
 import { CLOUDTRAIL_ACCESS_RULES } from './audit/access-rules.ts';
 import { createGrantService } from './kms/grant-service.ts';
 import { createKeyPolicyService } from './kms/key-policy-service.ts';
@@ -55,6 +55,11 @@ import { createKeyImportService } from './kms/key-import.ts';
 import { createKeyLifecycle, type KeyLifecycle } from './kms/key-lifecycle.ts';
 import { createKeyService } from './kms/key-service.ts';
 import { createMultiRegionService } from './kms/multi-region.ts';
+import { replicationEndpoint, replicationServiceDefinition } from './http/replication/index.ts';
+import { createLinkService } from './replication/links.ts';
+import { createOutbox } from './replication/outbox.ts';
+import { createReceiver } from './replication/receiver.ts';
+import { createSender } from './replication/sender.ts';
 import { createAsymmetricOperations } from './kms/asymmetric-operations.ts';
 import { createKeyUpdateService } from './kms/key-updates.ts';
 import { MaterialCache } from './kms/material-cache.ts';
@@ -104,6 +109,9 @@ export interface AppParts {
 }
 
 type JobsDone = ReturnType<KeyLifecycle['runDueJobs']>;
+
+/** How often the replication sender looks at the links' outboxes (an append also nudges it at once). */
+const REPLICATION_INTERVAL_MS = 1000;
 
 export type { Route };
 
@@ -225,11 +233,17 @@ export async function createApp(parts: AppParts): Promise<App> {
       connections: new CustomKeyStoreConnections({ hsms: config.hsms, openHsm: parts.openHsm ?? openHsm, barrier, health: (name, healthy) => metrics.sinks.hsm(name)(healthy) }),
       markers,
     });
-    const keys = createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores, markers });
+    // Links to peer deployments (docs/replication.md): replicas of multi-Region keys in the regions they serve.
+    const localRegions = config.regions ? new Set(config.regions) : undefined;
+    const links = createLinkService({ storage, barrier, clock, authorizer, ...(localRegions ? { localRegions } : {}) });
+    const outbox = createOutbox({ storage, clock, onAppend: () => setTimeout(() => void replicationLoop.run().catch(() => undefined), 50).unref() });
+    const keys = createKeyService({
+      storage, barrier, clock, materialCache, ciphertextHeaderKey, peerHeaderKeys: links.peerHeaderKeys, authorizer, customKeyStores, markers,
+    });
     const aliases = createAliasService({ storage, clock, keys, markers });
     const keyUpdates = createKeyUpdateService({ storage, keys, markers });
     const lifecycle = createKeyLifecycle({
-      storage, barrier, clock, materialCache, keys, markers, warn: (facts, message) => logger.warn(facts, message),
+      storage, barrier, clock, materialCache, keys, markers, warn: (facts, message) => logger.warn(facts, message), remote: outbox,
     });
     const importTokenKey = await loadDeploymentSecret(storage, barrier, 'kms-import-token');
     const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
@@ -259,9 +273,15 @@ export async function createApp(parts: AppParts): Promise<App> {
 
     // Parameter policy actions are background-job events: into the audit trail and the optional webhook.
     const multiRegion = createMultiRegionService({
-      storage, barrier, clock, keys, authorizer, events: jobEventRecorder(auditLog),
+      storage, barrier, clock, keys, authorizer, events: jobEventRecorder(auditLog), remote: outbox,
       ...(config.regions ? { regions: new Set(config.regions) } : {}),
     });
+    const receiver = createReceiver({
+      storage, barrier, clock, links, headerKey: ciphertextHeaderKey, events: jobEventRecorder(auditLog), ...(localRegions ? { localRegions } : {}),
+    });
+    const sender = createSender({ storage, barrier, clock, links, headerKey: ciphertextHeaderKey, logger });
+    // Its own loop, so a peer that is down never holds up the key and secret jobs; backoff is per link.
+    const replicationLoop = startJobLoop({ intervalMs: REPLICATION_INTERVAL_MS, logger, pass: () => sender.runOnce() });
     const parameterEvents = createPolicyEventSink({ audit: jobEventRecorder(auditLog), logger, ...(config.parameterEventsWebhook ? { webhookUrl: config.parameterEventsWebhook } : {}) });
     const secretRotation = createRotationRunner({
       secrets, clock, wallClock: systemClock, events: jobEventRecorder(auditLog),
@@ -304,6 +324,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       withDeclaredAccessControl(stsServiceDefinition(iam), authorizer, STS_ACCESS_RULES),
       withDeclaredAccessControl(operatorServiceDefinition(operator), authorizer, OPERATOR_ACCESS_RULES),
       withDeclaredAccessControl(backupServiceDefinition(backups), authorizer, BACKUP_ACCESS_RULES),
+      withDeclaredAccessControl(replicationServiceDefinition(links), authorizer, REPLICATION_ACCESS_RULES),
       withDeclaredAccessControl(cloudTrailServiceDefinition(auditQuery, markers), authorizer, CLOUDTRAIL_ACCESS_RULES),
       ssmServiceDefinition(parameters, authorizer),
       secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer }),
@@ -340,6 +361,7 @@ export async function createApp(parts: AppParts): Promise<App> {
 
     return {
       edge,
+      internal: replicationEndpoint(receiver),
       sys: { credentials, audit: edgeAudit },
       routes: services.map((s) => ({ targetPrefix: s.targetPrefix, signingName: s.signingName, operations: [...s.operations.keys()] })),
       runJobs: jobs.run,
@@ -348,6 +370,9 @@ export async function createApp(parts: AppParts): Promise<App> {
       ...(createdDigestKey ? { createdDigestKey } : {}),
       retire() {
         jobs.stop();
+        replicationLoop.stop();
+        receiver.forget();
+        links.forget();
         housekeeping.stop();
         auditLog.stopDigests();
         materialCache.clear();
@@ -359,6 +384,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       },
       async finish() {
         await jobs.drain();
+        await replicationLoop.drain();
         await secretRotation.drain();
         await customKeyStores.close();
         await housekeeping.drain();

@@ -44,6 +44,8 @@ const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
     SysUnseal: { request: ['Nonce', 'Reset'], response: ['Sealed', 'Progress', 'Nonce'] },
     SysRekeyInit: { request: ['Threshold'], response: ['Nonce', 'Progress', 'Required'] },
     SysRekeyUpdate: { request: ['Nonce'], response: ['Nonce', 'Progress', 'Required', 'Complete', 'Threshold'] },
+    // Linking a peer (docs/replication.md): who and where, never the link credential (DENY holds it out too).
+    LinkPeer: { request: ['Name', 'Endpoint', 'Regions'], response: ['Link.LinkId', 'Link.Name', 'Link.Regions'] },
   },
   'kms.amazonaws.com': {
     CreateKey: {

@@ -27,3 +27,13 @@ export const BACKUP_ACCESS_RULES = {
  * allowed by its source address (TRENT_METRICS_ALLOW) instead and is not a principal's call.
  */
 export const METRICS_ACCESS_RULE = onNothing('GetMetrics');
+
+/**
+ * TrentReplication (src/http/replication/index.ts): linking a peer deployment is `trent:LinkReplicationPeer`,
+ * listing the links `trent:ListReplicationPeers`, on `*`, decided by the link service with identity policies
+ * alone, like the operator actions above.
+ */
+export const REPLICATION_ACCESS_RULES = {
+  LinkPeer: onNothing('LinkReplicationPeer'),
+  ListPeers: onNothing('ListReplicationPeers'),
+} as const;

@@ -41,7 +41,7 @@ export async function signedTrentHeaders(
 }
 
 /** One call of `<targetPrefix>.<operation>`; a non-2xx answer throws `<__type>: <message>`. */
-export async function adminRequest(env: CliContext['env'], operation: string, body: Record<string, unknown>, targetPrefix: 'TrentOperator' | 'TrentBackup'): Promise<Record<string, unknown>> {
+export async function adminRequest(env: CliContext['env'], operation: string, body: Record<string, unknown>, targetPrefix: 'TrentOperator' | 'TrentBackup' | 'TrentReplication'): Promise<Record<string, unknown>> {
   const endpoint = trentEndpoint(env);
   const payload = JSON.stringify(body);
   const headers = await signedTrentHeaders(env, endpoint, '/', payload,

@@ -10,6 +10,7 @@ import { registerEsdkCommands } from './esdk-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { registerIamCommands } from './iam-commands.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
+import { registerReplicationCommands } from './replication-commands.ts';
 import { registerTlsCommands } from './tls-commands.ts';
 
 export interface CliContext {
@@ -30,6 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerOperatorCommands(program, ctx);
   registerTlsCommands(program, ctx);
   registerBackupCommands(program, ctx);
+  registerReplicationCommands(program, ctx);
   return program;
 }
 

@@ -6,7 +6,7 @@
  */
 import { ADMIN_ACCESS_RULES } from '../auth/admin-access-rules.ts';
 import { IAM_ACCESS_RULES, STS_ACCESS_RULES } from '../auth/iam-access-rules.ts';
-import { BACKUP_ACCESS_RULES, METRICS_ACCESS_RULE, OPERATOR_ACCESS_RULES } from '../auth/operator-access-rules.ts';
+import { BACKUP_ACCESS_RULES, METRICS_ACCESS_RULE, OPERATOR_ACCESS_RULES, REPLICATION_ACCESS_RULES } from '../auth/operator-access-rules.ts';
 import { CLOUDTRAIL_ACCESS_RULES } from '../audit/access-rules.ts';
 import { GLOBAL_KEYS, KEY_RESOURCE_KEYS, KMS_ACCESS_RULES, NOT_SUPPLIED } from '../kms/access-rules.ts';
 import { PARAMETER_RESOURCE_KEYS, PARAMETER_STORE_ACTION_KEYS } from '../parameters/access-keys.ts';
@@ -36,6 +36,7 @@ export function renderConditionKeyTable(): string {
   for (const [op, r] of Object.entries(STS_ACCESS_RULES)) lines.push(`| STS ${op} | ${code(r.actions) || 'none (AWS: no permission required)'} | ${r.resource === 'none' ? '—' : r.resource} | ${code(r.conditionKeys) || '—'} |`);
   for (const [op, r] of Object.entries(OPERATOR_ACCESS_RULES)) lines.push(`| TrentOperator ${op} | ${code(r.actions)} | \`*\` | — |`);
   for (const [op, r] of Object.entries(BACKUP_ACCESS_RULES)) lines.push(`| TrentBackup ${op} | ${code(r.actions)} | \`*\` | — |`);
+  for (const [op, r] of Object.entries(REPLICATION_ACCESS_RULES)) lines.push(`| TrentReplication ${op} | ${code(r.actions)} | \`*\` | — |`);
   lines.push(`| GET /metrics (signed) | ${code(METRICS_ACCESS_RULE.actions)} | \`*\` | — |`);
   lines.push('', 'Documented by AWS for these actions but not supplied, and why:', '');
   for (const [key, why] of Object.entries({ ...NOT_SUPPLIED, ...SECRETS_MANAGER_NOT_SUPPLIED })) lines.push(`- \`${key}\`: ${why}`);

@@ -36,11 +36,33 @@ export interface EncryptionDeps {
   custodyOf(key: Key): KeyCustody;
   /** Deployment-wide key authenticating ciphertext headers (see ciphertext.ts). */
   ciphertextHeaderKey: SecretBytes;
+  /** Header keys of linked peer deployments, tried when ours does not verify (key-service.ts). */
+  peerHeaderKeys?: () => Promise<readonly SecretBytes[]>;
 }
 
 export function createEncryptionOperations({
-  resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey,
+  resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey, peerHeaderKeys,
 }: EncryptionDeps) {
+  /**
+   * The blob's parts, its header MAC checked under this deployment's key, else under a linked peer's (a
+   * ciphertext made by the peer's copy of a multi-Region key). CiphertextFormatError when none verifies.
+   */
+  async function decode(ciphertext: Buffer): Promise<ReturnType<typeof decodeCiphertext>> {
+    try {
+      return decodeCiphertext(ciphertext, ciphertextHeaderKey);
+    } catch (err) {
+      if (!(err instanceof CiphertextFormatError) || !peerHeaderKeys) throw err;
+      for (const key of await peerHeaderKeys()) {
+        try {
+          return decodeCiphertext(ciphertext, key);
+        } catch {
+          // the next peer's
+        }
+      }
+      throw err;
+    }
+  }
+
   /** Encrypts under the key's current material; the blob names key and version so Decrypt needs no KeyId. */
   async function encryptWithKey(key: Key, plaintext: Uint8Array, context: EncryptionContext | undefined): Promise<Buffer> {
     const version = key.doc.currentVersion;
@@ -125,7 +147,7 @@ export function createEncryptionOperations({
   ): Promise<{ key: Key; plaintext: Buffer; materialVersion: number }> {
     let parsed: ReturnType<typeof decodeCiphertext>;
     try {
-      parsed = decodeCiphertext(ciphertext, ciphertextHeaderKey);
+      parsed = await decode(ciphertext);
     } catch (err) {
       if (err instanceof CiphertextFormatError) throw new InvalidCiphertextException('');
       throw err;
@@ -210,7 +232,7 @@ export function createEncryptionOperations({
       if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
         return sourceKeyId === undefined ? undefined : (await resolveKey(caller, sourceKeyId, { allowAlias: true, action: 'ReEncryptFrom', authorize: false })).arn;
       }
-      const { header } = decodeCiphertext(ciphertext, ciphertextHeaderKey);
+      const { header } = await decode(ciphertext);
       return keyArn({ accountId: header.accountId, region: caller.region }, header.keyId);
     } catch {
       return undefined; // the source resolution below answers with the right error

@@ -25,6 +25,7 @@ import { generateSymmetricMaterial } from './key-specs/symmetric.ts';
 import { transition } from './key-states.ts';
 import type { PaginationMarkers } from './markers.ts';
 import type { MaterialCache } from './material-cache.ts';
+import type { RemoteReplicas } from './remote-replicas.ts';
 import { detachDestroyedCopy, followRotation, lockPrimaryFirst, requirePrimary } from './multi-region.ts';
 
 export const DEFAULT_ROTATION_DAYS = 365;
@@ -41,11 +42,13 @@ export interface KeyLifecycleDeps {
   warn?: (facts: Record<string, unknown>, message: string) => void;
   /** Authenticates pagination markers (markers.ts). */
   markers: PaginationMarkers;
+  /** Replicas in linked peer deployments: a rotation reaches them through the outbox (absent: none). */
+  remote?: RemoteReplicas;
 }
 
 export type KeyLifecycle = ReturnType<typeof createKeyLifecycle>;
 
-export function createKeyLifecycle({ storage, barrier, clock, materialCache, keys, warn, markers }: KeyLifecycleDeps) {
+export function createKeyLifecycle({ storage, barrier, clock, materialCache, keys, warn, markers, remote }: KeyLifecycleDeps) {
   const resolve = (caller: Caller, keyId: string, action: string, contextKeys?: Record<string, ContextValue>) =>
     keys.resolveKey(caller, keyId, { ...KEY_MGMT, action, ...(contextKeys ? { contextKeys } : {}) });
 
@@ -179,7 +182,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
         const row = { keyId: key.keyId, version, createdAt: now, doc: { keyMaterialId: materialId, rotationType: type } };
         await tx.materials.insert({ ...key.scope, ...row, sealed });
         // The replicas of a multi-Region primary get the same version in the same transaction.
-        await followRotation(tx, barrier, next, material, row);
+        await followRotation(tx, barrier, next, material, row, remote);
         return true;
       });
       return stored ? { ...next, revision: key.revision + 1 } : undefined;

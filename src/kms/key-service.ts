@@ -48,6 +48,11 @@ export interface KeyServiceDeps {
   materialCache: MaterialCache;
   /** Deployment-wide key authenticating ciphertext headers (see ciphertext.ts). */
   ciphertextHeaderKey: SecretBytes;
+  /**
+   * The header keys of linked peer deployments (src/replication/links.ts): a ciphertext a peer's copy of a
+   * multi-Region key made carries the peer's header MAC. Absent: only this deployment's.
+   */
+  peerHeaderKeys?: () => Promise<readonly SecretBytes[]>;
   /** The authorisation choke point: resolveKey calls it for every key-scoped action. */
   authorizer: Authorizer;
   /** Custom key stores (keys with Origin AWS_CLOUDHSM, GenerateRandom from an HSM); absent: none configured. */
@@ -100,7 +105,7 @@ const CROSS_ACCOUNT_ACTIONS: ReadonlySet<string> = new Set([
   'ListGrants', 'ReEncryptFrom', 'ReEncryptTo', 'RetireGrant', 'RevokeGrant', 'Sign', 'Verify', 'VerifyMac',
 ]);
 
-export function createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, authorizer, customKeyStores, markers }: KeyServiceDeps) {
+export function createKeyService({ storage, barrier, clock, materialCache, ciphertextHeaderKey, peerHeaderKeys, authorizer, customKeyStores, markers }: KeyServiceDeps) {
   /**
    * Resolves a KeyId member (id, key ARN, alias name or alias ARN) to a key, and authorises `kms:<action>`
    * on it (key policy, identity policies, grants; see auth/authorizer.ts) unless `authorize` is false
@@ -365,7 +370,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
   }
 
   // Encrypt, Decrypt, ReEncrypt and GenerateDataKey, on the resolution and custody above.
-  const encryption = createEncryptionOperations({ resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey });
+  const encryption = createEncryptionOperations({ resolveKey, requireUsable, withMaterial, publicKeyOf, custodyOf, ciphertextHeaderKey, ...(peerHeaderKeys ? { peerHeaderKeys } : {}) });
 
   return {
     resolveKey,

@@ -27,6 +27,7 @@ import {
   keyFromRecord, multiRegionConfigOf, multiRegionKeyTypeOf, recordFromKey, relatedRegionsOf, type Key, type KeyDoc, type MultiRegionConfig, type Tag,
 } from './key-model.ts';
 import { materialAad, type KeyService } from './key-service.ts';
+import type { RemoteReplicas } from './remote-replicas.ts';
 import { requireEnabled, transition } from './key-states.ts';
 import { checkNewTags, MAX_TAGS } from './tags.ts';
 
@@ -40,6 +41,8 @@ export interface MultiRegionDeps {
   regions?: ReadonlySet<string>;
   /** Records the events CloudTrail writes in the other region of the call (absent: none, as in unit wiring). */
   events?: JobEventRecorder;
+  /** Regions served by linked peer deployments (src/replication/); absent: none. */
+  remote?: RemoteReplicas;
 }
 
 export interface ReplicateKeyInput {
@@ -95,11 +98,16 @@ async function writeCopies(tx: Repos, copies: readonly Key[], doc: (copy: Key) =
  */
 export async function followRotation(
   tx: Repos, barrier: Barrier, primary: Key, material: SecretBytes, row: Omit<MaterialRecord, 'accountId' | 'region' | 'sealed'>,
+  remote?: RemoteReplicas,
 ): Promise<void> {
   for (const region of relatedRegionsOf(primary)) {
     const scope = scopeIn(primary, region);
     const r = await tx.keys.getForUpdate(scope, primary.keyId);
-    if (!r) continue;
+    if (!r) {
+      // A replica in a linked deployment gets the new version through the outbox, in this transaction's order.
+      await remote?.enqueue(tx, { accountId: primary.scope.accountId, keyId: primary.keyId, sourceRegion: primary.scope.region, region });
+      continue;
+    }
     const replica = keyFromRecord(r);
     const doc: KeyDoc = { ...replica.doc, currentVersion: row.version, currentKeyMaterialId: primary.doc.currentKeyMaterialId };
     if (!(await tx.keys.update(recordFromKey({ ...replica, doc }), replica.revision))) {
@@ -145,7 +153,7 @@ export async function detachDestroyedCopy(tx: Repos, key: Key, now: number): Pro
 
 export type MultiRegionService = ReturnType<typeof createMultiRegionService>;
 
-export function createMultiRegionService({ storage, barrier, clock, keys, authorizer, regions, events }: MultiRegionDeps) {
+export function createMultiRegionService({ storage, barrier, clock, keys, authorizer, regions, events, remote }: MultiRegionDeps) {
   /** AWS: the region must be one KMS serves for the account; Trent's are TRENT_REGIONS. */
   function requireServed(region: string): void {
     if (regions && !regions.has(region)) throw new UnsupportedOperationException(`The Region ${region} is not served by this deployment.`);
@@ -208,7 +216,12 @@ export function createMultiRegionService({ storage, barrier, clock, keys, author
     const replicaArn = keyArn(replicaScope, primary.keyId);
     const config = multiRegionConfigOf(primary);
     if (region === config.primaryRegion || config.replicaRegions.includes(region)) throw new AlreadyExistsException(`${replicaArn} already exists`);
-    requireServed(region);
+    // A region this deployment does not serve may be served by a linked peer: the replica is made there.
+    const peer = regions && !regions.has(region) ? await remote?.peerServing(region) : undefined;
+    if (!peer) requireServed(region);
+    // Imported material travels with a remote replica (the peer could not check a re-import's material id,
+    // a MAC under this deployment's key), so the primary must hold it now.
+    if (peer && primary.doc.origin === 'EXTERNAL') requireEnabled(primary);
     if (tags.length > MAX_TAGS) throw new TagException('Too many tags');
     checkNewTags(tags);
 
@@ -225,6 +238,7 @@ export function createMultiRegionService({ storage, barrier, clock, keys, author
       ? await authorizer.checkNewKeyPolicy(replicaCaller, input.policy, { keyArn: replicaArn, ...(input.bypassPolicyLockoutSafetyCheck ? { bypassLockoutCheck: true } : {}) })
       : defaultKeyPolicyText(primary.scope.accountId);
 
+    if (peer) return replicateRemote(primary, region, replicaArn, { description: input.description ?? '', policy, tags });
     // Generated material is copied now; imported material is imported into each replica by its owner (AWS).
     const external = primary.doc.origin === 'EXTERNAL';
     const rows = external ? [] : await resealedMaterial(primary, replicaScope);
@@ -259,6 +273,35 @@ export function createMultiRegionService({ storage, barrier, clock, keys, author
     // it) and a CreateKey in the replica's region (this one, in the same unit of work as the call).
     await recordEvent('CreateKey', replicaScope, replicaArn, { replicateKeyFrom: primary.arn, requestedBy: caller.principalArn });
     return { replica, policy, tags };
+  }
+
+  /**
+   * ReplicateKey to a region a linked peer serves: the primary (and every local copy) lists the region at
+   * once, and an outbox record in the same transaction asks the peer to create the replica; the replica is
+   * Creating until the peer has applied it (docs/replication.md). The peer records its CloudTrail CreateKey.
+   */
+  async function replicateRemote(
+    primary: Key, region: string, replicaArn: string, create: { description: string; policy: string; tags: Tag[] },
+  ): Promise<{ replica: Key; policy: string; tags: Tag[] }> {
+    return storage.transaction(async (tx) => {
+      const copies = await lockCopies(tx, primary);
+      const current = copies.find((c) => c.scope.region === primary.scope.region)!;
+      requirePrimary(current);
+      requireReplicable(current);
+      const now = multiRegionConfigOf(current);
+      if (now.replicaRegions.includes(region)) throw new AlreadyExistsException(`${replicaArn} already exists`);
+      const next: MultiRegionConfig = { primaryRegion: now.primaryRegion, replicaRegions: [...now.replicaRegions, region] };
+      await writeCopies(tx, copies, (copy) => ({ ...copy.doc, multiRegionConfig: next }));
+      const queued = await remote!.enqueue(tx, { accountId: current.scope.accountId, keyId: current.keyId, sourceRegion: current.scope.region, region, create });
+      if (!queued) throw new UnsupportedOperationException(`The Region ${region} is not served by this deployment.`);
+      const d = current.doc;
+      const doc: KeyDoc = {
+        description: create.description, keyUsage: d.keyUsage, keySpec: d.keySpec, origin: d.origin, keyManager: 'CUSTOMER',
+        state: 'Creating', currentVersion: d.currentVersion, currentKeyMaterialId: d.currentKeyMaterialId,
+        multiRegion: true, tags: create.tags, policy: create.policy, multiRegionConfig: next,
+      };
+      return { replica: { scope: scopeIn(primary, region), keyId: current.keyId, arn: replicaArn, createdAt: clock.now(), revision: 1, doc }, policy: create.policy, tags: create.tags };
+    });
   }
 
   /**

@@ -13,6 +13,7 @@ import type { GrantRepo, PrincipalRepo } from './iam-repos.ts';
 import type { ImportParametersRepo } from './import-repo.ts';
 import type { NodeHeartbeatRepo } from './node-repo.ts';
 import type { ParameterRepo } from './parameter-repo.ts';
+import type { ReplicationRepo } from './replication-repo.ts';
 import type { SecretRepo, SecretVersionRepo } from './secret-repo.ts';
 import type { UnitOfWork } from './unit-of-work.ts';
 
@@ -153,6 +154,7 @@ export interface Repos {
   readonly customKeyStores: CustomKeyStoreRepo;
   readonly importParameters: ImportParametersRepo;
   readonly nodes: NodeHeartbeatRepo;
+  readonly replication: ReplicationRepo;
 }
 
 export interface Storage {

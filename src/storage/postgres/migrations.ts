@@ -127,4 +127,16 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE trent_nodes (node_id TEXT COLLATE "C" PRIMARY KEY, seen_at BIGINT NOT NULL);
   `,
+  // 9: replication — links to peer deployments and the ordered outbox of records for each (src/storage/replication-repo.ts)
+  `
+  CREATE TABLE replication_links (
+    link_id TEXT COLLATE "C" PRIMARY KEY, name TEXT COLLATE "C" NOT NULL UNIQUE, endpoint TEXT NOT NULL, ca_pem TEXT NOT NULL,
+    regions TEXT NOT NULL, sealed_secret BYTEA NOT NULL, sealed_peer_header_key BYTEA, created_at BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL, last_applied_seq BIGINT NOT NULL
+  );
+  CREATE TABLE replication_outbox (
+    link_id TEXT COLLATE "C" NOT NULL, seq BIGINT NOT NULL, created_at BIGINT NOT NULL, delivered_at BIGINT, doc TEXT NOT NULL,
+    PRIMARY KEY (link_id, seq)
+  );
+  `,
 ];

@@ -8,6 +8,7 @@ import { runCustomKeyStoreContract } from '../contract/custom-key-store-contract
 import { runIamContract } from '../contract/iam-contract.ts';
 import { runImportContract } from '../contract/import-contract.ts';
 import { runNodeContract } from '../contract/node-contract.ts';
+import { runReplicationContract } from '../contract/replication-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
 import { runUnitOfWorkContract } from '../contract/unit-of-work-contract.ts';
 import { SqliteStorage } from '../sqlite/sqlite-storage.ts';
@@ -86,6 +87,7 @@ onPostgres('PostgreSQL contract suite', (base) => {
   runCustomKeyStoreContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runImportContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runNodeContract('postgres', async () => migrated(await freshSchemaUrl(base)));
+  runReplicationContract('postgres', async () => migrated(await freshSchemaUrl(base)));
   runAuditContract('postgres', async () => {
     const url = await freshSchemaUrl(base);
     return {

@@ -12,6 +12,7 @@ import { createPostgresCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createPostgresIamRepos } from './iam-repos.ts';
 import { createPostgresImportRepos } from './import-repo.ts';
 import { createPostgresNodeRepos } from './node-repo.ts';
+import { createPostgresReplicationRepos } from './replication-repo.ts';
 import { insertOnceWith, type Exec } from './insert-once.ts';
 import { createPostgresParameterRepo } from './parameter-repo.ts';
 import { createPostgresSecretRepos } from './secret-repo.ts';
@@ -228,5 +229,6 @@ export function createRepos(exec: Exec): Repos {
     ...createPostgresSecretRepos(exec),
     ...createPostgresImportRepos(exec),
     ...createPostgresNodeRepos(exec),
+    ...createPostgresReplicationRepos(exec),
   };
 }

@@ -108,4 +108,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE trent_nodes (node_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
   `,
+  // 9: replication — links to peer deployments and the ordered outbox of records for each (src/storage/replication-repo.ts)
+  `
+  CREATE TABLE replication_links (
+    link_id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, endpoint TEXT NOT NULL, ca_pem TEXT NOT NULL, regions TEXT NOT NULL,
+    sealed_secret BLOB NOT NULL, sealed_peer_header_key BLOB, created_at INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL, last_applied_seq INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE replication_outbox (
+    link_id TEXT NOT NULL, seq INTEGER NOT NULL, created_at INTEGER NOT NULL, delivered_at INTEGER, doc TEXT NOT NULL,
+    PRIMARY KEY (link_id, seq)
+  ) WITHOUT ROWID;
+  `,
 ];

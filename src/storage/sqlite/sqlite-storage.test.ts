@@ -8,6 +8,7 @@ import { runCustomKeyStoreContract } from '../contract/custom-key-store-contract
 import { runIamContract } from '../contract/iam-contract.ts';
 import { runImportContract } from '../contract/import-contract.ts';
 import { runNodeContract } from '../contract/node-contract.ts';
+import { runReplicationContract } from '../contract/replication-contract.ts';
 import { runParameterContract } from '../contract/parameter-contract.ts';
 import { runSecretContract } from '../contract/secret-contract.ts';
 import { runStorageContract } from '../contract/storage-contract.ts';
@@ -49,6 +50,12 @@ runCustomKeyStoreContract('sqlite', async () => {
 });
 
 runImportContract('sqlite', async () => {
+  const store = new SqliteStorage(join(dir, `store-${n++}.db`));
+  await store.migrate();
+  return store;
+});
+
+runReplicationContract('sqlite', async () => {
   const store = new SqliteStorage(join(dir, `store-${n++}.db`));
   await store.migrate();
   return store;

@@ -27,6 +27,7 @@ import { createSqliteIamRepos } from './iam-repos.ts';
 import { createSqliteSecretRepos } from './secret-repo.ts';
 import { createSqliteImportRepos } from './import-repo.ts';
 import { createSqliteNodeRepos } from './node-repo.ts';
+import { createSqliteReplicationRepos } from './replication-repo.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { createSqliteCustomKeyStoreRepo } from './custom-key-store-repo.ts';
 import { createSqliteParameterRepo } from './parameter-repo.ts';
@@ -450,6 +451,7 @@ export class SqliteStorage implements Storage {
       ...createSqliteSecretRepos(db),
       ...createSqliteImportRepos(db),
       ...createSqliteNodeRepos(db),
+      ...createSqliteReplicationRepos(db),
     };
   }
 }
