@@ -385,6 +385,7 @@ export class AuditLog {
       if (!written) break;
       signedThrough = written.lastEventSeq;
       await this.#deps.digests?.delivery?.deliver([written]);
+      if (target !== undefined && signedThrough >= target) break;
     }
     await this.deliverPending();
     return signedThrough;
