@@ -648,6 +648,12 @@ function scaleOutMarkdown(x: NonNullable<typeof scaleOut>): string[] {
     out.push(`| ${n} | ${cells.join(' | ')} |`);
   }
   out.push('');
+  out.push(
+    `The database's CPU runs out at N = ${fmt((x.dbCores * 1e6) / backendsUs / m.rps, 1)} nodes (backends only) or ${fmt((x.dbCores * 1e6) / allUs / m.rps, 1)} ` +
+      '(every postgres process). Not in the model: the chain lock, which every node\'s audit batches take in turn (docs/postgres.md); ' +
+      'batches grow with load, so it bounds batches a second rather than requests.',
+  );
+  out.push('');
   return out;
 }
 
