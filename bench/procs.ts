@@ -2,7 +2,7 @@
  * Child processes of the bench (Trent, the ceiling, the load process) and what /proc says about them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { createInterface } from 'node:readline';
@@ -82,6 +82,59 @@ export function pidsByComm(comm: string): number[] {
     }
   }
   return pids;
+}
+
+/** Inodes of the sockets a process holds open (/proc/<pid>/fd → socket:[inode]). */
+function socketInodes(pid: number): string[] {
+  const out: string[] = [];
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) out.push(m[1]!);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // gone, or not ours to read
+  }
+  return out;
+}
+
+/** TCP sockets of the machine by inode: local and remote port (/proc/net/tcp and tcp6). */
+function tcpSockets(): Map<string, { local: number; remote: number }> {
+  const m = new Map<string, { local: number; remote: number }>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) continue;
+      const port = (addr: string) => parseInt(addr.split(':')[1] ?? '', 16);
+      m.set(f[9]!, { local: port(f[1]!), remote: port(f[2]!) });
+    }
+  }
+  return m;
+}
+
+/**
+ * The database server processes (command name `comm`) serving the connections of `serverPid` and its
+ * descendants: those whose TCP socket's remote port is a local port of one of the server's sockets.
+ * On a shared database this leaves out other clients' backends (other tests, other engineers).
+ */
+export function dbBackendsOf(serverPid: number, comm: string): number[] {
+  const sockets = tcpSockets();
+  const serverPorts = new Set<number>();
+  for (const p of processTree(serverPid)) for (const i of socketInodes(p)) {
+    const s = sockets.get(i);
+    if (s) serverPorts.add(s.local);
+  }
+  return pidsByComm(comm).filter((pid) => socketInodes(pid).some((i) => serverPorts.has(sockets.get(i)?.remote ?? -1)));
 }
 
 function ticksOf(pids: number[]): Map<number, number> {
@@ -263,6 +316,11 @@ export interface Measured extends LoadResult {
   otherCpuPct: number;
   /** CPU of the database server's processes (PostgreSQL runs), % of one core; not part of otherCpuPct. */
   dbCpuPct?: number;
+  /**
+   * The part of dbCpuPct spent by the backends serving this server's connections (dbBackendsOf); the
+   * rest is the database's own processes (WAL writer, checkpointer…) and other clients of a shared server.
+   */
+  dbBackendsCpuPct?: number;
   serverRssMb: number;
   serverPeakRssMb: number;
 }
@@ -309,6 +367,7 @@ function measureOnce(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbCo
     let busyEnd: CpuSample | undefined;
     let dbStart: Map<number, number> | undefined;
     let dbEnd: Map<number, number> | undefined;
+    let backends: Set<number> | undefined;
     let mem = { rssMb: NaN, peakRssMb: NaN };
     const done = () => {
       lines.off('line', onLine);
@@ -325,12 +384,19 @@ function measureOnce(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbCo
           start = cpuSample(server.pid);
           loadStart = cpuSample(child.pid!);
           busyStart = machineBusy();
-          if (watch?.dbComm) dbStart = ticksOf(pidsByComm(watch.dbComm));
+          if (watch?.dbComm) {
+            dbStart = ticksOf(pidsByComm(watch.dbComm));
+            backends = new Set(dbBackendsOf(server.pid, watch.dbComm));
+          }
         } else if (msg.event === 'stop') {
           end = cpuSample(server.pid);
           loadEnd = cpuSample(child.pid!);
           busyEnd = machineBusy();
-          if (dbStart) dbEnd = ticksOf([...dbStart.keys()]);
+          if (dbStart) {
+            // Backends opened during the window count from zero (the pool may open connections under load).
+            for (const pid of dbBackendsOf(server.pid, watch!.dbComm!)) backends?.add(pid);
+            dbEnd = ticksOf([...new Set([...dbStart.keys(), ...(backends ?? [])])]);
+          }
           mem = memory(server.pid);
         } else if (msg.event === 'result') {
           done();
@@ -346,16 +412,24 @@ function measureOnce(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbCo
       const loadCpuPct = loadStart && loadEnd ? cpuPct(loadStart, loadEnd) : NaN;
       const busyPct = busyStart && busyEnd ? cpuPct(busyStart, busyEnd) : NaN;
       let dbCpuPct: number | undefined;
+      let dbBackendsCpuPct: number | undefined;
       if (dbStart && dbEnd && start && end) {
         let ticks = 0;
-        for (const [pid, t] of dbEnd) ticks += t - (dbStart.get(pid) ?? t);
+        let own = 0;
+        for (const [pid, t] of dbEnd) {
+          const used = t - (dbStart.get(pid) ?? 0);
+          ticks += used;
+          if (backends?.has(pid)) own += used;
+        }
         dbCpuPct = cpuPct({ ticks: 0, atNs: start.atNs }, { ticks, atNs: end.atNs });
+        dbBackendsCpuPct = cpuPct({ ticks: 0, atNs: start.atNs }, { ticks: own, atNs: end.atNs });
       }
       return {
         ...result,
         serverCpuPct,
         otherCpuPct: Math.max(0, busyPct - serverCpuPct - loadCpuPct - (dbCpuPct ?? 0)),
         ...(dbCpuPct !== undefined ? { dbCpuPct } : {}),
+        ...(dbBackendsCpuPct !== undefined ? { dbBackendsCpuPct } : {}),
         serverRssMb: mem.rssMb,
         serverPeakRssMb: mem.peakRssMb,
       };

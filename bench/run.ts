@@ -276,6 +276,9 @@ function spec(p: { service: Service; operation: string; bodies: string[] }, conc
 /** CPU microseconds per request of the server (or of the load process) over a measured window. */
 const cpuUsPerRequest = (m: Measured, of: 'server' | 'load' = 'server') =>
   ((of === 'server' ? m.serverCpuPct : m.loadCpuPct) / 100 / m.rps) * 1e6;
+/** The database's CPU µs per request: its backends serving this server, then every database process. */
+const dbUsPerRequest = (m: Measured) =>
+  m.dbCpuPct === undefined ? '—' : `${fmt(((m.dbBackendsCpuPct ?? NaN) / 100 / m.rps) * 1e6)} / ${fmt((m.dbCpuPct / 100 / m.rps) * 1e6)}`;
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits));
 const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
 
@@ -561,7 +564,7 @@ async function floorSection(): Promise<void> {
 }
 
 /**
- * Encrypt and Decrypt on another Trent (at concurrency 16; the workers section also at 64), compared
+ * Encrypt and Decrypt on another Trent (at concurrency 16; the workers and postgres sections also at 64), compared
  * with the SQLite/audit-on rows of one process.
  */
 async function comparisonSection(section: 'postgres' | 'audit' | 'workers', trent: Server, workers = 1): Promise<void> {
@@ -570,12 +573,16 @@ async function comparisonSection(section: 'postgres' | 'audit' | 'workers', tren
   // --quick measures c = 16 only, so there the workers section skips its c = 64 cells and Sign with them.
   const workerConcurrencies = opts.quick ? [16] : [16, 64];
   const ids = section === 'workers' && !opts.quick ? ['Encrypt', 'Decrypt', 'Sign-ECC_NIST_P256', 'Sign-RSA_2048'] : ['Encrypt', 'Decrypt'];
-  const list = WORKLOADS.filter((w) => ids.includes(w.id));
+  // --only=postgres,Encrypt: only the workloads named (the SQLite rows to compare with come from the same run).
+  const list = WORKLOADS.filter((w) => ids.includes(w.id) && (section !== 'postgres' || onlyWorkloads.length === 0 || onlyWorkloads.includes(w.id.toLowerCase())));
   const prepared = await prepare(trent, ctx, list, section);
   await warmUpServer(trent, prepared);
   const warm = plan.warmupS || (opts.quick ? 0.3 : 1);
   const dur = plan.durationS || opts.durationS || (opts.quick ? 0.5 : 3);
-  for (const c of section === 'workers' ? workerConcurrencies : [16]) for (const p of prepared) {
+  // PostgreSQL at 16 and 64 (its target is at 64), or those of --concurrency among them.
+  const pgConcurrencies = opts.concurrency.filter((c) => c === 16 || c === 64);
+  const concurrencies = section === 'workers' ? workerConcurrencies : section === 'postgres' ? pgConcurrencies : [16];
+  for (const c of concurrencies) for (const p of prepared) {
     if (c !== 64 && p.workload.id.startsWith('Sign')) continue; // Sign's targets are at c = 64
     const m = await measure(trent, spec({ service: p.workload.service, operation: p.workload.operation, bodies: p.bodies }, c, warm, dur), `${section} ${p.workload.id} c=${c}`, section === 'postgres' ? { dbComm: 'postgres' } : undefined);
     errorNote(`${section} ${p.workload.id} c=${c}`, m);
@@ -597,8 +604,60 @@ async function comparisonSection(section: 'postgres' | 'audit' | 'workers', tren
       rows[rows.length - 1]!.checks = checks;
       for (const ch of checks) summaryChecks.push({ section: `${p.workload.id} c=${c}, TRENT_WORKERS=${workers}`, check: ch });
     }
+    if (section === 'postgres' && p.workload.id === 'Encrypt' && c === 64) postgresVsSqlite(m);
     log(`${section}: ${p.workload.id} c=${c}: ${fmtInt(m.rps)} req/s, p99 ${m.p99Ms} ms`);
   }
+}
+
+/** The issue's target (PostgreSQL ≥ 0.8 × SQLite, Encrypt at c = 64) and the scale-out model's inputs. */
+let scaleOut: { sqlite: Measured; postgres: Measured; dbCores: number } | undefined;
+function postgresVsSqlite(m: Measured): void {
+  const base = rows.find((r) => r.workload === 'Encrypt' && r.concurrency === 64 && r.storage === 'sqlite' && r.audit !== 'off' && (r.workers ?? 1) === 1);
+  if (!base) return;
+  const ratio = m.rps / base.m.rps;
+  const failed = failedRequests('≥ 0.8 × SQLite', m);
+  summaryChecks.push({
+    section: 'Encrypt c=64 on PostgreSQL',
+    check: failed ?? { text: '≥ 0.8 × SQLite', pass: ratio >= 0.8, detail: `${ratio.toFixed(2)} × (${fmtInt(m.rps)} / ${fmtInt(base.m.rps)} req/s, back to back)` },
+  });
+  // The database server is taken to be a machine like this one.
+  scaleOut = { sqlite: base.m, postgres: m, dbCores: availableParallelism() };
+}
+
+/**
+ * N nodes, each on a machine of its own, against one PostgreSQL server with `dbCores` cores: each node
+ * serves what one node served here, until the database's CPU runs out (bench/README.md, "Scale-out").
+ */
+function scaleOutMarkdown(x: NonNullable<typeof scaleOut>): string[] {
+  const m = x.postgres;
+  const serverUs = cpuUsPerRequest(m);
+  const backendsUs = ((m.dbBackendsCpuPct ?? NaN) / 100 / m.rps) * 1e6;
+  const allUs = ((m.dbCpuPct ?? NaN) / 100 / m.rps) * 1e6;
+  const out = ['## Scale-out model: N nodes on N machines, one PostgreSQL server', ''];
+  out.push(
+    `From the PostgreSQL Encrypt row at c = 64: one node served ${fmtInt(m.rps)} req/s using ${fmt(serverUs)} µs of its own CPU and ` +
+      `${fmt(backendsUs)} µs of its PostgreSQL backends' CPU per request (${fmt(allUs)} µs counting every PostgreSQL process, other clients of a shared server included). ` +
+      `N nodes reach min(N × ${fmtInt(m.rps)}, ${x.dbCores} cores × 10⁶ / DB µs per request): the database's CPU is the shared limit.`,
+  );
+  out.push('');
+  out.push('| nodes | req/s (DB = backends) | × one node | limit | req/s (DB = every postgres process) | × one node | limit |');
+  out.push('|---:|---:|---:|---|---:|---:|---|');
+  for (const n of [1, 2, 3, 4, 6]) {
+    const cells = [backendsUs, allUs].map((us) => {
+      const dbCap = (x.dbCores * 1e6) / us;
+      const r = Math.min(n * m.rps, dbCap);
+      return `${fmtInt(r)} | ${(r / m.rps).toFixed(2)} | ${n * m.rps <= dbCap ? 'the nodes' : 'PostgreSQL CPU'}`;
+    });
+    out.push(`| ${n} | ${cells.join(' | ')} |`);
+  }
+  out.push('');
+  out.push(
+    `The database's CPU runs out at N = ${fmt((x.dbCores * 1e6) / backendsUs / m.rps, 1)} nodes (backends only) or ${fmt((x.dbCores * 1e6) / allUs / m.rps, 1)} ` +
+      '(every postgres process). Not in the model: the chain lock, which every node\'s audit batches take in turn (docs/postgres.md); ' +
+      'batches grow with load, so it bounds batches a second rather than requests.',
+  );
+  out.push('');
+  return out;
 }
 
 async function postgresSection(): Promise<void> {
@@ -894,22 +953,24 @@ function markdown(meta: Record<string, unknown>): string {
     if (others.length) {
       out.push(
         '"workers" is TRENT_WORKERS (node:cluster; server CPU and RSS are the primary and its workers together, so 200% is both cores). ' +
-          '"DB CPU" is every PostgreSQL server process together (SQLite runs inside Trent). Each row is compared with one Trent process on SQLite, audit on, at the same concurrency.',
+          '"DB CPU" is every PostgreSQL server process together (SQLite runs inside Trent); "DB µs/req" is the CPU per request of the backends ' +
+          'serving this Trent\'s connections, then of every PostgreSQL process (WAL writer, checkpointer, and on a shared server other clients\' backends). ' +
+          'Each row is compared with one Trent process on SQLite, audit on, at the same concurrency.',
       );
       out.push('');
-      out.push('| workload | c | workers | storage | audit | req/s | p50 ms | p99 ms | server CPU % | DB CPU % | others\' CPU % | RSS MB | ratio to ceiling | vs 1 process, SQLite | target | pass/fail |');
-      out.push('|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+      out.push('| workload | c | workers | storage | audit | req/s | p50 ms | p99 ms | server CPU % | CPU µs/req | DB CPU % | DB µs/req (backends / all) | others\' CPU % | RSS MB | ratio to ceiling | vs 1 process, SQLite | target | pass/fail |');
+      out.push('|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
       const shown = new Set<Row>();
       for (const r of others) {
         const base = main.find((x) => x.workload === r.workload && x.concurrency === r.concurrency && x.server === 'Trent');
         if (base && !shown.has(base)) {
           shown.add(base);
           out.push(
-            `| ${base.workload} | ${base.concurrency} | 1 | sqlite | ${base.audit} | ${fmtInt(base.m.rps)} | ${fmt(base.m.p50Ms, 2)} | ${fmt(base.m.p99Ms, 2)} | ${fmt(base.m.serverCpuPct)} | — | ${fmt(base.m.otherCpuPct)} | ${fmt(base.m.serverRssMb)} | ${fmt(base.ratio, 2)} | 1.00 × req/s | | |`,
+            `| ${base.workload} | ${base.concurrency} | 1 | sqlite | ${base.audit} | ${fmtInt(base.m.rps)} | ${fmt(base.m.p50Ms, 2)} | ${fmt(base.m.p99Ms, 2)} | ${fmt(base.m.serverCpuPct)} | ${fmt(cpuUsPerRequest(base.m))} | — | — | ${fmt(base.m.otherCpuPct)} | ${fmt(base.m.serverRssMb)} | ${fmt(base.ratio, 2)} | 1.00 × req/s | | |`,
           );
         }
         out.push(
-          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${r.workers ?? 1} | ${r.storage} | ${r.audit === 'off' ? 'on, answered before durable (bench/unsafe-server.ts)' : r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(r.m.dbCpuPct)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${fmt(r.ratio, 2)} | ` +
+          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${r.workers ?? 1} | ${r.storage} | ${r.audit === 'off' ? 'on, answered before durable (bench/unsafe-server.ts)' : r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(cpuUsPerRequest(r.m))} | ${fmt(r.m.dbCpuPct)} | ${dbUsPerRequest(r.m)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${fmt(r.ratio, 2)} | ` +
             `${base ? `${(r.m.rps / base.m.rps).toFixed(2)} × req/s` : '—'} | ${r.checks.map((c) => c.text).join('; ')} | ${passText(r.checks)} |`,
         );
       }
@@ -918,6 +979,7 @@ function markdown(meta: Record<string, unknown>): string {
     for (const s of skips.filter((x) => x.section === 'postgres' || x.section === 'audit')) out.push(`- ${s.section}: ${s.what} — ${s.note}`);
     out.push('');
   }
+  if (scaleOut) out.push(...scaleOutMarkdown(scaleOut));
   if (floor) out.push(...floorMarkdown(floor));
   if (envelopeRows.length) {
     out.push('## Envelope encryption: local AES-256-GCM with a data key, 16 KiB blocks');

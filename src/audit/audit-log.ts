@@ -359,13 +359,18 @@ export class AuditLog {
     if (!signer) return undefined;
     const perDigest = Math.min(this.#deps.digests?.maxEvents ?? MAX_EVENTS_PER_DIGEST, MAX_EVENTS_PER_DIGEST);
     let signedThrough: number | undefined;
+    // Signs up to the head found by the first pass, no further: under steady load new events land while
+    // each digest is delivered, and chasing them made one digest per batch (8 a second, each a signature,
+    // a file fsync and a turn of the chain lock). Events after it start the next interval (#countUnsigned).
+    let target: number | undefined;
     for (;;) {
       const written = await storage.transaction(async (tx) => {
         const head = await tx.audit.lockHead();
         const last = await tx.audit.lastDigest();
         const from = last?.lastEventSeq ?? 0;
-        if (!head || head.seq <= from) return undefined;
-        const rows = await tx.audit.chainAfter(from, perDigest);
+        target ??= head?.seq;
+        if (!head || target === undefined || target <= from) return undefined;
+        const rows = await tx.audit.chainAfter(from, Math.min(perDigest, target - from));
         let prev = last?.lastHash ?? '';
         rows.forEach((r, i) => {
           // Links only: a row edited in place keeps a hash that no longer matches its record, which verify names.
@@ -380,6 +385,7 @@ export class AuditLog {
       if (!written) break;
       signedThrough = written.lastEventSeq;
       await this.#deps.digests?.delivery?.deliver([written]);
+      if (target !== undefined && signedThrough >= target) break;
     }
     await this.deliverPending();
     return signedThrough;

@@ -10,6 +10,10 @@ import { AuditLog, appendEvents } from './audit-log.ts';
 import { verifyChain } from './chain.ts';
 import { buildEvent, type BuiltEvent } from './event.ts';
 import { systemClock } from '../clock.ts';
+import { ecGenerateKeyPair, ecPrivateKey, ecdsaSign } from '../crypto/ecc.ts';
+import { sha256 } from '../crypto/primitives.ts';
+import type { AuditDigestRow } from '../storage/audit-repo.ts';
+import type { DigestSigner } from './digest-key.ts';
 import type { Storage } from '../storage/storage.ts';
 
 const ACCOUNT = '111122223333';
@@ -155,5 +159,37 @@ export function runAuditContract(adapter: string, open: () => Promise<AuditContr
     assert.equal(left.length, 1);
     assert.equal((JSON.parse(left[0]!.record) as { requestId: string }).requestId, 'live');
     assert.equal(await log.recoverIntents(5 * 60_000), 0);
+  });
+
+  withStores('a digest run signs up to the head it found and stops, while events keep landing during delivery', async ({ store }) => {
+    const kp = ecGenerateKeyPair('P-256');
+    const key = ecPrivateKey(kp.privateKeyPkcs8, 'P-256')!;
+    const signer: DigestSigner = {
+      publicKeySpki: kp.publicKeySpki,
+      fingerprint: sha256(kp.publicKeySpki).toString('hex'),
+      sign: (st) => ecdsaSign(key, 'P-256', 'sha256', false, Buffer.from(st)).toString('base64'),
+    };
+    let deliveries = 0;
+    let deliveredThrough = 0;
+    // Steady load: every delivery sees three more events committed meanwhile (capped, so a run that
+    // chased the head would end, with one digest per delivery).
+    const delivery = {
+      get deliveredThrough() { return deliveredThrough; },
+      async deliver(digests: readonly AuditDigestRow[]) {
+        deliveredThrough = Math.max(deliveredThrough, ...digests.map((d) => d.digestSeq));
+        if (++deliveries <= 20) await Promise.all([log.record(event()), log.record(event()), log.record(event())]);
+      },
+    };
+    const log = new AuditLog({ storage: store, clock: systemClock, logger: quiet, signer, digests: { intervalMs: 3_600_000, maxEvents: 1000, delivery } });
+    await Promise.all(Array.from({ length: 5 }, () => log.record(event())));
+    const head = (await store.read((r) => r.audit.scan(0, 100))).at(-1)!.seq;
+    assert.equal(await log.writeDigest(), head);
+    const digests = await store.read((r) => r.audit.listDigests());
+    assert.deepEqual(digests.map((d) => d.lastEventSeq), [head], 'one digest, of the events there when the run began');
+    // The events that landed meanwhile are left for the next run, which signs them.
+    const now = (await store.read((r) => r.audit.scan(0, 100))).at(-1)!.seq;
+    assert.ok(now > head);
+    assert.equal(await log.writeDigest(), now);
+    log.stopDigests();
   });
 }

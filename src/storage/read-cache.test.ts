@@ -6,8 +6,9 @@ import { after, describe, test } from 'node:test';
 import { runIamContract } from './contract/iam-contract.ts';
 import { runStorageContract } from './contract/storage-contract.ts';
 import { ReadCachingStorage } from './read-cache.ts';
+import { RepoDecoratingStorage } from './repo-decorating-storage.ts';
 import { SqliteStorage } from './sqlite/sqlite-storage.ts';
-import type { KeyRecord, Storage } from './storage.ts';
+import type { KeyRecord, Repos, Storage } from './storage.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-read-cache-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -90,5 +91,49 @@ describe('the read cache', () => {
     const got = await cached.read((r) => r.keys.get(A, 'k1'));
     assert.equal(got?.state, 'Enabled');
     assert.ok(Object.isFrozen(got) && Object.isFrozen(got.doc));
+  });
+
+  /** Counts the key reads (outside transactions) that reach the store, and holds them until opened. */
+  class HeldKeyReads extends RepoDecoratingStorage {
+    started = 0;
+    #open!: () => void;
+    #gate = new Promise<void>((r) => (this.#open = r));
+    open(): void {
+      this.#open();
+    }
+    protected decorate(repos: Repos, inTransaction: boolean): Repos {
+      if (inTransaction) return repos;
+      return { ...repos, keys: { ...repos.keys, get: async (s, id) => (this.started++, await this.#gate, repos.keys.get(s, id)) } };
+    }
+  }
+
+  test('callers arriving while a key is being read share that read instead of each reading the row', async () => {
+    const held = new HeldKeyReads(await sqlite());
+    const cached = new ReadCachingStorage(held, 60_000);
+    await cached.transaction((tx) => tx.keys.insert(key(1, 'Enabled')));
+    const reads = Array.from({ length: 20 }, () => cached.read((r) => r.keys.get(A, 'k1')));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(held.started, 1);
+    held.open();
+    for (const k of await Promise.all(reads)) assert.equal(k?.state, 'Enabled');
+    assert.equal(held.started, 1);
+  });
+
+  test('a read in flight is not shared after a write through the cache, nor when it finds a key not Enabled', async () => {
+    const held = new HeldKeyReads(await sqlite());
+    const cached = new ReadCachingStorage(held, 60_000);
+    await cached.transaction((tx) => tx.keys.insert(key(1, 'Enabled')));
+    const before = cached.read((r) => r.keys.get(A, 'k1'));
+    await new Promise((r) => setImmediate(r));
+    await cached.transaction((tx) => tx.keys.update(key(2, 'Disabled'), 1));
+    const after = Array.from({ length: 5 }, () => cached.read((r) => r.keys.get(A, 'k1')));
+    await new Promise((r) => setImmediate(r));
+    // The reads after the write wait for a read of their own (one, shared among them) …
+    assert.equal(held.started, 2);
+    held.open();
+    await before;
+    // … which finds the key Disabled: not shareable, so each of the four others reads again.
+    for (const k of await Promise.all(after)) assert.equal(k?.state, 'Disabled');
+    assert.equal(held.started, 6);
   });
 });

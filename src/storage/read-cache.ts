@@ -31,8 +31,17 @@ interface Entry<T> {
   at: number;
 }
 
+/** A read of the store in flight, which callers arriving meanwhile may share (see #cachingView). */
+interface Loading<T> {
+  promise: Promise<T | undefined>;
+  /** performance.now() when the read began: a share is as old as an entry stamped then. */
+  started: number;
+  generation: number;
+}
+
 class ShortLived<T> {
   readonly #entries = new Map<string, Entry<T>>();
+  readonly loading = new Map<string, Loading<T>>();
 
   constructor(readonly ttlMs: number) {}
 
@@ -194,14 +203,36 @@ export class ReadCachingStorage implements Storage {
     const cached = async <T extends object>(
       cache: ShortLived<T>, id: string, load: () => Promise<T | undefined>, keep: (value: T) => boolean = () => true,
     ): Promise<T | undefined> => {
-      const hit = cache.get(id, performance.now());
+      const now = performance.now();
+      const hit = cache.get(id, now);
       if (hit) return hit;
+      // Share a read of the same row already in flight, under the rules of an entry: begun less than the
+      // TTL ago and with no write through this storage since. Without this, every request of a burst
+      // that found the entry expired read the row itself (at c = 64, up to 64 reads of each row per TTL).
+      // Only a value the cache would keep is shared: an absent row or a key not Enabled is read again by
+      // each caller, so a key created or enabled elsewhere is still seen at once.
+      const pending = cache.loading.get(id);
+      if (pending && pending.generation === this.#generation && now - pending.started < cache.ttlMs) {
+        const shared = await pending.promise.catch(() => undefined);
+        if (shared !== undefined && keep(shared)) return shared;
+      }
       const generation = this.#generation;
-      const started = performance.now();
-      const value = await load();
-      // Stamped with the time the read began: the entry is never older than the TTL says.
-      if (value !== undefined && keep(value) && generation === this.#generation) cache.set(id, deepFreeze(value), started);
-      return value;
+      const promise = load().then((value) => {
+        // Stamped with the time the read began: the entry is never older than the TTL says.
+        if (value !== undefined && keep(value)) {
+          // Frozen whether kept or not: callers that shared the read share the object.
+          deepFreeze(value);
+          if (generation === this.#generation) cache.set(id, value, now);
+        }
+        return value;
+      });
+      const loading: Loading<T> = { promise, started: now, generation };
+      cache.loading.set(id, loading);
+      try {
+        return await promise;
+      } finally {
+        if (cache.loading.get(id) === loading) cache.loading.delete(id);
+      }
     };
     return {
       ...r,

@@ -17,6 +17,12 @@ const EVENT_COLUMNS =
   'seq, event_id, event_time, event_name, event_source, recipient_account, aws_region, username, caller_access_key, read_only, ' +
   'error_code, resource_names, resource_types, record, prev_hash, hash';
 
+const HEAD_SQL = 'SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1';
+
+/** The column types of EVENT_COLUMNS, in order, for the unnest of append(). */
+const EVENT_COLUMN_TYPES = ['bigint', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text', 'text', 'text', 'text', 'text', 'text'];
+const APPEND_SQL = `INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT * FROM unnest(${EVENT_COLUMN_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+
 function where(q: AuditQuery): { sql: string; params: unknown[] } {
   const p: unknown[] = [];
   const arg = (v: unknown) => {
@@ -43,24 +49,27 @@ function where(q: AuditQuery): { sql: string; params: unknown[] } {
 export function createPostgresAuditRepos(exec: Exec): AuditRepos {
   return {
     audit: {
+      // One message, two statements (simple protocol, no parameters: the lock id is our constant), so a
+      // transaction's BEGIN, the lock and the head read are one round trip (connection.ts). Each statement
+      // takes its own snapshot at READ COMMITTED, so the head read after the lock sees the previous batch.
       lockHead: async () => {
-        await exec('SELECT pg_advisory_xact_lock($1::bigint)', [AUDIT_CHAIN_LOCK_ID]);
-        const r = (await exec('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1')).rows[0];
+        const r = (await exec(`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_ID}); ${HEAD_SQL}`)).rows[0];
         return r && { seq: Number(r.seq), hash: r.hash as string };
       },
+      // One statement whatever the batch size: a column of values per parameter (unnest), so its text
+      // never changes and no batch approaches the 65,535-parameter limit (512 events × 16 did not, but
+      // PostgreSQL parsed a new statement text for every batch size).
       append: async (rows) => {
         if (rows.length === 0) return;
-        const params: unknown[] = [];
-        const tuples = rows.map((e) => {
+        const columns: unknown[][] = Array.from({ length: 16 }, () => new Array<unknown>(rows.length));
+        rows.forEach((e, i) => {
           const vals = [
             e.seq, e.eventId, e.eventTime, e.eventName, e.eventSource, e.accountId, e.region, e.username, e.accessKeyId,
             e.readOnly, e.errorCode, JSON.stringify(e.resourceNames), JSON.stringify(e.resourceTypes), e.record, e.prevHash, e.hash,
           ];
-          const start = params.length;
-          params.push(...vals);
-          return `(${vals.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+          vals.forEach((v, c) => (columns[c]![i] = v));
         });
-        await exec(`INSERT INTO audit_events (${EVENT_COLUMNS}) VALUES ${tuples.join(', ')}`, params);
+        await exec(APPEND_SQL, columns);
       },
       chainAfter: async (afterSeq, limit) =>
         (await exec('SELECT seq, prev_hash, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])).rows.map(

@@ -81,9 +81,37 @@ export class Session {
     client.on('error', this.#onError);
   }
 
+  /**
+   * Opens the transaction with the next statement rather than on its own: a statement without parameters
+   * goes in the same simple-protocol message as `begin` (one round trip for both; node-postgres has no
+   * pipelining), one with parameters right after it. A transaction that ran no statement never began.
+   */
+  deferBegin(begin: string): void {
+    this.#pendingBegin = begin;
+  }
+
+  /** Whether a deferBegin() is still waiting for a statement (then there is nothing to commit or roll back). */
+  get beginPending(): boolean {
+    return this.#pendingBegin !== undefined;
+  }
+
+  #pendingBegin: string | undefined;
+
+  /**
+   * One statement, or several separated by `;` when there are no parameters (simple protocol: each gets
+   * its own snapshot at READ COMMITTED); the result is the last statement's.
+   */
   async query(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
     try {
-      return await this.#client.query<Row>(sql, params as unknown[] | undefined);
+      let text = sql;
+      const begin = this.#pendingBegin;
+      if (begin !== undefined) {
+        this.#pendingBegin = undefined;
+        if (params === undefined || params.length === 0) text = `${begin}; ${sql}`;
+        else await this.#client.query(begin);
+      }
+      const r = (await this.#client.query<Row>(text, params as unknown[] | undefined)) as QueryResult<Row> | QueryResult<Row>[];
+      return Array.isArray(r) ? r[r.length - 1]! : r;
     } catch (err) {
       const mapped = toStorageError(err);
       if (mapped instanceof StorageUnavailableError) this.#broken ??= mapped;
@@ -92,6 +120,10 @@ export class Session {
   }
 
   async rollback(): Promise<void> {
+    if (this.#pendingBegin !== undefined) {
+      this.#pendingBegin = undefined;
+      return;
+    }
     try {
       await this.query('ROLLBACK');
     } catch (err) {

@@ -371,13 +371,19 @@ export class PostgresStorage implements Storage {
   async #runTransaction<T>(body: (session: Session) => Promise<T>): Promise<T> {
     const session = await this.#session();
     try {
-      await session.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+      // Sent with the body's first statement (connection.ts): the audit batch's BEGIN, chain lock and
+      // head read are one round trip.
+      session.deferBegin('BEGIN ISOLATION LEVEL READ COMMITTED');
       let result: T;
       try {
         result = await body(session);
       } catch (err) {
         await session.rollback();
         throw err;
+      }
+      if (session.beginPending) {
+        // The body ran no statement: there is no transaction to commit.
+        return result;
       }
       const done = await session.query('COMMIT');
       // Belt and braces: PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
