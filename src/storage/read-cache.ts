@@ -3,8 +3,9 @@
  * call makes before its crypto: the key record (state, policy), the grants on the key, and the caller's
  * principal (identity policies). Why: they were a third of the storage time of an Encrypt on SQLite and
  * a round trip each on PostgreSQL. Also a secret version's row (ciphertext only), the second of
- * GetSecretValue's two reads: written once and only deleted, so a cached row is stale only if its
- * version id is removed and re-created on another node (docs/postgres.md).
+ * GetSecretValue's two reads: a version's value never changes, so a cached row is stale only when
+ * another node re-seals it under a new KMS key (UpdateSecret; same value, old key's policy checked) or
+ * removes and re-creates its version id, each for at most the TTL (docs/postgres.md).
  *
  * Coherence (docs/postgres.md): an entry is served for at most `ttlMs` of real time after it was read,
  * so a change made on another node (or another worker) is seen within ttlMs — the config caps it below
