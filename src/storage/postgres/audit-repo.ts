@@ -12,11 +12,6 @@ type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Ro
 
 /** Key of the advisory lock held by the chain's writer ("audit" in ASCII). */
 const AUDIT_CHAIN_LOCK_ID = 0x6175646974;
-/**
- * Named, not `*`: statements are prepared per connection (connection.ts statement()), and a prepared
- * `SELECT *` fails once a migration on another node adds a column ("cached plan must not change result type").
- */
-const DIGEST_COLUMNS = 'digest_seq, created_at, last_event_seq, last_hash, record, signature';
 
 const EVENT_COLUMNS =
   'seq, event_id, event_time, event_name, event_source, recipient_account, aws_region, username, caller_access_key, read_only, ' +
@@ -109,12 +104,12 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
         );
       },
       lastDigest: async () => {
-        const r = (await exec(`SELECT ${DIGEST_COLUMNS} FROM audit_digests ORDER BY digest_seq DESC LIMIT 1`)).rows[0];
+        const r = (await exec('SELECT * FROM audit_digests ORDER BY digest_seq DESC LIMIT 1')).rows[0];
         return r && auditDigestFromRow(r);
       },
-      listDigests: async () => (await exec(`SELECT ${DIGEST_COLUMNS} FROM audit_digests ORDER BY digest_seq`)).rows.map(auditDigestFromRow),
+      listDigests: async () => (await exec('SELECT * FROM audit_digests ORDER BY digest_seq')).rows.map(auditDigestFromRow),
       digestsAfter: async (after, limit) =>
-        (await exec(`SELECT ${DIGEST_COLUMNS} FROM audit_digests WHERE digest_seq > $1 ORDER BY digest_seq LIMIT $2`, [after, limit])).rows.map(auditDigestFromRow),
+        (await exec('SELECT * FROM audit_digests WHERE digest_seq > $1 ORDER BY digest_seq LIMIT $2', [after, limit])).rows.map(auditDigestFromRow),
     },
   };
 }

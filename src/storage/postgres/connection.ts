@@ -3,7 +3,7 @@
  * parameter, which node-postgres failures mean the store is unavailable (a retryable 503), and one
  * checked-out connection that knows whether it may go back to the pool.
  */
-import { DatabaseError, type PoolClient, type QueryConfig, type QueryResult } from 'pg';
+import { DatabaseError, type PoolClient, type QueryResult } from 'pg';
 import { DuplicateError, StorageUnavailableError } from '../storage.ts';
 import type { Row } from '../rows.ts';
 
@@ -66,31 +66,6 @@ export function toStorageError(err: unknown): unknown {
   return err;
 }
 
-/**
- * A statement with parameters as a named (prepared) statement: node-postgres parses and plans it once per
- * connection and afterwards only binds and executes it, where an unnamed statement is parsed and planned
- * by the server every time. The repositories' statements are a fixed set of texts; a text is named the
- * first time it is seen, up to MAX_PREPARED, and later texts (a dynamic query's many shapes) run unnamed,
- * so no connection accumulates prepared statements without bound. Statements with many parameters (the
- * audit batch's multi-row INSERT, one text per batch size) stay unnamed too: each would be a large plan
- * kept on every connection, used rarely. Each connection sets its search_path
- * before its first statement (postgres-storage.ts onConnect), so a statement is prepared against the
- * schema it is run in. Statements without parameters (BEGIN, COMMIT, SAVEPOINT, DDL) stay unnamed.
- */
-const MAX_PREPARED = 500;
-const MAX_PREPARED_PARAMS = 32;
-const preparedNames = new Map<string, string>();
-export function statement(sql: string, params?: readonly unknown[]): QueryConfig {
-  if (!params || params.length === 0) return { text: sql };
-  if (params.length > MAX_PREPARED_PARAMS) return { text: sql, values: params as unknown[] };
-  let name = preparedNames.get(sql);
-  if (name === undefined && preparedNames.size < MAX_PREPARED) {
-    name = `trent_${preparedNames.size + 1}`;
-    preparedNames.set(sql, name);
-  }
-  return name === undefined ? { text: sql, values: params as unknown[] } : { name, text: sql, values: params as unknown[] };
-}
-
 /** One checked-out connection. Remembers whether it may go back to the pool or must be destroyed. */
 export class Session {
   #broken: Error | undefined;
@@ -108,7 +83,7 @@ export class Session {
 
   async query(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
     try {
-      return await this.#client.query<Row>(statement(sql, params));
+      return await this.#client.query<Row>(sql, params as unknown[] | undefined);
     } catch (err) {
       const mapped = toStorageError(err);
       if (mapped instanceof StorageUnavailableError) this.#broken ??= mapped;

@@ -46,7 +46,7 @@ import { Client, Pool, escapeIdentifier } from 'pg';
 import type { PoolUse, Repos, Storage } from '../storage.ts';
 import { POSTGRES_MIGRATIONS } from './migrations.ts';
 import { int, type Row } from '../rows.ts';
-import { parsePostgresUrl, Session, statement, toStorageError } from './connection.ts';
+import { parsePostgresUrl, Session, toStorageError } from './connection.ts';
 import { createRepos, transactionRepos } from './repos.ts';
 import { runInUnitTransaction, runUnitOfWork, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
 import { exportSnapshot, importSnapshot, type PostgresSnapshot } from './snapshot.ts';
@@ -109,7 +109,7 @@ export class PostgresStorage implements Storage {
     this.#autocommitRepos = createRepos(async (sql, params) => {
       try {
         // pool.query checks a connection out for this one statement (autocommit) and destroys it on error.
-        return await this.#pool.query<Row>(statement(sql, params));
+        return await this.#pool.query<Row>(sql, params as unknown[] | undefined);
       } catch (err) {
         throw toStorageError(err);
       }
