@@ -2,7 +2,10 @@
  * Aggregates a V8 .cpuprofile (node --cpu-prof) by self time: per function and per source (our files,
  * each package in node_modules, node internals, V8's own buckets such as (garbage collector)).
  *
- *   node --import tsx bench/profile-summary.ts <file.cpuprofile> [top=25]
+ *   node --import tsx bench/profile-summary.ts <file.cpuprofile> [top=25] [--skip=<seconds>]
+ *
+ * --skip drops the first seconds of samples: a profile covers the whole process, and start-up (module
+ * loading, compiling, the bench's setup requests) is not the steady state a workload is profiled for.
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -69,11 +72,14 @@ function shortUrl(url: string): string {
   return src >= 0 ? url.slice(src + 1) : url.replace(/^file:\/\//, '');
 }
 
-export function summarise(profile: CpuProfile, top = 25): ProfileSummary {
+export function summarise(profile: CpuProfile, top = 25, skipMs = 0): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
+  let at = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
+    at += profile.timeDeltas[i] ?? 0;
+    if (at < skipMs * 1000) continue;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
   const fn = new Map<string, { name: string; where: string; us: number }>();
@@ -144,11 +150,13 @@ export function summaryMarkdown(s: ProfileSummary): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const file = process.argv[2];
+  const args = process.argv.slice(2);
+  const skip = args.find((a) => a.startsWith('--skip='));
+  const [file, top = '25'] = args.filter((a) => !a.startsWith('--'));
   if (!file) {
-    process.stderr.write('usage: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top]\n');
+    process.stderr.write('usage: node --import tsx bench/profile-summary.ts <file.cpuprofile> [top] [--skip=<seconds>]\n');
     process.exit(2);
   }
-  const summary = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(process.argv[3] ?? 25));
+  const summary = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(top), skip ? Number(skip.slice('--skip='.length)) * 1000 : 0);
   process.stdout.write(`${summaryMarkdown(summary)}\n`);
 }

@@ -12,13 +12,14 @@
  * - Delivery failures are logged and retried on the next pass; they never fail a call (the digest is in
  *   the store; verify with --digests reports what was not delivered as an unsigned tail).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AuditDigestRow } from '../storage/audit-repo.ts';
 import { DIGEST_FILE_PATTERN, digestFileContent, digestFileName, digestRowFromFile } from './digest.ts';
 import type { DigestWebhook } from './digest-webhook.ts';
-import { writeFileDurably } from '../storage/durable-file.ts';
+import { writeFileDurablyAsync } from '../storage/durable-file.ts';
 
 export interface DigestDelivery {
   /** Delivers digests just written (ascending). Never throws: failures are logged and retried later. */
@@ -39,26 +40,39 @@ export function createDigestDelivery(opts: { dir?: string; webhook?: DigestWebho
     }));
     while (seqs.has(deliveredThrough + 1)) deliveredThrough++;
   }
+  // One delivery at a time: the writes yield to the event loop, and a housekeeping pass delivering the
+  // same digest meanwhile would collide on its temporary file.
+  let queue: Promise<void> = Promise.resolve();
+  async function deliverInOrder(digests: readonly AuditDigestRow[]): Promise<void> {
+    for (const d of digests) {
+      if (dir) {
+        const file = join(dir, digestFileName(d.digestSeq));
+        try {
+          // Off the event loop: this runs on the serving thread, between requests.
+          if (!(await exists(file))) await writeFileDurablyAsync(file, digestFileContent(d));
+        } catch (err) {
+          logger.error({ err, digestSeq: d.digestSeq, dir }, 'audit digest delivery to the directory failed; retried on the next pass');
+          return;
+        }
+      }
+      if (webhook) await webhook.send(d);
+      if (d.digestSeq === deliveredThrough + 1) deliveredThrough = d.digestSeq;
+    }
+  }
   return {
     get deliveredThrough() {
       return deliveredThrough;
     },
-    async deliver(digests) {
-      for (const d of digests) {
-        if (dir) {
-          const file = join(dir, digestFileName(d.digestSeq));
-          try {
-            if (!existsSync(file)) writeFileDurably(file, digestFileContent(d));
-          } catch (err) {
-            logger.error({ err, digestSeq: d.digestSeq, dir }, 'audit digest delivery to the directory failed; retried on the next pass');
-            return;
-          }
-        }
-        if (webhook) await webhook.send(d);
-        if (d.digestSeq === deliveredThrough + 1) deliveredThrough = d.digestSeq;
-      }
+    deliver(digests) {
+      const done = queue.then(() => deliverInOrder(digests));
+      queue = done.catch(() => undefined);
+      return done;
     },
   };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false);
 }
 
 /**

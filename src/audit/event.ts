@@ -117,6 +117,14 @@ function kmsResources(f: RequestFacts, accountId: string, region: string): Audit
   return [...out.values()];
 }
 
+/** CloudTrail's eventTime (seconds, Z), remembered for the last second seen: every event of a second shares it. */
+let lastSecond = { second: Number.NaN, text: '' };
+function isoSeconds(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond.second) lastSecond = { second, text: new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  return lastSecond.text;
+}
+
 export function buildEvent(f: RequestFacts): BuiltEvent {
   const accountId = f.caller?.accountId ?? f.defaultAccountId;
   const region = f.caller?.region ?? f.unverifiedRegion ?? f.defaultRegion;
@@ -126,7 +134,7 @@ export function buildEvent(f: RequestFacts): BuiltEvent {
   const record: Record<string, unknown> = {
     eventVersion: EVENT_VERSION,
     userIdentity: identity,
-    eventTime: new Date(f.eventTime).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventTime: isoSeconds(f.eventTime),
     eventSource: f.eventSource,
     eventName: f.eventName,
     awsRegion: region,

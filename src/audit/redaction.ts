@@ -173,24 +173,48 @@ function scrub(value: unknown): unknown {
   return out;
 }
 
+/** An allow-list path split once: its head and optional sub-member, their logged names, and whether DENY drops it. */
+interface Path {
+  head: string;
+  sub: string | undefined;
+  headName: string;
+  subName: string;
+  denied: boolean;
+}
+/** Every event goes through pick(): its allow-list is split and tested against DENY once per list, not per event. */
+const compiled = new WeakMap<readonly string[], readonly Path[]>();
+function compile(paths: readonly string[]): readonly Path[] {
+  let c = compiled.get(paths);
+  if (!c) {
+    c = paths.map((path) => {
+      const [head, sub] = path.split('.', 2) as [string, string | undefined];
+      return { head, sub, headName: lowerCamel(head), subName: sub === undefined ? '' : lowerCamel(sub), denied: DENY.test(head) || (sub !== undefined && DENY.test(sub)) };
+    });
+    compiled.set(paths, c);
+  }
+  return c;
+}
+
 function pick(source: Record<string, unknown> | undefined, paths: readonly string[]): Record<string, unknown> | null {
   if (!source) return null;
   const out: Record<string, unknown> = {};
-  for (const path of paths) {
-    const [head, sub] = path.split('.', 2) as [string, string | undefined];
-    if (DENY.test(head) || (sub !== undefined && DENY.test(sub))) continue;
+  let any = false;
+  for (const { head, sub, headName, subName, denied } of compile(paths)) {
+    if (denied) continue;
     const v = source[head];
     if (v === undefined) continue;
     if (sub === undefined) {
-      out[lowerCamel(head)] = scrub(v);
+      out[headName] = scrub(v);
+      any = true;
     } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       const inner = (v as Record<string, unknown>)[sub];
       if (inner === undefined) continue;
-      const target = (out[lowerCamel(head)] ??= {}) as Record<string, unknown>;
-      target[lowerCamel(sub)] = scrub(inner);
+      const target = (out[headName] ??= {}) as Record<string, unknown>;
+      target[subName] = scrub(inner);
+      any = true;
     }
   }
-  return Object.keys(out).length === 0 ? null : out;
+  return any ? out : null;
 }
 
 /** requestParameters and responseElements for an event, per the allow-list. */

@@ -80,14 +80,27 @@ export async function latest({ storage }: ParameterContext, scope: Scope, p: Par
 /** The version a reference selects (latest without a selector). */
 export async function selectVersion(ctx: ParameterContext, scope: Scope, ref: ParameterReference, text: string): Promise<{ p: ParameterRecord; v: ParameterVersionRecord }> {
   const { storage } = ctx;
-  const p = await getRecord(ctx, scope, ref.name, text);
   const sel = ref.selector;
+  if (!sel) {
+    // The latest version, read with its parameter in one statement (the hot path of GetParameter).
+    const found = await storage.read(async (r) => {
+      for (const form of nameForms(ref.name)) {
+        const hit = await r.parameters.getLatest(scope, form);
+        if (hit) return hit;
+      }
+      return undefined;
+    });
+    if (!found) throw notFound(text);
+    if (!found.latest) throw versionNotFound(found.parameter.name, found.parameter.version);
+    return { p: found.parameter, v: found.latest };
+  }
+  const p = await getRecord(ctx, scope, ref.name, text);
   if (sel && 'label' in sel) {
     const v = (await storage.read((r) => r.parameters.listVersions(scope, p.name))).find((x) => x.labels.includes(sel.label));
     if (!v) throw new ParameterVersionNotFound(`Systems Manager could not find label ${sel.label} of ${p.name}. Verify the label and try again.`);
     return { p, v };
   }
-  const version = sel ? sel.version : p.version;
+  const version = sel.version;
   const v = await storage.read((r) => r.parameters.getVersion(scope, p.name, version));
   if (!v) throw versionNotFound(p.name, version);
   return { p, v };

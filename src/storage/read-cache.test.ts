@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runIamContract } from './contract/iam-contract.ts';
+import { runSecretContract } from './contract/secret-contract.ts';
 import { runStorageContract } from './contract/storage-contract.ts';
 import { ReadCachingStorage } from './read-cache.ts';
 import { RepoDecoratingStorage } from './repo-decorating-storage.ts';
@@ -23,6 +24,7 @@ async function sqlite(path = join(dir, `store-${n++}.db`)): Promise<SqliteStorag
 // The decorator must be a faithful Storage: every write it sees is read back at once.
 runStorageContract('sqlite behind the read cache', async () => new ReadCachingStorage(await sqlite(), 60_000));
 runIamContract('sqlite behind the read cache', async () => new ReadCachingStorage(await sqlite(), 60_000));
+runSecretContract('sqlite behind the read cache', async () => new ReadCachingStorage(await sqlite(), 60_000));
 
 const A = { accountId: '111122223333', region: 'us-east-1' };
 const key = (revision: number, state: string): KeyRecord => ({
@@ -135,5 +137,42 @@ describe('the read cache', () => {
     // … which finds the key Disabled: not shareable, so each of the four others reads again.
     for (const k of await Promise.all(after)) assert.equal(k?.state, 'Disabled');
     assert.equal(held.started, 6);
+  });
+
+  test('serves a secret version from memory until its TTL; a version written or deleted through the cache is seen at once', async () => {
+    const { cached, peer } = await pair(60_000);
+    const arn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s-AbCdEf';
+    const secret = { ...A, name: 's', arn, createdAt: 1, dueAt: null, revision: 1, doc: {} };
+    const v = (id: string, sealed: string) => ({
+      secretArn: arn, versionId: id, createdAt: 1, encryptedDataKey: Buffer.from('edk'), sealedValue: Buffer.from(sealed), doc: { kind: 'string' },
+    });
+    await cached.transaction(async (tx) => {
+      await tx.secrets.insert(secret);
+      await tx.secretVersions.insert(v('v1', 'one'));
+    });
+    const first = await cached.read((r) => r.secretVersions.get(arn, 'v1'));
+    assert.equal(first?.sealedValue.toString(), 'one');
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.doc));
+    // Another node's delete is seen within the TTL (here: not yet).
+    await peer.transaction((tx) => tx.secretVersions.delete(arn, ['v1']));
+    assert.equal((await cached.read((r) => r.secretVersions.get(arn, 'v1')))?.sealedValue.toString(), 'one');
+    // Writes through the cache drop the entry: the re-created version is read from the store.
+    await cached.transaction((tx) => tx.secretVersions.delete(arn, ['v1']));
+    assert.equal(await cached.read((r) => r.secretVersions.get(arn, 'v1')), undefined);
+    await cached.transaction((tx) => tx.secretVersions.insert(v('v1', 'two')));
+    assert.equal((await cached.read((r) => r.secretVersions.get(arn, 'v1')))?.sealedValue.toString(), 'two');
+    // An absent version is not remembered: one inserted on another node is found at once.
+    assert.equal(await cached.read((r) => r.secretVersions.get(arn, 'v2')), undefined);
+    await peer.transaction((tx) => tx.secretVersions.insert(v('v2', 'three')));
+    assert.equal((await cached.read((r) => r.secretVersions.get(arn, 'v2')))?.sealedValue.toString(), 'three');
+
+    const fresh = await pair(0);
+    await fresh.cached.transaction(async (tx) => {
+      await tx.secrets.insert(secret);
+      await tx.secretVersions.insert(v('v1', 'one'));
+    });
+    await fresh.cached.read((r) => r.secretVersions.get(arn, 'v1'));
+    await fresh.peer.transaction((tx) => tx.secretVersions.delete(arn, ['v1']));
+    assert.equal(await fresh.cached.read((r) => r.secretVersions.get(arn, 'v1')), undefined);
   });
 });

@@ -2,7 +2,10 @@
  * A decorator around a real adapter that keeps, for a short time, the three point reads every key-scoped
  * call makes before its crypto: the key record (state, policy), the grants on the key, and the caller's
  * principal (identity policies). Why: they were a third of the storage time of an Encrypt on SQLite and
- * a round trip each on PostgreSQL.
+ * a round trip each on PostgreSQL. Also a secret version's row (ciphertext only), the second of
+ * GetSecretValue's two reads: a version's value never changes, so a cached row is stale only when
+ * another node re-seals it under a new KMS key (UpdateSecret; same value, old key's policy checked) or
+ * removes and re-creates its version id, each for at most the TTL (docs/postgres.md).
  *
  * Coherence (docs/postgres.md): an entry is served for at most `ttlMs` of real time after it was read,
  * so a change made on another node (or another worker) is seen within ttlMs — the config caps it below
@@ -20,11 +23,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { GrantRecord, PrincipalRecord } from './iam-repos.ts';
+import type { SecretVersionRecord } from './secret-repo.ts';
 import type { KeyRecord, Repos, Scope, Storage } from './storage.ts';
 import { currentUnitOfWork, type UnitOfWork } from './unit-of-work.ts';
 
 /** Entries per kind; past it the kind is emptied (entries live for less than a second anyway). */
 const MAX_ENTRIES = 10_000;
+/** Secret versions hold sealed values of up to 64 KiB: fewer of them (at most about 64 MiB). */
+const MAX_SECRET_VERSIONS = 1_000;
 
 interface Entry<T> {
   value: T;
@@ -43,7 +49,7 @@ class ShortLived<T> {
   readonly #entries = new Map<string, Entry<T>>();
   readonly loading = new Map<string, Loading<T>>();
 
-  constructor(readonly ttlMs: number) {}
+  constructor(readonly ttlMs: number, readonly maxEntries = MAX_ENTRIES) {}
 
   get(id: string, now: number): T | undefined {
     const e = this.#entries.get(id);
@@ -54,7 +60,7 @@ class ShortLived<T> {
   }
 
   set(id: string, value: T, at: number): void {
-    if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
+    if (this.#entries.size >= this.maxEntries) this.#entries.clear();
     this.#entries.set(id, { value, at });
   }
 
@@ -67,8 +73,9 @@ class ShortLived<T> {
   }
 }
 
+/** Buffers cannot be frozen: a cached record's bytes (secret versions' sealed values) are shared as they are. */
 function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
   }
@@ -76,12 +83,14 @@ function deepFreeze<T>(value: T): T {
 }
 
 const keyId = (s: Scope, id: string) => `${s.accountId}/${s.region}/${id}`;
+const versionId = (arn: string, id: string) => `${arn}\0${id}`;
 
 export class ReadCachingStorage implements Storage {
   readonly #inner: Storage;
   readonly #keys: ShortLived<KeyRecord>;
   readonly #grants: ShortLived<GrantRecord[]>;
   readonly #principals: ShortLived<PrincipalRecord>;
+  readonly #secretVersions: ShortLived<SecretVersionRecord>;
   // Bumped by every invalidation: a read stores its result only if no write ended while it ran.
   #generation = 0;
   readonly #views = new WeakMap<Repos, Repos>();
@@ -91,6 +100,7 @@ export class ReadCachingStorage implements Storage {
     this.#keys = new ShortLived(ttlMs);
     this.#grants = new ShortLived(ttlMs);
     this.#principals = new ShortLived(ttlMs);
+    this.#secretVersions = new ShortLived(ttlMs, MAX_SECRET_VERSIONS);
   }
 
   get kind() {
@@ -150,6 +160,7 @@ export class ReadCachingStorage implements Storage {
     const keys = this.#keys;
     const grants = this.#grants;
     const principals = this.#principals;
+    const secretVersions = this.#secretVersions;
     // Invalidate before the write too: a cached read served meanwhile is at most as old as the TTL allows.
     const dropping = (drop: () => void) => {
       drop();
@@ -184,6 +195,11 @@ export class ReadCachingStorage implements Storage {
         insert: (p) => (dropping(() => principals.delete(p.arn)), tx.principals.insert(p)),
         update: (p, expected) => (dropping(() => principals.delete(p.arn)), tx.principals.update(p, expected)),
         delete: (arn, expected) => (dropping(() => principals.delete(arn)), tx.principals.delete(arn, expected)),
+      },
+      secretVersions: {
+        get: (arn, id) => tx.secretVersions.get(arn, id),
+        insert: (v) => (dropping(() => secretVersions.delete(versionId(v.secretArn, v.versionId))), tx.secretVersions.insert(v)),
+        delete: (arn, ids) => (dropping(() => ids.forEach((id) => secretVersions.delete(versionId(arn, id)))), tx.secretVersions.delete(arn, ids)),
       },
     };
   }
@@ -241,6 +257,7 @@ export class ReadCachingStorage implements Storage {
       keys: { ...r.keys, get: (s, id) => cached(this.#keys, keyId(s, id), () => r.keys.get(s, id), (k) => k.state === 'Enabled') },
       grants: { ...r.grants, listForKey: async (s, id) => (await cached(this.#grants, keyId(s, id), () => r.grants.listForKey(s, id))) ?? [] },
       principals: { ...r.principals, get: (arn) => cached(this.#principals, arn, () => r.principals.get(arn)) },
+      secretVersions: { ...r.secretVersions, get: (arn, id) => cached(this.#secretVersions, versionId(arn, id), () => r.secretVersions.get(arn, id)) },
     };
   }
 }

@@ -173,6 +173,28 @@ export function parameterFromRow(r: Row): ParameterRecord {
   };
 }
 
+/**
+ * A parameter row joined with its latest version's columns, those prefixed `v_` (LATEST_JOIN_COLUMNS);
+ * v_version is null when the version row is missing.
+ */
+export function parameterWithLatestFromRow(r: Row): { parameter: ParameterRecord; latest: ParameterVersionRecord | undefined } {
+  const parameter = parameterFromRow(r);
+  if (r.v_version === null || r.v_version === undefined) return { parameter, latest: undefined };
+  return {
+    parameter,
+    latest: parameterVersionFromRow({
+      account_id: r.account_id, region: r.region, name: r.name, version: r.v_version, created_at: r.v_created_at, value: r.v_value, labels: r.v_labels, doc: r.v_doc,
+    }),
+  };
+}
+
+/** The select list and join of ParameterRepo.getLatest, for both adapters (parameter `p`, version `v`). */
+export const PARAMETER_LATEST_SELECT =
+  'SELECT p.account_id, p.region, p.name, p.version, p.revision, p.due_at, p.created_at, p.doc, ' +
+  'v.version AS v_version, v.created_at AS v_created_at, v.value AS v_value, v.labels AS v_labels, v.doc AS v_doc ' +
+  'FROM ssm_parameters p LEFT JOIN ssm_parameter_versions v ' +
+  'ON v.account_id = p.account_id AND v.region = p.region AND v.name = p.name AND v.version = p.version';
+
 export function parameterVersionFromRow(r: Row): ParameterVersionRecord {
   return {
     accountId: r.account_id as string,

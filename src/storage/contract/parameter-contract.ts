@@ -64,6 +64,30 @@ export function runParameterContract(adapter: string, open: () => Promise<Storag
     assert.equal(await s.read((r) => r.parameters.getVersion(B, 'v', 2)), undefined);
   });
 
+  withStore('getLatest reads the parameter with the version its row names, in its scope; a missing version row is absent', async (s) => {
+    await s.transaction(async (tx) => {
+      await tx.parameters.insert(param(A, 'l', { version: 2, doc: { tags: ['t'] } }));
+      await tx.parameters.insertVersion(version(A, 'l', 1));
+      await tx.parameters.insertVersion(version(A, 'l', 2, { labels: ['prod'], doc: { type: 'SecureString' } }));
+      await tx.parameters.insert(param(B, 'l', { version: 3 }));
+      await tx.parameters.insertVersion(version(B, 'l', 1));
+    });
+    const a = await s.read((r) => r.parameters.getLatest(A, 'l'));
+    assert.deepEqual(a, { parameter: await s.read((r) => r.parameters.get(A, 'l')), latest: await s.read((r) => r.parameters.getVersion(A, 'l', 2)) });
+    assert.deepEqual(a?.latest, version(A, 'l', 2, { labels: ['prod'], doc: { type: 'SecureString' } }));
+    assert.deepEqual(a?.parameter, param(A, 'l', { version: 2, doc: { tags: ['t'] } }));
+    // B's row names version 3, which does not exist.
+    assert.deepEqual(await s.read((r) => r.parameters.getLatest(B, 'l')), { parameter: param(B, 'l', { version: 3 }), latest: undefined });
+    assert.equal(await s.read((r) => r.parameters.getLatest(A, 'nope')), undefined);
+    // Inside a transaction too, where it sees the transaction's own writes.
+    const seen = await s.transaction(async (tx) => {
+      await tx.parameters.update({ ...param(A, 'l', { version: 3, revision: 1 }) }, 1);
+      await tx.parameters.insertVersion(version(A, 'l', 3));
+      return tx.parameters.getLatest(A, 'l');
+    });
+    assert.equal(seen?.latest?.version, 3);
+  });
+
   withStore('delete removes the parameter and all its versions; with a stale revision it deletes nothing', async (s) => {
     await s.transaction(async (tx) => {
       await tx.parameters.insert(param(A, 'd', { revision: 3 }));

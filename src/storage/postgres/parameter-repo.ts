@@ -2,7 +2,7 @@
 import type { QueryResult } from 'pg';
 import type { ParameterRecord, ParameterRepo } from '../parameter-repo.ts';
 import type { Page } from '../storage.ts';
-import { parameterFromRow, parameterVersionFromRow, type Row } from '../rows.ts';
+import { PARAMETER_LATEST_SELECT, parameterFromRow, parameterVersionFromRow, parameterWithLatestFromRow, type Row } from '../rows.ts';
 import { insertOnceWith, type Exec } from './insert-once.ts';
 
 const P_COLUMNS = 'account_id, region, name, version, revision, due_at, created_at, doc';
@@ -20,6 +20,10 @@ export function createPostgresParameterRepo(exec: Exec): { parameters: Parameter
     get: async (s, name) => {
       const r = await exec(`SELECT ${P_COLUMNS} FROM ssm_parameters WHERE account_id = $1 AND region = $2 AND name = $3`, [s.accountId, s.region, name]);
       return r.rows[0] && parameterFromRow(r.rows[0]);
+    },
+    getLatest: async (s, name) => {
+      const r = await exec(`${PARAMETER_LATEST_SELECT} WHERE p.account_id = $1 AND p.region = $2 AND p.name = $3`, [s.accountId, s.region, name]);
+      return r.rows[0] && parameterWithLatestFromRow(r.rows[0]);
     },
     update: async (p, expected) =>
       changed(await exec(

@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { ParameterRecord, ParameterRepo } from '../parameter-repo.ts';
 import type { Page } from '../storage.ts';
-import { parameterFromRow, parameterVersionFromRow, type Row } from '../rows.ts';
+import { PARAMETER_LATEST_SELECT, parameterFromRow, parameterVersionFromRow, parameterWithLatestFromRow, type Row } from '../rows.ts';
 import { guardUnique } from './unique-violation.ts';
 
 export function createSqliteParameterRepo(db: Database.Database): { parameters: ParameterRepo } {
@@ -11,6 +11,7 @@ export function createSqliteParameterRepo(db: Database.Database): { parameters: 
       'INSERT INTO ssm_parameters (account_id, region, name, version, revision, due_at, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     get: db.prepare('SELECT * FROM ssm_parameters WHERE account_id = ? AND region = ? AND name = ?'),
+    getLatest: db.prepare(`${PARAMETER_LATEST_SELECT} WHERE p.account_id = ? AND p.region = ? AND p.name = ?`),
     update: db.prepare(
       'UPDATE ssm_parameters SET version = ?, revision = ?, due_at = ?, doc = ? WHERE account_id = ? AND region = ? AND name = ? AND revision = ?',
     ),
@@ -39,6 +40,10 @@ export function createSqliteParameterRepo(db: Database.Database): { parameters: 
     get: async (s, name) => {
       const r = q.get.get(s.accountId, s.region, name) as Row | undefined;
       return r && parameterFromRow(r);
+    },
+    getLatest: async (s, name) => {
+      const r = q.getLatest.get(s.accountId, s.region, name) as Row | undefined;
+      return r && parameterWithLatestFromRow(r);
     },
     update: async (p, expected) =>
       q.update.run(p.version, expected + 1, p.dueAt, JSON.stringify(p.doc), p.accountId, p.region, p.name, expected).changes === 1,
