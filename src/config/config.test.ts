@@ -124,3 +124,11 @@ test('TRENT_TRUSTED_PROXIES takes addresses and CIDRs of both families; anything
     assert.throws(() => loadConfig({ TRENT_TRUSTED_PROXIES: bad }), ConfigError, bad);
   }
 });
+
+test('TRENT_CONSOLE is on unless off; its idle sign-out is 5 s to a day, 15 minutes by default', () => {
+  assert.deepEqual(loadConfig({}).console, { enabled: true, idleSeconds: 900 });
+  assert.deepEqual(loadConfig({ TRENT_CONSOLE: 'off', TRENT_CONSOLE_IDLE_SECONDS: '5' }).console, { enabled: false, idleSeconds: 5 });
+  for (const bad of [{ TRENT_CONSOLE: 'yes' }, { TRENT_CONSOLE_IDLE_SECONDS: '4' }, { TRENT_CONSOLE_IDLE_SECONDS: '86401' }]) {
+    assert.throws(() => loadConfig(bad), ConfigError, JSON.stringify(bad));
+  }
+});
