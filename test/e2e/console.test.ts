@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'node:http';
+import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-console.mjs';
 import { ACCOUNT_ID, ADMIN, startServer, type TestServer } from './harness.ts';
@@ -133,4 +134,140 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     assert.equal(sent.filter((s) => s.includes(ADMIN.secretAccessKey)).length, 0, 'the secret never leaves the page');
     assert.ok(sent.every((s) => s.startsWith(server.url)), 'every request goes to the same origin');
   });
+
+  let keyId = '';
+
+  test('keys: create a key with an alias in the console, encrypt through the API, and see its last use on the key page', async () => {
+    await page.goto(`${base}#/keys`);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByLabel('Alias (optional)').fill('console-demo');
+    await page.getByLabel('Description', { exact: true }).fill('made in the console');
+    await checkPage('key-create');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByRole('heading', { name: /^Key [0-9a-f-]{36}$/ }).waitFor();
+    keyId = decodeURIComponent(new URL(page.url()).hash.replace('#/keys/', ''));
+    const described = await server.kms().send(new DescribeKeyCommand({ KeyId: 'alias/console-demo' }));
+    assert.equal(described.KeyMetadata?.KeyId, keyId, 'the alias names the key the console created');
+    assert.equal(described.KeyMetadata?.Description, 'made in the console');
+    await page.getByTestId('last-use').filter({ hasText: 'Not used since' }).waitFor();
+    await server.kms().send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('hello') }));
+    await page.getByRole('button', { name: 'Refresh last use' }).click();
+    await page.getByTestId('last-use').filter({ hasText: /^Encrypt at \d{4}-/ }).waitFor();
+    await page.getByRole('listitem').filter({ hasText: 'alias/console-demo' }).waitFor();
+    await checkPage('key-detail');
+  });
+
+  test('key policy: invalid JSON is refused in the page with the parser\'s message, AWS\'s error is shown, a valid one is saved', async () => {
+    const kms = server.kms();
+    const before = (await kms.send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy!;
+    const editor = page.getByLabel('Policy document (JSON)');
+    await editor.fill('{ "Version": "2012-10-17", "Statement": [ }');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The policy is not valid JSON:' }).waitFor();
+    await checkPage('key-policy-invalid');
+    assert.equal((await kms.send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy, before);
+    await editor.fill(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow' }] }));
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('alert').filter({ hasText: /^MalformedPolicyDocumentException: / }).waitFor();
+    assert.equal((await kms.send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy, before);
+    const edited = JSON.parse(before) as { Statement: { Sid?: string }[] };
+    edited.Statement[0]!.Sid = 'EditedInTheConsole';
+    await editor.fill(JSON.stringify(edited, null, 2));
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Policy saved.' }).waitFor();
+    assert.match((await kms.send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy!, /EditedInTheConsole/);
+  });
+
+  test('key state: disable, enable, schedule deletion with the waiting period shown, cancel; tags and automatic rotation', async () => {
+    const kms = server.kms();
+    const state = async () => (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!;
+    await page.getByRole('button', { name: 'Disable key' }).click();
+    await page.getByTestId('key-state').filter({ hasText: 'Disabled' }).waitFor();
+    assert.equal((await state()).KeyState, 'Disabled');
+    await page.getByRole('button', { name: 'Enable key' }).click();
+    await page.getByTestId('key-state').filter({ hasText: 'Enabled' }).waitFor();
+    assert.equal((await state()).KeyState, 'Enabled');
+    await page.getByLabel('Waiting period (7–30 days)').fill('7');
+    await page.getByRole('button', { name: 'Schedule deletion' }).click();
+    await page.getByTestId('key-state').filter({ hasText: 'PendingDeletion' }).waitFor();
+    await page.getByText('7 days', { exact: true }).waitFor();
+    assert.equal((await state()).PendingDeletionWindowInDays, 7);
+    await page.getByRole('button', { name: 'Cancel deletion' }).click();
+    // AWS: CancelKeyDeletion leaves the key Disabled.
+    await page.getByTestId('key-state').filter({ hasText: 'Disabled' }).waitFor();
+    await page.getByRole('button', { name: 'Enable key' }).click();
+    await page.getByTestId('key-state').filter({ hasText: 'Enabled' }).waitFor();
+
+    await page.getByLabel('Tag key').fill('team');
+    await page.getByLabel('Tag value').fill('payments');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await page.getByRole('button', { name: 'Remove tag team' }).waitFor();
+    assert.deepEqual((await kms.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags, [{ TagKey: 'team', TagValue: 'payments' }]);
+
+    await page.getByRole('button', { name: 'Enable automatic rotation' }).click();
+    await page.getByTestId('rotation-enabled').filter({ hasText: 'enabled' }).waitFor();
+    assert.equal((await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).KeyRotationEnabled, true);
+  });
+
+  test('keys list: a page of ListKeys at a time (Next/Previous by marker) and a filter by alias', async () => {
+    const kms = server.kms();
+    for (let i = 0; i < 11; i++) await kms.send(new CreateKeyCommand({ Description: `bulk ${i}` }));
+    await page.goto(`${base}#/keys`);
+    await page.getByLabel('Per page').selectOption('10');
+    const rows = page.locator('tbody tr');
+    await page.getByRole('button', { name: 'Next page' }).and(page.locator(':enabled')).waitFor();
+    assert.equal(await rows.count(), 10);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('Keys, page 2').waitFor();
+    assert.equal(await rows.count(), 2, '12 keys: 10 on page 1, 2 on page 2');
+    assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.getByText('Keys, page 1').waitFor();
+    await page.getByLabel('Per page').selectOption('25');
+    await page.getByRole('button', { name: 'Next page' }).and(page.locator(':disabled')).waitFor();
+    await page.getByLabel('Alias, key ID or description').fill('console-demo');
+    await page.getByRole('link', { name: keyId }).waitFor();
+    assert.equal(await rows.count(), 1);
+    await page.getByLabel('Alias, key ID or description').fill('');
+    await checkPage('keys-list');
+  });
+
+  test('sign-out: the button forgets the credentials; a reload forgets them unless session storage was chosen; idle signs out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('form', { name: 'Sign in' }).waitFor();
+    assert.equal(await page.evaluate('sessionStorage.length'), 0);
+
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    await signIn(p, ADMIN);
+    await p.getByTestId('caller-arn').waitFor();
+    await p.reload();
+    await p.getByRole('form', { name: 'Sign in' }).waitFor();
+    // Opted in: kept for this tab across a reload.
+    await p.getByLabel('Access key ID').fill(ADMIN.accessKeyId);
+    await p.getByLabel('Secret access key').fill(ADMIN.secretAccessKey);
+    await p.getByLabel('Keep me signed in in this tab (session storage)').check();
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByTestId('caller-arn').waitFor();
+    await p.reload();
+    await p.getByTestId('caller-arn').waitFor();
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.getByRole('form', { name: 'Sign in' }).waitFor();
+    assert.equal(await p.evaluate('sessionStorage.length'), 0);
+    await context.close();
+
+    // Idle: the page's clock is driven past TRENT_CONSOLE_IDLE_SECONDS (default 900) with no input.
+    const idle = await browser.newContext();
+    const q = await idle.newPage();
+    await q.clock.install();
+    await signIn(q, ADMIN);
+    await q.getByTestId('caller-arn').waitFor();
+    await q.clock.fastForward(890_000);
+    assert.equal(await q.getByTestId('caller-arn').count(), 1, 'still signed in before the idle time');
+    await q.clock.fastForward(11_000);
+    await q.getByRole('status').filter({ hasText: 'Signed out after 900 seconds without activity.' }).waitFor();
+    assert.equal(await q.getByTestId('caller-arn').count(), 0);
+    await idle.close();
+  });
 });
+

@@ -48,7 +48,7 @@ export function KeysPage({ clients }: PageProps) {
       meta: (await clients.kms.send(new DescribeKeyCommand({ KeyId: k.KeyId! }))).KeyMetadata!,
       aliases: aliases.filter((a) => a.TargetKeyId === k.KeyId).map((a) => a.AliasName!),
     })));
-    return { rows, next: keys.Truncated ? keys.NextMarker : undefined };
+    return { rows, next: keys.Truncated ? keys.NextMarker : undefined, page: markers.length };
   }, [limit, marker]);
 
   const matches = (r: Row) => {
@@ -84,10 +84,10 @@ export function KeysPage({ clients }: PageProps) {
       </div>
       {creating && <CreateKeyForm {...{ clients }} />}
       <Show loaded={page}>
-        {({ rows, next }) => (
+        {({ rows, next, page: shown }) => shown !== markers.length ? <p aria-busy="true">Loading…</p> : (
           <>
             <table>
-              <caption>Keys on this page{rows.filter(matches).length !== rows.length ? ` (${rows.filter(matches).length} of ${rows.length} match the filter)` : ''}</caption>
+              <caption>Keys, page {markers.length}{rows.filter(matches).length !== rows.length ? ` (${rows.filter(matches).length} of ${rows.length} match the filter)` : ''}</caption>
               <thead><tr><th scope="col">Aliases</th><th scope="col">Key ID</th><th scope="col">State</th><th scope="col">Spec</th><th scope="col">Usage</th><th scope="col">Created</th></tr></thead>
               <tbody>
                 {rows.filter(matches).map((r) => (
