@@ -5,7 +5,10 @@ import { App, type ConsoleConfig } from './app.tsx';
 const root = document.getElementById('app')!;
 fetch('config.json')
   .then((r) => r.json() as Promise<ConsoleConfig>)
-  .then((config) => render(<App config={config} />, root))
+  .then((config) => {
+    root.replaceChildren();
+    render(<App config={config} />, root);
+  })
   .catch((err: unknown) => {
     root.textContent = `The console could not start: ${String(err)}`;
   });

@@ -6,20 +6,25 @@
  * Without chromium the file skips loudly, unless CI is set: then it fails (.ci/run installs chromium).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'node:http';
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-console.mjs';
-import { ACCOUNT_ID, ADMIN, startServer, type TestServer } from './harness.ts';
+import { ACCOUNT_ID, ADMIN, REGION, startServer, type TestServer } from './harness.ts';
+import { waitForRotation } from './rotation-wait.ts';
+import { startTestRotator, type TestRotator } from './rotator-server.ts';
 
 const CHROMIUM = process.env.TRENT_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && !process.env.CI) {
   console.warn(`\n*** console.test.ts SKIPPED: no chromium at ${CHROMIUM} (apt-get install chromium). With CI set this fails. ***\n`);
 }
+const ROTATOR_SECRET = 'console-test-rotator-shared-secret-0123456789';
 const SHOTS = resolve(import.meta.dirname, '../../test-results/console');
 const AXE = readFileSync(resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js'), 'utf8');
 
@@ -38,11 +43,19 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
   let browser: Browser;
   let page: Page;
   let base: string;
+  let rotator: TestRotator;
+  let sm: SecretsManagerClient;
 
   before(async () => {
     assert.ok(haveChromium, `CI is set but there is no chromium at ${CHROMIUM}: .ci/run installs it`);
     assert.ok(await buildConsole(), 'the console bundle builds');
-    server = await startServer();
+    // A webhook rotator the operator listed (TRENT_ROTATORS), for the secret rotated from the console.
+    rotator = await startTestRotator(ROTATOR_SECRET);
+    const caFile = join(mkdtempSync(join(tmpdir(), 'trent-console-ca-')), 'ca.pem');
+    writeFileSync(caFile, rotator.caPem);
+    server = await startServer({ env: { TRENT_ROTATORS: JSON.stringify({ 'app-rotator': { url: rotator.url, secret: ROTATOR_SECRET, caFile } }) } });
+    rotator.trentUrls = [server.url];
+    sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
     base = `${server.url}/console/`;
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -50,7 +63,9 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
   });
   after(async () => {
     await browser?.close();
+    sm?.destroy();
     await server?.stop(true);
+    await rotator?.close();
   });
 
   /** No serious or critical axe-core violation on the page as it is now; saves its screenshot. */
@@ -230,6 +245,60 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     assert.equal(await rows.count(), 1);
     await page.getByLabel('Alias, key ID or description').fill('');
     await checkPage('keys-list');
+  });
+
+  test('secrets: create, search, reveal only on click, put a new value, rotate with a listed rotator, delete and restore', async () => {
+    const name = 'console/db-password';
+    await page.goto(`${base}#/secrets`);
+    await page.getByLabel('Secret name').fill(name);
+    await page.getByLabel('Secret value').fill('first-value-7f3a');
+    await page.getByRole('button', { name: 'Create secret' }).click();
+    await page.getByRole('heading', { name: `Secret ${name}` }).waitFor();
+    await page.getByRole('button', { name: 'Reveal value of AWSCURRENT' }).waitFor();
+    assert.ok(!(await page.content()).includes('first-value-7f3a'), 'the value is not in the page before the click');
+    assert.ok(!page.url().includes('first-value'), 'nor in the URL');
+    await checkPage('secret-detail');
+    await page.getByRole('button', { name: 'Reveal value of AWSCURRENT' }).click();
+    assert.equal(await page.getByTestId('secret-value').textContent(), 'first-value-7f3a');
+    await page.getByRole('button', { name: 'Hide value' }).click();
+    assert.ok(!(await page.content()).includes('first-value-7f3a'), 'hidden again');
+
+    await page.getByLabel('New secret value').fill('second-value-9c1d');
+    await page.getByRole('button', { name: 'Put new value' }).click();
+    await page.getByRole('button', { name: 'Reveal value of AWSPREVIOUS' }).waitFor();
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString, 'second-value-9c1d');
+
+    const arn = (await sm.send(new DescribeSecretCommand({ SecretId: name }))).ARN!;
+    const asked = rotator.requests.length;
+    await page.getByLabel(/^Rotator/).fill(`arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:app-rotator`);
+    await page.getByLabel(/^Rotate every/).fill('30');
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    await page.getByTestId('rotation').filter({ hasText: 'enabled' }).waitFor();
+    await rotator.arrived('finishSecret');
+    const token = rotator.requests.slice(asked).find((r) => r.step === 'finishSecret')!.token;
+    assert.equal(await waitForRotation(server.url, arn, token), 'succeeded');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByTestId(`version-${token}`).filter({ hasText: 'AWSCURRENT' }).waitFor();
+    await page.getByTestId(`version-${token}`).getByRole('button', { name: /^Reveal value/ }).click();
+    assert.equal(await page.getByTestId('secret-value').textContent(), 'second-value-9c1d+', 'the rotator\'s new value');
+    await page.getByText('every 30 days').waitFor();
+
+    await page.getByLabel('Recovery window (7–30 days)').fill('7');
+    await page.getByRole('button', { name: 'Delete secret' }).click();
+    await page.getByTestId('deletion').filter({ hasText: 'scheduled for' }).waitFor();
+    assert.ok((await sm.send(new DescribeSecretCommand({ SecretId: name }))).DeletedDate);
+    await page.getByRole('button', { name: 'Restore secret' }).click();
+    await page.getByTestId('deletion').filter({ hasText: 'not scheduled' }).waitFor();
+    assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: name }))).DeletedDate, undefined);
+
+    await page.goto(`${base}#/secrets`);
+    await page.getByLabel('Search name, description or tags').fill('db-password');
+    await page.getByLabel('Search name, description or tags').press('Enter');
+    await page.getByRole('link', { name }).waitFor();
+    await checkPage('secrets-list');
+    await page.getByLabel('Search name, description or tags').fill('no-such-secret');
+    await page.getByLabel('Search name, description or tags').press('Enter');
+    await page.getByRole('link', { name }).waitFor({ state: 'detached' });
   });
 
   test('sign-out: the button forgets the credentials; a reload forgets them unless session storage was chosen; idle signs out', async () => {

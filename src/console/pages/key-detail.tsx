@@ -100,7 +100,7 @@ function Tags({ clients, keyId }: Sub) {
   return (
     <Section title="Tags">
       <Show loaded={tags}>
-        {(list) => (
+        {(list) => list.length === 0 ? <p>No tag.</p> : (
           <table>
             <caption class="sr-only">Tags</caption>
             <thead><tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
