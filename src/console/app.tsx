@@ -49,7 +49,7 @@ function Page({ hash, props }: { hash: string; props: PageProps }) {
     case 'secrets':
       return id ? <SecretDetailPage {...props} name={id} /> : <SecretsPage {...props} />;
     case 'parameters':
-      return <ParametersPage {...props} />;
+      return <ParametersPage {...props} name={id} />;
     case 'audit':
       return <AuditPage {...props} />;
     case 'operator':

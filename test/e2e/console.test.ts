@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { request } from 'node:http';
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-console.mjs';
 import { ACCOUNT_ID, ADMIN, REGION, startServer, type TestServer } from './harness.ts';
@@ -45,6 +46,7 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
   let base: string;
   let rotator: TestRotator;
   let sm: SecretsManagerClient;
+  let ssm: SSMClient;
 
   before(async () => {
     assert.ok(haveChromium, `CI is set but there is no chromium at ${CHROMIUM}: .ci/run installs it`);
@@ -56,6 +58,7 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     server = await startServer({ env: { TRENT_ROTATORS: JSON.stringify({ 'app-rotator': { url: rotator.url, secret: ROTATOR_SECRET, caFile } }) } });
     rotator.trentUrls = [server.url];
     sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+    ssm = new SSMClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
     base = `${server.url}/console/`;
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -64,6 +67,7 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
   after(async () => {
     await browser?.close();
     sm?.destroy();
+    ssm?.destroy();
     await server?.stop(true);
     await rotator?.close();
   });
@@ -299,6 +303,47 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     await page.getByLabel('Search name, description or tags').fill('no-such-secret');
     await page.getByLabel('Search name, description or tags').press('Enter');
     await page.getByRole('link', { name }).waitFor({ state: 'detached' });
+  });
+
+  test('parameters: a tree by path, history and labels, SecureString revealed only on click, put and delete', async () => {
+    await ssm.send(new PutParameterCommand({ Name: '/app/prod/db-url', Type: 'String', Value: 'postgres://db.prod' }));
+    await ssm.send(new PutParameterCommand({ Name: '/app/prod/api-key', Type: 'SecureString', Value: 'sk-secure-4b2e' }));
+    await ssm.send(new PutParameterCommand({ Name: '/app/dev/db-url', Type: 'String', Value: 'postgres://db.dev' }));
+    await ssm.send(new PutParameterCommand({ Name: '/scratch/tmp', Type: 'String', Value: 'x' }));
+    await page.goto(`${base}#/parameters`);
+    const tree = page.getByRole('navigation', { name: 'Parameter tree' });
+    // /app holds prod and dev, each with its own db-url: the tree nests by path.
+    const app = tree.locator(':scope > ul > li').filter({ hasText: /^app\// });
+    await app.locator(':scope > ul > li').filter({ hasText: /^prod\// }).getByRole('link', { name: 'api-key' }).waitFor();
+    assert.equal(await app.locator(':scope > ul > li').filter({ hasText: /^dev\// }).getByRole('link', { name: 'db-url' }).count(), 1);
+    await checkPage('parameters-tree');
+    await app.getByRole('link', { name: 'api-key' }).click();
+    await page.getByRole('button', { name: 'Reveal version 1' }).waitFor();
+    assert.ok(!(await page.content()).includes('sk-secure-4b2e'), 'the SecureString is not in the page before the click');
+    await page.getByRole('button', { name: 'Reveal version 1' }).click();
+    assert.equal(await page.getByTestId('parameter-value').textContent(), 'sk-secure-4b2e');
+    await checkPage('parameter-detail');
+
+    await page.getByLabel('Parameter name').fill('/app/prod/api-key');
+    await page.getByLabel('Type').selectOption('SecureString');
+    await page.getByLabel('Value', { exact: true }).fill('sk-secure-second');
+    await page.getByLabel('Overwrite an existing parameter (new version)').check();
+    await page.getByRole('button', { name: 'Put parameter' }).click();
+    await page.getByTestId('parameter-version-2').waitFor();
+    assert.equal((await ssm.send(new GetParameterCommand({ Name: '/app/prod/api-key', WithDecryption: true }))).Parameter?.Value, 'sk-secure-second');
+
+    await page.getByLabel('Version to label').fill('1');
+    await page.getByLabel('Labels (comma-separated)').fill('stable');
+    await page.getByRole('button', { name: 'Label version' }).click();
+    await page.getByTestId('parameter-version-1').filter({ hasText: 'stable' }).waitFor();
+    const history = (await ssm.send(new GetParameterHistoryCommand({ Name: '/app/prod/api-key' }))).Parameters!;
+    assert.deepEqual(history.find((v) => v.Version === 1)?.Labels, ['stable']);
+
+    await tree.getByRole('link', { name: 'tmp' }).click();
+    await page.getByRole('button', { name: 'Delete parameter' }).click();
+    await tree.getByRole('link', { name: 'tmp' }).waitFor({ state: 'detached' });
+    const gone = await ssm.send(new GetParameterCommand({ Name: '/scratch/tmp' })).then(() => 'found', (e: Error) => e.name);
+    assert.equal(gone, 'ParameterNotFound');
   });
 
   test('sign-out: the button forgets the credentials; a reload forgets them unless session storage was chosen; idle signs out', async () => {
