@@ -14,9 +14,10 @@ import { request } from 'node:http';
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-console.mjs';
-import { ACCOUNT_ID, ADMIN, REGION, startServer, type TestServer } from './harness.ts';
+import { ACCOUNT_ID, ADMIN, rawCall, REGION, startServer, type TestServer } from './harness.ts';
 import { waitForRotation } from './rotation-wait.ts';
 import { startTestRotator, type TestRotator } from './rotator-server.ts';
 
@@ -344,6 +345,63 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     await tree.getByRole('link', { name: 'tmp' }).waitFor({ state: 'detached' });
     const gone = await ssm.send(new GetParameterCommand({ Name: '/scratch/tmp' })).then(() => 'found', (e: Error) => e.name);
     assert.equal(gone, 'ParameterNotFound');
+  });
+
+  test('CloudTrail LookupEvents answers the SDK v3 target (CloudTrail_20131101.LookupEvents) as the CLI\'s fully qualified one', async () => {
+    const ct = new CloudTrailClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+    const lookup = { LookupAttributes: [{ AttributeKey: 'EventName' as const, AttributeValue: 'CreateKey' }], MaxResults: 50 };
+    const sdk = await ct.send(new LookupEventsCommand(lookup));
+    ct.destroy();
+    const long = await rawCall(server.url, 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents', JSON.stringify(lookup), { service: 'cloudtrail' });
+    assert.equal(long.status, 200);
+    assert.ok((sdk.Events ?? []).length > 0);
+    assert.deepEqual(sdk.Events!.map((e) => e.EventId), (long.json.Events as { EventId: string }[]).map((e) => e.EventId));
+  });
+
+  test('audit: the console\'s calls are found by operation, resource and outcome, with the full event on click', async () => {
+    await page.goto(`${base}#/audit`);
+    const search = async (by: string, value: string, outcome = 'Any') => {
+      await page.getByLabel('Look up by').selectOption({ label: by });
+      await page.getByLabel('Value', { exact: true }).fill(value);
+      await page.getByLabel('Outcome').selectOption({ label: outcome });
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.getByText(/^\d+ events, newest first$/).or(page.getByRole('alert')).waitFor();
+      if (await page.getByRole('alert').count() > 0) assert.fail(`the search failed: ${await page.getByRole('alert').first().textContent()}`);
+    };
+    const rows = page.getByTestId('audit-event');
+    await search('Operation (event name)', 'PutKeyPolicy');
+    // The refused document (MalformedPolicyDocumentException) and the saved one; the invalid JSON never left the page.
+    await rows.filter({ hasText: 'MalformedPolicyDocumentException' }).waitFor();
+    assert.equal(await rows.count(), 2);
+    await page.getByLabel('Outcome').selectOption({ label: 'Failed' });
+    assert.equal(await rows.count(), 1);
+    await page.getByRole('button', { name: 'Event PutKeyPolicy detail' }).click();
+    assert.match(await page.getByTestId('audit-detail').textContent() ?? '', /"errorCode": "MalformedPolicyDocumentException"/);
+    await checkPage('audit');
+
+    const arn = (await server.kms().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!.Arn!;
+    await search('Resource (ARN or name)', arn);
+    for (const op of ['CreateKey', 'Encrypt', 'DisableKey', 'ScheduleKeyDeletion', 'GetKeyLastUsage']) {
+      assert.ok(await rows.filter({ hasText: `kms:${op}` }).count() > 0, `${op} on the key is in the trail`);
+    }
+    await search('Operation (event name)', 'RotateSecret');
+    assert.equal(await rows.count(), 1);
+    await search('Operation (event name)', 'GetSecretValue');
+    assert.ok(await rows.count() >= 2, 'each reveal is a GetSecretValue call');
+    await search('Operation (event name)', 'DescribeParameters');
+    assert.ok(await rows.count() >= 1);
+  });
+
+  test('operator view: seal state and custody, custom key stores, and a metrics summary, each a signed call', async () => {
+    await page.goto(`${base}#/operator`);
+    await page.getByTestId('seal-state').filter({ hasText: 'unsealed' }).waitFor();
+    assert.match(await page.getByTestId('custody').textContent() ?? '', /development root key/);
+    await page.getByText('No custom key store.').waitFor();
+    const requests = Number(await page.getByTestId('metric-requests').textContent());
+    assert.ok(requests > 50, `requests answered: ${requests}`);
+    await page.getByRole('button', { name: 'Refresh metrics' }).click();
+    await page.getByText(/per second since the last refresh$/).waitFor();
+    await checkPage('operator');
   });
 
   test('sign-out: the button forgets the credentials; a reload forgets them unless session storage was chosen; idle signs out', async () => {
