@@ -18,6 +18,7 @@ import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrai
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-console.mjs';
 import { ACCOUNT_ID, ADMIN, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import { allow, principals } from './principals.ts';
 import { waitForRotation } from './rotation-wait.ts';
 import { startTestRotator, type TestRotator } from './rotator-server.ts';
 
@@ -402,6 +403,67 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     await page.getByRole('button', { name: 'Refresh metrics' }).click();
     await page.getByText(/per second since the last refresh$/).waitFor();
     await checkPage('operator');
+  });
+
+  test('a principal without permissions sees AccessDenied messages on every page, not data', async () => {
+    const nobody = await principals(server).newUser('console-nobody');
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    await signIn(p, nobody);
+    await p.getByTestId('caller-arn').filter({ hasText: 'user/console-nobody' }).waitFor();
+    const denied = p.getByRole('alert').filter({ hasText: /^AccessDeniedException: User: arn:aws:iam::\d+:user\/console-nobody is not authorized to perform: / });
+    const pages: [string, string, string][] = [
+      ['#/keys', 'kms:ListKeys', 'denied-keys'],
+      ['#/secrets', 'secretsmanager:ListSecrets', 'denied-secrets'],
+      ['#/parameters', 'ssm:DescribeParameters', 'denied-parameters'],
+      ['#/operator', 'trent:GetSealStatus', 'denied-operator'],
+    ];
+    for (const [hash, action, shot] of pages) {
+      await p.goto(`${base}${hash}`);
+      await denied.filter({ hasText: action }).first().waitFor();
+      await checkPage(shot, p);
+    }
+    await p.goto(`${base}#/keys/${keyId}`);
+    await denied.filter({ hasText: 'kms:DescribeKey' }).waitFor();
+    // AWS's message names the key's ARN; nothing else of the key is shown.
+    assert.equal(await p.getByTestId('key-state').count(), 0, 'no key metadata shown');
+    assert.equal(await p.getByRole('heading', { name: 'Key policy' }).count(), 0);
+    await p.goto(`${base}#/audit`);
+    await p.getByRole('button', { name: 'Search' }).click();
+    await denied.filter({ hasText: 'cloudtrail:LookupEvents' }).waitFor();
+    assert.equal(await p.getByTestId('audit-event').count(), 0);
+    await context.close();
+  });
+
+  test('a read-only principal sees the data, and every change it tries is refused by the API and changes nothing', async () => {
+    const reader = await principals(server).newUser('console-reader', allow([
+      'kms:List*', 'kms:Describe*', 'kms:Get*', 'secretsmanager:List*', 'secretsmanager:Describe*', 'ssm:Describe*', 'ssm:GetParameterHistory',
+    ]));
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    await signIn(p, reader);
+    await p.getByRole('link', { name: keyId }).waitFor();
+    await p.getByRole('link', { name: keyId }).click();
+    await p.getByTestId('key-state').filter({ hasText: 'Enabled' }).waitFor();
+    const denied = (action: string) => p.getByRole('alert').filter({ hasText: new RegExp(`^AccessDeniedException: .*user/console-reader is not authorized to perform: ${action}`) });
+    await p.getByRole('button', { name: 'Disable key' }).click();
+    await denied('kms:DisableKey').waitFor();
+    assert.equal((await server.kms().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState, 'Enabled');
+    const policy = (await server.kms().send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy!;
+    await p.getByRole('button', { name: 'Save policy' }).click();
+    await denied('kms:PutKeyPolicy').waitFor();
+    assert.equal((await server.kms().send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy, policy);
+    await checkPage('read-only-key', p);
+
+    await p.goto(`${base}#/secrets/${encodeURIComponent('console/db-password')}`);
+    await p.getByRole('button', { name: 'Reveal value of AWSCURRENT' }).click();
+    await denied('secretsmanager:GetSecretValue').waitFor();
+    assert.equal(await p.getByTestId('secret-value').count(), 0);
+    await p.getByLabel('New secret value').fill('not-allowed');
+    await p.getByRole('button', { name: 'Put new value' }).click();
+    await denied('secretsmanager:PutSecretValue').waitFor();
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'console/db-password' }))).SecretString, 'second-value-9c1d+');
+    await context.close();
   });
 
   test('sign-out: the button forgets the credentials; a reload forgets them unless session storage was chosen; idle signs out', async () => {
