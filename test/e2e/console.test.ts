@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'node:http';
-import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import { CreateGrantCommand, CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, ListGrantsCommand, ListKeyRotationsCommand, EncryptCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
@@ -199,7 +199,7 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     assert.match((await kms.send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy!, /EditedInTheConsole/);
   });
 
-  test('key state: disable, enable, schedule deletion with the waiting period shown, cancel; tags and automatic rotation', async () => {
+  test('key state: disable, enable, schedule and cancel deletion with the waiting period shown; tags; automatic and on-demand rotation; revoking a grant', async () => {
     const kms = server.kms();
     const state = async () => (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!;
     await page.getByRole('button', { name: 'Disable key' }).click();
@@ -228,6 +228,29 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     await page.getByRole('button', { name: 'Enable automatic rotation' }).click();
     await page.getByTestId('rotation-enabled').filter({ hasText: 'enabled' }).waitFor();
     assert.equal((await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).KeyRotationEnabled, true);
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    await page.getByRole('listitem').filter({ hasText: 'ON_DEMAND' }).waitFor();
+    assert.equal((await kms.send(new ListKeyRotationsCommand({ KeyId: keyId }))).Rotations?.[0]?.RotationType, 'ON_DEMAND');
+
+    await kms.send(new CreateGrantCommand({ KeyId: keyId, Name: 'console-grant', GranteePrincipal: `arn:aws:iam::${ACCOUNT_ID}:user/admin`, Operations: ['Decrypt'] }));
+    // By the hash, not reload(): a reload forgets the credentials (memory only).
+    await page.goto(`${base}#/keys`);
+    await page.goto(`${base}#/keys/${keyId}`);
+    await page.getByRole('button', { name: 'Revoke grant console-grant' }).click();
+    await page.getByText('No grant.').waitFor();
+    assert.deepEqual((await kms.send(new ListGrantsCommand({ KeyId: keyId }))).Grants, []);
+  });
+
+  test('an asymmetric key\'s public key downloads as PEM from its page', async () => {
+    const kms = server.kms();
+    const key = (await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
+    await page.goto(`${base}#/keys/${key}`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download public key' }).click()]);
+    assert.equal(download.suggestedFilename(), `${key}.pem`);
+    const pem = readFileSync((await download.path())!, 'utf8');
+    const der = (await kms.send(new GetPublicKeyCommand({ KeyId: key }))).PublicKey!;
+    assert.equal(pem.replace(/-----[A-Z ]+-----|\s/g, ''), Buffer.from(der).toString('base64'));
+    assert.equal(await page.getByRole('heading', { name: 'Rotation' }).count(), 0, 'no rotation for an asymmetric key');
   });
 
   test('keys list: a page of ListKeys at a time (Next/Previous by marker) and a filter by alias', async () => {
@@ -240,7 +263,7 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     assert.equal(await rows.count(), 10);
     await page.getByRole('button', { name: 'Next page' }).click();
     await page.getByText('Keys, page 2').waitFor();
-    assert.equal(await rows.count(), 2, '12 keys: 10 on page 1, 2 on page 2');
+    assert.equal(await rows.count(), 3, '13 keys: 10 on page 1, 3 on page 2');
     assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true);
     await page.getByRole('button', { name: 'Previous page' }).click();
     await page.getByText('Keys, page 1').waitFor();
@@ -382,6 +405,12 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
 
     const arn = (await server.kms().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!.Arn!;
     await search('Resource (ARN or name)', arn);
+    // 50 events a page (AWS's maximum): the key's CreateKey is further back.
+    for (let more = 0; more < 10 && (await page.getByRole('button', { name: 'More events' }).count()) > 0; more++) {
+      const shown = await rows.count();
+      await page.getByRole('button', { name: 'More events' }).click();
+      await page.waitForFunction(`document.querySelectorAll('[data-testid="audit-event"]').length > ${shown}`);
+    }
     for (const op of ['CreateKey', 'Encrypt', 'DisableKey', 'ScheduleKeyDeletion', 'GetKeyLastUsage']) {
       assert.ok(await rows.filter({ hasText: `kms:${op}` }).count() > 0, `${op} on the key is in the trail`);
     }

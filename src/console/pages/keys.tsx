@@ -88,12 +88,13 @@ export function KeysPage({ clients }: PageProps) {
           <>
             <table>
               <caption>Keys, page {markers.length}{rows.filter(matches).length !== rows.length ? ` (${rows.filter(matches).length} of ${rows.length} match the filter)` : ''}</caption>
-              <thead><tr><th scope="col">Aliases</th><th scope="col">Key ID</th><th scope="col">State</th><th scope="col">Spec</th><th scope="col">Usage</th><th scope="col">Created</th></tr></thead>
+              <thead><tr><th scope="col">Aliases</th><th scope="col">Key ID</th><th scope="col">Description</th><th scope="col">State</th><th scope="col">Spec</th><th scope="col">Usage</th><th scope="col">Created</th></tr></thead>
               <tbody>
                 {rows.filter(matches).map((r) => (
                   <tr key={r.meta.KeyId}>
                     <td>{r.aliases.join(', ') || '—'}</td>
                     <td><a href={`#/keys/${encodeURIComponent(r.meta.KeyId!)}`}>{r.meta.KeyId}</a></td>
+                    <td>{r.meta.Description || '—'}</td>
                     <td>{r.meta.KeyState}</td>
                     <td>{r.meta.KeySpec}</td>
                     <td>{r.meta.KeyUsage}</td>
