@@ -264,7 +264,7 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     assert.equal(await page.getByRole('heading', { name: 'Rotation' }).count(), 0, 'no rotation for an asymmetric key');
   });
 
-  test('keys list: a page of ListKeys at a time (Next/Previous by marker) and a filter by alias', async () => {
+  test('keys list: a page of ListKeys at a time (Next/Previous by marker) and filters by alias and by tag', async () => {
     const kms = server.kms();
     for (let i = 0; i < 11; i++) await kms.send(new CreateKeyCommand({ Description: `bulk ${i}` }));
     await page.goto(`${base}#/keys`);
@@ -284,6 +284,14 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     await page.getByRole('link', { name: keyId }).waitFor();
     assert.equal(await rows.count(), 1);
     await page.getByLabel('Alias, key ID or description').fill('');
+    // The key tagged team=payments in the console earlier.
+    await page.getByLabel('Tag (key or key=value)').fill('team=payments');
+    await page.getByRole('link', { name: keyId }).waitFor();
+    assert.equal(await rows.count(), 1);
+    await page.getByLabel('Tag (key or key=value)').fill('team=other');
+    await page.getByRole('link', { name: keyId }).waitFor({ state: 'detached' });
+    assert.equal(await rows.count(), 0);
+    await page.getByLabel('Tag (key or key=value)').fill('');
     await checkPage('keys-list');
   });
 

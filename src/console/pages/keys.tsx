@@ -1,6 +1,6 @@
 /** Keys: one page of ListKeys at a time (NextMarker paging), described, filtered; and CreateKey. */
 import { useState } from 'preact/hooks';
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, ListAliasesCommand, ListKeysCommand, type KeyMetadata, type KeySpec, type KeyUsageType, type OriginType } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand, type KeyMetadata, type KeySpec, type KeyUsageType, type OriginType } from '@aws-sdk/client-kms';
 import type { PageProps } from '../app.tsx';
 import { ErrorBox, Field, Section, Show, useAction, useLoad, when } from '../ui.tsx';
 
@@ -30,13 +30,14 @@ const PAGE_SIZES = [10, 25, 50, 100];
 interface Row {
   meta: KeyMetadata;
   aliases: string[];
+  tags: Record<string, string>;
 }
 
 export function KeysPage({ clients }: PageProps) {
   const [limit, setLimit] = useState(25);
   // Markers of the pages before this one: Previous pops one.
   const [markers, setMarkers] = useState<(string | undefined)[]>([undefined]);
-  const [filter, setFilter] = useState({ text: '', state: '', spec: '' });
+  const [filter, setFilter] = useState({ text: '', state: '', spec: '', tag: '' });
   const [creating, setCreating] = useState(false);
   const marker = markers[markers.length - 1];
   const page = useLoad(async () => {
@@ -44,10 +45,17 @@ export function KeysPage({ clients }: PageProps) {
       clients.kms.send(new ListKeysCommand({ Limit: limit, ...(marker ? { Marker: marker } : {}) })),
       listAllAliases(clients),
     ]);
-    const rows: Row[] = await Promise.all((keys.Keys ?? []).map(async (k) => ({
-      meta: (await clients.kms.send(new DescribeKeyCommand({ KeyId: k.KeyId! }))).KeyMetadata!,
-      aliases: aliases.filter((a) => a.TargetKeyId === k.KeyId).map((a) => a.AliasName!),
-    })));
+    const rows: Row[] = await Promise.all((keys.Keys ?? []).map(async (k) => {
+      const [described, tags] = await Promise.all([
+        clients.kms.send(new DescribeKeyCommand({ KeyId: k.KeyId! })),
+        clients.kms.send(new ListResourceTagsCommand({ KeyId: k.KeyId! })),
+      ]);
+      return {
+        meta: described.KeyMetadata!,
+        aliases: aliases.filter((a) => a.TargetKeyId === k.KeyId).map((a) => a.AliasName!),
+        tags: Object.fromEntries((tags.Tags ?? []).map((t) => [t.TagKey!, t.TagValue ?? ''])),
+      };
+    }));
     return { rows, next: keys.Truncated ? keys.NextMarker : undefined, page: markers.length };
   }, [limit, marker]);
 
@@ -55,7 +63,8 @@ export function KeysPage({ clients }: PageProps) {
     const text = filter.text.toLowerCase();
     return (!text || r.meta.KeyId!.toLowerCase().includes(text) || r.aliases.some((a) => a.toLowerCase().includes(text)) || (r.meta.Description ?? '').toLowerCase().includes(text))
       && (!filter.state || r.meta.KeyState === filter.state)
-      && (!filter.spec || r.meta.KeySpec === filter.spec);
+      && (!filter.spec || r.meta.KeySpec === filter.spec)
+      && (!filter.tag || hasTag(r.tags, filter.tag));
   };
 
   return (
@@ -75,6 +84,7 @@ export function KeysPage({ clients }: PageProps) {
             {Object.keys(KEY_SPECS).map((s) => <option key={s}>{s}</option>)}
           </select>
         </Field>
+        <Field label="Tag (key or key=value)"><input type="search" value={filter.tag} onInput={(e) => setFilter({ ...filter, tag: e.currentTarget.value })} /></Field>
         <Field label="Per page">
           <select value={String(limit)} onChange={(e) => { setLimit(Number(e.currentTarget.value)); setMarkers([undefined]); }}>
             {PAGE_SIZES.map((n) => <option key={n}>{n}</option>)}
@@ -112,6 +122,13 @@ export function KeysPage({ clients }: PageProps) {
       </Show>
     </>
   );
+}
+
+/** `key` matches a key with that tag; `key=value` one whose tag has that value. */
+function hasTag(tags: Record<string, string>, wanted: string): boolean {
+  const eq = wanted.indexOf('=');
+  const key = (eq < 0 ? wanted : wanted.slice(0, eq)).trim();
+  return Object.hasOwn(tags, key) && (eq < 0 || tags[key] === wanted.slice(eq + 1).trim());
 }
 
 async function listAllAliases(clients: PageProps['clients']) {
