@@ -136,7 +136,7 @@ function SignIn({ config, onSignedIn }: { config: ConsoleConfig; onSignedIn: (s:
       <Field label="Access key ID"><input name="accessKeyId" required autocomplete="off" spellcheck={false} /></Field>
       <Field label="Secret access key"><input name="secretAccessKey" type="password" required autocomplete="off" /></Field>
       <Field label="Session token (temporary credentials only)"><input name="sessionToken" type="password" autocomplete="off" /></Field>
-      <Field label="Region"><input name="region" value={config.region} autocomplete="off" /></Field>
+      <Field label="Region"><input name="region" defaultValue={config.region} autocomplete="off" /></Field>
       <label class="check"><input type="checkbox" name="remember" /> Keep me signed in in this tab (session storage)</label>
       <ErrorBox error={error} />
       <button type="submit" disabled={busy}>Sign in</button>

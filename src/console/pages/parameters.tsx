@@ -157,7 +157,7 @@ function ParameterDetail({ clients, name, onDeleted }: Pick<PageProps, 'clients'
               </tbody>
             </table>
             <form class="inline" onSubmit={label}>
-              <Field label="Version to label"><input name="version" type="number" min={1} required value={versions[0]?.Version} /></Field>
+              <Field label="Version to label"><input name="version" type="number" min={1} required defaultValue={String(versions[0]?.Version ?? 1)} /></Field>
               <Field label="Labels (comma-separated)"><input name="labels" required autocomplete="off" /></Field>
               <button type="submit">Label version</button>
             </form>

@@ -175,11 +175,11 @@ export function SecretDetailPage({ clients, session, name }: PageProps & { name:
                 ]} />
                 <form class="grid" onSubmit={rotate}>
                   <Field label="Rotator (built-in name, or the function ARN of a rotator in TRENT_ROTATORS)">
-                    <input name="rotator" list="rotators" required autocomplete="off" value={s.RotationLambdaARN ?? ''}
+                    <input name="rotator" list="rotators" required autocomplete="off" defaultValue={s.RotationLambdaARN ?? ''}
                       placeholder={`arn:aws:lambda:${session.region}:${session.account}:function:NAME`} />
                   </Field>
                   <datalist id="rotators">{BUILT_IN_ROTATORS.map((r) => <option key={r} value={r} />)}</datalist>
-                  <Field label="Rotate every (days, 0 = on demand only)"><input name="days" type="number" min={0} max={1000} value={s.RotationRules?.AutomaticallyAfterDays ?? 0} /></Field>
+                  <Field label="Rotate every (days, 0 = on demand only)"><input name="days" type="number" min={0} max={1000} defaultValue={String(s.RotationRules?.AutomaticallyAfterDays ?? 0)} /></Field>
                   <button type="submit" disabled={action.busy || s.DeletedDate !== undefined}>Rotate now</button>
                 </form>
                 <button type="button" onClick={secret.reload}>Refresh</button>
