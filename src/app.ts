@@ -69,6 +69,7 @@ import { createRequestLog } from './http/request-log.ts';
 import { createQuotas, DEFAULT_QUOTAS, parseQuotaTable, startQuotaShare } from './http/quotas.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './http/operator/operator-service.ts';
+import { createAuditTrailCheck } from './http/operator/audit-trail-check.ts';
 import { createSealManager, type SealManager } from './seal/seal-manager.ts';
 import { createHsmUnsealKeyWrapper } from './seal/hsm-unseal.ts';
 import { openHsm, isSessionFailure, reportingHealth, type Hsm } from './hsm/index.ts';
@@ -390,7 +391,10 @@ export async function createApp(parts: AppParts): Promise<App> {
       },
     },
   });
-  const operator = createOperatorService({ seal, authorizer });
+  const operator = createOperatorService({
+    seal, authorizer,
+    verifyAuditTrail: createAuditTrailCheck({ storage, clock, digestIntervalMs: config.audit.digestIntervalMs, digestMaxEvents: config.audit.digestMaxEvents }),
+  });
   // Backups snapshot the store as opened (`store`), not through the read cache.
   const backups = createBackupService({ storage: store, seal, sealMode: config.seal.mode, authorizer, clock });
 

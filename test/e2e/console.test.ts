@@ -17,7 +17,8 @@ import { GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, S
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-console.mjs';
-import { ACCOUNT_ID, ADMIN, rawCall, REGION, startServer, type TestServer } from './harness.ts';
+import Database from 'better-sqlite3';
+import { ACCOUNT_ID, ADMIN, E2E_STORAGE, rawCall, REGION, startServer, type TestServer } from './harness.ts';
 import { allow, principals } from './principals.ts';
 import { waitForRotation } from './rotation-wait.ts';
 import { startTestRotator, type TestRotator } from './rotator-server.ts';
@@ -401,7 +402,7 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     assert.deepEqual(sdk.Events!.map((e) => e.EventId), (long.json.Events as { EventId: string }[]).map((e) => e.EventId));
   });
 
-  test('audit: the console\'s calls are found by operation, resource and outcome, with the full event on click', async () => {
+  test('audit: the console\'s calls are found by operation, resource and outcome, with the full event on click; the chain verifies with its last digest', async () => {
     await page.goto(`${base}#/audit`);
     const search = async (by: string, value: string, outcome = 'Any') => {
       await page.getByLabel('Look up by').selectOption({ label: by });
@@ -440,6 +441,12 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     assert.ok(await rows.count() >= 2, 'each reveal is a GetSecretValue call');
     await search('Operation (event name)', 'DescribeParameters');
     assert.ok(await rows.count() >= 1);
+
+    // The chain verified on demand (TrentOperator.VerifyAuditTrail), with its last signed digest.
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await page.getByTestId('chain-status').filter({ hasText: 'verified' }).waitFor();
+    assert.match(await page.getByTestId('last-digest').textContent() ?? '', /^#\d+, up to event \d+, \d{4}-/);
+    await checkPage('audit-chain');
   });
 
   test('operator view: seal state and custody, custom key stores, and a metrics summary, each a signed call', async () => {
@@ -480,6 +487,9 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     await p.goto(`${base}#/audit`);
     await p.getByRole('button', { name: 'Search' }).click();
     await denied.filter({ hasText: 'cloudtrail:LookupEvents' }).waitFor();
+    await p.getByRole('button', { name: 'Verify the chain' }).click();
+    await denied.filter({ hasText: 'trent:VerifyAuditTrail' }).waitFor();
+    assert.equal(await p.getByTestId('chain-status').count(), 0);
     assert.equal(await p.getByTestId('audit-event').count(), 0);
     await context.close();
   });
@@ -553,6 +563,22 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     await q.getByRole('status').filter({ hasText: 'Signed out after 900 seconds without activity.' }).waitFor();
     assert.equal(await q.getByTestId('caller-arn').count(), 0);
     await idle.close();
+  });
+
+  // Last: it breaks this server's chain on purpose.
+  test('VerifyAuditTrail names the first event whose record was changed in the store', { skip: E2E_STORAGE !== 'sqlite' && 'edits the SQLite file directly' }, async () => {
+    const verify = async () => (await rawCall(server.url, 'TrentOperator.VerifyAuditTrail', '{}', { service: 'trent' })).json;
+    assert.equal((await verify()).Ok, true);
+    const db = new Database(join(server.dataDir, 'trent.db'));
+    try {
+      db.prepare("UPDATE audit_events SET record = replace(record, 'PutKeyPolicy', 'PutKeyPolicX') WHERE seq = (SELECT min(seq) FROM audit_events WHERE record LIKE '%PutKeyPolicy%')").run();
+    } finally {
+      db.close();
+    }
+    const broken = await verify();
+    assert.equal(broken.Ok, false);
+    const first = broken.FirstBreak as { Kind: string; Seq: number; Message: string };
+    assert.ok(first.Seq > 0 && first.Message.length > 0, JSON.stringify(first));
   });
 });
 

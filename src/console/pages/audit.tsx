@@ -6,7 +6,8 @@ import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { LookupEventsCommand, type Event as TrailEvent, type LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
 import type { PageProps } from '../app.tsx';
-import { ErrorBox, Field, Section, useAction, when } from '../ui.tsx';
+import { trentOperator } from '../signed-fetch.ts';
+import { ErrorBox, Field, KeyValues, Section, useAction, when } from '../ui.tsx';
 
 const ATTRIBUTES: [LookupAttributeKey, string][] = [
   ['EventName', 'Operation (event name)'],
@@ -23,7 +24,7 @@ interface Row {
   record: { errorCode?: string; errorMessage?: string; eventSource?: string; sourceIPAddress?: string };
 }
 
-export function AuditPage({ clients }: PageProps) {
+export function AuditPage({ clients, session }: PageProps) {
   const [rows, setRows] = useState<Row[] | undefined>();
   const [next, setNext] = useState<string | undefined>();
   const [outcome, setOutcome] = useState('');
@@ -61,6 +62,7 @@ export function AuditPage({ clients }: PageProps) {
   return (
     <>
       <h1>Audit trail</h1>
+      <ChainStatus session={session} />
       <form class="grid" onSubmit={submit} aria-label="Search the audit trail">
         <Field label="Look up by">
           <select name="key">{ATTRIBUTES.map(([k, label]) => <option key={k} value={k}>{label}</option>)}</select>
@@ -103,5 +105,41 @@ export function AuditPage({ clients }: PageProps) {
         </Section>
       )}
     </>
+  );
+}
+
+interface TrailStatus {
+  Ok: boolean;
+  Events: number;
+  Digests: number;
+  UnsignedTail: number;
+  FirstBreak?: { Kind: string; Seq: number; EventId?: string; Message: string };
+  LastDigest?: { DigestSeq: number; LastEventSeq: number; CreatedAt: number };
+  PublicKeyFingerprint?: string;
+}
+
+/** TrentOperator.VerifyAuditTrail on demand: it reads the whole trail, so it runs on a click, not on load. */
+function ChainStatus({ session }: Pick<PageProps, 'session'>) {
+  const [status, setStatus] = useState<TrailStatus | undefined>();
+  const action = useAction();
+  const verify = () => void action.run(async () => {
+    setStatus(undefined);
+    setStatus((await trentOperator(session.credentials, session.region, 'VerifyAuditTrail')) as unknown as TrailStatus);
+  });
+  return (
+    <Section title="Chain verification">
+      <button type="button" disabled={action.busy} onClick={verify}>Verify the chain</button>
+      <ErrorBox error={action.error} />
+      {status && (
+        <KeyValues rows={[
+          ['Status', <strong data-testid="chain-status">{status.Ok ? 'verified' : `broken: ${status.FirstBreak?.Message ?? 'unknown'} (event ${status.FirstBreak?.Seq ?? '?'})`}</strong>],
+          ['Events', String(status.Events)],
+          ['Signed digests', String(status.Digests)],
+          ['Unsigned tail', `${status.UnsignedTail} events`],
+          ['Last digest', status.LastDigest ? <span data-testid="last-digest">#{status.LastDigest.DigestSeq}, up to event {status.LastDigest.LastEventSeq}, {when(new Date(status.LastDigest.CreatedAt * 1000))}</span> : 'none yet'],
+          ['Digest key (SHA-256)', status.PublicKeyFingerprint ?? '—'],
+        ]} />
+      )}
+    </Section>
   );
 }
