@@ -2,7 +2,7 @@
 // Builds the web console (src/console/) into build/console/, which Trent serves under /console/
 // (src/http/console.ts). Run by `npm install` (prepare) and `npm run build`; everything the page loads is
 // in that folder, so the console fetches nothing from any other origin at run time.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,11 +18,13 @@ export async function buildConsole() {
     console.warn('build-console: esbuild is not installed (devDependency); the console is not built');
     return false;
   }
-  rmSync(OUT, { recursive: true, force: true });
-  mkdirSync(OUT, { recursive: true });
+  // Built beside, then swapped in: a server starting meanwhile (tests run in parallel) never reads half a bundle.
+  const tmp = `${OUT}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
   await esbuild.build({
     entryPoints: [join(ROOT, 'src/console/main.tsx')],
-    outfile: join(OUT, 'console.js'),
+    outfile: join(tmp, 'console.js'),
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -35,7 +37,9 @@ export async function buildConsole() {
     logLevel: 'warning',
     tsconfig: join(ROOT, 'src/console/tsconfig.json'),
   });
-  for (const f of ['index.html', 'console.css']) copyFileSync(join(ROOT, 'src/console', f), join(OUT, f));
+  for (const f of ['index.html', 'console.css']) copyFileSync(join(ROOT, 'src/console', f), join(tmp, f));
+  rmSync(OUT, { recursive: true, force: true });
+  renameSync(tmp, OUT);
   return true;
 }
 

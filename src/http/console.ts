@@ -84,8 +84,13 @@ export function createConsoleRoutes(opts: ConsoleRouteOptions) {
   const dir = opts.dir ?? CONSOLE_BUILD_DIR;
   let assets: Map<string, Asset> | undefined;
   if (opts.enabled) {
-    if (existsSync(join(dir, 'index.html'))) assets = loadAssets(dir);
-    else opts.logger.warn({ dir }, 'console: no built bundle in %s (npm run build makes it); /console/ answers 503', dir);
+    try {
+      if (existsSync(join(dir, 'index.html'))) assets = loadAssets(dir);
+    } catch (err) {
+      // A bundle being rebuilt under us (npm run build): serve none rather than stop the server.
+      opts.logger.warn({ dir, err }, 'console: could not read the bundle in %s', dir);
+    }
+    if (!assets) opts.logger.warn({ dir }, 'console: no built bundle in %s (npm run build makes it); /console/ answers 503', dir);
   }
   const config = Buffer.from(JSON.stringify({ idleSeconds: opts.idleSeconds, region: opts.region }));
 
