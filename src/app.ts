@@ -69,11 +69,13 @@ import { createSysRoutes } from './http/operator/sys-routes.ts';
 import { backupServiceDefinition } from './http/operator/backup.ts';
 import { createBackupService } from './backup/backup-service.ts';
 import { createHealthProbes } from './http/health.ts';
+import { createConsoleRoutes } from './http/console.ts';
 import { createMetrics, type WorkerMetricsChannel } from './http/metrics.ts';
 import { createRequestLog } from './http/request-log.ts';
 import { createQuotas, DEFAULT_QUOTAS, parseQuotaTable, startQuotaShare } from './http/quotas.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './http/operator/operator-service.ts';
+import { createAuditTrailCheck } from './http/operator/audit-trail-check.ts';
 import { createSealManager, type SealManager, type SealPeers } from './seal/seal-manager.ts';
 import { createHsmUnsealKeyWrapper } from './seal/hsm-unseal.ts';
 import { openHsm, isSessionFailure, reportingHealth, type Hsm } from './hsm/index.ts';
@@ -424,7 +426,10 @@ export async function createApp(parts: AppParts): Promise<App> {
     },
   });
   parts.sealCluster?.attach(seal.peer);
-  const operator = createOperatorService({ seal, authorizer });
+  const operator = createOperatorService({
+    seal, authorizer,
+    verifyAuditTrail: createAuditTrailCheck({ storage, clock, digestIntervalMs: config.audit.digestIntervalMs, digestMaxEvents: config.audit.digestMaxEvents }),
+  });
   // Backups snapshot the store as opened (`store`), not through the read cache.
   const backups = createBackupService({ storage: store, seal, sealMode: config.seal.mode, authorizer, clock });
 
@@ -437,11 +442,14 @@ export async function createApp(parts: AppParts): Promise<App> {
     unsealed: node.sys, secureTransport,
   });
   const probes = createHealthProbes({ seal, storage });
+  // Static files only: the page signs its own calls, which the edge authorizes and audits (docs/console.md).
+  const consoleRoutes = createConsoleRoutes({ enabled: config.console.enabled, idleSeconds: config.console.idleSeconds, region: config.region, logger });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if ((await metrics.handle(req, res)) || (await probes.handle(req, res))) return;
     metrics.observe(req, res);
     requestLog.observe(req, res);
+    if (consoleRoutes.handle(req, res)) return;
     if (await sys.handle(req, res)) return;
     await node.handle(req, res);
   }

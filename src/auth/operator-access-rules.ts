@@ -1,6 +1,6 @@
 /**
  * What each authenticated TrentOperator operation (src/http/operator/index.ts) is authorized as: Trent's
- * own actions `trent:Seal`, `trent:RotateRootKey`, `trent:GetSealStatus` on `*`, decided by the operator
+ * own actions `trent:Seal`, `trent:RotateRootKey`, `trent:GetSealStatus`, `trent:VerifyAuditTrail` on `*`, decided by the operator
  * service with identity policies alone (the administrator's AdministratorAccess allows them). The edge's
  * choke point refuses to start when a routed TrentOperator operation has no rule here. The unauthenticated
  * `/v1/sys/*` routes are not X-Amz-Target operations and are not covered by this table.
@@ -11,6 +11,7 @@ export const OPERATOR_ACCESS_RULES = {
   Seal: onNothing('Seal'),
   RotateRootKey: onNothing('RotateRootKey'),
   GetSealStatus: onNothing('GetSealStatus'),
+  VerifyAuditTrail: onNothing('VerifyAuditTrail'),
 } as const;
 
 /**

@@ -133,3 +133,11 @@ test('servesRegion: the regions of TRENT_REGIONS, or any well-formed region when
   const any = loadConfig({});
   assert.deepEqual(['us-west-2', 'ap-southeast-2', 'not a region', ''].map((r) => servesRegion(any, r)), [true, true, false, false]);
 });
+
+test('TRENT_CONSOLE is on unless off; its idle sign-out is 5 s to a day, 15 minutes by default', () => {
+  assert.deepEqual(loadConfig({}).console, { enabled: true, idleSeconds: 900 });
+  assert.deepEqual(loadConfig({ TRENT_CONSOLE: 'off', TRENT_CONSOLE_IDLE_SECONDS: '5' }).console, { enabled: false, idleSeconds: 5 });
+  for (const bad of [{ TRENT_CONSOLE: 'yes' }, { TRENT_CONSOLE_IDLE_SECONDS: '4' }, { TRENT_CONSOLE_IDLE_SECONDS: '86401' }]) {
+    assert.throws(() => loadConfig(bad), ConfigError, JSON.stringify(bad));
+  }
+});

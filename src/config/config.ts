@@ -117,6 +117,10 @@ const schema = z
     // One process per core by default (src/cluster.ts); every custody mode unseals all of them (docs/seal.md).
     TRENT_WORKERS: z.coerce.number().int().min(1).max(64).default(Math.min(64, availableParallelism())),
     TRENT_QUOTAS: z.string().min(1).optional(),
+    // The web console (docs/console.md): served unless off; it holds no privilege, so on is a safe default.
+    TRENT_CONSOLE: z.enum(['on', 'off']).default('on'),
+    // Idle sign-out of the console: at least 5 s (a shorter one signs people out mid-sentence), at most a day.
+    TRENT_CONSOLE_IDLE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(900),
     // Addresses and CIDRs allowed to scrape GET /metrics (src/http/metrics.ts); default: loopback only.
     TRENT_METRICS_ALLOW: z.string().default('127.0.0.0/8,::1/128')
       .transform((v, ctx) => {
@@ -222,6 +226,8 @@ export interface Config {
   readonly quotasFile?: string;
   /** TRENT_QUOTAS=off: no request quotas. */
   readonly quotasOff?: boolean;
+  /** The web console under /console/ (TRENT_CONSOLE, default on); idleSeconds: its idle sign-out. */
+  readonly console: { readonly enabled: boolean; readonly idleSeconds: number };
   /** How often the background job (deletion, rotation) runs; 0 disables the timer. */
   readonly jobIntervalMs: number;
   /** Audit log (docs/audit.md): the digests that bound the unsigned tail and where they are delivered, retention. */
@@ -316,6 +322,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metricsAllow: Object.freeze([...e.TRENT_METRICS_ALLOW]),
     ...(e.TRENT_QUOTAS === 'off' ? { quotasOff: true } : e.TRENT_QUOTAS ? { quotasFile: e.TRENT_QUOTAS } : {}),
     readCacheMs: e.TRENT_READ_CACHE_MS,
+    console: Object.freeze({ enabled: e.TRENT_CONSOLE === 'on', idleSeconds: e.TRENT_CONSOLE_IDLE_SECONDS }),
     jobIntervalMs: e.TRENT_JOB_INTERVAL_MS,
     audit: Object.freeze({
       digestIntervalMs: e.TRENT_AUDIT_DIGEST_INTERVAL,

@@ -71,7 +71,7 @@ const JOBS: readonly Job[] = ['jobs', 'audit_housekeeping'];
 /** X-Amz-Target prefix → service label. */
 const SERVICES: ReadonlyMap<string, string> = new Map([
   ['TrentService', 'kms'], ['secretsmanager', 'secretsmanager'], ['AmazonSSM', 'ssm'],
-  ['com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101', 'cloudtrail'],
+  ['com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101', 'cloudtrail'], ['CloudTrail_20131101', 'cloudtrail'],
   ['TrentAdmin', 'trent_admin'], ['TrentOperator', 'trent_operator'], ['TrentBackup', 'trent_backup'],
 ]);
 const OPERATION = /^[A-Za-z0-9]{1,64}$/;

@@ -30,6 +30,11 @@ export type ParsedOperations<Requests> = { readonly [Operation in keyof Requests
 export interface ServiceDefinition {
   /** X-Amz-Target prefix: 'TrentService', 'secretsmanager', 'AmazonSSM'. */
   readonly targetPrefix: string;
+  /**
+   * Other X-Amz-Target prefixes that name the same service: AWS answers more than one for some services
+   * (CloudTrail takes the SDK v3's short `CloudTrail_20131101` as the CLI's fully qualified prefix).
+   */
+  readonly targetPrefixAliases?: readonly string[];
   /** SigV4 credential-scope service name: 'kms', 'secretsmanager', 'ssm'. */
   readonly signingName: string;
   /** CloudTrail eventSource. */

@@ -82,7 +82,8 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 }
 
 export function createEdge(deps: EdgeDeps) {
-  const byPrefix = new Map(deps.services.filter((s) => !isQueryService(s)).map((s) => [s.targetPrefix, s]));
+  const byPrefix = new Map(deps.services.filter((s) => !isQueryService(s))
+    .flatMap((s) => [s.targetPrefix, ...(s.targetPrefixAliases ?? [])].map((prefix) => [prefix, s] as const)));
   // IAM and STS speak the query protocol (src/http/query/protocol.ts): same authentication, audit and errors.
   const queryServices = deps.services.filter(isQueryService);
 

@@ -98,7 +98,7 @@ function requests(): Record<string, Record<string, unknown>> {
   return {
     ...prefixed('TrentService', kms), ...prefixed('secretsmanager', sm), ...prefixed('AmazonSSM', ssm),
     ...prefixed('com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101', { LookupEvents: {} }),
-    ...prefixed('TrentAdmin', admin), ...prefixed('TrentOperator', { Seal: {}, RotateRootKey: {}, GetSealStatus: {} }),
+    ...prefixed('TrentAdmin', admin), ...prefixed('TrentOperator', { Seal: {}, RotateRootKey: {}, GetSealStatus: {}, VerifyAuditTrail: {} }),
     ...prefixed('TrentBackup', { CreateBackup: {} }),
     ...prefixed('query:iam', iamQuery()),
     ...prefixed('query:sts', {

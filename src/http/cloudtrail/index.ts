@@ -10,6 +10,8 @@ import { lookupEventsOperation } from './lookup-events.ts';
 export function cloudTrailServiceDefinition(query: AuditQueryService, markers: PaginationMarkers): ServiceDefinition {
   return {
     targetPrefix: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
+    // AWS SDK for JavaScript v3 (and so the web console) sends `X-Amz-Target: CloudTrail_20131101.LookupEvents`.
+    targetPrefixAliases: ['CloudTrail_20131101'],
     signingName: 'cloudtrail',
     eventSource: 'cloudtrail.amazonaws.com',
     internalErrorCode: 'InternalFailure',

@@ -52,6 +52,13 @@ export function operatorServiceDefinition(operator: OperatorService): ServiceDef
         },
       },
       {
+        name: 'VerifyAuditTrail', readOnly: true,
+        async handle(input, { caller }) {
+          new InputReader(input).done();
+          return operator.verifyAuditTrail(caller);
+        },
+      },
+      {
         name: 'GetSealStatus', readOnly: true,
         async handle(input, { caller }) {
           new InputReader(input).done();

@@ -1,7 +1,8 @@
 /**
  * The authenticated operator actions on the seal: who may seal the node or rotate the root key.
  * Allowed to the administrator (AdministratorAccess allows every action) and to any principal whose
- * identity policy allows `trent:Seal` / `trent:RotateRootKey` / `trent:GetSealStatus`, and `trent:Rekey`
+ * identity policy allows `trent:Seal` / `trent:RotateRootKey` / `trent:GetSealStatus` /
+ * `trent:VerifyAuditTrail`, and `trent:Rekey`
  * for a signed /v1/sys/rekey/init (sys-routes.ts).
  * Audited like every call: these run behind the edge's audit choke point.
  */
@@ -9,7 +10,12 @@ import type { Authorizer } from '../../auth/authorizer.ts';
 import type { Caller } from '../../auth/caller.ts';
 import type { SealManager, SealStatus } from '../../seal/seal-manager.ts';
 
-export function createOperatorService(deps: { seal: SealManager; authorizer: Authorizer }) {
+export function createOperatorService(deps: {
+  seal: SealManager;
+  authorizer: Authorizer;
+  /** Verifies the audit chain against the store (audit-trail-check.ts). */
+  verifyAuditTrail: () => Promise<Record<string, unknown>>;
+}) {
   const { seal, authorizer } = deps;
   return {
     async seal(caller: Caller): Promise<void> {
@@ -23,6 +29,10 @@ export function createOperatorService(deps: { seal: SealManager; authorizer: Aut
     /** A signed /v1/sys/rekey/init: the caller may start or replace a rekey (trent:Rekey). */
     async authorizeRekey(caller: Caller): Promise<void> {
       await authorizer.authorize(caller, 'trent:Rekey');
+    },
+    async verifyAuditTrail(caller: Caller): Promise<Record<string, unknown>> {
+      await authorizer.authorize(caller, 'trent:VerifyAuditTrail');
+      return deps.verifyAuditTrail();
     },
     async status(caller: Caller): Promise<SealStatus> {
       await authorizer.authorize(caller, 'trent:GetSealStatus');
