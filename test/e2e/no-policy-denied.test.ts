@@ -1,7 +1,7 @@
 /**
  * Generated from what the server routes (app.routes(): every service and operation behind the edge): a
  * principal with no policy is refused on every operation of every service — KMS, Secrets Manager,
- * Parameter Store, CloudTrail LookupEvents, TrentAdmin, TrentOperator, TrentBackup, and IAM and STS over the
+ * Parameter Store, CloudTrail LookupEvents, TrentAdmin, TrentOperator, TrentBackup, TrentReplication, and IAM and STS over the
  * query protocol — with AccessDeniedException (AccessDenied, HTTP 403, in the query protocol), and
  * each refusal is in the audit trail, read back through LookupEvents by a user whose only permission is
  * cloudtrail:LookupEvents.
@@ -100,6 +100,10 @@ function requests(): Record<string, Record<string, unknown>> {
     ...prefixed('com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101', { LookupEvents: {} }),
     ...prefixed('TrentAdmin', admin), ...prefixed('TrentOperator', { Seal: {}, RotateRootKey: {}, GetSealStatus: {}, VerifyAuditTrail: {} }),
     ...prefixed('TrentBackup', { CreateBackup: {} }),
+    ...prefixed('TrentReplication', {
+      LinkPeer: { Name: 'peer', Endpoint: 'https://peer.example:8443', CaBundle: '-----BEGIN CERTIFICATE-----', Regions: ['eu-central-1'] },
+      ListPeers: {},
+    }),
     ...prefixed('query:iam', iamQuery()),
     ...prefixed('query:sts', {
       GetCallerIdentity: {}, GetSessionToken: {},
@@ -206,7 +210,7 @@ describe('a principal with no policy is denied on every routed operation, and ea
   test('the server routes operations of every service, each with a request here', () => {
     const routes = server.app.routes();
     assert.deepEqual(routes.map((r) => r.targetPrefix).sort(), [
-      'AmazonSSM', 'TrentAdmin', 'TrentBackup', 'TrentOperator', 'TrentService', 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
+      'AmazonSSM', 'TrentAdmin', 'TrentBackup', 'TrentOperator', 'TrentReplication', 'TrentService', 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101',
       'query:iam', 'query:sts', 'secretsmanager',
     ]);
     const table = requests();
