@@ -14,6 +14,8 @@ import { pino, type Logger } from 'pino';
 import { createAuthorizer } from './auth/authorizer.ts';
 import { createCredentialStore } from './auth/credential-store.ts';
 import { createIamManaged } from './auth/iam-managed.ts';
+import { createPolicySimulator } from './auth/iam-simulate.ts';
+import { keyFromRecord } from './kms/key-model.ts';
 import { IAM_ACCESS_RULES, STS_ACCESS_RULES } from './auth/iam-access-rules.ts';
 import { createIamService } from './auth/iam-service.ts';
 import { adminServiceDefinition } from './http/admin/index.ts';
@@ -322,7 +324,15 @@ export async function createApp(parts: AppParts): Promise<App> {
         authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
       }),
       withDeclaredAccessControl(adminServiceDefinition(iam), authorizer, ADMIN_ACCESS_RULES),
-      withDeclaredAccessControl(iamServiceDefinition(iam, createIamManaged({ storage, clock, authorizer })), authorizer, IAM_ACCESS_RULES),
+      withDeclaredAccessControl(iamServiceDefinition(iam, createIamManaged({ storage, clock, authorizer }), createPolicySimulator({
+        storage, authorizer,
+        // A KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) to the stored key, for its key policy.
+        keyByArn: async (arn) => {
+          const [, , , region, accountId, resource] = arn.split(':');
+          const record = await storage.read((r) => r.keys.get({ accountId: accountId!, region: region! }, resource!.slice('key/'.length)));
+          return record ? keyFromRecord(record) : undefined;
+        },
+      })), authorizer, IAM_ACCESS_RULES),
       withDeclaredAccessControl(stsServiceDefinition(iam), authorizer, STS_ACCESS_RULES),
       withDeclaredAccessControl(operatorServiceDefinition(operator), authorizer, OPERATOR_ACCESS_RULES),
       withDeclaredAccessControl(backupServiceDefinition(backups), authorizer, BACKUP_ACCESS_RULES),
