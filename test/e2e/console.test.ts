@@ -449,7 +449,7 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     await checkPage('audit-chain');
   });
 
-  test('operator view: seal state and custody, custom key stores, and a metrics summary, each a signed call', async () => {
+  test('operator view: seal state and custody, nodes and workers, custom key stores, and a metrics summary, each a signed call', async () => {
     await page.goto(`${base}#/operator`);
     await page.getByTestId('seal-state').filter({ hasText: 'unsealed' }).waitFor();
     assert.match(await page.getByTestId('custody').textContent() ?? '', /development root key/);
@@ -458,6 +458,14 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     assert.ok(requests > 50, `requests answered: ${requests}`);
     await page.getByRole('button', { name: 'Refresh metrics' }).click();
     await page.getByText(/per second since the last refresh$/).waitFor();
+    // Nodes and workers: the node that answered (GetSealStatus `Node`), from the heartbeat table on PostgreSQL.
+    const status = await rawCall(server.url, 'TrentOperator.GetSealStatus', '{}', { service: 'trent' });
+    const self = (status.json.Node as { Id: string }).Id;
+    assert.match(self, /^[0-9a-f-]{36}$/);
+    if (E2E_STORAGE === 'postgres') assert.ok((status.json.Nodes as { Id: string }[]).some((n) => n.Id === self), 'this node is in the heartbeat table');
+    else assert.equal(status.json.Nodes, undefined, 'no heartbeat table on SQLite');
+    await page.getByTestId('node').filter({ hasText: self }).filter({ hasText: 'yes' }).waitFor();
+    await page.getByTestId('workers').filter({ hasText: 'One process serves this node' }).waitFor();
     await checkPage('operator');
   });
 
