@@ -14,6 +14,8 @@ import { pino, type Logger } from 'pino';
 import { createAuthorizer } from './auth/authorizer.ts';
 import { createCredentialStore } from './auth/credential-store.ts';
 import { createIamManaged } from './auth/iam-managed.ts';
+import { createPolicySimulator } from './auth/iam-simulate.ts';
+import { keyFromRecord } from './kms/key-model.ts';
 import { IAM_ACCESS_RULES, STS_ACCESS_RULES } from './auth/iam-access-rules.ts';
 import { createIamService } from './auth/iam-service.ts';
 import { adminServiceDefinition } from './http/admin/index.ts';
@@ -72,7 +74,7 @@ import { createHealthProbes } from './http/health.ts';
 import { createConsoleRoutes } from './http/console.ts';
 import { createMetrics, type WorkerMetricsChannel } from './http/metrics.ts';
 import { createRequestLog } from './http/request-log.ts';
-import { createQuotas, DEFAULT_QUOTAS, parseQuotaTable, startQuotaShare } from './http/quotas.ts';
+import { createQuotas, DEFAULT_QUOTAS, HEARTBEAT_INTERVAL_MS, LIVE_WINDOW_BEATS, parseQuotaTable, startQuotaShare } from './http/quotas.ts';
 import type { Barrier } from './seal/barrier.ts';
 import { createOperatorService } from './http/operator/operator-service.ts';
 import { createAuditTrailCheck } from './http/operator/audit-trail-check.ts';
@@ -80,6 +82,7 @@ import { createSealManager, type SealManager, type SealPeers } from './seal/seal
 import { createHsmUnsealKeyWrapper } from './seal/hsm-unseal.ts';
 import { openHsm, isSessionFailure, reportingHealth, type Hsm } from './hsm/index.ts';
 import { SecretBytes } from './crypto/secret-bytes.ts';
+import { randomUuid } from './crypto/primitives.ts';
 import { loadDeploymentSecret } from './seal/deployment-secret.ts';
 import { checkRootKey } from './seal/root-check.ts';
 import { loadDevRootKey } from './seal/root-key-source.ts';
@@ -152,10 +155,11 @@ export async function createApp(parts: AppParts): Promise<App> {
     : config.quotasFile ? parseQuotaTable(JSON.parse(readFileSync(config.quotasFile, 'utf8'))) : DEFAULT_QUOTAS;
   const store = parts.storage ?? (await openStorage(config.storageUrl));
   // This process's share of each quota: rate / workers, and on PostgreSQL / live processes (heartbeats).
-  const quotaShare = quotaTable
-    ? startQuotaShare({ storage: store, workers: config.workers, wallClock: systemClock, onError: (err) => logger.warn({ err }, 'quotas: node heartbeat failed') })
-    : undefined;
-  const quotas = quotaTable && quotaShare ? createQuotas(quotaTable, quotaShare.share) : undefined;
+  // The heartbeats run on PostgreSQL whether or not quotas are on: operators see the live processes in
+  // GetSealStatus `Nodes`, and `nodeId` is this process's row, shown as `Node`.
+  const nodeId = randomUuid();
+  const quotaShare = startQuotaShare({ storage: store, workers: config.workers, nodeId, wallClock: systemClock, onError: (err) => logger.warn({ err }, 'node heartbeat failed') });
+  const quotas = quotaTable ? createQuotas(quotaTable, quotaShare.share) : undefined;
   // GET /metrics: built once, so counters outlive a seal and unseal; the parts report through its sinks.
   // The seal manager and operator routes it reads are created below (signed scrapes need them).
   const metrics = createMetrics({
@@ -322,7 +326,15 @@ export async function createApp(parts: AppParts): Promise<App> {
         authorizer, policies: createKeyPolicyService({ keys, authorizer, markers }), grants: createGrantService({ storage, clock, keys, authorizer, markers }),
       }),
       withDeclaredAccessControl(adminServiceDefinition(iam), authorizer, ADMIN_ACCESS_RULES),
-      withDeclaredAccessControl(iamServiceDefinition(iam, createIamManaged({ storage, clock, authorizer })), authorizer, IAM_ACCESS_RULES),
+      withDeclaredAccessControl(iamServiceDefinition(iam, createIamManaged({ storage, clock, authorizer }), createPolicySimulator({
+        storage, authorizer,
+        // A KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) to the stored key, for its key policy.
+        keyByArn: async (arn) => {
+          const [, , , region, accountId, resource] = arn.split(':');
+          const record = await storage.read((r) => r.keys.get({ accountId: accountId!, region: region! }, resource!.slice('key/'.length)));
+          return record ? keyFromRecord(record) : undefined;
+        },
+      })), authorizer, IAM_ACCESS_RULES),
       withDeclaredAccessControl(stsServiceDefinition(iam), authorizer, STS_ACCESS_RULES),
       withDeclaredAccessControl(operatorServiceDefinition(operator), authorizer, OPERATOR_ACCESS_RULES),
       withDeclaredAccessControl(backupServiceDefinition(backups), authorizer, BACKUP_ACCESS_RULES),
@@ -429,6 +441,13 @@ export async function createApp(parts: AppParts): Promise<App> {
   const operator = createOperatorService({
     seal, authorizer,
     verifyAuditTrail: createAuditTrailCheck({ storage, clock, digestIntervalMs: config.audit.digestIntervalMs, digestMaxEvents: config.audit.digestMaxEvents }),
+    nodes: async () => ({
+      self: { nodeId, ...(parts.metricsCluster ? { worker: parts.metricsCluster.worker } : {}) },
+      // Heartbeats are written only on PostgreSQL (startQuotaShare); read from the store as opened.
+      ...(store.kind === 'postgres'
+        ? { live: await store.read((r) => r.nodes.listLive(systemClock.now() - LIVE_WINDOW_BEATS * HEARTBEAT_INTERVAL_MS)) }
+        : {}),
+    }),
   });
   // Backups snapshot the store as opened (`store`), not through the read cache.
   const backups = createBackupService({ storage: store, seal, sealMode: config.seal.mode, authorizer, clock });

@@ -19,7 +19,7 @@ import type { Clock } from '../clock.ts';
 import { MalformedPolicyDocumentException, TrentError } from '../errors/errors.ts';
 import type { AuthorizedKey as Key } from './key-resource.ts';
 import {
-  type CallerPrincipal, type ContextValue, type Grant, type PolicyDocument, type RequestContext,
+  type AccessResult, type CallerPrincipal, type ContextValue, type Decision, type Grant, type PolicyDocument, type RequestContext,
   LOCKOUT_MESSAGE, accessDeniedError, defaultKeyPolicyText, evaluateIdentityOnly, evaluateKeyAccess, evaluateResourceAccess, lockoutSafetyCheck, parsePolicy,
   requestContextKeys,
 } from '../policy/index.ts';
@@ -227,13 +227,22 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
    */
   async function authorize(caller: Caller, action: string, resource?: KeyResource | string, requestKeys?: Readonly<Record<string, ContextValue>>): Promise<void> {
     const { principal, identityPolicies, sessionPolicies } = await principalOf(caller);
-    const contextKeys = { ...requestKeys, ...baseContext(caller) };
+    const { request, result } = await decide(principal, identityPolicies, action, resource, { ...requestKeys, ...baseContext(caller) }, caller.viaService);
+    if (result.decision !== 'Allow') throw accessDeniedError(request, result);
+    withinSession(request, sessionPolicies);
+  }
+
+  /**
+   * The evaluator's decision for a principal (without its session policies): the identity policies alone
+   * for a resource ARN or '*', the key policy, identity policies and grants for a resolved key.
+   */
+  async function decide(
+    principal: CallerPrincipal, identityPolicies: PolicyDocument[], action: string, resource: KeyResource | string | undefined,
+    contextKeys: Record<string, ContextValue>, viaService?: string,
+  ): Promise<{ request: RequestContext; result: AccessResult }> {
     if (resource === undefined || typeof resource === 'string') {
       const request: RequestContext = { action, resource: resource ?? '*', principal, contextKeys };
-      const result = evaluateIdentityOnly({ request, identityPolicies });
-      if (result.decision !== 'Allow') throw accessDeniedError(request, result);
-      withinSession(request, sessionPolicies);
-      return;
+      return { request, result: evaluateIdentityOnly({ request, identityPolicies }) };
     }
     const { key } = resource;
     Object.assign(contextKeys, resource.contextKeys);
@@ -242,7 +251,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     contextKeys['kms:KeyOrigin'] = key.doc.origin;
     contextKeys['kms:MultiRegion'] = key.doc.multiRegion;
     // AWS: kms:ViaService is present only when an AWS service calls KMS on the caller's behalf.
-    if (caller.viaService !== undefined) contextKeys['kms:ViaService'] = caller.viaService;
+    if (viaService !== undefined) contextKeys['kms:ViaService'] = viaService;
     if (resource.requestAlias !== undefined) contextKeys['kms:RequestAlias'] = resource.requestAlias;
     if (key.doc.multiRegion) {
       const primaryRegion = key.doc.multiRegionConfig?.primaryRegion ?? key.scope.region;
@@ -262,8 +271,20 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
       grants: resource.ignoreGrants ? [] : await grantsOf(key),
       ...(resource.encryptionContext ? { encryptionContext: resource.encryptionContext } : {}),
     });
-    if (result.decision !== 'Allow') throw accessDeniedError(request, result);
-    withinSession(request, sessionPolicies);
+    return { request, result };
+  }
+
+  /**
+   * IAM SimulatePrincipalPolicy: what the evaluator decides for `principalArn` (a user, role or group of
+   * `accountId`, with its inline, group and attached managed policies) doing `action` on `resource`, without
+   * a request: no session policies, no grants (AWS's simulator has none), and only the condition keys the
+   * principal and the resource carry. Decides nothing about the caller; the IAM service authorizes that.
+   */
+  async function simulate(principalArn: string, accountId: string, action: string, resource: Key | string): Promise<Decision> {
+    const subject: Caller = { accountId, region: '', principalArn, accessKeyId: '' };
+    const { principal, identityPolicies } = await principalOf(subject);
+    const target = typeof resource === 'string' ? resource : { key: resource, ignoreGrants: true };
+    return (await decide(principal, identityPolicies, action, target, {})).result.decision;
   }
 
   /**
@@ -332,5 +353,5 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     return text;
   }
 
-  return { authorize, authorizeResource, authorizeWithResourcePolicy, isAllowed, principalOf, baseContext, keyPolicyText, checkNewKeyPolicy };
+  return { authorize, simulate, authorizeResource, authorizeWithResourcePolicy, isAllowed, principalOf, baseContext, keyPolicyText, checkNewKeyPolicy };
 }

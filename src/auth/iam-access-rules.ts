@@ -77,6 +77,9 @@ export const IAM_ACCESS_RULES = {
   ListPolicyVersions: on('policy', 'ListPolicyVersions'),
   SetDefaultPolicyVersion: on('policy', 'SetDefaultPolicyVersion'),
   DeletePolicyVersion: on('policy', 'DeletePolicyVersion'),
+  // On the simulated user, role or group (its own ARN for a principal simulating itself). Decided with
+  // identity policies alone, without the entity's tags (iam-simulate.ts).
+  SimulatePrincipalPolicy: on('user', 'SimulatePrincipalPolicy', []),
 } as const;
 
 export const STS_ACCESS_RULES = {

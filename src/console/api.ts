@@ -4,6 +4,7 @@
  * like any other client's. Same origin, so no CORS is involved.
  */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -16,6 +17,7 @@ export interface Clients {
   ssm: SSMClient;
   sts: STSClient;
   cloudtrail: CloudTrailClient;
+  iam: IAMClient;
 }
 
 export function clientsFor(credentials: Credentials, region: string): Clients {
@@ -27,6 +29,8 @@ export function clientsFor(credentials: Credentials, region: string): Clients {
     ssm: new SSMClient(config),
     sts: new STSClient(config),
     cloudtrail: new CloudTrailClient(config),
+    // IAM is global: AWS signs it for us-east-1 whatever the region (docs/iam.md).
+    iam: new IAMClient({ ...config, region: 'us-east-1' }),
   };
 }
 

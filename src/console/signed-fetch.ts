@@ -60,11 +60,13 @@ export interface MetricsSummary {
   errors: Record<string, number>;
   meanLatencyMs?: number;
   jobFailures: number;
+  /** Requests answered per cluster worker (the `worker` label, TRENT_WORKERS > 1); empty for a single process. */
+  workers: Record<string, number>;
 }
 
 /** The figures that matter from the Prometheus text: requests by outcome, mean latency, failed background passes. */
 export function summarizeMetrics(text: string): MetricsSummary {
-  const summary: MetricsSummary = { requests: 0, errors: {}, jobFailures: 0 };
+  const summary: MetricsSummary = { requests: 0, errors: {}, jobFailures: 0, workers: {} };
   let latencySum = 0;
   let latencyCount = 0;
   for (const line of text.split('\n')) {
@@ -76,6 +78,8 @@ export function summarizeMetrics(text: string): MetricsSummary {
       summary.requests += value;
       const outcome = /outcome="([^"]*)"/.exec(labels)?.[1] ?? 'unknown';
       if (outcome !== 'success') summary.errors[outcome] = (summary.errors[outcome] ?? 0) + value;
+      const worker = /worker="([^"]*)"/.exec(labels)?.[1];
+      if (worker !== undefined) summary.workers[worker] = (summary.workers[worker] ?? 0) + value;
     } else if (name === 'trent_request_duration_seconds_sum') latencySum += value;
     else if (name === 'trent_request_duration_seconds_count') latencyCount += value;
     else if (name === 'trent_job_failures_total') summary.jobFailures += value;

@@ -223,17 +223,23 @@ export type Quotas = ReturnType<typeof createQuotas>;
  * takes rate / max(workers, live processes): the deployment then admits about the rate, exceeding or
  * falling short of it by at most one heartbeat interval's worth of requests while a node joins or leaves.
  */
+/** How often a process writes its heartbeat row, and how long one counts as live (three beats). */
+export const HEARTBEAT_INTERVAL_MS = 5000;
+export const LIVE_WINDOW_BEATS = 3;
+
 export function startQuotaShare(opts: {
   storage: Storage;
   workers: number;
+  /** This process's row in the heartbeat table (the operator's view names it); a fresh id when absent. */
+  nodeId?: string;
   intervalMs?: number;
   wallClock: { now(): number };
   onError: (err: unknown) => void;
 }): { share: QuotaShare; stop(): Promise<void> } {
   const workers = Math.max(1, opts.workers);
   if (opts.storage.kind !== 'postgres') return { share: () => workers, stop: async () => {} };
-  const interval = opts.intervalMs ?? 5000;
-  const nodeId = randomUuid();
+  const interval = opts.intervalMs ?? HEARTBEAT_INTERVAL_MS;
+  const nodeId = opts.nodeId ?? randomUuid();
   let live = workers;
   let stopped = false;
   const beat = async () => {
@@ -243,7 +249,7 @@ export function startQuotaShare(opts: {
         await tx.nodes.beat(nodeId, t);
         // Rows of processes gone for a long time are dropped (a crash leaves its row).
         await tx.nodes.deleteStale(t - 100 * interval);
-        return tx.nodes.countLive(t - 3 * interval);
+        return tx.nodes.countLive(t - LIVE_WINDOW_BEATS * interval);
       });
     } catch (err) {
       // The store is away: keep the last count (the bound holds for the nodes that still see it).

@@ -13,6 +13,8 @@ export interface NodeHeartbeatRepo {
   beat(nodeId: string, seenAt: number): Promise<void>;
   /** How many nodes were seen at or after `since` (epoch ms). */
   countLive(since: number): Promise<number>;
+  /** The nodes seen at or after `since` (epoch ms), by id: the operator's view of the deployment (GetSealStatus). */
+  listLive(since: number): Promise<{ nodeId: string; seenAt: number }[]>;
   /** Removes one node's row (a clean stop). */
   remove(nodeId: string): Promise<void>;
   /** Removes the rows last seen before `before`; returns how many. */

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'node:http';
-import { CreateGrantCommand, CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, ListGrantsCommand, ListKeyRotationsCommand, EncryptCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
-import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateGrantCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, KMSClient, PutKeyPolicyCommand, GetPublicKeyCommand, ListGrantsCommand, ListKeyRotationsCommand, EncryptCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -449,7 +449,7 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     await checkPage('audit-chain');
   });
 
-  test('operator view: seal state and custody, custom key stores, and a metrics summary, each a signed call', async () => {
+  test('operator view: seal state and custody, nodes and workers, custom key stores, and a metrics summary, each a signed call', async () => {
     await page.goto(`${base}#/operator`);
     await page.getByTestId('seal-state').filter({ hasText: 'unsealed' }).waitFor();
     assert.match(await page.getByTestId('custody').textContent() ?? '', /development root key/);
@@ -458,6 +458,14 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     assert.ok(requests > 50, `requests answered: ${requests}`);
     await page.getByRole('button', { name: 'Refresh metrics' }).click();
     await page.getByText(/per second since the last refresh$/).waitFor();
+    // Nodes and workers: the node that answered (GetSealStatus `Node`), from the heartbeat table on PostgreSQL.
+    const status = await rawCall(server.url, 'TrentOperator.GetSealStatus', '{}', { service: 'trent' });
+    const self = (status.json.Node as { Id: string }).Id;
+    assert.match(self, /^[0-9a-f-]{36}$/);
+    if (E2E_STORAGE === 'postgres') assert.ok((status.json.Nodes as { Id: string }[]).some((n) => n.Id === self), 'this node is in the heartbeat table');
+    else assert.equal(status.json.Nodes, undefined, 'no heartbeat table on SQLite');
+    await page.getByTestId('node').filter({ hasText: self }).filter({ hasText: 'yes' }).waitFor();
+    await page.getByTestId('workers').filter({ hasText: 'One process serves this node' }).waitFor();
     await checkPage('operator');
   });
 
@@ -477,6 +485,11 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     for (const [hash, action, shot] of pages) {
       await p.goto(`${base}${hash}`);
       await denied.filter({ hasText: action }).first().waitFor();
+      if (hash === '#/keys') {
+        // The simulation itself is refused: the button stays enabled (the API decides) and a note says so.
+        await p.getByTestId('permissions-note').filter({ hasText: /^Permissions could not be checked \(AccessDenied: .*iam:SimulatePrincipalPolicy/ }).waitFor();
+        assert.equal(await p.getByRole('button', { name: 'Create key' }).isEnabled(), true);
+      }
       await checkPage(shot, p);
     }
     await p.goto(`${base}#/keys/${keyId}`);
@@ -494,33 +507,54 @@ describe('web console', { skip: !haveChromium && !process.env.CI ? `no chromium 
     await context.close();
   });
 
-  test('a read-only principal sees the data, and every change it tries is refused by the API and changes nothing', async () => {
-    const reader = await principals(server).newUser('console-reader', allow([
-      'kms:List*', 'kms:Describe*', 'kms:Get*', 'secretsmanager:List*', 'secretsmanager:Describe*', 'ssm:Describe*', 'ssm:GetParameterHistory',
-    ]));
+  test('a read-only principal sees the data and its change buttons disabled (SimulatePrincipalPolicy); the API refuses each change and nothing changes', async () => {
+    const readerArn = `arn:aws:iam::${ACCOUNT_ID}:user/console-reader`;
+    const reader = await principals(server).newUser('console-reader', {
+      Version: '2012-10-17',
+      Statement: [
+        ...allow([
+          'kms:List*', 'kms:Describe*', 'kms:Get*', 'secretsmanager:List*', 'secretsmanager:Describe*', 'ssm:Describe*', 'ssm:GetParameterHistory',
+        ]).Statement,
+        // The console asks what the reader may change; the reader may ask about itself only.
+        { Effect: 'Allow', Action: 'iam:SimulatePrincipalPolicy', Resource: readerArn },
+      ],
+    });
     const context = await browser.newContext();
     const p = await context.newPage();
     await signIn(p, reader);
     await p.getByRole('link', { name: keyId }).waitFor();
+    /** A button shown but disabled, with the accessible explanation naming the principal. */
+    const notAllowed = (name: string) => p.locator(`button[disabled][title="Not allowed for ${readerArn}"]`).filter({ hasText: name });
+    await notAllowed('Create key').waitFor();
     await p.getByRole('link', { name: keyId }).click();
     await p.getByTestId('key-state').filter({ hasText: 'Enabled' }).waitFor();
-    const denied = (action: string) => p.getByRole('alert').filter({ hasText: new RegExp(`^AccessDeniedException: .*user/console-reader is not authorized to perform: ${action}`) });
-    await p.getByRole('button', { name: 'Disable key' }).click();
-    await denied('kms:DisableKey').waitFor();
-    assert.equal((await server.kms().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState, 'Enabled');
-    const policy = (await server.kms().send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy!;
-    await p.getByRole('button', { name: 'Save policy' }).click();
-    await denied('kms:PutKeyPolicy').waitFor();
-    assert.equal((await server.kms().send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy, policy);
+    for (const name of ['Disable key', 'Schedule deletion', 'Save policy', 'Add tag']) await notAllowed(name).waitFor();
+    assert.equal(await p.getByTestId('permissions-note').count(), 0, 'the permissions were checked');
     await checkPage('read-only-key', p);
+
+    // The API still refuses the changes themselves, and nothing changes.
+    const asReader = { endpoint: server.url, region: REGION, credentials: reader, maxAttempts: 1 };
+    const kms = new KMSClient(asReader);
+    const readerSm = new SecretsManagerClient(asReader);
+    try {
+      await assert.rejects(kms.send(new DisableKeyCommand({ KeyId: keyId })), (e: Error) => e.name === 'AccessDeniedException' && /console-reader is not authorized to perform: kms:DisableKey/.test(e.message));
+      assert.equal((await server.kms().send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState, 'Enabled');
+      const policy = (await server.kms().send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy!;
+      await assert.rejects(kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: policy })), (e: Error) => e.name === 'AccessDeniedException');
+      assert.equal((await server.kms().send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy, policy);
+      await assert.rejects(readerSm.send(new PutSecretValueCommand({ SecretId: 'console/db-password', SecretString: 'not-allowed' })),
+        (e: Error) => e.name === 'AccessDeniedException' && /secretsmanager:PutSecretValue/.test(e.message));
+    } finally {
+      kms.destroy();
+      readerSm.destroy();
+    }
+    const denied = (action: string) => p.getByRole('alert').filter({ hasText: new RegExp(`^AccessDeniedException: .*user/console-reader is not authorized to perform: ${action}`) });
 
     await p.goto(`${base}#/secrets/${encodeURIComponent('console/db-password')}`);
     await p.getByRole('button', { name: 'Reveal value of AWSCURRENT' }).click();
     await denied('secretsmanager:GetSecretValue').waitFor();
     assert.equal(await p.getByTestId('secret-value').count(), 0);
-    await p.getByLabel('New secret value').fill('not-allowed');
-    await p.getByRole('button', { name: 'Put new value' }).click();
-    await denied('secretsmanager:PutSecretValue').waitFor();
+    for (const name of ['Put new value', 'Rotate now', 'Delete secret']) await notAllowed(name).waitFor();
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'console/db-password' }))).SecretString, 'second-value-9c1d+');
     await context.close();
   });

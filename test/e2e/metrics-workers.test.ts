@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CreateKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { kmsClient, newRootKey, startNode, type TrentNode } from '../multinode/cluster.ts';
+import { rawCall } from './harness.ts';
 
 interface Family { name: string; type: string; metrics: { labels?: Record<string, string>; value?: string }[] }
 const parse = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Family[];
@@ -70,4 +71,14 @@ test('one scrape returns the series of both workers, each labelled worker="<n>",
   assert.deepEqual(new Set(heap.metrics.map((m) => m.labels?.worker)), workers);
   const jobs = families.find((x) => x.name === 'trent_job_runs_total');
   assert.ok(jobs?.metrics.every((m) => m.labels?.worker !== undefined && workers.has(m.labels.worker)));
+});
+
+test('GetSealStatus names the node that answered and, under TRENT_WORKERS > 1, its worker (the operator view lists it)', async () => {
+  const res = await rawCall(node.url, 'TrentOperator.GetSealStatus', '{}', { service: 'trent' });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  const self = res.json.Node as { Id: string; Worker?: string };
+  assert.match(self.Id, /^[0-9a-f-]{36}$/);
+  assert.match(String(self.Worker), /^\d+$/, 'the answering worker, as its metrics label names it');
+  // SQLite: no heartbeat table, so no list of nodes beyond the one that answered.
+  assert.equal(res.json.Nodes, undefined);
 });

@@ -134,6 +134,7 @@ function iamQuery(): Record<string, Record<string, string>> {
     CreatePolicyVersion: { PolicyArn: POLICY, PolicyDocument: doc }, GetPolicyVersion: { PolicyArn: POLICY, VersionId: 'v1' },
     SetDefaultPolicyVersion: { PolicyArn: POLICY, VersionId: 'v1' }, DeletePolicyVersion: { PolicyArn: POLICY, VersionId: 'v1' },
     ListPolicyVersions: { PolicyArn: POLICY }, GetAccessKeyLastUsed: { AccessKeyId: 'AKIAIOSFODNN7EXAMPLE' },
+    SimulatePrincipalPolicy: { PolicySourceArn: `arn:aws:iam::${ACCOUNT_ID}:user/subject`, 'ActionNames.member.1': 'kms:ListKeys' },
   };
   for (const [K, name] of [['User', { UserName: 'subject' }], ['Role', { RoleName: ROLE }]] as const) {
     Object.assign(ops, {

@@ -12,8 +12,15 @@ import {
 } from '@aws-sdk/client-kms';
 import type { PageProps } from '../app.tsx';
 import { ErrorBox, Field, KeyValues, Section, Show, useAction, useLoad, when } from '../ui.tsx';
+import { PermissionsNote, usePermissions, type Permissions } from '../permissions.tsx';
 
-export function KeyDetailPage({ clients, keyId }: PageProps & { keyId: string }) {
+/** The changes this page offers, checked with SimulatePrincipalPolicy on the key (its key policy counts). */
+const KEY_CHANGES = [
+  'kms:DisableKey', 'kms:EnableKey', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:PutKeyPolicy', 'kms:TagResource',
+  'kms:UntagResource', 'kms:EnableKeyRotation', 'kms:DisableKeyRotation', 'kms:RotateKeyOnDemand', 'kms:RevokeGrant',
+];
+
+export function KeyDetailPage({ clients, session, keyId }: PageProps & { keyId: string }) {
   const kms = clients.kms;
   const meta = useLoad(async () => (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!, [keyId]);
   const action = useAction();
@@ -22,11 +29,13 @@ export function KeyDetailPage({ clients, keyId }: PageProps & { keyId: string })
   const m = meta.data;
   const symmetric = m?.KeySpec === 'SYMMETRIC_DEFAULT';
   const asymmetric = m !== undefined && !symmetric && !m.KeySpec?.startsWith('HMAC');
+  const perm = usePermissions(clients, session, KEY_CHANGES, m?.Arn ?? null);
 
   return (
     <>
       <p><a href="#/keys">← Keys</a></p>
       <h1>Key {keyId}</h1>
+      <PermissionsNote permissions={perm} />
       <Show loaded={meta}>
         {(k) => (
           <>
@@ -39,26 +48,26 @@ export function KeyDetailPage({ clients, keyId }: PageProps & { keyId: string })
                 ['Waiting period', k.PendingDeletionWindowInDays ? `${k.PendingDeletionWindowInDays} days` : '—'],
               ]} />
               <div class="actions">
-                {k.KeyState === 'Enabled' && <button type="button" disabled={action.busy} onClick={() => change(() => kms.send(new DisableKeyCommand({ KeyId: keyId })))}>Disable key</button>}
-                {k.KeyState === 'Disabled' && <button type="button" disabled={action.busy} onClick={() => change(() => kms.send(new EnableKeyCommand({ KeyId: keyId })))}>Enable key</button>}
+                {k.KeyState === 'Enabled' && <button type="button" disabled={action.busy} {...perm.guard('kms:DisableKey')} onClick={() => change(() => kms.send(new DisableKeyCommand({ KeyId: keyId })))}>Disable key</button>}
+                {k.KeyState === 'Disabled' && <button type="button" disabled={action.busy} {...perm.guard('kms:EnableKey')} onClick={() => change(() => kms.send(new EnableKeyCommand({ KeyId: keyId })))}>Enable key</button>}
                 {k.KeyState === 'PendingDeletion'
-                  ? <button type="button" disabled={action.busy} onClick={() => change(() => kms.send(new CancelKeyDeletionCommand({ KeyId: keyId })))}>Cancel deletion</button>
+                  ? <button type="button" disabled={action.busy} {...perm.guard('kms:CancelKeyDeletion')} onClick={() => change(() => kms.send(new CancelKeyDeletionCommand({ KeyId: keyId })))}>Cancel deletion</button>
                   : (
                     <span class="inline">
                       <Field label="Waiting period (7–30 days)"><input type="number" min={7} max={30} value={days} onInput={(e) => setDays(Number(e.currentTarget.value))} /></Field>
-                      <button type="button" class="danger" disabled={action.busy} onClick={() => change(() => kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: days })))}>Schedule deletion</button>
+                      <button type="button" class="danger" disabled={action.busy} {...perm.guard('kms:ScheduleKeyDeletion')} onClick={() => change(() => kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: days })))}>Schedule deletion</button>
                     </span>
                   )}
                 {asymmetric && <button type="button" onClick={() => void action.run(() => downloadPublicKey(clients, keyId))}>Download public key</button>}
               </div>
               <ErrorBox error={action.error} />
             </Section>
-            <Aliases {...{ clients, keyId }} />
-            <Tags {...{ clients, keyId }} />
-            {symmetric && k.Origin === 'AWS_KMS' && <Rotation {...{ clients, keyId }} />}
-            <LastUse {...{ clients, keyId }} />
-            <Policy {...{ clients, keyId }} />
-            <Grants {...{ clients, keyId }} />
+            <Aliases {...{ clients, keyId, perm }} />
+            <Tags {...{ clients, keyId, perm }} />
+            {symmetric && k.Origin === 'AWS_KMS' && <Rotation {...{ clients, keyId, perm }} />}
+            <LastUse {...{ clients, keyId, perm }} />
+            <Policy {...{ clients, keyId, perm }} />
+            <Grants {...{ clients, keyId, perm }} />
           </>
         )}
       </Show>
@@ -78,7 +87,7 @@ async function downloadPublicKey(clients: PageProps['clients'], keyId: string) {
   URL.revokeObjectURL(a.href);
 }
 
-type Sub = Pick<PageProps, 'clients'> & { keyId: string };
+type Sub = Pick<PageProps, 'clients'> & { keyId: string; perm: Permissions };
 
 function Aliases({ clients, keyId }: Sub) {
   const aliases = useLoad(async () => (await clients.kms.send(new ListAliasesCommand({ KeyId: keyId }))).Aliases ?? [], [keyId]);
@@ -89,7 +98,7 @@ function Aliases({ clients, keyId }: Sub) {
   );
 }
 
-function Tags({ clients, keyId }: Sub) {
+function Tags({ clients, keyId, perm }: Sub) {
   const tags = useLoad(async () => (await clients.kms.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags ?? [], [keyId]);
   const action = useAction();
   const add = (e: Event) => {
@@ -107,7 +116,7 @@ function Tags({ clients, keyId }: Sub) {
             <tbody>
               {list.map((t) => (
                 <tr key={t.TagKey}><td>{t.TagKey}</td><td>{t.TagValue}</td>
-                  <td><button type="button" onClick={() => void action.run(() => clients.kms.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: [t.TagKey!] })), tags.reload)}>Remove tag {t.TagKey}</button></td></tr>
+                  <td><button type="button" {...perm.guard('kms:UntagResource')} onClick={() => void action.run(() => clients.kms.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: [t.TagKey!] })), tags.reload)}>Remove tag {t.TagKey}</button></td></tr>
               ))}
             </tbody>
           </table>
@@ -116,14 +125,14 @@ function Tags({ clients, keyId }: Sub) {
       <form class="inline" onSubmit={add}>
         <Field label="Tag key"><input name="key" required /></Field>
         <Field label="Tag value"><input name="value" /></Field>
-        <button type="submit">Add tag</button>
+        <button type="submit" {...perm.guard('kms:TagResource')}>Add tag</button>
       </form>
       <ErrorBox error={action.error} />
     </Section>
   );
 }
 
-function Rotation({ clients, keyId }: Sub) {
+function Rotation({ clients, keyId, perm }: Sub) {
   const status = useLoad(async () => {
     const [s, r] = await Promise.all([
       clients.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId })),
@@ -143,10 +152,10 @@ function Rotation({ clients, keyId }: Sub) {
               ['Next rotation', when(s.NextRotationDate)],
             ]} />
             <div class="actions">
-              <button type="button" onClick={() => void action.run(() => clients.kms.send(s.KeyRotationEnabled ? new DisableKeyRotationCommand({ KeyId: keyId }) : new EnableKeyRotationCommand({ KeyId: keyId })), status.reload)}>
+              <button type="button" {...perm.guard(s.KeyRotationEnabled ? 'kms:DisableKeyRotation' : 'kms:EnableKeyRotation')} onClick={() => void action.run(() => clients.kms.send(s.KeyRotationEnabled ? new DisableKeyRotationCommand({ KeyId: keyId }) : new EnableKeyRotationCommand({ KeyId: keyId })), status.reload)}>
                 {s.KeyRotationEnabled ? 'Disable automatic rotation' : 'Enable automatic rotation'}
               </button>
-              <button type="button" onClick={() => void action.run(() => clients.kms.send(new RotateKeyOnDemandCommand({ KeyId: keyId })), status.reload)}>Rotate now</button>
+              <button type="button" {...perm.guard('kms:RotateKeyOnDemand')} onClick={() => void action.run(() => clients.kms.send(new RotateKeyOnDemandCommand({ KeyId: keyId })), status.reload)}>Rotate now</button>
             </div>
             <h3>Rotation history</h3>
             {rotations.length === 0 ? <p>Never rotated.</p> : (
@@ -176,7 +185,7 @@ function LastUse({ clients, keyId }: Sub) {
   );
 }
 
-function Policy({ clients, keyId }: Sub) {
+function Policy({ clients, keyId, perm }: Sub) {
   const policy = useLoad(async () => (await clients.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))).Policy ?? '', [keyId]);
   const [text, setText] = useState<string | undefined>();
   const [saved, setSaved] = useState(false);
@@ -205,7 +214,7 @@ function Policy({ clients, keyId }: Sub) {
             </Field>
             <ErrorBox error={action.error} />
             {saved && <p role="status">Policy saved.</p>}
-            <button type="submit" disabled={action.busy}>Save policy</button>
+            <button type="submit" disabled={action.busy} {...perm.guard('kms:PutKeyPolicy')}>Save policy</button>
           </form>
         )}
       </Show>
@@ -221,7 +230,7 @@ function pretty(json: string): string {
   }
 }
 
-function Grants({ clients, keyId }: Sub) {
+function Grants({ clients, keyId, perm }: Sub) {
   const grants = useLoad(async () => (await clients.kms.send(new ListGrantsCommand({ KeyId: keyId }))).Grants ?? [], [keyId]);
   const action = useAction();
   return (
@@ -236,7 +245,7 @@ function Grants({ clients, keyId }: Sub) {
                 <tr key={g.GrantId}>
                   <td>{g.Name || g.GrantId}</td><td>{g.GranteePrincipal}</td><td>{(g.Operations ?? []).join(', ')}</td><td>{when(g.CreationDate)}</td>
                   <td>
-                    <button type="button" onClick={() => void action.run(() => clients.kms.send(new RevokeGrantCommand({ KeyId: keyId, GrantId: g.GrantId! })), grants.reload)}>Revoke grant {g.Name || g.GrantId}</button>
+                    <button type="button" {...perm.guard('kms:RevokeGrant')} onClick={() => void action.run(() => clients.kms.send(new RevokeGrantCommand({ KeyId: keyId, GrantId: g.GrantId! })), grants.reload)}>Revoke grant {g.Name || g.GrantId}</button>
                   </td>
                 </tr>
               ))}

@@ -3,6 +3,9 @@ import { useState } from 'preact/hooks';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand, type KeyMetadata, type KeySpec, type KeyUsageType, type OriginType } from '@aws-sdk/client-kms';
 import type { PageProps } from '../app.tsx';
 import { ErrorBox, Field, Section, Show, useAction, useLoad, when } from '../ui.tsx';
+import { PermissionsNote, usePermissions } from '../permissions.tsx';
+
+const CREATE_KEY = ['kms:CreateKey'];
 
 /** Every key spec and the usages AWS allows for it (AWS: CreateKey, KeySpec and KeyUsage). */
 export const KEY_SPECS: Record<string, string[]> = {
@@ -33,7 +36,8 @@ interface Row {
   tags: Record<string, string>;
 }
 
-export function KeysPage({ clients }: PageProps) {
+export function KeysPage({ clients, session }: PageProps) {
+  const perm = usePermissions(clients, session, CREATE_KEY);
   const [limit, setLimit] = useState(25);
   // Markers of the pages before this one: Previous pops one.
   const [markers, setMarkers] = useState<(string | undefined)[]>([undefined]);
@@ -70,6 +74,7 @@ export function KeysPage({ clients }: PageProps) {
   return (
     <>
       <h1>Keys</h1>
+      <PermissionsNote permissions={perm} />
       <div class="toolbar" role="search" aria-label="Filter keys">
         <Field label="Alias, key ID or description"><input type="search" value={filter.text} onInput={(e) => setFilter({ ...filter, text: e.currentTarget.value })} /></Field>
         <Field label="State">
@@ -90,7 +95,7 @@ export function KeysPage({ clients }: PageProps) {
             {PAGE_SIZES.map((n) => <option key={n}>{n}</option>)}
           </select>
         </Field>
-        <button type="button" onClick={() => setCreating(!creating)} aria-expanded={creating}>Create key</button>
+        <button type="button" {...perm.guard('kms:CreateKey')} onClick={() => setCreating(!creating)} aria-expanded={creating}>Create key</button>
       </div>
       {creating && <CreateKeyForm {...{ clients }} />}
       <Show loaded={page}>

@@ -1,7 +1,9 @@
 /**
  * The operator's view: seal state and custody (TrentOperator.GetSealStatus), custom key stores and their
  * connection state (DescribeCustomKeyStores), and a summary of GET /metrics. Each part is its own signed
- * call of the signed-in principal, refused with AWS's error when it may not make it.
+ * call of the signed-in principal, refused with AWS's error when it may not make it. Nodes and workers:
+ * GetSealStatus's `Node`/`Nodes` (the answering process, the heartbeat table on PostgreSQL) and the
+ * `worker` labels of the metrics (TRENT_WORKERS > 1).
  */
 import { useState } from 'preact/hooks';
 import { DescribeCustomKeyStoresCommand } from '@aws-sdk/client-kms';
@@ -41,6 +43,11 @@ export function OperatorPage({ clients, session }: PageProps) {
           )}
         </Show>
       </Section>
+      <Section title="Nodes and workers">
+        {seal.data
+          ? <Nodes status={seal.data} workers={metrics.data?.summary.workers} />
+          : <p aria-busy={seal.loading}>{seal.loading ? 'Loading…' : 'Not available: GetSealStatus was refused (above).'}</p>}
+      </Section>
       <Section title="Custom key stores">
         <Show loaded={stores}>
           {(list) => list.length === 0 ? <p>No custom key store.</p> : (
@@ -77,6 +84,44 @@ export function OperatorPage({ clients, session }: PageProps) {
         </Show>
         <button type="button" onClick={refreshMetrics}>Refresh metrics</button>
       </Section>
+    </>
+  );
+}
+
+interface NodeMember { Id?: string; Worker?: string; LastSeen?: number }
+
+/**
+ * The processes the deployment knows: the heartbeat table's (PostgreSQL) or, without one, the process that
+ * answered; then the cluster workers seen in the metrics, with the requests each answered.
+ */
+function Nodes({ status, workers }: { status: Record<string, unknown>; workers?: Record<string, number> | undefined }) {
+  const self = status.Node as NodeMember | undefined;
+  const live = (status.Nodes as NodeMember[] | undefined) ?? (self ? [self] : []);
+  const workerList = Object.entries(workers ?? {}).sort(([a], [b]) => Number(a) - Number(b));
+  return (
+    <>
+      <table>
+        <caption>{status.Nodes ? 'Nodes seen in the store\'s heartbeat table' : 'This node (SQLite: no heartbeat table)'}</caption>
+        <thead><tr><th scope="col">Node ID</th><th scope="col">Last seen</th><th scope="col">Answered this call</th></tr></thead>
+        <tbody>
+          {live.map((n) => (
+            <tr key={n.Id} data-testid="node">
+              <td>{n.Id}</td>
+              <td>{n.LastSeen !== undefined ? when(new Date(n.LastSeen * 1000)) : 'now'}</td>
+              <td>{n.Id === self?.Id ? `yes${self?.Worker ? ` (worker ${self.Worker})` : ''}` : 'no'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {workerList.length === 0
+        ? <p data-testid="workers">One process serves this node (TRENT_WORKERS = 1).</p>
+        : (
+          <table data-testid="workers">
+            <caption>Workers of this node (from the metrics)</caption>
+            <thead><tr><th scope="col">Worker</th><th scope="col">Requests answered</th></tr></thead>
+            <tbody>{workerList.map(([w, n]) => <tr key={w}><td>{w}</td><td>{n}</td></tr>)}</tbody>
+          </table>
+        )}
     </>
   );
 }

@@ -9,6 +9,10 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { PageProps } from '../app.tsx';
 import { ErrorBox, Field, Section, Show, useAction, useLoad, when } from '../ui.tsx';
+import { PermissionsNote, usePermissions } from '../permissions.tsx';
+
+/** The changes a parameter's page offers, checked with SimulatePrincipalPolicy on the parameter's ARN. */
+const PARAMETER_CHANGES = ['ssm:DeleteParameter', 'ssm:LabelParameterVersion'];
 
 interface Node {
   name: string;
@@ -48,7 +52,7 @@ function Tree({ node, selected }: { node: Node; selected?: string | undefined })
   );
 }
 
-export function ParametersPage({ clients, name }: PageProps & { name?: string | undefined }) {
+export function ParametersPage({ clients, session, name }: PageProps & { name?: string | undefined }) {
   const all = useLoad(async () => {
     const out: ParameterMetadata[] = [];
     let token: string | undefined;
@@ -87,7 +91,7 @@ export function ParametersPage({ clients, name }: PageProps & { name?: string | 
           <Show loaded={all}>{(list) => list.length === 0 ? <p>No parameter.</p> : <Tree node={treeOf(list)} selected={name} />}</Show>
         </nav>
         <div>
-          {name && <ParameterDetail key={`${name}#${refresh}`} clients={clients} name={name} onDeleted={() => { all.reload(); window.location.hash = '#/parameters'; }} />}
+          {name && <ParameterDetail key={`${name}#${refresh}`} clients={clients} session={session} name={name} onDeleted={() => { all.reload(); window.location.hash = '#/parameters'; }} />}
           <Section title="Put a parameter">
             <form class="grid" onSubmit={put}>
               <Field label="Parameter name"><input name="name" required autocomplete="off" placeholder="/app/prod/db-url" /></Field>
@@ -105,7 +109,9 @@ export function ParametersPage({ clients, name }: PageProps & { name?: string | 
   );
 }
 
-function ParameterDetail({ clients, name, onDeleted }: Pick<PageProps, 'clients'> & { name: string; onDeleted: () => void }) {
+function ParameterDetail({ clients, session, name, onDeleted }: PageProps & { name: string; onDeleted: () => void }) {
+  // AWS: arn:aws:ssm:<region>:<account>:parameter/<name without its leading slash>.
+  const perm = usePermissions(clients, session, PARAMETER_CHANGES, `arn:aws:ssm:${session.region}:${session.account}:parameter/${name.replace(/^\//, '')}`);
   const history = useLoad(async () => {
     const out = [];
     let token: string | undefined;
@@ -133,6 +139,7 @@ function ParameterDetail({ clients, name, onDeleted }: Pick<PageProps, 'clients'
   };
   return (
     <Section title={`Parameter ${name}`}>
+      <PermissionsNote permissions={perm} />
       <ErrorBox error={action.error} />
       <Show loaded={history}>
         {(versions) => (
@@ -159,10 +166,10 @@ function ParameterDetail({ clients, name, onDeleted }: Pick<PageProps, 'clients'
             <form class="inline" onSubmit={label}>
               <Field label="Version to label"><input name="version" type="number" min={1} required defaultValue={String(versions[0]?.Version ?? 1)} /></Field>
               <Field label="Labels (comma-separated)"><input name="labels" required autocomplete="off" /></Field>
-              <button type="submit">Label version</button>
+              <button type="submit" {...perm.guard('ssm:LabelParameterVersion')}>Label version</button>
             </form>
             <div class="actions">
-              <button type="button" class="danger" onClick={() => void action.run(() => clients.ssm.send(new DeleteParameterCommand({ Name: name })), onDeleted)}>Delete parameter</button>
+              <button type="button" class="danger" {...perm.guard('ssm:DeleteParameter')} onClick={() => void action.run(() => clients.ssm.send(new DeleteParameterCommand({ Name: name })), onDeleted)}>Delete parameter</button>
             </div>
           </>
         )}

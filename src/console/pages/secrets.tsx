@@ -11,6 +11,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { PageProps } from '../app.tsx';
 import { ErrorBox, Field, KeyValues, Section, Show, useAction, useLoad, when } from '../ui.tsx';
+import { PermissionsNote, usePermissions } from '../permissions.tsx';
+
+/** The changes a secret's page offers, checked with SimulatePrincipalPolicy on the secret's ARN. */
+const SECRET_CHANGES = ['secretsmanager:PutSecretValue', 'secretsmanager:RotateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:RestoreSecret'];
 
 export function SecretsPage({ clients }: PageProps) {
   const [query, setQuery] = useState('');
@@ -93,6 +97,7 @@ export function SecretDetailPage({ clients, session, name }: PageProps & { name:
   const [revealed, setRevealed] = useState<{ versionId: string; value: string } | undefined>();
   const [recovery, setRecovery] = useState(30);
   const change = (fn: () => Promise<unknown>) => void action.run(fn, () => { setRevealed(undefined); secret.reload(); });
+  const perm = usePermissions(clients, session, SECRET_CHANGES, secret.data?.ARN ?? null);
 
   const reveal = (versionId: string) => void action.run(async () => {
     const v = await sm.send(new GetSecretValueCommand({ SecretId: name, VersionId: versionId }));
@@ -120,6 +125,7 @@ export function SecretDetailPage({ clients, session, name }: PageProps & { name:
     <>
       <p><a href="#/secrets">← Secrets</a></p>
       <h1>Secret {name}</h1>
+      <PermissionsNote permissions={perm} />
       <ErrorBox error={action.error} />
       <Show loaded={secret}>
         {(s) => {
@@ -134,11 +140,11 @@ export function SecretDetailPage({ clients, session, name }: PageProps & { name:
                 ]} />
                 <div class="actions">
                   {s.DeletedDate
-                    ? <button type="button" disabled={action.busy} onClick={() => change(() => sm.send(new RestoreSecretCommand({ SecretId: name })))}>Restore secret</button>
+                    ? <button type="button" disabled={action.busy} {...perm.guard('secretsmanager:RestoreSecret')} onClick={() => change(() => sm.send(new RestoreSecretCommand({ SecretId: name })))}>Restore secret</button>
                     : (
                       <span class="inline">
                         <Field label="Recovery window (7–30 days)"><input type="number" min={7} max={30} value={recovery} onInput={(e) => setRecovery(Number(e.currentTarget.value))} /></Field>
-                        <button type="button" class="danger" disabled={action.busy} onClick={() => change(() => sm.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: recovery })))}>Delete secret</button>
+                        <button type="button" class="danger" disabled={action.busy} {...perm.guard('secretsmanager:DeleteSecret')} onClick={() => change(() => sm.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: recovery })))}>Delete secret</button>
                       </span>
                     )}
                 </div>
@@ -163,7 +169,7 @@ export function SecretDetailPage({ clients, session, name }: PageProps & { name:
                 </table>
                 <form class="inline" onSubmit={put}>
                   <Field label="New secret value"><input name="value" type="password" required autocomplete="off" /></Field>
-                  <button type="submit" disabled={action.busy || s.DeletedDate !== undefined}>Put new value</button>
+                  <button type="submit" disabled={action.busy || s.DeletedDate !== undefined} {...perm.guard('secretsmanager:PutSecretValue')}>Put new value</button>
                 </form>
               </Section>
               <Section title="Rotation">
@@ -180,7 +186,7 @@ export function SecretDetailPage({ clients, session, name }: PageProps & { name:
                   </Field>
                   <datalist id="rotators">{BUILT_IN_ROTATORS.map((r) => <option key={r} value={r} />)}</datalist>
                   <Field label="Rotate every (days, 0 = on demand only)"><input name="days" type="number" min={0} max={1000} defaultValue={String(s.RotationRules?.AutomaticallyAfterDays ?? 0)} /></Field>
-                  <button type="submit" disabled={action.busy || s.DeletedDate !== undefined}>Rotate now</button>
+                  <button type="submit" disabled={action.busy || s.DeletedDate !== undefined} {...perm.guard('secretsmanager:RotateSecret')}>Rotate now</button>
                 </form>
                 <button type="button" onClick={secret.reload}>Refresh</button>
               </Section>

@@ -3,7 +3,7 @@
  * awsJson1_1 (like TrentAdmin, docs/iam.md). The part that must work while sealed (init, unseal, rekey,
  * status; shares prove themselves, a signature is checked when it can be) is src/http/operator/sys-routes.ts.
  */
-import type { OperatorService } from './operator-service.ts';
+import type { NodesView, OperatorService } from './operator-service.ts';
 import type { SealStatus } from '../../seal/seal-manager.ts';
 import { InputReader } from '../input.ts';
 import { defineOperations, type ServiceDefinition } from '../operation.ts';
@@ -25,6 +25,17 @@ export function sealStatusView(s: SealStatus): Record<string, unknown> {
       Nonce: s.rekey.nonce, Progress: s.rekey.progress, Required: s.rekey.required,
       Shares: s.rekey.shares, Threshold: s.rekey.threshold, AgeRecipients: s.rekey.ageRecipients,
     },
+  });
+}
+
+/**
+ * GetSealStatus's `Node` (the process that answered: its heartbeat id, its worker id under TRENT_WORKERS > 1)
+ * and `Nodes` (every process seen in the heartbeat table, LastSeen in epoch seconds; absent without heartbeats).
+ */
+function nodesView(n: NodesView): Record<string, unknown> {
+  return definedMembers({
+    Node: definedMembers({ Id: n.self.nodeId, Worker: n.self.worker }),
+    Nodes: n.live?.map((x) => ({ Id: x.nodeId, LastSeen: x.seenAt / 1000 })),
   });
 }
 
@@ -62,7 +73,8 @@ export function operatorServiceDefinition(operator: OperatorService): ServiceDef
         name: 'GetSealStatus', readOnly: true,
         async handle(input, { caller }) {
           new InputReader(input).done();
-          return sealStatusView(await operator.status(caller));
+          const s = await operator.status(caller);
+          return { ...sealStatusView(s), ...nodesView(s.nodes) };
         },
       },
     ]),

@@ -15,6 +15,8 @@ export function createOperatorService(deps: {
   authorizer: Authorizer;
   /** Verifies the audit chain against the store (audit-trail-check.ts). */
   verifyAuditTrail: () => Promise<Record<string, unknown>>;
+  /** The processes of the deployment this one knows of (app.ts): part of GetSealStatus's answer. */
+  nodes: () => Promise<NodesView>;
 }) {
   const { seal, authorizer } = deps;
   return {
@@ -34,11 +36,22 @@ export function createOperatorService(deps: {
       await authorizer.authorize(caller, 'trent:VerifyAuditTrail');
       return deps.verifyAuditTrail();
     },
-    async status(caller: Caller): Promise<SealStatus> {
+    async status(caller: Caller): Promise<SealStatus & { nodes: NodesView }> {
       await authorizer.authorize(caller, 'trent:GetSealStatus');
-      return seal.status();
+      return { ...seal.status(), nodes: await deps.nodes() };
     },
   };
 }
 
 export type OperatorService = ReturnType<typeof createOperatorService>;
+
+/**
+ * The deployment's processes as this one sees them: itself (its heartbeat id, its cluster worker id under
+ * TRENT_WORKERS > 1) and, where processes share the store and write heartbeats (PostgreSQL,
+ * src/http/quotas.ts), every process seen within the live window. `live` is absent where there are
+ * no heartbeats (SQLite): then this process is all the store can tell.
+ */
+export interface NodesView {
+  self: { nodeId: string; worker?: string };
+  live?: { nodeId: string; seenAt: number }[];
+}

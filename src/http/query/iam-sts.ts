@@ -7,6 +7,7 @@
 import type { IamManaged, ManagedPolicyDoc } from '../../auth/iam-managed.ts';
 import { checkPathPrefix, pathOf } from '../../auth/iam-authorization.ts';
 import type { IamService } from '../../auth/iam-service.ts';
+import type { PolicySimulator } from '../../auth/iam-simulate.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import { NotFoundException, ValidationException } from '../../errors/errors.ts';
 import type { PrincipalKind, PrincipalRecord } from '../../storage/iam-repos.ts';
@@ -120,7 +121,7 @@ function inlinePolicies(kind: PrincipalKind, iam: IamService): Operation[] {
  * The IAM query API. Wrapped by the edge's choke point with src/auth/iam-access-rules.ts (app.ts); every
  * operation is decided in the IAM services.
  */
-export function iamServiceDefinition(iam: IamService, managed: IamManaged): QueryServiceDefinition {
+export function iamServiceDefinition(iam: IamService, managed: IamManaged, simulator: PolicySimulator): QueryServiceDefinition {
   return {
     protocol: 'query',
     version: '2010-05-08',
@@ -175,6 +176,7 @@ export function iamServiceDefinition(iam: IamService, managed: IamManaged): Quer
         };
       }),
       ...managedOperations(managed),
+      simulatePrincipalPolicy(simulator),
       op('ListAccessKeys', true, async (input, { caller }) => {
         const userName = required(input, 'UserName');
         checkPaging(input);
@@ -240,6 +242,42 @@ function groupView(g: PrincipalRecord) {
 
 function versionView(v: { VersionId: string; Document: string; CreateDate: number; IsDefaultVersion: boolean }) {
   return { Document: encodeURIComponent(v.Document), VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion, CreateDate: iso(v.CreateDate) };
+}
+
+/** `Name.member.1`, `Name.member.2`, … in order. */
+function listOf(input: QueryInput, name: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; input[`${name}.member.${i}`] !== undefined; i++) out.push(input[`${name}.member.${i}`]!);
+  return out;
+}
+
+/** Members of SimulatePrincipalPolicy Trent's simulator does not take (src/auth/iam-simulate.ts says what it covers). */
+const UNSUPPORTED_SIMULATION_INPUTS = ['ContextEntries', 'PolicyInputList', 'PermissionsBoundaryPolicyInputList', 'ResourcePolicy', 'ResourceOwner', 'CallerArn'];
+
+/**
+ * IAM SimulatePrincipalPolicy. AWS: one EvaluationResult per action, EvalDecision the most restrictive over
+ * the resources, each resource's in ResourceSpecificResults; MatchedStatements is not returned.
+ */
+function simulatePrincipalPolicy(simulator: PolicySimulator): Operation {
+  return op('SimulatePrincipalPolicy', true, async (input, { caller }) => {
+    const unsupported = UNSUPPORTED_SIMULATION_INPUTS.find((m) => Object.keys(input).some((k) => k === m || k.startsWith(`${m}.`)));
+    if (unsupported !== undefined) throw new ValidationException(`Trent's policy simulator does not support ${unsupported}.`);
+    checkPaging(input);
+    const results = await simulator.simulatePrincipalPolicy(caller, {
+      policySourceArn: required(input, 'PolicySourceArn', 2048), actionNames: listOf(input, 'ActionNames'), resourceArns: listOf(input, 'ResourceArns'),
+    });
+    const views = results.map((r) => definedMembers({
+      EvalActionName: r.action,
+      EvalResourceName: r.resources.length === 1 ? r.resources[0]!.arn : '*',
+      EvalDecision: r.decision,
+      ResourceSpecificResults: r.resources.length === 1 && r.resources[0]!.arn === '*'
+        ? undefined
+        : r.resources.map((x) => ({ EvalResourceName: x.arn, EvalResourceDecision: x.decision })),
+    }));
+    // In the order the actions were asked (the marker is the position, not the name).
+    const position = new Map(views.map((v, i) => [v, String(i).padStart(4, '0')]));
+    return paginate(input, 'EvaluationResults', views, (v) => position.get(v)!);
+  });
 }
 
 /** Groups and managed policies (src/auth/iam-managed.ts). */

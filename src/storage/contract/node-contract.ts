@@ -25,6 +25,8 @@ export function runNodeContract(adapter: string, open: () => Promise<Storage>): 
     });
     assert.equal(await s.read((r) => r.nodes.countLive(1000)), 2);
     assert.equal(await s.read((r) => r.nodes.countLive(1001)), 1, 'node-a was last seen before the window');
+    assert.deepEqual(await s.read((r) => r.nodes.listLive(1000)), [{ nodeId: 'node-a', seenAt: 1000 }, { nodeId: 'node-b', seenAt: 5000 }]);
+    assert.deepEqual(await s.read((r) => r.nodes.listLive(1001)), [{ nodeId: 'node-b', seenAt: 5000 }]);
     await s.transaction((tx) => tx.nodes.beat('node-a', 6000));
     assert.equal(await s.read((r) => r.nodes.countLive(5500)), 1, 'one row per node: node-a moved forward');
     assert.equal(await s.read((r) => r.nodes.countLive(5000)), 2);

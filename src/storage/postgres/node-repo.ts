@@ -14,6 +14,9 @@ export function createPostgresNodeRepos(exec: Exec): NodeRepos {
         );
       },
       countLive: async (since) => Number((await exec('SELECT COUNT(*) AS n FROM trent_nodes WHERE seen_at >= $1', [since])).rows[0]!.n),
+      listLive: async (since) =>
+        (await exec('SELECT node_id, seen_at FROM trent_nodes WHERE seen_at >= $1 ORDER BY node_id', [since])).rows
+          .map((r) => ({ nodeId: String(r.node_id), seenAt: Number(r.seen_at) })),
       remove: async (nodeId) => {
         await exec('DELETE FROM trent_nodes WHERE node_id = $1', [nodeId]);
       },

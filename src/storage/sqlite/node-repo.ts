@@ -7,6 +7,7 @@ export function createSqliteNodeRepos(db: Database.Database): NodeRepos {
     // Never moves a row backwards: a late write of an older time leaves the newer one.
     beat: db.prepare('INSERT INTO trent_nodes (node_id, seen_at) VALUES (?, ?) ON CONFLICT (node_id) DO UPDATE SET seen_at = MAX(seen_at, excluded.seen_at)'),
     countLive: db.prepare('SELECT COUNT(*) AS n FROM trent_nodes WHERE seen_at >= ?'),
+    listLive: db.prepare('SELECT node_id, seen_at FROM trent_nodes WHERE seen_at >= ? ORDER BY node_id'),
     remove: db.prepare('DELETE FROM trent_nodes WHERE node_id = ?'),
     deleteStale: db.prepare('DELETE FROM trent_nodes WHERE seen_at < ?'),
   };
@@ -16,6 +17,8 @@ export function createSqliteNodeRepos(db: Database.Database): NodeRepos {
         q.beat.run(nodeId, seenAt);
       },
       countLive: async (since) => Number((q.countLive.get(since) as { n: number }).n),
+      listLive: async (since) =>
+        (q.listLive.all(since) as { node_id: string; seen_at: number }[]).map((r) => ({ nodeId: r.node_id, seenAt: Number(r.seen_at) })),
       remove: async (nodeId) => {
         q.remove.run(nodeId);
       },
