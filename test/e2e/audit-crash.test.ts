@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyChain } from '../../src/audit/chain.ts';
@@ -20,16 +20,6 @@ import { ADMIN, ACCOUNT_ID, E2E_STORAGE, rawCall, startServer, type TestServer }
 const dataDir = mkdtempSync(join(tmpdir(), 'trent-crash-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A server process under a load of mutating calls, killed with SIGKILL; the request ids it acknowledged. */
 async function crashUnderLoad(

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,13 +19,6 @@ import { capturingLogger, devPki, handshake, httpsKms, trentCli } from './tls-su
 
 const fingerprint = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Waits until `pred` holds, polling; fails with `what` after `ms`. */
 async function until(what: string | (() => string), ms: number, pred: () => boolean | Promise<boolean>): Promise<void> {
