@@ -9,7 +9,7 @@
  * Each delivery reads the key's current state and material when it is sent (outbox rows hold none):
  * material is unsealed, wrapped under the delivery's transport key and zeroed at once.
  */
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { sha256 } from '../crypto/primitives.ts';
@@ -41,12 +41,12 @@ export function createSender(deps: { storage: Storage; barrier: Barrier; clock: 
   const backoff = new Map<string, { until: number; delayMs: number }>();
 
   /** One signed POST; resolves with the verified JSON answer, rejects with PeerError otherwise. */
-  function post(link: ReplicationLinkRecord, authKey: SecretBytes, path: string, payload: unknown): Promise<Record<string, unknown>> {
+  function post(link: ReplicationLinkRecord, agent: Agent, authKey: SecretBytes, path: string, payload: unknown): Promise<Record<string, unknown>> {
     const body = Buffer.from(JSON.stringify(payload), 'utf8');
     const signature = signLinkRequest(authKey, signedParts('request', path, link.linkId, sha256(body)));
     return new Promise((resolve, reject) => {
       const req = request(new URL(path, `${link.endpoint}/`), {
-        method: 'POST', ca: link.caPem, timeout: REQUEST_TIMEOUT_MS,
+        method: 'POST', agent, ca: link.caPem, timeout: REQUEST_TIMEOUT_MS,
         headers: { 'content-type': 'application/json', 'content-length': String(body.length), [LINK_HEADER]: link.linkId, [SIGNATURE_HEADER]: signature },
       }, (res) => {
         const chunks: Buffer[] = [];
@@ -108,8 +108,11 @@ export function createSender(deps: { storage: Storage; barrier: Barrier; clock: 
     const secret = await links.secretOf(link);
     const authKey = linkAuthKey(secret, link.linkId);
     let transport: SecretBytes | undefined;
+    // Hello and deliver travel on one kept-alive connection: the peer's exchange (its ephemeral key) lives
+    // in the process that answered hello, and with TRENT_WORKERS > 1 a connection stays with one worker.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: link.caPem });
     try {
-      const hello = await post(link, authKey, HELLO_PATH, {});
+      const hello = await post(link, agent, authKey, HELLO_PATH, {});
       const exchangeId = String(hello.ExchangeId);
       const receiverPublic = Buffer.from(String(hello.PublicKey), 'base64');
       const mine = EphemeralAgreement.generate();
@@ -121,7 +124,7 @@ export function createSender(deps: { storage: Storage; barrier: Barrier; clock: 
         HeaderKey: wrapForTransport(transport, headerKey, headerKeyBoxAad(link.linkId, exchangeId, 'sender')).toString('base64'),
         Record: record,
       };
-      const answer = await post(link, authKey, DELIVER_PATH, body);
+      const answer = await post(link, agent, authKey, DELIVER_PATH, body);
       if (typeof answer.LastAppliedSeq !== 'number' || answer.LastAppliedSeq < o.seq) throw new PeerError(`the peer did not acknowledge record ${o.seq}`);
       // The peer's header key, so its replicas' ciphertexts decrypt here too.
       const peerHeader = unwrapFromTransport(transport, Buffer.from(String(answer.HeaderKey), 'base64'), headerKeyBoxAad(link.linkId, exchangeId, 'receiver'));
@@ -130,6 +133,7 @@ export function createSender(deps: { storage: Storage; barrier: Barrier; clock: 
       await storage.transaction((tx) => tx.replication.setPeerHeaderKey(link.linkId, sealed));
       return true;
     } finally {
+      agent.destroy();
       secret.zeroize();
       authKey.zeroize();
       transport?.zeroize();

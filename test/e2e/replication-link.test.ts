@@ -40,10 +40,11 @@ interface Deployment {
   /** Every line either process of this deployment wrote, across restarts. */
   log: string[];
   kms: KMSClient;
+  /** TRENT_WORKERS: the receiving side runs two, so hello and deliver must reach the worker holding the exchange. */
+  workers: number;
 }
 
-
-async function deployment(name: string, region: string): Promise<Deployment> {
+async function deployment(name: string, region: string, workers: number): Promise<Deployment> {
   const dataDir = mkdtempSync(join(tmpdir(), `trent-link-${name}-`));
   const port = await freePort();
   const pki = await devPki(mkdtempSync(join(tmpdir(), `trent-link-${name}-tls-`)));
@@ -52,7 +53,7 @@ async function deployment(name: string, region: string): Promise<Deployment> {
     endpoint: url, region, credentials: ADMIN, maxAttempts: 1,
     requestHandler: { httpsAgent: { ca: readFileSync(pki.ca), keepAlive: false } },
   });
-  return { name, region, dataDir, port, url, pki, log: [], kms };
+  return { name, region, dataDir, port, url, pki, log: [], kms, workers };
 }
 
 async function start(d: Deployment): Promise<void> {
@@ -60,7 +61,7 @@ async function start(d: Deployment): Promise<void> {
     PATH: process.env.PATH ?? '',
     TRENT_DATA_DIR: d.dataDir, TRENT_PORT: String(d.port), TRENT_HOST: '127.0.0.1',
     TRENT_ACCOUNT_ID: ACCOUNT_ID, TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
-    TRENT_REGIONS: d.region, TRENT_REGION: d.region, TRENT_LOG_LEVEL: 'debug', TRENT_WORKERS: '1', ...d.pki.env,
+    TRENT_REGIONS: d.region, TRENT_REGION: d.region, TRENT_LOG_LEVEL: 'debug', TRENT_WORKERS: String(d.workers), ...d.pki.env,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   d.child = child;
@@ -131,8 +132,8 @@ let credentialFile = '';
 const MATERIAL = randomBytes(32); // imported into an EXTERNAL key: the test knows these bytes
 
 before(async () => {
-  A = await deployment('A', 'us-east-1');
-  B = await deployment('B', 'eu-central-1');
+  A = await deployment('A', 'us-east-1', 1);
+  B = await deployment('B', 'eu-central-1', 2);
   await Promise.all([start(A), start(B)]);
 });
 
