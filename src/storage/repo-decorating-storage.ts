@@ -4,7 +4,7 @@
  * fault injection (fault-injection.ts) and for tests that count or hold up chosen reads. Not a mock: the
  * wrapped store does the work.
  */
-import type { Repos, Storage } from './storage.ts';
+import type { PoolUse, Repos, Storage } from './storage.ts';
 import type { UnitOfWork } from './unit-of-work.ts';
 
 export abstract class RepoDecoratingStorage implements Storage {
@@ -43,6 +43,12 @@ export abstract class RepoDecoratingStorage implements Storage {
 
   writerAlive(writerId: string): Promise<boolean> {
     return this.inner.writerAlive(writerId);
+  }
+
+  /** The wrapped adapter's pool, so GET /metrics reports it through a decorator too. */
+  get poolUse(): (() => PoolUse) | undefined {
+    const inner = this.inner;
+    return inner.poolUse ? () => inner.poolUse!() : undefined;
   }
 
   close(): Promise<void> {

@@ -195,7 +195,7 @@ export interface Storage {
   writerAlive(writerId: string): Promise<boolean>;
   /**
    * Adapters that keep a connection pool say how it is used (GET /metrics): connections open, idle,
-   * and calls waiting for one. Absent on SQLite (one file, no pool) and on decorators.
+   * and calls waiting for one. Absent on SQLite (one file, no pool); a repo decorator reports its adapter's.
    */
   poolUse?(): PoolUse;
   close(): Promise<void>;
