@@ -474,7 +474,14 @@ export async function createApp(parts: AppParts): Promise<App> {
   }
   const server = listener.server;
 
-  await seal.start();
+  try {
+    await seal.start();
+  } catch (err) {
+    // A node that cannot start (e.g. another root key) leaves no heartbeat behind: its row is removed
+    // and its timer stopped, so the process can exit.
+    await quotaShare.stop();
+    throw err;
+  }
 
   return {
     server,
