@@ -150,7 +150,7 @@ export async function replicateSecretToRegions(
   ctx: SecretContext, caller: Caller, input: Requests['ReplicateSecretToRegions'],
 ): Promise<{ secret: Secret; replicas: ReplicaState[] }> {
   const s = await resolve(ctx, caller, input.secretId, { primaryOnly: true, access: SECRET_ACCESS.ReplicateSecretToRegions(input) });
-  checkReplicaRegions(ctx, s.scope.region, input.addReplicaRegions);
+  await checkReplicaRegions(ctx, s.scope.region, input.addReplicaRegions);
   return { secret: s, replicas: await addReplicas(ctx, caller, s, input.addReplicaRegions, input.forceOverwrite ?? false) };
 }
 
