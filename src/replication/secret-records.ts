@@ -116,7 +116,9 @@ export function createSecretRecords(deps: { storage: Storage; secrets: SecretSer
     const ids = { accountId: rec.accountId, name: rec.name, primaryArn: rec.arn, primaryRegion: rec.sourceRegion, region: rec.region };
     if (req.Seq <= link.lastAppliedSeq) {
       await storage.transaction((tx) => tx.replication.setPeerHeaderKey(link.linkId, sealedPeerHeader));
-      return { Applied: false, LastAppliedSeq: link.lastAppliedSeq };
+      // The sender lost our answer: a replica that is there is InSync (else the primary waits for its next record).
+      const there = rec.Kind === 'secret' && (await secrets.remote.isReplicaHere(ids));
+      return { Applied: false, LastAppliedSeq: link.lastAppliedSeq, ...(there ? { Status: 'InSync' as const } : {}) };
     }
     let status: { Status: 'InSync' | 'Failed'; StatusMessage?: string } | undefined;
     let write: (tx: Repos) => Promise<unknown> = async () => undefined;

@@ -120,3 +120,9 @@ export async function deleteIncomingReplica(tx: Repos, r: Pick<IncomingReplica, 
   await tx.secrets.delete(scope, r.name);
   return true;
 }
+
+/** Whether the replica of `primaryArn` is here (a duplicate record's answer). */
+export async function isIncomingReplicaHere(ctx: SecretContext, r: Pick<IncomingReplica, 'accountId' | 'name' | 'primaryArn' | 'primaryRegion' | 'region'>): Promise<boolean> {
+  const rec = await ctx.storage.read((x) => x.secrets.get({ accountId: r.accountId, region: r.region }, r.name));
+  return !!rec && rec.arn === replicaArnOf(r.primaryArn, r.region) && (rec.doc as unknown as SecretDoc).primaryRegion === r.primaryRegion;
+}

@@ -24,7 +24,7 @@ import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy, validateRes
 import type { SecretContext } from './secret-context.ts';
 import { deleteSecret, purgeDue, restoreSecret } from './secret-deletion.ts';
 import { recordRemoteStatus, remoteSnapshot } from './remote-replicas.ts';
-import { prepareIncomingReplica } from './replica-from-peer.ts';
+import { isIncomingReplicaHere, prepareIncomingReplica } from './replica-from-peer.ts';
 import { removeRegionsFromReplication, replicateSecretToRegions, replicationStatusOf, stopReplicationToReplica } from './replication.ts';
 import { createSecret, describeSecret, updateSecret } from './secret-lifecycle.ts';
 import { listSecrets, listSecretVersionIds } from './secret-listing.ts';
@@ -84,6 +84,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       snapshot: bound(ctx, remoteSnapshot),
       recordStatus: bound(ctx, recordRemoteStatus),
       prepareIncoming: bound(ctx, prepareIncomingReplica),
+      isReplicaHere: bound(ctx, isIncomingReplicaHere),
     },
   };
 }

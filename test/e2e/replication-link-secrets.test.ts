@@ -182,15 +182,14 @@ test('forged and malformed secret records are refused (AccessDenied, Validation)
   const name = 'linked/forged';
   const primaryArn = `arn:aws:secretsmanager:us-east-1:${ACCOUNT_ID}:secret:${name}-AbCdEf`;
   const view = { tags: [], rotation: { enabled: false }, versions: { v1: { stages: ['AWSCURRENT'], createdAt: 1, kind: 'string' } }, lastChangedAt: 1 };
-  /** A delivery of one secret record as a peer's sender builds it; `boxFor` is the version id the box's AAD names. */
-  const deliver = async (record: (aad: (versionId: string) => string) => Record<string, unknown>) => {
+  /** A delivery of one secret record as a peer's sender builds it (`box(v)`: a value boxed with the AAD of version v). */
+  const deliver = async (record: (aad: (versionId: string) => string) => Record<string, unknown>, seq = before.link + 1) => {
     const hello = await internal(B, HELLO_PATH, {}, secret, linkId!);
     assert.equal(hello.status, 200);
     const exchangeId = String(hello.json.ExchangeId);
     const receiverPublic = Buffer.from(String(hello.json.PublicKey), 'base64');
     const mine = EphemeralAgreement.generate();
     const transport = mine.transportKey(receiverPublic, secret, linkId!, exchangeId, mine.publicKey, receiverPublic);
-    const seq = before.link + 1;
     const box = (versionId: string) => wrapForTransport(transport, SecretBytes.copyOf(Buffer.from('forged value')), secretValueBoxAad(linkId!, seq, ACCOUNT_ID, primaryArn, name, versionId, EU)).toString('base64');
     return internal(B, DELIVER_PATH, {
       ExchangeId: exchangeId, SenderPublicKey: mine.publicKey.toString('base64'), Seq: seq,
@@ -219,6 +218,10 @@ test('forged and malformed secret records are refused (AccessDenied, Validation)
     const res = await deliver(() => malformed);
     assert.deepEqual([res.status, res.json.__type], [400, 'ValidationException'], JSON.stringify(malformed));
   }
+  // A duplicate (the sequence number already applied), well formed: answered with success, nothing changes.
+  const cmkArn = (await A.sm.send(new DescribeSecretCommand({ SecretId: 'linked/cmk' }))).ARN!;
+  const dup = await deliver(() => ({ Kind: 'secret', ...ids, name: 'linked/cmk', arn: cmkArn, view, values: [] }), before.link);
+  assert.deepEqual([dup.status, dup.json.Applied, dup.json.LastAppliedSeq, dup.json.Status], [200, false, before.link, 'InSync']);
   assert.deepEqual(await state(), before);
 });
 
