@@ -16,7 +16,7 @@ import {
   RemoveRegionsFromReplicationCommand, ReplicateSecretToRegionsCommand, StopReplicationToReplicaCommand, TagResourceCommand,
   UpdateSecretCommand, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { EphemeralAgreement, wrapForTransport } from '../../src/crypto/replication-transport.ts';
 import { SecretBytes } from '../../src/crypto/secret-bytes.ts';
 import { DELIVER_PATH, HELLO_PATH, headerKeyBoxAad, secretValueBoxAad } from '../../src/replication/wire.ts';
@@ -102,7 +102,7 @@ test('PutSecretValue, label moves, description and tags on A reach B in order; w
   }
 });
 
-test('a replica whose KmsKeyId names no key on B is Failed with the reason; a key that exists on B is used there', async () => {
+test('a replica whose KmsKeyId names no key on B, or a disabled one, is Failed with the reason; a usable key on B is used there and a later change catches up', async () => {
   const bad = (await A.sm.send(new CreateSecretCommand({ Name: 'linked/badkey', SecretString: value('badkey') }))).ARN!;
   const out = await A.sm.send(new ReplicateSecretToRegionsCommand({ SecretId: bad, AddReplicaRegions: [{ Region: EU, KmsKeyId: 'alias/not-on-b' }] }));
   assert.deepEqual(out.ReplicationStatus, [{ Region: EU, KmsKeyId: 'alias/not-on-b', Status: 'InProgress' }]);
@@ -114,10 +114,26 @@ test('a replica whose KmsKeyId names no key on B is Failed with the reason; a ke
   assert.equal((await awsError(() => B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/badkey' })))).name, 'ResourceNotFoundException');
 
   const keyOnB = (await B.kms.send(new CreateKeyCommand({ Description: 'for replicas' }))).KeyMetadata!.Arn!;
-  const cmk = (await A.sm.send(new CreateSecretCommand({ Name: 'linked/cmk', SecretString: value('cmk'), AddReplicaRegions: [{ Region: EU, KmsKeyId: keyOnB }] }))).ARN!;
+  const cmkValue = value('cmk');
+  const cmk = (await A.sm.send(new CreateSecretCommand({ Name: 'linked/cmk', SecretString: cmkValue, AddReplicaRegions: [{ Region: EU, KmsKeyId: keyOnB }] }))).ARN!;
   await inSync(cmk);
   assert.equal((await B.sm.send(new DescribeSecretCommand({ SecretId: 'linked/cmk' }))).KmsKeyId, keyOnB);
   assert.deepEqual((await statusOnA(cmk))?.map((s) => s.KmsKeyId), [keyOnB]);
+  // The replica's key disabled on B: A's next change fails the replica there (B keeps what it had); the
+  // change after the key is enabled again catches up every version, as within one deployment.
+  await B.kms.send(new DisableKeyCommand({ KeyId: keyOnB }));
+  const later = value('later');
+  await A.sm.send(new PutSecretValueCommand({ SecretId: cmk, SecretString: later }));
+  const disabled = await until('Failed on A', async () => {
+    const s = (await statusOnA(cmk))?.[0];
+    return s?.Status === 'Failed' ? s : undefined;
+  });
+  assert.match(disabled.StatusMessage!, /^Replication failed: Secrets Manager can't encrypt the secret value with the KMS key/);
+  await B.kms.send(new EnableKeyCommand({ KeyId: keyOnB }));
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/cmk' }))).SecretString, cmkValue);
+  await A.sm.send(new UpdateSecretCommand({ SecretId: cmk, Description: 'retry' }));
+  await inSync(cmk);
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/cmk' }))).SecretString, later);
 });
 
 test('B killed while secret records are pending: after its restart they are applied once, in order, versions and labels exact', async () => {
