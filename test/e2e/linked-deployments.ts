@@ -4,6 +4,7 @@
  * link them with the real `trent replication link`, read their SQLite files and sign requests to the
  * internal endpoint as a peer's sender does.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -17,7 +18,7 @@ import { linkAuthKey, signLinkRequest } from '../../src/crypto/replication-trans
 import type { SecretBytes } from '../../src/crypto/secret-bytes.ts';
 import { signedParts } from '../../src/replication/wire.ts';
 import { freePort } from '../free-port.ts';
-import { ACCOUNT_ID, ADMIN } from './harness.ts';
+import { ACCOUNT_ID, ADMIN, filesUnder } from './harness.ts';
 import { devPki, trentCli, type Pki } from './tls-support.ts';
 
 export interface Deployment {
@@ -130,6 +131,27 @@ export async function linkDeployments(a: Deployment, b: Deployment): Promise<str
   writeFileSync(file, `${credential}\n`, { mode: 0o600 });
   await trentCli(['replication', 'link', '--name', a.name, '--endpoint', a.url, '--ca', a.pki.ca, '--regions', a.region, '--credential-file', file], cliEnv(b));
   return credential;
+}
+
+/**
+ * Asserts that no needle (as given, hex, base64, base64url) is in any file of the deployments' data dirs
+ * (SQLite files and WAL), in their processes' logs or in their audit trails.
+ */
+export function assertNowhere(deployments: readonly Deployment[], secrets: readonly Buffer[]): void {
+  const needles = secrets.flatMap((b) => [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('base64')), Buffer.from(b.toString('base64url'))]);
+  for (const d of deployments) {
+    const files = filesUnder(d.dataDir);
+    assert.ok(files.some((f) => f.endsWith('trent.db-wal')) || files.some((f) => f.endsWith('trent.db')));
+    for (const f of files) {
+      const content = readFileSync(f);
+      for (const n of needles) assert.equal(content.indexOf(n), -1, `${f} holds a secret`);
+    }
+    const log = Buffer.from(d.log.join(''));
+    for (const n of needles) assert.equal(log.indexOf(n), -1, `${d.name}'s log holds a secret`);
+    const audit = Buffer.from(JSON.stringify(rows(d, 'SELECT * FROM audit_events')));
+    assert.ok(audit.length > 1000);
+    for (const n of needles) assert.equal(audit.indexOf(n), -1, `${d.name}'s audit trail holds a secret`);
+  }
 }
 
 /** Stops a deployment and removes its files. */
