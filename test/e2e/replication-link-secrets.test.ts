@@ -4,7 +4,8 @@
  * real `trent replication link` (test/e2e/linked-deployments.ts). A secret created on A with
  * AddReplicaRegions naming B's region is InProgress, then InSync, and reads on B; every later change
  * reaches B in order; writes on B are refused; a KMS key B lacks fails the replica with its reason; B is
- * SIGKILLed with records pending and applies them once, in order, on restart; StopReplicationToReplica on
+ * SIGKILLed with records pending and applies them once, in order, on restart; a value A cannot open when
+ * sending (its key disabled) fails the replica and skips the record; StopReplicationToReplica on
  * B reaches A through the back channel; RemoveRegionsFromReplication deletes the replica on B. Forged and
  * malformed secret records change nothing; the values are in neither data dir, log nor audit trail.
  */
@@ -135,6 +136,27 @@ test('a replica whose KmsKeyId names no key on B, or a disabled one, is Failed w
   assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/cmk' }))).SecretString, later);
 });
 
+test('a value the primary\'s side cannot open when the record is sent (its key disabled on A) fails the replica there; the record is skipped, the next one catches up', async () => {
+  const keyOnA = (await A.kms.send(new CreateKeyCommand({ Description: 'primary key' }))).KeyMetadata!.Arn!;
+  const v = value('primary under a CMK');
+  const primary = (await A.sm.send(new CreateSecretCommand({ Name: 'linked/cmk-on-a', KmsKeyId: keyOnA, SecretString: v, AddReplicaRegions: [{ Region: EU }] }))).ARN!;
+  await inSync(primary);
+  await A.kms.send(new DisableKeyCommand({ KeyId: keyOnA }));
+  await A.sm.send(new UpdateSecretCommand({ SecretId: primary, Description: 'while the key is disabled' }));
+  const failed = await until('Failed on A', async () => {
+    const st = (await statusOnA(primary))?.[0];
+    return st?.Status === 'Failed' ? st : undefined;
+  });
+  assert.equal(failed.StatusMessage, "Replication failed: Secrets Manager can't decrypt the protected secret text using the provided KMS key.");
+  assert.match(A.log.join(''), /record skipped/);
+  await A.kms.send(new EnableKeyCommand({ KeyId: keyOnA }));
+  await A.sm.send(new UpdateSecretCommand({ SecretId: primary, Description: 'key enabled again' }));
+  await inSync(primary);
+  const d = await B.sm.send(new DescribeSecretCommand({ SecretId: 'linked/cmk-on-a' }));
+  assert.equal(d.Description, 'key enabled again');
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/cmk-on-a' }))).SecretString, v);
+});
+
 test('B killed while secret records are pending: after its restart they are applied once, in order, versions and labels exact', async () => {
   await kill(B);
   const pendingBefore = (await peers(A))[0]!.PendingRecords;
@@ -153,7 +175,7 @@ test('B killed while secret records are pending: after its restart they are appl
   await inSync(arn);
   await inSync(two);
   const sent = (await peers(A))[0]!.DeliveredRecords;
-  assert.equal((await peers(B))[0]!.LastAppliedSequence, sent, 'every record A delivered applied once on B');
+  assert.equal((await peers(B))[0]!.LastAppliedSequence, sent, 'B has applied up to the last record A delivered (a skipped record moves nothing)');
   assert.deepEqual(await versionsOf(B, 'linked/one'), await versionsOf(A, arn));
   assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one' }))).SecretString, fourth);
   assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one', VersionStage: 'CUSTOM' }))).SecretString, third);
