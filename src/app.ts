@@ -61,6 +61,7 @@ import { replicationEndpoint, replicationServiceDefinition } from './http/replic
 import { createLinkService } from './replication/links.ts';
 import { createOutbox } from './replication/outbox.ts';
 import { createReceiver } from './replication/receiver.ts';
+import { createSecretOutbox, createSecretRecords } from './replication/secret-records.ts';
 import { createSender } from './replication/sender.ts';
 import { createAsymmetricOperations } from './kms/asymmetric-operations.ts';
 import { createKeyUpdateService } from './kms/key-updates.ts';
@@ -242,7 +243,10 @@ export async function createApp(parts: AppParts): Promise<App> {
     // Links to peer deployments (docs/replication.md): replicas of multi-Region keys in the regions they serve.
     const localRegions = config.regions ? new Set(config.regions) : undefined;
     const links = createLinkService({ storage, barrier, clock, authorizer, ...(localRegions ? { localRegions } : {}) });
-    const outbox = createOutbox({ storage, clock, onAppend: () => setTimeout(() => void replicationLoop.run().catch(() => undefined), 50).unref() });
+    const nudgeSender = () => setTimeout(() => void replicationLoop.run().catch(() => undefined), 50).unref();
+    const outbox = createOutbox({ storage, clock, onAppend: nudgeSender });
+    // Replicated secrets in the regions linked peers serve go through the same outbox (secret-records.ts).
+    const secretOutbox = createSecretOutbox({ storage, clock, onAppend: nudgeSender });
     const keys = createKeyService({
       storage, barrier, clock, materialCache, ciphertextHeaderKey, peerHeaderKeys: links.peerHeaderKeys, authorizer, customKeyStores, markers,
     });
@@ -254,7 +258,8 @@ export async function createApp(parts: AppParts): Promise<App> {
     const importTokenKey = await loadDeploymentSecret(storage, barrier, 'kms-import-token');
     const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
     const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
-    const secrets = createSecretService({ storage, clock, keys, aliases, markers, authorizer, servesRegion: (r) => servesRegion(config, r) });
+    const secrets = createSecretService({ storage, clock, keys, aliases, markers, authorizer, servesRegion: (r) => servesRegion(config, r), remote: secretOutbox });
+    const secretRecords = createSecretRecords({ storage, secrets, ...(localRegions ? { localRegions } : {}) });
 
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests made at
     // least every digestIntervalMs of activity or digestMaxEvents events, delivered out of the store.
@@ -284,8 +289,9 @@ export async function createApp(parts: AppParts): Promise<App> {
     });
     const receiver = createReceiver({
       storage, barrier, clock, links, headerKey: ciphertextHeaderKey, events: jobEventRecorder(auditLog), ...(localRegions ? { localRegions } : {}),
+      secrets: secretRecords,
     });
-    const sender = createSender({ storage, barrier, clock, links, headerKey: ciphertextHeaderKey, logger });
+    const sender = createSender({ storage, barrier, clock, links, headerKey: ciphertextHeaderKey, logger, secrets: secretRecords });
     // Its own loop, so a peer that is down never holds up the key and secret jobs; backoff is per link.
     const replicationLoop = startJobLoop({ intervalMs: REPLICATION_INTERVAL_MS, logger, pass: () => sender.runOnce() });
     const parameterEvents = createPolicyEventSink({ audit: jobEventRecorder(auditLog), logger, ...(config.parameterEventsWebhook ? { webhookUrl: config.parameterEventsWebhook } : {}) });

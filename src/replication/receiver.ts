@@ -27,7 +27,9 @@ import type { ReplicationLinkRecord } from '../storage/replication-repo.ts';
 import type { MaterialRecord, Storage } from '../storage/storage.ts';
 import type { LinkService } from './links.ts';
 import { peerHeaderKeyAad } from './links.ts';
-import { headerKeyBoxAad, materialBoxAad, signedParts, type DeliverRequest } from './wire.ts';
+import { isSecretRecord } from './secret-wire.ts';
+import type { SecretRecords } from './secret-records.ts';
+import { headerKeyBoxAad, materialBoxAad, signedParts, type DeliverRequest, type WireRecord } from './wire.ts';
 
 /** An exchange not used within this long is dropped. */
 const EXCHANGE_TTL_MS = 60_000;
@@ -42,8 +44,10 @@ export function createReceiver(deps: {
   headerKey: SecretBytes;
   localRegions?: ReadonlySet<string>;
   events?: JobEventRecorder;
+  /** Applies secret records (secret-records.ts); absent, they are refused. */
+  secrets?: Pick<SecretRecords, 'apply'>;
 }) {
-  const { storage, barrier, clock, links, headerKey, localRegions, events } = deps;
+  const { storage, barrier, clock, links, headerKey, localRegions, events, secrets } = deps;
   const exchanges = new Map<string, { linkId: string; agreement: EphemeralAgreement; expiresAt: number }>();
 
   async function withAuthKey<T>(link: ReplicationLinkRecord, use: (key: SecretBytes) => T): Promise<T> {
@@ -121,6 +125,11 @@ export function createReceiver(deps: {
   }
 
   async function apply(link: ReplicationLinkRecord, req: DeliverRequest, transport: SecretBytes, sealedPeerHeader: Buffer): Promise<{ Applied: boolean; LastAppliedSeq: number }> {
+    // The record's Kind: a secret's is applied by secret-records.ts; absent or 'key' is a key's (below).
+    if (isSecretRecord(req.Record)) {
+      if (!secrets) throw new ValidationException('Malformed replication request: Record.Kind.');
+      return secrets.apply(link, { ...req, Record: req.Record }, transport, sealedPeerHeader);
+    }
     const rec = req.Record;
     if (req.Seq <= link.lastAppliedSeq) {
       await storage.transaction((tx) => tx.replication.setPeerHeaderKey(link.linkId, sealedPeerHeader));
@@ -196,7 +205,7 @@ export function createReceiver(deps: {
     return { Applied: true, LastAppliedSeq: req.Seq };
   }
 
-  function replicaFrom(rec: DeliverRequest['Record'], scope: { accountId: string; region: string }): Key {
+  function replicaFrom(rec: WireRecord, scope: { accountId: string; region: string }): Key {
     const k = rec.key;
     const doc = {
       description: rec.create!.description, keyUsage: k.keyUsage, keySpec: k.keySpec, origin: k.origin, keyManager: 'CUSTOMER',

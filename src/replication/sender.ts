@@ -24,6 +24,7 @@ import { unsealFresh, type Barrier } from '../seal/barrier.ts';
 import type { OutboxRecord, ReplicationLinkRecord } from '../storage/replication-repo.ts';
 import type { Storage } from '../storage/storage.ts';
 import { peerHeaderKeyAad, type LinkService } from './links.ts';
+import { isSecretOutbox, type SecretRecords } from './secret-records.ts';
 import {
   DELIVER_PATH, HELLO_PATH, LINK_HEADER, SIGNATURE_HEADER, headerKeyBoxAad, materialBoxAad, signedParts, type DeliverRequest, type WireRecord,
 } from './wire.ts';
@@ -36,8 +37,12 @@ const BATCH = 32;
 
 class PeerError extends Error {}
 
-export function createSender(deps: { storage: Storage; barrier: Barrier; clock: Clock; links: LinkService; headerKey: SecretBytes; logger: Logger }) {
-  const { storage, barrier, clock, links, headerKey, logger } = deps;
+export function createSender(deps: {
+  storage: Storage; barrier: Barrier; clock: Clock; links: LinkService; headerKey: SecretBytes; logger: Logger;
+  /** Secret records (secret-records.ts): built and acknowledged there; absent, the outbox holds key records only. */
+  secrets?: Pick<SecretRecords, 'wireRecord' | 'acknowledged'>;
+}) {
+  const { storage, barrier, clock, links, headerKey, logger, secrets } = deps;
   const backoff = new Map<string, { until: number; delayMs: number }>();
 
   /** One signed POST; resolves with the verified JSON answer, rejects with PeerError otherwise. */
@@ -117,7 +122,8 @@ export function createSender(deps: { storage: Storage; barrier: Barrier; clock: 
       const receiverPublic = Buffer.from(String(hello.PublicKey), 'base64');
       const mine = EphemeralAgreement.generate();
       transport = mine.transportKey(receiverPublic, secret, link.linkId, exchangeId, mine.publicKey, receiverPublic);
-      const record = await wireRecord(link, o, transport);
+      const secretRecord = secrets && isSecretOutbox(o) ? secrets : undefined;
+      const record = secretRecord ? await secretRecord.wireRecord(link, o, transport) : await wireRecord(link, o, transport);
       if (!record) return false;
       const body: DeliverRequest = {
         ExchangeId: exchangeId, SenderPublicKey: mine.publicKey.toString('base64'), Seq: o.seq,
@@ -126,6 +132,7 @@ export function createSender(deps: { storage: Storage; barrier: Barrier; clock: 
       };
       const answer = await post(link, agent, authKey, DELIVER_PATH, body);
       if (typeof answer.LastAppliedSeq !== 'number' || answer.LastAppliedSeq < o.seq) throw new PeerError(`the peer did not acknowledge record ${o.seq}`);
+      await secretRecord?.acknowledged(o, answer);
       // The peer's header key, so its replicas' ciphertexts decrypt here too.
       const peerHeader = unwrapFromTransport(transport, Buffer.from(String(answer.HeaderKey), 'base64'), headerKeyBoxAad(link.linkId, exchangeId, 'receiver'));
       const sealed = barrier.seal(peerHeader.expose(), peerHeaderKeyAad(link.linkId));
@@ -150,7 +157,7 @@ export function createSender(deps: { storage: Storage; barrier: Barrier; clock: 
       for (const o of await storage.read((r) => r.replication.pending(link.linkId, BATCH))) {
         try {
           const sent = await deliverOne(link, o);
-          if (!sent) logger.warn({ link: link.name, seq: o.seq }, 'replication: the key of a record no longer exists here; record skipped');
+          if (!sent) logger.warn({ link: link.name, seq: o.seq }, 'replication: the key or secret of a record no longer exists here (or could not be read); record skipped');
           await storage.transaction((tx) => tx.replication.markDelivered(link.linkId, o.seq, clock.now()));
           backoff.delete(link.linkId);
           delivered++;

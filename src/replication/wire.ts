@@ -8,6 +8,7 @@
  */
 import { framedFields } from '../crypto/replication-transport.ts';
 import { ValidationException } from '../errors/errors.ts';
+import { isSecretKind, parseSecretRecord, type SecretWireRecord } from './secret-wire.ts';
 
 export const HELLO_PATH = '/v1/replication/hello';
 export const DELIVER_PATH = '/v1/replication/deliver';
@@ -21,6 +22,14 @@ export const signedParts = (direction: 'request' | 'response', path: string, lin
 /** AAD of one material version in a delivery: what it is, for which link, record, key and region. */
 export function materialBoxAad(linkId: string, seq: number, accountId: string, keyId: string, version: number, region: string): Buffer {
   return framedFields('trent-replication/material', linkId, seq, accountId, keyId, version, region);
+}
+
+/**
+ * AAD of one secret version's value in a delivery: what it is, for which link, record, account, secret
+ * (the primary's ARN and name), version and receiving region.
+ */
+export function secretValueBoxAad(linkId: string, seq: number, accountId: string, arn: string, name: string, versionId: string, region: string): Buffer {
+  return framedFields('trent-replication/secret-value', linkId, seq, accountId, arn, name, versionId, region);
 }
 
 /** AAD of a side's ciphertext-header key; `from` is 'sender' or 'receiver', so the two boxes cannot be swapped. */
@@ -38,6 +47,8 @@ export interface WireVersion {
 }
 
 export interface WireRecord {
+  /** Which kind of record: absent (records of older senders) or 'key' is a multi-Region key's; others: secret-wire.ts. */
+  Kind?: 'key';
   accountId: string;
   keyId: string;
   sourceRegion: string;
@@ -60,7 +71,7 @@ export interface DeliverRequest {
   SenderPublicKey: string;
   Seq: number;
   HeaderKey: string;
-  Record: WireRecord;
+  Record: WireRecord | SecretWireRecord;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -78,6 +89,11 @@ export function parseDeliver(body: unknown): DeliverRequest {
   const { ExchangeId, SenderPublicKey, Seq, HeaderKey, Record: rec } = body;
   if (!str(ExchangeId, 64) || !str(SenderPublicKey, 64) || !str(HeaderKey, 256) || !int(Seq) || Seq < 1) bad('exchange, public key, header key or sequence');
   if (!isObject(rec)) bad('Record');
+  if (rec.Kind !== undefined && rec.Kind !== 'key') {
+    if (!isSecretKind(rec.Kind)) bad('Record.Kind');
+    parseSecretRecord(rec);
+    return body as unknown as DeliverRequest;
+  }
   if (!/^\d{12}$/.test(String(rec.accountId)) || !str(rec.keyId, 64) || !REGION.test(String(rec.sourceRegion)) || !REGION.test(String(rec.region))) bad('Record ids');
   const key = rec.key;
   if (!isObject(key) || !str(key.keySpec, 64) || !str(key.keyUsage, 64) || !str(key.origin, 64) || !int(key.currentVersion) || typeof key.currentKeyMaterialId !== 'string') bad('Record.key');

@@ -14,6 +14,7 @@ import { DuplicateError } from '../storage/storage.ts';
 import type { SecretRecord } from '../storage/secret-repo.ts';
 import { SECRET_ACCESS } from './access-rules.ts';
 import { invalidReplicaRegion, notAReplica, notFound } from './errors.ts';
+import { enqueueRemoteDeletion, enqueueStopped, remoteRegionsOf } from './remote-replicas.ts';
 import {
   callerIn, failed, isReplicaOf, replicaArnOf, replicaDocOf, replicaRecord, replicaScope, sealForReplica, versionsToCopy, writeReplica,
 } from './replica-sync.ts';
@@ -37,12 +38,14 @@ export interface ReplicationStatusEntry {
 
 /**
  * AWS: a replica region must differ from the primary's ("Invalid replica region."). Trent gives the same
- * answer for a region it does not serve (TRENT_REGIONS) and for a region named twice in one request.
+ * answer for a region neither it (TRENT_REGIONS) nor a linked peer serves, and for a region named twice in
+ * one request.
  */
-export function checkReplicaRegions(ctx: SecretContext, primaryRegion: string, regions: readonly ReplicaRegion[]): void {
+export async function checkReplicaRegions(ctx: SecretContext, primaryRegion: string, regions: readonly ReplicaRegion[]): Promise<void> {
   const seen = new Set<string>();
+  const remote = await remoteRegionsOf(ctx, regions.map((r) => r.Region));
   for (const r of regions) {
-    if (r.Region === primaryRegion || !ctx.servesRegion(r.Region) || seen.has(r.Region)) throw invalidReplicaRegion();
+    if (r.Region === primaryRegion || !(ctx.servesRegion(r.Region) || remote.has(r.Region)) || seen.has(r.Region)) throw invalidReplicaRegion();
     seen.add(r.Region);
   }
 }
@@ -50,6 +53,7 @@ export function checkReplicaRegions(ctx: SecretContext, primaryRegion: string, r
 /** What one region of a request comes to before anything is written. */
 type Prepared =
   | { region: string; kmsKeyId?: string; outcome: 'exists' }
+  | { region: string; kmsKeyId?: string; outcome: 'remote' }
   | { region: string; kmsKeyId?: string; outcome: 'failed'; message: string }
   | { region: string; kmsKeyId?: string; outcome: 'create'; kmsKeyArn: string; sealed: Record<string, SealedValue>; overwrite?: SecretRecord };
 
@@ -85,10 +89,19 @@ async function prepareRegion(ctx: SecretContext, caller: Caller, s: Secret, r: R
  * new ReplicationStatus. A region already holding this secret's replica is left as it is.
  */
 async function addReplicas(ctx: SecretContext, caller: Caller, s: Secret, regions: readonly ReplicaRegion[], force: boolean): Promise<ReplicaState[]> {
+  const remote = await remoteRegionsOf(ctx, regions.map((r) => r.Region));
   for (let attempt = 0; attempt < 8; attempt++) {
     const primary = attempt === 0 ? s : await resolve(ctx, caller, s.arn, { primaryOnly: true });
     const prepared: Prepared[] = [];
-    for (const r of regions) prepared.push(await prepareRegion(ctx, caller, primary, r, force));
+    for (const r of regions) {
+      // A region a linked peer serves: the replica is made there when the record mutate appends arrives
+      // (remote-replicas.ts); a replica already there (not Failed) is left as it is, as locally.
+      if (!remote.has(r.Region)) prepared.push(await prepareRegion(ctx, caller, primary, r, force));
+      else {
+        const had = primary.doc.replicas?.find((x) => x.region === r.Region && x.remote);
+        prepared.push({ region: r.Region, ...(r.KmsKeyId ? { kmsKeyId: r.KmsKeyId } : {}), outcome: had && had.status !== 'Failed' ? 'exists' : 'remote' });
+      }
+    }
     const now = ctx.clock.now();
     try {
       return await mutate(ctx, caller, primary.arn, (doc, cur) => {
@@ -99,7 +112,7 @@ async function addReplicas(ctx: SecretContext, caller: Caller, s: Secret, region
           if (p.outcome === 'exists') continue;
           const state: ReplicaState = {
             region: p.region, ...(p.kmsKeyId ? { kmsKeyId: p.kmsKeyId } : {}),
-            ...(p.outcome === 'failed' ? failed(p.message) : { status: 'InSync' as const }),
+            ...(p.outcome === 'failed' ? failed(p.message) : p.outcome === 'remote' ? { status: 'InProgress' as const, remote: true as const } : { status: 'InSync' as const }),
           };
           const at = replicas.findIndex((x) => x.region === p.region);
           if (at >= 0) replicas[at] = state;
@@ -137,7 +150,7 @@ export async function replicateSecretToRegions(
   ctx: SecretContext, caller: Caller, input: Requests['ReplicateSecretToRegions'],
 ): Promise<{ secret: Secret; replicas: ReplicaState[] }> {
   const s = await resolve(ctx, caller, input.secretId, { primaryOnly: true, access: SECRET_ACCESS.ReplicateSecretToRegions(input) });
-  checkReplicaRegions(ctx, s.scope.region, input.addReplicaRegions);
+  await checkReplicaRegions(ctx, s.scope.region, input.addReplicaRegions);
   return { secret: s, replicas: await addReplicas(ctx, caller, s, input.addReplicaRegions, input.forceOverwrite ?? false) };
 }
 
@@ -163,6 +176,11 @@ export async function removeRegionsFromReplication(
       result: doc.replicas ?? [],
       extra: async (tx) => {
         for (const r of removed) {
+          // A replica in a linked deployment is deleted there when this record arrives.
+          if (r.remote) {
+            await enqueueRemoteDeletion(ctx, tx, cur, r);
+            continue;
+          }
           const rec = await tx.secrets.get(replicaScope(cur, r.region), cur.name);
           if (isReplicaOf(rec, cur)) await tx.secrets.delete(replicaScope(cur, r.region), cur.name);
         }
@@ -196,6 +214,8 @@ export async function stopReplicationToReplica(ctx: SecretContext, caller: Calle
       extra: async (tx) => {
         const scope = { accountId: cur.scope.accountId, region: primaryRegion };
         const p = await tx.secrets.get(scope, cur.name);
+        // A primary in a linked deployment learns of it through the back channel (remote-replicas.ts).
+        if (!p && !ctx.servesRegion(primaryRegion)) return enqueueStopped(ctx, tx, cur, primaryRegion);
         // The primary's ARN is the replica's with the primary's region (the same suffix).
         if (!p || p.arn !== replicaArnOf(cur.arn, primaryRegion)) return;
         const pdoc = structuredClone(p.doc) as unknown as SecretDoc;

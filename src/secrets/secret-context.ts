@@ -9,6 +9,7 @@ import type { KeyService } from '../kms/key-service.ts';
 import type { PaginationMarkers } from '../kms/markers.ts';
 import type { SecretRecord } from '../storage/secret-repo.ts';
 import type { Scope, Storage } from '../storage/storage.ts';
+import type { RemoteSecretReplicas } from './remote-replicas.ts';
 import type { SecretDoc } from './secret-model.ts';
 
 export interface SecretContext {
@@ -22,6 +23,8 @@ export interface SecretContext {
   authorizer: Pick<Authorizer, 'authorizeResource'>;
   /** Whether the deployment serves a region (TRENT_REGIONS): the regions a secret may be replicated to. */
   servesRegion: (region: string) => boolean;
+  /** Replicas in linked peer deployments (remote-replicas.ts), when the replication layer is wired in. */
+  remote?: RemoteSecretReplicas;
 }
 
 export type SecretValue = { kind: 'string'; text: string } | { kind: 'binary'; bytes: Buffer };

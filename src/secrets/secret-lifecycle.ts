@@ -59,7 +59,7 @@ export async function createSecret(
   const value = secretValueOf(input);
   checkName(input.name);
   // Refused before anything is created; the replicas themselves are made once the secret exists.
-  if (input.addReplicaRegions !== undefined) checkReplicaRegions(ctx, scope.region, input.addReplicaRegions);
+  if (input.addReplicaRegions !== undefined) await checkReplicaRegions(ctx, scope.region, input.addReplicaRegions);
   if (value && input.token === undefined) {
     throw new InvalidRequestException('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
   }

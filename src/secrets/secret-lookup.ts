@@ -10,6 +10,7 @@ import type { SecretRecord } from '../storage/secret-repo.ts';
 import type { Scope, Storage } from '../storage/storage.ts';
 import { secretResource, type SecretAccess } from './access-rules.ts';
 import { markedForDeletion, notFound, notPermittedOnReplica } from './errors.ts';
+import { prepareRemoteSync } from './remote-replicas.ts';
 import { prepareReplicaSync } from './replica-sync.ts';
 import { parseSecretArn } from './secret-arn.ts';
 import { toSecret, type Secret, type SecretContext, type SecretValue } from './secret-context.ts';
@@ -116,11 +117,14 @@ export async function mutate<T>(
     const { result, write = true, extra, values = {} } = change(doc, s);
     if (!write) return result;
     const replicas = doc.replicas?.length ? await prepareReplicaSync(ctx, caller, s, doc, values) : undefined;
+    // Replicas in a linked deployment: a record each in this transaction, run before the doc is written (it notes their sequence numbers).
+    const remote = doc.replicas?.length ? prepareRemoteSync(ctx, caller, s, doc) : [];
     const record: SecretRecord = { ...s.scope, name: s.name, arn: s.arn, createdAt: s.doc.createdAt, dueAt: dueAtOf(doc), revision: s.revision, doc: doc as unknown as Record<string, unknown> };
     try {
       await ctx.storage.transaction(async (tx) => {
         if (extra) await extra(tx);
         if (replicas && !(await replicas(tx))) throw new LostRace();
+        for (const w of remote) await w(tx);
         if (!(await tx.secrets.update(record, s.revision))) throw new LostRace();
       });
       return result;

@@ -87,9 +87,16 @@ export interface ReplicaState {
   region: string;
   /** KmsKeyId as the caller gave it; absent: the replica region's aws/secretsmanager. */
   kmsKeyId?: string;
-  /** AWS's ReplicationStatus Status. Trent replicates synchronously, so InProgress is never left behind. */
+  /**
+   * AWS's ReplicationStatus Status. Within one deployment Trent replicates synchronously, so InProgress is
+   * never left behind; a replica in a linked deployment is InProgress until the peer acknowledges.
+   */
   status: 'InSync' | 'Failed' | 'InProgress';
   statusMessage?: string;
+  /** The replica lives in a linked peer deployment (remote-replicas.ts): its changes travel through the outbox. */
+  remote?: true;
+  /** Remote: the outbox sequence number of the newest record sent to it; an older acknowledgement does not set the status. */
+  seq?: number;
 }
 
 /** PrimaryRegion as AWS shows it: a replica's primary's, a primary's own while it has replicas, else none. */

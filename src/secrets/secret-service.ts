@@ -7,6 +7,7 @@
  *   secret-lifecycle.ts  CreateSecret, UpdateSecret, DescribeSecret
  *   replication.ts       ReplicateSecretToRegions, RemoveRegionsFromReplication, StopReplicationToReplica
  *   replica-sync.ts      replicas kept in step with their primary, in the primary's transaction
+ *   remote-replicas.ts   replicas in a linked deployment: the port, the primary's side (replica-from-peer.ts: the replica's)
  *   secret-deletion.ts   DeleteSecret, RestoreSecret, the purge job
  *   secret-listing.ts    ListSecrets, ListSecretVersionIds (secret-filters.ts: ListSecrets' Filters)
  *   secret-tags.ts, resource-policy.ts, rotation-state.ts
@@ -22,6 +23,8 @@ import { configureRotation, claimScheduledRotation, renewRotationClaim, recordRo
 import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy, validateResourcePolicy } from './resource-policy.ts';
 import type { SecretContext } from './secret-context.ts';
 import { deleteSecret, purgeDue, restoreSecret } from './secret-deletion.ts';
+import { recordRemoteStatus, remoteSnapshot } from './remote-replicas.ts';
+import { isIncomingReplicaHere, prepareIncomingReplica } from './replica-from-peer.ts';
 import { removeRegionsFromReplication, replicateSecretToRegions, replicationStatusOf, stopReplicationToReplica } from './replication.ts';
 import { createSecret, describeSecret, updateSecret } from './secret-lifecycle.ts';
 import { listSecrets, listSecretVersionIds } from './secret-listing.ts';
@@ -76,6 +79,13 @@ export function createSecretService(deps: SecretServiceDeps) {
     stopReplicationToReplica: bound(ctx, stopReplicationToReplica),
     replicationStatusOf: bound(ctx, replicationStatusOf),
     purgeDue: bound(ctx, purgeDue),
+    /** For the replication layer (docs/replication.md): a record as sent, the peer's answer, a record received. */
+    remote: {
+      snapshot: bound(ctx, remoteSnapshot),
+      recordStatus: bound(ctx, recordRemoteStatus),
+      prepareIncoming: bound(ctx, prepareIncomingReplica),
+      isReplicaHere: bound(ctx, isIncomingReplicaHere),
+    },
   };
 }
 

@@ -10,120 +10,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { freePort } from '../free-port.ts';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GetParametersForImportCommand, ImportKeyMaterialCommand,
-  KMSClient, ReplicateKeyCommand, RotateKeyOnDemandCommand,
+  ReplicateKeyCommand, RotateKeyOnDemandCommand,
 } from '@aws-sdk/client-kms';
-import { sha256 } from '../../src/crypto/primitives.ts';
-import { EphemeralAgreement, linkAuthKey, signLinkRequest, wrapForTransport } from '../../src/crypto/replication-transport.ts';
+import { EphemeralAgreement, wrapForTransport } from '../../src/crypto/replication-transport.ts';
 import { SecretBytes } from '../../src/crypto/secret-bytes.ts';
-import { DELIVER_PATH, HELLO_PATH, headerKeyBoxAad, materialBoxAad, signedParts } from '../../src/replication/wire.ts';
-import { ACCOUNT_ID, ADMIN, awsError, filesUnder } from './harness.ts';
-import { devPki, trentCli, type Pki } from './tls-support.ts';
-
-interface Deployment {
-  name: string;
-  region: string;
-  dataDir: string;
-  port: number;
-  url: string;
-  pki: Pki;
-  child?: ChildProcess;
-  /** Every line either process of this deployment wrote, across restarts. */
-  log: string[];
-  kms: KMSClient;
-  /** TRENT_WORKERS: the receiving side runs two, so hello and deliver must reach the worker holding the exchange. */
-  workers: number;
-}
-
-async function deployment(name: string, region: string, workers: number): Promise<Deployment> {
-  const dataDir = mkdtempSync(join(tmpdir(), `trent-link-${name}-`));
-  const port = await freePort();
-  const pki = await devPki(mkdtempSync(join(tmpdir(), `trent-link-${name}-tls-`)));
-  const url = `https://127.0.0.1:${port}`;
-  const kms = new KMSClient({
-    endpoint: url, region, credentials: ADMIN, maxAttempts: 1,
-    requestHandler: { httpsAgent: { ca: readFileSync(pki.ca), keepAlive: false } },
-  });
-  return { name, region, dataDir, port, url, pki, log: [], kms, workers };
-}
-
-async function start(d: Deployment): Promise<void> {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    TRENT_DATA_DIR: d.dataDir, TRENT_PORT: String(d.port), TRENT_HOST: '127.0.0.1',
-    TRENT_ACCOUNT_ID: ACCOUNT_ID, TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
-    TRENT_REGIONS: d.region, TRENT_REGION: d.region, TRENT_LOG_LEVEL: 'debug', TRENT_WORKERS: String(d.workers), ...d.pki.env,
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  d.child = child;
-  const keep = (c: Buffer) => d.log.push(c.toString('utf8'));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${d.name} did not start: ${out}`)), 60_000);
-    const watch = (c: Buffer) => {
-      out += c.toString('utf8');
-      if (out.includes('Trent listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on('data', watch);
-    child.stderr.on('data', watch);
-    child.once('exit', (code) => reject(new Error(`${d.name} exited with ${code}: ${out}`)));
-  });
-}
-
-async function kill(d: Deployment): Promise<void> {
-  const child = d.child!;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-const cliEnv = (d: Deployment) => ({
-  TRENT_ENDPOINT: d.url, TRENT_CA_BUNDLE: d.pki.ca, TRENT_REGION: d.region,
-  AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
-});
-
-async function peers(d: Deployment): Promise<{ LinkId: string; Name: string; PendingRecords: number; DeliveredRecords: number; LastAppliedSequence: number }[]> {
-  return JSON.parse(await trentCli(['replication', 'peers'], cliEnv(d)));
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    let last: unknown;
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const rows = (d: Deployment, sql: string, ...params: unknown[]) => {
-  const db = new Database(join(d.dataDir, 'trent.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as Record<string, unknown>[];
-  } finally {
-    db.close();
-  }
-};
+import { DELIVER_PATH, HELLO_PATH, headerKeyBoxAad, materialBoxAad } from '../../src/replication/wire.ts';
+import { ACCOUNT_ID, awsError } from './harness.ts';
+import { assertNowhere, cliEnv, deployment, dispose, internal, kill, peers, rows, start, until, type Deployment } from './linked-deployments.ts';
+import { trentCli } from './tls-support.ts';
 
 let A: Deployment;
 let B: Deployment;
@@ -138,13 +37,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const d of [A, B]) {
-    if (!d) continue;
-    d.kms.destroy();
-    if (d.child) await kill(d);
-    rmSync(d.dataDir, { recursive: true, force: true });
-    rmSync(d.pki.dir, { recursive: true, force: true });
-  }
+  for (const d of [A, B]) await dispose(d);
 });
 
 test('trent replication link: a credential generated on A and pasted on B links them; overlapping regions are refused', async () => {
@@ -249,39 +142,20 @@ test('B killed while records are pending: after its restart they are applied onc
   assert.deepEqual(rows(B, 'SELECT COUNT(*) AS n FROM key_materials WHERE key_id = ?', second), [{ n: 1 }]);
 });
 
-/** A POST to B's internal endpoint signed with `secret`, as a peer's sender makes it. */
-function internal(path: string, body: unknown, secret: SecretBytes, linkId: string): Promise<{ status: number; json: Record<string, unknown> }> {
-  const raw = Buffer.from(JSON.stringify(body));
-  const key = linkAuthKey(secret, linkId);
-  const signature = signLinkRequest(key, signedParts('request', path, linkId, sha256(raw)));
-  return new Promise((resolve, reject) => {
-    const req = request(`${B.url}${path}`, {
-      method: 'POST', ca: readFileSync(B.pki.ca),
-      headers: { 'content-type': 'application/json', 'x-trent-link': linkId, 'x-trent-signature': signature },
-    }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) as Record<string, unknown> }));
-    });
-    req.on('error', reject);
-    req.end(raw);
-  });
-}
-
 test('the internal endpoint refuses a wrong link credential, a replayed exchange and older material, answers a duplicate with success, and changes nothing', async () => {
   const [, linkId, secretText] = credential.split('.');
   const secret = SecretBytes.copyOf(Buffer.from(secretText!, 'base64url'));
   const state = async () => ({ link: (await peers(B))[0]!, keys: rows(B, 'SELECT key_id, revision FROM keys ORDER BY key_id'), materials: rows(B, 'SELECT COUNT(*) AS n FROM key_materials') });
   const start = await state();
 
-  const wrong = await internal(HELLO_PATH, {}, SecretBytes.copyOf(randomBytes(32)), linkId!);
+  const wrong = await internal(B, HELLO_PATH, {}, SecretBytes.copyOf(randomBytes(32)), linkId!);
   assert.deepEqual([wrong.status, wrong.json.__type], [400, 'AccessDeniedException']);
-  const unknownLink = await internal(HELLO_PATH, {}, secret, 'f'.repeat(32));
+  const unknownLink = await internal(B, HELLO_PATH, {}, secret, 'f'.repeat(32));
   assert.deepEqual([unknownLink.status, unknownLink.json.__type], [400, 'AccessDeniedException']);
 
   // A well-formed delivery of the replicated key at version 1 only (B has version 2), as the real sender builds it.
   const deliver = async (seq: number) => {
-    const hello = await internal(HELLO_PATH, {}, secret, linkId!);
+    const hello = await internal(B, HELLO_PATH, {}, secret, linkId!);
     assert.equal(hello.status, 200);
     const exchangeId = String(hello.json.ExchangeId);
     const receiverPublic = Buffer.from(String(hello.json.PublicKey), 'base64');
@@ -299,16 +173,16 @@ test('the internal endpoint refuses a wrong link credential, a replayed exchange
     };
   };
   const duplicate = await deliver(start.link.LastAppliedSequence);
-  const dup = await internal(DELIVER_PATH, duplicate, secret, linkId!);
+  const dup = await internal(B, DELIVER_PATH, duplicate, secret, linkId!);
   assert.deepEqual([dup.status, dup.json.Applied, dup.json.LastAppliedSeq], [200, false, start.link.LastAppliedSequence]);
-  const replay = await internal(DELIVER_PATH, duplicate, secret, linkId!);
+  const replay = await internal(B, DELIVER_PATH, duplicate, secret, linkId!);
   assert.deepEqual([replay.status, replay.json.__type, replay.json.message], [400, 'AccessDeniedException', 'Unknown or used replication exchange.']);
-  const older = await internal(DELIVER_PATH, await deliver(start.link.LastAppliedSequence + 1), secret, linkId!);
+  const older = await internal(B, DELIVER_PATH, await deliver(start.link.LastAppliedSequence + 1), secret, linkId!);
   assert.equal(older.status, 400);
   assert.equal(older.json.__type, 'ConflictException');
   assert.match(String(older.json.message), /has material version 2; refusing older material \(version 1\)/);
   const tampered = await deliver(start.link.LastAppliedSequence + 1);
-  const forged = await internal(DELIVER_PATH, { ...tampered, Record: { ...tampered.Record, keyId: 'mrk-00000000000000000000000000000000' } }, secret, linkId!);
+  const forged = await internal(B, DELIVER_PATH, { ...tampered, Record: { ...tampered.Record, keyId: 'mrk-00000000000000000000000000000000' } }, secret, linkId!);
   assert.deepEqual([forged.status, forged.json.__type], [400, 'AccessDeniedException'], 'a box moved to another key id fails its AAD');
 
   assert.deepEqual(await state(), start);
@@ -316,20 +190,7 @@ test('the internal endpoint refuses a wrong link credential, a replayed exchange
 
 test('neither the imported material nor the link secret appears in either data dir, log or audit trail', async () => {
   const secret = Buffer.from(credential.split('.')[2]!, 'base64url');
-  const needles = [MATERIAL, secret].flatMap((b) => [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('base64')), Buffer.from(b.toString('base64url'))]);
-  for (const d of [A, B]) {
-    const files = filesUnder(d.dataDir);
-    assert.ok(files.some((f) => f.endsWith('trent.db-wal')) || files.some((f) => f.endsWith('trent.db')));
-    for (const f of files) {
-      const content = readFileSync(f);
-      for (const n of needles) assert.equal(content.indexOf(n), -1, `${f} holds a secret`);
-    }
-    const log = Buffer.from(d.log.join(''));
-    for (const n of needles) assert.equal(log.indexOf(n), -1, `${d.name}'s log holds a secret`);
-    const audit = Buffer.from(JSON.stringify(rows(d, 'SELECT * FROM audit_events')));
-    assert.ok(audit.length > 1000);
-    for (const n of needles) assert.equal(audit.indexOf(n), -1, `${d.name}'s audit trail holds a secret`);
-  }
+  assertNowhere([A, B], [MATERIAL, secret]);
   // The link was made by a call each side audited, without its credential.
   assert.match(JSON.stringify(rows(A, "SELECT * FROM audit_events WHERE event_name = 'LinkPeer'")), /LinkPeer/);
 });

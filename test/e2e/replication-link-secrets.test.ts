@@ -1,0 +1,267 @@
+/**
+ * Replicated secrets between two linked deployments (docs/replication.md "What is replicated", docs/secrets.md
+ * "Replication"): two real Trent processes, A (us-east-1) and B (eu-central-1, two workers), linked with the
+ * real `trent replication link` (test/e2e/linked-deployments.ts). A secret created on A with
+ * AddReplicaRegions naming B's region is InProgress, then InSync, and reads on B; every later change
+ * reaches B in order; writes on B are refused; a KMS key B lacks fails the replica with its reason; B is
+ * SIGKILLed with records pending and applies them once, in order, on restart; a value A cannot open when
+ * sending (its key disabled) fails the replica and skips the record; StopReplicationToReplica on
+ * B reaches A through the back channel; RemoveRegionsFromReplication deletes the replica on B. Forged and
+ * malformed secret records change nothing; the values are in neither data dir, log nor audit trail.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import {
+  CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand,
+  RemoveRegionsFromReplicationCommand, ReplicateSecretToRegionsCommand, StopReplicationToReplicaCommand, TagResourceCommand,
+  UpdateSecretCommand, UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
+import { EphemeralAgreement, wrapForTransport } from '../../src/crypto/replication-transport.ts';
+import { SecretBytes } from '../../src/crypto/secret-bytes.ts';
+import { DELIVER_PATH, HELLO_PATH, headerKeyBoxAad, secretValueBoxAad } from '../../src/replication/wire.ts';
+import { ACCOUNT_ID, awsError } from './harness.ts';
+import { assertNowhere, deployment, dispose, internal, kill, linkDeployments, peers, rows, start, until, type Deployment } from './linked-deployments.ts';
+
+const ON_REPLICA = "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
+const EU = 'eu-central-1';
+
+let A: Deployment;
+let B: Deployment;
+let credential = '';
+/** Every value the test stores: none may appear in a file, log or audit trail. */
+const values: Buffer[] = [];
+const value = (label: string): string => {
+  const v = `${label}-${randomBytes(12).toString('hex')}`;
+  values.push(Buffer.from(v));
+  return v;
+};
+
+before(async () => {
+  A = await deployment('A', 'us-east-1', 1);
+  B = await deployment('B', EU, 2);
+  await Promise.all([start(A), start(B)]);
+  credential = await linkDeployments(A, B);
+});
+
+after(async () => {
+  for (const d of [A, B]) await dispose(d);
+});
+
+const statusOnA = async (id: string) => (await A.sm.send(new DescribeSecretCommand({ SecretId: id }))).ReplicationStatus;
+const inSync = (id: string) => until(`${id} InSync on A`, async () => ((await statusOnA(id))?.[0]?.Status === 'InSync' ? true : undefined));
+const onB = (arn: string) => arn.replace(':us-east-1:', `:${EU}:`);
+const versionsOf = async (d: Deployment, id: string) =>
+  (await d.sm.send(new ListSecretVersionIdsCommand({ SecretId: id, IncludeDeprecated: true }))).Versions!
+    .map((v) => ({ id: v.VersionId, stages: [...(v.VersionStages ?? [])].sort() })).sort((a, b) => a.id!.localeCompare(b.id!));
+
+let arn = '';
+let first = '';
+
+test('CreateSecret with AddReplicaRegions naming the peer\'s region: InProgress at once, then InSync; the replica reads on B with PrimaryRegion A\'s', async () => {
+  first = value('first');
+  const out = await A.sm.send(new CreateSecretCommand({ Name: 'linked/one', SecretString: first, AddReplicaRegions: [{ Region: EU }] }));
+  arn = out.ARN!;
+  assert.deepEqual(out.ReplicationStatus, [{ Region: EU, KmsKeyId: 'alias/aws/secretsmanager', Status: 'InProgress' }]);
+  await inSync(arn);
+  assert.deepEqual(await statusOnA(arn), [{ Region: EU, KmsKeyId: 'alias/aws/secretsmanager', Status: 'InSync' }]);
+  const got = await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one' }));
+  assert.deepEqual([got.ARN, got.SecretString, got.VersionId, got.VersionStages], [onB(arn), first, out.VersionId, ['AWSCURRENT']]);
+  const described = await B.sm.send(new DescribeSecretCommand({ SecretId: onB(arn) }));
+  assert.equal(described.PrimaryRegion, 'us-east-1');
+  assert.equal(described.ReplicationStatus, undefined);
+  // A binary value crosses as its bytes.
+  const bytes = randomBytes(48);
+  values.push(bytes);
+  const bin = await A.sm.send(new CreateSecretCommand({ Name: 'linked/binary', SecretBinary: bytes, AddReplicaRegions: [{ Region: EU }] }));
+  await inSync(bin.ARN!);
+  assert.deepEqual(Buffer.from((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/binary' }))).SecretBinary!), bytes);
+});
+
+test('PutSecretValue, label moves, description and tags on A reach B in order; writes on B are refused as AWS refuses them on a replica', async () => {
+  const second = value('second');
+  const v2 = (await A.sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: second }))).VersionId!;
+  await A.sm.send(new UpdateSecretCommand({ SecretId: arn, Description: 'changed on A' }));
+  await A.sm.send(new TagResourceCommand({ SecretId: arn, Tags: [{ Key: 'team', Value: 'blue' }] }));
+  await A.sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'CUSTOM', MoveToVersionId: v2 }));
+  await inSync(arn);
+  const d = await B.sm.send(new DescribeSecretCommand({ SecretId: 'linked/one' }));
+  assert.equal(d.Description, 'changed on A');
+  assert.deepEqual(d.Tags, [{ Key: 'team', Value: 'blue' }]);
+  assert.deepEqual(await versionsOf(B, 'linked/one'), await versionsOf(A, arn));
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one' }))).SecretString, second);
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one', VersionStage: 'AWSPREVIOUS' }))).SecretString, first);
+  for (const write of [
+    () => B.sm.send(new PutSecretValueCommand({ SecretId: 'linked/one', SecretString: 'on B' })),
+    () => B.sm.send(new UpdateSecretCommand({ SecretId: 'linked/one', Description: 'on B' })),
+    () => B.sm.send(new TagResourceCommand({ SecretId: 'linked/one', Tags: [{ Key: 'x', Value: 'y' }] })),
+  ]) {
+    const err = await awsError(write);
+    assert.deepEqual([err.name, err.message], ['InvalidParameterException', ON_REPLICA]);
+  }
+});
+
+test('a replica whose KmsKeyId names no key on B, or a disabled one, is Failed with the reason; a usable key on B is used there and a later change catches up', async () => {
+  const bad = (await A.sm.send(new CreateSecretCommand({ Name: 'linked/badkey', SecretString: value('badkey') }))).ARN!;
+  const out = await A.sm.send(new ReplicateSecretToRegionsCommand({ SecretId: bad, AddReplicaRegions: [{ Region: EU, KmsKeyId: 'alias/not-on-b' }] }));
+  assert.deepEqual(out.ReplicationStatus, [{ Region: EU, KmsKeyId: 'alias/not-on-b', Status: 'InProgress' }]);
+  const failed = await until('Failed on A', async () => {
+    const s = (await statusOnA(bad))?.[0];
+    return s?.Status === 'Failed' ? s : undefined;
+  });
+  assert.match(failed.StatusMessage!, /^Replication failed: .*alias\/not-on-b/);
+  assert.equal((await awsError(() => B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/badkey' })))).name, 'ResourceNotFoundException');
+
+  const keyOnB = (await B.kms.send(new CreateKeyCommand({ Description: 'for replicas' }))).KeyMetadata!.Arn!;
+  const cmkValue = value('cmk');
+  const cmk = (await A.sm.send(new CreateSecretCommand({ Name: 'linked/cmk', SecretString: cmkValue, AddReplicaRegions: [{ Region: EU, KmsKeyId: keyOnB }] }))).ARN!;
+  await inSync(cmk);
+  assert.equal((await B.sm.send(new DescribeSecretCommand({ SecretId: 'linked/cmk' }))).KmsKeyId, keyOnB);
+  assert.deepEqual((await statusOnA(cmk))?.map((s) => s.KmsKeyId), [keyOnB]);
+  // The replica's key disabled on B: A's next change fails the replica there (B keeps what it had); the
+  // change after the key is enabled again catches up every version, as within one deployment.
+  await B.kms.send(new DisableKeyCommand({ KeyId: keyOnB }));
+  const later = value('later');
+  await A.sm.send(new PutSecretValueCommand({ SecretId: cmk, SecretString: later }));
+  const disabled = await until('Failed on A', async () => {
+    const s = (await statusOnA(cmk))?.[0];
+    return s?.Status === 'Failed' ? s : undefined;
+  });
+  assert.match(disabled.StatusMessage!, /^Replication failed: Secrets Manager can't encrypt the secret value with the KMS key/);
+  await B.kms.send(new EnableKeyCommand({ KeyId: keyOnB }));
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/cmk' }))).SecretString, cmkValue);
+  await A.sm.send(new UpdateSecretCommand({ SecretId: cmk, Description: 'retry' }));
+  await inSync(cmk);
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/cmk' }))).SecretString, later);
+});
+
+test('a value the primary\'s side cannot open when the record is sent (its key disabled on A) fails the replica there; the record is skipped, the next one catches up', async () => {
+  const keyOnA = (await A.kms.send(new CreateKeyCommand({ Description: 'primary key' }))).KeyMetadata!.Arn!;
+  const v = value('primary under a CMK');
+  const primary = (await A.sm.send(new CreateSecretCommand({ Name: 'linked/cmk-on-a', KmsKeyId: keyOnA, SecretString: v, AddReplicaRegions: [{ Region: EU }] }))).ARN!;
+  await inSync(primary);
+  await A.kms.send(new DisableKeyCommand({ KeyId: keyOnA }));
+  await A.sm.send(new UpdateSecretCommand({ SecretId: primary, Description: 'while the key is disabled' }));
+  const failed = await until('Failed on A', async () => {
+    const st = (await statusOnA(primary))?.[0];
+    return st?.Status === 'Failed' ? st : undefined;
+  });
+  assert.equal(failed.StatusMessage, "Replication failed: Secrets Manager can't decrypt the protected secret text using the provided KMS key.");
+  assert.match(A.log.join(''), /record skipped/);
+  await A.kms.send(new EnableKeyCommand({ KeyId: keyOnA }));
+  await A.sm.send(new UpdateSecretCommand({ SecretId: primary, Description: 'key enabled again' }));
+  await inSync(primary);
+  const d = await B.sm.send(new DescribeSecretCommand({ SecretId: 'linked/cmk-on-a' }));
+  assert.equal(d.Description, 'key enabled again');
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/cmk-on-a' }))).SecretString, v);
+});
+
+test('B killed while secret records are pending: after its restart they are applied once, in order, versions and labels exact', async () => {
+  await kill(B);
+  const pendingBefore = (await peers(A))[0]!.PendingRecords;
+  const third = value('third');
+  const fourth = value('fourth');
+  const v3 = (await A.sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: third }))).VersionId!;
+  await A.sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: fourth }));
+  await A.sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'CUSTOM', MoveToVersionId: v3, RemoveFromVersionId: (await versionsOf(A, arn)).find((v) => v.stages.includes('CUSTOM'))!.id! }));
+  const two = (await A.sm.send(new CreateSecretCommand({ Name: 'linked/two', SecretString: value('two'), AddReplicaRegions: [{ Region: EU }] }))).ARN!;
+  assert.equal((await statusOnA(arn))?.[0]?.Status, 'InProgress');
+  await new Promise((r) => setTimeout(r, 1500)); // the sender tries, fails and backs off
+  assert.equal((await peers(A))[0]!.PendingRecords, pendingBefore + 4);
+
+  await start(B);
+  await until('the outbox to drain', async () => ((await peers(A))[0]!.PendingRecords === 0 ? true : undefined));
+  await inSync(arn);
+  await inSync(two);
+  const sent = (await peers(A))[0]!.DeliveredRecords;
+  assert.equal((await peers(B))[0]!.LastAppliedSequence, sent, 'B has applied up to the last record A delivered (a skipped record moves nothing)');
+  assert.deepEqual(await versionsOf(B, 'linked/one'), await versionsOf(A, arn));
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one' }))).SecretString, fourth);
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one', VersionStage: 'CUSTOM' }))).SecretString, third);
+  // Nothing duplicated: one row per secret, one version row per version.
+  assert.deepEqual(rows(B, 'SELECT COUNT(*) AS n FROM sm_secrets WHERE name = ?', 'linked/one'), [{ n: 1 }]);
+  assert.deepEqual(rows(B, 'SELECT COUNT(*) AS n FROM sm_secret_versions WHERE secret_arn = ?', onB(arn)), [{ n: (await versionsOf(A, arn)).length }]);
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/two' }))).ARN, onB(two));
+});
+
+test('RemoveRegionsFromReplication on A deletes the replica on B', async () => {
+  const two = (await A.sm.send(new DescribeSecretCommand({ SecretId: 'linked/two' }))).ARN!;
+  const out = await A.sm.send(new RemoveRegionsFromReplicationCommand({ SecretId: two, RemoveReplicaRegions: [EU] }));
+  assert.deepEqual(out.ReplicationStatus, []);
+  await until('the replica gone on B', async () => ((await awsError(() => B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/two' })))).name === 'ResourceNotFoundException' ? true : undefined));
+  assert.deepEqual(rows(B, 'SELECT COUNT(*) AS n FROM sm_secret_versions WHERE secret_arn = ?', onB(two)), [{ n: 0 }]);
+});
+
+test('StopReplicationToReplica on B makes it standalone there, and A stops listing the region (the back channel)', async () => {
+  await B.sm.send(new StopReplicationToReplicaCommand({ SecretId: onB(arn) }));
+  const d = await B.sm.send(new DescribeSecretCommand({ SecretId: 'linked/one' }));
+  assert.equal(d.PrimaryRegion, undefined);
+  const own = value('own on B');
+  await B.sm.send(new PutSecretValueCommand({ SecretId: 'linked/one', SecretString: own }));
+  await until('A to drop the region', async () => ((await statusOnA(arn)) === undefined ? true : undefined));
+  assert.equal((await A.sm.send(new DescribeSecretCommand({ SecretId: arn }))).PrimaryRegion, undefined);
+  // A's later changes no longer reach B.
+  await A.sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: value('after stop') }));
+  await until('the outbox to drain', async () => ((await peers(A))[0]!.PendingRecords === 0 ? true : undefined));
+  assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one' }))).SecretString, own);
+});
+
+test('forged and malformed secret records are refused (AccessDenied, Validation) and change nothing on B', async () => {
+  const [, linkId, secretText] = credential.split('.');
+  const secret = SecretBytes.copyOf(Buffer.from(secretText!, 'base64url'));
+  const state = async () => ({
+    link: (await peers(B))[0]!.LastAppliedSequence,
+    secrets: rows(B, 'SELECT name, arn, revision FROM sm_secrets ORDER BY arn'),
+    versions: rows(B, 'SELECT secret_arn, version_id FROM sm_secret_versions ORDER BY secret_arn, version_id'),
+  });
+  const before = await state();
+  const name = 'linked/forged';
+  const primaryArn = `arn:aws:secretsmanager:us-east-1:${ACCOUNT_ID}:secret:${name}-AbCdEf`;
+  const view = { tags: [], rotation: { enabled: false }, versions: { v1: { stages: ['AWSCURRENT'], createdAt: 1, kind: 'string' } }, lastChangedAt: 1 };
+  /** A delivery of one secret record as a peer's sender builds it (`box(v)`: a value boxed with the AAD of version v). */
+  const deliver = async (record: (aad: (versionId: string) => string) => Record<string, unknown>, seq = before.link + 1) => {
+    const hello = await internal(B, HELLO_PATH, {}, secret, linkId!);
+    assert.equal(hello.status, 200);
+    const exchangeId = String(hello.json.ExchangeId);
+    const receiverPublic = Buffer.from(String(hello.json.PublicKey), 'base64');
+    const mine = EphemeralAgreement.generate();
+    const transport = mine.transportKey(receiverPublic, secret, linkId!, exchangeId, mine.publicKey, receiverPublic);
+    const box = (versionId: string) => wrapForTransport(transport, SecretBytes.copyOf(Buffer.from('forged value')), secretValueBoxAad(linkId!, seq, ACCOUNT_ID, primaryArn, name, versionId, EU)).toString('base64');
+    return internal(B, DELIVER_PATH, {
+      ExchangeId: exchangeId, SenderPublicKey: mine.publicKey.toString('base64'), Seq: seq,
+      HeaderKey: wrapForTransport(transport, SecretBytes.copyOf(randomBytes(32)), headerKeyBoxAad(linkId!, exchangeId, 'sender')).toString('base64'),
+      Record: record(box),
+    }, secret, linkId!);
+  };
+  const ids = { accountId: ACCOUNT_ID, name, arn: primaryArn, sourceRegion: 'us-east-1', region: EU };
+  // A box made for another version (its AAD names v2) presented as v1's value.
+  const moved = await deliver((box) => ({ Kind: 'secret', ...ids, view, values: [{ versionId: 'v1', wrapped: box('v2') }] }));
+  assert.deepEqual([moved.status, moved.json.__type], [400, 'AccessDeniedException']);
+  // The same box under the right AAD but for another region's record: the receiver serves only its own.
+  const elsewhere = await deliver((box) => ({ Kind: 'secret', ...ids, region: 'eu-west-3', view, values: [{ versionId: 'v1', wrapped: box('v1') }] }));
+  assert.deepEqual([elsewhere.status, elsewhere.json.__type], [400, 'ValidationException']);
+  // A primary in a region the peer does not serve.
+  const foreign = await deliver((box) => ({
+    Kind: 'secret', ...ids, sourceRegion: 'ap-south-1', arn: primaryArn.replace('us-east-1', 'ap-south-1'), view, values: [{ versionId: 'v1', wrapped: box('v1') }],
+  }));
+  assert.deepEqual([foreign.status, foreign.json.__type], [400, 'ValidationException']);
+  for (const malformed of [
+    { Kind: 'secret', ...ids, values: [] }, // no view
+    { Kind: 'secret-replica-deleted', ...ids, arn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:other-AbCdEf' }, // ARN not of the name
+    { Kind: 'no-such-kind', ...ids },
+    { Kind: 'secret', ...ids, view: { ...view, versions: { v1: { ...view.versions.v1, kind: 'text' } } }, values: [] },
+  ]) {
+    const res = await deliver(() => malformed);
+    assert.deepEqual([res.status, res.json.__type], [400, 'ValidationException'], JSON.stringify(malformed));
+  }
+  // A duplicate (the sequence number already applied), well formed: answered with success, nothing changes.
+  const cmkArn = (await A.sm.send(new DescribeSecretCommand({ SecretId: 'linked/cmk' }))).ARN!;
+  const dup = await deliver(() => ({ Kind: 'secret', ...ids, name: 'linked/cmk', arn: cmkArn, view, values: [] }), before.link);
+  assert.deepEqual([dup.status, dup.json.Applied, dup.json.LastAppliedSeq, dup.json.Status], [200, false, before.link, 'InSync']);
+  assert.deepEqual(await state(), before);
+});
+
+test('no secret value (nor the link secret) appears in either data dir, WAL, log or audit trail', async () => {
+  assertNowhere([A, B], [...values, Buffer.from(credential.split('.')[2]!, 'base64url')]);
+});
