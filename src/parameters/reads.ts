@@ -4,7 +4,7 @@ import { callerScope } from '../auth/caller.ts';
 import { ValidationException } from '../errors/errors.ts';
 import { ParameterNotFound, ParameterVersionNotFound } from './errors.ts';
 import { parseParameterReference } from './names.ts';
-import type { ParameterValue } from './parameter-model.ts';
+import type { ParameterValue, StoredParameterValue } from './parameter-model.ts';
 import type { RequestReads } from './request-reads.ts';
 import { getSecretReference, isSecretReference } from './secret-reference.ts';
 import { type ParameterContext, selectVersion } from './store.ts';
@@ -16,11 +16,11 @@ export async function getParameter(ctx: ParameterContext, caller: Caller, ref: s
   const scope = callerScope(caller);
   const parsed = parseParameterReference(scope, ref);
   const { v } = await selectVersion(ctx, scope, parsed, ref, reads);
-  return {
-    source: 'parameter',
-    ...(await versionWithValue(ctx, caller, scope, v, withDecryption)),
-    ...(parsed.selectorText !== undefined ? { selector: parsed.selectorText } : {}),
-  };
+  // Members added to the fresh object versionWithValue made, not spread into another (parameter-model.ts versionInfo).
+  const out = (await versionWithValue(ctx, caller, scope, v, withDecryption)) as StoredParameterValue;
+  out.source = 'parameter';
+  if (parsed.selectorText !== undefined) out.selector = parsed.selectorText;
+  return out;
 }
 
 /** The parameters found, in the order asked (each name once), and the names that could not be answered. */
