@@ -11,8 +11,10 @@
  *   npm run bench -- --only=profile --profile=Sign-RSA_2048      …under another workload
  *   npm run bench -- --concurrency=1,16,64 --keys=100000 --warmup=1 --profile --keep
  *
- * Sections: throughput (SQLite, every workload × concurrency, plus the ceiling), floor (what the
- * Encrypt target leaves for Trent beyond HTTP and node:crypto), workers, postgres, audit,
+ * Sections: throughput (SQLite, every workload × concurrency, plus the ceiling; Trent in the default
+ * configuration the acceptance names: one worker per core, TRENT_SEAL=shamir unsealed through /v1/sys, its
+ * audit chain verified afterwards), floor (what the Encrypt target leaves for Trent beyond HTTP and
+ * node:crypto), workers (one process beside the default), postgres, audit,
  * envelope, keys, esdk (trent encrypt / decrypt of 1 GiB), tls (HTTPS vs HTTP, bench/tls.ts), and — only when asked (--profile or --only=profile) — profile: a CPU profile of
  * Trent under Encrypt at concurrency 64, summarised by self time. --keep keeps the temp dir (logs).
  */
