@@ -11,8 +11,10 @@
  *   npm run bench -- --only=profile --profile=Sign-RSA_2048      …under another workload
  *   npm run bench -- --concurrency=1,16,64 --keys=100000 --warmup=1 --profile --keep
  *
- * Sections: throughput (SQLite, every workload × concurrency, plus the ceiling), floor (what the
- * Encrypt target leaves for Trent beyond HTTP and node:crypto), workers, postgres, audit,
+ * Sections: throughput (SQLite, every workload × concurrency, plus the ceiling; Trent in the default
+ * configuration the acceptance names: one worker per core, TRENT_SEAL=shamir unsealed through /v1/sys, its
+ * audit chain verified afterwards), floor (what the Encrypt target leaves for Trent beyond HTTP and
+ * node:crypto), workers (one process beside the default), postgres, audit,
  * envelope, keys, esdk (trent encrypt / decrypt of 1 GiB), tls (HTTPS vs HTTP, bench/tls.ts), and — only when asked (--profile or --only=profile) — profile: a CPU profile of
  * Trent under Encrypt at concurrency 64, summarised by self time. --keep keeps the temp dir (logs).
  */
@@ -116,6 +118,8 @@ const MAX_DURATION_S = 5;
 // The fixed identity every started Trent gets; the bench never uses anyone's real credentials.
 const ADMIN: Credentials = { accessKeyId: 'AKIATRENTBENCHADMIN1', secretAccessKey: 'trent-bench-secret-access-key-0123456789' };
 const REGION = 'us-east-1';
+/** Enough configuration for loadConfig to say what this build's defaults are. */
+const CONFIG_BASE = { TRENT_DATA_DIR: '/nonexistent', TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
 /**
  * The benchmark-only entry point that answers read-only calls before their audit event is durable: the
  * audit trail stays on, only the durability wait goes. The server has no setting for it.
@@ -141,12 +145,18 @@ interface TargetCheck {
 
 interface Row {
   workload: string;
+  /**
+   * Which Trent: `throughput` is the headline, the default configuration (every worker, shamir seal);
+   * `workers` the same with TRENT_WORKERS=1; `postgres` the default configuration on PostgreSQL; `audit`
+   * one process without the durability wait.
+   */
+  section: 'throughput' | 'workers' | 'postgres' | 'audit';
   server: 'Trent' | 'ceiling';
   storage: 'sqlite' | 'postgres' | '-';
   audit: 'on' | 'off' | 'n/a';
   concurrency: number;
-  /** TRENT_WORKERS of the Trent measured (1 unless the workers section). */
-  workers?: number;
+  /** How many worker processes served (TRENT_WORKERS, or its default: one per core). */
+  workers: number;
   m: Measured;
   /** req/s ÷ the ceiling's req/s at the same concurrency, same run. */
   ratio?: number;
@@ -168,6 +178,16 @@ let ceilingBytes = 0;
 // ---------------------------------------------------------------------------------------------
 // Setup helpers
 
+/**
+ * Issue #22's acceptance is measured on the default configuration: TRENT_WORKERS unset (one worker per
+ * core) and TRENT_SEAL=shamir, unsealed by the bench through the operator API as an operator would. The
+ * sections whose figures are per process (the one-process rows, the audit wait, key count, profile, esdk)
+ * add ONE_PROCESS; tls keeps the development seal (its two Trents share one data dir).
+ */
+const ONE_PROCESS = { TRENT_WORKERS: '1' } as const;
+const DEFAULT_WORKERS = loadConfig(CONFIG_BASE).workers;
+const workersOf = (extra: Record<string, string>) => (extra.TRENT_WORKERS ? Number(extra.TRENT_WORKERS) : DEFAULT_WORKERS);
+
 function trentEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     TRENT_DATA_DIR: dataDir,
@@ -176,11 +196,31 @@ function trentEnv(dataDir: string, extra: Record<string, string> = {}): Record<s
     TRENT_LOG_LEVEL: 'warn',
     // The bench measures Trent, not AWS's default request quotas (README "Request quotas").
     TRENT_QUOTAS: 'off',
-    // One process unless a section says otherwise (the workers section), so CPU per request stays comparable
-    // with earlier runs; TRENT_WORKERS defaults to one per core.
-    TRENT_WORKERS: '1',
+    TRENT_SEAL: 'shamir',
     ...extra,
   };
+}
+
+/** One unauthenticated /v1/sys call (docs/seal.md: init and unseal prove themselves, not the caller). */
+async function sysCall(url: string, path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/**
+ * Initializes a fresh shamir-sealed Trent (3 shares, 2 needed) and unseals it with two shares, as
+ * `trent operator init` / `unseal` do. With workers, the last share is answered once every worker is
+ * unsealed (docs/seal.md "Workers"). The administrator is TRENT_ADMIN_*, so init creates no other.
+ */
+async function initAndUnseal(url: string): Promise<void> {
+  const init = await sysCall(url, '/v1/sys/init', { Shares: 3, Threshold: 2 });
+  const shares = init.Shares;
+  if (!Array.isArray(shares) || shares.length < 2) throw new Error(`init answered no shares: ${JSON.stringify(Object.keys(init))}`);
+  const first = await sysCall(url, '/v1/sys/unseal', { Share: shares[0] });
+  const last = await sysCall(url, '/v1/sys/unseal', { Share: shares[1], Nonce: first.Nonce });
+  if (last.Sealed !== false) throw new Error(`still sealed after two of three shares: ${JSON.stringify(last)}`);
 }
 
 let trentCount = 0;
@@ -188,9 +228,50 @@ async function launchTrent(name: string, extra: Record<string, string> = {}, nod
   const dir = join(workDir, `trent-${++trentCount}-${name.replace(/\W+/g, '_')}`);
   mkdirSync(dir);
   const t0 = Date.now();
-  const s = await startTrent({ name, env: trentEnv(dir, extra), logPath: join(dir, 'trent.log'), nodeFlags, ...(caPem ? { caPem } : {}), ...(entry ? { entry } : {}) });
-  log(`${name} up on ${s.url} (pid ${s.pid}, ${Date.now() - t0} ms)`);
+  const env = trentEnv(dir, extra);
+  const s = await startTrent({ name, env, logPath: join(dir, 'trent.log'), nodeFlags, ...(caPem ? { caPem } : {}), ...(entry ? { entry } : {}) });
+  if (env.TRENT_SEAL === 'shamir') {
+    if (caPem) throw new Error(`${name}: the bench unseals over plain HTTP only`);
+    try {
+      await initAndUnseal(s.url);
+    } catch (err) {
+      await s.stop();
+      throw err;
+    }
+  }
+  log(`${name} up on ${s.url} (pid ${s.pid}, ${Date.now() - t0} ms; ${workersOf(extra)} worker${workersOf(extra) > 1 ? 's' : ''}, seal ${env.TRENT_SEAL}${env.TRENT_SEAL === 'shamir' ? ', unsealed with 2 of 3 shares' : ''})`);
   return s;
+}
+
+/** The audit chain of a Trent after its load, verified through TrentOperator.VerifyAuditTrail. */
+interface ChainCheck {
+  trent: string;
+  ok: boolean;
+  events: number;
+  digests: number;
+  unsignedTail: number;
+  detail: string;
+}
+const chainChecks: ChainCheck[] = [];
+
+/**
+ * Verifies the hash chain (every event's link, every digest's signature, the unsigned tail within the
+ * bound) of what the run wrote, and records the event count: a run whose trail does not verify fails.
+ */
+async function verifyChainAfterRun(trent: Server, label: string): Promise<void> {
+  const r = await signedCall({ url: trent.url, target: 'TrentOperator.VerifyAuditTrail', service: 'trent', region: REGION, credentials: ADMIN, body: {} });
+  const j = r.json;
+  const ok = r.status === 200 && j.Ok === true;
+  const events = Number(j.Events ?? NaN);
+  const first = j.FirstBreak as { Kind?: string; Seq?: number; Message?: string } | undefined;
+  const detail = r.status !== 200
+    ? `VerifyAuditTrail answered ${r.status} ${String(j.__type ?? '')}`
+    : ok
+      ? `${fmtInt(events)} events, ${fmtInt(Number(j.Digests))} signed digests, ${fmtInt(Number(j.UnsignedTail ?? 0))} after the last`
+      : `BROKEN at seq ${first?.Seq} (${first?.Kind}): ${first?.Message}`;
+  chainChecks.push({ trent: label, ok, events, digests: Number(j.Digests ?? NaN), unsignedTail: Number(j.UnsignedTail ?? NaN), detail });
+  summaryChecks.push({ section: `audit chain of ${label}`, check: { text: 'verifies', pass: ok, detail } });
+  log(`audit chain of ${label}: ${ok ? 'OK' : 'NOT OK'}, ${detail}`);
 }
 
 function setupContext(server: Server): SetupContext {
@@ -288,9 +369,20 @@ function failedRequests(text: string, m: Measured): TargetCheck | undefined {
   return { text, pass: false, detail: `${m.errors} of ${m.requests} requests failed (see "Noise and errors")` };
 }
 
+function targetText(t: Target): string {
+  if (t.kind === 'p99') return `p99 ≤ ${t.maxMs} ms`;
+  if (t.kind === 'ceilingRatio') return `≥ ${t.min} × ceiling`;
+  if (t.kind === 'cpuUs') return `CPU ≤ ${t.maxUs} µs/req`;
+  return `≥ ${t.min} × openssl ${t.primitive}`;
+}
+
 function check(t: Target, m: Measured, ceiling: Measured | undefined, openssl: Map<string, number>): TargetCheck {
-  const failed = failedRequests(t.kind === 'p99' ? `p99 ≤ ${t.maxMs} ms` : t.kind === 'ceilingRatio' ? `≥ ${t.min} × ceiling` : `≥ ${t.min} × openssl ${t.primitive}`, m);
+  const failed = failedRequests(targetText(t), m);
   if (failed) return failed;
+  if (t.kind === 'cpuUs') {
+    const us = cpuUsPerRequest(m);
+    return { text: targetText(t), pass: us <= t.maxUs, detail: `${fmt(us)} µs of server CPU per request (all its processes)` };
+  }
   if (t.kind === 'ceilingRatio') {
     const text = `≥ ${t.min} × ceiling`;
     if (!ceiling) return { text, pass: null, detail: 'no ceiling measured at this concurrency' };
@@ -382,8 +474,6 @@ let floor: {
 } | undefined;
 let profile: { workload: string; summary: ProfileSummary; file: string; measured: Measured } | undefined;
 
-const CONFIG_BASE = { TRENT_DATA_DIR: '/nonexistent', TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
-
 /** Whether this build has an audit trail at all (its configuration has an `audit` part). */
 function auditPresent(): boolean {
   try {
@@ -420,14 +510,14 @@ async function throughputSection(trent: Server, prepared: Prepared[]): Promise<v
       const cm = await measure(ceiling, spec({ service: 'kms', operation: 'Encrypt', bodies: ceilingBodies(keyId) }, c, plan.warmupS, plan.durationS), `ceiling c=${c}`);
       ceilingByC.set(c, cm);
       errorNote(`ceiling c=${c}`, cm);
-      rows.push({ workload: 'ceiling (bare node:http)', server: 'ceiling', storage: '-', audit: 'n/a', concurrency: c, m: cm, ratio: 1, checks: [] });
+      rows.push({ workload: 'ceiling (bare node:http)', section: 'throughput', server: 'ceiling', storage: '-', audit: 'n/a', concurrency: c, workers: 1, m: cm, ratio: 1, checks: [] });
       log(`ceiling c=${c}: ${fmtInt(cm.rps)} req/s, p99 ${cm.p99Ms} ms, server CPU ${fmt(cm.serverCpuPct)}%, load CPU ${fmt(cm.loadCpuPct)}%`);
       for (const p of prepared) {
         const m = await measure(trent, spec({ service: p.workload.service, operation: p.workload.operation, bodies: p.bodies }, c, plan.warmupS, plan.durationS), `${p.workload.id} c=${c}`);
         errorNote(`${p.workload.id} c=${c}`, m);
         const checks = p.workload.targets.filter((t) => t.concurrency === c).map((t) => check(t, m, cm, opensslSpeeds));
         for (const ch of checks) summaryChecks.push({ section: `${p.workload.id} c=${c}`, check: ch });
-        rows.push({ workload: p.workload.id, server: 'Trent', storage: 'sqlite', audit: auditState, concurrency: c, m, ratio: m.rps / cm.rps, checks });
+        rows.push({ workload: p.workload.id, section: 'throughput', server: 'Trent', storage: 'sqlite', audit: auditState, concurrency: c, workers: DEFAULT_WORKERS, m, ratio: m.rps / cm.rps, checks });
         log(`${p.workload.id} c=${c}: ${fmtInt(m.rps)} req/s, p50 ${m.p50Ms} p99 ${m.p99Ms} ms, server CPU ${fmt(m.serverCpuPct)}%, RSS ${fmt(m.serverRssMb)} MB`);
       }
     }
@@ -481,7 +571,7 @@ async function esdkSection(): Promise<void> {
     skips.push({ section: 'esdk', what: 'trent encrypt / decrypt', note: `${TIME} not installed: cannot measure the CLI's peak RSS` });
     return;
   }
-  const trent = await launchTrent('Trent (SQLite) for trent encrypt');
+  const trent = await launchTrent('Trent (SQLite) for trent encrypt', ONE_PROCESS);
   try {
     const keyId = await setupContext(trent).key({}, 'esdk');
     esdk = await runEsdkBench({ url: trent.url, credentials: ADMIN, region: REGION, keyId, dir: workDir, bytes: BUDGET.esdkBytes, log });
@@ -546,7 +636,8 @@ async function floorSection(): Promise<void> {
   }
   const httpUs = cpuUsPerRequest(ceiling);
   const loadUs = cpuUsPerRequest(ceiling, 'load');
-  const encrypt = rows.find((r) => r.workload === 'Encrypt' && r.concurrency === c && (r.workers ?? 1) === 1);
+  // One process's CPU per request (the workers section's TRENT_WORKERS=1 row), as the floor is one process's.
+  const encrypt = rows.find((r) => r.workload === 'Encrypt' && r.concurrency === c && r.section === 'workers');
   // The load process is one thread: no server can be driven faster than it sends.
   const loadBound = 1e6 / loadUs;
   floor = {
@@ -564,15 +655,19 @@ async function floorSection(): Promise<void> {
 }
 
 /**
- * Encrypt and Decrypt on another Trent (at concurrency 16; the workers and postgres sections also at 64), compared
- * with the SQLite/audit-on rows of one process.
+ * Another Trent beside the headline rows. `workers`: one process (TRENT_WORKERS=1), Encrypt and Decrypt at
+ * c = 16 and 64, Sign and the reads at c = 64 — what one process costs per request, and what the other
+ * workers add. `postgres`: the default configuration on PostgreSQL, Encrypt and Decrypt at 16 and 64.
+ * `audit`: one process answering before the event is durable, Encrypt and Decrypt at 16. The acceptance's
+ * targets are checked on the headline rows only (the default configuration), and PostgreSQL's against them.
  */
-async function comparisonSection(section: 'postgres' | 'audit' | 'workers', trent: Server, workers = 1): Promise<void> {
+async function comparisonSection(section: 'postgres' | 'audit' | 'workers', trent: Server, workers: number): Promise<void> {
   const ctx = setupContext(trent);
-  // With workers, Sign too: its targets are where a second core could matter most (RSA is CPU-bound).
   // --quick measures c = 16 only, so there the workers section skips its c = 64 cells and Sign with them.
   const workerConcurrencies = opts.quick ? [16] : [16, 64];
-  const ids = section === 'workers' && !opts.quick ? ['Encrypt', 'Decrypt', 'Sign-ECC_NIST_P256', 'Sign-RSA_2048'] : ['Encrypt', 'Decrypt'];
+  const ids = section === 'workers' && !opts.quick
+    ? ['Encrypt', 'Decrypt', 'Sign-ECC_NIST_P256', 'Sign-RSA_2048', 'GetSecretValue', 'GetParameter', 'DescribeKey']
+    : ['Encrypt', 'Decrypt'];
   // --only=postgres,Encrypt: only the workloads named (the SQLite rows to compare with come from the same run).
   const list = WORKLOADS.filter((w) => ids.includes(w.id) && (section !== 'postgres' || onlyWorkloads.length === 0 || onlyWorkloads.includes(w.id.toLowerCase())));
   const prepared = await prepare(trent, ctx, list, section);
@@ -583,12 +678,13 @@ async function comparisonSection(section: 'postgres' | 'audit' | 'workers', tren
   const pgConcurrencies = opts.concurrency.filter((c) => c === 16 || c === 64);
   const concurrencies = section === 'workers' ? workerConcurrencies : section === 'postgres' ? pgConcurrencies : [16];
   for (const c of concurrencies) for (const p of prepared) {
-    if (c !== 64 && p.workload.id.startsWith('Sign')) continue; // Sign's targets are at c = 64
+    if (c !== 64 && p.workload.id !== 'Encrypt' && p.workload.id !== 'Decrypt') continue; // their targets are at c = 64
     const m = await measure(trent, spec({ service: p.workload.service, operation: p.workload.operation, bodies: p.bodies }, c, warm, dur), `${section} ${p.workload.id} c=${c}`, section === 'postgres' ? { dbComm: 'postgres' } : undefined);
     errorNote(`${section} ${p.workload.id} c=${c}`, m);
     const ceiling = ceilingByC.get(c);
     rows.push({
       workload: p.workload.id,
+      section,
       server: 'Trent',
       storage: section === 'postgres' ? 'postgres' : 'sqlite',
       audit: section === 'audit' ? 'off' : auditState,
@@ -598,12 +694,6 @@ async function comparisonSection(section: 'postgres' | 'audit' | 'workers', tren
       ...(ceiling ? { ratio: m.rps / ceiling.rps } : {}),
       checks: [],
     });
-    if (section === 'workers') {
-      // The same targets as one process, checked again with every worker.
-      const checks = p.workload.targets.filter((t) => t.concurrency === c).map((t) => check(t, m, ceiling, opensslSpeeds));
-      rows[rows.length - 1]!.checks = checks;
-      for (const ch of checks) summaryChecks.push({ section: `${p.workload.id} c=${c}, TRENT_WORKERS=${workers}`, check: ch });
-    }
     if (section === 'postgres' && p.workload.id === 'Encrypt' && c === 64) postgresVsSqlite(m);
     log(`${section}: ${p.workload.id} c=${c}: ${fmtInt(m.rps)} req/s, p99 ${m.p99Ms} ms`);
   }
@@ -612,7 +702,8 @@ async function comparisonSection(section: 'postgres' | 'audit' | 'workers', tren
 /** The issue's target (PostgreSQL ≥ 0.8 × SQLite, Encrypt at c = 64) and the scale-out model's inputs. */
 let scaleOut: { sqlite: Measured; postgres: Measured; dbCores: number } | undefined;
 function postgresVsSqlite(m: Measured): void {
-  const base = rows.find((r) => r.workload === 'Encrypt' && r.concurrency === 64 && r.storage === 'sqlite' && r.audit !== 'off' && (r.workers ?? 1) === 1);
+  // The headline row: the same default configuration on SQLite.
+  const base = rows.find((r) => r.workload === 'Encrypt' && r.concurrency === 64 && r.section === 'throughput' && r.server === 'Trent');
   if (!base) return;
   const ratio = m.rps / base.m.rps;
   const failed = failedRequests('≥ 0.8 × SQLite', m);
@@ -674,7 +765,8 @@ async function postgresSection(): Promise<void> {
       log('skip postgres: Trent did not start on PostgreSQL');
       return;
     }
-    await comparisonSection('postgres', trent);
+    await comparisonSection('postgres', trent, DEFAULT_WORKERS);
+    await verifyChainAfterRun(trent, 'Trent (PostgreSQL)');
   } finally {
     await trent?.stop();
     try {
@@ -690,12 +782,11 @@ async function postgresSection(): Promise<void> {
   }
 }
 
-/** Trent with one worker per core (TRENT_WORKERS, node:cluster) on SQLite: Encrypt, Decrypt and Sign at c = 16 and 64. */
+/** One Trent process (TRENT_WORKERS=1) on SQLite beside the default worker count: see comparisonSection. */
 async function workersSection(): Promise<void> {
-  const workers = Math.max(2, availableParallelism());
-  const trent = await launchTrent(`Trent (TRENT_WORKERS=${workers})`, { TRENT_WORKERS: String(workers) });
+  const trent = await launchTrent('Trent (TRENT_WORKERS=1)', ONE_PROCESS);
   try {
-    await comparisonSection('workers', trent, workers);
+    await comparisonSection('workers', trent, 1);
   } finally {
     await trent.stop();
   }
@@ -706,9 +797,10 @@ async function auditSection(): Promise<void> {
     skips.push({ section: 'audit', what: 'cost of the audit trail', note: 'not implemented yet (this build has no audit trail)' });
     return;
   }
-  const trent = await launchTrent('Trent (audit without the durability wait)', {}, [], undefined, UNSAFE_NO_WAIT_ENTRY);
+  // bench/unsafe-server.ts runs one process: compared with the one-process rows.
+  const trent = await launchTrent('Trent (audit without the durability wait)', ONE_PROCESS, [], undefined, UNSAFE_NO_WAIT_ENTRY);
   try {
-    await comparisonSection('audit', trent);
+    await comparisonSection('audit', trent, 1);
   } finally {
     await trent.stop();
   }
@@ -721,7 +813,8 @@ function nice(n: number): number {
 }
 
 async function keysSection(): Promise<void> {
-  const trent = await launchTrent('Trent (key scaling)');
+  // One process: the RSS target is that of a process.
+  const trent = await launchTrent('Trent (key scaling)', ONE_PROCESS);
   try {
     const requested = opts.keys ?? BUDGET.keysTarget;
     let target = requested;
@@ -836,7 +929,8 @@ async function profileSection(): Promise<void> {
   mkdirSync(dir);
   const workload = WORKLOADS.find((w) => w.id.toLowerCase() === opts.profileWorkload.toLowerCase());
   if (!workload) throw new Error(`--profile=${opts.profileWorkload}: no such workload (${WORKLOADS.map((w) => w.id).join(', ')})`);
-  const trent = await launchTrent('Trent (--cpu-prof)', {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  // One process: a profile per worker would split the samples, and the question is what a request costs.
+  const trent = await launchTrent('Trent (--cpu-prof)', ONE_PROCESS, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   let measured: Measured | undefined;
   try {
     const prepared = await prepare(trent, setupContext(trent), [workload], 'profile');
@@ -922,12 +1016,15 @@ function markdown(meta: Record<string, unknown>): string {
       `Whole run ${m.totalSeconds.toFixed(0)} s. Audit trail: ${auditState === 'on' ? 'on (every call recorded)' : 'not implemented in this build'}.`,
   );
   out.push('');
-  const main = rows.filter((r) => r.storage !== 'postgres' && r.audit !== 'off' && (r.workers ?? 1) === 1);
+  const main = rows.filter((r) => r.section === 'throughput');
   if (main.length) {
-    out.push('## Throughput and latency (SQLite)');
+    out.push(`## Throughput and latency (SQLite, the default configuration: ${DEFAULT_WORKERS} worker${DEFAULT_WORKERS > 1 ? 's' : ''}, shamir seal)`);
     out.push('');
     out.push(
-      'CPU is % of one core (the server is one Node process; 200% would be both cores). The ceiling is a bare node:http server ' +
+      `Trent as issue #22's acceptance runs it: TRENT_WORKERS unset (one worker per core: ${DEFAULT_WORKERS} here) and TRENT_SEAL=shamir, ` +
+        'initialized and unsealed by the bench through /v1/sys/init and /v1/sys/unseal (2 of 3 shares). ' +
+        `CPU is % of one core, summed over the primary and its workers (${availableParallelism() * 100}% would be every core); the one-process ` +
+        'rows (TRENT_WORKERS=1) are in the next section. The ceiling is a bare node:http server ' +
         `answering a fixed ${ceilingBytes}-byte JSON body (the size of Trent's Encrypt answer) to the same requests; "load CPU" is the ` +
         'load process: near 100% means the client, not the server, set the pace. "Others\' CPU" is what the rest of the machine used ' +
         `meanwhile; a window above ${NOISE_PCT}% is measured once more and the quieter one kept. "CPU µs/req" is the server's CPU ` +
@@ -946,7 +1043,12 @@ function markdown(meta: Record<string, unknown>): string {
     }
     out.push('');
   }
-  const others = rows.filter((r) => r.storage === 'postgres' || r.audit === 'off' || (r.workers ?? 1) > 1);
+  const others = rows.filter((r) => r.section !== 'throughput');
+  // What each row is compared with: the same configuration but one thing, measured in the same run.
+  const baseOf = (r: Row) =>
+    r.section === 'audit'
+      ? rows.find((x) => x.section === 'workers' && x.workload === r.workload && x.concurrency === r.concurrency)
+      : main.find((x) => x.workload === r.workload && x.concurrency === r.concurrency && x.server === 'Trent');
   if (others.length || skips.some((s) => s.section === 'postgres' || s.section === 'audit')) {
     out.push('## Workers, PostgreSQL and the audit trail');
     out.push('');
@@ -955,28 +1057,41 @@ function markdown(meta: Record<string, unknown>): string {
         '"workers" is TRENT_WORKERS (node:cluster; server CPU and RSS are the primary and its workers together, so 200% is both cores). ' +
           '"DB CPU" is every PostgreSQL server process together (SQLite runs inside Trent); "DB µs/req" is the CPU per request of the backends ' +
           'serving this Trent\'s connections, then of every PostgreSQL process (WAL writer, checkpointer, and on a shared server other clients\' backends). ' +
-          'Each row is compared with one Trent process on SQLite, audit on, at the same concurrency.',
+          `"vs" compares each row with the run's row that differs in one thing only: one process and PostgreSQL with the default configuration (${DEFAULT_WORKERS} workers, SQLite), ` +
+          'the audit wait with one process (the unsafe entry point runs one process). Targets are checked on the default configuration only.',
       );
       out.push('');
-      out.push('| workload | c | workers | storage | audit | req/s | p50 ms | p99 ms | server CPU % | CPU µs/req | DB CPU % | DB µs/req (backends / all) | others\' CPU % | RSS MB | ratio to ceiling | vs 1 process, SQLite | target | pass/fail |');
+      out.push('| workload | c | workers | storage | audit | req/s | p50 ms | p99 ms | server CPU % | CPU µs/req | DB CPU % | DB µs/req (backends / all) | others\' CPU % | RSS MB | ratio to ceiling | vs | target | pass/fail |');
       out.push('|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
       const shown = new Set<Row>();
       for (const r of others) {
-        const base = main.find((x) => x.workload === r.workload && x.concurrency === r.concurrency && x.server === 'Trent');
+        const base = baseOf(r);
         if (base && !shown.has(base)) {
           shown.add(base);
           out.push(
-            `| ${base.workload} | ${base.concurrency} | 1 | sqlite | ${base.audit} | ${fmtInt(base.m.rps)} | ${fmt(base.m.p50Ms, 2)} | ${fmt(base.m.p99Ms, 2)} | ${fmt(base.m.serverCpuPct)} | ${fmt(cpuUsPerRequest(base.m))} | — | — | ${fmt(base.m.otherCpuPct)} | ${fmt(base.m.serverRssMb)} | ${fmt(base.ratio, 2)} | 1.00 × req/s | | |`,
+            `| ${base.workload} | ${base.concurrency} | ${base.workers} | ${base.storage} | ${base.audit} | ${fmtInt(base.m.rps)} | ${fmt(base.m.p50Ms, 2)} | ${fmt(base.m.p99Ms, 2)} | ${fmt(base.m.serverCpuPct)} | ${fmt(cpuUsPerRequest(base.m))} | — | — | ${fmt(base.m.otherCpuPct)} | ${fmt(base.m.serverRssMb)} | ${fmt(base.ratio, 2)} | 1.00 × req/s | | |`,
           );
         }
+        if (shown.has(r)) continue;
+        shown.add(r);
         out.push(
-          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${r.workers ?? 1} | ${r.storage} | ${r.audit === 'off' ? 'on, answered before durable (bench/unsafe-server.ts)' : r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(cpuUsPerRequest(r.m))} | ${fmt(r.m.dbCpuPct)} | ${dbUsPerRequest(r.m)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${fmt(r.ratio, 2)} | ` +
+          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${r.workers} | ${r.storage} | ${r.audit === 'off' ? 'on, answered before durable (bench/unsafe-server.ts)' : r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(cpuUsPerRequest(r.m))} | ${fmt(r.m.dbCpuPct)} | ${dbUsPerRequest(r.m)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${fmt(r.ratio, 2)} | ` +
             `${base ? `${(r.m.rps / base.m.rps).toFixed(2)} × req/s` : '—'} | ${r.checks.map((c) => c.text).join('; ')} | ${passText(r.checks)} |`,
         );
       }
       out.push('');
     }
     for (const s of skips.filter((x) => x.section === 'postgres' || x.section === 'audit')) out.push(`- ${s.section}: ${s.what} — ${s.note}`);
+    out.push('');
+  }
+  if (chainChecks.length) {
+    out.push('## The audit trail after the run');
+    out.push('');
+    out.push('Each Trent below had its chain verified through TrentOperator.VerifyAuditTrail once its load was over: every event\'s hash link, every digest\'s signature, and the events after the last digest within the deployment\'s bound.');
+    out.push('');
+    out.push('| Trent | verified | events | signed digests | events after the last digest |');
+    out.push('|---|---|---:|---:|---:|');
+    for (const c of chainChecks) out.push(`| ${c.trent} | ${c.ok ? 'OK' : `**NO**: ${c.detail}`} | ${fmtInt(c.events)} | ${fmtInt(c.digests)} | ${fmtInt(c.unsignedTail)} |`);
     out.push('');
   }
   if (scaleOut) out.push(...scaleOutMarkdown(scaleOut));
@@ -1063,7 +1178,8 @@ async function runTlsSection(): Promise<void> {
   tlsRows = await tlsSection({
     workDir,
     // launchTrent writes its log into the data dir it makes; a TRENT_DATA_DIR in env shares another's.
-    launch: (name, env, caPem) => launchTrent(name, env, [], caPem),
+    // Development seal: its two Trents share one data dir (one key), which a second init would refuse.
+    launch: (name, env, caPem) => launchTrent(name, { ...ONE_PROCESS, TRENT_SEAL: 'dev', ...env }, [], caPem),
     encryptBodies: async (server) => encrypt.prepare(setupContext(server)),
     load: (server, s) => runLoad(server, s),
     measure: (server, s, label) => measure(server, s, label),
@@ -1085,7 +1201,7 @@ async function main(): Promise<void> {
 
   let trent: Server | undefined;
   if (wants('throughput') || wants('envelope')) {
-    trent = await launchTrent('Trent (SQLite)');
+    trent = await launchTrent('Trent (SQLite, default configuration)');
     try {
       if (wants('throughput')) {
         const prepared = await prepare(trent, setupContext(trent), workloadsWanted, 'throughput');
@@ -1093,12 +1209,14 @@ async function main(): Promise<void> {
         await throughputSection(trent, prepared);
       }
       if (wants('envelope')) await envelopeSection(trent);
+      if (wants('throughput')) await verifyChainAfterRun(trent, 'Trent (SQLite, default configuration)');
     } finally {
       await trent.stop();
     }
   }
-  if (wants('floor')) await floorSection();
   if (wants('workers')) await workersSection();
+  // After the workers section: the floor compares with one process's Encrypt.
+  if (wants('floor')) await floorSection();
   if (wants('postgres')) await postgresSection();
   if (wants('audit')) await auditSection();
   if (wants('keys')) await keysSection();

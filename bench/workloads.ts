@@ -24,6 +24,8 @@ export type Target =
   | { kind: 'ceilingRatio'; concurrency: number; min: number }
   /** p99 latency ≤ maxMs at this concurrency. */
   | { kind: 'p99'; concurrency: number; maxMs: number }
+  /** The server's CPU time per request (all its processes) ≤ maxUs at this concurrency. */
+  | { kind: 'cpuUs'; concurrency: number; maxUs: number }
   /** req/s ≥ min × min(openssl speed of the primitive, the ceiling's req/s) at this concurrency. */
   | { kind: 'openssl'; primitive: 'ecdsap256' | 'rsa2048'; concurrency: number; min: number };
 
@@ -77,10 +79,20 @@ const str = (v: unknown, what: string): string => {
   return v;
 };
 
+/**
+ * Issue #22's acceptance, checked on the Trent of the default configuration (every worker, shamir seal):
+ * Encrypt and Decrypt at c = 64 ≥ 0.5 × the same-run ceiling with CPU µs/req ≤ 120; p99 ≤ 10 ms at c = 16
+ * and ≤ 25 ms at c = 64.
+ */
 export const TARGETS_ENCRYPT_DECRYPT: Target[] = [
-  { kind: 'ceilingRatio', concurrency: 64, min: 0.6 },
+  { kind: 'ceilingRatio', concurrency: 64, min: 0.5 },
+  { kind: 'cpuUs', concurrency: 64, maxUs: 120 },
   { kind: 'p99', concurrency: 16, maxMs: 10 },
+  { kind: 'p99', concurrency: 64, maxMs: 25 },
 ];
+
+/** Issue #22's acceptance for the read paths: GetSecretValue, GetParameter, DescribeKey ≥ 0.4 × the ceiling at c = 64. */
+export const TARGETS_READS: Target[] = [{ kind: 'ceilingRatio', concurrency: 64, min: 0.4 }];
 
 async function ciphertext1k(ctx: SetupContext, keyId: string): Promise<string> {
   const out = await ctx.call('kms', 'Encrypt', { KeyId: keyId, Plaintext: plaintext1k });
@@ -180,7 +192,7 @@ export const WORKLOADS: Workload[] = [
     description: 'GetSecretValue of a 1 KiB secret string',
     service: 'secretsmanager',
     operation: 'GetSecretValue',
-    targets: [],
+    targets: TARGETS_READS,
     async prepare(ctx) {
       const Name = `bench/secret-${ctx.runId}`;
       // The SDKs fill ClientRequestToken in themselves; a raw call must send one.
@@ -193,11 +205,34 @@ export const WORKLOADS: Workload[] = [
     description: 'GetParameter WithDecryption of a 1 KiB SecureString',
     service: 'ssm',
     operation: 'GetParameter',
-    targets: [],
+    targets: TARGETS_READS,
     async prepare(ctx) {
       const Name = `/bench/parameter-${ctx.runId}`;
       await ctx.call('ssm', 'PutParameter', { Name, Value: 'p'.repeat(KIB), Type: 'SecureString' });
       return [JSON.stringify({ Name, WithDecryption: true })];
+    },
+  },
+  {
+    id: 'GetParameters',
+    description: 'GetParameters WithDecryption of three 1 KiB SecureStrings',
+    service: 'ssm',
+    operation: 'GetParameters',
+    // Not in the acceptance list (a three-value answer is not the ceiling's one-value body): shown, not checked.
+    targets: [],
+    async prepare(ctx) {
+      const Names = [1, 2, 3].map((i) => `/bench/parameters-${ctx.runId}/${i}`);
+      for (const Name of Names) await ctx.call('ssm', 'PutParameter', { Name, Value: 'q'.repeat(KIB), Type: 'SecureString' });
+      return [JSON.stringify({ Names, WithDecryption: true })];
+    },
+  },
+  {
+    id: 'DescribeKey',
+    description: 'DescribeKey of a symmetric key',
+    service: 'kms',
+    operation: 'DescribeKey',
+    targets: TARGETS_READS,
+    async prepare(ctx) {
+      return [JSON.stringify({ KeyId: await ctx.key({}) })];
     },
   },
 ];

@@ -29,7 +29,7 @@ import { isSecretReference, parseSecretReference, SECRET_REFERENCE_PREFIX } from
 
 export function createParameterStoreAccessRules(parameters: Pick<ParameterService, 'tagsOf'>): AccessRules<ParameterStoreRequests> {
   /** The parameter a Name (name, ARN, with or without a :version/:label selector) refers to. */
-  async function resourceOf(caller: Caller, ref: string): Promise<ServiceResource> {
+  async function resourceOf(caller: Caller, ref: string, request?: object): Promise<ServiceResource> {
     const scope = callerScope(caller);
     if (ref.startsWith('arn:')) {
       const parts = ref.split(':');
@@ -45,21 +45,25 @@ export function createParameterStoreAccessRules(parameters: Pick<ParameterServic
     }
     const { name } = parseParameterReference(scope, ref);
     const keys: Record<string, ContextValue> = {};
-    for (const t of await parameters.tagsOf(scope, name)) keys[`aws:ResourceTag/${t.Key}`] = t.Value;
+    for (const t of await parameters.tagsOf(scope, name, request)) keys[`aws:ResourceTag/${t.Key}`] = t.Value;
     return { arn: parameterArn(scope, name), accountId: scope.accountId, contextKeys: keys };
   }
 
-  function onName(operation: string): AccessRule<{ name: string }> {
-    return async (request, caller) => [{ action: `ssm:${operation}`, resource: await resourceOf(caller, request.name) }];
+  /**
+   * `sharedRead`: the operation reads the same parameter row right after (GetParameter, GetParameters), so
+   * the rule's read is made for the request and reused by the operation (request-reads.ts).
+   */
+  function onName(operation: string, sharedRead = false): AccessRule<{ name: string }> {
+    return async (request, caller) => [{ action: `ssm:${operation}`, resource: await resourceOf(caller, request.name, sharedRead ? request : undefined) }];
   }
 
   /** Every name of a Names list; a name that names nothing the caller could see is left to the operation (InvalidParameters). */
-  function onEachName(operation: string): AccessRule<{ names: string[] }> {
+  function onEachName(operation: string, sharedRead = false): AccessRule<{ names: string[] }> {
     return async (request, caller) => {
       const checks: AccessCheck[] = [];
       for (const ref of new Set(request.names)) {
         try {
-          checks.push({ action: `ssm:${operation}`, resource: await resourceOf(caller, ref) });
+          checks.push({ action: `ssm:${operation}`, resource: await resourceOf(caller, ref, sharedRead ? request : undefined) });
         } catch (err) {
           // A malformed pass-through reference is one of GetParameters' InvalidParameters, as AWS lists it.
           if (!(err instanceof ParameterNotFound) && !(err instanceof ValidationException && isSecretReference(ref))) throw err;
@@ -91,8 +95,8 @@ export function createParameterStoreAccessRules(parameters: Pick<ParameterServic
   }
 
   return {
-    GetParameter: onName('GetParameter'),
-    GetParameters: onEachName('GetParameters'),
+    GetParameter: onName('GetParameter', true),
+    GetParameters: onEachName('GetParameters', true),
     DeleteParameter: onName('DeleteParameter'),
     DeleteParameters: onEachName('DeleteParameters'),
     GetParameterHistory: onName('GetParameterHistory'),

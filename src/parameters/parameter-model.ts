@@ -136,6 +136,14 @@ function policiesWithStatus(policies: readonly ParameterPolicy[], v: ParameterVe
 
 /** A version's info; `notified` (the parameter row's ParamDoc.notified) gives its policies their status. */
 export function versionInfo(scope: Scope, v: ParameterVersionRecord, notified?: NotifiedState): ParameterVersionInfo {
-  const d = vdoc(v);
-  return { ...d, policies: policiesWithStatus(d.policies, v, notified), name: v.name, arn: parameterArn(scope, v.name), version: v.version, createdAt: v.createdAt, labels: v.labels };
+  // Member by member onto a copy of the doc: `{ ...doc, name, arn, … }` left V8's fast path and took 5-6 µs
+  // a call (0.5 this way), a tenth of what GetParameter does besides HTTP, SigV4, audit and KMS (bench/README.md).
+  const info = Object.assign({}, vdoc(v)) as ParameterVersionInfo;
+  info.policies = policiesWithStatus(info.policies, v, notified);
+  info.name = v.name;
+  info.arn = parameterArn(scope, v.name);
+  info.version = v.version;
+  info.createdAt = v.createdAt;
+  info.labels = v.labels;
+  return info;
 }

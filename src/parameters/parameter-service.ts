@@ -22,6 +22,7 @@ import { runDue } from './policy-job.ts';
 import { describeParameters, getParametersByPath } from './queries.ts';
 import { getParameter, getParameters } from './reads.ts';
 import type { ParameterStoreRequests as Requests } from './requests.ts';
+import { requestReadsFor } from './request-reads.ts';
 import type { ParameterContext, ParameterServiceDeps } from './store.ts';
 import { addTags, listTags, removeTags, tagsOf } from './tags.ts';
 import { getParameterHistory, labelParameterVersion, unlabelParameterVersion } from './versions.ts';
@@ -33,10 +34,17 @@ export type ParameterService = ReturnType<typeof createParameterService>;
 
 export function createParameterService(deps: ParameterServiceDeps) {
   const ctx: ParameterContext = deps;
+  const readsOf = requestReadsFor(deps.storage);
   return {
     putParameter: (caller: Caller, input: PutParameterInput) => putParameter(ctx, caller, input),
-    getParameter: (caller: Caller, ref: string, withDecryption: boolean) => getParameter(ctx, caller, ref, withDecryption),
-    getParameters: (caller: Caller, refs: string[], withDecryption: boolean) => getParameters(ctx, caller, refs, withDecryption),
+    /**
+     * `request`: the typed request object the access rule was given (its tagsOf read is then reused, once
+     * per request: request-reads.ts); without it, the rows are read here.
+     */
+    getParameter: (caller: Caller, ref: string, withDecryption: boolean, request?: object) =>
+      getParameter(ctx, caller, ref, withDecryption, request && readsOf(request)),
+    getParameters: (caller: Caller, refs: string[], withDecryption: boolean, request?: object) =>
+      getParameters(ctx, caller, refs, withDecryption, request && readsOf(request)),
     getParametersByPath: (caller: Caller, input: Requests['GetParametersByPath']) => getParametersByPath(ctx, caller, input),
     describeParameters: (caller: Caller, input: Requests['DescribeParameters']) => describeParameters(ctx, caller, input),
     getParameterHistory: (caller: Caller, input: Requests['GetParameterHistory']) => getParameterHistory(ctx, caller, input),
@@ -47,7 +55,8 @@ export function createParameterService(deps: ParameterServiceDeps) {
     addTags: (caller: Caller, resourceType: string, resourceId: string, tags: ParameterTag[]) => addTags(ctx, caller, resourceType, resourceId, tags),
     removeTags: (caller: Caller, resourceType: string, resourceId: string, keys: string[]) => removeTags(ctx, caller, resourceType, resourceId, keys),
     listTags: (caller: Caller, resourceType: string, resourceId: string) => listTags(ctx, caller, resourceType, resourceId),
-    tagsOf: (scope: Scope, name: string) => tagsOf(ctx, scope, name),
+    /** The parameter's tags for the authorizer; `request` as for getParameter, when the operation reads the same row. */
+    tagsOf: (scope: Scope, name: string, request?: object) => tagsOf(ctx, scope, name, request && readsOf(request)),
     /** Runs the parameter policy job once; returns how many parameters expired and were deleted. */
     runDue: () => runDue(ctx),
   };

@@ -13,6 +13,7 @@ import { ParameterNotFound, ParameterVersionNotFound, TooManyUpdates } from './e
 import { nameForms, type ParameterReference } from './names.ts';
 import type { ParamDoc } from './parameter-model.ts';
 import type { PolicyEventSink } from './policy-events.ts';
+import { readLatest, type RequestReads } from './request-reads.ts';
 import type { SecretReferenceReader } from './secret-reference.ts';
 
 export interface ParameterServiceDeps {
@@ -78,23 +79,21 @@ export async function latest({ storage }: ParameterContext, scope: Scope, p: Par
 }
 
 /** The version a reference selects (latest without a selector). */
-export async function selectVersion(ctx: ParameterContext, scope: Scope, ref: ParameterReference, text: string): Promise<{ p: ParameterRecord; v: ParameterVersionRecord }> {
+export async function selectVersion(
+  ctx: ParameterContext, scope: Scope, ref: ParameterReference, text: string, reads?: RequestReads,
+): Promise<{ p: ParameterRecord; v: ParameterVersionRecord }> {
   const { storage } = ctx;
   const sel = ref.selector;
+  // The parameter with its latest version in one statement (the hot path of GetParameter), or the one
+  // this request's access rule already made (request-reads.ts).
+  const found = !sel || reads ? await (reads ? reads.latest(scope, ref.name) : readLatest(storage, scope, ref.name)) : undefined;
   if (!sel) {
-    // The latest version, read with its parameter in one statement (the hot path of GetParameter).
-    const found = await storage.read(async (r) => {
-      for (const form of nameForms(ref.name)) {
-        const hit = await r.parameters.getLatest(scope, form);
-        if (hit) return hit;
-      }
-      return undefined;
-    });
     if (!found) throw notFound(text);
     if (!found.latest) throw versionNotFound(found.parameter.name, found.parameter.version);
     return { p: found.parameter, v: found.latest };
   }
-  const p = await getRecord(ctx, scope, ref.name, text);
+  const p = reads ? found?.parameter : await getRecord(ctx, scope, ref.name, text);
+  if (!p) throw notFound(text);
   if (sel && 'label' in sel) {
     const v = (await storage.read((r) => r.parameters.listVersions(scope, p.name))).find((x) => x.labels.includes(sel.label));
     if (!v) throw new ParameterVersionNotFound(`Systems Manager could not find label ${sel.label} of ${p.name}. Verify the label and try again.`);

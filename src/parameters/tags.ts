@@ -6,6 +6,7 @@ import { InvalidResourceId, InvalidResourceType, ParameterNotFound, TooManyTagsE
 import { parseParameterReference } from './names.ts';
 import { MAX_TAGS, type ParameterTag, pdoc } from './parameter-model.ts';
 import { findParameter, mutate, type ParameterContext } from './store.ts';
+import type { RequestReads } from './request-reads.ts';
 
 function tagTarget(scope: Scope, resourceType: string, resourceId: string): string {
   if (resourceType !== 'Parameter') throw new InvalidResourceType(`Trent supports tags on resource type Parameter only, not ${resourceType}.`);
@@ -55,7 +56,8 @@ export async function listTags({ storage }: ParameterContext, caller: Caller, re
 }
 
 /** The tags of a parameter, none when it does not exist (aws:ResourceTag/… for the authorizer). */
-export async function tagsOf({ storage }: ParameterContext, scope: Scope, name: string): Promise<ParameterTag[]> {
-  const p = await storage.read((r) => findParameter(r, scope, name));
+export async function tagsOf({ storage }: ParameterContext, scope: Scope, name: string, reads?: RequestReads): Promise<ParameterTag[]> {
+  // GetParameter(s): the row the operation will answer from, read once for both (request-reads.ts).
+  const p = reads ? (await reads.latest(scope, name))?.parameter : await storage.read((r) => findParameter(r, scope, name));
   return p ? pdoc(p).tags : [];
 }

@@ -120,5 +120,8 @@ export async function valueOf(ctx: ParameterContext, caller: Caller, scope: Scop
 export async function versionWithValue(
   ctx: ParameterContext, caller: Caller, scope: Scope, v: ParameterVersionRecord, withDecryption: boolean, notified?: NotifiedState,
 ): Promise<ParameterVersionValue> {
-  return { ...versionInfo(scope, v, notified), value: await valueOf(ctx, caller, scope, v, withDecryption) };
+  // Added to versionInfo's fresh object rather than spread into another (parameter-model.ts versionInfo says why).
+  const out = versionInfo(scope, v, notified) as ParameterVersionValue;
+  out.value = await valueOf(ctx, caller, scope, v, withDecryption);
+  return out;
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import {
-  DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, GetParametersByPathCommand, GetParametersCommand,
+  AddTagsToResourceCommand, DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, GetParametersByPathCommand, GetParametersCommand,
   PutParameterCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ACCOUNT_ID, ADMIN, REGION, awsError, startServer, type TestServer } from './harness.ts';
@@ -152,6 +152,32 @@ test('aws:ResourceTag conditions see the parameter\'s tags', async () => {
   const blue = ssm(await p.newUser('blue-team', allow('ssm:GetParameter', '*', { StringEquals: { 'aws:ResourceTag/team': 'blue' } })));
   assert.equal((await get(blue, '/tagged/blue')).Parameter!.Value, 'b');
   assert.equal((await awsError(() => get(blue, '/tagged/red'))).name, 'AccessDeniedException');
+});
+
+test('GetParameter(s) decide aws:ResourceTag on the row they answer from, read afresh by every request (selectors and lists too)', async () => {
+  // The access rule's read of the parameter is the one the operation answers from (parameters/request-reads.ts):
+  // kept for that request only, so a retag is seen by the very next request.
+  await admin.send(new PutParameterCommand({ Name: '/retag/p', Value: 'v1', Type: 'SecureString', Tags: [{ Key: 'team', Value: 'blue' }] }));
+  await admin.send(new PutParameterCommand({ Name: '/retag/p', Value: 'v2', Type: 'SecureString', Overwrite: true }));
+  await admin.send(new PutParameterCommand({ Name: '/retag/red', Value: 'r', Type: 'String', Tags: [{ Key: 'team', Value: 'red' }] }));
+  const blue = ssm(await p.newUser('blue-reader', allow(['ssm:GetParameter', 'ssm:GetParameters'], '*', { StringEquals: { 'aws:ResourceTag/team': 'blue' } })));
+  assert.equal((await get(blue, '/retag/p', true)).Parameter!.Value, 'v2');
+  assert.equal((await get(blue, '/retag/p:1', true)).Parameter!.Value, 'v1');
+  const both = await blue.send(new GetParametersCommand({ Names: ['/retag/p', '/retag/p:1', '/retag/p:9'], WithDecryption: true }));
+  assert.deepEqual(both.Parameters!.map((x) => x.Value), ['v2', 'v1']);
+  assert.deepEqual(both.InvalidParameters, ['/retag/p:9']);
+  // All or nothing: one name the caller may not read refuses the whole list.
+  assert.equal((await awsError(() => blue.send(new GetParametersCommand({ Names: ['/retag/p', '/retag/red'] })))).name, 'AccessDeniedException');
+
+  await admin.send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: '/retag/p', Tags: [{ Key: 'team', Value: 'red' }] }));
+  assert.equal((await awsError(() => get(blue, '/retag/p', true))).name, 'AccessDeniedException');
+  assert.equal((await awsError(() => get(blue, '/retag/p:1', true))).name, 'AccessDeniedException');
+  assert.equal((await awsError(() => blue.send(new GetParametersCommand({ Names: ['/retag/p'] })))).name, 'AccessDeniedException');
+  await admin.send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: '/retag/p', Tags: [{ Key: 'team', Value: 'blue' }] }));
+  assert.equal((await get(blue, '/retag/p', true)).Parameter!.Value, 'v2');
+  // A parameter overwritten between two requests: the next one answers the new value.
+  await admin.send(new PutParameterCommand({ Name: '/retag/p', Value: 'v3', Type: 'SecureString', Overwrite: true }));
+  assert.equal((await get(blue, '/retag/p', true)).Parameter!.Value, 'v3');
 });
 
 test('a parameter has no resource policy: another account is refused whatever its identity policies allow', async () => {

@@ -17,8 +17,9 @@ export function getParameterOperation(parameters: ParameterService): ParsedOpera
       r.done();
       return definedMembers({ name, withDecryption });
     },
-    async handle({ name, withDecryption }, { caller }) {
-      return { Parameter: parameterView(await parameters.getParameter(caller, name, withDecryption ?? false)) };
+    // The request object itself goes along: the access rule's read of the parameter is reused (parameters/request-reads.ts).
+    async handle(request, { caller }) {
+      return { Parameter: parameterView(await parameters.getParameter(caller, request.name, request.withDecryption ?? false, request)) };
     },
   };
 }
@@ -33,8 +34,8 @@ export function getParametersOperation(parameters: ParameterService): ParsedOper
       r.done();
       return definedMembers({ names, withDecryption });
     },
-    async handle({ names, withDecryption }, { caller }) {
-      const out = await parameters.getParameters(caller, names, withDecryption ?? false);
+    async handle(request, { caller }) {
+      const out = await parameters.getParameters(caller, request.names, request.withDecryption ?? false, request);
       return { Parameters: out.parameters.map(parameterView), InvalidParameters: out.invalid };
     },
   };
