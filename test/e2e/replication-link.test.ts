@@ -7,6 +7,10 @@
  * searched for in both data dirs (SQLite files and WAL), both processes' logs and both audit trails.
  * Requests to B's internal endpoint with a wrong credential, a replayed exchange, a duplicate sequence
  * number or older material change nothing.
+ *
+ * Storage: SQLite in each data dir, or with TRENT_E2E_STORAGE=postgres a schema of its own on the test
+ * PostgreSQL server for each deployment (kept across B's restart). PostgreSQL unreachable: every test is
+ * skipped with a loud warning, or fails when CI is set (test-database.ts's rule).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +22,7 @@ import { freePort } from '../free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Client, escapeIdentifier } from 'pg';
 import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GetParametersForImportCommand, ImportKeyMaterialCommand,
   KMSClient, ReplicateKeyCommand, RotateKeyOnDemandCommand,
@@ -26,7 +31,8 @@ import { sha256 } from '../../src/crypto/primitives.ts';
 import { EphemeralAgreement, linkAuthKey, signLinkRequest, wrapForTransport } from '../../src/crypto/replication-transport.ts';
 import { SecretBytes } from '../../src/crypto/secret-bytes.ts';
 import { DELIVER_PATH, HELLO_PATH, headerKeyBoxAad, materialBoxAad, signedParts } from '../../src/replication/wire.ts';
-import { ACCOUNT_ID, ADMIN, awsError, filesUnder } from './harness.ts';
+import { dropTestSchemas, freshSchemaUrl, probePostgres, redactUrl } from '../../src/storage/postgres/test-database.ts';
+import { ACCOUNT_ID, ADMIN, awsError, E2E_STORAGE, filesUnder } from './harness.ts';
 import { devPki, trentCli, type Pki } from './tls-support.ts';
 
 interface Deployment {
@@ -42,6 +48,8 @@ interface Deployment {
   kms: KMSClient;
   /** TRENT_WORKERS: the receiving side runs two, so hello and deliver must reach the worker holding the exchange. */
   workers: number;
+  /** TRENT_STORAGE on PostgreSQL (a schema of its own); undefined on SQLite. */
+  storageUrl?: string;
 }
 
 async function deployment(name: string, region: string, workers: number): Promise<Deployment> {
@@ -53,7 +61,8 @@ async function deployment(name: string, region: string, workers: number): Promis
     endpoint: url, region, credentials: ADMIN, maxAttempts: 1,
     requestHandler: { httpsAgent: { ca: readFileSync(pki.ca), keepAlive: false } },
   });
-  return { name, region, dataDir, port, url, pki, log: [], kms, workers };
+  const storageUrl = E2E_STORAGE === 'postgres' ? await freshSchemaUrl((await probePostgres()).url) : undefined;
+  return { name, region, dataDir, port, url, pki, log: [], kms, workers, ...(storageUrl ? { storageUrl } : {}) };
 }
 
 async function start(d: Deployment): Promise<void> {
@@ -62,6 +71,7 @@ async function start(d: Deployment): Promise<void> {
     TRENT_DATA_DIR: d.dataDir, TRENT_PORT: String(d.port), TRENT_HOST: '127.0.0.1',
     TRENT_ACCOUNT_ID: ACCOUNT_ID, TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
     TRENT_REGIONS: d.region, TRENT_REGION: d.region, TRENT_LOG_LEVEL: 'debug', TRENT_WORKERS: String(d.workers), ...d.pki.env,
+    ...(d.storageUrl ? { TRENT_STORAGE: d.storageUrl } : {}),
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   d.child = child;
@@ -116,14 +126,62 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const rows = (d: Deployment, sql: string, ...params: unknown[]) => {
-  const db = new Database(join(d.dataDir, 'trent.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as Record<string, unknown>[];
-  } finally {
-    db.close();
+/** Rows of a deployment's store, read directly (SQL with `?` placeholders; integers come back as numbers). */
+async function rows(d: Deployment, sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]> {
+  if (!d.storageUrl) {
+    const db = new Database(join(d.dataDir, 'trent.db'), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).all(...params) as Record<string, unknown>[];
+    } finally {
+      db.close();
+    }
   }
-};
+  let n = 0;
+  const text = sql.replace(/\?/g, () => `$${++n}`);
+  const out = await withPg(d, async (c) => (await c.query(text, params)).rows as Record<string, unknown>[]);
+  // COUNT(*) and BIGINT columns arrive as strings from pg.
+  return out.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v])));
+}
+
+async function withPg<T>(d: Deployment, use: (c: Client) => Promise<T>): Promise<T> {
+  const u = new URL(d.storageUrl!);
+  const schema = u.searchParams.get('schema')!;
+  u.searchParams.delete('schema');
+  const c = new Client({ connectionString: u.toString() });
+  await c.connect();
+  try {
+    await c.query(`SET search_path TO ${escapeIdentifier(schema)}`);
+    return await use(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Everything a deployment stored, as bytes to search: its data dir's files and, on PostgreSQL, every row of its schema as text. */
+async function storedBytes(d: Deployment): Promise<{ where: string; content: Buffer }[]> {
+  const out = filesUnder(d.dataDir).map((f) => ({ where: f, content: readFileSync(f) }));
+  if (d.storageUrl) {
+    const tables = await rows(d, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'");
+    assert.ok(tables.length > 5);
+    for (const t of tables) {
+      // row_to_json renders bytea as \x hex, so the hex needles find raw bytes too.
+      const all = await rows(d, `SELECT row_to_json(t)::text AS j FROM ${escapeIdentifier(String(t.table_name))} t`);
+      out.push({ where: `${d.name}'s table ${String(t.table_name)}`, content: Buffer.from(all.map((r) => String(r.j)).join('\n')) });
+    }
+  }
+  return out;
+}
+
+/** Set in `before` when the PostgreSQL pass was asked for and PostgreSQL does not answer (outside CI). */
+let skipReason: string | undefined;
+
+/** A test of this file; skipped as a whole when PostgreSQL is asked for and unreachable. */
+function linkTest(name: string, body: () => Promise<void>): void {
+  test(name, async (t) => {
+    if (skipReason) return t.skip(skipReason);
+    await body();
+  });
+}
 
 let A: Deployment;
 let B: Deployment;
@@ -132,6 +190,16 @@ let credentialFile = '';
 const MATERIAL = randomBytes(32); // imported into an EXTERNAL key: the test knows these bytes
 
 before(async () => {
+  if (E2E_STORAGE === 'postgres') {
+    const p = await probePostgres();
+    if (p.error !== undefined) {
+      const why = `PostgreSQL not reachable at ${redactUrl(p.url)} (${p.error})`;
+      if (process.env.CI) throw new Error(`${why}: the linked-deployment test may not be skipped on PostgreSQL when CI is set`);
+      skipReason = `${why}: skipping the linked-deployment test on PostgreSQL`;
+      console.warn(`\n*** ${skipReason}. Set TRENT_TEST_POSTGRES_URL or start PostgreSQL to run it. ***\n`);
+      return;
+    }
+  }
   A = await deployment('A', 'us-east-1', 1);
   B = await deployment('B', 'eu-central-1', 2);
   await Promise.all([start(A), start(B)]);
@@ -145,9 +213,10 @@ after(async () => {
     rmSync(d.dataDir, { recursive: true, force: true });
     rmSync(d.pki.dir, { recursive: true, force: true });
   }
+  await dropTestSchemas();
 });
 
-test('trent replication link: a credential generated on A and pasted on B links them; overlapping regions are refused', async () => {
+linkTest('trent replication link: a credential generated on A and pasted on B links them; overlapping regions are refused', async () => {
   const out = await trentCli(['replication', 'link', '--name', 'B', '--endpoint', B.url, '--ca', B.pki.ca, '--regions', 'eu-central-1'], cliEnv(A));
   credential = /^(trent-link-1\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43})$/m.exec(out)![1]!;
   credentialFile = join(B.pki.dir, 'link-credential');
@@ -171,7 +240,7 @@ test('trent replication link: a credential generated on A and pasted on B links 
 let mrk = '';
 let euArn = '';
 
-test('ReplicateKey to a region the peer serves: Creating at once, then the replica exists on B; ciphertexts cross both ways', async () => {
+linkTest('ReplicateKey to a region the peer serves: Creating at once, then the replica exists on B; ciphertexts cross both ways', async () => {
   mrk = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'linked' }))).KeyMetadata!.KeyId!;
   const out = await A.kms.send(new ReplicateKeyCommand({ KeyId: mrk, ReplicaRegion: 'eu-central-1', Description: 'on B' }));
   assert.equal(out.ReplicaKeyMetadata!.KeyState, 'Creating');
@@ -196,15 +265,15 @@ test('ReplicateKey to a region the peer serves: Creating at once, then the repli
   const nowhere = await awsError(() => A.kms.send(new ReplicateKeyCommand({ KeyId: mrk, ReplicaRegion: 'ap-south-1' })));
   assert.deepEqual([nowhere.name, nowhere.message], ['UnsupportedOperationException', 'The Region ap-south-1 is not served by this deployment.']);
   // CloudTrail's CreateKey of the replica is in B's trail (recorded by the service), the ReplicateKey in A's.
-  assert.equal(rows(B, "SELECT * FROM audit_events WHERE event_name = 'CreateKey'").filter((r) => JSON.stringify(r).includes(euArn)).length, 1);
-  const replicateEvents = rows(A, "SELECT * FROM audit_events WHERE event_name = 'ReplicateKey'").map((r) => JSON.stringify(r));
+  assert.equal((await rows(B, "SELECT * FROM audit_events WHERE event_name = 'CreateKey'")).filter((r) => JSON.stringify(r).includes(euArn)).length, 1);
+  const replicateEvents = (await rows(A, "SELECT * FROM audit_events WHERE event_name = 'ReplicateKey'")).map((r) => JSON.stringify(r));
   assert.deepEqual(replicateEvents.map((e) => /AlreadyExistsException|UnsupportedOperationException/.test(e)), [false, true, true], 'one success, two refusals');
   assert.equal((await peers(A))[0]!.PendingRecords, 0);
 });
 
 let external = '';
 
-test('imported (EXTERNAL) material travels wrapped with the replica and decrypts on B', async () => {
+linkTest('imported (EXTERNAL) material travels wrapped with the replica and decrypts on B', async () => {
   external = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true, Origin: 'EXTERNAL' }))).KeyMetadata!.KeyId!;
   const p = await A.kms.send(new GetParametersForImportCommand({ KeyId: external, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
   const wrapped = publicEncrypt({ key: createPublicKey({ key: Buffer.from(p.PublicKey!), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, MATERIAL);
@@ -219,7 +288,7 @@ test('imported (EXTERNAL) material travels wrapped with the replica and decrypts
 });
 
 
-test('B killed while records are pending: after its restart they are applied once, in order; rotation reaches B', async () => {
+linkTest('B killed while records are pending: after its restart they are applied once, in order; rotation reaches B', async () => {
   const before = (await A.kms.send(new EncryptCommand({ KeyId: mrk, Plaintext: Buffer.from('before rotation') }))).CiphertextBlob!;
   await kill(B);
   // Two records while B is down: a rotation of the replicated key and a new replica.
@@ -244,9 +313,9 @@ test('B killed while records are pending: after its restart they are applied onc
   }
   assert.equal((await B.kms.send(new DescribeKeyCommand({ KeyId: `arn:aws:kms:eu-central-1:${ACCOUNT_ID}:key/${second}` }))).KeyMetadata!.KeyState, 'Enabled');
   // Nothing duplicated: one key row per replica, each material version once.
-  assert.deepEqual(rows(B, 'SELECT COUNT(*) AS n FROM keys WHERE key_id = ?', mrk), [{ n: 1 }]);
-  assert.deepEqual(rows(B, 'SELECT version FROM key_materials WHERE key_id = ? ORDER BY version', mrk).map((r) => r.version), [1, 2]);
-  assert.deepEqual(rows(B, 'SELECT COUNT(*) AS n FROM key_materials WHERE key_id = ?', second), [{ n: 1 }]);
+  assert.deepEqual(await rows(B, 'SELECT COUNT(*) AS n FROM keys WHERE key_id = ?', mrk), [{ n: 1 }]);
+  assert.deepEqual((await rows(B, 'SELECT version FROM key_materials WHERE key_id = ? ORDER BY version', mrk)).map((r) => r.version), [1, 2]);
+  assert.deepEqual(await rows(B, 'SELECT COUNT(*) AS n FROM key_materials WHERE key_id = ?', second), [{ n: 1 }]);
 });
 
 /** A POST to B's internal endpoint signed with `secret`, as a peer's sender makes it. */
@@ -268,10 +337,10 @@ function internal(path: string, body: unknown, secret: SecretBytes, linkId: stri
   });
 }
 
-test('the internal endpoint refuses a wrong link credential, a replayed exchange and older material, answers a duplicate with success, and changes nothing', async () => {
+linkTest('the internal endpoint refuses a wrong link credential, a replayed exchange and older material, answers a duplicate with success, and changes nothing', async () => {
   const [, linkId, secretText] = credential.split('.');
   const secret = SecretBytes.copyOf(Buffer.from(secretText!, 'base64url'));
-  const state = async () => ({ link: (await peers(B))[0]!, keys: rows(B, 'SELECT key_id, revision FROM keys ORDER BY key_id'), materials: rows(B, 'SELECT COUNT(*) AS n FROM key_materials') });
+  const state = async () => ({ link: (await peers(B))[0]!, keys: await rows(B, 'SELECT key_id, revision FROM keys ORDER BY key_id'), materials: await rows(B, 'SELECT COUNT(*) AS n FROM key_materials') });
   const start = await state();
 
   const wrong = await internal(HELLO_PATH, {}, SecretBytes.copyOf(randomBytes(32)), linkId!);
@@ -314,22 +383,21 @@ test('the internal endpoint refuses a wrong link credential, a replayed exchange
   assert.deepEqual(await state(), start);
 });
 
-test('neither the imported material nor the link secret appears in either data dir, log or audit trail', async () => {
+linkTest('neither the imported material nor the link secret appears in either data dir, log or audit trail', async () => {
   const secret = Buffer.from(credential.split('.')[2]!, 'base64url');
   const needles = [MATERIAL, secret].flatMap((b) => [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('base64')), Buffer.from(b.toString('base64url'))]);
   for (const d of [A, B]) {
-    const files = filesUnder(d.dataDir);
-    assert.ok(files.some((f) => f.endsWith('trent.db-wal')) || files.some((f) => f.endsWith('trent.db')));
-    for (const f of files) {
-      const content = readFileSync(f);
-      for (const n of needles) assert.equal(content.indexOf(n), -1, `${f} holds a secret`);
+    const stored = await storedBytes(d);
+    if (!d.storageUrl) assert.ok(stored.some((f) => f.where.endsWith('trent.db-wal') || f.where.endsWith('trent.db')));
+    for (const { where, content } of stored) {
+      for (const n of needles) assert.equal(content.indexOf(n), -1, `${where} holds a secret`);
     }
     const log = Buffer.from(d.log.join(''));
     for (const n of needles) assert.equal(log.indexOf(n), -1, `${d.name}'s log holds a secret`);
-    const audit = Buffer.from(JSON.stringify(rows(d, 'SELECT * FROM audit_events')));
+    const audit = Buffer.from(JSON.stringify(await rows(d, 'SELECT * FROM audit_events')));
     assert.ok(audit.length > 1000);
     for (const n of needles) assert.equal(audit.indexOf(n), -1, `${d.name}'s audit trail holds a secret`);
   }
   // The link was made by a call each side audited, without its credential.
-  assert.match(JSON.stringify(rows(A, "SELECT * FROM audit_events WHERE event_name = 'LinkPeer'")), /LinkPeer/);
+  assert.match(JSON.stringify(await rows(A, "SELECT * FROM audit_events WHERE event_name = 'LinkPeer'")), /LinkPeer/);
 });
