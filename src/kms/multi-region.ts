@@ -130,25 +130,58 @@ export async function lockPrimaryFirst(tx: Repos, key: Key): Promise<void> {
 /**
  * Inside the transaction that destroys `key` (key-lifecycle.ts destroyKey): the other copies forget its
  * region. AWS: a primary PendingReplicaDeletion whose last replica goes becomes PendingDeletion, its
- * waiting period starting now.
+ * waiting period starting now. Copies in linked peer deployments are told through the outbox, in this
+ * transaction (docs/replication.md "Changes reported back").
  */
-export async function detachDestroyedCopy(tx: Repos, key: Key, now: number): Promise<void> {
+export async function detachDestroyedCopy(tx: Repos, key: Key, now: number, remote?: RemoteReplicas): Promise<void> {
   if (!key.doc.multiRegion || key.doc.multiRegionConfig === undefined) return;
   const others: Key[] = [];
   for (const region of relatedRegionsOf(key)) {
     const r = await tx.keys.getForUpdate(scopeIn(key, region), key.keyId);
     if (r) others.push(keyFromRecord(r));
+    else await remote?.enqueue(tx, { kind: 'key-replica-deleted', accountId: key.scope.accountId, keyId: key.keyId, sourceRegion: key.scope.region, region });
   }
-  const old = multiRegionConfigOf(key);
-  const config: MultiRegionConfig = { ...old, replicaRegions: old.replicaRegions.filter((r) => r !== key.scope.region) };
-  await writeCopies(tx, others, (copy) => {
+  await writeWithoutRegion(tx, others, key.scope.region, now);
+}
+
+/** Writes into `copies` their config without `gone`; a primary PendingReplicaDeletion left without replicas starts its waiting period. */
+async function writeWithoutRegion(tx: Repos, copies: readonly Key[], gone: string, now: number): Promise<void> {
+  for (const copy of copies) {
+    const old = multiRegionConfigOf(copy);
+    if (old.primaryRegion === gone || !old.replicaRegions.includes(gone)) continue;
+    const config: MultiRegionConfig = { ...old, replicaRegions: old.replicaRegions.filter((r) => r !== gone) };
     const doc: KeyDoc = { ...copy.doc, multiRegionConfig: config };
     if (copy.scope.region === config.primaryRegion && copy.doc.state === 'PendingReplicaDeletion' && config.replicaRegions.length === 0) {
       doc.state = transition(copy, 'LastReplicaDeleted');
       doc.deletionDate = now + (copy.doc.pendingWindowInDays ?? 30) * DAY_MS;
     }
-    return doc;
-  });
+    if (!(await tx.keys.update(recordFromKey({ ...copy, doc }), copy.revision))) {
+      throw new ConflictException(`${copy.arn} is being changed by another request. Retry.`);
+    }
+  }
+}
+
+/**
+ * Inside the transaction that applies a peer's report (src/replication/): the replica of `keyId` in
+ * `gone`, a region the peer serves, was deleted there. Every copy this deployment holds forgets the
+ * region, as detachDestroyedCopy does within one deployment. `localRegions` are the regions served here;
+ * false when no copy of the key is here (nothing to change).
+ */
+export async function forgetRemoteCopy(
+  tx: Repos, accountId: string, keyId: string, gone: string, localRegions: Iterable<string>, now: number,
+): Promise<boolean> {
+  let any: Key | undefined;
+  for (const region of localRegions) {
+    const r = await tx.keys.get({ accountId, region }, keyId);
+    if (r) {
+      any = keyFromRecord(r);
+      break;
+    }
+  }
+  if (!any || !any.doc.multiRegion) return false;
+  const copies = await lockCopies(tx, any);
+  await writeWithoutRegion(tx, copies, gone, now);
+  return true;
 }
 
 export type MultiRegionService = ReturnType<typeof createMultiRegionService>;

@@ -10,12 +10,21 @@
 import type { Repos } from '../storage/storage.ts';
 import type { Tag } from './key-model.ts';
 
+/**
+ * What a record asks of the peer (wire `Kind`; absent: 'key'):
+ * - 'key': create or bring up to date the replica of the primary in `sourceRegion` in `region`;
+ * - 'key-replica-deleted': the copy in `sourceRegion` (ours) was deleted; the peer's copies forget it.
+ */
+export type RemoteRecordKind = 'key' | 'key-replica-deleted';
+
 export interface RemoteReplicaRecord {
+  /** Absent: 'key'. */
+  kind?: RemoteRecordKind;
   accountId: string;
   keyId: string;
-  /** The region of the copy the record was made from (the primary's). */
+  /** The region of the copy the record was made from (the primary's; for 'key-replica-deleted', the deleted copy's). */
   sourceRegion: string;
-  /** The replica's region, served by the peer. */
+  /** The region served by the peer the record is for (the replica's, for 'key'). */
   region: string;
   /** Only when the record creates the replica: its own attributes (ReplicateKey's Description, Policy, Tags). */
   create?: { description: string; policy: string; tags: Tag[] };

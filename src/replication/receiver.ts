@@ -27,7 +27,8 @@ import type { ReplicationLinkRecord } from '../storage/replication-repo.ts';
 import type { MaterialRecord, Storage } from '../storage/storage.ts';
 import type { LinkService } from './links.ts';
 import { peerHeaderKeyAad } from './links.ts';
-import { headerKeyBoxAad, materialBoxAad, signedParts, type DeliverRequest } from './wire.ts';
+import { applyKeyEvent, isKeyEvent } from './key-events.ts';
+import { headerKeyBoxAad, materialBoxAad, signedParts, type DeliverRequest, type WireRecord } from './wire.ts';
 
 /** An exchange not used within this long is dropped. */
 const EXCHANGE_TTL_MS = 60_000;
@@ -126,6 +127,7 @@ export function createReceiver(deps: {
       await storage.transaction((tx) => tx.replication.setPeerHeaderKey(link.linkId, sealedPeerHeader));
       return { Applied: false, LastAppliedSeq: link.lastAppliedSeq };
     }
+    if (isKeyEvent(rec)) return { Applied: await applyKeyEvent({ storage, clock, localRegions }, link, req.Seq, rec, sealedPeerHeader), LastAppliedSeq: req.Seq };
     // A peer writes only replicas of its own primaries, into regions this deployment serves.
     if (!localRegions?.has(rec.region)) throw new ValidationException(`The Region ${rec.region} is not served by this deployment.`);
     if (!link.regions.includes(rec.sourceRegion) || rec.key.multiRegionConfig.primaryRegion !== rec.sourceRegion) {
@@ -196,7 +198,7 @@ export function createReceiver(deps: {
     return { Applied: true, LastAppliedSeq: req.Seq };
   }
 
-  function replicaFrom(rec: DeliverRequest['Record'], scope: { accountId: string; region: string }): Key {
+  function replicaFrom(rec: WireRecord, scope: { accountId: string; region: string }): Key {
     const k = rec.key;
     const doc = {
       description: rec.create!.description, keyUsage: k.keyUsage, keySpec: k.keySpec, origin: k.origin, keyManager: 'CUSTOMER',

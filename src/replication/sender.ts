@@ -23,6 +23,7 @@ import { materialAad } from '../kms/key-service.ts';
 import { unsealFresh, type Barrier } from '../seal/barrier.ts';
 import type { OutboxRecord, ReplicationLinkRecord } from '../storage/replication-repo.ts';
 import type { Storage } from '../storage/storage.ts';
+import { isKeyEventKind, keyEventWire, type KeyEventRecord } from './key-events.ts';
 import { peerHeaderKeyAad, type LinkService } from './links.ts';
 import {
   DELIVER_PATH, HELLO_PATH, LINK_HEADER, SIGNATURE_HEADER, headerKeyBoxAad, materialBoxAad, signedParts, type DeliverRequest, type WireRecord,
@@ -73,8 +74,9 @@ export function createSender(deps: { storage: Storage; barrier: Barrier; clock: 
   }
 
   /** The record as sent: the key's current state and every material version, wrapped. Undefined when the key is gone. */
-  async function wireRecord(link: ReplicationLinkRecord, o: OutboxRecord, transport: SecretBytes): Promise<WireRecord | undefined> {
+  async function wireRecord(link: ReplicationLinkRecord, o: OutboxRecord, transport: SecretBytes): Promise<WireRecord | KeyEventRecord | undefined> {
     const r = o.doc as unknown as RemoteReplicaRecord;
+    if (isKeyEventKind(r.kind)) return keyEventWire({ ...r, kind: r.kind });
     const scope = { accountId: r.accountId, region: r.sourceRegion };
     const row = await storage.read((repos) => repos.keys.get(scope, r.keyId));
     if (!row) return undefined;

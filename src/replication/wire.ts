@@ -8,6 +8,7 @@
  */
 import { framedFields } from '../crypto/replication-transport.ts';
 import { ValidationException } from '../errors/errors.ts';
+import { isKeyEventKind, parseKeyEvent, type KeyEventRecord } from './key-events.ts';
 
 export const HELLO_PATH = '/v1/replication/hello';
 export const DELIVER_PATH = '/v1/replication/deliver';
@@ -60,7 +61,8 @@ export interface DeliverRequest {
   SenderPublicKey: string;
   Seq: number;
   HeaderKey: string;
-  Record: WireRecord;
+  /** A material record (no Kind, or Kind 'key'), or a key event (key-events.ts). */
+  Record: WireRecord | KeyEventRecord;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -78,6 +80,8 @@ export function parseDeliver(body: unknown): DeliverRequest {
   const { ExchangeId, SenderPublicKey, Seq, HeaderKey, Record: rec } = body;
   if (!str(ExchangeId, 64) || !str(SenderPublicKey, 64) || !str(HeaderKey, 256) || !int(Seq) || Seq < 1) bad('exchange, public key, header key or sequence');
   if (!isObject(rec)) bad('Record');
+  if (isKeyEventKind(rec.Kind)) return { ...(body as unknown as DeliverRequest), Record: parseKeyEvent(rec) };
+  if (rec.Kind !== undefined && rec.Kind !== 'key') bad('Record.Kind');
   if (!/^\d{12}$/.test(String(rec.accountId)) || !str(rec.keyId, 64) || !REGION.test(String(rec.sourceRegion)) || !REGION.test(String(rec.region))) bad('Record ids');
   const key = rec.key;
   if (!isObject(key) || !str(key.keySpec, 64) || !str(key.keyUsage, 64) || !str(key.origin, 64) || !int(key.currentVersion) || typeof key.currentKeyMaterialId !== 'string') bad('Record.key');

@@ -25,7 +25,7 @@ import Database from 'better-sqlite3';
 import { Client, escapeIdentifier } from 'pg';
 import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GetParametersForImportCommand, ImportKeyMaterialCommand,
-  KMSClient, ReplicateKeyCommand, RotateKeyOnDemandCommand,
+  KMSClient, ReplicateKeyCommand, RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { sha256 } from '../../src/crypto/primitives.ts';
 import { EphemeralAgreement, linkAuthKey, signLinkRequest, wrapForTransport } from '../../src/crypto/replication-transport.ts';
@@ -70,7 +70,7 @@ async function start(d: Deployment): Promise<void> {
     PATH: process.env.PATH ?? '',
     TRENT_DATA_DIR: d.dataDir, TRENT_PORT: String(d.port), TRENT_HOST: '127.0.0.1',
     TRENT_ACCOUNT_ID: ACCOUNT_ID, TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
-    TRENT_REGIONS: d.region, TRENT_REGION: d.region, TRENT_LOG_LEVEL: 'debug', TRENT_WORKERS: String(d.workers), ...d.pki.env,
+    TRENT_REGIONS: d.region, TRENT_REGION: d.region, TRENT_LOG_LEVEL: 'debug', TRENT_WORKERS: String(d.workers), TRENT_JOB_INTERVAL_MS: '500', ...d.pki.env,
     ...(d.storageUrl ? { TRENT_STORAGE: d.storageUrl } : {}),
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -141,6 +141,23 @@ async function rows(d: Deployment, sql: string, ...params: unknown[]): Promise<R
   const out = await withPg(d, async (c) => (await c.query(text, params)).rows as Record<string, unknown>[]);
   // COUNT(*) and BIGINT columns arrive as strings from pg.
   return out.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v])));
+}
+
+/** One write to a deployment's store behind the running server's back (`?` placeholders). */
+async function write(d: Deployment, sql: string, ...params: unknown[]): Promise<void> {
+  if (!d.storageUrl) {
+    const db = new Database(join(d.dataDir, 'trent.db'), { fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 10000');
+      db.prepare(sql).run(...params);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  let n = 0;
+  const text = sql.replace(/\?/g, () => `$${++n}`);
+  await withPg(d, (c) => c.query(text, params));
 }
 
 async function withPg<T>(d: Deployment, use: (c: Client) => Promise<T>): Promise<T> {
@@ -381,6 +398,34 @@ linkTest('the internal endpoint refuses a wrong link credential, a replayed exch
   assert.deepEqual([forged.status, forged.json.__type], [400, 'AccessDeniedException'], 'a box moved to another key id fails its AAD');
 
   assert.deepEqual(await state(), start);
+});
+
+linkTest('a replica deleted on B is reported back: A drops it from ReplicaKeys and its primary PendingReplicaDeletion starts its waiting period', async () => {
+  const doomed = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'doomed' }))).KeyMetadata!.KeyId!;
+  const arn = (await A.kms.send(new ReplicateKeyCommand({ KeyId: doomed, ReplicaRegion: 'eu-central-1' }))).ReplicaKeyMetadata!.Arn!;
+  await until('the replica on B', async () => (await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata);
+  const appliedOnA = (await peers(A))[0]!.LastAppliedSequence;
+  // AWS: a primary with replicas waits for them (PendingReplicaDeletion, no DeletionDate).
+  const waiting = (await A.kms.send(new ScheduleKeyDeletionCommand({ KeyId: doomed, PendingWindowInDays: 7 })));
+  assert.equal(waiting.KeyState, 'PendingReplicaDeletion');
+  assert.equal(waiting.DeletionDate, undefined);
+  await B.kms.send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 }));
+  // The replica's 7 days pass: its stored deletion date is moved into the past; B's own deletion job does the rest.
+  const [row] = await rows(B, 'SELECT doc FROM keys WHERE account_id = ? AND region = ? AND key_id = ?', ACCOUNT_ID, 'eu-central-1', doomed);
+  const past = Date.now() - 1000;
+  const doc = { ...(JSON.parse(String(row!.doc)) as Record<string, unknown>), deletionDate: past };
+  await write(B, 'UPDATE keys SET due_at = ?, doc = ? WHERE account_id = ? AND region = ? AND key_id = ?', past, JSON.stringify(doc), ACCOUNT_ID, 'eu-central-1', doomed);
+  await until('the replica to be deleted on B', async () => ((await awsError(() => B.kms.send(new DescribeKeyCommand({ KeyId: arn })))).name === 'NotFoundException' ? true : undefined));
+  const onA = await until('A to hear of it', async () => {
+    const m = (await A.kms.send(new DescribeKeyCommand({ KeyId: doomed }))).KeyMetadata!;
+    return m.KeyState === 'PendingDeletion' ? m : undefined;
+  });
+  assert.deepEqual(onA.MultiRegionConfiguration!.ReplicaKeys, []);
+  // The primary's own 7-day window starts when its last replica is gone (AWS), not when it was scheduled.
+  const window = onA.DeletionDate!.getTime() - Date.now();
+  assert.ok(window > 6 * 86_400_000 && window <= 7 * 86_400_000, `deletion in ${window} ms`);
+  assert.equal((await peers(B))[0]!.PendingRecords, 0);
+  assert.equal((await peers(A))[0]!.LastAppliedSequence, appliedOnA + 1, 'one record from B: the deletion');
 });
 
 linkTest('neither the imported material nor the link secret appears in either data dir, log or audit trail', async () => {
