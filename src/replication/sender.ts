@@ -168,5 +168,10 @@ export function createSender(deps: { storage: Storage; barrier: Barrier; clock: 
     return { delivered, failed };
   }
 
-  return { runOnce };
+  /** Forgets a link's backoff (its secret changed or it went): the next pass tries it at once. */
+  function reset(linkId: string): void {
+    backoff.delete(linkId);
+  }
+
+  return { runOnce, reset };
 }

@@ -47,6 +47,10 @@ export interface ReplicationRepo {
   getLink(linkId: string): Promise<ReplicationLinkRecord | undefined>;
   /** Every link, in name order. */
   listLinks(): Promise<ReplicationLinkRecord[]>;
+  /** Replaces the sealed link secret (credential rotation); the outbox and sequence numbers stay. False when the link is gone. */
+  setLinkSecret(linkId: string, sealed: Buffer): Promise<boolean>;
+  /** Removes the link and every outbox record of it (unlink); false when it was gone. */
+  deleteLink(linkId: string): Promise<boolean>;
   /** Stores the peer's sealed ciphertext-header key; false when the link is gone. */
   setPeerHeaderKey(linkId: string, sealed: Buffer): Promise<boolean>;
   /**

@@ -428,9 +428,80 @@ linkTest('a replica deleted on B is reported back: A drops it from ReplicaKeys a
   assert.equal((await peers(A))[0]!.LastAppliedSequence, appliedOnA + 1, 'one record from B: the deletion');
 });
 
+let newCredential = '';
+
+linkTest('trent replication rotate-credential: records wait while the sides disagree and deliver once both have the new secret; the old one is refused', async () => {
+  const out = await trentCli(['replication', 'rotate-credential', '--name', 'B'], cliEnv(A));
+  newCredential = /^(trent-link-1\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43})$/m.exec(out)![1]!;
+  const [, linkId, newSecretText] = newCredential.split('.');
+  assert.equal(linkId, credential.split('.')[1], 'the link keeps its id');
+  assert.notEqual(newCredential, credential);
+  // A signs with the new secret, B still checks the old: the record waits in A's outbox.
+  const logFrom = A.log.join('').length;
+  const waiting = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'across a rotation' }))).KeyMetadata!.KeyId!;
+  const arn = (await A.kms.send(new ReplicateKeyCommand({ KeyId: waiting, ReplicaRegion: 'eu-central-1' }))).ReplicaKeyMetadata!.Arn!;
+  await until('a refused delivery', async () => (A.log.join('').slice(logFrom).split('\n').some((l) => l.includes('delivery failed') && l.includes('AccessDeniedException')) ? true : undefined));
+  assert.equal((await peers(A))[0]!.PendingRecords, 1);
+  assert.equal((await awsError(() => B.kms.send(new DescribeKeyCommand({ KeyId: arn })))).name, 'NotFoundException');
+  // Unlinking is refused while a record is pending (and keys have copies in B's regions).
+  const refused = await trentCli(['replication', 'unlink', '--name', 'B'], cliEnv(A)).catch((e: Error) => e.message);
+  assert.match(refused, /ConflictException: Link B has 1 pending record\(s\) and \d+ multi-Region key\(s\) with a copy in its regions/);
+  // A credential of another link is refused, and changes nothing.
+  const otherFile = join(B.pki.dir, 'other-credential');
+  writeFileSync(otherFile, `trent-link-1.${'0'.repeat(32)}.${newSecretText}\n`, { mode: 0o600 });
+  const wrongLink = await trentCli(['replication', 'rotate-credential', '--name', 'A', '--credential-file', otherFile], cliEnv(B)).catch((e: Error) => e.message);
+  assert.match(wrongLink, /ValidationException: The credential is for another link than A/);
+
+  const file = join(B.pki.dir, 'new-link-credential');
+  writeFileSync(file, `${newCredential}\n`, { mode: 0o600 });
+  const back = await trentCli(['replication', 'rotate-credential', '--name', 'A', '--credential-file', file], cliEnv(B));
+  assert.doesNotMatch(back, /trent-link-1/, 'the side given the credential does not print one');
+  await until('the pending record to deliver', async () => ((await peers(A))[0]!.PendingRecords === 0 ? true : undefined));
+  assert.equal((await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata!.KeyState, 'Enabled');
+  // B's internal endpoint: the old secret is refused, the new one accepted.
+  const old = await internal(HELLO_PATH, {}, SecretBytes.copyOf(Buffer.from(credential.split('.')[2]!, 'base64url')), linkId!);
+  assert.deepEqual([old.status, old.json.__type], [400, 'AccessDeniedException']);
+  const fresh = await internal(HELLO_PATH, {}, SecretBytes.copyOf(Buffer.from(newSecretText!, 'base64url')), linkId!);
+  assert.equal(fresh.status, 200);
+  // Each side audited its call, without the credential.
+  assert.equal((await rows(A, "SELECT * FROM audit_events WHERE event_name = 'RotatePeerCredential'")).length, 1);
+  assert.equal((await rows(B, "SELECT * FROM audit_events WHERE event_name = 'RotatePeerCredential'")).length, 2, 'one refused, one done');
+});
+
+linkTest('trent replication unlink: refused while keys have copies in the peer\'s regions; --force removes the link, after which the peer is refused and its regions are not served', async () => {
+  const [, linkId, newSecretText] = newCredential.split('.');
+  await until('the outbox to drain', async () => ((await peers(A))[0]!.PendingRecords === 0 ? true : undefined));
+  const refused = await trentCli(['replication', 'unlink', '--name', 'B'], cliEnv(A)).catch((e: Error) => e.message);
+  assert.match(refused, /ConflictException: Link B has 0 pending record\(s\) and [1-9]\d* multi-Region key\(s\) with a copy in its regions/);
+  assert.equal((await peers(A)).length, 1, 'nothing removed');
+  const forced = await trentCli(['replication', 'unlink', '--name', 'B', '--force'], cliEnv(A));
+  assert.match(forced, /unlinked B \(link id [0-9a-f]{32}\); 0 pending record\(s\) dropped/);
+  assert.deepEqual(await peers(A), []);
+  // B's replicas have their primary in A's regions: B refuses too until forced.
+  const onB = await trentCli(['replication', 'unlink', '--name', 'A'], cliEnv(B)).catch((e: Error) => e.message);
+  assert.match(onB, /ConflictException: Link A has 0 pending record\(s\) and [1-9]\d* multi-Region key\(s\)/);
+  await trentCli(['replication', 'unlink', '--name', 'A', '--force'], cliEnv(B));
+  assert.deepEqual(await peers(B), []);
+  const gone = await internal(HELLO_PATH, {}, SecretBytes.copyOf(Buffer.from(newSecretText!, 'base64url')), linkId!);
+  assert.deepEqual([gone.status, gone.json.__type], [400, 'AccessDeniedException']);
+  const key = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata!.KeyId!;
+  const nowhere = await awsError(() => A.kms.send(new ReplicateKeyCommand({ KeyId: key, ReplicaRegion: 'eu-central-1' })));
+  assert.deepEqual([nowhere.name, nowhere.message], ['UnsupportedOperationException', 'The Region eu-central-1 is not served by this deployment.']);
+  // The replicas on B keep their material and decrypt what B makes; A's header key went with the link, so
+  // a ciphertext A makes no longer decrypts on B.
+  const mine = (await B.kms.send(new EncryptCommand({ KeyId: euArn, Plaintext: Buffer.from('on B') }))).CiphertextBlob!;
+  assert.equal(Buffer.from((await B.kms.send(new DecryptCommand({ CiphertextBlob: mine }))).Plaintext!).toString(), 'on B');
+  const blob = (await A.kms.send(new EncryptCommand({ KeyId: mrk, Plaintext: Buffer.from('after unlink') }))).CiphertextBlob!;
+  // (Another worker of B may hold the peers' header keys it read for up to 5 s.)
+  await until('A\'s ciphertext to be refused on B', async () =>
+    ((await awsError(() => B.kms.send(new DecryptCommand({ KeyId: euArn, CiphertextBlob: blob })))).name === 'InvalidCiphertextException' ? true : undefined));
+  assert.equal((await rows(A, "SELECT * FROM audit_events WHERE event_name = 'UnlinkPeer'")).length, 3, 'A: one refused for a pending record, one for copies, one done');
+});
+
 linkTest('neither the imported material nor the link secret appears in either data dir, log or audit trail', async () => {
   const secret = Buffer.from(credential.split('.')[2]!, 'base64url');
-  const needles = [MATERIAL, secret].flatMap((b) => [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('base64')), Buffer.from(b.toString('base64url'))]);
+  const rotated = Buffer.from(newCredential.split('.')[2]!, 'base64url');
+  const needles = [MATERIAL, secret, rotated].flatMap((b) => [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('base64')), Buffer.from(b.toString('base64url'))]);
   for (const d of [A, B]) {
     const stored = await storedBytes(d);
     if (!d.storageUrl) assert.ok(stored.some((f) => f.where.endsWith('trent.db-wal') || f.where.endsWith('trent.db')));
