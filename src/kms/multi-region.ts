@@ -28,6 +28,10 @@ import {
 } from './key-model.ts';
 import { materialAad, type KeyService } from './key-service.ts';
 import type { RemoteReplicas } from './remote-replicas.ts';
+import { lockCopies, requirePrimary, scopeIn, writeCopies } from './multi-region-copies.ts';
+import { movePrimaryToPeer } from './multi-region-remote.ts';
+
+export { lockCopies, requirePrimary, scopeIn, writeCopies };
 import { requireEnabled, transition } from './key-states.ts';
 import { checkNewTags, MAX_TAGS } from './tags.ts';
 
@@ -52,43 +56,6 @@ export interface ReplicateKeyInput {
   policy?: string;
   bypassPolicyLockoutSafetyCheck?: boolean;
   tags?: Tag[];
-}
-
-const scopeIn = (key: Key, region: string): Scope => ({ accountId: key.scope.accountId, region });
-
-/** AWS (recorded: test_replicate_replica_key_should_fail): only a multi-Region primary key is replicated or re-homed. */
-export function requirePrimary(key: Key): void {
-  if (multiRegionKeyTypeOf(key) !== 'PRIMARY') throw new UnsupportedOperationException(`${key.arn} is not a multi-region primary key.`);
-}
-
-/**
- * Every copy of `key`'s multi-Region key, held for update until the transaction ends, in config order
- * (primary first). The copy in `key`'s own region is read again: the caller's `key` may be stale.
- */
-async function lockCopies(tx: Repos, key: Key): Promise<Key[]> {
-  const self = await tx.keys.getForUpdate(key.scope, key.keyId);
-  if (!self) throw new NotFoundException(`Key '${key.arn}' does not exist`);
-  const fresh = keyFromRecord(self);
-  const c = multiRegionConfigOf(fresh);
-  const copies: Key[] = [];
-  for (const region of [c.primaryRegion, ...c.replicaRegions]) {
-    if (region === key.scope.region) {
-      copies.push(fresh);
-      continue;
-    }
-    const r = await tx.keys.getForUpdate(scopeIn(key, region), key.keyId);
-    if (r) copies.push(keyFromRecord(r));
-  }
-  return copies;
-}
-
-/** Writes `doc(copy)` into each copy with compare-and-set (the rows are locked, so a lost race is a bug or another node). */
-async function writeCopies(tx: Repos, copies: readonly Key[], doc: (copy: Key) => KeyDoc): Promise<void> {
-  for (const copy of copies) {
-    if (!(await tx.keys.update(recordFromKey({ ...copy, doc: doc(copy) }), copy.revision))) {
-      throw new ConflictException(`${copy.arn} is being changed by another request. Retry.`);
-    }
-  }
 }
 
 /**
@@ -352,6 +319,13 @@ export function createMultiRegionService({ storage, barrier, clock, keys, author
     const config = multiRegionConfigOf(primary);
     const targetScope = scopeIn(primary, target);
     if (target === primary.scope.region) throw new UnsupportedOperationException(`${primary.arn} is already the primary key.`);
+    // A replica in a linked peer deployment: the role moves through the outbox (multi-region-remote.ts).
+    const peer = regions && !regions.has(target) && config.replicaRegions.includes(target) ? await remote?.peerServing(target) : undefined;
+    if (peer) {
+      // The replica's key policy is the peer's: here the caller's identity policies decide in its region.
+      await authorizer.authorize({ ...caller, region: target }, 'kms:UpdatePrimaryRegion', undefined, contextKeys);
+      return movePrimaryToPeer({ storage, remote: remote! }, primary, target);
+    }
     const record = config.replicaRegions.includes(target) ? await storage.read((r) => r.keys.get(targetScope, primary.keyId)) : undefined;
     if (!record) throw new NotFoundException(`Key '${keyArn(targetScope, primary.keyId)}' does not exist`);
     const replica = keyFromRecord(record);

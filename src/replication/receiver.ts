@@ -127,7 +127,7 @@ export function createReceiver(deps: {
       await storage.transaction((tx) => tx.replication.setPeerHeaderKey(link.linkId, sealedPeerHeader));
       return { Applied: false, LastAppliedSeq: link.lastAppliedSeq };
     }
-    if (isKeyEvent(rec)) return { Applied: await applyKeyEvent({ storage, clock, localRegions }, link, req.Seq, rec, sealedPeerHeader), LastAppliedSeq: req.Seq };
+    if (isKeyEvent(rec)) return { Applied: await applyKeyEvent({ storage, clock, localRegions, ...(events ? { events } : {}) }, link, req.Seq, rec, sealedPeerHeader), LastAppliedSeq: req.Seq };
     // A peer writes only replicas of its own primaries, into regions this deployment serves.
     if (!localRegions?.has(rec.region)) throw new ValidationException(`The Region ${rec.region} is not served by this deployment.`);
     if (!link.regions.includes(rec.sourceRegion) || rec.key.multiRegionConfig.primaryRegion !== rec.sourceRegion) {

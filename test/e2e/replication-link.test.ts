@@ -25,7 +25,7 @@ import Database from 'better-sqlite3';
 import { Client, escapeIdentifier } from 'pg';
 import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GetParametersForImportCommand, ImportKeyMaterialCommand,
-  KMSClient, ReplicateKeyCommand, RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand,
+  KMSClient, ReplicateKeyCommand, RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, UpdatePrimaryRegionCommand, EnableKeyRotationCommand, GetKeyRotationStatusCommand,
 } from '@aws-sdk/client-kms';
 import { sha256 } from '../../src/crypto/primitives.ts';
 import { EphemeralAgreement, linkAuthKey, signLinkRequest, wrapForTransport } from '../../src/crypto/replication-transport.ts';
@@ -428,6 +428,67 @@ linkTest('a replica deleted on B is reported back: A drops it from ReplicaKeys a
   assert.equal((await peers(A))[0]!.LastAppliedSequence, appliedOnA + 1, 'one record from B: the deletion');
 });
 
+linkTest('UpdatePrimaryRegion to the peer\'s region: A\'s copy is a replica at once, B\'s becomes the primary, and B\'s rotations reach A', async () => {
+  const moved = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'moving' }))).KeyMetadata!.KeyId!;
+  await A.kms.send(new EnableKeyRotationCommand({ KeyId: moved, RotationPeriodInDays: 90 }));
+  const arn = (await A.kms.send(new ReplicateKeyCommand({ KeyId: moved, ReplicaRegion: 'eu-central-1' }))).ReplicaKeyMetadata!.Arn!;
+  await until('the replica on B', async () => (await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata);
+  const beforeMove = (await A.kms.send(new EncryptCommand({ KeyId: moved, Plaintext: Buffer.from('before the move') }))).CiphertextBlob!;
+  // A region with no replica: NotFoundException, as within one deployment.
+  const none = await awsError(() => A.kms.send(new UpdatePrimaryRegionCommand({ KeyId: moved, PrimaryRegion: 'ap-south-1' })));
+  assert.equal(none.name, 'NotFoundException');
+
+  await A.kms.send(new UpdatePrimaryRegionCommand({ KeyId: moved, PrimaryRegion: 'eu-central-1' }));
+  const onA = (await A.kms.send(new DescribeKeyCommand({ KeyId: moved }))).KeyMetadata!;
+  assert.equal(onA.MultiRegionConfiguration!.MultiRegionKeyType, 'REPLICA');
+  assert.deepEqual(onA.MultiRegionConfiguration!.PrimaryKey, { Arn: arn, Region: 'eu-central-1' });
+  // A's copy gave the role up in the same transaction: it no longer rotates or re-homes the key.
+  assert.equal((await awsError(() => A.kms.send(new RotateKeyOnDemandCommand({ KeyId: moved })))).name, 'UnsupportedOperationException');
+  assert.equal((await awsError(() => A.kms.send(new UpdatePrimaryRegionCommand({ KeyId: moved, PrimaryRegion: 'eu-central-1' })))).name, 'UnsupportedOperationException');
+
+  const onB = await until('B to take the role', async () => {
+    const m = (await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata!;
+    return m.MultiRegionConfiguration!.MultiRegionKeyType === 'PRIMARY' ? m : undefined;
+  });
+  assert.deepEqual(onB.MultiRegionConfiguration!.ReplicaKeys, [{ Arn: `arn:aws:kms:us-east-1:${ACCOUNT_ID}:key/${moved}`, Region: 'us-east-1' }]);
+  // The automatic rotation schedule moved with the role.
+  // (until: B's other worker may serve its cached copy of the key for up to TRENT_READ_CACHE_MS)
+  await until('the rotation schedule on B', async () => {
+    const status = await B.kms.send(new GetKeyRotationStatusCommand({ KeyId: arn }));
+    return status.KeyRotationEnabled === true && status.RotationPeriodInDays === 90 ? true : undefined;
+  }, 10_000);
+  // CloudTrail: UpdatePrimaryRegion is in B's trail too, recorded when B took the role.
+  assert.equal((await rows(B, "SELECT * FROM audit_events WHERE event_name = 'UpdatePrimaryRegion'")).filter((r) => JSON.stringify(r).includes(moved)).length, 1);
+
+  // Rotations now originate on B and flow to A.
+  await B.kms.send(new RotateKeyOnDemandCommand({ KeyId: arn }));
+  const rotated = await until('the new material on B', async () => {
+    const id = (await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata!.CurrentKeyMaterialId;
+    return id !== onA.CurrentKeyMaterialId ? id : undefined;
+  }, 10_000);
+  await until('the rotation to reach A', async () => ((await A.kms.send(new DescribeKeyCommand({ KeyId: moved }))).KeyMetadata!.CurrentKeyMaterialId === rotated ? true : undefined));
+  const fromB = (await B.kms.send(new EncryptCommand({ KeyId: arn, Plaintext: Buffer.from('after the move') }))).CiphertextBlob!;
+  assert.equal(Buffer.from((await A.kms.send(new DecryptCommand({ KeyId: moved, CiphertextBlob: fromB }))).Plaintext!).toString(), 'after the move');
+  assert.equal(Buffer.from((await B.kms.send(new DecryptCommand({ KeyId: arn, CiphertextBlob: beforeMove }))).Plaintext!).toString(), 'before the move');
+});
+
+linkTest('UpdatePrimaryRegion to a peer copy that cannot take the role (pending deletion there): the role comes back to A', async () => {
+  const key = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata!.KeyId!;
+  const arn = (await A.kms.send(new ReplicateKeyCommand({ KeyId: key, ReplicaRegion: 'eu-central-1' }))).ReplicaKeyMetadata!.Arn!;
+  await until('the replica on B', async () => (await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata);
+  await B.kms.send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 30 }));
+  await A.kms.send(new UpdatePrimaryRegionCommand({ KeyId: key, PrimaryRegion: 'eu-central-1' }));
+  const back = await until('the role to come back to A', async () => {
+    const m = (await A.kms.send(new DescribeKeyCommand({ KeyId: key }))).KeyMetadata!;
+    return m.MultiRegionConfiguration!.MultiRegionKeyType === 'PRIMARY' ? m : undefined;
+  });
+  assert.deepEqual(back.MultiRegionConfiguration!.ReplicaKeys, [{ Arn: arn, Region: 'eu-central-1' }]);
+  const onB = (await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata!;
+  assert.deepEqual([onB.KeyState, onB.MultiRegionConfiguration!.MultiRegionKeyType], ['PendingDeletion', 'REPLICA']);
+  await A.kms.send(new RotateKeyOnDemandCommand({ KeyId: key }));
+  await until('both outboxes to drain', async () => ((await peers(A))[0]!.PendingRecords + (await peers(B))[0]!.PendingRecords === 0 ? true : undefined));
+});
+
 let newCredential = '';
 
 linkTest('trent replication rotate-credential: records wait while the sides disagree and deliver once both have the new secret; the old one is refused', async () => {
@@ -443,6 +504,9 @@ linkTest('trent replication rotate-credential: records wait while the sides disa
   await until('a refused delivery', async () => (A.log.join('').slice(logFrom).split('\n').some((l) => l.includes('delivery failed') && l.includes('AccessDeniedException')) ? true : undefined));
   assert.equal((await peers(A))[0]!.PendingRecords, 1);
   assert.equal((await awsError(() => B.kms.send(new DescribeKeyCommand({ KeyId: arn })))).name, 'NotFoundException');
+  // The primary cannot move to a replica whose creation still waits in the outbox.
+  const creating = await awsError(() => A.kms.send(new UpdatePrimaryRegionCommand({ KeyId: waiting, PrimaryRegion: 'eu-central-1' })));
+  assert.deepEqual([creating.name, creating.message], ['KMSInvalidStateException', `${arn} is creating.`]);
   // Unlinking is refused while a record is pending (and keys have copies in B's regions).
   const refused = await trentCli(['replication', 'unlink', '--name', 'B'], cliEnv(A)).catch((e: Error) => e.message);
   assert.match(refused, /ConflictException: Link B has 1 pending record\(s\) and \d+ multi-Region key\(s\) with a copy in its regions/);
