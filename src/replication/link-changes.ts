@@ -65,14 +65,15 @@ export function createLinkChanges(deps: {
     const link = await byName(input.name);
     const copies = await copiesIn(link.regions);
     const droppedRecords = await storage.transaction(async (tx) => {
-      const { pending } = await tx.replication.counts(link.linkId);
+      // Deleted first, then judged: the refusal rolls the deletion back, and no append can slip in between.
+      const pending = await tx.replication.deleteLink(link.linkId);
+      if (pending === undefined) throw new NotFoundException(`No link named ${input.name}.`);
       if (!input.force && (pending > 0 || copies > 0)) {
         throw new ConflictException(
           `Link ${link.name} has ${pending} pending record(s) and ${copies} multi-Region key(s) with a copy in its regions; `
           + 'wait for the records, delete the copies, or unlink with Force (the records are dropped, the copies stay as they are).',
         );
       }
-      if (!(await tx.replication.deleteLink(link.linkId))) throw new NotFoundException(`No link named ${input.name}.`);
       return pending;
     });
     onChange?.(link.linkId);

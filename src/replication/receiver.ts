@@ -154,12 +154,14 @@ export function createReceiver(deps: {
       if (req.Seq <= now.lastAppliedSeq) return undefined; // applied by a racing delivery of the same record
       const existing = await tx.keys.getForUpdate(scope, rec.keyId);
       let made: Key | undefined;
-      if (!existing) {
-        if (!rec.create) throw new ConflictException(`${keyArn(scope, rec.keyId)} does not exist here; the record does not create it.`);
+      if (!existing && !rec.create) {
+        // The replica was deleted here (its deletion is reported back in our outbox): nothing to update, and
+        // refusing would hold up every later record of the link.
+      } else if (!existing) {
         made = replicaFrom(rec, scope);
         await tx.keys.insert(recordFromKey(made));
         for (const m of rows) await tx.materials.insert(m);
-      } else {
+      } else if (existing) {
         const key = keyFromRecord(existing);
         // Its primary must be in the peer's regions (not necessarily the same one: the peer may have moved
         // the primary between its own regions with UpdatePrimaryRegion).

@@ -78,10 +78,12 @@ export function createSender(deps: { storage: Storage; barrier: Barrier; clock: 
     const r = o.doc as unknown as RemoteReplicaRecord;
     if (isKeyEventKind(r.kind)) return keyEventWire({ ...r, kind: r.kind });
     const scope = { accountId: r.accountId, region: r.sourceRegion };
-    const row = await storage.read((repos) => repos.keys.get(scope, r.keyId));
+    // In a transaction: reads there reach the store, never the read cache, whose copy of the key may predate
+    // a rotation made by another worker (and the record would then carry the old current version for good);
+    // and the key and its versions are read at one point.
+    const [row, materials] = await storage.transaction(async (repos) => [await repos.keys.get(scope, r.keyId), await repos.materials.list(scope, r.keyId)] as const);
     if (!row) return undefined;
     const key = keyFromRecord(row);
-    const materials = await storage.read((repos) => repos.materials.list(scope, r.keyId));
     const versions: WireRecord['versions'] = [];
     for (const m of materials) {
       const plain = await unsealFresh(barrier, m.sealed, materialAad(scope, r.keyId, m.version));

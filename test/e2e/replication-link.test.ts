@@ -428,6 +428,29 @@ linkTest('a replica deleted on B is reported back: A drops it from ReplicaKeys a
   assert.equal((await peers(A))[0]!.LastAppliedSequence, appliedOnA + 1, 'one record from B: the deletion');
 });
 
+linkTest('a material record for a replica B has deleted meanwhile is acknowledged and changes nothing: the link is not held up', async () => {
+  const key = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata!.KeyId!;
+  const arn = (await A.kms.send(new ReplicateKeyCommand({ KeyId: key, ReplicaRegion: 'eu-central-1' }))).ReplicaKeyMetadata!.Arn!;
+  await until('the replica on B', async () => (await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata);
+  await B.kms.send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 }));
+  await kill(B);
+  // A rotates while B is down; B's replica reaches the end of its window meanwhile, so B's deletion job
+  // (right after its restart) and A's rotation record race: either order must leave both outboxes empty.
+  await A.kms.send(new RotateKeyOnDemandCommand({ KeyId: key }));
+  const [row] = await rows(B, 'SELECT doc FROM keys WHERE account_id = ? AND region = ? AND key_id = ?', ACCOUNT_ID, 'eu-central-1', key);
+  const past = Date.now() - 1000;
+  const doc = { ...(JSON.parse(String(row!.doc)) as Record<string, unknown>), deletionDate: past };
+  await write(B, 'UPDATE keys SET due_at = ?, doc = ? WHERE account_id = ? AND region = ? AND key_id = ?', past, JSON.stringify(doc), ACCOUNT_ID, 'eu-central-1', key);
+  await start(B);
+  await until('both outboxes to drain', async () => ((await peers(A))[0]!.PendingRecords + (await peers(B))[0]!.PendingRecords === 0 ? true : undefined));
+  assert.equal((await awsError(() => B.kms.send(new DescribeKeyCommand({ KeyId: arn })))).name, 'NotFoundException');
+  const onA = await until('A to hear of the deletion', async () => {
+    const m = (await A.kms.send(new DescribeKeyCommand({ KeyId: key }))).KeyMetadata!;
+    return m.MultiRegionConfiguration!.ReplicaKeys!.length === 0 ? m : undefined;
+  });
+  assert.equal(onA.KeyState, 'Enabled');
+});
+
 linkTest('UpdatePrimaryRegion to the peer\'s region: A\'s copy is a replica at once, B\'s becomes the primary, and B\'s rotations reach A', async () => {
   const moved = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'moving' }))).KeyMetadata!.KeyId!;
   await A.kms.send(new EnableKeyRotationCommand({ KeyId: moved, RotationPeriodInDays: 90 }));

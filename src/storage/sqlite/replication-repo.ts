@@ -37,8 +37,10 @@ export function createSqliteReplicationRepos(db: Database.Database): Replication
       listLinks: async () => (q.listLinks.all() as Row[]).map(linkFromRow),
       setLinkSecret: async (linkId, sealed) => q.setSecret.run(sealed, linkId).changes === 1,
       deleteLink: async (linkId) => {
+        if (q.deleteLink.run(linkId).changes !== 1) return undefined;
+        const pending = Number((q.counts.get(linkId) as Row).pending ?? 0);
         q.deleteOutbox.run(linkId);
-        return q.deleteLink.run(linkId).changes === 1;
+        return pending;
       },
       setPeerHeaderKey: async (linkId, sealed) => q.setHeaderKey.run(sealed, linkId).changes === 1,
       advanceApplied: async (linkId, expected, seq) => q.advance.run(seq, linkId, expected).changes === 1,
