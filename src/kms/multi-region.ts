@@ -30,10 +30,11 @@ import { materialAad, type KeyService } from './key-service.ts';
 import type { RemoteReplicas } from './remote-replicas.ts';
 import { lockCopies, requirePrimary, scopeIn, writeCopies } from './multi-region-copies.ts';
 import { movePrimaryToPeer } from './multi-region-remote.ts';
-
-export { lockCopies, requirePrimary, scopeIn, writeCopies };
 import { requireEnabled, transition } from './key-states.ts';
 import { checkNewTags, MAX_TAGS } from './tags.ts';
+
+// key-lifecycle.ts asks for a primary through this module, as before the copies' helpers moved out.
+export { requirePrimary };
 
 export interface MultiRegionDeps {
   storage: Storage;
