@@ -58,6 +58,7 @@ import { createKeyLifecycle, type KeyLifecycle } from './kms/key-lifecycle.ts';
 import { createKeyService } from './kms/key-service.ts';
 import { createMultiRegionService } from './kms/multi-region.ts';
 import { replicationEndpoint, replicationServiceDefinition } from './http/replication/index.ts';
+import { createLinkChanges } from './replication/link-changes.ts';
 import { createLinkService } from './replication/links.ts';
 import { createOutbox } from './replication/outbox.ts';
 import { createReceiver } from './replication/receiver.ts';
@@ -244,6 +245,14 @@ export async function createApp(parts: AppParts): Promise<App> {
     const localRegions = config.regions ? new Set(config.regions) : undefined;
     const links = createLinkService({ storage, barrier, clock, authorizer, ...(localRegions ? { localRegions } : {}) });
     const nudgeSender = () => setTimeout(() => void replicationLoop.run().catch(() => undefined), 50).unref();
+    const linkChanges = createLinkChanges({
+      storage, barrier, authorizer, accountId: config.accountId, ...(localRegions ? { localRegions } : {}),
+      onChange: (linkId) => {
+        sender.reset(linkId);
+        links.invalidate();
+        nudgeSender();
+      },
+    });
     const outbox = createOutbox({ storage, clock, onAppend: nudgeSender });
     // Replicated secrets in the regions linked peers serve go through the same outbox (secret-records.ts).
     const secretOutbox = createSecretOutbox({ storage, clock, onAppend: nudgeSender });
@@ -344,7 +353,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       withDeclaredAccessControl(stsServiceDefinition(iam), authorizer, STS_ACCESS_RULES),
       withDeclaredAccessControl(operatorServiceDefinition(operator), authorizer, OPERATOR_ACCESS_RULES),
       withDeclaredAccessControl(backupServiceDefinition(backups), authorizer, BACKUP_ACCESS_RULES),
-      withDeclaredAccessControl(replicationServiceDefinition(links), authorizer, REPLICATION_ACCESS_RULES),
+      withDeclaredAccessControl(replicationServiceDefinition(links, linkChanges), authorizer, REPLICATION_ACCESS_RULES),
       withDeclaredAccessControl(cloudTrailServiceDefinition(auditQuery, markers), authorizer, CLOUDTRAIL_ACCESS_RULES),
       ssmServiceDefinition(parameters, authorizer),
       secretsManagerServiceDefinition({ secrets, rotation: secretRotation, authorizer }),

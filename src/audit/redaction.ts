@@ -46,6 +46,8 @@ const ALLOW: Readonly<Record<string, Readonly<Record<string, Fields>>>> = {
     SysRekeyUpdate: { request: ['Nonce'], response: ['Nonce', 'Progress', 'Required', 'Complete', 'Threshold'] },
     // Linking a peer (docs/replication.md): who and where, never the link credential (DENY holds it out too).
     LinkPeer: { request: ['Name', 'Endpoint', 'Regions'], response: ['Link.LinkId', 'Link.Name', 'Link.Regions'] },
+    UnlinkPeer: { request: ['Name', 'Force'], response: ['LinkId', 'DroppedRecords', 'CopiesInPeerRegions'] },
+    RotatePeerCredential: { request: ['Name'], response: ['LinkId'] },
   },
   'kms.amazonaws.com': {
     CreateKey: {

@@ -31,10 +31,13 @@ export const METRICS_ACCESS_RULE = onNothing('GetMetrics');
 
 /**
  * TrentReplication (src/http/replication/index.ts): linking a peer deployment is `trent:LinkReplicationPeer`,
- * listing the links `trent:ListReplicationPeers`, on `*`, decided by the link service with identity policies
+ * listing the links `trent:ListReplicationPeers`, unlinking `trent:UnlinkReplicationPeer`, replacing the link
+ * secret `trent:RotateReplicationPeerCredential`, on `*`, decided by the link service with identity policies
  * alone, like the operator actions above.
  */
 export const REPLICATION_ACCESS_RULES = {
   LinkPeer: onNothing('LinkReplicationPeer'),
   ListPeers: onNothing('ListReplicationPeers'),
+  UnlinkPeer: onNothing('UnlinkReplicationPeer'),
+  RotatePeerCredential: onNothing('RotateReplicationPeerCredential'),
 } as const;

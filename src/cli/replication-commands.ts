@@ -1,5 +1,5 @@
 /**
- * `trent replication link|peers` (docs/replication.md): SigV4-signed TrentReplication calls of the running
+ * `trent replication link|unlink|rotate-credential|peers` (docs/replication.md): SigV4-signed TrentReplication calls of the running
  * server (AWS_ACCESS_KEY_ID…, TRENT_ENDPOINT, TRENT_CA_BUNDLE over HTTPS).
  *
  * Linking is done on both deployments: on the first, without --credential-file, the server generates the
@@ -40,6 +40,26 @@ export function registerReplicationCommands(program: Command, ctx: CliContext): 
       if (typeof out.LinkCredential === 'string') {
         ctx.stdout.write(`\nLink credential (shown once; give it to the peer's operator, who runs\n` +
           `trent replication link … --credential-file FILE with it):\n${out.LinkCredential}\n`);
+      }
+    });
+  rep.command('unlink').description('remove a peer: refused while records are pending or keys have copies in its regions, unless --force')
+    .requiredOption('--name <name>', 'this deployment\'s name for the peer')
+    .option('--force', 'unlink anyway: pending records are dropped, copies in the peer stay as they are, no longer kept in step')
+    .action(async (o: { name: string; force?: boolean }) => {
+      const out = await adminRequest(ctx.env, 'UnlinkPeer', { Name: o.name, ...(o.force ? { Force: true } : {}) }, 'TrentReplication');
+      ctx.stdout.write(`unlinked ${o.name} (link id ${String(out.LinkId)}); ${Number(out.DroppedRecords)} pending record(s) dropped, `
+        + `${Number(out.CopiesInPeerRegions)} key(s) with a copy in its regions\n`);
+    });
+  rep.command('rotate-credential').description('replace the link secret; prints the new credential unless --credential-file gives the peer\'s')
+    .requiredOption('--name <name>', 'this deployment\'s name for the peer')
+    .option('--credential-file <file>', 'the new link credential printed by the other side')
+    .action(async (o: { name: string; credentialFile?: string }) => {
+      const credential = o.credentialFile ? readFileSync(o.credentialFile, 'utf8').trim() : undefined;
+      const out = await adminRequest(ctx.env, 'RotatePeerCredential', { Name: o.name, ...(credential !== undefined ? { LinkCredential: credential } : {}) }, 'TrentReplication');
+      ctx.stdout.write(`replaced the secret of link ${o.name} (link id ${String(out.LinkId)})\n`);
+      if (typeof out.LinkCredential === 'string') {
+        ctx.stdout.write(`\nNew link credential (shown once; deliveries wait until the peer's operator runs\n` +
+          `trent replication rotate-credential --name … --credential-file FILE with it):\n${out.LinkCredential}\n`);
       }
     });
   rep.command('peers').description('the linked peers and their replication outboxes')

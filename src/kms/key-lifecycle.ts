@@ -337,7 +337,7 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
       await tx.grants.deleteForKey(key.scope, key.keyId);
       await tx.importParameters.deleteForKey(key.scope, key.keyId);
       await tx.keys.delete(key.scope, key.keyId);
-      await detachDestroyedCopy(tx, key, clock.now());
+      await detachDestroyedCopy(tx, key, clock.now(), remote);
       return true;
     });
     if (!destroyed) return false;

@@ -28,8 +28,13 @@ import {
 } from './key-model.ts';
 import { materialAad, type KeyService } from './key-service.ts';
 import type { RemoteReplicas } from './remote-replicas.ts';
+import { lockCopies, requirePrimary, scopeIn, writeCopies } from './multi-region-copies.ts';
+import { movePrimaryToPeer } from './multi-region-remote.ts';
 import { requireEnabled, transition } from './key-states.ts';
 import { checkNewTags, MAX_TAGS } from './tags.ts';
+
+// key-lifecycle.ts asks for a primary through this module, as before the copies' helpers moved out.
+export { requirePrimary };
 
 export interface MultiRegionDeps {
   storage: Storage;
@@ -52,43 +57,6 @@ export interface ReplicateKeyInput {
   policy?: string;
   bypassPolicyLockoutSafetyCheck?: boolean;
   tags?: Tag[];
-}
-
-const scopeIn = (key: Key, region: string): Scope => ({ accountId: key.scope.accountId, region });
-
-/** AWS (recorded: test_replicate_replica_key_should_fail): only a multi-Region primary key is replicated or re-homed. */
-export function requirePrimary(key: Key): void {
-  if (multiRegionKeyTypeOf(key) !== 'PRIMARY') throw new UnsupportedOperationException(`${key.arn} is not a multi-region primary key.`);
-}
-
-/**
- * Every copy of `key`'s multi-Region key, held for update until the transaction ends, in config order
- * (primary first). The copy in `key`'s own region is read again: the caller's `key` may be stale.
- */
-async function lockCopies(tx: Repos, key: Key): Promise<Key[]> {
-  const self = await tx.keys.getForUpdate(key.scope, key.keyId);
-  if (!self) throw new NotFoundException(`Key '${key.arn}' does not exist`);
-  const fresh = keyFromRecord(self);
-  const c = multiRegionConfigOf(fresh);
-  const copies: Key[] = [];
-  for (const region of [c.primaryRegion, ...c.replicaRegions]) {
-    if (region === key.scope.region) {
-      copies.push(fresh);
-      continue;
-    }
-    const r = await tx.keys.getForUpdate(scopeIn(key, region), key.keyId);
-    if (r) copies.push(keyFromRecord(r));
-  }
-  return copies;
-}
-
-/** Writes `doc(copy)` into each copy with compare-and-set (the rows are locked, so a lost race is a bug or another node). */
-async function writeCopies(tx: Repos, copies: readonly Key[], doc: (copy: Key) => KeyDoc): Promise<void> {
-  for (const copy of copies) {
-    if (!(await tx.keys.update(recordFromKey({ ...copy, doc: doc(copy) }), copy.revision))) {
-      throw new ConflictException(`${copy.arn} is being changed by another request. Retry.`);
-    }
-  }
 }
 
 /**
@@ -130,25 +98,58 @@ export async function lockPrimaryFirst(tx: Repos, key: Key): Promise<void> {
 /**
  * Inside the transaction that destroys `key` (key-lifecycle.ts destroyKey): the other copies forget its
  * region. AWS: a primary PendingReplicaDeletion whose last replica goes becomes PendingDeletion, its
- * waiting period starting now.
+ * waiting period starting now. Copies in linked peer deployments are told through the outbox, in this
+ * transaction (docs/replication.md "Changes reported back").
  */
-export async function detachDestroyedCopy(tx: Repos, key: Key, now: number): Promise<void> {
+export async function detachDestroyedCopy(tx: Repos, key: Key, now: number, remote?: RemoteReplicas): Promise<void> {
   if (!key.doc.multiRegion || key.doc.multiRegionConfig === undefined) return;
   const others: Key[] = [];
   for (const region of relatedRegionsOf(key)) {
     const r = await tx.keys.getForUpdate(scopeIn(key, region), key.keyId);
     if (r) others.push(keyFromRecord(r));
+    else await remote?.enqueue(tx, { kind: 'key-replica-deleted', accountId: key.scope.accountId, keyId: key.keyId, sourceRegion: key.scope.region, region });
   }
-  const old = multiRegionConfigOf(key);
-  const config: MultiRegionConfig = { ...old, replicaRegions: old.replicaRegions.filter((r) => r !== key.scope.region) };
-  await writeCopies(tx, others, (copy) => {
+  await writeWithoutRegion(tx, others, key.scope.region, now);
+}
+
+/** Writes into `copies` their config without `gone`; a primary PendingReplicaDeletion left without replicas starts its waiting period. */
+async function writeWithoutRegion(tx: Repos, copies: readonly Key[], gone: string, now: number): Promise<void> {
+  for (const copy of copies) {
+    const old = multiRegionConfigOf(copy);
+    if (old.primaryRegion === gone || !old.replicaRegions.includes(gone)) continue;
+    const config: MultiRegionConfig = { ...old, replicaRegions: old.replicaRegions.filter((r) => r !== gone) };
     const doc: KeyDoc = { ...copy.doc, multiRegionConfig: config };
     if (copy.scope.region === config.primaryRegion && copy.doc.state === 'PendingReplicaDeletion' && config.replicaRegions.length === 0) {
       doc.state = transition(copy, 'LastReplicaDeleted');
       doc.deletionDate = now + (copy.doc.pendingWindowInDays ?? 30) * DAY_MS;
     }
-    return doc;
-  });
+    if (!(await tx.keys.update(recordFromKey({ ...copy, doc }), copy.revision))) {
+      throw new ConflictException(`${copy.arn} is being changed by another request. Retry.`);
+    }
+  }
+}
+
+/**
+ * Inside the transaction that applies a peer's report (src/replication/): the replica of `keyId` in
+ * `gone`, a region the peer serves, was deleted there. Every copy this deployment holds forgets the
+ * region, as detachDestroyedCopy does within one deployment. `localRegions` are the regions served here;
+ * false when no copy of the key is here (nothing to change).
+ */
+export async function forgetRemoteCopy(
+  tx: Repos, accountId: string, keyId: string, gone: string, localRegions: Iterable<string>, now: number,
+): Promise<boolean> {
+  let any: Key | undefined;
+  for (const region of localRegions) {
+    const r = await tx.keys.get({ accountId, region }, keyId);
+    if (r) {
+      any = keyFromRecord(r);
+      break;
+    }
+  }
+  if (!any || !any.doc.multiRegion) return false;
+  const copies = await lockCopies(tx, any);
+  await writeWithoutRegion(tx, copies, gone, now);
+  return true;
 }
 
 export type MultiRegionService = ReturnType<typeof createMultiRegionService>;
@@ -319,6 +320,13 @@ export function createMultiRegionService({ storage, barrier, clock, keys, author
     const config = multiRegionConfigOf(primary);
     const targetScope = scopeIn(primary, target);
     if (target === primary.scope.region) throw new UnsupportedOperationException(`${primary.arn} is already the primary key.`);
+    // A replica in a linked peer deployment: the role moves through the outbox (multi-region-remote.ts).
+    const peer = regions && !regions.has(target) && config.replicaRegions.includes(target) ? await remote?.peerServing(target) : undefined;
+    if (peer) {
+      // The replica's key policy is the peer's: here the caller's identity policies decide in its region.
+      await authorizer.authorize({ ...caller, region: target }, 'kms:UpdatePrimaryRegion', undefined, contextKeys);
+      return movePrimaryToPeer({ storage, remote: remote! }, primary, target);
+    }
     const record = config.replicaRegions.includes(target) ? await storage.read((r) => r.keys.get(targetScope, primary.keyId)) : undefined;
     if (!record) throw new NotFoundException(`Key '${keyArn(targetScope, primary.keyId)}' does not exist`);
     const replica = keyFromRecord(record);

@@ -23,6 +23,16 @@ const HEADER_KEYS_TTL_MS = 5000;
 export const linkSecretAad = (linkId: string) => barrierAad('replication/link-secret', linkId);
 export const peerHeaderKeyAad = (linkId: string) => barrierAad('replication/peer-header-key', linkId);
 
+/** The link id and secret of a credential printed by the other side (the caller zeroizes the secret). */
+export function parseCredential(credential: SecretBytes): { linkId: string; secret: SecretBytes } {
+  const m = CREDENTIAL.exec(credential.expose().toString('utf8'));
+  if (!m) throw new ValidationException('The link credential is malformed: paste the whole line `trent replication link` printed on the other side.');
+  return { linkId: m[1]!, secret: SecretBytes.adopt(Buffer.from(m[2]!, 'base64url')) };
+}
+
+/** The credential the other side pastes: link id and secret. Shown once; never stored or logged. */
+export const formatCredential = (linkId: string, secret: SecretBytes): string => `trent-link-1.${linkId}.${secret.expose().toString('base64url')}`;
+
 export interface LinkInput {
   name: string;
   endpoint: string;
@@ -52,12 +62,6 @@ export function createLinkService(deps: {
 }) {
   const { storage, barrier, clock, authorizer, localRegions } = deps;
   let headerKeys: { at: number; keys: SecretBytes[] } | undefined;
-
-  function parseCredential(credential: SecretBytes): { linkId: string; secret: SecretBytes } {
-    const m = CREDENTIAL.exec(credential.expose().toString('utf8'));
-    if (!m) throw new ValidationException('The link credential is malformed: paste the whole line `trent replication link` printed on the other side.');
-    return { linkId: m[1]!, secret: SecretBytes.adopt(Buffer.from(m[2]!, 'base64url')) };
-  }
 
   function validate(input: LinkInput): void {
     if (!NAME.test(input.name)) throw new ValidationException('The link name must be 1 to 64 letters, digits, hyphens or underscores.');
@@ -106,7 +110,7 @@ export function createLinkService(deps: {
       });
       const view = viewOf(record, { pending: 0, delivered: 0 });
       // Shown once: the other side pastes it; only the sealed secret is stored.
-      return given ? { view } : { view, credential: `trent-link-1.${linkId}.${secret.expose().toString('base64url')}` };
+      return given ? { view } : { view, credential: formatCredential(linkId, secret) };
     } finally {
       secret.zeroize();
       input.credential?.zeroize();
@@ -148,10 +152,17 @@ export function createLinkService(deps: {
     return keys;
   }
 
+  /** Drops the cached header keys (a link was removed): read again at the next Decrypt. */
+  function invalidate(): void {
+    const old = headerKeys;
+    headerKeys = undefined;
+    if (old) setTimeout(() => old.keys.forEach((k) => k.zeroize()), 1000).unref();
+  }
+
   function forget(): void {
     headerKeys?.keys.forEach((k) => k.zeroize());
     headerKeys = undefined;
   }
 
-  return { link, list, secretOf, peerHeaderKeys, forget };
+  return { link, list, secretOf, peerHeaderKeys, invalidate, forget };
 }

@@ -8,6 +8,9 @@ import type { RemoteReplicaRecord, RemoteReplicas } from '../kms/remote-replicas
 import type { Clock } from '../clock.ts';
 import type { Storage } from '../storage/storage.ts';
 
+/** Pending records looked at by pendingFor (a backlog beyond it is not looked through). */
+const MAX_SCANNED = 100_000;
+
 export function createOutbox({ storage, clock, onAppend }: { storage: Storage; clock: Clock; onAppend?: () => void }): RemoteReplicas {
   return {
     async peerServing(region) {
@@ -21,6 +24,16 @@ export function createOutbox({ storage, clock, onAppend }: { storage: Storage; c
       // Delivery is asynchronous: the sender is nudged, and runs once the change has committed.
       onAppend?.();
       return true;
+    },
+    async pendingFor(tx, region, accountId, keyId) {
+      const link = (await tx.replication.listLinks()).find((l) => l.regions.includes(region));
+      if (!link) return undefined;
+      const mine = (await tx.replication.pending(link.linkId, MAX_SCANNED)).filter((o) => {
+        const r = o.doc as unknown as RemoteReplicaRecord;
+        return r.accountId === accountId && r.keyId === keyId && (r.kind === undefined || r.kind === 'key');
+      });
+      if (mine.length === 0) return undefined;
+      return mine.some((o) => o.doc.create !== undefined) ? 'create' : 'update';
     },
   };
 }

@@ -27,6 +27,7 @@ import type { ReplicationLinkRecord } from '../storage/replication-repo.ts';
 import type { MaterialRecord, Storage } from '../storage/storage.ts';
 import type { LinkService } from './links.ts';
 import { peerHeaderKeyAad } from './links.ts';
+import { applyKeyEvent, isKeyEvent } from './key-events.ts';
 import { isSecretRecord } from './secret-wire.ts';
 import type { SecretRecords } from './secret-records.ts';
 import { headerKeyBoxAad, materialBoxAad, signedParts, type DeliverRequest, type WireRecord } from './wire.ts';
@@ -135,6 +136,7 @@ export function createReceiver(deps: {
       await storage.transaction((tx) => tx.replication.setPeerHeaderKey(link.linkId, sealedPeerHeader));
       return { Applied: false, LastAppliedSeq: link.lastAppliedSeq };
     }
+    if (isKeyEvent(rec)) return { Applied: await applyKeyEvent({ storage, clock, localRegions, ...(events ? { events } : {}) }, link, req.Seq, rec, sealedPeerHeader), LastAppliedSeq: req.Seq };
     // A peer writes only replicas of its own primaries, into regions this deployment serves.
     if (!localRegions?.has(rec.region)) throw new ValidationException(`The Region ${rec.region} is not served by this deployment.`);
     if (!link.regions.includes(rec.sourceRegion) || rec.key.multiRegionConfig.primaryRegion !== rec.sourceRegion) {
@@ -161,12 +163,14 @@ export function createReceiver(deps: {
       if (req.Seq <= now.lastAppliedSeq) return undefined; // applied by a racing delivery of the same record
       const existing = await tx.keys.getForUpdate(scope, rec.keyId);
       let made: Key | undefined;
-      if (!existing) {
-        if (!rec.create) throw new ConflictException(`${keyArn(scope, rec.keyId)} does not exist here; the record does not create it.`);
+      if (!existing && !rec.create) {
+        // The replica was deleted here (its deletion is reported back in our outbox): nothing to update, and
+        // refusing would hold up every later record of the link.
+      } else if (!existing) {
         made = replicaFrom(rec, scope);
         await tx.keys.insert(recordFromKey(made));
         for (const m of rows) await tx.materials.insert(m);
-      } else {
+      } else if (existing) {
         const key = keyFromRecord(existing);
         // Its primary must be in the peer's regions (not necessarily the same one: the peer may have moved
         // the primary between its own regions with UpdatePrimaryRegion).

@@ -23,6 +23,7 @@ import { materialAad } from '../kms/key-service.ts';
 import { unsealFresh, type Barrier } from '../seal/barrier.ts';
 import type { OutboxRecord, ReplicationLinkRecord } from '../storage/replication-repo.ts';
 import type { Storage } from '../storage/storage.ts';
+import { isKeyEventKind, keyEventWire, type KeyEventRecord } from './key-events.ts';
 import { peerHeaderKeyAad, type LinkService } from './links.ts';
 import { isSecretOutbox, type SecretRecords } from './secret-records.ts';
 import {
@@ -78,13 +79,16 @@ export function createSender(deps: {
   }
 
   /** The record as sent: the key's current state and every material version, wrapped. Undefined when the key is gone. */
-  async function wireRecord(link: ReplicationLinkRecord, o: OutboxRecord, transport: SecretBytes): Promise<WireRecord | undefined> {
+  async function wireRecord(link: ReplicationLinkRecord, o: OutboxRecord, transport: SecretBytes): Promise<WireRecord | KeyEventRecord | undefined> {
     const r = o.doc as unknown as RemoteReplicaRecord;
+    if (isKeyEventKind(r.kind)) return keyEventWire({ ...r, kind: r.kind });
     const scope = { accountId: r.accountId, region: r.sourceRegion };
-    const row = await storage.read((repos) => repos.keys.get(scope, r.keyId));
+    // In a transaction: reads there reach the store, never the read cache, whose copy of the key may predate
+    // a rotation made by another worker (and the record would then carry the old current version for good);
+    // and the key and its versions are read at one point.
+    const [row, materials] = await storage.transaction(async (repos) => [await repos.keys.get(scope, r.keyId), await repos.materials.list(scope, r.keyId)] as const);
     if (!row) return undefined;
     const key = keyFromRecord(row);
-    const materials = await storage.read((repos) => repos.materials.list(scope, r.keyId));
     const versions: WireRecord['versions'] = [];
     for (const m of materials) {
       const plain = await unsealFresh(barrier, m.sealed, materialAad(scope, r.keyId, m.version));
@@ -173,5 +177,10 @@ export function createSender(deps: {
     return { delivered, failed };
   }
 
-  return { runOnce };
+  /** Forgets a link's backoff (its secret changed or it went): the next pass tries it at once. */
+  function reset(linkId: string): void {
+    backoff.delete(linkId);
+  }
+
+  return { runOnce, reset };
 }

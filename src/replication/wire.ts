@@ -8,6 +8,7 @@
  */
 import { framedFields } from '../crypto/replication-transport.ts';
 import { ValidationException } from '../errors/errors.ts';
+import { isKeyEventKind, parseKeyEvent, type KeyEventRecord } from './key-events.ts';
 import { isSecretKind, parseSecretRecord, type SecretWireRecord } from './secret-wire.ts';
 
 export const HELLO_PATH = '/v1/replication/hello';
@@ -71,7 +72,8 @@ export interface DeliverRequest {
   SenderPublicKey: string;
   Seq: number;
   HeaderKey: string;
-  Record: WireRecord | SecretWireRecord;
+  /** A material record (no Kind, or Kind 'key'), a key event (key-events.ts) or a secret record (secret-wire.ts). */
+  Record: WireRecord | KeyEventRecord | SecretWireRecord;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -89,6 +91,7 @@ export function parseDeliver(body: unknown): DeliverRequest {
   const { ExchangeId, SenderPublicKey, Seq, HeaderKey, Record: rec } = body;
   if (!str(ExchangeId, 64) || !str(SenderPublicKey, 64) || !str(HeaderKey, 256) || !int(Seq) || Seq < 1) bad('exchange, public key, header key or sequence');
   if (!isObject(rec)) bad('Record');
+  if (isKeyEventKind(rec.Kind)) return { ...(body as unknown as DeliverRequest), Record: parseKeyEvent(rec) };
   if (rec.Kind !== undefined && rec.Kind !== 'key') {
     if (!isSecretKind(rec.Kind)) bad('Record.Kind');
     parseSecretRecord(rec);

@@ -47,6 +47,14 @@ export interface ReplicationRepo {
   getLink(linkId: string): Promise<ReplicationLinkRecord | undefined>;
   /** Every link, in name order. */
   listLinks(): Promise<ReplicationLinkRecord[]>;
+  /** Replaces the sealed link secret (credential rotation); the outbox and sequence numbers stay. False when the link is gone. */
+  setLinkSecret(linkId: string, sealed: Buffer): Promise<boolean>;
+  /**
+   * Removes the link and every outbox record of it (unlink); returns how many of those records were still
+   * pending, or undefined when the link was gone. The link row goes first, so an append racing the call
+   * has either committed (its record is counted and removed) or fails for want of a link.
+   */
+  deleteLink(linkId: string): Promise<number | undefined>;
   /** Stores the peer's sealed ciphertext-header key; false when the link is gone. */
   setPeerHeaderKey(linkId: string, sealed: Buffer): Promise<boolean>;
   /**

@@ -103,6 +103,8 @@ function requests(): Record<string, Record<string, unknown>> {
     ...prefixed('TrentReplication', {
       LinkPeer: { Name: 'peer', Endpoint: 'https://peer.example:8443', CaBundle: '-----BEGIN CERTIFICATE-----', Regions: ['eu-central-1'] },
       ListPeers: {},
+      UnlinkPeer: { Name: 'peer' },
+      RotatePeerCredential: { Name: 'peer' },
     }),
     ...prefixed('query:iam', iamQuery()),
     ...prefixed('query:sts', {

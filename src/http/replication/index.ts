@@ -3,13 +3,15 @@
  *
  * - `TrentReplication` (SigV4 service `trent`, awsJson1_1, behind the edge like TrentBackup, so authorized
  *   and audited): LinkPeer registers a peer (`trent replication link`), ListPeers shows the links and their
- *   outboxes. The link credential never reaches the audit trail (its member name is on the deny-list).
+ *   outboxes, UnlinkPeer removes one (`trent replication unlink`), RotatePeerCredential replaces its secret
+ *   (`trent replication rotate-credential`). The link credential never reaches the audit trail (its member name is on the deny-list).
  * - The internal endpoint the peer's sender calls, POST /v1/replication/{hello,deliver}: not SigV4 but
  *   signed with the link secret (src/replication/receiver.ts checks it); answers are signed the same way.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SecretBytes } from '../../crypto/secret-bytes.ts';
 import { ValidationException } from '../../errors/errors.ts';
+import type { LinkChanges } from '../../replication/link-changes.ts';
 import type { LinkService, LinkView } from '../../replication/links.ts';
 import type { Receiver } from '../../replication/receiver.ts';
 import { DELIVER_PATH, HELLO_PATH, LINK_HEADER, MAX_BODY, SIGNATURE_HEADER, parseDeliver } from '../../replication/wire.ts';
@@ -24,7 +26,7 @@ const view = (l: LinkView) => ({
   PendingRecords: l.pending, DeliveredRecords: l.delivered, LastAppliedSequence: l.lastAppliedSeq,
 });
 
-export function replicationServiceDefinition(links: LinkService): ServiceDefinition {
+export function replicationServiceDefinition(links: LinkService, changes: LinkChanges): ServiceDefinition {
   return {
     targetPrefix: 'TrentReplication',
     signingName: 'trent',
@@ -52,6 +54,30 @@ export function replicationServiceDefinition(links: LinkService): ServiceDefinit
         async handle(input, { caller }) {
           new InputReader(input).done();
           return { Links: (await links.list(caller)).map(view) };
+        },
+      },
+      {
+        name: 'UnlinkPeer', readOnly: false,
+        async handle(input, { caller }) {
+          const r = new InputReader(input);
+          const name = r.string('Name', { required: true, min: 1, max: 64 });
+          const force = r.boolean('Force') ?? false;
+          r.done();
+          const out = await changes.unlink(caller, { name, force });
+          return { LinkId: out.linkId, DroppedRecords: out.droppedRecords, CopiesInPeerRegions: out.copies };
+        },
+      },
+      {
+        name: 'RotatePeerCredential', readOnly: false,
+        async handle(input, { caller }) {
+          const r = new InputReader(input);
+          const name = r.string('Name', { required: true, min: 1, max: 64 });
+          const credential = r.secretString('LinkCredential', { min: 1, max: 256 });
+          r.done();
+          const out = await changes.rotateCredential(caller, {
+            name, ...(credential !== undefined ? { credential: SecretBytes.copyOf(Buffer.from(credential, 'utf8')) } : {}),
+          });
+          return { LinkId: out.linkId, ...(out.credential ? { LinkCredential: out.credential } : {}) };
         },
       },
     ]),

@@ -68,6 +68,28 @@ export function runReplicationContract(adapter: string, open: () => Promise<Stor
     assert.equal(await s.transaction((tx) => tx.replication.append('l1', 11, { keyId: 'b' })), 1);
   });
 
+  withStore('a link secret is replaced in place, keeping the outbox; deleting a link removes its records and no other link\'s', async (s) => {
+    await s.transaction(async (tx) => {
+      await tx.replication.insertLink(link('l1', 'B'));
+      await tx.replication.insertLink(link('l2', 'C'));
+      await tx.replication.append('l1', 10, { keyId: 'a' });
+      await tx.replication.append('l2', 11, { keyId: 'b' });
+    });
+    assert.equal(await s.transaction((tx) => tx.replication.setLinkSecret('l1', Buffer.from([7, 7]))), true);
+    const l1 = (await s.read((r) => r.replication.getLink('l1')))!;
+    assert.deepEqual([l1.sealedSecret, l1.lastSeq], [Buffer.from([7, 7]), 1]);
+    assert.deepEqual((await s.read((r) => r.replication.pending('l1', 10))).map((o) => o.doc.keyId), ['a']);
+    assert.equal(await s.transaction((tx) => tx.replication.setLinkSecret('absent', Buffer.from([7]))), false);
+    assert.equal(await s.transaction((tx) => tx.replication.deleteLink('l1')), 1, 'one pending record dropped');
+    assert.equal(await s.read((r) => r.replication.getLink('l1')), undefined);
+    assert.deepEqual(await s.read((r) => r.replication.counts('l1')), { pending: 0, delivered: 0 });
+    assert.deepEqual((await s.read((r) => r.replication.pending('l2', 10))).map((o) => o.doc.keyId), ['b']);
+    assert.equal(await s.transaction((tx) => tx.replication.deleteLink('l1')), undefined);
+    // Linked again under the same id (a new link): its numbering starts over, with no old record in it.
+    await s.transaction((tx) => tx.replication.insertLink(link('l1', 'B')));
+    assert.equal(await s.transaction((tx) => tx.replication.append('l1', 12, { keyId: 'c' })), 1);
+  });
+
   withStore('the applied sequence moves only by compare-and-set', async (s) => {
     await s.transaction((tx) => tx.replication.insertLink(link('l1', 'B')));
     assert.equal(await s.transaction((tx) => tx.replication.advanceApplied('l1', 0, 1)), true);

@@ -18,6 +18,15 @@ export function createPostgresReplicationRepos(exec: Exec): ReplicationRepos {
         return r.rows[0] && linkFromRow(r.rows[0]);
       },
       listLinks: async () => (await exec(`SELECT ${LINK_COLUMNS} FROM replication_links ORDER BY name`)).rows.map(linkFromRow),
+      setLinkSecret: async (linkId, sealed) =>
+        ((await exec('UPDATE replication_links SET sealed_secret = $1 WHERE link_id = $2', [sealed, linkId])).rowCount ?? 0) === 1,
+      deleteLink: async (linkId) => {
+        // The link row first: its lock waits for appends in flight, whose records the next DELETE then sees.
+        if (((await exec('DELETE FROM replication_links WHERE link_id = $1', [linkId])).rowCount ?? 0) !== 1) return undefined;
+        const r = await exec('DELETE FROM replication_outbox WHERE link_id = $1 AND delivered_at IS NULL', [linkId]);
+        await exec('DELETE FROM replication_outbox WHERE link_id = $1', [linkId]);
+        return r.rowCount ?? 0;
+      },
       setPeerHeaderKey: async (linkId, sealed) =>
         ((await exec('UPDATE replication_links SET sealed_peer_header_key = $1 WHERE link_id = $2', [sealed, linkId])).rowCount ?? 0) === 1,
       advanceApplied: async (linkId, expected, seq) =>

@@ -11,6 +11,9 @@ export function createSqliteReplicationRepos(db: Database.Database): Replication
     ),
     getLink: db.prepare('SELECT * FROM replication_links WHERE link_id = ?'),
     listLinks: db.prepare('SELECT * FROM replication_links ORDER BY name'),
+    setSecret: db.prepare('UPDATE replication_links SET sealed_secret = ? WHERE link_id = ?'),
+    deleteOutbox: db.prepare('DELETE FROM replication_outbox WHERE link_id = ?'),
+    deleteLink: db.prepare('DELETE FROM replication_links WHERE link_id = ?'),
     setHeaderKey: db.prepare('UPDATE replication_links SET sealed_peer_header_key = ? WHERE link_id = ?'),
     advance: db.prepare('UPDATE replication_links SET last_applied_seq = ? WHERE link_id = ? AND last_applied_seq = ?'),
     nextSeq: db.prepare('UPDATE replication_links SET last_seq = last_seq + 1 WHERE link_id = ? RETURNING last_seq'),
@@ -32,6 +35,13 @@ export function createSqliteReplicationRepos(db: Database.Database): Replication
         return r && linkFromRow(r);
       },
       listLinks: async () => (q.listLinks.all() as Row[]).map(linkFromRow),
+      setLinkSecret: async (linkId, sealed) => q.setSecret.run(sealed, linkId).changes === 1,
+      deleteLink: async (linkId) => {
+        if (q.deleteLink.run(linkId).changes !== 1) return undefined;
+        const pending = Number((q.counts.get(linkId) as Row).pending ?? 0);
+        q.deleteOutbox.run(linkId);
+        return pending;
+      },
       setPeerHeaderKey: async (linkId, sealed) => q.setHeaderKey.run(sealed, linkId).changes === 1,
       advanceApplied: async (linkId, expected, seq) => q.advance.run(seq, linkId, expected).changes === 1,
       append: async (linkId, createdAt, doc) => {
