@@ -161,6 +161,18 @@ export class AuditLog {
   }
 
   /**
+   * Appends `event` inside the caller's storage transaction `tx`, so it commits exactly when the change
+   * it describes does (a background change outside any call's unit: a replication record applied, a
+   * scheduled rotation's replicas); if the append fails the caller's transaction fails. Takes the chain
+   * head lock, which the transaction then holds to its end: call it last, after the change's own writes.
+   */
+  async recordIn(tx: Repos, event: BuiltEvent): Promise<void> {
+    await appendEvents(tx.audit, [event]);
+    // Counted at once: a rolled-back append only brings the next digest forward.
+    this.#countUnsigned(1);
+  }
+
+  /**
    * Runs a mutating call and records its event in one storage transaction (a unit of work): every
    * storage write of `run` joins it, and its last writes append the event `run` returns and delete the
    * call's intent. Resolves once that transaction is durable; rejects, with none of it visible, if the
