@@ -20,6 +20,7 @@ import { AccessDeniedException, ConflictException, ValidationException } from '.
 import type { RemoteSecretRecord, RemoteSecretReplicas } from '../secrets/remote-replicas.ts';
 import { dropStoppedReplica } from '../secrets/remote-replicas.ts';
 import { deleteIncomingReplica } from '../secrets/replica-from-peer.ts';
+import { replicaArnOf } from '../secrets/replica-sync.ts';
 import type { SecretService } from '../secrets/secret-service.ts';
 import type { Clock } from '../clock.ts';
 import type { OutboxRecord, ReplicationLinkRecord } from '../storage/replication-repo.ts';
@@ -162,7 +163,7 @@ export function createSecretRecords(deps: { storage: Storage; secrets: SecretSer
    * RemoveRegionsFromReplication call is in the primary's trail.
    */
   function incomingEvents(link: ReplicationLinkRecord, rec: SecretWireRecord, outcome: { status: 'InSync' | 'Failed'; created: boolean; statusMessage?: string }): ServiceEventFacts[] {
-    const subject = { accountId: rec.accountId, primaryArn: rec.arn, primaryRegion: rec.sourceRegion, region: rec.region };
+    const subject = { accountId: rec.accountId, primaryArn: rec.arn, replicaArn: replicaArnOf(rec.arn, rec.region), primaryRegion: rec.sourceRegion, region: rec.region };
     const now = clock.now();
     const failed = outcome.status === 'Failed' ? outcome.statusMessage! : undefined;
     if (outcome.created) return creationEvents(subject, now, { linkedPeer: link.name, ...(failed !== undefined ? { failed } : {}) });

@@ -141,7 +141,7 @@ export async function writeReplica(
 
 /** Who a replication event of `primary`'s replica in `region` is about. */
 export function subjectOf(primary: Pick<Secret, 'arn' | 'scope'>, region: string): ReplicationEventSubject {
-  return { accountId: primary.scope.accountId, primaryArn: primary.arn, primaryRegion: primary.scope.region, region };
+  return { accountId: primary.scope.accountId, primaryArn: primary.arn, replicaArn: replicaArnOf(primary.arn, region), primaryRegion: primary.scope.region, region };
 }
 
 /** A replica's record for `doc` in `scope`. */

@@ -17,14 +17,14 @@
  */
 import type { ServiceEventFacts } from '../audit/service-event.ts';
 import { timeOrderedUuid } from '../crypto/primitives.ts';
-import { replicaArnOf } from './replica-sync.ts';
 
 export type ReplicationEventName = 'ReplicationStarted' | 'ReplicationSucceeded' | 'ReplicationFailed';
 
 export interface ReplicationEventSubject {
   accountId: string;
-  /** The primary's ARN and region (the replica's ARN is the primary's with `region`). */
+  /** The primary's ARN and region, and the replica's ARN (the primary's with `region`: replica-sync.ts replicaArnOf). */
   primaryArn: string;
+  replicaArn: string;
   primaryRegion: string;
   /** The replica's region: where the event is recorded. */
   region: string;
@@ -33,7 +33,7 @@ export interface ReplicationEventSubject {
 export function replicationEvent(
   eventName: ReplicationEventName, s: ReplicationEventSubject, now: number, extra: { statusMessage?: string; linkedPeer?: string } = {},
 ): ServiceEventFacts {
-  const arn = replicaArnOf(s.primaryArn, s.region);
+  const arn = s.replicaArn;
   return {
     eventId: timeOrderedUuid(), eventTime: now, eventSource: 'secretsmanager.amazonaws.com', eventName,
     accountId: s.accountId, region: s.region,
