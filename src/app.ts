@@ -256,20 +256,6 @@ export async function createApp(parts: AppParts): Promise<App> {
     const outbox = createOutbox({ storage, clock, onAppend: nudgeSender });
     // Replicated secrets in the regions linked peers serve go through the same outbox (secret-records.ts).
     const secretOutbox = createSecretOutbox({ storage, clock, onAppend: nudgeSender });
-    const keys = createKeyService({
-      storage, barrier, clock, materialCache, ciphertextHeaderKey, peerHeaderKeys: links.peerHeaderKeys, authorizer, customKeyStores, markers,
-    });
-    const aliases = createAliasService({ storage, clock, keys, markers });
-    const keyUpdates = createKeyUpdateService({ storage, keys, markers });
-    const lifecycle = createKeyLifecycle({
-      storage, barrier, clock, materialCache, keys, markers, warn: (facts, message) => logger.warn(facts, message), remote: outbox,
-    });
-    const importTokenKey = await loadDeploymentSecret(storage, barrier, 'kms-import-token');
-    const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
-    const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
-    const secrets = createSecretService({ storage, clock, keys, aliases, markers, authorizer, servesRegion: (r) => servesRegion(config, r), remote: secretOutbox });
-    const secretRecords = createSecretRecords({ storage, secrets, ...(localRegions ? { localRegions } : {}) });
-
     // The audit log (docs/audit.md): one writer, group commit, write-ahead intents, signed digests made at
     // least every digestIntervalMs of activity or digestMaxEvents events, delivered out of the store.
     // Under HSM custody the digest key is generated in the unseal token and signs there.
@@ -288,16 +274,35 @@ export async function createApp(parts: AppParts): Promise<App> {
     // A single node's intents at start-up are all from a process that died; other nodes' (PostgreSQL) or
     // other workers' (TRENT_WORKERS > 1) may be in flight.
     await auditLog.recoverIntents(storage.kind === 'sqlite' && config.workers === 1 ? -1 : STALE_INTENT_MS);
+    // Built before the services, which record their own service events through it (jobEventRecorder).
+    const serviceEvents = jobEventRecorder(auditLog);
+    const keys = createKeyService({
+      storage, barrier, clock, materialCache, ciphertextHeaderKey, peerHeaderKeys: links.peerHeaderKeys, authorizer, customKeyStores, markers,
+    });
+    const aliases = createAliasService({ storage, clock, keys, markers });
+    const keyUpdates = createKeyUpdateService({ storage, keys, markers });
+    const lifecycle = createKeyLifecycle({
+      storage, barrier, clock, materialCache, keys, markers, warn: (facts, message) => logger.warn(facts, message), remote: outbox,
+      events: serviceEvents,
+    });
+    const importTokenKey = await loadDeploymentSecret(storage, barrier, 'kms-import-token');
+    const materialIdKey = await loadDeploymentSecret(storage, barrier, 'kms-imported-material-id');
+    const imports = createKeyImportService({ storage, barrier, clock, materialCache, keys, importTokenKey, materialIdKey });
+    const secrets = createSecretService({
+      storage, clock, keys, aliases, markers, authorizer, servesRegion: (r) => servesRegion(config, r), remote: secretOutbox, events: serviceEvents,
+    });
+    const secretRecords = createSecretRecords({ storage, secrets, clock, events: serviceEvents, ...(localRegions ? { localRegions } : {}) });
+
     const trackingStart = Number(await storage.transaction((tx) => tx.meta.putIfAbsent('audit:tracking-start', String(clock.now()))));
     const auditQuery = createAuditQueryService({ storage });
 
     // Parameter policy actions are background-job events: into the audit trail and the optional webhook.
     const multiRegion = createMultiRegionService({
-      storage, barrier, clock, keys, authorizer, events: jobEventRecorder(auditLog), remote: outbox,
+      storage, barrier, clock, keys, authorizer, events: serviceEvents, remote: outbox,
       ...(config.regions ? { regions: new Set(config.regions) } : {}),
     });
     const receiver = createReceiver({
-      storage, barrier, clock, links, headerKey: ciphertextHeaderKey, events: jobEventRecorder(auditLog), ...(localRegions ? { localRegions } : {}),
+      storage, barrier, clock, links, headerKey: ciphertextHeaderKey, events: serviceEvents, ...(localRegions ? { localRegions } : {}),
       secrets: secretRecords,
     });
     const sender = createSender({ storage, barrier, clock, links, headerKey: ciphertextHeaderKey, logger, secrets: secretRecords });
@@ -305,7 +310,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     const replicationLoop = startJobLoop({ intervalMs: REPLICATION_INTERVAL_MS, logger, pass: () => sender.runOnce() });
     const parameterEvents = createPolicyEventSink({ audit: jobEventRecorder(auditLog), logger, ...(config.parameterEventsWebhook ? { webhookUrl: config.parameterEventsWebhook } : {}) });
     const secretRotation = createRotationRunner({
-      secrets, clock, wallClock: systemClock, events: jobEventRecorder(auditLog),
+      secrets, clock, wallClock: systemClock, events: serviceEvents,
       builtIns: { postgres: postgresRotator, mysql: mysqlRotator, mariadb: mysqlRotator },
       webhooks: rotatorWebhooks,
       onError: (err, secretArn) => logger.warn({ err, secretArn }, 'secret rotation interrupted; it is taken over once its claim lapses'),

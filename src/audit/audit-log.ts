@@ -131,6 +131,8 @@ export class AuditLog {
   readonly #inFlight = new Set<Promise<void>>();
   /** Events recorded from inside a call run by atomically(): they commit (or not) with the call. */
   readonly #joined = new WeakMap<UnitOfWork, BuiltEvent[]>();
+  /** Units in which a recordIn() failed: they must not commit (atomically() refuses to finish them). */
+  readonly #lostEvents = new WeakSet<UnitOfWork>();
 
   constructor(deps: AuditLogDeps) {
     this.#deps = deps;
@@ -161,6 +163,26 @@ export class AuditLog {
   }
 
   /**
+   * Appends `event` inside the caller's storage transaction `tx`, so it commits exactly when the change
+   * it describes does (a background change outside any call's unit: a replication record applied, a
+   * scheduled rotation's replicas); if the append fails the caller's transaction fails. Takes the chain
+   * head lock, which the transaction then holds to its end: call it last, after the change's own writes.
+   */
+  async recordIn(tx: Repos, event: BuiltEvent): Promise<void> {
+    try {
+      await appendEvents(tx.audit, [event]);
+    } catch (err) {
+      // Inside a call's unit, `tx` may be a savepoint whose failure the call survives (it answers an error
+      // and its unit commits what it had written before): a lost event must roll the whole unit back.
+      const unit = currentUnitOfWork();
+      if (unit) this.#lostEvents.add(unit);
+      throw err;
+    }
+    // Counted at once: a rolled-back append only brings the next digest forward.
+    this.#countUnsigned(1);
+  }
+
+  /**
    * Runs a mutating call and records its event in one storage transaction (a unit of work): every
    * storage write of `run` joins it, and its last writes append the event `run` returns and delete the
    * call's intent. Resolves once that transaction is durable; rejects, with none of it visible, if the
@@ -173,9 +195,10 @@ export class AuditLog {
       async (unit) => {
         const joined: BuiltEvent[] = [];
         this.#joined.set(unit, joined);
-        return { event: await run(), joined };
+        return { event: await run(), joined, unit };
       },
-      async (tx, { event, joined }) => {
+      async (tx, { event, joined, unit }) => {
+        if (this.#lostEvents.has(unit)) throw new Error('a service event of the call could not be written: the call is rolled back');
         await appendEvents(tx.audit, [...joined, event]);
         await tx.audit.deleteIntents([intentId]);
       },

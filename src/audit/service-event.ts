@@ -13,6 +13,7 @@
  * Contract: details must hold no secret material (callers pass names, types, policy texts — never values).
  */
 import type { AuditLog } from './audit-log.ts';
+import type { Repos } from '../storage/storage.ts';
 import { EVENT_VERSION, type AuditResource, type BuiltEvent } from './event.ts';
 
 export interface ServiceEventFacts {
@@ -27,6 +28,12 @@ export interface ServiceEventFacts {
   readonly region: string;
   readonly resources: readonly AuditResource[];
   readonly details: Record<string, unknown>;
+  /**
+   * AWS records a few service actions as `AwsApiCall` by "AWS Internal" rather than `AwsServiceEvent`
+   * (KMS SynchronizeMultiRegionKey): such a record has `responseElements` and a `requestID` and no
+   * `serviceEventDetails` (details are then not recorded). Absent: AwsServiceEvent.
+   */
+  readonly internalApiCall?: { readonly requestId: string; readonly responseElements: Record<string, unknown> };
 }
 
 export function buildServiceEvent(f: ServiceEventFacts): BuiltEvent {
@@ -40,14 +47,15 @@ export function buildServiceEvent(f: ServiceEventFacts): BuiltEvent {
     sourceIPAddress: 'AWS Internal',
     userAgent: 'AWS Internal',
     requestParameters: null,
-    responseElements: null,
+    responseElements: f.internalApiCall?.responseElements ?? null,
+    ...(f.internalApiCall ? { requestID: f.internalApiCall.requestId } : {}),
     eventID: f.eventId,
     readOnly: false,
     resources: f.resources,
-    eventType: 'AwsServiceEvent',
+    eventType: f.internalApiCall ? 'AwsApiCall' : 'AwsServiceEvent',
     managementEvent: true,
     recipientAccountId: f.accountId,
-    serviceEventDetails: f.details,
+    ...(f.internalApiCall ? {} : { serviceEventDetails: f.details }),
     eventCategory: 'Management',
   };
   return {
@@ -66,11 +74,20 @@ export function buildServiceEvent(f: ServiceEventFacts): BuiltEvent {
   };
 }
 
-/** What a background job is given to record its events: resolves once the event is committed. */
+/** What a background job is given to record its events. */
 export interface JobEventRecorder {
+  /** Resolves once the event is committed (inside a call's unit of work: once it joined the unit). */
   record(facts: ServiceEventFacts): Promise<void>;
+  /**
+   * Appends the event in `tx`, the transaction of the change it describes: both commit or neither
+   * (fail closed). Call it after the change's writes (it takes the chain head lock until the commit).
+   */
+  recordIn(tx: Repos, facts: ServiceEventFacts): Promise<void>;
 }
 
-export function jobEventRecorder(log: Pick<AuditLog, 'record'>): JobEventRecorder {
-  return { record: (facts) => log.record(buildServiceEvent(facts)) };
+export function jobEventRecorder(log: Pick<AuditLog, 'record' | 'recordIn'>): JobEventRecorder {
+  return {
+    record: (facts) => log.record(buildServiceEvent(facts)),
+    recordIn: (tx, facts) => log.recordIn(tx, buildServiceEvent(facts)),
+  };
 }

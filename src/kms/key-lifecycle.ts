@@ -5,6 +5,7 @@
  * lose a change or act twice: of two nodes racing to rotate or delete the same key, one CAS fails.
  */
 import type { ContextValue } from '../policy/index.ts';
+import type { JobEventRecorder } from '../audit/service-event.ts';
 import type { Caller } from '../auth/caller.ts';
 import { DAY_MS, type Clock } from '../clock.ts';
 import { randomBytesBuffer } from '../crypto/primitives.ts';
@@ -27,6 +28,7 @@ import type { PaginationMarkers } from './markers.ts';
 import type { MaterialCache } from './material-cache.ts';
 import type { RemoteReplicas } from './remote-replicas.ts';
 import { detachDestroyedCopy, followRotation, lockPrimaryFirst, requirePrimary } from './multi-region.ts';
+import { synchronizeMultiRegionKeyEvent } from './multi-region-events.ts';
 
 export const DEFAULT_ROTATION_DAYS = 365;
 export const MAX_ON_DEMAND_ROTATIONS = 25;
@@ -44,11 +46,13 @@ export interface KeyLifecycleDeps {
   markers: PaginationMarkers;
   /** Replicas in linked peer deployments: a rotation reaches them through the outbox (absent: none). */
   remote?: RemoteReplicas;
+  /** Records the service's own CloudTrail events (SynchronizeMultiRegionKey); absent: none, as in unit wiring. */
+  events?: JobEventRecorder;
 }
 
 export type KeyLifecycle = ReturnType<typeof createKeyLifecycle>;
 
-export function createKeyLifecycle({ storage, barrier, clock, materialCache, keys, warn, markers, remote }: KeyLifecycleDeps) {
+export function createKeyLifecycle({ storage, barrier, clock, materialCache, keys, warn, markers, remote, events }: KeyLifecycleDeps) {
   const resolve = (caller: Caller, keyId: string, action: string, contextKeys?: Record<string, ContextValue>) =>
     keys.resolveKey(caller, keyId, { ...KEY_MGMT, action, ...(contextKeys ? { contextKeys } : {}) });
 
@@ -181,8 +185,11 @@ export function createKeyLifecycle({ storage, barrier, clock, materialCache, key
         if (!(await tx.keys.update(recordFromKey(next), key.revision))) return false;
         const row = { keyId: key.keyId, version, createdAt: now, doc: { keyMaterialId: materialId, rotationType: type } };
         await tx.materials.insert({ ...key.scope, ...row, sealed });
-        // The replicas of a multi-Region primary get the same version in the same transaction.
-        await followRotation(tx, barrier, next, material, row, remote);
+        // The replicas of a multi-Region primary get the same version in the same transaction, and the
+        // synchronization is in the trail with it (AWS: one SynchronizeMultiRegionKey in the primary's region).
+        if ((await followRotation(tx, barrier, next, material, row, remote)) > 0) {
+          await events?.recordIn(tx, synchronizeMultiRegionKeyEvent(key.scope, key.keyId, now));
+        }
         return true;
       });
       return stored ? { ...next, revision: key.revision + 1 } : undefined;

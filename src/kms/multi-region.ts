@@ -62,18 +62,20 @@ export interface ReplicateKeyInput {
 /**
  * Inside a rotation's transaction (key-lifecycle.ts): the primary's new material version `version` goes
  * into every replica, sealed for the replica's region, and becomes its current version, so a ciphertext
- * made after the rotation decrypts in every region. No-op for a key without replicas.
+ * made after the rotation decrypts in every region. No-op for a key without replicas. Returns how many
+ * replicas it reached (here, or queued for a linked deployment): the caller records the synchronization.
  */
 export async function followRotation(
   tx: Repos, barrier: Barrier, primary: Key, material: SecretBytes, row: Omit<MaterialRecord, 'accountId' | 'region' | 'sealed'>,
   remote?: RemoteReplicas,
-): Promise<void> {
+): Promise<number> {
+  let reached = 0;
   for (const region of relatedRegionsOf(primary)) {
     const scope = scopeIn(primary, region);
     const r = await tx.keys.getForUpdate(scope, primary.keyId);
     if (!r) {
       // A replica in a linked deployment gets the new version through the outbox, in this transaction's order.
-      await remote?.enqueue(tx, { accountId: primary.scope.accountId, keyId: primary.keyId, sourceRegion: primary.scope.region, region });
+      if (await remote?.enqueue(tx, { accountId: primary.scope.accountId, keyId: primary.keyId, sourceRegion: primary.scope.region, region })) reached++;
       continue;
     }
     const replica = keyFromRecord(r);
@@ -82,7 +84,9 @@ export async function followRotation(
       throw new ConflictException(`${replica.arn} is being changed by another request. Retry.`);
     }
     await tx.materials.insert({ ...scope, ...row, sealed: barrier.seal(material.expose(), materialAad(scope, primary.keyId, row.version)) });
+    reached++;
   }
+  return reached;
 }
 
 /**

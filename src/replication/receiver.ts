@@ -22,6 +22,7 @@ import { AccessDeniedException, ConflictException, ValidationException } from '.
 import { keyArn } from '../kms/arn.ts';
 import { KEY_SPECS, KEY_USAGES, keyFromRecord, ORIGINS, recordFromKey, type Key, type KeyDoc } from '../kms/key-model.ts';
 import { materialAad } from '../kms/key-service.ts';
+import { synchronizeMultiRegionKeyEvent } from '../kms/multi-region-events.ts';
 import type { Barrier } from '../seal/barrier.ts';
 import type { ReplicationLinkRecord } from '../storage/replication-repo.ts';
 import type { MaterialRecord, Storage } from '../storage/storage.ts';
@@ -163,6 +164,7 @@ export function createReceiver(deps: {
       if (req.Seq <= now.lastAppliedSeq) return undefined; // applied by a racing delivery of the same record
       const existing = await tx.keys.getForUpdate(scope, rec.keyId);
       let made: Key | undefined;
+      let synced = false;
       if (!existing && !rec.create) {
         // The replica was deleted here (its deletion is reported back in our outbox): nothing to update, and
         // refusing would hold up every later record of the link.
@@ -191,21 +193,25 @@ export function createReceiver(deps: {
           ...(rec.key.importedMaterial ? { importedMaterial: rec.key.importedMaterial as unknown as KeyDoc['importedMaterial'] } : {}),
         };
         if (!(await tx.keys.update(recordFromKey({ ...key, doc }), key.revision))) throw new ConflictException(`${key.arn} is being changed by another request. Retry.`);
+        synced = rec.key.currentVersion > key.doc.currentVersion;
       }
       if (!(await tx.replication.advanceApplied(link.linkId, now.lastAppliedSeq, req.Seq))) throw new ConflictException('The replication link moved on. Retry.');
       await tx.replication.setPeerHeaderKey(link.linkId, sealedPeerHeader);
+      // Last (the chain lock is taken after the link row's, as a call's unit does) and in this transaction:
+      // the replica's change and its trail entry commit together (multi-region-events.ts).
+      if (made && events) {
+        // AWS CloudTrail records a ReplicateKey as a CreateKey in the replica's region: here, by the service.
+        await events.recordIn(tx, {
+          eventId: timeOrderedUuid(), eventTime: clock.now(), eventSource: 'kms.amazonaws.com', eventName: 'CreateKey',
+          accountId: scope.accountId, region: scope.region,
+          resources: [{ accountId: scope.accountId, type: 'AWS::KMS::Key', ARN: made.arn }],
+          details: { replicateKeyFrom: keyArn({ accountId: rec.accountId, region: rec.sourceRegion }, rec.keyId), linkedPeer: link.name },
+        });
+      }
+      if (synced) await events?.recordIn(tx, synchronizeMultiRegionKeyEvent(scope, rec.keyId, clock.now()));
       return { made };
     });
     if (!created) return { Applied: false, LastAppliedSeq: req.Seq };
-    if (created.made && events) {
-      // AWS CloudTrail records a ReplicateKey as a CreateKey in the replica's region: here, by the service.
-      await events.record({
-        eventId: timeOrderedUuid(), eventTime: clock.now(), eventSource: 'kms.amazonaws.com', eventName: 'CreateKey',
-        accountId: scope.accountId, region: scope.region,
-        resources: [{ accountId: scope.accountId, type: 'AWS::KMS::Key', ARN: created.made.arn }],
-        details: { replicateKeyFrom: keyArn({ accountId: rec.accountId, region: rec.sourceRegion }, rec.keyId), linkedPeer: link.name },
-      });
-    }
     return { Applied: true, LastAppliedSeq: req.Seq };
   }
 

@@ -12,12 +12,15 @@
  *   deployment serves; the back channel (`secret-replica-stopped`) changes only a primary here that lists
  *   the promoted replica's region as remote.
  */
+import type { JobEventRecorder, ServiceEventFacts } from '../audit/service-event.ts';
 import { SecretBytes } from '../crypto/secret-bytes.ts';
+import { creationEvents, replicationEvent } from '../secrets/replication-events.ts';
 import { unwrapFromTransport, wrapForTransport } from '../crypto/replication-transport.ts';
 import { AccessDeniedException, ConflictException, ValidationException } from '../errors/errors.ts';
 import type { RemoteSecretRecord, RemoteSecretReplicas } from '../secrets/remote-replicas.ts';
 import { dropStoppedReplica } from '../secrets/remote-replicas.ts';
 import { deleteIncomingReplica } from '../secrets/replica-from-peer.ts';
+import { replicaArnOf } from '../secrets/replica-sync.ts';
 import type { SecretService } from '../secrets/secret-service.ts';
 import type { Clock } from '../clock.ts';
 import type { OutboxRecord, ReplicationLinkRecord } from '../storage/replication-repo.ts';
@@ -50,8 +53,8 @@ export function isSecretOutbox(o: OutboxRecord): boolean {
 
 export type SecretRecords = ReturnType<typeof createSecretRecords>;
 
-export function createSecretRecords(deps: { storage: Storage; secrets: SecretService; localRegions?: ReadonlySet<string> }) {
-  const { storage, secrets, localRegions } = deps;
+export function createSecretRecords(deps: { storage: Storage; secrets: SecretService; localRegions?: ReadonlySet<string>; clock: Clock; events?: JobEventRecorder }) {
+  const { storage, secrets, localRegions, clock, events } = deps;
 
   /**
    * The record as sent: for `secret`, the primary's view and every value, read now and boxed; undefined
@@ -122,6 +125,7 @@ export function createSecretRecords(deps: { storage: Storage; secrets: SecretSer
     }
     let status: { Status: 'InSync' | 'Failed'; StatusMessage?: string } | undefined;
     let write: (tx: Repos) => Promise<unknown> = async () => undefined;
+    let trail: ServiceEventFacts[] = [];
     if (rec.Kind === 'secret') {
       const outcome = await secrets.remote.prepareIncoming({
         ...ids, view: rec.view!, ...(rec.kmsKeyId !== undefined ? { kmsKeyId: rec.kmsKeyId } : {}),
@@ -132,6 +136,7 @@ export function createSecretRecords(deps: { storage: Storage; secrets: SecretSer
       } else {
         status = { Status: 'Failed', StatusMessage: outcome.statusMessage };
       }
+      trail = incomingEvents(link, rec, outcome);
     } else if (rec.Kind === 'secret-replica-deleted') {
       write = (tx) => deleteIncomingReplica(tx, ids);
     } else {
@@ -144,9 +149,25 @@ export function createSecretRecords(deps: { storage: Storage; secrets: SecretSer
       await write(tx);
       if (!(await tx.replication.advanceApplied(link.linkId, now.lastAppliedSeq, req.Seq))) throw new ConflictException('The replication link moved on. Retry.');
       await tx.replication.setPeerHeaderKey(link.linkId, sealedPeerHeader);
+      // Last (after the link row, as a call's unit takes them), in this transaction: the replica's change and its trail commit together.
+      for (const e of trail) await events?.recordIn(tx, e);
       return true;
     });
     return { Applied: applied, LastAppliedSeq: req.Seq, ...(applied ? status : {}) };
+  }
+
+  /**
+   * What the replica's region records of a `secret` record (secrets/replication-events.ts): its creation's
+   * start and outcome, or a later failure; an update that succeeds records nothing. A replica's deletion
+   * (`secret-replica-deleted`) records none either: AWS documents no replication event for it, and the
+   * RemoveRegionsFromReplication call is in the primary's trail.
+   */
+  function incomingEvents(link: ReplicationLinkRecord, rec: SecretWireRecord, outcome: { status: 'InSync' | 'Failed'; created: boolean; statusMessage?: string }): ServiceEventFacts[] {
+    const subject = { accountId: rec.accountId, primaryArn: rec.arn, replicaArn: replicaArnOf(rec.arn, rec.region), primaryRegion: rec.sourceRegion, region: rec.region };
+    const now = clock.now();
+    const failed = outcome.status === 'Failed' ? outcome.statusMessage! : undefined;
+    if (outcome.created) return creationEvents(subject, now, { linkedPeer: link.name, ...(failed !== undefined ? { failed } : {}) });
+    return failed !== undefined ? [replicationEvent('ReplicationFailed', subject, now, { statusMessage: failed, linkedPeer: link.name })] : [];
   }
 
   return { wireRecord, acknowledged, apply };

@@ -33,9 +33,10 @@ export interface IncomingReplica {
   view: ReplicaView;
 }
 
+/** `created`: the record makes (or, Failed, would have made) the replica here, rather than update it. */
 export type IncomingOutcome =
-  | { status: 'InSync'; write: (tx: Repos) => Promise<void> }
-  | { status: 'Failed'; statusMessage: string };
+  | { status: 'InSync'; created: boolean; write: (tx: Repos) => Promise<void> }
+  | { status: 'Failed'; created: boolean; statusMessage: string };
 
 /** The account's own Secrets Manager in `region`, acting for a peer's record. */
 function serviceCaller(accountId: string, region: string): Caller {
@@ -66,7 +67,7 @@ export async function prepareIncomingReplica(ctx: SecretContext, r: IncomingRepl
   const existing = await ctx.storage.read((x) => x.secrets.get(scope, r.name));
   const prev = existing?.doc as unknown as SecretDoc | undefined;
   if (existing && (existing.arn !== arn || prev!.primaryRegion !== r.primaryRegion)) {
-    return { status: 'Failed', statusMessage: failed(`Secret name ${r.name} already exists in region ${r.region}.`).statusMessage! };
+    return { status: 'Failed', created: true, statusMessage: failed(`Secret name ${r.name} already exists in region ${r.region}.`).statusMessage! };
   }
   const doc = docOfView(r.view);
   const caller = serviceCaller(r.accountId, r.region);
@@ -74,7 +75,7 @@ export async function prepareIncomingReplica(ctx: SecretContext, r: IncomingRepl
   // A key missing, disabled or not usable here fails the replica (AWS reports a replica it cannot encrypt
   // as Failed), not the record; a value whose box fails authentication (unwrap throws) refuses the record.
   const failedBy = (err: unknown): IncomingOutcome => {
-    if (err instanceof TrentError && err.fault === 'client') return { status: 'Failed', statusMessage: failed(err.message).statusMessage! };
+    if (err instanceof TrentError && err.fault === 'client') return { status: 'Failed', created: !existing, statusMessage: failed(err.message).statusMessage! };
     throw err;
   };
   let key: { kmsKeyId?: string; kmsKeyArn: string };
@@ -104,6 +105,7 @@ export async function prepareIncomingReplica(ctx: SecretContext, r: IncomingRepl
   const record = replicaRecord(primary, r.region, next, existing ? existing.revision + 1 : 1);
   return {
     status: 'InSync',
+    created: !existing,
     write: async (tx) => {
       if (!(await writeReplica(tx, record, existing?.revision, sealed, drop, next.versions))) {
         throw new ConflictException(`${arn} is being changed by another request. Retry.`);

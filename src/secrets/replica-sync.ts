@@ -19,6 +19,8 @@ import type { Repos, Scope } from '../storage/storage.ts';
 import { toSecret, type Secret, type SecretContext, type SecretValue } from './secret-context.ts';
 import { dueAtOf, type ReplicaState, type SecretDoc } from './secret-model.ts';
 import { open, seal, type SealedValue } from './secret-sealing.ts';
+import { replicationEvent, type ReplicationEventSubject } from './replication-events.ts';
+import type { ServiceEventFacts } from '../audit/service-event.ts';
 
 /** The replica's ARN: the primary's with the replica region (AWS keeps the suffix). */
 export function replicaArnOf(primaryArn: string, region: string): string {
@@ -137,6 +139,11 @@ export async function writeReplica(
   return tx.secrets.update(record, prevRevision);
 }
 
+/** Who a replication event of `primary`'s replica in `region` is about. */
+export function subjectOf(primary: Pick<Secret, 'arn' | 'scope'>, region: string): ReplicationEventSubject {
+  return { accountId: primary.scope.accountId, primaryArn: primary.arn, replicaArn: replicaArnOf(primary.arn, region), primaryRegion: primary.scope.region, region };
+}
+
 /** A replica's record for `doc` in `scope`. */
 export function replicaRecord(primary: Secret, region: string, doc: SecretDoc, revision: number): SecretRecord {
   return {
@@ -157,6 +164,7 @@ export function failed(message: string): Pick<ReplicaState, 'status' | 'statusMe
  */
 export async function prepareReplicaSync(
   ctx: SecretContext, caller: Caller, primary: Secret, doc: SecretDoc, known: Readonly<Record<string, SecretValue>>,
+  trail: ServiceEventFacts[] = [],
 ): Promise<(tx: Repos) => Promise<boolean>> {
   const writes: ((tx: Repos) => Promise<boolean>)[] = [];
   const now = ctx.clock.now();
@@ -172,8 +180,11 @@ export async function prepareReplicaSync(
       // A KMS refusal (key disabled, no permission there) fails this replica only; anything else (storage) fails the write.
       if (!(err instanceof TrentError) || err.fault !== 'client') throw err;
       Object.assign(state, failed(err.message));
+      trail.push(replicationEvent('ReplicationFailed', subjectOf(primary, state.region), now, { statusMessage: state.statusMessage! }));
       continue;
     }
+    // A replica that had failed is replicated again: the trail says so in its region (replication-events.ts).
+    if (state.status === 'Failed') trail.push(replicationEvent('ReplicationSucceeded', subjectOf(primary, state.region), now));
     state.status = 'InSync';
     delete state.statusMessage;
     const sealedUnder = Object.fromEntries(Object.entries(sealed).map(([id, s]) => [id, s.kmsKeyArn]));

@@ -15,8 +15,9 @@ import type { SecretRecord } from '../storage/secret-repo.ts';
 import { SECRET_ACCESS } from './access-rules.ts';
 import { invalidReplicaRegion, notAReplica, notFound } from './errors.ts';
 import { enqueueRemoteDeletion, enqueueStopped, remoteRegionsOf } from './remote-replicas.ts';
+import { creationEvents } from './replication-events.ts';
 import {
-  callerIn, failed, isReplicaOf, replicaArnOf, replicaDocOf, replicaRecord, replicaScope, sealForReplica, versionsToCopy, writeReplica,
+  callerIn, failed, isReplicaOf, replicaArnOf, replicaDocOf, replicaRecord, replicaScope, sealForReplica, subjectOf, versionsToCopy, writeReplica,
 } from './replica-sync.ts';
 import type { ReplicaRegion, SecretsManagerRequests as Requests } from './requests.ts';
 import { toSecret, type Secret, type SecretContext } from './secret-context.ts';
@@ -121,6 +122,11 @@ async function addReplicas(ctx: SecretContext, caller: Caller, s: Secret, region
         doc.replicas = replicas;
         return {
           result: regions.map((r) => replicas.find((x) => x.region === r.Region)!),
+          // AWS: the replica's region records the replication's start and outcome (replication-events.ts);
+          // a remote replica's are recorded by the peer when the record arrives.
+          events: prepared.flatMap((p) => p.outcome === 'create' || p.outcome === 'failed'
+            ? creationEvents(subjectOf(cur, p.region), now, p.outcome === 'failed' ? { failed: failed(p.message).statusMessage! } : {})
+            : []),
           extra: async (tx) => {
             for (const p of prepared) {
               if (p.outcome !== 'create') continue;

@@ -2,6 +2,7 @@
  * What every Secrets Manager operation works with: the service's dependencies (one context object, passed
  * to each operation as its first argument) and the secret as the operations see it.
  */
+import type { JobEventRecorder } from '../audit/service-event.ts';
 import type { Authorizer } from '../auth/authorizer.ts';
 import type { Clock } from '../clock.ts';
 import type { AliasService } from '../kms/alias-service.ts';
@@ -25,6 +26,8 @@ export interface SecretContext {
   servesRegion: (region: string) => boolean;
   /** Replicas in linked peer deployments (remote-replicas.ts), when the replication layer is wired in. */
   remote?: RemoteSecretReplicas;
+  /** Records the service's own CloudTrail events (replication-events.ts); absent: none, as in unit wiring. */
+  events?: JobEventRecorder;
 }
 
 export type SecretValue = { kind: 'string'; text: string } | { kind: 'binary'; bytes: Buffer };

@@ -3,6 +3,7 @@
  * secret (labels, versions, metadata) is one compare-and-set of the secret row's revision; a lost race
  * re-reads and re-applies.
  */
+import type { ServiceEventFacts } from '../audit/service-event.ts';
 import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
 import { TrentError } from '../errors/errors.ts';
@@ -94,6 +95,8 @@ export interface Change<T> {
   write?: boolean;
   extra?: Parameters<Storage['transaction']>[0];
   values?: Readonly<Record<string, SecretValue>>;
+  /** The service's own CloudTrail events of the change (replication-events.ts), written in its transaction. */
+  events?: readonly ServiceEventFacts[];
 }
 
 /**
@@ -114,9 +117,10 @@ export async function mutate<T>(
     // A request is authorized once, on the first read; a retry re-reads the secret only.
     const s = await resolve(ctx, caller, secretId, attempt === 0 ? opts : { allowDeleted: opts.allowDeleted, primaryOnly: opts.primaryOnly });
     const doc = structuredClone(s.doc);
-    const { result, write = true, extra, values = {} } = change(doc, s);
+    const { result, write = true, extra, values = {}, events = [] } = change(doc, s);
     if (!write) return result;
-    const replicas = doc.replicas?.length ? await prepareReplicaSync(ctx, caller, s, doc, values) : undefined;
+    const trail = [...events];
+    const replicas = doc.replicas?.length ? await prepareReplicaSync(ctx, caller, s, doc, values, trail) : undefined;
     // Replicas in a linked deployment: a record each in this transaction, run before the doc is written (it notes their sequence numbers).
     const remote = doc.replicas?.length ? prepareRemoteSync(ctx, caller, s, doc) : [];
     const record: SecretRecord = { ...s.scope, name: s.name, arn: s.arn, createdAt: s.doc.createdAt, dueAt: dueAtOf(doc), revision: s.revision, doc: doc as unknown as Record<string, unknown> };
@@ -126,6 +130,8 @@ export async function mutate<T>(
         if (replicas && !(await replicas(tx))) throw new LostRace();
         for (const w of remote) await w(tx);
         if (!(await tx.secrets.update(record, s.revision))) throw new LostRace();
+        // Last, after the outbox's link rows (the order a call's unit takes them): the change and its trail commit together.
+        for (const e of trail) await ctx.events?.recordIn(tx, e);
       });
       return result;
     } catch (err) {

@@ -110,6 +110,24 @@ describe('a fault between the change and its event rolls the change back', () =>
     await noIntentLeft();
   });
 
+  test('KMS keys: a rotation reaching a replica, whose SynchronizeMultiRegionKey (written in the rotation\'s transaction) fails — nothing of it stays', async () => {
+    const id = ((await ok('kms', 'CreateKey', { MultiRegion: true })).json.KeyMetadata as { KeyId: string }).KeyId;
+    await ok('kms', 'ReplicateKey', { KeyId: id, ReplicaRegion: 'eu-west-1' });
+    const copies = () => server.app.storage.read(async (r) => [
+      (await r.keys.get(SCOPE, id))!.doc, (await r.keys.get({ ...SCOPE, region: 'eu-west-1' }, id))!.doc,
+    ].map((d) => (d as { currentVersion: number }).currentVersion));
+    const syncs = async () => (await server.app.storage.read((r) => r.audit.scan(0, 1_000_000)))
+      .filter((e) => e.eventName === 'SynchronizeMultiRegionKey' && e.record.includes(id)).length;
+    const before = await copies();
+    await faulted('kms', 'RotateKeyOnDemand', { KeyId: id });
+    assert.deepEqual(await copies(), before);
+    assert.equal(await syncs(), 0);
+    await ok('kms', 'RotateKeyOnDemand', { KeyId: id });
+    assert.deepEqual(await copies(), before.map((v) => v + 1));
+    assert.equal(await syncs(), 1);
+    await noIntentLeft();
+  });
+
   test('grants: CreateGrant and RevokeGrant', async () => {
     await faulted('kms', 'CreateGrant', { KeyId: keyId, GranteePrincipal: ADMIN_ARN, Operations: ['Encrypt'] });
     assert.deepEqual((await ok('kms', 'ListGrants', { KeyId: keyId })).json.Grants, []);

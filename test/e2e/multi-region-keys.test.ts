@@ -19,7 +19,8 @@ import {
 } from '@aws-sdk/client-kms';
 import { DAY_MS, ManualClock } from '../../src/clock.ts';
 import type { AuditEventRow } from '../../src/storage/audit-repo.ts';
-import { ACCOUNT_ID, awsError, E2E_STORAGE, startServer, type TestServer } from './harness.ts';
+import { ACCOUNT_ID, awsError, E2E_STORAGE, rawCall, startServer, type TestServer } from './harness.ts';
+import { assertChainLinks, assertSynchronizeMultiRegionKey } from './cloudtrail-shapes.ts';
 import { awsCli, cliSkipReason } from './aws-cli.ts';
 import { allow, principals } from './principals.ts';
 
@@ -435,6 +436,37 @@ describe('permissions and audit', () => {
     assert.equal(named('UpdatePrimaryRegion', US).length, 1);
     assert.equal(named('UpdatePrimaryRegion', EU).length, 1);
     assert.equal((named('UpdatePrimaryRegion', US)[0]!.requestParameters as Record<string, unknown>).primaryRegion, EU);
+  });
+});
+
+describe('CloudTrail: SynchronizeMultiRegionKey', () => {
+  const syncs = async (keyId: string) => (await events()).filter((e) => e.eventName === 'SynchronizeMultiRegionKey' && JSON.stringify(e.resources).includes(keyId));
+
+  test('a rotation of a primary with replicas is one SynchronizeMultiRegionKey in the primary\'s region, of AWS\'s shape; one without replicas records none', async () => {
+    const key = await primaryKey();
+    await replicate(key.KeyId!, EU);
+    await replicate(key.KeyId!, AP);
+    await us.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId! }));
+    const found = await syncs(key.KeyId!);
+    // Once per synchronization, not once per replica; the replicas' regions record none (AWS names only the primary).
+    assert.equal(found.length, 1);
+    assertSynchronizeMultiRegionKey(found[0]!, arnIn(US, key.KeyId!), US, ACCOUNT_ID);
+
+    const alone = await primaryKey();
+    await us.send(new RotateKeyOnDemandCommand({ KeyId: alone.KeyId! }));
+    assert.equal((await syncs(alone.KeyId!)).length, 0);
+  });
+
+  test('the automatic rotation job records it too; the audit chain verifies', async () => {
+    const key = await primaryKey();
+    await replicate(key.KeyId!, EU);
+    await us.send(new EnableKeyRotationCommand({ KeyId: key.KeyId!, RotationPeriodInDays: 90 }));
+    clock.advance(91 * DAY_MS);
+    assert.ok((await server.app.jobs.runOnce()).rotated >= 1);
+    const found = await syncs(key.KeyId!);
+    assert.equal(found.length, 1);
+    assertSynchronizeMultiRegionKey(found[0]!, arnIn(US, key.KeyId!), US, ACCOUNT_ID);
+    assertChainLinks((await rawCall(server.url, 'TrentOperator.VerifyAuditTrail', '{}', { service: 'trent' })).json);
   });
 });
 

@@ -7,7 +7,9 @@
  * SIGKILLed with records pending and applies them once, in order, on restart; a value A cannot open when
  * sending (its key disabled) fails the replica and skips the record; StopReplicationToReplica on
  * B reaches A through the back channel; RemoveRegionsFromReplication deletes the replica on B. Forged and
- * malformed secret records change nothing; the values are in neither data dir, log nor audit trail.
+ * malformed secret records change nothing; the values are in neither data dir, log nor audit trail. Each side's
+ * audit trail holds what AWS records: B the replication service events of its replicas, both sides a
+ * multi-Region key's SynchronizeMultiRegionKey (docs/replication.md "Audit"), and both chains verify.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,12 +19,14 @@ import {
   RemoveRegionsFromReplicationCommand, ReplicateSecretToRegionsCommand, StopReplicationToReplicaCommand, TagResourceCommand,
   UpdateSecretCommand, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, ReplicateKeyCommand, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
 import { EphemeralAgreement, wrapForTransport } from '../../src/crypto/replication-transport.ts';
 import { SecretBytes } from '../../src/crypto/secret-bytes.ts';
 import { DELIVER_PATH, HELLO_PATH, headerKeyBoxAad, secretValueBoxAad } from '../../src/replication/wire.ts';
 import { ACCOUNT_ID, awsError } from './harness.ts';
-import { assertNowhere, deployment, dispose, internal, kill, linkDeployments, peers, rows, start, until, type Deployment } from './linked-deployments.ts';
+import { assertSynchronizeMultiRegionKey } from './cloudtrail-shapes.ts';
+import { assertNowhere, cliEnv, deployment, dispose, internal, kill, linkDeployments, peers, rows, start, until, type Deployment } from './linked-deployments.ts';
+import { trentCli } from './tls-support.ts';
 
 const ON_REPLICA = "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
 const EU = 'eu-central-1';
@@ -134,6 +138,33 @@ test('a replica whose KmsKeyId names no key on B, or a disabled one, is Failed w
   await A.sm.send(new UpdateSecretCommand({ SecretId: cmk, Description: 'retry' }));
   await inSync(cmk);
   assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/cmk' }))).SecretString, later);
+});
+
+/** The records of `d`'s audit trail naming `arn` whose eventName matches `name`, oldest first. */
+const trailOf = (d: Deployment, arn: string, name: RegExp) => rows(d, 'SELECT record FROM audit_events ORDER BY seq')
+  .map((r) => JSON.parse(String(r.record)) as Record<string, unknown>)
+  .filter((e) => name.test(String(e.eventName)) && JSON.stringify(e.resources).includes(arn));
+const namesOf = (d: Deployment, arn: string) => trailOf(d, arn, /^Replication/).map((e) => `${e.eventName}@${e.awsRegion}`);
+
+test('B records AWS\'s replication service events in its region, in the transaction that applies the record: Started and Succeeded or Failed for a replica\'s creation, Failed for a change it cannot apply', async () => {
+  const one = await until('linked/one in B\'s trail', async () => (namesOf(B, onB(arn)).length >= 2 ? namesOf(B, onB(arn)) : undefined));
+  assert.deepEqual(one, [`ReplicationStarted@${EU}`, `ReplicationSucceeded@${EU}`]);
+  const [started] = trailOf(B, onB(arn), /^ReplicationStarted$/);
+  assert.deepEqual([started!.eventType, started!.eventSource, started!.userIdentity, started!.sourceIPAddress], [
+    'AwsServiceEvent', 'secretsmanager.amazonaws.com', { accountId: ACCOUNT_ID, invokedBy: 'AWS Internal' }, 'AWS Internal',
+  ]);
+  assert.deepEqual(started!.resources, [{ ARN: onB(arn), type: 'AWS::SecretsManager::Secret', accountId: ACCOUNT_ID }]);
+  assert.deepEqual(started!.serviceEventDetails, { secretId: onB(arn), primarySecretId: arn, primaryRegion: 'us-east-1', replicaRegion: EU, linkedPeer: 'A' });
+  // The later changes of linked/one reached a replica in sync: nothing of their own on B; A records none of these events.
+  assert.deepEqual(namesOf(A, arn), []);
+
+  // The key B lacks: the replica is never made — Started and Failed, with the message A shows.
+  const bad = (await A.sm.send(new DescribeSecretCommand({ SecretId: 'linked/badkey' })));
+  assert.deepEqual(namesOf(B, onB(bad.ARN!)), [`ReplicationStarted@${EU}`, `ReplicationFailed@${EU}`]);
+  assert.equal((trailOf(B, onB(bad.ARN!), /^ReplicationFailed$/)[0]!.serviceEventDetails as Record<string, unknown>).statusMessage, bad.ReplicationStatus![0]!.StatusMessage);
+  // The replica's key disabled on B for one change: Failed for it; the retry that caught up records nothing (B cannot tell a retry).
+  const cmk = (await A.sm.send(new DescribeSecretCommand({ SecretId: 'linked/cmk' }))).ARN!;
+  assert.deepEqual(namesOf(B, onB(cmk)), [`ReplicationStarted@${EU}`, `ReplicationSucceeded@${EU}`, `ReplicationFailed@${EU}`]);
 });
 
 test('a value the primary\'s side cannot open when the record is sent (its key disabled on A) fails the replica there; the record is skipped, the next one catches up', async () => {
@@ -260,6 +291,28 @@ test('forged and malformed secret records are refused (AccessDenied, Validation)
   const dup = await deliver(() => ({ Kind: 'secret', ...ids, name: 'linked/cmk', arn: cmkArn, view, values: [] }), before.link);
   assert.deepEqual([dup.status, dup.json.Applied, dup.json.LastAppliedSeq, dup.json.Status], [200, false, before.link, 'InSync']);
   assert.deepEqual(await state(), before);
+});
+
+test('a multi-Region key rotated on A: one SynchronizeMultiRegionKey in A\'s region naming the primary, one in B\'s naming the replica (with its CreateKey); both audit chains verify', async () => {
+  const key = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'linked mrk' }))).KeyMetadata!;
+  await A.kms.send(new ReplicateKeyCommand({ KeyId: key.KeyId!, ReplicaRegion: EU }));
+  await until('the replica on B', async () => (await B.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId! }))).KeyMetadata);
+  await A.kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId! }));
+  const current = (await A.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId! }))).KeyMetadata!.CurrentKeyMaterialId;
+  await until('the new material on B', async () => ((await B.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId! }))).KeyMetadata!.CurrentKeyMaterialId === current ? true : undefined));
+  const primaryArn = key.Arn!;
+  const replicaArn = primaryArn.replace(':us-east-1:', `:${EU}:`);
+  const onA = trailOf(A, key.KeyId!, /^SynchronizeMultiRegionKey$/);
+  assert.equal(onA.length, 1);
+  assertSynchronizeMultiRegionKey(onA[0]!, primaryArn, 'us-east-1', ACCOUNT_ID);
+  const onBSide = trailOf(B, key.KeyId!, /^SynchronizeMultiRegionKey$/);
+  assert.equal(onBSide.length, 1);
+  assertSynchronizeMultiRegionKey(onBSide[0]!, replicaArn, EU, ACCOUNT_ID);
+  assert.deepEqual(trailOf(B, key.KeyId!, /^CreateKey$/).map((e) => [e.eventType, e.awsRegion]), [['AwsServiceEvent', EU]]);
+  for (const d of [A, B]) {
+    const verified = JSON.parse(await trentCli(['audit', 'verify', '--data-dir', d.dataDir, '--json'], cliEnv(d))) as Record<string, unknown>;
+    assert.equal(verified.ok, true, JSON.stringify(verified));
+  }
 });
 
 test('no secret value (nor the link secret) appears in either data dir, WAL, log or audit trail', async () => {

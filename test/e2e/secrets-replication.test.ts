@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CreateKeyCommand, DisableKeyCommand, ListAliasesCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, ListAliasesCommand } from '@aws-sdk/client-kms';
 import {
   CancelRotateSecretCommand, CreateSecretCommand, DeleteResourcePolicyCommand, DeleteSecretCommand, DescribeSecretCommand,
   GetResourcePolicyCommand, GetSecretValueCommand, ListSecretsCommand, ListSecretVersionIdsCommand, PutResourcePolicyCommand,
@@ -19,6 +19,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { ACCOUNT_ID, ADMIN, awsError, rawCall } from './harness.ts';
+import { assertChainLinks } from './cloudtrail-shapes.ts';
 import { type Credentials, allow, principals } from './principals.ts';
 import { waitForRotation } from './rotation-wait.ts';
 import { startTestRotator, type TestRotator } from './rotator-server.ts';
@@ -403,6 +404,49 @@ test('the replication calls are audited in the calling region with their regions
   assert.deepEqual([stopped?.eventName, stopped?.awsRegion, stopped?.requestParameters], ['StopReplicationToReplica', REPLICA, { secretId: 'audit/one' }]);
   const rows = await fx.server.app.storage.read((r) => r.audit.scan(0, 1_000_000));
   assert.equal(rows.some((r) => r.record.includes('AUDIT-value-never-logged')), false);
+});
+
+test('the replica\'s region records AWS\'s replication service events: Started and Succeeded or Failed on creation, Failed when a change cannot reach it, Succeeded when it is back', async () => {
+  const trail = async (arn: string) => (await fx.server.app.storage.read((r) => r.audit.scan(0, 1_000_000)))
+    .map((r) => JSON.parse(r.record) as Record<string, unknown>)
+    .filter((e) => String(e.eventName).startsWith('Replication') && JSON.stringify(e.resources).includes(arn));
+  const names = async (arn: string) => (await trail(arn)).map((e) => `${e.eventName}@${e.awsRegion}`);
+  const kmsEu = fx.server.kms({ region: REPLICA });
+  const key = (await kmsEu.send(new CreateKeyCommand({ Description: 'trail replica key' }))).KeyMetadata!;
+  const arn = (await use1.send(new CreateSecretCommand({ Name: 'trail/one', SecretString: 'TRAIL-value-1' }))).ARN!;
+  const replicaArn = arn.replace(`:${PRIMARY}:`, `:${REPLICA}:`);
+  await use1.send(new ReplicateSecretToRegionsCommand({ SecretId: arn, AddReplicaRegions: [{ Region: REPLICA, KmsKeyId: key.Arn }] }));
+  assert.deepEqual(await names(replicaArn), [`ReplicationStarted@${REPLICA}`, `ReplicationSucceeded@${REPLICA}`]);
+  const [started] = await trail(replicaArn);
+  assert.deepEqual(
+    [started!.eventType, started!.eventSource, started!.userIdentity, started!.sourceIPAddress, started!.requestParameters, started!.readOnly, started!.managementEvent],
+    ['AwsServiceEvent', 'secretsmanager.amazonaws.com', { accountId: ACCOUNT_ID, invokedBy: 'AWS Internal' }, 'AWS Internal', null, false, true],
+  );
+  assert.deepEqual(started!.resources, [{ ARN: replicaArn, type: 'AWS::SecretsManager::Secret', accountId: ACCOUNT_ID }]);
+  assert.deepEqual(started!.serviceEventDetails, { secretId: replicaArn, primarySecretId: arn, primaryRegion: PRIMARY, replicaRegion: REPLICA });
+
+  // A change that cannot reach the replica (its key disabled) is Failed there, with the primary's status message.
+  await kmsEu.send(new DisableKeyCommand({ KeyId: key.KeyId }));
+  await use1.send(new PutSecretValueCommand({ SecretId: arn, SecretString: 'TRAIL-value-2' }));
+  const shown = (await use1.send(new DescribeSecretCommand({ SecretId: arn }))).ReplicationStatus![0]!;
+  const failedEvent = (await trail(replicaArn)).at(-1)!;
+  assert.deepEqual([failedEvent.eventName, failedEvent.awsRegion], ['ReplicationFailed', REPLICA]);
+  assert.equal((failedEvent.serviceEventDetails as Record<string, unknown>).statusMessage, shown.StatusMessage);
+  // An update that reaches a replica in sync records nothing of its own; one that brings a Failed replica back is Succeeded.
+  await kmsEu.send(new EnableKeyCommand({ KeyId: key.KeyId }));
+  await use1.send(new PutSecretValueCommand({ SecretId: arn, SecretString: 'TRAIL-value-3' }));
+  await use1.send(new PutSecretValueCommand({ SecretId: arn, SecretString: 'TRAIL-value-4' }));
+  assert.deepEqual(await names(replicaArn), [REPLICA, REPLICA, REPLICA, REPLICA].map((r, i) => `${['ReplicationStarted', 'ReplicationSucceeded', 'ReplicationFailed', 'ReplicationSucceeded'][i]}@${r}`));
+
+  // A replica that cannot be made (a secret of that name there) is Started and Failed in that region; the primary records none.
+  await aps1.send(new CreateSecretCommand({ Name: 'trail/one', SecretString: 'other' }));
+  await use1.send(new ReplicateSecretToRegionsCommand({ SecretId: arn, AddReplicaRegions: [{ Region: THIRD }] }));
+  assert.deepEqual(await names(arn.replace(`:${PRIMARY}:`, `:${THIRD}:`)), [`ReplicationStarted@${THIRD}`, `ReplicationFailed@${THIRD}`]);
+  assert.deepEqual(await names(arn), []);
+
+  const rows = await fx.server.app.storage.read((r) => r.audit.scan(0, 1_000_000));
+  assert.equal(rows.some((r) => r.record.includes('TRAIL-value')), false);
+  assertChainLinks((await rawCall(fx.server.url, 'TrentOperator.VerifyAuditTrail', '{}', { service: 'trent' })).json);
 });
 
 test('concurrent writes on the primary all reach the replica: a lost race re-applies the primary and its replicas together', async () => {
