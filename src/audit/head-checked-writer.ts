@@ -41,9 +41,9 @@ export class HeadCheckedWriter {
   /** Writes one batch: intents, events (in this order in the chain), and the intents they clear. */
   async write(intents: readonly AuditIntentRow[], events: readonly BuiltEvent[], clearIntents: readonly string[]): Promise<void> {
     const audit = (r: { audit: AuditRepo }) => r.audit as Required<AuditRepo>;
-    if (events.length === 0) {
-      // Intents alone: no chain, no lock.
-      await this.#storage.read((r) => audit(r).appendBatch({ intents, events: [], clearIntents }));
+    if (events.length === 0 && clearIntents.length === 0) {
+      // Intents alone (the mutating calls' begin()): no chain, no lock; one statement all the same.
+      await this.#storage.read((r) => r.audit.insertIntents(intents));
       return;
     }
     const expected = this.#expected;

@@ -126,10 +126,14 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
           )
         ).rows.map(auditEventFromRow),
       pruneThrough: async (seq) => (await exec('DELETE FROM audit_events WHERE seq <= $1', [seq])).rowCount ?? 0,
+      // One statement, so through Storage.read (the group commit's intents-only batches) it is all or nothing.
       insertIntents: async (rows) => {
-        for (const i of rows) {
-          await exec('INSERT INTO audit_intents (intent_id, created_at, record) VALUES ($1, $2, $3)', [i.intentId, i.createdAt, i.record]);
-        }
+        if (rows.length === 0) return;
+        await exec('INSERT INTO audit_intents (intent_id, created_at, record) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])', [
+          rows.map((i) => i.intentId),
+          rows.map((i) => i.createdAt),
+          rows.map((i) => i.record),
+        ]);
       },
       deleteIntents: async (ids) =>
         ids.length > 0 ? ((await exec('DELETE FROM audit_intents WHERE intent_id = ANY($1::text[])', [[...ids]])).rowCount ?? 0) : 0,
