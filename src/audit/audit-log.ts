@@ -8,23 +8,27 @@
  *   (storage/unit-of-work.ts) whose last writes are the call's event and the intent's deletion: the
  *   call's changes and its event commit together or not at all. An intent left by a crash is turned
  *   into an event with errorCode "TrentAuditOutcomeUnknown" by recoverIntents().
- * - Group commit. Concurrent begin()/record() calls are queued and written in one storage transaction
- *   per batch (one fsync on SQLite, one round of statements on PostgreSQL). The next batch is taken
+ * - Group commit. Concurrent begin()/record() calls are queued and written together, whole or not at
+ *   all: one storage transaction per batch on SQLite (one fsync), one statement on PostgreSQL
+ *   (AuditRepo.appendBatch, head-checked-writer.ts: chained onto the head this node expects, and
+ *   written again under the chain lock when another writer moved it). The next batch is taken
  *   while earlier ones wait to be durable (SQLite, up to 4): with one batch at a time the event loop sat
  *   idle through every fsync (10-15% of the time under load in the profile). On PostgreSQL one batch at
  *   a time measured faster: batches in flight wait for each other on the chain head lock, holding pool
  *   connections, and come out smaller.
- * - One chain order. The batch transaction takes the chain head lock (AuditRepo.lockHead) and assigns
- *   seq and hashes under it, so several nodes append to one chain.
+ * - One chain order. seq and hashes are assigned here, onto a head read under the chain lock
+ *   (AuditRepo.lockHead) or checked under it by the store (appendBatch), so several nodes append to one
+ *   chain and the store never computes a link.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { timeOrderedUuid } from '../crypto/primitives.ts';
 import type { AuditDigestRow, AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
+import { appendEvents, lastOf } from './chain-rows.ts';
+import { HeadCheckedWriter, supportsHeadCheckedBatches } from './head-checked-writer.ts';
 import type { Repos, Storage } from '../storage/storage.ts';
 import { currentUnitOfWork, outsideUnitOfWork, type UnitOfWork } from '../storage/unit-of-work.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { chainHash } from './chain-hash.ts';
 import { digestStatement, MAX_EVENTS_PER_DIGEST } from './digest.ts';
 import type { DigestDelivery } from './digest-delivery.ts';
 import type { DigestSigner } from './digest-key.ts';
@@ -78,50 +82,7 @@ export interface AuditLogDeps {
   digests?: { intervalMs: number; maxEvents: number; delivery?: DigestDelivery };
 }
 
-/** The row for an event at `seq` after `prevHash`. */
-export function eventRow(e: BuiltEvent, seq: number, prevHash: string): AuditEventRow {
-  const record = canonicalJson(e.record);
-  return {
-    seq,
-    eventId: e.eventId,
-    eventTime: e.eventTime,
-    eventName: e.eventName,
-    eventSource: e.eventSource,
-    accountId: e.accountId,
-    region: e.region,
-    username: e.username,
-    accessKeyId: e.accessKeyId,
-    readOnly: e.readOnly,
-    errorCode: e.errorCode,
-    resourceNames: e.resources.map((r) => r.ARN),
-    resourceTypes: e.resources.map((r) => r.type),
-    record,
-    prevHash,
-    hash: chainHash(prevHash, record),
-  };
-}
-
-/** Appends events at the chain head. Must run inside a storage transaction. */
-export async function appendEvents(audit: AuditRepo, events: readonly BuiltEvent[]): Promise<AuditEventRow[]> {
-  if (events.length === 0) return [];
-  const head = await audit.lockHead();
-  let seq = head?.seq ?? (await prunedAnchor(audit))?.seq ?? 0;
-  let prev = head?.hash ?? (await prunedAnchor(audit))?.hash ?? '';
-  const rows: AuditEventRow[] = [];
-  for (const e of events) {
-    const row = eventRow(e, ++seq, prev);
-    rows.push(row);
-    prev = row.hash;
-  }
-  await audit.append(rows);
-  return rows;
-}
-
-/** With every event pruned, the chain continues from the last digest (which pruning always writes). */
-async function prunedAnchor(audit: AuditRepo): Promise<{ seq: number; hash: string } | undefined> {
-  const d = await audit.lastDigest();
-  return d && { seq: d.lastEventSeq, hash: d.lastHash };
-}
+export { appendEvents, eventRow } from './chain-rows.ts';
 
 export class AuditLog {
   readonly #deps: AuditLogDeps;
@@ -191,6 +152,7 @@ export class AuditLog {
    * serialised from their first write to their commit.
    */
   async atomically(intentId: string, run: () => Promise<BuiltEvent>): Promise<void> {
+    let rows: AuditEventRow[] = [];
     const appended = await this.#deps.storage.unitOfWork(
       async (unit) => {
         const joined: BuiltEvent[] = [];
@@ -199,10 +161,11 @@ export class AuditLog {
       },
       async (tx, { event, joined, unit }) => {
         if (this.#lostEvents.has(unit)) throw new Error('a service event of the call could not be written: the call is rolled back');
-        await appendEvents(tx.audit, [...joined, event]);
+        rows = await appendEvents(tx.audit, [...joined, event]);
         await tx.audit.deleteIntents([intentId]);
       },
     ).then(({ joined }) => joined.length + 1);
+    this.#committedOutsideBatches(rows);
     // These events bypass the group commit: they count towards the digest bound all the same.
     this.#countUnsigned(appended);
   }
@@ -215,16 +178,16 @@ export class AuditLog {
    * nothing is added. Returns whether `event` was recorded.
    */
   async settle(event: BuiltEvent, intentId: string): Promise<boolean> {
-    const recorded = await outsideUnitOfWork(() =>
+    const rows = await outsideUnitOfWork(() =>
       this.#deps.storage.transaction(async (tx) => {
         await tx.audit.lockHead();
-        if ((await tx.audit.deleteIntents([intentId])) === 0) return false;
-        await appendEvents(tx.audit, [event]);
-        return true;
+        if ((await tx.audit.deleteIntents([intentId])) === 0) return [];
+        return appendEvents(tx.audit, [event]);
       }),
     );
-    if (recorded) this.#countUnsigned(1);
-    return recorded;
+    this.#committedOutsideBatches(rows);
+    if (rows.length > 0) this.#countUnsigned(1);
+    return rows.length > 0;
   }
 
   /** Resolves when everything queued so far is written (or failed). */
@@ -258,7 +221,7 @@ export class AuditLog {
         // Not awaited: the next batch may commit while this one waits for its fsync (SQLite) or round
         // trip (PostgreSQL). Commits still happen one at a time and in order (storage serialises them;
         // the chain head lock orders them across nodes), and each batch resolves when it is durable.
-        const written = this.#deps.storage.transaction((tx) => this.#write(tx, batch)).then(
+        const written = this.#write(batch).then(
           () => {
             measured();
             for (const item of batch) item.done.resolve();
@@ -281,17 +244,41 @@ export class AuditLog {
     }
   }
 
-  async #write(tx: Repos, batch: readonly Item[]): Promise<void> {
-    const intents = batch.flatMap((i) => (i.kind === 'intent' ? [i] : []));
-    if (intents.length > 0) {
-      await tx.audit.insertIntents(
-        intents.map((i) => ({ intentId: i.intentId, createdAt: this.#deps.clock.now(), record: canonicalJson(intentRecord(i.facts, i.writer)) })),
-      );
-    }
-    const events = batch.flatMap((i) => (i.kind === 'event' ? [i] : []));
-    await appendEvents(tx.audit, events.map((e) => e.event));
-    const cleared = events.flatMap((e) => (e.intentId ? [e.intentId] : []));
-    if (cleared.length > 0) await tx.audit.deleteIntents(cleared);
+  /** One batch, whole or not at all: one statement where the store has appendBatch, else one transaction. */
+  async #write(batch: readonly Item[]): Promise<void> {
+    const intents = batch.flatMap((i) =>
+      i.kind === 'intent' ? [{ intentId: i.intentId, createdAt: this.#deps.clock.now(), record: canonicalJson(intentRecord(i.facts, i.writer)) }] : [],
+    );
+    const items = batch.flatMap((i) => (i.kind === 'event' ? [i] : []));
+    const events = items.map((e) => e.event);
+    const cleared = items.flatMap((e) => (e.intentId ? [e.intentId] : []));
+    const headChecked = await this.#headCheckedWriter();
+    if (headChecked) return headChecked.write(intents, events, cleared);
+    await this.#deps.storage.transaction(async (tx) => {
+      if (intents.length > 0) await tx.audit.insertIntents(intents);
+      await appendEvents(tx.audit, events);
+      if (cleared.length > 0) await tx.audit.deleteIntents(cleared);
+    });
+  }
+
+  /** Decided at the first batch: whether this store writes a batch in one statement (head-checked-writer.ts). */
+  #headChecked: Promise<HeadCheckedWriter | undefined> | undefined;
+
+  #headCheckedWriter(): Promise<HeadCheckedWriter | undefined> {
+    const { storage } = this.#deps;
+    this.#headChecked ??= supportsHeadCheckedBatches(storage).then((yes) => (yes ? new HeadCheckedWriter(storage) : undefined));
+    const decided = this.#headChecked;
+    // A failed decision is not kept: the next batch asks again.
+    decided.catch(() => {
+      if (this.#headChecked === decided) this.#headChecked = undefined;
+    });
+    return decided;
+  }
+
+  /** This node's chain writes that did not go through the group commit (atomically, settle, recovery). */
+  #committedOutsideBatches(rows: readonly AuditEventRow[]): void {
+    if (rows.length === 0) return;
+    void this.#headChecked?.then((w) => w?.committed(lastOf(rows)), () => undefined);
   }
 
   /**
@@ -312,18 +299,19 @@ export class AuditLog {
     }
     const recoverable = (i: { createdAt: number; record: string }) => i.createdAt < cutoff || gone.has(writerOf(i.record) ?? '');
     if (!pending.some(recoverable)) return 0;
-    const recovered = await storage.transaction(async (tx) => {
+    const rows = await storage.transaction(async (tx) => {
       // Under the chain lock, so nodes recovering at once do not record one intent twice.
       await tx.audit.lockHead();
       const stale = (await tx.audit.listIntents(Number.MAX_SAFE_INTEGER, 1000)).filter(recoverable);
-      if (stale.length === 0) return 0;
+      if (stale.length === 0) return [];
       const events = stale.map((s) => outcomeUnknownEvent(JSON.parse(s.record) as Record<string, unknown>));
-      await appendEvents(tx.audit, events);
+      const appended = await appendEvents(tx.audit, events);
       await tx.audit.deleteIntents(stale.map((s) => s.intentId));
-      return stale.length;
+      return appended;
     });
-    this.#countUnsigned(recovered);
-    return recovered;
+    this.#committedOutsideBatches(rows);
+    this.#countUnsigned(rows.length);
+    return rows.length;
   }
 
   // ---- Digests: the bound on the unsigned tail, and delivery out of the store ----

@@ -125,6 +125,30 @@ export function runAuditContract(adapter: string, open: () => Promise<AuditContr
     assert.equal(verifyChain(rows, [], undefined).ok, true);
   });
 
+  withStores('group commit: two nodes writing in turn each find the head the other moved; every event is written once, in one chain', async ({ store, peer }, extra) => {
+    const other = await peer();
+    extra.push(other);
+    const [a, b] = [new AuditLog({ storage: store, clock: systemClock, logger: quiet }), new AuditLog({ storage: other, clock: systemClock, logger: quiet })];
+    const written: string[] = [];
+    const record = async (log: AuditLog) => {
+      const e = event();
+      await log.record(e);
+      written.push(e.eventId);
+    };
+    // Each batch after the first of each node was chained onto the head its node left (on PostgreSQL),
+    // which the other node has moved since.
+    for (let i = 0; i < 6; i++) await record(i % 2 === 0 ? a : b);
+    await Promise.all([record(a), record(a)]);
+    await record(b);
+    await record(b);
+    await record(a);
+    const rows = await store.read((r) => r.audit.scan(0, 100));
+    assert.deepEqual(rows.map((r) => r.seq), rows.map((_, i) => i + 1));
+    assert.deepEqual(new Set(rows.map((r) => r.eventId)), new Set(written));
+    assert.equal(rows.length, written.length);
+    assert.equal(verifyChain(rows, [], undefined).ok, true);
+  });
+
   withStores('an intent is cleared by its event, and a stale one becomes an outcome-unknown event', async ({ store }) => {
     const log = new AuditLog({ storage: store, clock: systemClock, logger: quiet });
     const done = event();

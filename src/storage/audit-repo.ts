@@ -7,7 +7,8 @@
  * that was hashed, byte for byte.
  *
  * Concurrency: appends happen only inside Storage.transaction after lockHead(), which serialises the
- * chain's writers across nodes (PostgreSQL: pg_advisory_xact_lock; SQLite: the one write transaction).
+ * chain's writers across nodes (PostgreSQL: pg_advisory_xact_lock; SQLite: the one write transaction),
+ * or through appendBatch(), which takes the same lock and checks the head the caller chained onto.
  */
 
 export interface AuditEventRow {
@@ -79,6 +80,22 @@ export interface AuditQuery {
   limit: number;
 }
 
+/** What the group commit writes at once (AuditRepo.appendBatch). */
+export interface AuditBatch {
+  /** Write-ahead intents to insert. */
+  readonly intents: readonly AuditIntentRow[];
+  /**
+   * Events chained by the caller (seq and hashes computed in src/audit/) onto the head (events[0].seq − 1,
+   * events[0].prevHash); may be empty (then no head is checked).
+   */
+  readonly events: readonly AuditEventRow[];
+  /** Intents to delete: those of the calls whose events these are. */
+  readonly clearIntents: readonly string[];
+}
+
+/** The chain head an appendBatch found instead of the one its events were chained onto. */
+export type AuditBatchOutcome = { written: true } | { written: false; head: { seq: number; hash: string } };
+
 export interface AuditRepo {
   /**
    * Takes the chain's writer lock for the rest of this transaction and returns the last event's seq and
@@ -86,6 +103,15 @@ export interface AuditRepo {
    */
   lockHead(): Promise<{ seq: number; hash: string } | undefined>;
   append(rows: readonly AuditEventRow[]): Promise<void>;
+  /**
+   * Optional: for a store where each statement of a transaction is a round trip (PostgreSQL). Writes the
+   * whole batch in one atomic statement — intents inserted, events appended, cleared intents deleted —
+   * under the chain's writer lock, if and only if the chain's head (the last event; with none, the last
+   * digest's; with neither, seq 0 and '') is still the one the events were chained onto. Otherwise it
+   * writes nothing and returns the head it found: the caller chains again. The store compares, it never
+   * computes a hash. Called through Storage.read it commits by itself; inside a transaction it joins it.
+   */
+  appendBatch?(batch: AuditBatch): Promise<AuditBatchOutcome>;
   /** Events with seq > afterSeq, ascending. */
   scan(afterSeq: number, limit: number): Promise<AuditEventRow[]>;
   /** Only the chain fields of the events with seq > afterSeq, ascending: what a digest signs (a full scan of 1,000 rows cost 15-60 ms under the head lock). */

@@ -217,12 +217,14 @@ describe('a fault between the change and its event rolls the change back', () =>
 
   test('with the event write failing for good, the call fails, nothing is visible and its intent is left for recovery', async () => {
     const stored = await server.app.storage.read((r) => r.keys.count(SCOPE));
-    faults.failing.add('audit.append');
+    // Every way an event is written: a unit's append, and the group commit's (appendBatch on PostgreSQL).
+    const writes = ['audit.append', 'audit.appendBatch'];
+    for (const w of writes) faults.failing.add(w);
     let res: Reply;
     try {
       res = await call('kms', 'CreateKey', { Description: 'must not exist either' });
     } finally {
-      faults.failing.delete('audit.append');
+      for (const w of writes) faults.failing.delete(w);
     }
     assert.equal(res.status, 500);
     assert.equal(res.json.__type, 'KMSInternalException');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { chainHash } from '../../src/audit/chain.ts';
+import { chainHash, verifyChain } from '../../src/audit/chain.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { FaultInjectingStorage } from '../../src/storage/fault-injection.ts';
 import type { AuditEventRow } from '../../src/storage/audit-repo.ts';
@@ -282,6 +282,32 @@ describe('fail closed: an unwritable audit store', () => {
     assert.deepEqual((await call(server, 'ListAliases', { KeyId: key.KeyId })).json.Aliases, []);
     const rows = await allEvents(server);
     for (const a of attempts) assert.equal(eventsOf(rows, a.requestId).length, 0);
+  });
+
+  test('a group-commit batch that cannot be written fails every call in it (503, no event); every call answered 200 has exactly one event; the chain verifies', async () => {
+    const key = (await call(server, 'CreateKey', {})).json.KeyMetadata as { KeyId: string };
+    // The group commit's write: one statement on PostgreSQL (AuditRepo.appendBatch), the event INSERT of a transaction on SQLite.
+    const write = (await server.app.storage.read(async (r) => typeof r.audit.appendBatch === 'function')) ? 'audit.appendBatch' : 'audit.append';
+    // Warm: the next batches are written the way a busy node writes them (on PostgreSQL, onto the head it expects).
+    await Promise.all(Array.from({ length: 8 }, () => call(server, 'Encrypt', { KeyId: key.KeyId, Plaintext: b64('warm') })));
+    faults.failNext(write, 1, 'unavailable');
+    const answers = await Promise.all(Array.from({ length: 40 }, () => call(server, 'Encrypt', { KeyId: key.KeyId, Plaintext: b64('x') })));
+    assert.equal(faults.pendingFaults(write), 0, 'the fault was never reached');
+    const rows = await allEvents(server);
+    const failed = answers.filter((a) => a.status !== 200);
+    assert.ok(failed.length > 0, 'no call failed');
+    for (const a of failed) {
+      assert.equal(a.status, 503, JSON.stringify(a.json));
+      assert.equal(a.json.__type, 'ServiceUnavailableException');
+      assert.equal(eventsOf(rows, a.requestId).length, 0, 'a failed call has an event');
+    }
+    for (const a of answers.filter((x) => x.status === 200)) assert.equal(eventsOf(rows, a.requestId).length, 1, 'an answered call has no event, or two');
+    // The batches after the failed one are written onto the real head (on PostgreSQL the failed write left it unknown).
+    const after = await call(server, 'Encrypt', { KeyId: key.KeyId, Plaintext: b64('after') });
+    assert.equal(after.status, 200);
+    const all = await allEvents(server);
+    assert.equal(eventsOf(all, after.requestId).length, 1);
+    assert.equal(verifyChain(all, [], undefined).ok, true);
   });
 });
 

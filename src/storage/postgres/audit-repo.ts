@@ -1,17 +1,22 @@
 /**
- * PostgreSQL implementation of the audit repository; schema in migrations.ts (3).
- * Several nodes append to one chain: lockHead() takes a transaction-scoped advisory lock, so batches
- * commit one after another and each reads the head the previous one committed (READ COMMITTED: the
- * SELECT after the lock sees it).
+ * PostgreSQL implementation of the audit repository; schema in migrations.ts (3, and 10 for appendBatch).
+ * Several nodes append to one chain: lockHead() and appendBatch() take a transaction-scoped advisory
+ * lock, so batches commit one after another and each reads the head the previous one committed (READ
+ * COMMITTED: the SELECT after the lock sees it). The lock's key names this schema's audit_events table
+ * (its OID), not the database: every node of a deployment writes that one table and takes that one lock,
+ * while deployments (or test runs) in other schemas of the same database do not wait for each other.
  */
 import type { QueryResult } from 'pg';
-import type { AuditQuery, AuditRepos } from '../audit-repo.ts';
+import type { AuditBatch, AuditQuery, AuditRepos } from '../audit-repo.ts';
 import { auditDigestFromRow, auditEventFromRow, type Row } from '../rows.ts';
 
 type Exec = (sql: string, params?: readonly unknown[]) => Promise<QueryResult<Row>>;
 
-/** Key of the advisory lock held by the chain's writer ("audit" in ASCII). */
-const AUDIT_CHAIN_LOCK_ID = 0x6175646974;
+/**
+ * The chain's writer lock: the two-key form (its own key space, so no random writer lock, a bigint, can
+ * ever take it), "audi" in ASCII and the table's OID. Migration 10's function takes the same one.
+ */
+const AUDIT_CHAIN_LOCK = "pg_advisory_xact_lock(1635083369, 'audit_events'::regclass::oid::int4)";
 
 const EVENT_COLUMNS =
   'seq, event_id, event_time, event_name, event_source, recipient_account, aws_region, username, caller_access_key, read_only, ' +
@@ -22,6 +27,24 @@ const HEAD_SQL = 'SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1';
 /** The column types of EVENT_COLUMNS, in order, for the unnest of append(). */
 const EVENT_COLUMN_TYPES = ['bigint', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'boolean', 'text', 'text', 'text', 'text', 'text', 'text'];
 const APPEND_SQL = `INSERT INTO audit_events (${EVENT_COLUMNS}) SELECT * FROM unnest(${EVENT_COLUMN_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+
+/** Migration 10's function: the event columns as for append(), then the intents to insert and those to delete. */
+const APPEND_BATCH_SQL = `SELECT written, head_seq, head_hash FROM trent_audit_append(${[...EVENT_COLUMN_TYPES, 'text', 'bigint', 'text', 'text']
+  .map((t, i) => `$${i + 1}::${t}[]`)
+  .join(', ')})`;
+
+/** One array per column of EVENT_COLUMNS (unnest's input): the statement's text never depends on the batch size. */
+function eventColumns(rows: AuditBatch['events']): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: EVENT_COLUMN_TYPES.length }, () => new Array<unknown>(rows.length));
+  rows.forEach((e, i) => {
+    const vals = [
+      e.seq, e.eventId, e.eventTime, e.eventName, e.eventSource, e.accountId, e.region, e.username, e.accessKeyId,
+      e.readOnly, e.errorCode, JSON.stringify(e.resourceNames), JSON.stringify(e.resourceTypes), e.record, e.prevHash, e.hash,
+    ];
+    vals.forEach((v, c) => (columns[c]![i] = v));
+  });
+  return columns;
+}
 
 function where(q: AuditQuery): { sql: string; params: unknown[] } {
   const p: unknown[] = [];
@@ -49,11 +72,11 @@ function where(q: AuditQuery): { sql: string; params: unknown[] } {
 export function createPostgresAuditRepos(exec: Exec): AuditRepos {
   return {
     audit: {
-      // One message, two statements (simple protocol, no parameters: the lock id is our constant), so a
-      // transaction's BEGIN, the lock and the head read are one round trip (connection.ts). Each statement
-      // takes its own snapshot at READ COMMITTED, so the head read after the lock sees the previous batch.
+      // One message, two statements (simple protocol, no parameters), so a transaction's BEGIN, the lock
+      // and the head read are one round trip (connection.ts). Each statement takes its own snapshot at
+      // READ COMMITTED, so the head read after the lock sees the previous batch.
       lockHead: async () => {
-        const r = (await exec(`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_ID}); ${HEAD_SQL}`)).rows[0];
+        const r = (await exec(`SELECT ${AUDIT_CHAIN_LOCK}; ${HEAD_SQL}`)).rows[0];
         return r && { seq: Number(r.seq), hash: r.hash as string };
       },
       // One statement whatever the batch size: a column of values per parameter (unnest), so its text
@@ -61,15 +84,23 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
       // PostgreSQL parsed a new statement text for every batch size).
       append: async (rows) => {
         if (rows.length === 0) return;
-        const columns: unknown[][] = Array.from({ length: 16 }, () => new Array<unknown>(rows.length));
-        rows.forEach((e, i) => {
-          const vals = [
-            e.seq, e.eventId, e.eventTime, e.eventName, e.eventSource, e.accountId, e.region, e.username, e.accessKeyId,
-            e.readOnly, e.errorCode, JSON.stringify(e.resourceNames), JSON.stringify(e.resourceTypes), e.record, e.prevHash, e.hash,
-          ];
-          vals.forEach((v, c) => (columns[c]![i] = v));
-        });
-        await exec(APPEND_SQL, columns);
+        await exec(APPEND_SQL, eventColumns(rows));
+      },
+      // One statement (migration 10's function): through the pool it is a transaction of its own, one
+      // round trip where BEGIN, lock and head, INSERT and COMMIT took three.
+      appendBatch: async (batch) => {
+        const r = (
+          await exec(APPEND_BATCH_SQL, [
+            ...eventColumns(batch.events),
+            batch.intents.map((i) => i.intentId),
+            batch.intents.map((i) => i.createdAt),
+            batch.intents.map((i) => i.record),
+            [...batch.clearIntents],
+          ])
+        ).rows[0];
+        if (!r) throw new Error('trent_audit_append returned no row');
+        if (r.written === true) return { written: true };
+        return { written: false, head: { seq: Number(r.head_seq), hash: r.head_hash as string } };
       },
       chainAfter: async (afterSeq, limit) =>
         (await exec('SELECT seq, prev_hash, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])).rows.map(
@@ -95,10 +126,14 @@ export function createPostgresAuditRepos(exec: Exec): AuditRepos {
           )
         ).rows.map(auditEventFromRow),
       pruneThrough: async (seq) => (await exec('DELETE FROM audit_events WHERE seq <= $1', [seq])).rowCount ?? 0,
+      // One statement, so through Storage.read (the group commit's intents-only batches) it is all or nothing.
       insertIntents: async (rows) => {
-        for (const i of rows) {
-          await exec('INSERT INTO audit_intents (intent_id, created_at, record) VALUES ($1, $2, $3)', [i.intentId, i.createdAt, i.record]);
-        }
+        if (rows.length === 0) return;
+        await exec('INSERT INTO audit_intents (intent_id, created_at, record) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])', [
+          rows.map((i) => i.intentId),
+          rows.map((i) => i.createdAt),
+          rows.map((i) => i.record),
+        ]);
       },
       deleteIntents: async (ids) =>
         ids.length > 0 ? ((await exec('DELETE FROM audit_intents WHERE intent_id = ANY($1::text[])', [[...ids]])).rowCount ?? 0) : 0,

@@ -139,4 +139,55 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (link_id, seq)
   );
   `,
+  // 10: the audit group commit in one statement (audit-repo.ts, appendBatch). Takes the chain's writer
+  // lock — keyed by this schema's audit_events table, so deployments in other schemas of the database do
+  // not wait for each other — and writes the batch only if the head is still the one Trent chained its
+  // events onto; otherwise writes nothing and returns the head it found. Trent computes every hash: the
+  // function only compares the head, so the database never decides a link of the chain. Called as one
+  // statement it is its own transaction (no BEGIN, no COMMIT, no session state: PgBouncer transaction mode).
+  `
+  CREATE FUNCTION trent_audit_append(
+    p_seq BIGINT[], p_event_id TEXT[], p_event_time BIGINT[], p_event_name TEXT[], p_event_source TEXT[],
+    p_recipient_account TEXT[], p_aws_region TEXT[], p_username TEXT[], p_caller_access_key TEXT[], p_read_only BOOLEAN[],
+    p_error_code TEXT[], p_resource_names TEXT[], p_resource_types TEXT[], p_record TEXT[], p_prev_hash TEXT[], p_hash TEXT[],
+    p_intent_id TEXT[], p_intent_created_at BIGINT[], p_intent_record TEXT[], p_cleared_intent TEXT[],
+    OUT written BOOLEAN, OUT head_seq BIGINT, OUT head_hash TEXT
+  ) LANGUAGE plpgsql AS $fn$
+  BEGIN
+    written := true;
+    IF cardinality(p_seq) > 0 THEN
+      -- The same key as lockHead(). Each statement below takes a new snapshot (READ COMMITTED, a VOLATILE
+      -- function), so the head read after the lock sees the batch that held it before.
+      PERFORM pg_advisory_xact_lock(1635083369, 'audit_events'::regclass::oid::int4);
+      SELECT seq, hash INTO head_seq, head_hash FROM audit_events ORDER BY seq DESC LIMIT 1;
+      IF NOT FOUND THEN
+        -- Every event pruned: the chain goes on from the last digest (which pruning always writes).
+        SELECT last_event_seq, last_hash INTO head_seq, head_hash FROM audit_digests ORDER BY digest_seq DESC LIMIT 1;
+        IF NOT FOUND THEN
+          head_seq := 0;
+          head_hash := '';
+        END IF;
+      END IF;
+      IF head_seq <> p_seq[1] - 1 OR head_hash <> p_prev_hash[1] THEN
+        written := false;
+        RETURN;
+      END IF;
+    END IF;
+    IF cardinality(p_intent_id) > 0 THEN
+      INSERT INTO audit_intents (intent_id, created_at, record) SELECT * FROM unnest(p_intent_id, p_intent_created_at, p_intent_record);
+    END IF;
+    IF cardinality(p_seq) > 0 THEN
+      INSERT INTO audit_events (seq, event_id, event_time, event_name, event_source, recipient_account, aws_region, username,
+        caller_access_key, read_only, error_code, resource_names, resource_types, record, prev_hash, hash)
+      SELECT * FROM unnest(p_seq, p_event_id, p_event_time, p_event_name, p_event_source, p_recipient_account, p_aws_region,
+        p_username, p_caller_access_key, p_read_only, p_error_code, p_resource_names, p_resource_types, p_record, p_prev_hash, p_hash);
+      head_seq := p_seq[cardinality(p_seq)];
+      head_hash := p_hash[cardinality(p_hash)];
+    END IF;
+    IF cardinality(p_cleared_intent) > 0 THEN
+      DELETE FROM audit_intents WHERE intent_id = ANY(p_cleared_intent);
+    END IF;
+  END
+  $fn$;
+  `,
 ];

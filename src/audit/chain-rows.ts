@@ -1,0 +1,72 @@
+/**
+ * Events as chain rows: their position and hashes, computed here (never by the store) onto a head read
+ * under the chain's writer lock (appendEvents) or expected by the group commit (head-checked-writer.ts).
+ */
+import type { AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { chainHash } from './chain-hash.ts';
+import type { BuiltEvent } from './event.ts';
+
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** The row for an event at `seq` after `prevHash`. */
+export function eventRow(e: BuiltEvent, seq: number, prevHash: string): AuditEventRow {
+  const record = canonicalJson(e.record);
+  return {
+    seq,
+    eventId: e.eventId,
+    eventTime: e.eventTime,
+    eventName: e.eventName,
+    eventSource: e.eventSource,
+    accountId: e.accountId,
+    region: e.region,
+    username: e.username,
+    accessKeyId: e.accessKeyId,
+    readOnly: e.readOnly,
+    errorCode: e.errorCode,
+    resourceNames: e.resources.map((r) => r.ARN),
+    resourceTypes: e.resources.map((r) => r.type),
+    record,
+    prevHash,
+    hash: chainHash(prevHash, record),
+  };
+}
+
+/** Events at the positions after `head`, in order. */
+export function chainOnto(head: ChainHead, events: readonly BuiltEvent[]): AuditEventRow[] {
+  let seq = head.seq;
+  let prev = head.hash;
+  return events.map((e) => {
+    const row = eventRow(e, ++seq, prev);
+    prev = row.hash;
+    return row;
+  });
+}
+
+/** The last of some rows, as a head. */
+export function lastOf(rows: readonly AuditEventRow[]): ChainHead {
+  const last = rows[rows.length - 1]!;
+  return { seq: last.seq, hash: last.hash };
+}
+
+/**
+ * Takes the chain lock (AuditRepo.lockHead) and returns the head: the last event; with every event
+ * pruned, the last digest (which pruning always writes); with neither, seq 0 and ''.
+ */
+export async function lockChainHead(audit: AuditRepo): Promise<ChainHead> {
+  const head = await audit.lockHead();
+  if (head) return head;
+  const d = await audit.lastDigest();
+  return d ? { seq: d.lastEventSeq, hash: d.lastHash } : { seq: 0, hash: '' };
+}
+
+/** Appends events at the chain head. Must run inside a storage transaction. */
+export async function appendEvents(audit: AuditRepo, events: readonly BuiltEvent[]): Promise<AuditEventRow[]> {
+  if (events.length === 0) return [];
+  const rows = chainOnto(await lockChainHead(audit), events);
+  await audit.append(rows);
+  return rows;
+}
