@@ -54,34 +54,35 @@ export interface BuiltEvent {
   readonly resources: readonly AuditResource[];
 }
 
-/** userIdentity from the caller's principal ARN (root, IAM user, assumed role). */
+/** userIdentity from the caller's principal ARN (root, IAM user, assumed role); keys in canonical order (buildEvent). */
 function userIdentity(f: RequestFacts): { identity: Record<string, unknown>; username: string | null } {
   const c = f.caller;
   if (!c) {
     return {
-      identity: { type: 'Unknown', ...(f.unverifiedAccessKeyId ? { accessKeyId: f.unverifiedAccessKeyId } : {}) },
+      identity: { ...(f.unverifiedAccessKeyId ? { accessKeyId: f.unverifiedAccessKeyId } : {}), type: 'Unknown' },
       username: null,
     };
   }
   const arn = c.principalArn;
   const resource = arn.split(':').slice(5).join(':');
   if (resource === 'root') {
-    return { identity: { type: 'Root', principalId: c.accountId, arn, accountId: c.accountId, accessKeyId: c.accessKeyId }, username: 'root' };
+    return { identity: { accessKeyId: c.accessKeyId, accountId: c.accountId, arn, principalId: c.accountId, type: 'Root' }, username: 'root' };
   }
   if (resource.startsWith('assumed-role/')) {
     const [, role = '', session = ''] = resource.split('/');
     const roleArn = c.roleArn ?? `arn:aws:iam::${c.accountId}:role/${role}`;
     return {
       identity: {
-        type: 'AssumedRole', principalId: `${role}:${session}`, arn, accountId: c.accountId, accessKeyId: c.accessKeyId,
-        sessionContext: { sessionIssuer: { type: 'Role', principalId: role, arn: roleArn, accountId: c.accountId, userName: role } },
+        accessKeyId: c.accessKeyId, accountId: c.accountId, arn, principalId: `${role}:${session}`,
+        sessionContext: { sessionIssuer: { accountId: c.accountId, arn: roleArn, principalId: role, type: 'Role', userName: role } },
+        type: 'AssumedRole',
       },
       username: session,
     };
   }
   const name = resource.split('/').pop() ?? resource;
   return {
-    identity: { type: resource.startsWith('user/') ? 'IAMUser' : 'Unknown', principalId: name, arn, accountId: c.accountId, accessKeyId: c.accessKeyId, userName: name },
+    identity: { accessKeyId: c.accessKeyId, accountId: c.accountId, arn, principalId: name, type: resource.startsWith('user/') ? 'IAMUser' : 'Unknown', userName: name },
     username: name,
   };
 }
@@ -91,7 +92,7 @@ const KEY_ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId
 /** KMS resources: the keys (and aliases) a request names, as ARNs. */
 function kmsResources(f: RequestFacts, accountId: string, region: string): AuditResource[] {
   const out = new Map<string, AuditResource>();
-  const add = (ARN: string, type: string) => out.set(ARN, { ARN, type, accountId });
+  const add = (ARN: string, type: string) => out.set(ARN, { ARN, accountId, type });
   const asArn = (id: string): [string, string] => {
     if (id.startsWith('arn:')) return [id, id.includes(':alias/') ? 'AWS::KMS::Alias' : 'AWS::KMS::Key'];
     if (id.startsWith('alias/')) return [`arn:aws:kms:${region}:${accountId}:${id}`, 'AWS::KMS::Alias'];
@@ -131,26 +132,27 @@ export function buildEvent(f: RequestFacts): BuiltEvent {
   const { identity, username } = userIdentity(f);
   const { requestParameters, responseElements } = loggedMembers(f.eventSource, f.eventName, f.input, f.error ? undefined : f.output);
   const resources = f.eventSource === 'kms.amazonaws.com' ? kmsResources(f, accountId, region) : [];
+  // Keys in canonical (UTF-16) order at every level, so canonicalJson encodes it with JSON.stringify.
   const record: Record<string, unknown> = {
-    eventVersion: EVENT_VERSION,
-    userIdentity: identity,
-    eventTime: isoSeconds(f.eventTime),
-    eventSource: f.eventSource,
-    eventName: f.eventName,
     awsRegion: region,
+    ...(f.error ? { errorCode: f.error.code, errorMessage: f.error.message } : {}),
+    eventCategory: 'Management',
+    eventID: f.eventId,
+    eventName: f.eventName,
+    eventSource: f.eventSource,
+    eventTime: isoSeconds(f.eventTime),
+    eventType: 'AwsApiCall',
+    eventVersion: EVENT_VERSION,
+    managementEvent: true,
+    readOnly: f.readOnly,
+    recipientAccountId: accountId,
+    requestID: f.requestId,
+    requestParameters,
+    resources,
+    responseElements,
     sourceIPAddress: f.caller?.sourceIp ?? f.sourceIp ?? null,
     userAgent: f.caller?.userAgent ?? f.userAgent ?? null,
-    ...(f.error ? { errorCode: f.error.code, errorMessage: f.error.message } : {}),
-    requestParameters,
-    responseElements,
-    requestID: f.requestId,
-    eventID: f.eventId,
-    readOnly: f.readOnly,
-    resources,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    recipientAccountId: accountId,
-    eventCategory: 'Management',
+    userIdentity: identity,
   };
   return {
     record,
