@@ -87,10 +87,10 @@ export function createEdge(deps: EdgeDeps) {
   // IAM and STS speak the query protocol (src/http/query/protocol.ts): same authentication, audit and errors.
   const queryServices = deps.services.filter(isQueryService);
 
+  // The Date header is node's own (http.ServerResponse.sendDate): the same text, formatted once a second.
   function send(res: ServerResponse, status: number, requestId: string, body: unknown, xml?: string): void {
-    const date = { Date: new Date().toUTCString() };
-    if (xml !== undefined) sendPayload(res, status, xml, XML_CONTENT_TYPE, requestId, date);
-    else sendJson(res, status, body, AWS_JSON_CONTENT_TYPE, requestId, date);
+    if (xml !== undefined) sendPayload(res, status, xml, XML_CONTENT_TYPE, requestId);
+    else sendJson(res, status, body, AWS_JSON_CONTENT_TYPE, requestId);
   }
 
   function authenticate(req: IncomingMessage, body: Buffer, service: ServiceDefinition): Promise<Caller> {
@@ -154,9 +154,6 @@ export function createEdge(deps: EdgeDeps) {
         facts.eventSource = service.eventSource;
         facts.eventName = (target as string).slice(dot + 1).slice(0, 128);
       }
-      const unverified = unverifiedCredential(req.headers.authorization);
-      if (unverified.accessKeyId) facts.unverifiedAccessKeyId = unverified.accessKeyId;
-      if (unverified.region) facts.unverifiedRegion = unverified.region;
       if (req.method !== 'POST' || !service) throw new UnknownOperationException('');
       const caller = await authenticate(req, body, service);
       facts.caller = caller;
@@ -206,6 +203,12 @@ export function createEdge(deps: EdgeDeps) {
       failed(err);
     }
     if (!recorded) {
+      if (!facts.caller) {
+        // Not authenticated: the event names the access key and region the request claimed, as unverified.
+        const unverified = unverifiedCredential(req.headers.authorization);
+        if (unverified.accessKeyId) facts.unverifiedAccessKeyId = unverified.accessKeyId;
+        if (unverified.region) facts.unverifiedRegion = unverified.region;
+      }
       try {
         await deps.audit.record(buildEvent(facts), intentId);
       } catch (err) {
