@@ -105,10 +105,13 @@ export function createEncryptionOperations({
     return keyPair;
   }
 
-  /** Encrypts under a key already checked for usage, with an algorithm from encryptionAlgorithmFor. */
-  async function encryptWithAlgorithm(key: Key, alg: EncryptionAlgorithm, plaintext: Uint8Array, context: EncryptionContext | undefined): Promise<Buffer> {
+  /**
+   * Encrypts under a key already checked for usage, with an algorithm from encryptionAlgorithmFor. Hands
+   * on the promise of the path taken, with no async wrapper of its own (two promises fewer per Encrypt).
+   */
+  function encryptWithAlgorithm(key: Key, alg: EncryptionAlgorithm, plaintext: Uint8Array, context: EncryptionContext | undefined): Promise<Buffer> {
     if (alg === 'SYMMETRIC_DEFAULT') return encryptWithKey(key, plaintext, context);
-    return keyPairEncryptionOf(key).encrypt(await publicKeyOf(key), alg, plaintext);
+    return publicKeyOf(key).then((publicKey) => keyPairEncryptionOf(key).encrypt(publicKey, alg, plaintext));
   }
 
   async function encrypt(
