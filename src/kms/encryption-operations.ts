@@ -27,6 +27,8 @@ export type { EncryptionAlgorithm } from './key-specs/asymmetric-common.ts';
 
 export const MAX_SYMMETRIC_PLAINTEXT = 4096;
 
+type Decoded = ReturnType<typeof decodeCiphertext>;
+
 /** What the encryption operations need of the key service. */
 export interface EncryptionDeps {
   resolveKey(caller: Caller, ref: string, opts: ResolveKeyOptions): Promise<Key>;
@@ -47,20 +49,24 @@ export function createEncryptionOperations({
    * The blob's parts, its header MAC checked under this deployment's key, else under a linked peer's (a
    * ciphertext made by the peer's copy of a multi-Region key). CiphertextFormatError when none verifies.
    */
-  async function decode(ciphertext: Buffer): Promise<ReturnType<typeof decodeCiphertext>> {
+  function decode(ciphertext: Buffer): Decoded | Promise<Decoded> {
     try {
+      // Synchronous when ours verifies (every blob of this deployment): no promise to wait for.
       return decodeCiphertext(ciphertext, ciphertextHeaderKey);
     } catch (err) {
       if (!(err instanceof CiphertextFormatError) || !peerHeaderKeys) throw err;
-      for (const key of await peerHeaderKeys()) {
-        try {
-          return decodeCiphertext(ciphertext, key);
-        } catch {
-          // the next peer's
-        }
-      }
-      throw err;
+      return decodeByPeer(ciphertext, peerHeaderKeys, err);
     }
+  }
+  async function decodeByPeer(ciphertext: Buffer, peerKeys: () => Promise<readonly SecretBytes[]>, ours: CiphertextFormatError): Promise<Decoded> {
+    for (const key of await peerKeys()) {
+      try {
+        return decodeCiphertext(ciphertext, key);
+      } catch {
+        // the next peer's
+      }
+    }
+    throw ours;
   }
 
   /** Encrypts under the key's current material; the blob names key and version so Decrypt needs no KeyId. */
@@ -148,9 +154,10 @@ export function createEncryptionOperations({
     contextKeys?: RequestKeys,
     beforeUse?: (key: Key) => void,
   ): Promise<{ key: Key; plaintext: Buffer; materialVersion: number }> {
-    let parsed: ReturnType<typeof decodeCiphertext>;
+    let parsed: Decoded;
     try {
-      parsed = await decode(ciphertext);
+      const decoded = decode(ciphertext);
+      parsed = decoded instanceof Promise ? await decoded : decoded;
     } catch (err) {
       if (err instanceof CiphertextFormatError) throw new InvalidCiphertextException('');
       throw err;
@@ -215,7 +222,7 @@ export function createEncryptionOperations({
     return { ...out, algorithm: 'SYMMETRIC_DEFAULT' };
   }
 
-  async function decrypt(
+  function decrypt(
     caller: Caller,
     input: { ciphertext: Buffer; keyId?: string; encryptionContext?: EncryptionContext; encryptionAlgorithm?: string; dryRun?: boolean; quota?: KeyUseQuota },
   ): Promise<{ key: Key; plaintext: Buffer; algorithm: EncryptionAlgorithm; materialVersion?: number }> {

@@ -366,10 +366,10 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
    * AWS: Decrypt names the key material it used; an older version's id is in its material record. Asked by
    * the Decrypt operation only, so the decrypts Secrets Manager and Parameter Store make read nothing more.
    */
-  async function keyMaterialIdOf(key: Key, version: number): Promise<string> {
+  function keyMaterialIdOf(key: Key, version: number): string | Promise<string> {
+    // The current version's id is in the key: answered at once, nothing to wait for.
     if (version === key.doc.currentVersion) return key.doc.currentKeyMaterialId;
-    const material = await storage.read((r) => r.materials.get(key.scope, key.keyId, version));
-    return String(material?.doc.keyMaterialId ?? '');
+    return storage.read((r) => r.materials.get(key.scope, key.keyId, version)).then((material) => String(material?.doc.keyMaterialId ?? ''));
   }
 
   // Encrypt, Decrypt, ReEncrypt and GenerateDataKey, on the resolution and custody above.
