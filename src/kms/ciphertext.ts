@@ -42,20 +42,27 @@ export class CiphertextFormatError extends Error {
   }
 }
 
+const ACCOUNT_ID = /^\d{12}$/;
+const FIXED_BYTES = MAGIC.length + 1 + 12 + 1;
+
+/** The header bytes, written into one buffer (every byte of it is written: the fields, then the MAC). */
 export function encodeHeader(h: CiphertextHeader, macKey: SecretBytes): Buffer {
-  const keyId = Buffer.from(h.keyId, 'ascii');
-  if (!/^\d{12}$/.test(h.accountId) || keyId.length > MAX_KEY_ID || h.salt.length !== SALT_BYTES) {
+  // 'ascii' is latin1 to node: one byte per UTF-16 unit, so the byte length is the string's.
+  const keyIdBytes = h.keyId.length;
+  if (!ACCOUNT_ID.test(h.accountId) || keyIdBytes > MAX_KEY_ID || h.salt.length !== SALT_BYTES) {
     throw new RangeError('invalid ciphertext header fields');
   }
-  const fixed = Buffer.alloc(MAGIC.length + 1 + 12 + 1);
-  MAGIC.copy(fixed, 0);
-  fixed[MAGIC.length] = FORMAT_V1;
-  fixed.write(h.accountId, MAGIC.length + 1, 'ascii');
-  fixed[MAGIC.length + 13] = keyId.length;
-  const version = Buffer.alloc(4);
-  version.writeUInt32BE(h.materialVersion);
-  const fields = Buffer.concat([fixed, keyId, version, h.salt]);
-  return Buffer.concat([fields, headerMac(macKey, fields)]);
+  const fieldsEnd = FIXED_BYTES + keyIdBytes + 4 + SALT_BYTES;
+  const out = Buffer.allocUnsafe(fieldsEnd + HEADER_MAC_BYTES);
+  MAGIC.copy(out, 0);
+  out[MAGIC.length] = FORMAT_V1;
+  out.write(h.accountId, MAGIC.length + 1, 'ascii');
+  out[FIXED_BYTES - 1] = keyIdBytes;
+  out.write(h.keyId, FIXED_BYTES, 'ascii');
+  out.writeUInt32BE(h.materialVersion, FIXED_BYTES + keyIdBytes);
+  h.salt.copy(out, FIXED_BYTES + keyIdBytes + 4);
+  headerMac(macKey, out.subarray(0, fieldsEnd)).copy(out, fieldsEnd);
+  return out;
 }
 
 /** Splits a blob into its parsed header, the raw header bytes (the AAD prefix) and the AEAD box. */
@@ -69,7 +76,7 @@ export function decodeCiphertext(blob: Buffer, macKey: SecretBytes): { header: C
   };
   if (!need(MAGIC.length).equals(MAGIC) || need(1)[0] !== FORMAT_V1) throw new CiphertextFormatError();
   const accountId = need(12).toString('ascii');
-  if (!/^\d{12}$/.test(accountId)) throw new CiphertextFormatError();
+  if (!ACCOUNT_ID.test(accountId)) throw new CiphertextFormatError();
   const keyIdLen = need(1)[0]!;
   if (keyIdLen === 0 || keyIdLen > MAX_KEY_ID) throw new CiphertextFormatError();
   const keyId = need(keyIdLen).toString('ascii');
