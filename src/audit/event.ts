@@ -64,7 +64,10 @@ function userIdentity(f: RequestFacts): { identity: Record<string, unknown>; use
     };
   }
   const arn = c.principalArn;
-  const resource = arn.split(':').slice(5).join(':');
+  // The resource part of the ARN: everything after its fifth colon.
+  let at = -1;
+  for (let i = 0; i < 5 && (at = arn.indexOf(':', at + 1)) >= 0; i++);
+  const resource = at < 0 ? '' : arn.slice(at + 1);
   if (resource === 'root') {
     return { identity: { accessKeyId: c.accessKeyId, accountId: c.accountId, arn, principalId: c.accountId, type: 'Root' }, username: 'root' };
   }
@@ -88,33 +91,39 @@ function userIdentity(f: RequestFacts): { identity: Record<string, unknown>; use
 }
 
 const KEY_ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId'];
+const OUTPUT_KEY_MEMBERS = ['KeyId', 'SourceKeyId'];
 
-/** KMS resources: the keys (and aliases) a request names, as ARNs. */
+/** A KMS key reference (key id, key ARN, alias name or alias ARN) as an ARN and its resource type. */
+function kmsArn(id: string, region: string, accountId: string): [string, string] {
+  if (id.startsWith('arn:')) return [id, id.includes(':alias/') ? 'AWS::KMS::Alias' : 'AWS::KMS::Key'];
+  if (id.startsWith('alias/')) return [`arn:aws:kms:${region}:${accountId}:${id}`, 'AWS::KMS::Alias'];
+  return [`arn:aws:kms:${region}:${accountId}:key/${id}`, 'AWS::KMS::Key'];
+}
+
+/** KMS resources: the keys (and aliases) a request names, as ARNs, each once (keys in canonical order). */
 function kmsResources(f: RequestFacts, accountId: string, region: string): AuditResource[] {
+  // Module functions rather than closures made per event (every KMS call builds one).
   const out = new Map<string, AuditResource>();
-  const add = (ARN: string, type: string) => out.set(ARN, { ARN, accountId, type });
-  const asArn = (id: string): [string, string] => {
-    if (id.startsWith('arn:')) return [id, id.includes(':alias/') ? 'AWS::KMS::Alias' : 'AWS::KMS::Key'];
-    if (id.startsWith('alias/')) return [`arn:aws:kms:${region}:${accountId}:${id}`, 'AWS::KMS::Alias'];
-    return [`arn:aws:kms:${region}:${accountId}:key/${id}`, 'AWS::KMS::Key'];
-  };
   const meta = f.output?.KeyMetadata as Record<string, unknown> | undefined;
-  if (typeof meta?.Arn === 'string') add(meta.Arn, 'AWS::KMS::Key');
-  for (const m of ['KeyId', 'SourceKeyId']) {
+  if (typeof meta?.Arn === 'string') out.set(meta.Arn, { ARN: meta.Arn, accountId, type: 'AWS::KMS::Key' });
+  for (const m of OUTPUT_KEY_MEMBERS) {
     const v = f.output?.[m];
-    if (typeof v === 'string' && v.startsWith('arn:')) add(v, 'AWS::KMS::Key');
+    if (typeof v === 'string' && v.startsWith('arn:')) out.set(v, { ARN: v, accountId, type: 'AWS::KMS::Key' });
   }
   const hasResolvedKey = out.size > 0;
   for (const m of KEY_ID_MEMBERS) {
     const v = f.input?.[m];
     if (typeof v !== 'string' || v.length === 0 || v.length > 2048) continue;
-    const [arn, type] = asArn(v);
+    const [arn, type] = kmsArn(v, region, accountId);
     // A key id the output already resolved to its ARN is not listed twice as an alias.
     if (type === 'AWS::KMS::Alias' && hasResolvedKey && m === 'KeyId') continue;
-    add(arn, type);
+    out.set(arn, { ARN: arn, accountId, type });
   }
   const alias = f.input?.AliasName;
-  if (typeof alias === 'string' && alias.startsWith('alias/') && alias.length <= 256) add(...asArn(alias));
+  if (typeof alias === 'string' && alias.startsWith('alias/') && alias.length <= 256) {
+    const [arn, type] = kmsArn(alias, region, accountId);
+    out.set(arn, { ARN: arn, accountId, type });
+  }
   return [...out.values()];
 }
 
