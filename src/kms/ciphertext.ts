@@ -67,25 +67,21 @@ export function encodeHeader(h: CiphertextHeader, macKey: SecretBytes): Buffer {
 
 /** Splits a blob into its parsed header, the raw header bytes (the AAD prefix) and the AEAD box. */
 export function decodeCiphertext(blob: Buffer, macKey: SecretBytes): { header: CiphertextHeader; headerBytes: Buffer; box: Buffer } {
-  let at = 0;
-  const need = (n: number) => {
-    if (at + n > blob.length) throw new CiphertextFormatError();
-    const slice = blob.subarray(at, at + n);
-    at += n;
-    return slice;
-  };
-  if (!need(MAGIC.length).equals(MAGIC) || need(1)[0] !== FORMAT_V1) throw new CiphertextFormatError();
-  const accountId = need(12).toString('ascii');
+  // Every offset is checked against the blob's length before it is read.
+  if (blob.length < FIXED_BYTES) throw new CiphertextFormatError();
+  if (blob.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0 || blob[MAGIC.length] !== FORMAT_V1) throw new CiphertextFormatError();
+  const accountId = blob.toString('ascii', MAGIC.length + 1, MAGIC.length + 13);
   if (!ACCOUNT_ID.test(accountId)) throw new CiphertextFormatError();
-  const keyIdLen = need(1)[0]!;
+  const keyIdLen = blob[FIXED_BYTES - 1]!;
   if (keyIdLen === 0 || keyIdLen > MAX_KEY_ID) throw new CiphertextFormatError();
-  const keyId = need(keyIdLen).toString('ascii');
-  const materialVersion = need(4).readUInt32BE(0);
-  const salt = Buffer.from(need(SALT_BYTES));
-  const fields = blob.subarray(0, at);
-  if (!constantTimeEqual(need(HEADER_MAC_BYTES), headerMac(macKey, fields))) throw new CiphertextFormatError();
-  const headerBytes = blob.subarray(0, at);
-  const box = blob.subarray(at);
+  const fieldsEnd = FIXED_BYTES + keyIdLen + 4 + SALT_BYTES;
+  const headerEnd = fieldsEnd + HEADER_MAC_BYTES;
+  if (blob.length < headerEnd) throw new CiphertextFormatError();
+  const keyId = blob.toString('ascii', FIXED_BYTES, FIXED_BYTES + keyIdLen);
+  const materialVersion = blob.readUInt32BE(FIXED_BYTES + keyIdLen);
+  const salt = Buffer.from(blob.subarray(FIXED_BYTES + keyIdLen + 4, fieldsEnd));
+  if (!constantTimeEqual(blob.subarray(fieldsEnd, headerEnd), headerMac(macKey, blob.subarray(0, fieldsEnd)))) throw new CiphertextFormatError();
+  const box = blob.subarray(headerEnd);
   if (box.length < AEAD_OVERHEAD) throw new CiphertextFormatError();
-  return { header: { accountId, keyId, materialVersion, salt }, headerBytes, box };
+  return { header: { accountId, keyId, materialVersion, salt }, headerBytes: blob.subarray(0, headerEnd), box };
 }

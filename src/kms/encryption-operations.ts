@@ -16,7 +16,7 @@ import {
 } from '../errors/errors.ts';
 import { keyArn } from './arn.ts';
 import { CiphertextFormatError, decodeCiphertext, encodeHeader, SALT_BYTES } from './ciphertext.ts';
-import { encodeEncryptionContext, type EncryptionContext } from './encryption-context.ts';
+import { withEncodedContext, type EncryptionContext } from './encryption-context.ts';
 import type { KeyCustody } from './key-custody.ts';
 import type { Key, KeyUsage } from './key-model.ts';
 import type { EncryptionAlgorithm, KeyPairEncryption } from './key-specs/asymmetric-common.ts';
@@ -79,7 +79,7 @@ export function createEncryptionOperations({
       materialVersion: version,
       salt,
     }, ciphertextHeaderKey);
-    const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
+    const aad = withEncodedContext(headerBytes, context);
     const box = await custodyOf(key).encrypt(key, version, salt, aad, plaintext);
     return Buffer.concat([headerBytes, box]);
   }
@@ -177,7 +177,7 @@ export function createEncryptionOperations({
     requireUsable(key, operation, 'ENCRYPT_DECRYPT');
     beforeUse?.(key);
     if (header.materialVersion < 1 || header.materialVersion > key.doc.currentVersion) throw new InvalidCiphertextException('');
-    const aad = Buffer.concat([headerBytes, encodeEncryptionContext(context)]);
+    const aad = withEncodedContext(headerBytes, context);
     const plaintext = await custodyOf(key).decrypt(key, header.materialVersion, header.salt, aad, box);
     if (dryRun) {
       plaintext.fill(0);
