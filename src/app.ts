@@ -484,7 +484,17 @@ export async function createApp(parts: AppParts): Promise<App> {
   // Static files only: the page signs its own calls, which the edge authorizes and audits (docs/console.md).
   const consoleRoutes = createConsoleRoutes({ enabled: config.console.enabled, idleSeconds: config.console.idleSeconds, region: config.region, logger });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The AWS APIs (JSON and query protocol alike) are requests to "/", a path none of the other routes
+    // answers: they go straight to the node, without asking each route in turn (two promises a route).
+    if (req.url === '/') {
+      metrics.observe(req, res);
+      requestLog.observe(req, res);
+      return node.handle(req, res);
+    }
+    return routed(req, res);
+  }
+  async function routed(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if ((await metrics.handle(req, res)) || (await probes.handle(req, res))) return;
     metrics.observe(req, res);
     requestLog.observe(req, res);

@@ -41,7 +41,7 @@ export interface CreatedDigestKey {
 /** What exists only while the node is unsealed: one generation, built by app.ts on each unseal. */
 export interface Unsealed<Done = unknown> {
   readonly edge: { handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
-  /** Endpoints outside the AWS protocols that need the unsealed node (a linked peer's replication); true when answered. */
+  /** Endpoints outside the AWS protocols that need the unsealed node (a linked peer's replication), at paths of their own (never "/", where the AWS APIs are); true when answered. */
   readonly internal?: { handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> };
   /** What the /v1/sys/* routes need of the unsealed node: signature checks and the audit trail. */
   readonly sys: SysUnsealedContext;
@@ -233,7 +233,8 @@ export function createNodeLifecycle<Done>(deps: NodeLifecycleDeps<Done>) {
       }
       inflight.set(u, (inflight.get(u) ?? 0) + 1);
       try {
-        if (!(await u.internal?.handle(req, res))) await u.edge.handle(req, res);
+        // The internal endpoints have paths of their own; the AWS APIs are at "/" (app.ts).
+        if (req.url === '/' || !(await u.internal?.handle(req, res))) await u.edge.handle(req, res);
       } finally {
         inflight.set(u, inflight.get(u)! - 1);
       }

@@ -120,7 +120,9 @@ export class AuditLog {
       joined.push(event);
       return Promise.resolve();
     }
-    return this.#submit((done) => ({ kind: 'event', event, ...(intentId ? { intentId } : {}), done }));
+    return new Promise<void>((resolve, reject) => {
+      this.#enqueue(intentId ? { kind: 'event', event, intentId, done: { resolve, reject } } : { kind: 'event', event, done: { resolve, reject } });
+    });
   }
 
   /**
@@ -199,15 +201,19 @@ export class AuditLog {
   }
 
   #submit(make: (done: Deferred) => Item): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push(make({ resolve, reject }));
-      this.#deps.metrics?.queueDepth(this.#queue.length);
-      // Requests arriving while a batch commits wait for the next batch: that is the group commit.
-      // Never inside a call's unit of work: a batch holds other calls' events, which must not depend
-      // on (or wait for) that call's commit.
-      this.#flushing ??= outsideUnitOfWork(() => this.#flushLoop());
-    });
+    return new Promise<void>((resolve, reject) => this.#enqueue(make({ resolve, reject })));
   }
+
+  #enqueue(item: Item): void {
+    this.#queue.push(item);
+    this.#deps.metrics?.queueDepth(this.#queue.length);
+    // Requests arriving while a batch commits wait for the next batch: that is the group commit.
+    // Never inside a call's unit of work: a batch holds other calls' events, which must not depend
+    // on (or wait for) that call's commit.
+    this.#flushing ??= outsideUnitOfWork(this.#startFlushLoop);
+  }
+
+  readonly #startFlushLoop = (): Promise<void> => this.#flushLoop();
 
   async #flushLoop(): Promise<void> {
     try {

@@ -62,4 +62,27 @@ describe('canonicalJson', () => {
     });
     assert.equal(canonicalJson(event.record), reference(event.record));
   });
+
+  it('gives the same bytes on the JSON.stringify path, taken by values already in canonical key order', () => {
+    const sortedCopy = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(sortedCopy);
+      if (v === null || typeof v !== 'object') return v;
+      const o: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) o[k] = sortedCopy((v as Record<string, unknown>)[k]);
+      return o;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const v = sortedCopy(randomValue(0));
+      assert.equal(canonicalJson(v), reference(v), JSON.stringify(v));
+    }
+    // Integer-like keys enumerate first, in numeric order: "10" before "9" is not the string order.
+    assert.equal(canonicalJson({ 9: 'a', 10: 'b' }), '{"10":"b","9":"a"}');
+    const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1, b: [2, undefined] });
+    assert.equal(canonicalJson(nullProto), '{"a":1,"b":[2,null]}');
+    // What JSON.stringify writes differently takes the general path.
+    assert.equal(canonicalJson({ a: () => 1 }), '{"a":null}');
+    assert.equal(canonicalJson({ a: { toJSON: () => 'x' } }), '{"a":{"toJSON":null}}');
+    assert.equal(canonicalJson({ a: new Date(0) }), '{"a":{}}');
+    assert.throws(() => canonicalJson({ a: 1, b: Number.NaN }), TypeError);
+  });
 });

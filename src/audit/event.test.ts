@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { canonicalJson } from './canonical-json.ts';
 import { buildEvent, unverifiedCredential } from './event.ts';
 
 const base = {
@@ -33,4 +34,23 @@ test('the unverified access key id and region are read from a SigV4 Authorizatio
     { accessKeyId: 'AKIAFORGED0000000001', region: 'eu-west-1' },
   );
   assert.deepEqual(unverifiedCredential(undefined), {});
+});
+
+test('records are built in canonical key order, so the chain encodes them with JSON.stringify', () => {
+  const caller = { accountId: '111122223333', region: 'us-east-1', accessKeyId: 'AKIAEXAMPLE', sourceIp: '10.0.0.1', userAgent: 'ua' };
+  const cases = [
+    { ...base, eventName: 'Encrypt', caller: { ...caller, principalArn: 'arn:aws:iam::111122223333:user/alice' },
+      input: { KeyId: 'alias/app', Plaintext: 'eA==', EncryptionContext: { z: '1', a: '2', B: '3' }, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' },
+      output: { KeyId: 'arn:aws:kms:us-east-1:111122223333:key/k1', CiphertextBlob: 'eA==' } },
+    { ...base, eventName: 'Decrypt', caller: { ...caller, principalArn: 'arn:aws:sts::111122223333:assumed-role/app/s1' },
+      error: { code: 'AccessDeniedException', message: 'no' }, input: { CiphertextBlob: 'eA==' } },
+    { ...base, eventName: 'CreateKey', caller: { ...caller, principalArn: 'arn:aws:iam::111122223333:root' },
+      input: { Tags: [{ TagValue: 'v', TagKey: 'k' }], Description: 'd' },
+      output: { KeyMetadata: { KeyState: 'Enabled', KeyId: 'k1', Arn: 'arn:aws:kms:us-east-1:111122223333:key/k1', KeySpec: 'SYMMETRIC_DEFAULT' } } },
+    { ...base, eventName: 'Encrypt', unverifiedAccessKeyId: 'AKIAFORGED', error: { code: 'UnrecognizedClientException', message: 'x' } },
+  ];
+  for (const facts of cases) {
+    const { record } = buildEvent(facts);
+    assert.equal(JSON.stringify(record), canonicalJson(record), facts.eventName);
+  }
 });

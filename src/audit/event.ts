@@ -54,66 +54,76 @@ export interface BuiltEvent {
   readonly resources: readonly AuditResource[];
 }
 
-/** userIdentity from the caller's principal ARN (root, IAM user, assumed role). */
+/** userIdentity from the caller's principal ARN (root, IAM user, assumed role); keys in canonical order (buildEvent). */
 function userIdentity(f: RequestFacts): { identity: Record<string, unknown>; username: string | null } {
   const c = f.caller;
   if (!c) {
     return {
-      identity: { type: 'Unknown', ...(f.unverifiedAccessKeyId ? { accessKeyId: f.unverifiedAccessKeyId } : {}) },
+      identity: { ...(f.unverifiedAccessKeyId ? { accessKeyId: f.unverifiedAccessKeyId } : {}), type: 'Unknown' },
       username: null,
     };
   }
   const arn = c.principalArn;
-  const resource = arn.split(':').slice(5).join(':');
+  // The resource part of the ARN: everything after its fifth colon.
+  let at = -1;
+  for (let i = 0; i < 5 && (at = arn.indexOf(':', at + 1)) >= 0; i++);
+  const resource = at < 0 ? '' : arn.slice(at + 1);
   if (resource === 'root') {
-    return { identity: { type: 'Root', principalId: c.accountId, arn, accountId: c.accountId, accessKeyId: c.accessKeyId }, username: 'root' };
+    return { identity: { accessKeyId: c.accessKeyId, accountId: c.accountId, arn, principalId: c.accountId, type: 'Root' }, username: 'root' };
   }
   if (resource.startsWith('assumed-role/')) {
     const [, role = '', session = ''] = resource.split('/');
     const roleArn = c.roleArn ?? `arn:aws:iam::${c.accountId}:role/${role}`;
     return {
       identity: {
-        type: 'AssumedRole', principalId: `${role}:${session}`, arn, accountId: c.accountId, accessKeyId: c.accessKeyId,
-        sessionContext: { sessionIssuer: { type: 'Role', principalId: role, arn: roleArn, accountId: c.accountId, userName: role } },
+        accessKeyId: c.accessKeyId, accountId: c.accountId, arn, principalId: `${role}:${session}`,
+        sessionContext: { sessionIssuer: { accountId: c.accountId, arn: roleArn, principalId: role, type: 'Role', userName: role } },
+        type: 'AssumedRole',
       },
       username: session,
     };
   }
   const name = resource.split('/').pop() ?? resource;
   return {
-    identity: { type: resource.startsWith('user/') ? 'IAMUser' : 'Unknown', principalId: name, arn, accountId: c.accountId, accessKeyId: c.accessKeyId, userName: name },
+    identity: { accessKeyId: c.accessKeyId, accountId: c.accountId, arn, principalId: name, type: resource.startsWith('user/') ? 'IAMUser' : 'Unknown', userName: name },
     username: name,
   };
 }
 
 const KEY_ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId'];
+const OUTPUT_KEY_MEMBERS = ['KeyId', 'SourceKeyId'];
 
-/** KMS resources: the keys (and aliases) a request names, as ARNs. */
+/** A KMS key reference (key id, key ARN, alias name or alias ARN) as an ARN and its resource type. */
+function kmsArn(id: string, region: string, accountId: string): [string, string] {
+  if (id.startsWith('arn:')) return [id, id.includes(':alias/') ? 'AWS::KMS::Alias' : 'AWS::KMS::Key'];
+  if (id.startsWith('alias/')) return [`arn:aws:kms:${region}:${accountId}:${id}`, 'AWS::KMS::Alias'];
+  return [`arn:aws:kms:${region}:${accountId}:key/${id}`, 'AWS::KMS::Key'];
+}
+
+/** KMS resources: the keys (and aliases) a request names, as ARNs, each once (keys in canonical order). */
 function kmsResources(f: RequestFacts, accountId: string, region: string): AuditResource[] {
+  // Module functions rather than closures made per event (every KMS call builds one).
   const out = new Map<string, AuditResource>();
-  const add = (ARN: string, type: string) => out.set(ARN, { ARN, type, accountId });
-  const asArn = (id: string): [string, string] => {
-    if (id.startsWith('arn:')) return [id, id.includes(':alias/') ? 'AWS::KMS::Alias' : 'AWS::KMS::Key'];
-    if (id.startsWith('alias/')) return [`arn:aws:kms:${region}:${accountId}:${id}`, 'AWS::KMS::Alias'];
-    return [`arn:aws:kms:${region}:${accountId}:key/${id}`, 'AWS::KMS::Key'];
-  };
   const meta = f.output?.KeyMetadata as Record<string, unknown> | undefined;
-  if (typeof meta?.Arn === 'string') add(meta.Arn, 'AWS::KMS::Key');
-  for (const m of ['KeyId', 'SourceKeyId']) {
+  if (typeof meta?.Arn === 'string') out.set(meta.Arn, { ARN: meta.Arn, accountId, type: 'AWS::KMS::Key' });
+  for (const m of OUTPUT_KEY_MEMBERS) {
     const v = f.output?.[m];
-    if (typeof v === 'string' && v.startsWith('arn:')) add(v, 'AWS::KMS::Key');
+    if (typeof v === 'string' && v.startsWith('arn:')) out.set(v, { ARN: v, accountId, type: 'AWS::KMS::Key' });
   }
   const hasResolvedKey = out.size > 0;
   for (const m of KEY_ID_MEMBERS) {
     const v = f.input?.[m];
     if (typeof v !== 'string' || v.length === 0 || v.length > 2048) continue;
-    const [arn, type] = asArn(v);
+    const [arn, type] = kmsArn(v, region, accountId);
     // A key id the output already resolved to its ARN is not listed twice as an alias.
     if (type === 'AWS::KMS::Alias' && hasResolvedKey && m === 'KeyId') continue;
-    add(arn, type);
+    out.set(arn, { ARN: arn, accountId, type });
   }
   const alias = f.input?.AliasName;
-  if (typeof alias === 'string' && alias.startsWith('alias/') && alias.length <= 256) add(...asArn(alias));
+  if (typeof alias === 'string' && alias.startsWith('alias/') && alias.length <= 256) {
+    const [arn, type] = kmsArn(alias, region, accountId);
+    out.set(arn, { ARN: arn, accountId, type });
+  }
   return [...out.values()];
 }
 
@@ -131,26 +141,27 @@ export function buildEvent(f: RequestFacts): BuiltEvent {
   const { identity, username } = userIdentity(f);
   const { requestParameters, responseElements } = loggedMembers(f.eventSource, f.eventName, f.input, f.error ? undefined : f.output);
   const resources = f.eventSource === 'kms.amazonaws.com' ? kmsResources(f, accountId, region) : [];
+  // Keys in canonical (UTF-16) order at every level, so canonicalJson encodes it with JSON.stringify.
   const record: Record<string, unknown> = {
-    eventVersion: EVENT_VERSION,
-    userIdentity: identity,
-    eventTime: isoSeconds(f.eventTime),
-    eventSource: f.eventSource,
-    eventName: f.eventName,
     awsRegion: region,
+    ...(f.error ? { errorCode: f.error.code, errorMessage: f.error.message } : {}),
+    eventCategory: 'Management',
+    eventID: f.eventId,
+    eventName: f.eventName,
+    eventSource: f.eventSource,
+    eventTime: isoSeconds(f.eventTime),
+    eventType: 'AwsApiCall',
+    eventVersion: EVENT_VERSION,
+    managementEvent: true,
+    readOnly: f.readOnly,
+    recipientAccountId: accountId,
+    requestID: f.requestId,
+    requestParameters,
+    resources,
+    responseElements,
     sourceIPAddress: f.caller?.sourceIp ?? f.sourceIp ?? null,
     userAgent: f.caller?.userAgent ?? f.userAgent ?? null,
-    ...(f.error ? { errorCode: f.error.code, errorMessage: f.error.message } : {}),
-    requestParameters,
-    responseElements,
-    requestID: f.requestId,
-    eventID: f.eventId,
-    readOnly: f.readOnly,
-    resources,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    recipientAccountId: accountId,
-    eventCategory: 'Management',
+    userIdentity: identity,
   };
   return {
     record,

@@ -166,12 +166,18 @@ function lowerCamel(name: string): string {
   return name.length === 0 ? name : name[0]!.toLowerCase() + name.slice(1);
 }
 
-/** Drops denied member names at every depth. */
+/**
+ * Drops denied member names at every depth. The copy lists its keys in canonical order (the audit
+ * record's encoding, canonical-json.ts), whatever order the client sent them in.
+ */
 function scrub(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(scrub);
   if (value === null || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.length > 1) keys.sort();
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (!DENY.test(k)) out[k] = scrub(v);
+  for (const k of keys) if (!DENY.test(k)) out[k] = scrub(obj[k]);
   return out;
 }
 
@@ -183,7 +189,10 @@ interface Path {
   subName: string;
   denied: boolean;
 }
-/** Every event goes through pick(): its allow-list is split and tested against DENY once per list, not per event. */
+/**
+ * Every event goes through pick(): its allow-list is split and tested against DENY once per list, not per
+ * event, and ordered by logged name so that pick() writes its members in canonical order (canonical-json.ts).
+ */
 const compiled = new WeakMap<readonly string[], readonly Path[]>();
 function compile(paths: readonly string[]): readonly Path[] {
   let c = compiled.get(paths);
@@ -191,7 +200,7 @@ function compile(paths: readonly string[]): readonly Path[] {
     c = paths.map((path) => {
       const [head, sub] = path.split('.', 2) as [string, string | undefined];
       return { head, sub, headName: lowerCamel(head), subName: sub === undefined ? '' : lowerCamel(sub), denied: DENY.test(head) || (sub !== undefined && DENY.test(sub)) };
-    });
+    }).sort((a, b) => (a.headName < b.headName ? -1 : a.headName > b.headName ? 1 : a.subName < b.subName ? -1 : a.subName > b.subName ? 1 : 0));
     compiled.set(paths, c);
   }
   return c;

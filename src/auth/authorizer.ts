@@ -21,7 +21,6 @@ import type { AuthorizedKey as Key } from './key-resource.ts';
 import {
   type AccessResult, type CallerPrincipal, type ContextValue, type Decision, type Grant, type PolicyDocument, type RequestContext,
   LOCKOUT_MESSAGE, accessDeniedError, defaultKeyPolicyText, evaluateIdentityOnly, evaluateKeyAccess, evaluateResourceAccess, lockoutSafetyCheck, parsePolicy,
-  requestContextKeys,
 } from '../policy/index.ts';
 import type { GrantRecord, PrincipalRecord } from '../storage/iam-repos.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -132,8 +131,10 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
       principal = { arn, accountId: caller.accountId, type: arn.includes(':role/') ? 'Role' : 'User', userid: caller.accessKeyId };
     }
     const doc = (record?.doc ?? {}) as PrincipalDoc;
-    const tags = { ...doc.tags, ...caller.sessionTags };
-    if (Object.keys(tags).length > 0) principal = { ...principal, tags };
+    if (doc.tags || caller.sessionTags) {
+      const tags = { ...doc.tags, ...caller.sessionTags };
+      if (Object.keys(tags).length > 0) principal = { ...principal, tags };
+    }
     const texts = Object.values(doc.policies ?? {});
     // Groups (a user's) and attached managed policies (their default versions) count as inline policies do.
     const attached = [...(doc.attached ?? [])];
@@ -175,17 +176,25 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     if (result.decision !== 'Allow') throw accessDeniedError(request, result, shownAs);
   }
 
-  function baseContext(caller: Caller): Record<string, ContextValue> {
-    return {
-      ...requestContextKeys({
-        now: new Date(clock.now()),
-        // Set at the edge (http/secure-transport.ts): TLS Trent terminated, or a trusted proxy's X-Forwarded-Proto.
-        secureTransport: caller.secureTransport === true,
-        ...(caller.sourceIp !== undefined ? { sourceIp: caller.sourceIp.replace(/^::ffff:/, '') } : {}),
-        ...(caller.userAgent !== undefined ? { userAgent: caller.userAgent } : {}),
-      }),
-      'aws:RequestedRegion': caller.region,
-    };
+  /** aws:CurrentTime of the last millisecond asked for: under load many decisions share one. */
+  let lastTime = { ms: Number.NaN, iso: '' };
+
+  /**
+   * The request-level global keys (policy/context.ts requestContextKeys: the same keys and values) and
+   * aws:RequestedRegion, written over `into`'s members of the same names. Written in place rather than
+   * spread into fresh objects: this runs for every decision.
+   */
+  function baseContext(caller: Caller, into: Record<string, ContextValue> = {}): Record<string, ContextValue> {
+    const ms = clock.now();
+    if (ms !== lastTime.ms) lastTime = { ms, iso: new Date(ms).toISOString() };
+    into['aws:CurrentTime'] = lastTime.iso;
+    into['aws:EpochTime'] = Math.floor(ms / 1000);
+    if (caller.sourceIp !== undefined) into['aws:SourceIp'] = caller.sourceIp.startsWith('::ffff:') ? caller.sourceIp.slice(7) : caller.sourceIp;
+    // Set at the edge (http/secure-transport.ts): TLS Trent terminated, or a trusted proxy's X-Forwarded-Proto.
+    into['aws:SecureTransport'] = caller.secureTransport === true;
+    if (caller.userAgent !== undefined) into['aws:UserAgent'] = caller.userAgent;
+    into['aws:RequestedRegion'] = caller.region;
+    return into;
   }
 
   /** The key's policy text; a key stored without one has AWS's default key policy. */
@@ -227,7 +236,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
    */
   async function authorize(caller: Caller, action: string, resource?: KeyResource | string, requestKeys?: Readonly<Record<string, ContextValue>>): Promise<void> {
     const { principal, identityPolicies, sessionPolicies } = await principalOf(caller);
-    const { request, result } = await decide(principal, identityPolicies, action, resource, { ...requestKeys, ...baseContext(caller) }, caller.viaService);
+    const { request, result } = await decide(principal, identityPolicies, action, resource, baseContext(caller, { ...requestKeys }), caller.viaService);
     if (result.decision !== 'Allow') throw accessDeniedError(request, result);
     withinSession(request, sessionPolicies);
   }
@@ -294,7 +303,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
    */
   async function authorizeResource(caller: Caller, action: string, resource: ServiceResource): Promise<void> {
     const { principal, identityPolicies, sessionPolicies } = await principalOf(caller);
-    const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: { ...resource.contextKeys, ...baseContext(caller) } };
+    const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: baseContext(caller, { ...resource.contextKeys }) };
     const result = evaluateResourceAccess({
       request,
       ...(resource.policyText !== undefined ? { resourcePolicy: parseCached(resource.policyText, 'key') } : {}),
@@ -314,7 +323,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     caller: Caller, action: string, resource: { arn: string; accountId: string; policyText: string; contextKeys?: Readonly<Record<string, ContextValue>> },
   ): Promise<void> {
     const { principal, identityPolicies, sessionPolicies } = await principalOf(caller);
-    const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: { ...resource.contextKeys, ...baseContext(caller) } };
+    const request: RequestContext = { action, resource: resource.arn, principal, contextKeys: baseContext(caller, { ...resource.contextKeys }) };
     const result = evaluateKeyAccess({
       request,
       keyPolicy: parseCached(resource.policyText, 'key'),

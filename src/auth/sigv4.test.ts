@@ -17,7 +17,7 @@ const MISMATCH = {
 };
 
 async function verify(req: SigV4Request, service: string, secret: string, now: Date): Promise<void> {
-  await verifySigV4(req, parseSigV4(req, service), secret, now);
+  await verifySigV4(req, parseSigV4(req, service), { secretAccessKey: secret }, now);
 }
 
 /** Changes one character, keeping an X-Amz-Date well-formed (its last digit, not the Z). */
@@ -218,7 +218,7 @@ test('a request captured from the real KMSClient with session credentials verifi
   assert.ok(captured);
   const cred = parseSigV4(captured, 'kms');
   assert.equal(cred.sessionToken, 'session-token-EXAMPLE');
-  await verifySigV4(captured, cred, SECRET, new Date());
+  await verifySigV4(captured, cred, { secretAccessKey: SECRET }, new Date());
 });
 
 test('a header the client chose to sign verifies even if smithy would not sign it by default (user-agent)', async () => {

@@ -18,7 +18,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { getCanonicalHeaders, SignatureV4Base } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
 
-import { constantTimeEqual, hmacSha256, sha256, sha256Hex } from '../crypto/primitives.ts';
+import { constantTimeEqual, hmacSha256, sha256Hex } from '../crypto/primitives.ts';
 import {
   IncompleteSignatureException,
   InvalidSignatureException,
@@ -84,20 +84,21 @@ export function parseSigV4(req: SigV4Request, expectedService: string): SigV4Cre
     }
     params.set(part.slice(0, eq), part.slice(eq + 1));
   }
-  // AWS names every missing part in this order, then echoes the header.
-  const missing = ['Credential', 'Signature', 'SignedHeaders'].filter((name) => !params.get(name));
-  if (missing.length > 0) {
+  const credential = params.get('Credential');
+  const signature = params.get('Signature');
+  const signedHeaderList = params.get('SignedHeaders');
+  if (!credential || !signature || !signedHeaderList) {
+    // AWS names every missing part in this order, then echoes the header.
+    const missing = ['Credential', 'Signature', 'SignedHeaders'].filter((name) => !params.get(name));
     throw new IncompleteSignatureException(
       missing.map((name) => `Authorization header requires '${name}' parameter. `).join('') +
         `Authorization=${authorization}`,
     );
   }
-  const credential = params.get('Credential')!;
-  const signature = params.get('Signature')!;
-  const signedHeaders = params.get('SignedHeaders')!.split(';');
+  const signedHeaders = signedHeaderList.split(';');
 
   const scope = credential.split('/');
-  if (scope.length !== 5 || scope.some((s) => s === '')) {
+  if (scope.length !== 5 || scope.includes('')) {
     throw new IncompleteSignatureException(
       `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential}'`,
     );
@@ -170,28 +171,30 @@ export function parseSigV4(req: SigV4Request, expectedService: string): SigV4Cre
 export function verifySigV4(
   req: SigV4Request,
   cred: SigV4Credential,
-  secretAccessKey: string,
+  secret: SigningSecret,
   now: Date,
 ): void {
-  const earliest = new Date(now.getTime() - MAX_SKEW_MS);
-  const latest = new Date(now.getTime() + MAX_SKEW_MS);
-  if (cred.signedAt < earliest.getTime()) {
+  const nowMs = now.getTime();
+  if (cred.signedAt < nowMs - MAX_SKEW_MS) {
     throw new InvalidSignatureException(
-      `Signature expired: ${cred.amzDate} is now earlier than ${formatAmzDate(earliest)} (${formatAmzDate(now)} - 15 min.)`,
+      `Signature expired: ${cred.amzDate} is now earlier than ${formatAmzDate(new Date(nowMs - MAX_SKEW_MS))} (${formatAmzDate(now)} - 15 min.)`,
     );
   }
-  if (cred.signedAt > latest.getTime()) {
+  if (cred.signedAt > nowMs + MAX_SKEW_MS) {
     throw new InvalidSignatureException(
-      `Signature not yet current: ${cred.amzDate} is still later than ${formatAmzDate(latest)} (${formatAmzDate(now)} + 15 min.)`,
+      `Signature not yet current: ${cred.amzDate} is still later than ${formatAmzDate(new Date(nowMs + MAX_SKEW_MS))} (${formatAmzDate(now)} + 15 min.)`,
     );
   }
 
   // Exactly the signed headers: anything else the client or a proxy added must not enter the signature.
+  // smithy's sign() drops `authorization` and `date` before signing (it writes them itself), so a client
+  // that signed `date` could not be verified by re-signing either; they are left out here (the SignedHeaders
+  // comparison below turns that into a mismatch rather than a wrong answer), but must be present all the same.
   const headers: Record<string, string> = Object.create(null);
   for (const name of cred.signedHeaders) {
     const value = header(req.headers, name);
     if (value === undefined) throw new InvalidSignatureException(MISMATCH);
-    headers[name] = value;
+    if (name !== 'date' && name !== 'authorization') headers[name] = value;
   }
   // Smithy takes a present x-amz-content-sha256 as the payload hash without hashing the body (it is made
   // for signing, where the header is ours). Here it is the client's claim: hold it to the real body, or a
@@ -204,13 +207,8 @@ export function verifySigV4(
   const target = splitTarget(req.url);
   if (target === undefined) throw new InvalidSignatureException(MISMATCH);
 
-  // smithy's sign() drops `authorization` and `date` before signing (it writes them itself), so a client
-  // that signed `date` could not be verified by re-signing either; the SignedHeaders comparison turns that
-  // into a mismatch rather than a wrong answer. x-amz-date is what the client sent: parseAmzDate only
-  // accepts the canonical form. The payload hash is a signed x-amz-content-sha256 (already held to the
-  // real body above), else the body's SHA-256.
-  delete headers.date;
-  delete headers.authorization;
+  // x-amz-date is what the client sent: parseAmzDate only accepts the canonical form. The payload hash is a
+  // signed x-amz-content-sha256 (already held to the real body above), else the body's SHA-256.
   const request: CanonicalizableRequest = {
     method: req.method, protocol: 'https:', hostname: headers.host ?? '', path: target.path, query: target.query, headers, body: req.body,
   };
@@ -220,26 +218,37 @@ export function verifySigV4(
   const canonicalRequest = canonicalRequestWriter.write(request, canonicalHeaders, payloadHash);
   const scope = `${cred.date}/${cred.region}/${cred.service}/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${cred.amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
-  const ours = hmacSha256(signingKey(cred, secretAccessKey), stringToSign);
+  const ours = hmacSha256(signingKey(cred, secret), stringToSign);
   if (!constantTimeEqual(ours, Buffer.from(cred.signature, 'hex'))) throw new InvalidSignatureException(MISMATCH);
 }
 
 /**
- * Derived signing keys (four HMACs from the secret), one per access key, day, region and service, as
- * AWS SDKs cache them. Bounded; an entry is used only with the very secret it was derived from, so a
- * changed secret never meets an old key. The secrets are already in memory (credential-store.ts).
+ * The secret a request is checked with. The object is also the identity of the signing keys derived from
+ * it (below): the same object must always hold the same secret. The credential store's resolved entry is
+ * one, replaced whenever the secret is read again (credential-store.ts).
  */
-const MAX_SIGNING_KEYS = 1000;
-const signingKeys = new Map<string, { secretDigest: Buffer; key: Buffer }>();
-function signingKey(cred: SigV4Credential, secretAccessKey: string): Buffer {
-  const id = `${cred.accessKeyId}/${cred.date}/${cred.region}/${cred.service}`;
-  const known = signingKeys.get(id);
-  const secretDigest = sha256(secretAccessKey);
-  if (known && constantTimeEqual(known.secretDigest, secretDigest)) return known.key;
-  let key = hmacSha256(`AWS4${secretAccessKey}`, cred.date);
+export interface SigningSecret {
+  readonly secretAccessKey: string;
+}
+
+/**
+ * Derived signing keys (four HMACs from the secret), one per day, region and service, as AWS SDKs cache
+ * them, kept with the secret's holder: a changed secret comes in another holder and never meets an old
+ * key, with no per-request hash of the secret to tell them apart (that SHA-256 was a twentieth of a
+ * request's SigV4 time). They go when the holder does.
+ */
+const MAX_SIGNING_KEYS_PER_SECRET = 16;
+const signingKeys = new WeakMap<SigningSecret, Map<string, Buffer>>();
+function signingKey(cred: SigV4Credential, secret: SigningSecret): Buffer {
+  const id = `${cred.date}/${cred.region}/${cred.service}`;
+  let keys = signingKeys.get(secret);
+  const known = keys?.get(id);
+  if (known) return known;
+  let key = hmacSha256(`AWS4${secret.secretAccessKey}`, cred.date);
   for (const part of [cred.region, cred.service, 'aws4_request']) key = hmacSha256(key, part);
-  if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
-  signingKeys.set(id, { secretDigest, key });
+  if (!keys) signingKeys.set(secret, (keys = new Map()));
+  if (keys.size >= MAX_SIGNING_KEYS_PER_SECRET) keys.clear();
+  keys.set(id, key);
   return key;
 }
 

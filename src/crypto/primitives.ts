@@ -17,13 +17,19 @@ let noncePoolOffset = NONCE_POOL_BYTES;
 
 export function randomNonce(n: number): Buffer {
   if (n > NONCE_POOL_BYTES) return randomBytes(n);
+  const out = Buffer.allocUnsafe(n);
+  takeNonceBytes(out, 0, n);
+  return out;
+}
+
+/** Copies the next `n` (≤ NONCE_POOL_BYTES) unused pool bytes into `target` at `offset`. */
+function takeNonceBytes(target: Buffer, offset: number, n: number): void {
   if (noncePoolOffset + n > NONCE_POOL_BYTES) {
     randomFillSync(noncePool);
     noncePoolOffset = 0;
   }
-  const out = Buffer.from(noncePool.subarray(noncePoolOffset, noncePoolOffset + n));
+  noncePool.copy(target, offset, noncePoolOffset, noncePoolOffset + n);
   noncePoolOffset += n;
-  return out;
 }
 
 export function randomUuid(): string {
@@ -38,10 +44,12 @@ export function randomUuid(): string {
  * measured with better-sqlite3 on the audit schema). Reveals its creation time, to the millisecond: use
  * it only where the time is no secret (an audit event carries its time anyway).
  */
+const uuidBytes = Buffer.alloc(16);
 export function timeOrderedUuid(nowMs: number = Date.now()): string {
-  const b = Buffer.allocUnsafe(16);
+  // One scratch buffer, filled and read synchronously: nothing of it outlives the call but the string.
+  const b = uuidBytes;
   b.writeUIntBE(nowMs, 0, 6);
-  randomNonce(10).copy(b, 6);
+  takeNonceBytes(b, 6, 10);
   b[6] = 0x70 | (b[6]! & 0x0f); // version 7
   b[8] = 0x80 | (b[8]! & 0x3f); // variant 10
   const h = b.toString('hex');

@@ -36,7 +36,7 @@ export async function authenticateSigV4(
   if (!resolved || resolved.record.status !== 'Active') {
     throw new UnrecognizedClientException('The security token included in the request is invalid.');
   }
-  verifySigV4(sigReq, cred, resolved.secretAccessKey, now);
+  verifySigV4(sigReq, cred, resolved, now);
   const token = req.headers['x-amz-security-token'];
   credentials.checkSession(resolved.record, typeof token === 'string' ? token : undefined);
   // IAM GetAccessKeyLastUsed: recorded in the background, at most once a minute per key (credential-store.ts).

@@ -16,11 +16,10 @@ export const JSON_CONTENT_TYPE = 'application/json';
  * read, a larger body as soon as it passes the limit (RequestEntityTooLargeException; the rest is drained).
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const tooLarge = () => new RequestEntityTooLargeException(`Request body exceeds ${limit} bytes`);
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
-      reject(tooLarge());
+      reject(tooLarge(limit));
       req.resume();
       return;
     }
@@ -29,7 +28,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(tooLarge());
+        reject(tooLarge(limit));
         req.resume();
         return;
       }
@@ -39,6 +38,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+// A module function, not a closure made for every request body.
+function tooLarge(limit: number): Error {
+  return new RequestEntityTooLargeException(`Request body exceeds ${limit} bytes`);
 }
 
 /** Writes an already serialized answer: Content-Type, Content-Length, x-amzn-RequestId, then `headers`. */

@@ -258,16 +258,17 @@ export function createMetrics(deps: MetricsDeps) {
     const started = performance.now();
     let errorType: string | undefined;
     // Error bodies are small AWS JSON ({"__type", "message"}); only their __type is kept.
-    const origEnd = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+    const origEnd = res.end as (...a: unknown[]) => ServerResponse;
     res.end = ((...args: unknown[]) => {
       const chunk = args[0];
       if (res.statusCode >= 400 && (typeof chunk === 'string' || Buffer.isBuffer(chunk))) {
         const m = /"__type":"([^"]{1,128})"/.exec(chunk.toString());
         errorType = m?.[1];
       }
-      return origEnd(...args);
+      return origEnd.apply(res, args);
     }) as ServerResponse['end'];
-    res.once('finish', () => {
+    // 'finish' comes at most once: a plain listener, not once()'s wrapper, which a request would pay for.
+    res.on('finish', () => {
       const l = labels(req, errorType);
       const s = res.statusCode;
       const outcome: Outcome = s < 400 ? 'success' : s >= 500 ? 'server_error' : errorType?.startsWith('AccessDenied') ? 'denied' : 'client_error';

@@ -18,8 +18,12 @@ const MAX_PENDING = 10_000;
 export function createRequestLog(logger: Logger) {
   const pending = new Map<string, { principal: string | null; errorCode: string | null }>();
 
+  // Below info (TRENT_LOG_LEVEL=warn…) there is no request line: nothing is noted or watched.
+  const enabled = () => logger.isLevelEnabled('info');
+
   /** Remembers who called and how it ended, from the request's audit event. */
   function note(event: BuiltEvent): void {
+    if (!enabled()) return;
     const requestId = event.record.requestID;
     if (typeof requestId !== 'string') return;
     const identity = event.record.userIdentity as { arn?: unknown } | undefined;
@@ -28,19 +32,21 @@ export function createRequestLog(logger: Logger) {
   }
 
   function observe(req: IncomingMessage, res: ServerResponse): void {
+    if (!enabled()) return;
     const start = process.hrtime.bigint();
-    let logged = false;
     // The edge passes its headers to writeHead(), where getHeader() does not see them: read them there.
     let sentRequestId: string | undefined;
     const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
     res.writeHead = ((...args: unknown[]) => {
       const headers = args.find((a, i) => i > 0 && a !== null && typeof a === 'object' && !Array.isArray(a)) as Record<string, unknown> | undefined;
-      for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === 'x-amzn-requestid' && typeof v === 'string') sentRequestId = v;
+      // io.ts spells it x-amzn-RequestId; any other spelling is looked for too.
+      const known = headers?.['x-amzn-RequestId'];
+      if (typeof known === 'string') sentRequestId = known;
+      else for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === 'x-amzn-requestid' && typeof v === 'string') sentRequestId = v;
       return writeHead(...args);
     }) as ServerResponse['writeHead'];
-    const log = () => {
-      if (logged) return;
-      logged = true;
+    // 'close' follows 'finish' on every response, and comes alone when the connection went first.
+    res.once('close', () => {
       const header = res.getHeader('x-amzn-RequestId');
       const id = sentRequestId ?? (typeof header === 'string' ? header : null);
       const facts = id ? pending.get(id) : undefined;
@@ -61,9 +67,7 @@ export function createRequestLog(logger: Logger) {
         latencyMs: Number(process.hrtime.bigint() - start) / 1e6,
         sourceIp: req.socket.remoteAddress ?? null,
       }, 'request');
-    };
-    res.once('finish', log);
-    res.once('close', log);
+    });
   }
 
   return { note, observe };

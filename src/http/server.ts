@@ -23,6 +23,18 @@ interface Reply {
   xml?: string;
 }
 
+/**
+ * One request while the edge runs it: what its event and its answer will say. The edge's helpers take it
+ * as an argument, where closures over the request's variables were three functions made per request.
+ */
+interface EdgeCall {
+  readonly requestId: string;
+  readonly facts: { -readonly [K in keyof RequestFacts]: RequestFacts[K] };
+  service?: ServiceDefinition;
+  query?: QueryRoute;
+  reply: Reply;
+}
+
 export interface EdgeDeps {
   services: readonly ServiceDefinition[];
   credentials: CredentialStore;
@@ -87,58 +99,63 @@ export function createEdge(deps: EdgeDeps) {
   // IAM and STS speak the query protocol (src/http/query/protocol.ts): same authentication, audit and errors.
   const queryServices = deps.services.filter(isQueryService);
 
+  // The Date header is node's own (http.ServerResponse.sendDate): the same text, formatted once a second.
   function send(res: ServerResponse, status: number, requestId: string, body: unknown, xml?: string): void {
-    const date = { Date: new Date().toUTCString() };
-    if (xml !== undefined) sendPayload(res, status, xml, XML_CONTENT_TYPE, requestId, date);
-    else sendJson(res, status, body, AWS_JSON_CONTENT_TYPE, requestId, date);
+    if (xml !== undefined) sendPayload(res, status, xml, XML_CONTENT_TYPE, requestId);
+    else sendJson(res, status, body, AWS_JSON_CONTENT_TYPE, requestId);
   }
 
   function authenticate(req: IncomingMessage, body: Buffer, service: ServiceDefinition): Promise<Caller> {
     return authenticateSigV4(req, body, service.signingName, deps.credentials, new Date(deps.wallClock.now()), deps.secureTransport(req), deps.regions);
   }
 
+  /** The answer for an error, in the protocol the request spoke (JSON, or the query protocol's XML); the event notes it. */
+  function errorReply(call: EdgeCall, wire: Pick<WireError, 'status' | 'code' | 'message'>): Reply {
+    if (call.query) {
+      const q = queryError(call.query.service, { ...wire, internal: false }, call.requestId);
+      call.facts.error = { code: q.code, message: q.message };
+      return { status: q.status, body: undefined, xml: q.payload };
+    }
+    call.facts.error = { code: wire.code, message: wire.message };
+    return { status: wire.status, body: jsonErrorBody(wire, call.service?.errorMessageMember) };
+  }
+
+  function failed(call: EdgeCall, err: unknown): void {
+    const wire = toWireError(err, call.service?.internalErrorCode ?? 'InternalFailure');
+    if (wire.internal) deps.logger.error({ err, requestId: call.requestId }, 'request failed');
+    call.reply = errorReply(call, wire);
+  }
+
+  function succeeded(call: EdgeCall, output: Record<string, unknown> | undefined): void {
+    if (output) call.facts.output = output;
+    call.reply = call.query
+      ? { status: 200, body: undefined, xml: queryResponse(call.query.service, call.query.action, call.requestId, output) }
+      : { status: 200, body: output ?? {} };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUuid();
-    let service: ServiceDefinition | undefined;
-    // What the audit event will say; filled in as the request gets further.
-    const facts: { -readonly [K in keyof RequestFacts]: RequestFacts[K] } = {
+    const call: EdgeCall = {
       requestId,
-      // Time-ordered: the audit store's index on event ids then grows at one end (primitives.ts).
-      eventId: timeOrderedUuid(),
-      eventTime: deps.audit.clock.now(),
-      eventSource: 'trent',
-      eventName: 'Unknown',
-      readOnly: true,
-      defaultAccountId: deps.audit.accountId,
-      defaultRegion: deps.audit.region,
-      ...requestOrigin(req),
+      // What the audit event will say; filled in as the request gets further.
+      facts: {
+        requestId,
+        // Time-ordered: the audit store's index on event ids then grows at one end (primitives.ts).
+        eventId: timeOrderedUuid(),
+        eventTime: deps.audit.clock.now(),
+        eventSource: 'trent',
+        eventName: 'Unknown',
+        readOnly: true,
+        defaultAccountId: deps.audit.accountId,
+        defaultRegion: deps.audit.region,
+        ...requestOrigin(req),
+      },
+      reply: { status: 500, body: {} },
     };
+    const { facts } = call;
     let intentId: string | undefined;
-    let query: QueryRoute | undefined;
-    let reply: Reply = { status: 500, body: {} };
     // Set once the call's event is committed, or deliberately left to intent recovery.
     let recorded = false;
-    /** The answer for an error, in the protocol the request spoke (JSON, or the query protocol's XML). */
-    const errorReply = (wire: Pick<WireError, 'status' | 'code' | 'message'>): Reply => {
-      if (query) {
-        const q = queryError(query.service, { ...wire, internal: false }, requestId);
-        facts.error = { code: q.code, message: q.message };
-        return { status: q.status, body: undefined, xml: q.payload };
-      }
-      facts.error = { code: wire.code, message: wire.message };
-      return { status: wire.status, body: jsonErrorBody(wire, service?.errorMessageMember) };
-    };
-    const failed = (err: unknown) => {
-      const wire = toWireError(err, service?.internalErrorCode ?? 'InternalFailure');
-      if (wire.internal) deps.logger.error({ err, requestId }, 'request failed');
-      reply = errorReply(wire);
-    };
-    const succeeded = (output: Record<string, unknown> | undefined) => {
-      if (output) facts.output = output;
-      reply = query
-        ? { status: 200, body: undefined, xml: queryResponse(query.service, query.action, requestId, output) }
-        : { status: 200, body: output ?? {} };
-    };
     try {
       if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
         req.resume();
@@ -146,17 +163,14 @@ export function createEdge(deps: EdgeDeps) {
         return;
       }
       const body = await readBody(req, deps.maxBodyBytes);
-      query = routeQuery(queryServices, req.headers, body);
+      const query = (call.query = routeQuery(queryServices, req.headers, body));
       const target = query ? `${query.service.targetPrefix}.${query.action}` : req.headers['x-amz-target'];
       const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
-      service = query?.service ?? (dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined);
+      const service = (call.service = query?.service ?? (dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined));
       if (service) {
         facts.eventSource = service.eventSource;
         facts.eventName = (target as string).slice(dot + 1).slice(0, 128);
       }
-      const unverified = unverifiedCredential(req.headers.authorization);
-      if (unverified.accessKeyId) facts.unverifiedAccessKeyId = unverified.accessKeyId;
-      if (unverified.region) facts.unverifiedRegion = unverified.region;
       if (req.method !== 'POST' || !service) throw new UnknownOperationException('');
       const caller = await authenticate(req, body, service);
       facts.caller = caller;
@@ -173,16 +187,16 @@ export function createEdge(deps: EdgeDeps) {
         intentId = await deps.audit.begin({ requestId, eventId: facts.eventId, eventTime: facts.eventTime, event: buildEvent(facts) });
       }
       if (operation.readOnly) {
-        succeeded(await operation.handle(input, { caller, requestId }));
+        succeeded(call, await operation.handle(input, { caller, requestId }));
       } else {
         const intent = intentId!;
         try {
           // The call's changes and its event commit in one transaction, or neither does (docs/audit.md).
           await deps.audit.atomically(intent, async () => {
             try {
-              succeeded(await operation.handle(input, { caller, requestId }));
+              succeeded(call, await operation.handle(input, { caller, requestId }));
             } catch (err) {
-              failed(err);
+              failed(call, err);
             }
             return buildEvent(facts);
           });
@@ -190,8 +204,8 @@ export function createEdge(deps: EdgeDeps) {
         } catch (err) {
           // Not committed (or, on a 503, not known to be): the call did not succeed.
           delete facts.output;
-          reply = errorReply(auditFailure(err, requestId, service?.internalErrorCode ?? 'InternalFailure'));
-          if (reply.status === 503) {
+          call.reply = errorReply(call, auditFailure(err, requestId, service.internalErrorCode ?? 'InternalFailure'));
+          if (call.reply.status === 503) {
             // The store went away: the commit may have happened. Settle by the intent (AuditLog.settle);
             // if the store is still away, the intent stays and recovery records the call as outcome unknown.
             recorded = true;
@@ -203,16 +217,23 @@ export function createEdge(deps: EdgeDeps) {
         }
       }
     } catch (err) {
-      failed(err);
+      failed(call, err);
     }
     if (!recorded) {
+      if (!facts.caller) {
+        // Not authenticated: the event names the access key and region the request claimed, as unverified.
+        const unverified = unverifiedCredential(req.headers.authorization);
+        if (unverified.accessKeyId) facts.unverifiedAccessKeyId = unverified.accessKeyId;
+        if (unverified.region) facts.unverifiedRegion = unverified.region;
+      }
       try {
         await deps.audit.record(buildEvent(facts), intentId);
       } catch (err) {
         // Fail closed: no event, no success. The intent (if any) stays for recovery.
-        reply = errorReply(auditFailure(err, requestId, service?.internalErrorCode ?? 'InternalFailure'));
+        call.reply = errorReply(call, auditFailure(err, requestId, call.service?.internalErrorCode ?? 'InternalFailure'));
       }
     }
+    const { reply } = call;
     if (!res.headersSent) send(res, reply.status, requestId, reply.body, reply.xml);
     else res.destroy();
   }

@@ -42,43 +42,46 @@ export class CiphertextFormatError extends Error {
   }
 }
 
+const ACCOUNT_ID = /^\d{12}$/;
+const FIXED_BYTES = MAGIC.length + 1 + 12 + 1;
+
+/** The header bytes, written into one buffer (every byte of it is written: the fields, then the MAC). */
 export function encodeHeader(h: CiphertextHeader, macKey: SecretBytes): Buffer {
-  const keyId = Buffer.from(h.keyId, 'ascii');
-  if (!/^\d{12}$/.test(h.accountId) || keyId.length > MAX_KEY_ID || h.salt.length !== SALT_BYTES) {
+  // 'ascii' is latin1 to node: one byte per UTF-16 unit, so the byte length is the string's.
+  const keyIdBytes = h.keyId.length;
+  if (!ACCOUNT_ID.test(h.accountId) || keyIdBytes > MAX_KEY_ID || h.salt.length !== SALT_BYTES) {
     throw new RangeError('invalid ciphertext header fields');
   }
-  const fixed = Buffer.alloc(MAGIC.length + 1 + 12 + 1);
-  MAGIC.copy(fixed, 0);
-  fixed[MAGIC.length] = FORMAT_V1;
-  fixed.write(h.accountId, MAGIC.length + 1, 'ascii');
-  fixed[MAGIC.length + 13] = keyId.length;
-  const version = Buffer.alloc(4);
-  version.writeUInt32BE(h.materialVersion);
-  const fields = Buffer.concat([fixed, keyId, version, h.salt]);
-  return Buffer.concat([fields, headerMac(macKey, fields)]);
+  const fieldsEnd = FIXED_BYTES + keyIdBytes + 4 + SALT_BYTES;
+  const out = Buffer.allocUnsafe(fieldsEnd + HEADER_MAC_BYTES);
+  MAGIC.copy(out, 0);
+  out[MAGIC.length] = FORMAT_V1;
+  out.write(h.accountId, MAGIC.length + 1, 'ascii');
+  out[FIXED_BYTES - 1] = keyIdBytes;
+  out.write(h.keyId, FIXED_BYTES, 'ascii');
+  out.writeUInt32BE(h.materialVersion, FIXED_BYTES + keyIdBytes);
+  h.salt.copy(out, FIXED_BYTES + keyIdBytes + 4);
+  headerMac(macKey, out.subarray(0, fieldsEnd)).copy(out, fieldsEnd);
+  return out;
 }
 
 /** Splits a blob into its parsed header, the raw header bytes (the AAD prefix) and the AEAD box. */
 export function decodeCiphertext(blob: Buffer, macKey: SecretBytes): { header: CiphertextHeader; headerBytes: Buffer; box: Buffer } {
-  let at = 0;
-  const need = (n: number) => {
-    if (at + n > blob.length) throw new CiphertextFormatError();
-    const slice = blob.subarray(at, at + n);
-    at += n;
-    return slice;
-  };
-  if (!need(MAGIC.length).equals(MAGIC) || need(1)[0] !== FORMAT_V1) throw new CiphertextFormatError();
-  const accountId = need(12).toString('ascii');
-  if (!/^\d{12}$/.test(accountId)) throw new CiphertextFormatError();
-  const keyIdLen = need(1)[0]!;
+  // Every offset is checked against the blob's length before it is read.
+  if (blob.length < FIXED_BYTES) throw new CiphertextFormatError();
+  if (blob.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0 || blob[MAGIC.length] !== FORMAT_V1) throw new CiphertextFormatError();
+  const accountId = blob.toString('ascii', MAGIC.length + 1, MAGIC.length + 13);
+  if (!ACCOUNT_ID.test(accountId)) throw new CiphertextFormatError();
+  const keyIdLen = blob[FIXED_BYTES - 1]!;
   if (keyIdLen === 0 || keyIdLen > MAX_KEY_ID) throw new CiphertextFormatError();
-  const keyId = need(keyIdLen).toString('ascii');
-  const materialVersion = need(4).readUInt32BE(0);
-  const salt = Buffer.from(need(SALT_BYTES));
-  const fields = blob.subarray(0, at);
-  if (!constantTimeEqual(need(HEADER_MAC_BYTES), headerMac(macKey, fields))) throw new CiphertextFormatError();
-  const headerBytes = blob.subarray(0, at);
-  const box = blob.subarray(at);
+  const fieldsEnd = FIXED_BYTES + keyIdLen + 4 + SALT_BYTES;
+  const headerEnd = fieldsEnd + HEADER_MAC_BYTES;
+  if (blob.length < headerEnd) throw new CiphertextFormatError();
+  const keyId = blob.toString('ascii', FIXED_BYTES, FIXED_BYTES + keyIdLen);
+  const materialVersion = blob.readUInt32BE(FIXED_BYTES + keyIdLen);
+  const salt = Buffer.from(blob.subarray(FIXED_BYTES + keyIdLen + 4, fieldsEnd));
+  if (!constantTimeEqual(blob.subarray(fieldsEnd, headerEnd), headerMac(macKey, blob.subarray(0, fieldsEnd)))) throw new CiphertextFormatError();
+  const box = blob.subarray(headerEnd);
   if (box.length < AEAD_OVERHEAD) throw new CiphertextFormatError();
-  return { header: { accountId, keyId, materialVersion, salt }, headerBytes, box };
+  return { header: { accountId, keyId, materialVersion, salt }, headerBytes: blob.subarray(0, headerEnd), box };
 }

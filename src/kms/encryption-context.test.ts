@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeEncryptionContext } from './encryption-context.ts';
+import { encodeEncryptionContext, withEncodedContext } from './encryption-context.ts';
 
 test('encryption context encoding ignores the order of pairs', () => {
   assert.deepEqual(encodeEncryptionContext({ a: '1', b: '2' }), encodeEncryptionContext({ b: '2', a: '1' }));
@@ -18,4 +18,11 @@ test('an empty and an absent context encode alike', () => {
 
 test('encryption context is case-sensitive', () => {
   assert.notDeepEqual(encodeEncryptionContext({ A: 'b' }), encodeEncryptionContext({ a: 'b' }));
+});
+
+test('the AAD is the header followed by the context encoding, with or without a context', () => {
+  const header = Buffer.from('header bytes');
+  for (const context of [undefined, {}, Object.create(null) as Record<string, string>, { purpose: 'bench', a: 'ü' }]) {
+    assert.deepEqual(withEncodedContext(header, context), Buffer.concat([header, encodeEncryptionContext(context)]));
+  }
 });

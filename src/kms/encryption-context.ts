@@ -5,6 +5,19 @@
  */
 export type EncryptionContext = Readonly<Record<string, string>>;
 
+/**
+ * `prefix` followed by the encoding of `context`: the AAD of a symmetric ciphertext (its header, then the
+ * context). Most calls carry no context, whose encoding is a count of zero: those make one buffer.
+ */
+export function withEncodedContext(prefix: Buffer, context: EncryptionContext | undefined): Buffer {
+  if (context === undefined || Object.keys(context).length === 0) {
+    const out = Buffer.alloc(prefix.length + 4); // the count, 0, stays zero
+    prefix.copy(out, 0);
+    return out;
+  }
+  return Buffer.concat([prefix, encodeEncryptionContext(context)]);
+}
+
 export function encodeEncryptionContext(context: EncryptionContext | undefined): Buffer {
   const entries = Object.entries(context ?? {})
     .map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')] as const)

@@ -6,7 +6,7 @@
  * raises TrentErrors whose codes and messages mirror AWS KMS.
  */
 import { LRUCache } from 'lru-cache';
-import type { Authorizer } from '../auth/authorizer.ts';
+import type { Authorizer, KeyResource } from '../auth/authorizer.ts';
 import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
 import type { Clock } from '../clock.ts';
@@ -123,18 +123,6 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       throw new NotFoundException(`Invalid keyId '${ref}'`);
     }
     if (parsed.scope.region !== scope.region) throw new NotFoundException(`Invalid arn ${parsed.scope.region}`);
-    const check = async (stored: Key, requestAlias?: string): Promise<Key> => {
-      const key = await withEffectiveState(stored);
-      if (opts.authorize === false) return key;
-      const contextKeys = typeof opts.contextKeys === 'function' ? opts.contextKeys(key) : opts.contextKeys;
-      await authorizer.authorize(caller, `kms:${opts.action}`, {
-        key,
-        ...(opts.encryptionContext ? { encryptionContext: opts.encryptionContext } : {}),
-        ...(requestAlias !== undefined ? { requestAlias } : {}),
-        ...(contextKeys ? { contextKeys } : {}),
-      });
-      return key;
-    };
     if (parsed.scope.accountId !== scope.accountId) {
       // Cross-account use: only for CROSS_ACCOUNT_ACTIONS, and only when the other account's key policy
       // names this caller or its account and the caller's identity policy allows (evaluateKeyAccess).
@@ -142,7 +130,7 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
       // not revealed.
       if (parsed.kind === 'keyId' && opts.authorize !== false && CROSS_ACCOUNT_ACTIONS.has(opts.action)) {
         const other = await storage.read((r) => r.keys.get(parsed.scope, parsed.keyId));
-        if (other) return check(keyFromRecord(other));
+        if (other) return await authorized(caller, opts, keyFromRecord(other));
       }
       const arn = parsed.kind === 'keyId' ? keyArn(parsed.scope, parsed.keyId) : aliasArn(parsed.scope, parsed.aliasName);
       // Evaluated as another account's resource with no policy that allows, so the caller's own explicit
@@ -163,7 +151,21 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     }
     const record = await storage.read((r) => r.keys.get(parsed.scope, keyId));
     if (!record) throw new NotFoundException(`Key '${keyArn(parsed.scope, keyId)}' does not exist`);
-    return check(keyFromRecord(record), parsed.kind === 'alias' ? parsed.aliasName : undefined);
+    return await authorized(caller, opts, keyFromRecord(record), parsed.kind === 'alias' ? parsed.aliasName : undefined);
+  }
+
+  /** The key as the request sees it (withEffectiveState), once `kms:<action>` on it is authorised (unless opts.authorize is false). */
+  async function authorized(caller: Caller, opts: ResolveKeyOptions, stored: Key, requestAlias?: string): Promise<Key> {
+    // Only a key of a custom key store has a state of its own to look up (an await); the others are as stored.
+    const key = stored.doc.customKeyStoreId === undefined ? stored : await withEffectiveState(stored);
+    if (opts.authorize === false) return key;
+    const contextKeys = typeof opts.contextKeys === 'function' ? opts.contextKeys(key) : opts.contextKeys;
+    const resource: KeyResource = { key };
+    if (opts.encryptionContext) resource.encryptionContext = opts.encryptionContext;
+    if (requestAlias !== undefined) resource.requestAlias = requestAlias;
+    if (contextKeys) resource.contextKeys = contextKeys;
+    await authorizer.authorize(caller, `kms:${opts.action}`, resource);
+    return key;
   }
 
   /**
@@ -187,10 +189,11 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     }
   }
 
-  async function withMaterial<T>(key: Key, version: number, use: (m: SecretBytes) => T): Promise<T> {
+  function withMaterial<T>(key: Key, version: number, use: (m: SecretBytes) => T): Promise<T> {
     // Material imported for on-demand rotation is not the key's until RotateKeyOnDemand: no ciphertext may name it.
-    if (version === key.doc.pendingMaterial?.version) throw new InvalidCiphertextException('');
+    if (version === key.doc.pendingMaterial?.version) return Promise.reject(new InvalidCiphertextException(''));
     const id = MaterialCache.id(key.scope.accountId, key.scope.region, key.keyId, version);
+    // Not an async function: it only hands the cache's promise on (an async wrapper added two promises a call).
     return materialCache.withMaterial(
       id,
       async () => {
@@ -363,10 +366,10 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
    * AWS: Decrypt names the key material it used; an older version's id is in its material record. Asked by
    * the Decrypt operation only, so the decrypts Secrets Manager and Parameter Store make read nothing more.
    */
-  async function keyMaterialIdOf(key: Key, version: number): Promise<string> {
+  function keyMaterialIdOf(key: Key, version: number): string | Promise<string> {
+    // The current version's id is in the key: answered at once, nothing to wait for.
     if (version === key.doc.currentVersion) return key.doc.currentKeyMaterialId;
-    const material = await storage.read((r) => r.materials.get(key.scope, key.keyId, version));
-    return String(material?.doc.keyMaterialId ?? '');
+    return storage.read((r) => r.materials.get(key.scope, key.keyId, version)).then((material) => String(material?.doc.keyMaterialId ?? ''));
   }
 
   // Encrypt, Decrypt, ReEncrypt and GenerateDataKey, on the resolution and custody above.

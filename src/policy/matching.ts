@@ -91,14 +91,52 @@ function compiledRegExp(source: string, flags: string): RegExp {
   return re;
 }
 
+/**
+ * A pattern with no policy variable, compiled once into the regular expressions it is matched with: the
+ * Action and Resource patterns of the policies in force are matched on every request, and tokenizing and
+ * rebuilding each one per request was a fifth of an authorization (the expression cache above still
+ * needed the source rebuilt to be found). Pure functions of the pattern text; bounded like `compiled`.
+ */
+interface CompiledGlob {
+  readonly tokens: Token[];
+  /** Colons in the literal text: five or more make a full ARN pattern, matched component-wise. */
+  readonly literalColons: number;
+  plain?: RegExp;
+  ignoringCase?: RegExp;
+  arn?: RegExp;
+}
+const globs = new Map<string, CompiledGlob>();
+function compiledGlob(pattern: string): CompiledGlob {
+  let g = globs.get(pattern);
+  if (!g) {
+    const tokens = tokenize(pattern, undefined, true)!;
+    g = { tokens, literalColons: literalColons(tokens) };
+    if (globs.size >= MAX_COMPILED) globs.clear();
+    globs.set(pattern, g);
+  }
+  return g;
+}
+
+function literalColons(tokens: Token[]): number {
+  return tokens.reduce((n, t) => n + (t.kind === 'lit' ? t.text.split(':').length - 1 : 0), 0);
+}
+
+/** A pattern that names no policy variable (or is matched without them): the compiled form applies. */
+function variableFree(pattern: string, keys: RequestKeys | undefined): boolean {
+  return keys === undefined || !pattern.includes('${');
+}
+
 /** Plain `*`/`?` glob, no variables. */
 export function globMatch(pattern: string, value: string, ignoreCase = false): boolean {
   if (pattern === '*') return true;
-  return tokensToRegExp(tokenize(pattern, undefined, true)!, ignoreCase).test(value);
+  const g = compiledGlob(pattern);
+  const re = ignoreCase ? (g.ignoringCase ??= tokensToRegExp(g.tokens, true)) : (g.plain ??= tokensToRegExp(g.tokens, false));
+  return re.test(value);
 }
 
 /** Glob with policy variables; false if a variable is unresolvable. */
 export function patternMatch(pattern: string, value: string, keys: RequestKeys | undefined, ignoreCase = false): boolean {
+  if (variableFree(pattern, keys)) return globMatch(pattern, value, ignoreCase);
   const tokens = tokenize(pattern, keys, true);
   return tokens !== undefined && tokensToRegExp(tokens, ignoreCase).test(value);
 }
@@ -115,8 +153,7 @@ export function arnMatch(pattern: string, arn: string, keys: RequestKeys | undef
   if (arn.split(':').length < 6) return false;
   const tokens = tokenize(pattern, keys, true);
   if (!tokens) return false;
-  const literalColons = tokens.reduce((n, t) => n + (t.kind === 'lit' ? t.text.split(':').length - 1 : 0), 0);
-  if (literalColons < 5) return false;
+  if (literalColons(tokens) < 5) return false;
   return tokensToRegExp(tokens, false, true).test(arn);
 }
 
@@ -132,10 +169,16 @@ export function actionMatches(patterns: readonly string[], action: string): bool
 export function resourceMatches(patterns: readonly string[], resource: string, keys: RequestKeys | undefined): boolean {
   return patterns.some((p) => {
     if (p === '*') return true;
+    if (variableFree(p, keys)) {
+      const g = compiledGlob(p);
+      const re = g.literalColons >= 5 && resource.split(':').length >= 6
+        ? (g.arn ??= tokensToRegExp(g.tokens, false, true))
+        : (g.plain ??= tokensToRegExp(g.tokens, false));
+      return re.test(resource);
+    }
     const tokens = tokenize(p, keys, true);
     if (!tokens) return false;
-    const literalColons = tokens.reduce((n, t) => n + (t.kind === 'lit' ? t.text.split(':').length - 1 : 0), 0);
-    return tokensToRegExp(tokens, false, literalColons >= 5 && resource.split(':').length >= 6).test(resource);
+    return tokensToRegExp(tokens, false, literalColons(tokens) >= 5 && resource.split(':').length >= 6).test(resource);
   });
 }
 

@@ -37,16 +37,17 @@ export class ErrorCountingStorage implements Storage {
     this.#sink = sink;
   }
 
-  async #count<T>(call: Promise<T>): Promise<T> {
-    try {
-      return await call;
-    } catch (err) {
-      if (isStoreError(err) && !this.#counted.has(err as object)) {
-        this.#counted.add(err as object);
-        this.#sink.storageError();
-      }
-      throw err;
+  // A rejection handler made once, not an async wrapper per call: every read of every request passes here.
+  readonly #onError = (err: unknown): never => {
+    if (isStoreError(err) && !this.#counted.has(err as object)) {
+      this.#counted.add(err as object);
+      this.#sink.storageError();
     }
+    throw err;
+  };
+
+  #count<T>(call: Promise<T>): Promise<T> {
+    return call.then(undefined, this.#onError);
   }
 
   get kind() {

@@ -83,6 +83,9 @@ function deepFreeze<T>(value: T): T {
 }
 
 const keyId = (s: Scope, id: string) => `${s.accountId}/${s.region}/${id}`;
+const orNone = (grants: GrantRecord[] | undefined): GrantRecord[] => grants ?? [];
+const always = () => true;
+const enabled = (k: KeyRecord) => k.state === 'Enabled';
 const versionId = (arn: string, id: string) => `${arn}\0${id}`;
 
 export class ReadCachingStorage implements Storage {
@@ -216,12 +219,17 @@ export class ReadCachingStorage implements Storage {
 
   /** Repos whose point reads of keys, grants and principals are served from the cache when fresh. */
   #cachingView(r: Repos): Repos {
-    const cached = async <T extends object>(
-      cache: ShortLived<T>, id: string, load: () => Promise<T | undefined>, keep: (value: T) => boolean = () => true,
+    const cached = <T extends object>(
+      cache: ShortLived<T>, id: string, load: () => Promise<T | undefined>, keep: (value: T) => boolean = always,
     ): Promise<T | undefined> => {
       const now = performance.now();
       const hit = cache.get(id, now);
-      if (hit) return hit;
+      // A hit is every request's case: one resolved promise, no async machinery.
+      return hit ? Promise.resolve(hit) : miss(cache, id, load, keep, now);
+    };
+    const miss = async <T extends object>(
+      cache: ShortLived<T>, id: string, load: () => Promise<T | undefined>, keep: (value: T) => boolean, now: number,
+    ): Promise<T | undefined> => {
       // Share a read of the same row already in flight, under the rules of an entry: begun less than the
       // TTL ago and with no write through this storage since. Without this, every request of a burst
       // that found the entry expired read the row itself (at c = 64, up to 64 reads of each row per TTL).
@@ -254,8 +262,8 @@ export class ReadCachingStorage implements Storage {
       ...r,
       // Only usable keys are kept: a key enabled on another node is usable here at once, while a disable
       // (the change that must be enforced) reaches this node within the TTL.
-      keys: { ...r.keys, get: (s, id) => cached(this.#keys, keyId(s, id), () => r.keys.get(s, id), (k) => k.state === 'Enabled') },
-      grants: { ...r.grants, listForKey: async (s, id) => (await cached(this.#grants, keyId(s, id), () => r.grants.listForKey(s, id))) ?? [] },
+      keys: { ...r.keys, get: (s, id) => cached(this.#keys, keyId(s, id), () => r.keys.get(s, id), enabled) },
+      grants: { ...r.grants, listForKey: (s, id) => cached(this.#grants, keyId(s, id), () => r.grants.listForKey(s, id)).then(orNone) },
       principals: { ...r.principals, get: (arn) => cached(this.#principals, arn, () => r.principals.get(arn)) },
       secretVersions: { ...r.secretVersions, get: (arn, id) => cached(this.#secretVersions, versionId(arn, id), () => r.secretVersions.get(arn, id)) },
     };

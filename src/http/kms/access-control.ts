@@ -21,9 +21,12 @@ import { keyPolicyOperations } from './key-policies.ts';
 function withGrantTokenCheck(op: Operation, grants: GrantService): Operation {
   return {
     ...op,
-    async handle(input, ctx) {
+    // Not an async function: a request without grant tokens (nearly all) goes straight to the operation.
+    handle(input, ctx) {
       const tokens = input.GrantTokens;
-      if (Array.isArray(tokens) && tokens.every((t) => typeof t === 'string')) await grants.validateGrantTokens(tokens as string[]);
+      if (Array.isArray(tokens) && tokens.every((t) => typeof t === 'string')) {
+        return grants.validateGrantTokens(tokens as string[]).then(() => op.handle(input, ctx));
+      }
       return op.handle(input, ctx);
     },
   };

@@ -27,7 +27,8 @@ export function decryptOperation(keys: KeyService, quota?: KeyUseQuota): Operati
       const out = await keys.decrypt(caller, definedMembers({ ciphertext, dryRun: dryRun ?? false, keyId, encryptionContext, encryptionAlgorithm, quota }));
       try {
         // A symmetric ciphertext names its material version; AWS's answer names that material (recorded).
-        const keyMaterialId = out.materialVersion === undefined ? undefined : await keys.keyMaterialIdOf(out.key, out.materialVersion);
+        const materialId = out.materialVersion === undefined ? undefined : keys.keyMaterialIdOf(out.key, out.materialVersion);
+        const keyMaterialId = typeof materialId === 'object' ? await materialId : materialId;
         return definedMembers({ KeyId: out.key.arn, Plaintext: b64(out.plaintext), EncryptionAlgorithm: out.algorithm, KeyMaterialId: keyMaterialId || undefined });
       } finally {
         out.plaintext.fill(0);

@@ -1,0 +1,110 @@
+/**
+ * A/B of whole servers (bench/README.md, "Finding where the CPU goes", step 4): one Trent per variant —
+ * another tree of this repository, the compiled build (`tsc -p tsconfig.build.json`, then dist/main.js),
+ * or extra node flags — each on SQLite with audit on and TRENT_WORKERS=1 as the bench starts it, driven in
+ * turn by the one load process (bench/load.ts) at the same concurrency, the order rotated every round.
+ * Prints each window's CPU µs per request (server utime + stime ÷ requests) and the medians. Variants
+ * measured back to back under the same machine load compare where single runs on a shared machine do not.
+ *
+ *   node --import tsx bench/ab.ts <label>=<tree>[:tsx|dist][:<node flag>,…] … [--rounds=5] [--duration=5] [--op=Encrypt,Decrypt] [--c=64]
+ *   e.g. node --import tsx bench/ab.ts before=/tmp/base after=. gc1=.::--single-threaded-gc
+ *        node --import tsx bench/ab.ts p=.::--import,./bench/count-promises.mjs --rounds=1   (promises per request, on stderr)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Server } from './procs.ts';
+import { runLoad, stopLoadProcess } from './procs.ts';
+import { signedCall } from './signing.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const rounds = Number(opt('rounds', '5'));
+const duration = Number(opt('duration', '5'));
+const operations = opt('op', 'Encrypt,Decrypt').split(',');
+const concurrency = Number(opt('c', '64'));
+const variants = args.filter((a) => !a.startsWith('--')).map((a) => {
+  const eq = a.indexOf('=');
+  const [tree = '.', mode, flags] = (eq < 0 ? '' : a.slice(eq + 1)).split(':');
+  return { label: eq < 0 ? a : a.slice(0, eq), root: resolve(tree || '.'), compiled: mode === 'dist', flags: flags ? flags.split(',') : [] };
+});
+if (variants.length === 0) throw new Error('usage: bench/ab.ts <label>=<tree>[:tsx|dist][:<node flag>,…] …');
+
+const ADMIN = { accessKeyId: 'AKIATRENTBENCHADMIN1', secretAccessKey: 'trent-bench-secret-access-key-0123456789' };
+const PLAINTEXT = Buffer.alloc(1024, 7).toString('base64');
+
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
+
+interface Started { label: string; server: Server; child: ChildProcess; bodies: Record<string, string[]>; dir: string }
+
+async function start(v: (typeof variants)[number]): Promise<Started> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'trent-ab-'));
+  const env: Record<string, string> = {};
+  for (const [k, val] of Object.entries(process.env)) if (val !== undefined && !k.startsWith('TRENT_')) env[k] = val;
+  Object.assign(env, {
+    TRENT_HOST: '127.0.0.1', TRENT_PORT: String(port), TRENT_DATA_DIR: dir, TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
+    TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, TRENT_LOG_LEVEL: 'warn', TRENT_QUOTAS: 'off', TRENT_WORKERS: '1',
+  });
+  const entry = v.compiled ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, [...v.flags, ...entry], { cwd: v.root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (i > 600) throw new Error(`${v.label} did not answer /health`);
+    try {
+      const r = await fetch(`${url}/health`);
+      await r.arrayBuffer();
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const call = async (operation: string, body: unknown) =>
+    (await signedCall({ url, target: `TrentService.${operation}`, service: 'kms', region: 'us-east-1', credentials: ADMIN, body })).json;
+  const keyId = ((await call('CreateKey', {})).KeyMetadata as { KeyId: string }).KeyId;
+  const ciphertext = (await call('Encrypt', { KeyId: keyId, Plaintext: PLAINTEXT })).CiphertextBlob as string;
+  const bodies = { Encrypt: [JSON.stringify({ KeyId: keyId, Plaintext: PLAINTEXT })], Decrypt: [JSON.stringify({ CiphertextBlob: ciphertext })] };
+  const server: Server = { name: v.label, pid: child.pid!, url, logPath: '/dev/null', stop: async () => null };
+  return { label: v.label, server, child, bodies, dir };
+}
+
+const started: Started[] = [];
+for (const v of variants) started.push(await start(v));
+const results = new Map<string, number[]>();
+for (let round = 0; round < rounds; round++) {
+  for (const operation of operations) {
+    for (let i = 0; i < started.length; i++) {
+      const s = started[(i + round) % started.length]!;
+      const bodies = s.bodies[operation];
+      if (!bodies) throw new Error(`unknown operation ${operation} (Encrypt, Decrypt)`);
+      const m = await runLoad(s.server, {
+        target: `TrentService.${operation}`, service: 'kms', region: 'us-east-1', credentials: ADMIN, bodies, concurrency, warmupS: 1, durationS: duration,
+      });
+      const us = ((m.serverCpuPct / 100) * 1e6) / m.rps;
+      const key = `${operation} ${s.label}`;
+      results.set(key, [...(results.get(key) ?? []), us]);
+      console.log(`round ${round} ${key}: ${m.rps.toFixed(0)} req/s, server CPU ${m.serverCpuPct.toFixed(0)}%, others' ${m.otherCpuPct.toFixed(0)}%, ${us.toFixed(0)} µs/req, errors ${m.errors}`);
+    }
+  }
+}
+for (const [key, v] of results) {
+  const sorted = [...v].sort((a, b) => a - b);
+  console.log(`${key}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} µs/req [${v.map((x) => x.toFixed(0)).join(', ')}]`);
+}
+await stopLoadProcess();
+await Promise.all(started.map((s) => new Promise((done) => {
+  s.child.once('exit', done);
+  s.child.kill('SIGTERM');
+})));
+for (const s of started) rmSync(s.dir, { recursive: true, force: true });
