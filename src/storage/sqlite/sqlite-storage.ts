@@ -35,6 +35,7 @@ import { accessKeyFromRow, aliasFromRow, keyFromRow, materialFromRow, page, type
 import { guardUnique } from './unique-violation.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
+import { BUSY_TIMEOUT_MS, WriteLock } from './write-lock.ts';
 import { snapshotSqlite } from './snapshot.ts';
 import { outsideUnitOfWork, runInUnitTransaction, runUnitOfWork, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
 
@@ -62,6 +63,8 @@ export class SqliteStorage implements Storage {
   /** Absent for an in-memory database, which has nothing to sync or checkpoint. */
   readonly #walSync: WalSync | undefined;
   readonly #checkpointer: Checkpointer | undefined;
+  /** BEGIN IMMEDIATE that waits for another process's write lock off the event loop (write-lock.ts). */
+  readonly #writeLock: WriteLock;
 
   /**
    * `checkpointInThread`: run WAL checkpoints in a worker thread (checkpointer.ts) instead of SQLite's
@@ -86,7 +89,8 @@ export class SqliteStorage implements Storage {
     }
     this.#db.pragma('secure_delete = ON');
     this.#db.pragma('foreign_keys = ON');
-    this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    this.#writeLock = new WriteLock(this.#db);
   }
 
   get #repos(): Repos {
@@ -134,7 +138,7 @@ export class SqliteStorage implements Storage {
     const joined = unitOwnedBy(this);
     if (joined) return this.#unitTransaction(joined.unit, joined.inTransaction, fn);
     const result = await this.#enqueue(async () => {
-      this.#db.exec('BEGIN IMMEDIATE');
+      await this.#writeLock.begin();
       try {
         const value = await fn(this.#repos);
         this.#db.exec('COMMIT');
@@ -216,7 +220,7 @@ export class SqliteStorage implements Storage {
       void outsideUnitOfWork(() =>
         this.#enqueue(async () => {
           try {
-            this.#db.exec('BEGIN IMMEDIATE');
+            await this.#writeLock.begin();
           } catch (err) {
             reject(err);
             return;
