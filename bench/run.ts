@@ -21,6 +21,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem, release } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config/config.ts';
 import { BLOCK, type EnvelopeResult } from './envelope.ts';
@@ -1000,10 +1001,23 @@ function floorMarkdown(f: NonNullable<typeof floor>): string[] {
   return out;
 }
 
+/** The commit measured, and whether the tree had uncommitted changes (the figures then belong to neither). */
+function treeCommit(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench', 'package.json') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 function markdown(meta: Record<string, unknown>): string {
   const out: string[] = [];
   const m = meta as { date: string; machine: ReturnType<typeof machine>; openssl: string; totalSeconds: number };
   out.push(`# Trent benchmark — ${m.date}${opts.quick ? ' (--quick)' : ''}`);
+  out.push('');
+  out.push(`Commit ${treeCommit()}.`);
   out.push('');
   if (opts.quick) {
     out.push('> --quick is a smoke run: windows of a fraction of a second, before the JIT has settled. Do not quote these figures.');
