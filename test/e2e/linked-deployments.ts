@@ -1,24 +1,33 @@
 /**
  * Two linked Trent deployments for the replication tests (docs/replication.md): each a real process
  * (src/main.ts) with its own data dir and dev PKI, serving one region over HTTPS; helpers to start, SIGKILL,
- * link them with the real `trent replication link`, read their SQLite files and sign requests to the
- * internal endpoint as a peer's sender does.
+ * link them with the real `trent replication link`, read and write their stores behind their backs, search
+ * everything they stored for secrets and sign requests to the internal endpoint as a peer's sender does.
+ *
+ * Storage: SQLite in each data dir, or with TRENT_E2E_STORAGE=postgres a schema of its own on the test
+ * PostgreSQL server for each deployment (kept across restarts, dropped by dispose). PostgreSQL unreachable:
+ * linkStorageReady() says so and every linkTest is skipped with a loud warning, or fails when CI is set
+ * (test-database.ts's rule).
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { Client, escapeIdentifier } from 'pg';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { sha256 } from '../../src/crypto/primitives.ts';
-import { linkAuthKey, signLinkRequest } from '../../src/crypto/replication-transport.ts';
-import type { SecretBytes } from '../../src/crypto/secret-bytes.ts';
-import { signedParts } from '../../src/replication/wire.ts';
+import { EphemeralAgreement, linkAuthKey, signLinkRequest, wrapForTransport } from '../../src/crypto/replication-transport.ts';
+import { SecretBytes } from '../../src/crypto/secret-bytes.ts';
+import { HELLO_PATH, headerKeyBoxAad, signedParts } from '../../src/replication/wire.ts';
+import { freshSchemaUrl, probePostgres, redactUrl } from '../../src/storage/postgres/test-database.ts';
 import { freePort } from '../free-port.ts';
-import { ACCOUNT_ID, ADMIN, filesUnder } from './harness.ts';
+import { ACCOUNT_ID, ADMIN, E2E_STORAGE, filesUnder } from './harness.ts';
 import { devPki, trentCli, type Pki } from './tls-support.ts';
 
 export interface Deployment {
@@ -35,6 +44,34 @@ export interface Deployment {
   sm: SecretsManagerClient;
   /** TRENT_WORKERS: the receiving side runs two, so hello and deliver must reach the worker holding the exchange. */
   workers: number;
+  /** TRENT_STORAGE on PostgreSQL (a schema of its own); undefined on SQLite. */
+  storageUrl?: string;
+}
+
+/** Set by linkStorageReady when the PostgreSQL pass was asked for and PostgreSQL does not answer (outside CI). */
+let skipReason: string | undefined;
+
+/**
+ * For a file's `before`: false (after a loud warning) when TRENT_E2E_STORAGE=postgres and PostgreSQL does
+ * not answer, so the caller starts nothing and every linkTest skips; throws instead when CI is set.
+ */
+export async function linkStorageReady(what: string): Promise<boolean> {
+  if (E2E_STORAGE !== 'postgres') return true;
+  const p = await probePostgres();
+  if (p.error === undefined) return true;
+  const why = `PostgreSQL not reachable at ${redactUrl(p.url)} (${p.error})`;
+  if (process.env.CI) throw new Error(`${why}: the ${what} may not be skipped on PostgreSQL when CI is set`);
+  skipReason = `${why}: skipping the ${what} on PostgreSQL`;
+  console.warn(`\n*** ${skipReason}. Set TRENT_TEST_POSTGRES_URL or start PostgreSQL to run it. ***\n`);
+  return false;
+}
+
+/** A test of a linked-deployments file; skipped as a whole when linkStorageReady said no. */
+export function linkTest(name: string, body: () => Promise<void>): void {
+  test(name, async (t) => {
+    if (skipReason) return t.skip(skipReason);
+    await body();
+  });
 }
 
 export async function deployment(name: string, region: string, workers: number): Promise<Deployment> {
@@ -42,15 +79,12 @@ export async function deployment(name: string, region: string, workers: number):
   const port = await freePort();
   const pki = await devPki(mkdtempSync(join(tmpdir(), `trent-link-${name}-tls-`)));
   const url = `https://127.0.0.1:${port}`;
-  const kms = new KMSClient({
-    endpoint: url, region, credentials: ADMIN, maxAttempts: 1,
-    requestHandler: { httpsAgent: { ca: readFileSync(pki.ca), keepAlive: false } },
-  });
-  const sm = new SecretsManagerClient({
-    endpoint: url, region, credentials: ADMIN, maxAttempts: 1,
-    requestHandler: { httpsAgent: { ca: readFileSync(pki.ca), keepAlive: false } },
-  });
-  return { name, region, dataDir, port, url, pki, log: [], kms, sm, workers };
+  const client = { endpoint: url, region, credentials: ADMIN, maxAttempts: 1, requestHandler: { httpsAgent: { ca: readFileSync(pki.ca), keepAlive: false } } };
+  const storageUrl = E2E_STORAGE === 'postgres' ? await freshSchemaUrl((await probePostgres()).url) : undefined;
+  return {
+    name, region, dataDir, port, url, pki, log: [], kms: new KMSClient(client), sm: new SecretsManagerClient(client), workers,
+    ...(storageUrl ? { storageUrl } : {}),
+  };
 }
 
 export async function start(d: Deployment): Promise<void> {
@@ -58,7 +92,9 @@ export async function start(d: Deployment): Promise<void> {
     PATH: process.env.PATH ?? '',
     TRENT_DATA_DIR: d.dataDir, TRENT_PORT: String(d.port), TRENT_HOST: '127.0.0.1',
     TRENT_ACCOUNT_ID: ACCOUNT_ID, TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
-    TRENT_REGIONS: d.region, TRENT_REGION: d.region, TRENT_LOG_LEVEL: 'debug', TRENT_WORKERS: String(d.workers), ...d.pki.env,
+    // 500 ms job loop: a deletion date the tests move into the past is acted on promptly.
+    TRENT_REGIONS: d.region, TRENT_REGION: d.region, TRENT_LOG_LEVEL: 'debug', TRENT_WORKERS: String(d.workers), TRENT_JOB_INTERVAL_MS: '500', ...d.pki.env,
+    ...(d.storageUrl ? { TRENT_STORAGE: d.storageUrl } : {}),
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   d.child = child;
@@ -94,6 +130,9 @@ export const cliEnv = (d: Deployment) => ({
   AWS_ACCESS_KEY_ID: ADMIN.accessKeyId, AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
 });
 
+/** `trent audit verify`'s (or another storage command's) option naming `d`'s store. */
+export const storeOption = (d: Deployment): string[] => (d.storageUrl ? ['--storage', d.storageUrl] : ['--data-dir', d.dataDir]);
+
 export async function peers(d: Deployment): Promise<{ LinkId: string; Name: string; PendingRecords: number; DeliveredRecords: number; LastAppliedSequence: number }[]> {
   return JSON.parse(await trentCli(['replication', 'peers'], cliEnv(d)));
 }
@@ -113,48 +152,111 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
   }
 }
 
-export const rows = (d: Deployment, sql: string, ...params: unknown[]) => {
-  const db = new Database(join(d.dataDir, 'trent.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as Record<string, unknown>[];
-  } finally {
-    db.close();
+/** Rows of a deployment's store, read directly (SQL with `?` placeholders; integers come back as numbers). */
+export async function rows(d: Deployment, sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]> {
+  if (!d.storageUrl) {
+    const db = new Database(join(d.dataDir, 'trent.db'), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).all(...params) as Record<string, unknown>[];
+    } finally {
+      db.close();
+    }
   }
-};
+  const out = await withPg(d, async (c) => (await c.query(numbered(sql), params)).rows as Record<string, unknown>[]);
+  // COUNT(*) and BIGINT columns arrive as strings from pg.
+  return out.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v])));
+}
 
+/** One write to a deployment's store behind the running server's back (`?` placeholders). */
+export async function write(d: Deployment, sql: string, ...params: unknown[]): Promise<void> {
+  if (!d.storageUrl) {
+    const db = new Database(join(d.dataDir, 'trent.db'), { fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 10000');
+      db.prepare(sql).run(...params);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  await withPg(d, (c) => c.query(numbered(sql), params));
+}
 
-/** Links `a` and `b` as the operators do: a credential generated on `a`, pasted on `b`. Returns it. */
+/** SQLite's `?` placeholders as pg's `$1, $2, …`. */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** A connection to `d`'s PostgreSQL schema (search_path set to it), for one use. */
+async function withPg<T>(d: Deployment, use: (c: Client, schema: string) => Promise<T>): Promise<T> {
+  const u = new URL(d.storageUrl!);
+  const schema = u.searchParams.get('schema')!;
+  u.searchParams.delete('schema');
+  const c = new Client({ connectionString: u.toString() });
+  await c.connect();
+  try {
+    await c.query(`SET search_path TO ${escapeIdentifier(schema)}`);
+    return await use(c, schema);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Everything a deployment stored, as bytes to search: its data dir's files and, on PostgreSQL, every row of its schema as text. */
+export async function storedBytes(d: Deployment): Promise<{ where: string; content: Buffer }[]> {
+  const out = filesUnder(d.dataDir).map((f) => ({ where: f, content: readFileSync(f) }));
+  if (d.storageUrl) {
+    const tables = await rows(d, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'");
+    assert.ok(tables.length > 5);
+    for (const t of tables) {
+      // row_to_json renders bytea as \x hex, so the hex needles find raw bytes too.
+      const all = await rows(d, `SELECT row_to_json(t)::text AS j FROM ${escapeIdentifier(String(t.table_name))} t`);
+      out.push({ where: `${d.name}'s table ${String(t.table_name)}`, content: Buffer.from(all.map((r) => String(r.j)).join('\n')) });
+    }
+  }
+  return out;
+}
+
+/** A link credential as `trent replication link` and `rotate-credential` print it. */
+export const CREDENTIAL = /^(trent-link-1\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43})$/m;
+
+/**
+ * Links `a` and `b` as the operators do: a credential generated on `a`, pasted on `b` (which prints none).
+ * Returns it.
+ */
 export async function linkDeployments(a: Deployment, b: Deployment): Promise<string> {
   const out = await trentCli(['replication', 'link', '--name', b.name, '--endpoint', b.url, '--ca', b.pki.ca, '--regions', b.region], cliEnv(a));
-  const credential = /^(trent-link-1\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43})$/m.exec(out)![1]!;
+  const credential = CREDENTIAL.exec(out)![1]!;
   const file = join(b.pki.dir, 'link-credential');
   writeFileSync(file, `${credential}\n`, { mode: 0o600 });
-  await trentCli(['replication', 'link', '--name', a.name, '--endpoint', a.url, '--ca', a.pki.ca, '--regions', a.region, '--credential-file', file], cliEnv(b));
+  const back = await trentCli(['replication', 'link', '--name', a.name, '--endpoint', a.url, '--ca', a.pki.ca, '--regions', a.region, '--credential-file', file], cliEnv(b));
+  assert.doesNotMatch(back, /trent-link-1/, 'the side given the credential does not print one');
   return credential;
 }
 
 /**
- * Asserts that no needle (as given, hex, base64, base64url) is in any file of the deployments' data dirs
- * (SQLite files and WAL), in their processes' logs or in their audit trails.
+ * Asserts that no needle (as given, hex, base64, base64url) is in anything the deployments stored (SQLite
+ * files and WAL, or every row of their PostgreSQL schemas, and the rest of their data dirs), in their
+ * processes' logs or in their audit trails.
  */
-export function assertNowhere(deployments: readonly Deployment[], secrets: readonly Buffer[]): void {
+export async function assertNowhere(deployments: readonly Deployment[], secrets: readonly Buffer[]): Promise<void> {
   const needles = secrets.flatMap((b) => [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('base64')), Buffer.from(b.toString('base64url'))]);
   for (const d of deployments) {
-    const files = filesUnder(d.dataDir);
-    assert.ok(files.some((f) => f.endsWith('trent.db-wal')) || files.some((f) => f.endsWith('trent.db')));
-    for (const f of files) {
-      const content = readFileSync(f);
-      for (const n of needles) assert.equal(content.indexOf(n), -1, `${f} holds a secret`);
+    const stored = await storedBytes(d);
+    if (!d.storageUrl) assert.ok(stored.some((f) => f.where.endsWith('trent.db-wal') || f.where.endsWith('trent.db')));
+    for (const { where, content } of stored) {
+      for (const n of needles) assert.equal(content.indexOf(n), -1, `${where} holds a secret`);
     }
     const log = Buffer.from(d.log.join(''));
     for (const n of needles) assert.equal(log.indexOf(n), -1, `${d.name}'s log holds a secret`);
-    const audit = Buffer.from(JSON.stringify(rows(d, 'SELECT * FROM audit_events')));
+    const audit = Buffer.from(JSON.stringify(await rows(d, 'SELECT * FROM audit_events')));
     assert.ok(audit.length > 1000);
     for (const n of needles) assert.equal(audit.indexOf(n), -1, `${d.name}'s audit trail holds a secret`);
   }
 }
 
-/** Stops a deployment and removes its files. */
+/** Stops a deployment and removes its files and, on PostgreSQL, its schema. */
 export async function dispose(d: Deployment | undefined): Promise<void> {
   if (!d) return;
   d.kms.destroy();
@@ -162,6 +264,7 @@ export async function dispose(d: Deployment | undefined): Promise<void> {
   if (d.child) await kill(d);
   rmSync(d.dataDir, { recursive: true, force: true });
   rmSync(d.pki.dir, { recursive: true, force: true });
+  if (d.storageUrl) await withPg(d, (c, schema) => c.query(`DROP SCHEMA IF EXISTS ${escapeIdentifier(schema)} CASCADE`));
 }
 
 /** A POST to `to`'s internal endpoint signed with `secret`, as a peer's sender makes it. */
@@ -183,3 +286,20 @@ export function internal(to: Deployment, path: string, body: unknown, secret: Se
   });
 }
 
+/**
+ * A hello to `to` and the exchange a peer's sender builds from its answer: the deliver body's ExchangeId,
+ * SenderPublicKey and HeaderKey (a random header key), and the transport key to box the record's values with.
+ */
+export async function openExchange(to: Deployment, secret: SecretBytes, linkId: string): Promise<{ ExchangeId: string; SenderPublicKey: string; HeaderKey: string; transport: SecretBytes }> {
+  const hello = await internal(to, HELLO_PATH, {}, secret, linkId);
+  assert.equal(hello.status, 200);
+  const exchangeId = String(hello.json.ExchangeId);
+  const receiverPublic = Buffer.from(String(hello.json.PublicKey), 'base64');
+  const mine = EphemeralAgreement.generate();
+  const transport = mine.transportKey(receiverPublic, secret, linkId, exchangeId, mine.publicKey, receiverPublic);
+  return {
+    ExchangeId: exchangeId, SenderPublicKey: mine.publicKey.toString('base64'),
+    HeaderKey: wrapForTransport(transport, SecretBytes.copyOf(randomBytes(32)), headerKeyBoxAad(linkId, exchangeId, 'sender')).toString('base64'),
+    transport,
+  };
+}

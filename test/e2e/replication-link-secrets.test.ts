@@ -7,11 +7,14 @@
  * SIGKILLed with records pending and applies them once, in order, on restart; a value A cannot open when
  * sending (its key disabled) fails the replica and skips the record; StopReplicationToReplica on
  * B reaches A through the back channel; RemoveRegionsFromReplication deletes the replica on B. Forged and
- * malformed secret records change nothing; the values are in neither data dir, log nor audit trail. Each side's
+ * malformed secret records change nothing; the values are in neither store, data dir, log nor audit trail. Each side's
  * audit trail holds what AWS records: B the replication service events of its replicas, both sides a
  * multi-Region key's SynchronizeMultiRegionKey (docs/replication.md "Audit"), and both chains verify.
+ *
+ * Storage: SQLite in each data dir, or with TRENT_E2E_STORAGE=postgres a schema of its own for each
+ * deployment; PostgreSQL unreachable: skipped loudly, or failed when CI is set (linked-deployments.ts).
  */
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
@@ -20,12 +23,15 @@ import {
   UpdateSecretCommand, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, ReplicateKeyCommand, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
-import { EphemeralAgreement, wrapForTransport } from '../../src/crypto/replication-transport.ts';
+import { wrapForTransport } from '../../src/crypto/replication-transport.ts';
 import { SecretBytes } from '../../src/crypto/secret-bytes.ts';
-import { DELIVER_PATH, HELLO_PATH, headerKeyBoxAad, secretValueBoxAad } from '../../src/replication/wire.ts';
+import { DELIVER_PATH, secretValueBoxAad } from '../../src/replication/wire.ts';
 import { ACCOUNT_ID, awsError } from './harness.ts';
 import { assertSynchronizeMultiRegionKey } from './cloudtrail-shapes.ts';
-import { assertNowhere, cliEnv, deployment, dispose, internal, kill, linkDeployments, peers, rows, start, until, type Deployment } from './linked-deployments.ts';
+import {
+  assertNowhere, cliEnv, deployment, dispose, internal, kill, linkDeployments, linkStorageReady, linkTest, openExchange, peers, rows, start,
+  storeOption, until, type Deployment,
+} from './linked-deployments.ts';
 import { trentCli } from './tls-support.ts';
 
 const ON_REPLICA = "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
@@ -43,6 +49,7 @@ const value = (label: string): string => {
 };
 
 before(async () => {
+  if (!(await linkStorageReady('secrets link test'))) return;
   A = await deployment('A', 'us-east-1', 1);
   B = await deployment('B', EU, 2);
   await Promise.all([start(A), start(B)]);
@@ -63,7 +70,7 @@ const versionsOf = async (d: Deployment, id: string) =>
 let arn = '';
 let first = '';
 
-test('CreateSecret with AddReplicaRegions naming the peer\'s region: InProgress at once, then InSync; the replica reads on B with PrimaryRegion A\'s', async () => {
+linkTest('CreateSecret with AddReplicaRegions naming the peer\'s region: InProgress at once, then InSync; the replica reads on B with PrimaryRegion A\'s', async () => {
   first = value('first');
   const out = await A.sm.send(new CreateSecretCommand({ Name: 'linked/one', SecretString: first, AddReplicaRegions: [{ Region: EU }] }));
   arn = out.ARN!;
@@ -83,7 +90,7 @@ test('CreateSecret with AddReplicaRegions naming the peer\'s region: InProgress 
   assert.deepEqual(Buffer.from((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/binary' }))).SecretBinary!), bytes);
 });
 
-test('PutSecretValue, label moves, description and tags on A reach B in order; writes on B are refused as AWS refuses them on a replica', async () => {
+linkTest('PutSecretValue, label moves, description and tags on A reach B in order; writes on B are refused as AWS refuses them on a replica', async () => {
   const second = value('second');
   const v2 = (await A.sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: second }))).VersionId!;
   await A.sm.send(new UpdateSecretCommand({ SecretId: arn, Description: 'changed on A' }));
@@ -106,7 +113,7 @@ test('PutSecretValue, label moves, description and tags on A reach B in order; w
   }
 });
 
-test('a replica whose KmsKeyId names no key on B, or a disabled one, is Failed with the reason; a usable key on B is used there and a later change catches up', async () => {
+linkTest('a replica whose KmsKeyId names no key on B, or a disabled one, is Failed with the reason; a usable key on B is used there and a later change catches up', async () => {
   const bad = (await A.sm.send(new CreateSecretCommand({ Name: 'linked/badkey', SecretString: value('badkey') }))).ARN!;
   const out = await A.sm.send(new ReplicateSecretToRegionsCommand({ SecretId: bad, AddReplicaRegions: [{ Region: EU, KmsKeyId: 'alias/not-on-b' }] }));
   assert.deepEqual(out.ReplicationStatus, [{ Region: EU, KmsKeyId: 'alias/not-on-b', Status: 'InProgress' }]);
@@ -141,33 +148,36 @@ test('a replica whose KmsKeyId names no key on B, or a disabled one, is Failed w
 });
 
 /** The records of `d`'s audit trail naming `arn` whose eventName matches `name`, oldest first. */
-const trailOf = (d: Deployment, arn: string, name: RegExp) => rows(d, 'SELECT record FROM audit_events ORDER BY seq')
+const trailOf = async (d: Deployment, arn: string, name: RegExp) => (await rows(d, 'SELECT record FROM audit_events ORDER BY seq'))
   .map((r) => JSON.parse(String(r.record)) as Record<string, unknown>)
   .filter((e) => name.test(String(e.eventName)) && JSON.stringify(e.resources).includes(arn));
-const namesOf = (d: Deployment, arn: string) => trailOf(d, arn, /^Replication/).map((e) => `${e.eventName}@${e.awsRegion}`);
+const namesOf = async (d: Deployment, arn: string) => (await trailOf(d, arn, /^Replication/)).map((e) => `${e.eventName}@${e.awsRegion}`);
 
-test('B records AWS\'s replication service events in its region, in the transaction that applies the record: Started and Succeeded or Failed for a replica\'s creation, Failed for a change it cannot apply', async () => {
-  const one = await until('linked/one in B\'s trail', async () => (namesOf(B, onB(arn)).length >= 2 ? namesOf(B, onB(arn)) : undefined));
+linkTest('B records AWS\'s replication service events in its region, in the transaction that applies the record: Started and Succeeded or Failed for a replica\'s creation, Failed for a change it cannot apply', async () => {
+  const one = await until('linked/one in B\'s trail', async () => {
+    const names = await namesOf(B, onB(arn));
+    return names.length >= 2 ? names : undefined;
+  });
   assert.deepEqual(one, [`ReplicationStarted@${EU}`, `ReplicationSucceeded@${EU}`]);
-  const [started] = trailOf(B, onB(arn), /^ReplicationStarted$/);
+  const [started] = await trailOf(B, onB(arn), /^ReplicationStarted$/);
   assert.deepEqual([started!.eventType, started!.eventSource, started!.userIdentity, started!.sourceIPAddress], [
     'AwsServiceEvent', 'secretsmanager.amazonaws.com', { accountId: ACCOUNT_ID, invokedBy: 'AWS Internal' }, 'AWS Internal',
   ]);
   assert.deepEqual(started!.resources, [{ ARN: onB(arn), type: 'AWS::SecretsManager::Secret', accountId: ACCOUNT_ID }]);
   assert.deepEqual(started!.serviceEventDetails, { secretId: onB(arn), primarySecretId: arn, primaryRegion: 'us-east-1', replicaRegion: EU, linkedPeer: 'A' });
   // The later changes of linked/one reached a replica in sync: nothing of their own on B; A records none of these events.
-  assert.deepEqual(namesOf(A, arn), []);
+  assert.deepEqual(await namesOf(A, arn), []);
 
   // The key B lacks: the replica is never made — Started and Failed, with the message A shows.
   const bad = (await A.sm.send(new DescribeSecretCommand({ SecretId: 'linked/badkey' })));
-  assert.deepEqual(namesOf(B, onB(bad.ARN!)), [`ReplicationStarted@${EU}`, `ReplicationFailed@${EU}`]);
-  assert.equal((trailOf(B, onB(bad.ARN!), /^ReplicationFailed$/)[0]!.serviceEventDetails as Record<string, unknown>).statusMessage, bad.ReplicationStatus![0]!.StatusMessage);
+  assert.deepEqual(await namesOf(B, onB(bad.ARN!)), [`ReplicationStarted@${EU}`, `ReplicationFailed@${EU}`]);
+  assert.equal(((await trailOf(B, onB(bad.ARN!), /^ReplicationFailed$/))[0]!.serviceEventDetails as Record<string, unknown>).statusMessage, bad.ReplicationStatus![0]!.StatusMessage);
   // The replica's key disabled on B for one change: Failed for it; the retry that caught up records nothing (B cannot tell a retry).
   const cmk = (await A.sm.send(new DescribeSecretCommand({ SecretId: 'linked/cmk' }))).ARN!;
-  assert.deepEqual(namesOf(B, onB(cmk)), [`ReplicationStarted@${EU}`, `ReplicationSucceeded@${EU}`, `ReplicationFailed@${EU}`]);
+  assert.deepEqual(await namesOf(B, onB(cmk)), [`ReplicationStarted@${EU}`, `ReplicationSucceeded@${EU}`, `ReplicationFailed@${EU}`]);
 });
 
-test('a value the primary\'s side cannot open when the record is sent (its key disabled on A) fails the replica there; the record is skipped, the next one catches up', async () => {
+linkTest('a value the primary\'s side cannot open when the record is sent (its key disabled on A) fails the replica there; the record is skipped, the next one catches up', async () => {
   const keyOnA = (await A.kms.send(new CreateKeyCommand({ Description: 'primary key' }))).KeyMetadata!.Arn!;
   const v = value('primary under a CMK');
   const primary = (await A.sm.send(new CreateSecretCommand({ Name: 'linked/cmk-on-a', KmsKeyId: keyOnA, SecretString: v, AddReplicaRegions: [{ Region: EU }] }))).ARN!;
@@ -188,7 +198,7 @@ test('a value the primary\'s side cannot open when the record is sent (its key d
   assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/cmk-on-a' }))).SecretString, v);
 });
 
-test('B killed while secret records are pending: after its restart they are applied once, in order, versions and labels exact', async () => {
+linkTest('B killed while secret records are pending: after its restart they are applied once, in order, versions and labels exact', async () => {
   await kill(B);
   const pendingBefore = (await peers(A))[0]!.PendingRecords;
   const third = value('third');
@@ -211,20 +221,20 @@ test('B killed while secret records are pending: after its restart they are appl
   assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one' }))).SecretString, fourth);
   assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one', VersionStage: 'CUSTOM' }))).SecretString, third);
   // Nothing duplicated: one row per secret, one version row per version.
-  assert.deepEqual(rows(B, 'SELECT COUNT(*) AS n FROM sm_secrets WHERE name = ?', 'linked/one'), [{ n: 1 }]);
-  assert.deepEqual(rows(B, 'SELECT COUNT(*) AS n FROM sm_secret_versions WHERE secret_arn = ?', onB(arn)), [{ n: (await versionsOf(A, arn)).length }]);
+  assert.deepEqual(await rows(B, 'SELECT COUNT(*) AS n FROM sm_secrets WHERE name = ?', 'linked/one'), [{ n: 1 }]);
+  assert.deepEqual(await rows(B, 'SELECT COUNT(*) AS n FROM sm_secret_versions WHERE secret_arn = ?', onB(arn)), [{ n: (await versionsOf(A, arn)).length }]);
   assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/two' }))).ARN, onB(two));
 });
 
-test('RemoveRegionsFromReplication on A deletes the replica on B', async () => {
+linkTest('RemoveRegionsFromReplication on A deletes the replica on B', async () => {
   const two = (await A.sm.send(new DescribeSecretCommand({ SecretId: 'linked/two' }))).ARN!;
   const out = await A.sm.send(new RemoveRegionsFromReplicationCommand({ SecretId: two, RemoveReplicaRegions: [EU] }));
   assert.deepEqual(out.ReplicationStatus, []);
   await until('the replica gone on B', async () => ((await awsError(() => B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/two' })))).name === 'ResourceNotFoundException' ? true : undefined));
-  assert.deepEqual(rows(B, 'SELECT COUNT(*) AS n FROM sm_secret_versions WHERE secret_arn = ?', onB(two)), [{ n: 0 }]);
+  assert.deepEqual(await rows(B, 'SELECT COUNT(*) AS n FROM sm_secret_versions WHERE secret_arn = ?', onB(two)), [{ n: 0 }]);
 });
 
-test('StopReplicationToReplica on B makes it standalone there, and A stops listing the region (the back channel)', async () => {
+linkTest('StopReplicationToReplica on B makes it standalone there, and A stops listing the region (the back channel)', async () => {
   await B.sm.send(new StopReplicationToReplicaCommand({ SecretId: onB(arn) }));
   const d = await B.sm.send(new DescribeSecretCommand({ SecretId: 'linked/one' }));
   assert.equal(d.PrimaryRegion, undefined);
@@ -238,13 +248,13 @@ test('StopReplicationToReplica on B makes it standalone there, and A stops listi
   assert.equal((await B.sm.send(new GetSecretValueCommand({ SecretId: 'linked/one' }))).SecretString, own);
 });
 
-test('forged and malformed secret records are refused (AccessDenied, Validation) and change nothing on B', async () => {
+linkTest('forged and malformed secret records are refused (AccessDenied, Validation) and change nothing on B', async () => {
   const [, linkId, secretText] = credential.split('.');
   const secret = SecretBytes.copyOf(Buffer.from(secretText!, 'base64url'));
   const state = async () => ({
     link: (await peers(B))[0]!.LastAppliedSequence,
-    secrets: rows(B, 'SELECT name, arn, revision FROM sm_secrets ORDER BY arn'),
-    versions: rows(B, 'SELECT secret_arn, version_id FROM sm_secret_versions ORDER BY secret_arn, version_id'),
+    secrets: await rows(B, 'SELECT name, arn, revision FROM sm_secrets ORDER BY arn'),
+    versions: await rows(B, 'SELECT secret_arn, version_id FROM sm_secret_versions ORDER BY secret_arn, version_id'),
   });
   const before = await state();
   const name = 'linked/forged';
@@ -252,18 +262,9 @@ test('forged and malformed secret records are refused (AccessDenied, Validation)
   const view = { tags: [], rotation: { enabled: false }, versions: { v1: { stages: ['AWSCURRENT'], createdAt: 1, kind: 'string' } }, lastChangedAt: 1 };
   /** A delivery of one secret record as a peer's sender builds it (`box(v)`: a value boxed with the AAD of version v). */
   const deliver = async (record: (aad: (versionId: string) => string) => Record<string, unknown>, seq = before.link + 1) => {
-    const hello = await internal(B, HELLO_PATH, {}, secret, linkId!);
-    assert.equal(hello.status, 200);
-    const exchangeId = String(hello.json.ExchangeId);
-    const receiverPublic = Buffer.from(String(hello.json.PublicKey), 'base64');
-    const mine = EphemeralAgreement.generate();
-    const transport = mine.transportKey(receiverPublic, secret, linkId!, exchangeId, mine.publicKey, receiverPublic);
+    const { transport, ...exchange } = await openExchange(B, secret, linkId!);
     const box = (versionId: string) => wrapForTransport(transport, SecretBytes.copyOf(Buffer.from('forged value')), secretValueBoxAad(linkId!, seq, ACCOUNT_ID, primaryArn, name, versionId, EU)).toString('base64');
-    return internal(B, DELIVER_PATH, {
-      ExchangeId: exchangeId, SenderPublicKey: mine.publicKey.toString('base64'), Seq: seq,
-      HeaderKey: wrapForTransport(transport, SecretBytes.copyOf(randomBytes(32)), headerKeyBoxAad(linkId!, exchangeId, 'sender')).toString('base64'),
-      Record: record(box),
-    }, secret, linkId!);
+    return internal(B, DELIVER_PATH, { ...exchange, Seq: seq, Record: record(box) }, secret, linkId!);
   };
   const ids = { accountId: ACCOUNT_ID, name, arn: primaryArn, sourceRegion: 'us-east-1', region: EU };
   // A box made for another version (its AAD names v2) presented as v1's value.
@@ -293,7 +294,7 @@ test('forged and malformed secret records are refused (AccessDenied, Validation)
   assert.deepEqual(await state(), before);
 });
 
-test('a multi-Region key rotated on A: one SynchronizeMultiRegionKey in A\'s region naming the primary, one in B\'s naming the replica (with its CreateKey); both audit chains verify', async () => {
+linkTest('a multi-Region key rotated on A: one SynchronizeMultiRegionKey in A\'s region naming the primary, one in B\'s naming the replica (with its CreateKey); both audit chains verify', async () => {
   const key = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'linked mrk' }))).KeyMetadata!;
   await A.kms.send(new ReplicateKeyCommand({ KeyId: key.KeyId!, ReplicaRegion: EU }));
   await until('the replica on B', async () => (await B.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId! }))).KeyMetadata);
@@ -302,19 +303,19 @@ test('a multi-Region key rotated on A: one SynchronizeMultiRegionKey in A\'s reg
   await until('the new material on B', async () => ((await B.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId! }))).KeyMetadata!.CurrentKeyMaterialId === current ? true : undefined));
   const primaryArn = key.Arn!;
   const replicaArn = primaryArn.replace(':us-east-1:', `:${EU}:`);
-  const onA = trailOf(A, key.KeyId!, /^SynchronizeMultiRegionKey$/);
+  const onA = await trailOf(A, key.KeyId!, /^SynchronizeMultiRegionKey$/);
   assert.equal(onA.length, 1);
   assertSynchronizeMultiRegionKey(onA[0]!, primaryArn, 'us-east-1', ACCOUNT_ID);
-  const onBSide = trailOf(B, key.KeyId!, /^SynchronizeMultiRegionKey$/);
+  const onBSide = await trailOf(B, key.KeyId!, /^SynchronizeMultiRegionKey$/);
   assert.equal(onBSide.length, 1);
   assertSynchronizeMultiRegionKey(onBSide[0]!, replicaArn, EU, ACCOUNT_ID);
-  assert.deepEqual(trailOf(B, key.KeyId!, /^CreateKey$/).map((e) => [e.eventType, e.awsRegion]), [['AwsServiceEvent', EU]]);
+  assert.deepEqual((await trailOf(B, key.KeyId!, /^CreateKey$/)).map((e) => [e.eventType, e.awsRegion]), [['AwsServiceEvent', EU]]);
   for (const d of [A, B]) {
-    const verified = JSON.parse(await trentCli(['audit', 'verify', '--data-dir', d.dataDir, '--json'], cliEnv(d))) as Record<string, unknown>;
+    const verified = JSON.parse(await trentCli(['audit', 'verify', ...storeOption(d), '--json'], cliEnv(d))) as Record<string, unknown>;
     assert.equal(verified.ok, true, JSON.stringify(verified));
   }
 });
 
-test('no secret value (nor the link secret) appears in either data dir, WAL, log or audit trail', async () => {
-  assertNowhere([A, B], [...values, Buffer.from(credential.split('.')[2]!, 'base64url')]);
+linkTest('no secret value (nor the link secret) appears in either data dir, WAL, log or audit trail', async () => {
+  await assertNowhere([A, B], [...values, Buffer.from(credential.split('.')[2]!, 'base64url')]);
 });
