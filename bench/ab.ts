@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Server } from './procs.ts';
-import { runLoad, stopLoadProcess } from './procs.ts';
+import { runLoad, stopLoadProcess, waitForHealth } from './procs.ts';
 import { signedCall } from './signing.ts';
 
 const args = process.argv.slice(2);
@@ -59,17 +59,7 @@ async function start(v: (typeof variants)[number]): Promise<Started> {
   const entry = v.compiled ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, [...v.flags, ...entry], { cwd: v.root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (i > 600) throw new Error(`${v.label} did not answer /health`);
-    try {
-      const r = await fetch(`${url}/health`);
-      await r.arrayBuffer();
-      if (r.ok) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForHealth(url, v.label, child, 30_000);
   const call = async (operation: string, body: unknown) =>
     (await signedCall({ url, target: `TrentService.${operation}`, service: 'kms', region: 'us-east-1', credentials: ADMIN, body })).json;
   const keyId = ((await call('CreateKey', {})).KeyMetadata as { KeyId: string }).KeyId;

@@ -19,7 +19,7 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { freePort, runLoad, stopLoadProcess, type Server } from './procs.ts';
+import { freePort, runLoad, stopLoadProcess, waitForHealth, type Server } from './procs.ts';
 import { signedCall } from './signing.ts';
 
 const ADMIN = { accessKeyId: 'AKIAEXAMPLEADMIN0001', secretAccessKey: 'bench-admin-secret-access-key-0123456789' };
@@ -56,19 +56,7 @@ async function start(label: string, tree: string, storage: string): Promise<Entr
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${label} exited during start-up (log: ${join(dir, 'trent.log')})`);
-    if (Date.now() > deadline) throw new Error(`${label} did not answer /health within 60 s`);
-    try {
-      const r = await fetch(`${url}/health`);
-      await r.arrayBuffer();
-      if (r.ok) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForHealth(url, `${label} (log: ${join(dir, 'trent.log')})`, child, 60_000, 100);
   const created = await signedCall({ url, target: 'TrentService.CreateKey', service: 'kms', region: 'us-east-1', credentials: ADMIN, body: {} });
   const keyId = (created.json.KeyMetadata as { KeyId?: string } | undefined)?.KeyId;
   if (!keyId) throw new Error(`${label}: CreateKey answered no KeyId`);

@@ -466,3 +466,24 @@ export function runEnvelope(input: { keyBase64: string; sizes: number[]; minSeco
 export function runFloor(seconds: number): Promise<FloorResult> {
   return runJsonChild('bench/floor.ts', [String(seconds)]);
 }
+
+/**
+ * Waits until GET `url`/health answers 200 (plain HTTP), polling every `everyMs`; throws naming `label`
+ * once `timeoutMs` has passed, or at once if `child` exits first. For the bench's side tools (ab.ts,
+ * interleaved.ts), which spawn Trents of other trees themselves.
+ */
+export async function waitForHealth(url: string, label: string, child?: ChildProcess, timeoutMs = 60_000, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`${label} exited during start-up`);
+    if (Date.now() > deadline) throw new Error(`${label} did not answer /health within ${timeoutMs / 1000} s`);
+    try {
+      const r = await fetch(`${url}/health`);
+      await r.arrayBuffer();
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
