@@ -12,7 +12,7 @@ import { CreateKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { Client } from 'pg';
 import { runCli } from '../../src/cli/main.ts';
 import { PostgresStorage, parsePostgresUrl } from '../../src/storage/postgres/postgres-storage.ts';
-import { dropTestSchemas, freshSchemaUrl, onPostgres } from '../../src/storage/postgres/test-database.ts';
+import { dropTestSchemas, freshSchemaUrl, holdChainLock, onPostgres, untilWaitingForChainLock } from '../../src/storage/postgres/test-database.ts';
 import { forEachLimit, newRootKey, startNode, type TrentNode } from './cluster.ts';
 
 onPostgres('the audit chain of Trent nodes on PostgreSQL', (base) => {
@@ -70,16 +70,7 @@ onPostgres('the audit chain of Trent nodes on PostgreSQL', (base) => {
     await nodesA[0]!.kms.send(new EncryptCommand({ KeyId: keyA, Plaintext: Buffer.from('warm') }));
     const holder = new PostgresStorage(urlA);
     try {
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => (locked = r));
-      const holding = holder.transaction(async (tx) => {
-        await tx.audit.lockHead();
-        locked();
-        await released;
-      });
-      await isLocked;
+      const lock = await holdChainLock(holder);
       // Before per-schema keys this waited for the other schema's lock (and hung here until the timeout).
       const beforeB = await countEvents(urlB, 'Encrypt');
       await nodeB.kms.send(new EncryptCommand({ KeyId: keyB, Plaintext: Buffer.from('other schema') }));
@@ -87,19 +78,9 @@ onPostgres('the audit chain of Trent nodes on PostgreSQL', (base) => {
 
       let done = false;
       const blocked = nodesA[1]!.kms.send(new EncryptCommand({ KeyId: keyA, Plaintext: Buffer.from('locked schema') })).finally(() => (done = true));
-      const oid = Number((await db.query('SELECT to_regclass($1)::oid AS oid', [`${parsePostgresUrl(urlA).schema}.audit_events`])).rows[0].oid);
-      for (;;) {
-        const r = await db.query(
-          "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = 1635083369 AND objid = $1 AND objsubid = 2",
-          [oid],
-        );
-        if (r.rows[0].n > 0) break;
-        assert.equal(done, false, 'a call on the locked schema was answered while its chain lock was held');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await untilWaitingForChainLock(db, parsePostgresUrl(urlA).schema!, () => done, 'a call on the locked schema was answered while its chain lock was held');
       assert.equal(done, false, 'a call on the locked schema was answered while its chain lock was held');
-      release();
-      await holding;
+      await lock.release();
       const encrypted = await blocked;
       assert.ok(encrypted.CiphertextBlob);
     } finally {

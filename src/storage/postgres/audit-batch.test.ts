@@ -11,7 +11,7 @@ import { verifyChain } from '../../audit/chain.ts';
 import { buildEvent, type BuiltEvent } from '../../audit/event.ts';
 import type { AuditBatch, AuditRepo } from '../audit-repo.ts';
 import { PostgresStorage, parsePostgresUrl } from './postgres-storage.ts';
-import { dropTestSchemas, freshSchemaUrl, onPostgres } from './test-database.ts';
+import { dropTestSchemas, freshSchemaUrl, holdChainLock, onPostgres, untilWaitingForChainLock } from './test-database.ts';
 
 let n = 0;
 function event(): BuiltEvent {
@@ -105,35 +105,15 @@ onPostgres('PostgreSQL audit batches', (base) => {
     admin.on('error', () => undefined);
     await admin.connect();
     try {
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => (locked = r));
-      const holding = holder.transaction(async (tx) => {
-        await tx.audit.lockHead();
-        locked();
-        await released;
-      });
-      await isLocked;
+      const lock = await holdChainLock(holder);
       // Another schema's writer goes through while the lock is held (a hang here fails the test by timeout).
       assert.deepEqual(await appendBatch(nodeB, { intents: [], events: chainOnto({ seq: 0, hash: '' }, events(2)), clearIntents: [] }), { written: true });
       // This schema's writer waits on the lock: seen waiting in pg_locks, not guessed from time.
       let done = false;
       const waiting = appendBatch(nodeA, { intents: [], events: chainOnto({ seq: 0, hash: '' }, events(2)), clearIntents: [] }).finally(() => (done = true));
-      const schemaA = parsePostgresUrl(urlA).schema!;
-      const oid = Number((await admin.query('SELECT to_regclass($1)::oid AS oid', [`${schemaA}.audit_events`])).rows[0].oid);
-      for (;;) {
-        const r = await admin.query(
-          "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = 1635083369 AND objid = $1 AND objsubid = 2",
-          [oid],
-        );
-        if (r.rows[0].n === 1) break;
-        assert.equal(done, false, 'appendBatch finished while the other transaction held the chain lock');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await untilWaitingForChainLock(admin, parsePostgresUrl(urlA).schema!, () => done, 'appendBatch finished while the other transaction held the chain lock');
       assert.equal(done, false);
-      release();
-      await holding;
+      await lock.release();
       assert.deepEqual(await waiting, { written: true });
       assert.equal(verifyChain(await allRows(nodeA), [], undefined).ok, true);
     } finally {

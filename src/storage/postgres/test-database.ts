@@ -15,6 +15,7 @@
  */
 import { describe, test } from 'node:test';
 import { Client, escapeIdentifier } from 'pg';
+import type { Storage } from '../storage.ts';
 
 export const DEFAULT_POSTGRES_TEST_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -125,5 +126,41 @@ export async function dropTestSchemas(): Promise<void> {
     await withClient(base, async (c) => {
       for (const schema of schemas) await c.query(`DROP SCHEMA IF EXISTS ${escapeIdentifier(schema)} CASCADE`);
     });
+  }
+}
+
+/**
+ * Tests of the audit chain lock: holds `storage`'s chain lock (AuditRepo.lockHead) in an open transaction
+ * until `release()`; resolves once it is held.
+ */
+export async function holdChainLock(storage: Storage): Promise<{ release: () => Promise<void> }> {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const holding = storage.transaction(async (tx) => {
+    await tx.audit.lockHead();
+    locked();
+    await released;
+  });
+  await isLocked;
+  return { release: async () => { release(); await holding; } };
+}
+
+/**
+ * Resolves once a session waits for `schema`'s audit chain lock, as pg_locks shows it (seen, not guessed
+ * from time); fails with `message` if `finished()` turns true first (the waiter went through the lock).
+ */
+export async function untilWaitingForChainLock(db: Client, schema: string, finished: () => boolean, message: string): Promise<void> {
+  const oid = Number((await db.query('SELECT to_regclass($1)::oid AS oid', [`${schema}.audit_events`])).rows[0].oid);
+  for (;;) {
+    const r = await db.query(
+      // The two-int advisory key of src/storage/postgres/audit-repo.ts: classid, objid = the table's oid, objsubid 2.
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = 1635083369 AND objid = $1 AND objsubid = 2",
+      [oid],
+    );
+    if (r.rows[0].n > 0) return;
+    if (finished()) throw new Error(message);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
