@@ -35,6 +35,17 @@ export async function lockCopies(tx: Repos, key: Key): Promise<Key[]> {
   return copies;
 }
 
+/**
+ * lockCopies for a change only a primary may make (ReplicateKey, UpdatePrimaryRegion): every copy, and the
+ * caller's copy as it is now, refused unless it is still the primary (another request may have moved it).
+ */
+export async function lockCopiesOfPrimary(tx: Repos, primary: Key): Promise<{ copies: Key[]; current: Key }> {
+  const copies = await lockCopies(tx, primary);
+  const current = copies.find((c) => c.scope.region === primary.scope.region)!;
+  requirePrimary(current);
+  return { copies, current };
+}
+
 /** Writes `doc(copy)` into each copy with compare-and-set (the rows are locked, so a lost race is a bug or another node). */
 export async function writeCopies(tx: Repos, copies: readonly Key[], doc: (copy: Key) => KeyDoc): Promise<void> {
   for (const copy of copies) {

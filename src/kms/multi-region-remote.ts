@@ -21,7 +21,7 @@ import type { Repos, Storage } from '../storage/storage.ts';
 import { keyArn } from './arn.ts';
 import { keyFromRecord, multiRegionConfigOf, multiRegionKeyTypeOf, type Key, type KeyDoc, type MultiRegionConfig } from './key-model.ts';
 import { requireEnabled } from './key-states.ts';
-import { lockCopies, requirePrimary, scopeIn, writeCopies } from './multi-region-copies.ts';
+import { lockCopies, lockCopiesOfPrimary, scopeIn, writeCopies } from './multi-region-copies.ts';
 import type { RemoteReplicas } from './remote-replicas.ts';
 
 /** Step 1 (see the module comment); returns the caller's copy as it now is (a replica). */
@@ -29,9 +29,7 @@ export async function movePrimaryToPeer(deps: { storage: Storage; remote: Remote
   const { storage, remote } = deps;
   const targetArn = keyArn(scopeIn(primary, target), primary.keyId);
   return storage.transaction(async (tx) => {
-    const copies = await lockCopies(tx, primary);
-    const current = copies.find((c) => c.scope.region === primary.scope.region)!;
-    requirePrimary(current);
+    const { copies, current } = await lockCopiesOfPrimary(tx, primary);
     requireEnabled(current);
     const old = multiRegionConfigOf(current);
     if (!old.replicaRegions.includes(target)) throw new NotFoundException(`Key '${targetArn}' does not exist`);

@@ -28,7 +28,7 @@ import {
 } from './key-model.ts';
 import { materialAad, type KeyService } from './key-service.ts';
 import type { RemoteReplicas } from './remote-replicas.ts';
-import { lockCopies, requirePrimary, scopeIn, writeCopies } from './multi-region-copies.ts';
+import { lockCopies, lockCopiesOfPrimary, requirePrimary, scopeIn, writeCopies } from './multi-region-copies.ts';
 import { movePrimaryToPeer } from './multi-region-remote.ts';
 import { requireEnabled, transition } from './key-states.ts';
 import { checkNewTags, MAX_TAGS } from './tags.ts';
@@ -248,9 +248,7 @@ export function createMultiRegionService({ storage, barrier, clock, keys, author
     const external = primary.doc.origin === 'EXTERNAL';
     const rows = external ? [] : await resealedMaterial(primary, replicaScope);
     const replica = await storage.transaction(async (tx) => {
-      const copies = await lockCopies(tx, primary);
-      const current = copies.find((c) => c.scope.region === primary.scope.region)!;
-      requirePrimary(current);
+      const { copies, current } = await lockCopiesOfPrimary(tx, primary);
       requireReplicable(current);
       const now = multiRegionConfigOf(current);
       if (now.replicaRegions.includes(region)) throw new AlreadyExistsException(`${replicaArn} already exists`);
@@ -289,9 +287,7 @@ export function createMultiRegionService({ storage, barrier, clock, keys, author
     primary: Key, region: string, replicaArn: string, create: { description: string; policy: string; tags: Tag[] },
   ): Promise<{ replica: Key; policy: string; tags: Tag[] }> {
     return storage.transaction(async (tx) => {
-      const copies = await lockCopies(tx, primary);
-      const current = copies.find((c) => c.scope.region === primary.scope.region)!;
-      requirePrimary(current);
+      const { copies, current } = await lockCopiesOfPrimary(tx, primary);
       requireReplicable(current);
       const now = multiRegionConfigOf(current);
       if (now.replicaRegions.includes(region)) throw new AlreadyExistsException(`${replicaArn} already exists`);
@@ -338,9 +334,7 @@ export function createMultiRegionService({ storage, barrier, clock, keys, author
     if (replica.doc.state !== 'Disabled') requireEnabled(replica);
 
     const updated = await storage.transaction(async (tx) => {
-      const copies = await lockCopies(tx, primary);
-      const current = copies.find((c) => c.scope.region === primary.scope.region)!;
-      requirePrimary(current);
+      const { copies, current } = await lockCopiesOfPrimary(tx, primary);
       requireEnabled(current);
       const old = multiRegionConfigOf(current);
       if (!old.replicaRegions.includes(target) || !copies.some((c) => c.scope.region === target)) {

@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type Caller, viaServiceName } from '../auth/caller.ts';
 import { ConflictException, TrentError } from '../errors/errors.ts';
 import type { Repos } from '../storage/storage.ts';
-import { failed, replicaArnOf } from './replica-sync.ts';
+import { failed, replicaArnOf, shownRotation } from './replica-sync.ts';
 import { toSecret, type Secret, type SecretContext } from './secret-context.ts';
 import { dueAtOf, type ReplicaState, type SecretDoc, type Tag } from './secret-model.ts';
 import { open } from './secret-sealing.ts';
@@ -63,18 +63,12 @@ export interface ReplicaView {
 }
 
 export function viewOf(doc: SecretDoc): ReplicaView {
-  const r = doc.rotation;
   return {
     ...(doc.description !== undefined ? { description: doc.description } : {}),
     tags: doc.tags.map((t) => ({ Key: t.Key, Value: t.Value })),
     ...(doc.tagged ? { tagged: true as const } : {}),
     ...(doc.policy !== undefined ? { policy: doc.policy } : {}),
-    rotation: {
-      enabled: r.enabled,
-      ...(r.lambdaArn !== undefined ? { lambdaArn: r.lambdaArn } : {}),
-      ...(r.rules !== undefined ? { rules: r.rules } : {}),
-      ...(r.nextRotationAt !== undefined ? { nextRotationAt: r.nextRotationAt } : {}),
-    },
+    rotation: shownRotation(doc.rotation),
     versions: Object.fromEntries(Object.entries(doc.versions).map(([id, v]) => [id, {
       stages: [...v.stages], createdAt: v.createdAt, kind: v.kind, ...(v.empty ? { empty: true as const } : {}),
     }])),

@@ -55,6 +55,16 @@ export function isReplicaOf(record: SecretRecord | undefined, primary: Pick<Secr
  * key, creation date and access dates. `sealedUnder` names the key of each version sealed for this write;
  * versions the replica already holds keep theirs.
  */
+/** A primary's rotation configuration as a replica shows it: the run in progress and its failures stay the primary's. */
+export function shownRotation(r: SecretDoc['rotation']): Pick<SecretDoc['rotation'], 'enabled' | 'lambdaArn' | 'rules' | 'nextRotationAt'> {
+  return {
+    enabled: r.enabled,
+    ...(r.lambdaArn !== undefined ? { lambdaArn: r.lambdaArn } : {}),
+    ...(r.rules !== undefined ? { rules: r.rules } : {}),
+    ...(r.nextRotationAt !== undefined ? { nextRotationAt: r.nextRotationAt } : {}),
+  };
+}
+
 export function replicaDocOf(
   doc: SecretDoc, primaryRegion: string, key: { kmsKeyId?: string; kmsKeyArn: string }, prev: SecretDoc | undefined,
   sealedUnder: Record<string, string>, now: number,
@@ -71,7 +81,6 @@ export function replicaDocOf(
       ...(v.empty ? { empty: true as const } : {}),
     };
   }
-  const r = doc.rotation;
   return {
     ...(doc.description !== undefined ? { description: doc.description } : {}),
     ...(key.kmsKeyId !== undefined ? { kmsKeyId: key.kmsKeyId } : {}),
@@ -84,12 +93,7 @@ export function replicaDocOf(
     ...(prev?.lastAccessedAt !== undefined ? { lastAccessedAt: prev.lastAccessedAt } : {}),
     ...(doc.lastRotatedAt !== undefined ? { lastRotatedAt: doc.lastRotatedAt } : {}),
     // The configuration is shown; the run in progress (claim), its failures and who runs it are the primary's.
-    rotation: {
-      enabled: r.enabled,
-      ...(r.lambdaArn !== undefined ? { lambdaArn: r.lambdaArn } : {}),
-      ...(r.rules !== undefined ? { rules: r.rules } : {}),
-      ...(r.nextRotationAt !== undefined ? { nextRotationAt: r.nextRotationAt } : {}),
-    },
+    rotation: shownRotation(doc.rotation),
     ...(doc.policy !== undefined ? { policy: doc.policy } : {}),
     primaryRegion,
   };
