@@ -14,9 +14,9 @@
 import type { JobEventRecorder } from '../audit/service-event.ts';
 import type { Clock } from '../clock.ts';
 import { timeOrderedUuid } from '../crypto/primitives.ts';
-import { ValidationException } from '../errors/errors.ts';
+import { AccessDeniedException, ValidationException } from '../errors/errors.ts';
 import type { RemoteReplicaRecord } from '../kms/remote-replicas.ts';
-import type { Key, MultiRegionConfig } from '../kms/key-model.ts';
+import { keyFromRecord, type Key, type MultiRegionConfig } from '../kms/key-model.ts';
 import { forgetRemoteCopy } from '../kms/multi-region.ts';
 import { takePrimaryRole } from '../kms/multi-region-remote.ts';
 import type { ReplicationLinkRecord } from '../storage/replication-repo.ts';
@@ -41,6 +41,8 @@ export interface KeyEventRecord {
 }
 
 const REGION = /^([a-z]+-){2,3}\d+$/;
+/** A multi-Region key's id (key-service.ts makes them): only such keys have copies on a peer. */
+export const MRK_ID = /^mrk-[0-9a-f]{32}$/;
 
 export function isKeyEventKind(kind: unknown): kind is KeyEventKind {
   return (KEY_EVENT_KINDS as readonly unknown[]).includes(kind);
@@ -52,8 +54,7 @@ export function isKeyEvent(record: object): record is KeyEventRecord {
 
 /** Checks the shape of a record whose Kind is a key event (its meaning is checked when applied). */
 export function parseKeyEvent(rec: Record<string, unknown>): KeyEventRecord {
-  if (!isKeyEventKind(rec.Kind) || !/^\d{12}$/.test(String(rec.accountId)) || typeof rec.keyId !== 'string' || rec.keyId.length === 0
-    || rec.keyId.length > 64 || !REGION.test(String(rec.sourceRegion)) || !REGION.test(String(rec.region))) {
+  if (!isKeyEventKind(rec.Kind) || !/^\d{12}$/.test(String(rec.accountId)) || typeof rec.keyId !== 'string' || !MRK_ID.test(rec.keyId) || !REGION.test(String(rec.sourceRegion)) || !REGION.test(String(rec.region))) {
     throw new ValidationException('Malformed replication request: key event.');
   }
   const out: KeyEventRecord = { Kind: rec.Kind, accountId: String(rec.accountId), keyId: rec.keyId, sourceRegion: String(rec.sourceRegion), region: String(rec.region) };
@@ -67,7 +68,8 @@ export function parseKeyEvent(rec: Record<string, unknown>): KeyEventRecord {
   out.multiRegionConfig = { primaryRegion: out.region, replicaRegions: (c!.replicaRegions as unknown[]).map(String) };
   if (rec.rotation !== undefined) {
     const r = rec.rotation as Record<string, unknown>;
-    if (typeof r !== 'object' || r === null || typeof r.enabled !== 'boolean' || !Number.isSafeInteger(r.periodDays)
+    // AWS: RotationPeriodInDays is 90–2560; a schedule outside it is none a call could have set.
+    if (typeof r !== 'object' || r === null || typeof r.enabled !== 'boolean' || !Number.isSafeInteger(r.periodDays) || (r.periodDays as number) < 90 || (r.periodDays as number) > 2560
       || (r.nextRotationAt !== undefined && !Number.isSafeInteger(r.nextRotationAt))) bad('rotation');
     out.rotation = { enabled: r.enabled as boolean, periodDays: r.periodDays as number, ...(r.nextRotationAt !== undefined ? { nextRotationAt: r.nextRotationAt as number } : {}) };
   }
@@ -113,6 +115,16 @@ export async function applyKeyEvent(
         await forgetRemoteCopy(tx, rec.accountId, rec.keyId, rec.sourceRegion, [rec.region, ...localRegions], clock.now());
         break;
       case 'primary-moved': {
+        // The peer can hand over only a role it holds: a copy here that is the primary, or a replica of a
+        // primary outside the peer's regions, refuses the record. Bouncing it as `returned` instead would tell
+        // the peer's copy (a replica of ours) to take the role while ours keeps it: two primaries.
+        for (const region of localRegions) {
+          const r = await tx.keys.get({ accountId: rec.accountId, region }, rec.keyId);
+          const primary = r && keyFromRecord(r).doc.multiRegionConfig?.primaryRegion;
+          if (primary !== undefined && !link.regions.includes(primary)) {
+            throw new AccessDeniedException(`The linked peer ${link.name} does not hold the primary role of ${rec.keyId}.`);
+          }
+        }
         const move = {
           accountId: rec.accountId, keyId: rec.keyId, from: rec.sourceRegion, to: rec.region, multiRegionConfig: rec.multiRegionConfig!,
           ...(rec.rotation ? { rotation: rec.rotation } : {}), ...(rec.onDemandRotations !== undefined ? { onDemandRotations: rec.onDemandRotations } : {}),

@@ -40,6 +40,11 @@ const int = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number
 const REGION = /^([a-z]+-){2,3}\d+$/;
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const MAX_VERSIONS = 200;
+/**
+ * A VersionId as Secrets Manager takes one (ClientRequestToken: 32–64 characters). The ids become keys of
+ * the replica's version map, so the bound also keeps out `__proto__` and the like.
+ */
+const versionId = (v: unknown): v is string => typeof v === 'string' && v.length >= 32 && v.length <= 64;
 
 function bad(what: string): never {
   throw new ValidationException(`Malformed replication request: ${what}.`);
@@ -63,7 +68,7 @@ function checkView(v: unknown): void {
   if (!int(v.lastChangedAt) || (v.lastRotatedAt !== undefined && !int(v.lastRotatedAt))) bad('Record.view dates');
   if (!isObject(v.versions) || Object.keys(v.versions).length > MAX_VERSIONS) bad('Record.view.versions');
   for (const [id, x] of Object.entries(v.versions)) {
-    if (!str(id, 64) || !isObject(x) || !int(x.createdAt) || (x.kind !== 'string' && x.kind !== 'binary') || (x.empty !== undefined && x.empty !== true)
+    if (!versionId(id) || !isObject(x) || !int(x.createdAt) || (x.kind !== 'string' && x.kind !== 'binary') || (x.empty !== undefined && x.empty !== true)
       || !Array.isArray(x.stages) || x.stages.length > 20 || !x.stages.every((s) => str(s, 256))) bad('Record.view.versions');
   }
 }
@@ -83,7 +88,7 @@ export function parseSecretRecord(rec: Record<string, unknown>): SecretWireRecor
   if (!Array.isArray(rec.values) || rec.values.length > MAX_VERSIONS) bad('Record.values');
   const seen = new Set<string>();
   for (const x of rec.values) {
-    if (!isObject(x) || !str(x.versionId, 64) || !str(x.wrapped, 131072) || !Object.hasOwn(versions, x.versionId) || seen.has(x.versionId)) bad('Record.values');
+    if (!isObject(x) || !versionId(x.versionId) || !str(x.wrapped, 131072) || !Object.hasOwn(versions, x.versionId) || seen.has(x.versionId)) bad('Record.values');
     seen.add(x.versionId);
   }
   return rec as unknown as SecretWireRecord;

@@ -8,7 +8,7 @@
  */
 import { framedFields } from '../crypto/replication-transport.ts';
 import { ValidationException } from '../errors/errors.ts';
-import { isKeyEventKind, parseKeyEvent, type KeyEventRecord } from './key-events.ts';
+import { isKeyEventKind, MRK_ID, parseKeyEvent, type KeyEventRecord } from './key-events.ts';
 import { isSecretKind, parseSecretRecord, type SecretWireRecord } from './secret-wire.ts';
 
 export const HELLO_PATH = '/v1/replication/hello';
@@ -97,18 +97,22 @@ export function parseDeliver(body: unknown): DeliverRequest {
     parseSecretRecord(rec);
     return body as unknown as DeliverRequest;
   }
-  if (!/^\d{12}$/.test(String(rec.accountId)) || !str(rec.keyId, 64) || !REGION.test(String(rec.sourceRegion)) || !REGION.test(String(rec.region))) bad('Record ids');
+  if (!/^\d{12}$/.test(String(rec.accountId)) || !MRK_ID.test(String(rec.keyId)) || !REGION.test(String(rec.sourceRegion)) || !REGION.test(String(rec.region))) bad('Record ids');
   const key = rec.key;
   if (!isObject(key) || !str(key.keySpec, 64) || !str(key.keyUsage, 64) || !str(key.origin, 64) || !int(key.currentVersion) || typeof key.currentKeyMaterialId !== 'string') bad('Record.key');
   const mrc = key.multiRegionConfig;
   if (!isObject(mrc) || !REGION.test(String(mrc.primaryRegion)) || !Array.isArray(mrc.replicaRegions) || !mrc.replicaRegions.every((r) => REGION.test(String(r)))) bad('Record.key.multiRegionConfig');
   if (rec.create !== undefined) {
     const c = rec.create;
-    if (!isObject(c) || typeof c.description !== 'string' || !str(c.policy, 131072) || !Array.isArray(c.tags)) bad('Record.create');
+    // The limits of CreateKey (description, tags): what a replica made here could not have been given by a call.
+    if (!isObject(c) || typeof c.description !== 'string' || c.description.length > 8192 || !str(c.policy, 131072) || !Array.isArray(c.tags) || c.tags.length > 50
+      || !c.tags.every((t) => isObject(t) && str(t.TagKey, 128) && typeof t.TagValue === 'string' && t.TagValue.length <= 256)) bad('Record.create');
   }
   if (!Array.isArray(rec.versions) || rec.versions.length > 10_000) bad('Record.versions');
+  const seen = new Set<number>();
   for (const v of rec.versions) {
-    if (!isObject(v) || !int(v.version) || v.version < 1 || !int(v.createdAt) || !isObject(v.doc) || !str(v.wrapped, 65536)) bad('Record.versions');
+    if (!isObject(v) || !int(v.version) || v.version < 1 || seen.has(v.version) || !int(v.createdAt) || !isObject(v.doc) || !str(v.wrapped, 65536)) bad('Record.versions');
+    seen.add(v.version);
   }
   return body as unknown as DeliverRequest;
 }

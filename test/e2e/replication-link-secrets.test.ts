@@ -259,7 +259,8 @@ linkTest('forged and malformed secret records are refused (AccessDenied, Validat
   const before = await state();
   const name = 'linked/forged';
   const primaryArn = `arn:aws:secretsmanager:us-east-1:${ACCOUNT_ID}:secret:${name}-AbCdEf`;
-  const view = { tags: [], rotation: { enabled: false }, versions: { v1: { stages: ['AWSCURRENT'], createdAt: 1, kind: 'string' } }, lastChangedAt: 1 };
+  const V1 = '1'.repeat(32); // a VersionId as Secrets Manager takes one (32–64 characters)
+  const view = { tags: [], rotation: { enabled: false }, versions: { [V1]: { stages: ['AWSCURRENT'], createdAt: 1, kind: 'string' } }, lastChangedAt: 1 };
   /** A delivery of one secret record as a peer's sender builds it (`box(v)`: a value boxed with the AAD of version v). */
   const deliver = async (record: (aad: (versionId: string) => string) => Record<string, unknown>, seq = before.link + 1) => {
     const { transport, ...exchange } = await openExchange(B, secret, linkId!);
@@ -267,22 +268,25 @@ linkTest('forged and malformed secret records are refused (AccessDenied, Validat
     return internal(B, DELIVER_PATH, { ...exchange, Seq: seq, Record: record(box) }, secret, linkId!);
   };
   const ids = { accountId: ACCOUNT_ID, name, arn: primaryArn, sourceRegion: 'us-east-1', region: EU };
-  // A box made for another version (its AAD names v2) presented as v1's value.
-  const moved = await deliver((box) => ({ Kind: 'secret', ...ids, view, values: [{ versionId: 'v1', wrapped: box('v2') }] }));
+  // A box made for another version (its AAD names another id) presented as V1's value.
+  const moved = await deliver((box) => ({ Kind: 'secret', ...ids, view, values: [{ versionId: V1, wrapped: box('2'.repeat(32)) }] }));
   assert.deepEqual([moved.status, moved.json.__type], [400, 'AccessDeniedException']);
   // The same box under the right AAD but for another region's record: the receiver serves only its own.
-  const elsewhere = await deliver((box) => ({ Kind: 'secret', ...ids, region: 'eu-west-3', view, values: [{ versionId: 'v1', wrapped: box('v1') }] }));
+  const elsewhere = await deliver((box) => ({ Kind: 'secret', ...ids, region: 'eu-west-3', view, values: [{ versionId: V1, wrapped: box(V1) }] }));
   assert.deepEqual([elsewhere.status, elsewhere.json.__type], [400, 'ValidationException']);
   // A primary in a region the peer does not serve.
   const foreign = await deliver((box) => ({
-    Kind: 'secret', ...ids, sourceRegion: 'ap-south-1', arn: primaryArn.replace('us-east-1', 'ap-south-1'), view, values: [{ versionId: 'v1', wrapped: box('v1') }],
+    Kind: 'secret', ...ids, sourceRegion: 'ap-south-1', arn: primaryArn.replace('us-east-1', 'ap-south-1'), view, values: [{ versionId: V1, wrapped: box(V1) }],
   }));
   assert.deepEqual([foreign.status, foreign.json.__type], [400, 'ValidationException']);
   for (const malformed of [
     { Kind: 'secret', ...ids, values: [] }, // no view
     { Kind: 'secret-replica-deleted', ...ids, arn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:other-AbCdEf' }, // ARN not of the name
     { Kind: 'no-such-kind', ...ids },
-    { Kind: 'secret', ...ids, view: { ...view, versions: { v1: { ...view.versions.v1, kind: 'text' } } }, values: [] },
+    // Version ids become keys of the replica's version map: `__proto__` (an own key of a parsed body) would set its prototype.
+    { Kind: 'secret', ...ids, view: { ...view, versions: JSON.parse(`{"__proto__": ${JSON.stringify(view.versions[V1])}}`) }, values: [{ versionId: '__proto__', wrapped: 'AAAA' }] },
+    { Kind: 'secret', ...ids, view: { ...view, versions: { short: view.versions[V1] } }, values: [] }, // not a VersionId's length
+    { Kind: 'secret', ...ids, view: { ...view, versions: { [V1]: { ...view.versions[V1]!, kind: 'text' } } }, values: [] },
   ]) {
     const res = await deliver(() => malformed);
     assert.deepEqual([res.status, res.json.__type], [400, 'ValidationException'], JSON.stringify(malformed));

@@ -299,6 +299,40 @@ linkTest('UpdatePrimaryRegion to a peer copy that cannot take the role (pending 
   await until('both outboxes to drain', async () => ((await peers(A))[0]!.PendingRecords + (await peers(B))[0]!.PendingRecords === 0 ? true : undefined));
 });
 
+linkTest('a forged primary-moved (or returned) for a key whose primary is on B is refused: B keeps the role, bounces nothing and its link does not move', async () => {
+  const [, linkId, secretText] = credential.split('.');
+  const secret = SecretBytes.copyOf(Buffer.from(secretText!, 'base64url'));
+  const own = (await B.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'B\'s own' }))).KeyMetadata!;
+  const onA = (await B.kms.send(new ReplicateKeyCommand({ KeyId: own.KeyId!, ReplicaRegion: 'us-east-1' }))).ReplicaKeyMetadata!.Arn!;
+  await until('the replica on A', async () => (await A.kms.send(new DescribeKeyCommand({ KeyId: onA }))).KeyMetadata);
+  await until('B\'s outbox to drain', async () => ((await peers(B))[0]!.PendingRecords === 0 ? true : undefined));
+  const state = async () => ({ link: (await peers(B))[0]!, keys: await rows(B, 'SELECT region, revision FROM keys WHERE key_id = ?', own.KeyId) });
+  const before = await state();
+  const deliver = async (record: Record<string, unknown>) => {
+    const { transport, ...exchange } = await openExchange(B, secret, linkId!);
+    transport.zeroize();
+    return internal(B, DELIVER_PATH, { ...exchange, Seq: before.link.LastAppliedSequence + 1, Record: record }, secret, linkId!);
+  };
+  // As A would send it had B moved the role to A: but B never did, so A's copy holds no role to hand back.
+  const move = {
+    Kind: 'primary-moved', accountId: ACCOUNT_ID, keyId: own.KeyId, sourceRegion: 'us-east-1', region: 'eu-central-1',
+    multiRegionConfig: { primaryRegion: 'eu-central-1', replicaRegions: ['us-east-1'] },
+  };
+  for (const forged of [move, { ...move, returned: true, multiRegionConfig: { primaryRegion: 'eu-central-1', replicaRegions: [] } }]) {
+    const res = await deliver(forged);
+    assert.deepEqual([res.status, res.json.__type], [400, 'AccessDeniedException'], JSON.stringify(forged));
+  }
+  // Malformed: a key id that is no multi-Region key's, a rotation period no call could set.
+  for (const malformed of [{ ...move, keyId: '../alias/x' }, { ...move, rotation: { enabled: true, periodDays: 0 } }, { ...move, Kind: 'key-replica-deleted', keyId: '__proto__' }]) {
+    const res = await deliver(malformed);
+    assert.deepEqual([res.status, res.json.__type], [400, 'ValidationException'], JSON.stringify(malformed));
+  }
+  assert.deepEqual(await state(), before, 'no copy changed, no record appended toward A, the last applied sequence number stays');
+  const m = (await B.kms.send(new DescribeKeyCommand({ KeyId: own.Arn }))).KeyMetadata!;
+  assert.deepEqual([m.MultiRegionConfiguration!.MultiRegionKeyType, m.MultiRegionConfiguration!.ReplicaKeys], ['PRIMARY', [{ Arn: onA, Region: 'us-east-1' }]]);
+  assert.equal((await A.kms.send(new DescribeKeyCommand({ KeyId: onA }))).KeyMetadata!.MultiRegionConfiguration!.MultiRegionKeyType, 'REPLICA');
+});
+
 let newCredential = '';
 
 linkTest('trent replication rotate-credential: records wait while the sides disagree and deliver once both have the new secret; the old one is refused', async () => {
