@@ -7,8 +7,9 @@
  *   success, nothing changes (the sender lost our acknowledgement);
  * - otherwise, in one transaction: the replica is created or brought up to date, and the link's last
  *   applied sequence number moves to the record's (compare-and-set), so a crash applies it fully or not;
- * - a record may create or update only a replica of the peer's primary: any copy of the key id here, in
- *   any region served, must be one (requireReplicaOfPeer), so a peer never adds a copy beside a key of ours;
+ * - a record updates only a replica of the peer's primary (requireReplicaOfPeer), and creates one only where
+ *   every copy of the key id in the other regions served here is such a replica too, so a peer never adds a
+ *   copy beside a key of ours under its id;
  * - material older than the replica's current version is refused (a replica never goes back), and a
  *   version it has is never overwritten;
  * - each material version is unwrapped, sealed under this deployment's root keyring at once, and zeroed.
