@@ -7,6 +7,9 @@
  *   success, nothing changes (the sender lost our acknowledgement);
  * - otherwise, in one transaction: the replica is created or brought up to date, and the link's last
  *   applied sequence number moves to the record's (compare-and-set), so a crash applies it fully or not;
+ * - a record updates only a replica of the peer's primary (requireReplicaOfPeer), and creates one only where
+ *   every copy of the key id in the other regions served here is such a replica too, so a peer never adds a
+ *   copy beside a key of ours under its id;
  * - material older than the replica's current version is refused (a replica never goes back), and a
  *   version it has is never overwritten;
  * - each material version is unwrapped, sealed under this deployment's root keyring at once, and zeroed.
@@ -140,6 +143,7 @@ export function createReceiver(deps: {
     if (isKeyEvent(rec)) return { Applied: await applyKeyEvent({ storage, clock, localRegions, ...(events ? { events } : {}) }, link, req.Seq, rec, sealedPeerHeader), LastAppliedSeq: req.Seq };
     // A peer writes only replicas of its own primaries, into regions this deployment serves.
     if (!localRegions?.has(rec.region)) throw new ValidationException(`The Region ${rec.region} is not served by this deployment.`);
+    const served = localRegions;
     if (!link.regions.includes(rec.sourceRegion) || rec.key.multiRegionConfig.primaryRegion !== rec.sourceRegion) {
       throw new ValidationException(`The Region ${rec.sourceRegion} is not served by the linked peer ${link.name}.`);
     }
@@ -169,17 +173,21 @@ export function createReceiver(deps: {
         // The replica was deleted here (its deletion is reported back in our outbox): nothing to update, and
         // refusing would hold up every later record of the link.
       } else if (!existing) {
+        // The copies of the key id in our other regions, locked until the replica is in (a local ReplicateKey
+        // of a primary there takes the same row lock first). Each must be a replica of the peer's primary (the
+        // peer replicating its key into a second region of ours); a primary here, or a replica of one, refuses
+        // the record: the peer would add a key of its own under the id of one of ours.
+        for (const region of served) {
+          if (region === rec.region) continue;
+          const other = await tx.keys.getForUpdate({ accountId: rec.accountId, region }, rec.keyId);
+          if (other) requireReplicaOfPeer(keyFromRecord(other), link);
+        }
         made = replicaFrom(rec, scope);
         await tx.keys.insert(recordFromKey(made));
         for (const m of rows) await tx.materials.insert(m);
       } else if (existing) {
         const key = keyFromRecord(existing);
-        // Its primary must be in the peer's regions (not necessarily the same one: the peer may have moved
-        // the primary between its own regions with UpdatePrimaryRegion).
-        const primaryRegion = key.doc.multiRegionConfig?.primaryRegion;
-        if (!key.doc.multiRegion || primaryRegion === undefined || !link.regions.includes(primaryRegion) || primaryRegion === key.scope.region) {
-          throw new ConflictException(`${key.arn} is not a replica of the peer's primary key.`);
-        }
+        requireReplicaOfPeer(key, link);
         if (rec.key.currentVersion < key.doc.currentVersion) {
           throw new ConflictException(`${key.arn} has material version ${key.doc.currentVersion}; refusing older material (version ${rec.key.currentVersion}).`);
         }
@@ -213,6 +221,19 @@ export function createReceiver(deps: {
     });
     if (!created) return { Applied: false, LastAppliedSeq: req.Seq };
     return { Applied: true, LastAppliedSeq: req.Seq };
+  }
+
+  /**
+   * A copy here a record of `link` may stand beside or update: a multi-Region replica whose primary is in the
+   * peer's regions (not necessarily the record's source region: the peer may have moved the primary between
+   * its own regions with UpdatePrimaryRegion). ConflictException otherwise; thrown inside the record's
+   * transaction, so nothing of the record is written and the link's last applied sequence number stays.
+   */
+  function requireReplicaOfPeer(key: Key, link: ReplicationLinkRecord): void {
+    const primaryRegion = key.doc.multiRegionConfig?.primaryRegion;
+    if (!key.doc.multiRegion || primaryRegion === undefined || !link.regions.includes(primaryRegion) || primaryRegion === key.scope.region) {
+      throw new ConflictException(`${key.arn} is not a replica of the peer's primary key.`);
+    }
   }
 
   function replicaFrom(rec: WireRecord, scope: { accountId: string; region: string }): Key {

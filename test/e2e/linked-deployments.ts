@@ -1,6 +1,6 @@
 /**
  * Two linked Trent deployments for the replication tests (docs/replication.md): each a real process
- * (src/main.ts) with its own data dir and dev PKI, serving one region over HTTPS; helpers to start, SIGKILL,
+ * (src/main.ts) with its own data dir and dev PKI, serving one region (or more) over HTTPS; helpers to start, SIGKILL,
  * link them with the real `trent replication link`, read and write their stores behind their backs, search
  * everything they stored for secrets and sign requests to the internal endpoint as a peer's sender does.
  *
@@ -32,7 +32,10 @@ import { devPki, trentCli, type Pki } from './tls-support.ts';
 
 export interface Deployment {
   name: string;
+  /** TRENT_REGION: the region of `kms` and `sm` and of the CLI. */
   region: string;
+  /** TRENT_REGIONS: `region` first, then any more the deployment serves. */
+  regions: string[];
   dataDir: string;
   port: number;
   url: string;
@@ -74,18 +77,26 @@ export function linkTest(name: string, body: () => Promise<void>): void {
   });
 }
 
-export async function deployment(name: string, region: string, workers: number): Promise<Deployment> {
+/** A deployment (not started) serving `region` and, if given, `moreRegions` too. */
+export async function deployment(name: string, region: string, workers: number, opts: { moreRegions?: string[] } = {}): Promise<Deployment> {
   const dataDir = mkdtempSync(join(tmpdir(), `trent-link-${name}-`));
   const port = await freePort();
   const pki = await devPki(mkdtempSync(join(tmpdir(), `trent-link-${name}-tls-`)));
   const url = `https://127.0.0.1:${port}`;
-  const client = { endpoint: url, region, credentials: ADMIN, maxAttempts: 1, requestHandler: { httpsAgent: { ca: readFileSync(pki.ca), keepAlive: false } } };
+  const client = clientConfig(url, pki, region);
   const storageUrl = E2E_STORAGE === 'postgres' ? await freshSchemaUrl((await probePostgres()).url) : undefined;
   return {
-    name, region, dataDir, port, url, pki, log: [], kms: new KMSClient(client), sm: new SecretsManagerClient(client), workers,
+    name, region, regions: [region, ...(opts.moreRegions ?? [])], dataDir, port, url, pki, log: [], kms: new KMSClient(client), sm: new SecretsManagerClient(client), workers,
     ...(storageUrl ? { storageUrl } : {}),
   };
 }
+
+function clientConfig(url: string, pki: Pki, region: string) {
+  return { endpoint: url, region, credentials: ADMIN, maxAttempts: 1, requestHandler: { httpsAgent: { ca: readFileSync(pki.ca), keepAlive: false } } };
+}
+
+/** A KMS client of `d` signing for another region it serves (the caller destroys it). */
+export const kmsIn = (d: Deployment, region: string): KMSClient => new KMSClient(clientConfig(d.url, d.pki, region));
 
 export async function start(d: Deployment): Promise<void> {
   const env = {
@@ -93,7 +104,7 @@ export async function start(d: Deployment): Promise<void> {
     TRENT_DATA_DIR: d.dataDir, TRENT_PORT: String(d.port), TRENT_HOST: '127.0.0.1',
     TRENT_ACCOUNT_ID: ACCOUNT_ID, TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
     // 500 ms job loop: a deletion date the tests move into the past is acted on promptly.
-    TRENT_REGIONS: d.region, TRENT_REGION: d.region, TRENT_LOG_LEVEL: 'debug', TRENT_WORKERS: String(d.workers), TRENT_JOB_INTERVAL_MS: '500', ...d.pki.env,
+    TRENT_REGIONS: d.regions.join(','), TRENT_REGION: d.region, TRENT_LOG_LEVEL: 'debug', TRENT_WORKERS: String(d.workers), TRENT_JOB_INTERVAL_MS: '500', ...d.pki.env,
     ...(d.storageUrl ? { TRENT_STORAGE: d.storageUrl } : {}),
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -226,11 +237,11 @@ export const CREDENTIAL = /^(trent-link-1\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43})$/m;
  * Returns it.
  */
 export async function linkDeployments(a: Deployment, b: Deployment): Promise<string> {
-  const out = await trentCli(['replication', 'link', '--name', b.name, '--endpoint', b.url, '--ca', b.pki.ca, '--regions', b.region], cliEnv(a));
+  const out = await trentCli(['replication', 'link', '--name', b.name, '--endpoint', b.url, '--ca', b.pki.ca, '--regions', b.regions.join(',')], cliEnv(a));
   const credential = CREDENTIAL.exec(out)![1]!;
   const file = join(b.pki.dir, 'link-credential');
   writeFileSync(file, `${credential}\n`, { mode: 0o600 });
-  const back = await trentCli(['replication', 'link', '--name', a.name, '--endpoint', a.url, '--ca', a.pki.ca, '--regions', a.region, '--credential-file', file], cliEnv(b));
+  const back = await trentCli(['replication', 'link', '--name', a.name, '--endpoint', a.url, '--ca', a.pki.ca, '--regions', a.regions.join(','), '--credential-file', file], cliEnv(b));
   assert.doesNotMatch(back, /trent-link-1/, 'the side given the credential does not print one');
   return credential;
 }

@@ -1,13 +1,13 @@
 /**
  * Multi-Region keys between two linked deployments (docs/replication.md): two real Trent processes
- * (src/main.ts) with their own data dirs and dev PKIs, serving us-east-1 (A) and eu-central-1 (B) over
- * HTTPS, linked with the real `trent replication link`. ReplicateKey on A creates the replica on B through
+ * (src/main.ts) with their own data dirs and dev PKIs, serving us-east-1 (A) and eu-central-1 with eu-west-1
+ * (B) over HTTPS, linked with the real `trent replication link`. ReplicateKey on A creates the replica on B through
  * the outbox; ciphertexts cross both ways; B is SIGKILLed while records are pending and catches up on
  * restart, once; a rotation reaches B; imported material (known to the test) and the link secret are
  * searched for in all both deployments stored (SQLite files and WAL, or every row of their PostgreSQL
  * schemas), both processes' logs and both audit trails.
  * Requests to B's internal endpoint with a wrong credential, a replayed exchange, a duplicate sequence
- * number or older material change nothing.
+ * number, older material, or a replica in B's second region of a primary B holds in its first change nothing.
  *
  * Storage: SQLite in each data dir, or with TRENT_E2E_STORAGE=postgres a schema of its own on the test
  * PostgreSQL server for each deployment (kept across B's restart). PostgreSQL unreachable: every test is
@@ -28,7 +28,7 @@ import { SecretBytes } from '../../src/crypto/secret-bytes.ts';
 import { DELIVER_PATH, HELLO_PATH, materialBoxAad } from '../../src/replication/wire.ts';
 import { ACCOUNT_ID, awsError } from './harness.ts';
 import {
-  assertNowhere, CREDENTIAL, cliEnv, deployment, dispose, internal, kill, linkDeployments, linkStorageReady, linkTest, openExchange, peers, rows,
+  assertNowhere, CREDENTIAL, cliEnv, deployment, dispose, internal, kill, kmsIn, linkDeployments, linkStorageReady, linkTest, openExchange, peers, rows,
   start, until, write, type Deployment,
 } from './linked-deployments.ts';
 import { trentCli } from './tls-support.ts';
@@ -37,11 +37,14 @@ let A: Deployment;
 let B: Deployment;
 let credential = '';
 const MATERIAL = randomBytes(32); // imported into an EXTERNAL key: the test knows these bytes
+/** B's second region (B.region is eu-central-1). */
+const WEST = 'eu-west-1';
 
 before(async () => {
   if (!(await linkStorageReady('linked-deployment test'))) return;
   A = await deployment('A', 'us-east-1', 1);
-  B = await deployment('B', 'eu-central-1', 2);
+  // B serves a second region: a peer's record must not create there a copy of a key B holds in its first.
+  B = await deployment('B', 'eu-central-1', 2, { moreRegions: [WEST] });
   await Promise.all([start(A), start(B)]);
 });
 
@@ -331,6 +334,50 @@ linkTest('a forged primary-moved (or returned) for a key whose primary is on B i
   const m = (await B.kms.send(new DescribeKeyCommand({ KeyId: own.Arn }))).KeyMetadata!;
   assert.deepEqual([m.MultiRegionConfiguration!.MultiRegionKeyType, m.MultiRegionConfiguration!.ReplicaKeys], ['PRIMARY', [{ Arn: onA, Region: 'us-east-1' }]]);
   assert.equal((await A.kms.send(new DescribeKeyCommand({ KeyId: onA }))).KeyMetadata!.MultiRegionConfiguration!.MultiRegionKeyType, 'REPLICA');
+});
+
+linkTest('a record creating a replica in B\'s second region of a primary B holds in its first is refused: no copy, the primary untouched, the link does not move; the peer\'s own key replicates there', async () => {
+  const [, linkId, secretText] = credential.split('.');
+  const secret = SecretBytes.copyOf(Buffer.from(secretText!, 'base64url'));
+  const west = kmsIn(B, WEST);
+  try {
+    const own = (await B.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'B\'s own primary' }))).KeyMetadata!;
+    const westArn = `arn:aws:kms:${WEST}:${ACCOUNT_ID}:key/${own.KeyId}`;
+    await until('A\'s outbox to drain', async () => ((await peers(A))[0]!.PendingRecords === 0 ? true : undefined));
+    const state = async () => ({
+      link: (await peers(B))[0]!,
+      keys: await rows(B, 'SELECT region, revision FROM keys WHERE key_id = ?', own.KeyId),
+      materials: await rows(B, 'SELECT region, version FROM key_materials WHERE key_id = ? ORDER BY region, version', own.KeyId),
+      events: (await rows(B, 'SELECT COUNT(*) AS n FROM audit_events WHERE record LIKE ?', `%${own.KeyId}%`))[0],
+    });
+    const before = await state();
+    assert.deepEqual(before.keys, [{ region: 'eu-central-1', revision: 1 }]);
+    // As A's sender builds a record creating a replica, claiming the key's primary is A's (us-east-1).
+    const seq = before.link.LastAppliedSequence + 1;
+    const { transport, ...exchange } = await openExchange(B, secret, linkId!);
+    const record = {
+      accountId: ACCOUNT_ID, keyId: own.KeyId, sourceRegion: 'us-east-1', region: WEST,
+      create: { description: 'not B\'s', policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }), tags: [] },
+      key: { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', currentVersion: 1, currentKeyMaterialId: 'x'.repeat(64), multiRegionConfig: { primaryRegion: 'us-east-1', replicaRegions: [WEST] } },
+      versions: [{ version: 1, createdAt: 1, doc: {}, wrapped: wrapForTransport(transport, SecretBytes.copyOf(randomBytes(32)), materialBoxAad(linkId!, seq, ACCOUNT_ID, own.KeyId!, 1, WEST)).toString('base64') }],
+    };
+    transport.zeroize();
+    const res = await internal(B, DELIVER_PATH, { ...exchange, Seq: seq, Record: record }, secret, linkId!);
+    assert.deepEqual([res.status, res.json.__type, res.json.message], [400, 'ConflictException', `${own.Arn} is not a replica of the peer's primary key.`]);
+    assert.deepEqual(await state(), before, 'no key or material row, no trail entry, the last applied sequence number stays');
+    assert.equal((await awsError(() => west.send(new DescribeKeyCommand({ KeyId: westArn })))).name, 'NotFoundException');
+    const m = (await B.kms.send(new DescribeKeyCommand({ KeyId: own.Arn }))).KeyMetadata!;
+    assert.deepEqual([m.KeyState, m.MultiRegionConfiguration!.MultiRegionKeyType, m.MultiRegionConfiguration!.ReplicaKeys], ['Enabled', 'PRIMARY', []]);
+
+    // A's own primary, whose replica B holds in eu-central-1, replicates into B's second region too.
+    const arn = (await A.kms.send(new ReplicateKeyCommand({ KeyId: mrk, ReplicaRegion: WEST }))).ReplicaKeyMetadata!.Arn!;
+    const there = await until('the replica in B\'s second region', async () => (await west.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata);
+    assert.deepEqual([there.KeyState, there.MultiRegionConfiguration!.MultiRegionKeyType, there.MultiRegionConfiguration!.PrimaryKey!.Region], ['Enabled', 'REPLICA', 'us-east-1']);
+    const blob = (await A.kms.send(new EncryptCommand({ KeyId: mrk, Plaintext: Buffer.from('to the west') }))).CiphertextBlob!;
+    assert.equal(Buffer.from((await west.send(new DecryptCommand({ KeyId: arn, CiphertextBlob: blob }))).Plaintext!).toString(), 'to the west');
+  } finally {
+    west.destroy();
+  }
 });
 
 let newCredential = '';
