@@ -143,7 +143,6 @@ export function createReceiver(deps: {
     if (isKeyEvent(rec)) return { Applied: await applyKeyEvent({ storage, clock, localRegions, ...(events ? { events } : {}) }, link, req.Seq, rec, sealedPeerHeader), LastAppliedSeq: req.Seq };
     // A peer writes only replicas of its own primaries, into regions this deployment serves.
     if (!localRegions?.has(rec.region)) throw new ValidationException(`The Region ${rec.region} is not served by this deployment.`);
-    const served = localRegions;
     if (!link.regions.includes(rec.sourceRegion) || rec.key.multiRegionConfig.primaryRegion !== rec.sourceRegion) {
       throw new ValidationException(`The Region ${rec.sourceRegion} is not served by the linked peer ${link.name}.`);
     }
@@ -177,7 +176,7 @@ export function createReceiver(deps: {
         // of a primary there takes the same row lock first). Each must be a replica of the peer's primary (the
         // peer replicating its key into a second region of ours); a primary here, or a replica of one, refuses
         // the record: the peer would add a key of its own under the id of one of ours.
-        for (const region of served) {
+        for (const region of localRegions) {
           if (region === rec.region) continue;
           const other = await tx.keys.getForUpdate({ accountId: rec.accountId, region }, rec.keyId);
           if (other) requireReplicaOfPeer(keyFromRecord(other), link);
