@@ -12,7 +12,8 @@
  * Prints each window (req/s, others' CPU, CPU of the PostgreSQL backends serving that server per request)
  * and, per label, medians and the ratio to the label starting with "sqlite" round by round. PostgreSQL
  * servers get a schema of their own on TRENT_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
- * dropped at the end.
+ * dropped at the end. Each server runs TRENT_WORKERS workers (default 1) and gets NODE_OPTIONS if set
+ * (e.g. `NODE_OPTIONS=--import=$PWD/bench/count-pg.mjs`, statements per request).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -42,8 +43,10 @@ async function start(label: string, tree: string, storage: string): Promise<Entr
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '', TRENT_HOST: '127.0.0.1', TRENT_PORT: String(port), TRENT_DATA_DIR: dir,
     TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
-    TRENT_LOG_LEVEL: 'warn', TRENT_QUOTAS: 'off', TRENT_WORKERS: '1',
+    TRENT_LOG_LEVEL: 'warn', TRENT_QUOTAS: 'off', TRENT_WORKERS: process.env.TRENT_WORKERS ?? '1',
   };
+  // A preload for measuring (bench/count-pg.mjs) reaches the server, and its workers, through NODE_OPTIONS.
+  if (process.env.NODE_OPTIONS) env.NODE_OPTIONS = process.env.NODE_OPTIONS;
   if (storage === 'postgres') {
     const schema = `trent_interleaved_${process.pid}_${label.replace(/\W/g, '')}`;
     schemas.push(schema);
