@@ -11,7 +11,8 @@
  * - Group commit. Concurrent begin()/record() calls are queued and written together, whole or not at
  *   all: one storage transaction per batch on SQLite (one fsync), one statement on PostgreSQL
  *   (AuditRepo.appendBatch, head-checked-writer.ts: chained onto the head this node expects, and
- *   written again under the chain lock when another writer moved it). The next batch is taken
+ *   chained again onto the head the store names and resent when another writer moved it; the workers
+ *   of one node take turns, src/cluster-audit.ts). The next batch is taken
  *   while earlier ones wait to be durable (SQLite, up to 4): with one batch at a time the event loop sat
  *   idle through every fsync (10-15% of the time under load in the profile). On PostgreSQL one batch at
  *   a time measured faster: batches in flight wait for each other on the chain head lock, holding pool
@@ -25,7 +26,7 @@ import type { Clock } from '../clock.ts';
 import { timeOrderedUuid } from '../crypto/primitives.ts';
 import type { AuditDigestRow, AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
 import { appendEvents, lastOf } from './chain-rows.ts';
-import { HeadCheckedWriter, supportsHeadCheckedBatches } from './head-checked-writer.ts';
+import { HeadCheckedWriter, supportsHeadCheckedBatches, type AuditTurns } from './head-checked-writer.ts';
 import type { Repos, Storage } from '../storage/storage.ts';
 import { currentUnitOfWork, outsideUnitOfWork, type UnitOfWork } from '../storage/unit-of-work.ts';
 import { canonicalJson } from './canonical-json.ts';
@@ -80,9 +81,12 @@ export interface AuditLogDeps {
    * when writeDigest() is called.
    */
   digests?: { intervalMs: number; maxEvents: number; delivery?: DigestDelivery };
+  /** In a worker of TRENT_WORKERS > 1: turns at writing the chain among the node's workers (head-checked-writer.ts). */
+  turns?: AuditTurns;
 }
 
 export { appendEvents, eventRow } from './chain-rows.ts';
+export type { AuditTurn, AuditTurns } from './head-checked-writer.ts';
 
 export class AuditLog {
   readonly #deps: AuditLogDeps;
@@ -272,7 +276,7 @@ export class AuditLog {
 
   #headCheckedWriter(): Promise<HeadCheckedWriter | undefined> {
     const { storage } = this.#deps;
-    this.#headChecked ??= supportsHeadCheckedBatches(storage).then((yes) => (yes ? new HeadCheckedWriter(storage) : undefined));
+    this.#headChecked ??= supportsHeadCheckedBatches(storage).then((yes) => (yes ? new HeadCheckedWriter(storage, this.#deps.turns) : undefined));
     const decided = this.#headChecked;
     // A failed decision is not kept: the next batch asks again.
     decided.catch(() => {

@@ -46,6 +46,20 @@ export function chainOnto(head: ChainHead, events: readonly BuiltEvent[]): Audit
   });
 }
 
+/**
+ * The same rows at the positions after `head` instead: their records as they were serialized, only the
+ * links (seq, prevHash, hash) new. For a batch the store refused because the head had moved.
+ */
+export function rechain(head: ChainHead, rows: readonly AuditEventRow[]): AuditEventRow[] {
+  let seq = head.seq;
+  let prev = head.hash;
+  return rows.map((r) => {
+    const row = { ...r, seq: ++seq, prevHash: prev, hash: chainHash(prev, r.record) };
+    prev = row.hash;
+    return row;
+  });
+}
+
 /** The last of some rows, as a head. */
 export function lastOf(rows: readonly AuditEventRow[]): ChainHead {
   const last = rows[rows.length - 1]!;

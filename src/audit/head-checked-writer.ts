@@ -4,86 +4,122 @@
  * round trips (BEGIN with the chain lock and the head read; the INSERT; COMMIT).
  *
  * Correctness never rests on the expectation: the store writes the batch only if the head it finds under
- * the chain lock is the one the events were chained onto, and otherwise writes nothing. The batch is then
- * written the way every batch was before — a transaction that takes the lock, reads the head and chains
- * onto it — which cannot find the head moved. Either way the batch commits whole or not at all, and its
- * calls are answered only after it did (AuditLog).
+ * the chain lock is the one the events were chained onto, and otherwise writes nothing and names the head
+ * it found. The batch is then chained again onto that head and sent again, still as one statement that
+ * the store checks the same way (another writer may have moved the head once more meanwhile). After
+ * MAX_RESENDS refusals in a row it is written under the lock: a transaction that takes the lock, reads the
+ * head and chains onto it, which cannot find the head moved. Either way the batch commits whole or not at
+ * all, and its calls are answered only after it did (AuditLog).
  *
- * When to expect a head. Only after a locked write found the head where this node left it: with steady
- * writes from another node the expectation would fail every time (a wasted round trip before each locked
- * write), so batches keep taking the lock first until no other writer was seen between two of this
- * node's writes. This node's own writes outside the group commit (atomically(), settle(), recovery) are
- * reported through committed() and do not count as another writer.
+ * Where the head comes from: the end of this node's previous write (its own writes outside the group
+ * commit, atomically(), settle(), recovery, are reported through committed()); with workers of one node
+ * taking turns (AuditTurns), the end of the write of the worker that had the turn before. Unknown (at
+ * start, after a failed write): the lock is taken.
  */
-import type { AuditIntentRow, AuditRepo } from '../storage/audit-repo.ts';
+import type { AuditEventRow, AuditIntentRow, AuditRepo } from '../storage/audit-repo.ts';
 import type { Storage } from '../storage/storage.ts';
-import { chainOnto, lastOf, lockChainHead, type ChainHead } from './chain-rows.ts';
+import { chainOnto, lastOf, lockChainHead, rechain, type ChainHead } from './chain-rows.ts';
 import type { BuiltEvent } from './event.ts';
 
-const same = (a: ChainHead, b: ChainHead): boolean => a.seq === b.seq && a.hash === b.hash;
+/**
+ * Refused statements a batch may take before it is written under the lock. Two writers refuse each
+ * other only when their statements cross, and the resend is chained onto the head the store just named,
+ * so a third refusal in a row means a crowd of writers, which the lock orders.
+ */
+const MAX_RESENDS = 3;
+
+/**
+ * Turns at writing the chain among the processes of one node (TRENT_WORKERS > 1: src/cluster-audit.ts),
+ * so that its workers do not keep refusing each other's heads. A turn hands over the head the previous
+ * holder left. Only an optimisation: the store checks every head all the same, and a writer that gets no
+ * turn (acquire resolves without one) writes as it would alone.
+ */
+export interface AuditTurns {
+  /** Waits for this process's turn; resolves with the head the last holder left, if it knows one. */
+  acquire(): Promise<AuditTurn>;
+}
+
+export interface AuditTurn {
+  readonly head: ChainHead | undefined;
+  /** Ends the turn; `head`: where this write left the chain, undefined if unknown (the write failed). */
+  release(head: ChainHead | undefined): void;
+}
 
 /** Stores whose audit repo writes a batch in one statement (AuditRepo.appendBatch). */
 export async function supportsHeadCheckedBatches(storage: Storage): Promise<boolean> {
   return storage.read(async (r) => typeof r.audit.appendBatch === 'function');
 }
 
+const newer = (a: ChainHead | undefined, b: ChainHead | undefined): ChainHead | undefined => (a && (!b || a.seq > b.seq) ? a : b);
+
 export class HeadCheckedWriter {
   readonly #storage: Storage;
+  readonly #turns: AuditTurns | undefined;
   /** Where the next batch is chained without taking the lock first; undefined: take it first. */
   #expected: ChainHead | undefined;
-  /** The newest event this node committed (by seq), through the group commit or not. */
-  #lastWritten: ChainHead | undefined;
 
-  constructor(storage: Storage) {
+  constructor(storage: Storage, turns?: AuditTurns) {
     this.#storage = storage;
+    this.#turns = turns;
   }
 
   /** Writes one batch: intents, events (in this order in the chain), and the intents they clear. */
   async write(intents: readonly AuditIntentRow[], events: readonly BuiltEvent[], clearIntents: readonly string[]): Promise<void> {
-    const audit = (r: { audit: AuditRepo }) => r.audit as Required<AuditRepo>;
     if (events.length === 0 && clearIntents.length === 0) {
       // Intents alone (the mutating calls' begin()): no chain, no lock; one statement all the same.
       await this.#storage.read((r) => r.audit.insertIntents(intents));
       return;
     }
-    const expected = this.#expected;
-    if (expected) {
-      const rows = chainOnto(expected, events);
-      // A batch formed while this one is in flight chains after it.
-      this.#expected = lastOf(rows);
+    const turn = await this.#turns?.acquire();
+    let end: ChainHead | undefined;
+    try {
+      end = await this.#write(intents, events, clearIntents, turn?.head);
+    } finally {
+      turn?.release(end);
+    }
+  }
+
+  async #write(intents: readonly AuditIntentRow[], events: readonly BuiltEvent[], clearIntents: readonly string[], handedOver: ChainHead | undefined): Promise<ChainHead> {
+    const audit = (r: { audit: AuditRepo }) => r.audit as Required<AuditRepo>;
+    let head = newer(handedOver, this.#expected);
+    let rows: AuditEventRow[] | undefined;
+    for (let sent = 0; head && sent <= MAX_RESENDS; sent++) {
+      // Records are serialized once; a resend only moves the links.
+      rows = rows ? rechain(head, rows) : chainOnto(head, events);
+      const batch = { intents, events: rows, clearIntents };
       let outcome;
       try {
-        outcome = await this.#storage.read((r) => audit(r).appendBatch({ intents, events: rows, clearIntents }));
+        outcome = await this.#storage.read((r) => audit(r).appendBatch(batch));
       } catch (err) {
         // Failed, or perhaps committed (a connection lost in flight): the head is unknown.
         this.#expected = undefined;
         throw err;
       }
-      if (outcome.written) {
-        this.committed(lastOf(rows));
-        return;
-      }
-      // Another writer moved the head; nothing was written.
-      this.#expected = undefined;
+      if (outcome.written) return this.#wrote(rows, head);
+      // Another writer moved the head; nothing was written. The store named the head it found.
+      head = outcome.head;
     }
-    const { found, rows } = await this.#storage.transaction(async (tx) => {
+    this.#expected = undefined;
+    const written = await this.#storage.transaction(async (tx) => {
       const found = await lockChainHead(tx.audit);
-      const rows = chainOnto(found, events);
-      const outcome = await audit(tx).appendBatch({ intents, events: rows, clearIntents });
+      const locked = rows ? rechain(found, rows) : chainOnto(found, events);
+      const outcome = await audit(tx).appendBatch({ intents, events: locked, clearIntents });
       // Cannot happen: the lock is held since the head was read. Refuse rather than write a broken chain.
       if (!outcome.written) throw new Error(`audit chain head moved under the chain lock (at seq ${outcome.head.seq})`);
-      return { found, rows };
+      return { locked, found };
     });
-    // No other writer since this node's last write (or none known yet): expect the head from now on.
-    const alone = this.#lastWritten === undefined || same(found, this.#lastWritten);
-    this.committed(lastOf(rows));
-    if (alone) this.#expected ??= lastOf(rows);
+    return this.#wrote(written.locked, written.found);
+  }
+
+  /** A batch chained onto `onto` committed (clearing intents alone: no rows, the head did not move). */
+  #wrote(rows: readonly AuditEventRow[], onto: ChainHead): ChainHead {
+    const end = rows.length > 0 ? lastOf(rows) : onto;
+    this.committed(end);
+    return end;
   }
 
   /** A write of this node's committed with `end` as its last event (also called for writes outside the group commit). */
   committed(end: ChainHead): void {
-    if (this.#lastWritten === undefined || this.#lastWritten.seq < end.seq) this.#lastWritten = end;
-    // Expected, then overtaken by this node's own later write: expect that one instead.
-    if (this.#expected !== undefined && this.#expected.seq < end.seq) this.#expected = end;
+    this.#expected = newer(end, this.#expected);
   }
 }

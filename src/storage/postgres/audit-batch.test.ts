@@ -1,12 +1,14 @@
 /**
  * The PostgreSQL audit group commit in one statement (AuditRepo.appendBatch, migration 10) and the chain
  * lock it shares with lockHead(): written whole only onto the head its events were chained onto, nothing
- * written otherwise, and one lock per schema.
+ * written otherwise, and one lock per schema; and the group commit's writer (HeadCheckedWriter), which
+ * chains a refused batch again onto the head the store names and resends it as one statement.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { chainOnto } from '../../audit/chain-rows.ts';
+import { HeadCheckedWriter } from '../../audit/head-checked-writer.ts';
 import { verifyChain } from '../../audit/chain.ts';
 import { buildEvent, type BuiltEvent } from '../../audit/event.ts';
 import type { AuditBatch, AuditRepo } from '../audit-repo.ts';
@@ -119,6 +121,55 @@ onPostgres('PostgreSQL audit batches', (base) => {
     } finally {
       await admin.end();
       await Promise.all([holder, nodeA, nodeB].map((s) => s.close()));
+    }
+  });
+
+  test('postgres: a batch refused because another node moved the head is chained onto the head the store named and sent again as one statement: it lands once, chained, and the chain verifies', async () => {
+    const url = await freshSchemaUrl(base);
+    const [storeA, storeB] = [await migrated(url), await migrated(url)];
+    // Counts what each node sends: one-statement batches (read) and locked ones (transaction).
+    const counted = (store: PostgresStorage) => {
+      const count = { statements: 0, locked: 0 };
+      const storage = new Proxy(store, {
+        get(target, prop) {
+          if (prop === 'read') return (fn: never) => (count.statements++, target.read(fn));
+          if (prop === 'transaction') return (fn: never) => (count.locked++, target.transaction(fn));
+          const v = Reflect.get(target, prop, target) as unknown;
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      return { count, writer: new HeadCheckedWriter(storage) };
+    };
+    const a = counted(storeA);
+    const b = counted(storeB);
+    try {
+      // Each node's first batch knows no head: under the lock. Then each expects the end of its own.
+      await a.writer.write([intent('a1')], events(2), []);
+      await b.writer.write([], events(3), []);
+      assert.deepEqual([a.count, b.count], [{ statements: 0, locked: 1 }, { statements: 0, locked: 1 }]);
+      // A's head is stale (B wrote after it): refused once, then resent onto B's end, no lock.
+      const aEvents = events(4);
+      await a.writer.write([intent('a2')], aEvents, ['a1']);
+      assert.deepEqual(a.count, { statements: 2, locked: 1 });
+      // And B's turn to be refused; the intent A left is cleared by B's batch as any node's may.
+      await b.writer.write([], events(1), ['a2']);
+      assert.deepEqual(b.count, { statements: 2, locked: 1 });
+      // A expects the end of its own batch, which B's moved on: refused once more, then, alone, one statement a batch.
+      await a.writer.write([], events(2), []);
+      assert.deepEqual(a.count, { statements: 4, locked: 1 });
+      await a.writer.write([], events(1), []);
+      assert.deepEqual(a.count, { statements: 5, locked: 1 });
+
+      const rows = await allRows(storeA);
+      assert.equal(rows.length, 2 + 3 + 4 + 1 + 2 + 1);
+      assert.deepEqual(rows.map((r) => r.seq), rows.map((_, i) => i + 1));
+      // Each of A's resent events once, in order, after B's first batch.
+      assert.deepEqual(rows.slice(5, 9).map((r) => r.eventId), aEvents.map((e) => e.eventId));
+      assert.equal(new Set(rows.map((r) => r.eventId)).size, rows.length);
+      assert.equal(verifyChain(rows, [], undefined).ok, true);
+      assert.deepEqual(await intentIds(storeA), []);
+    } finally {
+      await Promise.all([storeA, storeB].map((s) => s.close()));
     }
   });
 });
