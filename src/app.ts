@@ -45,7 +45,7 @@ import { postgresRotator } from './secrets/postgres-rotator.ts';
 import { createRotationRunner } from './secrets/rotation.ts';
 import { createSecretService } from './secrets/secret-service.ts';
 import { cloudTrailServiceDefinition } from './http/cloudtrail/index.ts';
-import { AuditLog } from './audit/audit-log.ts';
+import { AuditLog, type AuditTurns } from './audit/audit-log.ts';
 import { createDigestDelivery } from './audit/digest-delivery.ts';
 import { loadDigestSigner } from './audit/digest-key.ts';
 import { spkiToPem } from './audit/digest.ts';
@@ -113,6 +113,8 @@ export interface AppParts {
   metricsCluster?: WorkerMetricsChannel;
   /** In a worker of TRENT_WORKERS > 1: the seal shared with its siblings through the primary (src/cluster-seal.ts). */
   sealCluster?: { peers: SealPeers; attach(peer: SealManager['peer']): void };
+  /** In a worker of TRENT_WORKERS > 1: turns at writing the audit chain among the workers (src/cluster-audit.ts). */
+  auditTurns?: AuditTurns;
 }
 
 type JobsDone = ReturnType<KeyLifecycle['runDueJobs']>;
@@ -268,7 +270,7 @@ export async function createApp(parts: AppParts): Promise<App> {
       logger.info({ fingerprint: createdDigestKey.fingerprint, custody: signer.custody }, 'created the audit digest signing key; auditors pin it (trent audit public-key):\n%s', createdDigestKey.publicKeyPem);
     }
     const auditLog = new AuditLog({
-      storage, clock, logger, signer, metrics: metrics.sinks.audit,
+      storage, clock, logger, signer, metrics: metrics.sinks.audit, ...(parts.auditTurns ? { turns: parts.auditTurns } : {}),
       digests: { intervalMs: config.audit.digestIntervalMs, maxEvents: config.audit.digestMaxEvents, delivery: digestDelivery },
     });
     // A single node's intents at start-up are all from a process that died; other nodes' (PostgreSQL) or

@@ -19,12 +19,16 @@
  * any worker seals them all; a replaced worker starts unsealed or sealed as the deployment is. The channel
  * uses node's advanced serialization so key bytes travel as typed arrays that are zeroed, not as strings.
  *
+ * The workers take turns at writing the audit chain (src/cluster-audit.ts), the primary granting them, so
+ * that on PostgreSQL they do not keep refusing each other's chain heads.
+ *
  * GET /metrics answered by any worker returns every worker's metrics: the worker asks the primary, which
  * collects each worker's registry (prom-client's AggregatorRegistry, over this same channel) and answers
  * with the aggregate, each series labelled with its worker's id (src/http/metrics.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config/config.ts';
+import { createPrimaryAuditTurns } from './cluster-audit.ts';
 import { createPrimarySeal } from './cluster-seal.ts';
 import { createClusterAggregator, type WorkerMetricsChannel } from './http/metrics.ts';
 
@@ -55,6 +59,7 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
   const waitingReady = new Set<Worker>();
   const waitingListen = new Set<Worker>();
   const aggregator = createClusterAggregator();
+  const auditTurns = createPrimaryAuditTurns();
   const seal = createPrimarySeal({ workers: () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined), log });
   // Structured clone instead of JSON: a key or share crosses as a typed array the receiver can zero.
   cluster.setupPrimary({ serialization: 'advanced' });
@@ -64,6 +69,7 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
       const worker = cluster.fork();
       if (!started) waitingReady.add(worker);
       worker.on('message', (m: unknown) => {
+        if (auditTurns.onMessage(worker, m)) return;
         if (seal.onMessage(worker, m)) return;
         if (isMessage<MetricsRequest>(m, 'metrics')) {
           aggregator.metrics().then(
@@ -100,6 +106,7 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
 
     cluster.on('exit', (worker, code, signal) => {
       seal.onExit(worker);
+      auditTurns.onExit(worker);
       waitingReady.delete(worker);
       waitingListen.delete(worker);
       if (stopping) {

@@ -1,12 +1,13 @@
 /** Process entry: load config, createApp(), listen, handle signals — nothing else. */
 import { createApp } from './app.ts';
 import { isClusterWorker, runPrimary, workerListening, workerMetricsChannel, workerReady } from './cluster.ts';
+import { workerAuditTurns } from './cluster-audit.ts';
 import { workerSealPeers } from './cluster-seal.ts';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
 
 async function serve(config: Config): Promise<void> {
   const worker = isClusterWorker();
-  const app = await createApp({ config, ...(worker ? { metricsCluster: workerMetricsChannel(), sealCluster: workerSealPeers() } : {}) });
+  const app = await createApp({ config, ...(worker ? { metricsCluster: workerMetricsChannel(), sealCluster: workerSealPeers(), auditTurns: workerAuditTurns() } : {}) });
   // A worker listens only once every worker is built (src/cluster.ts).
   if (worker) await workerReady();
   const { url } = await app.listen();
