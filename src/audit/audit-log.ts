@@ -26,7 +26,7 @@ import type { Clock } from '../clock.ts';
 import { timeOrderedUuid } from '../crypto/primitives.ts';
 import type { AuditDigestRow, AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
 import { appendEvents, lastOf } from './chain-rows.ts';
-import { HeadCheckedWriter, supportsHeadCheckedBatches, type AuditTurns } from './head-checked-writer.ts';
+import { HeadCheckedWriter, supportsHeadCheckedBatches, type AuditTurn, type AuditTurns } from './head-checked-writer.ts';
 import type { Repos, Storage } from '../storage/storage.ts';
 import { currentUnitOfWork, outsideUnitOfWork, type UnitOfWork } from '../storage/unit-of-work.ts';
 import { canonicalJson } from './canonical-json.ts';
@@ -224,6 +224,9 @@ export class AuditLog {
       // Let the requests of this turn of the event loop join the first batch.
       await new Promise<void>((r) => setImmediate(r));
       while (this.#queue.length > 0) {
+        // Workers taking turns at the chain (cluster-audit.ts): the batch is taken once the turn is had,
+        // so the calls that arrived while this worker waited for it join this batch, not the next.
+        const turn = await this.#turn();
         const batch = this.#queue.splice(0, MAX_BATCH);
         this.#deps.metrics?.queueDepth(this.#queue.length);
         const started = performance.now();
@@ -231,7 +234,7 @@ export class AuditLog {
         // Not awaited: the next batch may commit while this one waits for its fsync (SQLite) or round
         // trip (PostgreSQL). Commits still happen one at a time and in order (storage serialises them;
         // the chain head lock orders them across nodes), and each batch resolves when it is durable.
-        const written = this.#write(batch).then(
+        const written = this.#write(batch, turn).then(
           () => {
             measured();
             for (const item of batch) item.done.resolve();
@@ -254,8 +257,27 @@ export class AuditLog {
     }
   }
 
+  /** This process's turn at the chain, where workers take turns and the store checks heads; else none. */
+  async #turn(): Promise<AuditTurn | undefined> {
+    const turns = this.#deps.turns;
+    if (!turns) return undefined;
+    // Undecided because the store failed: no turn; the batch's own write meets the failure and fails its calls.
+    const headChecked = await this.#headCheckedWriter().catch(() => undefined);
+    return headChecked ? turns.acquire() : undefined;
+  }
+
   /** One batch, whole or not at all: one statement where the store has appendBatch, else one transaction. */
-  async #write(batch: readonly Item[]): Promise<void> {
+  async #write(batch: readonly Item[], turn: AuditTurn | undefined): Promise<void> {
+    try {
+      await this.#writeBatch(batch, turn);
+    } finally {
+      // Ends the turn if the batch never reached the writer (which ends it with the batch's end): the head
+      // is as it was. Only the first release of a turn counts.
+      turn?.release(turn.head);
+    }
+  }
+
+  async #writeBatch(batch: readonly Item[], turn: AuditTurn | undefined): Promise<void> {
     const intents = batch.flatMap((i) =>
       i.kind === 'intent' ? [{ intentId: i.intentId, createdAt: this.#deps.clock.now(), record: canonicalJson(intentRecord(i.facts, i.writer)) }] : [],
     );
@@ -263,7 +285,7 @@ export class AuditLog {
     const events = items.map((e) => e.event);
     const cleared = items.flatMap((e) => (e.intentId ? [e.intentId] : []));
     const headChecked = await this.#headCheckedWriter();
-    if (headChecked) return headChecked.write(intents, events, cleared);
+    if (headChecked) return headChecked.write(intents, events, cleared, turn);
     await this.#deps.storage.transaction(async (tx) => {
       if (intents.length > 0) await tx.audit.insertIntents(intents);
       await appendEvents(tx.audit, events);
@@ -276,7 +298,7 @@ export class AuditLog {
 
   #headCheckedWriter(): Promise<HeadCheckedWriter | undefined> {
     const { storage } = this.#deps;
-    this.#headChecked ??= supportsHeadCheckedBatches(storage).then((yes) => (yes ? new HeadCheckedWriter(storage, this.#deps.turns) : undefined));
+    this.#headChecked ??= supportsHeadCheckedBatches(storage).then((yes) => (yes ? new HeadCheckedWriter(storage) : undefined));
     const decided = this.#headChecked;
     // A failed decision is not kept: the next batch asks again.
     decided.catch(() => {

@@ -32,7 +32,8 @@ const MAX_RESENDS = 3;
  * Turns at writing the chain among the processes of one node (TRENT_WORKERS > 1: src/cluster-audit.ts),
  * so that its workers do not keep refusing each other's heads. A turn hands over the head the previous
  * holder left. Only an optimisation: the store checks every head all the same, and a writer that gets no
- * turn (acquire resolves without one) writes as it would alone.
+ * turn (acquire resolves without one) writes as it would alone. AuditLog takes the turn before it takes
+ * the batch, so the calls that arrive while it waits join the batch.
  */
 export interface AuditTurns {
   /** Waits for this process's turn; resolves with the head the last holder left, if it knows one. */
@@ -41,7 +42,7 @@ export interface AuditTurns {
 
 export interface AuditTurn {
   readonly head: ChainHead | undefined;
-  /** Ends the turn; `head`: where this write left the chain, undefined if unknown (the write failed). */
+  /** Ends the turn; `head`: where this write left the chain, undefined if unknown (the write failed). Only the first call counts. */
   release(head: ChainHead | undefined): void;
 }
 
@@ -54,23 +55,26 @@ const newer = (a: ChainHead | undefined, b: ChainHead | undefined): ChainHead | 
 
 export class HeadCheckedWriter {
   readonly #storage: Storage;
-  readonly #turns: AuditTurns | undefined;
   /** Where the next batch is chained without taking the lock first; undefined: take it first. */
   #expected: ChainHead | undefined;
 
-  constructor(storage: Storage, turns?: AuditTurns) {
+  constructor(storage: Storage) {
     this.#storage = storage;
-    this.#turns = turns;
   }
 
-  /** Writes one batch: intents, events (in this order in the chain), and the intents they clear. */
-  async write(intents: readonly AuditIntentRow[], events: readonly BuiltEvent[], clearIntents: readonly string[]): Promise<void> {
+  /**
+   * Writes one batch: intents, events (in this order in the chain), and the intents they clear. With
+   * `turn` (the caller holds this process's turn at the chain), chains onto the head it handed over if
+   * that is the newest known, and ends the turn with where the batch left the chain.
+   */
+  async write(intents: readonly AuditIntentRow[], events: readonly BuiltEvent[], clearIntents: readonly string[], turn?: AuditTurn): Promise<void> {
     if (events.length === 0 && clearIntents.length === 0) {
-      // Intents alone (the mutating calls' begin()): no chain, no lock; one statement all the same.
+      // Intents alone (the mutating calls' begin()): no chain, no lock; one statement all the same. The
+      // turn goes on at once, with the head it came with.
+      turn?.release(turn.head);
       await this.#storage.read((r) => r.audit.insertIntents(intents));
       return;
     }
-    const turn = await this.#turns?.acquire();
     let end: ChainHead | undefined;
     try {
       end = await this.#write(intents, events, clearIntents, turn?.head);
