@@ -1,13 +1,15 @@
 /**
- * The primary's side of the workers' audit turns (src/cluster-audit.ts), with stand-in workers: one turn
+ * The workers' audit turns (src/cluster-audit.ts). The primary's side, with stand-in workers: one turn
  * at a time, first asked first served, each holder handed the head the previous one left; a holder that
- * dies ends its turn and the head is then unknown. (Two real nodes of two workers each writing one chain:
+ * dies ends its turn and the head is then unknown. The worker's side, with a stand-in channel: a worker
+ * that gets no turn in time, or whose primary is gone, goes on without one (the store checks its head). (Two real nodes of two workers each writing one chain:
  * test/multinode/audit-workers.test.ts.)
  */
 import assert from 'node:assert/strict';
 import type { Worker } from 'node:cluster';
 import { test } from 'node:test';
-import { createPrimaryAuditTurns } from './cluster-audit.ts';
+import { EventEmitter } from 'node:events';
+import { createPrimaryAuditTurns, workerAuditTurns, type TurnChannel } from './cluster-audit.ts';
 
 function fakeWorker() {
   const sent: unknown[] = [];
@@ -53,4 +55,49 @@ test('cluster audit turns: a holder that exits ends its turn with the head unkno
   turns.onExit(a.worker);
   assert.deepEqual(b.sent, []);
   assert.deepEqual(c.sent, [{ trent: 'audit-turn', id: 0 }]);
+});
+
+function fakeChannel() {
+  const emitter = new EventEmitter();
+  const sent: unknown[] = [];
+  const channel = Object.assign(emitter, {
+    connected: true,
+    send: (m: unknown) => (sent.push(m), true),
+  }) as EventEmitter & TurnChannel & { connected: boolean };
+  return { channel, sent, grant: (m: unknown) => emitter.emit('message', m) };
+}
+
+test('cluster audit turns, worker: the turn comes with the head handed over and ends, once, with where the write left the chain', async () => {
+  const { channel, sent, grant } = fakeChannel();
+  const turns = workerAuditTurns({ channel, waitMs: 60_000 });
+  const pending = turns.acquire();
+  assert.deepEqual(sent, [{ trent: 'audit-turn-ask', id: 0 }]);
+  grant({ trent: 'audit-turn', id: 0, head: { seq: 4, hash: 'h4' } });
+  const turn = await pending;
+  assert.deepEqual(turn.head, { seq: 4, hash: 'h4' });
+  turn.release({ seq: 9, hash: 'h9' });
+  turn.release(undefined);
+  assert.deepEqual(sent.slice(1), [{ trent: 'audit-turn-release', id: 0, head: { seq: 9, hash: 'h9' } }]);
+});
+
+test('cluster audit turns, worker: no answer in time, no turn (the write goes on without one); the turn granted late is handed straight back with its head', async () => {
+  const { channel, sent, grant } = fakeChannel();
+  const turns = workerAuditTurns({ channel, waitMs: 20 });
+  const turn = await turns.acquire();
+  assert.equal(turn.head, undefined);
+  turn.release({ seq: 1, hash: 'h1' });
+  assert.deepEqual(sent, [{ trent: 'audit-turn-ask', id: 0 }], 'a turn never granted is not released');
+  grant({ trent: 'audit-turn', id: 0, head: { seq: 4, hash: 'h4' } });
+  assert.deepEqual(sent.at(-1), { trent: 'audit-turn-release', id: 0, head: { seq: 4, hash: 'h4' } });
+});
+
+test('cluster audit turns, worker: with the primary gone, waiting turns end at once and no turn is asked for', async () => {
+  const { channel, sent } = fakeChannel();
+  const turns = workerAuditTurns({ channel, waitMs: 60_000 });
+  const pending = turns.acquire();
+  channel.connected = false;
+  channel.emit('disconnect');
+  assert.equal((await pending).head, undefined);
+  assert.equal((await turns.acquire()).head, undefined);
+  assert.deepEqual(sent, [{ trent: 'audit-turn-ask', id: 0 }]);
 });

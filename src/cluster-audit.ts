@@ -84,17 +84,25 @@ export function createPrimaryAuditTurns() {
   };
 }
 
+/** The worker's end of the IPC channel (the process itself; a stand-in in tests). */
+export interface TurnChannel {
+  readonly connected?: boolean;
+  send?(message: unknown, sendHandle?: undefined, options?: object, callback?: (err: Error | null) => void): boolean;
+  on(event: 'message', listener: (m: unknown) => void): unknown;
+  on(event: 'disconnect', listener: () => void): unknown;
+}
+
 /** In a worker: its side of the turns, for the audit log (AuditLogDeps.turns). */
-export function workerAuditTurns(): AuditTurns {
+export function workerAuditTurns({ channel = process as TurnChannel, waitMs = TURN_WAIT_MS } = {}): AuditTurns {
   let next = 0;
   const waiting = new Map<number, (turn: AuditTurn) => void>();
   const send = (m: Ask | Release) => {
     // Gone: nothing to tell. A write goes on without a turn; the store checks its head.
-    if (process.connected) process.send?.(m, undefined, {}, () => undefined);
+    if (channel.connected) channel.send?.(m, undefined, {}, () => undefined);
   };
   const noTurn: AuditTurn = { head: undefined, release: () => undefined };
 
-  process.on('message', (m: unknown) => {
+  channel.on('message', (m: unknown) => {
     if (!is<Grant>(m, 'audit-turn')) return;
     const head = validHead(m.head);
     const granted = waiting.get(m.id);
@@ -114,20 +122,20 @@ export function workerAuditTurns(): AuditTurns {
       },
     });
   });
-  process.on('disconnect', () => {
+  channel.on('disconnect', () => {
     for (const resolve of waiting.values()) resolve(noTurn);
     waiting.clear();
   });
 
   return {
     acquire: () => {
-      if (!process.connected) return Promise.resolve(noTurn);
+      if (!channel.connected) return Promise.resolve(noTurn);
       return new Promise<AuditTurn>((resolve) => {
         const id = next++;
         const timer = setTimeout(() => {
           waiting.delete(id);
           resolve(noTurn);
-        }, TURN_WAIT_MS);
+        }, waitMs);
         waiting.set(id, (turn) => {
           clearTimeout(timer);
           resolve(turn);
