@@ -6,7 +6,8 @@
  *   kms:Decrypt of the version's data key through Secrets Manager on its aws/secretsmanager key (the
  *   caller via the service, the version's encryption context: secret-sealing.ts open);
  * - reads: the secret's row and its version's row, as find and open read them.
- * CPU µs per request, 20,000 requests, three rounds. Copy it into another tree to compare two trees.
+ * CPU µs per request, 20,000 requests, three rounds. Copy it into another tree to compare two trees (before
+ * callerViaService, the edge made the caller through the service as `{ ...caller, viaService }`).
  *
  *   node --import tsx bench/micro/secret-reads.ts
  */
@@ -14,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_POLICY_NAME, ADMIN_POLICY_TEXT, createAuthorizer } from '../../src/auth/authorizer.ts';
-import { type Caller, viaServiceName } from '../../src/auth/caller.ts';
+import { type Caller, callerViaService } from '../../src/auth/caller.ts';
 import { awsManagedKeyPolicyText } from '../../src/policy/resource-policy.ts';
 import { SECRET_ACCESS, secretResource } from '../../src/secrets/access-rules.ts';
 import { toSecret } from '../../src/secrets/secret-context.ts';
@@ -58,7 +59,7 @@ const authorize = async () => {
   const resource = secretResource(caller, 'bench/secret', secret, SECRET_ACCESS.GetSecretValue({ secretId: 'bench/secret' }).requestKeys);
   await authorizer.authorizeResource(caller, 'secretsmanager:GetSecretValue', resource);
   // The edge hands the operation the caller through the service (http/access-control.ts).
-  const via: Caller = { ...caller, viaService: viaServiceName('secretsmanager', caller.region) };
+  const via = callerViaService(caller, 'secretsmanager');
   await authorizer.authorize(via, 'kms:Decrypt', { key, encryptionContext: { SecretARN: secretArn, SecretVersionId: versionId } });
 };
 const reads = async () => {
