@@ -21,6 +21,8 @@ const DECLARED = [...new Set([
   ...Object.values(ADMIN_ACCESS_RULES).flatMap((r) => r.conditionKeys),
   ...Object.values(IAM_ACCESS_RULES).flatMap((r) => r.conditionKeys),
   ...Object.values(STS_ACCESS_RULES).flatMap((r) => r.conditionKeys),
+  // Supplied by the authorizer beside the tables: the alias a KMS request named its key by.
+  'kms:RequestAlias',
 ].map((k) => k.replace(/\*$/, 'Team')))];
 
 /** The keys derived from the principal and the encryption context come from their own layers, as evaluate.ts builds them. */
@@ -62,8 +64,10 @@ test('every declared key, in any case, has the value an eagerly built map gives 
     }
     assert.notEqual(keys.get(key), undefined, `${key} is supplied`);
   }
-  assert.equal(keys.get('aws:SourceVpc'), undefined);
-  assert.equal(keys.has('aws:SourceVpc'), false);
+  // A key the request does not carry is absent, not empty.
+  const fewer = new RequestKeys({ 'aws:SourceIp': '10.0.0.1' }, () => ({}));
+  assert.equal(fewer.get('kms:ViaService'), undefined);
+  assert.equal(fewer.has('kms:ViaService'), false);
 });
 
 test('the earlier layer wins, a key with an undefined value is not carried, and the first of two names in one case wins', () => {
@@ -88,7 +92,7 @@ test('a derived layer is built only when a lookup reaches it, and once', () => {
   assert.equal(built, 0);
   assert.deepEqual(keys.get('aws:PrincipalTag/team'), ['blue']);
   assert.deepEqual(keys.get('aws:username'), ['alice']);
-  assert.equal(keys.get('aws:SourceVpc'), undefined);
+  assert.equal(keys.get('kms:ViaService'), undefined);
   assert.equal(built, 1);
 });
 
