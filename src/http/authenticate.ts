@@ -10,7 +10,6 @@ import type { Caller } from '../auth/caller.ts';
 import type { CredentialStore, ResolvedCredential } from '../auth/credential-store.ts';
 import { parseSigV4, verifySigV4, type SigV4Credential, type SigV4Request } from '../auth/sigv4.ts';
 import { InvalidSignatureException, UnrecognizedClientException } from '../errors/errors.ts';
-import { definedMembers } from './members.ts';
 
 /**
  * Authenticates the request. Returns the caller itself when the access key was cached (most requests:
@@ -60,15 +59,17 @@ function verified(
   if (typeof doc.roleArn === 'string') caller.roleArn = doc.roleArn;
   if (Array.isArray(doc.sessionPolicies)) caller.sessionPolicies = doc.sessionPolicies as string[];
   if (doc.sessionTags && typeof doc.sessionTags === 'object') caller.sessionTags = doc.sessionTags as Record<string, string>;
-  const sourceIp = req.socket.remoteAddress;
-  if (sourceIp) caller.sourceIp = sourceIp;
-  const userAgent = req.headers['user-agent'];
-  if (typeof userAgent === 'string') caller.userAgent = userAgent;
+  noteOrigin(req, caller);
   return caller;
 }
 
-/** Where a request came from, as the audit event records it: the peer address and User-Agent, when known. */
-export function requestOrigin(req: IncomingMessage): { sourceIp?: string; userAgent?: string } {
+/**
+ * Where a request came from, as the audit event records it: the peer address and User-Agent, when known,
+ * written onto `into` (the caller, the event's facts) rather than into an object made to be spread there.
+ */
+export function noteOrigin(req: IncomingMessage, into: { sourceIp?: string; userAgent?: string }): void {
+  const sourceIp = req.socket.remoteAddress;
+  if (sourceIp) into.sourceIp = sourceIp;
   const userAgent = req.headers['user-agent'];
-  return definedMembers({ sourceIp: req.socket.remoteAddress || undefined, userAgent: typeof userAgent === 'string' ? userAgent : undefined });
+  if (typeof userAgent === 'string') into.userAgent = userAgent;
 }

@@ -10,7 +10,7 @@ import type { Clock } from '../clock.ts';
 import { SerializationException, UnknownOperationException } from '../errors/errors.ts';
 import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
-import { authenticateSigV4, requestOrigin } from './authenticate.ts';
+import { authenticateSigV4, noteOrigin } from './authenticate.ts';
 import { jsonErrorBody, toWireError, type WireError } from './error-mapper.ts';
 import { AWS_JSON_CONTENT_TYPE, readBody, sendJson, sendPayload } from './io.ts';
 import type { ServiceDefinition } from './operation.ts';
@@ -148,11 +148,11 @@ export function createEdge(deps: EdgeDeps) {
         readOnly: true,
         defaultAccountId: deps.audit.accountId,
         defaultRegion: deps.audit.region,
-        ...requestOrigin(req),
       },
       reply: { status: 500, body: {} },
     };
     const { facts } = call;
+    noteOrigin(req, facts);
     let intentId: string | undefined;
     // Set once the call's event is committed, or deliberately left to intent recovery.
     let recorded = false;
@@ -167,16 +167,17 @@ export function createEdge(deps: EdgeDeps) {
       const target = query ? `${query.service.targetPrefix}.${query.action}` : req.headers['x-amz-target'];
       const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
       const service = (call.service = query?.service ?? (dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined));
+      const action = service ? (target as string).slice(dot + 1) : '';
       if (service) {
         facts.eventSource = service.eventSource;
-        facts.eventName = (target as string).slice(dot + 1).slice(0, 128);
+        facts.eventName = action.length > 128 ? action.slice(0, 128) : action;
       }
       if (req.method !== 'POST' || !service) throw new UnknownOperationException('');
       // Awaited only when the access key had to be read: a cached one authenticates without a turn.
       const authenticated = authenticate(req, body, service);
       const caller = authenticated instanceof Promise ? await authenticated : authenticated;
       facts.caller = caller;
-      const operation = service.operations.get((target as string).slice(dot + 1));
+      const operation = service.operations.get(action);
       if (!operation) {
         throw new UnknownOperationException(query ? `Could not find operation ${query.action.slice(0, 128)} for version ${(query.service as { version: string }).version}` : '');
       }
