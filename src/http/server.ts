@@ -93,6 +93,9 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** A call's reply until it has one: replaced, never changed, so one object serves every call. */
+const UNANSWERED: Reply = Object.freeze({ status: 500, body: Object.freeze({}) });
+
 export function createEdge(deps: EdgeDeps) {
   const byPrefix = new Map(deps.services.filter((s) => !isQueryService(s))
     .flatMap((s) => [s.targetPrefix, ...(s.targetPrefixAliases ?? [])].map((prefix) => [prefix, s] as const)));
@@ -149,7 +152,7 @@ export function createEdge(deps: EdgeDeps) {
         defaultAccountId: deps.audit.accountId,
         defaultRegion: deps.audit.region,
       },
-      reply: { status: 500, body: {} },
+      reply: UNANSWERED,
     };
     const { facts } = call;
     noteOrigin(req, facts);
