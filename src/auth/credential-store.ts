@@ -198,7 +198,8 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     const principalArn = `arn:aws:iam::${accountId}:user/admin`;
     const doc = { userName: 'admin', administrator: true };
     if (configured) {
-      await storage.transaction((tx) =>
+      // A replaced secret, like a status change: no lookup that raced it keeps the one from before.
+      await changing(configured.accessKeyId, () => storage.transaction((tx) =>
         tx.accessKeys.upsert({
           accessKeyId: configured.accessKeyId,
           accountId,
@@ -209,9 +210,7 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
           expiresAt: null,
           doc,
         }),
-      );
-      cache.delete(configured.accessKeyId);
-      inFlight.delete(configured.accessKeyId);
+      ));
       return { created: false as const };
     }
     if ((await storage.read((r) => r.accessKeys.count())) > 0) return { created: false as const };
