@@ -94,6 +94,8 @@ async function start(v: (typeof variants)[number]): Promise<Started> {
 
 const started: Started[] = [];
 for (const v of variants) started.push(await start(v));
+// Preloads such as bench/alloc-sample.mjs name the server process in what they print.
+for (const s of started) console.log(`${s.label}: pid ${s.server.pid}`);
 const results = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
   for (const operation of operations) {
