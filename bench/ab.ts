@@ -8,9 +8,13 @@
  *
  *   node --import tsx bench/ab.ts <label>=<tree>[:tsx|dist][:<node flag>,…] … [--rounds=5] [--duration=5] [--op=Encrypt,Decrypt] [--c=64]
  *   e.g. node --import tsx bench/ab.ts before=/tmp/base after=. gc1=.::--single-threaded-gc
+ *        node --import tsx bench/ab.ts before=/tmp/base after=. --op=GetSecretValue,GetParameter,DescribeKey
+ * Operations: Encrypt, Decrypt, DescribeKey, GetSecretValue (1 KiB string), GetParameter (1 KiB SecureString,
+ * WithDecryption), the same requests as bench/workloads.ts sends.
  *        node --import tsx bench/ab.ts p=.::--import,./bench/count-promises.mjs --rounds=1   (promises per request, on stderr)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +22,7 @@ import { join, resolve } from 'node:path';
 import type { Server } from './procs.ts';
 import { runLoad, stopLoadProcess, waitForHealth } from './procs.ts';
 import { signedCall } from './signing.ts';
+import { TARGET_PREFIX, type Service } from './workloads.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -45,6 +50,12 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Each operation's service (for the SigV4 scope and X-Amz-Target prefix). */
+const SERVICE_OF: Record<string, Service> = {
+  Encrypt: 'kms', Decrypt: 'kms', DescribeKey: 'kms', GetSecretValue: 'secretsmanager', GetParameter: 'ssm',
+};
+for (const op of operations) if (!SERVICE_OF[op]) throw new Error(`unknown operation ${op} (${Object.keys(SERVICE_OF).join(', ')})`);
+
 interface Started { label: string; server: Server; child: ChildProcess; bodies: Record<string, string[]>; dir: string }
 
 async function start(v: (typeof variants)[number]): Promise<Started> {
@@ -60,26 +71,41 @@ async function start(v: (typeof variants)[number]): Promise<Started> {
   const child = spawn(process.execPath, [...v.flags, ...entry], { cwd: v.root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, v.label, child, 30_000);
-  const call = async (operation: string, body: unknown) =>
-    (await signedCall({ url, target: `TrentService.${operation}`, service: 'kms', region: 'us-east-1', credentials: ADMIN, body })).json;
+  const call = async (operation: string, body: unknown, service: Service = 'kms') =>
+    (await signedCall({ url, target: `${TARGET_PREFIX[service]}.${operation}`, service, region: 'us-east-1', credentials: ADMIN, body })).json;
   const keyId = ((await call('CreateKey', {})).KeyMetadata as { KeyId: string }).KeyId;
   const ciphertext = (await call('Encrypt', { KeyId: keyId, Plaintext: PLAINTEXT })).CiphertextBlob as string;
-  const bodies = { Encrypt: [JSON.stringify({ KeyId: keyId, Plaintext: PLAINTEXT })], Decrypt: [JSON.stringify({ CiphertextBlob: ciphertext })] };
+  const bodies: Record<string, string[]> = {
+    Encrypt: [JSON.stringify({ KeyId: keyId, Plaintext: PLAINTEXT })],
+    Decrypt: [JSON.stringify({ CiphertextBlob: ciphertext })],
+    DescribeKey: [JSON.stringify({ KeyId: keyId })],
+  };
+  if (operations.includes('GetSecretValue')) {
+    await call('CreateSecret', { Name: 'bench/secret', SecretString: 's'.repeat(1024), ClientRequestToken: randomUUID() }, 'secretsmanager');
+    bodies.GetSecretValue = [JSON.stringify({ SecretId: 'bench/secret' })];
+  }
+  if (operations.includes('GetParameter')) {
+    await call('PutParameter', { Name: '/bench/parameter', Value: 'p'.repeat(1024), Type: 'SecureString' }, 'ssm');
+    bodies.GetParameter = [JSON.stringify({ Name: '/bench/parameter', WithDecryption: true })];
+  }
   const server: Server = { name: v.label, pid: child.pid!, url, logPath: '/dev/null', stop: async () => null };
   return { label: v.label, server, child, bodies, dir };
 }
 
 const started: Started[] = [];
 for (const v of variants) started.push(await start(v));
+// Preloads such as bench/alloc-sample.mjs name the server process in what they print.
+for (const s of started) console.log(`${s.label}: pid ${s.server.pid}`);
 const results = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
   for (const operation of operations) {
     for (let i = 0; i < started.length; i++) {
       const s = started[(i + round) % started.length]!;
       const bodies = s.bodies[operation];
-      if (!bodies) throw new Error(`unknown operation ${operation} (Encrypt, Decrypt)`);
+      if (!bodies) throw new Error(`no bodies for ${operation}`);
+      const service = SERVICE_OF[operation]!;
       const m = await runLoad(s.server, {
-        target: `TrentService.${operation}`, service: 'kms', region: 'us-east-1', credentials: ADMIN, bodies, concurrency, warmupS: 1, durationS: duration,
+        target: `${TARGET_PREFIX[service]}.${operation}`, service, region: 'us-east-1', credentials: ADMIN, bodies, concurrency, warmupS: 1, durationS: duration,
       });
       const us = ((m.serverCpuPct / 100) * 1e6) / m.rps;
       const key = `${operation} ${s.label}`;

@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { timeOrderedUuid } from '../crypto/primitives.ts';
 import type { AuditDigestRow, AuditEventRow, AuditRepo } from '../storage/audit-repo.ts';
-import { appendEvents, lastOf } from './chain-rows.ts';
+import { appendEvents, encodeRecords, lastOf } from './chain-rows.ts';
 import { HeadCheckedWriter, supportsHeadCheckedBatches, type AuditTurn, type AuditTurns } from './head-checked-writer.ts';
 import type { Repos, Storage } from '../storage/storage.ts';
 import { currentUnitOfWork, outsideUnitOfWork, type UnitOfWork } from '../storage/unit-of-work.ts';
@@ -286,9 +286,13 @@ export class AuditLog {
     const cleared = items.flatMap((e) => (e.intentId ? [e.intentId] : []));
     const headChecked = await this.#headCheckedWriter();
     if (headChecked) return headChecked.write(intents, events, cleared, turn);
+    // Encoded before the transaction begins: on SQLite it holds the write lock, which every other writer
+    // of the file (the other workers) waits for, from BEGIN IMMEDIATE to COMMIT. The same strings are hashed
+    // and stored as if encoded inside it.
+    const records = encodeRecords(events);
     await this.#deps.storage.transaction(async (tx) => {
       if (intents.length > 0) await tx.audit.insertIntents(intents);
-      await appendEvents(tx.audit, events);
+      await appendEvents(tx.audit, events, records);
       if (cleared.length > 0) await tx.audit.deleteIntents(cleared);
     });
   }

@@ -12,9 +12,13 @@ export interface ChainHead {
   readonly hash: string;
 }
 
-/** The row for an event at `seq` after `prevHash`. */
-export function eventRow(e: BuiltEvent, seq: number, prevHash: string): AuditEventRow {
-  const record = canonicalJson(e.record);
+/** The stored records of events (their canonical JSON), in order: what chainOnto hashes. */
+export function encodeRecords(events: readonly BuiltEvent[]): string[] {
+  return events.map((e) => canonicalJson(e.record));
+}
+
+/** The row for an event at `seq` after `prevHash`; `record` is its canonical JSON, if already encoded. */
+export function eventRow(e: BuiltEvent, seq: number, prevHash: string, record = canonicalJson(e.record)): AuditEventRow {
   return {
     seq,
     eventId: e.eventId,
@@ -35,12 +39,12 @@ export function eventRow(e: BuiltEvent, seq: number, prevHash: string): AuditEve
   };
 }
 
-/** Events at the positions after `head`, in order. */
-export function chainOnto(head: ChainHead, events: readonly BuiltEvent[]): AuditEventRow[] {
+/** Events at the positions after `head`, in order; `records` are their encodings (encodeRecords), if made already. */
+export function chainOnto(head: ChainHead, events: readonly BuiltEvent[], records?: readonly string[]): AuditEventRow[] {
   let seq = head.seq;
   let prev = head.hash;
-  return events.map((e) => {
-    const row = eventRow(e, ++seq, prev);
+  return events.map((e, i) => {
+    const row = eventRow(e, ++seq, prev, records?.[i]);
     prev = row.hash;
     return row;
   });
@@ -77,10 +81,13 @@ export async function lockChainHead(audit: AuditRepo): Promise<ChainHead> {
   return d ? { seq: d.lastEventSeq, hash: d.lastHash } : { seq: 0, hash: '' };
 }
 
-/** Appends events at the chain head. Must run inside a storage transaction. */
-export async function appendEvents(audit: AuditRepo, events: readonly BuiltEvent[]): Promise<AuditEventRow[]> {
+/**
+ * Appends events at the chain head. Must run inside a storage transaction. `records` (encodeRecords),
+ * when given, were encoded before it began: on SQLite the transaction holds the write lock from its start.
+ */
+export async function appendEvents(audit: AuditRepo, events: readonly BuiltEvent[], records?: readonly string[]): Promise<AuditEventRow[]> {
   if (events.length === 0) return [];
-  const rows = chainOnto(await lockChainHead(audit), events);
+  const rows = chainOnto(await lockChainHead(audit), events, records);
   await audit.append(rows);
   return rows;
 }

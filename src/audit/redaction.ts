@@ -8,6 +8,8 @@
 
 /** Identifier members every operation may log. */
 const ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId', 'AliasName', 'GrantId', 'SecretId', 'Name'];
+/** No members: one array, so compile()'s WeakMap finds it (a fresh `[]` per event was a new entry each time). */
+const NO_MEMBERS: readonly string[] = [];
 
 /**
  * Never logged, whatever an allow-list says (matched against every member name, at any depth). Policies
@@ -238,6 +240,6 @@ export function loggedMembers(
   const fields = eventSource === 'iam.amazonaws.com' ? IAM_FIELDS : ALLOW[eventSource]?.[eventName];
   return {
     requestParameters: pick(input, fields?.request ?? ID_MEMBERS),
-    responseElements: pick(output, fields?.response ?? []),
+    responseElements: pick(output, fields?.response ?? NO_MEMBERS),
   };
 }

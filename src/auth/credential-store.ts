@@ -72,12 +72,36 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     }
   }
 
-  async function resolve(accessKeyId: string): Promise<ResolvedCredential | undefined> {
+  // Reads under way, by access key: the requests that miss the cache together (a burst after the entry
+  // expired) share one read and one unseal instead of each doing both.
+  const inFlight = new Map<string, { started: number; read: Promise<ResolvedCredential | undefined> }>();
+
+  /**
+   * The access key's record and secret; undefined if there is no such key. A cached entry is returned as
+   * it is, not in a promise: the edge then finishes authentication without waiting a turn (authenticate.ts).
+   * A miss joins a read of the same key already under way if that read began within
+   * CREDENTIAL_CACHE_TTL_MS — its answer is then no older than a cached entry could be, so the bound holds
+   * for the requests that join it too — and no local change of the key came since (changing() drops it).
+   * A failed read is neither cached nor kept: the next lookup reads again.
+   */
+  function resolve(accessKeyId: string): ResolvedCredential | Promise<ResolvedCredential | undefined> {
     const hit = cache.get(accessKeyId);
     if (hit) return hit;
+    const now = performance.now();
+    const running = inFlight.get(accessKeyId);
+    if (running && now - running.started < CREDENTIAL_CACHE_TTL_MS) return running.read;
+    const entry = { started: now, read: read(accessKeyId, now) };
+    inFlight.set(accessKeyId, entry);
+    const done = () => {
+      if (inFlight.get(accessKeyId) === entry) inFlight.delete(accessKeyId);
+    };
+    entry.read.then(done, done);
+    return entry.read;
+  }
+
+  async function read(accessKeyId: string, started: number): Promise<ResolvedCredential | undefined> {
     // The entry's life is counted from when the read began, not from when it was stored: the read and
     // the unseal take time, and a change committed meanwhile elsewhere must still be seen within the TTL.
-    const started = performance.now();
     const generation = writes;
     const record = await storage.read((r) => r.accessKeys.get(accessKeyId));
     if (!record) return undefined;
@@ -91,17 +115,20 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
   }
 
   /**
-   * Runs a change of one access key: this node's cached copy is dropped before and after it and `writes`
-   * moves on both times, so a lookup that raced the change cannot store the copy from before it.
+   * Runs a change of one access key: this node's cached copy and any read under way are dropped before and
+   * after it and `writes` moves on both times, so a lookup that raced the change cannot store the copy from
+   * before it, and no lookup after it joins a read that began before it.
    */
   async function changing<T>(accessKeyId: string, change: () => Promise<T>): Promise<T> {
     writes++;
     cache.delete(accessKeyId);
+    inFlight.delete(accessKeyId);
     try {
       return await change();
     } finally {
       writes++;
       cache.delete(accessKeyId);
+      inFlight.delete(accessKeyId);
     }
   }
 
@@ -171,7 +198,8 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     const principalArn = `arn:aws:iam::${accountId}:user/admin`;
     const doc = { userName: 'admin', administrator: true };
     if (configured) {
-      await storage.transaction((tx) =>
+      // A replaced secret, like a status change: no lookup that raced it keeps the one from before.
+      await changing(configured.accessKeyId, () => storage.transaction((tx) =>
         tx.accessKeys.upsert({
           accessKeyId: configured.accessKeyId,
           accountId,
@@ -182,8 +210,7 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
           expiresAt: null,
           doc,
         }),
-      );
-      cache.delete(configured.accessKeyId);
+      ));
       return { created: false as const };
     }
     if ((await storage.read((r) => r.accessKeys.count())) > 0) return { created: false as const };
@@ -236,9 +263,14 @@ export function createCredentialStore(deps: { storage: Storage; barrier: Barrier
     return stored === undefined ? undefined : (JSON.parse(stored) as AccessKeyLastUsed);
   }
 
-  /** Drops every cached secret (the node is sealing). They are JS strings: dropped, not zeroed. */
+  /**
+   * Drops every cached secret (the node is sealing). They are JS strings: dropped, not zeroed. A read under
+   * way is forgotten too, and does not cache what it unsealed.
+   */
   function forget(): void {
+    writes++;
     cache.clear();
+    inFlight.clear();
   }
 
   return { resolve, create, setStatus, remove, listFor, bootstrapAdmin, checkSession, forget, noteUse, lastUsed };

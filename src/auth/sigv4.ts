@@ -41,7 +41,8 @@ export interface SigV4Credential {
   date: string; // YYYYMMDD from the credential scope
   region: string; // from the credential scope
   service: string; // from the credential scope
-  signedHeaders: string[];
+  /** SignedHeaders, in the order given; shared between requests that sign the same list: never change it. */
+  signedHeaders: readonly string[];
   signature: string; // 64 lower-case hex
   amzDate: string; // X-Amz-Date header value (YYYYMMDDTHHMMSSZ)
   signedAt: number; // amzDate as epoch ms
@@ -72,7 +73,10 @@ export function parseSigV4(req: SigV4Request, expectedService: string): SigV4Cre
     throw new IncompleteSignatureException(`Unsupported AWS 'algorithm': '${algorithm}'`);
   }
 
-  const params = new Map<string, string>();
+  // The three parameters, read in one pass; a repeated one counts as its last value. Unknown ones are ignored.
+  let credential: string | undefined;
+  let signature: string | undefined;
+  let signedHeaderList: string | undefined;
   for (const raw of space < 0 ? [] : authorization.slice(space + 1).split(',')) {
     const part = raw.trim();
     if (part === '') continue;
@@ -82,20 +86,21 @@ export function parseSigV4(req: SigV4Request, expectedService: string): SigV4Cre
         `'${part}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
       );
     }
-    params.set(part.slice(0, eq), part.slice(eq + 1));
+    const name = part.slice(0, eq);
+    if (name === 'Credential') credential = part.slice(eq + 1);
+    else if (name === 'Signature') signature = part.slice(eq + 1);
+    else if (name === 'SignedHeaders') signedHeaderList = part.slice(eq + 1);
   }
-  const credential = params.get('Credential');
-  const signature = params.get('Signature');
-  const signedHeaderList = params.get('SignedHeaders');
   if (!credential || !signature || !signedHeaderList) {
     // AWS names every missing part in this order, then echoes the header.
-    const missing = ['Credential', 'Signature', 'SignedHeaders'].filter((name) => !params.get(name));
+    const given = { Credential: credential, Signature: signature, SignedHeaders: signedHeaderList };
+    const missing = (['Credential', 'Signature', 'SignedHeaders'] as const).filter((name) => !given[name]);
     throw new IncompleteSignatureException(
       missing.map((name) => `Authorization header requires '${name}' parameter. `).join('') +
         `Authorization=${authorization}`,
     );
   }
-  const signedHeaders = signedHeaderList.split(';');
+  const signedHeaders = splitSignedHeaders(signedHeaderList).signedHeaders;
 
   const scope = credential.split('/');
   if (scope.length !== 5 || scope.includes('')) {
@@ -150,17 +155,28 @@ export function parseSigV4(req: SigV4Request, expectedService: string): SigV4Cre
   // A malformed signature can never match; AWS answers it like any other mismatch.
   if (!SIGNATURE.test(signature)) throw new InvalidSignatureException(MISMATCH);
 
-  return {
-    accessKeyId,
-    date,
-    region,
-    service,
-    signedHeaders,
-    signature,
-    amzDate,
-    signedAt,
-    ...(sessionToken !== undefined ? { sessionToken } : {}),
-  };
+  const cred: SigV4Credential = { accessKeyId, date, region, service, signedHeaders, signature, amzDate, signedAt };
+  if (sessionToken !== undefined) cred.sessionToken = sessionToken;
+  return cred;
+}
+
+/**
+ * The SignedHeaders list split, and as a set: requests from one client sign the same headers, so the
+ * last list's parts are kept and shared (read-only) rather than split into a new array and set each time.
+ */
+let lastSignedHeaders = { text: '', signedHeaders: [] as readonly string[], set: new Set<string>() };
+
+function splitSignedHeaders(text: string): typeof lastSignedHeaders {
+  if (text !== lastSignedHeaders.text) {
+    const signedHeaders = text.split(';');
+    lastSignedHeaders = { text, signedHeaders, set: new Set(signedHeaders) };
+  }
+  return lastSignedHeaders;
+}
+
+/** The signed headers as a set: the kept one when the list is the kept list, else a new one. */
+function signedHeaderSet(signedHeaders: readonly string[]): Set<string> {
+  return signedHeaders === lastSignedHeaders.signedHeaders ? lastSignedHeaders.set : new Set(signedHeaders);
 }
 
 /**
@@ -204,16 +220,17 @@ export function verifySigV4(
     throw new InvalidSignatureException(MISMATCH);
   }
 
-  const target = splitTarget(req.url);
-  if (target === undefined) throw new InvalidSignatureException(MISMATCH);
+  const q = req.url.indexOf('?');
+  const query = q < 0 ? NO_QUERY : parseQuery(req.url.slice(q + 1));
+  if (query === undefined) throw new InvalidSignatureException(MISMATCH);
 
   // x-amz-date is what the client sent: parseAmzDate only accepts the canonical form. The payload hash is a
   // signed x-amz-content-sha256 (already held to the real body above), else the body's SHA-256.
   const request: CanonicalizableRequest = {
-    method: req.method, protocol: 'https:', hostname: headers.host ?? '', path: target.path, query: target.query, headers, body: req.body,
+    method: req.method, protocol: 'https:', hostname: headers.host ?? '', path: q < 0 ? req.url : req.url.slice(0, q), query, headers, body: req.body,
   };
-  const canonicalHeaders = getCanonicalHeaders(request, undefined, new Set(cred.signedHeaders));
-  if (Object.keys(canonicalHeaders).sort().join(';') !== cred.signedHeaders.join(';')) throw new InvalidSignatureException(MISMATCH);
+  const canonicalHeaders = getCanonicalHeaders(request, undefined, signedHeaderSet(cred.signedHeaders));
+  if (!sameList(canonicalHeaders, cred.signedHeaders)) throw new InvalidSignatureException(MISMATCH);
   const payloadHash = claimedHash ?? sha256Hex(req.body);
   const canonicalRequest = canonicalRequestWriter.write(request, canonicalHeaders, payloadHash);
   const scope = `${cred.date}/${cred.region}/${cred.service}/aws4_request`;
@@ -312,18 +329,29 @@ function formatAmzDate(date: Date): string {
 }
 
 /**
- * Splits a raw origin-form target into the path (still encoded: smithy encodes it once more, as
- * SigV4 wants for every service but S3) and the decoded query that smithy re-encodes and sorts. A key without
- * '=' has the empty value; '+' stays a literal plus (SDKs send %20 for a space). Undefined if the query
- * holds a malformed %-escape, which no signer could have produced.
+ * Whether the canonical headers are exactly the signed list: their sorted names, joined by ';', equal to
+ * the list as given (so an unsorted or repeated list never matches, as AWS refuses it).
  */
-function splitTarget(url: string): { path: string; query: Record<string, string | string[]> } | undefined {
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
+function sameList(canonicalHeaders: Record<string, string>, signedHeaders: readonly string[]): boolean {
+  const names = Object.keys(canonicalHeaders).sort();
+  if (names.length !== signedHeaders.length) return false;
+  for (let i = 0; i < names.length; i++) if (names[i] !== signedHeaders[i]) return false;
+  return true;
+}
+
+/** The query of a target without one; smithy only reads it. */
+const NO_QUERY: Record<string, string | string[]> = Object.freeze(Object.create(null) as Record<string, string | string[]>);
+
+/**
+ * The query of a raw origin-form target (after '?'), decoded, which smithy re-encodes and sorts; the
+ * path stays encoded (smithy encodes it once more, as SigV4 wants for every service but S3). A key without
+ * '=' has the empty value; '+' stays a literal plus (SDKs send %20 for a space). Undefined if it holds a
+ * malformed %-escape, which no signer could have produced.
+ */
+function parseQuery(raw: string): Record<string, string | string[]> | undefined {
   const query: Record<string, string | string[]> = Object.create(null);
-  if (q < 0) return { path, query };
   try {
-    for (const pair of url.slice(q + 1).split('&')) {
+    for (const pair of raw.split('&')) {
       if (pair === '') continue;
       const eq = pair.indexOf('=');
       const key = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
@@ -334,5 +362,5 @@ function splitTarget(url: string): { path: string; query: Record<string, string 
   } catch {
     return undefined;
   }
-  return { path, query };
+  return query;
 }

@@ -19,7 +19,7 @@
 import type { Authorizer } from '../auth/authorizer.ts';
 import type { AccessRule, AccessRules } from '../auth/service-access.ts';
 import type { ContextValue } from '../policy/index.ts';
-import { type Caller, viaServiceName } from '../auth/caller.ts';
+import { callerViaService } from '../auth/caller.ts';
 import { ActionDeniedException, TrentError } from '../errors/errors.ts';
 import {
   defineOperations, type Operation, type OperationContext, type ParsedOperation, type ParsedOperations, type ServiceDefinition,
@@ -57,9 +57,9 @@ function guarded<Request>(
       for (const check of await rule(request, ctx.caller)) {
         await authorizer.authorizeResource(ctx.caller, check.action, check.resource);
       }
-      const caller: Caller = { ...ctx.caller, viaService: viaServiceName(access.viaService, ctx.caller.region) };
+      const caller = callerViaService(ctx.caller, access.viaService);
       try {
-        return await op.handle(request, { ...ctx, caller });
+        return await op.handle(request, { caller, requestId: ctx.requestId });
       } catch (err) {
         if (err instanceof ActionDeniedException && err.action.startsWith('kms:')) throw access.kmsDenied(err, ctx);
         throw err;

@@ -46,17 +46,15 @@ function tooLarge(limit: number): Error {
 }
 
 /** Writes an already serialized answer: Content-Type, Content-Length, x-amzn-RequestId, then `headers`. */
-export function sendPayload(res: ServerResponse, status: number, payload: string, contentType: string, requestId: string, headers: OutgoingHttpHeaders = {}): void {
-  res.writeHead(status, {
-    'Content-Type': contentType,
-    'Content-Length': Buffer.byteLength(payload),
-    'x-amzn-RequestId': requestId,
-    ...headers,
-  });
+export function sendPayload(res: ServerResponse, status: number, payload: string, contentType: string, requestId: string, headers?: OutgoingHttpHeaders): void {
+  const head: OutgoingHttpHeaders = { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload), 'x-amzn-RequestId': requestId };
+  // Most answers have no other header: no empty object and no spread made for them.
+  if (headers) Object.assign(head, headers);
+  res.writeHead(status, head);
   res.end(payload);
 }
 
 /** Writes `body` as JSON (`{}` when undefined) with the given content type and request id. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, contentType: string, requestId: string, headers: OutgoingHttpHeaders = {}): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, contentType: string, requestId: string, headers?: OutgoingHttpHeaders): void {
   sendPayload(res, status, body === undefined ? '{}' : JSON.stringify(body), contentType, requestId, headers);
 }

@@ -10,7 +10,7 @@ import type { Clock } from '../clock.ts';
 import { SerializationException, UnknownOperationException } from '../errors/errors.ts';
 import { buildEvent, unverifiedCredential, type BuiltEvent, type RequestFacts } from '../audit/event.ts';
 import { randomUuid, timeOrderedUuid } from '../crypto/primitives.ts';
-import { authenticateSigV4, requestOrigin } from './authenticate.ts';
+import { authenticateSigV4, noteOrigin } from './authenticate.ts';
 import { jsonErrorBody, toWireError, type WireError } from './error-mapper.ts';
 import { AWS_JSON_CONTENT_TYPE, readBody, sendJson, sendPayload } from './io.ts';
 import type { ServiceDefinition } from './operation.ts';
@@ -93,6 +93,9 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** A call's reply until it has one: replaced, never changed, so one object serves every call. */
+const UNANSWERED: Reply = Object.freeze({ status: 500, body: Object.freeze({}) });
+
 export function createEdge(deps: EdgeDeps) {
   const byPrefix = new Map(deps.services.filter((s) => !isQueryService(s))
     .flatMap((s) => [s.targetPrefix, ...(s.targetPrefixAliases ?? [])].map((prefix) => [prefix, s] as const)));
@@ -105,7 +108,7 @@ export function createEdge(deps: EdgeDeps) {
     else sendJson(res, status, body, AWS_JSON_CONTENT_TYPE, requestId);
   }
 
-  function authenticate(req: IncomingMessage, body: Buffer, service: ServiceDefinition): Promise<Caller> {
+  function authenticate(req: IncomingMessage, body: Buffer, service: ServiceDefinition): Caller | Promise<Caller> {
     return authenticateSigV4(req, body, service.signingName, deps.credentials, new Date(deps.wallClock.now()), deps.secureTransport(req), deps.regions);
   }
 
@@ -148,11 +151,11 @@ export function createEdge(deps: EdgeDeps) {
         readOnly: true,
         defaultAccountId: deps.audit.accountId,
         defaultRegion: deps.audit.region,
-        ...requestOrigin(req),
       },
-      reply: { status: 500, body: {} },
+      reply: UNANSWERED,
     };
     const { facts } = call;
+    noteOrigin(req, facts);
     let intentId: string | undefined;
     // Set once the call's event is committed, or deliberately left to intent recovery.
     let recorded = false;
@@ -167,14 +170,17 @@ export function createEdge(deps: EdgeDeps) {
       const target = query ? `${query.service.targetPrefix}.${query.action}` : req.headers['x-amz-target'];
       const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
       const service = (call.service = query?.service ?? (dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined));
+      const action = service ? (target as string).slice(dot + 1) : '';
       if (service) {
         facts.eventSource = service.eventSource;
-        facts.eventName = (target as string).slice(dot + 1).slice(0, 128);
+        facts.eventName = action.length > 128 ? action.slice(0, 128) : action;
       }
       if (req.method !== 'POST' || !service) throw new UnknownOperationException('');
-      const caller = await authenticate(req, body, service);
+      // Awaited only when the access key had to be read: a cached one authenticates without a turn.
+      const authenticated = authenticate(req, body, service);
+      const caller = authenticated instanceof Promise ? await authenticated : authenticated;
       facts.caller = caller;
-      const operation = service.operations.get((target as string).slice(dot + 1));
+      const operation = service.operations.get(action);
       if (!operation) {
         throw new UnknownOperationException(query ? `Could not find operation ${query.action.slice(0, 128)} for version ${(query.service as { version: string }).version}` : '');
       }

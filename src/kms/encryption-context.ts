@@ -7,30 +7,40 @@ export type EncryptionContext = Readonly<Record<string, string>>;
 
 /**
  * `prefix` followed by the encoding of `context`: the AAD of a symmetric ciphertext (its header, then the
- * context). Most calls carry no context, whose encoding is a count of zero: those make one buffer.
+ * context). Written into one buffer sized up front: the count, then per pair (sorted by key bytes) the key's
+ * length, the key, the value's length, the value, each length a 32-bit big-endian byte count.
  */
 export function withEncodedContext(prefix: Buffer, context: EncryptionContext | undefined): Buffer {
-  if (context === undefined || Object.keys(context).length === 0) {
+  const names = context === undefined ? [] : Object.keys(context);
+  if (names.length === 0) {
     const out = Buffer.alloc(prefix.length + 4); // the count, 0, stays zero
     prefix.copy(out, 0);
     return out;
   }
-  return Buffer.concat([prefix, encodeEncryptionContext(context)]);
+  // Keys are sorted by their UTF-8 bytes (not by UTF-16 code units, which order some characters differently).
+  const pairs = names.map((name) => ({ key: Buffer.from(name, 'utf8'), value: context![name]! }));
+  pairs.sort((a, b) => Buffer.compare(a.key, b.key));
+  let size = prefix.length + 4;
+  const valueLengths = pairs.map((p) => {
+    const n = Buffer.byteLength(p.value, 'utf8');
+    size += 8 + p.key.length + n;
+    return n;
+  });
+  const out = Buffer.alloc(size);
+  let at = prefix.copy(out, 0);
+  at = out.writeUInt32BE(pairs.length, at);
+  pairs.forEach((p, i) => {
+    at = out.writeUInt32BE(p.key.length, at);
+    at += p.key.copy(out, at);
+    at = out.writeUInt32BE(valueLengths[i]!, at);
+    at += out.write(p.value, at, 'utf8');
+  });
+  return out;
 }
 
+/** The canonical encoding of `context` alone (absent and empty alike: a count of zero). */
 export function encodeEncryptionContext(context: EncryptionContext | undefined): Buffer {
-  const entries = Object.entries(context ?? {})
-    .map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')] as const)
-    .sort((a, b) => Buffer.compare(a[0], b[0]));
-  const parts: Buffer[] = [];
-  const count = Buffer.alloc(4);
-  count.writeUInt32BE(entries.length);
-  parts.push(count);
-  for (const [k, v] of entries) {
-    const lens = Buffer.alloc(8);
-    lens.writeUInt32BE(k.length, 0);
-    lens.writeUInt32BE(v.length, 4);
-    parts.push(lens.subarray(0, 4), k, lens.subarray(4), v);
-  }
-  return Buffer.concat(parts);
+  return withEncodedContext(EMPTY, context);
 }
+
+const EMPTY = Buffer.alloc(0);

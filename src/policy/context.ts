@@ -28,24 +28,31 @@ export interface CallerPrincipal {
 
 export type ContextValue = string | readonly string[] | boolean | number | undefined;
 
+/** A layer of condition keys: a finished record, or one built the first time a lookup reaches it. */
+export type KeyLayer = Readonly<Record<string, ContextValue>> | (() => Readonly<Record<string, ContextValue>>);
+
 /** A case-insensitive, read-only view of the condition keys, every value as a list of strings. */
 export class RequestKeys {
   /**
-   * Built on the first get(): most statements have no condition and no policy variable, and building the
-   * map of every key on every evaluation was a tenth of the allocation of an Encrypt. The layers are
-   * read then, not copied now: callers hand over finished objects and do not change them afterwards.
+   * A key is looked up when a condition or policy variable asks for it, and remembered: a decision asks for
+   * two or three keys of the twenty-odd a request carries, and normalising them all into one map on the
+   * first get() was a tenth of an authorization's CPU. The layers are read then, not copied now: callers
+   * hand over finished objects and do not change them afterwards.
    */
-  #values: Map<string, readonly string[]> | undefined;
-  readonly #layers: ReadonlyArray<Readonly<Record<string, ContextValue>>>;
+  readonly #found = new Map<string, readonly string[] | undefined>();
+  readonly #layers: KeyLayer[];
 
-  constructor(...layers: ReadonlyArray<Readonly<Record<string, ContextValue>>>) {
+  constructor(...layers: KeyLayer[]) {
     this.#layers = layers;
   }
 
   /** The values of a key, or undefined when the request does not carry it. An empty list means "present but empty". */
   get(key: string): readonly string[] | undefined {
-    this.#values ??= merge(this.#layers);
-    return this.#values.get(key.toLowerCase());
+    const k = key.toLowerCase();
+    if (this.#found.has(k)) return this.#found.get(k);
+    const values = this.#lookUp(k);
+    this.#found.set(k, values);
+    return values;
   }
 
   /** True when the key is carried with at least one value (AWS treats missing and empty alike for sets and Null). */
@@ -53,19 +60,25 @@ export class RequestKeys {
     const v = this.get(key);
     return v !== undefined && v.length > 0;
   }
-}
 
-/** Keys are case-insensitive; earlier layers win (callers pass explicit keys first, derived defaults after). */
-function merge(layers: ReadonlyArray<Readonly<Record<string, ContextValue>>>): Map<string, readonly string[]> {
-  const values = new Map<string, readonly string[]>();
-  for (const layer of layers) {
-    for (const [key, value] of Object.entries(layer)) {
-      const k = key.toLowerCase();
-      if (values.has(k) || value === undefined) continue;
-      values.set(k, normalise(value));
+  /**
+   * Keys are case-insensitive; the earlier layer wins (callers pass explicit keys first, derived defaults
+   * after), and within a layer the first name in its own order, as a map of every key built layer by layer
+   * in that order would have it. A key whose value is undefined is not carried.
+   */
+  #lookUp(lower: string): readonly string[] | undefined {
+    for (let i = 0; i < this.#layers.length; i++) {
+      let layer = this.#layers[i]!;
+      if (typeof layer === 'function') this.#layers[i] = layer = layer();
+      for (const name in layer) {
+        // No length test first: lowercasing may change a name's length (İ → i̇).
+        if (!Object.hasOwn(layer, name) || name.toLowerCase() !== lower) continue;
+        const value = layer[name];
+        if (value !== undefined) return normalise(value);
+      }
     }
+    return undefined;
   }
-  return values;
 }
 
 function normalise(value: Exclude<ContextValue, undefined>): readonly string[] {

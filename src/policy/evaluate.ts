@@ -115,8 +115,9 @@ function scan(doc: PolicyDocument | undefined, req: RequestContext, keys: Reques
   return out;
 }
 
+/** The principal's and the encryption context's keys are built only if a lookup gets past the request's own. */
 function keysFor(request: RequestContext, encryptionContext?: Readonly<Record<string, string>>): RequestKeys {
-  return new RequestKeys(request.contextKeys, principalContextKeys(request.principal), encryptionContextKeys(encryptionContext));
+  return new RequestKeys(request.contextKeys, () => principalContextKeys(request.principal), () => encryptionContextKeys(encryptionContext));
 }
 
 function accountOfArn(arn: string): string | undefined {

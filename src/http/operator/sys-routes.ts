@@ -87,7 +87,7 @@ export function createSysRoutes(deps: SysRoutesDeps) {
   }
 
   /** The SigV4 caller (service `trent`), as the edge checks it; only possible while unsealed. */
-  function authenticate(ctx: SysUnsealedContext, req: IncomingMessage, body: Buffer): Promise<Caller> {
+  function authenticate(ctx: SysUnsealedContext, req: IncomingMessage, body: Buffer): Caller | Promise<Caller> {
     return authenticateSigV4(req, body, 'trent', ctx.credentials, new Date(systemClock.now()), deps.secureTransport(req));
   }
 
