@@ -13,6 +13,7 @@ import { findParameter } from '../../src/parameters/store.ts';
 import { readLatest, RequestReads } from '../../src/parameters/request-reads.ts';
 import { openStorage } from '../../src/storage/open-storage.ts';
 import { ReadCachingStorage } from '../../src/storage/read-cache.ts';
+import { cpuUsPer } from './cpu-per-call.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-micro-'));
 const storage = new ReadCachingStorage(await openStorage(`sqlite:${join(dir, 'trent.db')}`), 500);
@@ -38,14 +39,8 @@ const after = async () => {
   await reads.latest(scope, NAME);
   await reads.latest(scope, NAME);
 };
-async function cpuUsPer(f: () => Promise<void>): Promise<number> {
-  const t0 = process.cpuUsage();
-  for (let i = 0; i < N; i++) await f();
-  const d = process.cpuUsage(t0);
-  return (d.user + d.system) / N;
-}
 for (let round = 1; round <= 3; round++) {
-  process.stdout.write(`round ${round}: two reads ${(await cpuUsPer(before)).toFixed(1)} µs CPU, one shared read ${(await cpuUsPer(after)).toFixed(1)} µs CPU\n`);
+  process.stdout.write(`round ${round}: two reads ${(await cpuUsPer(before, N)).toFixed(1)} µs CPU, one shared read ${(await cpuUsPer(after, N)).toFixed(1)} µs CPU\n`);
 }
 await storage.close();
 rmSync(dir, { recursive: true, force: true });

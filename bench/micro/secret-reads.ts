@@ -21,6 +21,7 @@ import { SECRET_ACCESS, secretResource } from '../../src/secrets/access-rules.ts
 import { toSecret } from '../../src/secrets/secret-context.ts';
 import { openStorage } from '../../src/storage/open-storage.ts';
 import { ReadCachingStorage } from '../../src/storage/read-cache.ts';
+import { cpuUsPer } from './cpu-per-call.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'trent-micro-'));
 const storage = new ReadCachingStorage(await openStorage(`sqlite:${join(dir, 'trent.db')}`), 500);
@@ -66,14 +67,8 @@ const reads = async () => {
   await storage.read((r) => r.secrets.get(scope, 'bench/secret'));
   await storage.read((r) => r.secretVersions.get(secretArn, versionId));
 };
-async function cpuUsPer(f: () => Promise<void>): Promise<number> {
-  const t0 = process.cpuUsage();
-  for (let i = 0; i < N; i++) await f();
-  const d = process.cpuUsage(t0);
-  return (d.user + d.system) / N;
-}
 for (let round = 1; round <= 3; round++) {
-  process.stdout.write(`round ${round}: authorize ${(await cpuUsPer(authorize)).toFixed(1)} µs CPU, reads ${(await cpuUsPer(reads)).toFixed(1)} µs CPU\n`);
+  process.stdout.write(`round ${round}: authorize ${(await cpuUsPer(authorize, N)).toFixed(1)} µs CPU, reads ${(await cpuUsPer(reads, N)).toFixed(1)} µs CPU\n`);
 }
 await storage.close();
 rmSync(dir, { recursive: true, force: true });
