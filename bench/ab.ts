@@ -1,12 +1,13 @@
 /**
  * A/B of whole servers (bench/README.md, "Finding where the CPU goes", step 4): one Trent per variant —
  * another tree of this repository, the compiled build (`tsc -p tsconfig.build.json`, then dist/main.js),
- * or extra node flags — each on SQLite with audit on and TRENT_WORKERS=1 as the bench starts it, driven in
- * turn by the one load process (bench/load.ts) at the same concurrency, the order rotated every round.
- * Prints each window's CPU µs per request (server utime + stime ÷ requests) and the medians. Variants
- * measured back to back under the same machine load compare where single runs on a shared machine do not.
+ * or extra node flags — each on SQLite with audit on and TRENT_WORKERS=1 as the bench starts it (or
+ * `--workers=N`), driven in turn by the one load process (bench/load.ts) at the same concurrency, the order
+ * rotated every round. Prints each window's CPU µs per request (server utime + stime ÷ requests, workers
+ * included) and p99 latency, and the medians of both. Variants measured back to back under the same
+ * machine load compare where single runs on a shared machine do not.
  *
- *   node --import tsx bench/ab.ts <label>=<tree>[:tsx|dist][:<node flag>,…] … [--rounds=5] [--duration=5] [--op=Encrypt,Decrypt] [--c=64]
+ *   node --import tsx bench/ab.ts <label>=<tree>[:tsx|dist][:<node flag>,…] … [--rounds=5] [--duration=5] [--op=Encrypt,Decrypt] [--c=64] [--workers=1]
  *   e.g. node --import tsx bench/ab.ts before=/tmp/base after=. gc1=.::--single-threaded-gc
  *        node --import tsx bench/ab.ts before=/tmp/base after=. --op=GetSecretValue,GetParameter,DescribeKey
  * Operations: Encrypt, Decrypt, DescribeKey, GetSecretValue (1 KiB string), GetParameter (1 KiB SecureString,
@@ -30,6 +31,7 @@ const rounds = Number(opt('rounds', '5'));
 const duration = Number(opt('duration', '5'));
 const operations = opt('op', 'Encrypt,Decrypt').split(',');
 const concurrency = Number(opt('c', '64'));
+const workers = opt('workers', '1');
 const variants = args.filter((a) => !a.startsWith('--')).map((a) => {
   const eq = a.indexOf('=');
   const [tree = '.', mode, flags] = (eq < 0 ? '' : a.slice(eq + 1)).split(':');
@@ -65,7 +67,7 @@ async function start(v: (typeof variants)[number]): Promise<Started> {
   for (const [k, val] of Object.entries(process.env)) if (val !== undefined && !k.startsWith('TRENT_')) env[k] = val;
   Object.assign(env, {
     TRENT_HOST: '127.0.0.1', TRENT_PORT: String(port), TRENT_DATA_DIR: dir, TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
-    TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, TRENT_LOG_LEVEL: 'warn', TRENT_QUOTAS: 'off', TRENT_WORKERS: '1',
+    TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, TRENT_LOG_LEVEL: 'warn', TRENT_QUOTAS: 'off', TRENT_WORKERS: workers,
   });
   const entry = v.compiled ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, [...v.flags, ...entry], { cwd: v.root, env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -96,7 +98,7 @@ const started: Started[] = [];
 for (const v of variants) started.push(await start(v));
 // Preloads such as bench/alloc-sample.mjs name the server process in what they print.
 for (const s of started) console.log(`${s.label}: pid ${s.server.pid}`);
-const results = new Map<string, number[]>();
+const results = new Map<string, { us: number[]; p99: number[] }>();
 for (let round = 0; round < rounds; round++) {
   for (const operation of operations) {
     for (let i = 0; i < started.length; i++) {
@@ -109,14 +111,17 @@ for (let round = 0; round < rounds; round++) {
       });
       const us = ((m.serverCpuPct / 100) * 1e6) / m.rps;
       const key = `${operation} ${s.label}`;
-      results.set(key, [...(results.get(key) ?? []), us]);
-      console.log(`round ${round} ${key}: ${m.rps.toFixed(0)} req/s, server CPU ${m.serverCpuPct.toFixed(0)}%, others' ${m.otherCpuPct.toFixed(0)}%, ${us.toFixed(0)} µs/req, errors ${m.errors}`);
+      const r = results.get(key) ?? { us: [], p99: [] };
+      r.us.push(us);
+      r.p99.push(m.p99Ms);
+      results.set(key, r);
+      console.log(`round ${round} ${key}: ${m.rps.toFixed(0)} req/s, server CPU ${m.serverCpuPct.toFixed(0)}%, others' ${m.otherCpuPct.toFixed(0)}%, ${us.toFixed(0)} µs/req, p99 ${m.p99Ms.toFixed(1)} ms, errors ${m.errors}`);
     }
   }
 }
-for (const [key, v] of results) {
-  const sorted = [...v].sort((a, b) => a - b);
-  console.log(`${key}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} µs/req [${v.map((x) => x.toFixed(0)).join(', ')}]`);
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+for (const [key, { us, p99 }] of results) {
+  console.log(`${key}: median ${median(us).toFixed(0)} µs/req [${us.map((x) => x.toFixed(0)).join(', ')}], p99 median ${median(p99).toFixed(1)} ms [${p99.map((x) => x.toFixed(1)).join(', ')}]`);
 }
 await stopLoadProcess();
 await Promise.all(started.map((s) => new Promise((done) => {
