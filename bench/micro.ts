@@ -9,7 +9,8 @@
  *
  * Cases: event (buildEvent + canonicalJson of an Encrypt event), sigv4 (parseSigV4 + verifySigV4 of a
  * signed 1 KiB Encrypt), authorize (kms:Encrypt by the administrator under the default key policy, on
- * SQLite behind the read cache), blob (InputReader.blob of a 1 KiB Plaintext), header (encodeHeader),
+ * SQLite behind the read cache), cached-reads (an Encrypt's three point reads, hits of the read cache over
+ * the error counter over SQLite, as app.ts stacks them), blob (InputReader.blob of a 1 KiB Plaintext), header (encodeHeader),
  * ids (timeOrderedUuid + randomNonce(16)); and node:crypto alone (hkdf, hkdf-keyobject, aes-gcm-1k,
  * hmac-sha256), run once whatever --against says. Each tree's own code is loaded from its src/; a case whose
  * API differs between the trees says so and is skipped for the older one.
@@ -105,6 +106,37 @@ const cases: Record<string, { calls: number; run: Case }> = {
         },
       };
       return () => authorizer.authorize(caller(), 'kms:Encrypt', { key });
+    },
+  },
+  // The three point reads of an Encrypt (key, its grants, the caller's principal), all hits, through the
+  // stack app.ts builds: the read cache over the error counter over SQLite. What is left is their promises.
+  'cached-reads': {
+    calls: 100_000,
+    async run(root) {
+      const { SqliteStorage } = await imp(root, 'src/storage/sqlite/sqlite-storage.ts');
+      const { ReadCachingStorage } = await imp(root, 'src/storage/read-cache.ts');
+      const { ErrorCountingStorage } = await imp(root, 'src/storage/error-counting.ts');
+      const dir = mkdtempSync(join(tmpdir(), 'trent-micro-'));
+      dirs.push(dir);
+      const inner = new SqliteStorage(join(dir, 'db'));
+      await inner.migrate();
+      stores.push(inner);
+      const scope = { accountId: ACCOUNT, region: 'us-east-1' };
+      const keyId = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
+      const arn = `arn:aws:iam::${ACCOUNT}:user/admin`;
+      await inner.transaction(async (tx: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        await tx.keys.insert({ ...scope, keyId, createdAt: 0, state: 'Enabled', dueAt: null, revision: 1, doc: { state: 'Enabled' } });
+        await tx.principals.insert({ arn, accountId: ACCOUNT, kind: 'user', name: 'admin', createdAt: 0, revision: 1, doc: { policies: {} } });
+      });
+      // A TTL that does not run out during the run: every read is a hit.
+      const storage = new ReadCachingStorage(new ErrorCountingStorage(inner, { storageError: () => undefined }), 3_600_000);
+      /* eslint-disable @typescript-eslint/no-explicit-any */
+      return async () => {
+        await storage.read((r: any) => r.keys.get(scope, keyId));
+        await storage.read((r: any) => r.grants.listForKey(scope, keyId));
+        await storage.read((r: any) => r.principals.get(arn));
+      };
+      /* eslint-enable @typescript-eslint/no-explicit-any */
     },
   },
   blob: {

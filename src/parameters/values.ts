@@ -110,8 +110,12 @@ async function decryptValue(ctx: ParameterContext, caller: Caller, arn: string, 
   }
 }
 
-/** A version's value for the caller: decrypted only for a SecureString read WithDecryption. */
-export async function valueOf(ctx: ParameterContext, caller: Caller, scope: Scope, v: ParameterVersionRecord, withDecryption: boolean): Promise<string> {
+/**
+ * A version's value for the caller: decrypted only for a SecureString read WithDecryption. Not an async
+ * function: it hands decryptValue's promise on, where an async one returning it added a promise and two
+ * turns of the microtask queue (resolving a promise with a promise) to every decrypting read.
+ */
+function valueOf(ctx: ParameterContext, caller: Caller, scope: Scope, v: ParameterVersionRecord, withDecryption: boolean): string | Promise<string> {
   if (vdoc(v).type !== 'SecureString' || !withDecryption) return v.value;
   return decryptValue(ctx, caller, parameterArn(scope, v.name), v.value, vdoc(v).encryption ?? 'direct');
 }
@@ -122,6 +126,8 @@ export async function versionWithValue(
 ): Promise<ParameterVersionValue> {
   // Added to versionInfo's fresh object rather than spread into another (parameter-model.ts versionInfo says why).
   const out = versionInfo(scope, v, notified) as ParameterVersionValue;
-  out.value = await valueOf(ctx, caller, scope, v, withDecryption);
+  const value = valueOf(ctx, caller, scope, v, withDecryption);
+  // A plain String needs no await (which would make a promise of the value only to unwrap it).
+  out.value = typeof value === 'string' ? value : await value;
   return out;
 }

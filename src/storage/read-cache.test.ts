@@ -139,6 +139,30 @@ describe('the read cache', () => {
     assert.equal(held.started, 6);
   });
 
+  test('hits hand out the entry\'s one settled promise (no promise made per hit); a write makes a new entry', async () => {
+    const { cached } = await pair(60_000);
+    await cached.transaction((tx) => tx.keys.insert(key(1, 'Enabled')));
+    const first = await cached.read(async (r) => {
+      await r.keys.get(A, 'k1');
+      const hit = r.keys.get(A, 'k1');
+      assert.equal(r.keys.get(A, 'k1'), hit);
+      assert.equal((await hit)?.revision, 1);
+      // Grants: a miss of a key with none is [], and the hits after it are the cached list's one promise.
+      assert.deepEqual(await r.grants.listForKey(A, 'k1'), []);
+      const grants = r.grants.listForKey(A, 'k1');
+      assert.equal(r.grants.listForKey(A, 'k1'), grants);
+      assert.deepEqual(await grants, []);
+      return { hit };
+    });
+    await cached.transaction((tx) => tx.keys.update(key(2, 'Enabled'), 1));
+    const next = await cached.read(async (r) => {
+      await r.keys.get(A, 'k1');
+      return { hit: r.keys.get(A, 'k1') };
+    });
+    assert.notEqual(next.hit, first.hit);
+    assert.equal((await next.hit)?.revision, 2);
+  });
+
   test('serves a secret version from memory until its TTL; a version written or deleted through the cache is seen at once', async () => {
     const { cached, peer } = await pair(60_000);
     const arn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s-AbCdEf';

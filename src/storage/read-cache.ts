@@ -35,6 +35,8 @@ const MAX_SECRET_VERSIONS = 1_000;
 interface Entry<T> {
   value: T;
   at: number;
+  /** The value as a settled promise, made at the entry's first hit and handed to every later hit. */
+  settled?: Promise<T>;
 }
 
 /** A read of the store in flight, which callers arriving meanwhile may share (see #cachingView). */
@@ -51,10 +53,14 @@ class ShortLived<T> {
 
   constructor(readonly ttlMs: number, readonly maxEntries = MAX_ENTRIES) {}
 
-  get(id: string, now: number): T | undefined {
+  /**
+   * A fresh entry's value, as the one promise the entry keeps: a hit is every request's case, and a
+   * promise per hit (Promise.resolve) was garbage made on every read of every request.
+   */
+  hit(id: string, now: number): Promise<T> | undefined {
     const e = this.#entries.get(id);
     if (!e) return undefined;
-    if (now - e.at < this.ttlMs) return e.value;
+    if (now - e.at < this.ttlMs) return (e.settled ??= Promise.resolve(e.value));
     this.#entries.delete(id);
     return undefined;
   }
@@ -223,9 +229,8 @@ export class ReadCachingStorage implements Storage {
       cache: ShortLived<T>, id: string, load: () => Promise<T | undefined>, keep: (value: T) => boolean = always,
     ): Promise<T | undefined> => {
       const now = performance.now();
-      const hit = cache.get(id, now);
-      // A hit is every request's case: one resolved promise, no async machinery.
-      return hit ? Promise.resolve(hit) : miss(cache, id, load, keep, now);
+      // A hit is every request's case: the entry's own settled promise, no async machinery.
+      return cache.hit(id, now) ?? miss(cache, id, load, keep, now);
     };
     const miss = async <T extends object>(
       cache: ShortLived<T>, id: string, load: () => Promise<T | undefined>, keep: (value: T) => boolean, now: number,
@@ -263,7 +268,15 @@ export class ReadCachingStorage implements Storage {
       // Only usable keys are kept: a key enabled on another node is usable here at once, while a disable
       // (the change that must be enforced) reaches this node within the TTL.
       keys: { ...r.keys, get: (s, id) => cached(this.#keys, keyId(s, id), () => r.keys.get(s, id), enabled) },
-      grants: { ...r.grants, listForKey: (s, id) => cached(this.#grants, keyId(s, id), () => r.grants.listForKey(s, id)).then(orNone) },
+      // A hit is a list already (only a read's result is kept): only a miss needs orNone, not a .then per hit.
+      grants: {
+        ...r.grants,
+        listForKey: (s, id) => {
+          const k = keyId(s, id);
+          const now = performance.now();
+          return this.#grants.hit(k, now) ?? miss(this.#grants, k, () => r.grants.listForKey(s, id), always, now).then(orNone);
+        },
+      },
       principals: { ...r.principals, get: (arn) => cached(this.#principals, arn, () => r.principals.get(arn)) },
       secretVersions: { ...r.secretVersions, get: (arn, id) => cached(this.#secretVersions, versionId(arn, id), () => r.secretVersions.get(arn, id)) },
     };
