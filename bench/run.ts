@@ -1011,7 +1011,8 @@ function floorMarkdown(f: NonNullable<typeof floor>): string[] {
 function treeCommit(): string {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
   try {
-    const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench', 'package.json') !== '';
+    // The bench's own reports (bench/results/latest.md is committed) are not changes to what it measures.
+    const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench', 'package.json', ':(exclude)bench/results') !== '';
     return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes' : ''}`;
   } catch {
     return 'unknown (not a git checkout)';
