@@ -21,8 +21,11 @@ export interface LatestRead {
 
 /** The parameter a name denotes (under whichever of its forms it was created) with its latest version, in one statement. */
 export function readLatest(storage: Storage, scope: Scope, name: string): Promise<LatestRead | undefined> {
+  const forms = nameForms(name);
+  // A name with one form (any path below the root): the repo's promise handed on, no async callback around it.
+  if (forms.length === 1) return storage.read((r) => r.parameters.getLatest(scope, name));
   return storage.read(async (r) => {
-    for (const form of nameForms(name)) {
+    for (const form of forms) {
       const hit = await r.parameters.getLatest(scope, form);
       if (hit) return hit;
     }

@@ -152,7 +152,8 @@ export interface ConditionEnv {
 
 /** AND of every clause. An empty list holds. */
 export function evaluateConditions(clauses: readonly ConditionClause[], env: ConditionEnv): boolean {
-  return clauses.every((c) => evaluateCondition(c, env));
+  for (const c of clauses) if (!evaluateCondition(c, env)) return false;
+  return true;
 }
 
 export function evaluateCondition(c: ConditionClause, env: ConditionEnv): boolean {
@@ -171,14 +172,25 @@ export function evaluateCondition(c: ConditionClause, env: ConditionEnv): boolea
   }
   const negated = isNegatedOperator(c.base);
   const positive = negated ? POSITIVE_OF[c.base]! : c.base;
-  // One request value against the policy values: OR for positive, NOR for negated.
-  const single = (rv: string): boolean => {
-    const any = c.values.some((pv) => matchOne(positive, rv, pv, env));
-    return negated ? !any : any;
-  };
-  if (c.qualifier === 'ForAllValues') return requestValues.every(single);
-  if (c.qualifier === 'ForAnyValue') return requestValues.some(single);
-  return negated ? requestValues.every(single) : requestValues.some(single);
+  // Loops rather than every/some over per-call closures: this runs for each condition of each decision,
+  // and under tsx each named closure costs a `__name` call (bench/README.md, "Second pass").
+  const all = c.qualifier === 'ForAllValues' || (c.qualifier !== 'ForAnyValue' && negated);
+  for (const rv of requestValues) {
+    if (singleHolds(c.values, positive, negated, rv, env) !== all) return !all;
+  }
+  return all;
+}
+
+/** One request value against the policy values: OR for a positive operator, NOR for a negated one. */
+function singleHolds(values: readonly string[], positive: BaseOperator, negated: boolean, rv: string, env: ConditionEnv): boolean {
+  let any = false;
+  for (const pv of values) {
+    if (matchOne(positive, rv, pv, env)) {
+      any = true;
+      break;
+    }
+  }
+  return negated ? !any : any;
 }
 
 function matchOne(op: BaseOperator, rv: string, pv: string, env: ConditionEnv): boolean {
