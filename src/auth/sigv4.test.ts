@@ -402,3 +402,26 @@ test('requests smithy signs with odd paths, repeated query keys and untidy heade
     }
   }
 });
+
+test('a SignedHeaders list out of order or with a name twice is refused, though the canonical request is the same', async () => {
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: AKID, secretAccessKey: SECRET }, region: 'eu-west-1', service: 'kms', sha256: Hash.bind(null, 'sha256'),
+  });
+  const headers = { host: 'kms.eu-west-1.amazonaws.com', 'x-amz-target': 'TrentService.Encrypt' };
+  const signed = await signer.sign(
+    { method: 'POST', protocol: 'https:', hostname: headers.host, path: '/', query: {}, headers, body: ENCRYPT },
+    { signingDate: SIGNED_AT },
+  );
+  const req: SigV4Request = {
+    method: 'POST', url: '/', headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])), body: Buffer.from(ENCRYPT),
+  };
+  await verify(req, 'kms', SECRET, SIGNED_AT);
+  const auth = req.headers.authorization as string;
+  const list = /SignedHeaders=([^,]+)/.exec(auth)![1]!;
+  const names = list.split(';');
+  assert.ok(names.length >= 3, list);
+  const withList = (l: string): SigV4Request => ({ ...req, headers: { ...req.headers, authorization: auth.replace(list, l) } });
+  await assert.rejects(verify(withList([names[1], names[0], ...names.slice(2)].join(';')), 'kms', SECRET, SIGNED_AT), MISMATCH);
+  await assert.rejects(verify(withList([names[0], ...names].join(';')), 'kms', SECRET, SIGNED_AT), MISMATCH);
+  await assert.rejects(verify(withList(names.slice(0, -1).join(';')), 'kms', SECRET, SIGNED_AT), MISMATCH);
+});
