@@ -28,6 +28,25 @@ test('Encrypt logs the key id and encryption context in CloudTrail casing, and i
   assert.deepEqual(e.resources.map((r) => r.ARN), ['arn:aws:kms:us-east-1:111122223333:key/k1']);
 });
 
+test('KMS resources: each ARN once, where it was first listed, typed as a key or an alias', () => {
+  const arn = (rest: string) => `arn:aws:kms:us-east-1:111122223333:${rest}`;
+  // CreateAlias-like: the alias by name and by AliasName, a target key by id and the same key by ARN in the output.
+  const e = buildEvent({ ...base, eventName: 'UpdateAlias',
+    input: { AliasName: 'alias/a', TargetKeyId: 'k2', DestinationKeyId: arn('alias/b'), SourceKeyId: arn('key/k1') },
+    output: { KeyMetadata: { Arn: arn('key/k1') }, SourceKeyId: arn('key/k1') } });
+  assert.deepEqual(e.resources.map((r) => [r.ARN, r.type, r.accountId]), [
+    [arn('key/k1'), 'AWS::KMS::Key', '111122223333'],
+    [arn('key/k2'), 'AWS::KMS::Key', '111122223333'],
+    [arn('alias/b'), 'AWS::KMS::Alias', '111122223333'],
+    [arn('alias/a'), 'AWS::KMS::Alias', '111122223333'],
+  ]);
+  // An alias in KeyId is dropped once the output resolved the key; without an output it is listed.
+  const resolved = buildEvent({ ...base, eventName: 'Encrypt', input: { KeyId: 'alias/app' }, output: { KeyId: arn('key/k1') } });
+  assert.deepEqual(resolved.resources.map((r) => r.ARN), [arn('key/k1')]);
+  const failed = buildEvent({ ...base, eventName: 'Encrypt', input: { KeyId: 'alias/app' } });
+  assert.deepEqual(failed.resources.map((r) => [r.ARN, r.type]), [[arn('alias/app'), 'AWS::KMS::Alias']]);
+});
+
 test('the unverified access key id and region are read from a SigV4 Authorization header', () => {
   assert.deepEqual(
     unverifiedCredential('AWS4-HMAC-SHA256 Credential=AKIAFORGED0000000001/20261123/eu-west-1/kms/aws4_request, SignedHeaders=host, Signature=00'),

@@ -94,40 +94,57 @@ const KEY_ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId
 const OUTPUT_KEY_MEMBERS = ['KeyId', 'SourceKeyId'];
 
 /** A KMS key reference (key id, key ARN, alias name or alias ARN) as an ARN and its resource type. */
-function kmsArn(id: string, region: string, accountId: string): [string, string] {
-  if (id.startsWith('arn:')) return [id, id.includes(':alias/') ? 'AWS::KMS::Alias' : 'AWS::KMS::Key'];
-  if (id.startsWith('alias/')) return [`arn:aws:kms:${region}:${accountId}:${id}`, 'AWS::KMS::Alias'];
-  return [`arn:aws:kms:${region}:${accountId}:key/${id}`, 'AWS::KMS::Key'];
+/** The type of resource a KMS key id names: an alias (by name or ARN) or a key. */
+function kmsType(id: string): string {
+  return (id.startsWith('arn:') ? id.includes(':alias/') : id.startsWith('alias/')) ? 'AWS::KMS::Alias' : 'AWS::KMS::Key';
 }
 
-/** KMS resources: the keys (and aliases) a request names, as ARNs, each once (keys in canonical order). */
+function kmsArn(id: string, region: string, accountId: string): string {
+  if (id.startsWith('arn:')) return id;
+  if (id.startsWith('alias/')) return `arn:aws:kms:${region}:${accountId}:${id}`;
+  return `arn:aws:kms:${region}:${accountId}:key/${id}`;
+}
+
+/**
+ * Adds a resource, or replaces the one already listed with its ARN where it stands (as Map.set does). An
+ * array searched in place, not a Map and its copy: an event lists a handful at most, and every KMS call
+ * builds one.
+ */
+function setResource(out: AuditResource[], r: AuditResource): void {
+  for (let i = 0; i < out.length; i++) {
+    if (out[i]!.ARN === r.ARN) {
+      out[i] = r;
+      return;
+    }
+  }
+  out.push(r);
+}
+
 function kmsResources(f: RequestFacts, accountId: string, region: string): AuditResource[] {
   // Module functions rather than closures made per event (every KMS call builds one).
-  const out = new Map<string, AuditResource>();
+  const out: AuditResource[] = [];
   const meta = f.output?.KeyMetadata as Record<string, unknown> | undefined;
-  if (typeof meta?.Arn === 'string') out.set(meta.Arn, { ARN: meta.Arn, accountId, type: 'AWS::KMS::Key' });
+  if (typeof meta?.Arn === 'string') setResource(out, { ARN: meta.Arn, accountId, type: 'AWS::KMS::Key' });
   for (const m of OUTPUT_KEY_MEMBERS) {
     const v = f.output?.[m];
-    if (typeof v === 'string' && v.startsWith('arn:')) out.set(v, { ARN: v, accountId, type: 'AWS::KMS::Key' });
+    if (typeof v === 'string' && v.startsWith('arn:')) setResource(out, { ARN: v, accountId, type: 'AWS::KMS::Key' });
   }
-  const hasResolvedKey = out.size > 0;
+  const hasResolvedKey = out.length > 0;
   for (const m of KEY_ID_MEMBERS) {
     const v = f.input?.[m];
     if (typeof v !== 'string' || v.length === 0 || v.length > 2048) continue;
-    const [arn, type] = kmsArn(v, region, accountId);
+    const type = kmsType(v);
     // A key id the output already resolved to its ARN is not listed twice as an alias.
     if (type === 'AWS::KMS::Alias' && hasResolvedKey && m === 'KeyId') continue;
-    out.set(arn, { ARN: arn, accountId, type });
+    setResource(out, { ARN: kmsArn(v, region, accountId), accountId, type });
   }
   const alias = f.input?.AliasName;
   if (typeof alias === 'string' && alias.startsWith('alias/') && alias.length <= 256) {
-    const [arn, type] = kmsArn(alias, region, accountId);
-    out.set(arn, { ARN: arn, accountId, type });
+    setResource(out, { ARN: kmsArn(alias, region, accountId), accountId, type: kmsType(alias) });
   }
-  return [...out.values()];
+  return out;
 }
 
-/** CloudTrail's eventTime (seconds, Z), remembered for the last second seen: every event of a second shares it. */
 let lastSecond = { second: Number.NaN, text: '' };
 function isoSeconds(ms: number): string {
   const second = Math.floor(ms / 1000);
