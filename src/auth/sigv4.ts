@@ -332,7 +332,7 @@ function formatAmzDate(date: Date): string {
  * Whether the canonical headers are exactly the signed list: their sorted names, joined by ';', equal to
  * the list as given (so an unsorted or repeated list never matches, as AWS refuses it). Checked without
  * sorting: the list strictly ascending (in sort()'s UTF-16 order), each name among the canonical headers,
- * and as many of them. V8's sort allocates its merge state (about 800 bytes) even for five names.
+ * and as many of them. V8's sort allocates its merge state (about 940 bytes) even for five names.
  */
 function sameList(canonicalHeaders: Record<string, string>, signedHeaders: readonly string[]): boolean {
   let count = 0;
