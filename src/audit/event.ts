@@ -93,12 +93,12 @@ function userIdentity(f: RequestFacts): { identity: Record<string, unknown>; use
 const KEY_ID_MEMBERS = ['KeyId', 'TargetKeyId', 'SourceKeyId', 'DestinationKeyId'];
 const OUTPUT_KEY_MEMBERS = ['KeyId', 'SourceKeyId'];
 
-/** A KMS key reference (key id, key ARN, alias name or alias ARN) as an ARN and its resource type. */
-/** The type of resource a KMS key id names: an alias (by name or ARN) or a key. */
+/** The type of resource a KMS key reference (key id, key ARN, alias name or alias ARN) names: an alias or a key. */
 function kmsType(id: string): string {
   return (id.startsWith('arn:') ? id.includes(':alias/') : id.startsWith('alias/')) ? 'AWS::KMS::Alias' : 'AWS::KMS::Key';
 }
 
+/** A KMS key reference as an ARN. */
 function kmsArn(id: string, region: string, accountId: string): string {
   if (id.startsWith('arn:')) return id;
   if (id.startsWith('alias/')) return `arn:aws:kms:${region}:${accountId}:${id}`;
@@ -120,6 +120,7 @@ function setResource(out: AuditResource[], r: AuditResource): void {
   out.push(r);
 }
 
+/** KMS resources: the keys (and aliases) a request names, as ARNs, each once (keys in canonical order). */
 function kmsResources(f: RequestFacts, accountId: string, region: string): AuditResource[] {
   // Module functions rather than closures made per event (every KMS call builds one).
   const out: AuditResource[] = [];
