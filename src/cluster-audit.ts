@@ -14,6 +14,7 @@
  */
 import type { Worker } from 'node:cluster';
 import type { AuditTurn, AuditTurns } from './audit/audit-log.ts';
+import { isClusterMessage } from './cluster-message.ts';
 
 interface Head {
   readonly seq: number;
@@ -32,9 +33,6 @@ type Grant = { trent: 'audit-turn'; id: number; head?: Head };
  * longer only holds up the calls of the batch.
  */
 const TURN_WAIT_MS = 1_000;
-
-const is = <T extends { trent: string }>(m: unknown, kind: T['trent']): m is T =>
-  typeof m === 'object' && m !== null && (m as { trent?: unknown }).trent === kind;
 
 const validHead = (h: unknown): Head | undefined =>
   typeof h === 'object' && h !== null && typeof (h as Head).seq === 'number' && typeof (h as Head).hash === 'string'
@@ -58,12 +56,12 @@ export function createPrimaryAuditTurns() {
 
   return {
     onMessage(worker: Worker, m: unknown): boolean {
-      if (is<Ask>(m, 'audit-turn-ask')) {
+      if (isClusterMessage<Ask>(m, 'audit-turn-ask')) {
         queue.push({ worker, id: m.id });
         grantNext();
         return true;
       }
-      if (is<Release>(m, 'audit-turn-release')) {
+      if (isClusterMessage<Release>(m, 'audit-turn-release')) {
         if (holder?.worker === worker && holder.id === m.id) {
           head = validHead(m.head);
           holder = undefined;
@@ -103,7 +101,7 @@ export function workerAuditTurns({ channel = process as TurnChannel, waitMs = TU
   const noTurn: AuditTurn = { head: undefined, release: () => undefined };
 
   channel.on('message', (m: unknown) => {
-    if (!is<Grant>(m, 'audit-turn')) return;
+    if (!isClusterMessage<Grant>(m, 'audit-turn')) return;
     const head = validHead(m.head);
     const granted = waiting.get(m.id);
     waiting.delete(m.id);

@@ -10,6 +10,7 @@
  * never goes into a log line or an error message here.
  */
 import type { Worker } from 'node:cluster';
+import { isClusterMessage } from './cluster-message.ts';
 import { SecretBytes } from './crypto/secret-bytes.ts';
 import { TrentError, ServiceUnavailableError, type Fault } from './errors/errors.ts';
 import { createClusterQuorum, type Attempts, type WorkerAnswer, type WorkerRequest } from './seal/cluster-quorum.ts';
@@ -40,9 +41,6 @@ type SealAttempt = { trent: 'seal-attempt'; attempts: Attempts };
 
 /** How long the primary waits for a worker to unseal or seal (building the unsealed node included). */
 const ASK_TIMEOUT_MS = 60_000;
-
-const is = <T extends { trent: string }>(m: unknown, kind: T['trent']): m is T =>
-  typeof m === 'object' && m !== null && (m as { trent?: unknown }).trent === kind;
 
 const zero = (...buffers: (Uint8Array | undefined)[]) => {
   for (const b of buffers) b?.fill(0);
@@ -135,11 +133,11 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
   return {
     /** Handles a seal message from `worker`; false when the message is not one. */
     onMessage(worker: Worker, m: unknown): boolean {
-      if (is<SealCall>(m, 'seal')) {
+      if (isClusterMessage<SealCall>(m, 'seal')) {
         void call(worker, m);
         return true;
       }
-      if (is<SealAnswer>(m, 'seal-answer')) {
+      if (isClusterMessage<SealAnswer>(m, 'seal-answer')) {
         const { trent: _t, id, ...answer } = m;
         asked.get(id)?.resolve(answer);
         return true;
@@ -178,9 +176,9 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: WorkerPort):
   }
 
   process.on('message', (m: unknown) => {
-    if (is<SealReply>(m, 'seal-reply')) calls.get(m.id)?.resolve(m);
-    else if (is<SealAttempt>(m, 'seal-attempt')) peer?.attempts(m.attempts);
-    else if (is<SealAsk>(m, 'seal-ask')) {
+    if (isClusterMessage<SealReply>(m, 'seal-reply')) calls.get(m.id)?.resolve(m);
+    else if (isClusterMessage<SealAttempt>(m, 'seal-attempt')) peer?.attempts(m.attempts);
+    else if (isClusterMessage<SealAsk>(m, 'seal-ask')) {
       if (peer) void answer(peer, m);
       else waiting.push(m);
     }

@@ -29,6 +29,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config/config.ts';
 import { createPrimaryAuditTurns } from './cluster-audit.ts';
+import { isClusterMessage } from './cluster-message.ts';
 import { createPrimarySeal } from './cluster-seal.ts';
 import { createClusterAggregator, type WorkerMetricsChannel } from './http/metrics.ts';
 
@@ -43,10 +44,6 @@ type ToWorker = { trent: 'listen' } | MetricsReply;
 
 /** A little longer than prom-client's own 5 s wait for the workers. */
 const METRICS_TIMEOUT_MS = 6_000;
-
-function isMessage<T extends { trent: string }>(m: unknown, kind: T['trent']): m is T {
-  return typeof m === 'object' && m !== null && (m as { trent?: unknown }).trent === kind;
-}
 
 export function isClusterWorker(): boolean {
   return cluster.isWorker;
@@ -71,14 +68,14 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
       worker.on('message', (m: unknown) => {
         if (auditTurns.onMessage(worker, m)) return;
         if (seal.onMessage(worker, m)) return;
-        if (isMessage<MetricsRequest>(m, 'metrics')) {
+        if (isClusterMessage<MetricsRequest>(m, 'metrics')) {
           aggregator.metrics().then(
             (text) => send(worker, { trent: 'metrics-reply', id: m.id, text }),
             (err: unknown) => send(worker, { trent: 'metrics-reply', id: m.id, error: err instanceof Error ? err.message : String(err) }),
           );
           return;
         }
-        if (isMessage<Ready>(m, 'ready')) {
+        if (isClusterMessage<Ready>(m, 'ready')) {
           if (started) return send(worker, { trent: 'listen' });
           waitingReady.delete(worker);
           if (cluster.workers && Object.keys(cluster.workers).length === 1) {
@@ -93,7 +90,7 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
               }
             }
           }
-        } else if (isMessage<Listening>(m, 'listening') && !started) {
+        } else if (isClusterMessage<Listening>(m, 'listening') && !started) {
           waitingListen.delete(worker);
           if (waitingListen.size === 0) {
             started = true;
@@ -152,7 +149,7 @@ function send(worker: Worker, message: ToWorker): void {
 export function workerReady(): Promise<void> {
   return new Promise((resolve) => {
     const onMessage = (m: unknown) => {
-      if (isMessage<ToWorker & { trent: 'listen' }>(m, 'listen')) {
+      if (isClusterMessage<ToWorker & { trent: 'listen' }>(m, 'listen')) {
         process.off('message', onMessage);
         resolve();
       }
@@ -172,7 +169,7 @@ export function workerMetricsChannel(): WorkerMetricsChannel {
   let next = 0;
   const waiting = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
   process.on('message', (m: unknown) => {
-    if (!isMessage<MetricsReply>(m, 'metrics-reply')) return;
+    if (!isClusterMessage<MetricsReply>(m, 'metrics-reply')) return;
     const w = waiting.get(m.id);
     waiting.delete(m.id);
     if (m.text !== undefined) w?.resolve(m.text);
