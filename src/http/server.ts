@@ -173,7 +173,7 @@ export function createEdge(deps: EdgeDeps) {
       const action = service ? (target as string).slice(dot + 1) : '';
       if (service) {
         facts.eventSource = service.eventSource;
-        facts.eventName = action.length > 128 ? action.slice(0, 128) : action;
+        facts.eventName = action.slice(0, 128);
       }
       if (req.method !== 'POST' || !service) throw new UnknownOperationException('');
       // Awaited only when the access key had to be read: a cached one authenticates without a turn.

@@ -4,11 +4,11 @@ import { callerScope } from '../auth/caller.ts';
 import { ValidationException } from '../errors/errors.ts';
 import { ParameterNotFound, ParameterVersionNotFound } from './errors.ts';
 import { parseParameterReference } from './names.ts';
-import { type ParameterValue, type StoredParameterValue, versionInfo } from './parameter-model.ts';
+import type { ParameterValue, StoredParameterValue } from './parameter-model.ts';
 import type { RequestReads } from './request-reads.ts';
 import { getSecretReference, isSecretReference } from './secret-reference.ts';
 import { type ParameterContext, selectVersion } from './store.ts';
-import { valueOf } from './values.ts';
+import { versionWithValue } from './values.ts';
 
 /** `reads`: the request's rows, already read by its access rule (request-reads.ts). */
 export async function getParameter(ctx: ParameterContext, caller: Caller, ref: string, withDecryption: boolean, reads?: RequestReads): Promise<ParameterValue> {
@@ -16,11 +16,8 @@ export async function getParameter(ctx: ParameterContext, caller: Caller, ref: s
   const scope = callerScope(caller);
   const parsed = parseParameterReference(scope, ref);
   const { v } = await selectVersion(ctx, scope, parsed, ref, reads);
-  // versionWithValue's steps, here rather than awaited through it (one async layer less per read); members
-  // added to versionInfo's fresh object, not spread into another (parameter-model.ts versionInfo).
-  const out = versionInfo(scope, v) as StoredParameterValue;
-  const value = valueOf(ctx, caller, scope, v, withDecryption);
-  out.value = typeof value === 'string' ? value : await value;
+  // Members added to the fresh object versionWithValue made, not spread into another (parameter-model.ts versionInfo).
+  const out = (await versionWithValue(ctx, caller, scope, v, withDecryption)) as StoredParameterValue;
   out.source = 'parameter';
   if (parsed.selectorText !== undefined) out.selector = parsed.selectorText;
   return out;

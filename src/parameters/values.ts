@@ -115,7 +115,7 @@ async function decryptValue(ctx: ParameterContext, caller: Caller, arn: string, 
  * function: it hands decryptValue's promise on, where an async one returning it added a promise and two
  * turns of the microtask queue (resolving a promise with a promise) to every decrypting read.
  */
-export function valueOf(ctx: ParameterContext, caller: Caller, scope: Scope, v: ParameterVersionRecord, withDecryption: boolean): string | Promise<string> {
+function valueOf(ctx: ParameterContext, caller: Caller, scope: Scope, v: ParameterVersionRecord, withDecryption: boolean): string | Promise<string> {
   if (vdoc(v).type !== 'SecureString' || !withDecryption) return v.value;
   return decryptValue(ctx, caller, parameterArn(scope, v.name), v.value, vdoc(v).encryption ?? 'direct');
 }

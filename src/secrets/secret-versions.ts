@@ -16,7 +16,7 @@ import {
 } from './errors.ts';
 import { secretValueOf, type SecretsManagerRequests as Requests } from './requests.ts';
 import type { Authorization, Secret, SecretContext, SecretValue } from './secret-context.ts';
-import { find, findAuthorized, LostRace, mutate, refuseReplica, resolve, usable } from './secret-lookup.ts';
+import { findAuthorized, LostRace, mutate, refuseReplica, resolve } from './secret-lookup.ts';
 import {
   attachLabel,
   AWSCURRENT,
@@ -93,8 +93,7 @@ export async function addVersion(
 export async function getSecretValue(
   ctx: SecretContext, caller: Caller, input: Requests['GetSecretValue'], { authorize = true }: Authorization = {},
 ): Promise<{ secret: Secret; versionId: string; value: SecretValue }> {
-  // resolve()'s steps without its async layer (a promise and a turn less on the hottest secret read).
-  const s = usable(authorize ? await findAuthorized(ctx, caller, input.secretId, SECRET_ACCESS.GetSecretValue(input)) : await find(ctx, caller, input.secretId), {});
+  const s = await resolve(ctx, caller, input.secretId, authorize ? { access: SECRET_ACCESS.GetSecretValue(input) } : {});
   let versionId: string | undefined;
   if (input.versionId !== undefined) {
     versionId = input.versionId;
