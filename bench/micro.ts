@@ -42,6 +42,17 @@ const stores: { close(): Promise<void> }[] = [];
 type Case = (root: string) => Promise<(() => unknown) | undefined>;
 const imp = (root: string, path: string) => import(join(root, path)) as Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** A migrated SQLite store of `root`'s tree in a fresh temp dir, closed and removed at the end of the run. */
+async function freshSqlite(root: string) {
+  const { SqliteStorage } = await imp(root, 'src/storage/sqlite/sqlite-storage.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'trent-micro-'));
+  dirs.push(dir);
+  const store = new SqliteStorage(join(dir, 'db'));
+  await store.migrate();
+  stores.push(store);
+  return store;
+}
+
 const cases: Record<string, { calls: number; run: Case }> = {
   event: {
     calls: 100_000,
@@ -80,16 +91,11 @@ const cases: Record<string, { calls: number; run: Case }> = {
   authorize: {
     calls: 50_000,
     async run(root) {
-      const { SqliteStorage } = await imp(root, 'src/storage/sqlite/sqlite-storage.ts');
       const { ReadCachingStorage } = await imp(root, 'src/storage/read-cache.ts');
       const { createAuthorizer, ADMIN_POLICY_NAME, ADMIN_POLICY_TEXT } = await imp(root, 'src/auth/authorizer.ts');
       const { systemClock } = await imp(root, 'src/clock.ts');
       const { defaultKeyPolicyText } = await imp(root, 'src/policy/index.ts');
-      const dir = mkdtempSync(join(tmpdir(), 'trent-micro-'));
-      dirs.push(dir);
-      const inner = new SqliteStorage(join(dir, 'db'));
-      await inner.migrate();
-      stores.push(inner);
+      const inner = await freshSqlite(root);
       await inner.transaction(async (tx: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
         await tx.principals.insert({
           arn: `arn:aws:iam::${ACCOUNT}:user/admin`, accountId: ACCOUNT, kind: 'user', name: 'admin', createdAt: 0, revision: 1,
@@ -113,14 +119,9 @@ const cases: Record<string, { calls: number; run: Case }> = {
   'cached-reads': {
     calls: 100_000,
     async run(root) {
-      const { SqliteStorage } = await imp(root, 'src/storage/sqlite/sqlite-storage.ts');
       const { ReadCachingStorage } = await imp(root, 'src/storage/read-cache.ts');
       const { ErrorCountingStorage } = await imp(root, 'src/storage/error-counting.ts');
-      const dir = mkdtempSync(join(tmpdir(), 'trent-micro-'));
-      dirs.push(dir);
-      const inner = new SqliteStorage(join(dir, 'db'));
-      await inner.migrate();
-      stores.push(inner);
+      const inner = await freshSqlite(root);
       const scope = { accountId: ACCOUNT, region: 'us-east-1' };
       const keyId = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
       const arn = `arn:aws:iam::${ACCOUNT}:user/admin`;
