@@ -34,13 +34,18 @@ type SealReply = {
   /** Rekey progress; `quorum` once complete (with the old unseal key in `key`). */
   nonce?: string; progress?: number; required?: number; quorum?: QuorumInput;
 };
-/** Primary → worker: a request (SealAnswer back), or the attempt now running. */
+/**
+ * Primary → worker: a request, or the attempts now running; each answered by a SealAnswer of the same id
+ * (an attempt once the worker's status shows it).
+ */
 type SealAsk = { trent: 'seal-ask'; id: number } & WorkerRequest;
+type SealAttempt = { trent: 'seal-attempt'; id: number; attempts: Attempts };
 type SealAnswer = { trent: 'seal-answer'; id: number } & WorkerAnswer;
-type SealAttempt = { trent: 'seal-attempt'; attempts: Attempts };
 
 /** How long the primary waits for a worker to unseal or seal (building the unsealed node included). */
 const ASK_TIMEOUT_MS = 60_000;
+/** How long a share's answer waits for a worker to take the new progress (a stuck worker delays, never blocks). */
+const ANNOUNCE_TIMEOUT_MS = 5_000;
 
 const zero = (...buffers: (Uint8Array | undefined)[]) => {
   for (const b of buffers) b?.fill(0);
@@ -51,29 +56,35 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
   let nextAsk = 0;
   const asked = new Map<number, { worker: Worker; resolve(a: WorkerAnswer): void }>();
 
-  const quorum = createClusterQuorum({
-    ids: () => deps.workers().filter((w) => w.isConnected()).map((w) => w.id),
-    announce: (attempts) => {
-      for (const w of deps.workers()) if (w.isConnected()) w.send({ trent: 'seal-attempt', attempts } satisfies SealAttempt);
-    },
-    ask: (id, request) => new Promise<WorkerAnswer>((resolve) => {
-      const worker = deps.workers().find((w) => w.id === id);
+  /** Sends `message` (given its id) to `worker` and resolves with the worker's SealAnswer, or ok: false. */
+  function roundTrip(worker: Worker | undefined, message: (id: number) => SealAsk | SealAttempt, timeoutMs: number): Promise<WorkerAnswer> {
+    return new Promise<WorkerAnswer>((resolve) => {
       if (!worker?.isConnected()) return resolve({ ok: false, message: 'the worker is gone' });
-      const askId = nextAsk++;
+      const id = nextAsk++;
       const timer = setTimeout(() => {
-        asked.delete(askId);
+        asked.delete(id);
         resolve({ ok: false, message: 'no answer in time' });
-      }, ASK_TIMEOUT_MS);
-      asked.set(askId, {
+      }, timeoutMs);
+      asked.set(id, {
         worker,
         resolve: (a) => {
           clearTimeout(timer);
-          asked.delete(askId);
+          asked.delete(id);
           resolve(a);
         },
       });
-      worker.send({ trent: 'seal-ask', id: askId, ...request } satisfies SealAsk);
-    }),
+      worker.send(message(id));
+    });
+  }
+
+  const quorum = createClusterQuorum({
+    ids: () => deps.workers().filter((w) => w.isConnected()).map((w) => w.id),
+    // Answered once every worker has taken the attempts, so a status read on any worker after the share's
+    // answer shows the new progress (docs/seal.md "Workers": one status).
+    announce: async (attempts) => {
+      await Promise.all(deps.workers().map((w) => roundTrip(w, (id) => ({ trent: 'seal-attempt', id, attempts }), ANNOUNCE_TIMEOUT_MS)));
+    },
+    ask: (id, request) => roundTrip(deps.workers().find((w) => w.id === id), (askId) => ({ trent: 'seal-ask', id: askId, ...request }), ASK_TIMEOUT_MS),
   }, deps.log);
 
   function reply(worker: Worker, message: SealReply, secret?: Uint8Array): void {
@@ -177,7 +188,11 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: WorkerPort):
 
   process.on('message', (m: unknown) => {
     if (isClusterMessage<SealReply>(m, 'seal-reply')) calls.get(m.id)?.resolve(m);
-    else if (isClusterMessage<SealAttempt>(m, 'seal-attempt')) peer?.attempts(m.attempts);
+    else if (isClusterMessage<SealAttempt>(m, 'seal-attempt')) {
+      // A worker not started yet learns the attempts from its join.
+      peer?.attempts(m.attempts);
+      process.send?.({ trent: 'seal-answer', id: m.id, ok: true } satisfies SealAnswer);
+    }
     else if (isClusterMessage<SealAsk>(m, 'seal-ask')) {
       if (peer) void answer(peer, m);
       else waiting.push(m);

@@ -22,7 +22,9 @@ function recordingWorkers(ids: number[], answer: (id: number, r: WorkerRequest) 
       asked.push({ id, op: r.op, ...('key' in r ? { key: r.key, keyAtAsk: Buffer.from(r.key) } : {}) });
       return answer(id, r);
     },
-    announce: (a) => announced.push(a),
+    announce: async (a) => {
+      announced.push(a);
+    },
   };
   return { channel, asked, announced };
 }
@@ -64,6 +66,26 @@ test('the quorum reached on any worker hands the key to the submitter first, the
   assert.deepEqual(w.asked.slice(3).map((x) => [x.id, x.op]), [[1, 'seal'], [2, 'seal']]);
   assert.deepEqual(q.holds(), { key: false, shares: 0 });
   assert.deepEqual(q.join(), { sealed: true });
+});
+
+test('a share is answered only once every worker has taken the new progress', async () => {
+  const shares = await sharesOf(randomBytesBuffer(32), 3, 2);
+  let taken!: () => void;
+  const channel: WorkerChannel = {
+    ids: () => [1, 2],
+    ask: async () => ({ ok: true }),
+    announce: () => new Promise<void>((resolve) => (taken = resolve)),
+  };
+  const q = createClusterQuorum(channel, () => undefined);
+  let answered = false;
+  const submitted = q.submitShare(1, shares[0]!, undefined, 2).then((a) => {
+    answered = true;
+    return a;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(answered, false, 'the share waits for the workers');
+  taken();
+  assert.equal((await submitted)?.progress, 1);
 });
 
 test('a key that does not open the keyring on the submitter is zeroed, goes to no other worker, and fails the attempt', async () => {

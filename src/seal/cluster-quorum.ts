@@ -31,8 +31,8 @@ export interface WorkerChannel {
   ids(): number[];
   /** Resolves with the worker's answer; with ok: false when it died or did not answer in time. */
   ask(id: number, request: WorkerRequest): Promise<WorkerAnswer>;
-  /** Tells every worker the attempts now running (absent: none). */
-  announce(attempts: Attempts): void;
+  /** Tells every worker the attempts now running (absent: none); resolves once each has taken them (or timed out or died). */
+  announce(attempts: Attempts): Promise<void>;
 }
 
 export function createClusterQuorum(workers: WorkerChannel, log: (line: string) => void) {
@@ -104,12 +104,12 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
         }
         attempt ??= new QuorumAttempt(threshold);
         if (!attempt.add(share)) {
-          announce();
+          await announce();
           return current();
         }
         const done = attempt;
         attempt = undefined;
-        announce();
+        await announce();
         let combined: SecretBytes;
         try {
           combined = await done.combine();
@@ -139,7 +139,7 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
       return serial(async () => {
         attempt?.zeroize();
         attempt = undefined;
-        announce();
+        await announce();
       });
     },
 
@@ -150,7 +150,7 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
         attempt?.zeroize();
         attempt = undefined;
         sealedByOperator = true;
-        announce();
+        await announce();
         const answers = await Promise.all(workers.ids().filter((id) => id !== from).map(async (id) => ({ id, answer: await workers.ask(id, { op: 'seal' }) })));
         for (const { id, answer } of answers) if (!answer.ok) log(`trent: worker ${id} did not confirm the seal (${answer.message})\n`);
       });
@@ -173,7 +173,7 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
         rekey?.attempt.zeroize();
         rekey = { attempt: new QuorumAttempt(threshold), quorum };
         if (share) rekey.attempt.add(share);
-        announce();
+        await announce();
         return { nonce: rekey.attempt.nonce, progress: rekey.attempt.progress, required: threshold };
       });
     },
@@ -193,11 +193,11 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
         }
         const done = rekey;
         if (!done.attempt.add(share)) {
-          announce();
+          await announce();
           return { complete: false, progress: done.attempt.progress, required: done.attempt.threshold };
         }
         rekey = undefined;
-        announce();
+        await announce();
         try {
           return { complete: true, key: await done.attempt.combine(), quorum: done.quorum, required: done.attempt.threshold };
         } catch (err) {
