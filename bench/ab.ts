@@ -1,6 +1,6 @@
 /**
  * A/B of whole servers (bench/README.md, "Finding where the CPU goes", step 4): one Trent per variant —
- * another tree of this repository, the compiled build (`tsc -p tsconfig.build.json`, then dist/main.js),
+ * another tree of this repository, the compiled build (`:dist`: compiled first, as `npm start` does, then dist/main.js),
  * or extra node flags — each on SQLite with audit on and TRENT_WORKERS=1 as the bench starts it (or
  * `--workers=N`), driven in turn by the one load process (bench/load.ts) at the same concurrency, the order
  * rotated every round. Prints each window's CPU µs per request (server utime + stime ÷ requests, workers
@@ -14,7 +14,7 @@
  * WithDecryption), the same requests as bench/workloads.ts sends.
  *        node --import tsx bench/ab.ts p=.::--import,./bench/count-promises.mjs --rounds=1   (promises per request, on stderr)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -38,6 +38,10 @@ const variants = args.filter((a) => !a.startsWith('--')).map((a) => {
   return { label: eq < 0 ? a : a.slice(0, eq), root: resolve(tree || '.'), compiled: mode === 'dist', flags: flags ? flags.split(',') : [] };
 });
 if (variants.length === 0) throw new Error('usage: bench/ab.ts <label>=<tree>[:tsx|dist][:<node flag>,…] …');
+// A compiled variant runs its tree's own build, made now (as `npm start` does), never a stale one.
+for (const root of new Set(variants.filter((v) => v.compiled).map((v) => v.root))) {
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+}
 
 const ADMIN = { accessKeyId: 'AKIATRENTBENCHADMIN1', secretAccessKey: 'trent-bench-secret-access-key-0123456789' };
 const PLAINTEXT = Buffer.alloc(1024, 7).toString('base64');

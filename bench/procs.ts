@@ -1,7 +1,7 @@
 /**
  * Child processes of the bench (Trent, the ceiling, the load process) and what /proc says about them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { request as httpsRequest } from 'node:https';
@@ -223,9 +223,17 @@ function tail(path: string, lines = 20): string {
   }
 }
 
+/** The server `npm start` runs: the compiled build (package.json "build:server", run by buildServer). */
+export const TRENT_ENTRY = 'dist/main.js';
+
+/** Compiles src/ into dist/ as `npm start` does first, so the bench measures the code of this tree. */
+export function buildServer(): void {
+  execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: REPO_ROOT, stdio: 'inherit' });
+}
+
 /**
- * Starts Trent as a user runs it: `node --import tsx src/main.ts` (or `opts.entry`) with its configuration
- * in the environment. Resolves once GET /health answers; rejects (with the log's tail) if it exits first or
+ * Starts Trent as a user runs it: `node dist/main.js` (or `opts.entry`; a .ts entry through tsx) with its
+ * configuration in the environment. Resolves once GET /health answers; rejects (with the log's tail) if it exits first or
  * does not answer within `timeoutMs`.
  */
 export async function startTrent(opts: {
@@ -236,7 +244,7 @@ export async function startTrent(opts: {
   timeoutMs?: number;
   /** Trent serves HTTPS (TRENT_TLS_* in env): its URL is https:// and /health is checked against this CA. */
   caPem?: string;
-  /** The entry point (default src/main.ts; the audit section starts bench/unsafe-server.ts). */
+  /** The entry point (default TRENT_ENTRY; the audit section starts bench/unsafe-server.mjs). */
   entry?: string;
 }): Promise<Server> {
   const port = await freePort();
@@ -244,7 +252,8 @@ export async function startTrent(opts: {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('TRENT_')) env[k] = v;
   Object.assign(env, { TRENT_HOST: '127.0.0.1', TRENT_PORT: String(port), ...opts.env });
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', opts.entry ?? 'src/main.ts'], {
+  const entry = opts.entry ?? TRENT_ENTRY;
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

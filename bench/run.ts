@@ -27,7 +27,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { BLOCK, type EnvelopeResult } from './envelope.ts';
 import { esdkAvailable, runEsdkBench, TIME, type EsdkResult } from './esdk.ts';
 import { opensslAesGcm, opensslSign, opensslVersion } from './openssl.ts';
-import { REPO_ROOT, killAll, runEnvelope, runFloor, runLoad, startCeiling, startTrent, stopLoadProcess, type Measured, type Server } from './procs.ts';
+import { REPO_ROOT, buildServer, killAll, runEnvelope, runFloor, runLoad, startCeiling, startTrent, stopLoadProcess, type Measured, type Server } from './procs.ts';
 import { summarise, summaryMarkdown, type ProfileSummary } from './profile-summary.ts';
 import { tlsMarkdown, tlsSection, type TlsRow } from './tls.ts';
 import { signedCall, type Credentials } from './signing.ts';
@@ -125,7 +125,7 @@ const CONFIG_BASE = { TRENT_DATA_DIR: '/nonexistent', TRENT_ADMIN_ACCESS_KEY_ID:
  * The benchmark-only entry point that answers read-only calls before their audit event is durable: the
  * audit trail stays on, only the durability wait goes. The server has no setting for it.
  */
-const UNSAFE_NO_WAIT_ENTRY = 'bench/unsafe-server.ts';
+const UNSAFE_NO_WAIT_ENTRY = 'bench/unsafe-server.mjs';
 const POSTGRES_BASE = process.env.TRENT_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 const started = Date.now();
@@ -804,7 +804,7 @@ async function auditSection(): Promise<void> {
     skips.push({ section: 'audit', what: 'cost of the audit trail', note: 'not implemented yet (this build has no audit trail)' });
     return;
   }
-  // bench/unsafe-server.ts runs one process: compared with the one-process rows.
+  // bench/unsafe-server.mjs runs one process: compared with the one-process rows.
   const trent = await launchTrent('Trent (audit without the durability wait)', ONE_PROCESS, [], undefined, UNSAFE_NO_WAIT_ENTRY);
   try {
     await comparisonSection('audit', trent, 1);
@@ -1096,7 +1096,7 @@ function markdown(meta: Record<string, unknown>): string {
         if (shown.has(r)) continue;
         shown.add(r);
         out.push(
-          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${r.workers} | ${r.storage} | ${r.audit === 'off' ? 'on, answered before durable (bench/unsafe-server.ts)' : r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(cpuUsPerRequest(r.m))} | ${fmt(r.m.dbCpuPct)} | ${dbUsPerRequest(r.m)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${fmt(r.ratio, 2)} | ` +
+          `| ${r.workload}${r.m.errors ? ' ⚠' : ''} | ${r.concurrency} | ${r.workers} | ${r.storage} | ${r.audit === 'off' ? 'on, answered before durable (bench/unsafe-server.mjs)' : r.audit} | ${fmtInt(r.m.rps)} | ${fmt(r.m.p50Ms, 2)} | ${fmt(r.m.p99Ms, 2)} | ${fmt(r.m.serverCpuPct)} | ${fmt(cpuUsPerRequest(r.m))} | ${fmt(r.m.dbCpuPct)} | ${dbUsPerRequest(r.m)} | ${fmt(r.m.otherCpuPct)} | ${fmt(r.m.serverRssMb)} | ${fmt(r.ratio, 2)} | ` +
             `${base ? `${(r.m.rps / base.m.rps).toFixed(2)} × req/s` : '—'} | ${r.checks.map((c) => c.text).join('; ')} | ${passText(r.checks)} |`,
         );
       }
@@ -1219,6 +1219,9 @@ async function main(): Promise<void> {
   const openssl = await opensslVersion();
   log(`work dir ${workDir}; ${opts.quick ? 'quick run' : 'full run'}`);
   if (auditPresent()) auditState = 'on';
+  // Trent runs as `npm start` runs it: compiled first (package.json "prestart").
+  log('compiling the server (npm run build:server)');
+  buildServer();
 
   let trent: Server | undefined;
   if (wants('throughput') || wants('envelope')) {

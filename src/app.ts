@@ -105,7 +105,7 @@ export interface AppParts {
   /** The token of HSM auto-unseal (TRENT_SEAL=pkcs11); opened from config.seal.pkcs11 when absent. */
   hsm?: Hsm;
   /**
-   * Wraps the edge's audit port. Only the benchmark's own entry point passes one (bench/unsafe-server.ts,
+   * Wraps the edge's audit port. Only the benchmark's own entry point passes one (bench/unsafe-server.mjs,
    * which stops read-only calls waiting for durability); no configuration reaches it.
    */
   wrapEdgeAudit?: (audit: EdgeAudit) => EdgeAudit;

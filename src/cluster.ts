@@ -49,6 +49,18 @@ export function isClusterWorker(): boolean {
   return cluster.isWorker;
 }
 
+/**
+ * The node flags of a worker: the primary's, and garbage collection on the worker's own thread. With one
+ * worker per core, V8's parallel GC helper threads only take CPU from the other workers (and the other
+ * processes of the machine): on 2 cores, 17% less server CPU per Encrypt with compiled code (bench/README.md,
+ * "Fourth pass"). An operator's own choice of GC threads (the primary's command line or NODE_OPTIONS,
+ * which the workers inherit) is left as it is.
+ */
+export function workerExecArgv(primary: readonly string[], nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+  const chosen = [...primary, ...nodeOptions.split(/\s+/)].some((a) => /^--(no-)?(single-threaded-gc|single-threaded|parallel-scavenge|parallel-marking|concurrent-marking)\b/.test(a));
+  return chosen ? [...primary] : [...primary, '--single-threaded-gc'];
+}
+
 /** Runs the primary: forks config.workers workers and supervises them. Resolves with the URL once all listen. */
 export function runPrimary(config: Config, log: (line: string) => void): Promise<string> {
   let stopping = false;
@@ -59,7 +71,7 @@ export function runPrimary(config: Config, log: (line: string) => void): Promise
   const auditTurns = createPrimaryAuditTurns();
   const seal = createPrimarySeal({ workers: () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined), log });
   // Structured clone instead of JSON: a key or share crosses as a typed array the receiver can zero.
-  cluster.setupPrimary({ serialization: 'advanced' });
+  cluster.setupPrimary({ serialization: 'advanced', execArgv: workerExecArgv(process.execArgv) });
 
   return new Promise((resolve, reject) => {
     const fork = (): Worker => {

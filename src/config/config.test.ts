@@ -37,7 +37,7 @@ test('TRENT_PARAMETER_EVENTS_WEBHOOK: an http(s) URL is taken; absent means none
 test('performance settings default to the safe choice: a read cache inside the 1 s coherence bound, audit durability waited for', () => {
   const c = loadConfig({});
   assert.equal(c.readCacheMs, 500);
-  // No setting skips the audit durability wait: only the benchmark's own entry point can (bench/unsafe-server.ts).
+  // No setting skips the audit durability wait: only the benchmark's own entry point can (bench/unsafe-server.mjs).
   assert.deepEqual(loadConfig({ TRENT_BENCH_UNSAFE_AUDIT_NO_WAIT: '1' }), c);
   assert.equal(Object.keys(c.audit).some((k) => /unsafe|wait/i.test(k)), false);
 });

@@ -4,7 +4,7 @@
  * `worker` label of GET /metrics (test/e2e/workers-support.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -136,4 +136,13 @@ test('Shamir-sealed workers serve requests after one unseal and all stop (zeroed
   const n1 = (await probe.call(a5, 'POST', '/v1/sys/unseal', { Share: newShares[0] })).json;
   const n2 = (await probe.call([...(await probe.pinned((w) => w !== '5', 1)).values()][0]!, 'POST', '/v1/sys/unseal', { Share: newShares[1], Nonce: n1.Nonce })).json;
   assert.equal(n2.Sealed, false, JSON.stringify(n2));
+});
+
+test('each worker runs V8 garbage collection on its own thread (src/cluster.ts workerExecArgv)', () => {
+  const pids = probe.workerPids();
+  assert.equal(pids.length, 2);
+  for (const pid of pids) {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(argv.includes('--single-threaded-gc'), `worker ${pid}: ${argv.join(' ')}`);
+  }
 });

@@ -49,11 +49,13 @@ export function kmsClient(url: string): KMSClient {
  * spawnExpectingExit for a node that must refuse to start).
  */
 export async function startNode(
-  index: number, storageUrl: string, rootKey: string, env: Record<string, string | undefined> = {}, { startTimeoutMs = 20_000 }: { startTimeoutMs?: number } = {},
+  index: number, storageUrl: string, rootKey: string, env: Record<string, string | undefined> = {},
+  { startTimeoutMs = 20_000, compiled = false }: { startTimeoutMs?: number; compiled?: boolean } = {},
 ): Promise<TrentNode> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'trent-node-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // compiled: the build `npm start` runs (dist/main.js, which the caller has built); else the sources through tsx.
+  const child = spawn(process.execPath, compiled ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

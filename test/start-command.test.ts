@@ -1,0 +1,54 @@
+/**
+ * `npm start` as README's two commands run it (package.json): "prestart" compiles src/ into dist/
+ * (`npm run build:server`), then "start" runs `node dist/main.js`, with one worker per core. Every other
+ * server test runs the sources through tsx; this one serves AWS calls from the compiled build, whose two
+ * workers each collect garbage on their own thread (src/cluster.ts workerExecArgv).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { newRootKey, startNode, type TrentNode } from './multinode/cluster.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+let dir: string;
+let node: TrentNode;
+
+before(async () => {
+  const built = spawnSync('npm', ['run', '--silent', 'build:server'], { cwd: new URL('..', import.meta.url), encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stdout + built.stderr);
+  dir = mkdtempSync(join(tmpdir(), 'trent-start-'));
+  node = await startNode(1, `sqlite:${join(dir, 'trent.db')}`, newRootKey(), { TRENT_WORKERS: '2' }, { compiled: true, startTimeoutMs: 60_000 });
+});
+after(async () => {
+  await node?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('npm start compiles first and serves from the compiled build', () => {
+  assert.equal(pkg.scripts.prestart, 'npm run --silent build:server');
+  assert.equal(pkg.scripts.start, 'node dist/main.js');
+});
+
+test('the compiled server answers AWS calls; both its workers run dist/main.js with single-threaded GC, no TypeScript loader', async () => {
+  const keyId = (await node.kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+  for (let i = 0; i < 6; i++) {
+    const blob = (await node.kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from(`m${i}`) }))).CiphertextBlob!;
+    assert.equal(Buffer.from((await node.kms.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString(), `m${i}`);
+  }
+  const workers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(node.process.pid);
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(workers.length, 2, 'two workers');
+  for (const pid of workers) {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(argv.includes('--single-threaded-gc') && argv.some((a) => a.endsWith('dist/main.js')) && !argv.includes('tsx'), argv.join(' '));
+  }
+});
