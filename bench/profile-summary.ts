@@ -41,7 +41,7 @@ export interface ProfileSummary {
   functions: SelfTime[];
   /** By self time, grouped by where the code comes from. */
   sources: SelfTime[];
-  /** Our own functions (src/…) by inclusive time: self plus everything they call. */
+  /** Our own functions (src/…, or dist/… compiled) by inclusive time: self plus everything they call. */
   inclusive: SelfTime[];
 }
 
@@ -54,8 +54,14 @@ function source(url: string, functionName: string): string {
     const rest = url.slice(nm + '/node_modules/'.length).split('/');
     return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? url);
   }
+  const own = ownIndex(url);
+  return own >= 0 ? url.slice(own + 1) : url.replace(/^file:\/\//, '');
+}
+
+/** Where the repository's own code starts in a frame's URL: src/ (through tsx) or dist/ (the compiled build `npm start` runs); -1 otherwise. */
+function ownIndex(url: string): number {
   const src = url.indexOf('/src/');
-  return src >= 0 ? url.slice(src + 1) : url.replace(/^file:\/\//, '');
+  return src >= 0 ? src : url.indexOf('/dist/');
 }
 
 /** File and line; the line only for code run as written (node internals, .js packages), not for .ts that tsx transpiled. */
@@ -68,8 +74,8 @@ function where(f: CallFrame): string {
 function shortUrl(url: string): string {
   const nm = url.lastIndexOf('/node_modules/');
   if (nm >= 0) return url.slice(nm + '/node_modules/'.length);
-  const src = url.indexOf('/src/');
-  return src >= 0 ? url.slice(src + 1) : url.replace(/^file:\/\//, '');
+  const own = ownIndex(url);
+  return own >= 0 ? url.slice(own + 1) : url.replace(/^file:\/\//, '');
 }
 
 export function summarise(profile: CpuProfile, top = 25, skipMs = 0): ProfileSummary {
@@ -99,7 +105,7 @@ export function summarise(profile: CpuProfile, top = 25, skipMs = 0): ProfileSum
   }
   const row = (name: string, where: string, us: number): SelfTime => ({ name, where, ms: us / 1000, pct: total ? (us / total) * 100 : 0 });
 
-  // Inclusive time of our own functions: each sample counts once for every distinct src/ function on its stack.
+  // Inclusive time of our own functions: each sample counts once for every distinct src/ (or dist/) function on its stack.
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const incl = new Map<string, { name: string; where: string; us: number }>();
@@ -107,7 +113,7 @@ export function summarise(profile: CpuProfile, top = 25, skipMs = 0): ProfileSum
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)!.callFrame;
-      if (!f.url || f.url.includes('/node_modules/') || !f.url.includes('/src/')) continue;
+      if (!f.url || f.url.includes('/node_modules/') || ownIndex(f.url) < 0) continue;
       const name = f.functionName || '(anonymous)';
       const w = where(f);
       const k = `${name}\u0000${w}`;

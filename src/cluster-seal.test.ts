@@ -18,10 +18,18 @@ function fakeWorker(id: number) {
 }
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/** The workers' seal managers ask to join at start; only then do they listen for the attempts. */
+async function joinAll(primary: ReturnType<typeof createPrimarySeal>, ...workers: ReturnType<typeof fakeWorker>[]) {
+  for (const w of workers) primary.onMessage(w.worker, { trent: 'seal', id: 0, op: 'join' });
+  await settle();
+  for (const w of workers) w.sent.length = 0;
+}
+
 test('cluster seal: a share is answered after every worker took the new progress, never before', async () => {
   const [a, b] = [fakeWorker(1), fakeWorker(2)];
   const primary = createPrimarySeal({ workers: () => [a.worker, b.worker], log: () => undefined });
   try {
+    await joinAll(primary, a, b);
     assert.equal(primary.onMessage(a.worker, { trent: 'seal', id: 7, op: 'share', share: randomBytesBuffer(32), threshold: 2 }), true);
     await settle();
     const toA = a.sent.find((m) => m.trent === 'seal-attempt')!;
@@ -46,12 +54,32 @@ test('cluster seal: a worker that exits before confirming does not hold the answ
   const [a, b] = [fakeWorker(1), fakeWorker(2)];
   const primary = createPrimarySeal({ workers: () => [a.worker, b.worker], log: () => undefined });
   try {
+    await joinAll(primary, a, b);
     primary.onMessage(a.worker, { trent: 'seal', id: 1, op: 'share', share: randomBytesBuffer(32), threshold: 2 });
     await settle();
     primary.onMessage(a.worker, { trent: 'seal-answer', id: a.sent.find((m) => m.trent === 'seal-attempt')!.id, ok: true });
     primary.onExit(b.worker);
     await settle();
     assert.equal(a.sent.at(-1)?.trent, 'seal-reply');
+  } finally {
+    primary.shutdown();
+  }
+});
+
+test('cluster seal: a worker that has not joined yet (still starting) is not waited for; its join tells it the attempt', async () => {
+  const [a, b] = [fakeWorker(1), fakeWorker(2)];
+  const primary = createPrimarySeal({ workers: () => [a.worker, b.worker], log: () => undefined });
+  try {
+    await joinAll(primary, a);
+    primary.onMessage(a.worker, { trent: 'seal', id: 3, op: 'share', share: randomBytesBuffer(32), threshold: 2 });
+    await settle();
+    assert.equal(b.sent.length, 0, 'nothing sent to the starting worker');
+    primary.onMessage(a.worker, { trent: 'seal-answer', id: a.sent.find((m) => m.trent === 'seal-attempt')!.id, ok: true });
+    await settle();
+    assert.equal(a.sent.at(-1)?.trent, 'seal-reply');
+    primary.onMessage(b.worker, { trent: 'seal', id: 0, op: 'join' });
+    await settle();
+    assert.equal((b.sent.at(-1) as { attempt?: { progress: number } }).attempt?.progress, 1);
   } finally {
     primary.shutdown();
   }

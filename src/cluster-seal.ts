@@ -55,6 +55,12 @@ const zero = (...buffers: (Uint8Array | undefined)[]) => {
 export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: string) => void }) {
   let nextAsk = 0;
   const asked = new Map<number, { worker: Worker; resolve(a: WorkerAnswer): void }>();
+  /**
+   * Workers whose seal manager has asked to join: they listen for the attempts. One still loading its
+   * modules would drop the message (and hold every answer up until the timeout); it learns the attempts
+   * from its join instead.
+   */
+  const joined = new WeakSet<Worker>();
 
   /** Sends `message` (given its id) to `worker` and resolves with the worker's SealAnswer, or ok: false. */
   function roundTrip(worker: Worker | undefined, message: (id: number) => SealAsk | SealAttempt, timeoutMs: number): Promise<WorkerAnswer> {
@@ -82,7 +88,7 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
     // Answered once every worker has taken the attempts, so a status read on any worker after the share's
     // answer shows the new progress (docs/seal.md "Workers": one status).
     announce: async (attempts) => {
-      await Promise.all(deps.workers().map((w) => roundTrip(w, (id) => ({ trent: 'seal-attempt', id, attempts }), ANNOUNCE_TIMEOUT_MS)));
+      await Promise.all(deps.workers().filter((w) => joined.has(w)).map((w) => roundTrip(w, (id) => ({ trent: 'seal-attempt', id, attempts }), ANNOUNCE_TIMEOUT_MS)));
     },
     ask: (id, request) => roundTrip(deps.workers().find((w) => w.id === id), (askId) => ({ trent: 'seal-ask', id: askId, ...request }), ASK_TIMEOUT_MS),
   }, deps.log);
@@ -96,6 +102,7 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
     try {
       switch (m.op) {
         case 'join': {
+          joined.add(worker);
           const j = quorum.join();
           return reply(worker, { trent: 'seal-reply', id: m.id, ...j }, j.key);
         }
@@ -172,6 +179,8 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: WorkerPort):
   const calls = new Map<number, { resolve(r: SealReply): void }>();
   let peer: WorkerPort | undefined;
   const waiting: SealAsk[] = [];
+  /** Attempts announced after this worker's join but before its seal manager attached: newer than the join's. */
+  let announced: Attempts | undefined;
 
   async function answer(p: WorkerPort, m: SealAsk): Promise<void> {
     let a: WorkerAnswer = { ok: true };
@@ -189,8 +198,8 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: WorkerPort):
   process.on('message', (m: unknown) => {
     if (isClusterMessage<SealReply>(m, 'seal-reply')) calls.get(m.id)?.resolve(m);
     else if (isClusterMessage<SealAttempt>(m, 'seal-attempt')) {
-      // A worker not started yet learns the attempts from its join.
-      peer?.attempts(m.attempts);
+      if (peer) peer.attempts(m.attempts);
+      else announced = m.attempts;
       process.send?.({ trent: 'seal-answer', id: m.id, ok: true } satisfies SealAnswer);
     }
     else if (isClusterMessage<SealAsk>(m, 'seal-ask')) {
@@ -261,6 +270,8 @@ export function workerSealPeers(): { peers: SealPeers; attach(peer: WorkerPort):
     peers,
     attach(p) {
       peer = p;
+      if (announced) p.attempts(announced);
+      announced = undefined;
       for (const m of waiting.splice(0)) void answer(p, m);
     },
   };
