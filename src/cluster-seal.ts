@@ -84,7 +84,8 @@ export function createPrimarySeal(deps: { workers: () => Worker[]; log: (line: s
   }
 
   const quorum = createClusterQuorum({
-    ids: () => deps.workers().filter((w) => w.isConnected()).map((w) => w.id),
+    // Only workers that joined listen; one still starting is handed the key, the seal or the keyring by its join.
+    ids: () => deps.workers().filter((w) => w.isConnected() && joined.has(w)).map((w) => w.id),
     // Answered once every worker has taken the attempts, so a status read on any worker after the share's
     // answer shows the new progress (docs/seal.md "Workers": one status).
     announce: async (attempts) => {

@@ -144,3 +144,38 @@ test('a rekey reached on any worker hands the old key to that worker alone; its 
   assert.ok(allZero(w.asked[asked]!.key!), 'its copy is zeroed once it answered');
   assert.ok(q.join().key?.equals(newKey), 'a worker starting now gets the new key');
 });
+
+test('a worker that starts while the others are being handed the key (it is not among them) gets the key from its join', async () => {
+  const key = randomBytesBuffer(32);
+  const shares = await sharesOf(key, 2, 2);
+  let joinedMeanwhile: ReturnType<ReturnType<typeof createClusterQuorum>['join']> | undefined;
+  let q!: ReturnType<typeof createClusterQuorum>;
+  const w = recordingWorkers([1, 2], (id, r) => {
+    // Worker 3 starts while worker 2 opens the keyring.
+    if (id === 2 && r.op === 'unseal') joinedMeanwhile = q.join();
+    return { ok: true };
+  });
+  q = createClusterQuorum(w.channel, () => undefined);
+  const a = await q.submitShare(1, shares[0]!, undefined, 2);
+  await q.submitShare(1, shares[1]!, a!.nonce, 2);
+  assert.ok(joinedMeanwhile?.key?.equals(key), 'the starting worker was handed the key');
+  joinedMeanwhile!.key!.fill(0);
+});
+
+test('a worker that starts while the others take a rekeyed key gets the new key, not the old one', async () => {
+  const oldKey = randomBytesBuffer(32);
+  const shares = await sharesOf(oldKey, 2, 2);
+  let joinedMeanwhile: Buffer | undefined;
+  let q!: ReturnType<typeof createClusterQuorum>;
+  const w = recordingWorkers([1, 2], (id, r) => {
+    if (id === 2 && r.op === 'rekeyed') joinedMeanwhile = q.join().key;
+    return { ok: true };
+  });
+  q = createClusterQuorum(w.channel, () => undefined);
+  const a = await q.submitShare(1, shares[0]!, undefined, 2);
+  await q.submitShare(1, shares[1]!, a!.nonce, 2);
+  const newKey = randomBytesBuffer(32);
+  await q.rekeyed(1, newKey);
+  assert.ok(joinedMeanwhile?.equals(newKey), 'the starting worker was handed the new key');
+  joinedMeanwhile!.fill(0);
+});

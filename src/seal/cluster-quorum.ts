@@ -125,11 +125,12 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
           if (first.keyring) throw unsealFailed();
           throw new ServiceUnavailableError(`the worker that received the last share could not unseal (${first.message}); the attempt was reset`);
         }
-        const others = await Promise.all(workers.ids().filter((id) => id !== from).map(async (id) => ({ id, answer: await unsealOn(id, combined) })));
-        for (const { id, answer } of others) if (!answer.ok) log(`trent: worker ${id} could not unseal with the quorum's key (${answer.message}); it stays sealed\n`);
+        // Kept before the others are asked: a worker that starts meanwhile (not among them) is handed it by join().
         dropKey();
         key = combined;
         sealedByOperator = false;
+        const others = await Promise.all(workers.ids().filter((id) => id !== from).map(async (id) => ({ id, answer: await unsealOn(id, combined) })));
+        for (const { id, answer } of others) if (!answer.ok) log(`trent: worker ${id} could not unseal with the quorum's key (${answer.message}); it stays sealed\n`);
         return undefined;
       });
     },
@@ -217,16 +218,17 @@ export function createClusterQuorum(workers: WorkerChannel, log: (line: string) 
     rekeyed(from: number, fresh: Uint8Array): Promise<void> {
       return serial(async () => {
         const next = SecretBytes.copyOf(fresh);
+        // Replaced before the others are asked: a worker that starts meanwhile is handed the new key by join().
+        const keep = key !== undefined;
+        if (keep) {
+          dropKey();
+          key = next;
+        }
         try {
           const answers = await Promise.all(workers.ids().filter((id) => id !== from).map(async (id) => ({ id, answer: await unsealOn(id, next, 'rekeyed') })));
           for (const { id, answer } of answers) if (!answer.ok) log(`trent: worker ${id} could not take the rekeyed unseal key (${answer.message}); seal and unseal to bring it up to date\n`);
         } finally {
-          if (key) {
-            dropKey();
-            key = next;
-          } else {
-            next.zeroize();
-          }
+          if (!keep) next.zeroize();
         }
       });
     },
