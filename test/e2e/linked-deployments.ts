@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -278,6 +278,19 @@ export async function dispose(d: Deployment | undefined): Promise<void> {
   if (d.storageUrl) await withPg(d, (c, schema) => c.query(`DROP SCHEMA IF EXISTS ${escapeIdentifier(schema)} CASCADE`));
 }
 
+/**
+ * One kept-alive connection per deployment for `internal`, as a peer's sender holds one (src/replication/
+ * sender.ts): a hello's exchange lives in the worker that answered it, and with TRENT_WORKERS > 1 only the
+ * same connection is sure to reach that worker again. (The global agent may hand a deliver another free
+ * socket, to the other worker.)
+ */
+const internalAgents = new Map<string, Agent>();
+function internalAgent(to: Deployment): Agent {
+  let agent = internalAgents.get(to.url);
+  if (!agent) internalAgents.set(to.url, (agent = new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(to.pki.ca) })));
+  return agent;
+}
+
 /** A POST to `to`'s internal endpoint signed with `secret`, as a peer's sender makes it. */
 export function internal(to: Deployment, path: string, body: unknown, secret: SecretBytes, linkId: string): Promise<{ status: number; json: Record<string, unknown> }> {
   const raw = Buffer.from(JSON.stringify(body));
@@ -285,7 +298,7 @@ export function internal(to: Deployment, path: string, body: unknown, secret: Se
   const signature = signLinkRequest(key, signedParts('request', path, linkId, sha256(raw)));
   return new Promise((resolve, reject) => {
     const req = request(`${to.url}${path}`, {
-      method: 'POST', ca: readFileSync(to.pki.ca),
+      method: 'POST', agent: internalAgent(to),
       headers: { 'content-type': 'application/json', 'x-trent-link': linkId, 'x-trent-signature': signature },
     }, (res) => {
       let text = '';
