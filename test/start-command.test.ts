@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { workersProbe } from './e2e/workers-support.ts';
 import { newRootKey, startNode, type TrentNode } from './multinode/cluster.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
@@ -39,13 +40,9 @@ test('the compiled server answers AWS calls; both its workers run dist/main.js w
     const blob = (await node.kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from(`m${i}`) }))).CiphertextBlob!;
     assert.equal(Buffer.from((await node.kms.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString(), `m${i}`);
   }
-  const workers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(node.process.pid);
-    } catch {
-      return false;
-    }
-  });
+  const probe = workersProbe(node);
+  const workers = probe.workerPids();
+  probe.close();
   assert.equal(workers.length, 2, 'two workers');
   for (const pid of workers) {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
