@@ -54,8 +54,7 @@ function source(url: string, functionName: string): string {
     const rest = url.slice(nm + '/node_modules/'.length).split('/');
     return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? url);
   }
-  const own = ownIndex(url);
-  return own >= 0 ? url.slice(own + 1) : url.replace(/^file:\/\//, '');
+  return shortUrl(url);
 }
 
 /** Where the repository's own code starts in a frame's URL: src/ (through tsx) or dist/ (the compiled build `npm start` runs); -1 otherwise. */
