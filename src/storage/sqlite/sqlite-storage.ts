@@ -104,10 +104,14 @@ export class SqliteStorage implements Storage {
     const applied = new Set(
       (db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)),
     );
+    const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?');
     SQLITE_MIGRATIONS.forEach((sql, i) => {
       const version = i + 1;
       if (applied.has(version)) return;
       db.transaction(() => {
+        // Asked again under the write lock: another process (a worker, a `trent` tool) opening the same
+        // file may have applied it since the read above, and a migration must not run twice.
+        if (isApplied.get(version)) return;
         db.exec(sql);
         db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
       }).immediate();
