@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { randomNonce, timeOrderedUuid } from './primitives.ts';
+import { hkdfSha256, hkdfSha256FromMaterial, randomNonce, timeOrderedUuid } from './primitives.ts';
+import { SecretBytes, SecretZeroizedError } from './secret-bytes.ts';
 
 describe('randomNonce', () => {
   it('hands out fresh bytes of the asked length across pool refills, never the same value twice', () => {
@@ -49,5 +50,28 @@ describe('timeOrderedUuid', () => {
     const before = Date.now();
     const ms = parseInt(timeOrderedUuid().replace(/-/g, '').slice(0, 12), 16);
     assert.ok(ms >= before && ms <= Date.now());
+  });
+});
+
+describe('hkdfSha256FromMaterial', () => {
+  // RFC 5869 appendix A.1 (SHA-256, basic test case).
+  const ikm = () => SecretBytes.copyOf(Buffer.alloc(22, 0x0b));
+  const salt = Buffer.from('000102030405060708090a0b0c', 'hex');
+  const info = Buffer.from('f0f1f2f3f4f5f6f7f8f9', 'hex');
+  const okm = '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865';
+
+  it('derives RFC 5869 test case 1, as hkdfSha256 does, on every call with the same material', () => {
+    const material = ikm();
+    assert.equal(hkdfSha256FromMaterial(material, salt, info, 42).toString('hex'), okm);
+    assert.equal(hkdfSha256FromMaterial(material, salt, info, 42).toString('hex'), okm);
+    assert.equal(hkdfSha256(material, salt, info, 42).toString('hex'), okm);
+    assert.notEqual(hkdfSha256FromMaterial(material, Buffer.alloc(13), info, 42).toString('hex'), okm);
+  });
+
+  it('refuses zeroed material: the kept key object goes with the bytes', () => {
+    const material = ikm();
+    hkdfSha256FromMaterial(material, salt, info, 32);
+    material.zeroize();
+    assert.throws(() => hkdfSha256FromMaterial(material, salt, info, 32), SecretZeroizedError);
   });
 });

@@ -4,7 +4,7 @@
  * version can encrypt far more than the 2^32 messages a single AES-GCM key with random nonces allows.
  */
 import { aeadOpen, aeadSeal } from '../../crypto/aead.ts';
-import { hkdfSha256, randomBytesBuffer } from '../../crypto/primitives.ts';
+import { hkdfSha256FromMaterial, randomBytesBuffer } from '../../crypto/primitives.ts';
 import { SecretBytes } from '../../crypto/secret-bytes.ts';
 import type { KeySpecFamily } from './asymmetric-common.ts';
 
@@ -17,7 +17,7 @@ export function generateSymmetricMaterial(): SecretBytes {
 }
 
 function withMessageKey<T>(material: SecretBytes, salt: Buffer, use: (key: Buffer) => T): T {
-  const key = hkdfSha256(material, salt, INFO, 32);
+  const key = hkdfSha256FromMaterial(material, salt, INFO, 32);
   try {
     return use(key);
   } finally {
