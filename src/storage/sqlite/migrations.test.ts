@@ -1,7 +1,7 @@
 /**
- * The SQLite schema's migrations: the row format every table has (declared here), migration 10 (tables of
- * documents and sealed values rebuilt as rowid tables) keeping every row, column and index of a database
- * made by migrations 1–9, and several processes opening one new file at once each finding the schema
+ * The SQLite schema's migrations: the row format every table has (declared here), migration 10 (tables
+ * whose rows usually exceed ~1 KB rebuilt as rowid tables) keeping every row, column and index of a
+ * database made by migrations 1–9, and several processes opening one new file at once finding the schema
  * applied exactly once.
  */
 import assert from 'node:assert/strict';
