@@ -1058,7 +1058,9 @@ function markdown(meta: Record<string, unknown>): string {
     out.push('');
     out.push(
       `Trent as issue #22's acceptance runs it: TRENT_WORKERS unset (one worker per core: ${DEFAULT_WORKERS} here) and TRENT_SEAL=shamir, ` +
-        'initialized and unsealed by the bench through /v1/sys/init and /v1/sys/unseal (2 of 3 shares). ' +
+        'initialized and unsealed by the bench through /v1/sys/init and /v1/sys/unseal (2 of 3 shares); like every Trent of the bench, ' +
+        'with TRENT_QUOTAS=off and TRENT_LOG_LEVEL=warn (no request log line: at the default `info` an Encrypt measured about 7% more ' +
+        'CPU, bench/README.md "Seventh pass"). ' +
         `CPU is % of one core, summed over the primary and its workers (${availableParallelism() * 100}% would be every core); the one-process ` +
         'rows (TRENT_WORKERS=1) are in the next section. The ceiling is a bare node:http server ' +
         `answering a fixed ${ceilingBytes}-byte JSON body (the size of Trent's Encrypt answer) to the same requests, measured before and ` +
