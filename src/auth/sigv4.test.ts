@@ -425,3 +425,29 @@ test('a SignedHeaders list out of order or with a name twice is refused, though 
   await assert.rejects(verify(withList([names[0], ...names].join(';')), 'kms', SECRET, SIGNED_AT), MISMATCH);
   await assert.rejects(verify(withList(names.slice(0, -1).join(';')), 'kms', SECRET, SIGNED_AT), MISMATCH);
 });
+
+test('POST to / (every JSON-service call) verifies whatever whitespace the signed values hold, and a one-bit change does not', async () => {
+  // verifySigV4 writes this shape's canonical request itself when smithy's rules leave it unchanged, and
+  // hands every other to smithy: each value below, signed by smithy, must verify either way.
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: AKID, secretAccessKey: SECRET }, region: 'eu-west-1', service: 'kms', sha256: Hash.bind(null, 'sha256'),
+  });
+  const alphabet = ['a', 'b', ' ', '\t', '\r', '\n', ',', '='];
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const values = ['plain', 'one space', 'two  spaces', 'tab\there', ' lead', 'trail ', '  both  ', 'cr\rlf\n', '', ' '];
+  for (let i = 0; i < 150; i++) values.push(Array.from({ length: Math.floor(random() * 9) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
+  for (const value of values) {
+    const headers = { host: 'kms.eu-west-1.amazonaws.com', 'x-amz-target': 'TrentService.Encrypt', 'content-type': 'application/x-amz-json-1.1', 'x-custom': value };
+    const signed = await signer.sign(
+      { method: 'POST', protocol: 'https:', hostname: headers.host, path: '/', query: {}, headers, body: ENCRYPT },
+      { signingDate: SIGNED_AT },
+    );
+    const req: SigV4Request = {
+      method: 'POST', url: '/', headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])), body: Buffer.from(ENCRYPT),
+    };
+    await verify(req, 'kms', SECRET, SIGNED_AT).catch((err: unknown) => assert.fail(`${JSON.stringify(value)}: ${String(err)}`));
+    await assert.rejects(verify({ ...req, body: Buffer.from(ENCRYPT.replace('app', 'apq')) }, 'kms', SECRET, SIGNED_AT), MISMATCH);
+    await assert.rejects(verify({ ...req, headers: { ...req.headers, 'x-custom': `${value}x` } }, 'kms', SECRET, SIGNED_AT), MISMATCH);
+  }
+});
