@@ -1,8 +1,8 @@
 /**
  * A/B of whole servers (bench/README.md, "Finding where the CPU goes", step 4): one Trent per variant —
- * another tree of this repository, the compiled build (`:dist`: compiled first, as `npm start` does, then dist/main.js),
- * or extra node flags — each on SQLite with audit on and TRENT_WORKERS=1 as the bench starts it (or
- * `--workers=N`), driven in turn by the one load process (bench/load.ts) at the same concurrency, the order
+ * another tree of this repository, the compiled build (`:dist`: compiled first, as `npm start` does, then
+ * dist/main.js with the node flags of that tree's "start" script), or extra node flags — each on SQLite
+ * with audit on and TRENT_WORKERS=1 as the bench starts it (or `--workers=N`), driven in turn by the one load process (bench/load.ts) at the same concurrency, the order
  * rotated every round. Prints each window's CPU µs per request (server utime + stime ÷ requests, workers
  * included) and p99 latency, and the medians of both. Variants measured back to back under the same
  * machine load compare where single runs on a shared machine do not.
@@ -21,7 +21,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Server } from './procs.ts';
-import { runLoad, stopLoadProcess, waitForHealth } from './procs.ts';
+import { runLoad, startNodeFlags, stopLoadProcess, waitForHealth } from './procs.ts';
 import { signedCall } from './signing.ts';
 import { TARGET_PREFIX, type Service } from './workloads.ts';
 
@@ -73,7 +73,8 @@ async function start(v: (typeof variants)[number]): Promise<Started> {
     TRENT_HOST: '127.0.0.1', TRENT_PORT: String(port), TRENT_DATA_DIR: dir, TRENT_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId,
     TRENT_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, TRENT_LOG_LEVEL: 'warn', TRENT_QUOTAS: 'off', TRENT_WORKERS: workers,
   });
-  const entry = v.compiled ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  // A compiled variant runs as its tree's `npm start` does, with the flags of its package.json's "start".
+  const entry = v.compiled ? [...startNodeFlags(v.root), 'dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
   const child = spawn(process.execPath, [...v.flags, ...entry], { cwd: v.root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, v.label, child, 30_000);

@@ -4,6 +4,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { createInterface } from 'node:readline';
 import type { EnvelopeResult } from './envelope.ts';
@@ -226,13 +227,25 @@ function tail(path: string, lines = 20): string {
 /** The server `npm start` runs: the compiled build (package.json "build:server", run by buildServer). */
 export const TRENT_ENTRY = 'dist/main.js';
 
+/**
+ * The node flags `npm start` gives the server, read from a tree's package.json ("start": `node <flags>
+ * dist/main.js`), so that every Trent of the bench runs as a user's does. Throws if "start" is not of
+ * that form, rather than measure something else.
+ */
+export function startNodeFlags(root: string): string[] {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  const words = start.trim().split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== TRENT_ENTRY) throw new Error(`package.json "start" is not \`node [flags] ${TRENT_ENTRY}\`: ${start}`);
+  return words.slice(1, -1);
+}
+
 /** Compiles src/ into dist/ as `npm start` does first, so the bench measures the code of this tree. */
 export function buildServer(): void {
   execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
 
 /**
- * Starts Trent as a user runs it: `node dist/main.js` (or `opts.entry`; a .ts entry through tsx) with its
+ * Starts Trent as a user runs it: `node <npm start's flags> dist/main.js` (or `opts.entry`; a .ts entry through tsx) with its
  * configuration in the environment. Resolves once GET /health answers; rejects (with the log's tail) if it exits first or
  * does not answer within `timeoutMs`.
  */
@@ -253,7 +266,7 @@ export async function startTrent(opts: {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('TRENT_')) env[k] = v;
   Object.assign(env, { TRENT_HOST: '127.0.0.1', TRENT_PORT: String(port), ...opts.env });
   const entry = opts.entry ?? TRENT_ENTRY;
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry], {
+  const child = spawn(process.execPath, [...startNodeFlags(REPO_ROOT), ...(opts.nodeFlags ?? []), ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

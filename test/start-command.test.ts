@@ -1,16 +1,18 @@
 /**
  * `npm start` as README's two commands run it (package.json): "prestart" compiles src/ into dist/
- * (`npm run build:server`), then "start" runs `node dist/main.js`, with one worker per core. Every other
+ * (`npm run build:server`), then "start" runs `node --max-semi-space-size=32 dist/main.js`, with one
+ * worker per core (one process with TRENT_WORKERS=1, which keeps that flag). Every other
  * server test runs the sources through tsx; this one serves AWS calls from the compiled build, whose two
  * workers run with the workers' GC flags (src/cluster.ts workerExecArgv).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { freePort } from './free-port.ts';
 import { workersProbe } from './e2e/workers-support.ts';
 import { newRootKey, startNode, type TrentNode } from './multinode/cluster.ts';
 
@@ -31,8 +33,67 @@ after(async () => {
 
 test('npm start compiles first and serves from the compiled build', () => {
   assert.equal(pkg.scripts.prestart, 'npm run --silent build:server');
-  assert.equal(pkg.scripts.start, 'node dist/main.js');
+  assert.equal(pkg.scripts.start, 'node --max-semi-space-size=32 dist/main.js');
 });
+
+test('npm start with TRENT_WORKERS=1 runs one server process with the 32 MB young generation', async () => {
+  // "start" alone (--ignore-scripts skips prestart: before() has built dist/), as a one-core machine runs it.
+  const own = mkdtempSync(join(tmpdir(), 'trent-start-one-'));
+  const port = await freePort();
+  const npm = spawn('npm', ['start', '--ignore-scripts'], {
+    cwd: new URL('..', import.meta.url), detached: true, stdio: 'ignore',
+    env: { ...process.env, TRENT_WORKERS: '1', TRENT_HOST: '127.0.0.1', TRENT_PORT: String(port), TRENT_DATA_DIR: own },
+  });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/health/live`).then((r) => r.ok, () => false);
+      if (ok) break;
+      assert.ok(Date.now() < deadline, 'npm start did not serve within 30 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const servers = descendants(npm.pid!).filter((pid) => cmdline(pid).includes('dist/main.js'));
+    assert.equal(servers.length, 1, 'one server process, no workers');
+    assert.ok(cmdline(servers[0]!).includes('--max-semi-space-size=32'), cmdline(servers[0]!).join(' '));
+  } finally {
+    process.kill(-npm.pid!, 'SIGTERM');
+    await new Promise((r) => npm.once('exit', r));
+    rmSync(own, { recursive: true, force: true });
+  }
+});
+
+function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
+
+/** Every process below `root` (by /proc's parent links). */
+function descendants(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The parent is the field after the parenthesised command name, which may itself hold spaces.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  for (const [pid] of parentOf) {
+    for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) {
+      if (p === root) {
+        found.push(pid);
+        break;
+      }
+    }
+  }
+  return found;
+}
 
 test('the compiled server answers AWS calls; both its workers run dist/main.js with the GC flags of workers, no TypeScript loader', async () => {
   const keyId = (await node.kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
