@@ -2,9 +2,10 @@
  * A/B of whole servers (bench/README.md, "Finding where the CPU goes", step 4): one Trent per variant —
  * another tree of this repository, the compiled build (`:dist`: compiled first, as `npm start` does, then
  * dist/main.js with the node flags of that tree's "start" script), or extra node flags — each on SQLite
- * with audit on and TRENT_WORKERS=1 as the bench starts it (or `--workers=N`), driven in turn by the one load process (bench/load.ts) at the same concurrency, the order
- * rotated every round. Prints each window's CPU µs per request (server utime + stime ÷ requests, workers
- * included) and p99 latency, and the medians of both. Variants measured back to back under the same
+ * with audit on and TRENT_WORKERS=1 as the bench starts it (or `--workers=N`), driven in turn by the one
+ * load process (bench/load.ts) at the same concurrency, the order rotated every round. Prints each
+ * window's CPU µs per request (server utime + stime ÷ requests, workers included) and p99 latency, and
+ * the medians of both. Variants measured back to back under the same
  * machine load compare where single runs on a shared machine do not.
  *
  *   node --import tsx bench/ab.ts <label>=<tree>[:tsx|dist][:<node flag>,…] … [--rounds=5] [--duration=5] [--op=Encrypt,Decrypt] [--c=64] [--workers=1]

@@ -265,8 +265,9 @@ function signingKey(cred: SigV4Credential, secret: SigningSecret): Buffer {
 }
 
 /**
- * The canonical request by smithy's rules: its getCanonicalHeaders (names lower-cased, values trimmed and
- * their runs of whitespace made one space, sorted), and its writer for the rest (path, query).
+ * The canonical request by smithy's rules: its getCanonicalHeaders (names lower-cased and sorted; in the
+ * values CR and LF made spaces, runs of spaces and tabs made one, a space at either end dropped), and its
+ * writer for the rest (path, query).
  */
 function smithyCanonicalRequest(req: SigV4Request, headers: Record<string, string>, signedHeaders: readonly string[], payloadHash: string): string {
   const q = req.url.indexOf('?');
@@ -288,8 +289,8 @@ function smithyCanonicalRequest(req: SigV4Request, headers: Record<string, strin
  * parser already strips the ends). Then smithy's string is the headers as they are, written here
  * without its key sort, path normalisation and query encoding (about a twentieth of an Encrypt's CPU,
  * bench/README.md "Eighth pass"). Undefined for anything else, which takes smithy's path; no rule of
- * SigV4's canonicalisation is applied here. sigv4.test.ts holds the two equal on every case of the
- * official suite, on requests the SDK signs and on values that need normalising.
+ * SigV4's canonicalisation is applied here. sigv4.test.ts holds it to smithy's signatures: the official
+ * suite's POST cases, requests the SDK signs, and values with every mix of spaces, tabs, CR and LF.
  */
 function rootPostCanonicalRequest(req: SigV4Request, headers: Record<string, string>, signedHeaders: readonly string[], payloadHash: string): string | undefined {
   if (req.method !== 'POST' || req.url !== '/') return undefined;
