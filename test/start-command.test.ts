@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { processTree } from '../bench/procs.ts';
 import { freePort } from './free-port.ts';
 import { workersProbe } from './e2e/workers-support.ts';
 import { newRootKey, startNode, type TrentNode } from './multinode/cluster.ts';
@@ -52,7 +53,7 @@ test('npm start with TRENT_WORKERS=1 runs one server process with the 32 MB youn
       assert.ok(Date.now() < deadline, 'npm start did not serve within 30 s');
       await new Promise((r) => setTimeout(r, 200));
     }
-    const servers = descendants(npm.pid!).filter((pid) => cmdline(pid).includes('dist/main.js'));
+    const servers = processTree(npm.pid!).filter((pid) => cmdline(pid).includes('dist/main.js'));
     assert.equal(servers.length, 1, 'one server process, no workers');
     assert.ok(cmdline(servers[0]!).includes('--max-semi-space-size=32'), cmdline(servers[0]!).join(' '));
   } finally {
@@ -70,31 +71,6 @@ function cmdline(pid: number): string[] {
   }
 }
 
-/** Every process below `root` (by /proc's parent links). */
-function descendants(root: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // The parent is the field after the parenthesised command name, which may itself hold spaces.
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const found: number[] = [];
-  for (const [pid] of parentOf) {
-    for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) {
-      if (p === root) {
-        found.push(pid);
-        break;
-      }
-    }
-  }
-  return found;
-}
-
 test('the compiled server answers AWS calls; both its workers run dist/main.js with the GC flags of workers, no TypeScript loader', async () => {
   const keyId = (await node.kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
   for (let i = 0; i < 6; i++) {
@@ -106,7 +82,7 @@ test('the compiled server answers AWS calls; both its workers run dist/main.js w
   probe.close();
   assert.equal(workers.length, 2, 'two workers');
   for (const pid of workers) {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const argv = cmdline(pid);
     assert.ok(argv.includes('--single-threaded-gc') && argv.includes('--max-semi-space-size=32') && argv.some((a) => a.endsWith('dist/main.js')) && !argv.includes('tsx'), argv.join(' '));
   }
 });
