@@ -5,8 +5,8 @@
  * with audit on and TRENT_WORKERS=1 as the bench starts it (or `--workers=N`), driven in turn by the one
  * load process (bench/load.ts) at the same concurrency, the order rotated every round. Prints each
  * window's CPU µs per request (server utime + stime ÷ requests, workers included) and p99 latency, and
- * the medians of both. Variants measured back to back under the same
- * machine load compare where single runs on a shared machine do not.
+ * the medians of both. Variants measured back to back under the same machine load compare where single
+ * runs on a shared machine do not.
  *
  *   node --import tsx bench/ab.ts <label>=<tree>[:tsx|dist][:<node flag>,…] … [--rounds=5] [--duration=5] [--op=Encrypt,Decrypt] [--c=64] [--workers=1]
  *   e.g. node --import tsx bench/ab.ts before=/tmp/base after=. gc1=.::--single-threaded-gc

@@ -246,8 +246,8 @@ export function buildServer(): void {
 
 /**
  * Starts Trent as a user runs it: `node <npm start's flags> dist/main.js` (or `opts.entry`; a .ts entry
- * through tsx) with its configuration in the environment. Resolves once GET /health answers; rejects (with the log's tail) if it exits first or
- * does not answer within `timeoutMs`.
+ * through tsx) with its configuration in the environment. Resolves once GET /health answers; rejects
+ * (with the log's tail) if it exits first or does not answer within `timeoutMs`.
  */
 export async function startTrent(opts: {
   name: string;
