@@ -12,7 +12,8 @@
  *   e.g. node --import tsx bench/ab.ts before=/tmp/base after=. gc1=.::--single-threaded-gc
  *        node --import tsx bench/ab.ts before=/tmp/base after=. --op=GetSecretValue,GetParameter,DescribeKey
  * Operations: Encrypt, Decrypt, DescribeKey, GetSecretValue (1 KiB string), GetParameter (1 KiB SecureString,
- * WithDecryption), the same requests as bench/workloads.ts sends.
+ * WithDecryption), Sign (RSA_2048, RSASSA_PKCS1_V1_5_SHA_256, a 32-byte RAW message), the same requests as
+ * bench/workloads.ts sends.
  *        node --import tsx bench/ab.ts p=.::--import,./bench/count-promises.mjs --rounds=1   (promises per request, on stderr)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -46,6 +47,7 @@ for (const root of new Set(variants.filter((v) => v.compiled).map((v) => v.root)
 
 const ADMIN = { accessKeyId: 'AKIATRENTBENCHADMIN1', secretAccessKey: 'trent-bench-secret-access-key-0123456789' };
 const PLAINTEXT = Buffer.alloc(1024, 7).toString('base64');
+const MESSAGE32 = Buffer.alloc(32, 9).toString('base64');
 
 function freePort(): Promise<number> {
   return new Promise((done) => {
@@ -59,7 +61,7 @@ function freePort(): Promise<number> {
 
 /** Each operation's service (for the SigV4 scope and X-Amz-Target prefix). */
 const SERVICE_OF: Record<string, Service> = {
-  Encrypt: 'kms', Decrypt: 'kms', DescribeKey: 'kms', GetSecretValue: 'secretsmanager', GetParameter: 'ssm',
+  Encrypt: 'kms', Decrypt: 'kms', DescribeKey: 'kms', GetSecretValue: 'secretsmanager', GetParameter: 'ssm', Sign: 'kms',
 };
 for (const op of operations) if (!SERVICE_OF[op]) throw new Error(`unknown operation ${op} (${Object.keys(SERVICE_OF).join(', ')})`);
 
@@ -88,6 +90,10 @@ async function start(v: (typeof variants)[number]): Promise<Started> {
     Decrypt: [JSON.stringify({ CiphertextBlob: ciphertext })],
     DescribeKey: [JSON.stringify({ KeyId: keyId })],
   };
+  if (operations.includes('Sign')) {
+    const signingKey = ((await call('CreateKey', { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })).KeyMetadata as { KeyId: string }).KeyId;
+    bodies.Sign = [JSON.stringify({ KeyId: signingKey, Message: MESSAGE32, MessageType: 'RAW', SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' })];
+  }
   if (operations.includes('GetSecretValue')) {
     await call('CreateSecret', { Name: 'bench/secret', SecretString: 's'.repeat(1024), ClientRequestToken: randomUUID() }, 'secretsmanager');
     bodies.GetSecretValue = [JSON.stringify({ SecretId: 'bench/secret' })];
