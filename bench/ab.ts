@@ -25,7 +25,7 @@ import { join, resolve } from 'node:path';
 import type { Server } from './procs.ts';
 import { runLoad, startNodeFlags, stopLoadProcess, waitForHealth } from './procs.ts';
 import { signedCall } from './signing.ts';
-import { TARGET_PREFIX, type Service } from './workloads.ts';
+import { message32, plaintext1k, TARGET_PREFIX, type Service } from './workloads.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -46,8 +46,6 @@ for (const root of new Set(variants.filter((v) => v.compiled).map((v) => v.root)
 }
 
 const ADMIN = { accessKeyId: 'AKIATRENTBENCHADMIN1', secretAccessKey: 'trent-bench-secret-access-key-0123456789' };
-const PLAINTEXT = Buffer.alloc(1024, 7).toString('base64');
-const MESSAGE32 = Buffer.alloc(32, 9).toString('base64');
 
 function freePort(): Promise<number> {
   return new Promise((done) => {
@@ -84,15 +82,15 @@ async function start(v: (typeof variants)[number]): Promise<Started> {
   const call = async (operation: string, body: unknown, service: Service = 'kms') =>
     (await signedCall({ url, target: `${TARGET_PREFIX[service]}.${operation}`, service, region: 'us-east-1', credentials: ADMIN, body })).json;
   const keyId = ((await call('CreateKey', {})).KeyMetadata as { KeyId: string }).KeyId;
-  const ciphertext = (await call('Encrypt', { KeyId: keyId, Plaintext: PLAINTEXT })).CiphertextBlob as string;
+  const ciphertext = (await call('Encrypt', { KeyId: keyId, Plaintext: plaintext1k })).CiphertextBlob as string;
   const bodies: Record<string, string[]> = {
-    Encrypt: [JSON.stringify({ KeyId: keyId, Plaintext: PLAINTEXT })],
+    Encrypt: [JSON.stringify({ KeyId: keyId, Plaintext: plaintext1k })],
     Decrypt: [JSON.stringify({ CiphertextBlob: ciphertext })],
     DescribeKey: [JSON.stringify({ KeyId: keyId })],
   };
   if (operations.includes('Sign')) {
     const signingKey = ((await call('CreateKey', { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })).KeyMetadata as { KeyId: string }).KeyId;
-    bodies.Sign = [JSON.stringify({ KeyId: signingKey, Message: MESSAGE32, MessageType: 'RAW', SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' })];
+    bodies.Sign = [JSON.stringify({ KeyId: signingKey, Message: message32, MessageType: 'RAW', SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' })];
   }
   if (operations.includes('GetSecretValue')) {
     await call('CreateSecret', { Name: 'bench/secret', SecretString: 's'.repeat(1024), ClientRequestToken: randomUUID() }, 'secretsmanager');

@@ -72,8 +72,8 @@ export function checkAnswer(operation: string, r: CallResult): Record<string, un
 export const KIB = 1024;
 const b64 = (buf: Buffer) => buf.toString('base64');
 /** Deterministic, incompressible-enough payloads (contents do not matter to AES or HMAC). */
-const plaintext1k = b64(Buffer.from(Array.from({ length: KIB }, (_, i) => (i * 131 + 7) & 0xff)));
-const message32 = b64(Buffer.alloc(32, 0x5a));
+export const plaintext1k = b64(Buffer.from(Array.from({ length: KIB }, (_, i) => (i * 131 + 7) & 0xff)));
+export const message32 = b64(Buffer.alloc(32, 0x5a));
 const str = (v: unknown, what: string): string => {
   if (typeof v !== 'string') throw new SetupFailed(`setup failed (${what} missing from the answer)`);
   return v;
