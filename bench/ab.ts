@@ -4,8 +4,9 @@
  * dist/main.js with the node flags of that tree's "start" script), or extra node flags — each on SQLite
  * with audit on and TRENT_WORKERS=1 as the bench starts it (or `--workers=N`), driven in turn by the one
  * load process (bench/load.ts) at the same concurrency, the order rotated every round. Prints each
- * window's CPU µs per request (server utime + stime ÷ requests, workers included) and p99 latency, and
- * the medians of both. Variants measured back to back under the same machine load compare where single
+ * window's CPU µs per request (server utime + stime ÷ requests, workers included), p99 latency and the
+ * server's context switches per request (its processes' main threads and their other threads apart), and
+ * the medians of them. Variants measured back to back under the same machine load compare where single
  * runs on a shared machine do not.
  *
  *   node --import tsx bench/ab.ts <label>=<tree>[:tsx|dist][:<node flag>,…] … [--rounds=5] [--duration=5] [--op=Encrypt,Decrypt] [--c=64] [--workers=1]
@@ -108,7 +109,7 @@ const started: Started[] = [];
 for (const v of variants) started.push(await start(v));
 // Preloads such as bench/alloc-sample.mjs name the server process in what they print.
 for (const s of started) console.log(`${s.label}: pid ${s.server.pid}`);
-const results = new Map<string, { us: number[]; p99: number[] }>();
+const results = new Map<string, { us: number[]; p99: number[]; switches: number[] }>();
 for (let round = 0; round < rounds; round++) {
   for (const operation of operations) {
     for (let i = 0; i < started.length; i++) {
@@ -121,17 +122,27 @@ for (let round = 0; round < rounds; round++) {
       });
       const us = ((m.serverCpuPct / 100) * 1e6) / m.rps;
       const key = `${operation} ${s.label}`;
-      const r = results.get(key) ?? { us: [], p99: [] };
+      const r = results.get(key) ?? { us: [], p99: [], switches: [] };
       r.us.push(us);
       r.p99.push(m.p99Ms);
       results.set(key, r);
-      console.log(`round ${round} ${key}: ${m.rps.toFixed(0)} req/s, server CPU ${m.serverCpuPct.toFixed(0)}%, others' ${m.otherCpuPct.toFixed(0)}%, ${us.toFixed(0)} µs/req, p99 ${m.p99Ms.toFixed(1)} ms, errors ${m.errors}`);
+      // Context switches per request completed in the window, main threads apart.
+      let switches = '';
+      if (m.serverSwitches && m.requests > 0) {
+        const n = m.requests;
+        const { mainVoluntary, mainInvoluntary, otherVoluntary, otherInvoluntary } = m.serverSwitches;
+        r.switches.push((mainVoluntary + mainInvoluntary + otherVoluntary + otherInvoluntary) / n);
+        const per = (x: number) => (x / n).toFixed(2);
+        switches = `, switches/req: main threads ${per(mainVoluntary)} slept + ${per(mainInvoluntary)} preempted, other threads ${per(otherVoluntary)} + ${per(otherInvoluntary)}`;
+      }
+      console.log(`round ${round} ${key}: ${m.rps.toFixed(0)} req/s, server CPU ${m.serverCpuPct.toFixed(0)}%, others' ${m.otherCpuPct.toFixed(0)}%, ${us.toFixed(0)} µs/req, p99 ${m.p99Ms.toFixed(1)} ms, errors ${m.errors}${switches}`);
     }
   }
 }
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-for (const [key, { us, p99 }] of results) {
-  console.log(`${key}: median ${median(us).toFixed(0)} µs/req [${us.map((x) => x.toFixed(0)).join(', ')}], p99 median ${median(p99).toFixed(1)} ms [${p99.map((x) => x.toFixed(1)).join(', ')}]`);
+for (const [key, { us, p99, switches }] of results) {
+  const sw = switches.length > 0 ? `, context switches/req median ${median(switches).toFixed(2)}` : '';
+  console.log(`${key}: median ${median(us).toFixed(0)} µs/req [${us.map((x) => x.toFixed(0)).join(', ')}], p99 median ${median(p99).toFixed(1)} ms [${p99.map((x) => x.toFixed(1)).join(', ')}]${sw}`);
 }
 await stopLoadProcess();
 await Promise.all(started.map((s) => new Promise((done) => {

@@ -71,6 +71,64 @@ export function machineBusy(): CpuSample {
   return { ticks: user + nice + system + irq + softirq + steal, atNs: process.hrtime.bigint() };
 }
 
+/** Context switches of one thread: `main` when it is its process's main thread (tid = pid). */
+interface ThreadSwitches {
+  main: boolean;
+  voluntary: number;
+  involuntary: number;
+}
+
+/**
+ * Every thread of a process tree and its context switches so far, by tid, from
+ * /proc/<pid>/task/<tid>/status (/proc/<pid>/status counts the main thread only). Voluntary: the thread
+ * slept (epoll, a condition variable, I/O); involuntary: it was preempted.
+ */
+export function switchSample(pid: number): Map<number, ThreadSwitches> {
+  const out = new Map<number, ThreadSwitches>();
+  for (const p of processTree(pid)) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue; // gone meanwhile
+    }
+    for (const tid of tids) {
+      try {
+        const status = readFileSync(`/proc/${p}/task/${tid}/status`, 'utf8');
+        const count = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+        out.set(Number(tid), { main: Number(tid) === p, voluntary: count('voluntary_ctxt_switches'), involuntary: count('nonvoluntary_ctxt_switches') });
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+/** Context switches between two samples, of the threads present in both, main threads apart from the rest. */
+export interface Switches {
+  mainVoluntary: number;
+  mainInvoluntary: number;
+  otherVoluntary: number;
+  otherInvoluntary: number;
+}
+
+export function switchesBetween(a: Map<number, ThreadSwitches>, b: Map<number, ThreadSwitches>): Switches {
+  const s: Switches = { mainVoluntary: 0, mainInvoluntary: 0, otherVoluntary: 0, otherInvoluntary: 0 };
+  for (const [tid, end] of b) {
+    const start = a.get(tid);
+    if (!start) continue;
+    if (end.main) {
+      s.mainVoluntary += end.voluntary - start.voluntary;
+      s.mainInvoluntary += end.involuntary - start.involuntary;
+    } else {
+      s.otherVoluntary += end.voluntary - start.voluntary;
+      s.otherInvoluntary += end.involuntary - start.involuntary;
+    }
+  }
+  return s;
+}
+
 /** Processes whose command name is `comm` (e.g. every PostgreSQL server process). */
 export function pidsByComm(comm: string): number[] {
   const pids: number[] = [];
@@ -345,6 +403,8 @@ export interface Measured extends LoadResult {
   dbBackendsCpuPct?: number;
   serverRssMb: number;
   serverPeakRssMb: number;
+  /** Context switches of the server's threads during the measured window (workers included). */
+  serverSwitches?: Switches;
 }
 
 /** The one load process of the run (bench/load.ts), started on first use; measurements take turns. */
@@ -383,6 +443,8 @@ function measureOnce(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbCo
     const { child, lines, stderr } = theLoadProcess();
     let start: CpuSample | undefined;
     let end: CpuSample | undefined;
+    let switchesStart: ReturnType<typeof switchSample> | undefined;
+    let switchesEnd: ReturnType<typeof switchSample> | undefined;
     let loadStart: CpuSample | undefined;
     let loadEnd: CpuSample | undefined;
     let busyStart: CpuSample | undefined;
@@ -404,6 +466,7 @@ function measureOnce(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbCo
         const msg = JSON.parse(line) as { event: string };
         if (msg.event === 'measure') {
           start = cpuSample(server.pid);
+          switchesStart = switchSample(server.pid);
           loadStart = cpuSample(child.pid!);
           busyStart = machineBusy();
           if (watch?.dbComm) {
@@ -412,6 +475,7 @@ function measureOnce(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbCo
           }
         } else if (msg.event === 'stop') {
           end = cpuSample(server.pid);
+          switchesEnd = switchSample(server.pid);
           loadEnd = cpuSample(child.pid!);
           busyEnd = machineBusy();
           if (dbStart) {
@@ -454,6 +518,7 @@ function measureOnce(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbCo
         ...(dbBackendsCpuPct !== undefined ? { dbBackendsCpuPct } : {}),
         serverRssMb: mem.rssMb,
         serverPeakRssMb: mem.peakRssMb,
+        ...(switchesStart && switchesEnd ? { serverSwitches: switchesBetween(switchesStart, switchesEnd) } : {}),
       };
     };
     lines.on('line', onLine);
