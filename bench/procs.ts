@@ -71,6 +71,11 @@ export function machineBusy(): CpuSample {
   return { ticks: user + nice + system + irq + softirq + steal, atNs: process.hrtime.bigint() };
 }
 
+/** A numeric field of a /proc/<pid>/status (or task status) text, with its unit when it has one (`VmRSS`, ' kB'). */
+function statusNumber(status: string, field: string, unit = ''): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+)${unit}`, 'm').exec(status)?.[1] ?? NaN);
+}
+
 /** Context switches of one thread: `main` when it is its process's main thread (tid = pid). */
 interface ThreadSwitches {
   main: boolean;
@@ -95,8 +100,11 @@ export function switchSample(pid: number): Map<number, ThreadSwitches> {
     for (const tid of tids) {
       try {
         const status = readFileSync(`/proc/${p}/task/${tid}/status`, 'utf8');
-        const count = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-        out.set(Number(tid), { main: Number(tid) === p, voluntary: count('voluntary_ctxt_switches'), involuntary: count('nonvoluntary_ctxt_switches') });
+        out.set(Number(tid), {
+          main: Number(tid) === p,
+          voluntary: statusNumber(status, 'voluntary_ctxt_switches'),
+          involuntary: statusNumber(status, 'nonvoluntary_ctxt_switches'),
+        });
       } catch {
         // the thread ended meanwhile
       }
@@ -218,9 +226,8 @@ export function memory(pid: number): { rssMb: number; peakRssMb: number } {
   for (const p of processTree(pid)) {
     try {
       const status = readFileSync(`/proc/${p}/status`, 'utf8');
-      const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-      rssMb += kb('VmRSS') / 1024;
-      peakRssMb += kb('VmHWM') / 1024;
+      rssMb += statusNumber(status, 'VmRSS', ' kB') / 1024;
+      peakRssMb += statusNumber(status, 'VmHWM', ' kB') / 1024;
     } catch {
       if (p === pid) throw new Error(`process ${pid} is gone`);
     }
@@ -466,18 +473,19 @@ function measureOnce(server: Server, spec: Omit<LoadSpec, 'url'>, watch?: { dbCo
         const msg = JSON.parse(line) as { event: string };
         if (msg.event === 'measure') {
           start = cpuSample(server.pid);
-          switchesStart = switchSample(server.pid);
           loadStart = cpuSample(child.pid!);
           busyStart = machineBusy();
+          // After the CPU samples, which stay back to back: reading every thread's status takes a while.
+          switchesStart = switchSample(server.pid);
           if (watch?.dbComm) {
             dbStart = ticksOf(pidsByComm(watch.dbComm));
             backends = new Set(dbBackendsOf(server.pid, watch.dbComm));
           }
         } else if (msg.event === 'stop') {
           end = cpuSample(server.pid);
-          switchesEnd = switchSample(server.pid);
           loadEnd = cpuSample(child.pid!);
           busyEnd = machineBusy();
+          switchesEnd = switchSample(server.pid);
           if (dbStart) {
             // Backends opened during the window count from zero (the pool may open connections under load).
             for (const pid of dbBackendsOf(server.pid, watch!.dbComm!)) backends?.add(pid);
