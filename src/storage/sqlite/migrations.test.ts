@@ -145,6 +145,49 @@ describe('SQLite migrations', () => {
     }
   });
 
+  it('opening a new file while another process holds its write lock waits for the lock instead of failing with SQLITE_BUSY', async () => {
+    // On a file not yet in WAL mode, PRAGMA journal_mode = WAL upgrades a read lock to the write lock,
+    // which SQLite refuses at once (no busy handler) while another connection holds it: the race the
+    // test below hits now and then, made certain here.
+    const path = freshPath();
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        [
+          `import Database from ${JSON.stringify(fileURLToPath(import.meta.resolve('better-sqlite3')))};`,
+          "const db = new Database(process.argv[1]);",
+          "db.exec('BEGIN IMMEDIATE; CREATE TABLE held (x)');",
+          "console.log('locked');",
+          "setTimeout(() => { db.exec('COMMIT'); db.close(); }, 400);",
+        ].join('\n'),
+        path,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => holder.on('exit', resolve));
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    const started = performance.now();
+    const store = new SqliteStorage(path);
+    const waited = performance.now() - started;
+    try {
+      await store.migrate();
+    } finally {
+      await store.close();
+    }
+    assert.equal(await exited, 0);
+    assert.ok(waited >= 200, `the open waited for the other process's lock (${waited.toFixed(0)} ms)`);
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.ok(db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'held'").get(), "the other process's commit kept");
+      assert.equal((db.prepare('SELECT count(*) AS n FROM schema_migrations').get() as Row).n, SQLITE_MIGRATIONS.length);
+    } finally {
+      db.close();
+    }
+  });
+
   it('apply once when several processes open one new file at the same moment', async () => {
     const script = [
       `import { SqliteStorage } from ${JSON.stringify(fileURLToPath(new URL('./sqlite-storage.ts', import.meta.url)))};`,

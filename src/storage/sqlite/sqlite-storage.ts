@@ -35,7 +35,7 @@ import { accessKeyFromRow, aliasFromRow, keyFromRow, materialFromRow, page, type
 import { guardUnique } from './unique-violation.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
-import { BUSY_TIMEOUT_MS, WriteLock } from './write-lock.ts';
+import { BUSY_TIMEOUT_MS, enterWalMode, WriteLock } from './write-lock.ts';
 import { snapshotSqlite } from './snapshot.ts';
 import { outsideUnitOfWork, runInUnitTransaction, runUnitOfWork, UnitMutex, UnitOfWork, unitOwnedBy } from '../unit-of-work.ts';
 
@@ -75,7 +75,7 @@ export class SqliteStorage implements Storage {
     this.#path = path;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
+    enterWalMode(this.#db);
     if (path === ':memory:') {
       this.#db.pragma('synchronous = FULL');
     } else {

@@ -18,6 +18,8 @@
  *
  * Nothing about the lock changes: it is SQLite's, held from BEGIN IMMEDIATE to COMMIT/ROLLBACK, and it
  * is what orders the audit chain across processes (docs/audit.md, "Single writer order across nodes").
+ *
+ * `enterWalMode` is the one wait at open: see its comment.
  */
 import type Database from 'better-sqlite3';
 
@@ -65,5 +67,29 @@ export class WriteLock {
     } finally {
       this.#wait.get();
     }
+  }
+}
+
+/**
+ * PRAGMA journal_mode = WAL, retried while another connection holds the write lock, up to
+ * BUSY_TIMEOUT_MS. On a file not yet in WAL mode (a new one) the pragma reads the header under a read
+ * lock and then upgrades to the write lock; SQLite refuses such an upgrade at once with SQLITE_BUSY,
+ * without calling the busy handler (two connections waiting to upgrade would wait for each other), so
+ * busy_timeout does not cover it. Several processes opening one new file at once — the workers of
+ * TRENT_WORKERS, a `trent` tool beside the server — hit this in about 3% of opens on this machine.
+ * It runs once per connection, at open, before anything else is served, so the wait between tries
+ * blocks (the constructor that calls it is synchronous).
+ */
+export function enterWalMode(db: Database.Database): void {
+  const deadline = performance.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw err;
+    }
+    Atomics.wait(pause, 0, 0, wait);
   }
 }
