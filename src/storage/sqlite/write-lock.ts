@@ -75,8 +75,9 @@ export class WriteLock {
  * BUSY_TIMEOUT_MS. On a file not yet in WAL mode (a new one) the pragma reads the header under a read
  * lock and then upgrades to the write lock; SQLite refuses such an upgrade at once with SQLITE_BUSY,
  * without calling the busy handler (two connections waiting to upgrade would wait for each other), so
- * busy_timeout does not cover it. Several processes opening one new file at once — the workers of
- * TRENT_WORKERS, a `trent` tool beside the server — hit this in about 3% of opens on this machine.
+ * busy_timeout does not cover it. Processes opening one new file at once (a `trent` tool run while a
+ * server creates its database, servers started together on one data dir; TRENT_WORKERS's workers do
+ * not, as the first one creates the file alone) hit this in about 3% of opens on this machine.
  * It runs once per connection, at open, before anything else is served, so the wait between tries
  * blocks (the constructor that calls it is synchronous).
  */
