@@ -29,6 +29,9 @@ export const BUSY_TIMEOUT_MS = 5000;
 /** Tries that wait only for a turn of the event loop before falling back to 1 ms timers. */
 const IMMEDIATE_RETRIES = 3;
 
+/** Another connection holds the lock this statement needed (and it did not, or could not, wait). */
+const isBusy = (err: unknown): boolean => (err as { code?: unknown }).code === 'SQLITE_BUSY';
+
 export class WriteLock {
   readonly #noWait: Database.Statement;
   readonly #wait: Database.Statement;
@@ -62,7 +65,7 @@ export class WriteLock {
       this.#begin.run();
       return undefined;
     } catch (err) {
-      if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return { error: err };
+      if (isBusy(err)) return { error: err };
       throw err;
     } finally {
       this.#wait.get();
@@ -89,7 +92,7 @@ export function enterWalMode(db: Database.Database): void {
       db.pragma('journal_mode = WAL');
       return;
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw err;
+      if (!isBusy(err) || performance.now() >= deadline) throw err;
     }
     Atomics.wait(pause, 0, 0, wait);
   }
