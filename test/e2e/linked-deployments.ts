@@ -163,6 +163,21 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
   }
 }
 
+/**
+ * Waits until every outbox of `ds` is empty. A record's effects (the replica on the peer, its status on the
+ * sender) are visible before the sender marks it delivered, so a count read right after them may still
+ * include it: tests wait for the count instead of reading it once.
+ */
+export async function drained(...ds: Deployment[]): Promise<void> {
+  const pending = async () => (await Promise.all(ds.map(async (d) => (await peers(d))[0]!.PendingRecords))).reduce((a, b) => a + b, 0);
+  await until(`the outboxes of ${ds.map((d) => d.name).join(' and ')} to drain`, async () => ((await pending()) === 0 ? true : undefined));
+}
+
+/** Waits until `d`'s log (from character `from`) has a line matching `pattern`: the log line of an event may reach the test after the event's effects. */
+export async function logged(d: Deployment, pattern: RegExp, from = 0): Promise<void> {
+  await until(`${d.name} to log ${pattern}`, async () => (d.log.join('').slice(from).split('\n').some((l) => pattern.test(l)) ? true : undefined));
+}
+
 /** Rows of a deployment's store, read directly (SQL with `?` placeholders; integers come back as numbers). */
 export async function rows(d: Deployment, sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]> {
   if (!d.storageUrl) {

@@ -28,8 +28,8 @@ import { SecretBytes } from '../../src/crypto/secret-bytes.ts';
 import { DELIVER_PATH, HELLO_PATH, materialBoxAad } from '../../src/replication/wire.ts';
 import { ACCOUNT_ID, awsError } from './harness.ts';
 import {
-  assertNowhere, CREDENTIAL, cliEnv, deployment, dispose, internal, kill, kmsIn, linkDeployments, linkStorageReady, linkTest, openExchange, peers, rows,
-  start, until, write, type Deployment,
+  assertNowhere, CREDENTIAL, cliEnv, deployment, dispose, drained, internal, kill, kmsIn, linkDeployments, linkStorageReady, linkTest, logged, openExchange,
+  peers, rows, start, until, write, type Deployment,
 } from './linked-deployments.ts';
 import { trentCli } from './tls-support.ts';
 
@@ -100,7 +100,7 @@ linkTest('ReplicateKey to a region the peer serves: Creating at once, then the r
   assert.equal((await rows(B, "SELECT * FROM audit_events WHERE event_name = 'CreateKey'")).filter((r) => JSON.stringify(r).includes(euArn)).length, 1);
   const replicateEvents = (await rows(A, "SELECT * FROM audit_events WHERE event_name = 'ReplicateKey'")).map((r) => JSON.stringify(r));
   assert.deepEqual(replicateEvents.map((e) => /AlreadyExistsException|UnsupportedOperationException/.test(e)), [false, true, true], 'one success, two refusals');
-  assert.equal((await peers(A))[0]!.PendingRecords, 0);
+  await drained(A); // the replica exists on B before A marks its record delivered
 });
 
 let external = '';
@@ -122,6 +122,7 @@ linkTest('imported (EXTERNAL) material travels wrapped with the replica and decr
 
 linkTest('B killed while records are pending: after its restart they are applied once, in order; rotation reaches B', async () => {
   const before = (await A.kms.send(new EncryptCommand({ KeyId: mrk, Plaintext: Buffer.from('before rotation') }))).CiphertextBlob!;
+  await drained(A); // the last test's replica, on B before its record is marked delivered: not pending when B dies
   await kill(B);
   // Two records while B is down: a rotation of the replicated key and a new replica.
   await A.kms.send(new RotateKeyOnDemandCommand({ KeyId: mrk }));
@@ -130,10 +131,10 @@ linkTest('B killed while records are pending: after its restart they are applied
   const after = (await A.kms.send(new EncryptCommand({ KeyId: mrk, Plaintext: Buffer.from('after rotation') }))).CiphertextBlob!;
   await new Promise((r) => setTimeout(r, 1500)); // the sender tries, fails and backs off
   assert.equal((await peers(A))[0]!.PendingRecords, 2);
-  assert.match(A.log.join(''), /replication: delivery failed; retrying/);
+  await logged(A, /replication: delivery failed; retrying/);
 
   await start(B);
-  await until('the outbox to drain', async () => ((await peers(A))[0]!.PendingRecords === 0 ? true : undefined));
+  await drained(A);
   const link = (await peers(B))[0]!;
   assert.equal(link.LastAppliedSequence, 4, 'four records applied: two replicas, a rotation, one more replica');
   const onA = (await A.kms.send(new DescribeKeyCommand({ KeyId: mrk }))).KeyMetadata!;
@@ -214,7 +215,7 @@ linkTest('a replica deleted on B is reported back: A drops it from ReplicaKeys a
   // The primary's own 7-day window starts when its last replica is gone (AWS), not when it was scheduled.
   const window = onA.DeletionDate!.getTime() - Date.now();
   assert.ok(window > 6 * 86_400_000 && window <= 7 * 86_400_000, `deletion in ${window} ms`);
-  assert.equal((await peers(B))[0]!.PendingRecords, 0);
+  await drained(B); // A applies the record before B marks it delivered
   assert.equal((await peers(A))[0]!.LastAppliedSequence, appliedOnA + 1, 'one record from B: the deletion');
 });
 
@@ -232,7 +233,7 @@ linkTest('a material record for a replica B has deleted meanwhile is acknowledge
   const doc = { ...(JSON.parse(String(row!.doc)) as Record<string, unknown>), deletionDate: past };
   await write(B, 'UPDATE keys SET due_at = ?, doc = ? WHERE account_id = ? AND region = ? AND key_id = ?', past, JSON.stringify(doc), ACCOUNT_ID, 'eu-central-1', key);
   await start(B);
-  await until('both outboxes to drain', async () => ((await peers(A))[0]!.PendingRecords + (await peers(B))[0]!.PendingRecords === 0 ? true : undefined));
+  await drained(A, B);
   assert.equal((await awsError(() => B.kms.send(new DescribeKeyCommand({ KeyId: arn })))).name, 'NotFoundException');
   const onA = await until('A to hear of the deletion', async () => {
     const m = (await A.kms.send(new DescribeKeyCommand({ KeyId: key }))).KeyMetadata!;
@@ -246,6 +247,7 @@ linkTest('UpdatePrimaryRegion to the peer\'s region: A\'s copy is a replica at o
   await A.kms.send(new EnableKeyRotationCommand({ KeyId: moved, RotationPeriodInDays: 90 }));
   const arn = (await A.kms.send(new ReplicateKeyCommand({ KeyId: moved, ReplicaRegion: 'eu-central-1' }))).ReplicaKeyMetadata!.Arn!;
   await until('the replica on B', async () => (await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata);
+  await drained(A); // until its record is marked delivered, A sees the replica as creating and refuses to move the role to it
   const beforeMove = (await A.kms.send(new EncryptCommand({ KeyId: moved, Plaintext: Buffer.from('before the move') }))).CiphertextBlob!;
   // A region with no replica: NotFoundException, as within one deployment.
   const none = await awsError(() => A.kms.send(new UpdatePrimaryRegionCommand({ KeyId: moved, PrimaryRegion: 'ap-south-1' })));
@@ -289,6 +291,7 @@ linkTest('UpdatePrimaryRegion to a peer copy that cannot take the role (pending 
   const key = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata!.KeyId!;
   const arn = (await A.kms.send(new ReplicateKeyCommand({ KeyId: key, ReplicaRegion: 'eu-central-1' }))).ReplicaKeyMetadata!.Arn!;
   await until('the replica on B', async () => (await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata);
+  await drained(A); // until its record is marked delivered, A sees the replica as creating and refuses to move the role to it
   await B.kms.send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 30 }));
   await A.kms.send(new UpdatePrimaryRegionCommand({ KeyId: key, PrimaryRegion: 'eu-central-1' }));
   const back = await until('the role to come back to A', async () => {
@@ -299,7 +302,7 @@ linkTest('UpdatePrimaryRegion to a peer copy that cannot take the role (pending 
   const onB = (await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata!;
   assert.deepEqual([onB.KeyState, onB.MultiRegionConfiguration!.MultiRegionKeyType], ['PendingDeletion', 'REPLICA']);
   await A.kms.send(new RotateKeyOnDemandCommand({ KeyId: key }));
-  await until('both outboxes to drain', async () => ((await peers(A))[0]!.PendingRecords + (await peers(B))[0]!.PendingRecords === 0 ? true : undefined));
+  await drained(A, B);
 });
 
 linkTest('a forged primary-moved (or returned) for a key whose primary is on B is refused: B keeps the role, bounces nothing and its link does not move', async () => {
@@ -308,7 +311,7 @@ linkTest('a forged primary-moved (or returned) for a key whose primary is on B i
   const own = (await B.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'B\'s own' }))).KeyMetadata!;
   const onA = (await B.kms.send(new ReplicateKeyCommand({ KeyId: own.KeyId!, ReplicaRegion: 'us-east-1' }))).ReplicaKeyMetadata!.Arn!;
   await until('the replica on A', async () => (await A.kms.send(new DescribeKeyCommand({ KeyId: onA }))).KeyMetadata);
-  await until('B\'s outbox to drain', async () => ((await peers(B))[0]!.PendingRecords === 0 ? true : undefined));
+  await drained(B);
   const state = async () => ({ link: (await peers(B))[0]!, keys: await rows(B, 'SELECT region, revision FROM keys WHERE key_id = ?', own.KeyId) });
   const before = await state();
   const deliver = async (record: Record<string, unknown>) => {
@@ -343,7 +346,7 @@ linkTest('a record creating a replica in B\'s second region of a primary B holds
   try {
     const own = (await B.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'B\'s own primary' }))).KeyMetadata!;
     const westArn = `arn:aws:kms:${WEST}:${ACCOUNT_ID}:key/${own.KeyId}`;
-    await until('A\'s outbox to drain', async () => ((await peers(A))[0]!.PendingRecords === 0 ? true : undefined));
+    await drained(A);
     const state = async () => ({
       link: (await peers(B))[0]!,
       keys: await rows(B, 'SELECT region, revision FROM keys WHERE key_id = ?', own.KeyId),
@@ -392,7 +395,7 @@ linkTest('trent replication rotate-credential: records wait while the sides disa
   const logFrom = A.log.join('').length;
   const waiting = (await A.kms.send(new CreateKeyCommand({ MultiRegion: true, Description: 'across a rotation' }))).KeyMetadata!.KeyId!;
   const arn = (await A.kms.send(new ReplicateKeyCommand({ KeyId: waiting, ReplicaRegion: 'eu-central-1' }))).ReplicaKeyMetadata!.Arn!;
-  await until('a refused delivery', async () => (A.log.join('').slice(logFrom).split('\n').some((l) => l.includes('delivery failed') && l.includes('AccessDeniedException')) ? true : undefined));
+  await logged(A, /^(?=.*delivery failed)(?=.*AccessDeniedException)/, logFrom);
   assert.equal((await peers(A))[0]!.PendingRecords, 1);
   assert.equal((await awsError(() => B.kms.send(new DescribeKeyCommand({ KeyId: arn })))).name, 'NotFoundException');
   // The primary cannot move to a replica whose creation still waits in the outbox.
@@ -411,7 +414,7 @@ linkTest('trent replication rotate-credential: records wait while the sides disa
   writeFileSync(file, `${newCredential}\n`, { mode: 0o600 });
   const back = await trentCli(['replication', 'rotate-credential', '--name', 'A', '--credential-file', file], cliEnv(B));
   assert.doesNotMatch(back, /trent-link-1/, 'the side given the credential does not print one');
-  await until('the pending record to deliver', async () => ((await peers(A))[0]!.PendingRecords === 0 ? true : undefined));
+  await drained(A);
   assert.equal((await B.kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata!.KeyState, 'Enabled');
   // B's internal endpoint: the old secret is refused, the new one accepted.
   const old = await internal(B, HELLO_PATH, {}, SecretBytes.copyOf(Buffer.from(credential.split('.')[2]!, 'base64url')), linkId!);
@@ -425,7 +428,7 @@ linkTest('trent replication rotate-credential: records wait while the sides disa
 
 linkTest('trent replication unlink: refused while keys have copies in the peer\'s regions; --force removes the link, after which the peer is refused and its regions are not served', async () => {
   const [, linkId, newSecretText] = newCredential.split('.');
-  await until('the outbox to drain', async () => ((await peers(A))[0]!.PendingRecords === 0 ? true : undefined));
+  await drained(A);
   const refused = await trentCli(['replication', 'unlink', '--name', 'B'], cliEnv(A)).catch((e: Error) => e.message);
   assert.match(refused, /ConflictException: Link B has 0 pending record\(s\) and [1-9]\d* multi-Region key\(s\) with a copy in its regions/);
   assert.equal((await peers(A)).length, 1, 'nothing removed');
