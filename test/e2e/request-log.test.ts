@@ -29,9 +29,10 @@ test('each request logs one JSON line with the returned request id, operation, p
   const PLAINTEXT = 'LOG-LEAK-plaintext-5d0c2f';
   const enc = await kms.send(new EncryptCommand({ KeyId: created.KeyMetadata!.KeyId!, Plaintext: Buffer.from(PLAINTEXT) }));
   // The response reaches the client before the line is written (on 'finish'): wait for it.
-  const wait = async (id: string | undefined) => {
-    for (let i = 0; i < 100 && !requestLines().some((l) => l.requestId === id); i++) await new Promise((r) => setTimeout(r, 10));
+  const waitFor = async (match: (l: Record<string, unknown>) => boolean) => {
+    for (let i = 0; i < 500 && !requestLines().some(match); i++) await new Promise((r) => setTimeout(r, 10));
   };
+  const wait = (id: string | undefined) => waitFor((l) => l.requestId === id);
   await wait(enc.$metadata.requestId);
   const line = lineOf(enc.$metadata.requestId);
   assert.equal(line.awsService, 'TrentService');
@@ -46,8 +47,9 @@ test('each request logs one JSON line with the returned request id, operation, p
   const user = await principals(server).newUser('log-nobody');
   const denied = await awsError(() => server.kms({ credentials: user }).send(new DescribeKeyCommand({ KeyId: created.KeyMetadata!.KeyId! })));
   assert.equal(denied.name, 'AccessDeniedException');
-  await new Promise((r) => setTimeout(r, 50));
-  const deniedLine = requestLines().find((l) => l.operation === 'DescribeKey' && l.principal === `arn:aws:iam::${ACCOUNT_ID}:user/log-nobody`);
+  const isDenied = (l: Record<string, unknown>) => l.operation === 'DescribeKey' && l.principal === `arn:aws:iam::${ACCOUNT_ID}:user/log-nobody`;
+  await waitFor(isDenied);
+  const deniedLine = requestLines().find(isDenied);
   assert.ok(deniedLine, 'the refused call has its line, with the caller');
   assert.equal(deniedLine.outcome, 'denied');
   assert.equal(deniedLine.errorCode, 'AccessDeniedException');
