@@ -232,7 +232,7 @@ describe('IAM fidelity: paging, paths, last use, errors', () => {
     // Denied or not, an authenticated request is a use of the key.
     await awsError(() => server.kms({ credentials: carol, region: 'eu-west-1' }).send(new ListKeysCommand({})));
     let used: AccessKeyLastUsed | undefined = before.AccessKeyLastUsed;
-    for (let i = 0; i < 50 && used?.LastUsedDate === undefined; i++) {
+    for (let i = 0; i < 250 && used?.LastUsedDate === undefined; i++) { // up to 5 s: written by a background transaction
       await new Promise((r) => setTimeout(r, 20));
       used = (await iam().send(new GetAccessKeyLastUsedCommand({ AccessKeyId: carol.accessKeyId }))).AccessKeyLastUsed;
     }
@@ -249,7 +249,7 @@ describe('IAM fidelity: paging, paths, last use, errors', () => {
     clock.advance(31_000);
     await sts(carol).send(new GetCallerIdentityCommand({}));
     let later: AccessKeyLastUsed | undefined = used;
-    for (let i = 0; i < 50 && later?.ServiceName !== 'sts'; i++) {
+    for (let i = 0; i < 250 && later?.ServiceName !== 'sts'; i++) {
       await new Promise((r) => setTimeout(r, 20));
       later = (await iam().send(new GetAccessKeyLastUsedCommand({ AccessKeyId: carol.accessKeyId }))).AccessKeyLastUsed;
     }
