@@ -20,8 +20,8 @@ import { ecdsaSign, ecGenerateKeyPair, ecPrivateKey } from '../../src/crypto/ecc
 import { sha256 } from '../../src/crypto/primitives.ts';
 import { openStorage } from '../../src/storage/open-storage.ts';
 import { parsePostgresUrl } from '../../src/storage/postgres/postgres-storage.ts';
-import { freshSchemaUrl, probePostgres } from '../../src/storage/postgres/test-database.ts';
-import { E2E_STORAGE, startServer } from './harness.ts';
+import { freshSchemaUrl } from '../../src/storage/postgres/test-database.ts';
+import { e2eStorageUrl, startServer } from './harness.ts';
 import { runTrent } from './trent-cli.ts';
 
 /** A store an auditor verifies and an insider edits with plain SQL (`?` placeholders on both stores). */
@@ -93,8 +93,6 @@ async function rewriteEvent(store: Store, seq: number, edit: (record: string) =>
   }
 }
 
-const storageFor = async (dataDir: string) => (E2E_STORAGE === 'postgres' ? freshSchemaUrl((await probePostgres()).url) : `sqlite:${join(dataDir, 'trent.db')}`);
-
 describe('trent audit verify against the pinned key and the delivered digests', () => {
   let work: string;
   let url: string;
@@ -107,7 +105,7 @@ describe('trent audit verify against the pinned key and the delivered digests', 
     work = mkdtempSync(join(tmpdir(), 'trent-anchor-'));
     const dataDir = join(work, 'data');
     digestDir = join(work, 'delivered-digests');
-    url = await storageFor(dataDir);
+    url = await e2eStorageUrl(dataDir);
     // Small digests so the chain is covered by several of them; the interval bounds the unsigned tail.
     const server = await startServer({ dataDir, env: { TRENT_STORAGE: url, TRENT_AUDIT_DIGEST_DIR: digestDir, TRENT_AUDIT_DIGEST_MAX_EVENTS: '4' } });
     // Printed once at initialization: what the auditor keeps.
@@ -279,7 +277,7 @@ describe('digests are made while the server runs, within the interval or the eve
     const work = mkdtempSync(join(tmpdir(), 'trent-digest-bound-'));
     const dataDir = join(work, 'data');
     const digestDir = join(work, 'digests');
-    const server = await startServer({ dataDir, env: { TRENT_STORAGE: await storageFor(dataDir), TRENT_AUDIT_DIGEST_DIR: digestDir, TRENT_AUDIT_DIGEST_INTERVAL: '1h', TRENT_AUDIT_DIGEST_MAX_EVENTS: '5' } });
+    const server = await startServer({ dataDir, env: { TRENT_STORAGE: await e2eStorageUrl(dataDir), TRENT_AUDIT_DIGEST_DIR: digestDir, TRENT_AUDIT_DIGEST_INTERVAL: '1h', TRENT_AUDIT_DIGEST_MAX_EVENTS: '5' } });
     try {
       const kms = server.kms();
       for (let i = 0; i < 5; i++) await call(kms);
@@ -300,7 +298,7 @@ describe('digests are made while the server runs, within the interval or the eve
     const work = mkdtempSync(join(tmpdir(), 'trent-digest-interval-'));
     const dataDir = join(work, 'data');
     const digestDir = join(work, 'digests');
-    const server = await startServer({ dataDir, env: { TRENT_STORAGE: await storageFor(dataDir), TRENT_AUDIT_DIGEST_DIR: digestDir, TRENT_AUDIT_DIGEST_INTERVAL: '100ms' } });
+    const server = await startServer({ dataDir, env: { TRENT_STORAGE: await e2eStorageUrl(dataDir), TRENT_AUDIT_DIGEST_DIR: digestDir, TRENT_AUDIT_DIGEST_INTERVAL: '100ms' } });
     try {
       await server.kms().send(new ListKeysCommand({}));
       const s = server.app.storage;
@@ -319,7 +317,7 @@ describe('several nodes on one store: each node delivers the whole digest sequen
   test('two nodes append to one chain; each node\'s directory verifies on its own, and both together', async () => {
     const work = mkdtempSync(join(tmpdir(), 'trent-two-nodes-'));
     const dataDir = join(work, 'data');
-    const url = await storageFor(dataDir);
+    const url = await e2eStorageUrl(dataDir);
     const [dirA, dirB] = [join(work, 'digests-a'), join(work, 'digests-b')];
     const a = await startServer({ dataDir, env: { TRENT_STORAGE: url, TRENT_AUDIT_DIGEST_DIR: dirA, TRENT_AUDIT_DIGEST_MAX_EVENTS: '3' } });
     const b = await startServer({ dataDir, env: { TRENT_STORAGE: url, TRENT_AUDIT_DIGEST_DIR: dirB, TRENT_AUDIT_DIGEST_MAX_EVENTS: '3' } });

@@ -12,8 +12,7 @@ import { CreateKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { SecretBytes } from '../../src/crypto/secret-bytes.ts';
 import { openHsm } from '../../src/hsm/index.ts';
 import { createTestToken, hsmSkip } from '../../src/hsm/test-token.ts';
-import { freshSchemaUrl, probePostgres } from '../../src/storage/postgres/test-database.ts';
-import { E2E_STORAGE, startServer } from './harness.ts';
+import { e2eStorageUrl, startServer } from './harness.ts';
 import { runTrent } from './trent-cli.ts';
 
 test('under TRENT_SEAL=pkcs11 the digest key lives in the token and signs there; verify with the pinned key passes across a restart; without the token nothing is signed and verify names the tail', { skip: hsmSkip() }, async () => {
@@ -21,7 +20,7 @@ test('under TRENT_SEAL=pkcs11 the digest key lives in the token and signs there;
   const work = mkdtempSync(join(tmpdir(), 'trent-digest-hsm-'));
   const digestDir = join(work, 'digests');
   const dataDir = join(work, 'data');
-  const url = E2E_STORAGE === 'postgres' ? await freshSchemaUrl((await probePostgres()).url) : `sqlite:${join(dataDir, 'trent.db')}`;
+  const url = await e2eStorageUrl(dataDir);
   const env = {
     TRENT_STORAGE: url,
     TRENT_SEAL: 'pkcs11', TRENT_PKCS11_MODULE: token.modulePath, TRENT_PKCS11_TOKEN_LABEL: token.tokenLabel, TRENT_PKCS11_PIN: token.pin,

@@ -18,14 +18,8 @@ import pg from 'pg';
 import { exportLine } from '../../src/audit/retention.ts';
 import { openStorage } from '../../src/storage/open-storage.ts';
 import type { AuditEventRow } from '../../src/storage/audit-repo.ts';
-import { freshSchemaUrl, probePostgres } from '../../src/storage/postgres/test-database.ts';
-import { E2E_STORAGE, startServer } from './harness.ts';
+import { e2eStorageUrl, startServer } from './harness.ts';
 import { runTrent, spawnTrent } from './trent-cli.ts';
-
-async function storageFor(dataDir: string): Promise<string> {
-  if (E2E_STORAGE !== 'postgres') return `sqlite:${join(dataDir, 'trent.db')}`;
-  return freshSchemaUrl((await probePostgres()).url);
-}
 
 async function events(url: string): Promise<AuditEventRow[]> {
   const s = await openStorage(url);
@@ -62,7 +56,7 @@ async function holdWriteLock(url: string): Promise<() => Promise<void>> {
 /** Two server runs: old events, then (after the cut-off) new ones; each run ends with a signed digest. */
 async function deployment(): Promise<{ url: string; dataDir: string; cutoff: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'trent-retention-'));
-  const url = await storageFor(dataDir);
+  const url = await e2eStorageUrl(dataDir);
   const env = { TRENT_STORAGE: url };
   let server = await startServer({ dataDir, env });
   const kms = server.kms();

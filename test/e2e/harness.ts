@@ -52,6 +52,14 @@ async function storageEnv(dataDir: string): Promise<Record<string, string>> {
   return { TRENT_STORAGE: url };
 }
 
+/**
+ * TRENT_STORAGE for a Trent the test runs itself (a child process, the `trent` command) on `dataDir`: a
+ * PostgreSQL schema in the PostgreSQL pass (the one startServer uses for that data dir), else SQLite there.
+ */
+export async function e2eStorageUrl(dataDir: string): Promise<string> {
+  return (await storageEnv(dataDir)).TRENT_STORAGE ?? `sqlite:${join(dataDir, 'trent.db')}`;
+}
+
 export interface TestServer {
   app: App;
   url: string;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CreateKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { kmsClient, newRootKey, startNode, type TrentNode } from '../multinode/cluster.ts';
-import { rawCall } from './harness.ts';
+import { e2eStorageUrl, E2E_STORAGE, rawCall } from './harness.ts';
 
 interface Family { name: string; type: string; metrics: { labels?: Record<string, string>; value?: string }[] }
 const parse = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Family[];
@@ -23,7 +23,7 @@ let dir: string;
 let node: TrentNode;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trent-metrics-workers-'));
-  node = await startNode(1, `sqlite:${join(dir, 'trent.db')}`, newRootKey(), { TRENT_WORKERS: String(WORKERS) }, { startTimeoutMs: 60_000 });
+  node = await startNode(1, await e2eStorageUrl(dir), newRootKey(), { TRENT_WORKERS: String(WORKERS) }, { startTimeoutMs: 60_000 });
   // Workers listen only once all are built: wait for the second one's line.
   const deadline = Date.now() + 20_000;
   while ((node.output().match(/Trent listening/g) ?? []).length < WORKERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -79,6 +79,14 @@ test('GetSealStatus names the node that answered and, under TRENT_WORKERS > 1, i
   const self = res.json.Node as { Id: string; Worker?: string };
   assert.match(self.Id, /^[0-9a-f-]{36}$/);
   assert.match(String(self.Worker), /^\d+$/, 'the answering worker, as its metrics label names it');
-  // SQLite: no heartbeat table, so no list of nodes beyond the one that answered.
-  assert.equal(res.json.Nodes, undefined);
+  if (E2E_STORAGE === 'postgres') {
+    // Each worker heartbeats as a process of its own (docs/postgres.md "Request quotas"): both are listed,
+    // the one that answered among them. Each wrote its first row as it started, before the test above.
+    const nodes = res.json.Nodes as { Id: string; LastSeen: number }[];
+    assert.equal(nodes.length, WORKERS, JSON.stringify(nodes));
+    assert.ok(nodes.some((n) => n.Id === self.Id), 'the answering worker is among the listed processes');
+  } else {
+    // SQLite: no heartbeat table, so no list of nodes beyond the one that answered.
+    assert.equal(res.json.Nodes, undefined);
+  }
 });

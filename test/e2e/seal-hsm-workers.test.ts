@@ -12,7 +12,7 @@ import { after, describe, test } from 'node:test';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { createTestToken, hsmSkip } from '../../src/hsm/test-token.ts';
 import { startNode, type TrentNode } from '../multinode/cluster.ts';
-import { rawCall } from './harness.ts';
+import { e2eStorageUrl, rawCall } from './harness.ts';
 import { workersProbe } from './workers-support.ts';
 
 const skip = hsmSkip();
@@ -29,7 +29,7 @@ describe('HSM custody (TRENT_SEAL=pkcs11) with TRENT_WORKERS=2', { skip }, () =>
   test('every worker unseals from the token: after init, after a replacement; one seal seals both, and a replacement then stays sealed', async () => {
     const token = createTestToken('trent-workers');
     dir = mkdtempSync(join(tmpdir(), 'trent-hsm-workers-'));
-    node = await startNode(1, `sqlite:${join(dir, 'trent.db')}`, '', {
+    node = await startNode(1, await e2eStorageUrl(dir), '', {
       TRENT_ROOT_KEY: undefined, TRENT_SEAL: 'pkcs11', TRENT_WORKERS: '2', SOFTHSM2_CONF: token.confPath,
       TRENT_PKCS11_MODULE: token.modulePath, TRENT_PKCS11_TOKEN_LABEL: token.tokenLabel, TRENT_PKCS11_PIN: token.pin, TRENT_PKCS11_KEY_LABEL: 'trent-unseal-workers',
     }, { startTimeoutMs: 60_000 });

@@ -1,7 +1,7 @@
 /**
  * Quorum custody with TRENT_WORKERS=2 (src/cluster-seal.ts, docs/seal.md "Workers"): the real process
- * (src/main.ts, a primary and two workers on one SQLite file). Which worker answers is told by the
- * `worker` label of GET /metrics (test/e2e/workers-support.ts).
+ * (src/main.ts, a primary and two workers on one store: SQLite, or a schema of its own in the PostgreSQL
+ * pass). Which worker answers is told by the `worker` label of GET /metrics (test/e2e/workers-support.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { startNode, type TrentNode } from '../multinode/cluster.ts';
-import { rawCall } from './harness.ts';
+import { e2eStorageUrl, rawCall } from './harness.ts';
 import { workersProbe } from './workers-support.ts';
 
 let dir: string;
@@ -19,7 +19,7 @@ let probe: ReturnType<typeof workersProbe>;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trent-seal-workers-'));
-  node = await startNode(1, `sqlite:${join(dir, 'trent.db')}`, '', { TRENT_ROOT_KEY: undefined, TRENT_SEAL: 'shamir', TRENT_WORKERS: '2' }, { startTimeoutMs: 60_000 });
+  node = await startNode(1, await e2eStorageUrl(dir), '', { TRENT_ROOT_KEY: undefined, TRENT_SEAL: 'shamir', TRENT_WORKERS: '2' }, { startTimeoutMs: 60_000 });
   probe = workersProbe(node);
   await probe.listening(2);
 });
