@@ -281,7 +281,7 @@ export async function createApp(parts: AppParts): Promise<App> {
     const keys = createKeyService({
       storage, barrier, clock, materialCache, ciphertextHeaderKey, peerHeaderKeys: links.peerHeaderKeys, authorizer, customKeyStores, markers,
     });
-    const aliases = createAliasService({ storage, clock, keys, markers });
+    const aliases = createAliasService({ storage, clock, keys, markers, authorizer });
     const keyUpdates = createKeyUpdateService({ storage, keys, markers });
     const lifecycle = createKeyLifecycle({
       storage, barrier, clock, materialCache, keys, markers, warn: (facts, message) => logger.warn(facts, message), remote: outbox,

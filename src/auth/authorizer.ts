@@ -181,9 +181,12 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
    * AWS session policies: what identity (and resource) policies allow, temporary credentials may do only
    * when a session policy allows it too; an explicit Deny in one refuses. No session policy: no limit.
    */
-  function withinSession(request: RequestContext, sessionPolicies: PolicyDocument[] | undefined, shownAs?: string | null): void {
+  function withinSession(
+    request: RequestContext, sessionPolicies: PolicyDocument[] | undefined, shownAs?: string | null, encryptionContext?: Readonly<Record<string, string>>,
+  ): void {
     if (!sessionPolicies) return;
-    const result = evaluateIdentityOnly({ request, identityPolicies: sessionPolicies });
+    // The session's policies see every key the key policy and identity policies saw, the encryption context's too.
+    const result = evaluateIdentityOnly({ request, identityPolicies: sessionPolicies, ...(encryptionContext ? { encryptionContext } : {}) });
     if (result.decision !== 'Allow') throw accessDeniedError(request, result, shownAs);
   }
 
@@ -249,7 +252,7 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     const { principal, identityPolicies, sessionPolicies } = await principalOf(caller);
     const { request, result } = await decide(principal, identityPolicies, action, resource, baseContext(caller, copyKeys(requestKeys)), caller.viaService);
     if (result.decision !== 'Allow') throw accessDeniedError(request, result);
-    withinSession(request, sessionPolicies);
+    withinSession(request, sessionPolicies, undefined, typeof resource === 'object' ? resource.encryptionContext : undefined);
   }
 
   /**

@@ -21,9 +21,10 @@ export function renderConditionKeyTable(): string {
   const lines: string[] = [];
   lines.push(`Every request: ${code(GLOBAL_KEYS)}.`, '');
   lines.push(`Every KMS action on a key ("key" below): ${code(KEY_RESOURCE_KEYS)} (\`kms:MultiRegionKeyType\` for a multi-Region key, \`kms:ViaService\` through Secrets Manager or Parameter Store, \`kms:ResourceAliases\` read only when a policy tests it).`, '');
+  lines.push('"key, alias": the alias operations are decided on the key and also on the alias ARN, by identity policies alone (UpdateAlias: on the alias, its current key and the new key).', '');
   lines.push(`Every Secrets Manager action on an existing secret ("secret"): ${code(SECRET_RESOURCE_KEYS)}; on a parameter ("parameter"): ${code(PARAMETER_RESOURCE_KEYS)}.`, '');
   lines.push('| Operation | IAM action(s) | Resource | Condition keys of the request |', '| --- | --- | --- | --- |');
-  for (const [op, r] of Object.entries(KMS_ACCESS_RULES)) lines.push(`| KMS ${op} | ${code(r.actions)} | ${r.resource === 'key' ? 'key' : '`*`'} | ${code(r.conditionKeys) || '—'} |`);
+  for (const [op, r] of Object.entries(KMS_ACCESS_RULES)) lines.push(`| KMS ${op} | ${code(r.actions)} | ${r.resource === 'key' ? (r.alsoOnAlias ? 'key, alias' : 'key') : '`*`'} | ${code(r.conditionKeys) || '—'} |`);
   for (const [action, r] of Object.entries(SECRETS_MANAGER_ACTION_KEYS)) {
     lines.push(`| Secrets Manager ${action.slice(action.indexOf(':') + 1)} | \`${action}\` | ${r.resource === '*' ? '`*`' : r.resource} | ${code(r.conditionKeys) || '—'} |`);
   }

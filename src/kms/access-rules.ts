@@ -41,6 +41,11 @@ export interface KmsAccessRule {
   readonly conditionKeys: readonly string[];
   /** For `resource: '*'`: the request's condition keys, read from its members (malformed ones are left to the operation). */
   readonly requestKeys?: (input: Readonly<Record<string, unknown>>) => Record<string, ContextValue>;
+  /**
+   * The alias operations: also decided on the alias ARN, by identity policies alone (AWS: "Controlling
+   * access to aliases"), in src/kms/alias-service.ts; UpdateAlias on the alias's current key as well.
+   */
+  readonly alsoOnAlias?: true;
 }
 
 const EC = ['kms:EncryptionContext:*', 'kms:EncryptionContextKeys'] as const;
@@ -129,9 +134,9 @@ export const KMS_ACCESS_RULES: Readonly<Record<string, KmsAccessRule>> = {
   GetParametersForImport: onKey('GetParametersForImport', ['kms:WrappingAlgorithm', 'kms:WrappingKeySpec']),
   ImportKeyMaterial: onKey('ImportKeyMaterial', ['kms:ExpirationModel', 'kms:ValidTo']),
   DeleteImportedKeyMaterial: onKey('DeleteImportedKeyMaterial'),
-  CreateAlias: onKey('CreateAlias'),
-  UpdateAlias: onKey('UpdateAlias'),
-  DeleteAlias: onKey('DeleteAlias'),
+  CreateAlias: { ...onKey('CreateAlias'), alsoOnAlias: true },
+  UpdateAlias: { ...onKey('UpdateAlias'), alsoOnAlias: true },
+  DeleteAlias: { ...onKey('DeleteAlias'), alsoOnAlias: true },
   TagResource: onKey('TagResource', ['aws:RequestTag/*', 'aws:TagKeys']),
   UntagResource: onKey('UntagResource', ['aws:TagKeys']),
   ListResourceTags: onKey('ListResourceTags'),

@@ -90,7 +90,7 @@ test('the AWS-managed key alias/aws/<service> is created once on first use, with
       storage, barrier, clock: systemClock, materialCache: new MaterialCache(10), ciphertextHeaderKey: SecretBytes.copyOf(Buffer.alloc(32, 4)),
       authorizer, markers,
     });
-    const aliases = createAliasService({ storage, clock: systemClock, keys, markers });
+    const aliases = createAliasService({ storage, clock: systemClock, keys, markers, authorizer });
     const caller = { accountId: '111122223333', region: 'us-east-1', principalArn: 'arn:aws:iam::111122223333:user/admin', accessKeyId: 'AKIA' };
     const made = await Promise.all([1, 2, 3, 4].map(() => aliases.awsManagedKey(caller, 'secretsmanager')));
     assert.equal(new Set(made.map((k) => k.keyId)).size, 1);

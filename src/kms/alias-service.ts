@@ -11,11 +11,13 @@
  * - An alias keeps its key type for life: UpdateAlias only re-targets to a key of the same type family
  *   and key usage, so a stale read of the current target cannot let an incompatible update through.
  */
+import type { Authorizer } from '../auth/authorizer.ts';
 import type { Caller } from '../auth/caller.ts';
 import { callerScope } from '../auth/caller.ts';
 import type { Clock } from '../clock.ts';
 import {
   AlreadyExistsException,
+  ConflictException,
   InvalidAliasNameException,
   LimitExceededException,
   NotAuthorizedException,
@@ -81,11 +83,27 @@ export interface AliasServiceDeps {
   clock: Clock;
   keys: KeyService;
   markers: PaginationMarkers;
+  authorizer: Authorizer;
 }
 
 export type AliasService = ReturnType<typeof createAliasService>;
 
-export function createAliasService({ storage, clock, keys, markers }: AliasServiceDeps) {
+export function createAliasService({ storage, clock, keys, markers, authorizer }: AliasServiceDeps) {
+  /**
+   * AWS ("Controlling access to aliases"): CreateAlias, UpdateAlias and DeleteAlias are authorized on the
+   * alias too, by identity policies alone (an alias has no policy of its own): an IAM policy scoped to
+   * `arn:…:alias/<name>` (or a Deny on it) decides which names a principal may manage. The key side is
+   * resolveKey's (key policy, identity policies, grants). access-rules.ts: `alsoOnAlias`.
+   */
+  function authorizeOnAlias(caller: Caller, action: 'CreateAlias' | 'UpdateAlias' | 'DeleteAlias', aliasName: string): Promise<void> {
+    return authorizer.authorize(caller, `kms:${action}`, aliasArn(callerScope(caller), aliasName));
+  }
+
+  /** Thrown when an alias was re-pointed between the authorization on its key and the write. */
+  function aliasChanged(scope: Scope, aliasName: string): TrentError {
+    return new ConflictException(`${aliasArn(scope, aliasName)} is being changed by another request. Retry.`);
+  }
+
   function aliasNotFound(scope: Scope, aliasName: string): TrentError {
     // AWS [recorded] message shape (the alias ARN, not its name), as in resolveKey.
     return new NotFoundException(`Alias ${aliasArn(scope, aliasName)} is not found.`);
@@ -147,6 +165,7 @@ export function createAliasService({ storage, clock, keys, markers }: AliasServi
   /** AWS: CreateAlias — a new name for a key of the caller's account and region. */
   async function createAlias(caller: Caller, aliasName: string, targetKeyId: string): Promise<void> {
     checkAliasName(aliasName);
+    await authorizeOnAlias(caller, 'CreateAlias', aliasName);
     const target = await keys.resolveKey(caller, targetKeyId, { ...KEY_ONLY, action: 'CreateAlias' });
     const scope = target.scope;
     const now = clock.now();
@@ -168,17 +187,23 @@ export function createAliasService({ storage, clock, keys, markers }: AliasServi
   /**
    * AWS: UpdateAlias — points an existing alias at another key of the same type and usage. The new key
    * must not be pending deletion; the current one may be in any state (key-state table, footnote 10).
+   * AWS authorizes kms:UpdateAlias on the alias, on its current key and on the new key: a principal with
+   * rights on its own key only cannot take over an alias others encrypt under.
    */
   async function updateAlias(caller: Caller, aliasName: string, targetKeyId: string): Promise<void> {
     checkAliasName(aliasName);
     const scope = callerScope(caller);
+    await authorizeOnAlias(caller, 'UpdateAlias', aliasName);
     const existing = await storage.read((r) => r.aliases.get(scope, aliasName));
     if (!existing) throw aliasNotFound(scope, aliasName);
+    await keys.resolveKey(caller, existing.targetKeyId, { ...KEY_ONLY, action: 'UpdateAlias' });
     const target = await keys.resolveKey(caller, targetKeyId, { ...KEY_ONLY, action: 'UpdateAlias' });
     const now = clock.now();
     await updateKeyDoc(storage, target.scope, target.keyId, async (key, tx) => {
       const alias = await tx.aliases.get(scope, aliasName);
       if (!alias) throw aliasNotFound(scope, aliasName);
+      // The current key authorized above must still be the current key.
+      if (alias.targetKeyId !== existing.targetKeyId) throw aliasChanged(scope, aliasName);
       requireNotPendingDeletion(key);
       if (alias.targetKeyId !== key.keyId) {
         const current = await tx.keys.get(scope, alias.targetKeyId);
@@ -202,10 +227,16 @@ export function createAliasService({ storage, clock, keys, markers }: AliasServi
   async function deleteAlias(caller: Caller, aliasName: string): Promise<void> {
     checkAliasName(aliasName);
     const scope = callerScope(caller);
-    // AWS: DeleteAlias needs kms:DeleteAlias on the key the alias points at (authorised by resolveKey).
+    await authorizeOnAlias(caller, 'DeleteAlias', aliasName);
+    // AWS: DeleteAlias needs kms:DeleteAlias on the key the alias points at too (authorised by resolveKey).
     const alias = await storage.read((r) => r.aliases.get(scope, aliasName));
-    if (alias) await keys.resolveKey(caller, alias.targetKeyId, { ...KEY_ONLY, action: 'DeleteAlias' });
-    const deleted = await storage.transaction((tx) => tx.aliases.delete(scope, aliasName));
+    if (!alias) throw aliasNotFound(scope, aliasName);
+    await keys.resolveKey(caller, alias.targetKeyId, { ...KEY_ONLY, action: 'DeleteAlias' });
+    const deleted = await storage.transaction(async (tx) => {
+      const current = await tx.aliases.get(scope, aliasName);
+      if (current && current.targetKeyId !== alias.targetKeyId) throw aliasChanged(scope, aliasName);
+      return tx.aliases.delete(scope, aliasName);
+    });
     if (!deleted) throw aliasNotFound(scope, aliasName);
   }
 

@@ -13,7 +13,7 @@ import type { Caller } from '../auth/caller.ts';
 import type { Clock } from '../clock.ts';
 import { constantTimeEqual, randomBytesBuffer, sha256 } from '../crypto/primitives.ts';
 import {
-  AccessDeniedException, InvalidGrantTokenException, LimitExceededException, NotFoundException, ValidationException,
+  AccessDeniedException, InvalidGrantTokenException, LimitExceededException, NotFoundException, TrentError, ValidationException,
 } from '../errors/errors.ts';
 import { type ContextValue, type GrantConstraints, isGrantOperation, mayRetireGrant } from '../policy/index.ts';
 import type { GrantRecord } from '../storage/iam-repos.ts';
@@ -227,6 +227,13 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
     input: { retiringPrincipal: string; limit: number; marker?: string },
   ): Promise<{ grants: GrantRecord[]; nextMarker?: string }> {
     const after = markers.decode('ListRetirableGrants', input.marker);
+    // AWS (ListRetirableGrants, "Cross-account use"): "You must specify a principal in your AWS account" —
+    // another account's retiring principal would list that account's grants (keys, grantees, constraints).
+    if (accountOfPrincipal(input.retiringPrincipal) !== caller.accountId) {
+      throw new AccessDeniedException(
+        `User: ${caller.principalArn} is not authorized to perform: kms:ListRetirableGrants for a retiring principal of another account`,
+      );
+    }
     const all = (await storage.read((r) => r.grants.listByRetiringPrincipal(input.retiringPrincipal)))
       .filter((g) => g.region === caller.region && (after === undefined || g.grantId > after));
     const grants = all.slice(0, input.limit);
@@ -267,7 +274,11 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
       if (input.keyId === undefined || input.grantId === undefined) throw new ValidationException('Either GrantToken or both KeyId and GrantId are required.');
       key = await keys.resolveKey(caller, input.keyId, { ...KEY_ONLY, action: 'RetireGrant', authorize: false });
       const g = GRANT_ID.test(input.grantId) ? await storage.read((r) => r.grants.get(input.grantId!)) : undefined;
-      if (!g || g.keyId !== key.keyId || g.accountId !== key.scope.accountId) throw new NotFoundException(`Grant ID ${input.grantId} not found`);
+      if (!g || g.keyId !== key.keyId || g.accountId !== key.scope.accountId) {
+        // Another account's caller learns nothing of that account's keys from the answer.
+        if (key.scope.accountId !== caller.accountId) throw retireDenied(caller, key);
+        throw new NotFoundException(`Grant ID ${input.grantId} not found`);
+      }
       grant = g;
     }
     const { principal } = await authorizer.principalOf(caller);
@@ -277,12 +288,18 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
         ...(grant.retiringPrincipal !== null ? { retiringPrincipal: grant.retiringPrincipal } : {}) },
       principal, key.scope.accountId,
     );
-    if (!byGrant && !(await authorizer.isAllowed(caller, 'kms:RetireGrant', { key, contextKeys: grantConstraintKeys(doc.constraints) }))) {
-      throw new AccessDeniedException(
-        `User: ${caller.principalArn} is not authorized to perform: kms:RetireGrant on resource: ${key.arn} because no resource-based policy allows the kms:RetireGrant action`,
-      );
+    // Policies only: a grant listing RetireGrant lets its grantee retire that grant (mayRetireGrant), not
+    // the key's other grants (AWS: "Permission to retire a grant is determined primarily by the grant").
+    if (!byGrant && !(await authorizer.isAllowed(caller, 'kms:RetireGrant', { key, ignoreGrants: true, contextKeys: grantConstraintKeys(doc.constraints) }))) {
+      throw retireDenied(caller, key);
     }
     await storage.transaction((tx) => tx.grants.delete(grant.grantId));
+  }
+
+  function retireDenied(caller: Caller, key: Key): TrentError {
+    return new AccessDeniedException(
+      `User: ${caller.principalArn} is not authorized to perform: kms:RetireGrant on resource: ${key.arn} because no resource-based policy allows the kms:RetireGrant action`,
+    );
   }
 
   /** AWS: RevokeGrant — authorised by kms:RevokeGrant on the key; takes effect on the next call. */
@@ -294,4 +311,11 @@ export function createGrantService(deps: { storage: Storage; clock: Clock; keys:
   }
 
   return { createGrant, listGrants, listRetirableGrants, retireGrant, revokeGrant, validateGrantTokens };
+}
+
+/** The account of a principal named by ARN (user, role, assumed role, root) or by a bare account id. */
+function accountOfPrincipal(principal: string): string | undefined {
+  if (/^\d{12}$/.test(principal)) return principal;
+  const parts = principal.split(':');
+  return parts.length >= 6 && parts[0] === 'arn' && /^\d{12}$/.test(parts[4]!) ? parts[4] : undefined;
 }

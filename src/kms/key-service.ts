@@ -21,6 +21,7 @@ import {
   InvalidKeyUsageException,
   NotFoundException,
   TagException,
+  TrentError,
   UnsupportedOperationException,
   ValidationException,
 } from '../errors/errors.ts';
@@ -32,7 +33,7 @@ import { keyFromRecord, recordFromKey, type Key, type KeyDoc, type KeySpec, type
 import { checkCreateKeyUsage, familyOf } from './key-specs/index.ts';
 import { symmetricDecrypt, symmetricEncrypt } from './key-specs/symmetric.ts';
 import { requireEnabled } from './key-states.ts';
-import { defaultKeyPolicyText } from '../policy/index.ts';
+import { defaultKeyPolicyText, requestTagKeys } from '../policy/index.ts';
 import { updateKeyDoc } from './key-updates.ts';
 import type { PaginationMarkers } from './markers.ts';
 import { MaterialCache } from './material-cache.ts';
@@ -124,13 +125,25 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     }
     if (parsed.scope.region !== scope.region) throw new NotFoundException(`Invalid arn ${parsed.scope.region}`);
     if (parsed.scope.accountId !== scope.accountId) {
-      // Cross-account use: only for CROSS_ACCOUNT_ACTIONS, and only when the other account's key policy
-      // names this caller or its account and the caller's identity policy allows (evaluateKeyAccess).
-      // Otherwise — and for a key that does not exist — the same AccessDeniedException, so existence is
-      // not revealed.
-      if (parsed.kind === 'keyId' && opts.authorize !== false && CROSS_ACCOUNT_ACTIONS.has(opts.action)) {
-        const other = await storage.read((r) => r.keys.get(parsed.scope, parsed.keyId));
-        if (other) return await authorized(caller, opts, keyFromRecord(other));
+      // Cross-account use: only for CROSS_ACCOUNT_ACTIONS, by key ARN or alias ARN (AWS: "To specify a KMS
+      // key in a different AWS account, you must use the key ARN or alias ARN"), and only when the other
+      // account's key policy names this caller or its account and the caller's identity policy allows
+      // (evaluateKeyAccess; RetireGrant, authorize false, is decided by the grant). Otherwise — and for a
+      // key that does not exist — the same AccessDeniedException, so existence is not revealed.
+      if (CROSS_ACCOUNT_ACTIONS.has(opts.action)) {
+        const alias = parsed.kind === 'alias' ? await storage.read((r) => r.aliases.get(parsed.scope, parsed.aliasName)) : undefined;
+        const otherId = parsed.kind === 'keyId' ? parsed.keyId : alias?.targetKeyId;
+        const other = otherId === undefined ? undefined : await storage.read((r) => r.keys.get(parsed.scope, otherId));
+        if (other && parsed.kind === 'keyId') return await authorized(caller, opts, keyFromRecord(other));
+        if (other && parsed.kind === 'alias') {
+          try {
+            return await authorized(caller, opts, keyFromRecord(other), parsed.aliasName);
+          } catch (err) {
+            // Refused through an alias ARN: answered below as for an alias that does not exist, naming
+            // the alias, never the key behind it.
+            if (!(err instanceof TrentError && err.code === 'AccessDeniedException')) throw err;
+          }
+        }
       }
       const arn = parsed.kind === 'keyId' ? keyArn(parsed.scope, parsed.keyId) : aliasArn(parsed.scope, parsed.aliasName);
       // Evaluated as another account's resource with no policy that allows, so the caller's own explicit
@@ -264,6 +277,9 @@ export function createKeyService({ storage, barrier, clock, materialCache, ciphe
     const tags = input.tags ?? [];
     if (tags.length > MAX_TAGS) throw new TagException('Too many tags');
     checkNewTags(tags);
+    // AWS (CreateKey, "Required permissions"): Tags need kms:TagResource too, in an IAM policy (the key has
+    // no policy yet), as ReplicateKey does in multi-region.ts.
+    if (tags.length > 0) await authorizer.authorize(caller, 'kms:TagResource', undefined, requestTagKeys(tags.map((t) => [t.TagKey, t.TagValue])));
 
     const scope = callerScope(caller);
     const multiRegion = input.multiRegion ?? false;

@@ -70,12 +70,13 @@ test('every declared key, in any case, has the value an eagerly built map gives 
   assert.equal(fewer.has('kms:ViaService'), false);
 });
 
-test('the earlier layer wins, a key with an undefined value is not carried, and the first of two names in one case wins', () => {
+test('the earlier layer wins, a key with an undefined value is not carried, and names of one layer differing only in case give all their values', () => {
   const keys = new RequestKeys(
     { 'aws:ResourceTag/Env': 'prod', 'aws:ResourceTag/env': 'dev', 'kms:CallerAccount': undefined, 'aws:TagKeys': [] },
     { 'kms:calleraccount': '111122223333', 'aws:resourcetag/ENV': 'other' },
   );
-  assert.deepEqual(keys.get('aws:resourcetag/env'), ['prod']);
+  // Both tags of the first layer (a Deny on either value must fire), none of the later layer's.
+  assert.deepEqual(keys.get('aws:resourcetag/env'), ['prod', 'dev']);
   assert.deepEqual(keys.get('kms:CallerAccount'), ['111122223333']);
   // Present but empty: get gives the empty list, has() says not carried (AWS treats them alike for sets and Null).
   assert.deepEqual(keys.get('aws:TagKeys'), []);

@@ -63,19 +63,24 @@ export class RequestKeys {
 
   /**
    * Keys are case-insensitive; the earlier layer wins (callers pass explicit keys first, derived defaults
-   * after), and within a layer the first name in its own order, as a map of every key built layer by layer
-   * in that order would have it. A key whose value is undefined is not carried.
+   * after). Within a layer, names that differ only in case (an encryption context or tags with both `dept`
+   * and `DEPT`) give the key every one of their values: with the first alone, a Deny on
+   * kms:EncryptionContext:dept = secret missed {"DEPT": "public", "dept": "secret"}. A key whose value is
+   * undefined is not carried.
    */
   #lookUp(lower: string): readonly string[] | undefined {
     for (let i = 0; i < this.#layers.length; i++) {
       let layer = this.#layers[i]!;
       if (typeof layer === 'function') this.#layers[i] = layer = layer();
+      let found: readonly string[] | undefined;
       for (const name in layer) {
         // No length test first: lowercasing may change a name's length (İ → i̇).
         if (!Object.hasOwn(layer, name) || name.toLowerCase() !== lower) continue;
         const value = layer[name];
-        if (value !== undefined) return normalise(value);
+        if (value === undefined) continue;
+        found = found === undefined ? normalise(value) : Object.freeze([...found, ...normalise(value)]);
       }
+      if (found !== undefined) return found;
     }
     return undefined;
   }

@@ -184,10 +184,15 @@ export function evaluateKeyAccess(input: KeyAccessInput): AccessResult {
   return { decision: 'ImplicitDeny', deniedBy: 'identity-based', reason: 'the key policy delegates to the account, but no identity policy allows the action, and no grant applies' };
 }
 
-/** Decides a call with no resource policy (CreateKey, ListKeys, ListAliases): identity policies alone. */
-export function evaluateIdentityOnly(input: { request: RequestContext; identityPolicies: readonly PolicyDocument[] }): AccessResult {
+/**
+ * Decides a call with no resource policy (CreateKey, ListKeys, ListAliases): identity policies alone. Also a
+ * session's policies over a call on a key, which see the same keys, the encryption context's included.
+ */
+export function evaluateIdentityOnly(input: {
+  request: RequestContext; identityPolicies: readonly PolicyDocument[]; encryptionContext?: Readonly<Record<string, string>>;
+}): AccessResult {
   const { request: req } = input;
-  const keys = keysFor(req);
+  const keys = keysFor(req, input.encryptionContext);
   const id = scanIdentity(input.identityPolicies, req, keys);
   if (id.deny) return { decision: 'ExplicitDeny', deniedBy: 'identity-based', reason: `explicit deny in ${label('identity policy', id.deny)}` };
   if (req.principal.type === 'Root') return { decision: 'Allow', matchedBy: 'identity-policy', reason: 'the caller is the account root' };

@@ -59,14 +59,23 @@ export function constraintsSatisfied(
   encryptionContext: Readonly<Record<string, string>> | undefined,
 ): boolean {
   if (!constraints || !CONTEXT_OPERATIONS.has(operation)) return true;
-  const request = new Map<string, string>();
-  for (const [k, v] of Object.entries(encryptionContext ?? {})) request.set(k.toLowerCase(), v);
-  const contains = (pairs: Readonly<Record<string, string>>) =>
-    Object.entries(pairs).every(([k, v]) => request.get(k.toLowerCase()) === v);
+  // AWS: a constraint's keys are matched case-insensitively, its values exactly. A request whose context
+  // holds two keys differing only in case must satisfy the pair with every one of them (AWS advises
+  // against such contexts; neither may slip past a constraint), and is never "equal" to fewer pairs.
+  const pairs = Object.entries(encryptionContext ?? {});
+  const request = new Map<string, string[]>();
+  for (const [k, v] of pairs) {
+    const lower = k.toLowerCase();
+    const values = request.get(lower);
+    if (values) values.push(v);
+    else request.set(lower, [v]);
+  }
+  const contains = (required: Readonly<Record<string, string>>) =>
+    Object.entries(required).every(([k, v]) => request.get(k.toLowerCase())?.every((x) => x === v) === true);
   const { encryptionContextEquals: equals, encryptionContextSubset: subset } = constraints;
   if (equals !== undefined) {
     const size = new Set(Object.keys(equals).map((k) => k.toLowerCase())).size;
-    if (request.size !== size || !contains(equals)) return false;
+    if (request.size !== size || pairs.length !== size || !contains(equals)) return false;
   }
   if (subset !== undefined && !contains(subset)) return false;
   return true;

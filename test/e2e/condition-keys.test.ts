@@ -146,10 +146,11 @@ function scenarios(): Scenario[] {
       call: () => sm.send(new GetSecretValueCommand({ SecretId: 'ck/secret' })),
     },
 
+    // With Tags, CreateKey needs kms:TagResource too (AWS CreateKey, "Required permissions").
     kmsOp('CreateKey', {
       ...callerAccount, 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY', 'kms:KeyOrigin': 'AWS_KMS', 'kms:MultiRegion': false,
       'kms:BypassPolicyLockoutSafetyCheck': false, 'aws:RequestTag/env': 'ck', 'aws:TagKeys': ['env'], 'aws:ResourceTag/env': 'ck',
-    }, () => kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', Tags: [{ TagKey: 'env', TagValue: 'ck' }] }))),
+    }, () => kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', Tags: [{ TagKey: 'env', TagValue: 'ck' }] })), { extra: ['kms:TagResource'] }),
     kmsOp('CreateKey', { 'kms:MultiRegion': true, 'kms:MultiRegionKeyType': 'PRIMARY', 'kms:KeySpec': 'SYMMETRIC_DEFAULT' },
       () => kms.send(new CreateKeyCommand({ MultiRegion: true }))),
     // Multi-Region keys: a replica's type; ReplicateKey (which also needs kms:CreateKey, and kms:TagResource for its

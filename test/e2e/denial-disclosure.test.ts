@@ -186,11 +186,12 @@ function aliasRows(): Row[] {
         // Own account: works, or NotFoundException for a missing target (recorded text, as above).
         const notFound: Outcome = { code: 'NotFoundException', message: `Key '${keyArnIn(ACCOUNT_ID, MISSING_KEY)}' does not exist` };
         rows.push({ service: 'kms', operation, caller: 'admin', form, exists, ref, expect: () => (exists ? { ok: true } : notFound) });
-        // No policy: AccessDeniedException on the existing target key (the key policy is what decides);
-        // NotFoundException for a missing one, as for every KMS key reference (sources as for kmsRows).
+        // No policy: AccessDeniedException on the alias, whether the target exists or not. AWS ("Controlling
+        // access to aliases"): the alias is a resource of the operation, decided by identity policies; Trent
+        // decides it first, so the answer tells nothing of the target key.
         rows.push({
           service: 'kms', operation, caller: 'nobody', form, exists, ref,
-          expect: (w) => (exists ? denied('nobody', action, keyArnIn(ACCOUNT_ID, w.keyId), 'identity') : notFound),
+          expect: () => denied('nobody', action, aliasArnIn(ACCOUNT_ID, operation === 'CreateAlias' ? `alias/denials-new-${aliasSeq + 1}` : ALIAS), 'identity'),
         });
       }
     }
@@ -233,14 +234,15 @@ function aliasRows(): Row[] {
   rows.push({ service: 'kms', operation: 'UpdateAlias', caller: 'stranger', form: 'key ARN (shared), its own alias', exists: true, ref: shared, aliasName: STRANGER_ALIAS,
     expect: (_w, r) => denied('stranger', 'kms:UpdateAlias', r, 'resource') });
 
-  // DeleteAlias: own account works or NotFoundException (alias text as above); with no policy, an existing
-  // alias is AccessDenied on the key it points at (AWS: DeleteAlias needs kms:DeleteAlias on the key, key
-  // policy), a missing one NotFound; the stranger's "alias/…" is its own account's, which does not exist.
+  // DeleteAlias: own account works or NotFoundException (alias text as above); with no policy, AccessDenied
+  // on the alias whether it exists or not (the alias is decided first, as for CreateAlias; then the key it
+  // points at: AWS, DeleteAlias needs kms:DeleteAlias on both); the stranger's "alias/…" is its own
+  // account's, which does not exist.
   for (const exists of [true, false]) {
     const name = exists ? ALIAS : MISSING_ALIAS;
     const notFound = (account: string): Outcome => ({ code: 'NotFoundException', message: `Alias ${aliasArnIn(account, name)} is not found.` });
     rows.push({ service: 'kms', operation: 'DeleteAlias', caller: 'nobody', form: 'alias name', exists, ref: () => name,
-      expect: (w) => (exists ? denied('nobody', 'kms:DeleteAlias', keyArnIn(ACCOUNT_ID, w.keyId), 'identity') : notFound(ACCOUNT_ID)) });
+      expect: () => denied('nobody', 'kms:DeleteAlias', aliasArnIn(ACCOUNT_ID, name), 'identity') });
     rows.push({ service: 'kms', operation: 'DeleteAlias', caller: 'stranger', form: 'alias name', exists, ref: () => name, expect: () => notFound(OTHER_ACCOUNT) });
     if (!exists) rows.push({ service: 'kms', operation: 'DeleteAlias', caller: 'admin', form: 'alias name', exists, ref: () => name, expect: () => notFound(ACCOUNT_ID) });
   }
