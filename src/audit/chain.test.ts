@@ -131,8 +131,9 @@ function rewriteFrom(rows: AuditEventRow[], from: number): AuditEventRow[] {
   let prev = rows[from - 2]?.hash ?? '';
   return rows.map((r) => {
     if (r.seq < from) return r;
+    // A careful forger rewrites the queried column with the record (verifyChain checks them against each other).
     const record = r.record.replace('"Encrypt"', '"Decrypt"');
-    const row = { ...r, record, prevHash: prev, hash: chainHash(prev, record) };
+    const row = { ...r, record, eventName: r.eventName === 'Encrypt' ? 'Decrypt' : r.eventName, prevHash: prev, hash: chainHash(prev, record) };
     prev = row.hash;
     return row;
   });

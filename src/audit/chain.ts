@@ -4,8 +4,9 @@
  * Digests (src/audit/digest.ts) sign the hash of every event they cover and link to the previous digest.
  *
  * verifyChain names the FIRST break, classified as:
- * - edited:    a row whose stored hash does not match its own content, or whose hash differs from the
- *              one a signed digest recorded for it (rewritten with recomputed hashes);
+ * - edited:    a row whose stored hash does not match its own content, whose hash differs from the
+ *              one a signed digest recorded for it (rewritten with recomputed hashes), or one of whose
+ *              queried columns differs from its record (index-columns.ts);
  * - deleted:   a gap in seq, a row whose predecessor link matches no event we have seen or will see,
  *              or events a signed digest covers that are gone (the newest cut off);
  * - inserted:  a row that is self-consistent but that the next row's link skips over;
@@ -15,10 +16,12 @@
  * - unsigned:  (with an AnchorPolicy) a chain no digest signs, or an unsigned tail beyond the bound.
  */
 import type { AuditDigestRow, AuditEventRow } from '../storage/audit-repo.ts';
+import type { Storage } from '../storage/storage.ts';
 import { sha256 } from '../crypto/primitives.ts';
 import { chainHash } from './chain-hash.ts';
 import { parseDigestStatement } from './digest.ts';
 import { verifyDigestSignature } from './digest-key.ts';
+import { columnDifferingFromRecord } from './index-columns.ts';
 
 export { chainHash } from './chain-hash.ts';
 
@@ -102,6 +105,20 @@ function signedSeqOf(expected: Map<number, Expected>, hash: string): number | un
 }
 
 /**
+ * Every stored event row in seq order, whatever its seq: a row placed before seq 1 is not skipped, so
+ * verifyChain sees what LookupEvents would serve.
+ */
+export async function allEventRows(storage: Pick<Storage, 'read'>, page = 5000): Promise<AuditEventRow[]> {
+  const out: AuditEventRow[] = [];
+  for (let after = Number.MIN_SAFE_INTEGER; ;) {
+    const rows = await storage.read((r) => r.audit.scan(after, page));
+    out.push(...rows);
+    if (rows.length < page) return out;
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
+/**
  * Verifies a whole chain given in seq order (`rows` as stored, possibly tampered) against digests in
  * digestSeq order (the store's, or the delivered copies). `publicKeySpki` is the digest signing key (pin
  * it: a forged key would sign a forged chain). With `anchor`, an unanchored chain or a long unsigned tail
@@ -115,6 +132,11 @@ export function verifyChain(rows: readonly AuditEventRow[], digests: readonly Au
   if (!(checked instanceof Map)) return result(checked);
   const expected = checked;
 
+  // No event has a position before 1 (rows are in seq order): such a row is served by queries all the same.
+  const early = rows[0];
+  if (early && early.seq < 1) {
+    return result({ kind: 'inserted', seq: early.seq, eventId: early.eventId, message: `event seq ${early.seq} (eventID ${early.eventId}) was inserted: the chain starts at seq 1` });
+  }
   // Where the chain starts: seq 1 with '' as predecessor, or after pruning a digest vouches for it.
   const hashes = new Set(rows.map((r) => r.hash));
   const seenHashes = new Set<string>();
@@ -135,14 +157,10 @@ export function verifyChain(rows: readonly AuditEventRow[], digests: readonly Au
     if (chainHash(r.prevHash, r.record) !== r.hash) {
       return result({ kind: 'edited', seq: r.seq, eventId: r.eventId, message: `${name} was edited: its content does not match its hash` });
     }
-    let recordedId: unknown;
-    try {
-      recordedId = (JSON.parse(r.record) as { eventID?: unknown }).eventID;
-    } catch {
-      recordedId = undefined;
-    }
-    if (recordedId !== r.eventId) {
-      return result({ kind: 'edited', seq: r.seq, eventId: r.eventId, message: `${name} was edited: its eventID column differs from its record` });
+    // The columns queries read are not hashed: each must say what the hashed record says.
+    const column = columnDifferingFromRecord(r);
+    if (column !== undefined) {
+      return result({ kind: 'edited', seq: r.seq, eventId: r.eventId, message: `${name} was edited: its ${column} column differs from its record` });
     }
     if (r.prevHash !== prevHash) {
       if (hashes.has(r.prevHash) && !seenHashes.has(r.prevHash)) {

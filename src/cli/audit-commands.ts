@@ -8,14 +8,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { verifyChain, type VerifyResult } from '../audit/chain.ts';
+import { allEventRows, verifyChain, type VerifyResult } from '../audit/chain.ts';
 import { spkiFromText, spkiToPem } from '../audit/digest.ts';
 import { readDeliveredDigests } from '../audit/digest-delivery.ts';
 import { keyFingerprint, readDigestPublicKey } from '../audit/digest-key.ts';
 import { exportLine, exportRange, pruneExpired } from '../audit/retention.ts';
 import { loadConfig } from '../config/config.ts';
 import { openStorage } from '../storage/open-storage.ts';
-import type { AuditEventRow } from '../storage/audit-repo.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { CliContext } from './main.ts';
 
@@ -39,17 +38,6 @@ async function withStore<T>(opts: StoreOptions, env: CliContext['env'], body: (s
     return await body(storage);
   } finally {
     await storage.close();
-  }
-}
-
-async function allEvents(storage: Storage): Promise<AuditEventRow[]> {
-  const out: AuditEventRow[] = [];
-  let after = 0;
-  for (;;) {
-    const rows = await storage.read((r) => r.audit.scan(after, 5000));
-    out.push(...rows);
-    if (rows.length < 5000) return out;
-    after = rows[rows.length - 1]!.seq;
   }
 }
 
@@ -115,7 +103,7 @@ async function runVerify(opts: VerifyOptions, env: CliContext['env'], now: numbe
       }
       key = stored;
     }
-    const rows = await allEvents(s);
+    const rows = await allEventRows(s);
     const digests = delivered?.digests ?? (await s.read((r) => r.audit.listDigests()));
     return { ...verifyChain(rows, digests, key, { tail: { ...bound, now } }), keySource, digestSource };
   });

@@ -187,6 +187,32 @@ describe('trent audit verify against the pinned key and the delivered digests', 
     assert.match(r.stdout, new RegExp(`BROKEN \\(edited\\): event seq ${target.seq} \\(eventID ${target.eventId}\\) differs from what signed digest \\d+ recorded`));
   });
 
+  test('a column LookupEvents filters and answers on, edited alone (hashes untouched), is an edited event', async () => {
+    // The account (a moved event vanishes from its account's LookupEvents), the resources (GetKeyLastUsage)
+    // and the time (LookupEvents' ranges, and the unsigned tail's age); index-columns.test.ts has every column.
+    const target = events.find((e) => e.record.includes('"Encrypt"'))!;
+    for (const [column, value] of [['recipient_account', '444455556666'], ['resource_names', '[]'], ['event_time', target.eventTime + 3_600_000]] as const) {
+      const t = await tampered((s) => s.sql(`UPDATE audit_events SET ${column} = ? WHERE seq = ?`, [value, target.seq]).then(() => undefined));
+      const r = await verify(t.url, '--public-key', pinned, '--digests', t.digests);
+      assert.equal(r.code, 1, `${column}: ${r.stdout}`);
+      assert.match(r.stdout, new RegExp(`BROKEN \\(edited\\): event seq ${target.seq} \\(eventID ${target.eventId}\\) was edited: its \\w+ column differs from its record`), column);
+    }
+  });
+
+  test('a self-consistent event stored before seq 1 (which LookupEvents would serve) is an inserted event', async () => {
+    const first = events[0]!;
+    const record = first.record.replace(first.eventId, 'forged-event-id');
+    const t = await tampered(async (s) => {
+      const [row] = await s.sql('SELECT * FROM audit_events WHERE seq = ?', [first.seq]);
+      const columns = Object.keys(row!).filter((c) => !['seq', 'event_id', 'record', 'prev_hash', 'hash'].includes(c));
+      await s.sql(`INSERT INTO audit_events (seq, event_id, record, prev_hash, hash, ${columns.join(', ')}) VALUES (?, ?, ?, ?, ?, ${columns.map(() => '?').join(', ')})`,
+        [-1, 'forged-event-id', record, '', chainHash('', record), ...columns.map((c) => row![c])]);
+    });
+    const r = await verify(t.url, '--public-key', pinned, '--digests', t.digests);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /BROKEN \(inserted\): event seq -1 \(eventID forged-event-id\) was inserted: the chain starts at seq 1/);
+  });
+
   test('deleting the newest events (and the store digests that covered them) is named with the first missing event', async () => {
     const keep = events.length - 5;
     const t = await tampered(async (s) => {

@@ -6,14 +6,12 @@
  * monitoring probe. An auditor who does not trust the store pins the key and uses the delivered digests
  * with the CLI instead (README, "Verifying the audit trail").
  */
-import { verifyChain } from '../../audit/chain.ts';
+import { allEventRows, verifyChain } from '../../audit/chain.ts';
 import { keyFingerprint, readDigestPublicKey } from '../../audit/digest-key.ts';
 import type { Clock } from '../../clock.ts';
-import type { AuditEventRow } from '../../storage/audit-repo.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { definedMembers } from '../members.ts';
 
-const PAGE = 5000;
 
 export interface AuditTrailCheckDeps {
   storage: Storage;
@@ -30,13 +28,7 @@ export function createAuditTrailCheck(deps: AuditTrailCheckDeps) {
 
   return async function verifyAuditTrail(): Promise<Record<string, unknown>> {
     const key = await deps.storage.read((r) => readDigestPublicKey(r));
-    const rows: AuditEventRow[] = [];
-    for (let after = 0; ;) {
-      const page = await deps.storage.read((r) => r.audit.scan(after, PAGE));
-      rows.push(...page);
-      if (page.length < PAGE) break;
-      after = page[page.length - 1]!.seq;
-    }
+    const rows = await allEventRows(deps.storage);
     const digests = await deps.storage.read((r) => r.audit.listDigests());
     const result = verifyChain(rows, digests, key, { tail: { ...tail, now: deps.clock.now() } });
     const last = digests[digests.length - 1];
