@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { runCli, type CliContext } from '../../src/cli/main.ts';
 import { decryptWithAgeIdentity } from '../../src/crypto/age.ts';
+import { FaultInjectingStorage } from '../../src/storage/fault-injection.ts';
 import { ACCOUNT_ID, awsError, rawCall, REGION, startServer, type TestServer } from './harness.ts';
 
 const SHAMIR = { TRENT_SEAL: 'shamir' };
@@ -232,6 +233,36 @@ describe('quorum sealing (TRENT_SEAL=shamir)', () => {
       assert.equal((await sys(s.url, 'GET', '/v1/sys/seal-status')).json.Progress, 0);
       await unsealWith(s, [fresh[3]!, fresh[0]!, fresh[2]!]);
       assert.equal(Buffer.from((await s.kms().send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext!).toString(), 'kept');
+    } finally {
+      await s.stop(true);
+    }
+  });
+
+  test('a completed rekey whose audit event cannot be written still answers its new shares, which unseal after a restart; recovery records the call', async () => {
+    let faults!: FaultInjectingStorage;
+    let s = await startServer({ env: SHAMIR, wrapStorage: (st) => (faults = new FaultInjectingStorage(st)) });
+    try {
+      const old = (await sys(s.url, 'POST', '/v1/sys/init', { Shares: 3, Threshold: 2 })).json.Shares as string[];
+      await unsealWith(s, old.slice(0, 2));
+      const started = await sys(s.url, 'POST', '/v1/sys/rekey/init', { Shares: 3, Threshold: 2, Share: old[1] });
+      // The event of the call that completes the rekey cannot be written (after the new keyring is stored):
+      // the group commit's write, one statement on PostgreSQL (AuditRepo.appendBatch), an INSERT on SQLite.
+      const write = (await s.app.storage.read(async (r) => typeof r.audit.appendBatch === 'function')) ? 'audit.appendBatch' : 'audit.append';
+      faults.failNext(write);
+      const done = await sys(s.url, 'POST', '/v1/sys/rekey/update', { Share: old[2], Nonce: String(started.json.Nonce) });
+      assert.equal(faults.pendingFaults(write), 0, 'the fault was reached');
+      // The rekey took effect: the answer says so and carries the only copy of the new shares.
+      assert.equal(done.status, 200, JSON.stringify(done.json));
+      const fresh = done.json.Shares as string[];
+      assert.equal(fresh.length, 3);
+
+      await s.stop();
+      s = await startServer({ dataDir: s.dataDir, env: SHAMIR });
+      assert.equal((await unseal(s, old[0]!)).json.__type, 'InvalidShareException');
+      await unsealWith(s, fresh.slice(0, 2));
+      // Its write-ahead intent was durable before the rekey ran: recovery at start-up made it an event.
+      const events = (await s.app.storage.read((r) => r.audit.scan(0, 10_000))).filter((e) => e.eventName === 'SysRekeyUpdate');
+      assert.deepEqual(events.map((e) => e.errorCode), ['TrentAuditOutcomeUnknown']);
     } finally {
       await s.stop(true);
     }

@@ -214,7 +214,15 @@ export function createSysRoutes(deps: SysRoutesDeps) {
       reply = { status: wire.status, body: { __type: wire.code, message: wire.message } };
     }
     const failed = await audit.record(intent?.ctx ?? deps.unsealed(), facts, intent?.id);
-    if (failed) reply = failed;
+    // Fail closed, except where it would lie: these routes change the keyring outside the store's unit
+    // of work, so once a state change has run its effect stands whatever happens to its event. Replacing
+    // its answer with a 500 would tell the operator it failed and throw away what it returned — a
+    // completed rekey's new shares, without which the node never unseals again. The write-ahead intent is
+    // durable (the change ran only after it was), so recovery records the call (TrentAuditOutcomeUnknown,
+    // docs/audit.md "Crash recovery"); the failure is in the log.
+    const changed = intent !== undefined && facts.error === undefined;
+    if (failed && changed) logger.error({ requestId, eventName: facts.eventName }, 'operator call completed but its audit event was not written: its intent stays for recovery');
+    else if (failed) reply = failed;
     if (!res.headersSent) send(res, reply.status, requestId, reply.body);
     else res.destroy();
     return true;
