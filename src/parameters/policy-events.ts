@@ -7,12 +7,14 @@
  * Delivery: at least once. The event id is derived from (parameter ARN, policy type, the moment the
  * policy acted for), so a retried event carries the same `id`; receivers de-duplicate on it. A
  * notification counts as sent only when the webhook answered 2xx and the audit event is committed;
- * otherwise the next job pass tries again. An Expiration deletes the parameter first (as AWS does,
- * whatever the listeners' state) and then publishes; a failure to publish it is logged, not retried.
+ * otherwise the next job pass tries again. An Expiration deletes the parameter (as AWS does, whatever
+ * the listeners' state) with its audit event in the deletion's transaction — both commit or neither, so
+ * no parameter disappears unrecorded — and then posts it; a failed post is logged, not retried.
  * No parameter value is ever part of an event.
  */
 import type { Logger } from 'pino';
-import type { JobEventRecorder } from '../audit/service-event.ts';
+import type { JobEventRecorder, ServiceEventFacts } from '../audit/service-event.ts';
+import type { Repos } from '../storage/storage.ts';
 import { sha256, timeOrderedUuid } from '../crypto/primitives.ts';
 
 export type PolicyEventType = 'Expiration' | 'ExpirationNotification' | 'NoChangeNotification';
@@ -33,9 +35,14 @@ export interface ParameterPolicyEvent {
   reason: string;
 }
 
-/** Receives the events of runDue; rejects when an event could not be delivered (it is then retried). */
+/** Receives the events of runDue. */
 export interface PolicyEventSink {
+  /** A notification: posted, then recorded; rejects when either failed (the next pass retries it). */
   publish(e: ParameterPolicyEvent): Promise<void>;
+  /** An Expiration's event, appended in `tx`, the transaction that deletes the parameter. */
+  recordIn(tx: Repos, e: ParameterPolicyEvent): Promise<void>;
+  /** Posts an Expiration once its deletion committed; a failure is logged, never thrown (not retried). */
+  deliver(e: ParameterPolicyEvent): Promise<void>;
 }
 
 /** A UUID-formatted id that is the same for every attempt to deliver one event. */
@@ -94,6 +101,20 @@ export function createPolicyEventSink({ audit, webhookUrl, logger, timeoutMs = 1
     if (res.status < 200 || res.status > 299) throw new Error(`the parameter events webhook answered HTTP ${res.status}`);
   }
 
+  /** The audit trail's event: its eventID is unique per stored event; the EventBridge id rides in the details. */
+  function auditFacts(e: ParameterPolicyEvent, body = eventBridgeShape(e)): ServiceEventFacts {
+    return {
+      eventId: timeOrderedUuid(),
+      eventTime: e.time,
+      eventSource: 'ssm.amazonaws.com',
+      eventName: 'ParameterStorePolicyAction',
+      accountId: e.accountId,
+      region: e.region,
+      resources: [{ ARN: e.arn, type: 'AWS::SSM::Parameter', accountId: e.accountId }],
+      details: { ...(body.detail as Record<string, unknown>), 'event-id': body.id },
+    };
+  }
+
   return {
     async publish(e) {
       const body = eventBridgeShape(e);
@@ -103,17 +124,15 @@ export function createPolicyEventSink({ audit, webhookUrl, logger, timeoutMs = 1
         logger.warn({ err, parameter: e.arn, policyType: e.policyType }, 'parameter policy event not delivered; the next job pass retries it');
         throw err;
       }
-      // The audit trail's eventID is unique per stored event; the EventBridge id rides in the details.
-      await audit.record({
-        eventId: timeOrderedUuid(),
-        eventTime: e.time,
-        eventSource: 'ssm.amazonaws.com',
-        eventName: 'ParameterStorePolicyAction',
-        accountId: e.accountId,
-        region: e.region,
-        resources: [{ ARN: e.arn, type: 'AWS::SSM::Parameter', accountId: e.accountId }],
-        details: { ...(body.detail as Record<string, unknown>), 'event-id': body.id },
-      });
+      await audit.record(auditFacts(e, body));
+    },
+    recordIn: (tx, e) => audit.recordIn(tx, auditFacts(e)),
+    async deliver(e) {
+      try {
+        await post(eventBridgeShape(e));
+      } catch (err) {
+        logger.warn({ err, parameter: e.arn, policyType: e.policyType }, 'parameter policy event not delivered (the deletion is recorded in the audit trail)');
+      }
     },
   };
 }

@@ -18,17 +18,20 @@ const REASONS: Record<PolicyEventType, (at: string) => string> = {
   NoChangeNotification: (at) => `The parameter has not changed since ${at} (NoChangeNotification policy).`,
 };
 
-/** Publishes; false when the sink could not deliver (the caller leaves the action pending). */
-async function publish({ events }: ParameterContext, p: ParameterRecord, v: ParameterVersionRecord, policyType: PolicyEventType, dueAt: number, about: number, now: number): Promise<boolean> {
-  if (!events) return true;
+function policyEvent(p: ParameterRecord, v: ParameterVersionRecord, policyType: PolicyEventType, dueAt: number, about: number, now: number): ParameterPolicyEvent {
   const d = vdoc(v);
   const scope = { accountId: p.accountId, region: p.region };
-  const e: ParameterPolicyEvent = {
+  return {
     policyType, ...scope, arn: parameterArn(scope, p.name), name: p.name, parameterType: d.type,
     policyText: d.policies.find((x) => x.PolicyType === policyType)?.PolicyText ?? '',
     dueAt, time: now, reason: REASONS[policyType](new Date(about).toISOString()),
   };
-  return events.publish(e).then(() => true, () => false);
+}
+
+/** Publishes a notification; false when the sink could not deliver (the caller leaves the action pending). */
+async function publish({ events }: ParameterContext, p: ParameterRecord, v: ParameterVersionRecord, policyType: PolicyEventType, dueAt: number, about: number, now: number): Promise<boolean> {
+  if (!events) return true;
+  return events.publish(policyEvent(p, v, policyType, dueAt, about, now)).then(() => true, () => false);
 }
 
 /**
@@ -37,7 +40,7 @@ async function publish({ events }: ParameterContext, p: ParameterRecord, v: Para
  * remembered in the row once delivered. Returns how many parameters were deleted.
  */
 export async function runDue(ctx: ParameterContext): Promise<number> {
-  const { storage, clock } = ctx;
+  const { storage, clock, events } = ctx;
   const now = clock.now();
   let deleted = 0;
   for (;;) {
@@ -49,10 +52,17 @@ export async function runDue(ctx: ParameterContext): Promise<number> {
       if (!v) continue;
       const times = policyTimes(vdoc(v).policies, v.createdAt);
       if (times.expiresAt !== undefined && times.expiresAt <= now) {
-        if (await storage.transaction((tx) => tx.parameters.delete(scope, p.name, p.revision))) {
+        // The deletion and its audit event commit together or not at all (fail closed); the webhook after.
+        const expired = policyEvent(p, v, 'Expiration', times.expiresAt, times.expiresAt, now);
+        const gone = await storage.transaction(async (tx) => {
+          if (!(await tx.parameters.delete(scope, p.name, p.revision))) return false;
+          if (events) await events.recordIn(tx, expired);
+          return true;
+        });
+        if (gone) {
           deleted++;
           progress++;
-          await publish(ctx, p, v, 'Expiration', times.expiresAt, times.expiresAt, now);
+          await events?.deliver(expired);
         }
         continue;
       }

@@ -5,12 +5,13 @@
  * and the job pass run by hand. Delivery is at least once: a receiver that fails gets the same event
  * (same id) on the next pass, and a delivered one is not sent again.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ManualClock } from '../../src/clock.ts';
+import { FaultInjectingStorage } from '../../src/storage/fault-injection.ts';
 import { ACCOUNT_ID, ADMIN, awsError, rawCall, REGION, startServer, type TestServer } from './harness.ts';
 
 const HOUR = 3_600_000;
@@ -20,6 +21,7 @@ let received: Record<string, unknown>[] = [];
 let answer = 200;
 let server: TestServer;
 let ssm: SSMClient;
+let faults: FaultInjectingStorage;
 
 before(async () => {
   receiver = createServer((req, res) => {
@@ -32,7 +34,7 @@ before(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
-  server = await startServer({ clock, env: { TRENT_PARAMETER_EVENTS_WEBHOOK: url } });
+  server = await startServer({ clock, env: { TRENT_PARAMETER_EVENTS_WEBHOOK: url }, wrapStorage: (st) => (faults = new FaultInjectingStorage(st)) });
   ssm = new SSMClient({ endpoint: server.url, region: REGION, credentials: ADMIN, maxAttempts: 1 });
 });
 after(async () => {
@@ -153,4 +155,47 @@ test('a failing webhook leaves the notification pending: the next pass delivers 
   const audited = await auditEvents(name);
   assert.equal(audited.length, 1);
   assert.equal((audited[0]!.serviceEventDetails as Record<string, string>)['event-id'], received[0]!.id);
+});
+
+describe('an Expiration is never a deletion the audit trail misses', () => {
+  const expiring = (name: string) => ssm.send(new PutParameterCommand({
+    Name: name, Value: 'v', Type: 'String', Tier: 'Advanced',
+    Policies: JSON.stringify([{ Type: 'Expiration', Version: '1.0', Attributes: { Timestamp: new Date(clock.now() + HOUR).toISOString() } }]),
+  }));
+  const exists = async (name: string) => (await rawCall(server.url, 'AmazonSSM.GetParameter', JSON.stringify({ Name: name }), { service: 'ssm' })).status === 200;
+  const expirations = async (name: string) => (await auditEvents(name)).filter((e) => (e.serviceEventDetails as Record<string, string>)['policy-type'] === 'Expiration');
+
+  test('with the webhook failing, the parameter is deleted and the deletion recorded (the post is not retried)', async () => {
+    received = [];
+    const name = '/events/expire-webhook-down';
+    await expiring(name);
+    clock.advance(HOUR + 1000);
+    answer = 503;
+    try {
+      await server.app.jobs.runOnce();
+    } finally {
+      answer = 200;
+    }
+    assert.equal(await exists(name), false);
+    assert.equal((await expirations(name)).length, 1);
+    await server.app.jobs.runOnce();
+    assert.equal(received.length, 0);
+  });
+
+  test('with its audit event failing, nothing is deleted; the next pass deletes it with its event', async () => {
+    received = [];
+    const name = '/events/expire-audit-down';
+    await expiring(name);
+    clock.advance(HOUR + 1000);
+    faults.failNext('audit.append');
+    // The pass fails (the job loop logs it and runs again); the deletion rolled back with the event.
+    await assert.rejects(server.app.jobs.runOnce(), /injected fault: audit\.append/);
+    assert.equal(faults.pendingFaults('audit.append'), 0, 'the fault was reached');
+    assert.equal(await exists(name), true, 'deleted without its event');
+    assert.equal((await expirations(name)).length, 0);
+    await server.app.jobs.runOnce();
+    assert.equal(await exists(name), false);
+    assert.equal((await expirations(name)).length, 1);
+    assert.equal(received.filter((e) => detailOf(e)['parameter-name'] === name).length, 1);
+  });
 });
