@@ -171,21 +171,22 @@ export function createEdge(deps: EdgeDeps) {
       const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
       const service = (call.service = query?.service ?? (dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined));
       const action = service ? (target as string).slice(dot + 1) : '';
+      const operation = service?.operations.get(action);
       if (service) {
         facts.eventSource = service.eventSource;
         facts.eventName = action.slice(0, 128);
       }
+      // Known before authentication: a write refused for its signature or throttled is recorded as a write.
+      if (operation) facts.readOnly = operation.readOnly;
       if (req.method !== 'POST' || !service) throw new UnknownOperationException('');
       // Awaited only when the access key had to be read: a cached one authenticates without a turn.
       const authenticated = authenticate(req, body, service);
       const caller = authenticated instanceof Promise ? await authenticated : authenticated;
       facts.caller = caller;
-      const operation = service.operations.get(action);
       if (!operation) {
         throw new UnknownOperationException(query ? `Could not find operation ${query.action.slice(0, 128)} for version ${(query.service as { version: string }).version}` : '');
       }
       deps.quotas?.take(caller, service.targetPrefix, operation.name);
-      facts.readOnly = operation.readOnly;
       const input = query ? query.input : parseJsonObject(body);
       facts.input = input;
       // Write-ahead: a mutating call runs only once its intent is durable (fail closed).

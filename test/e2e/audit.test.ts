@@ -247,6 +247,26 @@ describe('audit events at the edge', () => {
     const two = await rawCall(server.url, CT, JSON.stringify({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'a' }, { AttributeKey: 'EventName', AttributeValue: 'b' }] }), { service: 'cloudtrail' });
     assert.equal(two.json.__type, 'InvalidLookupAttributesException');
   });
+
+  test('LookupEvents: EventTime is the record\'s whole second, and StartTime = EndTime = it finds the event', async () => {
+    const key = (await call(server, 'CreateKey', { Description: 'to the second' })).json.KeyMetadata as { Arn: string };
+    const look = async (body: Record<string, unknown>) =>
+      (await rawCall(server.url, CT, JSON.stringify(body), { service: 'cloudtrail' })).json.Events as { EventTime: number; CloudTrailEvent: string }[];
+    const [e] = await look({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: key.Arn }] });
+    assert.equal(e!.EventTime * 1000, Date.parse((JSON.parse(e!.CloudTrailEvent) as { eventTime: string }).eventTime));
+    const same = await look({ StartTime: e!.EventTime, EndTime: e!.EventTime, LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: key.Arn }] });
+    assert.equal(same.length, 1);
+  });
+
+  test('a write refused before it runs (bad signature) is recorded as a write: LookupEvents ReadOnly=false finds it', async () => {
+    const refused = await call(server, 'ScheduleKeyDeletion', { KeyId: 'alias/x' }, { credentials: { accessKeyId: ADMIN.accessKeyId, secretAccessKey: 'wrong-wrong-wrong-wrong' } });
+    assert.equal(refused.json.__type, 'InvalidSignatureException');
+    const [event] = eventsOf(await allEvents(server), refused.requestId);
+    assert.equal(event!.readOnly, false);
+    const writes = (await rawCall(server.url, CT, JSON.stringify({ LookupAttributes: [{ AttributeKey: 'ReadOnly', AttributeValue: 'false' }], MaxResults: 50 }), { service: 'cloudtrail' }))
+      .json.Events as { CloudTrailEvent: string }[];
+    assert.ok(writes.some((w) => (JSON.parse(w.CloudTrailEvent) as { requestID: string }).requestID === refused.requestId));
+  });
 });
 
 describe('fail closed: an unwritable audit store', () => {
@@ -361,10 +381,12 @@ describe('tampering is named by trent audit verify', { skip: E2E_STORAGE !== 'sq
       db.prepare('UPDATE audit_events SET seq = seq - 999 WHERE seq >= 1000').run();
       const record = rows[1]!.record.replace(rows[1]!.eventId, 'forged-event');
       const prev = rows[1]!.hash;
+      // Its columns copied from the event it imitates: they agree with its record, as a careful forger's would.
       db.prepare(`INSERT INTO audit_events (seq, event_id, event_time, event_name, event_source, recipient_account, aws_region, username,
         caller_access_key, read_only, error_code, resource_names, resource_types, record, prev_hash, hash)
-        VALUES (3, 'forged-event', 0, 'CreateKey', 'kms.amazonaws.com', ?, ?, NULL, NULL, 0, NULL, '[]', '[]', ?, ?, ?)`)
-        .run(ACCOUNT_ID, REGION, record, prev, chainHash(prev, record));
+        SELECT 3, 'forged-event', event_time, event_name, event_source, recipient_account, aws_region, username,
+        caller_access_key, read_only, error_code, resource_names, resource_types, ?, ?, ? FROM audit_events WHERE seq = 2`)
+        .run(record, prev, chainHash(prev, record));
     });
     assert.equal(r.code, 1);
     assert.match(r.out, /\(inserted\): event seq 3 \(eventID forged-event\)/);

@@ -64,8 +64,10 @@ export function lookupEventsOperation(query: AuditQueryService, markers: Paginat
       if (start !== undefined && end !== undefined && start > end) {
         throw new InvalidTimeRangeException('Start time must be equal to or before the end time.');
       }
-      if (start !== undefined) lookup.startTime = start;
-      if (end !== undefined) lookup.endTime = end;
+      // An event's time is whole seconds (its record's eventTime, the EventTime answered): a range takes
+      // every event of the seconds it reaches, so StartTime = EndTime = an event's EventTime finds it.
+      if (start !== undefined) lookup.startTime = Math.floor(start / 1000) * 1000;
+      if (end !== undefined) lookup.endTime = Math.floor(end / 1000) * 1000 + 999;
       if (input.MaxResults !== undefined && input.MaxResults !== null) {
         const m = input.MaxResults;
         if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > 50) {
@@ -85,7 +87,7 @@ export function lookupEventsOperation(query: AuditQueryService, markers: Paginat
           EventName: e.eventName,
           ReadOnly: String(e.readOnly),
           AccessKeyId: e.accessKeyId || undefined,
-          EventTime: e.eventTime / 1000,
+          EventTime: Math.floor(e.eventTime / 1000),
           EventSource: e.eventSource,
           Username: e.username || undefined,
           Resources: e.resourceNames.map((name, i) => ({ ResourceType: e.resourceTypes[i], ResourceName: name })),
