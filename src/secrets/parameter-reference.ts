@@ -20,8 +20,10 @@ export function secretReferenceReader(secrets: SecretService): SecretReferenceRe
         const s = await secrets.resolve(caller, secretId, { access: SECRET_ACCESS.GetSecretValue({ secretId }) });
         // AWS: the selector is a VersionId when the secret has such a version, else a staging label.
         const pick = selector === undefined ? {} : s.doc.versions[selector] !== undefined ? { versionId: selector } : { versionStage: selector };
-        // Authorized above, on the SecretId as the caller gave it.
-        const out = await secrets.getSecretValue(caller, { secretId: s.arn, ...pick }, { authorize: false });
+        // Authorized above, on the SecretId as the caller gave it; a selector is authorized again as the
+        // GetSecretValue it is (AWS: the pass-through calls GetSecretValue with the caller's permissions),
+        // with secretsmanager:VersionId or secretsmanager:VersionStage, so a Deny on either holds here too.
+        const out = await secrets.getSecretValue(caller, { secretId: s.arn, ...pick }, { authorize: selector !== undefined });
         const meta = out.secret.doc.versions[out.versionId]!;
         return { found: true, arn: s.arn, name: s.name, versionId: out.versionId, stages: [...meta.stages], createdAt: meta.createdAt, value: out.value };
       } catch (err) {

@@ -233,3 +233,25 @@ test('the Secrets Manager pass-through needs secretsmanager:GetSecretValue on th
     sm.destroy();
   }
 });
+
+test('through the pass-through, a selector is authorized as GetSecretValue of that version: a Deny on secretsmanager:VersionStage or VersionId holds', async () => {
+  const { SecretsManagerClient, CreateSecretCommand, PutSecretValueCommand, DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+  const sm = new SecretsManagerClient({ endpoint: server.url, region: REGION, maxAttempts: 1, credentials: ADMIN });
+  try {
+    await sm.send(new CreateSecretCommand({ Name: 'passthrough/rotated', SecretString: 'old-password' }));
+    const firstId = Object.keys((await sm.send(new DescribeSecretCommand({ SecretId: 'passthrough/rotated' }))).VersionIdsToStages!)[0]!;
+    await sm.send(new PutSecretValueCommand({ SecretId: 'passthrough/rotated', SecretString: 'new-password' }));
+    const ref = '/aws/reference/secretsmanager/passthrough/rotated';
+    const allowRead = { Effect: 'Allow', Action: ['ssm:GetParameter', 'secretsmanager:GetSecretValue'], Resource: '*' };
+    const currentOnly = ssm(await p.newUser('current-only', { Version: '2012-10-17', Statement: [allowRead,
+      { Effect: 'Deny', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'secretsmanager:VersionStage': 'AWSPREVIOUS' } } }] }));
+    assert.equal((await awsError(() => get(currentOnly, `${ref}:AWSPREVIOUS`, true))).name, 'AccessDeniedException');
+    assert.equal((await get(currentOnly, ref, true)).Parameter?.Value, 'new-password');
+    const notFirst = ssm(await p.newUser('not-first-version', { Version: '2012-10-17', Statement: [allowRead,
+      { Effect: 'Deny', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'secretsmanager:VersionId': firstId } } }] }));
+    assert.equal((await awsError(() => get(notFirst, `${ref}:${firstId}`, true))).name, 'AccessDeniedException');
+    assert.equal((await get(notFirst, `${ref}:AWSCURRENT`, true)).Parameter?.Value, 'new-password');
+  } finally {
+    sm.destroy();
+  }
+});
