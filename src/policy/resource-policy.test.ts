@@ -109,6 +109,32 @@ test('public access: a wildcard principal is public unless a condition pins acco
   assert.equal(grantsPublicAccess(doc({ ...base, Principal: '*', Condition: { StringNotEquals: { 'aws:PrincipalAccount': ACCT } } })), true);
 });
 
+test('public access: a condition restricts only when it must hold and every value it allows is fixed', () => {
+  const doc = (condition: Json) => parsePolicy(JSON.stringify(KP({ Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: condition })), 'key');
+  const restricting: Json[] = [
+    { StringEquals: { 'aws:PrincipalAccount': ACCT } },
+    { ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${ACCT}:role/app-*` } },
+    { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+    { 'ForAnyValue:StringLike': { 'aws:PrincipalOrgPaths': 'o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*' } },
+    { StringEquals: { 'aws:SourceVpce': 'vpce-1a2b3c4d' } },
+    { IpAddress: { 'aws:SourceIp': ['192.0.2.0/24', '10.0.0.0/8', '2001:db8::/32'] } },
+  ];
+  for (const c of restricting) assert.equal(grantsPublicAccess(doc(c)), false, JSON.stringify(c));
+  // Each of these holds for a caller of any account: the policy is public.
+  const open: Json[] = [
+    { StringLike: { 'aws:PrincipalAccount': '*' } },
+    { StringLike: { 'aws:PrincipalAccount': ['111122223333', '4*'] } },
+    { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:*' } },
+    { StringEqualsIfExists: { 'aws:SourceVpc': 'vpc-12345678' } },
+    { IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } },
+    { IpAddress: { 'aws:SourceIp': ['0.0.0.0/1', '128.0.0.0/1'] } },
+    { Null: { 'aws:PrincipalAccount': 'false' } },
+    { 'ForAllValues:StringEquals': { 'aws:PrincipalOrgPaths': 'o-a1b2c3d4e5/*' } },
+    { StringLike: { 'aws:PrincipalOrgID': 'o-*' } },
+  ];
+  for (const c of open) assert.equal(grantsPublicAccess(doc(c)), true, JSON.stringify(c));
+});
+
 test('AWS-managed key policy: principals of the account use it only through its service; no one else', () => {
   const keyArn = `arn:aws:kms:us-east-1:${ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
   const policy = parsePolicy(awsManagedKeyPolicyText(ACCT, 'us-east-1', 'secretsmanager'), 'key');

@@ -2,23 +2,50 @@
  * Resource-based policies of services other than KMS (Secrets Manager secret policies) and the key
  * policies of AWS-managed keys. Pure: no I/O.
  */
+import { type ConditionClause, isNegatedOperator } from './conditions.ts';
 import type { PolicyDocument, Statement } from './policy-document.ts';
 
 /**
- * Condition keys that pin a statement to known principals or accounts. AWS (Secrets Manager
+ * Condition keys that pin a statement to known principals, accounts or networks. AWS (Secrets Manager
  * "Block public access", IAM Access Analyzer "public access"): a policy is public when it allows a
- * wildcard principal, unless a condition restricts who may call to specific accounts, principals or an
- * organization. Our check is syntactic (AWS uses Zelkova): any positive condition on one of these keys
- * counts as a restriction.
+ * wildcard principal, unless a condition restricts who may call to specific accounts, principals, an
+ * organization or a network. Our check is syntactic (AWS uses Zelkova), so it counts a condition as a
+ * restriction only when it must hold and every value it allows is fixed (`narrows`): a positive operator,
+ * not …IfExists (true when the key is absent), not Null, not ForAllValues (true when absent), and values
+ * without a wildcard where one would reach any account — `aws:PrincipalAccount` "*", an ARN of account
+ * "*", an IP range of 0.0.0.0/0 all allow everyone.
  */
-const NARROWING_KEYS: ReadonlySet<string> = new Set([
-  'aws:principalaccount', 'aws:principalarn', 'aws:principalorgid', 'aws:principalorgpaths', 'aws:sourceaccount',
-  'aws:sourcearn', 'aws:sourceowner', 'aws:sourcevpc', 'aws:sourcevpce', 'aws:userid', 'aws:username',
-  'kms:calleraccount', 'aws:sourceip', 'aws:vpcsourceip',
-]);
+const ACCOUNT_KEYS: ReadonlySet<string> = new Set(['aws:principalaccount', 'aws:sourceaccount', 'aws:sourceowner', 'kms:calleraccount']);
+const ARN_KEYS: ReadonlySet<string> = new Set(['aws:principalarn', 'aws:sourcearn']);
+const ID_KEYS: ReadonlySet<string> = new Set(['aws:principalorgid', 'aws:principalorgpaths', 'aws:sourcevpc', 'aws:sourcevpce', 'aws:userid', 'aws:username']);
+const NETWORK_KEYS: ReadonlySet<string> = new Set(['aws:sourceip', 'aws:vpcsourceip']);
+
+const hasWildcard = (v: string) => v.includes('*') || v.includes('?');
+const isAccountId = (v: string) => /^\d{12}$/.test(v);
+
+/** A CIDR no broader than /8 (IPv4) or /32 (IPv6), as S3's "fixed values" for aws:SourceIp; a bare address is fixed. */
+function fixedNetwork(v: string): boolean {
+  const [address = '', bits] = v.split('/');
+  if (bits === undefined) return address.length > 0;
+  const prefix = Number(bits);
+  return Number.isInteger(prefix) && prefix >= (address.includes(':') ? 32 : 8);
+}
+
+function narrows(c: ConditionClause): boolean {
+  if (isNegatedOperator(c.base) || c.ifExists || c.base === 'Null' || c.qualifier === 'ForAllValues' || c.values.length === 0) return false;
+  const key = c.key.toLowerCase();
+  if (ACCOUNT_KEYS.has(key)) return c.values.every(isAccountId);
+  // The account field of each ARN pattern: arn:partition:service:region:ACCOUNT:resource.
+  if (ARN_KEYS.has(key)) return c.values.every((v) => isAccountId(v.split(':')[4] ?? ''));
+  if (NETWORK_KEYS.has(key)) return c.base === 'IpAddress' && c.values.every(fixedNetwork);
+  // An organization path may end in a wildcard below its fixed organization id.
+  if (key === 'aws:principalorgpaths') return c.values.every((v) => /^o-[a-z0-9]+\//.test(v) && !hasWildcard(v.split('/')[0]!));
+  if (ID_KEYS.has(key)) return c.values.every((v) => v.length > 0 && !hasWildcard(v));
+  return false;
+}
 
 function narrowed(st: Statement): boolean {
-  return st.conditions.some((c) => NARROWING_KEYS.has(c.key.toLowerCase()) && !c.base.startsWith('StringNot') && !c.base.startsWith('ArnNot') && !c.base.startsWith('Not'));
+  return st.conditions.some(narrows);
 }
 
 /** True when an Allow statement of `doc` reaches principals by wildcard ("*", {"AWS":"*"}, NotPrincipal). */

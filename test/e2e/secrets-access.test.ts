@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { CreateKeyCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import {
   BatchGetSecretValueCommand, CreateSecretCommand, DeleteResourcePolicyCommand, DescribeSecretCommand, GetSecretValueCommand,
-  ListSecretsCommand, PutResourcePolicyCommand, PutSecretValueCommand, SecretsManagerClient, ValidateResourcePolicyCommand,
+  GetResourcePolicyCommand, ListSecretsCommand, PutResourcePolicyCommand, PutSecretValueCommand, SecretsManagerClient, ValidateResourcePolicyCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { ACCOUNT_ID, REGION, awsError, startServer, type TestServer } from './harness.ts';
 import { type Credentials, OTHER_ACCOUNT, allow, principals } from './principals.ts';
@@ -219,6 +219,20 @@ test('BlockPublicPolicy refuses a policy granting a wildcard principal; malforme
     Statement: [{ Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalAccount': ACCOUNT_ID } } }],
   });
   await admin.send(new PutResourcePolicyCommand({ SecretId: arn, ResourcePolicy: pinned, BlockPublicPolicy: true }));
+  // A condition that holds for every caller is no restriction: a wildcard account or ARN, a key that may be
+  // absent (…IfExists), the whole Internet. Each is refused, and the pinned policy stays in place.
+  for (const condition of [
+    { StringLike: { 'aws:PrincipalAccount': '*' } },
+    { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:*' } },
+    { StringEqualsIfExists: { 'aws:SourceVpc': 'vpc-12345678' } },
+    { IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } },
+    { Null: { 'aws:PrincipalAccount': 'false' } },
+  ]) {
+    const open = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: condition }] });
+    const e = await awsError(() => admin.send(new PutResourcePolicyCommand({ SecretId: arn, ResourcePolicy: open, BlockPublicPolicy: true })));
+    assert.equal(e.name, 'PublicPolicyException', JSON.stringify(condition));
+  }
+  assert.equal(JSON.parse((await admin.send(new GetResourcePolicyCommand({ SecretId: arn }))).ResourcePolicy!).Statement[0].Condition.StringEquals['aws:PrincipalAccount'], ACCOUNT_ID);
   // Without BlockPublicPolicy a public policy is stored (AWS records such a policy) — and it then lets anyone in.
   await admin.send(new PutResourcePolicyCommand({ SecretId: arn, ResourcePolicy: publicPolicy }));
   assert.equal((await read(sm(await p.newUser('anyone')), arn)).SecretString, 'value of app/public');
