@@ -148,17 +148,16 @@ export async function applyKeyEvent(
     }
     if (!(await tx.replication.advanceApplied(link.linkId, now.lastAppliedSeq, seq))) return false;
     await tx.replication.setPeerHeaderKey(link.linkId, sealedPeerHeader);
-    return true;
-  }).then(async (applied) => {
-    if (applied && taken && events) {
-      // AWS CloudTrail: UpdatePrimaryRegion writes an entry in the new primary's region too: here.
-      await events.record({
+    if (taken && events) {
+      // AWS CloudTrail: UpdatePrimaryRegion writes an entry in the new primary's region too: here, in the
+      // transaction that moves the role (after its writes), so the move and its event commit together.
+      await events.recordIn(tx, {
         eventId: timeOrderedUuid(), eventTime: clock.now(), eventSource: 'kms.amazonaws.com', eventName: 'UpdatePrimaryRegion',
         accountId: rec.accountId, region: rec.region,
         resources: [{ accountId: rec.accountId, type: 'AWS::KMS::Key', ARN: taken.arn }],
         details: { keyId: rec.keyId, primaryRegion: rec.region, linkedPeer: link.name },
       });
     }
-    return applied;
+    return true;
   });
 }
