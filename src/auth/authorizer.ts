@@ -24,7 +24,7 @@ import {
 } from '../policy/index.ts';
 import type { GrantRecord, PrincipalRecord } from '../storage/iam-repos.ts';
 import type { Storage } from '../storage/storage.ts';
-import type { Caller } from './caller.ts';
+import { type Caller, principalIncarnation } from './caller.ts';
 
 /** What the IAM service keeps in a principal's `doc`. */
 export interface PrincipalDoc {
@@ -140,6 +140,11 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
     } else {
       record = await storage.read((r) => r.principals.get(arn));
       principal = { arn, accountId: caller.accountId, type: arn.includes(':role/') ? 'Role' : 'User', userid: caller.accessKeyId };
+    }
+    // Temporary credentials of a user or role since deleted, or deleted and created again under the same
+    // name: that is not their principal. Nothing allows them (an empty set of session policies refuses all).
+    if (caller.principalIncarnation !== undefined && (!record || principalIncarnation(record) !== caller.principalIncarnation)) {
+      return { principal, identityPolicies: [], sessionPolicies: [] };
     }
     const doc = (record?.doc ?? {}) as PrincipalDoc;
     if (doc.tags || caller.sessionTags) {

@@ -32,6 +32,12 @@ export interface Caller {
   readonly roleArn?: string;
   /** Session tags (AssumeRole `Tags`): they override the role's tags of the same key as aws:PrincipalTag. */
   readonly sessionTags?: Readonly<Record<string, string>>;
+  /**
+   * Temporary credentials: which incarnation of the user or role they were issued for (principalIncarnation).
+   * A principal deleted and created again under the same name is another principal (AWS: a new unique id),
+   * so the session gets nothing from it (authorizer.ts principalOf). Set by the edge from the credential record.
+   */
+  readonly principalIncarnation?: string;
 }
 
 /** AWS: the kms:ViaService value of a service in a region, e.g. `ssm.eu-west-1.amazonaws.com`. */
@@ -58,10 +64,19 @@ export function callerViaService(caller: Caller, service: string): Caller {
     sessionPolicies: caller.sessionPolicies,
     roleArn: caller.roleArn,
     sessionTags: caller.sessionTags,
+    principalIncarnation: caller.principalIncarnation,
   };
   return via;
 }
 
 export function callerScope(caller: Caller): Scope {
   return { accountId: caller.accountId, region: caller.region };
+}
+
+/**
+ * Which incarnation of a user or role a record is: the random id it was created with, or, for one created
+ * before principals had one, its creation time.
+ */
+export function principalIncarnation(rec: { createdAt: number; doc: Record<string, unknown> }): string {
+  return typeof rec.doc.incarnation === 'string' ? rec.doc.incarnation : `created:${rec.createdAt}`;
 }

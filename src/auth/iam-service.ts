@@ -8,7 +8,7 @@
  * the session token stored only as its SHA-256 and an expiry in domain time (the app clock).
  */
 import type { Clock } from '../clock.ts';
-import { randomBytesBuffer, sha256 } from '../crypto/primitives.ts';
+import { randomBytesBuffer, randomUuid, sha256 } from '../crypto/primitives.ts';
 import {
   AccessDeniedException, AlreadyExistsException, ConflictException, LimitExceededException, NotFoundException, ValidationException,
 } from '../errors/errors.ts';
@@ -16,7 +16,7 @@ import { parsePolicy } from '../policy/index.ts';
 import type { PrincipalKind, PrincipalRecord } from '../storage/iam-repos.ts';
 import { DuplicateError, type Storage } from '../storage/storage.ts';
 import { ADMIN_POLICY_NAME, ADMIN_POLICY_TEXT, type Authorizer, type PrincipalDoc } from './authorizer.ts';
-import type { Caller } from './caller.ts';
+import { type Caller, principalIncarnation } from './caller.ts';
 import { newAccessKeyId, type CredentialStore } from './credential-store.ts';
 import { DeleteConflictException } from './iam-managed.ts';
 import { checkPath, createIamAuthorization, entityArn, iamRequestTags, pathOf } from './iam-authorization.ts';
@@ -27,6 +27,10 @@ const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 export const MIN_SESSION_SECONDS = 1;
 export const DEFAULT_SESSION_SECONDS = 3600;
 export const MAX_SESSION_SECONDS = 43_200;
+/** A role's MaxSessionDuration (GetRole shows it; Trent's roles do not change it) and AWS's cap for role chaining. */
+export const ROLE_MAX_SESSION_SECONDS = 3600;
+/** The trust policy of a role that does not exist: it trusts a service principal no caller can be. */
+const NOBODY_TRUSTED = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'nobody.invalid' }, Action: 'sts:AssumeRole' }] });
 const MAX_TAGS = 50;
 
 /** The ARN of a user or role (AWS: its path, then its name; `/` gives `…:user/<name>`). */
@@ -104,7 +108,8 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     checkName(kind === 'user' ? 'userName' : 'roleName', name);
     const arn = principalArn(caller.accountId, kind, name, checkPath(path));
     await authorizer.authorize(caller, kind === 'user' ? 'iam:CreateUser' : 'iam:CreateRole', arn, iamRequestTags(doc.tags));
-    const rec: PrincipalRecord = { arn, accountId: caller.accountId, kind, name, createdAt: clock.now(), revision: 1, doc: { ...doc } };
+    // `incarnation`: this principal and no later one of the same name (principalIncarnation).
+    const rec: PrincipalRecord = { arn, accountId: caller.accountId, kind, name, createdAt: clock.now(), revision: 1, doc: { ...doc, incarnation: randomUuid() } };
     try {
       // AWS: a name is unique in the account whatever the path. The ARN's uniqueness (storage) covers the
       // same path; another path is checked here, not atomically with the insert.
@@ -331,25 +336,29 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     const m = /^arn:aws:iam::(\d{12}):role\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]+)$/.exec(input.roleArn);
     const role = m ? await storage.read((r) => r.principals.get(input.roleArn)) : undefined;
     if (!m || !role || role.kind !== 'role') {
-      // AWS: an unknown role is refused like one the caller may not assume (existence is not revealed).
+      // AWS: an unknown role is refused like one the caller may not assume (existence is not revealed):
+      // decided as a role whose trust policy names nobody, so the words are those of a refusal by trust.
+      await authorizer.authorizeWithResourcePolicy(caller, 'sts:AssumeRole', { arn: input.roleArn, accountId: m?.[1] ?? '', policyText: NOBODY_TRUSTED });
       throw new AccessDeniedException(`User: ${caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}`);
     }
+    // AWS: DurationSeconds up to the role's MaxSessionDuration (Trent's roles: 3600 s, as GetRole shows),
+    // which also holds a session assumed with another role's session (role chaining) to AWS's one hour.
+    if (duration > ROLE_MAX_SESSION_SECONDS) throw new ValidationException('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
     const trust = trustPolicyAsResourcePolicy((role.doc as PrincipalDoc).assumeRolePolicy ?? ownAccountTrustPolicy(m[1]!));
     // AWS STS condition keys: sts:RoleSessionName, the role's tags as aws:ResourceTag/…, and sts:ExternalId
     // and sts:SourceIdentity when the request carries them.
+    // The request's tags are part of its context for both decisions (a Deny on aws:RequestTag fires on either).
+    const tagged = input.tags !== undefined && Object.keys(input.tags).length > 0;
     const contextKeys = {
       'sts:RoleSessionName': input.roleSessionName,
       ...(await resourceTags(input.roleArn)),
       ...(input.externalId !== undefined ? { 'sts:ExternalId': input.externalId } : {}),
       ...(input.sourceIdentity !== undefined ? { 'sts:SourceIdentity': input.sourceIdentity } : {}),
+      ...(tagged ? iamRequestTags(input.tags!) : {}),
     };
     await authorizer.authorizeWithResourcePolicy(caller, 'sts:AssumeRole', { arn: input.roleArn, accountId: m[1]!, policyText: trust, contextKeys });
     // AWS: passing session tags needs sts:TagSession too, from the same trust policy.
-    if (input.tags && Object.keys(input.tags).length > 0) {
-      await authorizer.authorizeWithResourcePolicy(caller, 'sts:TagSession', {
-        arn: input.roleArn, accountId: m[1]!, policyText: trust, contextKeys: { ...contextKeys, ...iamRequestTags(input.tags) },
-      });
-    }
+    if (tagged) await authorizer.authorizeWithResourcePolicy(caller, 'sts:TagSession', { arn: input.roleArn, accountId: m[1]!, policyText: trust, contextKeys });
     const sessionPolicies = await sessionPolicyTexts(input.policy, input.policyArns);
     const sessionToken = randomBytesBuffer(48).toString('base64');
     const expiration = clock.now() + duration * 1000;
@@ -360,7 +369,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
       accessKeyId: newAccessKeyId('ASIA'),
       expiresAt: expiration,
       doc: {
-        roleArn: input.roleArn, sessionName: input.roleSessionName, sessionTokenHash: sessionTokenHash(sessionToken),
+        roleArn: input.roleArn, sessionName: input.roleSessionName, sessionTokenHash: sessionTokenHash(sessionToken), principalIncarnation: principalIncarnation(role),
         ...(sessionPolicies ? { sessionPolicies } : {}),
         ...(input.tags && Object.keys(input.tags).length > 0 ? { sessionTags: checkTags(input.tags) } : {}),
         ...(input.sourceIdentity !== undefined ? { sourceIdentity: input.sourceIdentity } : {}),
@@ -396,11 +405,13 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     if (!/:user\//.test(caller.principalArn) || caller.sessionPolicies || caller.accessKeyId.startsWith('ASIA')) {
       throw new AccessDeniedException('Cannot call GetSessionToken with session credentials');
     }
+    const user = await storage.read((r) => r.principals.get(caller.principalArn));
+    if (!user) throw new AccessDeniedException('Cannot call GetSessionToken for a user that no longer exists');
     const sessionToken = randomBytesBuffer(48).toString('base64');
     const expiration = clock.now() + durationSeconds * 1000;
     const pair = await credentials.create({
       accountId: caller.accountId, principalArn: caller.principalArn, accessKeyId: newAccessKeyId('ASIA'), expiresAt: expiration,
-      doc: { sessionTokenHash: sessionTokenHash(sessionToken) },
+      doc: { sessionTokenHash: sessionTokenHash(sessionToken), issuedBy: 'GetSessionToken', principalIncarnation: principalIncarnation(user) },
     });
     return { ...pair, sessionToken, expiration, assumedRoleArn: caller.principalArn };
   }

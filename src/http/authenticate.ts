@@ -59,6 +59,12 @@ function verified(
   if (typeof doc.roleArn === 'string') caller.roleArn = doc.roleArn;
   if (Array.isArray(doc.sessionPolicies)) caller.sessionPolicies = doc.sessionPolicies as string[];
   if (doc.sessionTags && typeof doc.sessionTags === 'object') caller.sessionTags = doc.sessionTags as Record<string, string>;
+  if (typeof doc.principalIncarnation === 'string') caller.principalIncarnation = doc.principalIncarnation;
+  // AWS (GetSessionToken): its credentials cannot call IAM without MFA, which Trent does not take; nor
+  // Trent's own administration APIs (SigV4 service `trent`).
+  if (doc.issuedBy === 'GetSessionToken' && (signingName === 'iam' || signingName === 'trent')) {
+    throw new UnrecognizedClientException('The security token included in the request is invalid.');
+  }
   noteOrigin(req, caller);
   return caller;
 }

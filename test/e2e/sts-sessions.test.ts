@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CreatePolicyCommand, CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateAccessKeyCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteRoleCommand, DeleteUserCommand, IAMClient,
+  PutRolePolicyCommand, PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, MalformedPolicyDocumentException, STSClient } from '@aws-sdk/client-sts';
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { ManualClock } from '../../src/clock.ts';
@@ -151,5 +154,73 @@ describe('STS sessions', () => {
     const createRole = rows.map((r) => JSON.parse(r) as AuditRecord).find((e) => e.eventName === 'CreateRole' && e.eventSource === 'iam.amazonaws.com');
     assert.deepEqual(createRole?.requestParameters, { roleName: 'worker' });
     assert.equal(createRole?.responseElements?.role?.arn, roleArn);
+  });
+
+  it('AssumeRole refuses DurationSeconds above the role\'s MaxSessionDuration, so a chained session cannot outlive an hour', async () => {
+    const long = await awsError(() => sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'long', DurationSeconds: 43_200 })));
+    assert.deepEqual([long.name, long.message], ['ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.']);
+    const iam = new IAMClient({ endpoint: server.url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
+    clients.push(iam);
+    await iam.send(new CreateRoleCommand({ RoleName: 'chain', AssumeRolePolicyDocument: doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'sts:AssumeRole' }) }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'chain', PolicyName: 'sts', PolicyDocument: doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }) }));
+    const chainArn = `arn:aws:iam::${ACCOUNT_ID}:role/chain`;
+    const first = temp(await sts().send(new AssumeRoleCommand({ RoleArn: chainArn, RoleSessionName: 'first' })));
+    const renewed = await awsError(() => sts(first).send(new AssumeRoleCommand({ RoleArn: chainArn, RoleSessionName: 'renewed', DurationSeconds: 43_200 })));
+    assert.equal(renewed.name, 'ValidationError');
+    const chained = await sts(first).send(new AssumeRoleCommand({ RoleArn: chainArn, RoleSessionName: 'chained' }));
+    assert.ok(chained.Credentials!.Expiration!.getTime() <= clock.now() + 3_600_000);
+  });
+
+  it('GetSessionToken credentials cannot call IAM (AWS: not without MFA)', async () => {
+    const session = temp(await sts().send(new GetSessionTokenCommand({})));
+    const iam = new IAMClient({ endpoint: server.url, region: 'us-east-1', credentials: session, maxAttempts: 1 });
+    clients.push(iam);
+    assert.equal((await awsError(() => iam.send(new CreateUserCommand({ UserName: 'made-by-session' })))).name, 'InvalidClientTokenId');
+    // The same credentials still work where AWS lets them.
+    await server.kms({ credentials: session }).send(new ListKeysCommand({}));
+  });
+
+  it('a session of a deleted user or role gets nothing from a principal created again under the same name', async () => {
+    const iam = new IAMClient({ endpoint: server.url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
+    clients.push(iam);
+    const listKeys = doc({ Effect: 'Allow', Action: 'kms:ListKeys', Resource: '*' });
+    // A user with no policy: GetSessionToken needs none.
+    await iam.send(new CreateUserCommand({ UserName: 'bob' }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'bob' }))).AccessKey!;
+    const bobSession = temp(await sts({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! }).send(new GetSessionTokenCommand({})));
+    await iam.send(new DeleteAccessKeyCommand({ UserName: 'bob', AccessKeyId: key.AccessKeyId! }));
+    await iam.send(new DeleteUserCommand({ UserName: 'bob' }));
+    await iam.send(new CreateUserCommand({ UserName: 'bob' }));
+    await iam.send(new PutUserPolicyCommand({ UserName: 'bob', PolicyName: 'keys', PolicyDocument: listKeys }));
+    assert.equal((await awsError(() => server.kms({ credentials: bobSession }).send(new ListKeysCommand({})))).name, 'AccessDeniedException');
+    // A role with no policy, assumed, deleted, created again with one.
+    const trust = doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'sts:AssumeRole' });
+    await iam.send(new CreateRoleCommand({ RoleName: 'temp', AssumeRolePolicyDocument: trust }));
+    const tempSession = temp(await sts().send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/temp`, RoleSessionName: 'old' })));
+    await iam.send(new DeleteRoleCommand({ RoleName: 'temp' }));
+    await iam.send(new CreateRoleCommand({ RoleName: 'temp', AssumeRolePolicyDocument: trust }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'temp', PolicyName: 'keys', PolicyDocument: listKeys }));
+    assert.equal((await awsError(() => server.kms({ credentials: tempSession }).send(new ListKeysCommand({})))).name, 'AccessDeniedException');
+    // A session of the new role is allowed.
+    const fresh = temp(await sts().send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/temp`, RoleSessionName: 'new' })));
+    await server.kms({ credentials: fresh }).send(new ListKeysCommand({}));
+  });
+
+  it('the trust policy sees the request\'s session tags on sts:AssumeRole; a role that does not exist is refused in the same words as one that trusts nobody', async () => {
+    const iam = new IAMClient({ endpoint: server.url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
+    clients.push(iam);
+    await iam.send(new CreateRoleCommand({
+      RoleName: 'no-top', AssumeRolePolicyDocument: doc(
+        { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: ['sts:AssumeRole', 'sts:TagSession'] },
+        { Effect: 'Deny', Principal: '*', Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:RequestTag/clearance': 'top' } } },
+      ),
+    }));
+    const noTop = `arn:aws:iam::${ACCOUNT_ID}:role/no-top`;
+    const topErr = await awsError(() => sts().send(new AssumeRoleCommand({ RoleArn: noTop, RoleSessionName: 'tagged', Tags: [{ Key: 'clearance', Value: 'top' }] })));
+    assert.equal(topErr.name, 'AccessDenied', topErr.message);
+    await sts().send(new AssumeRoleCommand({ RoleArn: noTop, RoleSessionName: 'tagged', Tags: [{ Key: 'clearance', Value: 'low' }] }));
+    await iam.send(new CreateRoleCommand({ RoleName: 'trusts-nobody', AssumeRolePolicyDocument: doc({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }) }));
+    const words = async (name: string) => (await awsError(() => sts().send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}`, RoleSessionName: 'probe' })))).message.replace(name, '<role>');
+    assert.equal(await words('no-such-role'), await words('trusts-nobody'));
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { IamManaged, ManagedPolicyDoc } from '../../auth/iam-managed.ts';
 import { checkPathPrefix, pathOf } from '../../auth/iam-authorization.ts';
-import type { IamService } from '../../auth/iam-service.ts';
+import { type IamService, ROLE_MAX_SESSION_SECONDS } from '../../auth/iam-service.ts';
 import type { PolicySimulator } from '../../auth/iam-simulate.ts';
 import { sha256 } from '../../crypto/primitives.ts';
 import { NotFoundException, ValidationException } from '../../errors/errors.ts';
@@ -64,7 +64,7 @@ function roleView(rec: PrincipalRecord) {
     Path: pathOf(rec.arn), RoleName: rec.name, RoleId: uniqueId('AROA', rec.arn), Arn: rec.arn, CreateDate: iso(rec.createdAt),
     // AWS returns the trust policy URL-encoded (RFC 3986), as it does every policy document.
     AssumeRolePolicyDocument: trust !== undefined ? encodeURIComponent(trust) : undefined,
-    MaxSessionDuration: 3600,
+    MaxSessionDuration: ROLE_MAX_SESSION_SECONDS,
     Tags: tags.length ? tags : undefined,
   });
 }
