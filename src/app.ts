@@ -178,6 +178,8 @@ export async function createApp(parts: AppParts): Promise<App> {
     },
     ...(store.poolUse ? { pool: () => store.poolUse!() } : {}),
     ...(parts.metricsCluster ? { cluster: parts.metricsCluster } : {}),
+    // Read at the first labelled request, when the node exists.
+    routes: () => node.routes(),
   });
   // Every service reads through the short-lived cache of key records, grants and principals (coherence
   // bound: readCacheMs, below the documented 1 s); writes through it are seen at once. Errors of the

@@ -11,8 +11,9 @@
  * Requests are measured from outside the edge (a wrapper around the app's request handler), so the
  * edge and its audit choke point stay untouched: service and operation come from X-Amz-Target, the
  * outcome from the status and, for errors, the `__type` of the AWS error body (AccessDenied… counts as
- * `denied`). An operation the service does not have (UnknownOperationException) is labelled `unknown`,
- * so a client cannot grow the label set with made-up targets.
+ * `denied`). Only an operation the edge routes is a label (MetricsDeps.routes); any other name, also one
+ * refused before its operation is looked up (no or a bad signature, sealed), is `unknown`, and requests to
+ * paths other than "/" are `none`: a client cannot grow the label set with made-up targets.
  *
  * The domain modules report through the small sinks this module hands out (`sinks`), each shaped by the
  * port its module declares (AuditLogMetrics, MaterialCacheMetrics, StorageErrorSink, JobMetrics, the HSM
@@ -63,6 +64,12 @@ export interface MetricsDeps {
   /** The store's connection pool (PostgreSQL); absent on SQLite. */
   pool?: () => PoolUse;
   cluster?: WorkerMetricsChannel;
+  /**
+   * The operations the edge routes, by X-Amz-Target prefix (App.routes): only these are labels. Any other
+   * name — refused before its operation was looked up (no or a bad signature, sealed, throttled) — is
+   * `unknown`, so a client cannot grow the label set with made-up targets.
+   */
+  routes?: () => readonly { readonly targetPrefix: string; readonly operations: readonly string[] }[];
 }
 
 type Job = 'jobs' | 'audit_housekeeping';
@@ -227,14 +234,35 @@ export function createMetrics(deps: MetricsDeps) {
 
   const allowed = blockList(deps.allow);
 
+  /**
+   * Service label → the operations it routes, rebuilt when the node's list changes (none while sealed, so a
+   * sealed node labels every operation `unknown`; the same list object while unsealed).
+   */
+  let routed = new Map<string, Set<string>>();
+  let routedFrom: unknown;
+  function isRouted(service: string, op: string): boolean {
+    if (!deps.routes) return true;
+    const list = deps.routes();
+    if (list !== routedFrom) {
+      routedFrom = list;
+      routed = new Map();
+      for (const r of list) {
+        const label = SERVICES.get(r.targetPrefix);
+        if (label) routed.set(label, new Set([...(routed.get(label) ?? []), ...r.operations]));
+      }
+    }
+    return routed.get(service)?.has(op) === true;
+  }
+
   function labels(req: IncomingMessage, errorType: string | undefined): { service: string; operation: string } {
     const target = req.headers['x-amz-target'];
-    if (typeof target !== 'string') return { service: 'none', operation: 'none' };
+    // Only the AWS APIs (requests to "/") are labelled by their target; /health, /v1/sys/… are not.
+    if (typeof target !== 'string' || req.url !== '/') return { service: 'none', operation: 'none' };
     const dot = target.lastIndexOf('.');
     const service = dot > 0 ? SERVICES.get(target.slice(0, dot)) : undefined;
     if (!service) return { service: 'unknown', operation: 'unknown' };
     const op = target.slice(dot + 1);
-    return { service, operation: OPERATION.test(op) && errorType !== 'UnknownOperationException' ? op : 'unknown' };
+    return { service, operation: OPERATION.test(op) && errorType !== 'UnknownOperationException' && isRouted(service, op) ? op : 'unknown' };
   }
 
   /**

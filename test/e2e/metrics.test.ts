@@ -99,12 +99,19 @@ test('a scrape parses as Prometheus text; request counters move by service, oper
   assert.equal(find(after_, 'trent_seal_initialized').metrics[0]!.value, '1');
 });
 
-test('a made-up operation is counted as unknown, so clients cannot create label values', async () => {
+test('a made-up operation is counted as unknown, so clients cannot create label values — signed or not, on any path', async () => {
   const { rawCall } = await import('./harness.ts');
   await rawCall(server.url, 'TrentService.NoSuchOperationXYZ', '{}');
+  // Refused before the operation is looked up: no signature, an unknown access key.
+  await rawCall(server.url, 'TrentService.UnsignedMadeUpXYZ', '{}', { sign: false });
+  await rawCall(server.url, 'TrentService.BadKeyMadeUpXYZ', '{}', { credentials: { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: 'x' } });
+  // Paths that are not the AWS APIs, carrying the header.
+  await fetch(new URL('/health', server.url), { headers: { 'x-amz-target': 'TrentService.HealthMadeUpXYZ' } });
+  await fetch(new URL('/v1/sys/seal-status', server.url), { headers: { 'x-amz-target': 'TrentService.SysMadeUpXYZ' } });
   const families = parse((await scrape(server.port)).body);
-  assert.ok(count(families, { service: 'kms', operation: 'unknown', outcome: 'client_error' }) >= 1);
-  assert.equal(find(families, 'trent_requests_total').metrics.some((m) => m.labels?.operation === 'NoSuchOperationXYZ'), false);
+  assert.ok(count(families, { service: 'kms', operation: 'unknown', outcome: 'client_error' }) >= 3);
+  const made = find(families, 'trent_requests_total').metrics.filter((m) => /MadeUpXYZ|NoSuchOperationXYZ/.test(m.labels?.operation ?? ''));
+  assert.deepEqual(made, []);
 });
 
 test('an address outside TRENT_METRICS_ALLOW is refused (403) and gets no metrics', async () => {
