@@ -186,7 +186,7 @@ export async function createApp(parts: AppParts): Promise<App> {
   // store itself are counted beneath it.
   const counted = new ErrorCountingStorage(store, metrics.sinks.storage);
   const storage = config.readCacheMs > 0 ? new ReadCachingStorage(counted, config.readCacheMs) : counted;
-  const authorizer = createAuthorizer({ storage, clock });
+  const authorizer = createAuthorizer({ storage, clock, operatorAccountId: config.accountId });
   // aws:SecureTransport of each request: our own TLS, or a trusted proxy's word (docs/tls.md).
   const secureTransport = secureTransportCheck(config.trustedProxies);
   // TRENT_ROTATORS: CA files are read once at start, so a missing one stops start-up rather than a rotation.

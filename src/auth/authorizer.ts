@@ -16,7 +16,7 @@
  * src/auth/admin-access-rules.ts) and its service passes in (`contextKeys`, `requestKeys`).
  */
 import type { Clock } from '../clock.ts';
-import { MalformedPolicyDocumentException, TrentError } from '../errors/errors.ts';
+import { AccessDeniedException, MalformedPolicyDocumentException, TrentError } from '../errors/errors.ts';
 import type { AuthorizedKey as Key } from './key-resource.ts';
 import {
   type AccessResult, type CallerPrincipal, type ContextValue, type Decision, type Grant, type PolicyDocument, type RequestContext,
@@ -107,7 +107,15 @@ function copyKeys(from: Readonly<Record<string, ContextValue>> | undefined): Rec
 
 export type Authorizer = ReturnType<typeof createAuthorizer>;
 
-export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
+export function createAuthorizer(deps: {
+  storage: Storage; clock: Clock;
+  /**
+   * The deployment's own account (TRENT_ACCOUNT_ID): Trent's `trent:*` actions (seal, root key, rekey,
+   * backup, replication links, metrics, the audit check) act on the whole deployment, every account's data
+   * with it, so only its principals may be allowed them — never another account's administrator.
+   */
+  operatorAccountId?: string;
+}) {
   const { storage, clock } = deps;
   // Parsing is pure and deterministic; policies are re-read from storage on every call (strong consistency).
   // Keyed by the text itself, one map per kind: the texts come from cached records, so V8 hashes each
@@ -254,6 +262,11 @@ export function createAuthorizer(deps: { storage: Storage; clock: Clock }) {
    * against identity policies alone (iam:*, sts:AssumeRole), or nothing ('*': CreateKey, ListKeys…).
    */
   async function authorize(caller: Caller, action: string, resource?: KeyResource | string, requestKeys?: Readonly<Record<string, ContextValue>>): Promise<void> {
+    if (deps.operatorAccountId !== undefined && caller.accountId !== deps.operatorAccountId && action.startsWith('trent:')) {
+      throw new AccessDeniedException(
+        `User: ${caller.principalArn} is not authorized to perform: ${action} because it acts on the whole deployment, which only its operator account ${deps.operatorAccountId} may do`,
+      );
+    }
     const { principal, identityPolicies, sessionPolicies } = await principalOf(caller);
     const { request, result } = await decide(principal, identityPolicies, action, resource, baseContext(caller, copyKeys(requestKeys)), caller.viaService);
     if (result.decision !== 'Allow') throw accessDeniedError(request, result);

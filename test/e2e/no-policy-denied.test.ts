@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CreateAliasCommand, CreateGrantCommand, CreateKeyCommand, EncryptCommand, GetKeyPolicyCommand, GetPublicKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, queryCall, rawCall, startServer, type TestServer } from './harness.ts';
+import { ACCOUNT_ID, ADMIN, queryCall, rawCall, startServer, type TestServer } from './harness.ts';
 import { allow, principals, type Credentials } from './principals.ts';
 
 /**
@@ -206,6 +206,25 @@ test('the operations AWS allows anyone answer a principal with no policy', async
   }
 });
 after(() => server.stop(true));
+
+test('another account\'s administrator (AdministratorAccess) is refused every deployment-wide operation: TrentOperator, TrentBackup, TrentReplication', async () => {
+  const other = await principals(server).otherAccountAdmin();
+  const table = requests();
+  const wrong: string[] = [];
+  let tried = 0;
+  for (const route of server.app.routes().filter((r) => ['TrentOperator', 'TrentBackup', 'TrentReplication'].includes(r.targetPrefix))) {
+    for (const op of route.operations) {
+      const res = await send(route, op, table[`${route.targetPrefix}.${op}`]!, other);
+      tried++;
+      if (res.code !== 'AccessDeniedException' || !/only its operator account/.test(res.detail)) wrong.push(`${route.targetPrefix}.${op}: ${res.status} ${res.detail}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+  assert.ok(tried >= 8, `${tried} operations`);
+  // The deployment's own administrator still may.
+  const own = await send({ targetPrefix: 'TrentOperator', signingName: 'trent' }, 'GetSealStatus', {}, ADMIN);
+  assert.equal(own.status, 200, own.detail);
+});
 
 describe('a principal with no policy is denied on every routed operation, and each denial is audited', () => {
   const denied = new Map<string, string>(); // request id → target
