@@ -7,8 +7,10 @@
  * - Sealed (or uninitialized): there is no audit trail on this node yet (its writer and signing key are
  *   behind the barrier), so the events wait in memory, in order, and are logged; the unseal writes them
  *   before anything else, followed by the unseal call's own event. At most MAX_PENDING wait; beyond, they
- *   are counted and one event records how many were lost. A process that stops while sealed loses them
- *   (they are in its log).
+ *   are counted and one event records how many were lost. Only calls that would change state wait (init,
+ *   unseal, rekey, and their refusals): read-only ones (seal-status, unknown paths), which anyone may send
+ *   unthrottled, are counted into one event instead, so they cannot push the shares submitted out of the
+ *   trail. A process that stops while sealed loses them (they are in its log).
  */
 import type { Logger } from 'pino';
 import { buildEvent, type BuiltEvent, type RequestFacts } from '../../audit/event.ts';
@@ -23,14 +25,16 @@ export function createSysAudit(deps: { logger: Logger; clock: Clock; accountId: 
   const { logger } = deps;
   const pending: BuiltEvent[] = [];
   let dropped = 0;
+  let reads = 0;
   let flushing: Promise<void> = Promise.resolve();
 
-  function droppedEvent(n: number): BuiltEvent {
+  /** One event for calls made while sealed that were counted, not kept. */
+  function countedEvent(n: number, why: string): BuiltEvent {
     return buildEvent({
       requestId: randomUuid(), eventId: timeOrderedUuid(), eventTime: deps.clock.now(),
       eventSource: 'trent.amazonaws.com', eventName: 'SysAuditEventsDropped', readOnly: true,
       defaultAccountId: deps.accountId, defaultRegion: deps.region,
-      error: { code: 'AuditEventsDropped', message: `${n} operator calls made while the node was sealed were not recorded: more than ${MAX_PENDING} were waiting (see the node's log)` },
+      error: { code: 'AuditEventsDropped', message: `${n} ${why} (see the node's log)` },
     });
   }
 
@@ -39,8 +43,12 @@ export function createSysAudit(deps: { logger: Logger; clock: Clock; accountId: 
     const run = flushing.then(async () => {
       const batch = pending.splice(0, pending.length);
       if (dropped > 0) {
-        batch.push(droppedEvent(dropped));
+        batch.push(countedEvent(dropped, `operator calls made while the node was sealed were not recorded: more than ${MAX_PENDING} were waiting`));
         dropped = 0;
+      }
+      if (reads > 0) {
+        batch.push(countedEvent(reads, 'read-only operator calls (seal-status, unknown paths) made while the node was sealed were counted, not recorded one by one'));
+        reads = 0;
       }
       for (let i = 0; i < batch.length; i++) {
         try {
@@ -70,7 +78,8 @@ export function createSysAudit(deps: { logger: Logger; clock: Clock; accountId: 
     async record(ctx: SysUnsealedContext | undefined, facts: RequestFacts, intentId: string | undefined): Promise<{ status: number; body: unknown } | undefined> {
       const event = buildEvent(facts);
       if (!ctx) {
-        if (pending.length < MAX_PENDING) pending.push(event);
+        if (facts.readOnly) reads++;
+        else if (pending.length < MAX_PENDING) pending.push(event);
         else dropped++;
         logger.info({ eventName: facts.eventName, sourceIp: facts.sourceIp, errorCode: facts.error?.code, requestId: facts.requestId },
           'operator call on a sealed node: its audit event is written when the node unseals');
