@@ -80,10 +80,20 @@ export function createIamAuthorization(deps: { storage: Storage; authorizer: Pic
     return (await deps.storage.read((r) => r.principals.list(accountId))).find((p) => p.kind === kind && p.name === name);
   }
 
+  /**
+   * Whether a new entity of `kind` may not take `name`: AWS IAM names are unique in the account without
+   * regard to case ("you cannot create resources named both MyResource and myresource"), whatever the path.
+   */
+  async function nameTaken(accountId: string, kind: PrincipalKind, name: string): Promise<boolean> {
+    if (await findEntity(accountId, kind, name)) return true;
+    const lower = name.toLowerCase();
+    return (await deps.storage.read((r) => r.principals.list(accountId))).some((p) => p.kind === kind && p.name.toLowerCase() === lower);
+  }
+
   /** The ARN an action on the named entity is decided on: its own (with its path), or the path-less one when it does not exist. */
   async function arnFor(accountId: string, kind: PrincipalKind, name: string): Promise<string> {
     return (await findEntity(accountId, kind, name))?.arn ?? entityArn(accountId, kind, name);
   }
 
-  return { resourceTags, authorizeOn, findEntity, arnFor };
+  return { resourceTags, authorizeOn, findEntity, nameTaken, arnFor };
 }

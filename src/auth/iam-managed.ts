@@ -36,7 +36,7 @@ export type IamManaged = ReturnType<typeof createIamManaged>;
 export function createIamManaged(deps: { storage: Storage; clock: Clock; authorizer: Authorizer }) {
   const { storage, clock, authorizer } = deps;
   // Actions on an entity carry its tags (users, roles) as AWS's condition keys; list actions have no entity.
-  const { authorizeOn, findEntity, arnFor } = createIamAuthorization({ storage, authorizer });
+  const { authorizeOn, findEntity, nameTaken, arnFor } = createIamAuthorization({ storage, authorizer });
 
   function checkName(what: string, name: string): string {
     if (!NAME.test(name)) {
@@ -62,8 +62,8 @@ export function createIamManaged(deps: { storage: Storage; clock: Clock; authori
 
   async function insert(rec: PrincipalRecord, exists: string): Promise<PrincipalRecord> {
     try {
-      // AWS: a name is unique in the account whatever the path (checked here, not atomically with the insert).
-      if (await findEntity(rec.accountId, rec.kind, rec.name)) throw new DuplicateError(rec.arn);
+      // AWS: a name is unique in the account whatever the path or case (checked here, not atomically with the insert).
+      if (await nameTaken(rec.accountId, rec.kind, rec.name)) throw new DuplicateError(rec.arn);
       await storage.transaction((tx) => tx.principals.insert(rec));
     } catch (err) {
       if (err instanceof DuplicateError) throw new AlreadyExistsException(exists);

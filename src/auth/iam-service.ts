@@ -96,7 +96,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     return t;
   }
 
-  const { resourceTags, authorizeOn, findEntity, arnFor } = createIamAuthorization({ storage, authorizer });
+  const { resourceTags, authorizeOn, findEntity, nameTaken, arnFor } = createIamAuthorization({ storage, authorizer });
 
   async function get(accountId: string, kind: PrincipalKind, name: string): Promise<PrincipalRecord> {
     const rec = await findEntity(accountId, kind, name);
@@ -113,7 +113,7 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     try {
       // AWS: a name is unique in the account whatever the path. The ARN's uniqueness (storage) covers the
       // same path; another path is checked here, not atomically with the insert.
-      if (await findEntity(caller.accountId, kind, name)) throw new DuplicateError(arn);
+      if (await nameTaken(caller.accountId, kind, name)) throw new DuplicateError(arn);
       await storage.transaction((tx) => tx.principals.insert(rec));
     } catch (err) {
       if (err instanceof DuplicateError) throw new AlreadyExistsException(`${kind === 'user' ? 'User' : 'Role'} with name ${name} already exists.`);
@@ -252,7 +252,8 @@ export function createIamService(deps: { storage: Storage; clock: Clock; authori
     if ((rec.doc as { administrator?: boolean }).administrator) throw new DeleteConflictException('Cannot rename the administrator.');
     if (from === to) return;
     try {
-      if (await findEntity(caller.accountId, 'user', input.newUserName)) throw new DuplicateError(to);
+      // The user's own name in another case is a rename of it, not a clash.
+      if (input.newUserName.toLowerCase() !== input.userName.toLowerCase() && (await nameTaken(caller.accountId, 'user', input.newUserName))) throw new DuplicateError(to);
       const moved = await storage.transaction(async (tx) => {
         if (!(await tx.principals.delete(from, rec.revision))) return false;
         await tx.principals.insert({ ...rec, arn: to, name: input.newUserName, revision: 1, doc: { ...rec.doc } });

@@ -270,6 +270,11 @@ describe('IAM fidelity: paging, paths, last use, errors', () => {
     await assert.rejects(iam().send(new GetUserCommand({ UserName: 'ghost' })), (e) => e instanceof NoSuchEntityException && e.$metadata.httpStatusCode === 404);
     await iam().send(new CreateUserCommand({ UserName: 'dup' }));
     await assert.rejects(iam().send(new CreateUserCommand({ UserName: 'dup' })), (e) => e instanceof EntityAlreadyExistsException && e.$metadata.httpStatusCode === 409);
+    // AWS: IAM names are unique without regard to case ("Admin" beside "admin", "DUP" beside "dup").
+    for (const name of ['DUP', 'Admin']) await assert.rejects(iam().send(new CreateUserCommand({ UserName: name })), (e) => e instanceof EntityAlreadyExistsException, name);
+    await iam().send(new CreatePolicyCommand({ PolicyName: 'case-policy', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:ListKeys', Resource: '*' }] }) }));
+    await assert.rejects(iam().send(new CreatePolicyCommand({ PolicyName: 'Case-Policy', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:ListKeys', Resource: '*' }] }) })),
+      (e) => e instanceof EntityAlreadyExistsException);
     await assert.rejects(
       iam().send(new CreatePolicyCommand({ PolicyName: 'broken', PolicyDocument: '{"Statement": [' })),
       (e) => e instanceof MalformedPolicyDocumentException && e.$metadata.httpStatusCode === 400,
