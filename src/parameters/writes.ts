@@ -84,11 +84,15 @@ const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
  * AWS validates an `aws:ec2:image` value asynchronously — the format and that the AMI exists in the
  * account — and drops the write when it fails. Trent has no EC2, so it checks the format only, at once:
  * a String parameter whose value is an AMI id; an AMI that does not exist is accepted.
+ * The value is checked (and named in the message, as AWS does) only once the type is known to be String:
+ * an overwrite without Type takes the stored type, and a SecureString's value must never reach a message,
+ * the audit trail or the disk.
  */
 function checkDataType(dataType: string, type: string | undefined, value: string): void {
   if (dataType === 'text') return;
   if (dataType !== 'aws:ec2:image') throw new ValidationException(`The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
-  if (type !== undefined && type !== 'String') throw new ValidationException(`The aws:ec2:image data type is not supported for the following input type: ${type}`);
+  if (type === undefined) return;
+  if (type !== 'String') throw new ValidationException(`The aws:ec2:image data type is not supported for the following input type: ${type}`);
   if (!AMI_ID.test(value)) throw new ValidationException(`Parameter value, ${value}, is not a valid image ID for data type aws:ec2:image.`);
 }
 
@@ -129,6 +133,7 @@ export async function putParameter(ctx: ParameterContext, caller: Caller, input:
     if (prevDoc && type !== prevDoc.type) {
       throw new HierarchyTypeMismatchException(`The parameter type can't be changed from ${prevDoc.type} to ${type}.`);
     }
+    if (input.type === undefined) checkDataType(dataType, type, input.value);
     // AWS: a KeyId given for a String or StringList parameter is accepted and ignored (only a SecureString is encrypted).
     const allowedPattern = input.allowedPattern ?? prevDoc?.allowedPattern;
     checkAllowedPattern(allowedPattern, input.value);

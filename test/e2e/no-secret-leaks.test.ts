@@ -50,7 +50,7 @@ after(async () => {
 
 const SECRETS = ['LEAK-sm-string-6b1f0e2d', 'LEAK-sm-binary-91c3aa7e', 'LEAK-sm-updated-3e5d77b0', 'LEAK-sm-failed-write-0d4c', 'LEAK-sm-replicated-a4e19c57', 'LEAK-sm-replica-put-5c0b2e98'];
 const REPLICA_REGION = 'eu-west-1';
-const SECURE = ['LEAK-ssm-secure-5f2a9c11', 'LEAK-ssm-overwrite-77e0b3d2', 'LEAK-ssm-failed-write-c81e'];
+const SECURE = ['LEAK-ssm-secure-5f2a9c11', 'LEAK-ssm-overwrite-77e0b3d2', 'LEAK-ssm-failed-write-c81e', 'LEAK-ssm-datatype-echo-3f9a71'];
 
 function encodings(v: string): Buffer[] {
   return [Buffer.from(v), Buffer.from(Buffer.from(v).toString('hex')), Buffer.from(Buffer.from(v).toString('base64')), Buffer.from(v, 'utf16le')];
@@ -97,6 +97,10 @@ test('secret values and SecureStrings go through every path, including failures 
   await ssm.send(new GetParameterHistoryCommand({ Name: '/leak/p', WithDecryption: true }));
   assert.equal((await awsError(() => ssm.send(new PutParameterCommand({ Name: '/leak/p', Value: SECURE[0]!.repeat(400), Overwrite: true })))).name, 'ValidationException');
   assert.equal((await awsError(() => ssm.send(new PutParameterCommand({ Name: '/leak/q', Value: SECURE[0], Type: 'SecureString', AllowedPattern: '^[0-9]+$' })))).name, 'ParameterPatternMismatchException');
+  // An overwrite without Type takes the stored SecureString type: DataType aws:ec2:image is refused for it
+  // without the value (it was named in the message, and so stored in the audit trail).
+  const amiCheck = await awsError(() => ssm.send(new PutParameterCommand({ Name: '/leak/p', Value: SECURE[3], Overwrite: true, DataType: 'aws:ec2:image' })));
+  assert.equal(amiCheck.message, 'The aws:ec2:image data type is not supported for the following input type: SecureString');
 
   // Storage failures: the internal-error path logs the error; the value must not be in it.
   faults.unwritable.add('secretVersions');
